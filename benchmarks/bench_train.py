@@ -1,0 +1,113 @@
+"""Time per training step of SimpleNet (784-64-ReLU-128-ReLU-10), SGD with
+momentum, cross entropy, at batch 64 and 256; and the same model in PyTorch when
+it is installed, measured side by side in the same process.
+
+    python benchmarks/bench_train.py [--steps 300] [--repeats 7]
+
+Each figure is the median over ``repeats`` rounds of the mean step time of
+``steps`` steps; rounds of the two frameworks alternate so load on the machine
+hits both alike.
+"""
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import tinygrad_bn as tg
+from tinygrad_bn import nn, optim
+from tinygrad_bn.models import SimpleNet
+
+
+def make_ours(batch, x, y):
+    tg.manual_seed(0)
+    model = SimpleNet()
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    xb = tg.tensor(x[:batch])
+    yb = tg.tensor(y[:batch])
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def make_torch(batch, x, y):
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xb = torch.from_numpy(x[:batch].copy())
+    yb = torch.from_numpy(y[:batch].copy())
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def time_round(step, steps):
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - t0) / steps
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--batches", type=int, nargs="+", default=[64, 256])
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((max(args.batches), 784)).astype(np.float32)
+    y = rng.integers(0, 10, max(args.batches)).astype(np.int64)
+    try:
+        import torch
+
+        torch_version = torch.__version__
+        threads = torch.get_num_threads()
+    except ImportError:
+        torch = None
+    print("SimpleNet training step (forward, cross entropy, backward, SGD momentum), float32")
+    if torch is None:
+        print("PyTorch is not installed: showing tinygrad_bn only (pip install torch==2.13.0 to compare)")
+    else:
+        print(f"PyTorch {torch_version} with {threads} threads, in the same process")
+    header = f"{'batch':>6} {'tinygrad_bn (us)':>17} {'PyTorch (us)':>13} {'ours / torch':>13}"
+    print(header)
+    print("-" * len(header))
+    for batch in args.batches:
+        ours = make_ours(batch, x, y)
+        theirs = make_torch(batch, x, y) if torch is not None else None
+        for _ in range(30):  # warm up: JIT, allocator, BLAS threads
+            ours()
+            if theirs:
+                theirs()
+        t_ours, t_torch = [], []
+        for _ in range(args.repeats):
+            t_ours.append(time_round(ours, args.steps))
+            if theirs:
+                t_torch.append(time_round(theirs, args.steps))
+        mo = statistics.median(t_ours) * 1e6
+        if theirs:
+            mt = statistics.median(t_torch) * 1e6
+            print(f"{batch:>6} {mo:>17.1f} {mt:>13.1f} {mo / mt:>13.2f}")
+        else:
+            print(f"{batch:>6} {mo:>17.1f} {'-':>13} {'-':>13}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""tinygrad_bn: a small autograd framework whose normalization kernels are Numba code.
+
+    import tinygrad_bn as tg
+    x = tg.randn(64, 784)
+    model = tg.nn.Sequential(tg.nn.Linear(784, 10))
+    loss = tg.nn.CrossEntropyLoss()(model(x), tg.tensor([...]))
+    loss.backward()
+"""
+from .autograd import (Function, enable_grad, grad, is_grad_enabled, no_grad,
+                       set_grad_enabled)
+from .tensor import (Tensor, arange, bool_, cat, default_generator, empty, float16,
+                     float32, float64, full, full_like, int8, int16, int32, int64,
+                     manual_seed, maximum, minimum, ones, ones_like, rand, rand_like,
+                     randn, randn_like, stack, tensor, uint8, where, zeros, zeros_like)
+from .serialization import load, save
+from . import nn, optim, data  # noqa: E402  (submodules that use the names above)
+
+half = float16
+double = float64
+long = int64
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "zeros", "ones", "full", "empty", "rand", "randn", "arange",
+    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "cat", "stack",
+    "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
+    "nn", "optim", "data",
+]

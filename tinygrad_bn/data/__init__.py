@@ -1,0 +1,6 @@
+"""Data: the bundled MNIST digits, MNIST/Fashion-MNIST IDX files, and batching."""
+from .loader import DataLoader, TensorDataset
+from .mnist import download, load_mnist, load_mnist_5k, normalize_images, read_idx
+
+__all__ = ["DataLoader", "TensorDataset", "load_mnist_5k", "load_mnist", "read_idx",
+           "download", "normalize_images"]

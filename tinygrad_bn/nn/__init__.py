@@ -1,0 +1,12 @@
+"""Neural network building blocks, named as in ``torch.nn``."""
+from . import functional, init
+from .layers import (GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax,
+                     ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, Parameter
+
+__all__ = [
+    "Module", "Parameter", "Linear", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU",
+    "Softmax", "LogSoftmax", "Dropout", "Flatten", "Identity", "Sequential",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init",
+]

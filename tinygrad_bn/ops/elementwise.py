@@ -1,0 +1,337 @@
+"""Elementwise ops. Binary ops broadcast like NumPy; their backward sums each
+gradient back to its input's shape. A Python scalar may stand in for either side."""
+import math
+
+from ..autograd import Function
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+def _reduce(be, g, x):
+    """Gradient for operand ``x``: summed back to its shape (scalars get none)."""
+    shape = getattr(x, "shape", None)
+    return None if shape is None else be.unbroadcast(g, shape)
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        return ctx.backend.add(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        be, na, nb = ctx.backend, *ctx.needs_input_grad
+        return (be.unbroadcast(g, ctx.a_shape) if na else None,
+                be.unbroadcast(g, ctx.b_shape) if nb else None)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        return ctx.backend.sub(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        be, na, nb = ctx.backend, *ctx.needs_input_grad
+        return (be.unbroadcast(g, ctx.a_shape) if na else None,
+                be.unbroadcast(be.neg(g), ctx.b_shape) if nb else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        # d/da needs only b and d/db only a: saving less lets x.mul_(2) on a
+        # non-leaf pass the in-place check, as in PyTorch
+        na, nb = ctx.needs_input_grad
+        ctx.save_for_backward(a if nb else None, b if na else None)
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        return ctx.backend.mul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        be, na, nb = ctx.backend, *ctx.needs_input_grad
+        return (be.unbroadcast(be.mul(g, b), ctx.a_shape) if na else None,
+                be.unbroadcast(be.mul(g, a), ctx.b_shape) if nb else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        ctx.a_shape = _shape(a)
+        return ctx.backend.div(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        be, na, nb = ctx.backend, *ctx.needs_input_grad
+        ga = be.unbroadcast(be.div(g, b), ctx.a_shape) if na else None
+        # d(a/b)/db = -a / b^2
+        gb = _reduce(be, be.neg(be.div(be.mul(g, a), be.mul(b, b))), b) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    """a ** b for a tensor or scalar base and exponent."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = ctx.backend.pow(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        be, na, nb = ctx.backend, *ctx.needs_input_grad
+        ga = gb = None
+        if na:
+            # b * a^(b-1), written without dividing by a so a = 0 works
+            ga = _reduce(be, be.mul(g, be.mul(b, be.pow(a, be.sub(b, 1)))), a)
+        if nb:
+            # a^b * log(a); where a <= 0 the log is undefined, and PyTorch gives 0 at a = 0
+            safe = be.where(be.greater(a, 0), a, 1)
+            gb = _reduce(be, be.mul(g, be.mul(out, be.log(safe))), b)
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.backend.neg(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.backend.neg(g)
+
+
+class Maximum(Function):
+    """Elementwise maximum; where the inputs tie, each gets half the gradient (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.backend.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        be, na, nb = ctx.backend, *ctx.needs_input_grad
+        dtype = g.dtype
+        wa = be.add(be.cast(be.greater(a, b), dtype), be.mul(be.cast(be.equal(a, b), dtype), 0.5))
+        ga = _reduce(be, be.mul(g, wa), a) if na else None
+        gb = _reduce(be, be.mul(g, be.sub(1, wa)), b) if nb else None
+        return ga, gb
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.backend.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        be, na, nb = ctx.backend, *ctx.needs_input_grad
+        dtype = g.dtype
+        wa = be.add(be.cast(be.less(a, b), dtype), be.mul(be.cast(be.equal(a, b), dtype), 0.5))
+        ga = _reduce(be, be.mul(g, wa), a) if na else None
+        gb = _reduce(be, be.mul(g, be.sub(1, wa)), b) if nb else None
+        return ga, gb
+
+
+class Where(Function):
+    """where(cond, a, b): the condition is a boolean array and gets no gradient."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        return ctx.backend.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        be = ctx.backend
+        _, na, nb = ctx.needs_input_grad
+        zero = be.zeros_like(g)
+        ga = be.unbroadcast(be.where(ctx.cond, g, zero), ctx.a_shape) if na else None
+        gb = be.unbroadcast(be.where(ctx.cond, zero, g), ctx.b_shape) if nb else None
+        return None, ga, gb
+
+
+# ------------------------------------------------------------------ unary
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.backend.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return ctx.backend.mul(g, out)
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.backend.log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return ctx.backend.div(g, a)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.backend.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        be = ctx.backend
+        return be.div(g, be.mul(out, 2))
+
+
+class Abs(Function):
+    """|a|; the gradient at 0 is 0 (sign(0)), as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.backend.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return ctx.backend.mul(g, ctx.backend.sign(a))
+
+
+class Clip(Function):
+    """clip(a, min, max); the gradient passes where min <= a <= max (bounds included, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.lo, ctx.hi = lo, hi
+        ctx.params = {"min": lo, "max": hi}
+        return ctx.backend.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        be = ctx.backend
+        mask = be.ones_like(a, dtype=bool)
+        if ctx.lo is not None:
+            mask = be.logical_and(mask, be.greater_equal(a, ctx.lo))
+        if ctx.hi is not None:
+            mask = be.logical_and(mask, be.less_equal(a, ctx.hi))
+        return be.where(mask, g, be.zeros_like(g)), None, None
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.backend.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        be = ctx.backend
+        return be.mul(g, be.sub(1, be.mul(out, out)))
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.backend.sigmoid(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        be = ctx.backend
+        return be.mul(g, be.mul(out, be.sub(1, out)))
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.backend.relu(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # relu(a) > 0 exactly where a > 0, so the output serves as the mask
+        (out,) = ctx.saved_tensors
+        return ctx.backend.relu_backward(out, g)
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, a, negative_slope):
+        ctx.save_for_backward(a)
+        ctx.slope = negative_slope
+        ctx.params = {"negative_slope": negative_slope}
+        be = ctx.backend
+        return be.where(be.greater(a, 0), a, be.mul(a, negative_slope))
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        be = ctx.backend
+        return be.where(be.greater(a, 0), g, be.mul(g, ctx.slope)), None
+
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class GELU(Function):
+    """GELU, exact (x * Phi(x)) or with the tanh approximation (``approximate='tanh'``)."""
+
+    @staticmethod
+    def forward(ctx, a, approximate):
+        be = ctx.backend
+        ctx.save_for_backward(a)
+        ctx.approximate = approximate
+        ctx.params = {"approximate": approximate}
+        if approximate == "tanh":
+            inner = be.mul(be.add(a, be.mul(be.mul(be.mul(a, a), a), 0.044715)), _SQRT_2_PI)
+            return be.mul(be.mul(a, 0.5), be.add(be.tanh(inner), 1))
+        cdf = be.mul(be.add(be.erf(be.div(a, _SQRT_2)), 1), 0.5)
+        return be.mul(a, cdf)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        be = ctx.backend
+        if ctx.approximate == "tanh":
+            a2 = be.mul(a, a)
+            inner = be.mul(be.add(a, be.mul(be.mul(a2, a), 0.044715)), _SQRT_2_PI)
+            t = be.tanh(inner)
+            dinner = be.mul(be.add(be.mul(a2, 3 * 0.044715), 1), _SQRT_2_PI)
+            d = be.add(be.mul(be.add(t, 1), 0.5),
+                       be.mul(be.mul(be.mul(a, 0.5), be.sub(1, be.mul(t, t))), dinner))
+            return be.mul(g, d), None
+        cdf = be.mul(be.add(be.erf(be.div(a, _SQRT_2)), 1), 0.5)
+        pdf = be.mul(be.exp(be.mul(be.mul(a, a), -0.5)), _INV_SQRT_2PI)
+        return be.mul(g, be.add(cdf, be.mul(a, pdf))), None

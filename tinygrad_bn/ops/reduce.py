@@ -1,0 +1,166 @@
+"""Reductions and the softmax family. ``axis`` is None (all), an int or a tuple."""
+from ..autograd import Function
+
+
+def normalize_axis(axis, ndim, op):
+    """Axis argument as a sorted tuple of non-negative ints, with a clear error."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, int):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {a!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(
+                f"{op}: dim {a} is out of range for a tensor with {ndim} dimensions "
+                f"(expected a value in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])"
+            )
+        out.append(a % max(ndim, 1) if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {axis!r} names the same dimension twice")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def _expand_back(be, g, in_shape, axes, keepdims):
+    """Reshape a reduced gradient so it broadcasts against the input again."""
+    if not keepdims:
+        shape = list(in_shape)
+        for a in axes:
+            shape[a] = 1
+        g = be.reshape(g, tuple(shape))
+    return g
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdims):
+        ctx.in_shape, ctx.axes, ctx.keepdims = a.shape, axes, keepdims
+        ctx.params = {"dim": axes, "keepdim": keepdims}
+        return ctx.backend.sum(a, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        be = ctx.backend
+        g = _expand_back(be, g, ctx.in_shape, ctx.axes, ctx.keepdims)
+        return be.ascontiguous(be.broadcast_to(g, ctx.in_shape)), None, None
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdims):
+        ctx.in_shape, ctx.axes, ctx.keepdims = a.shape, axes, keepdims
+        ctx.params = {"dim": axes, "keepdim": keepdims}
+        count = 1
+        for ax in axes:
+            count *= a.shape[ax]
+        ctx.count = count
+        return ctx.backend.mean(a, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        be = ctx.backend
+        g = _expand_back(be, be.div(g, ctx.count), ctx.in_shape, ctx.axes, ctx.keepdims)
+        return be.ascontiguous(be.broadcast_to(g, ctx.in_shape)), None, None
+
+
+class _Extreme(Function):
+    """max/min over axes. Ties share the gradient equally (PyTorch's amax/amin rule)."""
+
+    reduce_name = None
+
+    @classmethod
+    def forward(cls, ctx, a, axes, keepdims):
+        be = ctx.backend
+        ctx.params = {"dim": axes, "keepdim": keepdims}
+        out = getattr(be, cls.reduce_name)(a, axis=axes, keepdims=True)
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        if keepdims:
+            return out
+        return be.reshape(out, tuple(n for i, n in enumerate(a.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        be = ctx.backend
+        g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)
+        mask = be.cast(be.equal(a, out), g.dtype)
+        count = be.sum(mask, axis=ctx.axes, keepdims=True)
+        return be.mul(mask, be.div(g, count)), None, None
+
+
+class Max(_Extreme):
+    reduce_name = "max"
+
+
+class Min(_Extreme):
+    reduce_name = "min"
+
+
+class Var(Function):
+    """Variance over axes with ``correction`` (1 = unbiased, 0 = biased), as torch.var."""
+
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdims):
+        be = ctx.backend
+        count = 1
+        for ax in axes:
+            count *= a.shape[ax]
+        denom = count - correction
+        mean = be.mean(a, axis=axes, keepdims=True)
+        centered = be.sub(a, mean)
+        ctx.save_for_backward(centered)
+        ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
+        ctx.params = {"dim": axes, "correction": correction, "keepdim": keepdims}
+        # denom <= 0 gives inf/nan, as in PyTorch (it warns); we keep the IEEE result
+        sq = be.sum(be.mul(centered, centered), axis=axes, keepdims=keepdims)
+        return be.div(sq, float(denom)) if denom > 0 else be.mul(sq, float("nan"))
+
+    @staticmethod
+    def backward(ctx, g):
+        (centered,) = ctx.saved_tensors
+        be = ctx.backend
+        g = _expand_back(be, g, centered.shape, ctx.axes, ctx.keepdims)
+        scale = 2.0 / ctx.denom if ctx.denom > 0 else float("nan")
+        return be.mul(be.mul(centered, scale), g), None, None, None
+
+
+class LogSoftmax(Function):
+    """log_softmax along one axis, computed as x - max - log(sum(exp(x - max)))
+    so large logits do not overflow."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        be = ctx.backend
+        shifted = be.sub(a, be.max(a, axis=axis, keepdims=True))
+        out = be.sub(shifted, be.log(be.sum(be.exp(shifted), axis=axis, keepdims=True)))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        ctx.params = {"dim": axis}
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        be = ctx.backend
+        return be.sub(g, be.mul(be.exp(out), be.sum(g, axis=ctx.axis, keepdims=True))), None
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        be = ctx.backend
+        e = be.exp(be.sub(a, be.max(a, axis=axis, keepdims=True)))
+        out = be.div(e, be.sum(e, axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        ctx.params = {"dim": axis}
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        be = ctx.backend
+        gy = be.mul(g, out)
+        return be.sub(gy, be.mul(out, be.sum(gy, axis=ctx.axis, keepdims=True))), None

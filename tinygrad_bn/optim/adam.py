@@ -1,0 +1,64 @@
+"""Adam and AdamW with PyTorch's update rules."""
+import math
+
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2  (g includes weight_decay * p)
+    p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+    With amsgrad, the running maximum of v is used in the denominator.
+    """
+
+    decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, maximize=False):
+        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
+            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+        if eps < 0 or weight_decay < 0:
+            raise ValueError(f"{type(self).__name__}: eps ({eps}) and weight_decay ({weight_decay}) must be >= 0")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def _update(self, p, grad, state, group):
+        be = p._backend
+        if group["maximize"]:
+            grad = be.neg(grad)
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if wd:
+            if self.decoupled:
+                be.imul(p.data, 1.0 - lr * wd)
+            else:
+                grad = be.add(grad, be.mul(p.data, wd))
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = be.zeros_like(p.data)
+            state["exp_avg_sq"] = be.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = be.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        be.imul(m, b1)
+        be.axpy(m, 1.0 - b1, grad)
+        be.imul(v, b2)
+        be.axpy(v, 1.0 - b2, be.mul(grad, grad))
+        if group["amsgrad"]:
+            vmax = state["max_exp_avg_sq"]
+            be.copyto(vmax, be.maximum(vmax, v))
+            v = vmax
+        bias1 = 1.0 - b1 ** t
+        bias2 = 1.0 - b2 ** t
+        denom = be.add(be.div(be.sqrt(v), math.sqrt(bias2)), eps)
+        be.axpy(p.data, -lr / bias1, be.div(m, denom))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p = p * (1 - lr * weight_decay) before the Adam step."""
+
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)

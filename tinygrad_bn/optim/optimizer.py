@@ -1,0 +1,129 @@
+"""The Optimizer base class: parameter groups, per-parameter state, state dicts."""
+import copy
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Holds ``param_groups`` (list of dicts with 'params' and hyperparameters)
+    and ``state`` (per-parameter dict of arrays and counters)."""
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.param_groups = []
+        self.state = {}
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, group):
+        group = dict(group)
+        ps = group["params"]
+        ps = [ps] if isinstance(ps, Tensor) else list(ps)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(ps):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, expected a Tensor")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf tensor (parameter {i})")
+            if id(p) in seen:
+                raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group")
+        group["params"] = ps
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _check_group(self, group):
+        lr = group.get("lr")
+        if lr is None or lr < 0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r}; expected lr >= 0")
+
+    def zero_grad(self, set_to_none=True):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.data.fill(0)
+
+    def step(self):
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    st = self.state.setdefault(id(p), {})
+                    self._update(p, p.grad.data, st, group)
+                    p._version_cell[0] += 1
+
+    def _update(self, p, grad, state, group):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ state dict
+    def state_dict(self):
+        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [index...]}]},
+        indices counting parameters across groups in order, as in PyTorch."""
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
+        state = {index[k]: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+                 for k, s in self.state.items() if k in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: got {len(groups)} parameter groups, "
+                f"the optimizer has {len(self.param_groups)}"
+            )
+        params = [p for g in self.param_groups for p in g["params"]]
+        for saved, own in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: a group has {len(saved['params'])} "
+                    f"parameters in the state dict and {len(own['params'])} in the optimizer"
+                )
+        new_state = {}
+        for k, s in state_dict["state"].items():
+            p = params[int(k)]
+            new_state[id(p)] = {}
+            for n, v in s.items():
+                if isinstance(v, Tensor):
+                    v = v.detach().numpy()
+                if isinstance(v, np.ndarray) and v.ndim > 0:
+                    if v.shape != p.shape:
+                        raise ValueError(
+                            f"{type(self).__name__}.load_state_dict: state {n!r} of parameter {k} has "
+                            f"shape {v.shape}, the parameter has {p.shape}"
+                        )
+                    v = v.astype(p.dtype).copy()
+                elif isinstance(v, np.ndarray):
+                    v = v.item()
+                new_state[id(p)][n] = v
+        for saved, own in zip(groups, self.param_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    own[k] = copy.deepcopy(v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v)
+        self.state = new_state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        return "\n".join(lines + [")"])

@@ -1,0 +1,122 @@
+"""save / load: state dicts (nested dicts and lists of tensors, arrays and plain
+values) in an ``.npz`` file, read back with ``allow_pickle=False``.
+
+Layout: one array per tensor or array (``t0``, ``t1``, ...) plus ``__tinygrad_bn__``,
+a JSON document (stored as uint8 bytes) that describes the nesting and names the
+arrays. Writing goes to a temporary file in the same folder and is renamed into
+place, so a crash never leaves a half-written checkpoint under the real name.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .tensor import Tensor
+
+FORMAT = "tinygrad_bn.checkpoint"
+VERSION = 1
+_META = "__tinygrad_bn__"
+
+
+def _encode(obj, arrays, where):
+    if isinstance(obj, Tensor):
+        arrays.append(obj.detach().numpy())
+        return {"tensor": f"t{len(arrays) - 1}"}
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "biuf":
+            raise TypeError(f"save: array at {where} has dtype {obj.dtype}; only numeric arrays can be saved")
+        arrays.append(obj)
+        return {"array": f"t{len(arrays) - 1}"}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, (str, int)):
+                raise TypeError(f"save: dict key {k!r} at {where} must be a str or int")
+            items.append([k, _encode(v, arrays, f"{where}[{k!r}]")])
+        return {"dict": items}
+    if isinstance(obj, (list, tuple)):
+        return {"list" if isinstance(obj, list) else "tuple":
+                [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    raise TypeError(
+        f"save: cannot save a {type(obj).__name__} at {where}; save tensors, arrays, numbers, "
+        "strings and dicts or lists of them (a state_dict())"
+    )
+
+
+def _decode(node, files):
+    if "tensor" in node:
+        return Tensor(files[node["tensor"]])
+    if "array" in node:
+        return np.array(files[node["array"]])
+    if "dict" in node:
+        return {k: _decode(v, files) for k, v in node["dict"]}
+    if "list" in node:
+        return [_decode(v, files) for v in node["list"]]
+    if "tuple" in node:
+        return tuple(_decode(v, files) for v in node["tuple"])
+    if "value" in node:
+        return node["value"]
+    raise ValueError(f"unknown entry {sorted(node)}")
+
+
+def save(obj, path):
+    """Write ``obj`` (typically ``model.state_dict()``) to ``path`` atomically."""
+    arrays = []
+    tree = _encode(obj, arrays, "top level")
+    meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree}).encode()
+    payload = {f"t{i}": a for i, a in enumerate(arrays)}
+    payload[_META] = np.frombuffer(meta, dtype=np.uint8)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(path):
+    """Read what ``save`` wrote. Tensors come back as tensors, arrays as arrays.
+    Raises ValueError naming the file when it is not a tinygrad_bn checkpoint or
+    is damaged."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as files:
+            if _META not in files.files:
+                raise ValueError(
+                    f"load: {path} is an npz file but not a tinygrad_bn checkpoint "
+                    f"(no {_META} entry); write checkpoints with tinygrad_bn.save"
+                )
+            meta = json.loads(bytes(files[_META]).decode())
+            if meta.get("format") != FORMAT:
+                raise ValueError(f"load: {path} has format {meta.get('format')!r}, expected {FORMAT!r}")
+            if meta.get("version", 0) > VERSION:
+                raise ValueError(
+                    f"load: {path} was written by a newer tinygrad_bn (format version "
+                    f"{meta.get('version')}, this one reads up to {VERSION}); upgrade tinygrad_bn"
+                )
+            data = {k: files[k] for k in files.files if k != _META}
+            return _decode(meta["tree"], data)
+    except ValueError as exc:
+        if str(exc).startswith("load:"):
+            raise
+        raise ValueError(f"load: {path} is not a readable tinygrad_bn checkpoint ({exc})") from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"load: {path} is not a readable tinygrad_bn checkpoint: it is truncated, damaged or "
+            f"not an npz file ({type(exc).__name__}: {exc})"
+        ) from None

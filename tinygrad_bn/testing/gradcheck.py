@@ -1,0 +1,122 @@
+"""gradcheck: the tape's gradients against central differences in float64.
+
+The outputs are reduced to a scalar through a fixed random projection,
+L = sum_k sum(W_k * out_k), never a plain sum: the sum of a normalized output is
+constant, so a plain sum would let any backward pass.
+"""
+import numpy as np
+
+from ..autograd import grad as autograd_grad
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """A gradient disagreed with central differences. ``input_index``, ``index``,
+    ``analytic``, ``numeric`` and ``rel_error`` say where and by how much."""
+
+    def __init__(self, message, input_index=None, index=None, analytic=None, numeric=None, rel_error=None):
+        super().__init__(message)
+        self.input_index, self.index = input_index, index
+        self.analytic, self.numeric, self.rel_error = analytic, numeric, rel_error
+
+
+def _as_outputs(out, who):
+    outs = [out] if isinstance(out, Tensor) else list(out) if isinstance(out, (tuple, list)) else None
+    if not outs or not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"{who}: fn must return a Tensor or a tuple of Tensors, got {type(out).__name__}")
+    return outs
+
+
+def _projected(fn, inputs, weights):
+    outs = _as_outputs(fn(*inputs), "gradcheck")
+    total = 0.0
+    for o, w in zip(outs, weights):
+        total += float(np.sum(o.detach().numpy().astype(np.float64) * w))
+    return total
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_directions=4,
+              seed=0, raise_exception=True):
+    """Check ``fn(*inputs)``'s gradients for every input that requires grad.
+
+    ``inputs``: a Tensor or a tuple of Tensors (and other arguments, passed as they
+    are). Inputs that require grad must be float64. A gradient g passes where
+    ``|g - numeric| <= atol + rtol * |numeric|`` (PyTorch's rule and defaults).
+    ``fast_mode`` compares ``n_directions`` random directional derivatives per
+    input instead of every element. Returns True, or raises ``GradcheckError``
+    naming the input, the index, both values and the relative error (returns
+    False instead with ``raise_exception=False``).
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradcheck: no input requires grad; create the inputs with requires_grad=True")
+    for i in diff:
+        if inputs[i].dtype != np.float64:
+            raise TypeError(
+                f"gradcheck: input {i} is {inputs[i].dtype}; central differences need float64 "
+                "(pass x.double(), or build it with dtype=tinygrad_bn.float64)"
+            )
+    rng = np.random.default_rng(seed)
+    outs = _as_outputs(fn(*inputs), "gradcheck")
+    weights = [rng.standard_normal(o.shape) for o in outs]
+    loss = None
+    for o, w in zip(outs, weights):
+        if not o.requires_grad:
+            continue
+        term = (o * Tensor(w, dtype=o.dtype)).sum()
+        loss = term if loss is None else loss + term
+    if loss is None:
+        analytic = [np.zeros(inputs[i].shape) for i in diff]
+    else:
+        grads = autograd_grad(loss, [inputs[i] for i in diff], allow_unused=True)
+        analytic = [np.zeros(inputs[i].shape) if g is None else g.numpy().astype(np.float64)
+                    for i, g in zip(diff, grads)]
+
+    def fail(msg, **info):
+        if raise_exception:
+            raise GradcheckError(msg, **info)
+        return False
+
+    with no_grad():
+        for k, i in enumerate(diff):
+            x = inputs[i].data  # perturbed in place and restored exactly
+            a = analytic[k]
+            if fast_mode:
+                for d in range(n_directions):
+                    v = rng.standard_normal(x.shape)
+                    v /= max(np.linalg.norm(v), 1e-12)
+                    orig = x.copy()
+                    x += eps * v
+                    plus = _projected(fn, inputs, weights)
+                    x[...] = orig - eps * v
+                    minus = _projected(fn, inputs, weights)
+                    x[...] = orig
+                    num = (plus - minus) / (2 * eps)
+                    ana = float(np.sum(a * v))
+                    if not abs(ana - num) <= atol + rtol * abs(num):
+                        rel = abs(ana - num) / max(abs(num), 1e-12)
+                        return fail(
+                            f"gradcheck (fast mode) failed for input {i} (shape {tuple(x.shape)}) "
+                            f"along random direction {d}: analytic {ana:.6g}, numeric {num:.6g}, "
+                            f"relative error {rel:.3g} (atol {atol}, rtol {rtol})",
+                            input_index=i, index=f"direction {d}", analytic=ana, numeric=num, rel_error=rel)
+                continue
+            for idx in np.ndindex(*x.shape):
+                orig = x[idx]
+                x[idx] = orig + eps
+                plus = _projected(fn, inputs, weights)
+                x[idx] = orig - eps
+                minus = _projected(fn, inputs, weights)
+                x[idx] = orig
+                num = (plus - minus) / (2 * eps)
+                ana = float(a[idx])
+                if not abs(ana - num) <= atol + rtol * abs(num):
+                    rel = abs(ana - num) / max(abs(num), 1e-12)
+                    return fail(
+                        f"gradcheck failed for input {i} (shape {tuple(x.shape)}) at index {idx}: "
+                        f"analytic {ana:.6g}, numeric {num:.6g}, relative error {rel:.3g} "
+                        f"(atol {atol}, rtol {rtol})",
+                        input_index=i, index=idx, analytic=ana, numeric=num, rel_error=rel)
+    return True
