@@ -1,0 +1,108 @@
+"""The bundled digits, IDX files and the DataLoader."""
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn.data import DataLoader, TensorDataset, load_mnist, load_mnist_5k, mnist, read_idx
+
+
+def test_bundled_file_is_the_documented_one():
+    digest = hashlib.sha256(mnist.BUNDLED.read_bytes()).hexdigest()
+    assert digest == mnist.BUNDLED_SHA256
+    assert mnist.BUNDLED.with_name("MNIST_5K_README.md").exists()  # attribution travels with it
+
+
+def test_split_is_stratified_seeded_and_disjoint():
+    xtr, ytr, xte, yte = load_mnist_5k(seed=0)
+    assert xtr.shape == (4000, 784) and xte.shape == (1000, 784) and xtr.dtype == np.float32
+    assert np.bincount(yte).tolist() == [100] * 10
+    assert np.bincount(ytr).tolist() == [400] * 10
+    assert len(np.unique(ytr[:50])) > 5  # shuffled across classes, not sorted by label
+    again = load_mnist_5k(seed=0)
+    np.testing.assert_array_equal(again[0], xtr)
+    other = load_mnist_5k(seed=1)
+    assert not np.array_equal(other[3], yte)
+    raw = load_mnist_5k(normalize=False)[0]
+    train_rows = {r.tobytes() for r in raw}
+    test_rows = load_mnist_5k(normalize=False)[2]
+    assert sum(r.tobytes() in train_rows for r in test_rows) < 5  # only true duplicate images
+    with pytest.raises(ValueError, match="multiple of 10"):
+        load_mnist_5k(test_size=15)
+
+
+def write_idx(path, arr, gz):
+    header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in arr.shape)
+    data = header + arr.astype(np.uint8).tobytes()
+    if gz:
+        with gzip.open(path, "wb") as f:
+            f.write(data)
+    else:
+        path.write_bytes(data)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_idx(tmp_path, gz):
+    arr = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    p = tmp_path / ("a.idx.gz" if gz else "a.idx")
+    write_idx(p, arr, gz)
+    np.testing.assert_array_equal(read_idx(p), arr)
+
+
+def test_read_idx_rejects_damaged_files(tmp_path):
+    p = tmp_path / "bad"
+    p.write_bytes(b"\x12\x34\x56\x78")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        read_idx(p)
+    write_idx(tmp_path / "t", np.zeros((4, 4), np.uint8), False)
+    data = (tmp_path / "t").read_bytes()
+    (tmp_path / "t").write_bytes(data[:-3])
+    with pytest.raises(ValueError, match="truncated"):
+        read_idx(tmp_path / "t")
+
+
+def test_load_mnist_from_unpacked_files(tmp_path):
+    images = np.random.default_rng(0).integers(0, 255, (5, 28, 28)).astype(np.uint8)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", images, False)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.arange(5), False)
+    x, y = load_mnist(tmp_path, train=False)
+    assert x.shape == (5, 784) and y.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_gz_files_are_checked_against_sha256(tmp_path):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((2, 28, 28)), True)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(2), True)
+    with pytest.raises(ValueError, match="sha256"):
+        load_mnist(tmp_path, train=False)
+
+
+def test_missing_files_offline_say_where_to_put_them(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="download_missing=True"):
+        load_mnist(tmp_path, kind="fashion-mnist")
+
+    def offline(*a, **k):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(mnist.urllib.request, "urlopen", offline)
+    with pytest.raises(RuntimeError, match="offline.*put them in"):
+        load_mnist(tmp_path, download_missing=True)
+    with pytest.raises(ValueError, match="kind"):
+        load_mnist(tmp_path, kind="cifar")
+
+
+def test_dataloader_batches_shuffle_and_drop_last():
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    y = np.arange(10)
+    batches = list(DataLoader(TensorDataset(x, y), batch_size=4))
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    assert isinstance(batches[0][0], tg.Tensor)
+    assert len(DataLoader(TensorDataset(x, y), batch_size=4, drop_last=True)) == 2
+    a = [b[1].tolist() for b in DataLoader(TensorDataset(x, y), 3, shuffle=True, seed=5)]
+    b = [b[1].tolist() for b in DataLoader(TensorDataset(x, y), 3, shuffle=True, seed=5)]
+    assert a == b and sorted(sum(a, [])) == list(range(10)) and sum(a, []) != list(range(10))
+    with pytest.raises(ValueError, match="batch_size"):
+        DataLoader(TensorDataset(x, y), batch_size=0)
+    with pytest.raises(ValueError, match="rows"):
+        TensorDataset(x, y[:3])

@@ -1,0 +1,60 @@
+"""save / load round trips and damaged files."""
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn.models import SimpleNet
+
+
+def test_state_dict_round_trip(tmp_path):
+    model = SimpleNet()
+    path = tmp_path / "m.npz"
+    tg.save(model.state_dict(), path)
+    loaded = tg.load(path)
+    assert list(loaded) == list(model.state_dict())
+    other = SimpleNet()
+    other.load_state_dict(loaded)
+    x = tg.randn(3, 784)
+    np.testing.assert_array_equal(model(x).detach().numpy(), other(x).detach().numpy())
+    assert not list(tmp_path.glob(".tmp-*"))  # the temporary file was renamed away
+
+
+def test_nested_values_round_trip(tmp_path):
+    opt = tg.optim.SGD([tg.zeros(3, requires_grad=True)], lr=0.1, momentum=0.9)
+    obj = {"epoch": 3, "name": "run", "ratio": 0.5, "flags": [True, None], "shape": (2, 3),
+           "array": np.arange(4), "optim": opt.state_dict()}
+    tg.save(obj, tmp_path / "c.npz")
+    back = tg.load(tmp_path / "c.npz")
+    assert back["epoch"] == 3 and back["name"] == "run" and back["flags"] == [True, None]
+    assert back["shape"] == (2, 3)
+    np.testing.assert_array_equal(back["array"], np.arange(4))
+    assert back["optim"]["param_groups"][0]["momentum"] == 0.9
+
+
+def test_unsupported_values_raise(tmp_path):
+    with pytest.raises(TypeError, match="cannot save a object"):
+        tg.save({"x": object()}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_truncated_and_foreign_files_raise_clearly(tmp_path):
+    path = tmp_path / "m.npz"
+    tg.save(SimpleNet().state_dict(), path)
+    data = path.read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="trunc.npz is not a readable tinygrad_bn checkpoint"):
+        tg.load(tmp_path / "trunc.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ValueError, match="not a readable"):
+        tg.load(tmp_path / "text.npz")
+    np.savez(tmp_path / "foreign.npz", a=np.zeros(2))
+    with pytest.raises(ValueError, match="not a tinygrad_bn checkpoint"):
+        tg.load(tmp_path / "foreign.npz")
+    with pytest.raises(FileNotFoundError):
+        tg.load(tmp_path / "missing.npz")
+
+
+def test_pickled_npz_is_refused(tmp_path):
+    np.savez(tmp_path / "p.npz", __tinygrad_bn__=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError):
+        tg.load(tmp_path / "p.npz")
