@@ -1,0 +1,48 @@
+"""Shared pieces of the CPU normalization kernels.
+
+Numerics: statistics accumulate in float64 on data shifted by the first
+element of its group (shifted sums), so a float32 input with mean 1e4 and std 1
+loses nothing to cancellation; normalization subtracts the float64 mean before
+rounding back to the input dtype.
+
+Parallelism: every kernel splits its work into tasks that write disjoint
+outputs; reductions that cross tasks go into per-task partial rows, summed
+afterwards in a fixed order, so results repeat exactly at a fixed thread count.
+Inputs smaller than ``SERIAL_BELOW`` elements run on the calling thread: waking
+the thread pool costs more than such an input takes.
+"""
+import numba
+import numpy as np
+
+# Below this many elements a kernel runs serially (a 64x64 batch takes ~2 us;
+# starting a parallel region costs several).
+SERIAL_BELOW = 1 << 15
+
+# reassoc lets LLVM vectorise float reductions (the order is fixed at compile
+# time, so results still repeat exactly); no flag that changes NaN/Inf handling.
+FASTMATH = {"reassoc", "contract"}
+
+JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
+PJIT = dict(cache=True, fastmath=FASTMATH, nogil=True, parallel=True)
+
+
+def num_threads() -> int:
+    return numba.get_num_threads()
+
+
+def use_parallel(numel: int) -> bool:
+    return numel >= SERIAL_BELOW and numba.get_num_threads() > 1
+
+
+def chunks(total: int, parts: int) -> np.ndarray:
+    """Boundaries splitting range(total) into ``parts`` nearly equal pieces."""
+    parts = max(1, min(parts, total)) if total else 1
+    return np.linspace(0, total, parts + 1).astype(np.int64)
+
+
+def affine_or_default(weight, bias, size):
+    """gamma and beta as float64 vectors (ones and zeros when the layer has no
+    affine), so a kernel compiles once per input dtype, not per parameter dtype."""
+    w = np.ones(size) if weight is None else np.ascontiguousarray(weight, dtype=np.float64).reshape(-1)
+    b = np.zeros(size) if bias is None else np.ascontiguousarray(bias, dtype=np.float64).reshape(-1)
+    return w, b

@@ -1,0 +1,136 @@
+"""Group normalization of x (N, C, *) with G groups, and instance normalization
+(G = C). x is viewed as (N * G, C / G, L): each row is one group of one sample,
+contiguous in memory, with statistics per row and gamma, beta per channel.
+
+Rows are split into one chunk per thread; backward per row:
+
+    g      = dy * gamma[c]
+    dx     = invstd * (g - mean(g) - x_hat * mean(g * x_hat))
+    dgamma = sum over n, L of dy * x_hat,   dbeta = sum over n, L of dy
+
+with dgamma and dbeta in one float64 partial row per chunk, summed in chunk order.
+Statistics use float64 shifted sums (shift: the row's first element).
+"""
+import numpy as np
+from numba import njit, prange
+
+from ._common import JIT, PJIT, affine_or_default, chunks, num_threads, use_parallel
+
+
+@njit(**JIT)
+def _forward_rows(x, groups, gamma, beta, eps, y, mean, invstd, r0, r1):
+    _, per_group, length = x.shape
+    count = per_group * length
+    for r in range(r0, r1):
+        xr, yr = x[r], y[r]
+        k = xr[0, 0]
+        s1 = 0.0
+        s2 = 0.0
+        for i in range(per_group):
+            for l in range(length):
+                p = np.float64(xr[i, l] - k)
+                s1 += p
+                s2 += p * p
+        m = s1 / count
+        inv = 1.0 / np.sqrt(max(s2 / count - m * m, 0.0) + eps)
+        mean[r] = k + m
+        invstd[r] = inv
+        d = xr.dtype.type(m)
+        c0 = (r % groups) * per_group
+        for i in range(per_group):
+            sc = xr.dtype.type(inv * gamma[c0 + i])
+            b = xr.dtype.type(beta[c0 + i])
+            for l in range(length):
+                yr[i, l] = ((xr[i, l] - k) - d) * sc + b
+
+
+@njit(**JIT)
+def _backward_rows(x, dy, groups, mean, invstd, gamma, dx, pg, pb, r0, r1):
+    _, per_group, length = x.shape
+    count = per_group * length
+    for r in range(r0, r1):
+        xr, gr, dr = x[r], dy[r], dx[r]
+        k = xr.dtype.type(mean[r])
+        d = xr.dtype.type(mean[r] - k)
+        iv = xr.dtype.type(invstd[r])
+        c0 = (r % groups) * per_group
+        sg = 0.0
+        sgx = 0.0
+        for i in range(per_group):
+            gm = xr.dtype.type(gamma[c0 + i])
+            t_dy = 0.0
+            t_dyx = 0.0
+            for l in range(length):
+                xh = ((xr[i, l] - k) - d) * iv
+                t_dy += np.float64(gr[i, l])
+                t_dyx += np.float64(gr[i, l] * xh)
+            pg[c0 + i] += t_dyx
+            pb[c0 + i] += t_dy
+            sg += t_dy * gamma[c0 + i]
+            sgx += t_dyx * gamma[c0 + i]
+        mg = xr.dtype.type(sg / count)
+        mgx = xr.dtype.type(sgx / count)
+        for i in range(per_group):
+            gm = xr.dtype.type(gamma[c0 + i])
+            for l in range(length):
+                xh = ((xr[i, l] - k) - d) * iv
+                dr[i, l] = iv * (gr[i, l] * gm - mg - xh * mgx)
+
+
+@njit(**PJIT)
+def _forward_par(x, groups, gamma, beta, eps, y, mean, invstd, bounds):
+    for t in prange(len(bounds) - 1):
+        _forward_rows(x, groups, gamma, beta, eps, y, mean, invstd, bounds[t], bounds[t + 1])
+
+
+@njit(**PJIT)
+def _backward_par(x, dy, groups, mean, invstd, gamma, dx, part, bounds):
+    for t in prange(len(bounds) - 1):
+        _backward_rows(x, dy, groups, mean, invstd, gamma, dx, part[t, 0], part[t, 1],
+                       bounds[t], bounds[t + 1])
+
+
+def _view(x, groups):
+    x = np.ascontiguousarray(x)
+    n, c = x.shape[0], x.shape[1]
+    return x.reshape(n * groups, c // groups, -1)
+
+
+def forward(x, num_groups, weight, bias, eps):
+    """Group norm of x (N, C, *). Returns y (shape and dtype of x), and mean and
+    invstd per (sample, group) (float64, shape (N, G))."""
+    xv = _view(x, num_groups)
+    channels = x.shape[1]
+    gamma, beta = affine_or_default(weight, bias, channels)
+    y = np.empty_like(xv)
+    rows = xv.shape[0]
+    mean = np.empty(rows)
+    invstd = np.empty(rows)
+    if use_parallel(xv.size) and rows > 1:
+        _forward_par(xv, num_groups, gamma, beta, float(eps), y, mean, invstd, chunks(rows, num_threads()))
+    else:
+        _forward_rows(xv, num_groups, gamma, beta, float(eps), y, mean, invstd, 0, rows)
+    shape = (x.shape[0], num_groups)
+    return y.reshape(x.shape), mean.reshape(shape), invstd.reshape(shape)
+
+
+def backward(x, dy, num_groups, mean, invstd, weight):
+    """Gradients of group norm: dx (shape and dtype of x), dgamma and dbeta
+    (float64, per channel)."""
+    xv = _view(x, num_groups)
+    dyv = np.ascontiguousarray(dy, dtype=xv.dtype).reshape(xv.shape)
+    channels = x.shape[1]
+    gamma, _ = affine_or_default(weight, None, channels)
+    rows = xv.shape[0]
+    mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(rows)
+    invstd = np.ascontiguousarray(invstd, dtype=np.float64).reshape(rows)
+    dx = np.empty_like(xv)
+    parallel = use_parallel(xv.size) and rows > 1
+    bounds = chunks(rows, num_threads() if parallel else 1)
+    part = np.zeros((len(bounds) - 1, 2, channels))
+    if parallel:
+        _backward_par(xv, dyv, num_groups, mean, invstd, gamma, dx, part, bounds)
+    else:
+        _backward_rows(xv, dyv, num_groups, mean, invstd, gamma, dx, part[0, 0], part[0, 1], 0, rows)
+    total = part.sum(axis=0)
+    return dx.reshape(x.shape), total[0], total[1]
