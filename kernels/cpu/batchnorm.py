@@ -190,7 +190,8 @@ def _first_per_channel(xv):
 
 def forward_train(x, weight, bias, eps):
     """Training-mode batch norm of x (N, C, *). Returns y (shape and dtype of x)
-    and the batch mean and inverse std per channel (float64; biased variance)."""
+    and, per channel in float64, the batch mean, the biased batch variance and
+    the inverse std 1 / sqrt(var + eps)."""
     xv = _view(x)
     channels = xv.shape[1]
     count = xv.size // channels
@@ -199,10 +200,11 @@ def forward_train(x, weight, bias, eps):
     k = _first_per_channel(xv)
     s1, s2 = _run(0, xv, xv, xv, k, k, np.zeros(channels, dt))
     m = s1 / count  # mean of (x - k)
-    invstd = 1.0 / np.sqrt(np.maximum(s2 / count - m * m, 0.0) + eps)
+    var = np.maximum(s2 / count - m * m, 0.0)
+    invstd = 1.0 / np.sqrt(var + eps)
     y = np.empty_like(xv)
     _run(1, xv, xv, y, k, m.astype(dt), (gamma * invstd).astype(dt), beta.astype(dt))
-    return y.reshape(x.shape), k + m, invstd
+    return y.reshape(x.shape), k + m, var, invstd
 
 
 def forward_eval(x, weight, bias, running_mean, running_var, eps):

@@ -2,6 +2,9 @@
 normalization. Arrays are ``numpy.ndarray``."""
 import numpy as np
 
+from kernels.cpu import batchnorm as _bn
+from kernels.cpu import groupnorm as _gn
+from kernels.cpu import layernorm as _ln
 from kernels.cpu.elementwise import erf as _erf_ufunc
 
 
@@ -217,6 +220,20 @@ class CPUBackend:
     def axpy(y, a, x):
         """y += a * x in place, without a temporary for the sum."""
         y += a * x
+
+    # normalization: fused Numba kernels (kernels/cpu) -----------------------
+    batch_norm_train = staticmethod(_bn.forward_train)
+    batch_norm_eval = staticmethod(_bn.forward_eval)
+    batch_norm_backward = staticmethod(_bn.backward)
+    layer_norm = staticmethod(_ln.forward)
+    layer_norm_backward = staticmethod(_ln.backward)
+    group_norm = staticmethod(_gn.forward)
+    group_norm_backward = staticmethod(_gn.backward)
+    kernel_names = {
+        "batch_norm": "kernels.cpu.batchnorm",
+        "layer_norm": "kernels.cpu.layernorm",
+        "group_norm": "kernels.cpu.groupnorm",
+    }
 
     # diagnostics ------------------------------------------------------------
     @staticmethod

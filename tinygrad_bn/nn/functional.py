@@ -1,6 +1,7 @@
 """Stateless forms of the layers, with ``torch.nn.functional``'s signatures."""
 from ..ops import linalg as L
 from ..ops import loss as LS
+from ..ops import norm as BN
 from ..tensor import Tensor, _operand
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -119,3 +120,120 @@ def mse_loss(input, target, reduction="mean"):
     if reduction == "sum":
         return sq.sum()
     return sq
+
+
+# ---------------------------------------------------------------- normalization
+
+def _check_norm_input(who, input, min_ndim):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{who}: expected a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{who}: expected a floating point input, got dtype {input.dtype}; call .float() first")
+    if input.ndim < min_ndim:
+        raise ValueError(f"{who}: expected an input with at least {min_ndim} dims (N, C, ...), got shape {input.shape}")
+    if input.numel() == 0:
+        raise ValueError(f"{who}: got an empty input of shape {input.shape}; every dimension must be at least 1")
+
+
+def _check_param(who, name, t, shape):
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{who}: {name} must be a Tensor or None, got {type(t).__name__}")
+    if t.shape != tuple(shape):
+        raise ValueError(f"{who}: {name} has shape {t.shape}, expected {tuple(shape)} for this input")
+
+
+def _update_running(running, batch_value, momentum):
+    """running = (1 - momentum) * running + momentum * batch, in place (a buffer)."""
+    be = running._backend
+    new = be.add(be.mul(be.cast(running.data, "float64"), 1.0 - momentum), be.mul(batch_value, momentum))
+    be.copyto(running.data, new)
+    running._version_cell[0] += 1
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch norm of (N, C, *) over every axis but C, as ``torch.nn.functional.batch_norm``.
+
+    In training, normalizes with the batch mean and biased variance and, when
+    running buffers are given, updates them in place:
+    running = (1 - momentum) * running + momentum * batch, with the unbiased
+    batch variance for running_var. Otherwise normalizes with the running statistics.
+    """
+    who = "batch_norm"
+    _check_norm_input(who, input, 2)
+    channels = input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        _check_param(who, name, t, (channels,))
+    count = input.numel() // channels
+    if training and count <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError(f"{who}: running_mean and running_var are needed when training=False")
+    stats = {}
+    out = BN.BatchNorm.apply(input, weight, bias,
+                             None if running_mean is None else running_mean.data,
+                             None if running_var is None else running_var.data,
+                             bool(training), float(eps), stats)
+    if training and running_mean is not None:
+        _update_running(running_mean, stats["mean"], momentum)
+        _update_running(running_var, stats["var"] * (count / (count - 1)), momentum)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer norm over the trailing dims ``normalized_shape``, as ``torch.nn.functional.layer_norm``."""
+    who = "layer_norm"
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _check_norm_input(who, input, 1)
+    nd = len(normalized_shape)
+    if nd == 0 or input.shape[input.ndim - nd:] != normalized_shape or input.ndim < nd:
+        raise ValueError(
+            f"{who}: normalized_shape {normalized_shape} must match the last dims of the input, "
+            f"got input shape {input.shape}"
+        )
+    _check_param(who, "weight", weight, normalized_shape)
+    _check_param(who, "bias", bias, normalized_shape)
+    return BN.LayerNorm.apply(input, weight, bias, nd, float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group norm of (N, C, *) with ``num_groups`` groups, as ``torch.nn.functional.group_norm``."""
+    who = "group_norm"
+    _check_norm_input(who, input, 2)
+    channels = input.shape[1]
+    if not isinstance(num_groups, int) or num_groups <= 0 or channels % num_groups:
+        raise ValueError(
+            f"{who}: the number of channels ({channels}) must be divisible by num_groups ({num_groups})"
+        )
+    _check_param(who, "weight", weight, (channels,))
+    _check_param(who, "bias", bias, (channels,))
+    return BN.GroupNorm.apply(input, weight, bias, num_groups, float(eps), None)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Instance norm of (N, C, *): each channel of each sample normalized on its own.
+
+    With ``use_input_stats`` and running buffers, the buffers move toward the
+    mean over samples of each instance's mean and unbiased variance (PyTorch's rule);
+    without ``use_input_stats`` the running statistics normalize, like batch norm in eval.
+    """
+    who = "instance_norm"
+    _check_norm_input(who, input, 3)
+    channels = input.shape[1]
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    count = input.numel() // (input.shape[0] * channels)
+    if count <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    _check_param(who, "weight", weight, (channels,))
+    _check_param(who, "bias", bias, (channels,))
+    stats = {}
+    out = BN.GroupNorm.apply(input, weight, bias, channels, float(eps), stats)
+    if running_mean is not None:
+        invstd = stats["invstd"]
+        var = (1.0 / (invstd * invstd) - eps) * (count / (count - 1))
+        _update_running(running_mean, stats["mean"].mean(axis=0), momentum)
+        _update_running(running_var, var.mean(axis=0), momentum)
+    return out

@@ -1,0 +1,193 @@
+"""Normalization layers with PyTorch's arguments, semantics and state dict keys."""
+import numbers
+
+from . import functional as F
+from .module import Module, Parameter
+from ..tensor import int64, ones, tensor, zeros
+
+
+class _NormBase(Module):
+    """Batch and instance norm: affine parameters and running statistics.
+
+    weight (gamma) starts at 1, bias (beta) at 0, running_mean at 0, running_var at 1.
+    momentum m: running = (1 - m) * running + m * batch; momentum=None uses a
+    cumulative average (m = 1 / num_batches_tracked).
+    """
+
+    expected_ndims = ()
+    default_affine = True
+    default_track = True
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, dtype=None):
+        super().__init__()
+        if not isinstance(num_features, numbers.Integral) or num_features <= 0:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got {momentum}")
+        if eps <= 0:
+            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.affine = self.default_affine if affine is None else bool(affine)
+        self.track_running_stats = self.default_track if track_running_stats is None else bool(track_running_stats)
+        if self.affine:
+            self.weight = Parameter(ones(num_features, dtype=dtype))
+            self.bias = Parameter(zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.data.fill(0)
+            self.running_var.data.fill(1)
+            self.num_batches_tracked.data.fill(0)
+
+    def _check_input(self, x):
+        name = type(self).__name__
+        if x.ndim not in self.expected_ndims:
+            dims = " or ".join(f"{d}D" for d in self.expected_ndims)
+            raise ValueError(f"{name}: expected {dims} input, got {x.ndim}D input of shape {x.shape}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{name}: expected {self.num_features} channels (dim 1) but the input of shape "
+                f"{x.shape} has {x.shape[1]}; build the layer with num_features={x.shape[1]} or fix the input"
+            )
+
+    def _momentum(self):
+        """The averaging factor for this step; counts the batch when tracking."""
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._version_cell[0] += 1
+            if self.momentum is None:
+                return 1.0 / int(self.num_batches_tracked.item())
+        return 0.0 if self.momentum is None else self.momentum
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    def forward(self, x):
+        self._check_input(x)
+        momentum = self._momentum()
+        # eval() uses the running statistics when there are any; without them
+        # (track_running_stats=False) batch statistics are used in both modes
+        use_batch_stats = self.training or self.running_mean is None
+        track = self.track_running_stats and self.training
+        return F.batch_norm(x, self.running_mean if track or not use_batch_stats else None,
+                            self.running_var if track or not use_batch_stats else None,
+                            self.weight, self.bias, use_batch_stats, momentum, self.eps)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm of (N, C) or (N, C, L) over N (and L), per channel C.
+
+    y = (x - E[x]) / sqrt(Var[x] + eps) * gamma + beta, with the batch's mean and
+    biased variance in training and the running statistics in eval mode.
+    running_var takes the unbiased batch variance.
+    """
+
+    expected_ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of (N, C, H, W) over N, H and W, per channel C."""
+
+    expected_ndims = (4,)
+
+
+class _InstanceNorm(_NormBase):
+    default_affine = False
+    default_track = False
+
+    def forward(self, x):
+        self._check_input(x)
+        momentum = self._momentum()
+        use_input_stats = self.training or self.running_mean is None
+        return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                               use_input_stats, momentum, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm of (N, C, L): each channel of each sample over L.
+    affine and track_running_stats default to False, as in PyTorch."""
+
+    expected_ndims = (3,)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm of (N, C, H, W): each channel of each sample over H and W."""
+
+    expected_ndims = (4,)
+
+
+class LayerNorm(Module):
+    """Layer norm over the trailing dims ``normalized_shape`` of each sample.
+
+    y = (x - E[x]) / sqrt(Var[x] + eps) * gamma + beta, statistics per sample,
+    gamma and beta of shape ``normalized_shape`` (when ``elementwise_affine``;
+    ``bias=False`` drops beta).
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+        if not shape or any(not isinstance(n, numbers.Integral) or n <= 0 for n in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps, self.elementwise_affine = float(eps), elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Group norm of (N, C, *): channels split into ``num_groups`` groups,
+    statistics per sample and group, gamma and beta per channel."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
+        super().__init__()
+        if not isinstance(num_groups, numbers.Integral) or num_groups <= 0:
+            raise ValueError(f"GroupNorm: num_groups must be a positive int, got {num_groups!r}")
+        if num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups, self.num_channels, self.eps, self.affine = int(num_groups), int(num_channels), float(eps), affine
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dtype))
+            self.bias = Parameter(zeros(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm: expected input (N, {self.num_channels}, *), got shape {x.shape}"
+            )
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -1,0 +1,88 @@
+"""Normalization ops. Forward and backward are single fused kernels of the
+tensor's backend (``kernels/cpu`` on the CPU); each op saves x and gamma plus
+the per-group statistics (mean and inverse std in float64), nothing else."""
+from ..autograd import Function
+
+
+def _param_grad(g, like, needed):
+    if not needed or like is None:
+        return None
+    return g.reshape(like.shape).astype(like.dtype)
+
+
+class BatchNorm(Function):
+    """y = (x - mean) * invstd * gamma + beta per channel of x (N, C, *).
+
+    ``training``: normalize with the batch's statistics and report them through
+    ``stats`` (a dict the caller passes in and reads back to update running
+    statistics); otherwise use ``running_mean``/``running_var``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, eps, stats):
+        be = ctx.backend
+        if training:
+            y, mean, var, invstd = be.batch_norm_train(x, weight, bias, eps)
+            stats["mean"], stats["var"] = mean, var
+        else:
+            y, invstd = be.batch_norm_eval(x, weight, bias, running_mean, running_var, eps)
+            mean = be.cast(running_mean, "float64").copy()  # running stats change later
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.invstd, ctx.training = mean, invstd, training
+        ctx.kernel = be.kernel_names["batch_norm"]
+        ctx.params = {"eps": eps, "training": training, "affine": weight is not None}
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        dx, dw, db = ctx.backend.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
+        return (dx if nx else None, _param_grad(dw, weight, nw), _param_grad(db, weight, nb),
+                None, None, None, None, None)
+
+
+class LayerNorm(Function):
+    """Normalize over the last ``normalized_ndim`` dims; gamma and beta have that shape."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, normalized_ndim, eps):
+        be = ctx.backend
+        y, mean, invstd = be.layer_norm(x, weight, bias, eps, normalized_ndim)
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.invstd, ctx.ndim = mean, invstd, normalized_ndim
+        ctx.kernel = be.kernel_names["layer_norm"]
+        ctx.params = {"eps": eps, "normalized_shape": tuple(x.shape[x.ndim - normalized_ndim:])}
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        dx, dw, db = ctx.backend.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
+        return (dx if nx else None, _param_grad(dw, weight, nw), _param_grad(db, weight, nb), None, None)
+
+
+class GroupNorm(Function):
+    """Normalize each of ``num_groups`` channel groups of each sample of x (N, C, *);
+    gamma and beta are per channel. Instance norm is num_groups = C. ``stats``,
+    when a dict, receives the per-(sample, group) mean and invstd."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, num_groups, eps, stats):
+        be = ctx.backend
+        y, mean, invstd = be.group_norm(x, num_groups, weight, bias, eps)
+        if stats is not None:
+            stats["mean"], stats["invstd"] = mean, invstd
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.invstd, ctx.groups = mean, invstd, num_groups
+        ctx.kernel = be.kernel_names["group_norm"]
+        ctx.params = {"eps": eps, "num_groups": num_groups}
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        dx, dw, db = ctx.backend.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
+        return (dx if nx else None, _param_grad(dw, weight, nw), _param_grad(db, weight, nb), None, None, None)
