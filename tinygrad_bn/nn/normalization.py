@@ -62,13 +62,17 @@ class _NormBase(Module):
             )
 
     def _momentum(self):
-        """The averaging factor for this step; counts the batch when tracking."""
+        """The averaging factor for this step (momentum=None: 1 / batches so far)."""
+        if self.momentum is None:
+            tracking = self.training and self.track_running_stats
+            return 1.0 / (int(self.num_batches_tracked.item()) + 1) if tracking else 0.0
+        return self.momentum
+
+    def _count_batch(self):
+        # after the functional call succeeded, so a rejected input changes no state
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
             self.num_batches_tracked._version_cell[0] += 1
-            if self.momentum is None:
-                return 1.0 / int(self.num_batches_tracked.item())
-        return 0.0 if self.momentum is None else self.momentum
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -83,9 +87,11 @@ class _BatchNorm(_NormBase):
         # (track_running_stats=False) batch statistics are used in both modes
         use_batch_stats = self.training or self.running_mean is None
         track = self.track_running_stats and self.training
-        return F.batch_norm(x, self.running_mean if track or not use_batch_stats else None,
-                            self.running_var if track or not use_batch_stats else None,
-                            self.weight, self.bias, use_batch_stats, momentum, self.eps)
+        out = F.batch_norm(x, self.running_mean if track or not use_batch_stats else None,
+                           self.running_var if track or not use_batch_stats else None,
+                           self.weight, self.bias, use_batch_stats, momentum, self.eps)
+        self._count_batch()
+        return out
 
 
 class BatchNorm1d(_BatchNorm):
@@ -113,8 +119,10 @@ class _InstanceNorm(_NormBase):
         self._check_input(x)
         momentum = self._momentum()
         use_input_stats = self.training or self.running_mean is None
-        return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                               use_input_stats, momentum, self.eps)
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              use_input_stats, momentum, self.eps)
+        self._count_batch()
+        return out
 
 
 class InstanceNorm1d(_InstanceNorm):
