@@ -1,0 +1,147 @@
+"""Batch norm and layer norm, forward + backward, float32: our fused Numba
+kernels against the machine's streaming bandwidth, a textbook NumPy
+implementation and (when installed) PyTorch's CPU kernels, side by side.
+
+    python benchmarks/bench_norm.py [--repeats 7]
+
+Effective GB/s counts 5 tensor sizes per forward+backward (read x, write y;
+read x and dy, write dx). "stream" is a parallel Numba triad a = b + s*c over
+arrays the size of x, measured in the same rounds (3 tensor sizes moved).
+Every figure is the median of ``repeats`` rounds; within a round the
+contenders run one after another, so load on the machine hits all alike.
+"""
+import argparse
+import statistics
+import time
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from kernels.cpu import batchnorm, layernorm
+
+CASES = [("(256, 1024)", (256, 1024)), ("(4096, 1024)", (4096, 1024)),
+         ("(4096, 4096)", (4096, 4096)), ("(64, 64, 56, 56)", (64, 64, 56, 56))]
+EPS = 1e-5
+
+
+@njit(parallel=True, cache=True)
+def _triad(a, b, c, s):
+    for i in prange(a.size):
+        a[i] = b[i] + s * c[i]
+
+
+def ours(kind, x, dy, g, b):
+    if kind == "batch":
+        y, mean, var, invstd = batchnorm.forward_train(x, g, b, EPS)
+        return batchnorm.backward(x, dy, mean, invstd, g, True)
+    nd = x.ndim - 1
+    y, mean, invstd = layernorm.forward(x, g, b, EPS, nd)
+    return layernorm.backward(x, dy, mean, invstd, g, nd)
+
+
+def textbook(kind, x, dy, g, b):
+    """What a user writes with NumPy: np.mean/np.var forward, closed-form backward."""
+    if kind == "batch":
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        g, b = g.reshape(shape), b.reshape(shape)
+    else:
+        axes = tuple(range(1, x.ndim))
+    n = x.size // np.prod([x.shape[a] for a in range(x.ndim) if a not in axes])
+    mean = np.mean(x, axis=axes, keepdims=True)
+    var = np.var(x, axis=axes, keepdims=True)
+    invstd = 1.0 / np.sqrt(var + EPS)
+    xhat = (x - mean) * invstd
+    y = xhat * g + b  # noqa: F841  (the forward output)
+    if kind == "batch":
+        dbeta = dy.sum(axis=axes)
+        dgamma = (dy * xhat).sum(axis=axes)
+        dx = g * invstd / n * (n * dy - dbeta.reshape(g.shape) - xhat * dgamma.reshape(g.shape))
+    else:
+        gy = dy * g
+        dx = invstd / n * (n * gy - gy.sum(axis=axes, keepdims=True) - xhat * (gy * xhat).sum(axis=axes, keepdims=True))
+        lead = (0,)
+        dgamma, dbeta = (dy * xhat).sum(axis=lead), dy.sum(axis=lead)
+    return dx, dgamma, dbeta
+
+
+def make_torch(kind, x, dy):
+    import torch
+
+    xt = torch.from_numpy(x.copy()).requires_grad_(True)
+    dyt = torch.from_numpy(dy.copy())
+    if kind == "batch":
+        layer = torch.nn.BatchNorm1d(x.shape[1]) if x.ndim <= 3 else torch.nn.BatchNorm2d(x.shape[1])
+    else:
+        layer = torch.nn.LayerNorm(x.shape[1:])
+
+    def run():
+        xt.grad = None
+        layer.zero_grad()
+        layer(xt).backward(dyt)
+
+    return run
+
+
+def median_ms(samples):
+    return statistics.median(samples) * 1e3
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--cases", nargs="*", type=int, help="indices into the case list")
+    args = ap.parse_args()
+    try:
+        import torch
+
+        torch.set_num_threads(numba.get_num_threads())
+    except ImportError:
+        torch = None
+    print(f"float32 forward+backward, {numba.get_num_threads()} threads; median of {args.repeats} rounds")
+    if torch is None:
+        print("PyTorch not installed: its columns are empty (pip install torch==2.13.0 to compare)")
+    else:
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+    header = (f"{'shape':>17} {'norm':>5} | {'ours ms':>8} {'GB/s':>6} {'stream':>7} {'%strm':>6} | "
+              f"{'numpy ms':>9} {'x ours':>7} | {'torch ms':>9} {'x ours':>7}")
+    print(header)
+    print("-" * len(header))
+    rng = np.random.default_rng(0)
+    cases = [CASES[i] for i in args.cases] if args.cases else CASES
+    for label, shape in cases:
+        x = rng.standard_normal(shape, dtype=np.float32)
+        dy = rng.standard_normal(shape, dtype=np.float32)
+        a = np.empty(x.size, np.float32)
+        bflat, cflat = x.reshape(-1), dy.reshape(-1)
+        _triad(a, bflat, cflat, np.float32(0.5))
+        for kind in ("batch", "layer"):
+            pshape = (shape[1],) if kind == "batch" else shape[1:]
+            g = rng.standard_normal(pshape).astype(np.float32)
+            b = rng.standard_normal(pshape).astype(np.float32)
+            torch_run = make_torch(kind, x, dy) if torch is not None else None
+            contenders = {"ours": lambda: ours(kind, x, dy, g, b),
+                          "numpy": lambda: textbook(kind, x, dy, g, b),
+                          "stream": lambda: _triad(a, bflat, cflat, np.float32(0.5))}
+            if torch_run:
+                contenders["torch"] = torch_run
+            for f in contenders.values():  # warm up: compile, fault pages in
+                f()
+            times = {k: [] for k in contenders}
+            for _ in range(args.repeats):
+                for k, f in contenders.items():
+                    t0 = time.perf_counter()
+                    f()
+                    times[k].append(time.perf_counter() - t0)
+            t = {k: median_ms(v) for k, v in times.items()}
+            eff = 5 * x.nbytes / (t["ours"] / 1e3) / 1e9
+            stream = 3 * x.nbytes / (t["stream"] / 1e3) / 1e9
+            torch_cols = f"{t['torch']:>9.2f} {t['torch'] / t['ours']:>7.2f}" if "torch" in t else f"{'-':>9} {'-':>7}"
+            print(f"{label:>17} {kind[:5]:>5} | {t['ours']:>8.2f} {eff:>6.1f} {stream:>7.1f} {eff / stream:>6.0%} | "
+                  f"{t['numpy']:>9.2f} {t['numpy'] / t['ours']:>7.1f} | {torch_cols}")
+    print("\nx ours: the other's time divided by ours (above 1: ours is faster).")
+
+
+if __name__ == "__main__":
+    main()
