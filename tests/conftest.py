@@ -14,3 +14,8 @@ def leaf(rng, *shape, positive=False, dtype=np.float64):
     if positive:
         a = np.abs(a) + 0.5
     return tg.tensor(a.astype(dtype), requires_grad=True)
+
+
+from tinygrad_bn.testing import load_profile  # noqa: E402
+
+PROFILE = load_profile()

@@ -401,6 +401,12 @@ class Tensor:
         return Tensor._wrap(self._backend.asarray(not self._backend.any(self._backend.logical_not(self.data))),
                             self.device, False)
 
+    def isfinite(self):
+        return Tensor._wrap(self._backend.isfinite(self.data), self.device, False)
+
+    def isnan(self):
+        return Tensor._wrap(self._backend.isnan(self.data), self.device, False)
+
     def argmax(self, dim=None, keepdim=False):
         return Tensor._wrap(self._backend.argmax(self.data, axis=dim, keepdims=keepdim), self.device, False)
 

@@ -237,6 +237,10 @@ class CPUBackend:
 
     # diagnostics ------------------------------------------------------------
     @staticmethod
+    def all_finite(x):
+        return bool(np.isfinite(x).all())
+
+    @staticmethod
     def finite_stats(x):
         """(number of NaN, number of Inf) in x."""
         if x.dtype.kind not in "fc":

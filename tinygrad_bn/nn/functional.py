@@ -9,6 +9,11 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one op on the tape."""
+    if input.dtype != weight.dtype:
+        raise TypeError(
+            f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}; "
+            f"convert the input with .to({weight.dtype}) (or the module with .to(...))"
+        )
     if input.shape[-1] != weight.shape[1]:
         raise RuntimeError(
             f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "

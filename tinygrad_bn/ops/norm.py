@@ -4,6 +4,18 @@ the per-group statistics (mean and inverse std in float64), nothing else."""
 from ..autograd import Function
 
 
+def _check_finite(be, op, *stats):
+    """Statistics of data with NaN or Inf are NaN or Inf: checking them (a few
+    numbers per group) finds bad input without another pass over x."""
+    for s in stats:
+        if not be.all_finite(s):
+            raise ValueError(
+                f"{op}: the input contains NaN or Inf, so its statistics are not finite; "
+                "find where they come from (tinygrad_bn.detect_anomaly() names the op) "
+                "or clean the input (e.g. with tinygrad_bn.where(x.isfinite(), x, 0))"
+            )
+
+
 def _param_grad(g, like, needed):
     if not needed or like is None:
         return None
@@ -23,6 +35,7 @@ class BatchNorm(Function):
         be = ctx.backend
         if training:
             y, mean, var, invstd = be.batch_norm_train(x, weight, bias, eps)
+            _check_finite(be, "batch_norm", mean, var)
             stats["mean"], stats["var"] = mean, var
         else:
             y, invstd = be.batch_norm_eval(x, weight, bias, running_mean, running_var, eps)
@@ -49,6 +62,7 @@ class LayerNorm(Function):
     def forward(ctx, x, weight, bias, normalized_ndim, eps):
         be = ctx.backend
         y, mean, invstd = be.layer_norm(x, weight, bias, eps, normalized_ndim)
+        _check_finite(be, "layer_norm", mean, invstd)
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.ndim = mean, invstd, normalized_ndim
         ctx.kernel = be.kernel_names["layer_norm"]
@@ -72,6 +86,7 @@ class GroupNorm(Function):
     def forward(ctx, x, weight, bias, num_groups, eps, stats):
         be = ctx.backend
         y, mean, invstd = be.group_norm(x, num_groups, weight, bias, eps)
+        _check_finite(be, "group_norm", mean, invstd)
         if stats is not None:
             stats["mean"], stats["invstd"] = mean, invstd
         ctx.save_for_backward(x, weight)
