@@ -13,6 +13,8 @@ from .tensor import (Tensor, arange, bool_, cat, default_generator, empty, float
                      manual_seed, maximum, minimum, ones, ones_like, rand, rand_like,
                      randn, randn_like, stack, tensor, uint8, where, zeros, zeros_like)
 from .serialization import load, save
+from .tape import Tape, plot_grad_flow
+from .anomaly import AnomalyError, detect_anomaly
 from . import nn, optim, data  # noqa: E402  (submodules that use the names above)
 
 half = float16
@@ -27,5 +29,5 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "cat", "stack",
     "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
-    "nn", "optim", "data",
+    "nn", "optim", "data", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
 ]

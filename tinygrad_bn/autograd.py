@@ -16,8 +16,6 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-import traceback
-import weakref
 
 from .backends import get_backend
 
@@ -154,7 +152,7 @@ class TapeEntry:
     tensor itself, or None when input i needs no gradient."""
 
     __slots__ = ("seq", "fn", "ctx", "parents", "in_meta", "out_shape", "out_dtype",
-                 "device", "retained", "hooks", "module", "record", "__weakref__")
+                 "device", "retained", "hooks", "module", "record", "origin", "__weakref__")
 
     def __init__(self, seq, fn, ctx, parents, in_meta, out):
         self.seq = seq
@@ -167,8 +165,9 @@ class TapeEntry:
         self.device = None
         self.retained = None  # weakref to the output tensor when retain_grad() was called
         self.hooks = None  # gradient hooks registered on the output tensor
-        self.module = None  # name of the module whose forward ran this op
-        self.record = None  # inspection record while a Tape captures this entry
+        self.module = None  # the module whose forward ran this op
+        self.record = None  # inspection record when a Tape captured this entry
+        self.origin = None  # (file, line, code) that created it, in anomaly mode
 
     @property
     def name(self) -> str:
@@ -274,7 +273,7 @@ class Function:
         if _anomaly["on"]:
             from .anomaly import check_forward
 
-            check_forward(entry, out, traceback.extract_stack()[:-2])
+            check_forward(entry, out)
         return result
 
 
@@ -385,7 +384,6 @@ def run_backward(outputs, grad_outputs, retain_graph=False, inputs=None):
         grads[id(e)] = g if id(e) not in grads else grads[id(e)] + g
         roots.append(e)
 
-    tapes = list(_capture_stack)
     for entry in _collect(roots):
         g = grads.pop(id(entry), None)
         if g is None:
@@ -419,8 +417,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, inputs=None):
                 "arguments that need none)."
             )
         if entry.record is not None:
-            for tape in tapes:
-                tape._on_backward(entry, g, in_grads, time.perf_counter() - t0)
+            from .tape import _record_backward
+
+            _record_backward(entry.record, ctx.backend, g, in_grads, time.perf_counter() - t0)
         if _anomaly["on"]:
             from .anomaly import check_backward
 

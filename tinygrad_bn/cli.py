@@ -13,6 +13,42 @@ def _train(args):
     return 0
 
 
+def _tape(args):
+    import numpy as np
+
+    from . import nn, optim
+    from .data import load_mnist_5k
+    from .models import build_model
+    from .tape import Tape
+    from .tensor import Tensor, manual_seed
+
+    manual_seed(args.seed)
+    x_train, y_train, _, _ = load_mnist_5k(seed=args.seed)
+    model = build_model(args.model)
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    xb = Tensor(np.ascontiguousarray(x_train[: args.batch_size]))
+    yb = Tensor(y_train[: args.batch_size])
+    # one step first so every kernel is loaded and the timings are a steady step's
+    opt.zero_grad()
+    nn.CrossEntropyLoss()(model(xb), yb).backward()
+    opt.step()
+    opt.zero_grad()
+    with Tape() as tape:
+        loss = nn.CrossEntropyLoss()(model(xb), yb)
+    loss.backward()
+    opt.step()
+    print(f"one training step of {args.model}, batch {args.batch_size}, loss {loss.item():.4f}")
+    print(tape.table())
+    with open(args.dot, "w") as f:
+        f.write(tape.to_dot())
+    print(f"wrote {args.dot} (render with: dot -Tsvg {args.dot} -o tape.svg)")
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(tape.to_json(indent=1))
+        print(f"wrote {args.json}")
+    return 0
+
+
 def build_parser():
     from .models import MODELS
 
@@ -29,6 +65,13 @@ def build_parser():
                    help="where to save the trained weights (default: %(default)s)")
     t.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
     t.set_defaults(func=_train)
+    tp = sub.add_parser("tape", help="print the autograd tape of one training step and write its graph")
+    tp.add_argument("--model", default="simplenet-bn", choices=sorted(MODELS))
+    tp.add_argument("--batch-size", type=int, default=64)
+    tp.add_argument("--seed", type=int, default=0)
+    tp.add_argument("--dot", default="tape.dot", help="where to write the Graphviz DOT file (default: %(default)s)")
+    tp.add_argument("--json", default=None, help="also write the tape as JSON to this file")
+    tp.set_defaults(func=_tape)
     return p
 
 

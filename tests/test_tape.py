@@ -1,0 +1,228 @@
+"""Tape capture, table, DOT, JSON, gradient flow, anomaly mode and hooks."""
+import json
+import shutil
+
+import jsonschema
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import nn
+from tinygrad_bn.models import SimpleNetBN
+from tinygrad_bn.tape import TAPE_JSON_SCHEMA, Tape
+
+
+def one_step(model=None, batch=16, seed=0):
+    tg.manual_seed(seed)
+    model = model or SimpleNetBN()
+    rng = np.random.default_rng(seed)
+    x = tg.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
+    y = tg.tensor(rng.integers(0, 10, batch))
+    with Tape() as tape:
+        loss = nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+    return tape, loss, model
+
+
+def test_records_describe_each_op():
+    tape, loss, model = one_step()
+    ops = [r.op for r in tape.entries]
+    assert ops == ["Linear", "BatchNorm", "ReLU", "Linear", "BatchNorm", "ReLU", "Linear", "CrossEntropy"]
+    seqs = [r.seq for r in tape.entries]
+    assert seqs == sorted(seqs)
+    bn = tape.entries[1]
+    assert bn.module == "layers.1 BatchNorm1d" and bn.kernel == "kernels.cpu.batchnorm"
+    assert bn.params["eps"] == 1e-5 and bn.output["shape"] == [16, 64] and bn.output["dtype"] == "float32"
+    assert bn.inputs[0]["id"] == tape.entries[0].output["id"] and bn.inputs[0]["kind"] == "op"
+    assert bn.inputs[1]["id"] == "layers.1.weight" and bn.inputs[1]["kind"] == "param"
+    assert bn.saved_bytes >= 16 * 64 * 4 and bn.forward_ms > 0
+    assert bn.origin is not None and bn.origin[0].endswith("test_tape.py")
+    # after backward: time and the gradient that reached each output
+    assert all(r.backward_ms is not None and r.grad is not None for r in tape.entries)
+    assert tape.entries[-1].grad["norm"] == pytest.approx(1.0)
+    assert tape.entries[0].grad["shape"] == [16, 64] and tape.entries[0].grad["nan"] == 0
+
+
+def test_records_are_read_only():
+    tape, _, _ = one_step()
+    r = tape.entries[0]
+    with pytest.raises(AttributeError, match="read-only"):
+        r.op = "Other"
+    with pytest.raises(TypeError):
+        r.params["x"] = 1
+
+
+def test_capture_never_changes_results():
+    model = SimpleNetBN()
+    state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    x = tg.randn(8, 784)
+    y = tg.tensor(np.arange(8))
+    loss_plain = nn.CrossEntropyLoss()(model(x), y)
+    loss_plain.backward()
+    grads_plain = [p.grad.numpy().copy() for p in model.parameters()]
+    model.load_state_dict(state)
+    model.zero_grad()
+    with Tape():
+        loss_taped = nn.CrossEntropyLoss()(model(x), y)
+    loss_taped.backward()
+    assert loss_taped.item() == loss_plain.item()
+    for p, g in zip(model.parameters(), grads_plain):
+        np.testing.assert_array_equal(p.grad.numpy(), g)
+
+
+def test_no_entries_when_grad_is_off_and_nested_tapes():
+    x = tg.randn(4, 3, requires_grad=True)
+    with Tape() as tape:
+        with tg.no_grad():
+            (x * 2).sum()
+        tg.randn(3) * 2  # nothing requires grad: not recorded
+    assert len(tape) == 0
+    with Tape() as outer:
+        a = x * 2
+        with Tape() as inner:
+            b = a.relu()
+        c = b.sum()
+    assert [r.op for r in outer.entries] == ["Mul", "ReLU", "Sum"]
+    assert [r.op for r in inner.entries] == ["ReLU"]
+    assert inner.entries[0] is outer.entries[1]
+    c.backward()
+    assert inner.entries[0].grad is not None
+
+
+def test_table_fits_120_columns_and_names_every_op():
+    tape, _, _ = one_step(batch=64)
+    text = tape.table()
+    lines = text.splitlines()
+    assert max(len(l) for l in lines) <= 120
+    for r in tape.entries:
+        assert any(r.op in l and l.split()[0] == str(r.seq) for l in lines)
+    assert "layers.4 BatchNorm1d" in text and "batchnorm" in text
+    assert "|grad|" in text and "nan/inf" in text
+    assert lines[-1].startswith("8 ops,") and "saved for backward" in lines[-1] and "backward" in lines[-1]
+    assert str(tape) == text
+
+
+def test_dot_marks_kinds_and_shapes(tmp_path):
+    tape, _, _ = one_step()
+    dot = tape.to_dot()
+    assert dot.startswith("digraph tape {") and dot.rstrip().endswith("}")
+    assert '"layers.0.weight"' in dot and "fillcolor=\"#cfe2f3\"" in dot  # parameters
+    assert "doubleoctagon" in dot  # the loss
+    assert '[label="(16,64)"]' in dot  # edges carry shapes
+    if shutil.which("dot") is None:
+        with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+            tape.render(str(tmp_path / "g.svg"))
+        pytest.skip("Graphviz is not installed: rendering checked only for its error message")
+    out = tape.render(str(tmp_path / "g.svg"))
+    assert open(out).read().lstrip().startswith("<?xml")
+    tape.render(str(tmp_path / "g.png"))
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_render_without_graphviz_says_how_to_install(monkeypatch, tmp_path):
+    tape, _, _ = one_step()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="Graphviz 'dot' program is not installed"):
+        tape.render(str(tmp_path / "g.svg"))
+    with pytest.raises(ValueError, match="unsupported file type"):
+        tape.render(str(tmp_path / "g.txt"))
+
+
+def test_json_validates_against_schema_and_round_trips():
+    tape, _, _ = one_step()
+    text = tape.to_json()
+    doc = json.loads(text)
+    jsonschema.validate(doc, TAPE_JSON_SCHEMA)
+    back = Tape.from_json(text)
+    assert len(back) == len(tape)
+    for a, b in zip(tape.entries, back.entries):
+        assert a.as_dict() == b.as_dict()
+    assert back.table() == tape.table()
+    assert back.to_json() == text
+    with pytest.raises(ValueError, match="not a tinygrad_bn tape"):
+        Tape.from_json('{"format": "other"}')
+
+
+def test_json_before_backward_also_validates():
+    with Tape() as tape:
+        (tg.randn(3, requires_grad=True) * 2).sum()
+    jsonschema.validate(json.loads(tape.to_json()), TAPE_JSON_SCHEMA)
+
+
+def test_grad_flow_lists_parameter_norms_in_layer_order():
+    tape, _, model = one_step()
+    flow = tape.grad_flow()
+    names = [f["param"] for f in flow]
+    assert names == [n for n, _ in model.named_parameters()]
+    grads = dict(model.named_parameters())
+    for f in flow:
+        np.testing.assert_allclose(f["norm"], np.linalg.norm(grads[f["param"]].grad.numpy()), rtol=1e-5)
+    assert flow[0]["layer"] == "layers.0 Linear"
+
+
+def test_activation_statistics_answer_the_gaussian_question():
+    tape, _, _ = one_step(batch=64)
+    acts = {(a["module"]): a for a in tape.activations()}
+    bn = acts["layers.1 BatchNorm1d"]
+    assert abs(bn["mean"]) < 1e-5 and bn["std"] == pytest.approx(1.0, abs=1e-3)  # gamma=1, beta=0 at init
+
+
+def test_plot_grad_flow(tmp_path):
+    pytest.importorskip("matplotlib")
+    tape, _, _ = one_step()
+    path = tmp_path / "flow.png"
+    tg.plot_grad_flow(tape, str(path))
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="no parameter gradients"):
+        tg.plot_grad_flow([], str(path))
+
+
+def test_anomaly_mode_finds_a_planted_log_of_zero():
+    x = tg.tensor([1.0, 0.0, 2.0], requires_grad=True)
+    with tg.detect_anomaly():
+        y = x * 2
+        with pytest.raises(tg.AnomalyError) as info:
+            y.log()  # planted: log(0) = -inf
+    err = info.value
+    assert err.op == "Log" and err.phase == "forward" and err.seq == y.grad_fn.seq + 1
+    assert "test_tape.py" in str(err) and "y.log()" in str(err)
+    assert "1 Inf" in str(err)
+
+
+def test_anomaly_mode_in_backward_names_op_module_and_line():
+    lin = nn.Linear(3, 3)
+    x = tg.tensor([[0.0, 1.0, 4.0]], requires_grad=True)
+    with tg.detect_anomaly():
+        y = x.sqrt()  # finite forward, infinite derivative at 0
+        out = lin(y).sum()
+        with pytest.raises(tg.AnomalyError) as info:
+            out.backward()
+    err = info.value
+    assert err.op == "Sqrt" and err.phase == "backward"
+    assert "y = x.sqrt()" in str(err)
+    with tg.detect_anomaly():
+        with pytest.raises(tg.AnomalyError, match="Linear.*in module Linear.*3 NaN"):
+            lin(tg.tensor([[1.0, float("nan"), 0.0]]))
+    assert not tg.autograd._anomaly["on"]
+
+
+def test_hooks_see_gradients_and_forward_outputs():
+    model = SimpleNetBN()
+    seen = {}
+    h = model.layers[1].register_forward_hook(lambda m, inp, out: seen.update(bn_out=out.shape))
+    x = tg.randn(8, 784, requires_grad=True)
+    x.register_hook(lambda g: seen.update(x_grad=g.shape))  # returning None keeps the gradient
+    nn.CrossEntropyLoss()(model(x), tg.tensor(np.arange(8))).backward()
+    assert seen == {"bn_out": (8, 64), "x_grad": (8, 784)}
+    h.remove()
+
+
+def test_cli_tape_prints_table_and_writes_dot(tmp_path, capsys):
+    from tinygrad_bn.cli import main
+
+    dot, js = tmp_path / "t.dot", tmp_path / "t.json"
+    assert main(["tape", "--model", "simplenet-bn", "--dot", str(dot), "--json", str(js), "--batch-size", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "layers.1 BatchNorm1d" in out and "CrossEntropy" in out
+    assert dot.read_text().startswith("digraph")
+    jsonschema.validate(json.loads(js.read_text()), TAPE_JSON_SCHEMA)
