@@ -29,10 +29,20 @@ from .tensor import Tensor
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+_internal_files = {}
+
+
+def _is_internal(filename):
+    known = _internal_files.get(filename)
+    if known is None:
+        known = _internal_files[filename] = os.path.abspath(filename).startswith(_PACKAGE_DIR)
+    return known
+
+
 def user_frame():
     """(file, line number, source line) of the innermost caller outside tinygrad_bn."""
     f = sys._getframe(1)
-    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PACKAGE_DIR):
+    while f is not None and _is_internal(f.f_code.co_filename):
         f = f.f_back
     if f is None:
         return None
@@ -41,27 +51,35 @@ def user_frame():
     return f.f_code.co_filename, f.f_lineno, linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
 
 
-def _array_stats(be, a):
-    """Shape, L2 norm, max |a|, NaN and Inf counts, mean and std of an array."""
+def _array_stats(be, a, moments=False):
+    """Shape, L2 norm, max |a| and NaN / Inf counts of an array (and its mean
+    and std with ``moments``), in a few reductions: a finite sum of squares
+    proves there is no NaN or Inf, so counting runs only when there are some."""
     import numpy as np
 
     arr = be.to_numpy(a)
-    shape = tuple(arr.shape)
+    out = {"shape": list(arr.shape), "norm": 0.0, "max_abs": 0.0, "nan": 0, "inf": 0}
+    if moments:
+        out.update(mean=0.0, std=0.0)
     if arr.dtype.kind not in "fc" or arr.size == 0:
-        return {"shape": list(shape), "norm": 0.0, "max_abs": 0.0, "nan": 0, "inf": 0, "mean": 0.0, "std": 0.0}
-    nan = int(np.count_nonzero(np.isnan(arr)))
-    inf = int(np.count_nonzero(np.isinf(arr)))
-    finite = arr[np.isfinite(arr)] if nan or inf else arr
-    f64 = finite.astype(np.float64, copy=False)
-    return {
-        "shape": list(shape),
-        "norm": float(np.sqrt(np.sum(f64 * f64))) if f64.size else 0.0,
-        "max_abs": float(np.max(np.abs(f64))) if f64.size else 0.0,
-        "nan": nan,
-        "inf": inf,
-        "mean": float(f64.mean()) if f64.size else 0.0,
-        "std": float(f64.std()) if f64.size else 0.0,
-    }
+        return out
+    flat = arr.reshape(-1)
+    sq = float(np.dot(flat, flat))
+    if not math.isfinite(sq):
+        out["nan"] = int(np.count_nonzero(np.isnan(flat)))
+        out["inf"] = int(np.count_nonzero(np.isinf(flat)))
+        flat = flat[np.isfinite(flat)]
+        if flat.size == 0:
+            return out
+        flat = flat.astype(np.float64)
+        sq = float(np.dot(flat, flat))
+    out["norm"] = math.sqrt(sq)
+    out["max_abs"] = float(max(flat.max(), -flat.min()))
+    if moments:
+        mean = float(flat.mean(dtype=np.float64))
+        out["mean"] = mean
+        out["std"] = math.sqrt(max(sq / flat.size - mean * mean, 0.0))
+    return out
 
 
 class TapeRecord:
@@ -183,7 +201,7 @@ class Tape:
                     name, kind = self._input_name(a, entry.module)
                     inputs.append({"id": name, "kind": kind, "shape": list(a.shape), "dtype": str(a.dtype),
                                    "requires_grad": a.requires_grad})
-            stats = _array_stats(result._backend, result.data) if self.activation_stats else None
+            stats = _array_stats(result._backend, result.data, moments=True) if self.activation_stats else None
             record = TapeRecord(
                 positions=tuple(i for i, a in enumerate(args) if isinstance(a, Tensor)),
                 seq=entry.seq, op=entry.name, module=_module_label(entry.module), kernel=ctx.kernel,

@@ -37,7 +37,7 @@ def use_parallel(numel: int) -> bool:
 def chunks(total: int, parts: int) -> np.ndarray:
     """Boundaries splitting range(total) into ``parts`` nearly equal pieces."""
     parts = max(1, min(parts, total)) if total else 1
-    return np.linspace(0, total, parts + 1).astype(np.int64)
+    return np.array([total * i // parts for i in range(parts + 1)], dtype=np.int64)
 
 
 def affine_or_default(weight, bias, size):
