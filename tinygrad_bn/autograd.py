@@ -89,6 +89,11 @@ class Context:
     ``params`` (a dict) and ``kernel`` (a name) describe the op on the tape.
     """
 
+    # the framework's fields live in slots; an op's own attributes go to __dict__,
+    # which backward's cleanup empties in one call
+    __slots__ = ("backend", "needs_input_grad", "params", "kernel", "_saved", "_saved_versions",
+                 "_freed", "_op_name", "_seq", "__dict__")
+
     def __init__(self, backend, needs_input_grad):
         self.backend = backend
         self.needs_input_grad = needs_input_grad
@@ -129,10 +134,7 @@ class Context:
         """Bytes held for backward: saved arrays plus arrays stored as attributes."""
         total = 0
         seen = set()
-        values = list(self._saved or ())
-        values += [v for k, v in vars(self).items() if not k.startswith("_") and k not in
-                   ("backend", "needs_input_grad", "params", "kernel")]
-        for v in values:
+        for v in list(self._saved or ()) + list(self.__dict__.values()):
             nbytes = getattr(v, "nbytes", None)
             if nbytes is not None and id(v) not in seen:
                 seen.add(id(v))
@@ -140,9 +142,7 @@ class Context:
         return total
 
     def _free(self):
-        keep = ("backend", "needs_input_grad", "params", "kernel")
-        for k in [k for k in vars(self) if not k.startswith("_") and k not in keep]:
-            delattr(self, k)
+        self.__dict__.clear()
         self._saved = None
         self._freed = True
 
