@@ -18,6 +18,7 @@ Partials are float64 and are summed in chunk order.
 import numpy as np
 from numba import njit, prange
 
+from . import pool
 from ._common import JIT, PJIT, affine_or_default, chunks, num_threads, use_parallel
 
 # --------------------------------------------------------------------- (N, C)
@@ -200,9 +201,10 @@ def forward_train(x, weight, bias, eps):
     k = _first_per_channel(xv)
     s1, s2 = _run(0, xv, xv, xv, k, k, np.zeros(channels, dt))
     m = s1 / count  # mean of (x - k)
-    var = np.maximum(s2 / count - m * m, 0.0)
+    with np.errstate(invalid="ignore"):  # NaN/Inf input: the caller checks the statistics
+        var = np.maximum(s2 / count - m * m, 0.0)
     invstd = 1.0 / np.sqrt(var + eps)
-    y = np.empty_like(xv)
+    y = pool.empty_like(xv)
     _run(1, xv, xv, y, k, m.astype(dt), (gamma * invstd).astype(dt), beta.astype(dt))
     return y.reshape(x.shape), k + m, var, invstd
 
@@ -217,7 +219,7 @@ def forward_eval(x, weight, bias, running_mean, running_var, eps):
     rm = np.asarray(running_mean, dtype=np.float64)
     invstd = 1.0 / np.sqrt(np.asarray(running_var, dtype=np.float64) + eps)
     k = rm.astype(dt)
-    y = np.empty_like(xv)
+    y = pool.empty_like(xv)
     _run(1, xv, xv, y, k, (rm - k).astype(dt), (gamma * invstd).astype(dt), beta.astype(dt))
     return y.reshape(x.shape), invstd
 
@@ -247,6 +249,6 @@ def backward(x, dy, mean, invstd, weight, training=True):
     else:
         mdy = np.zeros(channels)
         coef = np.zeros(channels)
-    dx = np.empty_like(xv)
+    dx = pool.empty_like(xv)
     _run(2, xv, xv, dyv, dx, k, d, (gamma * invstd).astype(dt), mdy.astype(dt), coef.astype(dt))
     return dx.reshape(x.shape), dgamma, dbeta

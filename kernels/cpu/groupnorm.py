@@ -14,6 +14,7 @@ Statistics use float64 shifted sums (shift: the row's first element).
 import numpy as np
 from numba import njit, prange
 
+from . import pool
 from ._common import JIT, PJIT, affine_or_default, chunks, num_threads, use_parallel
 
 
@@ -102,7 +103,7 @@ def forward(x, num_groups, weight, bias, eps):
     xv = _view(x, num_groups)
     channels = x.shape[1]
     gamma, beta = affine_or_default(weight, bias, channels)
-    y = np.empty_like(xv)
+    y = pool.empty_like(xv)
     rows = xv.shape[0]
     mean = np.empty(rows)
     invstd = np.empty(rows)
@@ -124,7 +125,7 @@ def backward(x, dy, num_groups, mean, invstd, weight):
     rows = xv.shape[0]
     mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(rows)
     invstd = np.ascontiguousarray(invstd, dtype=np.float64).reshape(rows)
-    dx = np.empty_like(xv)
+    dx = pool.empty_like(xv)
     parallel = use_parallel(xv.size) and rows > 1
     bounds = chunks(rows, num_threads() if parallel else 1)
     part = np.zeros((len(bounds) - 1, 2, channels))

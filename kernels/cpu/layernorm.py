@@ -15,6 +15,7 @@ Statistics use float64 shifted sums (shift: the row's first element).
 import numpy as np
 from numba import njit, prange
 
+from . import pool
 from ._common import JIT, PJIT, affine_or_default, chunks, num_threads, use_parallel
 
 
@@ -123,7 +124,7 @@ def forward(x, weight, bias, eps, normalized_ndim):
     rows, width = xr.shape
     gamma, beta = affine_or_default(weight, bias, width)
     gamma, beta = gamma.astype(xr.dtype), beta.astype(xr.dtype)
-    y = np.empty_like(xr)
+    y = pool.empty_like(xr)
     mean = np.empty(rows)
     invstd = np.empty(rows)
     if use_parallel(xr.size) and rows > 1:
@@ -143,7 +144,7 @@ def backward(x, dy, mean, invstd, weight, normalized_ndim):
     gamma = gamma.astype(xr.dtype)
     mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(rows)
     invstd = np.ascontiguousarray(invstd, dtype=np.float64).reshape(rows)
-    dx = np.empty_like(xr)
+    dx = pool.empty_like(xr)
     parallel = use_parallel(xr.size) and rows > 1
     bounds = chunks(rows, num_threads() if parallel else 1)
     part = np.zeros((len(bounds) - 1, 2, width))

@@ -5,6 +5,7 @@ import numpy as np
 from kernels.cpu import batchnorm as _bn
 from kernels.cpu import groupnorm as _gn
 from kernels.cpu import layernorm as _ln
+from kernels.cpu import pool as _pool
 from kernels.cpu.elementwise import erf as _erf_ufunc
 
 
@@ -229,6 +230,9 @@ class CPUBackend:
     layer_norm_backward = staticmethod(_ln.backward)
     group_norm = staticmethod(_gn.forward)
     group_norm_backward = staticmethod(_gn.backward)
+    # the normalization kernels keep freed large outputs for reuse (kernels/cpu/pool.py)
+    empty_cache = staticmethod(_pool.empty_cache)
+    cached_bytes = staticmethod(_pool.cached_bytes)
     kernel_names = {
         "batch_norm": "kernels.cpu.batchnorm",
         "layer_norm": "kernels.cpu.layernorm",

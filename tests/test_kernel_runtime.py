@@ -1,0 +1,66 @@
+"""Kernel runtime concerns: the on-disk compile cache and the buffer pool."""
+import gc
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+from kernels.cpu import batchnorm, layernorm, pool
+
+SECOND_PROCESS = textwrap.dedent("""
+    import numpy as np
+    from kernels.cpu import batchnorm, layernorm
+    x = np.random.default_rng(0).standard_normal((4096, 64)).astype(np.float32)
+    y, m, v, i = batchnorm.forward_train(x, None, None, 1e-5)
+    batchnorm.backward(x, x, m, i, None)
+    y, m, i = layernorm.forward(x, None, None, 1e-5, 1)
+    layernorm.backward(x, x, m, i, None, 1)
+    fns = [batchnorm._stats2d_par, batchnorm._normalize2d_par, batchnorm._grad2d_par,
+           layernorm._forward_par, layernorm._backward_par]
+    print(sum(sum(f.stats.cache_misses.values()) for f in fns),
+          sum(sum(f.stats.cache_hits.values()) for f in fns))
+""")
+
+
+def test_second_process_loads_kernels_from_cache_without_compiling():
+    # this process compiles (or loads) them first, so the cache is warm
+    x = np.random.default_rng(0).standard_normal((4096, 64)).astype(np.float32)
+    y, m, v, i = batchnorm.forward_train(x, None, None, 1e-5)
+    batchnorm.backward(x, x, m, i, None)
+    y, m, i = layernorm.forward(x, None, None, 1e-5, 1)
+    layernorm.backward(x, x, m, i, None, 1)
+    out = subprocess.run([sys.executable, "-c", SECOND_PROCESS], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    misses, hits = map(int, out.stdout.split())
+    assert misses == 0 and hits >= 5
+
+
+def test_pool_reuses_buffers_only_after_every_view_is_gone():
+    pool.empty_cache()
+    a = pool.empty((512, 1024), np.float32)
+    a[:] = 1.0
+    view = a[::2]
+    del a
+    gc.collect()
+    assert pool.cached_bytes() == 0  # the view still uses the buffer
+    b = pool.empty((512, 1024), np.float32)
+    b[:] = 5.0
+    assert (view == 1.0).all()
+    del view
+    gc.collect()
+    assert pool.cached_bytes() == 512 * 1024 * 4
+    c = pool.empty((1024, 512), np.float32)  # same size: reused
+    assert pool.cached_bytes() == 0 and c.flags["C_CONTIGUOUS"] and c.flags["WRITEABLE"]
+    small = pool.empty((4, 4), np.float64)
+    assert small.base is None  # small arrays come from malloc
+    pool.empty_cache()
+
+
+def test_kernel_outputs_stay_valid_while_held():
+    x = np.random.default_rng(1).standard_normal((2048, 256)).astype(np.float32)
+    y1 = batchnorm.forward_train(x, None, None, 1e-5)[0]
+    keep = y1.copy()
+    for _ in range(3):
+        batchnorm.forward_train(x * 2 + 1, None, None, 1e-5)
+    np.testing.assert_array_equal(y1, keep)
