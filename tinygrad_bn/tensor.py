@@ -66,7 +66,8 @@ class Cast(Function):
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.params = {"dtype": str(dtype)}
-        return ctx.backend.cast(a, dtype).copy() if a.dtype == dtype else ctx.backend.cast(a, dtype)
+        be = ctx.backend
+        return be.copy(a) if a.dtype == dtype else be.cast(a, dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -524,20 +525,18 @@ class Tensor:
 
     # ------------------------------------------------------------ shape ops
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
-        try:
-            import math
+        import math
 
-            known = [s for s in shape if s != -1]
-            if shape.count(-1) > 1 or (shape.count(-1) == 0 and math.prod(shape) != self.numel()) or (
-                shape.count(-1) == 1 and (math.prod(known) == 0 or self.numel() % math.prod(known))
-            ):
-                raise ValueError
-        except (ValueError, TypeError):
+        shape = _shape_arg(shape)
+        known = math.prod(n for n in shape if n != -1)
+        wildcards = shape.count(-1)
+        if (wildcards > 1 or any(n < -1 for n in shape)
+                or (wildcards == 0 and known != self.numel())
+                or (wildcards == 1 and (known == 0 or self.numel() % known))):
             raise RuntimeError(
                 f"reshape: shape {tuple(shape)} is invalid for a tensor of shape {self.shape} "
                 f"({self.numel()} elements)"
-            ) from None
+            )
         return M.Reshape.apply(self, tuple(shape))
 
     view = reshape

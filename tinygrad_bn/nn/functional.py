@@ -64,7 +64,7 @@ def dropout(input, p=0.5, training=True):
 
     be = input._backend
     mask = be.bernoulli_mask(default_generator(), 1.0 - p, input.shape, input.dtype)
-    return input * Tensor._wrap(be.mul(mask, 1.0 / (1.0 - p)).astype(input.dtype), input.device, False)
+    return input * Tensor._wrap(be.mul(mask, 1.0 / (1.0 - p)), input.device, False)
 
 
 def _check_class_target(who, input, target):
