@@ -8,7 +8,10 @@ Effective GB/s counts 5 tensor sizes per forward+backward (read x, write y;
 read x and dy, write dx). "stream" is a parallel Numba triad a = b + s*c over
 arrays the size of x, measured in the same rounds (3 tensor sizes moved).
 Every figure is the median of ``repeats`` rounds; within a round the
-contenders run one after another, so load on the machine hits all alike.
+contenders run one after another, so load on the machine hits all alike. Each
+contender runs twice per round and the second call is timed: the first lets
+the previous contender's thread pool (PyTorch's OpenMP threads spin after a
+parallel region) go quiet and brings its own data back into cache.
 """
 import argparse
 import statistics
@@ -131,6 +134,7 @@ def main():
             times = {k: [] for k in contenders}
             for _ in range(args.repeats):
                 for k, f in contenders.items():
+                    f()
                     t0 = time.perf_counter()
                     f()
                     times[k].append(time.perf_counter() - t0)

@@ -63,7 +63,7 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
         seconds = time.perf_counter() - start
         test_acc = evaluate(model, x_test, y_test)
         history.append({"epoch": epoch, "loss": total / count, "test_acc": test_acc, "seconds": seconds})
-        log(f"epoch {epoch:2d}  loss {total / count:.4f}  held-out accuracy {test_acc:.2%}  ({seconds:.1f} s)")
+        log(f"epoch {epoch:2d}  loss {total / count:.4f}  held-out accuracy {test_acc:.2%}  ({seconds:.2f} s)")
     if checkpoint:
         import os
 
