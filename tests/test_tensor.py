@@ -130,3 +130,13 @@ def test_numpy_array_on_the_left_defers_to_tensor():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     y = np.array([3.0, 4.0]) * x
     assert isinstance(y, tg.Tensor) and y.requires_grad
+
+
+def test_to_dtype_and_device():
+    x = tg.tensor([1.5, 2.5], requires_grad=True)
+    assert x.to(tg.float32) is x and x.to("cpu") is x
+    y = x.to(tg.float64)
+    assert y.dtype == np.float64 and y.grad_fn is not None
+    assert x.to(tg.int64).tolist() == [1, 2]
+    with pytest.raises(ValueError, match="unknown device 'cuda'"):
+        x.to("cuda")

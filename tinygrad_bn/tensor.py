@@ -264,8 +264,8 @@ class Tensor:
 
     def to(self, dtype=None, device=None) -> "Tensor":
         """A copy with another dtype (tracked on the tape) or on another device."""
-        if isinstance(dtype, str) and dtype in ("cpu", "cuda") or (isinstance(dtype, str) and ":" in dtype):
-            dtype, device = None, dtype
+        if isinstance(dtype, str) and (dtype in ("cpu", "cuda") or dtype.startswith("cuda:")):
+            dtype, device = None, dtype  # t.to("cpu"): a device given in the first position
         out = self
         if device is not None and device != self.device:
             get_backend(device)  # raises a clear error for unknown devices
