@@ -130,10 +130,11 @@ class Context:
                     )
         return self._saved
 
-    def saved_bytes(self) -> int:
-        """Bytes held for backward: saved arrays plus arrays stored as attributes."""
+    def saved_bytes(self, exclude=()) -> int:
+        """Bytes held for backward: saved arrays plus arrays stored as attributes,
+        leaving out the arrays in ``exclude`` (e.g. parameters, alive anyway)."""
         total = 0
-        seen = set()
+        seen = {id(a) for a in exclude}
         for v in list(self._saved or ()) + list(self.__dict__.values()):
             nbytes = getattr(v, "nbytes", None)
             if nbytes is not None and id(v) not in seen:

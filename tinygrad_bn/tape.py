@@ -86,7 +86,8 @@ class TapeRecord:
     """What one recorded op did. Read-only; fields:
 
     seq, op, module, kernel, params, inputs (list of dicts: id, kind, shape,
-    dtype, name), output (id, shape, dtype, device), saved_bytes,
+    dtype, requires_grad), output (id, shape, dtype, device), saved_bytes (what
+    the entry keeps alive for backward beyond leaf tensors, which live anyway),
     forward_ms, activation (mean, std, NaN/Inf of the output), origin (file,
     line, code), and after backward: backward_ms, grad (shape, norm, max_abs,
     nan, inf of the gradient that reached the output), input_grads.
@@ -208,7 +209,10 @@ class Tape:
                 params=MappingProxyType(dict(ctx.params or {})), inputs=tuple(inputs),
                 output={"id": f"t{entry.seq}", "shape": list(result.shape), "dtype": str(result.dtype),
                         "device": result.device},
-                saved_bytes=ctx.saved_bytes(), forward_ms=elapsed * 1e3,
+                # leaves (parameters, inputs) live anyway: count what the tape alone keeps alive
+                saved_bytes=ctx.saved_bytes(exclude=[a.data for a in args
+                                                     if isinstance(a, Tensor) and a._entry is None]),
+                forward_ms=elapsed * 1e3,
                 activation=None if stats is None else
                 {k: stats[k] for k in ("mean", "std", "nan", "inf")},
                 origin=user_frame(),
