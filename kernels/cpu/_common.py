@@ -30,14 +30,36 @@ def num_threads() -> int:
     return numba.get_num_threads()
 
 
-def use_parallel(numel: int) -> bool:
-    return numel >= SERIAL_BELOW and numba.get_num_threads() > 1
-
-
 def chunks(total: int, parts: int) -> np.ndarray:
     """Boundaries splitting range(total) into ``parts`` nearly equal pieces."""
     parts = max(1, min(parts, total)) if total else 1
     return np.array([total * i // parts for i in range(parts + 1)], dtype=np.int64)
+
+
+def run_rows(parallel_kernel, serial_kernel, rows, numel, args, partial_width=None):
+    """Run a row kernel over ``rows``: one contiguous chunk per thread, or all
+    rows on this thread when the input is small (or has one row).
+
+    Kernels take ``(*args, r0, r1)`` (serial) and ``(*args, bounds)`` (parallel).
+    With ``partial_width`` they also reduce into two float64 rows of that width:
+    ``(*args, s1, s2, r0, r1)`` and ``(*args, part, bounds)`` with one partial
+    pair per chunk, summed here in chunk order so results repeat exactly at a
+    fixed thread count. Returns the two summed rows, or None."""
+    parallel = numel >= SERIAL_BELOW and rows > 1 and num_threads() > 1
+    bounds = chunks(rows, num_threads() if parallel else 1)
+    if partial_width is None:
+        if parallel:
+            parallel_kernel(*args, bounds)
+        else:
+            serial_kernel(*args, 0, rows)
+        return None
+    part = np.zeros((len(bounds) - 1, 2, partial_width))
+    if parallel:
+        parallel_kernel(*args, part, bounds)
+    else:
+        serial_kernel(*args, part[0, 0], part[0, 1], 0, rows)
+    total = part.sum(axis=0)
+    return total[0], total[1]
 
 
 def affine_or_default(weight, bias, size):

@@ -19,13 +19,13 @@ import numpy as np
 from numba import njit, prange
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, chunks, num_threads, use_parallel
+from ._common import JIT, PJIT, affine_or_default, run_rows
 
 # --------------------------------------------------------------------- (N, C)
 
 
 @njit(**JIT)
-def _stats2d(a, b, ka, kb, db, r0, r1, s1, s2):
+def _stats2d(a, b, ka, kb, db, s1, s2, r0, r1):
     """s1 += sum over rows r0:r1 of (a - ka);  s2 += sum of (a - ka) * ((b - kb) - db).
     Four rows at a time in the input dtype, then into the float64 sums."""
     width = a.shape[1]
@@ -72,9 +72,9 @@ def _grad2d(x, dy, dx, k, d, scale, mdy, coef, r0, r1):
 
 
 @njit(**PJIT)
-def _stats2d_par(a, b, ka, kb, db, bounds, part):
+def _stats2d_par(a, b, ka, kb, db, part, bounds):
     for t in prange(len(bounds) - 1):
-        _stats2d(a, b, ka, kb, db, bounds[t], bounds[t + 1], part[t, 0], part[t, 1])
+        _stats2d(a, b, ka, kb, db, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
 
 
 @njit(**PJIT)
@@ -93,7 +93,7 @@ def _grad2d_par(x, dy, dx, k, d, scale, mdy, coef, bounds):
 
 
 @njit(**JIT)
-def _stats3d(a, b, ka, kb, db, r0, r1, s1, s2):
+def _stats3d(a, b, ka, kb, db, s1, s2, r0, r1):
     _, channels, length = a.shape
     for n in range(r0, r1):
         for c in range(channels):
@@ -132,9 +132,9 @@ def _grad3d(x, dy, dx, k, d, scale, mdy, coef, r0, r1):
 
 
 @njit(**PJIT)
-def _stats3d_par(a, b, ka, kb, db, bounds, part):
+def _stats3d_par(a, b, ka, kb, db, part, bounds):
     for t in prange(len(bounds) - 1):
-        _stats3d(a, b, ka, kb, db, bounds[t], bounds[t + 1], part[t, 0], part[t, 1])
+        _stats3d(a, b, ka, kb, db, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
 
 
 @njit(**PJIT)
@@ -166,23 +166,10 @@ _KERNELS = {
 
 
 def _run(which, xv, *args):
-    """Run kernel ``which`` (0 stats, 1 normalize, 2 grad) over row chunks of xv:
-    one chunk per thread, or the whole input on this thread when it is small."""
+    """Run kernel ``which`` (0 stats, 1 normalize, 2 grad) over row chunks of xv;
+    the stats kernel returns the per-channel sums."""
     par, ser = _KERNELS[xv.ndim][which]
-    parallel = use_parallel(xv.size)
-    bounds = chunks(xv.shape[0], num_threads() if parallel else 1)
-    if which == 0:
-        part = np.zeros((len(bounds) - 1, 2, xv.shape[1]))
-        if parallel:
-            par(*args, bounds, part)
-        else:
-            ser(*args, 0, xv.shape[0], part[0, 0], part[0, 1])
-        total = part.sum(axis=0)  # chunks summed in a fixed order: same result every run
-        return total[0], total[1]
-    if parallel:
-        par(*args, bounds)
-    else:
-        ser(*args, 0, xv.shape[0])
+    return run_rows(par, ser, xv.shape[0], xv.size, args, xv.shape[1] if which == 0 else None)
 
 
 def _first_per_channel(xv):

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, chunks, num_threads, use_parallel
+from ._common import JIT, PJIT, affine_or_default, run_rows
 
 
 @njit(**JIT)
@@ -107,10 +107,7 @@ def forward(x, num_groups, weight, bias, eps):
     rows = xv.shape[0]
     mean = np.empty(rows)
     invstd = np.empty(rows)
-    if use_parallel(xv.size) and rows > 1:
-        _forward_par(xv, num_groups, gamma, beta, float(eps), y, mean, invstd, chunks(rows, num_threads()))
-    else:
-        _forward_rows(xv, num_groups, gamma, beta, float(eps), y, mean, invstd, 0, rows)
+    run_rows(_forward_par, _forward_rows, rows, xv.size, (xv, num_groups, gamma, beta, float(eps), y, mean, invstd))
     shape = (x.shape[0], num_groups)
     return y.reshape(x.shape), mean.reshape(shape), invstd.reshape(shape)
 
@@ -126,12 +123,6 @@ def backward(x, dy, num_groups, mean, invstd, weight):
     mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(rows)
     invstd = np.ascontiguousarray(invstd, dtype=np.float64).reshape(rows)
     dx = pool.empty_like(xv)
-    parallel = use_parallel(xv.size) and rows > 1
-    bounds = chunks(rows, num_threads() if parallel else 1)
-    part = np.zeros((len(bounds) - 1, 2, channels))
-    if parallel:
-        _backward_par(xv, dyv, num_groups, mean, invstd, gamma, dx, part, bounds)
-    else:
-        _backward_rows(xv, dyv, num_groups, mean, invstd, gamma, dx, part[0, 0], part[0, 1], 0, rows)
-    total = part.sum(axis=0)
-    return dx.reshape(x.shape), total[0], total[1]
+    dgamma, dbeta = run_rows(_backward_par, _backward_rows, rows, xv.size,
+                             (xv, dyv, num_groups, mean, invstd, gamma, dx), partial_width=channels)
+    return dx.reshape(x.shape), dgamma, dbeta

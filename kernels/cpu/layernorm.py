@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, chunks, num_threads, use_parallel
+from ._common import JIT, PJIT, affine_or_default, run_rows
 
 
 @njit(**JIT)
@@ -127,10 +127,7 @@ def forward(x, weight, bias, eps, normalized_ndim):
     y = pool.empty_like(xr)
     mean = np.empty(rows)
     invstd = np.empty(rows)
-    if use_parallel(xr.size) and rows > 1:
-        _forward_par(xr, gamma, beta, float(eps), y, mean, invstd, chunks(rows, num_threads()))
-    else:
-        _forward_rows(xr, gamma, beta, float(eps), y, mean, invstd, 0, rows)
+    run_rows(_forward_par, _forward_rows, rows, xr.size, (xr, gamma, beta, float(eps), y, mean, invstd))
     return y.reshape(x.shape), mean.reshape(lead), invstd.reshape(lead)
 
 
@@ -145,13 +142,7 @@ def backward(x, dy, mean, invstd, weight, normalized_ndim):
     mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(rows)
     invstd = np.ascontiguousarray(invstd, dtype=np.float64).reshape(rows)
     dx = pool.empty_like(xr)
-    parallel = use_parallel(xr.size) and rows > 1
-    bounds = chunks(rows, num_threads() if parallel else 1)
-    part = np.zeros((len(bounds) - 1, 2, width))
-    if parallel:
-        _backward_par(xr, dyr, mean, invstd, gamma, dx, part, bounds)
-    else:
-        _backward_rows(xr, dyr, mean, invstd, gamma, dx, part[0, 0], part[0, 1], 0, rows)
-    total = part.sum(axis=0)
+    dgamma, dbeta = run_rows(_backward_par, _backward_rows, rows, xr.size,
+                             (xr, dyr, mean, invstd, gamma, dx), partial_width=width)
     shape = x.shape[x.ndim - normalized_ndim:]
-    return dx.reshape(x.shape), total[0].reshape(shape), total[1].reshape(shape)
+    return dx.reshape(x.shape), dgamma.reshape(shape), dbeta.reshape(shape)
