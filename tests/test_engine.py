@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn.autograd import TapeEntry
+from tinygrad_bn.function import TapeEntry
 
 
 def test_gradients_accumulate_across_backward_calls():

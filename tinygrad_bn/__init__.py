@@ -6,12 +6,16 @@
     loss = tg.nn.CrossEntropyLoss()(model(x), tg.tensor([...]))
     loss.backward()
 """
-from .autograd import (Function, enable_grad, grad, is_grad_enabled, no_grad,
-                       set_grad_enabled)
-from .tensor import (Tensor, arange, bool_, cat, default_generator, empty, float16,
-                     float32, float64, full, full_like, int8, int16, int32, int64,
-                     manual_seed, maximum, minimum, ones, ones_like, rand, rand_like,
-                     randn, randn_like, stack, tensor, uint8, where, zeros, zeros_like)
+from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .function import Function
+from .engine import grad
+from .tensor import Tensor
+from .creation import (arange, empty, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randn,
+                       randn_like, tensor, zeros, zeros_like)
+from .ops.elementwise import maximum, minimum, where
+from .ops.movement import cat, stack
+from .random import default_generator, manual_seed
 from .serialization import load, save
 from .tape import Tape, plot_grad_flow
 from .anomaly import AnomalyError, detect_anomaly
@@ -26,7 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "zeros", "ones", "full", "empty", "rand", "randn", "arange",
-    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "cat", "stack",
+    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "cat", "stack",
     "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
     "nn", "optim", "data", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",

@@ -8,7 +8,8 @@ Each op records the Python line that created it while the mode is on, so a
 backward error can point at the forward code. Checking costs one pass over
 every output and gradient: use it to debug, not to train.
 """
-from . import autograd
+from . import attribution, observers
+from .grad_mode import ContextDecorator
 
 
 class AnomalyError(RuntimeError):
@@ -38,6 +39,8 @@ def check_forward(entry, out):
     from .tape import user_frame
 
     entry.origin = user_frame()
+    if entry.module is None:
+        entry.module = attribution.current_module()
     nan, inf = entry.ctx.backend.finite_stats(out)
     if nan or inf:
         text, module, origin = _where(entry)
@@ -64,27 +67,43 @@ def check_backward(entry, in_grads):
                 entry.name, entry.seq, module, origin, "backward")
 
 
-class detect_anomaly:
-    """Context manager (and decorator) turning anomaly checks on."""
+class _AnomalyObserver:
+    """Checks every op's outputs as it is recorded and every gradient its backward returns."""
+
+    def on_forward(self, entry, args, outputs, seconds):
+        for out in outputs:
+            check_forward(entry, out.data)
+
+    def on_backward(self, entry, grads_out, grads_in, seconds):
+        check_backward(entry, grads_in)
+
+
+_observer = _AnomalyObserver()
+
+
+def is_anomaly_enabled() -> bool:
+    return _observer in observers.active
+
+
+def _set(on):
+    if on and not is_anomaly_enabled():
+        observers.attach(_observer)
+    elif not on and is_anomaly_enabled():
+        observers.detach(_observer)
+
+
+class detect_anomaly(ContextDecorator):
+    """Context manager (and decorator) turning anomaly checks on (or, with
+    ``check_nan=False``, off)."""
 
     def __init__(self, check_nan=True):
         self.check_nan = check_nan
+        self._args = (check_nan,)
 
-    def __enter__(self):
-        self._prev = autograd._anomaly["on"]
-        autograd._anomaly["on"] = self.check_nan
-        return self
+    def _enter(self):
+        previous = is_anomaly_enabled()
+        _set(self.check_nan)
+        return previous
 
-    def __exit__(self, *exc):
-        autograd._anomaly["on"] = self._prev
-        return False
-
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with detect_anomaly(self.check_nan):
-                return fn(*args, **kwargs)
-
-        return wrapper
+    def _exit(self, previous):
+        _set(previous)

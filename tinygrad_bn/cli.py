@@ -20,7 +20,8 @@ def _tape(args):
     from .data import load_mnist_5k
     from .models import build_model
     from .tape import Tape
-    from .tensor import Tensor, manual_seed
+    from .random import manual_seed
+    from .tensor import Tensor
 
     manual_seed(args.seed)
     x_train, y_train, _, _ = load_mnist_5k(seed=args.seed)

@@ -10,7 +10,8 @@ A Tape captures the entries recorded while it is open (nested tapes each see
 theirs); capturing never changes a result. Each captured entry gets a
 read-only ``TapeRecord``. Backward fills in the records' backward time and
 gradient statistics whenever it runs, inside the ``with`` block or after it.
-With no Tape open, recording costs one list truth test per op.
+With no Tape open, recording costs one list truth test per op. A Tape is an
+engine observer (``observers.py``): the engine does not know it exists.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import sys
 import tempfile
 from types import MappingProxyType
 
-from . import autograd
+from . import attribution, observers
 from .tensor import Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -161,12 +162,12 @@ class Tape:
         self._open = False
 
     def __enter__(self):
-        autograd._capture_stack.append(self)
+        observers.attach(self)
         self._open = True
         return self
 
     def __exit__(self, *exc):
-        autograd._capture_stack.remove(self)
+        observers.detach(self)
         self._open = False
         self._keep = []
         return False
@@ -178,9 +179,7 @@ class Tape:
         key = id(t)  # a leaf, kept alive below so its id stays its own while the tape is open
         if key in self._names:
             return self._names[key]
-        from .nn.module import Parameter
-
-        kind = "param" if isinstance(t, Parameter) else ("leaf" if t.requires_grad else "input")
+        kind = "param" if t.is_parameter else ("leaf" if t.requires_grad else "input")
         name = None
         if module is not None and kind == "param":
             for pname, p in module._parameters.items():
@@ -192,9 +191,12 @@ class Tape:
         self._names[key] = (name, kind)
         return name, kind
 
-    def _on_forward(self, entry, args, result, elapsed):
+    def on_forward(self, entry, args, outputs, elapsed):
         record = entry.record
+        if entry.module is None:
+            entry.module = attribution.current_module()
         if record is None:
+            result = outputs[0]
             ctx = entry.ctx
             inputs = []
             for a in args:
@@ -218,7 +220,12 @@ class Tape:
                 origin=user_frame(),
             )
             entry.record = record
+            # the record keeps collecting gradients after the block closes
+            entry.watchers = (entry.watchers or ()) + (_record_backward,)
         self._records.append(record)
+
+    def on_backward(self, entry, grads_out, grads_in, seconds):
+        pass  # captured entries carry their own watcher (see on_forward)
 
     # -------------------------------------------------------------- reading
     @property
@@ -301,9 +308,10 @@ class Tape:
         return tape
 
 
-def _record_backward(record, be, grad_out, in_grads, elapsed):
-    """Called by the engine for every entry a Tape captured."""
-    stats = _array_stats(be, grad_out)
+def _record_backward(entry, grads_out, in_grads, elapsed):
+    """Watcher of every entry a Tape captured: backward time and gradient statistics."""
+    record, be = entry.record, entry.ctx.backend
+    stats = _array_stats(be, grads_out[0]) if grads_out[0] is not None else _array_stats(be, be.zeros((0,), "f8"))
     prev = record.backward_ms or 0.0
     record._set("backward_ms", prev + elapsed * 1e3)
     record._set("grad", {k: stats[k] for k in ("shape", "norm", "max_abs", "nan", "inf")})

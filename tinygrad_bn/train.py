@@ -4,23 +4,25 @@ import time
 import numpy as np
 
 from . import nn, optim
-from .autograd import no_grad
+from .creation import from_numpy
 from .data import DataLoader, TensorDataset, load_mnist_5k
+from .grad_mode import no_grad
 from .models import build_model
 from .progress import ProgressBar
+from .random import manual_seed
 from .serialization import save
-from .tensor import Tensor, manual_seed
 
 
-def evaluate(model, x, y, batch_size=1000):
-    """Accuracy of ``model`` on arrays ``x``, ``y`` (eval mode, no tape)."""
+def evaluate(model, x, y, batch_size=1000, device="cpu"):
+    """Accuracy of ``model`` (on ``device``) on host arrays ``x``, ``y`` (eval mode, no tape)."""
     was_training = model.training
     model.eval()
     correct = 0
     with no_grad():
         for start in range(0, len(x), batch_size):
-            logits = model(Tensor._wrap(x[start:start + batch_size], "cpu", False))
-            correct += int((logits.data.argmax(axis=1) == y[start:start + batch_size]).sum())
+            logits = model(from_numpy(x[start:start + batch_size]).to(device))
+            predicted = logits.argmax(1).numpy()
+            correct += int((predicted == y[start:start + batch_size]).sum())
     model.train(was_training)
     return correct / len(x)
 

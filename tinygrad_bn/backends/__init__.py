@@ -1,27 +1,51 @@
 """Backends: where the array math of an op runs, chosen by the tensor's device.
 
-An op never calls an array library itself; it calls ``ctx.backend.<name>(...)``.
-Every backend implements the same set of names (see ``cpu.CPUBackend`` for the
-reference list), so a new device slots in by adding one class here.
+An op never calls an array library itself; it calls ``ctx.backend.<name>(...)``
+with a name from the written contract (``backends/contract.py``). A new device
+is one file that builds an ``ArrayBackend`` (or another class with the same
+names) and calls ``register_backend``; no op changes.
 """
-from .cpu import CPUBackend
+from .array import ArrayBackend, kernel_set
+from .contract import CONTRACT, Backend
+from .cpu import cpu_backend
 
-_BACKENDS = {"cpu": CPUBackend()}
+_BACKENDS = {"cpu": cpu_backend()}
+_last_seed = [0]
 
 
 def get_backend(device: str):
     """The backend object for a device name such as ``"cpu"``."""
     try:
         return _BACKENDS[device]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(
-            f"unknown device {device!r}; available devices: {sorted(_BACKENDS)}"
+            f"unknown device {device!r}; available devices: {sorted(_BACKENDS)}. "
+            "Pass one of these names (e.g. device='cpu')."
         ) from None
 
 
 def register_backend(device: str, backend) -> None:
-    """Make ``backend`` the array engine for tensors on ``device``."""
+    """Make ``backend`` the array engine for tensors on ``device``; its generator
+    starts from the seed last given to ``manual_seed``."""
+    missing = [n for n in CONTRACT if not hasattr(backend, n)]
+    if missing:
+        raise TypeError(f"register_backend: {device!r} lacks contract names {missing}; see backends/contract.py")
+    if backend.name != device:
+        raise ValueError(f"register_backend: the backend is named {backend.name!r}, registered as {device!r}")
+    backend.seed(_last_seed[0])
     _BACKENDS[device] = backend
 
 
-__all__ = ["get_backend", "register_backend", "CPUBackend"]
+def seed_all(seed: int) -> None:
+    """Restart every device's generator from ``seed``."""
+    _last_seed[0] = seed
+    for be in _BACKENDS.values():
+        be.seed(seed)
+
+
+def devices():
+    return sorted(_BACKENDS)
+
+
+__all__ = ["ArrayBackend", "Backend", "CONTRACT", "cpu_backend", "devices", "get_backend",
+           "kernel_set", "register_backend", "seed_all"]

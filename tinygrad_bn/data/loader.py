@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..creation import from_numpy
 from ..tensor import Tensor
 
 
@@ -26,7 +27,7 @@ class TensorDataset:
 
 
 class DataLoader:
-    """Batches of a dataset as tensors.
+    """Batches of a dataset as CPU tensors (move them with ``.to(device)``).
 
     ``shuffle`` reorders every epoch from a generator seeded with ``seed`` (so
     two loaders with the same seed give the same batches); ``drop_last`` drops a
@@ -57,4 +58,5 @@ class DataLoader:
             else:
                 items = [self.dataset[int(i)] for i in idx]
                 cols = [np.stack([np.asarray(it[k]) for it in items]) for k in range(len(items[0]))]
-            yield tuple(Tensor._wrap(np.ascontiguousarray(c), "cpu", False) for c in cols)
+            # CPU tensors, as PyTorch's DataLoader gives; move them with .to(device)
+            yield tuple(from_numpy(np.ascontiguousarray(c)) for c in cols)

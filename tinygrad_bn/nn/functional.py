@@ -1,8 +1,12 @@
-"""Stateless forms of the layers, with ``torch.nn.functional``'s signatures."""
+"""Stateless forms of the layers, with ``torch.nn.functional``'s signatures.
+Argument checks live here once; the modules store their settings and call them."""
+import numbers
+
 from ..ops import linalg as L
 from ..ops import loss as LS
 from ..ops import norm as BN
-from ..tensor import Tensor, _operand
+from ..ops.elementwise import check_gelu_approximate, operand
+from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -36,6 +40,11 @@ def gelu(input, approximate="none"):
     return input.gelu(approximate)
 
 
+def check_dropout_p(p, who="dropout"):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{who}: p must be in [0, 1], got {p}")
+
+
 def sigmoid(input):
     return input.sigmoid()
 
@@ -54,17 +63,14 @@ def log_softmax(input, dim=-1):
 
 def dropout(input, p=0.5, training=True):
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    check_dropout_p(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
-    from ..tensor import default_generator
-
     be = input._backend
-    mask = be.bernoulli_mask(default_generator(), 1.0 - p, input.shape, input.dtype)
-    return input * Tensor._wrap(be.mul(mask, 1.0 / (1.0 - p)), input.device, False)
+    mask = be.bernoulli_mask(1.0 - p, input.shape, input.dtype)
+    return input * Tensor._wrap(be.mul(mask, 1.0 / (1.0 - p)), be)
 
 
 def _check_class_target(who, input, target):
@@ -81,17 +87,19 @@ def _check_class_target(who, input, target):
         raise ValueError(f"{who}: expected target of shape ({input.shape[0]},) for input {input.shape}, got {target.shape}")
 
 
-def _check_reduction(who, reduction):
+def check_reduction(who, reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def _check_target_range(who, target, n_classes, ignore_index):
-    t = target.data
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-    if bad.any():
+    be, t = target._backend, target.data
+    inside = be.logical_and(be.greater_equal(t, 0), be.less(t, n_classes))
+    bad = be.logical_and(be.not_equal(t, ignore_index), be.logical_not(inside))
+    if be.any(bad):
+        first = int(be.to_numpy(t)[be.to_numpy(bad)][0])
         raise IndexError(
-            f"{who}: target {int(t[bad][0])} is out of bounds for {n_classes} classes "
+            f"{who}: target {first} is out of bounds for {n_classes} classes "
             f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})"
         )
 
@@ -99,7 +107,7 @@ def _check_target_range(who, target, n_classes, ignore_index):
 def cross_entropy(input, target, reduction="mean", ignore_index=-100):
     """Cross entropy of logits (N, C) and class indices (N,), fused and stable."""
     _check_class_target("cross_entropy", input, target)
-    _check_reduction("cross_entropy", reduction)
+    check_reduction("cross_entropy", reduction)
     _check_target_range("cross_entropy", target, input.shape[1], ignore_index)
     return LS.CrossEntropy.apply(input, target.data, reduction, ignore_index)
 
@@ -107,14 +115,14 @@ def cross_entropy(input, target, reduction="mean", ignore_index=-100):
 def nll_loss(input, target, reduction="mean", ignore_index=-100):
     """Negative log likelihood of log-probabilities (N, C) and class indices (N,)."""
     _check_class_target("nll_loss", input, target)
-    _check_reduction("nll_loss", reduction)
+    check_reduction("nll_loss", reduction)
     _check_target_range("nll_loss", target, input.shape[1], ignore_index)
     return LS.NLL.apply(input, target.data, reduction, ignore_index)
 
 
 def mse_loss(input, target, reduction="mean"):
-    _check_reduction("mse_loss", reduction)
-    target = _operand(target)
+    check_reduction("mse_loss", reduction)
+    target = operand(target)
     tshape = getattr(target, "shape", ())
     if isinstance(target, Tensor) and tshape != input.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {tshape} differ; they must match")
@@ -153,8 +161,7 @@ def _update_running(running, batch_value, momentum):
     """running = (1 - momentum) * running + momentum * batch, in place (a buffer)."""
     be = running._backend
     new = be.add(be.mul(be.cast(running.data, "float64"), 1.0 - momentum), be.mul(batch_value, momentum))
-    be.copyto(running.data, new)
-    running._version_cell[0] += 1
+    running._write("copyto", new)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -175,21 +182,42 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError(f"{who}: running_mean and running_var are needed when training=False")
-    stats = {}
     out = BN.BatchNorm.apply(input, weight, bias,
                              None if running_mean is None else running_mean.data,
                              None if running_var is None else running_var.data,
-                             bool(training), float(eps), stats)
-    if training and running_mean is not None:
-        _update_running(running_mean, stats["mean"], momentum)
-        _update_running(running_var, stats["var"] * (count / (count - 1)), momentum)
+                             bool(training), float(eps))
+    if not training:
+        return out
+    out, mean, var = out
+    if running_mean is not None:
+        be = input._backend
+        _update_running(running_mean, mean.data, momentum)
+        _update_running(running_var, be.mul(var.data, count / (count - 1)), momentum)
     return out
+
+
+def normalized_shape_arg(normalized_shape, who="layer_norm"):
+    """``normalized_shape`` as a tuple of positive ints."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if not shape or any(not isinstance(n, numbers.Integral) or n <= 0 for n in shape):
+        raise ValueError(f"{who}: normalized_shape must be positive ints, got {normalized_shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def check_groups(num_groups, channels, who="group_norm"):
+    if not isinstance(num_groups, numbers.Integral) or num_groups <= 0:
+        raise ValueError(f"{who}: num_groups must be a positive int, got {num_groups!r}")
+    if channels % num_groups:
+        raise ValueError(
+            f"{who}: num_channels ({channels}) must be divisible by num_groups ({num_groups}); "
+            "pick a num_groups that divides the channel count"
+        )
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer norm over the trailing dims ``normalized_shape``, as ``torch.nn.functional.layer_norm``."""
     who = "layer_norm"
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    normalized_shape = normalized_shape_arg(normalized_shape, who)
     _check_norm_input(who, input, 1)
     nd = len(normalized_shape)
     if nd == 0 or input.shape[input.ndim - nd:] != normalized_shape or input.ndim < nd:
@@ -207,13 +235,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     who = "group_norm"
     _check_norm_input(who, input, 2)
     channels = input.shape[1]
-    if not isinstance(num_groups, int) or num_groups <= 0 or channels % num_groups:
-        raise ValueError(
-            f"{who}: the number of channels ({channels}) must be divisible by num_groups ({num_groups})"
-        )
+    check_groups(num_groups, channels, who)
     _check_param(who, "weight", weight, (channels,))
     _check_param(who, "bias", bias, (channels,))
-    return BN.GroupNorm.apply(input, weight, bias, num_groups, float(eps), None)
+    return BN.GroupNorm.apply(input, weight, bias, int(num_groups), float(eps))[0]
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -234,11 +259,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     _check_param(who, "weight", weight, (channels,))
     _check_param(who, "bias", bias, (channels,))
-    stats = {}
-    out = BN.GroupNorm.apply(input, weight, bias, channels, float(eps), stats)
+    out, mean, invstd = BN.GroupNorm.apply(input, weight, bias, channels, float(eps))
     if running_mean is not None:
-        invstd = stats["invstd"]
-        var = (1.0 / (invstd * invstd) - eps) * (count / (count - 1))
-        _update_running(running_mean, stats["mean"].mean(axis=0), momentum)
-        _update_running(running_var, var.mean(axis=0), momentum)
+        be, invstd = input._backend, invstd.data
+        var = be.mul(be.sub(be.div(1.0, be.mul(invstd, invstd)), eps), count / (count - 1))
+        _update_running(running_mean, be.mean(mean.data, axis=0), momentum)
+        _update_running(running_var, be.mean(var, axis=0), momentum)
     return out

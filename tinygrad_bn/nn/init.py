@@ -1,14 +1,9 @@
 """Weight initialisers (in place, under no_grad), named as in ``torch.nn.init``."""
 import math
 
-from ..autograd import no_grad
-from ..tensor import default_generator
-
-
-def _fill(t, values):
-    with no_grad():
-        t._backend.copyto(t.data, t._backend.asarray(values.astype(t.dtype)))
-        t._version_cell[0] += 1
+def _fill(t, draw):
+    """Overwrite ``t`` in place with ``draw(backend, shape, dtype)`` from its device's generator."""
+    t._write("copyto", draw(t._backend, t.shape, t.dtype))
     return t
 
 
@@ -22,18 +17,15 @@ def _fans(t):
 
 
 def uniform_(t, a=0.0, b=1.0):
-    return _fill(t, default_generator().uniform(a, b, size=t.shape))
+    return _fill(t, lambda be, shape, dtype: be.uniform(a, b, shape, dtype))
 
 
 def normal_(t, mean=0.0, std=1.0):
-    return _fill(t, default_generator().normal(mean, std, size=t.shape))
+    return _fill(t, lambda be, shape, dtype: be.normal(mean, std, shape, dtype))
 
 
 def constant_(t, value):
-    with no_grad():
-        t._backend.fill(t.data, value)
-        t._version_cell[0] += 1
-    return t
+    return t._write("fill", value)
 
 
 def zeros_(t):

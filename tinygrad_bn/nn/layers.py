@@ -4,7 +4,8 @@ import math
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-from ..tensor import zeros
+from ..creation import zeros
+from ..ops.elementwise import check_gelu_approximate
 
 
 class Linear(Module):
@@ -69,8 +70,7 @@ class LeakyReLU(Module):
 class GELU(Module):
     def __init__(self, approximate="none"):
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        check_gelu_approximate(approximate, "GELU")
         self.approximate = approximate
 
     def forward(self, x):
@@ -99,8 +99,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        F.check_dropout_p(p, "Dropout")
         self.p = p
 
     def forward(self, x):

@@ -13,7 +13,7 @@ class CrossEntropyLoss(Module):
 
     def __init__(self, reduction="mean", ignore_index=-100):
         super().__init__()
-        F._check_reduction("CrossEntropyLoss", reduction)
+        F.check_reduction("CrossEntropyLoss", reduction)
         self.reduction, self.ignore_index = reduction, ignore_index
 
     def forward(self, input, target):
@@ -25,7 +25,7 @@ class NLLLoss(Module):
 
     def __init__(self, reduction="mean", ignore_index=-100):
         super().__init__()
-        F._check_reduction("NLLLoss", reduction)
+        F.check_reduction("NLLLoss", reduction)
         self.reduction, self.ignore_index = reduction, ignore_index
 
     def forward(self, input, target):
@@ -37,7 +37,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction="mean"):
         super().__init__()
-        F._check_reduction("MSELoss", reduction)
+        F.check_reduction("MSELoss", reduction)
         self.reduction = reduction
 
     def forward(self, input, target):

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import numpy as np
-
-from .. import autograd
-from ..tensor import Tensor, _as_dtype
+from .. import attribution
+from ..dtypes import as_dtype, float32, float64
+from ..grad_mode import no_grad
+from ..tensor import RemovableHandle, Tensor
 
 
 class Parameter(Tensor):
     """A tensor that a Module registers as trainable; requires grad by default."""
 
     __slots__ = ()
+    is_parameter = True
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
@@ -175,12 +176,12 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data.fill(0)
+                p.grad._write("fill", 0)
 
     def to(self, dtype=None):
         """Cast floating point parameters and buffers in place (parameters keep
         their identity, so an optimizer built before still holds them)."""
-        dtype = _as_dtype(dtype, "Module.to")
+        dtype = as_dtype(dtype, "Module.to")
         if dtype is None or dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating point dtype, got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
@@ -188,14 +189,14 @@ class Module:
                 t.data = t._backend.cast(t.data, dtype)
                 if t.grad is not None:
                     t.grad.data = t._backend.cast(t.grad.data, dtype)
-                t._version_cell[0] += 1
+                t._version_cell[0] += 1  # a new array, not a write: saved values are stale too
         return self
 
     def float(self):
-        return self.to(np.float32)
+        return self.to(float32)
 
     def double(self):
-        return self.to(np.float64)
+        return self.to(float64)
 
     def apply(self, fn):
         for m in self.children():
@@ -212,7 +213,7 @@ class Module:
             res = hook(self, args)
             if res is not None:
                 args = res if isinstance(res, tuple) else (res,)
-        stack = autograd._module_stack
+        stack = attribution.stack
         stack.append(self)
         try:
             out = self.forward(*args, **kwargs)
@@ -227,11 +228,11 @@ class Module:
     def register_forward_hook(self, hook):
         """``hook(module, inputs, output)`` runs after forward; a returned value
         replaces the output. Returns a handle with ``remove()``."""
-        return _HookHandle(self._forward_hooks, hook)
+        return RemovableHandle(self._forward_hooks, hook)
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, inputs)`` runs before forward; may return new inputs."""
-        return _HookHandle(self._forward_pre_hooks, hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
 
     # ------------------------------------------------------------ state dict
     def state_dict(self, prefix=""):
@@ -269,24 +270,24 @@ class Module:
         for k, v in state_dict.items():
             if k not in own:
                 continue
-            arr = v.detach().numpy() if isinstance(v, Tensor) else np.asarray(v)
+            try:
+                value = v.detach() if isinstance(v, Tensor) else Tensor(v)
+            except (TypeError, ValueError):
+                problems.append(f"{k}: a {type(v).__name__} that is not a numeric tensor or array")
+                continue
             target = targets[k]
-            if tuple(arr.shape) != target.shape:
-                problems.append(f"{k}: shape {tuple(arr.shape)} in the state dict, {target.shape} in the model")
+            if value.shape != target.shape:
+                problems.append(f"{k}: shape {value.shape} in the state dict, {target.shape} in the model")
                 continue
-            if arr.dtype.kind not in "biuf":
-                problems.append(f"{k}: dtype {arr.dtype} is not numeric")
-                continue
-            staged.append((target, arr))
+            staged.append((target, value))
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__} (nothing was changed):\n  "
                 + "\n  ".join(problems)
             )
-        with autograd.no_grad():
-            for target, arr in staged:
-                target._backend.copyto(target.data, target._backend.asarray(arr))
-                target._version_cell[0] += 1
+        with no_grad():
+            for target, value in staged:
+                target._write("copyto", value.to(target.device).data)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
@@ -303,19 +304,6 @@ class Module:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
         return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-
-class _HookHandle:
-    _next_id = 0
-
-    def __init__(self, store, hook):
-        _HookHandle._next_id += 1
-        self._id = _HookHandle._next_id
-        self._store = store
-        store[self._id] = hook
-
-    def remove(self):
-        self._store.pop(self._id, None)
 
 
 class _IncompatibleKeys(tuple):

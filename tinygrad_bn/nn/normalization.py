@@ -3,7 +3,8 @@ import numbers
 
 from . import functional as F
 from .module import Module, Parameter
-from ..tensor import int64, ones, tensor, zeros
+from ..creation import ones, tensor, zeros
+from ..dtypes import int64
 
 
 class _NormBase(Module):
@@ -46,9 +47,9 @@ class _NormBase(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data.fill(0)
-            self.running_var.data.fill(1)
-            self.num_batches_tracked.data.fill(0)
+            self.running_mean._write("fill", 0)
+            self.running_var._write("fill", 1)
+            self.num_batches_tracked._write("fill", 0)
 
     def _check_input(self, x):
         name = type(self).__name__
@@ -71,8 +72,7 @@ class _NormBase(Module):
     def _count_batch(self):
         # after the functional call succeeded, so a rejected input changes no state
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            self.num_batches_tracked._version_cell[0] += 1
+            self.num_batches_tracked._write("iadd", 1)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -148,10 +148,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
-        if not shape or any(not isinstance(n, numbers.Integral) or n <= 0 for n in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
-        self.normalized_shape = tuple(int(n) for n in shape)
+        self.normalized_shape = F.normalized_shape_arg(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = float(eps), elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
@@ -176,12 +173,7 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
         super().__init__()
-        if not isinstance(num_groups, numbers.Integral) or num_groups <= 0:
-            raise ValueError(f"GroupNorm: num_groups must be a positive int, got {num_groups!r}")
-        if num_channels % num_groups:
-            raise ValueError(
-                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
-            )
+        F.check_groups(num_groups, num_channels, "GroupNorm")
         self.num_groups, self.num_channels, self.eps, self.affine = int(num_groups), int(num_channels), float(eps), affine
         if affine:
             self.weight = Parameter(ones(num_channels, dtype=dtype))

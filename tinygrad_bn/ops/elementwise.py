@@ -2,7 +2,42 @@
 gradient back to its input's shape. A Python scalar may stand in for either side."""
 import math
 
-from ..autograd import Function
+from .. import function
+from ..function import Function
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def operand(x):
+    """The other side of a binary op: a tensor, or a Python number left as it is
+    (the array module then keeps the tensor's dtype, as PyTorch does)."""
+    if isinstance(x, (function.Tensor, bool, int, float)):
+        return x
+    if isinstance(x, (list, tuple)) or hasattr(x, "dtype"):
+        return function.Tensor(x)
+    raise TypeError(f"unsupported operand type {type(x).__name__} for a tensor op; use a tensor or a number")
+
+
+def where(condition, input, other):
+    """Elements of ``input`` where ``condition`` holds, else of ``other``."""
+    if not isinstance(condition, function.Tensor):
+        condition = function.Tensor(condition)
+    if condition.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}; compare first, e.g. x > 0")
+    return Where.apply(condition.data, operand(input), operand(other))
+
+
+def maximum(a, b):
+    return Maximum.apply(operand(a), operand(b))
+
+
+def minimum(a, b):
+    return Minimum.apply(operand(a), operand(b))
+
+
+def check_gelu_approximate(approximate, who="gelu"):
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"{who}: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def _shape(x):
@@ -110,40 +145,34 @@ class Neg(Function):
         return ctx.backend.neg(g)
 
 
-class Maximum(Function):
-    """Elementwise maximum; where the inputs tie, each gets half the gradient (as in PyTorch)."""
+class _Pick(Function):
+    """Elementwise maximum or minimum; where the inputs tie, each gets half the
+    gradient (as in PyTorch)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
+    pick = wins = None  # backend names: the op, and the comparison where a alone is picked
+
+    @classmethod
+    def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.backend.maximum(a, b)
+        return getattr(ctx.backend, cls.pick)(a, b)
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         a, b = ctx.saved_tensors
         be, na, nb = ctx.backend, *ctx.needs_input_grad
         dtype = g.dtype
-        wa = be.add(be.cast(be.greater(a, b), dtype), be.mul(be.cast(be.equal(a, b), dtype), 0.5))
+        wa = be.add(be.cast(getattr(be, cls.wins)(a, b), dtype), be.mul(be.cast(be.equal(a, b), dtype), 0.5))
         ga = _reduce(be, be.mul(g, wa), a) if na else None
         gb = _reduce(be, be.mul(g, be.sub(1, wa)), b) if nb else None
         return ga, gb
 
 
-class Minimum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ctx.backend.minimum(a, b)
+class Maximum(_Pick):
+    pick, wins = "maximum", "greater"
 
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        be, na, nb = ctx.backend, *ctx.needs_input_grad
-        dtype = g.dtype
-        wa = be.add(be.cast(be.less(a, b), dtype), be.mul(be.cast(be.equal(a, b), dtype), 0.5))
-        ga = _reduce(be, be.mul(g, wa), a) if na else None
-        gb = _reduce(be, be.mul(g, be.sub(1, wa)), b) if nb else None
-        return ga, gb
+
+class Minimum(_Pick):
+    pick, wins = "minimum", "less"
 
 
 class Where(Function):

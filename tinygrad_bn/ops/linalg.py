@@ -1,6 +1,24 @@
 """Matrix products: ``@`` with NumPy's matmul rules, and the fused affine map of
 ``nn.Linear`` (one op instead of matmul + transpose + add)."""
-from ..autograd import Function
+from ..function import Function
+
+
+def matmul(a, b):
+    """a @ b after checking that the shapes multiply."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    sa, sb = a.shape, b.shape
+    ka = sa[-1]
+    kb = sb[0] if b.ndim == 1 else sb[-2]
+    if ka != kb:
+        raise RuntimeError(
+            f"matmul: shapes {sa} and {sb} cannot be multiplied ({ka} != {kb}); "
+            "the last dim of the first must equal the second-to-last dim of the second."
+        )
+    for x, y in zip(reversed(sa[:-2]), reversed(sb[:-2])):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"matmul: batch dimensions of {sa} and {sb} do not broadcast")
+    return MatMul.apply(a, b)
 
 
 class MatMul(Function):

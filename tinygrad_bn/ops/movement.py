@@ -1,5 +1,11 @@
-"""Shape ops: reshape, permute, expand, indexing, cat and stack."""
-from ..autograd import Function
+"""Shape ops: reshape, permute, expand, indexing, cat and stack; each op with
+the function that checks its arguments before it runs (Tensor methods call these)."""
+import math
+import numbers
+
+from ..function import Function
+from .. import function
+from .reduce import normalize_axis
 
 
 class Reshape(Function):
@@ -98,3 +104,142 @@ class Stack(Function):
         n = g.shape[ctx.axis]
         parts = be.split_at(g, n, axis=ctx.axis)
         return (None, *(be.reshape(p, p.shape[:ctx.axis] + p.shape[ctx.axis + 1:]) for p in parts))
+
+
+# ------------------------------------------------------------ checked entry points
+
+def shape_arg(shape, who="shape"):
+    """Sizes given as ints or as one tuple/list of ints, as a tuple."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    out = []
+    for s in shape:
+        if not isinstance(s, numbers.Integral):
+            raise TypeError(f"{who}: expected a shape of ints, got {tuple(shape)!r}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def reshape(t, shape):
+    shape = shape_arg(shape, "reshape")
+    known = math.prod(n for n in shape if n != -1)
+    wildcards = shape.count(-1)
+    n = t.numel()
+    if (wildcards > 1 or any(s < -1 for s in shape) or (wildcards == 0 and known != n)
+            or (wildcards == 1 and (known == 0 or n % known))):
+        raise RuntimeError(
+            f"reshape: shape {tuple(shape)} is invalid for a tensor of shape {t.shape} ({n} elements)"
+        )
+    return Reshape.apply(t, shape)
+
+
+def flatten(t, start_dim=0, end_dim=-1):
+    if t.ndim == 0:
+        return reshape(t, (1,))
+    s = normalize_axis(start_dim, t.ndim, "flatten")[0]
+    e = normalize_axis(end_dim, t.ndim, "flatten")[0]
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(t, t.shape[:s] + (math.prod(t.shape[s:e + 1]),) + t.shape[e + 1:])
+
+
+def permute(t, dims):
+    dims = shape_arg(dims, "permute")
+    if sorted(normalize_axis(d, t.ndim, "permute")[0] for d in dims) != list(range(t.ndim)):
+        raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of the {t.ndim} dimensions")
+    return Permute.apply(t, tuple(d % t.ndim for d in dims))
+
+
+def transpose(t, dim0=-2, dim1=-1):
+    if t.ndim < 2:
+        return t
+    a = normalize_axis(dim0, t.ndim, "transpose")[0]
+    b = normalize_axis(dim1, t.ndim, "transpose")[0]
+    dims = list(range(t.ndim))
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(t, tuple(dims))
+
+
+def squeeze(t, dim=None):
+    if dim is None:
+        return reshape(t, tuple(n for n in t.shape if n != 1))
+    axes = normalize_axis(dim, t.ndim, "squeeze")
+    return reshape(t, tuple(n for i, n in enumerate(t.shape) if not (i in axes and n == 1)))
+
+
+def unsqueeze(t, dim):
+    d = normalize_axis(dim, t.ndim + 1, "unsqueeze")[0]
+    return reshape(t, t.shape[:d] + (1,) + t.shape[d:])
+
+
+def expand(t, sizes):
+    sizes = shape_arg(sizes, "expand")
+    if len(sizes) < t.ndim:
+        raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least the number of dims ({t.ndim})")
+    lead = len(sizes) - t.ndim
+    shape = tuple(t.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
+    for i, n in enumerate(t.shape):
+        if n != 1 and shape[i + lead] != n:
+            raise RuntimeError(
+                f"expand: size {shape[i + lead]} at dim {i + lead} does not match the existing "
+                f"size {n}; only dimensions of size 1 can be expanded (shape {t.shape} -> {tuple(sizes)})"
+            )
+    return Expand.apply(t, shape)
+
+
+def _index_part(i, be):
+    """One part of an index, with tensors and lists turned into the backend's arrays."""
+    if isinstance(i, function.Tensor):
+        if i.dtype.kind not in "biu":
+            raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype}")
+        return i.data
+    if isinstance(i, list) or getattr(i, "ndim", 0):  # lists and arrays; scalars stay as they are
+        try:
+            arr = be.asarray(i)
+        except (TypeError, ValueError):
+            raise IndexError(f"lists used as indices must hold ints or bools, got {i!r}") from None
+        if arr.dtype.kind not in "biu":
+            raise IndexError(f"lists and arrays used as indices must hold ints or bools, got {arr.dtype}")
+        return arr
+    return i
+
+
+def getitem(t, index):
+    be = t._backend
+    index = tuple(_index_part(i, be) for i in index) if isinstance(index, tuple) else _index_part(index, be)
+    try:
+        be.getitem(t.data, index)  # validate before recording
+    except IndexError as exc:
+        raise IndexError(f"indexing a tensor of shape {t.shape}: {exc}") from None
+    return GetItem.apply(t, index)
+
+
+def _tensors(seq, who):
+    seq = list(seq)
+    if not seq:
+        raise ValueError(f"{who}: expected a non-empty sequence of tensors")
+    for i, t in enumerate(seq):
+        if not isinstance(t, function.Tensor):
+            raise TypeError(f"{who}: element {i} is a {type(t).__name__}, expected a Tensor")
+    return seq
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension."""
+    ts = _tensors(tensors, "cat")
+    d = normalize_axis(dim, ts[0].ndim, "cat")[0]
+    ref = ts[0].shape
+    for i, t in enumerate(ts):
+        if t.ndim != len(ref) or any(a != b for k, (a, b) in enumerate(zip(t.shape, ref)) if k != d):
+            raise RuntimeError(f"cat: tensor {i} has shape {t.shape}, which does not match {ref} outside dim {d}")
+    return Cat.apply(d, *ts)
+
+
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dimension."""
+    ts = _tensors(tensors, "stack")
+    for i, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise RuntimeError(f"stack: tensor {i} has shape {t.shape}, expected {ts[0].shape} like tensor 0")
+    d = normalize_axis(dim, ts[0].ndim + 1, "stack")[0]
+    return Stack.apply(d, *ts)

@@ -1,7 +1,9 @@
 """Normalization ops. Forward and backward are single fused kernels of the
 tensor's backend (``kernels/cpu`` on the CPU); each op saves x and gamma plus
-the per-group statistics (mean and inverse std in float64), nothing else."""
-from ..autograd import Function
+the per-group statistics (mean and inverse std in float64), nothing else.
+Batch and group norm also return their statistics as outputs that carry no
+gradient, for the running statistics."""
+from ..function import Function
 
 
 def _check_finite(be, op, *stats):
@@ -16,43 +18,45 @@ def _check_finite(be, op, *stats):
             )
 
 
-def _param_grad(g, like, needed):
+def _param_grad(be, g, like, needed):
     if not needed or like is None:
         return None
-    return g.reshape(like.shape).astype(like.dtype)
+    return be.cast(be.reshape(g, like.shape), like.dtype)
 
 
 class BatchNorm(Function):
     """y = (x - mean) * invstd * gamma + beta per channel of x (N, C, *).
 
-    ``training``: normalize with the batch's statistics and report them through
-    ``stats`` (a dict the caller passes in and reads back to update running
-    statistics); otherwise use ``running_mean``/``running_var``.
+    ``training``: normalize with the batch's statistics and return
+    ``(y, mean, biased var)`` (float64 statistics, no gradient); otherwise use
+    ``running_mean``/``running_var`` and return y alone.
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, running_mean, running_var, training, eps, stats):
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, eps):
         be = ctx.backend
         if training:
             y, mean, var, invstd = be.batch_norm_train(x, weight, bias, eps)
             _check_finite(be, "batch_norm", mean, var)
-            stats["mean"], stats["var"] = mean, var
+            ctx.mark_non_differentiable(mean, var)
+            out = (y, mean, var)
         else:
             y, invstd = be.batch_norm_eval(x, weight, bias, running_mean, running_var, eps)
-            mean = be.cast(running_mean, "float64").copy()  # running stats change later
+            mean = be.copy(be.cast(running_mean, "float64"))  # running stats change later
+            out = y
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.training = mean, invstd, training
         ctx.kernel = be.kernel_names["batch_norm"]
         ctx.params = {"eps": eps, "training": training, "affine": weight is not None}
-        return y
+        return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, *statistics_grads):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         dx, dw, db = ctx.backend.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
-        return (dx if nx else None, _param_grad(dw, weight, nw), _param_grad(db, weight, nb),
-                None, None, None, None, None)
+        return (dx if nx else None, _param_grad(ctx.backend, dw, weight, nw), _param_grad(ctx.backend, db, weight, nb),
+                None, None, None, None)
 
 
 class LayerNorm(Function):
@@ -74,30 +78,30 @@ class LayerNorm(Function):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         dx, dw, db = ctx.backend.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
-        return (dx if nx else None, _param_grad(dw, weight, nw), _param_grad(db, weight, nb), None, None)
+        return (dx if nx else None, _param_grad(ctx.backend, dw, weight, nw), _param_grad(ctx.backend, db, weight, nb), None, None)
 
 
 class GroupNorm(Function):
     """Normalize each of ``num_groups`` channel groups of each sample of x (N, C, *);
-    gamma and beta are per channel. Instance norm is num_groups = C. ``stats``,
-    when a dict, receives the per-(sample, group) mean and invstd."""
+    gamma and beta are per channel. Instance norm is num_groups = C. Returns
+    ``(y, mean, invstd)``, the statistics per (sample, group) without gradient."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, num_groups, eps, stats):
+    def forward(ctx, x, weight, bias, num_groups, eps):
         be = ctx.backend
         y, mean, invstd = be.group_norm(x, num_groups, weight, bias, eps)
         _check_finite(be, "group_norm", mean, invstd)
-        if stats is not None:
-            stats["mean"], stats["invstd"] = mean, invstd
+        ctx.mark_non_differentiable(mean, invstd)
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.groups = mean, invstd, num_groups
         ctx.kernel = be.kernel_names["group_norm"]
         ctx.params = {"eps": eps, "num_groups": num_groups}
-        return y
+        return y, mean, invstd
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, gmean, ginvstd):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
-        dx, dw, db = ctx.backend.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
-        return (dx if nx else None, _param_grad(dw, weight, nw), _param_grad(db, weight, nb), None, None, None)
+        be = ctx.backend
+        dx, dw, db = be.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
+        return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None)

@@ -1,5 +1,9 @@
 """Reductions and the softmax family. ``axis`` is None (all), an int or a tuple."""
-from ..autograd import Function
+from collections import namedtuple
+
+from ..function import Function
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
 def normalize_axis(axis, ndim, op):
@@ -20,6 +24,31 @@ def normalize_axis(axis, ndim, op):
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {axis!r} names the same dimension twice")
     return tuple(sorted(out)) if ndim else ()
+
+
+def reduce_args(t, dim, axis, keepdim, keepdims, op):
+    """(axes, keepdim) from PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: pass dim or axis, not both")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return normalize_axis(dim, t.ndim, op), bool(keepdim)
+
+
+def extreme(t, which, dim, keepdim, axis, keepdims, indices=True):
+    """max/min of all elements, or (values, indices) along one dim, as in PyTorch
+    (values alone with ``indices=False``: amax/amin)."""
+    op = "amax" if which == "max" else "amin"
+    axes, keep = reduce_args(t, dim, axis, keepdim, keepdims, op)
+    if any(t.shape[a] == 0 for a in axes):
+        raise RuntimeError(f"{op}: cannot reduce over an empty dimension (shape {t.shape})")
+    values = (Max if which == "max" else Min).apply(t, axes, keep)
+    if not indices or (dim is None and axis is None):
+        return values
+    arg = t.argmax if which == "max" else t.argmin
+    return MaxMin(values, arg(dim if dim is not None else axis, keep))
 
 
 def _expand_back(be, g, in_shape, axes, keepdims):

@@ -28,7 +28,7 @@ class Adam(Optimizer):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if wd:
             if self.decoupled:
-                be.imul(p.data, 1.0 - lr * wd)
+                p._write("imul", 1.0 - lr * wd)
             else:
                 grad = be.add(grad, be.mul(p.data, wd))
         if not state:
@@ -51,7 +51,7 @@ class Adam(Optimizer):
         bias1 = 1.0 - b1 ** t
         bias2 = 1.0 - b2 ** t
         denom = be.add(be.div(be.sqrt(v), math.sqrt(bias2)), eps)
-        be.axpy(p.data, -lr / bias1, be.div(m, denom))
+        p._write("axpy", -lr / bias1, be.div(m, denom))
 
 
 class AdamW(Adam):

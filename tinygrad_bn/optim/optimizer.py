@@ -1,15 +1,14 @@
 """The Optimizer base class: parameter groups, per-parameter state, state dicts."""
 import copy
 
-import numpy as np
-
-from ..autograd import no_grad
+from ..grad_mode import no_grad
 from ..tensor import Tensor
 
 
 class Optimizer:
     """Holds ``param_groups`` (list of dicts with 'params' and hyperparameters)
-    and ``state`` (per-parameter dict of arrays and counters)."""
+    and ``state`` (per-parameter dict of arrays on the parameter's device, and
+    counters). ``_update`` writes to a parameter only through ``p._write``."""
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -51,7 +50,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data.fill(0)
+                    p.grad._write("fill", 0)
 
     def step(self):
         with no_grad():
@@ -61,7 +60,6 @@ class Optimizer:
                         continue
                     st = self.state.setdefault(id(p), {})
                     self._update(p, p.grad.data, st, group)
-                    p._version_cell[0] += 1
 
     def _update(self, p, grad, state, group):
         raise NotImplementedError
@@ -78,7 +76,8 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
                 ids.append(index[id(p)])
             groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
-        state = {index[k]: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+        params = {id(p): p for g in self.param_groups for p in g["params"]}
+        state = {index[k]: {n: _state_value_out(v, params[k]) for n, v in s.items()}
                  for k, s in self.state.items() if k in index}
         return {"state": state, "param_groups": groups}
 
@@ -101,23 +100,27 @@ class Optimizer:
             p = params[int(k)]
             new_state[id(p)] = {}
             for n, v in s.items():
-                if isinstance(v, Tensor):
-                    v = v.detach().numpy()
-                if isinstance(v, np.ndarray) and v.ndim > 0:
-                    if v.shape != p.shape:
-                        raise ValueError(
-                            f"{type(self).__name__}.load_state_dict: state {n!r} of parameter {k} has "
-                            f"shape {v.shape}, the parameter has {p.shape}"
-                        )
-                    v = v.astype(p.dtype).copy()
-                elif isinstance(v, np.ndarray):
-                    v = v.item()
-                new_state[id(p)][n] = v
+                new_state[id(p)][n] = self._state_value_in(v, p, n, k)
         for saved, own in zip(groups, self.param_groups):
             for k, v in saved.items():
                 if k != "params":
-                    own[k] = copy.deepcopy(v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v)
+                    own[k] = copy.deepcopy(v.item() if _is_array(v) and v.ndim == 0 else v)
         self.state = new_state
+
+    def _state_value_in(self, v, p, name, k):
+        """A saved state value as this optimizer keeps it: arrays of the parameter's
+        shape on its device and in its dtype, numbers as numbers."""
+        if not (isinstance(v, Tensor) or _is_array(v)):
+            return v
+        t = v.detach() if isinstance(v, Tensor) else Tensor(v)
+        if t.ndim == 0:
+            return t.item()
+        if t.shape != p.shape:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: state {name!r} of parameter {k} has "
+                f"shape {t.shape}, the parameter has {p.shape}"
+            )
+        return p._backend.copy(t.to(p.device, p.dtype).data)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -127,3 +130,14 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines + [")"])
+
+
+def _is_array(v):
+    return hasattr(v, "shape") and hasattr(v, "dtype")
+
+
+def _state_value_out(v, p):
+    """A state value for ``state_dict``: arrays as host NumPy copies (what ``save`` writes)."""
+    if _is_array(v):
+        return p._backend.to_numpy(p._backend.copy(v))
+    return v

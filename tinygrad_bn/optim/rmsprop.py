@@ -46,6 +46,6 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"]
             be.imul(buf, mom)
             be.iadd(buf, be.div(grad, denom))
-            be.axpy(p.data, -group["lr"], buf)
+            p._write("axpy", -group["lr"], buf)
         else:
-            be.axpy(p.data, -group["lr"], be.div(grad, denom))
+            p._write("axpy", -group["lr"], be.div(grad, denom))

@@ -33,4 +33,4 @@ class SGD(Optimizer):
                 be.imul(buf, momentum)
                 be.axpy(buf, 1.0 - group["dampening"], grad)
             grad = be.add(grad, be.mul(buf, momentum)) if group["nesterov"] else buf
-        be.axpy(p.data, -group["lr"], grad)
+        p._write("axpy", -group["lr"], grad)

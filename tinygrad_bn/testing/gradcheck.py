@@ -6,8 +6,8 @@ constant, so a plain sum would let any backward pass.
 """
 import numpy as np
 
-from ..autograd import grad as autograd_grad
-from ..autograd import no_grad
+from ..engine import grad as autograd_grad
+from ..grad_mode import no_grad
 from ..tensor import Tensor
 
 

@@ -1,0 +1,103 @@
+"""Functions that make new leaf tensors: ``tensor``, ``zeros``, ``ones``, ``full``,
+``rand``, ``randn``, ``arange`` and their ``*_like`` twins, as in PyTorch."""
+import numbers
+
+from .backends import get_backend
+from .dtypes import as_dtype, bool_, default_float, int64, is_float
+from .ops.movement import shape_arg
+from .tensor import Tensor
+
+
+def tensor(data, dtype=None, requires_grad=False, device="cpu") -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (lists, scalars, NumPy arrays).
+
+    NumPy arrays keep their dtype; Python floats become float32 and ints int64.
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def from_numpy(array) -> Tensor:
+    """A CPU tensor sharing memory with a NumPy array (as ``torch.from_numpy``)."""
+    if not hasattr(array, "__array_interface__") or array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: expected a numeric NumPy array, got {type(array).__name__}"
+                        f"{' of dtype ' + str(array.dtype) if hasattr(array, 'dtype') else ''}")
+    return Tensor._wrap(array, get_backend("cpu"))
+
+
+def _make(who, size, dtype, requires_grad, device, fill):
+    """A leaf from ``fill(backend, shape, dtype)``, after checking the arguments."""
+    try:
+        shape = shape_arg(size, who)
+    except TypeError:
+        raise TypeError(f"{who}: expected sizes as ints, got {size!r}") from None
+    dtype = as_dtype(dtype, who) or default_float
+    if requires_grad and not is_float(dtype):
+        raise RuntimeError(f"{who}: only floating point tensors can require gradients, got {dtype}")
+    be = get_backend(device)
+    return Tensor._wrap(fill(be, shape, dtype), be, bool(requires_grad))
+
+
+def zeros(*size, dtype=None, requires_grad=False, device="cpu"):
+    return _make("zeros", size, dtype, requires_grad, device, lambda be, s, d: be.zeros(s, d))
+
+
+def ones(*size, dtype=None, requires_grad=False, device="cpu"):
+    return _make("ones", size, dtype, requires_grad, device, lambda be, s, d: be.full(s, 1, d))
+
+
+def empty(*size, dtype=None, requires_grad=False, device="cpu"):
+    """Zeros: an uninitialised tensor would be one more way to read garbage."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    if dtype is None:
+        dtype = bool_ if isinstance(fill_value, bool) else \
+            int64 if isinstance(fill_value, numbers.Integral) else default_float
+    return _make("full", (size,), dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
+
+
+def rand(*size, dtype=None, requires_grad=False, device="cpu"):
+    """Uniform on [0, 1) from the device's generator (seeded by ``manual_seed``)."""
+    return _make("rand", size, dtype, requires_grad, device, lambda be, s, d: be.rand(s, d))
+
+
+def randn(*size, dtype=None, requires_grad=False, device="cpu"):
+    """Standard normal from the device's generator (seeded by ``manual_seed``)."""
+    return _make("randn", size, dtype, requires_grad, device, lambda be, s, d: be.randn(s, d))
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu"):
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    if dtype is None:
+        ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+        dtype = int64 if ints else default_float
+    return _make("arange", (), dtype, requires_grad, device,
+                 lambda be, s, d: be.arange(start, end, step, d))
+
+
+def _like(fn, t, dtype, requires_grad, device):
+    return fn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+
+
+def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    return _like(zeros, t, dtype, requires_grad, device)
+
+
+def ones_like(t, dtype=None, requires_grad=False, device=None):
+    return _like(ones, t, dtype, requires_grad, device)
+
+
+def rand_like(t, dtype=None, requires_grad=False, device=None):
+    return _like(rand, t, dtype, requires_grad, device)
+
+
+def randn_like(t, dtype=None, requires_grad=False, device=None):
+    return _like(randn, t, dtype, requires_grad, device)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)

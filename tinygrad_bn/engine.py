@@ -1,0 +1,287 @@
+"""The engine: walks the tape back from some outputs.
+
+``backward`` accumulates gradients into the leaves' ``.grad``; ``grad`` returns
+them instead (``torch.autograd.grad``). Both run the one walk below, which
+differs only in where a leaf's gradient goes. The walk visits the entries
+reachable from the outputs newest first (entries are numbered in the order they
+ran, so that is a topological order), calls each op's backward, sums gradients
+that meet, and frees what each entry saved unless ``retain_graph``. It knows
+nothing of inspection: observers (``observers.py``) see each backward.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from . import function, observers
+from .function import TapeEntry
+
+
+def accumulate(be, current, g):
+    """The running sum of gradients that meet: ``g`` alone, or a new array."""
+    return g if current is None else be.add(current, g)
+
+
+def _exclusive(g, in_grads):
+    """Whether nothing but the walk holds ``g``, so a leaf may keep it as its
+    ``.grad`` without a copy: not a view, returned for one input only, and
+    referenced only by ``in_grads``, the caller's local and this call (CPython
+    reference counts, as PyTorch checks its tensors' use counts)."""
+    n = sum(x is g for x in in_grads)
+    return n <= 1 and getattr(g, "base", None) is None and sys.getrefcount(g) <= n + 3
+
+
+def _reachable(roots):
+    """All entries reachable from ``roots``, newest first."""
+    seen = set()
+    order = []
+    stack = list(roots)
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        order.append(e)
+        for p in e.parents:
+            if type(p) is TapeEntry:
+                stack.append(p)
+    order.sort(key=lambda e: e.seq, reverse=True)
+    return order
+
+
+def _run_hooks(hooks, g, be):
+    """Each hook sees the gradient as a tensor and may return a replacement."""
+    for hook in hooks:
+        res = hook(function.Tensor._wrap(g, be, False))
+        if res is not None:
+            g = res.data if isinstance(res, function.Tensor) else be.asarray(res)
+    return g
+
+
+def _check_grad(entry, i, g, be):
+    shape, dtype = entry.in_meta[i]
+    if g.shape != shape:
+        raise RuntimeError(
+            f"{entry.name}.backward returned a gradient of shape {tuple(g.shape)} for "
+            f"input {i}, expected {tuple(shape)} (the input's shape); sum it over the "
+            "broadcast axes."
+        )
+    return be.cast(g, dtype)
+
+
+def _output_grads(entry, g, be):
+    """The gradients of an entry's outputs as backward takes them: zeros for a
+    differentiable output that received none, None for one that carries none."""
+    if entry.n_outputs == 1:
+        return (g,)
+    return tuple(gi if gi is not None or not d else be.zeros(*meta)
+                 for gi, d, meta in zip(g, entry.differentiable, entry.out_meta))
+
+
+class _IntoLeafGrads:
+    """Where ``backward`` sends a leaf's gradient: through its hooks into ``.grad``."""
+
+    def __call__(self, leaf, g, be, owned):
+        if leaf._hooks:
+            h = _run_hooks(leaf._hooks, g, be)
+            owned = owned and h is g
+            g = h
+        if leaf.grad is None:
+            leaf.grad = function.Tensor._wrap(g if owned else be.copy(g), be, False)
+        else:
+            be.iadd(leaf.grad.data, g)
+
+
+class _IntoResults:
+    """Where ``grad`` sends gradients: into a list, by the inputs' positions."""
+
+    def __init__(self, inputs):
+        self.results = [None] * len(inputs)
+        self.leaves = {id(t): k for k, t in enumerate(inputs) if t._entry is None}
+        self.outputs = {(id(t._entry), t._out_index): k for k, t in enumerate(inputs) if t._entry is not None}
+
+    def __call__(self, leaf, g, be, owned):
+        k = self.leaves.get(id(leaf))
+        if k is not None:
+            self.results[k] = accumulate(be, self.results[k], g)
+
+    def capture(self, entry, grads):
+        if self.outputs:
+            for i, g in enumerate(grads):
+                k = self.outputs.get((id(entry), i))
+                if k is not None:
+                    self.results[k] = g
+
+
+def run_backward(outputs, grad_outputs, retain_graph, deliver):
+    """The walk. ``deliver(leaf, grad, backend, owned)`` receives each gradient
+    that reaches a leaf; ``owned`` says the walk alone holds the array."""
+    pending = {}  # id(entry) -> its output's gradient, or a list of them per output
+    roots = []
+    for out, g in zip(outputs, grad_outputs):
+        e = out._entry
+        be = out._backend
+        if e is None:
+            if not out.requires_grad:
+                raise RuntimeError(
+                    "backward: the tensor does not require grad and has no tape entry; "
+                    "nothing to differentiate. Create its inputs with requires_grad=True "
+                    "and compute it outside no_grad()."
+                )
+            deliver(out, g, be, False)
+            continue
+        _add_pending(pending, e, out._out_index, g, be)
+        roots.append(e)
+    capture = getattr(deliver, "capture", None)
+    for entry in _reachable(roots):
+        g = pending.pop(id(entry), None)
+        if g is None:
+            continue
+        ctx = entry.ctx
+        be = ctx.backend  # the inputs' device
+        out_be = ctx.output_backend or be
+        grads = _output_grads(entry, g, out_be)
+        if entry.hooks or entry.retained:
+            grads = _hooks_and_retained(entry, grads, out_be)
+        if capture is not None:
+            capture(entry, grads)
+        if ctx._freed:
+            raise RuntimeError(
+                f"{entry.name} (tape entry #{entry.seq}): trying to backward through the "
+                "graph a second time. The values saved for backward were freed by the first "
+                "backward; pass retain_graph=True to that first call to keep them."
+            )
+        watchers = entry.watchers or ()
+        if observers.active:
+            watchers = tuple(watchers) + tuple(o.on_backward for o in observers.active)
+        t0 = time.perf_counter() if watchers else 0.0
+        in_grads = entry.fn.backward(ctx, *grads)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        if len(in_grads) < len(entry.parents):
+            raise RuntimeError(
+                f"{entry.name}.backward returned {len(in_grads)} gradients, expected "
+                f"{len(entry.parents)} (one per forward argument; use None for "
+                "arguments that need none)."
+            )
+        if watchers:
+            seconds = time.perf_counter() - t0
+            for w in watchers:
+                w(entry, grads, in_grads, seconds)
+        del g, grads  # so a gradient passed straight through counts as shared below
+        slots = entry.parent_outputs
+        for i, parent in enumerate(entry.parents):
+            if parent is None or in_grads[i] is None:
+                continue
+            gi = _check_grad(entry, i, in_grads[i], be)
+            if type(parent) is TapeEntry:
+                _add_pending(pending, parent, slots[i] if slots else 0, gi, be)
+            else:
+                deliver(parent, gi, be, _exclusive(gi, in_grads))
+        if not retain_graph:
+            ctx._free()
+
+
+def _add_pending(pending, entry, index, g, be):
+    key = id(entry)
+    be = entry.ctx.output_backend or be  # gradients of an output live on its device
+    if entry.n_outputs == 1:
+        pending[key] = accumulate(be, pending.get(key), g)
+        return
+    per_output = pending.get(key)
+    if per_output is None:
+        per_output = pending[key] = [None] * entry.n_outputs
+    per_output[index] = accumulate(be, per_output[index], g)
+
+
+def _hooks_and_retained(entry, grads, be):
+    grads = list(grads)
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        hooks = entry.hooks.get(i) if entry.hooks else None
+        if hooks:
+            g = grads[i] = _run_hooks(hooks, g, be)
+        ref = entry.retained.get(i) if entry.retained else None
+        t = ref() if ref is not None else None
+        if t is not None:
+            if t.grad is None:
+                t.grad = function.Tensor._wrap(be.copy(g), be, False)
+            else:
+                be.iadd(t.grad.data, g)
+    return tuple(grads)
+
+
+# ------------------------------------------------------------------ public entry points
+
+def backward(outputs, grad_outputs=None, retain_graph=False):
+    """Accumulate d(outputs)/d(leaf) into every leaf's ``.grad``."""
+    outputs = list(outputs)
+    gos = default_grad_outputs(outputs, grad_outputs, "backward")
+    run_backward(outputs, gos, retain_graph, _IntoLeafGrads())
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple of
+    tensors, without touching any ``.grad`` (like ``torch.autograd.grad``)."""
+    Tensor = function.Tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(
+                f"grad: input {k} does not require grad; only tensors created with "
+                "requires_grad=True (or computed from one) can be differentiated against."
+            )
+    gos = default_grad_outputs(outputs, grad_outputs, "grad")
+    sink = _IntoResults(inputs)
+    run_backward(outputs, gos, bool(retain_graph), sink)
+    out = []
+    for k, (t, g) in enumerate(zip(inputs, sink.results)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {k} was not used to compute the outputs; pass "
+                    "allow_unused=True to get None for it."
+                )
+            out.append(None)
+        else:
+            out.append(Tensor._wrap(g, t._backend, False))
+    return tuple(out)
+
+
+def default_grad_outputs(outputs, grad_outputs, who):
+    """The gradient each output starts with: given, or 1 for a scalar."""
+    Tensor = function.Tensor
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    gos = []
+    for out, g in zip(outputs, grad_outputs):
+        be = out._backend
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"{who}: grad can be created implicitly only for scalar outputs, got "
+                    f"shape {tuple(out.shape)}; pass a gradient of that shape, e.g. "
+                    "out.backward(ones_like(out))."
+                )
+            gos.append(be.ones_like(out.data))
+        else:
+            if isinstance(g, Tensor):
+                if g._backend is not be:
+                    raise RuntimeError(
+                        f"{who}: the gradient is on {g.device} but the output is on {out.device}; "
+                        "move it with .to(device)."
+                    )
+                g = g.data
+            else:
+                g = be.asarray(g, dtype=out.dtype)
+            if g.shape != out.data.shape:
+                raise RuntimeError(
+                    f"{who}: gradient has shape {tuple(g.shape)} but the output has shape "
+                    f"{tuple(out.shape)}; they must match."
+                )
+            gos.append(be.cast(g, out.dtype))
+    return gos

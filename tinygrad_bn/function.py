@@ -1,0 +1,278 @@
+"""``Function``, its ``Context``, and the ``TapeEntry`` it records.
+
+``Function.apply`` runs an op's forward on raw arrays through the inputs'
+backend and, when grad mode is on and an input needs a gradient, creates one
+``TapeEntry`` that the outputs point to. An entry holds the op, its context
+(what it saved for backward) and its parents: for every input, the entry that
+made it, the leaf tensor itself, or None. Entries are numbered in the order
+they ran, so the reverse of that order is a topological order (see ``engine``).
+
+Memory follows the tensors: an entry is referenced only by the tensors it made
+and by the entries downstream of it, so a forward pass whose output is dropped
+frees its whole graph (no global list of entries exists).
+"""
+from __future__ import annotations
+
+import itertools
+import time
+
+from . import observers
+from .backends import get_backend
+from .grad_mode import GradMode
+
+_sequence = itertools.count()
+
+# The Tensor class. tensor.py imports the ops, which import this module, so it
+# cannot be imported here; tensor.py fills it in when it loads.
+Tensor = None
+
+
+class Context:
+    """What a Function's forward passes to its backward.
+
+    ``save_for_backward(*arrays)`` keeps arrays for backward; ``saved_tensors``
+    gives them back, after checking that no input or output they came from was
+    changed in place since. ``mark_non_differentiable(*arrays)`` marks outputs
+    that carry no gradient (statistics, indices). Other attributes may be set
+    freely (``ctx.axis = 1``); ``params`` (a dict) and ``kernel`` (a name)
+    describe the op on the tape.
+    """
+
+    # backend and needs_input_grad live in slots; everything else in __dict__,
+    # with the class attributes below as defaults, so creating a context sets two
+    # fields and freeing what it saved is one dict clear
+    __slots__ = ("backend", "needs_input_grad", "__dict__")
+    params = None
+    kernel = None
+    output_backend = None  # set by an op whose outputs live on another device (ToDevice)
+    _saved = ()
+    _saved_versions = None  # [(index in saved, version cell, version)]
+    _freed = False
+    _non_differentiable = ()
+    _op_name = None
+    _seq = None
+
+    def __init__(self, backend, needs_input_grad):
+        self.backend = backend
+        self.needs_input_grad = needs_input_grad
+
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    def mark_non_differentiable(self, *arrays):
+        self._non_differentiable = arrays
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(
+                f"{self._op_name}: trying to backward through the graph a second time "
+                "(or to read saved values after they were freed). The values saved "
+                "for backward are freed after the first backward; call "
+                "backward(retain_graph=True) the first time if you need to go back twice."
+            )
+        if self._saved_versions:
+            for i, cell, version in self._saved_versions:
+                if cell[0] != version:
+                    raise RuntimeError(
+                        f"{self._op_name} (tape entry #{self._seq}): one of the values it "
+                        f"saved for backward (saved value {i}, shape "
+                        f"{tuple(self._saved[i].shape)}) was modified by an in-place "
+                        f"operation: it is at version {cell[0]}, expected version "
+                        f"{version}. Use an out-of-place op (x = x + y instead of "
+                        "x.add_(y)) or clone the tensor before changing it."
+                    )
+        return self._saved
+
+    def saved_bytes(self, exclude=()) -> int:
+        """Bytes held for backward: saved arrays plus arrays stored as attributes,
+        leaving out the arrays in ``exclude`` (e.g. parameters, alive anyway)."""
+        total = 0
+        seen = {id(a) for a in exclude}
+        for v in list(self._saved or ()) + list(self.__dict__.values()):
+            nbytes = getattr(v, "nbytes", None)
+            if nbytes is not None and id(v) not in seen:
+                seen.add(id(v))
+                total += int(nbytes)
+        return total
+
+    def _free(self):
+        self.__dict__.clear()
+        self._saved = None
+        self._freed = True
+
+
+class TapeEntry:
+    """One recorded op. ``parents[i]`` is the entry that produced input i, the leaf
+    tensor itself, or None when input i needs no gradient; ``parent_outputs[i]``
+    says which output of that entry it was (None when every parent's is 0)."""
+
+    __slots__ = ("seq", "fn", "ctx", "parents", "parent_outputs", "in_meta", "out_meta",
+                 "differentiable", "retained", "hooks", "module", "record", "origin",
+                 "watchers", "__weakref__")
+
+    def __init__(self, seq, fn, ctx, parents, parent_outputs, in_meta, out_meta, differentiable):
+        self.seq = seq
+        self.fn = fn
+        self.ctx = ctx
+        self.parents = parents
+        self.parent_outputs = parent_outputs
+        self.in_meta = in_meta  # (shape, dtype) per input, None for non-tensors
+        self.out_meta = out_meta  # (shape, dtype) per output
+        self.differentiable = differentiable  # per output: does it carry a gradient
+        self.retained = None  # {output index: weakref to the tensor} after retain_grad()
+        self.hooks = None  # {output index: [hooks]} registered on the outputs
+        self.module = None  # the module whose forward ran this op (set by observers)
+        self.record = None  # inspection record when a Tape captured this entry
+        self.origin = None  # (file, line, code) that created it, in anomaly mode
+        self.watchers = None  # callables run after this entry's backward (observers)
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    @property
+    def out_shape(self):
+        return self.out_meta[0][0]
+
+    @property
+    def out_dtype(self):
+        return self.out_meta[0][1]
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.out_meta)
+
+    def __repr__(self):
+        return f"<TapeEntry #{self.seq} {self.name} -> {tuple(self.out_shape)}>"
+
+
+class Function:
+    """Base class of every op, ours and a user's.
+
+    Subclasses define ``forward(ctx, *args)`` on raw arrays (tensors arrive as
+    their arrays, other arguments as they are) returning one array or a tuple of
+    arrays, and ``backward(ctx, *grads)`` taking one gradient per output (None
+    for outputs marked non-differentiable) and returning one gradient per forward
+    argument (None for arguments that are not tensors or need no gradient).
+    Call ``MyOp.apply(...)``; it returns a Tensor, or a tuple of them.
+    """
+
+    # Set to True by ops whose output may share memory with their first input
+    # (reshape, transpose, slicing), so in-place changes through either are seen.
+    is_view = False
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        backend = None
+        arrays = []
+        needs = []
+        any_needs = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if backend is None:
+                    backend = a._backend
+                elif a._backend is not backend:
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors on the same device, got "
+                        f"{backend.name} and {a._backend.name}; move them with .to(device)."
+                    )
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+                if a.requires_grad:
+                    any_needs = True
+            else:
+                arrays.append(a)
+                needs.append(False)
+        if backend is None:
+            backend = get_backend("cpu")
+        record = any_needs and GradMode.enabled
+        ctx = Context(backend, tuple(needs))
+        watching = record and observers.active
+        if watching:
+            t0 = time.perf_counter()
+        out = cls.forward(ctx, *arrays)
+        if type(out) is tuple:
+            return _finish_multi(cls, ctx, args, out, record, t0 if watching else None)
+        out_be = ctx.output_backend or backend
+        if type(out) is not out_be.ndarray:
+            out = out_be.asarray(out)
+        result = Tensor._wrap(out, out_be, record)
+        if cls.is_view and isinstance(args[0], Tensor) and backend.shares_memory(out, arrays[0]):
+            result._version_cell = args[0]._version_cell
+        if record:
+            entry = _record(cls, ctx, args, needs, ((out.shape, out.dtype),), (True,))
+            result._entry = entry
+            if ctx._saved:
+                _remember_versions(ctx, args, (result,))
+            if watching:
+                _notify(entry, args, (result,), time.perf_counter() - t0)
+        return result
+
+
+def _finish_multi(cls, ctx, args, out, record, t0):
+    """The tail of ``apply`` for a forward that returned a tuple of arrays."""
+    be = ctx.output_backend or ctx.backend
+    out = tuple(o if type(o) is be.ndarray else be.asarray(o) for o in out)
+    nondiff = {id(a) for a in ctx._non_differentiable}
+    differentiable = tuple(id(o) not in nondiff for o in out)
+    results = tuple(Tensor._wrap(o, be, record and d) for o, d in zip(out, differentiable))
+    if record:
+        needs = ctx.needs_input_grad
+        entry = _record(cls, ctx, args, needs, tuple((o.shape, o.dtype) for o in out), differentiable)
+        for i, (r, d) in enumerate(zip(results, differentiable)):
+            if d:
+                r._entry, r._out_index = entry, i
+        if ctx._saved:
+            _remember_versions(ctx, args, results)
+        if t0 is not None:
+            _notify(entry, args, results, time.perf_counter() - t0)
+    return results
+
+
+def _record(cls, ctx, args, needs, out_meta, differentiable):
+    seq = next(_sequence)
+    ctx._op_name = cls.__name__
+    ctx._seq = seq
+    parents = []
+    in_meta = []
+    parent_outputs = None
+    for i, (a, n) in enumerate(zip(args, needs)):
+        if n:
+            in_meta.append((a.data.shape, a.data.dtype))
+            e = a._entry
+            parents.append(a if e is None else e)
+            if e is not None and a._out_index:
+                if parent_outputs is None:
+                    parent_outputs = [0] * len(args)
+                parent_outputs[i] = a._out_index
+        else:
+            in_meta.append((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None)
+            parents.append(None)
+    return TapeEntry(seq, cls, ctx, tuple(parents), parent_outputs, tuple(in_meta), out_meta, differentiable)
+
+
+def _notify(entry, args, outputs, seconds):
+    for obs in list(observers.active):
+        obs.on_forward(entry, args, outputs, seconds)
+
+
+def _remember_versions(ctx, args, results):
+    """For each saved array that is an input's or an output's array, note which
+    version of that tensor it was, so backward can detect in-place changes."""
+    versions = []
+    tensors = [r for r in results] + [a for a in args if isinstance(a, Tensor)]
+    for i, s in enumerate(ctx._saved):
+        for t in tensors:
+            if s is t.data:
+                versions.append((i, t._version_cell, t._version_cell[0]))
+                break
+    ctx._saved_versions = versions

@@ -1,0 +1,58 @@
+"""Copies: dtype casts, clones, moves between devices, and overwrites (the
+recorded form of ``fill_`` and ``copy_``)."""
+from ..function import Function
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.params = {"dtype": str(dtype)}
+        be = ctx.backend
+        return be.copy(a) if a.dtype == dtype else be.cast(a, dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None  # the engine casts it back to the input's dtype
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.backend.copy(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class ToDevice(Function):
+    """A copy on another device; backward moves the gradient back."""
+
+    @staticmethod
+    def forward(ctx, a, target):
+        ctx.output_backend = target
+        ctx.params = {"from": ctx.backend.name, "to": target.name}
+        return target.asarray(ctx.backend.to_numpy(a))
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.backend.asarray(ctx.output_backend.to_numpy(g)), None
+
+
+class Overwrite(Function):
+    """Every element of ``a`` replaced by ``src`` (a number, or an array that
+    broadcasts to a's shape), in a's dtype. The old values get no gradient;
+    ``src`` gets the gradient summed over the broadcast."""
+
+    @staticmethod
+    def forward(ctx, a, src):
+        be = ctx.backend
+        ctx.src_shape = getattr(src, "shape", None)
+        out = be.zeros(a.shape, a.dtype)
+        be.copyto(out, src)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        be = ctx.backend
+        return None, None if ctx.src_shape is None else be.unbroadcast(g, ctx.src_shape)
