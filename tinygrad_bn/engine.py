@@ -59,7 +59,12 @@ def _run_hooks(hooks, g, be):
 
 
 def _check_grad(entry, i, g, be):
-    shape, dtype = entry.in_meta[i]
+    parent = entry.parents[i]
+    if type(parent) is TapeEntry:
+        slots = entry.parent_outputs
+        shape, dtype = parent.out_meta[slots[i] if slots else 0]
+    else:
+        shape, dtype = parent.data.shape, parent.data.dtype
     if g.shape != shape:
         raise RuntimeError(
             f"{entry.name}.backward returned a gradient of shape {tuple(g.shape)} for "
@@ -155,6 +160,7 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver):
         if observers.active:
             watchers = tuple(watchers) + tuple(o.on_backward for o in observers.active)
         t0 = time.perf_counter() if watchers else 0.0
+        ctx._op = (entry.name, entry.seq)  # for saved_tensors' messages
         in_grads = entry.fn.backward(ctx, *grads)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)

@@ -49,8 +49,7 @@ class Context:
     _saved_versions = None  # [(index in saved, version cell, version)]
     _freed = False
     _non_differentiable = ()
-    _op_name = None
-    _seq = None
+    _op = (None, None)  # (op name, tape entry number) for error messages, set by the engine
 
     def __init__(self, backend, needs_input_grad):
         self.backend = backend
@@ -66,7 +65,7 @@ class Context:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(
-                f"{self._op_name}: trying to backward through the graph a second time "
+                f"{self._op[0]}: trying to backward through the graph a second time "
                 "(or to read saved values after they were freed). The values saved "
                 "for backward are freed after the first backward; call "
                 "backward(retain_graph=True) the first time if you need to go back twice."
@@ -75,7 +74,7 @@ class Context:
             for i, cell, version in self._saved_versions:
                 if cell[0] != version:
                     raise RuntimeError(
-                        f"{self._op_name} (tape entry #{self._seq}): one of the values it "
+                        f"{self._op[0]} (tape entry #{self._op[1]}): one of the values it "
                         f"saved for backward (saved value {i}, shape "
                         f"{tuple(self._saved[i].shape)}) was modified by an in-place "
                         f"operation: it is at version {cell[0]}, expected version "
@@ -105,27 +104,26 @@ class Context:
 class TapeEntry:
     """One recorded op. ``parents[i]`` is the entry that produced input i, the leaf
     tensor itself, or None when input i needs no gradient; ``parent_outputs[i]``
-    says which output of that entry it was (None when every parent's is 0)."""
+    says which output of that entry it was (None when every parent's is 0). The
+    shape and dtype each gradient must have are the parent's: its ``out_meta``,
+    or the leaf's own."""
 
-    __slots__ = ("seq", "fn", "ctx", "parents", "parent_outputs", "in_meta", "out_meta",
-                 "differentiable", "retained", "hooks", "module", "record", "origin",
-                 "watchers", "__weakref__")
+    # fields that most entries leave as they are: class defaults, so recording an
+    # op sets five fields, not fourteen
+    parent_outputs = None
+    differentiable = (True,)  # per output: does it carry a gradient
+    retained = None  # {output index: weakref to the tensor} after retain_grad()
+    hooks = None  # {output index: [hooks]} registered on the outputs
+    module = None  # the module whose forward ran this op (set by observers)
+    record = None  # inspection record when a Tape captured this entry
+    origin = None  # (file, line, code) that created it, in anomaly mode
+    watchers = None  # callables run after this entry's backward (observers)
 
-    def __init__(self, seq, fn, ctx, parents, parent_outputs, in_meta, out_meta, differentiable):
-        self.seq = seq
-        self.fn = fn
-        self.ctx = ctx
-        self.parents = parents
-        self.parent_outputs = parent_outputs
-        self.in_meta = in_meta  # (shape, dtype) per input, None for non-tensors
-        self.out_meta = out_meta  # (shape, dtype) per output
-        self.differentiable = differentiable  # per output: does it carry a gradient
-        self.retained = None  # {output index: weakref to the tensor} after retain_grad()
-        self.hooks = None  # {output index: [hooks]} registered on the outputs
-        self.module = None  # the module whose forward ran this op (set by observers)
-        self.record = None  # inspection record when a Tape captured this entry
-        self.origin = None  # (file, line, code) that created it, in anomaly mode
-        self.watchers = None  # callables run after this entry's backward (observers)
+    seq: int  # the order it ran in
+    fn: type  # the Function
+    ctx: Context
+    parents: tuple
+    out_meta: tuple  # (shape, dtype) per output
 
     @property
     def name(self) -> str:
@@ -172,19 +170,21 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        # the hot path of every op: written for speed (one pass over the
+        # arguments, no helper calls until there is something to record)
         backend = None
         arrays = []
         needs = []
         any_needs = False
         for a in args:
             if isinstance(a, Tensor):
-                if backend is None:
+                if a._backend is not backend:
+                    if backend is not None:
+                        raise RuntimeError(
+                            f"{cls.__name__}: expected all tensors on the same device, got "
+                            f"{backend.name} and {a._backend.name}; move them with .to(device)."
+                        )
                     backend = a._backend
-                elif a._backend is not backend:
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on the same device, got "
-                        f"{backend.name} and {a._backend.name}; move them with .to(device)."
-                    )
                 arrays.append(a.data)
                 needs.append(a.requires_grad)
                 if a.requires_grad:
@@ -195,7 +195,9 @@ class Function:
         if backend is None:
             backend = get_backend("cpu")
         record = any_needs and GradMode.enabled
-        ctx = Context(backend, tuple(needs))
+        ctx = _new(Context)
+        ctx.backend = backend
+        ctx.needs_input_grad = tuple(needs)
         watching = record and observers.active
         if watching:
             t0 = time.perf_counter()
@@ -205,17 +207,26 @@ class Function:
         out_be = ctx.output_backend or backend
         if type(out) is not out_be.ndarray:
             out = out_be.asarray(out)
-        result = Tensor._wrap(out, out_be, record)
+        result = _new(Tensor)  # Tensor._wrap, inlined
+        result.data = out
+        result.requires_grad = record
+        result.grad = result._entry = result._hooks = None
+        result._out_index = 0
+        result._version_cell = [0]
+        result._backend = out_be
         if cls.is_view and isinstance(args[0], Tensor) and backend.shares_memory(out, arrays[0]):
             result._version_cell = args[0]._version_cell
         if record:
-            entry = _record(cls, ctx, args, needs, ((out.shape, out.dtype),), (True,))
+            entry = _record(cls, ctx, args, needs, ((out.shape, out.dtype),))
             result._entry = entry
             if ctx._saved:
                 _remember_versions(ctx, args, (result,))
             if watching:
                 _notify(entry, args, (result,), time.perf_counter() - t0)
         return result
+
+
+_new = object.__new__
 
 
 def _finish_multi(cls, ctx, args, out, record, t0):
@@ -227,7 +238,8 @@ def _finish_multi(cls, ctx, args, out, record, t0):
     results = tuple(Tensor._wrap(o, be, record and d) for o, d in zip(out, differentiable))
     if record:
         needs = ctx.needs_input_grad
-        entry = _record(cls, ctx, args, needs, tuple((o.shape, o.dtype) for o in out), differentiable)
+        entry = _record(cls, ctx, args, needs, tuple((o.shape, o.dtype) for o in out))
+        entry.differentiable = differentiable
         for i, (r, d) in enumerate(zip(results, differentiable)):
             if d:
                 r._entry, r._out_index = entry, i
@@ -238,26 +250,29 @@ def _finish_multi(cls, ctx, args, out, record, t0):
     return results
 
 
-def _record(cls, ctx, args, needs, out_meta, differentiable):
-    seq = next(_sequence)
-    ctx._op_name = cls.__name__
-    ctx._seq = seq
+def _record(cls, ctx, args, needs, out_meta):
+    """The tape entry of an op that just ran (TapeEntry's fields, set inline)."""
+    entry = _new(TapeEntry)
+    entry.seq = next(_sequence)
+    entry.fn = cls
+    entry.ctx = ctx
+    entry.out_meta = out_meta
     parents = []
-    in_meta = []
-    parent_outputs = None
-    for i, (a, n) in enumerate(zip(args, needs)):
-        if n:
-            in_meta.append((a.data.shape, a.data.dtype))
+    for i, a in enumerate(args):
+        if needs[i]:
             e = a._entry
-            parents.append(a if e is None else e)
-            if e is not None and a._out_index:
-                if parent_outputs is None:
-                    parent_outputs = [0] * len(args)
-                parent_outputs[i] = a._out_index
+            if e is None:
+                parents.append(a)
+            else:
+                parents.append(e)
+                if a._out_index:
+                    if entry.parent_outputs is None:
+                        entry.parent_outputs = [0] * len(args)
+                    entry.parent_outputs[i] = a._out_index
         else:
-            in_meta.append((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None)
             parents.append(None)
-    return TapeEntry(seq, cls, ctx, tuple(parents), parent_outputs, tuple(in_meta), out_meta, differentiable)
+    entry.parents = tuple(parents)
+    return entry
 
 
 def _notify(entry, args, outputs, seconds):
@@ -269,10 +284,11 @@ def _remember_versions(ctx, args, results):
     """For each saved array that is an input's or an output's array, note which
     version of that tensor it was, so backward can detect in-place changes."""
     versions = []
-    tensors = [r for r in results] + [a for a in args if isinstance(a, Tensor)]
     for i, s in enumerate(ctx._saved):
-        for t in tensors:
-            if s is t.data:
-                versions.append((i, t._version_cell, t._version_cell[0]))
-                break
+        if s is not None:
+            for t in results + args:
+                if isinstance(t, Tensor) and s is t.data:
+                    cell = t._version_cell
+                    versions.append((i, cell, cell[0]))
+                    break
     ctx._saved_versions = versions

@@ -24,7 +24,7 @@ class ArrayBackend:
         self.ndarray = xp.ndarray
         self.kernel_names = dict(kernels.kernel_names)
         self._to_numpy = to_numpy
-        self._bool = xp.dtype("bool")
+        self._zeros = {}  # dtype -> 0-d zero: ufuncs take it ~2x faster than a Python 0
         xp_names = {
             # elementwise
             "add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.divide,
@@ -109,12 +109,18 @@ class ArrayBackend:
         out[~pos] = ex / (1.0 + ex)
         return out
 
+    def _zero(self, dtype):
+        z = self._zeros.get(dtype)
+        if z is None:
+            z = self._zeros[dtype] = self.xp.zeros((), dtype)
+        return z
+
     def relu(self, x):
-        return self.xp.maximum(x, 0)
+        return self.xp.maximum(x, self._zero(x.dtype))
 
     def relu_backward(self, out, grad):
         # multiplying by the boolean mask is ~10x faster than where() here
-        return self.xp.multiply(grad, out > 0, dtype=grad.dtype)
+        return self.xp.multiply(grad, self.xp.greater(out, self._zero(out.dtype)), dtype=grad.dtype)
 
     # reductions --------------------------------------------------------------------
     def sum(self, x, axis=None, keepdims=False):

@@ -5,9 +5,11 @@ from ..function import Function
 
 def matmul(a, b):
     """a @ b after checking that the shapes multiply."""
+    sa, sb = a.data.shape, b.data.shape
+    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # the common case, checked cheaply
+        return MatMul.apply(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-    sa, sb = a.shape, b.shape
     ka = sa[-1]
     kb = sb[0] if b.ndim == 1 else sb[-2]
     if ka != kb:
