@@ -26,7 +26,9 @@ def _exclusive(g, in_grads):
     """Whether nothing but the walk holds ``g``, so a leaf may keep it as its
     ``.grad`` without a copy: not a view, returned for one input only, and
     referenced only by ``in_grads``, the caller's local and this call (CPython
-    reference counts, as PyTorch checks its tensors' use counts)."""
+    reference counts, as PyTorch checks its tensors' use counts). Call it as a
+    statement of its own: inside another call's arguments, ``g`` is also on that
+    call's stack and the count is one higher."""
     n = sum(x is g for x in in_grads)
     return n <= 1 and getattr(g, "base", None) is None and sys.getrefcount(g) <= n + 3
 
@@ -92,6 +94,8 @@ class _IntoLeafGrads:
             owned = owned and h is g
             g = h
         if leaf.grad is None:
+            # a NumPy scalar (what 0-d arithmetic returns) is no array to accumulate into
+            owned = owned and type(g) is be.ndarray
             leaf.grad = function.Tensor._wrap(g if owned else be.copy(g), be, False)
         else:
             be.iadd(leaf.grad.data, g)
@@ -183,7 +187,8 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver):
             if type(parent) is TapeEntry:
                 _add_pending(pending, parent, slots[i] if slots else 0, gi, be)
             else:
-                deliver(parent, gi, be, _exclusive(gi, in_grads))
+                owned = _exclusive(gi, in_grads)  # a statement of its own: see _exclusive
+                deliver(parent, gi, be, owned)
         if not retain_graph:
             ctx._free()
 

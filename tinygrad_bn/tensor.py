@@ -555,8 +555,18 @@ class Tensor:
 
 
 def _is_device(name):
-    """Whether a positional argument of ``to`` names a device rather than a dtype."""
-    return isinstance(name, str) and (name in devices() or name.split(":")[0] in ("cpu", "cuda"))
+    """Whether a positional argument of ``to`` names a device rather than a dtype:
+    a registered device, or a string that is no dtype (get_backend then names the
+    devices there are)."""
+    if not isinstance(name, str):
+        return False
+    if name in devices():
+        return True
+    try:
+        np.dtype(name)
+        return False
+    except TypeError:
+        return True
 
 
 class RemovableHandle:

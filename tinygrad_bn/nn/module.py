@@ -4,9 +4,11 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from .. import attribution
+from ..backends import get_backend
 from ..dtypes import as_dtype, float32, float64
+from ..ops.convert import move
 from ..grad_mode import no_grad
-from ..tensor import RemovableHandle, Tensor
+from ..tensor import RemovableHandle, Tensor, _is_device
 
 
 class Parameter(Tensor):
@@ -178,19 +180,35 @@ class Module:
             elif p.grad is not None:
                 p.grad._write("fill", 0)
 
-    def to(self, dtype=None):
-        """Cast floating point parameters and buffers in place (parameters keep
-        their identity, so an optimizer built before still holds them)."""
+    def to(self, *args, dtype=None, device=None):
+        """Move parameters and buffers to a device and/or cast the floating point
+        ones to a dtype, in place: ``to("cuda")``, ``to(float64)``, ``to("cpu", float32)``.
+        Parameters keep their identity, so an optimizer built before still holds them."""
+        for a in args:
+            if _is_device(a):
+                device = a
+            else:
+                dtype = a
         dtype = as_dtype(dtype, "Module.to")
-        if dtype is None or dtype.kind != "f":
+        if dtype is not None and dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating point dtype, got {dtype}")
+        target = get_backend(device) if device is not None else None
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.dtype.kind == "f" and t.dtype != dtype:
-                t.data = t._backend.cast(t.data, dtype)
-                if t.grad is not None:
-                    t.grad.data = t._backend.cast(t.grad.data, dtype)
-                t._version_cell[0] += 1  # a new array, not a write: saved values are stale too
+            for holder in (t, t.grad):
+                if holder is None:
+                    continue
+                if target is not None and holder._backend is not target:
+                    holder.data, holder._backend = move(holder.data, holder._backend, target), target
+                if dtype is not None and holder.dtype.kind == "f":
+                    holder.data = holder._backend.cast(holder.data, dtype)
+            t._version_cell[0] += 1  # a new array, not a write: saved values are stale too
         return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
 
     def float(self):
         return self.to(float32)

@@ -32,11 +32,19 @@ class ToDevice(Function):
     def forward(ctx, a, target):
         ctx.output_backend = target
         ctx.params = {"from": ctx.backend.name, "to": target.name}
-        return target.asarray(ctx.backend.to_numpy(a))
+        return move(a, ctx.backend, target)
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.backend.asarray(ctx.output_backend.to_numpy(g)), None
+        return move(g, ctx.output_backend, ctx.backend), None
+
+
+def move(array, source, target):
+    """A copy of ``array`` (of backend ``source``) on backend ``target``, through host
+    memory; never the same memory, even between two backends over one array module."""
+    host = source.to_numpy(array)
+    out = target.asarray(host)
+    return target.copy(out) if out is host or out is array else out
 
 
 class Overwrite(Function):

@@ -47,11 +47,13 @@ class MatMul(Function):
         if na:
             ga = be.matmul(g2, be.swapaxes(b2, -1, -2))
             ga = be.unbroadcast(ga, a2.shape)
-            ga = be.reshape(ga, a.shape)
+            if ga.shape != a.shape:  # a view only where needed: a fresh array is kept as .grad uncopied
+                ga = be.reshape(ga, a.shape)
         if nb:
             gb = be.matmul(be.swapaxes(a2, -1, -2), g2)
             gb = be.unbroadcast(gb, b2.shape)
-            gb = be.reshape(gb, b.shape)
+            if gb.shape != b.shape:
+                gb = be.reshape(gb, b.shape)
         return ga, gb
 
 

@@ -21,7 +21,9 @@ def _check_finite(be, op, *stats):
 def _param_grad(be, g, like, needed):
     if not needed or like is None:
         return None
-    return be.cast(be.reshape(g, like.shape), like.dtype)
+    if g.shape != like.shape:
+        g = be.reshape(g, like.shape)
+    return be.cast(g, like.dtype)
 
 
 class BatchNorm(Function):
