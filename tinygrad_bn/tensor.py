@@ -2,8 +2,10 @@
 
 A tensor that requires grad and was made by an op points to its tape entry
 (``grad_fn``); a leaf (made by the user) has none and receives ``.grad``.
-Array math never happens here: every method applies an op from
-``tinygrad_bn.ops`` (which checks its arguments) or asks the tensor's backend.
+Array math never happens here: the methods in ``tensor_methods.py`` apply ops
+from ``tinygrad_bn.ops`` (which check their arguments); this file holds what a
+tensor is (its array, device, dtype, grad, tape entry, version) and how it
+converts, moves and joins the tape.
 """
 from __future__ import annotations
 
@@ -14,13 +16,9 @@ import numpy as np
 from . import engine, function
 from .backends import devices, get_backend
 from .dtypes import as_dtype, default_float, float32, float64, int64, is_float
-from .grad_mode import GradMode
 from .ops import convert as C
-from .ops import elementwise as E
-from .ops import linalg as L
-from .ops import movement as M
-from .ops import reduce as R
 from .ops.reduce import normalize_axis
+from .tensor_methods import TensorMethods
 
 
 def _host_array(data):
@@ -39,7 +37,7 @@ def _host_array(data):
     return arr
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that records the ops applied to it.
 
     Build one with ``tinygrad_bn.tensor(data, dtype=None, requires_grad=False, device="cpu")``.
@@ -279,216 +277,6 @@ class Tensor:
             hooks = self._entry.hooks.setdefault(self._out_index, [])
         return RemovableHandle(hooks, hook)
 
-    # ------------------------------------------------------------ arithmetic
-    def __add__(self, other):
-        return E.Add.apply(self, E.operand(other))
-
-    def __radd__(self, other):
-        return E.Add.apply(E.operand(other), self)
-
-    def __sub__(self, other):
-        return E.Sub.apply(self, E.operand(other))
-
-    def __rsub__(self, other):
-        return E.Sub.apply(E.operand(other), self)
-
-    def __mul__(self, other):
-        return E.Mul.apply(self, E.operand(other))
-
-    def __rmul__(self, other):
-        return E.Mul.apply(E.operand(other), self)
-
-    def __truediv__(self, other):
-        return E.Div.apply(self, E.operand(other))
-
-    def __rtruediv__(self, other):
-        return E.Div.apply(E.operand(other), self)
-
-    def __pow__(self, other):
-        return E.Pow.apply(self, E.operand(other))
-
-    def __rpow__(self, other):
-        return E.Pow.apply(E.operand(other), self)
-
-    def __neg__(self):
-        return E.Neg.apply(self)
-
-    def __matmul__(self, other):
-        return L.matmul(self, other if isinstance(other, Tensor) else Tensor(other, dtype=self.dtype))
-
-    def __rmatmul__(self, other):
-        return L.matmul(Tensor(other, dtype=self.dtype), self)
-
-    add = __add__
-    sub = __sub__
-    mul = __mul__
-    div = __truediv__
-    pow = __pow__
-    neg = __neg__
-    matmul = __matmul__
-
-    # comparisons and tests return tensors that carry no gradient
-    def _no_grad_result(self, name, *args, **kwargs):
-        return Tensor._wrap(getattr(self._backend, name)(self.data, *args, **kwargs), self._backend)
-
-    def _compare(self, other, name):
-        return self._no_grad_result(name, other.data if isinstance(other, Tensor) else other)
-
-    def __lt__(self, other):
-        return self._compare(other, "less")
-
-    def __le__(self, other):
-        return self._compare(other, "less_equal")
-
-    def __gt__(self, other):
-        return self._compare(other, "greater")
-
-    def __ge__(self, other):
-        return self._compare(other, "greater_equal")
-
-    def __eq__(self, other):
-        return self._compare(other, "equal")
-
-    def __ne__(self, other):
-        return self._compare(other, "not_equal")
-
-    eq = __eq__
-
-    def any(self):
-        return Tensor._wrap(self._backend.asarray(self._backend.any(self.data)), self._backend)
-
-    def all(self):
-        be = self._backend
-        return Tensor._wrap(be.asarray(not be.any(be.logical_not(self.data))), be)
-
-    def isfinite(self):
-        return self._no_grad_result("isfinite")
-
-    def isnan(self):
-        return self._no_grad_result("isnan")
-
-    def argmax(self, dim=None, keepdim=False):
-        return self._no_grad_result("argmax", axis=dim, keepdims=keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        return self._no_grad_result("argmin", axis=dim, keepdims=keepdim)
-
-    # ----------------------------------------------------------------- unary
-    def exp(self):
-        return E.Exp.apply(self)
-
-    def log(self):
-        return E.Log.apply(self)
-
-    def sqrt(self):
-        return E.Sqrt.apply(self)
-
-    def abs(self):
-        return E.Abs.apply(self)
-
-    def clip(self, min=None, max=None):
-        if min is None and max is None:
-            raise ValueError("clip: at least one of min and max must be given")
-        return E.Clip.apply(self, min, max)
-
-    clamp = clip
-
-    def tanh(self):
-        return E.Tanh.apply(self)
-
-    def sigmoid(self):
-        return E.Sigmoid.apply(self)
-
-    def relu(self):
-        return E.ReLU.apply(self)
-
-    def leaky_relu(self, negative_slope=0.01):
-        return E.LeakyReLU.apply(self, negative_slope)
-
-    def gelu(self, approximate="none"):
-        E.check_gelu_approximate(approximate)
-        return E.GELU.apply(self, approximate)
-
-    def maximum(self, other):
-        return E.maximum(self, other)
-
-    def minimum(self, other):
-        return E.minimum(self, other)
-
-    def softmax(self, dim=-1):
-        return R.Softmax.apply(self, normalize_axis(dim, self.ndim, "softmax")[0])
-
-    def log_softmax(self, dim=-1):
-        return R.LogSoftmax.apply(self, normalize_axis(dim, self.ndim, "log_softmax")[0])
-
-    # ------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.Sum.apply(self, *R.reduce_args(self, dim, axis, keepdim, keepdims, "sum"))
-
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "mean")
-        if not is_float(self.dtype):
-            raise RuntimeError(f"mean: expected a floating point tensor, got {self.dtype}; call .float() first.")
-        return R.Mean.apply(self, axes, keep)
-
-    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.extreme(self, "max", dim, keepdim, axis, keepdims, indices=False)
-
-    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.extreme(self, "min", dim, keepdim, axis, keepdims, indices=False)
-
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """max() of all elements, or (values, indices) along ``dim``, as in PyTorch."""
-        return R.extreme(self, "max", dim, keepdim, axis, keepdims)
-
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.extreme(self, "min", dim, keepdim, axis, keepdims)
-
-    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None, keepdims=None):
-        """Variance; ``correction=1`` (default) is unbiased, 0 biased, as torch.var."""
-        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "var")
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
-        return R.Var.apply(self, axes, correction, keep)
-
-    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None, keepdims=None):
-        return self.var(dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
-                        axis=axis, keepdims=keepdims).sqrt()
-
-    # ------------------------------------------------------------ shape ops
-    def reshape(self, *shape):
-        return M.reshape(self, shape)
-
-    view = reshape
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return M.flatten(self, start_dim, end_dim)
-
-    def permute(self, *dims):
-        return M.permute(self, dims)
-
-    def transpose(self, dim0=-2, dim1=-1):
-        return M.transpose(self, dim0, dim1)
-
-    @property
-    def T(self):
-        return M.Permute.apply(self, tuple(reversed(range(self.ndim))))
-
-    def squeeze(self, dim=None):
-        return M.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        return M.unsqueeze(self, dim)
-
-    def expand(self, *sizes):
-        return M.expand(self, sizes)
-
-    def expand_as(self, other):
-        return M.expand(self, other.shape)
-
-    def __getitem__(self, index):
-        return M.getitem(self, index)
-
     # ---------------------------------------------------------------- in place
     def _write(self, method, *args):
         """Change the array in place with backend method ``method`` (iadd, fill,
@@ -498,61 +286,6 @@ class Tensor:
         getattr(self._backend, method)(self.data, *args)
         self._version_cell[0] += 1
         return self
-
-    def _inplace(self, op_name, recorded, method, *args):
-        """An in-place method: on the tape like its out-of-place twin
-        (``recorded()``) when grad mode is on and self requires grad, else a raw
-        backend write."""
-        if not (self.requires_grad and GradMode.enabled):
-            return self._write(method, *args)
-        if self.is_leaf:
-            raise RuntimeError(
-                f"{op_name}: a leaf tensor that requires grad is being changed in place; "
-                "wrap the update in `with tinygrad_bn.no_grad():` (as optimizers do) "
-                "or work on a clone."
-            )
-        result = recorded()
-        self._write("copyto", result.data)
-        self._entry, self._out_index = result._entry, result._out_index
-        return self
-
-    def _scaled(self, other, alpha):
-        if alpha == 1:
-            return other.data if isinstance(other, Tensor) else other
-        return self._backend.mul(other.data if isinstance(other, Tensor) else other, alpha)
-
-    def add_(self, other, alpha=1):
-        return self._inplace("add_", lambda: self + other * alpha if alpha != 1 else self + other,
-                             "iadd", self._scaled(other, alpha))
-
-    def sub_(self, other, alpha=1):
-        return self._inplace("sub_", lambda: self - other * alpha if alpha != 1 else self - other,
-                             "isub", self._scaled(other, alpha))
-
-    def mul_(self, other):
-        return self._inplace("mul_", lambda: self * other, "imul", self._scaled(other, 1))
-
-    def div_(self, other):
-        return self._inplace("div_", lambda: self / other, "idiv", self._scaled(other, 1))
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def fill_(self, value):
-        return self._inplace("fill_", lambda: C.Overwrite.apply(self, value), "fill", value)
-
-    def copy_(self, src):
-        s = src.data if isinstance(src, Tensor) else self._backend.asarray(src)
-        try:
-            self._backend.broadcast_to(s, self.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"copy_: cannot copy a source of shape {tuple(s.shape)} into a tensor of shape "
-                f"{self.shape}; the source must broadcast to the destination"
-            ) from None
-        return self._inplace("copy_", lambda: C.Overwrite.apply(self, src if isinstance(src, Tensor) else s),
-                             "copyto", s)
-
 
 def _is_device(name):
     """Whether a positional argument of ``to`` names a device rather than a dtype:

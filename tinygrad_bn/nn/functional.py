@@ -5,7 +5,7 @@ import numbers
 from ..ops import linalg as L
 from ..ops import loss as LS
 from ..ops import norm as BN
-from ..ops.elementwise import check_gelu_approximate, operand
+from ..ops.elementwise import operand
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
