@@ -30,40 +30,32 @@ OPS = {
 MODES = ("no grad", "recorded", "fwd+bwd")
 
 
-def ours(op, mode, a_np, b_np):
-    fn = OPS[op][0]
+def framework_case(fn, make, ones, mode, a_np, b_np):
+    """A call of ``fn`` on two (4, 4) tensors built by ``make(array, requires_grad)``:
+    forward only, or forward and backward with fresh leaf gradients each time."""
     needs = mode != "no grad"
-    a = tg.tensor(a_np, requires_grad=needs)
-    b = tg.tensor(b_np, requires_grad=needs)
+    a, b = make(a_np, needs), make(b_np, needs)
     if mode == "fwd+bwd":
-        g = tg.ones(4, 4)
-
         def run():
             a.grad = b.grad = None
-            fn(a, b).backward(g)
+            fn(a, b).backward(ones)
     else:
         def run():
             fn(a, b)
     return run
+
+
+def ours(op, mode, a_np, b_np):
+    return framework_case(OPS[op][0], lambda x, rg: tg.tensor(x, requires_grad=rg), tg.ones(4, 4),
+                          mode, a_np, b_np)
 
 
 def torch_case(op, mode, a_np, b_np):
     import torch
 
     fn = {"add": lambda a, b: a + b, "relu": lambda a, b: torch.relu(a), "matmul": lambda a, b: a @ b}[op]
-    needs = mode != "no grad"
-    a = torch.tensor(a_np, requires_grad=needs)
-    b = torch.tensor(b_np, requires_grad=needs)
-    if mode == "fwd+bwd":
-        g = torch.ones(4, 4)
-
-        def run():
-            a.grad = b.grad = None
-            fn(a, b).backward(g)
-    else:
-        def run():
-            fn(a, b)
-    return run
+    return framework_case(fn, lambda x, rg: torch.tensor(x, requires_grad=rg), torch.ones(4, 4),
+                          mode, a_np, b_np)
 
 
 def numpy_case(op, a_np, b_np):
