@@ -48,6 +48,13 @@ def test_code_outside_backends_asks_only_for_contract_names():
     assert unknown == {}, f"backend names used but not in backends/contract.py: {unknown}"
 
 
+def test_the_contract_holds_only_names_something_uses():
+    text = "\n".join(t for p, t in _sources(PACKAGE).items() if "backends" not in p.parts)
+    text += (ROOT / "README.md").read_text()
+    unused = [n for n in CONTRACT if not re.search(rf"[.\"]{n}\b", text)]
+    assert unused == [], f"contract names nothing outside backends/ uses: {unused}"
+
+
 def test_a_backend_missing_a_name_is_refused_with_the_names():
     class Half:
         name = "half"

@@ -308,11 +308,12 @@ class Tape:
 
 def _record_backward(entry, grads_out, in_grads, elapsed):
     """Watcher of every entry a Tape captured: backward time and gradient statistics."""
-    record, be = entry.record, entry.ctx.backend
-    stats = _array_stats(be, grads_out[0]) if grads_out[0] is not None else _array_stats(be, be.zeros((0,), "f8"))
+    record, be = entry.record, entry.ctx.backend  # the inputs' device; outputs may be on another
     prev = record.backward_ms or 0.0
     record._set("backward_ms", prev + elapsed * 1e3)
-    record._set("grad", {k: stats[k] for k in ("shape", "norm", "max_abs", "nan", "inf")})
+    if grads_out[0] is not None:  # None only for a first output marked non-differentiable
+        stats = _array_stats(entry.ctx.output_backend or be, grads_out[0])
+        record._set("grad", {k: stats[k] for k in ("shape", "norm", "max_abs", "nan", "inf")})
     grads = []
     for pos in record._positions or range(len(in_grads)):
         g = in_grads[pos] if pos < len(in_grads) else None

@@ -56,8 +56,9 @@ class BatchNorm(Function):
     def backward(ctx, g, *statistics_grads):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
-        dx, dw, db = ctx.backend.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
-        return (dx if nx else None, _param_grad(ctx.backend, dw, weight, nw), _param_grad(ctx.backend, db, weight, nb),
+        be = ctx.backend
+        dx, dw, db = be.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
+        return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb),
                 None, None, None, None)
 
 
@@ -79,8 +80,9 @@ class LayerNorm(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
-        dx, dw, db = ctx.backend.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
-        return (dx if nx else None, _param_grad(ctx.backend, dw, weight, nw), _param_grad(ctx.backend, db, weight, nb), None, None)
+        be = ctx.backend
+        dx, dw, db = be.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
+        return dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None
 
 
 class GroupNorm(Function):
