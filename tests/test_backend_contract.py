@@ -167,6 +167,9 @@ def test_moving_between_devices_is_recorded_and_copies(alt_device):
     y = x.to("alt")
     assert y.device == "alt" and y.grad_fn.name == "ToDevice"
     assert not np.shares_memory(y.detach().numpy(), x.detach().numpy())
+    back = tg.tensor(y.detach(), device="cpu")  # a new tensor from one on another device
+    assert back.device == "cpu" and back.tolist() == [1.0, 2.0, 3.0]
+    assert not np.shares_memory(back.numpy(), y.detach().numpy())
     w = tg.tensor([3.0, -1.0, 0.5], device="alt")
     (y * w).sum().backward()
     assert x.grad.device == "cpu" and x.grad.tolist() == [3.0, -1.0, 0.5]

@@ -52,8 +52,7 @@ class Tensor(TensorMethods):
         backend = get_backend(device)
         dtype = as_dtype(dtype)
         if isinstance(data, Tensor):
-            arr = data._backend.to_numpy(data.data).copy() if data._backend is not backend else None
-            arr = backend.copy(data.data) if arr is None else backend.asarray(arr)
+            arr = backend.copy(data.data) if data._backend is backend else C.move(data.data, data._backend, backend)
         else:
             arr = _host_array(data)
         if arr.dtype == object or arr.dtype.kind not in "biuf":

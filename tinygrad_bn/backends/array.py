@@ -35,6 +35,9 @@ class ArrayBackend:
             "less_equal": xp.less_equal, "equal": xp.equal, "not_equal": xp.not_equal,
             "logical_and": xp.logical_and, "logical_not": xp.logical_not,
             "isnan": xp.isnan, "isfinite": xp.isfinite,
+            # reductions: (x, axis=None, keepdims=False) as the contract has them
+            "sum": xp.sum, "mean": xp.mean, "max": xp.max, "min": xp.min,
+            "argmax": xp.argmax, "argmin": xp.argmin,
             # shape and products
             "reshape": xp.reshape, "transpose": xp.transpose, "swapaxes": xp.swapaxes,
             "broadcast_to": xp.broadcast_to, "concatenate": xp.concatenate, "stack": xp.stack,
@@ -123,24 +126,6 @@ class ArrayBackend:
         return self.xp.multiply(grad, self.xp.greater(out, self._zero(out.dtype)), dtype=grad.dtype)
 
     # reductions --------------------------------------------------------------------
-    def sum(self, x, axis=None, keepdims=False):
-        return self.xp.sum(x, axis=axis, keepdims=keepdims)
-
-    def mean(self, x, axis=None, keepdims=False):
-        return self.xp.mean(x, axis=axis, keepdims=keepdims)
-
-    def max(self, x, axis=None, keepdims=False):
-        return self.xp.max(x, axis=axis, keepdims=keepdims)
-
-    def min(self, x, axis=None, keepdims=False):
-        return self.xp.min(x, axis=axis, keepdims=keepdims)
-
-    def argmax(self, x, axis=None, keepdims=False):
-        return self.xp.argmax(x, axis=axis, keepdims=keepdims)
-
-    def argmin(self, x, axis=None, keepdims=False):
-        return self.xp.argmin(x, axis=axis, keepdims=keepdims)
-
     def any(self, x):
         return bool(self.xp.any(x))
 
