@@ -138,5 +138,13 @@ def test_to_dtype_and_device():
     y = x.to(tg.float64)
     assert y.dtype == np.float64 and y.grad_fn is not None
     assert x.to(tg.int64).tolist() == [1, 2]
-    with pytest.raises(ValueError, match="unknown device 'cuda'"):
-        x.to("cuda")
+    with pytest.raises(ValueError, match="unknown device 'tpu'.*'cpu', 'cuda'"):
+        x.to("tpu")
+    if not tg.cuda.is_available():
+        # what to install or set, in the message
+        with pytest.raises(RuntimeError, match="device 'cuda' is not available.*tinygrad-bn\\[cuda\\].*NUMBA_ENABLE_CUDASIM=1"):
+            x.to("cuda")
+        with pytest.raises(RuntimeError, match="not available"):
+            x.cuda()
+    with pytest.raises(ValueError, match="only one GPU"):
+        x.to("cuda:1")

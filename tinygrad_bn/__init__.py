@@ -19,7 +19,7 @@ from .random import default_generator, manual_seed
 from .serialization import load, save
 from .tape import Tape, plot_grad_flow
 from .anomaly import AnomalyError, detect_anomaly
-from . import nn, optim, data  # noqa: E402  (submodules that use the names above)
+from . import nn, optim, data, cuda  # noqa: E402  (submodules that use the names above)
 
 half = float16
 double = float64
@@ -33,5 +33,5 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "cat", "stack",
     "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
-    "nn", "optim", "data", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
+    "nn", "optim", "data", "cuda", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
 ]

@@ -8,7 +8,7 @@ def _train(args):
 
     model, history = train(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                            seed=args.seed, optimizer=args.optimizer, checkpoint=args.checkpoint,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, device=args.device)
     print(f"weights digest: {weights_digest(model)}")
     return 0
 
@@ -25,10 +25,10 @@ def _tape(args):
 
     manual_seed(args.seed)
     x_train, y_train, _, _ = load_mnist_5k(seed=args.seed)
-    model = build_model(args.model)
+    model = build_model(args.model).to(args.device)
     opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    xb = Tensor(np.ascontiguousarray(x_train[: args.batch_size]))
-    yb = Tensor(y_train[: args.batch_size])
+    xb = Tensor(np.ascontiguousarray(x_train[: args.batch_size]), device=args.device)
+    yb = Tensor(y_train[: args.batch_size], device=args.device)
     # one step first so every kernel is loaded and the timings are a steady step's
     opt.zero_grad()
     nn.CrossEntropyLoss()(model(xb), yb).backward()
@@ -65,11 +65,13 @@ def build_parser():
     t.add_argument("--checkpoint", default="checkpoints/model.npz",
                    help="where to save the trained weights (default: %(default)s)")
     t.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
+    t.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     t.set_defaults(func=_train)
     tp = sub.add_parser("tape", help="print the autograd tape of one training step and write its graph")
     tp.add_argument("--model", default="simplenet-bn", choices=sorted(MODELS))
     tp.add_argument("--batch-size", type=int, default=64)
     tp.add_argument("--seed", type=int, default=0)
+    tp.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     tp.add_argument("--dot", default="tape.dot", help="where to write the Graphviz DOT file (default: %(default)s)")
     tp.add_argument("--json", default=None, help="also write the tape as JSON to this file")
     tp.set_defaults(func=_tape)
@@ -83,6 +85,12 @@ def main(argv=None):
         parser.error("--epochs must be at least 1")
     if getattr(args, "batch_size", 1) < 1:
         parser.error("--batch-size must be at least 1")
+    if getattr(args, "device", "cpu") != "cpu":
+        from .backends import get_backend
+        try:
+            get_backend(args.device)
+        except (RuntimeError, ValueError) as exc:
+            parser.error(f"--device {args.device}: {exc}")
     return args.func(args)
 
 

@@ -163,6 +163,8 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver):
         watchers = entry.watchers or ()
         if observers.active:
             watchers = tuple(watchers) + tuple(o.on_backward for o in observers.active)
+        if watchers:  # timed: wait for queued device work first
+            ctx.backend.synchronize()
         t0 = time.perf_counter() if watchers else 0.0
         ctx._op = (entry.name, entry.seq)  # for saved_tensors' messages
         in_grads = entry.fn.backward(ctx, *grads)
@@ -175,6 +177,8 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver):
                 "arguments that need none)."
             )
         if watchers:
+            (ctx.output_backend or ctx.backend).synchronize()
+            ctx.backend.synchronize()
             seconds = time.perf_counter() - t0
             for w in watchers:
                 w(entry, grads, in_grads, seconds)

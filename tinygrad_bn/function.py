@@ -199,7 +199,8 @@ class Function:
         ctx.backend = backend
         ctx.needs_input_grad = tuple(needs)
         watching = record and observers.active
-        if watching:
+        if watching:  # observed ops are timed: wait for queued device work first
+            backend.synchronize()
             t0 = time.perf_counter()
         out = cls.forward(ctx, *arrays)
         if type(out) is tuple:
@@ -222,6 +223,7 @@ class Function:
             if ctx._saved:
                 _remember_versions(ctx, args, (result,))
             if watching:
+                out_be.synchronize()
                 _notify(entry, args, (result,), time.perf_counter() - t0)
         return result
 
@@ -246,6 +248,7 @@ def _finish_multi(cls, ctx, args, out, record, t0):
         if ctx._saved:
             _remember_versions(ctx, args, results)
         if t0 is not None:
+            be.synchronize()
             _notify(entry, args, results, time.perf_counter() - t0)
     return results
 

@@ -22,7 +22,7 @@ _META = "__tinygrad_bn__"
 
 def _encode(obj, arrays, where):
     if isinstance(obj, Tensor):
-        arrays.append(obj.detach().numpy())
+        arrays.append(obj.detach().cpu().numpy())
         return {"tensor": f"t{len(arrays) - 1}"}
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in "biuf":

@@ -30,7 +30,8 @@ def _fmt_num(v):
 def format_table(records, summary, width=120):
     has_grad = any(r.grad is not None for r in records)
     seq_width = max([3] + [len(str(r.seq)) for r in records])  # sequence numbers grow all session
-    cols = [("#", seq_width, ">"), ("op", 12, "<"), ("module", 20, "<"), ("kernel", 9, "<"), ("in -> out", 24, "<"),
+    cols = [("#", seq_width, ">"), ("op", 12, "<"), ("module", 20, "<"), ("device.kernel", 14, "<"),
+            ("in -> out", 22, "<"),
             ("saved", 8, ">"), ("fwd ms", 7, ">")]
     if has_grad:
         cols += [("bwd ms", 7, ">"), ("|grad|", 9, ">"), ("nan/inf", 7, ">")]
@@ -38,7 +39,8 @@ def format_table(records, summary, width=120):
     for r in records:
         ins = " ".join(_fmt_shape(i["shape"]) for i in r.inputs if i["kind"] != "param")
         io = f"{ins}->{_fmt_shape(r.output['shape'])}"
-        kernel = r.kernel.split(".")[-1] if r.kernel else "-"
+        # where the op ran: "cuda" for plain array math, "cuda.batchnorm" for a kernel of kernels/cuda
+        kernel = ".".join(r.kernel.split(".")[-2:]) if r.kernel else r.output.get("device", "cpu")
         cells = [str(r.seq), r.op, r.module or "", kernel, io, _fmt_bytes(r.saved_bytes), f"{r.forward_ms:.3f}"]
         if has_grad:
             g = r.grad

@@ -156,6 +156,11 @@ class Tensor(TensorMethods):
     # ------------------------------------------------------------ conversion
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (sharing memory on the CPU)."""
+        if self.device != "cpu":
+            raise TypeError(
+                f"numpy(): the tensor is on {self.device!r}; copy it to host memory first "
+                "with tensor.cpu().numpy() (as in PyTorch)."
+            )
         if self.requires_grad:
             raise RuntimeError(
                 "numpy(): the tensor requires grad, and changing the returned array would "
@@ -221,8 +226,10 @@ class Tensor(TensorMethods):
             else:
                 dtype = a
         out = self
-        if device is not None and device != self.device:
-            out = C.ToDevice.apply(out, get_backend(device))
+        if device is not None:
+            target = get_backend(device)
+            if target is not self._backend:
+                out = C.ToDevice.apply(out, target)
         if dtype is not None:
             dtype = as_dtype(dtype, "to")
             if dtype != out.dtype:

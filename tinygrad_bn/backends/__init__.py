@@ -14,14 +14,23 @@ _last_seed = [0]
 
 
 def get_backend(device: str):
-    """The backend object for a device name such as ``"cpu"``."""
+    """The backend object for a device name such as ``"cpu"`` or ``"cuda"``
+    (``"cuda:0"`` too: one GPU). The CUDA backend is made on first use."""
     try:
         return _BACKENDS[device]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown device {device!r}; available devices: {sorted(_BACKENDS)}. "
-            "Pass one of these names (e.g. device='cpu')."
-        ) from None
+        pass
+    if device in ("cuda", "cuda:0"):
+        if "cuda" not in _BACKENDS:
+            from .cuda import cuda_backend
+            register_backend("cuda", cuda_backend())
+        return _BACKENDS["cuda"]
+    if isinstance(device, str) and device.startswith("cuda:"):
+        raise ValueError(f"device {device!r}: only one GPU is supported; use 'cuda' (or 'cuda:0')")
+    raise ValueError(
+        f"unknown device {device!r}; available devices: {sorted(set(_BACKENDS) | {'cuda'})}. "
+        "Pass one of these names (e.g. device='cpu')."
+    )
 
 
 def register_backend(device: str, backend) -> None:

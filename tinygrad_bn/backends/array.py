@@ -183,8 +183,17 @@ class ArrayBackend:
         self.xp.copyto(dst, src, casting="unsafe")
 
     # diagnostics -------------------------------------------------------------------
-    def all_finite(self, x):
-        return bool(self.xp.isfinite(x).all())
+    def synchronize(self):
+        pass  # NumPy runs eagerly
+
+    def check(self, bad, error, message):
+        if self.xp.any(bad):
+            raise error(message() if callable(message) else message)
+
+    def check_finite(self, message, *arrays):
+        for a in arrays:
+            if not self.xp.isfinite(a).all():
+                raise ValueError(message)
 
     def finite_stats(self, x):
         if x.dtype.kind not in "fc":

@@ -117,7 +117,11 @@ class Backend(Protocol):
     def empty_cache(self): """Give the memory the kernels keep for reuse back to the allocator."""
 
     # diagnostics -----------------------------------------------------------------
-    def all_finite(self, x): """True if no element is NaN or infinite (a Python bool)."""
+    def synchronize(self): """Wait until work queued on this device is done (no-op on the CPU; the tape times ops with it)."""
+    def check(self, bad, error, message): """Raise error(message) if boolean array bad has a True; message is a str or a
+        function giving it (called only then). A device may raise at its next host read instead, as check_finite."""
+    def check_finite(self, message, *arrays): """Raise ValueError(message) if an array holds a NaN or Inf. A device may
+        raise at its next host read instead (CUDA: at .item(), .tolist(), .cpu()), so checking never stalls it."""
     def finite_stats(self, x): """(number of NaN, number of Inf) in x, as Python ints."""
 
 

@@ -13,7 +13,7 @@ class TensorDataset:
     def __init__(self, *arrays):
         if not arrays:
             raise ValueError("TensorDataset: expected at least one array")
-        self.arrays = [a.detach().numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+        self.arrays = [a.detach().cpu().numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
         n = len(self.arrays[0])
         for i, a in enumerate(self.arrays):
             if len(a) != n:

@@ -96,12 +96,12 @@ def _check_target_range(who, target, n_classes, ignore_index):
     be, t = target._backend, target.data
     inside = be.logical_and(be.greater_equal(t, 0), be.less(t, n_classes))
     bad = be.logical_and(be.not_equal(t, ignore_index), be.logical_not(inside))
-    if be.any(bad):
+
+    def message():  # only when raising (on CUDA: at the next host read, so a step never waits)
         first = int(be.to_numpy(t)[be.to_numpy(bad)][0])
-        raise IndexError(
-            f"{who}: target {first} is out of bounds for {n_classes} classes "
-            f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})"
-        )
+        return (f"{who}: target {first} is out of bounds for {n_classes} classes "
+                f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})")
+    be.check(bad, IndexError, message)
 
 
 def cross_entropy(input, target, reduction="mean", ignore_index=-100):

@@ -8,14 +8,13 @@ from ..function import Function
 
 def _check_finite(be, op, *stats):
     """Statistics of data with NaN or Inf are NaN or Inf: checking them (a few
-    numbers per group) finds bad input without another pass over x."""
-    for s in stats:
-        if not be.all_finite(s):
-            raise ValueError(
-                f"{op}: the input contains NaN or Inf, so its statistics are not finite; "
-                "find where they come from (tinygrad_bn.detect_anomaly() names the op) "
-                "or clean the input (e.g. with tinygrad_bn.where(x.isfinite(), x, 0))"
-            )
+    numbers per group) finds bad input without another pass over x. On a GPU
+    the check is queued and raises at the next host read (see check_finite)."""
+    be.check_finite(
+        f"{op}: the input contains NaN or Inf, so its statistics are not finite; "
+        "find where they come from (tinygrad_bn.detect_anomaly() names the op) "
+        "or clean the input (e.g. with tinygrad_bn.where(x.isfinite(), x, 0))",
+        *stats)
 
 
 def _param_grad(be, g, like, needed):

@@ -1,0 +1,210 @@
+"""Shared pieces of the CUDA normalization kernels.
+
+Arrays: kernels take flat (1-D, C-contiguous) arrays plus their dimensions, so
+each kernel compiles once per input dtype (float32, float64), whatever the
+input's rank. Outside the simulator the arrays are CuPy's, handed to Numba
+without a copy and without a host synchronisation; under the simulator
+(``NUMBA_ENABLE_CUDASIM=1``) they are NumPy arrays.
+
+Numerics are those of ``kernels/cpu``: statistics accumulate in float64 on
+data shifted by one of its own values, normalization subtracts the float64
+mean before rounding back to the input dtype.
+
+Reductions: each thread sums into float64 registers, a block sums its threads
+with a shared-memory tree (``block_sum2``), and blocks write partial rows that
+the next kernel sums in a fixed order. There are no float atomics and no warp
+shuffles (the simulator has neither shuffles nor libdevice), so results repeat
+exactly on one GPU and every line runs in the simulator.
+
+Launch shapes live in ``LAUNCH``; the tests shrink them so tiny inputs still
+use several blocks and row groups in the simulator.
+"""
+import math
+
+import numpy as np
+from numba import cuda
+
+# Shared-memory reduction buffers are sized for this many threads per block.
+MAX_THREADS = 256
+
+
+class Launch:
+    """Launch shapes. ``threads``: threads per block (a power of two, at most
+    MAX_THREADS). ``bn_channels``: channels per block of the (N, C) batch-norm
+    kernels (32: a warp reads one coalesced row segment). ``rows_per_thread``:
+    rows (elements) a thread sums before another row group is worth it.
+    ``blocks_per_sm``: blocks to aim for on each multiprocessor."""
+
+    threads = 256
+    bn_channels = 32
+    rows_per_thread = 16
+    blocks_per_sm = 4
+    sm_count = None  # read from the device on first use
+
+    def target_blocks(self):
+        if self.sm_count is None:
+            self.sm_count = 2 if simulator() else cuda.get_current_device().MULTIPROCESSOR_COUNT
+        return self.blocks_per_sm * self.sm_count
+
+
+LAUNCH = Launch()
+
+
+def simulator() -> bool:
+    from numba.core import config
+    return bool(config.ENABLE_CUDASIM)
+
+
+def cdiv(a, b):
+    return -(-a // b)
+
+
+def pow2_at_most(n):
+    """The largest power of two <= n (n >= 1)."""
+    return 1 << (max(1, int(n)).bit_length() - 1)
+
+
+# ------------------------------------------------------------ arrays and launch
+
+
+def array_module(x):
+    """CuPy for CuPy arrays, NumPy otherwise (the simulator)."""
+    if type(x).__module__.startswith("cupy"):
+        import cupy
+        return cupy
+    return np
+
+
+def flat(x, dtype=None):
+    """x as a C-contiguous 1-D array (a view when it already is contiguous)."""
+    xp = array_module(x)
+    return xp.ascontiguousarray(x, dtype=dtype).reshape(-1)
+
+
+_streams = {}
+
+
+def _current_stream():
+    """CuPy's current stream as a Numba stream, so our kernels queue behind the
+    CuPy work that made their inputs (0 under the simulator)."""
+    if simulator():
+        return 0
+    import cupy
+    ptr = cupy.cuda.get_current_stream().ptr
+    s = _streams.get(ptr)
+    if s is None:
+        s = _streams[ptr] = cuda.default_stream() if ptr == 0 else cuda.external_stream(ptr)
+    return s
+
+
+def _device_arg(a):
+    # CuPy arrays: wrap without the stream synchronisation Numba does by default
+    # when it takes a foreign array (sync=False): we launch on CuPy's own stream.
+    if type(a).__module__.startswith("cupy"):
+        return cuda.as_cuda_array(a, sync=False)
+    return a
+
+
+def launch(kernel, grid, block, *args):
+    """Run ``kernel`` on a grid of ``grid`` blocks of ``block`` threads on the
+    current stream; returns without waiting for the GPU."""
+    if simulator():
+        kernel[grid, block](*args)
+    else:
+        kernel[grid, block, _current_stream()](*[_device_arg(a) for a in args])
+
+
+# ------------------------------------------------------------ kernels and their types
+
+# every kernel with its argument types, for the compile check (compile_check.py)
+REGISTRY = []
+
+
+def kernel(arg_types):
+    """``cuda.jit`` a kernel (compiled lazily, per launch signature, cached on
+    disk), recording its argument types: one letter each, X a 1-D array of the
+    input dtype, F of float64, I an integer, E a float, B a bool."""
+    def register(fn):
+        REGISTRY.append((fn, arg_types.replace(" ", "")))
+        return cuda.jit(cache=True)(fn)
+    return register
+
+
+# ------------------------------------------------------------ device functions
+
+
+@cuda.jit(device=True, inline="always")
+def block_sum2(v1, v2, sh1, sh2, me, pos, count, stride):
+    """Sum (v1, v2) over a group of ``count`` threads (a power of two) of the
+    block: this thread is slot ``me`` of the shared buffers and position ``pos``
+    in its group, whose slots lie ``stride`` apart. Every thread of the block
+    must call it (it synchronises); each gets its group's sums."""
+    sh1[me] = v1
+    sh2[me] = v2
+    cuda.syncthreads()
+    step = count // 2
+    while step > 0:
+        if pos < step:
+            sh1[me] += sh1[me + step * stride]
+            sh2[me] += sh2[me + step * stride]
+        cuda.syncthreads()
+        step //= 2
+    base = me - pos * stride
+    r1 = sh1[base]
+    r2 = sh2[base]
+    cuda.syncthreads()  # the buffers are reused by the next call
+    return r1, r2
+
+
+@cuda.jit(device=True, inline="always")
+def moments(s1, s2, count, eps):
+    """(mean of the shifted data, biased variance, 1 / sqrt(var + eps)) from
+    float64 sums of (x - k) and (x - k)^2 over ``count`` values."""
+    m = s1 / count
+    var = s2 / count - m * m
+    if var < 0.0:  # rounding; NaN stays NaN (NaN < 0 is false)
+        var = 0.0
+    return m, var, 1.0 / math.sqrt(var + eps)
+
+
+@cuda.jit(device=True, inline="always")
+def like(arr, value):
+    """``value`` rounded to the dtype of ``arr``."""
+    return arr.dtype.type(value)
+
+
+# ------------------------------------------------------------ small kernels
+
+
+@kernel("F I I F")
+def sum_partial_rows(part, rows, width, out):
+    """out[j] = sum over r < rows of part[r * width + j], in row order."""
+    for j in range(cuda.grid(1), width, cuda.gridsize(1)):
+        s = 0.0
+        for r in range(rows):
+            s += part[r * width + j]
+        out[j] = s
+
+
+def grid_for(total, threads):
+    """Blocks for a grid-stride loop over ``total`` items: enough to fill the
+    card, never more than there are items."""
+    return max(1, min(cdiv(total, threads), 8 * LAUNCH.target_blocks()))
+
+
+def reduce_partials(part, rows, width, out):
+    threads = LAUNCH.threads
+    launch(sum_partial_rows, grid_for(width, threads), threads, part, rows, width, out)
+
+
+def affine_or_default(weight, bias, size, xp, dtype=np.float64):
+    """gamma and beta as flat vectors of ``dtype`` (ones and zeros when the
+    layer has no affine), so a kernel compiles once per input dtype."""
+    w = xp.ones(size, dtype) if weight is None else flat(weight, dtype)
+    b = xp.zeros(size, dtype) if bias is None else flat(bias, dtype)
+    return w, b
+
+
+__all__ = ["LAUNCH", "MAX_THREADS", "REGISTRY", "kernel", "affine_or_default", "array_module", "block_sum2", "cdiv", "flat",
+           "grid_for", "launch", "like", "moments", "pow2_at_most", "reduce_partials",
+           "simulator"]

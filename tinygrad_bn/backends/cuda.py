@@ -1,0 +1,198 @@
+"""The CUDA backend: the array backend over CuPy (cuBLAS matmul, elementwise,
+reductions, cuRAND) with ``kernels/cuda`` (``numba.cuda``) for normalization.
+
+Without a GPU, ``NUMBA_ENABLE_CUDASIM=1`` (set before numba is first imported)
+makes "cuda" the same backend over NumPy arrays, running the same CUDA kernels
+in Numba's simulator: slow, but every kernel line and every device move is
+exercised. Its repr says "simulator".
+
+Nothing here waits for the GPU: checks of values (NaN/Inf in normalization
+statistics, class targets out of range) set a flag on the device, and the flags
+are read at the next host read (``.item()``, ``.tolist()``, ``.cpu()``), which
+waits for the GPU anyway.
+"""
+import numpy as np
+
+from kernels.cuda import _common as kc
+from kernels.cuda import batchnorm, groupnorm, layernorm
+
+from .array import ArrayBackend, kernel_set
+
+INSTALL_HINT = (
+    "install the GPU extra (pip install \"tinygrad-bn[cuda]\": CuPy and numba-cuda for CUDA 12, "
+    "needs an NVIDIA driver for CUDA 12) on a machine with an NVIDIA GPU, or set "
+    "NUMBA_ENABLE_CUDASIM=1 before importing tinygrad_bn to run the CUDA kernels in Numba's "
+    "simulator on the CPU (slow; for tests)"
+)
+
+# queued NaN/Inf checks between two host reads; one more forces a read
+MAX_PENDING_CHECKS = 64
+
+
+def _gpu_problem():
+    """None if CuPy sees a GPU that Numba can use, else why not."""
+    try:
+        import cupy
+    except ImportError:
+        return "CuPy is not installed"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # no driver, or a driver too old for this CuPy
+        return f"CuPy finds no usable GPU ({exc})"
+    if count < 1:
+        return "CuPy finds no GPU"
+    from numba import cuda
+    if not cuda.is_available():
+        return "numba.cuda finds no GPU (is numba-cuda installed?)"
+    return None
+
+
+def is_available() -> bool:
+    """True if the "cuda" device can be made: a GPU with CuPy and numba-cuda, or
+    the simulator (``NUMBA_ENABLE_CUDASIM=1``), which runs on the CPU."""
+    return kc.simulator() or _gpu_problem() is None
+
+
+def _simulator_erf(x):
+    from kernels.cpu.elementwise import erf
+    return erf(x)
+
+
+def _cuda_kernels(erf, empty_cache):
+    return kernel_set(
+        batch_norm_train=batchnorm.forward_train,
+        batch_norm_eval=batchnorm.forward_eval,
+        batch_norm_backward=batchnorm.backward,
+        layer_norm=layernorm.forward,
+        layer_norm_backward=layernorm.backward,
+        group_norm=groupnorm.forward,
+        group_norm_backward=groupnorm.backward,
+        erf=erf,
+        empty_cache=empty_cache,
+        kernel_names={"batch_norm": "kernels.cuda.batchnorm", "layer_norm": "kernels.cuda.layernorm",
+                      "group_norm": "kernels.cuda.groupnorm"},
+    )
+
+
+class CudaBackend(ArrayBackend):
+    """The array backend plus deferred NaN/Inf checks, read at host reads."""
+
+    def __init__(self, name, xp, kernels, to_numpy=None, simulated=False):
+        super().__init__(name, xp, kernels, to_numpy=to_numpy)
+        self.simulated = simulated
+        self._flags = xp.zeros(MAX_PENDING_CHECKS, np.int32)
+        self._pending = []
+
+    def __repr__(self):
+        how = "Numba's CUDA simulator over numpy (no GPU)" if self.simulated else "cupy"
+        return f"<CudaBackend {self.name!r} over {how}>"
+
+    def check(self, bad, error, message):
+        # a flag on the device, read at the next host read: no wait here
+        if len(self._pending) == MAX_PENDING_CHECKS:
+            self.raise_pending_checks()
+        slot = len(self._pending)
+        self._pending.append((error, message))
+        self._flags[slot] = self.xp.any(bad)
+
+    def check_finite(self, message, *arrays):
+        xp = self.xp
+        ok = xp.isfinite(arrays[0]).all()
+        for a in arrays[1:]:
+            ok = xp.logical_and(ok, xp.isfinite(a).all())
+        self.check(xp.logical_not(ok), ValueError, message)
+
+    def raise_pending_checks(self):
+        """Read the queued check flags (waits for the GPU) and raise the first
+        failed check's error."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        flags = self._host(self._flags[: len(pending)])
+        if flags.any():
+            self._flags.fill(0)
+            error, message = pending[int(np.argmax(flags))]
+            text = message() if callable(message) else message
+            raise error(text + " (on CUDA, found at the next read of a value on the host, not at the op)")
+
+    def _host(self, x):
+        return np.array(x) if self._to_numpy is None else self._to_numpy(x)
+
+    # every read to the host first reports a failed check
+    def to_numpy(self, x):
+        self.raise_pending_checks()
+        return x if self._to_numpy is None else self._to_numpy(x)
+
+    def any(self, x):
+        self.raise_pending_checks()
+        return super().any(x)
+
+    def count_nonzero(self, x):
+        self.raise_pending_checks()
+        return super().count_nonzero(x)
+
+    def finite_stats(self, x):
+        self.raise_pending_checks()
+        return super().finite_stats(x)
+
+
+class CupyBackend(CudaBackend):
+    """What CuPy spells differently from NumPy."""
+
+    def synchronize(self):
+        self.xp.cuda.get_current_stream().synchronize()
+
+    def seed(self, seed):
+        # CuPy's RandomState (cuRAND) takes a dtype, so float32 samples are drawn as float32
+        self.generator = self.xp.random.RandomState(seed)
+
+    def rand(self, shape, dtype):
+        return self.generator.random_sample(shape, dtype=_float_for(dtype)).astype(dtype, copy=False)
+
+    def randn(self, shape, dtype):
+        return self.generator.standard_normal(shape, dtype=_float_for(dtype)).astype(dtype, copy=False)
+
+    def uniform(self, low, high, shape, dtype):
+        return self.generator.uniform(low, high, shape, dtype=_float_for(dtype)).astype(dtype, copy=False)
+
+    def normal(self, mean, std, shape, dtype):
+        return self.generator.normal(mean, std, shape, dtype=_float_for(dtype)).astype(dtype, copy=False)
+
+    def bernoulli_mask(self, keep_prob, shape, dtype):
+        return (self.generator.random_sample(shape, dtype=np.float32) < keep_prob).astype(dtype)
+
+    def scatter_add(self, shape, dtype, index, values):
+        import cupyx
+        out = self.xp.zeros(shape, dtype=dtype)
+        cupyx.scatter_add(out, index, values)
+        return out
+
+    def put_along_axis(self, x, idx, values, axis):
+        # CuPy has take_along_axis but not put_along_axis on every version: index it out
+        xp = self.xp
+        axis %= x.ndim
+        index = [idx if d == axis else
+                 xp.arange(n).reshape((1,) * d + (n,) + (1,) * (x.ndim - d - 1))
+                 for d, n in enumerate(x.shape)]
+        x[tuple(index)] = values
+
+
+def _float_for(dtype):
+    return dtype if np.dtype(dtype).kind == "f" else np.float64
+
+
+def cuda_backend(name="cuda"):
+    """The "cuda" device: CuPy on a GPU, or the simulator over NumPy. Raises
+    RuntimeError saying what to install or set when neither is there."""
+    if kc.simulator():
+        return CudaBackend(name, np, _cuda_kernels(_simulator_erf, lambda: None), simulated=True)
+    problem = _gpu_problem()
+    if problem is not None:
+        raise RuntimeError(f"device 'cuda' is not available: {problem}. To use it, {INSTALL_HINT}.")
+    import cupy
+    import cupyx.scipy.special
+
+    def empty_cache():
+        cupy.get_default_memory_pool().free_all_blocks()
+
+    return CupyBackend(name, cupy, _cuda_kernels(cupyx.scipy.special.erf, empty_cache), to_numpy=cupy.asnumpy)
