@@ -33,10 +33,13 @@ class Launch:
     MAX_THREADS). ``bn_channels``: channels per block of the (N, C) batch-norm
     kernels (32: a warp reads one coalesced row segment). ``rows_per_thread``:
     rows (elements) a thread sums before another row group is worth it.
-    ``blocks_per_sm``: blocks to aim for on each multiprocessor."""
+    ``blocks_per_sm``: blocks to aim for on each multiprocessor.
+    ``row_threads``: the fewest threads that share one row of a row kernel
+    (a warp; short rows then fit several to a block)."""
 
     threads = 256
     bn_channels = 32
+    row_threads = 32
     rows_per_thread = 16
     blocks_per_sm = 4
     sm_count = None  # read from the device on first use

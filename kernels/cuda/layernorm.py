@@ -106,7 +106,7 @@ def row_block(width):
     """(threads per row, rows per block) for rows of ``width`` values: the whole
     block on a long row, a warp-sized slice (or less) on short rows."""
     threads = pow2_at_most(LAUNCH.threads)
-    per_row = min(threads, max(min(32, threads), pow2_at_most(max(1, width // 4))))
+    per_row = min(threads, max(LAUNCH.row_threads, pow2_at_most(max(1, width // 4))))
     return per_row, threads // per_row
 
 

@@ -8,15 +8,20 @@ def _pick_targets(ctx, log_probs, target, reduction, ignore_index):
     target is ``ignore_index`` count for nothing. Keeps what backward needs."""
     be = ctx.backend
     valid = be.not_equal(target, ignore_index)
-    safe_target = be.where(valid, target, 0)
+    # a target out of range reads class 0 here: the caller's check raises for it,
+    # on a GPU only at the next host read, so nothing may index out of bounds first
+    inside = be.logical_and(be.greater_equal(target, 0), be.less(target, log_probs.shape[1]))
+    safe_target = be.where(be.logical_and(valid, inside), target, 0)
     picked = be.reshape(be.take_along_axis(log_probs, be.reshape(safe_target, (-1, 1)), 1), (-1,))
     losses = be.where(valid, be.neg(picked), be.zeros_like(picked))
-    count = be.count_nonzero(valid)
+    # the number of valid rows stays on the device (no wait on a GPU); NaN when
+    # there are none, so a mean over zero targets is NaN as in PyTorch
+    count = be.sum(valid)
+    count = be.where(be.greater(count, 0), be.cast(count, log_probs.dtype), float("nan"))
     ctx.target, ctx.valid, ctx.reduction, ctx.count = safe_target, valid, reduction, count
     ctx.params = {"reduction": reduction, "ignore_index": ignore_index}
     if reduction == "mean":
-        # mean over zero valid targets is NaN in PyTorch too
-        return be.div(be.sum(losses), count if count else float("nan"))
+        return be.div(be.sum(losses), count)
     if reduction == "sum":
         return be.sum(losses)
     return losses
@@ -29,7 +34,7 @@ def _row_scale(ctx, g, dtype):
     if ctx.reduction == "none":
         return be.mul(scale, be.reshape(g, (-1, 1)))
     if ctx.reduction == "mean":
-        return be.mul(scale, be.div(g, ctx.count if ctx.count else float("nan")))
+        return be.mul(scale, be.div(g, ctx.count))
     return be.mul(scale, g)
 
 

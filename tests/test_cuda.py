@@ -1,0 +1,461 @@
+"""The "cuda" device and kernels/cuda.
+
+Runs in Numba's CUDA simulator (marker ``cuda_sim``: a pytest process started
+with ``NUMBA_ENABLE_CUDASIM=1``, which ``tests/test_cuda_simulator.py`` starts)
+and on a real GPU (marker ``gpu``). In the simulator the launch shapes are
+shrunk so that small inputs still use several blocks, column blocks and row
+groups, and both the fused and the multi-kernel batch-norm paths.
+"""
+import sys
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import nn, optim
+from tinygrad_bn.models import SimpleNetBN
+
+pytestmark = [pytest.mark.cuda_sim, pytest.mark.gpu]
+
+cb = pytest.importorskip("kernels.cuda.batchnorm")
+from kernels.cpu import batchnorm as pb, groupnorm as pg, layernorm as pl  # noqa: E402
+from kernels.cuda import _common as kc, groupnorm as cg, layernorm as cl  # noqa: E402
+
+SIMULATED = kc.simulator()
+
+
+@pytest.fixture(autouse=True)
+def small_launches(monkeypatch):
+    """Small blocks in the simulator (each thread is a Python thread there);
+    the defaults on a GPU."""
+    if SIMULATED:
+        monkeypatch.setattr(kc.LAUNCH, "threads", 32)
+        monkeypatch.setattr(kc.LAUNCH, "bn_channels", 8)
+        monkeypatch.setattr(kc.LAUNCH, "row_threads", 4)
+        monkeypatch.setattr(kc.LAUNCH, "rows_per_thread", 2)
+        monkeypatch.setattr(kc.LAUNCH, "sm_count", 2)
+        # the simulator's threads hand over the GIL at every barrier: switch often
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(5e-5)
+        yield
+        sys.setswitchinterval(old)
+    else:
+        yield
+    # a test that failed between a queued check and its read leaves nothing behind
+    be = tg.backends.get_backend("cuda")
+    be._pending.clear()
+    be._flags.fill(0)
+
+
+def dev(a):
+    """A host array on the kernels' device (CuPy on a GPU, NumPy in the simulator)."""
+    if SIMULATED:
+        return np.ascontiguousarray(a)
+    import cupy
+    return cupy.asarray(a)
+
+
+def host(a):
+    return a if isinstance(a, np.ndarray) else a.get()
+
+
+def close(got, want, dtype, what, scale=1.0):
+    tol = (1e-10 if dtype == np.float64 else 2e-4) * scale
+    got = np.asarray(host(got), np.float64)
+    want = np.asarray(want, np.float64)
+    assert got.shape == want.shape, (what, got.shape, want.shape)
+    err = np.max(np.abs(got - want) / (1.0 + np.abs(want))) if want.size else 0.0
+    assert err <= tol, f"{what}: max relative error {err:.3g} > {tol:.3g}"
+
+
+# ------------------------------------------------------------------ references (float64)
+
+
+def bn_reference(x, w, b, eps, dy):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    x = x.astype(np.float64)
+    dy = dy.astype(np.float64)
+    mean = x.mean(axis=axes)
+    var = x.var(axis=axes)
+    invstd = 1 / np.sqrt(var + eps)
+    xhat = (x - mean.reshape(shape)) * invstd.reshape(shape)
+    y = xhat * w.reshape(shape) + b.reshape(shape)
+    dxhat = dy * w.reshape(shape)
+    dx = invstd.reshape(shape) * (dxhat - dxhat.mean(axis=axes, keepdims=True)
+                                  - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+    return y, mean, var, invstd, dx, (dy * xhat).sum(axis=axes), dy.sum(axis=axes)
+
+
+def ln_reference(x, w, b, eps, dy, nd):
+    axes = tuple(range(x.ndim - nd, x.ndim))
+    x = x.astype(np.float64)
+    dy = dy.astype(np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    invstd = 1 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    xhat = (x - mean) * invstd
+    g = dy * w
+    dx = invstd * (g - g.mean(axis=axes, keepdims=True) - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+    lead = tuple(range(x.ndim - nd))
+    return (xhat * w + b, mean.reshape(x.shape[:x.ndim - nd]), invstd.reshape(x.shape[:x.ndim - nd]), dx,
+            (dy * xhat).sum(axis=lead), dy.sum(axis=lead))
+
+
+def gn_reference(x, groups, w, b, eps, dy):
+    n, c = x.shape[:2]
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    xg = x.astype(np.float64).reshape(n, groups, -1)
+    mean = xg.mean(axis=2)
+    invstd = 1 / np.sqrt(xg.var(axis=2) + eps)
+    xhat = ((xg - mean[..., None]) * invstd[..., None]).reshape(x.shape)
+    dy = dy.astype(np.float64)
+    g = (dy * w.reshape(shape)).reshape(n, groups, -1)
+    xh = xhat.reshape(n, groups, -1)
+    dx = invstd[..., None] * (g - g.mean(axis=2, keepdims=True) - xh * (g * xh).mean(axis=2, keepdims=True))
+    axes = (0,) + tuple(range(2, x.ndim))
+    return (xhat * w.reshape(shape) + b.reshape(shape), mean, invstd, dx.reshape(x.shape),
+            (dy * xhat).sum(axis=axes), dy.sum(axis=axes))
+
+
+def data(rng, shape, dtype, offset=3.0):
+    return (rng.standard_normal(shape) * 2 + offset).astype(dtype)
+
+
+DTYPES = [np.float32, np.float64]
+
+# (N, C): one row group (fused kernel), N < a block's rows, several row groups, C
+# not a multiple of the channels per block; (N, C, L) and (N, C, H, W)
+BN_SHAPES = [(3, 5), (7, 10), (37, 10), (130, 19), (2, 3, 5), (9, 2, 16), (4, 3, 2, 3)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", BN_SHAPES)
+def test_batch_norm_kernels_match_float64_reference_and_cpu_twin(shape, dtype):
+    rng = np.random.default_rng(len(shape) * 100 + shape[0])
+    x, dy = data(rng, shape, dtype), rng.standard_normal(shape).astype(dtype)
+    w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    y_ref, mean_ref, var_ref, inv_ref, dx_ref, dw_ref, db_ref = bn_reference(x, w, b, 1e-5, dy)
+    y, mean, var, invstd = cb.forward_train(dev(x), dev(w), dev(b), 1e-5)
+    assert host(y).dtype == dtype and host(y).shape == shape
+    for got, want, what in [(y, y_ref, "y"), (mean, mean_ref, "mean"), (var, var_ref, "var"), (invstd, inv_ref, "invstd")]:
+        close(got, want, dtype, what)
+    twin = pb.forward_train(x, w, b, 1e-5)
+    for got, want, what in zip((y, mean, var, invstd), twin, ("y", "mean", "var", "invstd")):
+        close(got, want, dtype, f"{what} vs cpu")
+    dx, dw, db = cb.backward(dev(x), dev(dy), dev(twin[1]), dev(twin[3]), dev(w), True)
+    for got, want, what in [(dx, dx_ref, "dx"), (dw, dw_ref, "dgamma"), (db, db_ref, "dbeta")]:
+        close(got, want, dtype, what, scale=10)
+    for got, want, what in zip((dx, dw, db), pb.backward(x, dy, twin[1], twin[3], w, True), ("dx", "dw", "db")):
+        close(got, want, dtype, f"{what} vs cpu", scale=10)
+
+
+def test_the_batch_norm_shapes_cover_both_paths():
+    # (N, C) shapes with one row group take the fused kernel, the others three kernels
+    groups = {s: cb._column_blocks(*s)[2] for s in BN_SHAPES if len(s) == 2}
+    planes = {s: cb._plane_groups(s[0], s[1], int(np.prod(s[2:]))) for s in BN_SHAPES if len(s) > 2}
+    if SIMULATED:
+        assert groups[(3, 5)] == 1 and groups[(7, 10)] == 1  # fused, N below a block's rows
+        assert groups[(37, 10)] > 1 and groups[(130, 19)] > 1  # several row groups
+        assert max(planes.values()) > 1
+        assert cb._column_blocks(37, 10)[1] == 2  # C = 10 spans two column blocks of 8
+        assert cl.row_block(10) == (4, 8) and cl.row_block(70) == (16, 2)  # short rows share a block
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(37, 10), (9, 4, 7), (3, 5)])
+def test_batch_norm_inference_and_its_backward(shape, dtype):
+    rng = np.random.default_rng(7)
+    x, dy = data(rng, shape, dtype), rng.standard_normal(shape).astype(dtype)
+    w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    rm, rv = rng.standard_normal(shape[1]) + 3, rng.random(shape[1]) + 0.5
+    y, invstd = cb.forward_eval(dev(x), dev(w), dev(b), dev(rm), dev(rv), 1e-5)
+    bshape = (1, -1) + (1,) * (len(shape) - 2)
+    inv = 1 / np.sqrt(rv + 1e-5)
+    close(y, (x - rm.reshape(bshape)) * (inv * w).reshape(bshape) + b.reshape(bshape), dtype, "y")
+    close(invstd, inv, dtype, "invstd")
+    dx, dw, db = cb.backward(dev(x), dev(dy), dev(rm), dev(inv), dev(w), False)
+    close(dx, dy * (w * inv).reshape(bshape), dtype, "dx", scale=10)
+    for got, want, what in zip((dx, dw, db), pb.backward(x, dy, rm, inv, w, False), ("dx", "dw", "db")):
+        close(got, want, dtype, f"{what} vs cpu", scale=10)
+
+
+@pytest.mark.parametrize("shape", [(37, 10), (9, 4, 7), (5, 6)])
+def test_batch_norm_of_data_with_mean_1e4_keeps_its_precision(shape):
+    rng = np.random.default_rng(3)
+    x = data(rng, shape, np.float32, offset=1e4)
+    y, mean, var, _ = cb.forward_train(dev(x), None, None, 1e-5)
+    y_ref, mean_ref, var_ref, *_ = bn_reference(x, np.ones(shape[1]), np.zeros(shape[1]), 1e-5, x)
+    close(var, var_ref, np.float32, "var")
+    close(y, y_ref, np.float32, "y", scale=5)
+    axes = (0,) + tuple(range(2, len(shape)))
+    assert np.allclose(host(y).astype(np.float64).std(axis=axes), 1, atol=1e-3)
+
+
+LN_CASES = [((7, 10), 1), ((5, 70), 1), ((3, 4, 9), 2), ((2, 3, 33), 1), ((1, 5), 1)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,nd", LN_CASES)
+def test_layer_norm_kernels_match_float64_reference_and_cpu_twin(shape, nd, dtype):
+    rng = np.random.default_rng(11)
+    x, dy = data(rng, shape, dtype), rng.standard_normal(shape).astype(dtype)
+    norm_shape = shape[len(shape) - nd:]
+    w, b = rng.standard_normal(norm_shape), rng.standard_normal(norm_shape)
+    y_ref, mean_ref, inv_ref, dx_ref, dw_ref, db_ref = ln_reference(x, w, b, 1e-5, dy, nd)
+    y, mean, invstd = cl.forward(dev(x), dev(w), dev(b), 1e-5, nd)
+    for got, want, what in [(y, y_ref, "y"), (mean, mean_ref, "mean"), (invstd, inv_ref, "invstd")]:
+        close(got, want, dtype, what)
+    twin = pl.forward(x, w, b, 1e-5, nd)
+    for got, want, what in zip((y, mean, invstd), twin, ("y", "mean", "invstd")):
+        close(got, want, dtype, f"{what} vs cpu")
+    dx, dw, db = cl.backward(dev(x), dev(dy), dev(twin[1]), dev(twin[2]), dev(w), nd)
+    for got, want, what in [(dx, dx_ref, "dx"), (dw, dw_ref, "dgamma"), (db, db_ref, "dbeta")]:
+        close(got, want, dtype, what, scale=10)
+    for got, want, what in zip((dx, dw, db), pl.backward(x, dy, twin[1], twin[2], w, nd), ("dx", "dw", "db")):
+        close(got, want, dtype, f"{what} vs cpu", scale=10)
+
+
+GN_CASES = [((3, 6, 5), 2), ((2, 4, 3, 3), 4), ((5, 6), 3), ((4, 3, 7), 1)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,groups", GN_CASES)
+def test_group_norm_kernels_match_float64_reference_and_cpu_twin(shape, groups, dtype):
+    rng = np.random.default_rng(13)
+    x, dy = data(rng, shape, dtype), rng.standard_normal(shape).astype(dtype)
+    w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    y_ref, mean_ref, inv_ref, dx_ref, dw_ref, db_ref = gn_reference(x, groups, w, b, 1e-5, dy)
+    y, mean, invstd = cg.forward(dev(x), groups, dev(w), dev(b), 1e-5)
+    for got, want, what in [(y, y_ref, "y"), (mean, mean_ref, "mean"), (invstd, inv_ref, "invstd")]:
+        close(got, want, dtype, what)
+    twin = pg.forward(x, groups, w, b, 1e-5)
+    dx, dw, db = cg.backward(dev(x), dev(dy), groups, dev(twin[1]), dev(twin[2]), dev(w))
+    for got, want, what in [(dx, dx_ref, "dx"), (dw, dw_ref, "dgamma"), (db, db_ref, "dbeta")]:
+        close(got, want, dtype, what, scale=10)
+    for got, want, what in zip((dx, dw, db), pg.backward(x, dy, groups, twin[1], twin[2], w), ("dx", "dw", "db")):
+        close(got, want, dtype, f"{what} vs cpu", scale=10)
+
+
+def test_kernels_repeat_exactly_and_need_no_affine():
+    rng = np.random.default_rng(5)
+    x, dy = data(rng, (37, 10), np.float32), rng.standard_normal((37, 10)).astype(np.float32)
+    first = cb.forward_train(dev(x), None, None, 1e-5)
+    again = cb.forward_train(dev(x), None, None, 1e-5)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(host(a), host(b))
+    g1 = cb.backward(dev(x), dev(dy), first[1], first[3], None, True)
+    g2 = cb.backward(dev(x), dev(dy), first[1], first[3], None, True)
+    for a, b in zip(g1, g2):
+        np.testing.assert_array_equal(host(a), host(b))
+    y_ref, *_ = bn_reference(x, np.ones(10), np.zeros(10), 1e-5, dy)
+    close(first[0], y_ref, np.float32, "y without affine")
+
+
+# ------------------------------------------------------------------ the device
+
+
+def _train(device, steps=2, dtype=np.float32):
+    tg.manual_seed(0)
+    model = SimpleNetBN().to(device)
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    rng = np.random.default_rng(0)
+    for _ in range(steps):
+        x = tg.tensor(rng.standard_normal((16, 784)).astype(dtype)).to(device)
+        y = tg.tensor(rng.integers(0, 10, 16)).to(device)
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(x), y)
+        loss.backward()
+        opt.step()
+    return model, loss
+
+
+def test_a_training_step_of_simplenet_bn_on_cuda_matches_the_cpu():
+    cpu_model, cpu_loss = _train("cpu")
+    gpu_model, gpu_loss = _train("cuda")
+    assert gpu_loss.device == "cuda"
+    assert all(p.device == "cuda" and p.grad.device == "cuda" for p in gpu_model.parameters())
+    assert abs(gpu_loss.item() - cpu_loss.item()) < 1e-5
+    gpu_state, cpu_state = gpu_model.state_dict(), cpu_model.state_dict()
+    assert list(gpu_state) == list(cpu_state)
+    for k in cpu_state:
+        got, want = gpu_state[k].cpu().numpy(), cpu_state[k].numpy()
+        assert got.dtype == want.dtype, k
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6, err_msg=k)
+
+
+def test_device_moves_creation_and_mixing_errors():
+    x = tg.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    y = x.cuda()
+    assert y.device == "cuda" and y.grad_fn.name == "ToDevice" and y.cpu().device == "cpu"
+    assert x.to("cuda:0").device == "cuda"
+    with pytest.raises(TypeError, match="cpu\\(\\).numpy\\(\\)"):
+        y.detach().numpy()
+    with pytest.raises(RuntimeError, match="same device.*cpu and cuda"):
+        x + y
+    w = tg.tensor([[0.5, 2.0], [-1.0, 3.0]], device="cuda")
+    (y * w).sum().backward()
+    assert x.grad.device == "cpu" and x.grad.tolist() == [[0.5, 2.0], [-1.0, 3.0]]
+    for t in (tg.zeros(2, 3, device="cuda"), tg.ones(2, device="cuda"), tg.rand(4, device="cuda"),
+              tg.randn(4, device="cuda"), tg.arange(5, device="cuda"), tg.full((2,), 7.0, device="cuda"),
+              tg.tensor([1, 2], device="cuda"), tg.zeros_like(y), tg.randn_like(y)):
+        assert t.device == "cuda"
+    assert tg.arange(5, device="cuda").tolist() == [0, 1, 2, 3, 4]
+    assert tg.cuda.is_available() and tg.cuda.device_count() == 1
+    assert tg.cuda.is_simulated() == SIMULATED
+    if SIMULATED:
+        assert "simulator" in repr(tg.backends.get_backend("cuda"))
+        assert "simulator" in tg.cuda.get_device_name()
+
+
+def test_optimizer_state_checkpoints_and_load_state_dict_across_devices(tmp_path):
+    model = SimpleNetBN().to("cuda")
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    x = tg.randn(8, 784, device="cuda")
+    loss = nn.CrossEntropyLoss()(model(x), tg.tensor([1, 2, 3, 4, 5, 6, 7, 8], device="cuda"))
+    loss.backward()
+    opt.step()
+    assert all(v.device == "cuda" for st in opt.state.values() for v in st.values() if isinstance(v, tg.Tensor)) \
+        or all(type(v).__module__.split(".")[0] in ("numpy", "cupy", "builtins")
+               for st in opt.state.values() for v in st.values())
+    path = tmp_path / "m.npz"
+    tg.save(model.state_dict(), str(path))  # through host memory
+    loaded = tg.load(str(path))
+    assert all(t.device == "cpu" for t in loaded.values())
+    fresh = SimpleNetBN().to("cuda")
+    fresh.load_state_dict(loaded)  # copied onto the module's device
+    for k, v in fresh.state_dict().items():
+        assert v.device == "cuda", k
+        np.testing.assert_array_equal(v.cpu().numpy(), model.state_dict()[k].cpu().numpy(), err_msg=k)
+    on_cpu = SimpleNetBN()
+    on_cpu.load_state_dict(model.state_dict())  # from cuda tensors onto a cpu module
+    assert all(v.device == "cpu" for v in on_cpu.state_dict().values())
+
+
+def test_nan_in_a_norm_input_raises_at_the_next_host_read_naming_the_op():
+    be = tg.backends.get_backend("cuda")
+    bn = nn.BatchNorm1d(3).to("cuda")
+    x = tg.tensor([[1.0, np.nan, 2.0], [3.0, 4.0, 5.0]], device="cuda")
+    out = bn(x)  # queued, no wait
+    with pytest.raises(ValueError, match="batch_norm: the input contains NaN or Inf.*next read"):
+        out.sum().item()
+    assert be._pending == [] and not host(be._flags).any()  # cleared: later reads work
+    assert bn(tg.ones(2, 3, device="cuda")).sum().item() == 0.0
+    ln = nn.LayerNorm(3).to("cuda")
+    y = ln(tg.tensor([[1.0, np.inf, 2.0]], device="cuda"))
+    with pytest.raises(ValueError, match="layer_norm"):
+        y.tolist()
+
+
+def test_out_of_range_class_targets_raise_at_the_next_host_read_with_the_value():
+    logits = tg.randn(3, 4, device="cuda", requires_grad=True)
+    loss = nn.CrossEntropyLoss()(logits, tg.tensor([0, 9, 1], device="cuda"))
+    with pytest.raises(IndexError, match="target 9 is out of bounds for 4 classes"):
+        loss.item()
+
+
+def test_more_queued_checks_than_flags_are_read_in_between():
+    be = tg.backends.get_backend("cuda")
+    from tinygrad_bn.backends.cuda import MAX_PENDING_CHECKS
+    ln = nn.LayerNorm(4).to("cuda")
+    x = tg.randn(2, 4, device="cuda")
+    for _ in range(MAX_PENDING_CHECKS + 3):
+        ln(x)
+    assert len(be._pending) == 3
+    assert ln(x).sum().item() == pytest.approx(0.0, abs=1e-5)
+
+
+def _ops():
+    a = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    b = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
+    return a, b, [
+        ("add", lambda x, y: x + 1.5 * x), ("sub", lambda x, y: 2 - x), ("mul", lambda x, y: x * x),
+        ("div", lambda x, y: x / (x.abs() + 1)), ("pow", lambda x, y: (x.abs() + 0.1) ** 1.5),
+        ("exp_log", lambda x, y: (x.exp() + 1).log()), ("sqrt", lambda x, y: (x * x + 1).sqrt()),
+        ("tanh", lambda x, y: x.tanh()), ("sigmoid", lambda x, y: x.sigmoid()), ("relu", lambda x, y: x.relu()),
+        ("leaky_relu", lambda x, y: x.leaky_relu(0.1)), ("gelu", lambda x, y: x.gelu()),
+        ("gelu_tanh", lambda x, y: x.gelu(approximate="tanh")), ("clip", lambda x, y: x.clip(-0.5, 0.5)),
+        ("matmul", lambda x, y: x @ y), ("sum", lambda x, y: x.sum(1)), ("mean", lambda x, y: x.mean(0)),
+        ("var", lambda x, y: x.var(1)), ("std", lambda x, y: x.std(0)), ("amax", lambda x, y: x.amax(1)),
+        ("max", lambda x, y: x.max()), ("softmax", lambda x, y: x.softmax(1)),
+        ("log_softmax", lambda x, y: x.log_softmax(1)), ("reshape", lambda x, y: x.reshape(20) * 2),
+        ("permute", lambda x, y: x.permute(1, 0) * 2), ("getitem", lambda x, y: x[1:3, ::2] * 2),
+        ("fancy_getitem", lambda x, y: x[[0, 2, 2]] * 2), ("cat", lambda x, y: tg.cat([x, x * 2], 0)),
+        ("stack", lambda x, y: tg.stack([x, x], 1)), ("where", lambda x, y: tg.where(x > 0, x, x * 0.1)),
+        ("maximum", lambda x, y: tg.maximum(x, x * 0.5)), ("expand", lambda x, y: x[:1].expand(3, 5) * 1.0),
+        ("linear", lambda x, y: nn.functional.linear(x, y.permute(1, 0))),
+        ("layer_norm", lambda x, y: nn.functional.layer_norm(x, (5,))),
+        ("group_norm", lambda x, y: nn.functional.group_norm(x, 1)),
+        ("mse", lambda x, y: nn.functional.mse_loss(x, x * 0.5)),
+        ("nll", lambda x, y: nn.functional.nll_loss(x.log_softmax(1), tg.tensor([0, 1, 2, 4], device=x.device))),
+    ]
+
+
+@pytest.mark.parametrize("name", [n for n, _ in _ops()[2]])
+def test_every_op_runs_on_cuda_like_on_the_cpu_forward_and_backward(name):
+    a, b, ops = _ops()
+    fn = dict(ops)[name]
+    outs, grads = {}, {}
+    for device in ("cpu", "cuda"):
+        x = tg.tensor(a, requires_grad=True, device=device)
+        y = tg.tensor(b, requires_grad=True, device=device)
+        out = fn(x, y)
+        weight = tg.tensor(np.random.default_rng(2).standard_normal(out.shape).astype(np.float32), device=device)
+        (out * weight).sum().backward()
+        assert out.device == device
+        outs[device] = out.detach().cpu().numpy()
+        grads[device] = [None if t.grad is None else t.grad.cpu().numpy() for t in (x, y)]
+    np.testing.assert_allclose(outs["cuda"], outs["cpu"], rtol=1e-5, atol=1e-6)
+    for g_gpu, g_cpu in zip(grads["cuda"], grads["cpu"]):
+        assert (g_gpu is None) == (g_cpu is None)
+        if g_gpu is not None:
+            np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_in_place_updates_and_comparisons_on_cuda():
+    tg.manual_seed(0)
+    x = tg.ones(200, 10, device="cuda")
+    d = nn.Dropout(0.5)(x)
+    kept = (d > 0).float().mean().item()
+    assert d.device == "cuda" and 0.4 < kept < 0.6 and set(np.unique(d.cpu().numpy())) <= {0.0, 2.0}
+    p = tg.zeros(3, device="cuda")
+    p.add_(tg.ones(3, device="cuda")).mul_(2)
+    assert p.tolist() == [2.0, 2.0, 2.0] and bool((p == 2).all())
+    assert int(tg.tensor([3, 1, 2], device="cuda").argmax()) == 0
+
+
+def test_the_tape_shows_the_device_and_the_cuda_kernels():
+    model = SimpleNetBN().to("cuda")
+    x = tg.randn(16, 784, device="cuda")
+    with tg.Tape() as tape:
+        loss = nn.CrossEntropyLoss()(model(x), tg.tensor([1] * 16, device="cuda"))
+    loss.backward()
+    text = tape.table()
+    assert "cuda.batchnorm" in text and "cpu" not in text.split("\n", 2)[2]
+    assert all(r.output["device"] == "cuda" for r in tape.entries)
+    assert any(r.kernel == "kernels.cuda.batchnorm" for r in tape.entries)
+
+
+def test_a_training_step_reads_nothing_back_from_the_device_but_the_loss(monkeypatch):
+    """No host round trip inside a step: every path from the device to the host
+    goes through one of these backend methods, counted here."""
+    from tinygrad_bn.backends.cuda import CudaBackend
+    reads = []
+    for name in ("to_numpy", "any", "count_nonzero", "finite_stats", "raise_pending_checks"):
+        original = getattr(CudaBackend, name)
+
+        def counted(self, *args, _original=original, _name=name):
+            reads.append(_name)
+            return _original(self, *args)
+        monkeypatch.setattr(CudaBackend, name, counted)
+    model = SimpleNetBN().to("cuda")
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    x = tg.randn(32, 784, device="cuda")
+    y = tg.tensor(np.arange(32) % 10, device="cuda")
+    for _ in range(2):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(x), y)
+        loss.backward()
+        opt.step()
+    assert reads == []
+    loss.item()
+    assert reads and set(reads) <= {"to_numpy", "raise_pending_checks"}

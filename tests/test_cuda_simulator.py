@@ -1,0 +1,46 @@
+"""The CUDA tests in their own processes, from the main test run.
+
+The simulator must be switched on before numba is first imported, so the
+``cuda_sim`` tests run in a child pytest with ``NUMBA_ENABLE_CUDASIM=1``; the
+compile check needs the real CUDA target, so it runs in a child as well (it
+compiles every kernel for sm_80 and sm_90 with NVVM and ptxas, no GPU needed).
+"""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
+                                reason="already inside the simulator")
+
+
+def _run(args, env_extra, timeout):
+    env = dict(os.environ, **env_extra)
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    return proc.returncode, proc.stdout[-12000:] + proc.stderr[-4000:]
+
+
+def test_the_cuda_suite_passes_in_numbas_simulator():
+    pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install -e '.[test]')")
+    code, out = _run(["-m", "pytest", "-m", "cuda_sim", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
+                      "tests/test_cuda.py"], {"NUMBA_ENABLE_CUDASIM": "1"}, timeout=900)
+    assert code == 0, "NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda_sim failed:\n" + out
+    summary = out.strip().splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary and "deselected" not in summary, out
+
+
+def test_every_cuda_kernel_compiles_for_sm80_and_sm90_without_spills():
+    pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install -e '.[test]')")
+    from numba.cuda.cudadrv import nvvm
+    try:
+        nvvm.NVVM()
+    except Exception as exc:  # no libNVVM: numba-cuda without its cu12 wheels
+        pytest.skip(f"NVVM not found ({exc}); pip install 'numba-cuda[cu12]'")
+    code, out = _run(["-m", "kernels.cuda.compile_check"], {"NUMBA_ENABLE_CUDASIM": "0"}, timeout=600)
+    assert code == 0, out
+    assert "FAIL" not in out and "kernels in" in out
