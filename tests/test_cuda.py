@@ -60,7 +60,7 @@ def host(a):
 
 
 def close(got, want, dtype, what, scale=1.0):
-    tol = (1e-10 if dtype == np.float64 else 2e-4) * scale
+    tol = (1e-12 if dtype == np.float64 else 2e-6) * scale
     got = np.asarray(host(got), np.float64)
     want = np.asarray(want, np.float64)
     assert got.shape == want.shape, (what, got.shape, want.shape)
@@ -180,18 +180,41 @@ def test_batch_norm_inference_and_its_backward(shape, dtype):
 
 
 @pytest.mark.parametrize("shape", [(37, 10), (9, 4, 7), (5, 6)])
-def test_batch_norm_of_data_with_mean_1e4_keeps_its_precision(shape):
+def test_batch_norm_of_data_with_mean_1e4_keeps_its_precision_both_ways(shape):
     rng = np.random.default_rng(3)
     x = data(rng, shape, np.float32, offset=1e4)
-    y, mean, var, _ = cb.forward_train(dev(x), None, None, 1e-5)
-    y_ref, mean_ref, var_ref, *_ = bn_reference(x, np.ones(shape[1]), np.zeros(shape[1]), 1e-5, x)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    y, mean, var, invstd = cb.forward_train(dev(x), dev(w), dev(b), 1e-5)
+    y_ref, mean_ref, var_ref, inv_ref, dx_ref, dw_ref, db_ref = bn_reference(x, w, b, 1e-5, dy)
     close(var, var_ref, np.float32, "var")
     close(y, y_ref, np.float32, "y", scale=5)
-    axes = (0,) + tuple(range(2, len(shape)))
-    assert np.allclose(host(y).astype(np.float64).std(axis=axes), 1, atol=1e-3)
+    # backward from the float64 statistics: x - mean must not cancel either
+    dx, dw, db = cb.backward(dev(x), dev(dy), dev(mean_ref), dev(inv_ref), dev(w), True)
+    for got, want, what in [(dx, dx_ref, "dx"), (dw, dw_ref, "dgamma"), (db, db_ref, "dbeta")]:
+        close(got, want, np.float32, what, scale=10)
 
 
-LN_CASES = [((7, 10), 1), ((5, 70), 1), ((3, 4, 9), 2), ((2, 3, 33), 1), ((1, 5), 1)]
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_constant_and_nearly_constant_channels_and_rows(dtype):
+    rng = np.random.default_rng(4)
+    x = data(rng, (37, 6), dtype)
+    x[:, 0] = 5.0  # variance 0: invstd is 1 / sqrt(eps)
+    x[:, 1] = 2.0 + 1e-3 * rng.standard_normal(37)  # variance ~1e-6, below eps
+    y, mean, var, invstd = cb.forward_train(dev(x), None, None, 1e-5)
+    y_ref, mean_ref, var_ref, inv_ref, *_ = bn_reference(x, np.ones(6), np.zeros(6), 1e-5, x)
+    close(var, var_ref, dtype, "var", scale=10)
+    close(invstd, inv_ref, dtype, "invstd", scale=10)
+    assert host(invstd)[0] == pytest.approx(1 / np.sqrt(1e-5))
+    xt = np.ascontiguousarray(x.T)  # the same rows for layer norm
+    y, mean, invstd = cl.forward(dev(xt), None, None, 1e-5, 1)
+    _, _, inv_ref, *_ = ln_reference(xt, np.ones(37), np.zeros(37), 1e-5, xt, 1)
+    close(invstd, inv_ref, dtype, "layer norm invstd", scale=10)
+
+
+# short rows several to a block, long rows, two normalized dims, more rows than the
+# grid holds at once (the grid-stride loop goes round), one row
+LN_CASES = [((7, 10), 1), ((5, 70), 1), ((3, 4, 9), 2), ((2, 3, 33), 1), ((150, 10), 1), ((1, 5), 1)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -215,7 +238,7 @@ def test_layer_norm_kernels_match_float64_reference_and_cpu_twin(shape, nd, dtyp
         close(got, want, dtype, f"{what} vs cpu", scale=10)
 
 
-GN_CASES = [((3, 6, 5), 2), ((2, 4, 3, 3), 4), ((5, 6), 3), ((4, 3, 7), 1)]
+GN_CASES = [((3, 6, 5), 2), ((2, 4, 3, 3), 4), ((5, 6), 3), ((4, 3, 7), 1), ((40, 4, 3), 2)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
