@@ -482,3 +482,43 @@ def test_a_training_step_reads_nothing_back_from_the_device_but_the_loss(monkeyp
     assert reads == []
     loss.item()
     assert reads and set(reads) <= {"to_numpy", "raise_pending_checks"}
+
+
+@pytest.mark.skipif(not SIMULATED, reason="on a GPU, run the benchmark itself")
+def test_the_cuda_benchmark_script_runs_in_the_simulator(capsys):
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "bench_cuda.py"
+    spec = importlib.util.spec_from_file_location("bench_cuda", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "copy bandwidth" in out and "% copy" in out and "training steps per second" in out
+    assert out.count("forward") >= 4 and out.count("backward") >= 4
+
+
+@pytest.mark.skipif(not SIMULATED, reason="a guard of the simulator itself")
+def test_the_simulator_gives_every_thread_of_a_block_the_same_shared_array():
+    """Without the lock kernels/cuda/_common.py adds, threads reaching a
+    shared-array line together may each get their own array, and a block's
+    reduction then sums into several (a training step went wrong 1 run in 5)."""
+    import threading
+    from numba.cuda.simulator import kernelapi
+    got = []
+    for _ in range(20):
+        shared = kernelapi.FakeCUDAShared(0)
+        start = threading.Barrier(16)
+        arrays = []
+
+        def thread():
+            start.wait()
+            arrays.append(shared.array(64, np.float64))
+
+        threads = [threading.Thread(target=thread) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        got.append(len({id(a) for a in arrays}))
+    assert got == [1] * 20

@@ -58,6 +58,46 @@ def simulator() -> bool:
     return bool(config.ENABLE_CUDASIM)
 
 
+def _thread_safe_simulator_shared_arrays():
+    """The simulator runs a block's threads as Python threads and makes a shared
+    array on the first call at each source line, with no lock: two threads that
+    reach the line together can each make their own array, and the block's
+    reduction then sums into two buffers (a wrong result, now and then). Make
+    that get-or-create atomic; the rest is the simulator's own logic."""
+    import sys
+    import threading
+    import traceback
+
+    from numba.core import types
+    from numba.cuda.simulator import kernelapi
+    from numba.np import numpy_support
+
+    shared = kernelapi.FakeCUDAShared
+    if getattr(shared, "_atomic_get_or_create", False):
+        return
+    original = shared.array
+    lock = threading.Lock()
+
+    def array(self, shape, dtype, alignment=None):
+        if shape == 0 or alignment is not None:  # dynamic shared memory, or the simulator's error
+            return original(self, shape, dtype, alignment)
+        if isinstance(dtype, types.Type):
+            dtype = numpy_support.as_dtype(dtype)
+        caller = traceback.extract_stack(sys._getframe())[-2][0:2]  # the kernel's line, as upstream
+        with lock:
+            res = self._allocations.get(caller)
+            if res is None:
+                res = self._allocations[caller] = np.empty(shape, dtype)
+        return res
+
+    shared.array = array
+    shared._atomic_get_or_create = True
+
+
+if simulator():
+    _thread_safe_simulator_shared_arrays()
+
+
 def cdiv(a, b):
     return -(-a // b)
 
