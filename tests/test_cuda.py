@@ -259,6 +259,32 @@ def test_group_norm_kernels_match_float64_reference_and_cpu_twin(shape, groups, 
         close(got, want, dtype, f"{what} vs cpu", scale=10)
 
 
+def test_the_default_launch_shapes_give_the_same_results(monkeypatch):
+    """The tests shrink the launch shapes; the production ones (256 threads,
+    blocks of 32 channels by 8 rows, a warp per short row) on one input each."""
+    for name in ("threads", "bn_channels", "row_threads", "rows_per_thread", "sm_count"):
+        monkeypatch.setattr(kc.LAUNCH, name, getattr(type(kc.LAUNCH), name))
+    if SIMULATED:
+        monkeypatch.setattr(kc.LAUNCH, "sm_count", 2)
+    rng = np.random.default_rng(8)
+    for shape in [(40, 45), (3, 5, 20)]:
+        x, dy = data(rng, shape, np.float32), rng.standard_normal(shape).astype(np.float32)
+        w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+        y_ref, mean_ref, var_ref, inv_ref, dx_ref, dw_ref, db_ref = bn_reference(x, w, b, 1e-5, dy)
+        y, mean, var, invstd = cb.forward_train(dev(x), dev(w), dev(b), 1e-5)
+        close(y, y_ref, np.float32, f"bn y {shape}")
+        dx, dw, db = cb.backward(dev(x), dev(dy), dev(mean_ref), dev(inv_ref), dev(w), True)
+        close(dx, dx_ref, np.float32, f"bn dx {shape}", scale=10)
+        close(dw, dw_ref, np.float32, f"bn dgamma {shape}", scale=10)
+        wl = rng.standard_normal(shape[-1])
+        ly_ref, lmean, linv, ldx_ref, *_ = ln_reference(x, wl, np.zeros(shape[-1]), 1e-5, dy, 1)
+        ly, _, _ = cl.forward(dev(x), dev(wl), None, 1e-5, 1)
+        close(ly, ly_ref, np.float32, f"ln y {shape}")
+        ldx, _, _ = cl.backward(dev(x), dev(dy), dev(lmean), dev(linv), dev(wl), 1)
+        close(ldx, ldx_ref, np.float32, f"ln dx {shape}", scale=10)
+    assert cb._column_blocks(300, 33)[2] > 1  # several row groups at the defaults too
+
+
 def test_kernels_repeat_exactly_and_need_no_affine():
     rng = np.random.default_rng(5)
     x, dy = data(rng, (37, 10), np.float32), rng.standard_normal((37, 10)).astype(np.float32)
@@ -410,6 +436,19 @@ def _ops():
         ("group_norm", lambda x, y: nn.functional.group_norm(x, 1)),
         ("mse", lambda x, y: nn.functional.mse_loss(x, x * 0.5)),
         ("nll", lambda x, y: nn.functional.nll_loss(x.log_softmax(1), tg.tensor([0, 1, 2, 4], device=x.device))),
+        ("cross_entropy_ignore", lambda x, y: nn.functional.cross_entropy(
+            x, tg.tensor([0, -100, 2, 4], device=x.device))),
+        ("min_amin", lambda x, y: x.min(1)[0] + x.amin(0).sum()), ("sign_abs", lambda x, y: x.abs() * 2),
+        ("transpose_flatten", lambda x, y: x.transpose(0, 1).flatten() * 3),
+        ("squeeze_unsqueeze", lambda x, y: x.unsqueeze(0).squeeze(0) * 3),
+        ("bool_index", lambda x, y: x[x.detach() > 0] * 2),
+        ("minimum", lambda x, y: tg.minimum(x, 0.2)),
+        ("batch_norm_3d", lambda x, y: nn.functional.batch_norm(x.reshape(2, 2, 5), None, None, training=True)),
+        ("batch_norm_eval", lambda x, y: nn.functional.batch_norm(
+            x, tg.zeros(5, device=x.device), tg.ones(5, device=x.device), training=False)),
+        ("instance_norm", lambda x, y: nn.functional.instance_norm(x.reshape(2, 2, 5))),
+        ("in_place", lambda x, y: (x * 1.0).add_(x).mul_(2).sub_(1).div_(3)),
+        ("fill_copy", lambda x, y: (x * 1.0).fill_(2.0) + (x * 1.0).copy_(x * 3)),
     ]
 
 
@@ -432,6 +471,21 @@ def test_every_op_runs_on_cuda_like_on_the_cpu_forward_and_backward(name):
         assert (g_gpu is None) == (g_cpu is None)
         if g_gpu is not None:
             np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-5, atol=1e-6)
+
+
+def test_gradcheck_of_the_cuda_normalization_ops_in_float64():
+    from tinygrad_bn.testing import gradcheck
+    rng = np.random.default_rng(21)
+
+    def leaf(*shape):
+        return tg.tensor(rng.standard_normal(shape), dtype=tg.float64, requires_grad=True, device="cuda")
+    x, w, b = leaf(6, 3), leaf(3), leaf(3)
+    assert gradcheck(lambda x, w, b: nn.functional.batch_norm(x, None, None, w, b, training=True), (x, w, b))
+    x4 = leaf(3, 4)
+    assert gradcheck(lambda x, w, b: nn.functional.layer_norm(x, (4,), w, b), (x4, leaf(4), leaf(4)),
+                     fast_mode=True)
+    x3 = leaf(2, 4, 3)
+    assert gradcheck(lambda x, w, b: nn.functional.group_norm(x, 2, w, b), (x3, leaf(4), leaf(4)), fast_mode=True)
 
 
 def test_dropout_in_place_updates_and_comparisons_on_cuda():

@@ -103,14 +103,11 @@ class ArrayBackend:
 
     # elementwise that NumPy has no single function for ---------------------------------
     def sigmoid(self, x):
-        # split by sign so neither branch overflows exp
+        # with e = exp(-|x|) <= 1 neither branch overflows; no boolean indexing,
+        # which would make a GPU wait to count the mask
         xp = self.xp
-        out = xp.empty_like(x)
-        pos = x >= 0
-        out[pos] = 1.0 / (1.0 + xp.exp(-x[pos]))
-        ex = xp.exp(x[~pos])
-        out[~pos] = ex / (1.0 + ex)
-        return out
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
     def _zero(self, dtype):
         z = self._zeros.get(dtype)

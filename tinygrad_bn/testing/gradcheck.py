@@ -32,7 +32,7 @@ def _projected(fn, inputs, weights):
     outs = _as_outputs(fn(*inputs), "gradcheck")
     total = 0.0
     for o, w in zip(outs, weights):
-        total += float(np.sum(o.detach().numpy().astype(np.float64) * w))
+        total += float(np.sum(o.detach().cpu().numpy().astype(np.float64) * w))
     return total
 
 
@@ -65,13 +65,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
     for o, w in zip(outs, weights):
         if not o.requires_grad:
             continue
-        term = (o * Tensor(w, dtype=o.dtype)).sum()
+        term = (o * Tensor(w, dtype=o.dtype, device=o.device)).sum()
         loss = term if loss is None else loss + term
     if loss is None:
         analytic = [np.zeros(inputs[i].shape) for i in diff]
     else:
         grads = autograd_grad(loss, [inputs[i] for i in diff], allow_unused=True)
-        analytic = [np.zeros(inputs[i].shape) if g is None else g.numpy().astype(np.float64)
+        analytic = [np.zeros(inputs[i].shape) if g is None else g.cpu().numpy().astype(np.float64)
                     for i, g in zip(diff, grads)]
 
     def fail(msg, **info):
@@ -81,16 +81,18 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
 
     with no_grad():
         for k, i in enumerate(diff):
-            x = inputs[i].data  # perturbed in place and restored exactly
+            x = inputs[i].data  # perturbed in place (on its device) and restored exactly
+            to_device = inputs[i]._backend.asarray
             a = analytic[k]
             if fast_mode:
                 for d in range(n_directions):
                     v = rng.standard_normal(x.shape)
                     v /= max(np.linalg.norm(v), 1e-12)
+                    step = to_device(eps * v)
                     orig = x.copy()
-                    x += eps * v
+                    x += step
                     plus = _projected(fn, inputs, weights)
-                    x[...] = orig - eps * v
+                    x[...] = orig - step
                     minus = _projected(fn, inputs, weights)
                     x[...] = orig
                     num = (plus - minus) / (2 * eps)
@@ -104,7 +106,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
                             input_index=i, index=f"direction {d}", analytic=ana, numeric=num, rel_error=rel)
                 continue
             for idx in np.ndindex(*x.shape):
-                orig = x[idx]
+                orig = x[idx].copy()  # CuPy's x[idx] is a view
                 x[idx] = orig + eps
                 plus = _projected(fn, inputs, weights)
                 x[idx] = orig - eps
