@@ -184,7 +184,7 @@ def main(argv=None):
     copy_bw = copy_bandwidth(xp, repeats)
     print(f"copy bandwidth: {copy_bw / 1e9:.0f} GB/s (read + write, device to device)\n")
     kernel_table(xp, torch, shapes, repeats, copy_bw)
-    print(f"\nSimpleNetBN training steps per second (forward, backward, SGD step, loss.item()):")
+    print("\nSimpleNetBN training steps per second (forward, backward, SGD step, loss.item()):")
     print(f"{'batch':>6} {'ours':>9} " + (f"{'torch':>9} {'ours/torch':>10}" if torch is not None else ""))
     for batch in ((64,) if args.smoke else (64, 256, 4096)):
         mine = train_steps_per_second("cuda", batch, steps)

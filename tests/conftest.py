@@ -18,6 +18,30 @@ def leaf(rng, *shape, positive=False, dtype=np.float64):
     return tg.tensor(a.astype(dtype), requires_grad=True)
 
 
+def _train_simplenet_bn(device, steps=3):
+    """SimpleNetBN trained ``steps`` SGD steps on seeded random batches of 16, on ``device``."""
+    from tinygrad_bn import nn, optim
+    from tinygrad_bn.models import SimpleNetBN
+    tg.manual_seed(0)
+    model = SimpleNetBN().to(device)
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    data_rng = np.random.default_rng(0)
+    for _ in range(steps):
+        x = tg.tensor(data_rng.standard_normal((16, 784)).astype(np.float32)).to(device)
+        y = tg.tensor(data_rng.integers(0, 10, 16)).to(device)
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(x), y)
+        loss.backward()
+        opt.step()
+    return model, loss
+
+
+@pytest.fixture
+def train_simplenet_bn():
+    """A function: (device, steps=3) -> (model, last loss), for comparing devices."""
+    return _train_simplenet_bn
+
+
 from tinygrad_bn.testing import load_profile  # noqa: E402
 
 PROFILE = load_profile()

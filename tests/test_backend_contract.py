@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn import backends, nn, optim
+from tinygrad_bn import backends
 from tinygrad_bn.backends import CONTRACT, ArrayBackend, get_backend
 from tinygrad_bn.backends.cpu import CPU_KERNELS
-from tinygrad_bn.models import SimpleNetBN
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "tinygrad_bn"
@@ -138,24 +137,9 @@ def alt_device(monkeypatch):
     return be
 
 
-def _train(device, steps=3):
-    tg.manual_seed(0)
-    model = SimpleNetBN().to(device)
-    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    rng = np.random.default_rng(0)
-    for _ in range(steps):
-        x = tg.tensor(rng.standard_normal((16, 784)).astype(np.float32)).to(device)
-        y = tg.tensor(rng.integers(0, 10, 16)).to(device)
-        opt.zero_grad()
-        loss = nn.CrossEntropyLoss()(model(x), y)
-        loss.backward()
-        opt.step()
-    return model, loss
-
-
-def test_a_second_backend_trains_like_the_cpu_one_bit_for_bit(alt_device):
-    cpu_model, cpu_loss = _train("cpu")
-    alt_model, alt_loss = _train("alt")
+def test_a_second_backend_trains_like_the_cpu_one_bit_for_bit(alt_device, train_simplenet_bn):
+    cpu_model, cpu_loss = train_simplenet_bn("cpu")
+    alt_model, alt_loss = train_simplenet_bn("alt")
     assert alt_loss.device == "alt" and all(p.device == "alt" for p in alt_model.parameters())
     assert all(p.grad.device == "alt" for p in alt_model.parameters())
     assert alt_loss.item() == cpu_loss.item()

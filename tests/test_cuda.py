@@ -303,24 +303,9 @@ def test_kernels_repeat_exactly_and_need_no_affine():
 # ------------------------------------------------------------------ the device
 
 
-def _train(device, steps=2, dtype=np.float32):
-    tg.manual_seed(0)
-    model = SimpleNetBN().to(device)
-    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    rng = np.random.default_rng(0)
-    for _ in range(steps):
-        x = tg.tensor(rng.standard_normal((16, 784)).astype(dtype)).to(device)
-        y = tg.tensor(rng.integers(0, 10, 16)).to(device)
-        opt.zero_grad()
-        loss = nn.CrossEntropyLoss()(model(x), y)
-        loss.backward()
-        opt.step()
-    return model, loss
-
-
-def test_a_training_step_of_simplenet_bn_on_cuda_matches_the_cpu():
-    cpu_model, cpu_loss = _train("cpu")
-    gpu_model, gpu_loss = _train("cuda")
+def test_a_training_step_of_simplenet_bn_on_cuda_matches_the_cpu(train_simplenet_bn):
+    cpu_model, cpu_loss = train_simplenet_bn("cpu", steps=2)
+    gpu_model, gpu_loss = train_simplenet_bn("cuda", steps=2)
     assert gpu_loss.device == "cuda"
     assert all(p.device == "cuda" and p.grad.device == "cuda" for p in gpu_model.parameters())
     assert abs(gpu_loss.item() - cpu_loss.item()) < 1e-5

@@ -106,17 +106,24 @@ def _sums_planes(a, ka, b, kb, db, N, C, L, part):
 # ------------------------------------------------------------ per-channel coefficients
 
 
+@cuda.jit(device=True, inline="always")
+def _summed_partials(part, groups, C, c):
+    """Channel c's two sums over the row groups' partials, in group order."""
+    s1 = 0.0
+    s2 = 0.0
+    for g in range(groups):
+        s1 += part[(g * 2) * C + c]
+        s2 += part[(g * 2 + 1) * C + c]
+    return s1, s2
+
+
 @kernel("F I X I E F F F F F X")
 def _forward_coefs(part, groups, k, count, eps, gamma, beta, mean, var, invstd, coefs):
     """Sum the partials in group order; batch mean, var, invstd (float64) and the
     coefficients k, d, scale, shift (input dtype) per channel."""
     C = k.size
     for c in range(cuda.grid(1), C, cuda.gridsize(1)):
-        s1 = 0.0
-        s2 = 0.0
-        for g in range(groups):
-            s1 += part[(g * 2) * C + c]
-            s2 += part[(g * 2 + 1) * C + c]
+        s1, s2 = _summed_partials(part, groups, C, c)
         m, v, inv = moments(s1, s2, count, eps)
         mean[c] = k[c] + m
         var[c] = v
@@ -147,11 +154,7 @@ def _backward_coefs(part, groups, mean, invstd, gamma, count, training, dgamma, 
     coefficients scale, mean(dy), coef (input dtype) per channel."""
     C = mean.size
     for c in range(cuda.grid(1), C, cuda.gridsize(1)):
-        sdy = 0.0
-        sdyx = 0.0
-        for g in range(groups):
-            sdy += part[(g * 2) * C + c]
-            sdyx += part[(g * 2 + 1) * C + c]
+        sdy, sdyx = _summed_partials(part, groups, C, c)
         inv = invstd[c]
         dbeta[c] = sdy
         dgamma[c] = sdyx * inv

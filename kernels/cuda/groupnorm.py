@@ -16,8 +16,8 @@ import numpy as np
 from numba import cuda, float64
 
 from ._common import (kernel, LAUNCH, MAX_THREADS, affine_or_default, array_module, block_sum2, cdiv, flat, grid_for,
-                      launch, like, moments)
-from .layernorm import row_block, row_grid, row_sums
+                      launch, like)
+from .layernorm import row_block, row_grid, row_moments
 
 
 @kernel("X F F E I I I I X F F")
@@ -30,15 +30,8 @@ def _forward(x, gamma, beta, eps, R, W, G, L, y, mean, invstd):
     for r0 in range(cuda.blockIdx.x * height, R, cuda.gridDim.x * height):
         r = r0 + ty
         base = r * W
-        k = x[0]
-        s1 = 0.0
-        s2 = 0.0
+        k, m, inv = row_moments(x, base, r < R, W, sh1, sh2, eps)
         if r < R:
-            k = x[base]
-            s1, s2 = row_sums(x, base, k, tx, width, W)
-        s1, s2 = block_sum2(s1, s2, sh1, sh2, ty * width + tx, tx, width, 1)
-        if r < R:
-            m, v, inv = moments(s1, s2, W, eps)
             if tx == 0:
                 mean[r] = k + m
                 invstd[r] = inv

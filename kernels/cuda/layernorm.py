@@ -34,6 +34,24 @@ def row_sums(x, base, k, j0, jstep, width):
     return s1, s2
 
 
+@cuda.jit(device=True, inline="always")
+def row_moments(x, base, active, width, sh1, sh2, eps):
+    """(k, mean of x - k, invstd) of the row of ``width`` values at x[base:],
+    k its first value, summed by the threads of this thread's row slot (same
+    threadIdx.y). Every thread of the block calls it (it synchronises);
+    ``active`` says whether this thread's row exists."""
+    tx, ty, per_row = cuda.threadIdx.x, cuda.threadIdx.y, cuda.blockDim.x
+    k = x[0]
+    s1 = 0.0
+    s2 = 0.0
+    if active:
+        k = x[base]
+        s1, s2 = row_sums(x, base, k, tx, per_row, width)
+    s1, s2 = block_sum2(s1, s2, sh1, sh2, ty * per_row + tx, tx, per_row, 1)
+    m, _, inv = moments(s1, s2, width, eps)
+    return k, m, inv
+
+
 @kernel("X X X E I I X F F")
 def _forward(x, gamma, beta, eps, M, D, y, mean, invstd):
     sh1 = cuda.shared.array(MAX_THREADS, float64)
@@ -43,15 +61,8 @@ def _forward(x, gamma, beta, eps, M, D, y, mean, invstd):
     for r0 in range(cuda.blockIdx.x * height, M, cuda.gridDim.x * height):
         r = r0 + ty
         base = r * D
-        k = x[0]
-        s1 = 0.0
-        s2 = 0.0
+        k, m, inv = row_moments(x, base, r < M, D, sh1, sh2, eps)
         if r < M:
-            k = x[base]
-            s1, s2 = row_sums(x, base, k, tx, width, D)
-        s1, s2 = block_sum2(s1, s2, sh1, sh2, ty * width + tx, tx, width, 1)
-        if r < M:
-            m, v, inv = moments(s1, s2, D, eps)
             if tx == 0:
                 mean[r] = k + m
                 invstd[r] = inv

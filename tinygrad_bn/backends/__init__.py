@@ -5,7 +5,7 @@ with a name from the written contract (``backends/contract.py``). A new device
 is one file that builds an ``ArrayBackend`` (or another class with the same
 names) and calls ``register_backend``; no op changes.
 """
-from .array import ArrayBackend, kernel_set
+from .array import ArrayBackend, kernel_set, norm_kernel_set
 from .contract import CONTRACT, Backend
 from .cpu import cpu_backend
 
@@ -57,4 +57,4 @@ def devices():
 
 
 __all__ = ["ArrayBackend", "Backend", "CONTRACT", "cpu_backend", "devices", "get_backend",
-           "kernel_set", "register_backend", "seed_all"]
+           "kernel_set", "norm_kernel_set", "register_backend", "seed_all"]

@@ -15,6 +15,24 @@ def kernel_set(**kernels):
     return SimpleNamespace(**kernels)
 
 
+def norm_kernel_set(batchnorm, layernorm, groupnorm, erf, empty_cache):
+    """A device's kernel set from its three kernel modules (the functions of
+    ``kernels/cpu/batchnorm.py`` etc., by the same names)."""
+    return kernel_set(
+        batch_norm_train=batchnorm.forward_train,
+        batch_norm_eval=batchnorm.forward_eval,
+        batch_norm_backward=batchnorm.backward,
+        layer_norm=layernorm.forward,
+        layer_norm_backward=layernorm.backward,
+        group_norm=groupnorm.forward,
+        group_norm_backward=groupnorm.backward,
+        erf=erf,
+        empty_cache=empty_cache,
+        kernel_names={"batch_norm": batchnorm.__name__, "layer_norm": layernorm.__name__,
+                      "group_norm": groupnorm.__name__},
+    )
+
+
 class ArrayBackend:
     """The contract over array module ``xp`` and a ``kernel_set``."""
 

@@ -5,22 +5,11 @@ import numpy as np
 from kernels.cpu import batchnorm, groupnorm, layernorm, pool
 from kernels.cpu.elementwise import erf
 
-from .array import ArrayBackend, kernel_set
+from .array import ArrayBackend, norm_kernel_set
 
-CPU_KERNELS = kernel_set(
-    batch_norm_train=batchnorm.forward_train,
-    batch_norm_eval=batchnorm.forward_eval,
-    batch_norm_backward=batchnorm.backward,
-    layer_norm=layernorm.forward,
-    layer_norm_backward=layernorm.backward,
-    group_norm=groupnorm.forward,
-    group_norm_backward=groupnorm.backward,
-    erf=erf,  # NumPy has no erf; a Numba ufunc does it
-    # the normalization kernels keep freed large outputs for reuse (kernels/cpu/pool.py)
-    empty_cache=pool.empty_cache,
-    kernel_names={"batch_norm": "kernels.cpu.batchnorm", "layer_norm": "kernels.cpu.layernorm",
-                  "group_norm": "kernels.cpu.groupnorm"},
-)
+# NumPy has no erf: a Numba ufunc does it. The normalization kernels keep freed
+# large outputs for reuse (kernels/cpu/pool.py); empty_cache gives them back.
+CPU_KERNELS = norm_kernel_set(batchnorm, layernorm, groupnorm, erf=erf, empty_cache=pool.empty_cache)
 
 
 def cpu_backend(name="cpu"):

@@ -16,7 +16,7 @@ import numpy as np
 from kernels.cuda import _common as kc
 from kernels.cuda import batchnorm, groupnorm, layernorm
 
-from .array import ArrayBackend, kernel_set
+from .array import ArrayBackend, norm_kernel_set
 
 INSTALL_HINT = (
     "install the GPU extra (pip install \"tinygrad-bn[cuda]\": CuPy and numba-cuda for CUDA 12, "
@@ -59,19 +59,7 @@ def _simulator_erf(x):
 
 
 def _cuda_kernels(erf, empty_cache):
-    return kernel_set(
-        batch_norm_train=batchnorm.forward_train,
-        batch_norm_eval=batchnorm.forward_eval,
-        batch_norm_backward=batchnorm.backward,
-        layer_norm=layernorm.forward,
-        layer_norm_backward=layernorm.backward,
-        group_norm=groupnorm.forward,
-        group_norm_backward=groupnorm.backward,
-        erf=erf,
-        empty_cache=empty_cache,
-        kernel_names={"batch_norm": "kernels.cuda.batchnorm", "layer_norm": "kernels.cuda.layernorm",
-                      "group_norm": "kernels.cuda.groupnorm"},
-    )
+    return norm_kernel_set(batchnorm, layernorm, groupnorm, erf=erf, empty_cache=empty_cache)
 
 
 class CudaBackend(ArrayBackend):
@@ -137,7 +125,8 @@ class CudaBackend(ArrayBackend):
 
 
 class CupyBackend(CudaBackend):
-    """What CuPy spells differently from NumPy."""
+    """What CuPy does differently from NumPy: its generator, waiting for the GPU.
+    (CuPy 14 has every other NumPy function the array backend calls.)"""
 
     def synchronize(self):
         self.xp.cuda.get_current_stream().synchronize()
@@ -160,21 +149,6 @@ class CupyBackend(CudaBackend):
 
     def bernoulli_mask(self, keep_prob, shape, dtype):
         return (self.generator.random_sample(shape, dtype=np.float32) < keep_prob).astype(dtype)
-
-    def scatter_add(self, shape, dtype, index, values):
-        import cupyx
-        out = self.xp.zeros(shape, dtype=dtype)
-        cupyx.scatter_add(out, index, values)
-        return out
-
-    def put_along_axis(self, x, idx, values, axis):
-        # CuPy has take_along_axis but not put_along_axis on every version: index it out
-        xp = self.xp
-        axis %= x.ndim
-        index = [idx if d == axis else
-                 xp.arange(n).reshape((1,) * d + (n,) + (1,) * (x.ndim - d - 1))
-                 for d, n in enumerate(x.shape)]
-        x[tuple(index)] = values
 
 
 def _float_for(dtype):
