@@ -1,8 +1,9 @@
-"""Time per training step of SimpleNet (784-64-ReLU-128-ReLU-10), SGD with
-momentum, cross entropy, at batch 64 and 256; and the same model in PyTorch when
-it is installed, measured side by side in the same process.
+"""Time per training step of SimpleNet (784-64-ReLU-128-ReLU-10) and
+SimpleNetBN (BatchNorm1d after each hidden Linear), SGD with momentum, cross
+entropy, at batch 64, 256 and 1024; and the same models in PyTorch when it is
+installed, measured side by side in the same process.
 
-    python benchmarks/bench_train.py [--steps 300] [--repeats 7]
+    python benchmarks/bench_train.py [--steps 300] [--repeats 7] [--batches 64 256 1024]
 
 Each figure is the median over ``repeats`` rounds of the mean step time of
 ``steps`` steps; rounds of the two frameworks alternate so load on the machine
@@ -14,14 +15,19 @@ import time
 
 import numpy as np
 
-import tinygrad_bn as tg
+try:  # before tinygrad_bn, so PyTorch's OpenMP keeps its own default wait policy
+    import torch
+except ImportError:
+    torch = None
+
+import tinygrad_bn as tg  # noqa: E402
 from tinygrad_bn import nn, optim
-from tinygrad_bn.models import SimpleNet
+from tinygrad_bn.models import SimpleNet, SimpleNetBN
 
 
-def make_ours(batch, x, y):
+def make_ours(model_name, batch, x, y):
     tg.manual_seed(0)
-    model = SimpleNet()
+    model = SimpleNet() if model_name == "simplenet" else SimpleNetBN()
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     xb = tg.tensor(x[:batch])
@@ -36,13 +42,12 @@ def make_ours(batch, x, y):
     return step
 
 
-def make_torch(batch, x, y):
-    import torch
-
+def make_torch(model_name, batch, x, y):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 128), torch.nn.ReLU(),
-        torch.nn.Linear(128, 10))
+    nn = torch.nn
+    norm = (lambda n: nn.Identity()) if model_name == "simplenet" else nn.BatchNorm1d
+    model = nn.Sequential(nn.Linear(784, 64), norm(64), nn.ReLU(), nn.Linear(64, 128), norm(128), nn.ReLU(),
+                          nn.Linear(128, 10))
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
     xb = torch.from_numpy(x[:batch].copy())
@@ -68,30 +73,28 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--batches", type=int, nargs="+", default=[64, 256])
+    ap.add_argument("--batches", type=int, nargs="+", default=[64, 256, 1024])
+    ap.add_argument("--models", nargs="+", default=["simplenet", "simplenet-bn"])
     args = ap.parse_args()
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((max(args.batches), 784)).astype(np.float32)
     y = rng.integers(0, 10, max(args.batches)).astype(np.int64)
-    try:
-        import torch
-
+    if torch is not None:
         torch_version = torch.__version__
         threads = torch.get_num_threads()
-    except ImportError:
-        torch = None
-    print("SimpleNet training step (forward, cross entropy, backward, SGD momentum), float32")
+    print("training step (forward, cross entropy, backward, SGD momentum), float32; "
+          f"tinygrad_bn threads: {tg.get_num_threads()}")
     if torch is None:
         print("PyTorch is not installed: showing tinygrad_bn only (pip install torch==2.13.0 to compare)")
     else:
         print(f"PyTorch {torch_version} with {threads} threads, in the same process")
-    header = f"{'batch':>6} {'tinygrad_bn (us)':>17} {'PyTorch (us)':>13} {'ours / torch':>13}"
+    header = f"{'model':<13} {'batch':>6} {'tinygrad_bn (us)':>17} {'PyTorch (us)':>13} {'ours / torch':>13}"
     print(header)
     print("-" * len(header))
-    for batch in args.batches:
-        ours = make_ours(batch, x, y)
-        theirs = make_torch(batch, x, y) if torch is not None else None
+    for model_name, batch in [(m, b) for m in args.models for b in args.batches]:
+        ours = make_ours(model_name, batch, x, y)
+        theirs = make_torch(model_name, batch, x, y) if torch is not None else None
         for _ in range(30):  # warm up: JIT, allocator, BLAS threads
             ours()
             if theirs:
@@ -104,9 +107,9 @@ def main():
         mo = statistics.median(t_ours) * 1e6
         if theirs:
             mt = statistics.median(t_torch) * 1e6
-            print(f"{batch:>6} {mo:>17.1f} {mt:>13.1f} {mo / mt:>13.2f}")
+            print(f"{model_name:<13} {batch:>6} {mo:>17.1f} {mt:>13.1f} {mo / mt:>13.2f}", flush=True)
         else:
-            print(f"{batch:>6} {mo:>17.1f} {'-':>13} {'-':>13}")
+            print(f"{model_name:<13} {batch:>6} {mo:>17.1f} {'-':>13} {'-':>13}", flush=True)
 
 
 if __name__ == "__main__":

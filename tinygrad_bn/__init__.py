@@ -6,6 +6,7 @@
     loss = tg.nn.CrossEntropyLoss()(model(x), tg.tensor([...]))
     loss.backward()
 """
+from .threads import get_num_threads, set_num_threads
 from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Function
@@ -33,5 +34,5 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "cat", "stack",
     "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
-    "nn", "optim", "data", "cuda", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
+    "nn", "optim", "data", "cuda", "set_num_threads", "get_num_threads", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
 ]
