@@ -11,7 +11,7 @@ from kernels.cpu import batchnorm, layernorm, pool
 SECOND_PROCESS = textwrap.dedent("""
     import numpy as np
     from kernels.cpu import batchnorm, layernorm
-    x = np.random.default_rng(0).standard_normal((4096, 64)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((4096, 512)).astype(np.float32)  # parallel: 2M values
     y, m, v, i = batchnorm.forward_train(x, None, None, 1e-5)
     batchnorm.backward(x, x, m, i, None)
     y, m, i = layernorm.forward(x, None, None, 1e-5, 1)
@@ -25,7 +25,7 @@ SECOND_PROCESS = textwrap.dedent("""
 
 def test_second_process_loads_kernels_from_cache_without_compiling():
     # this process compiles (or loads) them first, so the cache is warm
-    x = np.random.default_rng(0).standard_normal((4096, 64)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((4096, 512)).astype(np.float32)
     y, m, v, i = batchnorm.forward_train(x, None, None, 1e-5)
     batchnorm.backward(x, x, m, i, None)
     y, m, i = layernorm.forward(x, None, None, 1e-5, 1)
@@ -37,6 +37,7 @@ def test_second_process_loads_kernels_from_cache_without_compiling():
 
 
 def test_pool_reuses_buffers_only_after_every_view_is_gone():
+    gc.collect()  # buffers of earlier tests' garbage go back to the cache now, not mid-test
     pool.empty_cache()
     a = pool.empty((512, 1024), np.float32)
     a[:] = 1.0

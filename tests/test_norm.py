@@ -163,18 +163,41 @@ def test_results_repeat_exactly(rng):
         np.testing.assert_array_equal(u, v)
 
 
-def test_small_and_large_inputs_take_serial_and_parallel_paths(rng):
+def _with_serial_below(threshold, fn):
     from kernels.cpu import _common
 
-    x = rng.standard_normal((4096, 64))
-    parallel = batchnorm.forward_train(x, None, None, 1e-5)[0]
     old = _common.SERIAL_BELOW
     try:
-        _common.SERIAL_BELOW = 1 << 40
-        serial = batchnorm.forward_train(x, None, None, 1e-5)[0]
+        _common.SERIAL_BELOW = threshold
+        return fn()
     finally:
         _common.SERIAL_BELOW = old
-    np.testing.assert_allclose(parallel, serial, atol=1e-12)
+
+
+def _all_kernels(x, dy, groups):
+    """Forward and backward of batch, layer and group norm on x (N, C, *)."""
+    w = np.linspace(0.5, 1.5, x.shape[1])
+    y, m, v, i = batchnorm.forward_train(x, w, w, 1e-5)
+    out = [y, m, v, i, *batchnorm.backward(x, dy, m, i, w, True)]
+    ly, lm, li = layernorm.forward(x, None, None, 1e-5, x.ndim - 1)
+    out += [ly, lm, li, *layernorm.backward(x, dy, lm, li, None, x.ndim - 1)]
+    gy, gm, gi = groupnorm.forward(x, groups, w, w, 1e-5)
+    out += [gy, gm, gi, *groupnorm.backward(x, dy, groups, gm, gi, w)]
+    return out
+
+
+@pytest.mark.parametrize("shape", [(300, 40), (64, 6, 25)])
+def test_the_parallel_path_gives_the_serial_results_and_repeats_exactly(rng, shape):
+    # the inputs are small, so force each path: threshold 0 splits every input
+    # over the threads, a huge one runs all on this thread
+    x = rng.standard_normal(shape) * 3 + 2
+    dy = rng.standard_normal(shape)
+    parallel = _with_serial_below(0, lambda: _all_kernels(x, dy, 2))
+    again = _with_serial_below(0, lambda: _all_kernels(x, dy, 2))
+    serial = _with_serial_below(1 << 40, lambda: _all_kernels(x, dy, 2))
+    for p, a, s in zip(parallel, again, serial):
+        np.testing.assert_array_equal(p, a)
+        np.testing.assert_allclose(p, s, rtol=1e-10, atol=1e-10)
 
 
 # ------------------------------------------------------------ ops on the tape
