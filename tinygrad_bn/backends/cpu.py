@@ -6,6 +6,7 @@ from kernels.cpu import batchnorm, groupnorm, layernorm, pool
 from kernels.cpu.elementwise import erf
 
 from .array import ArrayBackend, norm_kernel_set
+from .blas import small_products_on_one_thread
 
 # NumPy has no erf: a Numba ufunc does it. The normalization kernels keep freed
 # large outputs for reuse (kernels/cpu/pool.py); empty_cache gives them back.
@@ -13,5 +14,7 @@ CPU_KERNELS = norm_kernel_set(batchnorm, layernorm, groupnorm, erf=erf, empty_ca
 
 
 def cpu_backend(name="cpu"):
-    """Host memory: NumPy arrays."""
-    return ArrayBackend(name, np, CPU_KERNELS)
+    """Host memory: NumPy arrays; small matmuls on one BLAS thread (blas.py)."""
+    backend = ArrayBackend(name, np, CPU_KERNELS)
+    backend.matmul = small_products_on_one_thread()
+    return backend

@@ -1,0 +1,191 @@
+"""Training-step time under each thread setting, quiet and under background
+load, beside PyTorch under the same conditions.
+
+    python benchmarks/bench_threads.py [--steps 40] [--rounds 3] [--load 4] [--quick]
+
+Each cell is a median step time (SimpleNet or SimpleNetBN, SGD with momentum,
+forward + backward + step + loss.item()) in a fresh process started with that
+setting, so thread pools start as a user's program would; the table shows the
+median over ``rounds`` such processes, the settings taking turns within each
+round so that a burst of load on this shared machine hits them alike:
+
+  default      no thread variables (tinygrad_bn's defaults)
+  1 thread     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+  numba 1      NUMBA_NUM_THREADS=1 (BLAS on every core)
+  blas 1       OPENBLAS_NUM_THREADS=1 (Numba on every core)
+  spinning     OMP_WAIT_POLICY=ACTIVE (idle OpenMP threads spin: the old default)
+
+"loaded" runs the same with ``--load`` busy processes in the background (each
+stops by itself after the run's time budget, and all are stopped at the end).
+PyTorch (when installed) runs at its default threads and at one thread; the
+last columns compare our default with the best of our settings and with
+PyTorch's better setting.
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+SETTINGS = {
+    "default": {},
+    "1 thread": {"NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
+    "numba 1": {"NUMBA_NUM_THREADS": "1"},
+    "blas 1": {"OPENBLAS_NUM_THREADS": "1"},
+    "spinning": {"OMP_WAIT_POLICY": "ACTIVE"},
+}
+TORCH_SETTINGS = {"torch": {}, "torch 1": {"TORCH_THREADS": "1"}}
+THREAD_VARS = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY",
+               "GOMP_SPINCOUNT", "MKL_NUM_THREADS")
+
+
+# ------------------------------------------------------------------ one measurement (child)
+
+
+def _ours(model_name, batch):
+    import numpy as np
+
+    import tinygrad_bn as tg
+    from tinygrad_bn import nn, optim
+    from tinygrad_bn.models import SimpleNet, SimpleNetBN
+    tg.manual_seed(0)
+    model = SimpleNet() if model_name == "simplenet" else SimpleNetBN()
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
+    y = tg.tensor(rng.integers(0, 10, batch))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def _torch(model_name, batch):
+    import numpy as np
+    import torch
+    if os.environ.get("TORCH_THREADS"):
+        torch.set_num_threads(int(os.environ["TORCH_THREADS"]))
+    torch.manual_seed(0)
+    nn = torch.nn
+    norm = (lambda n: nn.Identity()) if model_name == "simplenet" else nn.BatchNorm1d
+    model = nn.Sequential(nn.Linear(784, 64), norm(64), nn.ReLU(), nn.Linear(64, 128), norm(128), nn.ReLU(),
+                          nn.Linear(128, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.standard_normal((batch, 784)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 10, batch))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def child(framework, model_name, batches, steps):
+    make = _ours if framework == "ours" else _torch
+    result = {}
+    for batch in batches:
+        step = make(model_name, batch)
+        for _ in range(10):
+            step()
+        times = []
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        result[batch] = statistics.median(times)
+    print(json.dumps(result))
+
+
+# ------------------------------------------------------------------ the table (parent)
+
+
+def _busy(deadline):
+    x = 0
+    while time.time() < deadline:
+        x += 1
+
+
+def measure(framework, env_extra, model_name, batches, steps):
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
+    env.update(env_extra)
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", framework, model_name, str(steps),
+           *map(str, batches)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+    if out.returncode:
+        raise RuntimeError(f"{framework} {env_extra}: {out.stderr[-2000:]}")
+    return {int(k): v for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--load", type=int, default=4, help="busy background processes in the loaded run")
+    ap.add_argument("--quick", action="store_true", help="batch 64 and 256, SimpleNetBN only, 20 steps")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        framework, model_name, steps, *batches = args.child
+        return child(framework, model_name, [int(b) for b in batches], int(steps))
+    models = ["simplenet-bn"] if args.quick else ["simplenet", "simplenet-bn"]
+    batches = [64, 256] if args.quick else [64, 256, 1024]
+    steps = 20 if args.quick else args.steps
+    try:
+        import importlib.util
+        have_torch = importlib.util.find_spec("torch") is not None
+    except ImportError:
+        have_torch = False
+    settings = dict(SETTINGS, **(TORCH_SETTINGS if have_torch else {}))
+    print(f"{os.cpu_count()} cores; median step time in ms, one fresh process per cell; "
+          + ("PyTorch beside us" if have_torch else "PyTorch not installed"))
+    names = list(settings)
+    head = f"{'condition':<8} {'model':<13} {'batch':>5} " + " ".join(f"{n:>9}" for n in names)
+    head += f" {'def/best':>8}" + (f" {'def/torch':>9}" if have_torch else "")
+    print(head)
+    print("-" * len(head))
+    for condition in ("quiet", "loaded"):
+        workers = []
+        if condition == "loaded":
+            deadline = time.time() + 1800
+            workers = [multiprocessing.Process(target=_busy, args=(deadline,), daemon=True)
+                       for _ in range(args.load)]
+            for w in workers:
+                w.start()
+        try:
+            for model_name in models:
+                runs = {name: [] for name in settings}
+                for _ in range(1 if args.quick else args.rounds):
+                    for name, env in settings.items():
+                        framework = "torch" if name.startswith("torch") else "ours"
+                        runs[name].append(measure(framework, env, model_name, batches, steps))
+                for batch in batches:
+                    row = {n: statistics.median(r[batch] for r in runs[n]) * 1e3 for n in names}
+                    ours = [row[n] for n in SETTINGS]
+                    line = f"{condition:<8} {model_name:<13} {batch:>5} " + " ".join(f"{row[n]:>9.2f}" for n in names)
+                    line += f" {row['default'] / min(ours):>8.2f}"
+                    if have_torch:
+                        line += f" {row['default'] / min(row['torch'], row['torch 1']):>9.2f}"
+                    print(line, flush=True)
+        finally:
+            for w in workers:
+                w.terminate()
+            for w in workers:
+                w.join()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
