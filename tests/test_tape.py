@@ -226,3 +226,21 @@ def test_cli_tape_prints_table_and_writes_dot(tmp_path, capsys):
     assert "layers.1 BatchNorm1d" in out and "CrossEntropy" in out
     assert dot.read_text().startswith("digraph")
     jsonschema.validate(json.loads(js.read_text()), TAPE_JSON_SCHEMA)
+
+
+def test_an_open_tape_keeps_no_input_batch_alive_and_names_stay_distinct():
+    import gc
+    import weakref
+
+    lin = tg.nn.Linear(4, 2)
+    refs, names = [], []
+    with tg.Tape(activation_stats=False) as tape:
+        for i in range(50):
+            x = tg.tensor(np.full((3, 4), float(i), dtype=np.float32))
+            (lin(x) * 1.0).sum()
+            refs.append(weakref.ref(x))
+            del x
+        gc.collect()
+        assert sum(r() is not None for r in refs) == 0  # every batch freed while the tape is open
+    names = [r.inputs[0]["id"] for r in tape.entries if r.op == "Linear"]
+    assert len(names) == 50 and len(set(names)) == 50  # a new batch at a reused id gets a new name

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+import weakref
 from types import MappingProxyType
 
 from . import attribution, observers
@@ -155,8 +156,11 @@ class Tape:
     def __init__(self, activation_stats=True):
         self.activation_stats = activation_stats
         self._records = []
-        self._names = {}  # id(tensor) -> name of inputs that came from outside
-        self._keep = []  # keeps those tensors alive so their ids stay unique while open
+        # id(tensor) -> (name, kind, weak reference) of inputs that came from outside;
+        # an entry leaves when its tensor dies (its id may then be reused), so an
+        # open Tape keeps no batch alive
+        self._names = {}
+        self._named = 0
         self._open = False
 
     def __enter__(self):
@@ -167,16 +171,17 @@ class Tape:
     def __exit__(self, *exc):
         observers.detach(self)
         self._open = False
-        self._keep = []
+        self._names = {}
         return False
 
     # ------------------------------------------------------------ recording
     def _input_name(self, t, module):
         if t._entry is not None:  # made by an op: named after its entry, never cached
             return f"t{t._entry.seq}", "op"
-        key = id(t)  # a leaf, kept alive below so its id stays its own while the tape is open
-        if key in self._names:
-            return self._names[key]
+        key = id(t)
+        known = self._names.get(key)
+        if known is not None:
+            return known[0], known[1]
         kind = "param" if t.is_parameter else ("leaf" if t.requires_grad else "input")
         name = None
         if module is not None and kind == "param":
@@ -184,9 +189,10 @@ class Tape:
                 if p is t:
                     name = f"{module._name}.{pname}" if module._name else pname
         if name is None:
-            name = f"{kind}{len(self._names)}"
-        self._keep.append(t)
-        self._names[key] = (name, kind)
+            name = f"{kind}{self._named}"
+        self._named += 1
+        names = self._names
+        self._names[key] = (name, kind, weakref.ref(t, lambda _, key=key: names.pop(key, None)))
         return name, kind
 
     def on_forward(self, entry, args, outputs, elapsed):
