@@ -97,11 +97,27 @@ class TapeRecord:
                "forward_ms", "activation", "origin", "backward_ms", "grad", "input_grads")
     __slots__ = tuple("_" + f for f in _FIELDS) + ("_positions",)
 
-    def __init__(self, positions=None, **values):
-        for f in self._FIELDS:
-            object.__setattr__(self, "_" + f, values.get(f))
+    def __init__(self, positions=None, seq=None, op=None, module=None, kernel=None, params=None, inputs=None,
+                 output=None, saved_bytes=None, forward_ms=None, activation=None, origin=None, backward_ms=None,
+                 grad=None, input_grads=None):
+        # one call per field, no loop: a record is made for every captured op
+        put = object.__setattr__
+        put(self, "_seq", seq)
+        put(self, "_op", op)
+        put(self, "_module", module)
+        put(self, "_kernel", kernel)
+        put(self, "_params", params)
+        put(self, "_inputs", inputs)
+        put(self, "_output", output)
+        put(self, "_saved_bytes", saved_bytes)
+        put(self, "_forward_ms", forward_ms)
+        put(self, "_activation", activation)
+        put(self, "_origin", origin)
+        put(self, "_backward_ms", backward_ms)
+        put(self, "_grad", grad)
+        put(self, "_input_grads", input_grads)
         # which forward arguments were tensors (backward returns one slot per argument)
-        object.__setattr__(self, "_positions", positions)
+        put(self, "_positions", positions)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"TapeRecord is read-only (tried to set {name!r})")
@@ -137,6 +153,17 @@ def _plain(v):
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     return str(v)
+
+
+_DTYPE_NAMES = {}
+
+
+def _dtype_name(dtype):
+    """str(dtype), remembered: NumPy builds the string anew each time (~3 us)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
 
 
 def _module_label(module):
@@ -206,14 +233,14 @@ class Tape:
             for a in args:
                 if isinstance(a, Tensor):
                     name, kind = self._input_name(a, entry.module)
-                    inputs.append({"id": name, "kind": kind, "shape": list(a.shape), "dtype": str(a.dtype),
-                                   "requires_grad": a.requires_grad})
+                    inputs.append({"id": name, "kind": kind, "shape": list(a.shape),
+                                   "dtype": _dtype_name(a.dtype), "requires_grad": a.requires_grad})
             stats = _array_stats(result._backend, result.data, moments=True) if self.activation_stats else None
             record = TapeRecord(
                 positions=tuple(i for i, a in enumerate(args) if isinstance(a, Tensor)),
                 seq=entry.seq, op=entry.name, module=_module_label(entry.module), kernel=ctx.kernel,
                 params=MappingProxyType(dict(ctx.params or {})), inputs=tuple(inputs),
-                output={"id": f"t{entry.seq}", "shape": list(result.shape), "dtype": str(result.dtype),
+                output={"id": f"t{entry.seq}", "shape": list(result.shape), "dtype": _dtype_name(result.dtype),
                         "device": result.device},
                 # leaves (parameters, inputs) live anyway: count what the tape alone keeps alive
                 saved_bytes=ctx.saved_bytes(exclude=[a.data for a in args
@@ -312,20 +339,39 @@ class Tape:
         return tape
 
 
+# The gradient an op sends to its input is, in a chain, the very array the op
+# below receives as its output gradient: the statistics of the last few arrays
+# are remembered, by weak reference (nothing is kept alive, and a dead array's
+# entry never matches a new one).
+_recent_grad_stats = []
+_RECENT = 8
+
+
+def _grad_stats(be, g):
+    for ref, stats in _recent_grad_stats:
+        if ref() is g:
+            return stats
+    s = _array_stats(be, g)
+    stats = {"shape": s["shape"], "norm": s["norm"], "max_abs": s["max_abs"], "nan": s["nan"], "inf": s["inf"]}
+    try:
+        ref = weakref.ref(g)
+    except TypeError:  # an array type without weak references: no reuse
+        return stats
+    _recent_grad_stats.append((ref, stats))
+    if len(_recent_grad_stats) > _RECENT:
+        del _recent_grad_stats[0]
+    return stats
+
+
 def _record_backward(entry, grads_out, in_grads, elapsed):
     """Watcher of every entry a Tape captured: backward time and gradient statistics."""
     record, be = entry.record, entry.ctx.backend  # the inputs' device; outputs may be on another
     prev = record.backward_ms or 0.0
     record._set("backward_ms", prev + elapsed * 1e3)
     if grads_out[0] is not None:  # None only for a first output marked non-differentiable
-        stats = _array_stats(entry.ctx.output_backend or be, grads_out[0])
-        record._set("grad", {k: stats[k] for k in ("shape", "norm", "max_abs", "nan", "inf")})
+        record._set("grad", dict(_grad_stats(entry.ctx.output_backend or be, grads_out[0])))
     grads = []
     for pos in record._positions or range(len(in_grads)):
         g = in_grads[pos] if pos < len(in_grads) else None
-        if g is None:
-            grads.append(None)
-            continue
-        s = _array_stats(be, g)
-        grads.append({k: s[k] for k in ("shape", "norm", "max_abs", "nan", "inf")})
+        grads.append(None if g is None else dict(_grad_stats(be, g)))
     record._set("input_grads", tuple(grads))
