@@ -1,12 +1,16 @@
-"""Batch norm and layer norm, forward + backward, float32: our fused Numba
-kernels against the machine's streaming bandwidth, a textbook NumPy
+"""Batch, layer and group norm, forward + backward, float32 and float64: our
+fused Numba kernels against the machine's streaming bandwidth, a textbook NumPy
 implementation and (when installed) PyTorch's CPU kernels, side by side.
 
-    python benchmarks/bench_norm.py [--repeats 7]
+    python benchmarks/bench_norm.py [--repeats 7] [--dtypes float32 float64]
+    NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_norm.py   # one thread
 
-Effective GB/s counts 5 tensor sizes per forward+backward (read x, write y;
-read x and dy, write dx). "stream" is a parallel Numba triad a = b + s*c over
-arrays the size of x, measured in the same rounds (3 tensor sizes moved).
+"stream" is a parallel Numba triad a = b + s*c over arrays the size of x,
+measured in the same rounds (3 tensor sizes moved). "ceiling" is the time the
+kernels' passes over memory take at that bandwidth: batch norm 8 passes of x's
+size (forward: read x twice, write y; backward: read x and dy twice, write
+dx), layer and group norm 5 (a row or group is read again from cache);
+"%ceil" is the ceiling over our time.
 Every figure is the median of ``repeats`` rounds; within a round the
 contenders run one after another, so load on the machine hits all alike. Each
 contender runs twice per round and the second call is timed: the first lets
@@ -21,11 +25,16 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from kernels.cpu import batchnorm, layernorm
+from kernels.cpu import batchnorm, groupnorm, layernorm
 
-CASES = [("(256, 1024)", (256, 1024)), ("(4096, 1024)", (4096, 1024)),
+CASES = [("(64, 64)", (64, 64)), ("(256, 1024)", (256, 1024)), ("(4096, 1024)", (4096, 1024)),
          ("(4096, 4096)", (4096, 4096)), ("(64, 64, 56, 56)", (64, 64, 56, 56))]
 EPS = 1e-5
+PASSES = {"batch": 8, "layer": 5, "group": 5}
+
+
+def groups_for(channels):
+    return 32 if channels % 32 == 0 else 1
 
 
 @njit(parallel=True, cache=True)
@@ -38,6 +47,10 @@ def ours(kind, x, dy, g, b):
     if kind == "batch":
         y, mean, var, invstd = batchnorm.forward_train(x, g, b, EPS)
         return batchnorm.backward(x, dy, mean, invstd, g, True)
+    if kind == "group":
+        groups = groups_for(x.shape[1])
+        y, mean, invstd = groupnorm.forward(x, groups, g, b, EPS)
+        return groupnorm.backward(x, dy, groups, mean, invstd, g)
     nd = x.ndim - 1
     y, mean, invstd = layernorm.forward(x, g, b, EPS, nd)
     return layernorm.backward(x, dy, mean, invstd, g, nd)
@@ -74,10 +87,14 @@ def make_torch(kind, x, dy):
 
     xt = torch.from_numpy(x.copy()).requires_grad_(True)
     dyt = torch.from_numpy(dy.copy())
+    dtype = torch.float64 if x.dtype == np.float64 else torch.float32
     if kind == "batch":
         layer = torch.nn.BatchNorm1d(x.shape[1]) if x.ndim <= 3 else torch.nn.BatchNorm2d(x.shape[1])
+    elif kind == "group":
+        layer = torch.nn.GroupNorm(groups_for(x.shape[1]), x.shape[1])
     else:
         layer = torch.nn.LayerNorm(x.shape[1:])
+    layer = layer.to(dtype)
 
     def run():
         xt.grad = None
@@ -95,6 +112,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--cases", nargs="*", type=int, help="indices into the case list")
+    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     args = ap.parse_args()
     try:
         import torch
@@ -102,31 +120,33 @@ def main():
         torch.set_num_threads(numba.get_num_threads())
     except ImportError:
         torch = None
-    print(f"float32 forward+backward, {numba.get_num_threads()} threads; median of {args.repeats} rounds")
+    print(f"forward+backward, {numba.get_num_threads()} threads; median of {args.repeats} rounds")
     if torch is None:
         print("PyTorch not installed: its columns are empty (pip install torch==2.13.0 to compare)")
     else:
         print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
-    header = (f"{'shape':>17} {'norm':>5} | {'ours ms':>8} {'GB/s':>6} {'stream':>7} {'%strm':>6} | "
-              f"{'numpy ms':>9} {'x ours':>7} | {'torch ms':>9} {'x ours':>7}")
+    header = (f"{'shape':>17} {'dtype':>7} {'norm':>5} | {'ours ms':>8} {'ceiling':>8} {'%ceil':>6} "
+              f"{'GB/s':>6} {'stream':>7} | {'numpy ms':>9} {'x ours':>7} | {'torch ms':>9} {'x ours':>7}")
     print(header)
     print("-" * len(header))
     rng = np.random.default_rng(0)
     cases = [CASES[i] for i in args.cases] if args.cases else CASES
-    for label, shape in cases:
-        x = rng.standard_normal(shape, dtype=np.float32)
-        dy = rng.standard_normal(shape, dtype=np.float32)
-        a = np.empty(x.size, np.float32)
+    for (label, shape), dtype in [(c, d) for c in cases for d in args.dtypes]:
+        dt = np.dtype(dtype)
+        x = rng.standard_normal(shape).astype(dt)
+        dy = rng.standard_normal(shape).astype(dt)
+        a = np.empty(x.size, dt)
         bflat, cflat = x.reshape(-1), dy.reshape(-1)
-        _triad(a, bflat, cflat, np.float32(0.5))
-        for kind in ("batch", "layer"):
-            pshape = (shape[1],) if kind == "batch" else shape[1:]
-            g = rng.standard_normal(pshape).astype(np.float32)
-            b = rng.standard_normal(pshape).astype(np.float32)
+        _triad(a, bflat, cflat, dt.type(0.5))
+        for kind in ("batch", "layer", "group"):
+            pshape = shape[1:] if kind == "layer" else (shape[1],)
+            g = rng.standard_normal(pshape).astype(dt)
+            b = rng.standard_normal(pshape).astype(dt)
             torch_run = make_torch(kind, x, dy) if torch is not None else None
             contenders = {"ours": lambda: ours(kind, x, dy, g, b),
-                          "numpy": lambda: textbook(kind, x, dy, g, b),
-                          "stream": lambda: _triad(a, bflat, cflat, np.float32(0.5))}
+                          "stream": lambda: _triad(a, bflat, cflat, dt.type(0.5))}
+            if kind != "group":
+                contenders["numpy"] = lambda: textbook(kind, x, dy, g, b)
             if torch_run:
                 contenders["torch"] = torch_run
             for f in contenders.values():  # warm up: compile, fault pages in
@@ -139,11 +159,15 @@ def main():
                     f()
                     times[k].append(time.perf_counter() - t0)
             t = {k: median_ms(v) for k, v in times.items()}
-            eff = 5 * x.nbytes / (t["ours"] / 1e3) / 1e9
+            moved = PASSES[kind] * x.nbytes
+            eff = moved / (t["ours"] / 1e3) / 1e9
             stream = 3 * x.nbytes / (t["stream"] / 1e3) / 1e9
+            ceiling = moved / (stream * 1e9) * 1e3
             torch_cols = f"{t['torch']:>9.2f} {t['torch'] / t['ours']:>7.2f}" if "torch" in t else f"{'-':>9} {'-':>7}"
-            print(f"{label:>17} {kind[:5]:>5} | {t['ours']:>8.2f} {eff:>6.1f} {stream:>7.1f} {eff / stream:>6.0%} | "
-                  f"{t['numpy']:>9.2f} {t['numpy'] / t['ours']:>7.1f} | {torch_cols}")
+            numpy_cols = (f"{t['numpy']:>9.2f} {t['numpy'] / t['ours']:>7.1f}" if "numpy" in t
+                          else f"{'-':>9} {'-':>7}")
+            print(f"{label:>17} {dtype:>7} {kind[:5]:>5} | {t['ours']:>8.2f} {ceiling:>8.2f} "
+                  f"{ceiling / t['ours']:>6.0%} {eff:>6.1f} {stream:>7.1f} | {numpy_cols} | {torch_cols}", flush=True)
     print("\nx ours: the other's time divided by ours (above 1: ours is faster).")
 
 
