@@ -1,6 +1,7 @@
 """Group normalization of x (N, C, *) with G groups, and instance normalization
 (G = C). x is viewed as (N * G, C / G, L): each row is one group of one sample,
-contiguous in memory, with statistics per row and gamma, beta per channel.
+contiguous in memory, with statistics per row and gamma, beta per channel;
+(N, C) input (L = 1) has loops of its own that walk each row once.
 
 Rows are split into one chunk per thread; backward per row:
 
@@ -78,6 +79,72 @@ def _backward_rows(x, dy, groups, mean, invstd, gamma, dx, pg, pb, r0, r1):
                 dr[i, l] = iv * (gr[i, l] * gm - mg - xh * mgx)
 
 
+# ------------------------------------------------------------ one value per channel (L = 1)
+# GroupNorm over (N, C) features: a row is C / G channels of one value each. The
+# general loops above would run an inner loop of length 1 per channel; these walk
+# the row once, so the compiler vectorizes them. Same arithmetic, same results.
+
+
+@njit(**JIT)
+def _forward_flat(x, groups, gamma, beta, eps, y, mean, invstd, r0, r1):
+    width = x.shape[1]
+    for r in range(r0, r1):
+        xr, yr = x[r], y[r]
+        k = xr[0]
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(width):
+            p = np.float64(xr[j] - k)
+            s1 += p
+            s2 += p * p
+        m = s1 / width
+        inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)
+        mean[r] = k + m
+        invstd[r] = inv
+        d = xr.dtype.type(m)
+        c0 = (r % groups) * width
+        for j in range(width):
+            yr[j] = ((xr[j] - k) - d) * xr.dtype.type(inv * gamma[c0 + j]) + xr.dtype.type(beta[c0 + j])
+
+
+@njit(**JIT)
+def _backward_flat(x, dy, groups, mean, invstd, gamma, dx, pg, pb, r0, r1):
+    width = x.shape[1]
+    for r in range(r0, r1):
+        xr, gr, dr = x[r], dy[r], dx[r]
+        k = xr.dtype.type(mean[r])
+        d = xr.dtype.type(mean[r] - k)
+        iv = xr.dtype.type(invstd[r])
+        c0 = (r % groups) * width
+        sg = 0.0
+        sgx = 0.0
+        for j in range(width):
+            g = gr[j]
+            t_dy = np.float64(g)
+            t_dyx = np.float64(g * (((xr[j] - k) - d) * iv))
+            pg[c0 + j] += t_dyx
+            pb[c0 + j] += t_dy
+            sg += t_dy * gamma[c0 + j]
+            sgx += t_dyx * gamma[c0 + j]
+        mg = xr.dtype.type(sg / width)
+        mgx = xr.dtype.type(sgx / width)
+        for j in range(width):
+            xh = ((xr[j] - k) - d) * iv
+            dr[j] = iv * (gr[j] * xr.dtype.type(gamma[c0 + j]) - mg - xh * mgx)
+
+
+@njit(**PJIT)
+def _forward_flat_par(x, groups, gamma, beta, eps, y, mean, invstd, bounds):
+    for t in prange(len(bounds) - 1):
+        _forward_flat(x, groups, gamma, beta, eps, y, mean, invstd, bounds[t], bounds[t + 1])
+
+
+@njit(**PJIT)
+def _backward_flat_par(x, dy, groups, mean, invstd, gamma, dx, part, bounds):
+    for t in prange(len(bounds) - 1):
+        _backward_flat(x, dy, groups, mean, invstd, gamma, dx, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
+
+
 @njit(**PJIT)
 def _forward_par(x, groups, gamma, beta, eps, y, mean, invstd, bounds):
     for t in prange(len(bounds) - 1):
@@ -92,9 +159,19 @@ def _backward_par(x, dy, groups, mean, invstd, gamma, dx, part, bounds):
 
 
 def _view(x, groups):
+    """(N * G, C / G) when there is one value per channel, else (N * G, C / G, L)."""
     x = np.ascontiguousarray(x)
     n, c = x.shape[0], x.shape[1]
+    if x.size == n * c:
+        return x.reshape(n * groups, c // groups)
     return x.reshape(n * groups, c // groups, -1)
+
+
+def _kernels(xv):
+    """(forward parallel, forward serial, backward parallel, backward serial)."""
+    if xv.ndim == 2:
+        return _forward_flat_par, _forward_flat, _backward_flat_par, _backward_flat
+    return _forward_par, _forward_rows, _backward_par, _backward_rows
 
 
 def forward(x, num_groups, weight, bias, eps):
@@ -107,7 +184,8 @@ def forward(x, num_groups, weight, bias, eps):
     rows = xv.shape[0]
     mean = np.empty(rows)
     invstd = np.empty(rows)
-    run_rows(_forward_par, _forward_rows, rows, xv.size, (xv, num_groups, gamma, beta, float(eps), y, mean, invstd))
+    fpar, fser, _, _ = _kernels(xv)
+    run_rows(fpar, fser, rows, xv.size, (xv, num_groups, gamma, beta, float(eps), y, mean, invstd))
     shape = (x.shape[0], num_groups)
     return y.reshape(x.shape), mean.reshape(shape), invstd.reshape(shape)
 
@@ -123,6 +201,7 @@ def backward(x, dy, num_groups, mean, invstd, weight):
     mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(rows)
     invstd = np.ascontiguousarray(invstd, dtype=np.float64).reshape(rows)
     dx = pool.empty_like(xv)
-    dgamma, dbeta = run_rows(_backward_par, _backward_rows, rows, xv.size,
+    _, _, bpar, bser = _kernels(xv)
+    dgamma, dbeta = run_rows(bpar, bser, rows, xv.size,
                              (xv, dyv, num_groups, mean, invstd, gamma, dx), partial_width=channels)
     return dx.reshape(x.shape), dgamma, dbeta
