@@ -68,10 +68,23 @@ def _backward_rows(x, dy, mean, invstd, gamma, dx, pg, pb, r0, r1):
         k0, k1, k2, k3 = ty(mean[r]), ty(mean[r + 1]), ty(mean[r + 2]), ty(mean[r + 3])
         e0, e1, e2, e3 = ty(mean[r] - k0), ty(mean[r + 1] - k1), ty(mean[r + 2] - k2), ty(mean[r + 3] - k3)
         v0, v1, v2, v3 = ty(invstd[r]), ty(invstd[r + 1]), ty(invstd[r + 2]), ty(invstd[r + 3])
-        m0, n0 = _row_grad_stats(x0, g0, gamma, k0, e0, v0)
-        m1, n1 = _row_grad_stats(x1, g1, gamma, k1, e1, v1)
-        m2, n2 = _row_grad_stats(x2, g2, gamma, k2, e2, v2)
-        m3, n3 = _row_grad_stats(x3, g3, gamma, k3, e3, v3)
+        # mean(g) and mean(g * x_hat) of the four rows in one sweep
+        a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = 0.0
+        for j in range(width):
+            gm = gamma[j]
+            q0, q1, q2, q3 = g0[j] * gm, g1[j] * gm, g2[j] * gm, g3[j] * gm
+            a0 += np.float64(q0)
+            a1 += np.float64(q1)
+            a2 += np.float64(q2)
+            a3 += np.float64(q3)
+            b0 += np.float64(q0 * (((x0[j] - k0) - e0) * v0))
+            b1 += np.float64(q1 * (((x1[j] - k1) - e1) * v1))
+            b2 += np.float64(q2 * (((x2[j] - k2) - e2) * v2))
+            b3 += np.float64(q3 * (((x3[j] - k3) - e3) * v3))
+        m0, n0 = ty(a0 / width), ty(b0 / width)
+        m1, n1 = ty(a1 / width), ty(b1 / width)
+        m2, n2 = ty(a2 / width), ty(b2 / width)
+        m3, n3 = ty(a3 / width), ty(b3 / width)
         for j in range(width):
             gm = gamma[j]
             h0 = ((x0[j] - k0) - e0) * v0
