@@ -22,6 +22,8 @@ import sys
 import weakref
 from types import MappingProxyType
 
+import numpy as _np
+
 from . import attribution, observers
 from .tape_export import TAPE_JSON_SCHEMA, format_table, plot_grad_flow, render_dot, to_dot  # noqa: F401
 from .tensor import Tensor
@@ -39,16 +41,24 @@ def _is_internal(filename):
     return known
 
 
-def user_frame():
-    """(file, line number, source line) of the innermost caller outside tinygrad_bn."""
+def user_location():
+    """(file, line number) of the innermost caller outside tinygrad_bn."""
     f = sys._getframe(1)
     while f is not None and _is_internal(f.f_code.co_filename):
         f = f.f_back
-    if f is None:
-        return None
+    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+
+
+def _with_source(location):
     import linecache
 
-    return f.f_code.co_filename, f.f_lineno, linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
+    return location[0], location[1], linecache.getline(location[0], location[1]).strip()
+
+
+def user_frame():
+    """(file, line number, source line) of the innermost caller outside tinygrad_bn."""
+    location = user_location()
+    return None if location is None else _with_source(location)
 
 
 def _array_stats(be, a, moments=False):
@@ -126,14 +136,61 @@ class TapeRecord:
         object.__setattr__(self, "_" + name, value)
 
     def as_dict(self):
-        return {f: _plain(getattr(self, "_" + f)) for f in self._FIELDS}
+        return {f: _plain(getattr(self, f)) for f in self._FIELDS}
 
     def __repr__(self):
-        return f"<TapeRecord #{self._seq} {self._op} -> {tuple(self._output['shape'])}>"
+        return f"<TapeRecord #{self._seq} {self._op} -> {tuple(self.output['shape'])}>"
 
+
+# A record is made for every captured op but read rarely, so capture stores
+# tuples of plain values (which the garbage collector soon stops tracking) and
+# reading builds the documented dicts, new ones each time (so changing them
+# changes nothing). Records read back from JSON hold the dicts themselves.
+
+
+def _stats_dict(v):
+    if type(v) is not tuple:
+        return v
+    shape, norm, max_abs, nan, inf = v
+    return {"shape": list(shape), "norm": norm, "max_abs": max_abs, "nan": nan, "inf": inf}
+
+
+def _input_dict(v):
+    if type(v) is not tuple:
+        return v
+    name, kind, shape, dtype, requires_grad = v
+    return {"id": name, "kind": kind, "shape": list(shape), "dtype": dtype, "requires_grad": requires_grad}
+
+
+def _output_dict(v):
+    if type(v) is not tuple:
+        return v
+    seq, shape, dtype, device = v
+    return {"id": f"t{seq}", "shape": list(shape), "dtype": dtype, "device": device}
+
+
+def _activation_dict(v):
+    if type(v) is not tuple:
+        return v
+    mean, std, nan, inf = v
+    return {"mean": mean, "std": std, "nan": nan, "inf": inf}
+
+
+_READERS = {
+    "params": lambda v: v if v is None or isinstance(v, MappingProxyType) else MappingProxyType(v),
+    "inputs": lambda v: None if v is None else tuple(_input_dict(i) for i in v),
+    "output": _output_dict,
+    "activation": _activation_dict,
+    "origin": lambda v: _with_source(v) if v is not None and len(v) == 2 else v,
+    "grad": _stats_dict,
+    "input_grads": lambda v: None if v is None else tuple(None if g is None else _stats_dict(g) for g in v),
+}
 
 for _f in TapeRecord._FIELDS:
-    setattr(TapeRecord, _f, property(lambda self, _n="_" + _f: getattr(self, _n)))
+    if _f in _READERS:
+        setattr(TapeRecord, _f, property(lambda self, _n="_" + _f, _r=_READERS[_f]: _r(getattr(self, _n))))
+    else:
+        setattr(TapeRecord, _f, property(lambda self, _n="_" + _f: getattr(self, _n)))
 
 
 def _plain(v):
@@ -230,25 +287,24 @@ class Tape:
             result = outputs[0]
             ctx = entry.ctx
             inputs = []
-            for a in args:
+            positions = []
+            for i, a in enumerate(args):
                 if isinstance(a, Tensor):
                     name, kind = self._input_name(a, entry.module)
-                    inputs.append({"id": name, "kind": kind, "shape": list(a.shape),
-                                   "dtype": _dtype_name(a.dtype), "requires_grad": a.requires_grad})
+                    inputs.append((name, kind, a.data.shape, _dtype_name(a.dtype), a.requires_grad))
+                    positions.append(i)
             stats = _array_stats(result._backend, result.data, moments=True) if self.activation_stats else None
             record = TapeRecord(
-                positions=tuple(i for i, a in enumerate(args) if isinstance(a, Tensor)),
+                positions=tuple(positions),
                 seq=entry.seq, op=entry.name, module=_module_label(entry.module), kernel=ctx.kernel,
-                params=MappingProxyType(dict(ctx.params or {})), inputs=tuple(inputs),
-                output={"id": f"t{entry.seq}", "shape": list(result.shape), "dtype": _dtype_name(result.dtype),
-                        "device": result.device},
+                params=dict(ctx.params) if ctx.params else {}, inputs=tuple(inputs),
+                output=(entry.seq, result.data.shape, _dtype_name(result.dtype), result._backend.name),
                 # leaves (parameters, inputs) live anyway: count what the tape alone keeps alive
                 saved_bytes=ctx.saved_bytes(exclude=[a.data for a in args
                                                      if isinstance(a, Tensor) and a._entry is None]),
                 forward_ms=elapsed * 1e3,
-                activation=None if stats is None else
-                {k: stats[k] for k in ("mean", "std", "nan", "inf")},
-                origin=user_frame(),
+                activation=None if stats is None else (stats["mean"], stats["std"], stats["nan"], stats["inf"]),
+                origin=user_location(),
             )
             entry.record = record
             # the record keeps collecting gradients after the block closes
@@ -348,11 +404,18 @@ _RECENT = 8
 
 
 def _grad_stats(be, g):
+    """(shape, norm, max |g|, NaN count, Inf count) of a gradient."""
     for ref, stats in _recent_grad_stats:
         if ref() is g:
             return stats
-    s = _array_stats(be, g)
-    stats = {"shape": s["shape"], "norm": s["norm"], "max_abs": s["max_abs"], "nan": s["nan"], "inf": s["inf"]}
+    arr = be.to_numpy(g)
+    flat = arr.reshape(-1)
+    sq = float(_np.dot(flat, flat)) if arr.dtype.kind == "f" and flat.size else float("nan")
+    if math.isfinite(sq):  # the common case in three calls: no NaN or Inf (a finite sum of squares)
+        stats = (arr.shape, math.sqrt(sq), float(max(_np.maximum.reduce(flat), -_np.minimum.reduce(flat))), 0, 0)
+    else:
+        s = _array_stats(be, g)
+        stats = (tuple(s["shape"]), s["norm"], s["max_abs"], s["nan"], s["inf"])
     try:
         ref = weakref.ref(g)
     except TypeError:  # an array type without weak references: no reuse
@@ -369,9 +432,9 @@ def _record_backward(entry, grads_out, in_grads, elapsed):
     prev = record.backward_ms or 0.0
     record._set("backward_ms", prev + elapsed * 1e3)
     if grads_out[0] is not None:  # None only for a first output marked non-differentiable
-        record._set("grad", dict(_grad_stats(entry.ctx.output_backend or be, grads_out[0])))
+        record._set("grad", _grad_stats(entry.ctx.output_backend or be, grads_out[0]))
     grads = []
     for pos in record._positions or range(len(in_grads)):
         g = in_grads[pos] if pos < len(in_grads) else None
-        grads.append(None if g is None else dict(_grad_stats(be, g)))
+        grads.append(None if g is None else _grad_stats(be, g))
     record._set("input_grads", tuple(grads))
