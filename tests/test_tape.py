@@ -50,6 +50,12 @@ def test_records_are_read_only():
         r.op = "Other"
     with pytest.raises(TypeError):
         r.params["x"] = 1
+    # the dicts a record shows are copies: changing them changes nothing
+    r.inputs[0]["shape"].append(99)
+    r.output["dtype"] = "x"
+    r.grad["norm"] = -1.0
+    assert 99 not in r.inputs[0]["shape"] and r.output["dtype"] != "x" and r.grad["norm"] >= 0
+    assert r.origin is not None and len(r.origin) == 3 and r.origin[2]  # file, line, source text
 
 
 def test_capture_never_changes_results():
