@@ -386,6 +386,8 @@ def test_out_of_range_class_targets_raise_at_the_next_host_read_with_the_value()
     loss = nn.CrossEntropyLoss()(logits, tg.tensor([0, 9, 1], device="cuda"))
     with pytest.raises(IndexError, match="target 9 is out of bounds for 4 classes"):
         loss.item()
+    with pytest.raises(RuntimeError, match="same device.*cuda and cpu"):  # the target's device is checked too
+        nn.CrossEntropyLoss()(logits, tg.tensor([0, 1, 2]))
 
 
 def test_more_queued_checks_than_flags_are_read_in_between():

@@ -3,14 +3,22 @@ backward is the closed form (softmax - one_hot) instead of a chain of ops."""
 from ..function import Function
 
 
-def _pick_targets(ctx, log_probs, target, reduction, ignore_index):
+def _pick_targets(ctx, who, log_probs, target, reduction, ignore_index):
     """The per-row losses -log_probs[i, target[i]] reduced as asked; rows whose
-    target is ``ignore_index`` count for nothing. Keeps what backward needs."""
+    target is ``ignore_index`` count for nothing. Keeps what backward needs.
+    A target outside [0, C) raises IndexError (on a GPU at the next host read)."""
     be = ctx.backend
+    n_classes = log_probs.shape[1]
     valid = be.not_equal(target, ignore_index)
-    # a target out of range reads class 0 here: the caller's check raises for it,
-    # on a GPU only at the next host read, so nothing may index out of bounds first
-    inside = be.logical_and(be.greater_equal(target, 0), be.less(target, log_probs.shape[1]))
+    inside = be.logical_and(be.greater_equal(target, 0), be.less(target, n_classes))
+    bad = be.logical_and(valid, be.logical_not(inside))
+
+    def message():  # built only when raising
+        first = int(be.to_numpy(target)[be.to_numpy(bad)][0])
+        return (f"{who}: target {first} is out of bounds for {n_classes} classes "
+                f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})")
+    be.check(bad, IndexError, message)
+    # until a deferred check raises, a bad target reads class 0: nothing indexes out of bounds
     safe_target = be.where(be.logical_and(valid, inside), target, 0)
     picked = be.reshape(be.take_along_axis(log_probs, be.reshape(safe_target, (-1, 1)), 1), (-1,))
     losses = be.where(valid, be.neg(picked), be.zeros_like(picked))
@@ -48,7 +56,7 @@ class CrossEntropy(Function):
         shifted = be.sub(logits, be.max(logits, axis=1, keepdims=True))
         log_probs = be.sub(shifted, be.log(be.sum(be.exp(shifted), axis=1, keepdims=True)))
         ctx.save_for_backward(log_probs)
-        return _pick_targets(ctx, log_probs, target, reduction, ignore_index)
+        return _pick_targets(ctx, "cross_entropy", log_probs, target, reduction, ignore_index)
 
     @staticmethod
     def backward(ctx, g):
@@ -66,7 +74,7 @@ class NLL(Function):
     @staticmethod
     def forward(ctx, log_probs, target, reduction, ignore_index):
         ctx.shape, ctx.dtype = log_probs.shape, log_probs.dtype
-        return _pick_targets(ctx, log_probs, target, reduction, ignore_index)
+        return _pick_targets(ctx, "nll_loss", log_probs, target, reduction, ignore_index)
 
     @staticmethod
     def backward(ctx, g):
