@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 from numba import cuda
+from numba.core import config as _config
 
 # Shared-memory reduction buffers are sized for this many threads per block.
 MAX_THREADS = 256
@@ -46,16 +47,20 @@ class Launch:
 
     def target_blocks(self):
         if self.sm_count is None:
-            self.sm_count = 2 if simulator() else cuda.get_current_device().MULTIPROCESSOR_COUNT
+            self.sm_count = 2 if _SIMULATED else cuda.get_current_device().MULTIPROCESSOR_COUNT
         return self.blocks_per_sm * self.sm_count
 
 
 LAUNCH = Launch()
 
 
+# fixed when numba is first imported, so read once (launch checks it every call)
+_SIMULATED = bool(_config.ENABLE_CUDASIM)
+
+
 def simulator() -> bool:
-    from numba.core import config
-    return bool(config.ENABLE_CUDASIM)
+    """True when numba.cuda is Numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1)."""
+    return _SIMULATED
 
 
 def _thread_safe_simulator_shared_arrays():
@@ -94,7 +99,7 @@ def _thread_safe_simulator_shared_arrays():
     shared._atomic_get_or_create = True
 
 
-if simulator():
+if _SIMULATED:
     _thread_safe_simulator_shared_arrays()
 
 
@@ -130,7 +135,7 @@ _streams = {}
 def _current_stream():
     """CuPy's current stream as a Numba stream, so our kernels queue behind the
     CuPy work that made their inputs (0 under the simulator)."""
-    if simulator():
+    if _SIMULATED:
         return 0
     import cupy
     ptr = cupy.cuda.get_current_stream().ptr
@@ -151,7 +156,7 @@ def _device_arg(a):
 def launch(kernel, grid, block, *args):
     """Run ``kernel`` on a grid of ``grid`` blocks of ``block`` threads on the
     current stream; returns without waiting for the GPU."""
-    if simulator():
+    if _SIMULATED:
         kernel[grid, block](*args)
     else:
         kernel[grid, block, _current_stream()](*[_device_arg(a) for a in args])
@@ -235,9 +240,26 @@ def grid_for(total, threads):
     return max(1, min(cdiv(total, threads), 8 * LAUNCH.target_blocks()))
 
 
-def reduce_partials(part, rows, width, out):
+def launch_elementwise(kernel, size, *args):
+    """``kernel`` with a grid-stride loop over ``size`` items."""
     threads = LAUNCH.threads
-    launch(sum_partial_rows, grid_for(width, threads), threads, part, rows, width, out)
+    launch(kernel, grid_for(size, threads), threads, *args)
+
+
+def launch_per_item(kernel, count, *args):
+    """``kernel`` with one thread per item (a channel, a row) for ``count`` items."""
+    threads = min(LAUNCH.threads, 128)
+    launch(kernel, cdiv(count, threads), threads, *args)
+
+
+def reduce_partials(part, rows, width, out):
+    launch_elementwise(sum_partial_rows, width, part, rows, width, out)
+
+
+def layout(shape):
+    """(N, C, L) of an input of shape (N, C, *), L the product of the spatial dims."""
+    n, c = shape[0], shape[1]
+    return n, c, int(np.prod(shape[2:], dtype=np.int64)) if len(shape) > 2 else 1
 
 
 def affine_or_default(weight, bias, size, xp, dtype=np.float64):
@@ -249,5 +271,6 @@ def affine_or_default(weight, bias, size, xp, dtype=np.float64):
 
 
 __all__ = ["LAUNCH", "MAX_THREADS", "REGISTRY", "kernel", "affine_or_default", "array_module", "block_sum2", "cdiv", "flat",
-           "grid_for", "launch", "like", "moments", "pow2_at_most", "reduce_partials",
+           "grid_for", "launch", "launch_elementwise", "launch_per_item", "layout", "like", "moments",
+           "pow2_at_most", "reduce_partials",
            "simulator"]

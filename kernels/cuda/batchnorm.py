@@ -28,8 +28,8 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from ._common import (kernel, LAUNCH, MAX_THREADS, affine_or_default, array_module, block_sum2, cdiv, flat,
-                      grid_for, launch, like, moments, pow2_at_most)
+from ._common import (LAUNCH, MAX_THREADS, affine_or_default, array_module, block_sum2, cdiv, flat, kernel,
+                      launch, launch_elementwise, launch_per_item, layout, like, moments, pow2_at_most)
 
 # rows of the per-channel coefficient table (coefs, shape (5, C), input dtype)
 K, D, SCALE, SHIFT, MDY, COEF = 0, 1, 2, 3, 3, 4
@@ -259,12 +259,6 @@ def _backward_fused(x, dy, mean, invstd, gamma, training, N, C, dx, dgamma, dbet
 # ------------------------------------------------------------ launch shapes
 
 
-def _layout(shape):
-    """(N, C, L) of an input of shape (N, C, *)."""
-    n, c = shape[0], shape[1]
-    return n, c, int(np.prod(shape[2:], dtype=np.int64)) if len(shape) > 2 else 1
-
-
 def _column_blocks(N, C):
     """Block (width, height), column blocks and row groups of the (N, C) kernels."""
     width = min(LAUNCH.bn_channels, LAUNCH.threads)
@@ -293,16 +287,6 @@ def _sums(a, ka, b, kb, db, N, C, L, xp):
     return part, groups
 
 
-def _elementwise(kernel, size, *args):
-    threads = LAUNCH.threads
-    launch(kernel, grid_for(size, threads), threads, *args)
-
-
-def _per_channel(kernel, C, *args):
-    threads = min(LAUNCH.threads, 128)
-    launch(kernel, cdiv(C, threads), threads, *args)
-
-
 # ------------------------------------------------------------ drivers
 
 
@@ -311,7 +295,7 @@ def forward_train(x, weight, bias, eps):
     and, per channel in float64, the batch mean, the biased batch variance and
     the inverse std 1 / sqrt(var + eps)."""
     xp = array_module(x)
-    N, C, L = _layout(x.shape)
+    N, C, L = layout(x.shape)
     xf = flat(x)
     gamma, beta = affine_or_default(weight, bias, C, xp)
     y = xp.empty_like(xf)
@@ -324,8 +308,8 @@ def forward_train(x, weight, bias, eps):
     k = xp.ascontiguousarray(xf.reshape(N, C, L)[0, :, 0])
     part, groups = _sums(xf, k, xf, k, xp.zeros(C, x.dtype), N, C, L, xp)
     coefs = xp.empty(5 * C, x.dtype)
-    _per_channel(_forward_coefs, C, part, groups, k, N * L, float(eps), gamma, beta, mean, var, invstd, coefs)
-    _elementwise(_normalize, xf.size, xf, coefs, C, L, y)
+    launch_per_item(_forward_coefs, C, part, groups, k, N * L, float(eps), gamma, beta, mean, var, invstd, coefs)
+    launch_elementwise(_normalize, xf.size, xf, coefs, C, L, y)
     return y.reshape(x.shape), mean, var, invstd
 
 
@@ -333,15 +317,15 @@ def forward_eval(x, weight, bias, running_mean, running_var, eps):
     """Inference-mode batch norm from running statistics: one affine map per
     channel. Returns y and the inverse std used (float64)."""
     xp = array_module(x)
-    N, C, L = _layout(x.shape)
+    N, C, L = layout(x.shape)
     xf = flat(x)
     gamma, beta = affine_or_default(weight, bias, C, xp)
     invstd = xp.empty(C)
     coefs = xp.empty(5 * C, x.dtype)
-    _per_channel(_eval_coefs, C, flat(running_mean, np.float64), flat(running_var, np.float64), float(eps),
+    launch_per_item(_eval_coefs, C, flat(running_mean, np.float64), flat(running_var, np.float64), float(eps),
                  gamma, beta, invstd, coefs)
     y = xp.empty_like(xf)
-    _elementwise(_normalize, xf.size, xf, coefs, C, L, y)
+    launch_elementwise(_normalize, xf.size, xf, coefs, C, L, y)
     return y.reshape(x.shape), invstd
 
 
@@ -350,7 +334,7 @@ def backward(x, dy, mean, invstd, weight, training=True):
     (float64, per channel). ``training=False``: the statistics were the running
     ones, so dx = gamma * invstd * dy."""
     xp = array_module(x)
-    N, C, L = _layout(x.shape)
+    N, C, L = layout(x.shape)
     xf = flat(x)
     dyf = flat(dy, x.dtype)
     gamma, _ = affine_or_default(weight, None, C, xp)
@@ -370,8 +354,8 @@ def backward(x, dy, mean, invstd, weight, training=True):
     coefs = xp.empty(5 * C, x.dtype)
     coefs[K * C:(K + 1) * C] = k
     coefs[D * C:(D + 1) * C] = d
-    _per_channel(_backward_coefs, C, part, groups, mean, invstd, gamma, N * L, bool(training), dgamma, dbeta,
+    launch_per_item(_backward_coefs, C, part, groups, mean, invstd, gamma, N * L, bool(training), dgamma, dbeta,
                  coefs)
-    _elementwise(_input_grad, xf.size, xf, dyf, coefs, C, L, dx)
+    launch_elementwise(_input_grad, xf.size, xf, dyf, coefs, C, L, dx)
     return dx.reshape(x.shape), dgamma, dbeta
 

@@ -15,8 +15,8 @@ backward  three kernels:
 import numpy as np
 from numba import cuda, float64
 
-from ._common import (kernel, LAUNCH, MAX_THREADS, affine_or_default, array_module, block_sum2, cdiv, flat, grid_for,
-                      launch, like)
+from ._common import (MAX_THREADS, affine_or_default, array_module, block_sum2, flat, kernel, launch,
+                      launch_elementwise, launch_per_item, layout, like)
 from .layernorm import row_block, row_grid, row_moments
 
 
@@ -108,17 +108,11 @@ def _input_grad(x, dy, mean, invstd, gamma, row_coefs, W, G, L, dx):
         dx[i] = iv * (dy[i] * like(x, gamma[c]) - like(x, row_coefs[2 * r]) - h * like(x, row_coefs[2 * r + 1]))
 
 
-def _dims(x, groups):
-    n, c = x.shape[0], x.shape[1]
-    length = int(np.prod(x.shape[2:], dtype=np.int64)) if x.ndim > 2 else 1
-    return n, c, length
-
-
 def forward(x, num_groups, weight, bias, eps):
     """Group norm of x (N, C, *). Returns y (shape and dtype of x), and mean and
     invstd per (sample, group) (float64, shape (N, G))."""
     xp = array_module(x)
-    N, C, L = _dims(x, num_groups)
+    N, C, L = layout(x.shape)
     rows, width = N * num_groups, (C // num_groups) * L
     xf = flat(x)
     gamma, beta = affine_or_default(weight, bias, C, xp)
@@ -134,7 +128,7 @@ def backward(x, dy, num_groups, mean, invstd, weight):
     """Gradients of group norm: dx (shape and dtype of x), dgamma and dbeta
     (float64, per channel)."""
     xp = array_module(x)
-    N, C, L = _dims(x, num_groups)
+    N, C, L = layout(x.shape)
     per_group = C // num_groups
     rows, width = N * num_groups, per_group * L
     xf = flat(x)
@@ -147,11 +141,8 @@ def backward(x, dy, num_groups, mean, invstd, weight):
     launch(_plane_sums, row_grid(N * C, block[1]), block, xf, dyf, mean, invstd, N * C, L, per_group, sums)
     dgamma, dbeta = xp.empty(C), xp.empty(C)
     row_coefs = xp.empty(2 * rows)
-    threads = min(LAUNCH.threads, 128)
-    launch(_reduce, cdiv(max(C, rows), threads), threads, sums, gamma, N, C, num_groups, width,
-           dgamma, dbeta, row_coefs)
+    launch_per_item(_reduce, max(C, rows), sums, gamma, N, C, num_groups, width, dgamma, dbeta, row_coefs)
     dx = xp.empty_like(xf)
-    launch(_input_grad, grid_for(xf.size, LAUNCH.threads), LAUNCH.threads, xf, dyf, mean, invstd, gamma,
-           row_coefs, width, num_groups, L, dx)
+    launch_elementwise(_input_grad, xf.size, xf, dyf, mean, invstd, gamma, row_coefs, width, num_groups, L, dx)
     return dx.reshape(x.shape), dgamma, dbeta
 
