@@ -22,7 +22,7 @@ import sys
 import weakref
 from types import MappingProxyType
 
-import numpy as _np
+import numpy as np
 
 from . import attribution, observers
 from .tape_export import TAPE_JSON_SCHEMA, format_table, plot_grad_flow, render_dot, to_dot  # noqa: F401
@@ -65,8 +65,6 @@ def _array_stats(be, a, moments=False):
     """Shape, L2 norm, max |a| and NaN / Inf counts of an array (and its mean
     and std with ``moments``), in a few reductions: a finite sum of squares
     proves there is no NaN or Inf, so counting runs only when there are some."""
-    import numpy as np
-
     arr = be.to_numpy(a)
     out = {"shape": list(arr.shape), "norm": 0.0, "max_abs": 0.0, "nan": 0, "inf": 0}
     if moments:
@@ -84,7 +82,7 @@ def _array_stats(be, a, moments=False):
         flat = flat.astype(np.float64)
         sq = float(np.dot(flat, flat))
     out["norm"] = math.sqrt(sq)
-    out["max_abs"] = float(max(flat.max(), -flat.min()))
+    out["max_abs"] = float(max(np.maximum.reduce(flat), -np.minimum.reduce(flat)))
     if moments:
         mean = float(flat.mean(dtype=np.float64))
         out["mean"] = mean
@@ -408,14 +406,8 @@ def _grad_stats(be, g):
     for ref, stats in _recent_grad_stats:
         if ref() is g:
             return stats
-    arr = be.to_numpy(g)
-    flat = arr.reshape(-1)
-    sq = float(_np.dot(flat, flat)) if arr.dtype.kind == "f" and flat.size else float("nan")
-    if math.isfinite(sq):  # the common case in three calls: no NaN or Inf (a finite sum of squares)
-        stats = (arr.shape, math.sqrt(sq), float(max(_np.maximum.reduce(flat), -_np.minimum.reduce(flat))), 0, 0)
-    else:
-        s = _array_stats(be, g)
-        stats = (tuple(s["shape"]), s["norm"], s["max_abs"], s["nan"], s["inf"])
+    s = _array_stats(be, g)
+    stats = (tuple(s["shape"]), s["norm"], s["max_abs"], s["nan"], s["inf"])
     try:
         ref = weakref.ref(g)
     except TypeError:  # an array type without weak references: no reuse
