@@ -177,8 +177,9 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver):
                 "arguments that need none)."
             )
         if watchers:
-            (ctx.output_backend or ctx.backend).synchronize()
             ctx.backend.synchronize()
+            if ctx.output_backend is not None and ctx.output_backend is not ctx.backend:
+                ctx.output_backend.synchronize()  # a move: the gradient came from the other device
             seconds = time.perf_counter() - t0
             for w in watchers:
                 w(entry, grads, in_grads, seconds)

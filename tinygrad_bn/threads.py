@@ -5,15 +5,15 @@ normalization in Numba's OpenMP pool. ``set_num_threads(n)`` limits both;
 ``get_num_threads()`` reads Numba's (the BLAS limit is set alongside).
 
 Defaults, and why: both pools use every core; normalization kernels run on the
-calling thread below ~1M elements (``kernels/cpu/_common.py``), and idle OpenMP
+calling thread below ~1M elements (``kernels/cpu/_common.py``), matmuls under
+2^27 multiply-adds on one BLAS thread (``backends/blas.py``), and idle OpenMP
 threads sleep at once instead of spinning (``OMP_WAIT_POLICY=PASSIVE``, set by
 ``kernels/cpu`` unless you set a policy yourself), so the two pools do not take
-each other's cores. Results repeat exactly for the same thread counts of both
-pools on the same machine.
+each other's cores. Results repeat exactly on the same machine for the same
+thread counts; for models whose products and activations are below those
+sizes, whatever the thread counts.
 """
 import numba
-
-_blas_limit = [None]
 
 
 def set_num_threads(n: int) -> None:
@@ -29,7 +29,7 @@ def set_num_threads(n: int) -> None:
         )
     numba.set_num_threads(n)
     from threadpoolctl import threadpool_limits
-    _blas_limit[0] = threadpool_limits(limits=n, user_api="blas")
+    threadpool_limits(limits=n, user_api="blas")  # takes effect now; nothing restores it later
 
 
 def get_num_threads() -> int:
