@@ -121,36 +121,16 @@ def kernel_table(xp, torch, shapes, repeats, copy_bw):
 
 
 def train_steps_per_second(device, batch, steps, torch=None):
+    from mlp_steps import ours_step, torch_step
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 784), dtype=np.float32)
     y = rng.integers(0, 10, batch)
-    if torch is None:
-        from tinygrad_bn import nn, optim
-        from tinygrad_bn.models import SimpleNetBN
-        model = SimpleNetBN().to(device)
-        opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        loss_fn = nn.CrossEntropyLoss()
-        xb, yb = tg.tensor(x, device=device), tg.tensor(y, device=device)
-    else:
-        nn, optim = torch.nn, torch.optim
-        model = nn.Sequential(nn.Linear(784, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 128),
-                              nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 10)).to("cuda")
-        opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        loss_fn = nn.CrossEntropyLoss()
-        xb, yb = torch.from_numpy(x).to("cuda"), torch.from_numpy(y).to("cuda")
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
-        return loss.item()  # the one host read of a training step, as in a real loop
-
+    step = (ours_step if torch is None else torch_step)("simplenet-bn", x, y, device)
     for _ in range(WARMUP[0] + 2):
-        step()
+        step().item()
     t0 = time.perf_counter()
     for _ in range(steps):
-        step()
+        step().item()  # the one host read of a training step, as in a real loop
     return steps / (time.perf_counter() - t0)
 
 

@@ -45,59 +45,25 @@ THREAD_VARS = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "
 # ------------------------------------------------------------------ one measurement (child)
 
 
-def _ours(model_name, batch):
+def _step(framework, model_name, batch):
+    """A step that reads its loss (the one host read of a real training step)."""
     import numpy as np
 
-    import tinygrad_bn as tg
-    from tinygrad_bn import nn, optim
-    from tinygrad_bn.models import SimpleNet, SimpleNetBN
-    tg.manual_seed(0)
-    model = SimpleNet() if model_name == "simplenet" else SimpleNetBN()
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    rng = np.random.default_rng(0)
-    x = tg.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
-    y = tg.tensor(rng.integers(0, 10, batch))
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return step
-
-
-def _torch(model_name, batch):
-    import numpy as np
-    import torch
-    if os.environ.get("TORCH_THREADS"):
+    from mlp_steps import ours_step, torch_step
+    if framework == "torch" and os.environ.get("TORCH_THREADS"):
+        import torch
         torch.set_num_threads(int(os.environ["TORCH_THREADS"]))
-    torch.manual_seed(0)
-    nn = torch.nn
-    norm = (lambda n: nn.Identity()) if model_name == "simplenet" else nn.BatchNorm1d
-    model = nn.Sequential(nn.Linear(784, 64), norm(64), nn.ReLU(), nn.Linear(64, 128), norm(128), nn.ReLU(),
-                          nn.Linear(128, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(0)
-    x = torch.from_numpy(rng.standard_normal((batch, 784)).astype(np.float32))
-    y = torch.from_numpy(rng.integers(0, 10, batch))
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return step
+    x = rng.standard_normal((batch, 784)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    step = (ours_step if framework == "ours" else torch_step)(model_name, x, y)
+    return lambda: step().item()
 
 
 def child(framework, model_name, batches, steps):
-    make = _ours if framework == "ours" else _torch
     result = {}
     for batch in batches:
-        step = make(model_name, batch)
+        step = _step(framework, model_name, batch)
         for _ in range(10):
             step()
         times = []

@@ -21,45 +21,7 @@ except ImportError:
     torch = None
 
 import tinygrad_bn as tg  # noqa: E402
-from tinygrad_bn import nn, optim
-from tinygrad_bn.models import SimpleNet, SimpleNetBN
-
-
-def make_ours(model_name, batch, x, y):
-    tg.manual_seed(0)
-    model = SimpleNet() if model_name == "simplenet" else SimpleNetBN()
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-    xb = tg.tensor(x[:batch])
-    yb = tg.tensor(y[:batch])
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
-def make_torch(model_name, batch, x, y):
-    torch.manual_seed(0)
-    nn = torch.nn
-    norm = (lambda n: nn.Identity()) if model_name == "simplenet" else nn.BatchNorm1d
-    model = nn.Sequential(nn.Linear(784, 64), norm(64), nn.ReLU(), nn.Linear(64, 128), norm(128), nn.ReLU(),
-                          nn.Linear(128, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    xb = torch.from_numpy(x[:batch].copy())
-    yb = torch.from_numpy(y[:batch].copy())
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
-
-    return step
+from mlp_steps import ours_step, torch_step  # noqa: E402
 
 
 def time_round(step, steps):
@@ -93,8 +55,8 @@ def main():
     print(header)
     print("-" * len(header))
     for model_name, batch in [(m, b) for m in args.models for b in args.batches]:
-        ours = make_ours(model_name, batch, x, y)
-        theirs = make_torch(model_name, batch, x, y) if torch is not None else None
+        ours = ours_step(model_name, x[:batch], y[:batch])
+        theirs = torch_step(model_name, x[:batch], y[:batch]) if torch is not None else None
         for _ in range(30):  # warm up: JIT, allocator, BLAS threads
             ours()
             if theirs:

@@ -527,10 +527,11 @@ def test_a_training_step_reads_nothing_back_from_the_device_but_the_loss(monkeyp
 
 
 @pytest.mark.skipif(not SIMULATED, reason="on a GPU, run the benchmark itself")
-def test_the_cuda_benchmark_script_runs_in_the_simulator(capsys):
+def test_the_cuda_benchmark_script_runs_in_the_simulator(capsys, monkeypatch):
     import importlib.util
     import pathlib
     path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "bench_cuda.py"
+    monkeypatch.syspath_prepend(str(path.parent))  # as when run as a script: its folder's modules import
     spec = importlib.util.spec_from_file_location("bench_cuda", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
