@@ -7,6 +7,18 @@ neither framework (PyTorch's OpenMP must not start before a benchmark wants it).
 import numpy as np
 
 
+def _step(model, opt, loss_fn, xb, yb):
+    """The same training step in either framework (they share these names)."""
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def ours_step(model_name, x, y, device="cpu"):
     """A tinygrad_bn step on batch ``x`` (N, 784) float32, ``y`` (N,) int."""
     import tinygrad_bn as tg
@@ -18,15 +30,7 @@ def ours_step(model_name, x, y, device="cpu"):
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     xb, yb = tg.tensor(x, device=device), tg.tensor(y, device=device)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _step(model, opt, loss_fn, xb, yb)
 
 
 def torch_step(model_name, x, y, device="cpu"):
@@ -42,12 +46,4 @@ def torch_step(model_name, x, y, device="cpu"):
     loss_fn = nn.CrossEntropyLoss()
     xb = torch.from_numpy(np.ascontiguousarray(x)).to(device)
     yb = torch.from_numpy(np.ascontiguousarray(y)).to(device)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _step(model, opt, loss_fn, xb, yb)
