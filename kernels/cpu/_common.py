@@ -15,7 +15,6 @@ with SimpleNetBN steps and BN at (1024, 128) on 2 cores, next to OpenBLAS).
 """
 import numba
 import numpy as np
-from numba import njit
 
 # Below this many elements a kernel runs serially (see the module docstring).
 SERIAL_BELOW = 1 << 20
@@ -26,22 +25,6 @@ FASTMATH = {"reassoc", "contract"}
 
 JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
 PJIT = dict(cache=True, fastmath=FASTMATH, nogil=True, parallel=True)
-
-
-@njit(**JIT)
-def row_moments(xr, eps):
-    """(k, mean of xr - k, 1 / sqrt(var + eps)) of a 1-D row, k its first value:
-    float64 sums of the shifted values (layer norm, group norm of (N, C))."""
-    width = xr.shape[0]
-    k = xr[0]
-    s1 = 0.0
-    s2 = 0.0
-    for j in range(width):
-        p = np.float64(xr[j] - k)
-        s1 += p
-        s2 += p * p
-    m = s1 / width
-    return k, m, 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)
 
 
 def num_threads() -> int:

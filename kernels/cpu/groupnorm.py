@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, row_moments, run_rows
+from ._common import JIT, PJIT, affine_or_default, run_rows
 
 
 @njit(**JIT)
@@ -83,6 +83,9 @@ def _backward_rows(x, dy, groups, mean, invstd, gamma, dx, pg, pb, r0, r1):
 # GroupNorm over (N, C) features: a row is C / G channels of one value each. The
 # general loops above would run an inner loop of length 1 per channel; these walk
 # the row once, so the compiler vectorizes them. Same arithmetic, same results.
+# The statistics loop repeats layer norm's on purpose: Numba's on-disk cache
+# checks only the calling function's own file, so a helper shared across files
+# would leave callers cached with its old code after an edit.
 
 
 @njit(**JIT)
@@ -90,7 +93,15 @@ def _forward_flat(x, groups, gamma, beta, eps, y, mean, invstd, r0, r1):
     width = x.shape[1]
     for r in range(r0, r1):
         xr, yr = x[r], y[r]
-        k, m, inv = row_moments(xr, eps)
+        k = xr[0]
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(width):
+            p = np.float64(xr[j] - k)
+            s1 += p
+            s2 += p * p
+        m = s1 / width
+        inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)
         mean[r] = k + m
         invstd[r] = inv
         d = xr.dtype.type(m)
