@@ -65,3 +65,19 @@ def test_kernel_outputs_stay_valid_while_held():
     for _ in range(3):
         batchnorm.forward_train(x * 2 + 1, None, None, 1e-5)
     np.testing.assert_array_equal(y1, keep)
+
+
+def test_cached_cuda_kernels_go_when_any_cuda_kernel_source_changes(tmp_path):
+    # kernels call device functions from other files, which Numba's cache does not watch
+    from kernels.cuda._common import drop_stale_kernel_cache
+    (tmp_path / "a.py").write_text("x = 1\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    (cache / "a.k-1.py311.nbi").write_text("")
+    (cache / "a.k-1.py311.0.nbc").write_text("")
+    assert drop_stale_kernel_cache(str(tmp_path)) == 2  # no stamp yet: nothing cached is trusted
+    (cache / "a.k-1.py311.nbi").write_text("")
+    assert drop_stale_kernel_cache(str(tmp_path)) == 0  # same sources: the cache stays
+    assert (cache / "a.k-1.py311.nbi").exists()
+    (tmp_path / "b.py").write_text("y = 2\n")  # another file of the folder changed
+    assert drop_stale_kernel_cache(str(tmp_path)) == 1 and not (cache / "a.k-1.py311.nbi").exists()
