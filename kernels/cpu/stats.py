@@ -1,0 +1,141 @@
+"""Summary statistics of an array in one call, for the Tape and anomaly mode.
+
+``summarize(a)`` returns (number of finite values, sum, sum of squares, max
+|x|, NaN count, Inf count) of a float array, sums in float64. A Tape summarizes every op's
+output and every gradient, so this replaces four NumPy reductions (dot,
+maximum, minimum, mean) with one compiled call.
+
+Two vectorised passes in the common case: the sums, then max |x|. LLVM will
+not vectorise a float max that must respect NaN, so the max runs on the bit
+patterns as integers: with the sign bit cleared, a finite float's bits order
+like its magnitude. That is only true without NaN, which a finite sum of
+squares proves; otherwise one scalar pass counts NaN and Inf and redoes the
+sums and max over the finite values.
+"""
+import struct
+
+import numpy as np
+from numba import njit, prange
+
+from ._common import FASTMATH, SERIAL_BELOW, chunks, num_threads
+
+_JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
+
+
+@njit(**_JIT)
+def _sums(x, lo, hi):
+    # loops run over a slice from 0: an index that could be negative gets a
+    # wraparound check, which stops LLVM from vectorising the loop
+    y = x[lo:hi]
+    s = 0.0
+    sq = 0.0
+    for i in range(y.size):
+        v = np.float64(y[i])
+        s += v
+        sq += v * v
+    return s, sq
+
+
+@njit(**_JIT)
+def _max_magnitude_bits(bits, mask, lo, hi):
+    y = bits[lo:hi]
+    m = mask & 0
+    for i in range(y.size):
+        b = y[i] & mask
+        m = b if b > m else m
+    return m
+
+
+@njit(**_JIT)
+def _finite_pass(x, bits, mask, lo, hi):
+    s = 0.0
+    sq = 0.0
+    m = mask & 0
+    nan = 0
+    inf = 0
+    for i in range(lo, hi):
+        v = np.float64(x[i])
+        if v != v:
+            nan += 1
+        elif v - v != 0.0:  # inf - inf is NaN; a finite value minus itself is 0
+            inf += 1
+        else:
+            s += v
+            sq += v * v
+            b = bits[i] & mask
+            m = b if b > m else m
+    return s, sq, m, nan, inf
+
+
+@njit(**_JIT)
+def _summary(x, bits, mask, lo, hi):
+    s, sq = _sums(x, lo, hi)
+    if np.isfinite(sq):
+        return s, sq, _max_magnitude_bits(bits, mask, lo, hi), 0, 0
+    return _finite_pass(x, bits, mask, lo, hi)
+
+
+@njit(**dict(_JIT, parallel=True))
+def _summary_parallel(x, bits, mask, bounds):
+    parts = len(bounds) - 1
+    sums = np.zeros((parts, 2))
+    maxbits = np.zeros(parts, bits.dtype)
+    counts = np.zeros((parts, 2), np.int64)
+    for p in prange(parts):
+        s, sq, m, nan, inf = _summary(x, bits, mask, bounds[p], bounds[p + 1])
+        sums[p, 0] = s
+        sums[p, 1] = sq
+        maxbits[p] = m
+        counts[p, 0] = nan
+        counts[p, 1] = inf
+    # chunk order is fixed, so the result repeats at a fixed thread count
+    s = 0.0
+    sq = 0.0
+    for p in range(parts):
+        s += sums[p, 0]
+        sq += sums[p, 1]
+    return s, sq, maxbits.max(), counts[:, 0].sum(), counts[:, 1].sum()
+
+
+@njit(**_JIT)
+def _summary_float32(x):
+    return _summary(x, x.view(np.int32), np.int32(0x7FFFFFFF), 0, x.size)
+
+
+@njit(**_JIT)
+def _summary_float64(x):
+    return _summary(x, x.view(np.int64), np.int64(0x7FFFFFFFFFFFFFFF), 0, x.size)
+
+
+# float dtype -> (integer dtype of its bits, mask clearing the sign bit, bits -> float,
+# serial kernel with the view and mask built in: a call with one argument dispatches fastest)
+_BITS = {
+    np.dtype(np.float32): (np.int32, np.int32(0x7FFFFFFF), struct.Struct("<i"), struct.Struct("<f"),
+                           _summary_float32),
+    np.dtype(np.float64): (np.int64, np.int64(0x7FFFFFFFFFFFFFFF), struct.Struct("<q"), struct.Struct("<d"),
+                           _summary_float64),
+}
+_NOTHING = (0, 0.0, 0.0, 0.0, 0, 0)
+
+
+def summarize(a):
+    """(number of finite values, their sum, their sum of squares, their max
+    |x|, NaN count, Inf count) of a NumPy array of any shape; zeros for an
+    empty or non-float array. float16 is summarized in float64."""
+    kernels = _BITS.get(a.dtype)
+    if kernels is None:
+        if a.dtype.kind != "f":
+            return _NOTHING
+        a = a.astype(np.float64)
+        kernels = _BITS[a.dtype]
+    n = a.size
+    if not n:
+        return _NOTHING
+    flat = a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
+    int_type, mask, as_int, as_float, serial = kernels
+    if n >= SERIAL_BELOW and num_threads() > 1:
+        s, sq, m, nan, inf = _summary_parallel(flat, flat.view(int_type), mask, chunks(n, num_threads()))
+        m, nan, inf = int(m), int(nan), int(inf)
+    else:
+        s, sq, m, nan, inf = serial(flat)
+    return n - nan - inf, s, sq, as_float.unpack(as_int.pack(m))[0], nan, inf
