@@ -86,13 +86,17 @@ class Context:
     def saved_bytes(self, exclude=()) -> int:
         """Bytes held for backward: saved arrays plus arrays stored as attributes,
         leaving out the arrays in ``exclude`` (e.g. parameters, alive anyway)."""
+        # runs for every op a Tape captures: the arrays are recognised by their
+        # device's array type (a failed attribute lookup on every other value
+        # costs more), and a list of a handful of ids scans faster than a set builds
+        array_types = (self.backend.ndarray, (self.output_backend or self.backend).ndarray)
         total = 0
-        seen = {id(a) for a in exclude}
-        for v in list(self._saved or ()) + list(self.__dict__.values()):
-            nbytes = getattr(v, "nbytes", None)
-            if nbytes is not None and id(v) not in seen:
-                seen.add(id(v))
-                total += int(nbytes)
+        seen = [id(a) for a in exclude]
+        for values in (self._saved or (), self.__dict__.values()):
+            for v in values:
+                if type(v) in array_types and id(v) not in seen:
+                    seen.append(id(v))
+                    total += v.nbytes
         return total
 
     def _free(self):

@@ -24,6 +24,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from kernels.cpu.stats import summarize
+
 from . import attribution, observers
 from .tape_export import TAPE_JSON_SCHEMA, format_table, plot_grad_flow, render_dot, to_dot  # noqa: F401
 from .tensor import Tensor
@@ -43,10 +45,19 @@ def _is_internal(filename):
 
 def user_location():
     """(file, line number) of the innermost caller outside tinygrad_bn."""
+    # runs for every captured op, through every frame of the model's forward:
+    # the lookup is inlined, the helper only runs for a file not seen before
+    known = _internal_files
     f = sys._getframe(1)
-    while f is not None and _is_internal(f.f_code.co_filename):
+    while f is not None:
+        filename = f.f_code.co_filename
+        internal = known.get(filename)
+        if internal is None:
+            internal = _is_internal(filename)
+        if not internal:
+            return filename, f.f_lineno
         f = f.f_back
-    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+    return None
 
 
 def _with_source(location):
@@ -61,33 +72,14 @@ def user_frame():
     return None if location is None else _with_source(location)
 
 
-def _array_stats(be, a, moments=False):
-    """Shape, L2 norm, max |a| and NaN / Inf counts of an array (and its mean
-    and std with ``moments``), in a few reductions: a finite sum of squares
-    proves there is no NaN or Inf, so counting runs only when there are some."""
-    arr = be.to_numpy(a)
-    out = {"shape": list(arr.shape), "norm": 0.0, "max_abs": 0.0, "nan": 0, "inf": 0}
-    if moments:
-        out.update(mean=0.0, std=0.0)
-    if arr.dtype.kind not in "fc" or arr.size == 0:
-        return out
-    flat = arr.reshape(-1)
-    sq = float(np.dot(flat, flat))
-    if not math.isfinite(sq):
-        out["nan"] = int(np.count_nonzero(np.isnan(flat)))
-        out["inf"] = int(np.count_nonzero(np.isinf(flat)))
-        flat = flat[np.isfinite(flat)]
-        if flat.size == 0:
-            return out
-        flat = flat.astype(np.float64)
-        sq = float(np.dot(flat, flat))
-    out["norm"] = math.sqrt(sq)
-    out["max_abs"] = float(max(np.maximum.reduce(flat), -np.minimum.reduce(flat)))
-    if moments:
-        mean = float(flat.mean(dtype=np.float64))
-        out["mean"] = mean
-        out["std"] = math.sqrt(max(sq / flat.size - mean * mean, 0.0))
-    return out
+def _activation(be, a):
+    """(mean, std, NaN count, Inf count) of an op's output, from one compiled
+    call (``kernels/cpu/stats.py``); the moments are over the finite values."""
+    finite, s, sq, _, nan, inf = summarize(be.to_numpy(a))
+    if not finite:
+        return 0.0, 0.0, nan, inf
+    mean = s / finite
+    return mean, math.sqrt(max(sq / finite - mean * mean, 0.0)), nan, inf
 
 
 class TapeRecord:
@@ -103,41 +95,27 @@ class TapeRecord:
 
     _FIELDS = ("seq", "op", "module", "kernel", "params", "inputs", "output", "saved_bytes",
                "forward_ms", "activation", "origin", "backward_ms", "grad", "input_grads")
-    __slots__ = tuple("_" + f for f in _FIELDS) + ("_positions",)
+    # every field in one list (plus which forward arguments were tensors:
+    # backward returns one slot per argument), so capture sets one attribute
+    __slots__ = ("_v",)
 
-    def __init__(self, positions=None, seq=None, op=None, module=None, kernel=None, params=None, inputs=None,
-                 output=None, saved_bytes=None, forward_ms=None, activation=None, origin=None, backward_ms=None,
-                 grad=None, input_grads=None):
-        # one call per field, no loop: a record is made for every captured op
-        put = object.__setattr__
-        put(self, "_seq", seq)
-        put(self, "_op", op)
-        put(self, "_module", module)
-        put(self, "_kernel", kernel)
-        put(self, "_params", params)
-        put(self, "_inputs", inputs)
-        put(self, "_output", output)
-        put(self, "_saved_bytes", saved_bytes)
-        put(self, "_forward_ms", forward_ms)
-        put(self, "_activation", activation)
-        put(self, "_origin", origin)
-        put(self, "_backward_ms", backward_ms)
-        put(self, "_grad", grad)
-        put(self, "_input_grads", input_grads)
-        # which forward arguments were tensors (backward returns one slot per argument)
-        put(self, "_positions", positions)
+    def __init__(self, positions=None, **fields):
+        unknown = set(fields) - set(self._FIELDS)
+        if unknown:
+            raise TypeError(f"TapeRecord: unknown fields {sorted(unknown)}; expected some of {self._FIELDS}")
+        object.__setattr__(self, "_v", [fields.get(f) for f in self._FIELDS] + [positions])
 
     def __setattr__(self, name, value):
         raise AttributeError(f"TapeRecord is read-only (tried to set {name!r})")
 
     def _set(self, name, value):
-        object.__setattr__(self, "_" + name, value)
+        self._v[_INDEX[name]] = value
 
     def as_dict(self):
         return {f: _plain(getattr(self, f)) for f in self._FIELDS}
 
     def __repr__(self):
-        return f"<TapeRecord #{self._seq} {self._op} -> {tuple(self.output['shape'])}>"
+        return f"<TapeRecord #{self.seq} {self.op} -> {tuple(self.output['shape'])}>"
 
 
 # A record is made for every captured op but read rarely, so capture stores
@@ -157,14 +135,17 @@ def _input_dict(v):
     if type(v) is not tuple:
         return v
     name, kind, shape, dtype, requires_grad = v
-    return {"id": name, "kind": kind, "shape": list(shape), "dtype": dtype, "requires_grad": requires_grad}
+    if kind == "op":  # named after the entry that made it: its seq
+        name = f"t{name}"
+    return {"id": name, "kind": kind, "shape": list(shape), "dtype": _dtype_name(dtype),
+            "requires_grad": requires_grad}
 
 
 def _output_dict(v):
     if type(v) is not tuple:
         return v
     seq, shape, dtype, device = v
-    return {"id": f"t{seq}", "shape": list(shape), "dtype": dtype, "device": device}
+    return {"id": f"t{seq}", "shape": list(shape), "dtype": _dtype_name(dtype), "device": device}
 
 
 def _activation_dict(v):
@@ -175,7 +156,8 @@ def _activation_dict(v):
 
 
 _READERS = {
-    "params": lambda v: v if v is None or isinstance(v, MappingProxyType) else MappingProxyType(v),
+    "params": lambda v: MappingProxyType({}) if v is None else (
+        v if isinstance(v, MappingProxyType) else MappingProxyType(dict(v))),
     "inputs": lambda v: None if v is None else tuple(_input_dict(i) for i in v),
     "output": _output_dict,
     "activation": _activation_dict,
@@ -184,11 +166,15 @@ _READERS = {
     "input_grads": lambda v: None if v is None else tuple(None if g is None else _stats_dict(g) for g in v),
 }
 
-for _f in TapeRecord._FIELDS:
+_new_record = object.__new__
+_INDEX = {f: i for i, f in enumerate(TapeRecord._FIELDS)}
+_POSITIONS = len(TapeRecord._FIELDS)
+
+for _f, _i in _INDEX.items():
     if _f in _READERS:
-        setattr(TapeRecord, _f, property(lambda self, _n="_" + _f, _r=_READERS[_f]: _r(getattr(self, _n))))
+        setattr(TapeRecord, _f, property(lambda self, _i=_i, _r=_READERS[_f]: _r(self._v[_i])))
     else:
-        setattr(TapeRecord, _f, property(lambda self, _n="_" + _f: getattr(self, _n)))
+        setattr(TapeRecord, _f, property(lambda self, _i=_i: self._v[_i]))
 
 
 def _plain(v):
@@ -258,55 +244,64 @@ class Tape:
 
     # ------------------------------------------------------------ recording
     def _input_name(self, t, module):
-        if t._entry is not None:  # made by an op: named after its entry, never cached
-            return f"t{t._entry.seq}", "op"
+        """(name, kind) of a leaf input: a parameter of the running module by its
+        qualified name, anything else by what it is and a number, once per Tape."""
+        if t.is_parameter and module is not None:
+            # named by the module, not by this Tape: nothing to remember
+            for pname, p in module._parameters.items():
+                if p is t:
+                    return (f"{module._name}.{pname}" if module._name else pname), "param"
         key = id(t)
         known = self._names.get(key)
         if known is not None:
             return known[0], known[1]
         kind = "param" if t.is_parameter else ("leaf" if t.requires_grad else "input")
-        name = None
-        if module is not None and kind == "param":
-            for pname, p in module._parameters.items():
-                if p is t:
-                    name = f"{module._name}.{pname}" if module._name else pname
-        if name is None:
-            name = f"{kind}{self._named}"
+        name = f"{kind}{self._named}"
         self._named += 1
         names = self._names
         self._names[key] = (name, kind, weakref.ref(t, lambda _, key=key: names.pop(key, None)))
         return name, kind
 
     def on_forward(self, entry, args, outputs, elapsed):
+        # runs for every captured op: only what cannot wait is done here (names,
+        # statistics, what backward will free); dicts and strings are made when read
         record = entry.record
-        if entry.module is None:
-            entry.module = attribution.current_module()
-        if record is None:
-            result = outputs[0]
-            ctx = entry.ctx
-            inputs = []
-            positions = []
-            for i, a in enumerate(args):
-                if isinstance(a, Tensor):
-                    name, kind = self._input_name(a, entry.module)
-                    inputs.append((name, kind, a.data.shape, _dtype_name(a.dtype), a.requires_grad))
-                    positions.append(i)
-            stats = _array_stats(result._backend, result.data, moments=True) if self.activation_stats else None
-            record = TapeRecord(
-                positions=tuple(positions),
-                seq=entry.seq, op=entry.name, module=_module_label(entry.module), kernel=ctx.kernel,
-                params=dict(ctx.params) if ctx.params else {}, inputs=tuple(inputs),
-                output=(entry.seq, result.data.shape, _dtype_name(result.dtype), result._backend.name),
-                # leaves (parameters, inputs) live anyway: count what the tape alone keeps alive
-                saved_bytes=ctx.saved_bytes(exclude=[a.data for a in args
-                                                     if isinstance(a, Tensor) and a._entry is None]),
-                forward_ms=elapsed * 1e3,
-                activation=None if stats is None else (stats["mean"], stats["std"], stats["nan"], stats["inf"]),
-                origin=user_location(),
-            )
-            entry.record = record
-            # the record keeps collecting gradients after the block closes
-            entry.watchers = (entry.watchers or ()) + (_record_backward,)
+        if record is not None:  # captured by an enclosing Tape too: share its record
+            self._records.append(record)
+            return
+        module = entry.module
+        if module is None:
+            module = entry.module = attribution.current_module()
+        result = outputs[0]
+        ctx = entry.ctx
+        inputs = []
+        positions = []
+        leaves = []
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                if a._entry is not None:
+                    inputs.append((a._entry.seq, "op", a.data.shape, a.data.dtype, a.requires_grad))
+                else:
+                    name, kind = self._input_name(a, module)
+                    inputs.append((name, kind, a.data.shape, a.data.dtype, a.requires_grad))
+                    leaves.append(a.data)
+                positions.append(i)
+        data = result.data
+        record = _new_record(TapeRecord)
+        object.__setattr__(record, "_v", [
+            entry.seq, entry.name, _module_label(module), ctx.kernel, ctx.params or None, tuple(inputs),
+            (entry.seq, data.shape, data.dtype, result._backend.name),
+            # leaves (parameters, inputs) live anyway: count what the tape alone keeps alive
+            ctx.saved_bytes(exclude=leaves),
+            elapsed * 1e3,
+            _activation(result._backend, data) if self.activation_stats else None,
+            user_location(),
+            None, None, None,  # backward_ms, grad, input_grads
+            tuple(positions),
+        ])
+        entry.record = record
+        # the record keeps collecting gradients after the block closes
+        entry.watchers = (entry.watchers or ()) + (_record_backward,)
         self._records.append(record)
 
     def on_backward(self, entry, grads_out, grads_in, seconds):
@@ -397,36 +392,42 @@ class Tape:
 # below receives as its output gradient: the statistics of the last few arrays
 # are remembered, by weak reference (nothing is kept alive, and a dead array's
 # entry never matches a new one).
-_recent_grad_stats = []
+_recent_grad_stats = {}  # id(array) -> (weak reference, statistics), oldest first
 _RECENT = 8
 
 
 def _grad_stats(be, g):
     """(shape, norm, max |g|, NaN count, Inf count) of a gradient."""
-    for ref, stats in _recent_grad_stats:
-        if ref() is g:
-            return stats
-    s = _array_stats(be, g)
-    stats = (tuple(s["shape"]), s["norm"], s["max_abs"], s["nan"], s["inf"])
+    key = id(g)
+    known = _recent_grad_stats.get(key)
+    if known is not None and known[0]() is g:
+        return known[1]
+    _, _, sq, max_abs, nan, inf = summarize(be.to_numpy(g))
+    stats = (g.shape, math.sqrt(sq), max_abs, nan, inf)
     try:
         ref = weakref.ref(g)
     except TypeError:  # an array type without weak references: no reuse
         return stats
-    _recent_grad_stats.append((ref, stats))
+    _recent_grad_stats[key] = (ref, stats)
     if len(_recent_grad_stats) > _RECENT:
-        del _recent_grad_stats[0]
+        del _recent_grad_stats[next(iter(_recent_grad_stats))]
     return stats
+
+
+_BACKWARD_MS, _GRAD, _INPUT_GRADS = _INDEX["backward_ms"], _INDEX["grad"], _INDEX["input_grads"]
 
 
 def _record_backward(entry, grads_out, in_grads, elapsed):
     """Watcher of every entry a Tape captured: backward time and gradient statistics."""
-    record, be = entry.record, entry.ctx.backend  # the inputs' device; outputs may be on another
-    prev = record.backward_ms or 0.0
-    record._set("backward_ms", prev + elapsed * 1e3)
+    values = entry.record._v
+    ctx = entry.ctx
+    be = ctx.backend  # the inputs' device; outputs may be on another
+    values[_BACKWARD_MS] = (values[_BACKWARD_MS] or 0.0) + elapsed * 1e3
     if grads_out[0] is not None:  # None only for a first output marked non-differentiable
-        record._set("grad", _grad_stats(entry.ctx.output_backend or be, grads_out[0]))
-    grads = []
-    for pos in record._positions or range(len(in_grads)):
-        g = in_grads[pos] if pos < len(in_grads) else None
-        grads.append(None if g is None else _grad_stats(be, g))
-    record._set("input_grads", tuple(grads))
+        values[_GRAD] = _grad_stats(ctx.output_backend or be, grads_out[0])
+    n = len(in_grads)
+    stats = []
+    for pos in values[_POSITIONS] or range(n):
+        g = in_grads[pos] if pos < n else None
+        stats.append(None if g is None else _grad_stats(be, g))
+    values[_INPUT_GRADS] = tuple(stats)
