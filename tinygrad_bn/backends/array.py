@@ -144,9 +144,6 @@ class ArrayBackend:
     def any(self, x):
         return bool(self.xp.any(x))
 
-    def count_nonzero(self, x):
-        return int(self.xp.count_nonzero(x))
-
     def unbroadcast(self, grad, shape):
         # the gradient of a broadcast is a sum over the copies
         if grad.shape == shape:

@@ -78,7 +78,6 @@ class Backend(Protocol):
     def argmax(self, x, axis=None, keepdims=False): """Index of the largest value over axis (int64)."""
     def argmin(self, x, axis=None, keepdims=False): """Index of the smallest value over axis (int64)."""
     def any(self, x): """True if any element is true or non-zero (a Python bool)."""
-    def count_nonzero(self, x): """Number of non-zero elements (a Python int)."""
     def unbroadcast(self, grad, shape): """grad summed over the axes broadcasting added or stretched, so it has shape."""
 
     # shape, indexing, products ---------------------------------------------------

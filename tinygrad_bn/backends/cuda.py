@@ -116,10 +116,6 @@ class CudaBackend(ArrayBackend):
         self.raise_pending_checks()
         return super().any(x)
 
-    def count_nonzero(self, x):
-        self.raise_pending_checks()
-        return super().count_nonzero(x)
-
     def finite_stats(self, x):
         self.raise_pending_checks()
         return super().finite_stats(x)
