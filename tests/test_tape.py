@@ -250,3 +250,19 @@ def test_an_open_tape_keeps_no_input_batch_alive_and_names_stay_distinct():
         assert sum(r() is not None for r in refs) == 0  # every batch freed while the tape is open
     names = [r.inputs[0]["id"] for r in tape.entries if r.op == "Linear"]
     assert len(names) == 50 and len(set(names)) == 50  # a new batch at a reused id gets a new name
+
+
+def test_max_records_keeps_the_newest_records_and_still_collects_their_gradients():
+    lin = tg.nn.Linear(4, 2)
+    w = tg.tensor(np.random.default_rng(0).standard_normal((3, 2)).astype(np.float32))
+    with tg.Tape(max_records=3) as tape:
+        for i in range(5):
+            x = tg.tensor(np.full((3, 4), float(i + 1), dtype=np.float32))
+            (lin(x) * w).sum().backward()  # Linear, Mul, Sum per step
+    assert len(tape) == 3 and [r.op for r in tape] == ["Linear", "Mul", "Sum"]
+    assert tape.entries[0].inputs[0]["id"] == "input5"  # the last batch (w is input1, batches 0, 2..5)
+    assert all(r.backward_ms is not None for r in tape)
+    assert tape.grad_flow() and "Linear" in tape.table()
+    for bad in (0, -1, 2.5, True, "3"):
+        with pytest.raises(ValueError, match="max_records must be a positive int"):
+            tg.Tape(max_records=bad)

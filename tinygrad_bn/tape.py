@@ -15,6 +15,7 @@ engine observer (``observers.py``): the engine does not know it exists.
 """
 from __future__ import annotations
 
+import collections
 import json
 import math
 import os
@@ -22,7 +23,6 @@ import sys
 import weakref
 from types import MappingProxyType
 
-import numpy as np
 
 from kernels.cpu.stats import summarize
 
@@ -43,12 +43,16 @@ def _is_internal(filename):
     return known
 
 
-def user_location():
-    """(file, line number) of the innermost caller outside tinygrad_bn."""
+def user_location(skip=1):
+    """(file, line number) of the innermost caller outside tinygrad_bn, looking
+    from ``skip`` frames up (frames the caller knows to be its own)."""
     # runs for every captured op, through every frame of the model's forward:
     # the lookup is inlined, the helper only runs for a file not seen before
     known = _internal_files
-    f = sys._getframe(1)
+    try:
+        f = sys._getframe(skip)
+    except ValueError:  # fewer frames than that: look from the caller
+        f = sys._getframe(1)
     while f is not None:
         filename = f.f_code.co_filename
         internal = known.get(filename)
@@ -214,16 +218,28 @@ def _module_label(module):
     return f"{name} {type(module).__name__}" if name else type(module).__name__
 
 
+# user_location, Tape.on_forward, observers' _notify, Function.apply (or its
+# tail _finish_multi): the frames between an op's caller and the capture
+_CAPTURE_FRAMES = 4
+
+
 class Tape:
     """Capture the tape entries recorded inside a ``with`` block.
 
     ``activation_stats`` (default True) also records the mean and std of every
     op's output, one extra pass over each output while capturing.
+    ``max_records`` keeps only the newest that many records (about 2 KB each),
+    so a Tape open over a whole training run holds bounded memory; by default
+    it keeps all.
     """
 
-    def __init__(self, activation_stats=True):
+    def __init__(self, activation_stats=True, max_records=None):
+        if max_records is not None and (isinstance(max_records, bool) or not isinstance(max_records, int)
+                                        or max_records < 1):
+            raise ValueError(f"Tape: max_records must be a positive int or None (keep all), got {max_records!r}")
         self.activation_stats = activation_stats
-        self._records = []
+        self.max_records = max_records
+        self._records = [] if max_records is None else collections.deque(maxlen=max_records)
         # id(tensor) -> (name, kind, weak reference) of inputs that came from outside;
         # an entry leaves when its tensor dies (its id may then be reused), so an
         # open Tape keeps no batch alive
@@ -295,7 +311,7 @@ class Tape:
             ctx.saved_bytes(exclude=leaves),
             elapsed * 1e3,
             _activation(result._backend, data) if self.activation_stats else None,
-            user_location(),
+            user_location(_CAPTURE_FRAMES),
             None, None, None,  # backward_ms, grad, input_grads
             tuple(positions),
         ])
@@ -388,30 +404,13 @@ class Tape:
         return tape
 
 
-# The gradient an op sends to its input is, in a chain, the very array the op
-# below receives as its output gradient: the statistics of the last few arrays
-# are remembered, by weak reference (nothing is kept alive, and a dead array's
-# entry never matches a new one).
-_recent_grad_stats = {}  # id(array) -> (weak reference, statistics), oldest first
-_RECENT = 8
-
-
 def _grad_stats(be, g):
-    """(shape, norm, max |g|, NaN count, Inf count) of a gradient."""
-    key = id(g)
-    known = _recent_grad_stats.get(key)
-    if known is not None and known[0]() is g:
-        return known[1]
+    """(shape, norm, max |g|, NaN count, Inf count) of a gradient. An op's
+    output gradient is often the very array its consumer sent as an input
+    gradient, and is then summarized twice: remembering summaries by weak
+    reference measured slower than the second summary (one compiled call)."""
     _, _, sq, max_abs, nan, inf = summarize(be.to_numpy(g))
-    stats = (g.shape, math.sqrt(sq), max_abs, nan, inf)
-    try:
-        ref = weakref.ref(g)
-    except TypeError:  # an array type without weak references: no reuse
-        return stats
-    _recent_grad_stats[key] = (ref, stats)
-    if len(_recent_grad_stats) > _RECENT:
-        del _recent_grad_stats[next(iter(_recent_grad_stats))]
-    return stats
+    return g.shape, math.sqrt(sq), max_abs, nan, inf
 
 
 _BACKWARD_MS, _GRAD, _INPUT_GRADS = _INDEX["backward_ms"], _INDEX["grad"], _INDEX["input_grads"]
