@@ -39,9 +39,17 @@ def bcast(v, ndim):
 BN_SHAPES = [(2, 3), (64, 64), (300, 7), (5, 4, 9), (4, 3, 6, 5), (2, 70, 300)]
 
 
+def _chunked(fn):
+    """fn() with batch norm's one-call path for small inputs turned off."""
+    return _with_serial_below(1 << 20, fn, one_call_below=0)
+
+
 @pytest.mark.parametrize("shape", BN_SHAPES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batchnorm_kernel_matches_float64_reference(rng, shape, dtype):
+@pytest.mark.parametrize("path", ["one call", "chunked"])
+def test_batchnorm_kernel_matches_float64_reference(rng, shape, dtype, path):
+    if path == "chunked":
+        return _chunked(lambda: test_batchnorm_kernel_matches_float64_reference(rng, shape, dtype, "one call"))
     x = (rng.standard_normal(shape) * 2 + 0.5).astype(dtype)
     dy = rng.standard_normal(shape).astype(dtype)
     C = shape[1]
@@ -61,7 +69,10 @@ def test_batchnorm_kernel_matches_float64_reference(rng, shape, dtype):
     np.testing.assert_allclose(dbeta, dy.astype(np.float64).sum(axes), atol=tol * 100)
 
 
-def test_batchnorm_eval_kernel(rng):
+@pytest.mark.parametrize("path", ["one call", "chunked"])
+def test_batchnorm_eval_kernel(rng, path):
+    if path == "chunked":
+        return _chunked(lambda: test_batchnorm_eval_kernel(rng, "one call"))
     x = rng.standard_normal((10, 4, 3))
     rm, rv = rng.standard_normal(4), rng.random(4) + 0.5
     g, b = rng.standard_normal(4), rng.standard_normal(4)
@@ -163,15 +174,20 @@ def test_results_repeat_exactly(rng):
         np.testing.assert_array_equal(u, v)
 
 
-def _with_serial_below(threshold, fn):
-    from kernels.cpu import _common
+def _with_serial_below(threshold, fn, one_call_below=None):
+    """fn() with the kernels' thresholds set: ``threshold`` elements for the
+    parallel split, ``one_call_below`` bytes for batch norm's one-call path
+    (0: never; None: as it is)."""
+    from kernels.cpu import _common, pool
 
-    old = _common.SERIAL_BELOW
+    old = _common.SERIAL_BELOW, pool.MIN_BYTES
     try:
         _common.SERIAL_BELOW = threshold
+        if one_call_below is not None:
+            pool.MIN_BYTES = one_call_below
         return fn()
     finally:
-        _common.SERIAL_BELOW = old
+        _common.SERIAL_BELOW, pool.MIN_BYTES = old
 
 
 def _all_kernels(x, dy, groups):
@@ -192,12 +208,14 @@ def test_the_parallel_path_gives_the_serial_results_and_repeats_exactly(rng, sha
     # over the threads, a huge one runs all on this thread
     x = rng.standard_normal(shape) * 3 + 2
     dy = rng.standard_normal(shape)
-    parallel = _with_serial_below(0, lambda: _all_kernels(x, dy, 2))
-    again = _with_serial_below(0, lambda: _all_kernels(x, dy, 2))
-    serial = _with_serial_below(1 << 40, lambda: _all_kernels(x, dy, 2))
-    for p, a, s in zip(parallel, again, serial):
+    parallel = _with_serial_below(0, lambda: _all_kernels(x, dy, 2), one_call_below=0)
+    again = _with_serial_below(0, lambda: _all_kernels(x, dy, 2), one_call_below=0)
+    serial = _with_serial_below(1 << 40, lambda: _all_kernels(x, dy, 2), one_call_below=0)
+    one_call = _all_kernels(x, dy, 2)  # small: batch norm runs as one compiled call
+    for p, a, s, o in zip(parallel, again, serial, one_call):
         np.testing.assert_array_equal(p, a)
         np.testing.assert_allclose(p, s, rtol=1e-10, atol=1e-10)
+        np.testing.assert_array_equal(o, s)  # the one-call path rounds as the chunked one does
 
 
 # ------------------------------------------------------------ ops on the tape

@@ -184,6 +184,9 @@ def forward_train(x, weight, bias, eps):
     channels = xv.shape[1]
     count = xv.size // channels
     gamma, beta = affine_or_default(weight, bias, channels)
+    if xv.nbytes < pool.MIN_BYTES:  # one compiled call (see "small inputs" below)
+        y, mean, var, invstd = _SMALL[xv.ndim][0](xv, gamma, beta, float(eps))
+        return y.reshape(x.shape), mean, var, invstd
     dt = xv.dtype
     k = _first_per_channel(xv)
     s1, s2 = _run(0, xv, xv, xv, k, k, np.zeros(channels, dt))
@@ -224,6 +227,9 @@ def backward(x, dy, mean, invstd, weight, training=True):
     gamma, _ = affine_or_default(weight, None, channels)
     mean = np.asarray(mean, dtype=np.float64)
     invstd = np.asarray(invstd, dtype=np.float64)
+    if xv.nbytes < pool.MIN_BYTES:  # one compiled call (see "small inputs" below)
+        dx, dgamma, dbeta = _SMALL[xv.ndim][1](xv, dyv, mean, invstd, gamma, bool(training))
+        return dx.reshape(x.shape), dgamma, dbeta
     k = mean.astype(dt)
     d = (mean - k).astype(dt)
     zero = np.zeros(channels, dt)
@@ -239,3 +245,92 @@ def backward(x, dy, mean, invstd, weight, training=True):
     dx = pool.empty_like(xv)
     _run(2, xv, xv, dyv, dx, k, d, (gamma * invstd).astype(dt), mdy.astype(dt), coef.astype(dt))
     return dx.reshape(x.shape), dgamma, dbeta
+
+
+# ------------------------------------------------------ small inputs, one call
+# Below SERIAL_BELOW elements a direction is one compiled call instead of a
+# dozen NumPy calls around two kernels (at (64, 64) those calls cost several
+# times the kernels). The scalar steps are written as the drivers above write
+# them, and compiled without fast-math, so they round alike: results repeat to
+# the bit whichever path runs.
+
+
+@njit(cache=True, nogil=True)
+def _forward_train_small2d(xv, gamma, beta, eps):
+    channels = xv.shape[1]
+    count = xv.size // channels
+    k = xv[0].copy()
+    s1 = np.zeros(channels)
+    s2 = np.zeros(channels)
+    _stats2d(xv, xv, k, k, np.zeros(channels, xv.dtype), s1, s2, 0, xv.shape[0])
+    m = s1 / count
+    var = np.maximum(s2 / count - m * m, 0.0)
+    invstd = 1.0 / np.sqrt(var + eps)
+    y = np.empty_like(xv)
+    _normalize2d(xv, y, k, m.astype(xv.dtype), (gamma * invstd).astype(xv.dtype), beta.astype(xv.dtype),
+                 0, xv.shape[0])
+    return y, k + m, var, invstd
+
+
+@njit(cache=True, nogil=True)
+def _forward_train_small3d(xv, gamma, beta, eps):
+    channels = xv.shape[1]
+    count = xv.size // channels
+    k = xv[0, :, 0].copy()
+    s1 = np.zeros(channels)
+    s2 = np.zeros(channels)
+    _stats3d(xv, xv, k, k, np.zeros(channels, xv.dtype), s1, s2, 0, xv.shape[0])
+    m = s1 / count
+    var = np.maximum(s2 / count - m * m, 0.0)
+    invstd = 1.0 / np.sqrt(var + eps)
+    y = np.empty_like(xv)
+    _normalize3d(xv, y, k, m.astype(xv.dtype), (gamma * invstd).astype(xv.dtype), beta.astype(xv.dtype),
+                 0, xv.shape[0])
+    return y, k + m, var, invstd
+
+
+@njit(cache=True, nogil=True)
+def _backward_small2d(xv, dyv, mean, invstd, gamma, training):
+    channels = xv.shape[1]
+    count = xv.size // channels
+    k = mean.astype(xv.dtype)
+    d = (mean - k).astype(xv.dtype)
+    sdy = np.zeros(channels)
+    sdyxc = np.zeros(channels)
+    _stats2d(dyv, xv, np.zeros(channels, xv.dtype), k, d, sdy, sdyxc, 0, xv.shape[0])
+    dgamma = sdyxc * invstd
+    if training:
+        mdy = sdy / count
+        coef = sdyxc * invstd * invstd / count
+    else:
+        mdy = np.zeros(channels)
+        coef = np.zeros(channels)
+    dx = np.empty_like(xv)
+    _grad2d(xv, dyv, dx, k, d, (gamma * invstd).astype(xv.dtype), mdy.astype(xv.dtype), coef.astype(xv.dtype),
+            0, xv.shape[0])
+    return dx, dgamma, sdy
+
+
+@njit(cache=True, nogil=True)
+def _backward_small3d(xv, dyv, mean, invstd, gamma, training):
+    channels = xv.shape[1]
+    count = xv.size // channels
+    k = mean.astype(xv.dtype)
+    d = (mean - k).astype(xv.dtype)
+    sdy = np.zeros(channels)
+    sdyxc = np.zeros(channels)
+    _stats3d(dyv, xv, np.zeros(channels, xv.dtype), k, d, sdy, sdyxc, 0, xv.shape[0])
+    dgamma = sdyxc * invstd
+    if training:
+        mdy = sdy / count
+        coef = sdyxc * invstd * invstd / count
+    else:
+        mdy = np.zeros(channels)
+        coef = np.zeros(channels)
+    dx = np.empty_like(xv)
+    _grad3d(xv, dyv, dx, k, d, (gamma * invstd).astype(xv.dtype), mdy.astype(xv.dtype), coef.astype(xv.dtype),
+            0, xv.shape[0])
+    return dx, dgamma, sdy
+
+
+_SMALL = {2: (_forward_train_small2d, _backward_small2d), 3: (_forward_train_small3d, _backward_small3d)}
