@@ -1,6 +1,8 @@
 """Tensor methods that apply ops: arithmetic, comparisons, elementwise
 functions, reductions, shape ops and in-place updates, with PyTorch's names.
 Each is a thin call into ``tinygrad_bn.ops``; ``Tensor`` (tensor.py) inherits them."""
+import numpy as np
+
 from . import function
 from .grad_mode import GradMode
 from .ops import convert as C
@@ -227,8 +229,8 @@ class TensorMethods:
 
     def _inplace(self, op_name, recorded, method, *args):
         """An in-place method: on the tape like its out-of-place twin
-        (``recorded()``) when grad mode is on and self requires grad, else a raw
-        backend write."""
+        (``recorded(t)``, t standing for self) when grad mode is on and self
+        requires grad, else a raw backend write."""
         if not (self.requires_grad and GradMode.enabled):
             return self._write(method, *args)
         if self.is_leaf:
@@ -237,10 +239,43 @@ class TensorMethods:
                 "wrap the update in `with tinygrad_bn.no_grad():` (as optimizers do) "
                 "or work on a clone."
             )
-        result = recorded()
+        # the op runs on a copy that stands for self on the tape: an op that saves
+        # its input (mul_, div_) keeps the old values, which the write below changes
+        snapshot = function.Tensor._wrap(self._backend.copy(self.data), self._backend, True)
+        snapshot._entry, snapshot._out_index = self._entry, self._out_index
+        result = recorded(snapshot)
         self._write("copyto", result.data)
         self._entry, self._out_index = result._entry, result._out_index
         return self
+
+    def _check_inplace_operand(self, op_name, other, divides=False):
+        """PyTorch's rule for in-place arithmetic: the result keeps the tensor's
+        shape and dtype, so the operand must broadcast to the tensor's shape, and
+        a floating result (a float operand, a division, or ``divides`` for any
+        other reason: a float alpha) cannot go into an integer tensor."""
+        if isinstance(other, function.Tensor):
+            shape, floating = other.shape, is_float(other.dtype)
+        else:
+            o = np.asarray(other) if isinstance(other, (list, tuple)) else other
+            shape = tuple(getattr(o, "shape", ()))
+            kind = getattr(getattr(o, "dtype", None), "kind", None)
+            floating = kind in ("f", "c") if kind is not None else isinstance(other, float)
+        try:
+            out = np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            out = None
+        if out != self.shape:
+            raise RuntimeError(
+                f"{op_name}: the operand of shape {tuple(shape)} does not broadcast to the tensor's "
+                f"shape {self.shape}; an in-place op keeps its tensor's shape, so use the "
+                "out-of-place form (x = x + y) to get the broadcast result"
+            )
+        if not is_float(self.dtype) and (floating or divides):
+            raise RuntimeError(
+                f"{op_name}: the result is floating point and cannot be stored in place in a "
+                f"tensor of dtype {self.dtype}; convert first (x = x.float()) or use the "
+                "out-of-place form"
+            )
 
     def _scaled(self, other, alpha):
         if alpha == 1:
@@ -248,24 +283,42 @@ class TensorMethods:
         return self._backend.mul(other.data if isinstance(other, function.Tensor) else other, alpha)
 
     def add_(self, other, alpha=1):
-        return self._inplace("add_", lambda: self + other * alpha if alpha != 1 else self + other,
+        self._check_inplace_operand("add_", other, divides=isinstance(alpha, float))
+        return self._inplace("add_", lambda t: t + _or_self(other, self, t) * alpha if alpha != 1 else t + _or_self(other, self, t),
                              "iadd", self._scaled(other, alpha))
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub_", lambda: self - other * alpha if alpha != 1 else self - other,
+        self._check_inplace_operand("sub_", other, divides=isinstance(alpha, float))
+        return self._inplace("sub_", lambda t: t - _or_self(other, self, t) * alpha if alpha != 1 else t - _or_self(other, self, t),
                              "isub", self._scaled(other, alpha))
 
     def mul_(self, other):
-        return self._inplace("mul_", lambda: self * other, "imul", self._scaled(other, 1))
+        self._check_inplace_operand("mul_", other)
+        return self._inplace("mul_", lambda t: t * _or_self(other, self, t), "imul", self._scaled(other, 1))
 
     def div_(self, other):
-        return self._inplace("div_", lambda: self / other, "idiv", self._scaled(other, 1))
+        self._check_inplace_operand("div_", other, divides=True)
+        return self._inplace("div_", lambda t: t / _or_self(other, self, t), "idiv", self._scaled(other, 1))
+
+    # x += y and the rest change x in place, as in PyTorch (without these Python
+    # would rebind x to a new tensor: `p -= lr * p.grad` would leave p as it was)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
-        return self._inplace("fill_", lambda: C.Overwrite.apply(self, value), "fill", value)
+        return self._inplace("fill_", lambda t: C.Overwrite.apply(t, value), "fill", value)
 
     def copy_(self, src):
         s = src.data if isinstance(src, function.Tensor) else self._backend.asarray(src)
@@ -276,5 +329,10 @@ class TensorMethods:
                 f"copy_: cannot copy a source of shape {tuple(s.shape)} into a tensor of shape "
                 f"{self.shape}; the source must broadcast to the destination"
             ) from None
-        return self._inplace("copy_", lambda: C.Overwrite.apply(self, src if isinstance(src, function.Tensor) else s),
+        return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, function.Tensor) else s),
                              "copyto", s)
+
+
+def _or_self(other, self, stand_in):
+    """The operand of an in-place op, with ``stand_in`` for self (x *= x)."""
+    return stand_in if other is self else other

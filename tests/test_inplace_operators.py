@@ -1,0 +1,78 @@
+"""x += y and friends change x in place, as in PyTorch: the hand-written SGD
+update `p -= lr * p.grad` inside no_grad() trains."""
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+
+
+def test_hand_written_sgd_update_changes_the_parameter_in_place():
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (w * tg.tensor([1.0, 1.0, 2.0])).sum().backward()
+    same = w
+    with tg.no_grad():
+        w -= 0.5 * w.grad
+    assert w is same and w.requires_grad and w.is_leaf
+    np.testing.assert_allclose(w.detach().numpy(), [0.5, 1.5, 2.0])
+
+
+@pytest.mark.parametrize("op, expected", [("+=", [3.0, 5.0]), ("-=", [-1.0, -1.0]),
+                                          ("*=", [2.0, 6.0]), ("/=", [0.5, 2 / 3])])
+def test_each_operator_writes_in_place_and_bumps_the_version(op, expected):
+    x = tg.tensor([1.0, 2.0])
+    y = tg.tensor([2.0, 3.0])
+    alias, array, version = x, x.data, x._version_cell[0]
+    exec(f"x {op} y", {}, {"x": x, "y": y})
+    assert alias.data is array and x._version_cell[0] == version + 1
+    np.testing.assert_allclose(alias.numpy(), expected)
+
+
+def test_a_saved_value_changed_in_place_is_caught_in_backward():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1.0
+    c = b * b  # saves b
+    b += 1.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        c.sum().backward()
+
+
+def test_in_place_on_a_non_leaf_is_differentiated_like_the_out_of_place_op():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 2.0
+    b *= a  # b = 2 a^2
+    (b * tg.tensor([1.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [4.0, 24.0])  # d/da 2a^2 = 4a, weighted
+
+
+def test_leaf_that_requires_grad_refuses_outside_no_grad():
+    w = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w += 1.0
+    np.testing.assert_array_equal(w.detach().numpy(), [1.0])
+
+
+def test_shape_and_dtype_are_kept_or_the_error_says_why():
+    x = tg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"operand of shape \(2, 2\) does not broadcast to the tensor's shape \(2,\)"):
+        x += tg.ones(2, 2)
+    with pytest.raises(RuntimeError, match="does not broadcast"):
+        x *= [1.0, 2.0, 3.0]
+    n = tg.tensor([1, 2])
+    for bad in ("n += 0.5", "n *= tg.tensor([1.5, 1.0])", "n /= 2", "n.add_(1, alpha=0.5)"):
+        with pytest.raises(RuntimeError, match="floating point and cannot be stored in place"):
+            exec(bad, {"tg": tg}, {"n": n})
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(n.numpy(), [1, 2])
+    n += 3  # integer into integer is fine
+    x += tg.tensor(1.0)  # a scalar tensor broadcasts
+    np.testing.assert_array_equal(n.numpy(), [4, 5])
+    np.testing.assert_allclose(x.numpy(), [2.0, 3.0])
+
+
+def test_a_tensor_updated_by_itself_in_place():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1.0
+    b *= b  # b = a^2
+    b += b  # b = 2 a^2
+    (b * tg.tensor([1.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [4.0, 24.0])
