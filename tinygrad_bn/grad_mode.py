@@ -1,10 +1,17 @@
 """Grad mode: whether ops record on the tape. ``no_grad``, ``enable_grad`` and
-``set_grad_enabled`` are context managers and decorators, as in PyTorch."""
+``set_grad_enabled`` are context managers and decorators, as in PyTorch, and
+``set_grad_enabled(mode)`` called on its own sets the mode. The mode is per
+thread, as in PyTorch: an evaluation thread under ``no_grad`` leaves a training
+thread recording, and every new thread starts with recording on."""
 import functools
+import threading
 
 
-class GradMode:
-    enabled = True
+class _GradMode(threading.local):
+    enabled = True  # the class default: what each new thread starts with
+
+
+GradMode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
@@ -41,8 +48,8 @@ class ContextDecorator:
         return wrapper
 
 
-class set_grad_enabled(ContextDecorator):
-    """Turn recording on or off inside the block (or the decorated function)."""
+class _GradModeSwitch(ContextDecorator):
+    """Sets grad mode to ``mode`` on entering; puts the previous mode back on exit."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
@@ -56,7 +63,26 @@ class set_grad_enabled(ContextDecorator):
         GradMode.enabled = previous
 
 
-class no_grad(set_grad_enabled):
+class set_grad_enabled(_GradModeSwitch):
+    """Turn recording on or off: at once when called (``set_grad_enabled(False)``
+    on a line of its own, as in PyTorch), until the end of the block when used
+    as ``with set_grad_enabled(mode):``, or inside a decorated function."""
+
+    def __init__(self, mode: bool):
+        super().__init__(mode)
+        self._before_call = GradMode.enabled
+        GradMode.enabled = self.mode
+
+    def __enter__(self):
+        self._previous = self._before_call  # the mode is set already
+        return self
+
+    def __call__(self, fn):
+        GradMode.enabled = self._before_call  # as a decorator it changes nothing until fn runs
+        return super().__call__(fn)
+
+
+class no_grad(_GradModeSwitch):
     """Ops inside record nothing on the tape (use for evaluation and updates)."""
 
     def __init__(self):
@@ -64,7 +90,7 @@ class no_grad(set_grad_enabled):
         self._args = ()
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradModeSwitch):
     """Turn recording back on inside a ``no_grad`` region."""
 
     def __init__(self):
