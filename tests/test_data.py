@@ -106,3 +106,70 @@ def test_dataloader_batches_shuffle_and_drop_last():
         DataLoader(TensorDataset(x, y), batch_size=0)
     with pytest.raises(ValueError, match="rows"):
         TensorDataset(x, y[:3])
+
+
+class _Pairs:
+    """A map-style dataset as PyTorch users write one: __getitem__ returns tensors."""
+
+    def __init__(self, n, kind="tuple"):
+        self.n, self.kind = n, kind
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        x = tg.tensor([float(i), float(i) + 0.5])
+        y = tg.tensor(i % 3)
+        if self.kind == "dict":
+            return {"image": x, "label": y, "name": f"item{i}"}
+        if self.kind == "single":
+            return x
+        return x, y
+
+
+def test_a_dataset_of_tensors_batches_to_numeric_tensors():
+    xb, yb = next(iter(DataLoader(_Pairs(5), batch_size=4)))
+    assert xb.dtype == np.float32 and xb.shape == (4, 2) and yb.dtype == np.int64
+    np.testing.assert_array_equal(yb.numpy(), [0, 1, 2, 0])
+    batch = next(iter(DataLoader(_Pairs(5, "dict"), batch_size=2)))
+    assert set(batch) == {"image", "label", "name"} and batch["image"].shape == (2, 2)
+    assert batch["name"] == ["item0", "item1"]
+    single = next(iter(DataLoader(_Pairs(5, "single"), batch_size=3)))
+    assert isinstance(single, tg.Tensor) and single.shape == (3, 2)
+
+
+def test_manual_seed_makes_an_unseeded_shuffle_repeat():
+    x = np.arange(20, dtype=np.float32).reshape(20, 1)
+
+    def order():
+        loader = DataLoader(TensorDataset(x), batch_size=20, shuffle=True)
+        return [next(iter(loader))[0].numpy().ravel().tolist() for _ in range(2)]
+
+    tg.manual_seed(3)
+    first = order()
+    tg.manual_seed(3)
+    assert order() == first
+    assert first[0] != first[1]  # a new order every epoch
+    assert sorted(first[0]) == list(range(20))
+
+
+def test_items_that_do_not_stack_get_a_clear_error():
+    class Ragged:
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return np.zeros(i + 1), 0
+
+    with pytest.raises(ValueError, match="different shapes"):
+        next(iter(DataLoader(Ragged(), batch_size=2)))
+
+    class Objects:
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return object()
+
+    with pytest.raises(TypeError, match="not numeric"):
+        next(iter(DataLoader(Objects(), batch_size=2)))

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from ..creation import from_numpy
+from ..random import default_generator
 from ..tensor import Tensor
 
 
@@ -26,21 +27,57 @@ class TensorDataset:
         return tuple(a[idx] for a in self.arrays)
 
 
+def _as_array(value):
+    """An item's field as a NumPy array (a tensor's values, not an object array)."""
+    if isinstance(value, Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def collate(items):
+    """Stack dataset items into a batch, as PyTorch's default collate does: a
+    tuple or list of fields gives a tuple of batched fields, a dict a dict of
+    them, strings a list, anything else (tensor, array, number) one tensor."""
+    first = items[0]
+    if isinstance(first, dict):
+        return {k: collate([it[k] for it in items]) for k in first}
+    if isinstance(first, (tuple, list)):
+        if any(len(it) != len(first) for it in items):
+            raise ValueError(f"DataLoader: items have different numbers of fields "
+                             f"({sorted({len(it) for it in items})}); every item must have the same fields")
+        return tuple(collate([it[k] for it in items]) for k in range(len(first)))
+    if isinstance(first, str):
+        return list(items)
+    arrays = [_as_array(v) for v in items]
+    if any(a.dtype == object for a in arrays):
+        raise TypeError(f"DataLoader: an item field of type {type(first).__name__} is not numeric; "
+                        "items must hold tensors, arrays, numbers or strings")
+    try:
+        batch = np.stack(arrays)
+    except ValueError:
+        raise ValueError(f"DataLoader: items have different shapes ({sorted({a.shape for a in arrays})}); "
+                         "batch only items of one shape, or pad them first") from None
+    # CPU tensors, as PyTorch's DataLoader gives; move them with .to(device)
+    return from_numpy(np.ascontiguousarray(batch))
+
+
 class DataLoader:
     """Batches of a dataset as CPU tensors (move them with ``.to(device)``).
 
-    ``shuffle`` reorders every epoch from a generator seeded with ``seed`` (so
-    two loaders with the same seed give the same batches); ``drop_last`` drops a
-    final short batch. A dataset with array-style indexing (``TensorDataset``) is
-    batched by fancy indexing; any other dataset by stacking its items.
+    ``shuffle`` reorders every epoch: with ``seed``, from the loader's own
+    generator (two loaders with the same seed give the same batches); without
+    one, from a seed drawn from tinygrad_bn's CPU generator at the start of each
+    epoch, as PyTorch does, so ``manual_seed`` makes the order repeat.
+    ``drop_last`` drops a final short batch. A ``TensorDataset`` is batched by
+    fancy indexing; any other dataset by stacking its items (``collate``).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False):
-        if not isinstance(batch_size, int) or batch_size <= 0:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         self.dataset, self.batch_size = dataset, batch_size
         self.shuffle, self.drop_last = shuffle, drop_last
-        self._rng = np.random.default_rng(seed)
+        self._rng = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self):
         n = len(self.dataset)
@@ -48,15 +85,19 @@ class DataLoader:
 
     def __iter__(self):
         n = len(self.dataset)
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.shuffle:
+            rng = self._rng
+            if rng is None:
+                rng = np.random.default_rng(int(default_generator("cpu").integers(2**63)))
+            order = rng.permutation(n)
+        else:
+            order = np.arange(n)
         for start in range(0, n, self.batch_size):
             idx = order[start:start + self.batch_size]
             if self.drop_last and len(idx) < self.batch_size:
                 return
             if isinstance(self.dataset, TensorDataset):
-                cols = [a[idx] for a in self.dataset.arrays]
+                # CPU tensors, as PyTorch's DataLoader gives; move them with .to(device)
+                yield tuple(from_numpy(np.ascontiguousarray(a[idx])) for a in self.dataset.arrays)
             else:
-                items = [self.dataset[int(i)] for i in idx]
-                cols = [np.stack([np.asarray(it[k]) for it in items]) for k in range(len(items[0]))]
-            # CPU tensors, as PyTorch's DataLoader gives; move them with .to(device)
-            yield tuple(from_numpy(np.ascontiguousarray(c)) for c in cols)
+                yield collate([self.dataset[int(i)] for i in idx])
