@@ -183,3 +183,22 @@ def test_gradcheck_catches_a_wrong_backward(rng):
 def test_gradcheck_requires_float64(rng):
     with pytest.raises(TypeError, match="float64"):
         gradcheck(lambda t: t * 2, leaf(rng, 3, dtype=np.float32))
+
+
+def test_std_of_a_constant_has_a_zero_gradient_as_in_pytorch():
+    x = tg.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], requires_grad=True)
+    (x.std(1) * tg.tensor([1.0, 2.0])).sum().backward()
+    g = x.grad.numpy()
+    np.testing.assert_array_equal(g[1], [0.0, 0.0, 0.0])  # sqrt's chain rule gave 0 * inf = NaN
+    row = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(g[0], (row - row.mean()) / (2 * row.std(ddof=1)), rtol=1e-6)  # d std / dx
+    assert tg.tensor([5.0]).std().isnan().item()  # one value, correction 1: NaN, as in PyTorch
+
+
+def test_x_to_the_power_zero_has_a_zero_gradient_at_zero():
+    x = tg.tensor([0.0, 2.0], requires_grad=True)
+    (x ** 0 * tg.tensor([1.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    y = tg.tensor([0.0, 2.0], requires_grad=True)
+    (y ** tg.tensor([0.0, 3.0]) * tg.tensor([1.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0.0, 36.0])  # 3 * 3 * 2^2

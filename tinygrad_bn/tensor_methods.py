@@ -190,8 +190,11 @@ class TensorMethods:
         return R.Var.apply(self, axes, correction, keep)
 
     def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None, keepdims=None):
-        return self.var(dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
-                        axis=axis, keepdims=keepdims).sqrt()
+        """Standard deviation, as torch.std (gradient 0 where it is 0)."""
+        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "std")
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        return R.Std.apply(self, axes, correction, keep)
 
     # ------------------------------------------------------------ shape ops
     def reshape(self, *shape):

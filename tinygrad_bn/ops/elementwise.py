@@ -126,8 +126,11 @@ class Pow(Function):
         be, na, nb = ctx.backend, *ctx.needs_input_grad
         ga = gb = None
         if na:
-            # b * a^(b-1), written without dividing by a so a = 0 works
-            ga = _reduce(be, be.mul(g, be.mul(b, be.pow(a, be.sub(b, 1)))), a)
+            # b * a^(b-1), written without dividing by a so a = 0 works; 0 where
+            # b = 0 (PyTorch's rule: x ** 0 is constant, though 0 * 0^-1 is NaN)
+            local = be.mul(b, be.pow(a, be.sub(b, 1)))
+            local = be.where(be.equal(b, 0), 0, local)
+            ga = _reduce(be, be.mul(g, local), a)
         if nb:
             # a^b * log(a); where a <= 0 the log is undefined, and PyTorch gives 0 at a = 0
             safe = be.where(be.greater(a, 0), a, 1)

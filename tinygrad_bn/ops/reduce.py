@@ -155,6 +155,32 @@ class Var(Function):
         return be.mul(be.mul(centered, scale), g), None, None, None
 
 
+class Std(Function):
+    """Standard deviation over axes with ``correction``, as torch.std. One op,
+    not sqrt(var): where the std is 0 (constant input) the gradient is 0, as in
+    PyTorch, where the chain rule through sqrt would give 0 * inf = NaN."""
+
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdims):
+        var = Var.forward(ctx, a, axes, correction, keepdims)
+        out = ctx.backend.sqrt(var)
+        ctx.save_for_backward(ctx.saved_tensors[0], out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        centered, out = ctx.saved_tensors
+        be = ctx.backend
+        g = _expand_back(be, g, centered.shape, ctx.axes, ctx.keepdims)
+        std = _expand_back(be, out, centered.shape, ctx.axes, ctx.keepdims)
+        if ctx.denom <= 0:
+            return be.mul(g, float("nan")), None, None, None
+        # d std / d x = (x - mean) / (denom * std), set to 0 where std is 0
+        positive = be.greater(std, 0)
+        scale = be.where(positive, be.div(1.0 / ctx.denom, be.where(positive, std, 1)), 0)
+        return be.mul(be.mul(centered, scale), g), None, None, None
+
+
 class LogSoftmax(Function):
     """log_softmax along one axis, computed as x - max - log(sum(exp(x - max)))
     so large logits do not overflow."""
