@@ -15,6 +15,8 @@ from .tensor import Tensor
 from .creation import (arange, empty, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randn,
                        randn_like, tensor, zeros, zeros_like)
 from .ops.elementwise import maximum, minimum, where
+from .functions import *  # noqa: F401,F403  (tg.mean, tg.matmul, ...: PyTorch's free functions)
+from .functions import METHOD_FUNCTIONS
 from .ops.movement import cat, stack
 from .random import default_generator, manual_seed
 from .serialization import load, save
@@ -25,6 +27,10 @@ from . import nn, optim, data, cuda  # noqa: E402  (submodules that use the name
 half = float16
 double = float64
 long = int64
+# PyTorch's short names; builtins are shadowed only as attributes of this package
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+bool = bool_  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -35,4 +41,5 @@ __all__ = [
     "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
     "nn", "optim", "data", "cuda", "set_num_threads", "get_num_threads", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
+    "matmul", *METHOD_FUNCTIONS, "half", "double", "long", "float", "int", "bool",
 ]

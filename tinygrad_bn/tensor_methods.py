@@ -224,6 +224,9 @@ class TensorMethods:
     def expand(self, *sizes):
         return M.expand(self, sizes)
 
+    def view_as(self, other):
+        return M.reshape(self, other.shape)
+
     def expand_as(self, other):
         return M.expand(self, other.shape)
 

@@ -1,5 +1,6 @@
 """Neural network building blocks, named as in ``torch.nn``."""
-from . import functional, init
+from . import functional, init, utils
+from .containers import ModuleDict, ModuleList
 from .layers import (GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax,
                      ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
@@ -11,5 +12,6 @@ __all__ = [
     "Module", "Parameter", "Linear", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU",
     "Softmax", "LogSoftmax", "Dropout", "Flatten", "Identity", "Sequential",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
-    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "functional", "init",
+    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "functional", "init", "utils",
+    "ModuleList", "ModuleDict",
 ]

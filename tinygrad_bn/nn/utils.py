@@ -1,0 +1,58 @@
+"""Gradient clipping, as ``torch.nn.utils``."""
+import math
+
+from ..grad_mode import no_grad
+from ..ops.movement import stack
+from ..tensor import Tensor
+
+
+def _with_grads(parameters, who):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    params = list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, expected a Tensor")
+    return [p for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale the gradients in place so that their norm, taken over all of them
+    together as if concatenated, is at most ``max_norm``. Returns that total norm
+    (before clipping) as a tensor, as PyTorch does."""
+    who = "clip_grad_norm_"
+    max_norm, norm_type = float(max_norm), float(norm_type)
+    if not max_norm >= 0:
+        raise ValueError(f"{who}: max_norm must be a non-negative number, got {max_norm}")
+    if not (norm_type > 0 or norm_type == math.inf):
+        raise ValueError(f"{who}: norm_type must be positive or inf, got {norm_type}")
+    params = _with_grads(parameters, who)
+    if not params:
+        return Tensor(0.0)
+    # tensor ops on the gradients' device: no host read unless error_if_nonfinite asks
+    with no_grad():
+        if norm_type == math.inf:
+            total = stack([p.grad.abs().amax() for p in params]).amax()
+        else:
+            total = stack([(p.grad.abs() ** norm_type).sum() for p in params]).sum() ** (1.0 / norm_type)
+        if error_if_nonfinite and not total.isfinite().item():
+            raise RuntimeError(
+                f"{who}: the total norm of order {norm_type} of the gradients is {total.item()}; "
+                "set error_if_nonfinite=False to clip anyway (the gradients then become NaN)"
+            )
+        # multiplying by min(coef, 1) always, as PyTorch does, needs no host read
+        coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+        for p in params:
+            p.grad.mul_(coef)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient element to [-clip_value, clip_value], in place."""
+    who = "clip_grad_value_"
+    clip_value = float(clip_value)
+    if not clip_value >= 0:
+        raise ValueError(f"{who}: clip_value must be a non-negative number, got {clip_value}")
+    with no_grad():
+        for p in _with_grads(parameters, who):
+            p.grad.copy_(p.grad.clamp(-clip_value, clip_value))
