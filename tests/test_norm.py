@@ -402,3 +402,13 @@ def test_simplenet_bn_trains_on_bundled_digits():
     model, hist = train("simplenet-bn", epochs=2, seed=0, log=lambda s: None, progress=False)
     assert hist[-1]["test_acc"] > 0.88
     assert model.layers[1].num_batches_tracked.item() == 2 * 63
+
+
+def test_batch_norm_with_one_running_buffer_refuses_and_changes_nothing(rng):
+    x = tg.tensor(rng.standard_normal((8, 3)).astype(np.float32))
+    rm, rv = tg.zeros(3), tg.ones(3)
+    for args in ((rm, None), (None, rv)):
+        with pytest.raises(ValueError, match="pass both running buffers"):
+            F.batch_norm(x, *args, training=True)
+    np.testing.assert_array_equal(rm.numpy(), [0, 0, 0])
+    np.testing.assert_array_equal(rv.numpy(), [1, 1, 1])

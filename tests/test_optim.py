@@ -160,3 +160,24 @@ def test_schedulers():
         cos.step()
     expected = [0.1 + 0.9 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(5)]
     np.testing.assert_allclose(lrs, expected)
+
+
+def test_a_bad_gradient_is_refused_before_any_parameter_moves():
+    import tinygrad_bn as tg
+    from tinygrad_bn import optim
+
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([[1.0, 2.0]], requires_grad=True)
+    opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
+    a.grad = tg.tensor([1.0, 1.0])
+    for bad, match in ((tg.tensor([1.0, 1.0]), "has shape \\(2,\\); it must have the parameter's shape"),
+                       (tg.tensor([[1.0, 1.0]], dtype=tg.float64), "has dtype float64, the parameter float32"),
+                       (tg.tensor(1.0), "has shape \\(\\)")):
+        b.grad = bad
+        with pytest.raises(RuntimeError, match=match):
+            opt.step()
+        np.testing.assert_array_equal(a.detach().numpy(), [1.0, 2.0])  # the good one did not move either
+        assert opt.state == {}
+    b.grad = tg.tensor([[1.0, 1.0]])
+    opt.step()
+    np.testing.assert_allclose(a.detach().numpy(), [0.9, 1.9], rtol=1e-6)

@@ -52,7 +52,32 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad._write("fill", 0)
 
+    def _check_grads(self):
+        """Every gradient has its parameter's shape, dtype and device, checked
+        before any parameter moves: a bad gradient (a hook's, or one assigned to
+        .grad) is refused, never broadcast or cast, and leaves all parameters as
+        they were."""
+        who = f"{type(self).__name__}.step"
+        for gi, group in enumerate(self.param_groups):
+            for pi, p in enumerate(group["params"]):
+                g = p.grad
+                if g is None:
+                    continue
+                where = f"parameter {pi} of group {gi} (shape {p.shape})"
+                if not isinstance(g, Tensor):
+                    raise TypeError(f"{who}: the .grad of {where} is a {type(g).__name__}, expected a Tensor")
+                if g.shape != p.shape:
+                    raise RuntimeError(f"{who}: the gradient of {where} has shape {g.shape}; it must have the "
+                                       "parameter's shape (a hook or an assignment to .grad changed it)")
+                if g.dtype != p.dtype:
+                    raise RuntimeError(f"{who}: the gradient of {where} has dtype {g.dtype}, the parameter "
+                                       f"{p.dtype}; convert it (p.grad = p.grad.to({p.dtype}))")
+                if g.device != p.device:
+                    raise RuntimeError(f"{who}: the gradient of {where} is on {g.device}, the parameter on "
+                                       f"{p.device}; move it with .to({p.device!r})")
+
     def step(self):
+        self._check_grads()
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
