@@ -58,3 +58,22 @@ def test_pickled_npz_is_refused(tmp_path):
     np.savez(tmp_path / "p.npz", __tinygrad_bn__=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError):
         tg.load(tmp_path / "p.npz")
+
+
+def test_numpy_scalars_round_trip_as_plain_values(tmp_path):
+    path = tmp_path / "metrics.npz"
+    tg.save({"acc": np.float64(0.9), "steps": [np.int64(3), 1.5], "ok": np.bool_(True), "tag": np.str_("a")}, path)
+    assert tg.load(path) == {"acc": 0.9, "steps": [3, 1.5], "ok": True, "tag": "a"}
+    with pytest.raises(TypeError, match="NumPy datetime64"):
+        tg.save({"t": np.datetime64("2026-01-01")}, tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("tree", [[1, 2], {"dict": [[1]]}, 7, {"list": [[]]}, {"dict": "x"}])
+def test_malformed_checkpoint_metadata_is_a_clear_error(tmp_path, tree):
+    import json
+
+    path = tmp_path / "odd.npz"
+    meta = json.dumps({"format": "tinygrad_bn.checkpoint", "version": 1, "tree": tree}).encode()
+    np.savez(path, __tinygrad_bn__=np.frombuffer(meta, dtype=np.uint8))
+    with pytest.raises(ValueError, match="not a readable tinygrad_bn checkpoint"):
+        tg.load(path)

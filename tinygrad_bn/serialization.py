@@ -29,8 +29,11 @@ def _encode(obj, arrays, where):
             raise TypeError(f"save: array at {where} has dtype {obj.dtype}; only numeric arrays can be saved")
         arrays.append(obj)
         return {"array": f"t{len(arrays) - 1}"}
-    if isinstance(obj, np.generic):
-        return obj.item()
+    if isinstance(obj, np.generic):  # a NumPy scalar: stored as the plain value it holds
+        if obj.dtype.kind not in "biufU":
+            raise TypeError(f"save: a NumPy {obj.dtype} scalar at {where} cannot be saved; "
+                            "save numbers, strings, tensors or numeric arrays")
+        return {"value": obj.item()}
     if isinstance(obj, dict):
         items = []
         for k, v in obj.items():
@@ -50,6 +53,8 @@ def _encode(obj, arrays, where):
 
 
 def _decode(node, files):
+    if not isinstance(node, dict):
+        raise ValueError(f"malformed entry {node!r:.60}")
     if "tensor" in node:
         return Tensor(files[node["tensor"]])
     if "array" in node:
@@ -115,7 +120,8 @@ def load(path):
         if str(exc).startswith("load:"):
             raise
         raise ValueError(f"load: {path} is not a readable tinygrad_bn checkpoint ({exc})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, json.JSONDecodeError, UnicodeDecodeError,
+            TypeError, RecursionError) as exc:
         raise ValueError(
             f"load: {path} is not a readable tinygrad_bn checkpoint: it is truncated, damaged or "
             f"not an npz file ({type(exc).__name__}: {exc})"
