@@ -63,9 +63,40 @@ def run_rows(parallel_kernel, serial_kernel, rows, numel, args, partial_width=No
     return total[0], total[1]
 
 
-def affine_or_default(weight, bias, size):
+def affine_or_default(weight, bias, size, who="kernel"):
     """gamma and beta as float64 vectors (ones and zeros when the layer has no
     affine), so a kernel compiles once per input dtype, not per parameter dtype."""
-    w = np.ones(size) if weight is None else np.ascontiguousarray(weight, dtype=np.float64).reshape(-1)
-    b = np.zeros(size) if bias is None else np.ascontiguousarray(bias, dtype=np.float64).reshape(-1)
+    w = np.ones(size) if weight is None else vector(who, "weight", weight, size)
+    b = np.zeros(size) if bias is None else vector(who, "bias", bias, size)
     return w, b
+
+
+# The kernels index without bounds checks: every entry point checks what it is
+# given first, so a wrong size is an error naming the argument, never a read or
+# write out of bounds (which crashes the interpreter).
+
+
+def check_input(who, x, min_ndim):
+    """x: a float32 or float64 NumPy array with at least ``min_ndim`` dims and no empty dim."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{who}: x must be a NumPy array, got {type(x).__name__}")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{who}: x has dtype {x.dtype}; the kernels take float32 or float64 "
+                        "(convert with x.astype(np.float32))")
+    if x.ndim < min_ndim or 0 in x.shape:
+        raise ValueError(f"{who}: x has shape {x.shape}; expected at least {min_ndim} dims, none of them 0")
+    return x
+
+
+def vector(who, name, v, size):
+    """``v`` as a contiguous float64 vector of ``size`` values, or a ValueError naming it."""
+    v = np.ascontiguousarray(v, dtype=np.float64).reshape(-1)
+    if v.size != size:
+        raise ValueError(f"{who}: {name} has {v.size} values, expected {size} (one per normalized "
+                         "channel or element of x)")
+    return v
+
+
+def same_shape(who, name, a, shape):
+    if tuple(np.shape(a)) != tuple(shape):
+        raise ValueError(f"{who}: {name} has shape {tuple(np.shape(a))}, expected {tuple(shape)} (x's)")

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, run_rows
+from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_shape, vector
 
 # --------------------------------------------------------------------- (N, C)
 
@@ -180,10 +180,10 @@ def forward_train(x, weight, bias, eps):
     """Training-mode batch norm of x (N, C, *). Returns y (shape and dtype of x)
     and, per channel in float64, the batch mean, the biased batch variance and
     the inverse std 1 / sqrt(var + eps)."""
-    xv = _view(x)
+    xv = _view(check_input("batchnorm.forward_train", x, 2))
     channels = xv.shape[1]
     count = xv.size // channels
-    gamma, beta = affine_or_default(weight, bias, channels)
+    gamma, beta = affine_or_default(weight, bias, channels, "batchnorm.forward_train")
     if xv.nbytes < pool.MIN_BYTES:  # one compiled call (see "small inputs" below)
         y, mean, var, invstd = _SMALL[xv.ndim][0](xv, gamma, beta, float(eps))
         return y.reshape(x.shape), mean, var, invstd
@@ -202,12 +202,13 @@ def forward_train(x, weight, bias, eps):
 def forward_eval(x, weight, bias, running_mean, running_var, eps):
     """Inference-mode batch norm from running statistics: one affine map per
     channel. Returns y and the inverse std used (float64)."""
-    xv = _view(x)
+    who = "batchnorm.forward_eval"
+    xv = _view(check_input(who, x, 2))
     channels = xv.shape[1]
-    gamma, beta = affine_or_default(weight, bias, channels)
+    gamma, beta = affine_or_default(weight, bias, channels, who)
     dt = xv.dtype
-    rm = np.asarray(running_mean, dtype=np.float64)
-    invstd = 1.0 / np.sqrt(np.asarray(running_var, dtype=np.float64) + eps)
+    rm = vector(who, "running_mean", running_mean, channels)
+    invstd = 1.0 / np.sqrt(vector(who, "running_var", running_var, channels) + eps)
     k = rm.astype(dt)
     y = pool.empty_like(xv)
     _run(1, xv, xv, y, k, (rm - k).astype(dt), (gamma * invstd).astype(dt), beta.astype(dt))
@@ -219,14 +220,16 @@ def backward(x, dy, mean, invstd, weight, training=True):
     (float64, per channel). ``mean``/``invstd`` are the statistics the forward
     used: the batch's in training, the running ones (``training=False``) in eval,
     where x_hat does not depend on the batch and dx = gamma * invstd * dy."""
-    xv = _view(x)
+    who = "batchnorm.backward"
+    xv = _view(check_input(who, x, 2))
     dt = xv.dtype
+    same_shape(who, "dy", dy, x.shape)
     dyv = np.ascontiguousarray(dy, dtype=dt).reshape(xv.shape)
     channels = xv.shape[1]
     count = xv.size // channels
-    gamma, _ = affine_or_default(weight, None, channels)
-    mean = np.asarray(mean, dtype=np.float64)
-    invstd = np.asarray(invstd, dtype=np.float64)
+    gamma, _ = affine_or_default(weight, None, channels, who)
+    mean = vector(who, "mean", mean, channels)
+    invstd = vector(who, "invstd", invstd, channels)
     if xv.nbytes < pool.MIN_BYTES:  # one compiled call (see "small inputs" below)
         dx, dgamma, dbeta = _SMALL[xv.ndim][1](xv, dyv, mean, invstd, gamma, bool(training))
         return dx.reshape(x.shape), dgamma, dbeta

@@ -12,11 +12,13 @@ Rows are split into one chunk per thread; backward per row:
 with dgamma and dbeta in one float64 partial row per chunk, summed in chunk order.
 Statistics use float64 shifted sums (shift: the row's first element).
 """
+import numbers
+
 import numpy as np
 from numba import njit, prange
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, run_rows
+from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_shape, vector
 
 
 @njit(**JIT)
@@ -161,8 +163,12 @@ def _backward_par(x, dy, groups, mean, invstd, gamma, dx, part, bounds):
                        bounds[t], bounds[t + 1])
 
 
-def _view(x, groups):
+def _view(x, groups, who):
     """(N * G, C / G) when there is one value per channel, else (N * G, C / G, L)."""
+    check_input(who, x, 2)
+    if not isinstance(groups, numbers.Integral) or groups < 1 or x.shape[1] % groups:
+        raise ValueError(f"{who}: num_groups is {groups!r}; it must be a positive int dividing the "
+                         f"channel count ({x.shape[1]})")
     x = np.ascontiguousarray(x)
     n, c = x.shape[0], x.shape[1]
     if x.size == n * c:
@@ -180,9 +186,9 @@ def _kernels(xv):
 def forward(x, num_groups, weight, bias, eps):
     """Group norm of x (N, C, *). Returns y (shape and dtype of x), and mean and
     invstd per (sample, group) (float64, shape (N, G))."""
-    xv = _view(x, num_groups)
+    xv = _view(x, num_groups, "groupnorm.forward")
     channels = x.shape[1]
-    gamma, beta = affine_or_default(weight, bias, channels)
+    gamma, beta = affine_or_default(weight, bias, channels, "groupnorm.forward")
     y = pool.empty_like(xv)
     rows = xv.shape[0]
     mean = np.empty(rows)
@@ -196,13 +202,15 @@ def forward(x, num_groups, weight, bias, eps):
 def backward(x, dy, num_groups, mean, invstd, weight):
     """Gradients of group norm: dx (shape and dtype of x), dgamma and dbeta
     (float64, per channel)."""
-    xv = _view(x, num_groups)
+    who = "groupnorm.backward"
+    xv = _view(x, num_groups, who)
+    same_shape(who, "dy", dy, x.shape)
     dyv = np.ascontiguousarray(dy, dtype=xv.dtype).reshape(xv.shape)
     channels = x.shape[1]
-    gamma, _ = affine_or_default(weight, None, channels)
+    gamma, _ = affine_or_default(weight, None, channels, who)
     rows = xv.shape[0]
-    mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(rows)
-    invstd = np.ascontiguousarray(invstd, dtype=np.float64).reshape(rows)
+    mean = vector(who, "mean", mean, rows)
+    invstd = vector(who, "invstd", invstd, rows)
     dx = pool.empty_like(xv)
     _, _, bpar, bser = _kernels(xv)
     dgamma, dbeta = run_rows(bpar, bser, rows, xv.size,

@@ -12,11 +12,13 @@ dy) from memory about once. Backward per row:
 dgamma and dbeta go into one float64 partial row per chunk, summed in chunk order.
 Statistics use float64 shifted sums (shift: the row's first element).
 """
+import numbers
+
 import numpy as np
 from numba import njit, prange
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, run_rows
+from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_shape, vector
 
 
 @njit(**JIT)
@@ -140,7 +142,10 @@ def _backward_par(x, dy, mean, invstd, gamma, dx, part, bounds):
         _backward_rows(x, dy, mean, invstd, gamma, dx, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
 
 
-def _rows(x, normalized_ndim):
+def _rows(x, normalized_ndim, who):
+    check_input(who, x, 1)
+    if not isinstance(normalized_ndim, numbers.Integral) or not 1 <= normalized_ndim <= x.ndim:
+        raise ValueError(f"{who}: normalized_ndim is {normalized_ndim!r}; expected 1 to x.ndim ({x.ndim})")
     x = np.ascontiguousarray(x)
     lead = x.shape[: x.ndim - normalized_ndim]
     return x.reshape(int(np.prod(lead, dtype=np.int64)), -1), lead
@@ -149,9 +154,9 @@ def _rows(x, normalized_ndim):
 def forward(x, weight, bias, eps, normalized_ndim):
     """Layer norm of x over its last ``normalized_ndim`` dims. Returns y (shape
     and dtype of x), mean and invstd per row (float64, shape of the leading dims)."""
-    xr, lead = _rows(x, normalized_ndim)
+    xr, lead = _rows(x, normalized_ndim, "layernorm.forward")
     rows, width = xr.shape
-    gamma, beta = affine_or_default(weight, bias, width)
+    gamma, beta = affine_or_default(weight, bias, width, "layernorm.forward")
     gamma, beta = gamma.astype(xr.dtype), beta.astype(xr.dtype)
     y = pool.empty_like(xr)
     mean = np.empty(rows)
@@ -163,13 +168,15 @@ def forward(x, weight, bias, eps, normalized_ndim):
 def backward(x, dy, mean, invstd, weight, normalized_ndim):
     """Gradients of layer norm: dx (shape and dtype of x), dgamma and dbeta
     (float64, shape of the normalized dims)."""
-    xr, _ = _rows(x, normalized_ndim)
+    who = "layernorm.backward"
+    xr, _ = _rows(x, normalized_ndim, who)
     rows, width = xr.shape
+    same_shape(who, "dy", dy, x.shape)
     dyr = np.ascontiguousarray(dy, dtype=xr.dtype).reshape(xr.shape)
-    gamma, _ = affine_or_default(weight, None, width)
+    gamma, _ = affine_or_default(weight, None, width, who)
     gamma = gamma.astype(xr.dtype)
-    mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(rows)
-    invstd = np.ascontiguousarray(invstd, dtype=np.float64).reshape(rows)
+    mean = vector(who, "mean", mean, rows)
+    invstd = vector(who, "invstd", invstd, rows)
     dx = pool.empty_like(xr)
     dgamma, dbeta = run_rows(_backward_par, _backward_rows, rows, xr.size,
                              (xr, dyr, mean, invstd, gamma, dx), partial_width=width)
