@@ -81,3 +81,25 @@ def test_cached_cuda_kernels_go_when_any_cuda_kernel_source_changes(tmp_path):
     assert (cache / "a.k-1.py311.nbi").exists()
     (tmp_path / "b.py").write_text("y = 2\n")  # another file of the folder changed
     assert drop_stale_kernel_cache(str(tmp_path)) == 1 and not (cache / "a.k-1.py311.nbi").exists()
+
+
+def test_a_buffer_returned_while_the_pool_lock_is_held_does_not_deadlock():
+    # the garbage collector can run an owner's __del__ inside empty() on the
+    # same thread; with a plain lock that waited forever
+    import threading
+
+    from kernels.cpu import pool
+
+    a = pool.empty((pool.MIN_BYTES // 8,), np.float64)
+    done = threading.Event()
+
+    def hold_and_free():
+        nonlocal a
+        with pool._lock:
+            del a  # the owner's __del__ takes the lock again, on this thread
+        done.set()
+
+    t = threading.Thread(target=hold_and_free, daemon=True)
+    t.start()
+    t.join(5)
+    assert done.is_set()

@@ -20,7 +20,9 @@ MAX_CACHED_BYTES = 1 << 30
 
 _free = {}  # nbytes -> list of raw uint8 buffers
 _cached = [0]
-_lock = threading.Lock()
+# reentrant: the garbage collector may run an owner's __del__ (which takes the
+# lock) in the middle of empty() on the same thread, while it holds it
+_lock = threading.RLock()
 
 
 class _Owner:
