@@ -12,7 +12,7 @@ import tinygrad_bn as tg
 from tinygrad_bn import nn, optim
 from tinygrad_bn.data import DataLoader, TensorDataset, load_mnist_5k
 from tinygrad_bn.models import SimpleNet
-from tinygrad_bn.progress import ProgressBar
+from tqdm import tqdm
 from tinygrad_bn.train import evaluate
 
 
@@ -33,13 +33,13 @@ def main():
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size,
                         shuffle=True, seed=args.seed)
     for epoch in range(1, args.epochs + 1):
-        bar = ProgressBar(loader, desc=f"epoch {epoch}/{args.epochs}")
+        bar = tqdm(loader, desc=f"epoch {epoch}/{args.epochs}")
         for xb, yb in bar:
             opt.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
-            bar.set_postfix(f"loss {loss.item():.4f}")
+            bar.set_postfix_str(f"loss {loss.item():.4f}")
         print(f"epoch {epoch}: held-out accuracy {evaluate(model, x_test, y_test):.2%}")
     os.makedirs(os.path.dirname(args.checkpoint) or ".", exist_ok=True)
     tg.save(model.state_dict(), args.checkpoint)

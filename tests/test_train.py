@@ -2,6 +2,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import tinygrad_bn as tg
 from tinygrad_bn.cli import main
 from tinygrad_bn.train import train, weights_digest
@@ -29,3 +31,55 @@ def test_console_script_help():
     assert res.returncode == 0 and "--batch-size" in res.stdout
     res = subprocess.run([sys.executable, "-m", "tinygrad_bn.cli", "train", "--epochs", "0"], capture_output=True, text=True)
     assert res.returncode != 0 and "--epochs must be at least 1" in res.stderr
+
+
+def test_cli_refuses_bad_flags_before_training(tmp_path, capsys):
+    from tinygrad_bn.cli import main
+
+    for argv, message in ((["train", "--lr", "-0.1"], "--lr must be a positive number"),
+                          (["train", "--lr", "nan"], "--lr must be a positive number"),
+                          (["train", "--model", "simplenet-bn", "--batch-size", "1"], "batch norm needs at least 2"),
+                          (["train", "--checkpoint", str(tmp_path)], "is a folder")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    with pytest.raises(SystemExit):
+        main(["train", "--checkpoint", str(blocked / "sub" / "m.npz")])  # a file where a folder should be
+    assert "cannot write a checkpoint there" in capsys.readouterr().err
+
+
+def test_checkpoint_each_epoch_and_on_interrupt(tmp_path, monkeypatch):
+    from tinygrad_bn import optim
+    from tinygrad_bn.train import train
+
+    path = tmp_path / "ck" / "m.npz"
+    steps = {"n": 0}
+    original = optim.SGD.step
+
+    def step_then_interrupt(self):
+        original(self)
+        steps["n"] += 1
+        if steps["n"] == 70:  # in epoch 2 (63 batches of 64 per epoch)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(optim.SGD, "step", step_then_interrupt)
+    logs = []
+    with pytest.raises(KeyboardInterrupt):
+        train(epochs=3, checkpoint=str(path), log=logs.append, progress=False)
+    assert path.exists() and any("interrupted in epoch 2" in line for line in logs)
+    assert set(tg.load(path)) == {"layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias",
+                                  "layers.4.weight", "layers.4.bias"}
+
+
+def test_a_batch_norm_model_drops_a_last_batch_of_one():
+    from tinygrad_bn.train import train
+
+    logs = []
+    # 4,000 training digits: batch 3 leaves one sample over
+    _, hist = train("simplenet-bn", epochs=1, batch_size=3, log=logs.append, progress=False)
+    assert "last batch of each epoch holds one sample and is dropped" in logs[0]
+    assert hist[0]["loss"] > 0

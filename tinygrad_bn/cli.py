@@ -85,13 +85,32 @@ def main(argv=None):
         parser.error("--epochs must be at least 1")
     if getattr(args, "batch_size", 1) < 1:
         parser.error("--batch-size must be at least 1")
+    if args.command == "train":
+        import math
+
+        from .models import build_model
+        from .train import has_batch_norm
+        if not (math.isfinite(args.lr) and args.lr > 0):
+            parser.error(f"--lr must be a positive number, got {args.lr}")
+        if args.batch_size == 1 and has_batch_norm(build_model(args.model)):
+            parser.error(f"--batch-size 1 with {args.model}: batch norm needs at least 2 samples per batch")
+        if args.checkpoint:
+            from .train import check_writable
+            try:
+                check_writable(args.checkpoint)
+            except (OSError, ValueError) as exc:
+                parser.error(f"--checkpoint {args.checkpoint}: cannot write a checkpoint there ({exc})")
     if getattr(args, "device", "cpu") != "cpu":
         from .backends import get_backend
         try:
             get_backend(args.device)
         except (RuntimeError, ValueError) as exc:
             parser.error(f"--device {args.device}: {exc}")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

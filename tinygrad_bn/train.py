@@ -1,14 +1,15 @@
 """The training loop behind ``tinygrad-bn train`` and ``examples/train_mlp.py``."""
+import os
 import time
 
 import numpy as np
+from tqdm import tqdm
 
 from . import nn, optim
 from .creation import from_numpy
 from .data import DataLoader, TensorDataset, load_mnist_5k
 from .grad_mode import no_grad
 from .models import build_model
-from .progress import ProgressBar
 from .random import manual_seed
 from .serialization import save
 
@@ -35,50 +36,88 @@ def make_optimizer(name, params, lr):
     raise ValueError(f"unknown optimizer {name!r}; choose sgd or adam")
 
 
+def has_batch_norm(model):
+    return any(isinstance(m, nn.normalization._BatchNorm) for m in model.modules())
+
+
 def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, optimizer="sgd",
           checkpoint=None, log=print, progress=True, device="cpu"):
     """Train a reference model on the bundled digits on ``device`` ("cpu" or
     "cuda"); returns the model and the history (a list of dicts with epoch,
     loss, test_acc, seconds). Batches are copied to the device as they are
-    drawn; the only other host read per step is ``loss.item()``."""
+    drawn; the only other host read per step is ``loss.item()``.
+
+    With ``checkpoint``, the weights are saved (atomically) at the end of every
+    epoch and when the run is interrupted (Ctrl-C), then the interrupt goes on.
+    A batch-norm model drops a last batch of one sample (batch norm needs two
+    values per channel to normalize in training)."""
     manual_seed(seed)
     x_train, y_train, x_test, y_test = load_mnist_5k(seed=seed)
     model = build_model(model_name).to(device)
     opt = make_optimizer(optimizer, model.parameters(), lr)
     loss_fn = nn.CrossEntropyLoss()
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True, seed=seed)
+    drop_single = has_batch_norm(model) and len(x_train) % batch_size == 1
+    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True, seed=seed,
+                        drop_last=drop_single)
     log(f"training {model_name} on {len(x_train)} bundled MNIST digits "
         f"({len(x_test)} held out), {epochs} epochs, batch {batch_size}, {optimizer} lr {lr}"
-        + ("" if device == "cpu" else f", on {device}"))
+        + ("" if device == "cpu" else f", on {device}")
+        + ("; the last batch of each epoch holds one sample and is dropped (batch norm needs two)"
+           if drop_single else ""))
     history = []
-    for epoch in range(1, epochs + 1):
-        model.train()
-        start = time.perf_counter()
-        total, count = 0.0, 0
-        batches = ProgressBar(loader, desc=f"epoch {epoch}/{epochs}") if progress else loader
-        for xb, yb in batches:
-            if device != "cpu":
-                xb, yb = xb.to(device), yb.to(device)
-            opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(yb)
-            count += len(yb)
-            if progress:
-                batches.set_postfix(f"loss {total / count:.4f}")
-        seconds = time.perf_counter() - start
-        test_acc = evaluate(model, x_test, y_test, device=device)
-        history.append({"epoch": epoch, "loss": total / count, "test_acc": test_acc, "seconds": seconds})
-        log(f"epoch {epoch:2d}  loss {total / count:.4f}  held-out accuracy {test_acc:.2%}  ({seconds:.2f} s)")
+    epoch = 0
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            start = time.perf_counter()
+            total, count = 0.0, 0
+            bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=True,
+                       dynamic_ncols=True, mininterval=0.2)
+            for xb, yb in bar:
+                if device != "cpu":
+                    xb, yb = xb.to(device), yb.to(device)
+                opt.zero_grad()
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(yb)
+                count += len(yb)
+                if progress:
+                    bar.set_postfix_str(f"loss {total / count:.4f}", refresh=False)
+            bar.close()
+            seconds = time.perf_counter() - start
+            test_acc = evaluate(model, x_test, y_test, device=device)
+            history.append({"epoch": epoch, "loss": total / count, "test_acc": test_acc, "seconds": seconds})
+            log(f"epoch {epoch:2d}  loss {total / count:.4f}  held-out accuracy {test_acc:.2%}  ({seconds:.2f} s)")
+            if checkpoint:
+                save_checkpoint(model, checkpoint)
+    except KeyboardInterrupt:
+        if checkpoint:
+            save_checkpoint(model, checkpoint)
+            log(f"interrupted in epoch {epoch}: saved the weights as they were to {checkpoint}")
+        raise
     if checkpoint:
-        import os
-
-        os.makedirs(os.path.dirname(os.path.abspath(checkpoint)), exist_ok=True)
-        save(model.state_dict(), checkpoint)
         log(f"saved checkpoint to {checkpoint}")
     log(f"final held-out accuracy: {history[-1]['test_acc']:.2%}")
     return model, history
+
+
+def save_checkpoint(model, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    save(model.state_dict(), path)
+
+
+def check_writable(path):
+    """Raise OSError (or ValueError for a folder) now if a checkpoint cannot be
+    written at ``path``, rather than after training."""
+    import tempfile
+
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder; give a file name such as {os.path.join(path, 'model.npz')}")
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+        pass
 
 
 def weights_digest(model):
