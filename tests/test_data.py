@@ -173,3 +173,20 @@ def test_items_that_do_not_stack_get_a_clear_error():
 
     with pytest.raises(TypeError, match="not numeric"):
         next(iter(DataLoader(Objects(), batch_size=2)))
+
+
+def test_random_split_partitions_and_follows_manual_seed():
+    from tinygrad_bn.data import Subset, random_split
+
+    data = TensorDataset(np.arange(10))
+    tg.manual_seed(1)
+    a, b = random_split(data, [7, 3])
+    assert isinstance(a, Subset) and (len(a), len(b)) == (7, 3)
+    items = sorted(int(a[i][0]) for i in range(7)) + sorted(int(b[i][0]) for i in range(3))
+    assert sorted(items) == list(range(10))
+    tg.manual_seed(1)
+    a2, _ = random_split(data, [7, 3])
+    assert [int(a2[i][0]) for i in range(7)] == [int(a[i][0]) for i in range(7)]
+    assert [len(s) for s in random_split(data, [0.5, 0.25, 0.25])] == [6, 2, 2]  # PyTorch spreads the rest from the first
+    with pytest.raises(ValueError, match="summing to the dataset's length \\(10\\)"):
+        random_split(data, [5, 4])

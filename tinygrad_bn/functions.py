@@ -1,6 +1,8 @@
 """PyTorch's free functions over tensors (``tg.mean(x, 1)``, ``tg.matmul(a, b)``):
 each is the tensor method of the same name, so the two spellings of a PyTorch
 script both run."""
+import numpy as np
+
 from .tensor import Tensor
 
 # torch.<name>(input, ...) == input.<name>(...)
@@ -33,5 +35,22 @@ def matmul(input, other):
     return input @ other
 
 
+def _host(who, t):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{who}: expected Tensors, got a {type(t).__name__}")
+    return t.detach().cpu().numpy()
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether |input - other| <= atol + rtol * |other| everywhere (a bool), as ``torch.allclose``."""
+    return bool(np.allclose(_host("allclose", input), _host("allclose", other), rtol, atol, equal_nan))
+
+
+def equal(input, other):
+    """Whether the two tensors have the same shape and values (a bool), as ``torch.equal``."""
+    a, b = _host("equal", input), _host("equal", other)
+    return a.shape == b.shape and bool((a == b).all())
+
+
 globals().update({name: _as_function(name) for name in METHOD_FUNCTIONS})
-__all__ = list(METHOD_FUNCTIONS) + ["matmul"]
+__all__ = list(METHOD_FUNCTIONS) + ["matmul", "allclose", "equal"]

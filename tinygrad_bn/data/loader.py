@@ -8,7 +8,55 @@ from ..random import default_generator
 from ..tensor import Tensor
 
 
-class TensorDataset:
+class Dataset:
+    """Base class of map-style datasets, as ``torch.utils.data.Dataset``:
+    subclasses define ``__getitem__(i)`` and ``__len__()``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} has no __getitem__; define one in the subclass")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} has no __len__; define one in the subclass")
+
+
+class Subset(Dataset):
+    """The items of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, [int(i) for i in indices]
+
+    def __getitem__(self, i):
+        return self.dataset[self.indices[i]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, seed=None):
+    """Split ``dataset`` into non-overlapping random ``Subset``s of the given
+    lengths (counts summing to its length, or fractions summing to 1, the
+    remainder spread from the first as PyTorch does). The order comes from
+    tinygrad_bn's CPU generator (``manual_seed`` repeats it), or from ``seed``."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-9:
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if any(not isinstance(x, (int, np.integer)) or x < 0 for x in lengths) or sum(lengths) != n:
+        raise ValueError(f"random_split: lengths {lengths} must be non-negative counts summing to the "
+                         f"dataset's length ({n}), or fractions summing to 1")
+    rng = np.random.default_rng(int(default_generator("cpu").integers(2**63)) if seed is None else seed)
+    order = rng.permutation(n)
+    out, start = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, order[start:start + length]))
+        start += length
+    return out
+
+
+class TensorDataset(Dataset):
     """Rows of equally long arrays or tensors; item i is a tuple of row i of each."""
 
     def __init__(self, *arrays):
