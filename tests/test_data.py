@@ -190,3 +190,32 @@ def test_random_split_partitions_and_follows_manual_seed():
     assert [len(s) for s in random_split(data, [0.5, 0.25, 0.25])] == [6, 2, 2]  # PyTorch spreads the rest from the first
     with pytest.raises(ValueError, match="summing to the dataset's length \\(10\\)"):
         random_split(data, [5, 4])
+
+
+def test_read_idx_reads_no_more_than_its_header_promises(tmp_path):
+    import gzip
+
+    from tinygrad_bn.data import read_idx
+
+    header = bytes([0, 0, 0x08, 2]) + (3).to_bytes(4, "big") + (2).to_bytes(4, "big")
+    good = tmp_path / "ok-idx.gz"
+    good.write_bytes(gzip.compress(header + bytes(range(6))))
+    assert read_idx(good).tolist() == [[0, 1], [2, 3], [4, 5]]
+    bomb = tmp_path / "bomb-idx.gz"  # 6 bytes promised, 64 MB of zeros after them
+    bomb.write_bytes(gzip.compress(header + bytes(6) + bytes(64 << 20)))
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(ValueError, match="holds more than 6 bytes of data, its header promises 6"):
+        read_idx(bomb)
+    huge = tmp_path / "huge-idx"
+    huge.write_bytes(bytes([0, 0, 0x08, 2]) + (1 << 20).to_bytes(4, "big") + (1 << 20).to_bytes(4, "big"))
+    with pytest.raises(ValueError, match="the header is damaged"):
+        read_idx(huge)
+
+
+def test_load_refuses_a_fifo_instead_of_hanging(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        tg.load(fifo)

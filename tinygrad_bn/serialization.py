@@ -99,6 +99,8 @@ def load(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
+    if not os.path.isfile(path):  # a FIFO or device would block the read, a folder fail obscurely
+        raise ValueError(f"load: {path} is not a regular file; give the path of a checkpoint written by save")
     try:
         with np.load(path, allow_pickle=False) as files:
             if _META not in files.files:

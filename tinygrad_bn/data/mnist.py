@@ -12,6 +12,7 @@ import os
 import shutil
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -81,25 +82,42 @@ def load_mnist_5k(test_size=1000, seed=0, normalize=True):
     return prep(images[train_idx]), labels[train_idx], prep(images[test_idx]), labels[test_idx]
 
 
+# IDX files hold datasets of MNIST's size; a header promising more is damaged
+MAX_IDX_BYTES = 1 << 31
+
+
 def read_idx(path):
     """Read one IDX file (raw or .gz) into a NumPy array."""
     path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"read_idx: {path} is not a regular file")
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as exc:
+            # the header first: it says how many bytes follow, and no more than
+            # that (plus one, to notice extra) is read, so a small .gz that
+            # unpacks to gigabytes is refused after reading what was promised
+            magic = f.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+                raise ValueError(f"read_idx: {path} is not an IDX file (bad magic number {magic.hex()})")
+            ndim = magic[3]
+            dims_raw = f.read(4 * ndim)
+            if len(dims_raw) < 4 * ndim:
+                raise ValueError(f"read_idx: {path} ends inside its header; the file is truncated")
+            dims = tuple(int.from_bytes(dims_raw[4 * i: 4 * i + 4], "big") for i in range(ndim))
+            dtype = np.dtype(_IDX_DTYPES[magic[2]])
+            expected = int(np.prod(dims, dtype=object)) * dtype.itemsize
+            if expected > MAX_IDX_BYTES:
+                raise ValueError(f"read_idx: {path} promises {expected} bytes of data (shape {dims}), more "
+                                 f"than the {MAX_IDX_BYTES} this reader takes; the header is damaged")
+            body = f.read(expected + 1)
+    except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"read_idx: cannot read {path}: {exc}") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"read_idx: {path} is not an IDX file (bad magic number {raw[:4].hex()})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    expected = header + int(np.prod(dims)) * dtype.itemsize
-    if len(raw) != expected:
-        raise ValueError(f"read_idx: {path} holds {len(raw)} bytes, its header promises {expected}; the file is truncated or damaged")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+    if len(body) != expected:
+        raise ValueError(f"read_idx: {path} holds {'more than ' if len(body) > expected else ''}"
+                         f"{min(len(body), expected)} bytes of data, its header promises {expected}; "
+                         "the file is truncated or damaged")
+    return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def _sha256(path):
