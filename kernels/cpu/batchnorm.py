@@ -185,7 +185,7 @@ def forward_train(x, weight, bias, eps):
     count = xv.size // channels
     gamma, beta = affine_or_default(weight, bias, channels, "batchnorm.forward_train")
     if xv.nbytes < pool.MIN_BYTES:  # one compiled call (see "small inputs" below)
-        y, mean, var, invstd = _SMALL[xv.ndim][0](xv, gamma, beta, float(eps))
+        y, mean, var, invstd = _forward_train_small(xv, gamma, beta, float(eps))
         return y.reshape(x.shape), mean, var, invstd
     dt = xv.dtype
     k = _first_per_channel(xv)
@@ -231,7 +231,7 @@ def backward(x, dy, mean, invstd, weight, training=True):
     mean = vector(who, "mean", mean, channels)
     invstd = vector(who, "invstd", invstd, channels)
     if xv.nbytes < pool.MIN_BYTES:  # one compiled call (see "small inputs" below)
-        dx, dgamma, dbeta = _SMALL[xv.ndim][1](xv, dyv, mean, invstd, gamma, bool(training))
+        dx, dgamma, dbeta = _backward_small(xv, dyv, mean, invstd, gamma, bool(training))
         return dx.reshape(x.shape), dgamma, dbeta
     k = mean.astype(dt)
     d = (mean - k).astype(dt)
@@ -259,48 +259,43 @@ def backward(x, dy, mean, invstd, weight, training=True):
 
 
 @njit(cache=True, nogil=True)
-def _forward_train_small2d(xv, gamma, beta, eps):
+def _forward_train_small(xv, gamma, beta, eps):
+    # xv.ndim is a compile-time constant: Numba keeps only the branch that applies
     channels = xv.shape[1]
     count = xv.size // channels
-    k = xv[0].copy()
+    k = xv[0].copy() if xv.ndim == 2 else xv[0, :, 0].copy()
     s1 = np.zeros(channels)
     s2 = np.zeros(channels)
-    _stats2d(xv, xv, k, k, np.zeros(channels, xv.dtype), s1, s2, 0, xv.shape[0])
+    zero = np.zeros(channels, xv.dtype)
+    if xv.ndim == 2:
+        _stats2d(xv, xv, k, k, zero, s1, s2, 0, xv.shape[0])
+    else:
+        _stats3d(xv, xv, k, k, zero, s1, s2, 0, xv.shape[0])
     m = s1 / count
     var = np.maximum(s2 / count - m * m, 0.0)
     invstd = 1.0 / np.sqrt(var + eps)
     y = np.empty_like(xv)
-    _normalize2d(xv, y, k, m.astype(xv.dtype), (gamma * invstd).astype(xv.dtype), beta.astype(xv.dtype),
-                 0, xv.shape[0])
+    d, scale, b = m.astype(xv.dtype), (gamma * invstd).astype(xv.dtype), beta.astype(xv.dtype)
+    if xv.ndim == 2:
+        _normalize2d(xv, y, k, d, scale, b, 0, xv.shape[0])
+    else:
+        _normalize3d(xv, y, k, d, scale, b, 0, xv.shape[0])
     return y, k + m, var, invstd
 
 
 @njit(cache=True, nogil=True)
-def _forward_train_small3d(xv, gamma, beta, eps):
-    channels = xv.shape[1]
-    count = xv.size // channels
-    k = xv[0, :, 0].copy()
-    s1 = np.zeros(channels)
-    s2 = np.zeros(channels)
-    _stats3d(xv, xv, k, k, np.zeros(channels, xv.dtype), s1, s2, 0, xv.shape[0])
-    m = s1 / count
-    var = np.maximum(s2 / count - m * m, 0.0)
-    invstd = 1.0 / np.sqrt(var + eps)
-    y = np.empty_like(xv)
-    _normalize3d(xv, y, k, m.astype(xv.dtype), (gamma * invstd).astype(xv.dtype), beta.astype(xv.dtype),
-                 0, xv.shape[0])
-    return y, k + m, var, invstd
-
-
-@njit(cache=True, nogil=True)
-def _backward_small2d(xv, dyv, mean, invstd, gamma, training):
+def _backward_small(xv, dyv, mean, invstd, gamma, training):
     channels = xv.shape[1]
     count = xv.size // channels
     k = mean.astype(xv.dtype)
     d = (mean - k).astype(xv.dtype)
     sdy = np.zeros(channels)
     sdyxc = np.zeros(channels)
-    _stats2d(dyv, xv, np.zeros(channels, xv.dtype), k, d, sdy, sdyxc, 0, xv.shape[0])
+    zero = np.zeros(channels, xv.dtype)
+    if xv.ndim == 2:
+        _stats2d(dyv, xv, zero, k, d, sdy, sdyxc, 0, xv.shape[0])
+    else:
+        _stats3d(dyv, xv, zero, k, d, sdy, sdyxc, 0, xv.shape[0])
     dgamma = sdyxc * invstd
     if training:
         mdy = sdy / count
@@ -309,31 +304,11 @@ def _backward_small2d(xv, dyv, mean, invstd, gamma, training):
         mdy = np.zeros(channels)
         coef = np.zeros(channels)
     dx = np.empty_like(xv)
-    _grad2d(xv, dyv, dx, k, d, (gamma * invstd).astype(xv.dtype), mdy.astype(xv.dtype), coef.astype(xv.dtype),
-            0, xv.shape[0])
-    return dx, dgamma, sdy
-
-
-@njit(cache=True, nogil=True)
-def _backward_small3d(xv, dyv, mean, invstd, gamma, training):
-    channels = xv.shape[1]
-    count = xv.size // channels
-    k = mean.astype(xv.dtype)
-    d = (mean - k).astype(xv.dtype)
-    sdy = np.zeros(channels)
-    sdyxc = np.zeros(channels)
-    _stats3d(dyv, xv, np.zeros(channels, xv.dtype), k, d, sdy, sdyxc, 0, xv.shape[0])
-    dgamma = sdyxc * invstd
-    if training:
-        mdy = sdy / count
-        coef = sdyxc * invstd * invstd / count
+    scale, mdy_t, coef_t = (gamma * invstd).astype(xv.dtype), mdy.astype(xv.dtype), coef.astype(xv.dtype)
+    if xv.ndim == 2:
+        _grad2d(xv, dyv, dx, k, d, scale, mdy_t, coef_t, 0, xv.shape[0])
     else:
-        mdy = np.zeros(channels)
-        coef = np.zeros(channels)
-    dx = np.empty_like(xv)
-    _grad3d(xv, dyv, dx, k, d, (gamma * invstd).astype(xv.dtype), mdy.astype(xv.dtype), coef.astype(xv.dtype),
-            0, xv.shape[0])
+        _grad3d(xv, dyv, dx, k, d, scale, mdy_t, coef_t, 0, xv.shape[0])
     return dx, dgamma, sdy
 
 
-_SMALL = {2: (_forward_train_small2d, _backward_small2d), 3: (_forward_train_small3d, _backward_small3d)}
