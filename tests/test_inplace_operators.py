@@ -76,3 +76,20 @@ def test_a_tensor_updated_by_itself_in_place():
     b += b  # b = 2 a^2
     (b * tg.tensor([1.0, 3.0])).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), [4.0, 24.0])
+
+
+def test_relu_and_leaky_relu_inplace_overwrite_their_input():
+    x = tg.tensor([-2.0, 1.0])
+    out = tg.nn.ReLU(inplace=True)(x)
+    assert out is x
+    np.testing.assert_array_equal(x.numpy(), [0.0, 1.0])
+    y = tg.tensor([-2.0, 1.0])
+    tg.nn.functional.leaky_relu(y, 0.1, inplace=True)
+    np.testing.assert_allclose(y.numpy(), [-0.2, 1.0])
+    a = tg.tensor([-1.0, 2.0], requires_grad=True)
+    b = a * 1.0
+    tg.nn.LeakyReLU(0.1, inplace=True)(b)
+    (b * tg.tensor([1.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [0.1, 3.0])
+    with pytest.raises(RuntimeError, match="relu_: a leaf tensor that requires grad"):
+        tg.nn.functional.relu(a, inplace=True)

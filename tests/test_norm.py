@@ -412,3 +412,17 @@ def test_batch_norm_with_one_running_buffer_refuses_and_changes_nothing(rng):
             F.batch_norm(x, *args, training=True)
     np.testing.assert_array_equal(rm.numpy(), [0, 0, 0])
     np.testing.assert_array_equal(rv.numpy(), [1, 1, 1])
+
+
+def test_a_batch_norm_state_dict_without_num_batches_tracked_loads(rng):
+    bn = nn.BatchNorm1d(3)
+    bn(tg.tensor(rng.standard_normal((8, 3)).astype(np.float32)))
+    state = {k: v for k, v in bn.state_dict().items() if k != "num_batches_tracked"}
+    fresh = nn.BatchNorm1d(3)
+    fresh.num_batches_tracked.fill_(5)
+    result = fresh.load_state_dict(state)
+    assert result.missing_keys == [] and fresh.num_batches_tracked.item() == 0  # filled in, as PyTorch
+    np.testing.assert_array_equal(fresh.running_mean.numpy(), bn.running_mean.numpy())
+    del state["running_var"]
+    with pytest.raises(RuntimeError, match="missing keys: \\['running_var'\\]"):
+        nn.BatchNorm1d(3).load_state_dict(state)

@@ -4,7 +4,7 @@ Each is a thin call into ``tinygrad_bn.ops``; ``Tensor`` (tensor.py) inherits th
 import numpy as np
 
 from . import function
-from .grad_mode import GradMode
+from .grad_mode import GradMode, no_grad
 from .ops import convert as C
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -319,6 +319,14 @@ class TensorMethods:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def relu_(self):
+        return self._inplace("relu_", lambda t: t.relu(), "copyto", self._backend.relu(self.data))
+
+    def leaky_relu_(self, negative_slope=0.01):
+        with no_grad():
+            values = self.leaky_relu(negative_slope).data
+        return self._inplace("leaky_relu_", lambda t: t.leaky_relu(negative_slope), "copyto", values)
 
     def zero_(self):
         return self.fill_(0)

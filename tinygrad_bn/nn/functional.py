@@ -28,12 +28,13 @@ def linear(input, weight, bias=None):
     return L.Linear.apply(input, weight, bias)
 
 
-def relu(input):
-    return input.relu()
+def relu(input, inplace=False):
+    """max(input, 0); with ``inplace`` it overwrites input and returns it, as PyTorch."""
+    return input.relu_() if inplace else input.relu()
 
 
-def leaky_relu(input, negative_slope=0.01):
-    return input.leaky_relu(negative_slope)
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return input.leaky_relu_(negative_slope) if inplace else input.leaky_relu(negative_slope)
 
 
 def gelu(input, approximate="none"):

@@ -5,6 +5,7 @@ from collections import OrderedDict
 
 from .. import attribution
 from ..backends import get_backend
+from ..creation import full
 from ..dtypes import as_dtype, float32, float64
 from ..ops.convert import move
 from ..grad_mode import no_grad
@@ -276,7 +277,15 @@ class Module:
             for name, t in list(m._parameters.items()) + list(m._buffers.items()):
                 if t is not None:
                     targets[f"{mod_prefix}.{name}" if mod_prefix else name] = t
-        missing = [k for k in own if k not in state_dict]
+        # entries a module can do without, filled with their default (PyTorch's
+        # BatchNorm takes a state dict without num_batches_tracked, as old ones are)
+        defaults = {}
+        for mod_prefix, m in self.named_modules():
+            for name, value in getattr(m, "_optional_state", {}).items():
+                key = f"{mod_prefix}.{name}" if mod_prefix else name
+                if key in own and key not in state_dict:
+                    defaults[key] = value
+        missing = [k for k in own if k not in state_dict and k not in defaults]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and (missing or unexpected):
@@ -298,6 +307,8 @@ class Module:
                 problems.append(f"{k}: shape {value.shape} in the state dict, {target.shape} in the model")
                 continue
             staged.append((target, value))
+        for k, value in defaults.items():
+            staged.append((targets[k], full(targets[k].shape, value, dtype=targets[k].dtype)))
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__} (nothing was changed):\n  "

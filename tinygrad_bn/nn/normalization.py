@@ -80,6 +80,8 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
+    _optional_state = {"num_batches_tracked": 0}  # load_state_dict fills it in when absent, as PyTorch
+
     def forward(self, x):
         self._check_input(x)
         momentum = self._momentum()
