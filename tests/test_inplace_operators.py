@@ -93,3 +93,39 @@ def test_relu_and_leaky_relu_inplace_overwrite_their_input():
     np.testing.assert_allclose(a.grad.numpy(), [0.1, 3.0])
     with pytest.raises(RuntimeError, match="relu_: a leaf tensor that requires grad"):
         tg.nn.functional.relu(a, inplace=True)
+
+
+def test_item_assignment_writes_in_place_and_bumps_the_version():
+    x = tg.tensor([[1.0, -2.0], [3.0, -4.0]])
+    version = x._version_cell[0]
+    x[x < 0] = 0
+    x[0] = tg.tensor([7.0, 8.0])
+    x[:, 1] += 1  # getitem, add, setitem: as in PyTorch
+    np.testing.assert_array_equal(x.numpy(), [[7.0, 9.0], [3.0, 1.0]])
+    assert x._version_cell[0] == version + 4  # the += on the view, then the assignment
+
+
+def test_item_assignment_on_the_tape_differentiates_both_sides():
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    value = tg.tensor([10.0], requires_grad=True)
+    b = a * 2.0
+    b[1:] = value * 1.0  # value broadcast over two places
+    (b * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 0.0, 0.0])  # overwritten places pass nothing
+    np.testing.assert_array_equal(value.grad.numpy(), [5.0])  # summed over the places it filled
+
+
+def test_item_assignment_errors_change_nothing():
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(RuntimeError, match=r"a value of shape \(3,\) does not broadcast to the \(2,\) places"):
+        x[0] = tg.ones(3)
+    with pytest.raises(IndexError, match="assigning into a tensor of shape \\(2, 2\\)"):
+        x[5] = 1.0
+    n = tg.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="a floating value cannot be stored"):
+        n[0] = 0.5
+    w = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w[0] = 2.0
+    np.testing.assert_array_equal(x.numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(n.numpy(), [1, 2])

@@ -233,6 +233,9 @@ class TensorMethods:
     def __getitem__(self, index):
         return M.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        M.setitem(self, index, value)
+
     def _inplace(self, op_name, recorded, method, *args):
         """An in-place method: on the tape like its out-of-place twin
         (``recorded(t)``, t standing for self) when grad mode is on and self

@@ -164,6 +164,9 @@ class ArrayBackend:
     def getitem(self, x, index):
         return x[index]
 
+    def setitem(self, x, index, value):
+        x[index] = value
+
     def scatter_add(self, shape, dtype, index, values):
         out = self.xp.zeros(shape, dtype=dtype)
         self.xp.add.at(out, index, values)

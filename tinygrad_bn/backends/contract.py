@@ -90,6 +90,7 @@ class Backend(Protocol):
     def split_at(self, x, indices_or_sections, axis): """x cut into pieces along axis (NumPy's split)."""
     def ascontiguous(self, x): """x as a C-contiguous array, 0-d arrays kept 0-d."""
     def getitem(self, x, index): """x[index] with NumPy's basic and advanced indexing."""
+    def setitem(self, x, index, value): """x[index] = value, in place (value broadcasts to x[index])."""
     def scatter_add(self, shape, dtype, index, values): """zeros(shape)[index] += values, repeated indices summed."""
     def take_along_axis(self, x, idx, axis): """Values of x at the indices idx along axis."""
     def put_along_axis(self, x, idx, values, axis): """In place: x at the indices idx along axis = values."""

@@ -72,6 +72,67 @@ class GetItem(Function):
         return ctx.backend.scatter_add(ctx.in_shape, g.dtype, ctx.index, g), None
 
 
+class SetItem(Function):
+    """a with a[index] replaced by value (broadcast), as a new array: the
+    recorded form of ``t[index] = value`` (``Tensor.__setitem__`` writes the
+    result back in place). The replaced places pass no gradient to a; value
+    gets the gradient of the places it filled, summed where it was broadcast."""
+
+    @staticmethod
+    def forward(ctx, a, index, value):
+        be = ctx.backend
+        out = be.copy(a)
+        be.setitem(out, index, value)
+        ctx.index, ctx.value_shape = index, tuple(getattr(value, "shape", ()))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        be = ctx.backend
+        ga = gv = None
+        if ctx.needs_input_grad[0]:
+            ga = be.copy(g)
+            be.setitem(ga, ctx.index, 0)
+        if ctx.needs_input_grad[2]:
+            gv = be.unbroadcast(be.getitem(g, ctx.index), ctx.value_shape)
+        return ga, None, gv
+
+
+def _broadcasts_to(shape, target):
+    """Whether an array of ``shape`` broadcasts to ``target`` without growing it."""
+    extra = len(shape) - len(target)
+    if extra > 0 and any(d != 1 for d in shape[:extra]):
+        return False
+    tail = shape[max(extra, 0):]
+    return all(s in (1, t) for s, t in zip(tail, target[len(target) - len(tail):]))
+
+
+def setitem(t, index, value):
+    """``t[index] = value`` in place, as PyTorch: a version bump, an error on a
+    leaf that requires grad outside no_grad(), recorded on a tensor that has a
+    tape entry. value is a number or a tensor broadcasting to t[index]."""
+    be = t._backend
+    index = tuple(_index_part(i, be) for i in index) if isinstance(index, tuple) else _index_part(index, be)
+    try:
+        selected = be.getitem(t.data, index)
+    except IndexError as exc:
+        raise IndexError(f"assigning into a tensor of shape {t.shape}: {exc}") from None
+    is_tensor = isinstance(value, function.Tensor)
+    if not is_tensor and not isinstance(value, (int, float, bool)):
+        value = function.Tensor(value, dtype=t.dtype, device=t.device)
+        is_tensor = True
+    shape = value.shape if is_tensor else ()
+    if not _broadcasts_to(shape, tuple(selected.shape)):
+        raise RuntimeError(f"assigning into a tensor of shape {t.shape}: a value of shape {shape} does not "
+                           f"broadcast to the {tuple(selected.shape)} places selected")
+    floating = value.dtype.kind == "f" if is_tensor else isinstance(value, float)
+    if t.dtype.kind != "f" and floating:
+        raise RuntimeError(f"assigning into a tensor of dtype {t.dtype}: a floating value cannot be stored; "
+                           "convert the tensor first (t = t.float())")
+    raw = value.data if is_tensor else value
+    return t._inplace("__setitem__", lambda s: SetItem.apply(s, index, value), "setitem", index, raw)
+
+
 class Cat(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
