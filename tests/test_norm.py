@@ -426,3 +426,24 @@ def test_a_batch_norm_state_dict_without_num_batches_tracked_loads(rng):
     del state["running_var"]
     with pytest.raises(RuntimeError, match="missing keys: \\['running_var'\\]"):
         nn.BatchNorm1d(3).load_state_dict(state)
+
+
+@pytest.mark.parametrize("layer", [nn.Linear(2, 3), nn.BatchNorm1d(2), nn.LayerNorm(2), nn.GroupNorm(1, 2)],
+                         ids=["Linear", "BatchNorm1d", "LayerNorm", "GroupNorm"])
+@pytest.mark.parametrize("bad", [[[1.0, 2.0]], None, np.ones((2, 2))], ids=["list", "None", "ndarray"])
+def test_a_non_tensor_input_is_a_type_error_naming_the_layer(layer, bad):
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        layer(bad)
+
+
+@pytest.mark.parametrize("make", [lambda e: nn.BatchNorm1d(2, eps=e), lambda e: nn.LayerNorm(2, eps=e),
+                                  lambda e: nn.GroupNorm(1, 2, eps=e)], ids=["BatchNorm1d", "LayerNorm", "GroupNorm"])
+@pytest.mark.parametrize("eps", [0, -1.0, float("nan"), "1e-5"])
+def test_eps_must_be_a_positive_number(make, eps):
+    with pytest.raises(ValueError, match="eps must be a positive number"):
+        make(eps)
+
+
+def test_numpy_errors_inside_an_op_name_the_op():
+    with pytest.raises(ValueError, match=r"^Add: operands could not be broadcast"):
+        tg.ones(2, 3) + tg.ones(4)

@@ -206,7 +206,12 @@ class Function:
         if watching:  # observed ops are timed: wait for queued device work first
             backend.synchronize()
             t0 = time.perf_counter()
-        out = cls.forward(ctx, *arrays)
+        try:
+            out = cls.forward(ctx, *arrays)
+        except ValueError as exc:  # NumPy's own messages (broadcasting, shapes) name no op
+            if str(exc).startswith(cls.__name__):
+                raise
+            raise ValueError(f"{cls.__name__}: {exc}") from exc
         if type(out) is tuple:
             return _finish_multi(cls, ctx, args, out, record, t0 if watching else None)
         out_be = ctx.output_backend or backend

@@ -13,6 +13,9 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one op on the tape."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"linear: expected a Tensor input, got {type(input).__name__}; "
+                        "make one with tinygrad_bn.tensor(...)")
     if input.dtype != weight.dtype:
         raise TypeError(
             f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}; "

@@ -5,6 +5,7 @@ from . import functional as F
 from .module import Module, Parameter
 from ..creation import ones, tensor, zeros
 from ..dtypes import int64
+from ..tensor import Tensor
 
 
 class _NormBase(Module):
@@ -25,9 +26,7 @@ class _NormBase(Module):
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got {momentum}")
-        if eps <= 0:
-            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.num_features, self.eps, self.momentum = int(num_features), _positive_eps(self, eps), momentum
         self.affine = self.default_affine if affine is None else bool(affine)
         self.track_running_stats = self.default_track if track_running_stats is None else bool(track_running_stats)
         if self.affine:
@@ -53,6 +52,8 @@ class _NormBase(Module):
 
     def _check_input(self, x):
         name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: expected a Tensor input, got {type(x).__name__}; make one with tinygrad_bn.tensor(...)")
         if x.ndim not in self.expected_ndims:
             dims = " or ".join(f"{d}D" for d in self.expected_ndims)
             raise ValueError(f"{name}: expected {dims} input, got {x.ndim}D input of shape {x.shape}")
@@ -151,7 +152,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
         super().__init__()
         self.normalized_shape = F.normalized_shape_arg(normalized_shape, "LayerNorm")
-        self.eps, self.elementwise_affine = float(eps), elementwise_affine
+        self.eps, self.elementwise_affine = _positive_eps(self, eps), elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
             if bias:
@@ -176,7 +177,8 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
         super().__init__()
         F.check_groups(num_groups, num_channels, "GroupNorm")
-        self.num_groups, self.num_channels, self.eps, self.affine = int(num_groups), int(num_channels), float(eps), affine
+        self.num_groups, self.num_channels, self.eps, self.affine = (int(num_groups), int(num_channels),
+                                                                      _positive_eps(self, eps), affine)
         if affine:
             self.weight = Parameter(ones(num_channels, dtype=dtype))
             self.bias = Parameter(zeros(num_channels, dtype=dtype))
@@ -185,6 +187,8 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"GroupNorm: expected a Tensor input, got {type(x).__name__}; make one with tinygrad_bn.tensor(...)")
         if x.ndim < 2 or x.shape[1] != self.num_channels:
             raise ValueError(
                 f"GroupNorm: expected input (N, {self.num_channels}, *), got shape {x.shape}"
@@ -193,3 +197,11 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+def _positive_eps(module, eps):
+    """eps as a float, or a ValueError: 0 divides by zero on constant input and a
+    negative eps gives NaN, which would be blamed on the input."""
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+        raise ValueError(f"{type(module).__name__}: eps must be a positive number, got {eps!r}")
+    return float(eps)
