@@ -447,3 +447,28 @@ def test_eps_must_be_a_positive_number(make, eps):
 def test_numpy_errors_inside_an_op_name_the_op():
     with pytest.raises(ValueError, match=r"^Add: operands could not be broadcast"):
         tg.ones(2, 3) + tg.ones(4)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.BatchNorm1d(3), lambda: nn.LayerNorm(3), lambda: nn.GroupNorm(1, 3)],
+                         ids=["BatchNorm1d", "LayerNorm", "GroupNorm"])
+def test_float16_layers_compute_in_float32_and_return_float16(rng, make):
+    x64 = rng.standard_normal((6, 3))
+    w = tg.tensor(rng.standard_normal((6, 3)).astype(np.float16))
+    half, single = make().to(tg.float16), make()
+    xh = tg.tensor(x64.astype(np.float16), requires_grad=True)
+    xs = tg.tensor(x64.astype(np.float16).astype(np.float32), requires_grad=True)
+    yh, ys = half(xh), single(xs)
+    assert yh.dtype == np.float16
+    np.testing.assert_allclose(yh.detach().numpy(), ys.detach().numpy(), atol=2e-3)
+    (yh * w).sum().backward()
+    (ys * w.float()).sum().backward()
+    assert xh.grad.dtype == np.float16 and half.weight.grad.dtype == np.float16
+    np.testing.assert_allclose(xh.grad.numpy(), xs.grad.numpy(), atol=5e-3)
+
+
+def test_big_endian_arrays_become_native_tensors():
+    x = tg.tensor(np.arange(6, dtype=">f4").reshape(3, 2))
+    assert x.dtype == np.float32 and x.data.dtype.isnative
+    assert nn.BatchNorm1d(2)(x).dtype == np.float32
+    with pytest.raises(TypeError, match="byte order"):
+        tg.from_numpy(np.ones(2, dtype=">f4"))

@@ -21,6 +21,9 @@ def from_numpy(array) -> Tensor:
     if not hasattr(array, "__array_interface__") or array.dtype.kind not in "biuf":
         raise TypeError(f"from_numpy: expected a numeric NumPy array, got {type(array).__name__}"
                         f"{' of dtype ' + str(array.dtype) if hasattr(array, 'dtype') else ''}")
+    if not array.dtype.isnative:  # as torch.from_numpy: memory is shared, so no conversion
+        raise TypeError(f"from_numpy: the array's byte order ({array.dtype.str}) is not this machine's; "
+                        "convert it with array.astype(array.dtype.newbyteorder('=')) or use tinygrad_bn.tensor")
     return Tensor._wrap(array, get_backend("cpu"))
 
 

@@ -24,7 +24,8 @@ from .tensor_methods import TensorMethods
 def _host_array(data):
     """``data`` as a host NumPy array with PyTorch's dtype rules for Python values."""
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.array(data, copy=True)
+        # a copy in native byte order: the kernels (and PyTorch) take no other
+        return np.array(data, dtype=data.dtype.newbyteorder("="), copy=True)
     try:
         arr = np.array(data)
     except ValueError as exc:

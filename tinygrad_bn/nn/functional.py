@@ -2,6 +2,7 @@
 Argument checks live here once; the modules store their settings and call them."""
 import numbers
 
+from ..dtypes import float16
 from ..ops import linalg as L
 from ..ops import loss as LS
 from ..ops import norm as BN
@@ -155,6 +156,17 @@ def _update_running(running, batch_value, momentum):
     running._write("copyto", new)
 
 
+def _in_kernel_dtype(input):
+    """The input as the norm kernels take it: float16 runs in float32 (PyTorch's
+    CPU kernels also compute half in float), recorded as a cast so gradients flow
+    back in float16; the caller casts the output back with ``_as_input_dtype``."""
+    return input.float() if input.dtype == float16 else input
+
+
+def _as_input_dtype(out, input):
+    return out.to(input.dtype) if out.dtype != input.dtype else out
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch norm of (N, C, *) over every axis but C, as ``torch.nn.functional.batch_norm``.
 
@@ -177,13 +189,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError(f"{who}: running_mean and running_var are needed when training=False")
-    out = BN.BatchNorm.apply(input, weight, bias,
+    out = BN.BatchNorm.apply(_in_kernel_dtype(input), weight, bias,
                              None if running_mean is None else running_mean.data,
                              None if running_var is None else running_var.data,
                              bool(training), float(eps))
     if not training:
-        return out
+        return _as_input_dtype(out, input)
     out, mean, var = out
+    out = _as_input_dtype(out, input)
     if running_mean is not None:
         be = input._backend
         _update_running(running_mean, mean.data, momentum)
@@ -222,7 +235,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         )
     _check_param(who, "weight", weight, normalized_shape)
     _check_param(who, "bias", bias, normalized_shape)
-    return BN.LayerNorm.apply(input, weight, bias, nd, float(eps))
+    return _as_input_dtype(BN.LayerNorm.apply(_in_kernel_dtype(input), weight, bias, nd, float(eps)), input)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -233,7 +246,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     check_groups(num_groups, channels, who)
     _check_param(who, "weight", weight, (channels,))
     _check_param(who, "bias", bias, (channels,))
-    return BN.GroupNorm.apply(input, weight, bias, int(num_groups), float(eps))[0]
+    return _as_input_dtype(BN.GroupNorm.apply(_in_kernel_dtype(input), weight, bias, int(num_groups),
+                                              float(eps))[0], input)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
