@@ -129,3 +129,29 @@ def test_item_assignment_errors_change_nothing():
         w[0] = 2.0
     np.testing.assert_array_equal(x.numpy(), [[1.0, 2.0], [3.0, 4.0]])
     np.testing.assert_array_equal(n.numpy(), [1, 2])
+
+
+def test_clamp_uniform_and_normal_in_place():
+    x = tg.tensor([-3.0, 0.5, 4.0])
+    assert x.clamp_(-1.0, 1.0) is x
+    np.testing.assert_array_equal(x.numpy(), [-1.0, 0.5, 1.0])
+    tg.manual_seed(0)
+    u = tg.zeros(1000).uniform_(2.0, 3.0)
+    assert 2.0 <= u.numpy().min() and u.numpy().max() < 3.0
+    n = tg.zeros(4000).normal_(5.0, 2.0)
+    assert abs(n.numpy().mean() - 5.0) < 0.2 and abs(n.numpy().std() - 2.0) < 0.2
+    tg.manual_seed(0)
+    np.testing.assert_array_equal(tg.zeros(1000).uniform_(2.0, 3.0).numpy(), u.numpy())  # seeded
+    a = tg.tensor([-2.0, 0.5, 2.0], requires_grad=True)
+    b = a * 1.0
+    b.clamp_(-1.0, 1.0)
+    (b * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 2.0, 0.0])
+    c = a * 1.0
+    c.normal_()
+    (c * 1.0).sum().backward()  # the filled values do not depend on a
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 2.0, 0.0])
+    with pytest.raises(RuntimeError, match="normal_: a leaf tensor that requires grad"):
+        a.normal_()
+    with pytest.raises(RuntimeError, match="random values are floating point"):
+        tg.tensor([1, 2]).uniform_()

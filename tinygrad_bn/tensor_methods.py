@@ -331,6 +331,27 @@ class TensorMethods:
             values = self.leaky_relu(negative_slope).data
         return self._inplace("leaky_relu_", lambda t: t.leaky_relu(negative_slope), "copyto", values)
 
+    def clamp_(self, min=None, max=None):
+        with no_grad():
+            values = self.clamp(min, max).data
+        return self._inplace("clamp_", lambda t: t.clamp(min, max), "copyto", values)
+
+    clip_ = clamp_
+
+    def _random_fill(self, op_name, draw):
+        if not is_float(self.dtype):
+            raise RuntimeError(f"{op_name}: random values are floating point; the tensor has dtype {self.dtype}")
+        values = draw(self._backend)
+        return self._inplace(op_name, lambda t: C.Overwrite.apply(t, values), "copyto", values)
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Fill with values uniform on [a, b) from the device's generator, as PyTorch."""
+        return self._random_fill("uniform_", lambda be: be.uniform(a, b, self.shape, self.dtype))
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with normal values from the device's generator, as PyTorch."""
+        return self._random_fill("normal_", lambda be: be.normal(mean, std, self.shape, self.dtype))
+
     def zero_(self):
         return self.fill_(0)
 
