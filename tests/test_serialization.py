@@ -77,3 +77,37 @@ def test_malformed_checkpoint_metadata_is_a_clear_error(tmp_path, tree):
     np.savez(path, __tinygrad_bn__=np.frombuffer(meta, dtype=np.uint8))
     with pytest.raises(ValueError, match="not a readable tinygrad_bn checkpoint"):
         tg.load(path)
+
+
+def test_a_safetensors_state_dict_written_for_pytorch_names_loads_into_simplenet_bn(tmp_path):
+    from safetensors.numpy import save_file
+
+    from tinygrad_bn.models import SimpleNetBN
+
+    rng = np.random.default_rng(0)
+    reference = SimpleNetBN().state_dict()
+    # as PyTorch's SimpleNetBN would write it: same names, its own values
+    weights = {k: (rng.standard_normal(v.shape).astype(v.numpy().dtype) if v.dtype.kind == "f"
+                   else np.array(7, dtype=np.int64)) for k, v in reference.items()}
+    path = tmp_path / "from_pytorch.safetensors"
+    save_file(weights, str(path))
+    model = SimpleNetBN()
+    model.load_state_dict(tg.load(path))
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), weights[k])
+    out = tmp_path / "back.safetensors"
+    tg.save(model.state_dict(), out)  # and back, for PyTorch's safetensors.torch.load_file
+    from safetensors.numpy import load_file
+    assert {k: v.tolist() for k, v in load_file(str(out)).items()} == {k: v.tolist() for k, v in weights.items()}
+
+
+def test_safetensors_hold_tensors_only(tmp_path):
+    with pytest.raises(TypeError, match="'step' is a int; a .safetensors file holds only tensors"):
+        tg.save({"w": tg.ones(2), "step": 3}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="flat dict of tensors"):
+        tg.save([tg.ones(2)], tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a safetensors file")
+    with pytest.raises(ValueError, match="not a readable .safetensors file"):
+        tg.load(bad)

@@ -70,8 +70,64 @@ def _decode(node, files):
     raise ValueError(f"unknown entry {sorted(node)}")
 
 
+def _safetensors_numpy(who):
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError(f"{who}: .safetensors files need the safetensors package "
+                          "(pip install 'tinygrad_bn[safetensors]')") from None
+    return safetensors.numpy
+
+
+def _is_safetensors(path):
+    return os.fspath(path).endswith(".safetensors")
+
+
+def _save_safetensors(obj, path):
+    """A flat dict of tensors (a state dict) as a .safetensors file, the format
+    PyTorch's and other frameworks' weights move in."""
+    if not isinstance(obj, dict):
+        raise TypeError(f"save: a .safetensors file holds a flat dict of tensors (a state_dict()), "
+                        f"got {type(obj).__name__}")
+    arrays = {}
+    for k, v in obj.items():
+        if not isinstance(k, str):
+            raise TypeError(f"save: .safetensors keys must be strings, got {k!r}")
+        if isinstance(v, Tensor):
+            v = v.detach().cpu().numpy()
+        if not isinstance(v, np.ndarray) or v.dtype.kind not in "biuf":
+            raise TypeError(f"save: {k!r} is a {type(v).__name__}; a .safetensors file holds only tensors "
+                            "and numeric arrays (save other values in an .npz checkpoint)")
+        arrays[k] = v if v.flags.c_contiguous else v.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
+    st = _safetensors_numpy("save")
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
+    os.close(fd)
+    try:
+        st.save_file(arrays, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _load_safetensors(path):
+    st = _safetensors_numpy("load")
+    try:
+        arrays = st.load_file(path)
+    except Exception as exc:  # the package raises its own error types for damaged files
+        raise ValueError(f"load: {path} is not a readable .safetensors file ({type(exc).__name__}: {exc})") from None
+    return {k: Tensor(v) for k, v in arrays.items()}
+
+
 def save(obj, path):
-    """Write ``obj`` (typically ``model.state_dict()``) to ``path`` atomically."""
+    """Write ``obj`` (typically ``model.state_dict()``) to ``path`` atomically:
+    an .npz checkpoint, or for a path ending in ``.safetensors`` a safetensors
+    file (a flat dict of tensors only), which PyTorch reads with
+    ``safetensors.torch.load_file``."""
+    if _is_safetensors(path):
+        return _save_safetensors(obj, path)
     arrays = []
     tree = _encode(obj, arrays, "top level")
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree}).encode()
@@ -93,7 +149,8 @@ def save(obj, path):
 
 
 def load(path):
-    """Read what ``save`` wrote. Tensors come back as tensors, arrays as arrays.
+    """Read what ``save`` wrote (or any .safetensors file: a dict of tensors).
+    Tensors come back as tensors, arrays as arrays.
     Raises ValueError naming the file when it is not a tinygrad_bn checkpoint or
     is damaged."""
     path = os.fspath(path)
@@ -101,6 +158,8 @@ def load(path):
         raise FileNotFoundError(f"load: no such file: {path}")
     if not os.path.isfile(path):  # a FIFO or device would block the read, a folder fail obscurely
         raise ValueError(f"load: {path} is not a regular file; give the path of a checkpoint written by save")
+    if _is_safetensors(path):
+        return _load_safetensors(path)
     try:
         with np.load(path, allow_pickle=False) as files:
             if _META not in files.files:
