@@ -99,17 +99,8 @@ def _save_safetensors(obj, path):
             raise TypeError(f"save: {k!r} is a {type(v).__name__}; a .safetensors file holds only tensors "
                             "and numeric arrays (save other values in an .npz checkpoint)")
         arrays[k] = v if v.flags.c_contiguous else v.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
-    st = _safetensors_numpy("save")
-    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
-    os.close(fd)
-    try:
-        st.save_file(arrays, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    data = _safetensors_numpy("save").save(arrays)  # the file's bytes
+    _write_atomically(path, ".safetensors", lambda f: f.write(data))
 
 
 def _load_safetensors(path):
@@ -133,12 +124,18 @@ def save(obj, path):
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree}).encode()
     payload = {f"t{i}": a for i, a in enumerate(arrays)}
     payload[_META] = np.frombuffer(meta, dtype=np.uint8)
+    _write_atomically(path, ".npz", lambda f: np.savez(f, **payload))
+
+
+def _write_atomically(path, suffix, write):
+    """``write(f)`` into a temporary file beside ``path``, then rename it into
+    place: a crash never leaves a half-written file under the real name."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
