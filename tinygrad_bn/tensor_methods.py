@@ -269,11 +269,7 @@ class TensorMethods:
             shape = tuple(getattr(o, "shape", ()))
             kind = getattr(getattr(o, "dtype", None), "kind", None)
             floating = kind in ("f", "c") if kind is not None else isinstance(other, float)
-        try:
-            out = np.broadcast_shapes(self.shape, shape)
-        except ValueError:
-            out = None
-        if out != self.shape:
+        if not M.broadcasts_to(tuple(shape), self.shape):
             raise RuntimeError(
                 f"{op_name}: the operand of shape {tuple(shape)} does not broadcast to the tensor's "
                 f"shape {self.shape}; an in-place op keeps its tensor's shape, so use the "

@@ -98,7 +98,7 @@ class SetItem(Function):
         return ga, None, gv
 
 
-def _broadcasts_to(shape, target):
+def broadcasts_to(shape, target):
     """Whether an array of ``shape`` broadcasts to ``target`` without growing it."""
     extra = len(shape) - len(target)
     if extra > 0 and any(d != 1 for d in shape[:extra]):
@@ -122,7 +122,7 @@ def setitem(t, index, value):
         value = function.Tensor(value, dtype=t.dtype, device=t.device)
         is_tensor = True
     shape = value.shape if is_tensor else ()
-    if not _broadcasts_to(shape, tuple(selected.shape)):
+    if not broadcasts_to(shape, tuple(selected.shape)):
         raise RuntimeError(f"assigning into a tensor of shape {t.shape}: a value of shape {shape} does not "
                            f"broadcast to the {tuple(selected.shape)} places selected")
     floating = value.dtype.kind == "f" if is_tensor else isinstance(value, float)
