@@ -32,6 +32,12 @@ class Subset(Dataset):
         return len(self.indices)
 
 
+def _generator(seed):
+    """A NumPy generator from ``seed``, or without one from a seed drawn from
+    tinygrad_bn's CPU generator (so ``manual_seed`` makes the draws repeat)."""
+    return np.random.default_rng(int(default_generator("cpu").integers(2**63)) if seed is None else seed)
+
+
 def random_split(dataset, lengths, seed=None):
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given
     lengths (counts summing to its length, or fractions summing to 1, the
@@ -47,7 +53,7 @@ def random_split(dataset, lengths, seed=None):
     if any(not isinstance(x, (int, np.integer)) or x < 0 for x in lengths) or sum(lengths) != n:
         raise ValueError(f"random_split: lengths {lengths} must be non-negative counts summing to the "
                          f"dataset's length ({n}), or fractions summing to 1")
-    rng = np.random.default_rng(int(default_generator("cpu").integers(2**63)) if seed is None else seed)
+    rng = _generator(seed)
     order = rng.permutation(n)
     out, start = [], 0
     for length in lengths:
@@ -134,10 +140,7 @@ class DataLoader:
     def __iter__(self):
         n = len(self.dataset)
         if self.shuffle:
-            rng = self._rng
-            if rng is None:
-                rng = np.random.default_rng(int(default_generator("cpu").integers(2**63)))
-            order = rng.permutation(n)
+            order = (self._rng if self._rng is not None else _generator(None)).permutation(n)
         else:
             order = np.arange(n)
         for start in range(0, n, self.batch_size):
