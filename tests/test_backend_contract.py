@@ -151,10 +151,10 @@ def test_moving_between_devices_is_recorded_and_copies(alt_device):
     x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x.to("alt")
     assert y.device == "alt" and y.grad_fn.name == "ToDevice"
-    assert not np.shares_memory(y.data, x.data)
+    assert not np.shares_memory(y._data, x._data)
     back = tg.tensor(y.detach(), device="cpu")  # a new tensor from one on another device
     assert back.device == "cpu" and back.tolist() == [1.0, 2.0, 3.0]
-    assert not np.shares_memory(back.numpy(), y.data)
+    assert not np.shares_memory(back.numpy(), y._data)
     with pytest.raises(TypeError, match="on 'alt'.*cpu\\(\\).numpy\\(\\)"):
         y.detach().numpy()  # as in PyTorch: only CPU tensors convert to NumPy
     w = tg.tensor([3.0, -1.0, 0.5], device="alt")

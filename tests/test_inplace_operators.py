@@ -21,9 +21,9 @@ def test_hand_written_sgd_update_changes_the_parameter_in_place():
 def test_each_operator_writes_in_place_and_bumps_the_version(op, expected):
     x = tg.tensor([1.0, 2.0])
     y = tg.tensor([2.0, 3.0])
-    alias, array, version = x, x.data, x._version_cell[0]
+    alias, array, version = x, x._data, x._version_cell[0]
     exec(f"x {op} y", {}, {"x": x, "y": y})
-    assert alias.data is array and x._version_cell[0] == version + 1
+    assert alias._data is array and x._version_cell[0] == version + 1
     np.testing.assert_allclose(alias.numpy(), expected)
 
 

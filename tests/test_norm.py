@@ -468,7 +468,7 @@ def test_float16_layers_compute_in_float32_and_return_float16(rng, make):
 
 def test_big_endian_arrays_become_native_tensors():
     x = tg.tensor(np.arange(6, dtype=">f4").reshape(3, 2))
-    assert x.dtype == np.float32 and x.data.dtype.isnative
+    assert x.dtype == np.float32 and x._data.dtype.isnative
     assert nn.BatchNorm1d(2)(x).dtype == np.float32
     with pytest.raises(TypeError, match="byte order"):
         tg.from_numpy(np.ones(2, dtype=">f4"))

@@ -1,6 +1,7 @@
 """A typical PyTorch MLP training script (a Dataset, DataLoader and random_split,
 a custom Module with BatchNorm1d and Dropout, optim.SGD, gradient clipping,
-no_grad evaluation, a hand-written SGD update, state_dict save and load) runs
+no_grad evaluation, initialisation and hand-written SGD updates through
+``.data`` and in place, state_dict save and load) runs
 with only its import lines changed."""
 import pytest
 
@@ -38,10 +39,19 @@ class MLP(nn.Module):
         return self.fc2(self.dropout(x))
 
 
+def init_weights(m):
+    # the DCGAN-era idiom: initialise through .data
+    if isinstance(m, nn.Linear):
+        nn.init.normal_(m.weight.data, 0.0, 0.1)
+        m.bias.data.fill_(0.01)
+
+
 train_set, val_set = random_split(Blobs(), [400, 112])
 train_loader = DataLoader(train_set, batch_size=32, shuffle=True)
 val_loader = DataLoader(val_set, batch_size=64)
 model = MLP()
+model.apply(init_weights)
+assert torch.all(model.fc2.bias == 0.01) and 0.05 < model.fc1.weight.std().item() < 0.15
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 criterion = nn.CrossEntropyLoss()
 
@@ -73,6 +83,15 @@ with torch.no_grad():
     for p in model.parameters():
         p -= 0.01 * p.grad
 assert not torch.equal(before, model.fc1.weight.detach())
+
+# the older form of the same step, through .data, outside no_grad
+loss = criterion(model(xb), yb)
+model.zero_grad()
+loss.backward()
+before = model.fc2.weight.detach().clone()
+for p in model.parameters():
+    p.data -= 0.01 * p.grad.data
+assert torch.allclose(model.fc2.weight.detach(), before - 0.01 * model.fc2.weight.grad)
 
 torch.save(model.state_dict(), PATH)
 restored = MLP()

@@ -148,3 +148,55 @@ def test_to_dtype_and_device():
             x.cuda()
     with pytest.raises(ValueError, match="only one GPU"):
         x.to("cuda:1")
+
+
+def test_data_is_an_unrecorded_tensor_sharing_storage():
+    w = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    d = w.data
+    assert isinstance(d, tg.Tensor) and not d.requires_grad and d.grad_fn is None
+    d[0, 0] = 10.0  # a leaf that requires grad refuses this; its .data does not
+    d.mul_(2)
+    assert w.tolist() == [[20.0, 4.0], [6.0, 8.0]]
+    assert w.requires_grad and w.is_leaf and w._version == 0  # as PyTorch: autograd does not see it
+    y = (w * w).sum()
+    y.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), 2 * w.detach().numpy())
+
+
+def test_data_of_a_non_leaf_is_cut_from_the_tape():
+    x = tg.tensor([1.0, -2.0], requires_grad=True)
+    y = x * 3
+    assert y.data.grad_fn is None and not y.data.requires_grad
+    assert y.data.tolist() == [3.0, -6.0]
+
+
+def test_assigning_data_swaps_the_array_and_may_change_shape_and_dtype():
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    src = tg.ones(2, 3)
+    w.data = src
+    assert w.shape == (2, 3) and w.dtype == np.float32 and w.requires_grad and w.is_leaf
+    src.fill_(5.0)  # shared, as in PyTorch
+    assert w.tolist() == [[5.0] * 3] * 2
+    (w * 2).sum().backward()
+    assert w.grad.shape == (2, 3)
+    w.data = tg.zeros(2, 3, dtype=tg.float64)
+    assert w.dtype == np.float64
+
+
+@pytest.mark.parametrize("value, error, words", [
+    (np.ones(3, np.float32), TypeError, "must be a Tensor, got ndarray"),
+    ([1.0, 2.0, 3.0], TypeError, "must be a Tensor, got list"),
+    (tg.tensor([1, 2, 3]), RuntimeError, "must be floating point, got dtype int64"),
+])
+def test_assigning_bad_data_is_refused_and_leaves_the_tensor_as_it_was(value, error, words):
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(error, match=words):
+        w.data = value
+    assert w.tolist() == [1.0, 2.0, 3.0] and w.dtype == np.float32
+
+
+def test_data_in_place_arithmetic_is_the_classic_sgd_step():
+    p = tg.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    p.data -= 0.5 * p.grad.data  # Python calls __isub__ on p.data, then assigns it back
+    assert p.tolist() == [0.0, 0.0] and p.requires_grad and p.is_leaf

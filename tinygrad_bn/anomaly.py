@@ -72,7 +72,7 @@ class _AnomalyObserver:
 
     def on_forward(self, entry, args, outputs, seconds):
         for out in outputs:
-            check_forward(entry, out.data)
+            check_forward(entry, out._data)
 
     def on_backward(self, entry, grads_out, grads_in, seconds):
         check_backward(entry, grads_in)

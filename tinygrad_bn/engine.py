@@ -56,7 +56,7 @@ def _run_hooks(hooks, g, be):
     for hook in hooks:
         res = hook(function.Tensor._wrap(g, be, False))
         if res is not None:
-            g = res.data if isinstance(res, function.Tensor) else be.asarray(res)
+            g = res._data if isinstance(res, function.Tensor) else be.asarray(res)
     return g
 
 
@@ -66,7 +66,7 @@ def _check_grad(entry, i, g, be):
         slots = entry.parent_outputs
         shape, dtype = parent.out_meta[slots[i] if slots else 0]
     else:
-        shape, dtype = parent.data.shape, parent.data.dtype
+        shape, dtype = parent._data.shape, parent._data.dtype
     if g.shape != shape:
         raise RuntimeError(
             f"{entry.name}.backward returned a gradient of shape {tuple(g.shape)} for "
@@ -98,7 +98,7 @@ class _IntoLeafGrads:
             owned = owned and type(g) is be.ndarray
             leaf.grad = function.Tensor._wrap(g if owned else be.copy(g), be, False)
         else:
-            be.iadd(leaf.grad.data, g)
+            be.iadd(leaf.grad._data, g)
 
 
 class _IntoResults:
@@ -224,7 +224,7 @@ def _hooks_and_retained(entry, grads, be):
             if t.grad is None:
                 t.grad = function.Tensor._wrap(be.copy(g), be, False)
             else:
-                be.iadd(t.grad.data, g)
+                be.iadd(t.grad._data, g)
     return tuple(grads)
 
 
@@ -277,13 +277,13 @@ def default_grad_outputs(outputs, grad_outputs, who):
     for out, g in zip(outputs, grad_outputs):
         be = out._backend
         if g is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(
                     f"{who}: grad can be created implicitly only for scalar outputs, got "
                     f"shape {tuple(out.shape)}; pass a gradient of that shape, e.g. "
                     "out.backward(ones_like(out))."
                 )
-            gos.append(be.ones_like(out.data))
+            gos.append(be.ones_like(out._data))
         else:
             if isinstance(g, Tensor):
                 if g._backend is not be:
@@ -291,10 +291,10 @@ def default_grad_outputs(outputs, grad_outputs, who):
                         f"{who}: the gradient is on {g.device} but the output is on {out.device}; "
                         "move it with .to(device)."
                     )
-                g = g.data
+                g = g._data
             else:
                 g = be.asarray(g, dtype=out.dtype)
-            if g.shape != out.data.shape:
+            if g.shape != out._data.shape:
                 raise RuntimeError(
                     f"{who}: gradient has shape {tuple(g.shape)} but the output has shape "
                     f"{tuple(out.shape)}; they must match."

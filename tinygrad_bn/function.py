@@ -189,7 +189,7 @@ class Function:
                             f"{backend.name} and {a._backend.name}; move them with .to(device)."
                         )
                     backend = a._backend
-                arrays.append(a.data)
+                arrays.append(a._data)
                 needs.append(a.requires_grad)
                 if a.requires_grad:
                     any_needs = True
@@ -218,7 +218,7 @@ class Function:
         if type(out) is not out_be.ndarray:
             out = out_be.asarray(out)
         result = _new(Tensor)  # Tensor._wrap, inlined
-        result.data = out
+        result._data = out
         result.requires_grad = record
         result.grad = result._entry = result._hooks = None
         result._out_index = 0
@@ -299,7 +299,7 @@ def _remember_versions(ctx, args, results):
     for i, s in enumerate(ctx._saved):
         if s is not None:
             for t in results + args:
-                if isinstance(t, Tensor) and s is t.data:
+                if isinstance(t, Tensor) and s is t._data:
                     cell = t._version_cell
                     versions.append((i, cell, cell[0]))
                     break

@@ -296,13 +296,13 @@ class Tape:
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 if a._entry is not None:
-                    inputs.append((a._entry.seq, "op", a.data.shape, a.data.dtype, a.requires_grad))
+                    inputs.append((a._entry.seq, "op", a._data.shape, a._data.dtype, a.requires_grad))
                 else:
                     name, kind = self._input_name(a, module)
-                    inputs.append((name, kind, a.data.shape, a.data.dtype, a.requires_grad))
-                    leaves.append(a.data)
+                    inputs.append((name, kind, a._data.shape, a._data.dtype, a.requires_grad))
+                    leaves.append(a._data)
                 positions.append(i)
-        data = result.data
+        data = result._data
         record = _new_record(TapeRecord)
         object.__setattr__(record, "_v", [
             entry.seq, entry.name, _module_label(module), ctx.kernel, ctx.params or None, tuple(inputs),

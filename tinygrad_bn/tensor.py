@@ -44,7 +44,7 @@ class Tensor(TensorMethods):
     Build one with ``tinygrad_bn.tensor(data, dtype=None, requires_grad=False, device="cpu")``.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_entry", "_out_index", "_version_cell", "_hooks",
+    __slots__ = ("_data", "requires_grad", "grad", "_entry", "_out_index", "_version_cell", "_hooks",
                  "_backend", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
     is_parameter = False  # nn.Parameter says True (the tape labels those inputs "param")
@@ -53,7 +53,7 @@ class Tensor(TensorMethods):
         backend = get_backend(device)
         dtype = as_dtype(dtype)
         if isinstance(data, Tensor):
-            arr = backend.copy(data.data) if data._backend is backend else C.move(data.data, data._backend, backend)
+            arr = backend.copy(data._data) if data._backend is backend else C.move(data._data, data._backend, backend)
         else:
             arr = _host_array(data)
         if arr.dtype == object or arr.dtype.kind not in "biuf":
@@ -68,7 +68,7 @@ class Tensor(TensorMethods):
                 f"tensor: only floating point tensors can require gradients, got dtype {arr.dtype}; "
                 "pass dtype=tinygrad_bn.float32."
             )
-        self.data = backend.asarray(arr)
+        self._data = backend.asarray(arr)
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._entry = None
@@ -81,7 +81,7 @@ class Tensor(TensorMethods):
     def _wrap(cls, array, backend, requires_grad=False):
         """A tensor around an existing array of ``backend``, without copying or checking."""
         t = object.__new__(cls)
-        t.data = array
+        t._data = array
         t.requires_grad = requires_grad
         t.grad = None
         t._entry = None
@@ -98,14 +98,14 @@ class Tensor(TensorMethods):
 
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim=None):
         """The shape (``size()``) or the length of one dimension (``size(dim)``), as in PyTorch."""
@@ -114,11 +114,11 @@ class Tensor(TensorMethods):
         return self.shape[normalize_axis(dim, self.ndim, "size")[0]]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -130,6 +130,32 @@ class Tensor(TensorMethods):
         return self._entry
 
     @property
+    def data(self) -> "Tensor":
+        """The same values (shared memory) as a tensor that is not recorded on the
+        tape and does not require grad, as PyTorch's ``.data``: in-place changes to
+        it (``p.data -= lr * p.grad``, ``m.bias.data.fill_(0)``) change this tensor
+        without autograd seeing them. Prefer ``detach()``, whose changes a backward
+        that saved the old values notices; ``.data`` keeps a version counter of its
+        own, as in PyTorch, so it cannot."""
+        return Tensor._wrap(self._data, self._backend)
+
+    @data.setter
+    def data(self, value):
+        # Assigning a tensor swaps this tensor's array for that tensor's (shared,
+        # not copied), as in PyTorch: shape, dtype and device may all change.
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Tensor.data: assigned data must be a Tensor, got {type(value).__name__}; "
+                "wrap it with tinygrad_bn.tensor(...) first."
+            )
+        if self.requires_grad and not is_float(value.dtype):
+            raise RuntimeError(
+                f"Tensor.data: this tensor requires grad, so its data must be floating point, "
+                f"got dtype {value.dtype}; convert it with .float() first."
+            )
+        self._data, self._backend = value._data, value._backend
+
+    @property
     def _version(self) -> int:
         return self._version_cell[0]
 
@@ -139,7 +165,7 @@ class Tensor(TensorMethods):
         return self.shape[0]
 
     def __repr__(self):
-        arr = self._backend.to_numpy(self.data)
+        arr = self._backend.to_numpy(self._data)
         body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
         extras = []
         if arr.dtype not in (np.float32, np.int64, np.bool_):
@@ -167,18 +193,18 @@ class Tensor(TensorMethods):
                 "numpy(): the tensor requires grad, and changing the returned array would "
                 "silently corrupt the tape; call tensor.detach().numpy() instead."
             )
-        return self._backend.to_numpy(self.data)
+        return self._backend.to_numpy(self._data)
 
     def tolist(self):
-        return self._backend.to_numpy(self.data).tolist()
+        return self._backend.to_numpy(self._data).tolist()
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 f"item(): only a tensor with one element can be converted to a Python "
-                f"number, this one has shape {self.shape} ({self.data.size} elements)."
+                f"number, this one has shape {self.shape} ({self._data.size} elements)."
             )
-        return self._backend.to_numpy(self.data).reshape(-1)[0].item()
+        return self._backend.to_numpy(self._data).reshape(-1)[0].item()
 
     def __float__(self):
         return float(self.item())
@@ -187,16 +213,16 @@ class Tensor(TensorMethods):
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 "use .any() or .all()."
             )
         return bool(self.item())
 
     def detach(self) -> "Tensor":
         """The same values (shared memory) cut from the tape."""
-        t = Tensor._wrap(self.data, self._backend)
+        t = Tensor._wrap(self._data, self._backend)
         t._version_cell = self._version_cell
         return t
 
@@ -235,7 +261,7 @@ class Tensor(TensorMethods):
             dtype = as_dtype(dtype, "to")
             if dtype != out.dtype:
                 if out.requires_grad and not is_float(dtype):
-                    return Tensor._wrap(out._backend.cast(out.data, dtype), out._backend)
+                    return Tensor._wrap(out._backend.cast(out._data, dtype), out._backend)
                 out = C.Cast.apply(out, dtype)
         return out
 
@@ -290,7 +316,7 @@ class Tensor(TensorMethods):
         copyto, axpy, ...) and bump the version counter, so a backward that saved
         the old values notices. Every in-place write goes through here: these
         methods, nn.init, running statistics, optimizer steps, load_state_dict."""
-        getattr(self._backend, method)(self.data, *args)
+        getattr(self._backend, method)(self._data, *args)
         self._version_cell[0] += 1
         return self
 

@@ -67,10 +67,10 @@ class TensorMethods:
 
     # comparisons and tests return tensors that carry no gradient
     def _no_grad_result(self, name, *args, **kwargs):
-        return function.Tensor._wrap(getattr(self._backend, name)(self.data, *args, **kwargs), self._backend)
+        return function.Tensor._wrap(getattr(self._backend, name)(self._data, *args, **kwargs), self._backend)
 
     def _compare(self, other, name):
-        return self._no_grad_result(name, other.data if isinstance(other, function.Tensor) else other)
+        return self._no_grad_result(name, other._data if isinstance(other, function.Tensor) else other)
 
     def __lt__(self, other):
         return self._compare(other, "less")
@@ -93,11 +93,11 @@ class TensorMethods:
     eq = __eq__
 
     def any(self):
-        return function.Tensor._wrap(self._backend.asarray(self._backend.any(self.data)), self._backend)
+        return function.Tensor._wrap(self._backend.asarray(self._backend.any(self._data)), self._backend)
 
     def all(self):
         be = self._backend
-        return function.Tensor._wrap(be.asarray(not be.any(be.logical_not(self.data))), be)
+        return function.Tensor._wrap(be.asarray(not be.any(be.logical_not(self._data))), be)
 
     def isfinite(self):
         return self._no_grad_result("isfinite")
@@ -250,10 +250,10 @@ class TensorMethods:
             )
         # the op runs on a copy that stands for self on the tape: an op that saves
         # its input (mul_, div_) keeps the old values, which the write below changes
-        snapshot = function.Tensor._wrap(self._backend.copy(self.data), self._backend, True)
+        snapshot = function.Tensor._wrap(self._backend.copy(self._data), self._backend, True)
         snapshot._entry, snapshot._out_index = self._entry, self._out_index
         result = recorded(snapshot)
-        self._write("copyto", result.data)
+        self._write("copyto", result._data)
         self._entry, self._out_index = result._entry, result._out_index
         return self
 
@@ -284,8 +284,8 @@ class TensorMethods:
 
     def _scaled(self, other, alpha):
         if alpha == 1:
-            return other.data if isinstance(other, function.Tensor) else other
-        return self._backend.mul(other.data if isinstance(other, function.Tensor) else other, alpha)
+            return other._data if isinstance(other, function.Tensor) else other
+        return self._backend.mul(other._data if isinstance(other, function.Tensor) else other, alpha)
 
     def add_(self, other, alpha=1):
         self._check_inplace_operand("add_", other, divides=isinstance(alpha, float))
@@ -320,16 +320,16 @@ class TensorMethods:
         return self.div_(other)
 
     def relu_(self):
-        return self._inplace("relu_", lambda t: t.relu(), "copyto", self._backend.relu(self.data))
+        return self._inplace("relu_", lambda t: t.relu(), "copyto", self._backend.relu(self._data))
 
     def leaky_relu_(self, negative_slope=0.01):
         with no_grad():
-            values = self.leaky_relu(negative_slope).data
+            values = self.leaky_relu(negative_slope)._data
         return self._inplace("leaky_relu_", lambda t: t.leaky_relu(negative_slope), "copyto", values)
 
     def clamp_(self, min=None, max=None):
         with no_grad():
-            values = self.clamp(min, max).data
+            values = self.clamp(min, max)._data
         return self._inplace("clamp_", lambda t: t.clamp(min, max), "copyto", values)
 
     clip_ = clamp_
@@ -355,7 +355,7 @@ class TensorMethods:
         return self._inplace("fill_", lambda t: C.Overwrite.apply(t, value), "fill", value)
 
     def copy_(self, src):
-        s = src.data if isinstance(src, function.Tensor) else self._backend.asarray(src)
+        s = src._data if isinstance(src, function.Tensor) else self._backend.asarray(src)
         try:
             self._backend.broadcast_to(s, self.shape)
         except ValueError:

@@ -152,7 +152,7 @@ def _check_param(who, name, t, shape):
 def _update_running(running, batch_value, momentum):
     """running = (1 - momentum) * running + momentum * batch, in place (a buffer)."""
     be = running._backend
-    new = be.add(be.mul(be.cast(running.data, "float64"), 1.0 - momentum), be.mul(batch_value, momentum))
+    new = be.add(be.mul(be.cast(running._data, "float64"), 1.0 - momentum), be.mul(batch_value, momentum))
     running._write("copyto", new)
 
 
@@ -190,8 +190,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training and (running_mean is None or running_var is None):
         raise ValueError(f"{who}: running_mean and running_var are needed when training=False")
     out = BN.BatchNorm.apply(_in_kernel_dtype(input), weight, bias,
-                             None if running_mean is None else running_mean.data,
-                             None if running_var is None else running_var.data,
+                             None if running_mean is None else running_mean._data,
+                             None if running_var is None else running_var._data,
                              bool(training), float(eps))
     if not training:
         return _as_input_dtype(out, input)
@@ -199,8 +199,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     out = _as_input_dtype(out, input)
     if running_mean is not None:
         be = input._backend
-        _update_running(running_mean, mean.data, momentum)
-        _update_running(running_var, be.mul(var.data, count / (count - 1)), momentum)
+        _update_running(running_mean, mean._data, momentum)
+        _update_running(running_var, be.mul(var._data, count / (count - 1)), momentum)
     return out
 
 
@@ -270,8 +270,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     _check_param(who, "bias", bias, (channels,))
     out, mean, invstd = BN.GroupNorm.apply(input, weight, bias, channels, float(eps))
     if running_mean is not None:
-        be, invstd = input._backend, invstd.data
+        be, invstd = input._backend, invstd._data
         var = be.mul(be.sub(be.div(1.0, be.mul(invstd, invstd)), eps), count / (count - 1))
-        _update_running(running_mean, be.mean(mean.data, axis=0), momentum)
+        _update_running(running_mean, be.mean(mean._data, axis=0), momentum)
         _update_running(running_var, be.mean(var, axis=0), momentum)
     return out

@@ -20,7 +20,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
-            super().__init__(data.data, requires_grad=requires_grad, device=data.device)
+            super().__init__(data._data, requires_grad=requires_grad, device=data.device)
         else:
             super().__init__(data, requires_grad=requires_grad)
 
@@ -199,9 +199,9 @@ class Module:
                 if holder is None:
                     continue
                 if target is not None and holder._backend is not target:
-                    holder.data, holder._backend = move(holder.data, holder._backend, target), target
+                    holder._data, holder._backend = move(holder._data, holder._backend, target), target
                 if dtype is not None and holder.dtype.kind == "f":
-                    holder.data = holder._backend.cast(holder.data, dtype)
+                    holder._data = holder._backend.cast(holder._data, dtype)
             t._version_cell[0] += 1  # a new array, not a write: saved values are stale too
         return self
 
@@ -316,7 +316,7 @@ class Module:
             )
         with no_grad():
             for target, value in staged:
-                target._write("copyto", value.to(target.device).data)
+                target._write("copyto", value.to(target.device)._data)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

@@ -24,7 +24,7 @@ def where(condition, input, other):
         condition = function.Tensor(condition)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}; compare first, e.g. x > 0")
-    return Where.apply(condition.data, operand(input), operand(other))
+    return Where.apply(condition._data, operand(input), operand(other))
 
 
 def maximum(a, b):

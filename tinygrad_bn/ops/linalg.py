@@ -5,7 +5,7 @@ from ..function import Function
 
 def matmul(a, b):
     """a @ b after checking that the shapes multiply."""
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a._data.shape, b._data.shape
     if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # the common case, checked cheaply
         return MatMul.apply(a, b)
     if a.ndim == 0 or b.ndim == 0:

@@ -114,7 +114,7 @@ def setitem(t, index, value):
     be = t._backend
     index = tuple(_index_part(i, be) for i in index) if isinstance(index, tuple) else _index_part(index, be)
     try:
-        selected = be.getitem(t.data, index)
+        selected = be.getitem(t._data, index)
     except IndexError as exc:
         raise IndexError(f"assigning into a tensor of shape {t.shape}: {exc}") from None
     is_tensor = isinstance(value, function.Tensor)
@@ -129,7 +129,7 @@ def setitem(t, index, value):
     if t.dtype.kind != "f" and floating:
         raise RuntimeError(f"assigning into a tensor of dtype {t.dtype}: a floating value cannot be stored; "
                            "convert the tensor first (t = t.float())")
-    raw = value.data if is_tensor else value
+    raw = value._data if is_tensor else value
     return t._inplace("__setitem__", lambda s: SetItem.apply(s, index, value), "setitem", index, raw)
 
 
@@ -253,7 +253,7 @@ def _index_part(i, be):
     if isinstance(i, function.Tensor):
         if i.dtype.kind not in "biu":
             raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype}")
-        return i.data
+        return i._data
     if isinstance(i, list) or getattr(i, "ndim", 0):  # lists and arrays; scalars stay as they are
         try:
             arr = be.asarray(i)
@@ -269,7 +269,7 @@ def getitem(t, index):
     be = t._backend
     index = tuple(_index_part(i, be) for i in index) if isinstance(index, tuple) else _index_part(index, be)
     try:
-        be.getitem(t.data, index)  # validate before recording
+        be.getitem(t._data, index)  # validate before recording
     except IndexError as exc:
         raise IndexError(f"indexing a tensor of shape {t.shape}: {exc}") from None
     return GetItem.apply(t, index)

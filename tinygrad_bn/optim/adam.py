@@ -30,13 +30,13 @@ class Adam(Optimizer):
             if self.decoupled:
                 p._write("imul", 1.0 - lr * wd)
             else:
-                grad = be.add(grad, be.mul(p.data, wd))
+                grad = be.add(grad, be.mul(p._data, wd))
         if not state:
             state["step"] = 0
-            state["exp_avg"] = be.zeros_like(p.data)
-            state["exp_avg_sq"] = be.zeros_like(p.data)
+            state["exp_avg"] = be.zeros_like(p._data)
+            state["exp_avg_sq"] = be.zeros_like(p._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = be.zeros_like(p.data)
+                state["max_exp_avg_sq"] = be.zeros_like(p._data)
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]

@@ -84,7 +84,7 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     st = self.state.setdefault(id(p), {})
-                    self._update(p, p.grad.data, st, group)
+                    self._update(p, p.grad._data, st, group)
 
     def _update(self, p, grad, state, group):
         raise NotImplementedError
@@ -145,7 +145,7 @@ class Optimizer:
                 f"{type(self).__name__}.load_state_dict: state {name!r} of parameter {k} has "
                 f"shape {t.shape}, the parameter has {p.shape}"
             )
-        return p._backend.copy(t.to(p.device, p.dtype).data)
+        return p._backend.copy(t.to(p.device, p.dtype)._data)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -23,14 +23,14 @@ class RMSprop(Optimizer):
             grad = be.neg(grad)
         alpha, eps, wd, mom = group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
         if wd:
-            grad = be.add(grad, be.mul(p.data, wd))
+            grad = be.add(grad, be.mul(p._data, wd))
         if not state:
             state["step"] = 0
-            state["square_avg"] = be.zeros_like(p.data)
+            state["square_avg"] = be.zeros_like(p._data)
             if mom > 0:
-                state["momentum_buffer"] = be.zeros_like(p.data)
+                state["momentum_buffer"] = be.zeros_like(p._data)
             if group["centered"]:
-                state["grad_avg"] = be.zeros_like(p.data)
+                state["grad_avg"] = be.zeros_like(p._data)
         state["step"] += 1
         v = state["square_avg"]
         be.imul(v, alpha)

@@ -24,7 +24,7 @@ class SGD(Optimizer):
             grad = be.neg(grad)
         wd, momentum = group["weight_decay"], group["momentum"]
         if wd:
-            grad = be.add(grad, be.mul(p.data, wd))
+            grad = be.add(grad, be.mul(p._data, wd))
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:

@@ -81,7 +81,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
 
     with no_grad():
         for k, i in enumerate(diff):
-            x = inputs[i].data  # perturbed in place (on its device) and restored exactly
+            x = inputs[i]._data  # perturbed in place (on its device) and restored exactly
             to_device = inputs[i]._backend.asarray
             a = analytic[k]
             if fast_mode:
