@@ -68,6 +68,67 @@ def test_numpy_scalars_round_trip_as_plain_values(tmp_path):
         tg.save({"t": np.datetime64("2026-01-01")}, tmp_path / "bad.npz")
 
 
+def _checkpoint_entries(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return [(info.filename, z.read(info)) for info in z.infolist()]
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    good = tmp_path / "good.npz"
+    tg.save({"w": tg.ones(2)}, good)
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, raw in _checkpoint_entries(good):
+            z.writestr(name, raw)
+        header = {"descr": "<f4", "fortran_order": False, "shape": (50_000_000,)}  # 200 MB of zeros
+        with z.open("t1.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, header)
+            chunk = bytes(8 << 20)
+            for _ in range(200_000_000 // len(chunk)):
+                f.write(chunk)
+            f.write(bytes(200_000_000 % len(chunk)))
+    assert bomb.stat().st_size < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"'t1.npy' would unpack 200,000,\d+ bytes from"):
+            tg.load(bomb)
+        assert tracemalloc.get_traced_memory()[1] < 20_000_000
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_recompressed_checkpoint_still_loads(tmp_path):
+    import zipfile
+
+    path = tmp_path / "m.npz"
+    tg.save(SimpleNet().state_dict(), path)
+    again = tmp_path / "again.npz"
+    with zipfile.ZipFile(again, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, raw in _checkpoint_entries(path):
+            z.writestr(name, raw)
+    assert list(tg.load(again)) == list(tg.load(path))
+
+
+def test_an_array_header_that_claims_more_than_its_entry_holds_is_refused(tmp_path):
+    import zipfile
+
+    good = tmp_path / "good.npz"
+    tg.save({"w": tg.ones(4)}, good)
+    entries = dict(_checkpoint_entries(good))
+    raw = entries["t0.npy"].replace(b"(4,)", b"(1000000000000,)")  # 4 TB of float32
+    lying = tmp_path / "lying.npz"
+    with zipfile.ZipFile(lying, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, raw if name == "t0.npy" else data)
+    with pytest.raises(ValueError, match=r"damaged: entry 't0.npy' declares a float32 array of shape \(1000000000000,\)"):
+        tg.load(lying)
+
+
 @pytest.mark.parametrize("tree", [[1, 2], {"dict": [[1]]}, 7, {"list": [[]]}, {"dict": "x"}])
 def test_malformed_checkpoint_metadata_is_a_clear_error(tmp_path, tree):
     import json

@@ -145,6 +145,46 @@ def _write_atomically(path, suffix, write):
         raise
 
 
+# save() stores every entry uncompressed. A compressed entry is read only while
+# it claims at most this many times its compressed size (deflate reaches about
+# 1000:1 on zeros) or is small, so a few MB cannot unpack into gigabytes.
+_MAX_COMPRESSION_RATIO = 100
+_SMALL_ENTRY_BYTES = 64 << 20
+
+
+def _check_entry_sizes(path, archive):
+    """Refuse, before anything is unpacked or allocated, an entry that claims
+    far more bytes than it occupies, or an array header whose shape and dtype
+    need more (or fewer) bytes than its entry holds."""
+    for info in archive.infolist():
+        name = info.filename
+        if (info.compress_type != zipfile.ZIP_STORED and info.file_size > _SMALL_ENTRY_BYTES
+                and info.file_size > _MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
+            raise ValueError(
+                f"load: {path} is not a tinygrad_bn checkpoint: entry {name!r} would unpack "
+                f"{info.file_size:,} bytes from {info.compress_size:,} (ratio over "
+                f"{_MAX_COMPRESSION_RATIO}:1); save writes entries uncompressed, so this file "
+                "was written or recompressed elsewhere"
+            )
+        if not name.endswith(".npy"):
+            continue
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"load: {path}: entry {name!r} is an .npy version {version} array; "
+                                 "save writes versions 1.0 and 2.0 only")
+            needed = int(np.prod(shape, dtype=object)) * dtype.itemsize + f.tell()
+        if needed != info.file_size:
+            raise ValueError(
+                f"load: {path} is damaged: entry {name!r} declares a {dtype} array of shape "
+                f"{shape} ({needed:,} bytes with its header) but holds {info.file_size:,} bytes"
+            )
+
+
 def load(path):
     """Read what ``save`` wrote (or any .safetensors file: a dict of tensors).
     Tensors come back as tensors, arrays as arrays.
@@ -158,6 +198,8 @@ def load(path):
     if _is_safetensors(path):
         return _load_safetensors(path)
     try:
+        with zipfile.ZipFile(path) as archive:
+            _check_entry_sizes(path, archive)
         with np.load(path, allow_pickle=False) as files:
             if _META not in files.files:
                 raise ValueError(
