@@ -86,3 +86,72 @@ def test_the_cpu_backend_uses_the_one_thread_matmul_for_small_products():
 def np_matmul():
     import numpy as np
     return np.matmul
+
+
+# Run in a fresh interpreter with two pool threads, so the first large kernel
+# really starts the pool (and the process's threading layer is the one chosen).
+_BIG_STEP = """
+import numpy as np
+import tinygrad_bn as tg
+import tinygrad_bn.nn.functional as F
+
+tg.manual_seed(0)
+x = tg.randn(2048, 600)  # over the serial threshold
+weights = tg.randn(2048, 600)
+
+def step():
+    leaf = x.detach().requires_grad_()  # one leaf per call, so threads keep their own .grad
+    y = F.batch_norm(leaf, None, None, training=True)
+    (y * weights).sum().backward()
+    return F.layer_norm(x, (600,)).numpy(), leaf.grad.numpy()
+
+ln_ref, grad_ref = step()
+"""
+
+
+def _run(code, **env):
+    env = dict(os.environ, NUMBA_NUM_THREADS="2", **env)
+    return subprocess.run([sys.executable, "-c", _BIG_STEP + code], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_a_child_forked_after_a_parallel_kernel_runs_the_kernels_on_one_thread():
+    # GNU OpenMP aborts a forked child that starts a parallel region after its
+    # parent used the pool; the kernels see the fork and stay on one thread.
+    out = _run("""
+import os
+pid = os.fork()
+if pid == 0:
+    ln, grad = step()
+    os._exit(0 if np.array_equal(ln, ln_ref) and np.allclose(grad, grad_ref, rtol=1e-4, atol=1e-6) else 3)
+print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+ln, grad = step()  # the parent keeps its pool
+print("parent", np.array_equal(ln, ln_ref) and np.array_equal(grad, grad_ref))
+""")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["child", "0", "parent", "True"], out.stdout + out.stderr
+    assert "forked after its parent used Numba's thread pool" in out.stderr
+
+
+@pytest.mark.parametrize("layer", ["workqueue", "default"])
+def test_training_threads_share_the_kernels_under_any_threading_layer(layer):
+    # The workqueue layer aborts the process on a second concurrent parallel
+    # launch; the kernels run a thread that finds the pool busy serially instead.
+    out = _run("""
+import threading, numba
+results = []
+def work():
+    for _ in range(6):
+        results.append(step())
+threads = [threading.Thread(target=work) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+ok = all(np.array_equal(ln, ln_ref) and np.allclose(g, grad_ref, rtol=1e-4, atol=1e-6) for ln, g in results)
+print(numba.threading_layer(), len(results), ok)
+""", **({"NUMBA_THREADING_LAYER": layer} if layer != "default" else {}))
+    assert out.returncode == 0, out.stderr
+    layer_used, count, ok = out.stdout.split()
+    assert (layer_used == "workqueue") == (layer == "workqueue")
+    assert count == "18" and ok == "True", out.stdout

@@ -13,6 +13,10 @@ kernels are memory-bound, and below ~1M elements (4 MB of float32) waking the
 pool and splitting the work cost about what a second thread saves (measured
 with SimpleNetBN steps and BN at (1024, 128) on 2 cores, next to OpenBLAS).
 """
+import os
+import threading
+import warnings
+
 import numba
 import numpy as np
 
@@ -31,6 +35,70 @@ def num_threads() -> int:
     return numba.get_num_threads()
 
 
+# --- when a call may use Numba's thread pool --------------------------------
+# Two runtimes cannot take every caller (the process would abort):
+# - GNU OpenMP cannot start a parallel region in a child forked after the parent
+#   used its pool, so such a child runs every kernel on its calling thread.
+# - The workqueue layer (Numba's fallback when neither OpenMP nor TBB loads)
+#   takes one parallel launch at a time, so under it a second thread that finds
+#   the pool busy runs its kernel serially instead of launching into it.
+# The layer is known only after the first parallel launch, so that one is
+# treated as the workqueue case.
+_pool_lock = threading.Lock()
+_pool_used = False          # this process has launched a parallel kernel
+_layer_threadsafe = False   # ... and its threading layer takes concurrent launches
+_forked_after_pool = False  # this process is a fork of one that used the pool
+
+
+def _after_fork_in_child():
+    global _forked_after_pool, _pool_lock
+    _pool_lock = threading.Lock()  # a thread of the parent may have held it
+    if _pool_used:
+        _forked_after_pool = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def claim_pool(numel, rows) -> bool:
+    """Whether a kernel over ``rows`` rows (``numel`` elements) runs on the thread
+    pool; a True must be paired with ``release_pool()`` once the launch returns."""
+    global _pool_used
+    if numel < SERIAL_BELOW or rows < 2 or num_threads() < 2:
+        return False
+    if _forked_after_pool:
+        _warn_forked_once()
+        return False
+    if _layer_threadsafe:
+        return True
+    if not _pool_lock.acquire(blocking=False):
+        return False
+    _pool_used = True
+    return True
+
+
+def release_pool() -> None:
+    global _layer_threadsafe
+    if _layer_threadsafe:
+        return
+    _layer_threadsafe = numba.threading_layer() in ("omp", "tbb")
+    _pool_lock.release()
+
+
+_warned_fork = False
+
+
+def _warn_forked_once():
+    global _warned_fork
+    if not _warned_fork:
+        _warned_fork = True
+        warnings.warn(
+            "tinygrad_bn: this process was forked after its parent used Numba's thread pool, which "
+            "GNU OpenMP cannot use again after fork(); the normalization kernels run on one thread "
+            "here. Start child processes with multiprocessing's 'spawn' or 'forkserver' method "
+            "to keep them parallel.", RuntimeWarning, stacklevel=4)
+
+
 def chunks(total: int, parts: int) -> np.ndarray:
     """Boundaries splitting range(total) into ``parts`` nearly equal pieces."""
     parts = max(1, min(parts, total)) if total else 1
@@ -46,19 +114,22 @@ def run_rows(parallel_kernel, serial_kernel, rows, numel, args, partial_width=No
     ``(*args, s1, s2, r0, r1)`` and ``(*args, part, bounds)`` with one partial
     pair per chunk, summed here in chunk order so results repeat exactly at a
     fixed thread count. Returns the two summed rows, or None."""
-    parallel = numel >= SERIAL_BELOW and rows > 1 and num_threads() > 1
-    bounds = chunks(rows, num_threads() if parallel else 1)
-    if partial_width is None:
-        if parallel:
-            parallel_kernel(*args, bounds)
-        else:
+    if not claim_pool(numel, rows):
+        if partial_width is None:
             serial_kernel(*args, 0, rows)
-        return None
-    part = np.zeros((len(bounds) - 1, 2, partial_width))
-    if parallel:
+            return None
+        s1, s2 = np.zeros(partial_width), np.zeros(partial_width)
+        serial_kernel(*args, s1, s2, 0, rows)
+        return s1, s2
+    try:
+        bounds = chunks(rows, num_threads())
+        if partial_width is None:
+            parallel_kernel(*args, bounds)
+            return None
+        part = np.zeros((len(bounds) - 1, 2, partial_width))
         parallel_kernel(*args, part, bounds)
-    else:
-        serial_kernel(*args, part[0, 0], part[0, 1], 0, rows)
+    finally:
+        release_pool()
     total = part.sum(axis=0)
     return total[0], total[1]
 

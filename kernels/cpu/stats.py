@@ -17,7 +17,7 @@ import struct
 import numpy as np
 from numba import njit, prange
 
-from ._common import FASTMATH, SERIAL_BELOW, chunks, num_threads
+from ._common import FASTMATH, chunks, claim_pool, num_threads, release_pool
 
 _JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
 
@@ -133,8 +133,11 @@ def summarize(a):
         return _NOTHING
     flat = a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
     int_type, mask, as_int, as_float, serial = kernels
-    if n >= SERIAL_BELOW and num_threads() > 1:
-        s, sq, m, nan, inf = _summary_parallel(flat, flat.view(int_type), mask, chunks(n, num_threads()))
+    if claim_pool(n, n):
+        try:
+            s, sq, m, nan, inf = _summary_parallel(flat, flat.view(int_type), mask, chunks(n, num_threads()))
+        finally:
+            release_pool()
         m, nan, inf = int(m), int(nan), int(inf)
     else:
         s, sq, m, nan, inf = serial(flat)
