@@ -17,6 +17,8 @@ class ModuleList(Module):
 
     def __init__(self, modules=None):
         super().__init__()
+        if modules is not None and (isinstance(modules, (Module, str)) or not hasattr(modules, "__iter__")):
+            raise TypeError(f"ModuleList: expected an iterable of modules, got {type(modules).__name__}")
         for m in modules or ():
             self.append(m)
 
@@ -71,7 +73,7 @@ class ModuleDict(Module):
 
     def __setitem__(self, key, module):
         if not isinstance(key, str):
-            raise TypeError(f"ModuleDict: keys must be strings, got {type(key).__name__}")
+            raise TypeError(f"ModuleDict: keys must be strings, got {type(key).__name__} {key!r}")
         self.add_module(key, _checked("ModuleDict", module, f"item {key!r}"))
 
     def __delitem__(self, key):

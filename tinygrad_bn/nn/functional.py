@@ -2,11 +2,11 @@
 Argument checks live here once; the modules store their settings and call them."""
 import numbers
 
+from ..arguments import float_tensor_arg, number_arg, tensor_arg
 from ..dtypes import float16
 from ..ops import linalg as L
 from ..ops import loss as LS
 from ..ops import norm as BN
-from ..ops.elementwise import operand
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -14,9 +14,14 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one op on the tape."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"linear: expected a Tensor input, got {type(input).__name__}; "
-                        "make one with tinygrad_bn.tensor(...)")
+    tensor_arg("linear", input)
+    tensor_arg("linear", weight, "weight")
+    if bias is not None:
+        tensor_arg("linear", bias, "bias")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape {weight.shape}")
+    if input.ndim < 1:
+        raise ValueError(f"linear: input must have at least 1 dim (..., {weight.shape[1]}), got shape {input.shape}")
     if input.dtype != weight.dtype:
         raise TypeError(
             f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}; "
@@ -34,40 +39,48 @@ def linear(input, weight, bias=None):
 
 def relu(input, inplace=False):
     """max(input, 0); with ``inplace`` it overwrites input and returns it, as PyTorch."""
+    tensor_arg("relu", input)
     return input.relu_() if inplace else input.relu()
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    tensor_arg("leaky_relu", input)
+    number_arg("leaky_relu", "negative_slope", negative_slope)
     return input.leaky_relu_(negative_slope) if inplace else input.leaky_relu(negative_slope)
 
 
 def gelu(input, approximate="none"):
+    tensor_arg("gelu", input)
     return input.gelu(approximate)
 
 
 def check_dropout_p(p, who="dropout"):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{who}: p must be in [0, 1], got {p}")
+    number_arg(who, "p", p, 0.0, 1.0)
 
 
 def sigmoid(input):
+    tensor_arg("sigmoid", input)
     return input.sigmoid()
 
 
 def tanh(input):
+    tensor_arg("tanh", input)
     return input.tanh()
 
 
 def softmax(input, dim=-1):
+    tensor_arg("softmax", input)
     return input.softmax(dim)
 
 
 def log_softmax(input, dim=-1):
+    tensor_arg("log_softmax", input)
     return input.log_softmax(dim)
 
 
 def dropout(input, p=0.5, training=True):
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
+    tensor_arg("dropout", input)
     check_dropout_p(p)
     if not training or p == 0.0:
         return input
@@ -79,6 +92,7 @@ def dropout(input, p=0.5, training=True):
 
 
 def _check_class_target(who, input, target):
+    float_tensor_arg(who, input)
     if not isinstance(target, Tensor):
         raise TypeError(f"{who}: target must be a Tensor of class indices, got {type(target).__name__}")
     if target.dtype.kind not in "iu":
@@ -113,10 +127,11 @@ def nll_loss(input, target, reduction="mean", ignore_index=-100):
 
 
 def mse_loss(input, target, reduction="mean"):
+    float_tensor_arg("mse_loss", input)
+    tensor_arg("mse_loss", target, "target")
     check_reduction("mse_loss", reduction)
-    target = operand(target)
-    tshape = getattr(target, "shape", ())
-    if isinstance(target, Tensor) and tshape != input.shape:
+    tshape = target.shape
+    if tshape != input.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {tshape} differ; they must match")
     diff = input - target
     sq = diff * diff
@@ -130,10 +145,7 @@ def mse_loss(input, target, reduction="mean"):
 # ---------------------------------------------------------------- normalization
 
 def _check_norm_input(who, input, min_ndim):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{who}: expected a Tensor, got {type(input).__name__}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{who}: expected a floating point input, got dtype {input.dtype}; call .float() first")
+    float_tensor_arg(who, input)
     if input.ndim < min_ndim:
         raise ValueError(f"{who}: expected an input with at least {min_ndim} dims (N, C, ...), got shape {input.shape}")
     if input.numel() == 0:
@@ -145,6 +157,8 @@ def _check_param(who, name, t, shape):
         return
     if not isinstance(t, Tensor):
         raise TypeError(f"{who}: {name} must be a Tensor or None, got {type(t).__name__}")
+    if t.dtype.kind != "f":
+        raise TypeError(f"{who}: {name} must be floating point, got dtype {t.dtype}")
     if t.shape != tuple(shape):
         raise ValueError(f"{who}: {name} has shape {t.shape}, expected {tuple(shape)} for this input")
 
@@ -177,6 +191,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     who = "batch_norm"
     _check_norm_input(who, input, 2)
+    check_momentum_eps(who, momentum, eps)
     channels = input.shape[1]
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         _check_param(who, name, t, (channels,))
@@ -186,7 +201,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                          "(to track statistics) or neither")
     count = input.numel() // channels
     if training and count <= 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        raise ValueError(f"{who}: expected more than 1 value per channel when training, got input size {input.shape}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError(f"{who}: running_mean and running_var are needed when training=False")
     out = BN.BatchNorm.apply(_in_kernel_dtype(input), weight, bias,
@@ -204,8 +219,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
+def check_momentum_eps(who, momentum, eps):
+    """eps a positive finite number; momentum in [0, 1] (or None: a cumulative average)."""
+    number_arg(who, "eps", eps, 0.0, low_open=True)
+    number_arg(who, "momentum", momentum, 0.0, 1.0, allow_none=True)
+
+
 def normalized_shape_arg(normalized_shape, who="layer_norm"):
     """``normalized_shape`` as a tuple of positive ints."""
+    if isinstance(normalized_shape, (str, bytes)) or not isinstance(normalized_shape, (numbers.Integral, tuple, list)):
+        raise TypeError(f"{who}: normalized_shape must be an int or a tuple of ints, got "
+                        f"{type(normalized_shape).__name__} {normalized_shape!r}")
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
     if not shape or any(not isinstance(n, numbers.Integral) or n <= 0 for n in shape):
         raise ValueError(f"{who}: normalized_shape must be positive ints, got {normalized_shape!r}")
@@ -213,7 +237,7 @@ def normalized_shape_arg(normalized_shape, who="layer_norm"):
 
 
 def check_groups(num_groups, channels, who="group_norm"):
-    if not isinstance(num_groups, numbers.Integral) or num_groups <= 0:
+    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral) or num_groups <= 0:
         raise ValueError(f"{who}: num_groups must be a positive int, got {num_groups!r}")
     if channels % num_groups:
         raise ValueError(
@@ -226,6 +250,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer norm over the trailing dims ``normalized_shape``, as ``torch.nn.functional.layer_norm``."""
     who = "layer_norm"
     normalized_shape = normalized_shape_arg(normalized_shape, who)
+    check_momentum_eps(who, None, eps)
     _check_norm_input(who, input, 1)
     nd = len(normalized_shape)
     if nd == 0 or input.shape[input.ndim - nd:] != normalized_shape or input.ndim < nd:
@@ -242,6 +267,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Group norm of (N, C, *) with ``num_groups`` groups, as ``torch.nn.functional.group_norm``."""
     who = "group_norm"
     _check_norm_input(who, input, 2)
+    check_momentum_eps(who, None, eps)
     channels = input.shape[1]
     check_groups(num_groups, channels, who)
     _check_param(who, "weight", weight, (channels,))
@@ -260,12 +286,13 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """
     who = "instance_norm"
     _check_norm_input(who, input, 3)
+    check_momentum_eps(who, momentum, eps)
     channels = input.shape[1]
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     count = input.numel() // (input.shape[0] * channels)
     if count <= 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+        raise ValueError(f"{who}: expected more than 1 spatial element when training, got input size {input.shape}")
     _check_param(who, "weight", weight, (channels,))
     _check_param(who, "bias", bias, (channels,))
     out, mean, invstd = BN.GroupNorm.apply(input, weight, bias, channels, float(eps))

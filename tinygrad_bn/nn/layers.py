@@ -4,7 +4,9 @@ import math
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from ..arguments import number_arg, tensor_arg
 from ..creation import zeros
+from ..dtypes import as_dtype, is_float
 from ..ops.elementwise import check_gelu_approximate
 
 
@@ -18,8 +20,9 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, int) or v <= 0:
-                raise ValueError(f"Linear: {name} must be a positive int, got {v!r}")
+            number_arg("Linear", name, v, 1, integer=True)
+        if dtype is not None and not is_float(as_dtype(dtype, "Linear")):
+            raise TypeError(f"Linear: dtype must be a floating point type, got {as_dtype(dtype)}")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(zeros(out_features, in_features, dtype=dtype))
         self.bias = Parameter(zeros(out_features, dtype=dtype)) if bias else None
@@ -46,7 +49,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return x.relu_() if self.inplace else x.relu()
+        return F.relu(x, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -54,22 +57,22 @@ class ReLU(Module):
 
 class Sigmoid(Module):
     def forward(self, x):
-        return x.sigmoid()
+        return F.sigmoid(x)
 
 
 class Tanh(Module):
     def forward(self, x):
-        return x.tanh()
+        return F.tanh(x)
 
 
 class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = number_arg("LeakyReLU", "negative_slope", negative_slope)
         self.inplace = inplace
 
     def forward(self, x):
-        return x.leaky_relu_(self.negative_slope) if self.inplace else x.leaky_relu(self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -82,7 +85,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, x):
-        return x.gelu(self.approximate)
+        return F.gelu(x, self.approximate)
 
     def extra_repr(self):
         return f"approximate='{self.approximate}'"
@@ -91,15 +94,15 @@ class GELU(Module):
 class Softmax(Module):
     def __init__(self, dim=-1):
         super().__init__()
-        self.dim = dim
+        self.dim = number_arg(type(self).__name__, "dim", dim, integer=True)
 
     def forward(self, x):
-        return x.softmax(self.dim)
+        return F.softmax(x, self.dim)
 
 
 class LogSoftmax(Softmax):
     def forward(self, x):
-        return x.log_softmax(self.dim)
+        return F.log_softmax(x, self.dim)
 
 
 class Dropout(Module):
@@ -120,10 +123,11 @@ class Dropout(Module):
 class Flatten(Module):
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = number_arg("Flatten", "start_dim", start_dim, integer=True)
+        self.end_dim = number_arg("Flatten", "end_dim", end_dim, integer=True)
 
     def forward(self, x):
-        return x.flatten(self.start_dim, self.end_dim)
+        return tensor_arg("Flatten", x).flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -157,6 +161,9 @@ class Sequential(Module):
         mods = list(self._modules.values())
         if isinstance(i, slice):
             return Sequential(*mods[i])
+        number_arg("Sequential", "index", i, integer=True)
+        if not -len(mods) <= i < len(mods):
+            raise IndexError(f"Sequential: index {i} is out of range; expected -{len(mods)} <= index < {len(mods)}")
         return mods[i]
 
     def __len__(self):

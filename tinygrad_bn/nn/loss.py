@@ -1,6 +1,7 @@
 """Loss modules."""
 from . import functional as F
 from .module import Module
+from ..arguments import number_arg
 
 
 class CrossEntropyLoss(Module):
@@ -14,6 +15,7 @@ class CrossEntropyLoss(Module):
     def __init__(self, reduction="mean", ignore_index=-100):
         super().__init__()
         F.check_reduction("CrossEntropyLoss", reduction)
+        number_arg("CrossEntropyLoss", "ignore_index", ignore_index, integer=True)
         self.reduction, self.ignore_index = reduction, ignore_index
 
     def forward(self, input, target):
@@ -26,6 +28,7 @@ class NLLLoss(Module):
     def __init__(self, reduction="mean", ignore_index=-100):
         super().__init__()
         F.check_reduction("NLLLoss", reduction)
+        number_arg("NLLLoss", "ignore_index", ignore_index, integer=True)
         self.reduction, self.ignore_index = reduction, ignore_index
 
     def forward(self, input, target):

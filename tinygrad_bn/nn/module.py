@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from .. import attribution
 from ..backends import get_backend
@@ -86,12 +87,14 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
+        _check_name("register_parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
         self.__dict__.pop(name, None)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
+        _check_name("register_buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self.__dict__.pop(name, None)
@@ -100,6 +103,7 @@ class Module:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def add_module(self, name, module):
+        _check_name("add_module", name)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
@@ -161,7 +165,7 @@ class Module:
     # ---------------------------------------------------------------- modes
     def train(self, mode=True):
         if not isinstance(mode, bool):
-            raise TypeError(f"train(): mode must be a bool, got {type(mode).__name__}")
+            raise TypeError(f"train(): mode must be a bool, got {type(mode).__name__} {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -218,6 +222,8 @@ class Module:
         return self.to(float64)
 
     def apply(self, fn):
+        if not callable(fn):
+            raise TypeError(f"apply: fn must be a callable taking a module, got {type(fn).__name__}")
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -271,6 +277,9 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into parameters and buffers. Keys and shapes are checked for
         every entry before anything is copied, so a bad dict changes nothing."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict of name -> tensor (a state_dict()), got "
+                            f"{type(state_dict).__name__}; for a file, pass tinygrad_bn.load(path)")
         own = self.state_dict()
         targets = {}
         for mod_prefix, m in self.named_modules():
@@ -311,7 +320,8 @@ class Module:
             staged.append((targets[k], full(targets[k].shape, value, dtype=targets[k].dtype)))
         if problems:
             raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__} (nothing was changed):\n  "
+                f"load_state_dict: Error(s) in loading state_dict for {type(self).__name__} (nothing was changed); "
+                "expected the model's keys and shapes:\n  "
                 + "\n  ".join(problems)
             )
         with no_grad():
@@ -340,3 +350,12 @@ class _IncompatibleKeys(tuple):
         obj = super().__new__(cls, (missing, unexpected))
         obj.missing_keys, obj.unexpected_keys = missing, unexpected
         return obj
+
+
+def _check_name(who, name):
+    """Attribute names for submodules, parameters and buffers: non-empty, no dots
+    (a dot would split the state dict key), as PyTorch checks."""
+    if not isinstance(name, str):
+        raise TypeError(f"{who}: the name must be a str, got {type(name).__name__} {name!r}")
+    if not name or "." in name:
+        raise KeyError(f"{who}: the name must be non-empty and contain no '.', got {name!r}")

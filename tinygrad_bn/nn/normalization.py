@@ -1,7 +1,8 @@
 """Normalization layers with PyTorch's arguments, semantics and state dict keys."""
-import numbers
 
 from . import functional as F
+from ..arguments import number_arg
+from ..dtypes import as_dtype, is_float
 from .module import Module, Parameter
 from ..creation import ones, tensor, zeros
 from ..dtypes import int64
@@ -22,10 +23,10 @@ class _NormBase(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, dtype=None):
         super().__init__()
-        if not isinstance(num_features, numbers.Integral) or num_features <= 0:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got {momentum}")
+        name = type(self).__name__
+        number_arg(name, "num_features", num_features, 1, integer=True)
+        number_arg(name, "momentum", momentum, 0.0, 1.0, allow_none=True)
+        dtype = _float_dtype(self, dtype)
         self.num_features, self.eps, self.momentum = int(num_features), _positive_eps(self, eps), momentum
         self.affine = self.default_affine if affine is None else bool(affine)
         self.track_running_stats = self.default_track if track_running_stats is None else bool(track_running_stats)
@@ -153,6 +154,7 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = F.normalized_shape_arg(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = _positive_eps(self, eps), elementwise_affine
+        dtype = _float_dtype(self, dtype)
         if elementwise_affine:
             self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
             if bias:
@@ -176,7 +178,9 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
         super().__init__()
+        number_arg("GroupNorm", "num_channels", num_channels, 1, integer=True)
         F.check_groups(num_groups, num_channels, "GroupNorm")
+        dtype = _float_dtype(self, dtype)
         self.num_groups, self.num_channels, self.eps, self.affine = (int(num_groups), int(num_channels),
                                                                       _positive_eps(self, eps), affine)
         if affine:
@@ -200,8 +204,16 @@ class GroupNorm(Module):
 
 
 def _positive_eps(module, eps):
-    """eps as a float, or a ValueError: 0 divides by zero on constant input and a
+    """eps as a float, or an error: 0 divides by zero on constant input and a
     negative eps gives NaN, which would be blamed on the input."""
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-        raise ValueError(f"{type(module).__name__}: eps must be a positive number, got {eps!r}")
-    return float(eps)
+    return float(number_arg(type(module).__name__, "eps", eps, 0.0, low_open=True))
+
+
+def _float_dtype(module, dtype):
+    """The parameters' dtype: None (the default float) or a floating point dtype."""
+    if dtype is None:
+        return None
+    dtype = as_dtype(dtype, type(module).__name__)
+    if not is_float(dtype):
+        raise TypeError(f"{type(module).__name__}: dtype must be a floating point type, got {dtype}")
+    return dtype

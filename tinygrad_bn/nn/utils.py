@@ -1,6 +1,7 @@
 """Gradient clipping, as ``torch.nn.utils``."""
 import math
 
+from ..arguments import iterable_arg
 from ..grad_mode import no_grad
 from ..ops.movement import stack
 from ..tensor import Tensor
@@ -9,11 +10,21 @@ from ..tensor import Tensor
 def _with_grads(parameters, who):
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    params = list(parameters)
+    params = iterable_arg(who, "parameters", parameters)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
             raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, expected a Tensor")
     return [p for p in params if p.grad is not None]
+
+
+def _as_float(who, name, value):
+    """float(value) (so 'inf' works, as in PyTorch), or a TypeError naming the argument."""
+    if isinstance(value, bool):
+        raise TypeError(f"{who}: {name} must be a number, got bool")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: {name} must be a number, got {type(value).__name__} {value!r}") from None
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
@@ -21,7 +32,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     together as if concatenated, is at most ``max_norm``. Returns that total norm
     (before clipping) as a tensor, as PyTorch does."""
     who = "clip_grad_norm_"
-    max_norm, norm_type = float(max_norm), float(norm_type)
+    max_norm, norm_type = _as_float(who, "max_norm", max_norm), _as_float(who, "norm_type", norm_type)
     if not max_norm >= 0:
         raise ValueError(f"{who}: max_norm must be a non-negative number, got {max_norm}")
     if not (norm_type > 0 or norm_type == math.inf):
@@ -37,7 +48,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             total = stack([(p.grad.abs() ** norm_type).sum() for p in params]).sum() ** (1.0 / norm_type)
         if error_if_nonfinite and not total.isfinite().item():
             raise RuntimeError(
-                f"{who}: the total norm of order {norm_type} of the gradients is {total.item()}; "
+                f"{who}: the total norm of order {norm_type} of the gradients is {total.item()}, expected a "
+                "finite norm; "
                 "set error_if_nonfinite=False to clip anyway (the gradients then become NaN)"
             )
         # multiplying by min(coef, 1) always, as PyTorch does, needs no host read
@@ -50,7 +62,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element to [-clip_value, clip_value], in place."""
     who = "clip_grad_value_"
-    clip_value = float(clip_value)
+    clip_value = _as_float(who, "clip_value", clip_value)
     if not clip_value >= 0:
         raise ValueError(f"{who}: clip_value must be a non-negative number, got {clip_value}")
     with no_grad():

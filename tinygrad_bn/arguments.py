@@ -1,0 +1,62 @@
+"""Argument checks shared by the public entry points, so every refusal says the
+same three things: which op, what it got, what it expected."""
+import math
+import numbers
+
+
+def _kind(value):
+    return type(value).__name__
+
+
+def tensor_arg(who, value, name="input"):
+    """``value`` itself when it is a Tensor, else a TypeError naming ``who``."""
+    from .tensor import Tensor
+
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{who}: {name} must be a Tensor, got {_kind(value)}; "
+                        "make one with tinygrad_bn.tensor(...) first")
+    return value
+
+
+def float_tensor_arg(who, value, name="input"):
+    tensor_arg(who, value, name)
+    if value.dtype.kind != "f":
+        raise TypeError(f"{who}: {name} must be floating point, got dtype {value.dtype}; call .float() first")
+    return value
+
+
+def number_arg(who, name, value, low=None, high=None, low_open=False, integer=False, allow_none=False,
+               finite=True):
+    """``value`` when it is a number (finite, unless ``finite=False``) within
+    [low, high] (``low_open``: above low); bools are not numbers here.
+    Otherwise a TypeError or ValueError."""
+    if value is None and allow_none:
+        return value
+    wanted = "an int" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):
+        raise TypeError(f"{who}: {name} must be {wanted}, got {_kind(value)} {value!r}")
+    if finite and not integer and not math.isfinite(value):
+        raise ValueError(f"{who}: {name} must be a finite number, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and value > high
+    if too_low or too_high:
+        lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
+        hi = "" if high is None else f"<= {high}"
+        raise ValueError(f"{who}: {name} must be {' and '.join(s for s in (lo, hi) if s)}, got {value!r}")
+    return value
+
+
+def choice_arg(who, name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{who}: {name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def iterable_arg(who, name, value):
+    """``list(value)``, or a TypeError when ``value`` is not iterable (or is a str)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{who}: {name} must be an iterable of tensors, got {_kind(value)}")
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{who}: {name} must be an iterable of tensors, got {_kind(value)}") from None
