@@ -67,10 +67,14 @@ def test_parallel_chunks_agree_with_one_pass(monkeypatch):
     a[[10, 2000]] = np.nan
     a[2999] = np.inf
     serial = stats.summarize(a)
-    monkeypatch.setattr(stats, "SERIAL_BELOW", 1)
-    monkeypatch.setattr(stats, "num_threads", lambda: 3)  # three chunks, one per "thread"
+    monkeypatch.setattr(_common, "SERIAL_BELOW", 1)
+    monkeypatch.setattr(_common, "num_threads", lambda: 3)  # the pool is claimed for three chunks,
+    monkeypatch.setattr(stats, "num_threads", lambda: 3)  # one per "thread"
+    launches = []
+    real = stats._summary_parallel
+    monkeypatch.setattr(stats, "_summary_parallel", lambda *args: launches.append(args[-1]) or real(*args))
     parallel = stats.summarize(a)
+    assert len(launches) == 1 and len(launches[0]) == 4  # the parallel kernel ran, over three chunks
     assert parallel[0] == serial[0] and parallel[3:] == serial[3:]
     assert parallel[1] == pytest.approx(serial[1], rel=1e-12) and parallel[2] == pytest.approx(serial[2], rel=1e-12)
     assert_summary(parallel, reference(a))
-    assert _common.SERIAL_BELOW > 1  # the real threshold is untouched

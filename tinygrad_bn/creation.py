@@ -2,6 +2,7 @@
 ``rand``, ``randn``, ``arange`` and their ``*_like`` twins, as in PyTorch."""
 import numbers
 
+from .arguments import number_arg, tensor_arg
 from .backends import get_backend
 from .dtypes import as_dtype, bool_, default_float, int64, is_float
 from .ops.movement import shape_arg
@@ -33,6 +34,8 @@ def _make(who, size, dtype, requires_grad, device, fill):
         shape = shape_arg(size, who)
     except TypeError:
         raise TypeError(f"{who}: expected sizes as ints, got {size!r}") from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{who}: sizes must be >= 0, got {shape}")
     dtype = as_dtype(dtype, who) or default_float
     if requires_grad and not is_float(dtype):
         raise RuntimeError(f"{who}: only floating point tensors can require gradients, got {dtype}")
@@ -50,10 +53,12 @@ def ones(*size, dtype=None, requires_grad=False, device="cpu"):
 
 def empty(*size, dtype=None, requires_grad=False, device="cpu"):
     """Zeros: an uninitialised tensor would be one more way to read garbage."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
+    return _make("empty", size, dtype, requires_grad, device, lambda be, s, d: be.zeros(s, d))
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    if not isinstance(fill_value, bool):
+        number_arg("full", "fill_value", fill_value, finite=False)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else \
             int64 if isinstance(fill_value, numbers.Integral) else default_float
@@ -62,19 +67,26 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
 
 def rand(*size, dtype=None, requires_grad=False, device="cpu"):
     """Uniform on [0, 1) from the device's generator (seeded by ``manual_seed``)."""
+    _float_only("rand", dtype)
     return _make("rand", size, dtype, requires_grad, device, lambda be, s, d: be.rand(s, d))
 
 
 def randn(*size, dtype=None, requires_grad=False, device="cpu"):
     """Standard normal from the device's generator (seeded by ``manual_seed``)."""
+    _float_only("randn", dtype)
     return _make("randn", size, dtype, requires_grad, device, lambda be, s, d: be.randn(s, d))
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu"):
     if end is None:
         start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        number_arg("arange", name, v)
     if step == 0:
-        raise ValueError("arange: step must be non-zero")
+        raise ValueError("arange: step must be non-zero, got 0")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: step {step} points away from end {end} (start {start}); "
+                         "expected a step with the sign of end - start")
     if dtype is None:
         ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = int64 if ints else default_float
@@ -82,7 +94,13 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu
                  lambda be, s, d: be.arange(start, end, step, d))
 
 
+def _float_only(who, dtype):
+    if dtype is not None and not is_float(as_dtype(dtype, who)):
+        raise TypeError(f"{who}: random values are floating point; expected a floating dtype, got {as_dtype(dtype)}")
+
+
 def _like(fn, t, dtype, requires_grad, device):
+    tensor_arg(fn.__name__ + "_like", t)
     return fn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
 
 
@@ -103,4 +121,7 @@ def randn_like(t, dtype=None, requires_grad=False, device=None):
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
+    tensor_arg("full_like", t)
+    if not isinstance(fill_value, bool):
+        number_arg("full_like", "fill_value", fill_value, finite=False)
     return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)

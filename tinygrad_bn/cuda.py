@@ -42,7 +42,10 @@ def empty_cache() -> None:
     get_backend("cuda").empty_cache()
 
 
-def get_device_name() -> str:
+def get_device_name(device=None) -> str:
+    if device not in (None, 0, "cuda", "cuda:0"):
+        raise ValueError(f"get_device_name: device {device!r} is not available; expected 0, 'cuda' or "
+                         "'cuda:0' (tinygrad_bn uses one GPU)")
     from .backends import get_backend
     be = get_backend("cuda")
     if be.simulated:

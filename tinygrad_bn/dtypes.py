@@ -19,10 +19,13 @@ def as_dtype(dtype, who="tensor"):
     """``dtype`` as a NumPy dtype (None stays None), or a TypeError naming ``who``."""
     if dtype is None:
         return None
+    if isinstance(dtype, (list, dict, np.ndarray)):  # NumPy reads some of these as record dtypes
+        raise TypeError(f"{who}: expected a dtype, got {type(dtype).__name__}; use e.g. tinygrad_bn.float32")
     try:
         return np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{who}: {dtype!r} is not a dtype; use e.g. tinygrad_bn.float32") from None
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: {dtype!r} ({type(dtype).__name__}) is not a dtype; "
+                        "use e.g. tinygrad_bn.float32") from None
 
 
 def is_float(dtype) -> bool:

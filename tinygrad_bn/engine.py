@@ -241,10 +241,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple of
     tensors, without touching any ``.grad`` (like ``torch.autograd.grad``)."""
     Tensor = function.Tensor
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = _tensor_list(outputs, "outputs")
+    inputs = _tensor_list(inputs, "inputs")
     for k, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not t.requires_grad:
             raise RuntimeError(
                 f"grad: input {k} does not require grad; only tensors created with "
                 "requires_grad=True (or computed from one) can be differentiated against."
@@ -264,6 +264,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
         else:
             out.append(Tensor._wrap(g, t._backend, False))
     return tuple(out)
+
+
+def _tensor_list(value, name):
+    """grad's ``outputs`` or ``inputs``: one tensor or a sequence of tensors."""
+    Tensor = function.Tensor
+    if isinstance(value, Tensor):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"grad: {name} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
+    for k, t in enumerate(value):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: {name}[{k}] must be a Tensor, got {type(t).__name__}")
+    return list(value)
 
 
 def default_grad_outputs(outputs, grad_outputs, who):

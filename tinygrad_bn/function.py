@@ -211,7 +211,9 @@ class Function:
         except ValueError as exc:  # NumPy's own messages (broadcasting, shapes) name no op
             if str(exc).startswith(cls.__name__):
                 raise
-            raise ValueError(f"{cls.__name__}: {exc}") from exc
+            hint = ("; shapes must be equal or 1 in each dim, counted from the last (NumPy broadcasting)"
+                    if "broadcast" in str(exc) else "")
+            raise ValueError(f"{cls.__name__}: {str(exc).strip()}{hint}") from exc
         if type(out) is tuple:
             return _finish_multi(cls, ctx, args, out, record, t0 if watching else None)
         out_be = ctx.output_backend or backend

@@ -69,6 +69,8 @@ class set_grad_enabled(_GradModeSwitch):
     as ``with set_grad_enabled(mode):``, or inside a decorated function."""
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__} {mode!r}")
         super().__init__(mode)
         self._before_call = GradMode.enabled
         GradMode.enabled = self.mode

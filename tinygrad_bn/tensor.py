@@ -254,7 +254,10 @@ class Tensor(TensorMethods):
                 dtype = a
         out = self
         if device is not None:
-            target = get_backend(device)
+            try:
+                target = get_backend(device)
+            except ValueError as exc:
+                raise ValueError(f"to: {exc}") from None
             if target is not self._backend:
                 out = C.ToDevice.apply(out, target)
         if dtype is not None:
@@ -289,7 +292,8 @@ class Tensor(TensorMethods):
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         if self._entry is None:
             if not self.requires_grad:
-                raise RuntimeError("retain_grad(): the tensor does not require grad.")
+                raise RuntimeError("retain_grad(): the tensor does not require grad; expected a tensor "
+                                   "created with requires_grad=True or computed from one.")
             return
         if self._entry.retained is None:
             self._entry.retained = {}

@@ -10,6 +10,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
+from .arguments import number_arg, tensor_arg
 from .dtypes import is_float
 from .ops.reduce import normalize_axis
 
@@ -19,34 +20,34 @@ class TensorMethods:
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
-        return E.Add.apply(self, E.operand(other))
+        return E.Add.apply(self, E.operand(other, "add (+)"))
 
     def __radd__(self, other):
-        return E.Add.apply(E.operand(other), self)
+        return E.Add.apply(E.operand(other, "add (+)"), self)
 
     def __sub__(self, other):
-        return E.Sub.apply(self, E.operand(other))
+        return E.Sub.apply(self, E.operand(other, "sub (-)"))
 
     def __rsub__(self, other):
-        return E.Sub.apply(E.operand(other), self)
+        return E.Sub.apply(E.operand(other, "sub (-)"), self)
 
     def __mul__(self, other):
-        return E.Mul.apply(self, E.operand(other))
+        return E.Mul.apply(self, E.operand(other, "mul (*)"))
 
     def __rmul__(self, other):
-        return E.Mul.apply(E.operand(other), self)
+        return E.Mul.apply(E.operand(other, "mul (*)"), self)
 
     def __truediv__(self, other):
-        return E.Div.apply(self, E.operand(other))
+        return E.Div.apply(self, E.operand(other, "div (/)"))
 
     def __rtruediv__(self, other):
-        return E.Div.apply(E.operand(other), self)
+        return E.Div.apply(E.operand(other, "div (/)"), self)
 
     def __pow__(self, other):
-        return E.Pow.apply(self, E.operand(other))
+        return E.Pow.apply(self, E.operand(other, "pow (**)"))
 
     def __rpow__(self, other):
-        return E.Pow.apply(E.operand(other), self)
+        return E.Pow.apply(E.operand(other, "pow (**)"), self)
 
     def __neg__(self):
         return E.Neg.apply(self)
@@ -106,9 +107,13 @@ class TensorMethods:
         return self._no_grad_result("isnan")
 
     def argmax(self, dim=None, keepdim=False):
+        if dim is not None:
+            normalize_axis(dim, self.ndim, "argmax")
         return self._no_grad_result("argmax", axis=dim, keepdims=keepdim)
 
     def argmin(self, dim=None, keepdim=False):
+        if dim is not None:
+            normalize_axis(dim, self.ndim, "argmin")
         return self._no_grad_result("argmin", axis=dim, keepdims=keepdim)
 
     # ----------------------------------------------------------------- unary
@@ -126,7 +131,10 @@ class TensorMethods:
 
     def clip(self, min=None, max=None):
         if min is None and max is None:
-            raise ValueError("clip: at least one of min and max must be given")
+            raise ValueError("clamp (clip): at least one of min and max must be given, got min=None and max=None")
+        for name, bound in (("min", min), ("max", max)):
+            if not isinstance(bound, function.Tensor):
+                number_arg("clamp (clip)", name, bound, allow_none=True, finite=False)
         return E.Clip.apply(self, min, max)
 
     clamp = clip
@@ -200,7 +208,8 @@ class TensorMethods:
     def reshape(self, *shape):
         return M.reshape(self, shape)
 
-    view = reshape
+    def view(self, *shape):
+        return M.reshape(self, shape, "view")
 
     def flatten(self, start_dim=0, end_dim=-1):
         return M.flatten(self, start_dim, end_dim)
@@ -225,10 +234,10 @@ class TensorMethods:
         return M.expand(self, sizes)
 
     def view_as(self, other):
-        return M.reshape(self, other.shape)
+        return M.reshape(self, tensor_arg("view_as", other, "other").shape, "view_as")
 
     def expand_as(self, other):
-        return M.expand(self, other.shape)
+        return M.expand(self, tensor_arg("expand_as", other, "other").shape)
 
     def __getitem__(self, index):
         return M.getitem(self, index)
@@ -262,6 +271,7 @@ class TensorMethods:
         shape and dtype, so the operand must broadcast to the tensor's shape, and
         a floating result (a float operand, a division, or ``divides`` for any
         other reason: a float alpha) cannot go into an integer tensor."""
+        _check_operand_values(op_name, other)
         if isinstance(other, function.Tensor):
             shape, floating = other.shape, is_float(other.dtype)
         else:
@@ -336,25 +346,36 @@ class TensorMethods:
 
     def _random_fill(self, op_name, draw):
         if not is_float(self.dtype):
-            raise RuntimeError(f"{op_name}: random values are floating point; the tensor has dtype {self.dtype}")
+            raise RuntimeError(f"{op_name}: random values are floating point, so the tensor must be too; "
+                               f"it has dtype {self.dtype}")
         values = draw(self._backend)
         return self._inplace(op_name, lambda t: C.Overwrite.apply(t, values), "copyto", values)
 
     def uniform_(self, a=0.0, b=1.0):
         """Fill with values uniform on [a, b) from the device's generator, as PyTorch."""
+        number_arg("uniform_", "a", a)
+        number_arg("uniform_", f"b (with a={a})", b, a)
         return self._random_fill("uniform_", lambda be: be.uniform(a, b, self.shape, self.dtype))
 
     def normal_(self, mean=0.0, std=1.0):
         """Fill with normal values from the device's generator, as PyTorch."""
+        number_arg("normal_", "mean", mean)
+        number_arg("normal_", "std", std, 0.0)
         return self._random_fill("normal_", lambda be: be.normal(mean, std, self.shape, self.dtype))
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
+        if isinstance(value, function.Tensor):
+            if value.ndim:
+                raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got shape {value.shape}")
+            value = value.item()
+        number_arg("fill_", "value", value, finite=False)
         return self._inplace("fill_", lambda t: C.Overwrite.apply(t, value), "fill", value)
 
     def copy_(self, src):
+        _check_operand_values("copy_", src)
         s = src._data if isinstance(src, function.Tensor) else self._backend.asarray(src)
         try:
             self._backend.broadcast_to(s, self.shape)
@@ -365,6 +386,21 @@ class TensorMethods:
             ) from None
         return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, function.Tensor) else s),
                              "copyto", s)
+
+
+def _check_operand_values(op_name, other):
+    """The operand of an in-place op: a tensor, a number, or numbers in a list or array."""
+    if isinstance(other, (function.Tensor, bool, int, float, np.number)):
+        return
+    if isinstance(other, (list, tuple, np.ndarray)):
+        try:
+            kind = np.asarray(other).dtype.kind
+        except ValueError:
+            kind = "O"
+        if kind in "biuf":
+            return
+    raise TypeError(f"{op_name}: the operand must be a tensor, a number or a list or array of numbers, "
+                    f"got {type(other).__name__}")
 
 
 def _or_self(other, self, stand_in):

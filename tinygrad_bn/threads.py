@@ -24,7 +24,7 @@ def set_num_threads(n: int) -> None:
     limit = numba.config.NUMBA_NUM_THREADS
     if n > limit:
         raise ValueError(
-            f"set_num_threads: {n} threads asked, but Numba's pool has {limit} "
+            f"set_num_threads: {n} threads asked, but Numba's pool has {limit}; expected at most {limit} "
             "(set NUMBA_NUM_THREADS before starting Python to allow more)"
         )
     numba.set_num_threads(n)

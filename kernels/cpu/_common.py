@@ -93,7 +93,7 @@ def _warn_forked_once():
     if not _warned_fork:
         _warned_fork = True
         warnings.warn(
-            "tinygrad_bn: this process was forked after its parent used Numba's thread pool, which "
+            "Normalization kernels: this process was forked after its parent used Numba's thread pool, which "
             "GNU OpenMP cannot use again after fork(); the normalization kernels run on one thread "
             "here. Start child processes with multiprocessing's 'spawn' or 'forkserver' method "
             "to keep them parallel.", RuntimeWarning, stacklevel=4)

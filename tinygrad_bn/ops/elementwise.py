@@ -8,14 +8,15 @@ from ..function import Function
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
-def operand(x):
+def operand(x, who="a tensor op"):
     """The other side of a binary op: a tensor, or a Python number left as it is
     (the array module then keeps the tensor's dtype, as PyTorch does)."""
     if isinstance(x, (function.Tensor, bool, int, float)):
         return x
     if isinstance(x, (list, tuple)) or hasattr(x, "dtype"):
         return function.Tensor(x)
-    raise TypeError(f"unsupported operand type {type(x).__name__} for a tensor op; use a tensor or a number")
+    raise TypeError(f"{who}: the other operand must be a tensor, a number or a list or array of numbers, "
+                    f"got {type(x).__name__}")
 
 
 def where(condition, input, other):
@@ -24,15 +25,15 @@ def where(condition, input, other):
         condition = function.Tensor(condition)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}; compare first, e.g. x > 0")
-    return Where.apply(condition._data, operand(input), operand(other))
+    return Where.apply(condition._data, operand(input, "where"), operand(other, "where"))
 
 
 def maximum(a, b):
-    return Maximum.apply(operand(a), operand(b))
+    return Maximum.apply(operand(a, "maximum"), operand(b, "maximum"))
 
 
 def minimum(a, b):
-    return Minimum.apply(operand(a), operand(b))
+    return Minimum.apply(operand(a, "minimum"), operand(b, "minimum"))
 
 
 def check_gelu_approximate(approximate, who="gelu"):

@@ -112,19 +112,25 @@ def setitem(t, index, value):
     leaf that requires grad outside no_grad(), recorded on a tensor that has a
     tape entry. value is a number or a tensor broadcasting to t[index]."""
     be = t._backend
+    raw_index = index
     index = tuple(_index_part(i, be) for i in index) if isinstance(index, tuple) else _index_part(index, be)
     try:
         selected = be.getitem(t._data, index)
     except IndexError as exc:
-        raise IndexError(f"assigning into a tensor of shape {t.shape}: {exc}") from None
+        raise _index_error("assigning into", t, raw_index, exc) from None
     is_tensor = isinstance(value, function.Tensor)
     if not is_tensor and not isinstance(value, (int, float, bool)):
-        value = function.Tensor(value, dtype=t.dtype, device=t.device)
+        try:
+            value = function.Tensor(value, dtype=t.dtype, device=t.device)
+        except (TypeError, ValueError):
+            raise TypeError(f"assigning into a tensor of shape {t.shape}: the value must be a number, a tensor "
+                            f"or a list or array of numbers, got {type(value).__name__}") from None
         is_tensor = True
     shape = value.shape if is_tensor else ()
     if not broadcasts_to(shape, tuple(selected.shape)):
         raise RuntimeError(f"assigning into a tensor of shape {t.shape}: a value of shape {shape} does not "
-                           f"broadcast to the {tuple(selected.shape)} places selected")
+                           f"broadcast to the {tuple(selected.shape)} places selected; expected a number or a value "
+                           "of that shape (or one that broadcasts to it)")
     floating = value.dtype.kind == "f" if is_tensor else isinstance(value, float)
     if t.dtype.kind != "f" and floating:
         raise RuntimeError(f"assigning into a tensor of dtype {t.dtype}: a floating value cannot be stored; "
@@ -181,31 +187,37 @@ def shape_arg(shape, who="shape"):
     return tuple(out)
 
 
-def reshape(t, shape):
-    shape = shape_arg(shape, "reshape")
+def reshape(t, shape, who="reshape"):
+    shape = shape_arg(shape, who)
     known = math.prod(n for n in shape if n != -1)
     wildcards = shape.count(-1)
     n = t.numel()
     if (wildcards > 1 or any(s < -1 for s in shape) or (wildcards == 0 and known != n)
             or (wildcards == 1 and (known == 0 or n % known))):
         raise RuntimeError(
-            f"reshape: shape {tuple(shape)} is invalid for a tensor of shape {t.shape} ({n} elements)"
+            f"{who}: shape {tuple(shape)} is invalid for a tensor of shape {t.shape} ({n} elements)"
         )
     return Reshape.apply(t, shape)
 
 
 def flatten(t, start_dim=0, end_dim=-1):
-    if t.ndim == 0:
+    if t.ndim == 0:  # dims wrap as for a 1-d tensor, as in PyTorch
+        for name, d in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if d not in (0, -1):
+                raise IndexError(f"flatten: {name} {d} is out of range for a 0-d tensor (shape ()); expected 0 or -1")
         return reshape(t, (1,))
     s = normalize_axis(start_dim, t.ndim, "flatten")[0]
     e = normalize_axis(end_dim, t.ndim, "flatten")[0]
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}; expected start_dim <= end_dim")
     return reshape(t, t.shape[:s] + (math.prod(t.shape[s:e + 1]),) + t.shape[e + 1:])
 
 
 def permute(t, dims):
     dims = shape_arg(dims, "permute")
+    if len(dims) != t.ndim:
+        raise ValueError(f"permute: got {len(dims)} dims {tuple(dims)} for a tensor with {t.ndim} dimensions; "
+                         "expected each dimension once")
     if sorted(normalize_axis(d, t.ndim, "permute")[0] for d in dims) != list(range(t.ndim)):
         raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of the {t.ndim} dimensions")
     return Permute.apply(t, tuple(d % t.ndim for d in dims))
@@ -265,13 +277,28 @@ def _index_part(i, be):
     return i
 
 
+_VALID_INDICES = ("expected ints within each dim's size, slices, None, ..., or integer or boolean "
+                  "tensors and lists (a boolean one of the indexed dims' shape)")
+
+
+def _index_error(what, t, index, exc):
+    if isinstance(index, function.Tensor):
+        shown = f"a {index.dtype} tensor of shape {index.shape}"
+    else:
+        shown = repr(index)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return IndexError(f"{what} a tensor of shape {t.shape} with {shown} ({type(index).__name__}): {exc}; "
+                      + _VALID_INDICES)
+
+
 def getitem(t, index):
     be = t._backend
+    raw_index = index
     index = tuple(_index_part(i, be) for i in index) if isinstance(index, tuple) else _index_part(index, be)
     try:
         be.getitem(t._data, index)  # validate before recording
     except IndexError as exc:
-        raise IndexError(f"indexing a tensor of shape {t.shape}: {exc}") from None
+        raise _index_error("indexing", t, raw_index, exc) from None
     return GetItem.apply(t, index)
 
 

@@ -11,7 +11,7 @@ def _check_finite(be, op, *stats):
     numbers per group) finds bad input without another pass over x. On a GPU
     the check is queued and raises at the next host read (see check_finite)."""
     be.check_finite(
-        f"{op}: the input contains NaN or Inf, so its statistics are not finite; "
+        f"{op}: the input contains NaN or Inf, so its statistics are not finite (expected finite values); "
         "find where they come from (tinygrad_bn.detect_anomaly() names the op) "
         "or clean the input (e.g. with tinygrad_bn.where(x.isfinite(), x, 0))",
         *stats)
