@@ -126,7 +126,7 @@ def test_optimizer_state_dict_round_trip():
 def test_optimizer_errors():
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="lr must be >= 0"):
         optim.SGD([tg.zeros(1, requires_grad=True)], lr=-1)
     with pytest.raises(ValueError, match="nesterov"):
         optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1, nesterov=True)

@@ -1,6 +1,7 @@
 """Adam and AdamW with PyTorch's update rules."""
 import math
 
+from ..arguments import number_arg
 from .optimizer import Optimizer
 
 
@@ -14,10 +15,13 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, maximize=False):
-        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
-        if eps < 0 or weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: eps ({eps}) and weight_decay ({weight_decay}) must be >= 0")
+        who = type(self).__name__
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{who}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, b in enumerate(betas):
+            number_arg(who, f"betas[{i}]", b, 0.0, 1.0)
+            if b == 1.0:
+                raise ValueError(f"{who}: betas must be in [0, 1), got {tuple(betas)}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 

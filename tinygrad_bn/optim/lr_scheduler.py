@@ -1,9 +1,14 @@
 """Learning-rate schedules that set each group's ``lr`` once per ``step()``."""
 import math
 
+from ..arguments import number_arg
+
 
 class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
+        from .optimizer import Optimizer
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: optimizer must be an Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
         for g in optimizer.param_groups:
             g.setdefault("initial_lr", g["lr"])
@@ -34,8 +39,8 @@ class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if not isinstance(step_size, int) or step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        number_arg("StepLR", "step_size", step_size, 1, integer=True)
+        number_arg("StepLR", "gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -48,8 +53,8 @@ class CosineAnnealingLR(LRScheduler):
     (the closed form; PyTorch's recursive form gives the same values)."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
+        number_arg("CosineAnnealingLR", "T_max", T_max, 0, low_open=True)
+        number_arg("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 

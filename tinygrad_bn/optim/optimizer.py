@@ -1,6 +1,7 @@
 """The Optimizer base class: parameter groups, per-parameter state, state dicts."""
 import copy
 
+from ..arguments import iterable_arg, number_arg
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -12,9 +13,13 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
-        params = list(params)
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or of dicts (param "
+                            "groups), got a single Tensor; pass [tensor] or model.parameters()")
+        params = iterable_arg(type(self).__name__, "params", params)
         if not params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list; expected model.parameters() "
+                             "or a list of tensors")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.param_groups = []
         self.state = {}
@@ -23,6 +28,9 @@ class Optimizer:
 
     def add_param_group(self, group):
         group = dict(group)
+        if "params" not in group:
+            raise ValueError(f"{type(self).__name__}: a parameter group must have a 'params' entry, got keys "
+                             f"{sorted(group)}")
         ps = group["params"]
         ps = [ps] if isinstance(ps, Tensor) else list(ps)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
@@ -32,17 +40,22 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf tensor (parameter {i})")
             if id(p) in seen:
-                raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group")
+                raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group; expected "
+                                 "each parameter in one group only")
         group["params"] = ps
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         self._check_group(group)
         self.param_groups.append(group)
 
+    # hyperparameters each optimizer checks in every group: name -> (low, high)
+    _ranges = {"lr": (0.0, None), "weight_decay": (0.0, None), "eps": (0.0, None), "momentum": (0.0, None)}
+
     def _check_group(self, group):
-        lr = group.get("lr")
-        if lr is None or lr < 0:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r}; expected lr >= 0")
+        who = type(self).__name__
+        for name, (low, high) in self._ranges.items():
+            if name in group:
+                number_arg(who, name, group[name], low, high)
 
     def zero_grad(self, set_to_none=True):
         for g in self.param_groups:
@@ -118,7 +131,7 @@ class Optimizer:
             if len(saved["params"]) != len(own["params"]):
                 raise ValueError(
                     f"{type(self).__name__}.load_state_dict: a group has {len(saved['params'])} "
-                    f"parameters in the state dict and {len(own['params'])} in the optimizer"
+                    f"parameters in the state dict and {len(own['params'])} in the optimizer; they must match"
                 )
         new_state = {}
         for k, s in state_dict["state"].items():

@@ -1,4 +1,5 @@
 """RMSprop with PyTorch's update rule."""
+from ..arguments import number_arg
 from .optimizer import Optimizer
 
 
@@ -10,10 +11,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False, maximize=False):
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {alpha}")
-        if eps < 0 or weight_decay < 0 or momentum < 0:
-            raise ValueError("RMSprop: eps, weight_decay and momentum must be >= 0")
+        number_arg("RMSprop", "alpha", alpha, 0.0, 1.0)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 

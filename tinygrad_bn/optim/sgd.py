@@ -11,10 +11,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, maximize=False):
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be >= 0")
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov momentum requires a momentum > 0 and zero dampening")
+            raise ValueError(f"SGD: nesterov momentum needs a momentum > 0 and zero dampening, got "
+                             f"momentum={momentum!r} and dampening={dampening!r}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
