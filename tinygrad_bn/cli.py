@@ -78,28 +78,36 @@ def build_parser():
     return p
 
 
+def _check_args(parser, args):
+    """Usage errors for flag values argparse's types let through, before any work starts."""
+    import math
+
+    from .models import build_model
+    from .train import check_writable, has_batch_norm
+
+    if getattr(args, "epochs", 1) < 1:
+        parser.error(f"--epochs must be at least 1, got {args.epochs}")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.command == "train" and not (math.isfinite(args.lr) and args.lr > 0):
+        parser.error(f"--lr must be a positive number, got {args.lr}")
+    if args.batch_size == 1 and has_batch_norm(build_model(args.model)):
+        parser.error(f"--batch-size 1 with {args.model}: batch norm needs at least 2 samples per batch; "
+                     "use --batch-size 2 or more")
+    outputs = {"train": [("--checkpoint", "checkpoint")], "tape": [("--dot", "dot"), ("--json", "json")]}
+    for flag, attr in outputs[args.command]:
+        path = getattr(args, attr)
+        if path:
+            try:
+                check_writable(path)
+            except (OSError, ValueError) as exc:
+                parser.error(f"{flag} {path}: cannot write there ({exc}); expected a writable file path")
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "epochs", 1) is not None and getattr(args, "epochs", 1) < 1:
-        parser.error("--epochs must be at least 1")
-    if getattr(args, "batch_size", 1) < 1:
-        parser.error("--batch-size must be at least 1")
-    if args.command == "train":
-        import math
-
-        from .models import build_model
-        from .train import has_batch_norm
-        if not (math.isfinite(args.lr) and args.lr > 0):
-            parser.error(f"--lr must be a positive number, got {args.lr}")
-        if args.batch_size == 1 and has_batch_norm(build_model(args.model)):
-            parser.error(f"--batch-size 1 with {args.model}: batch norm needs at least 2 samples per batch")
-        if args.checkpoint:
-            from .train import check_writable
-            try:
-                check_writable(args.checkpoint)
-            except (OSError, ValueError) as exc:
-                parser.error(f"--checkpoint {args.checkpoint}: cannot write a checkpoint there ({exc})")
+    _check_args(parser, args)
     if getattr(args, "device", "cpu") != "cpu":
         from .backends import get_backend
         try:

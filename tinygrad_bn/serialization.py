@@ -88,7 +88,7 @@ def _save_safetensors(obj, path):
     PyTorch's and other frameworks' weights move in."""
     if not isinstance(obj, dict):
         raise TypeError(f"save: a .safetensors file holds a flat dict of tensors (a state_dict()), "
-                        f"got {type(obj).__name__}")
+                        f"got {type(obj).__name__}; expected a dict")
     arrays = {}
     for k, v in obj.items():
         if not isinstance(k, str):
@@ -132,6 +132,11 @@ def _write_atomically(path, suffix, write):
     place: a crash never leaves a half-written file under the real name."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: no such folder: {folder}; create it first (expected the folder of "
+                                f"{path} to exist)")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {path} is a folder; expected a file path such as {path}/model.npz")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -177,11 +182,15 @@ def _check_entry_sizes(path, archive):
             else:
                 raise ValueError(f"load: {path}: entry {name!r} is an .npy version {version} array; "
                                  "save writes versions 1.0 and 2.0 only")
+            if dtype.hasobject:
+                raise ValueError(f"load: {path}: entry {name!r} holds Python objects (a pickle), which load "
+                                 "does not read; expected numeric arrays, as save writes")
             needed = int(np.prod(shape, dtype=object)) * dtype.itemsize + f.tell()
         if needed != info.file_size:
             raise ValueError(
                 f"load: {path} is damaged: entry {name!r} declares a {dtype} array of shape "
-                f"{shape} ({needed:,} bytes with its header) but holds {info.file_size:,} bytes"
+                f"{shape} ({needed:,} bytes with its header) but holds {info.file_size:,} bytes; expected "
+                "the two to match (the file is truncated or was edited)"
             )
 
 
@@ -212,7 +221,8 @@ def load(path):
             if meta.get("version", 0) > VERSION:
                 raise ValueError(
                     f"load: {path} was written by a newer tinygrad_bn (format version "
-                    f"{meta.get('version')}, this one reads up to {VERSION}); upgrade tinygrad_bn"
+                    f"{meta.get('version')}, this one reads up to {VERSION}); expected version <= {VERSION}, "
+                    "so upgrade tinygrad_bn"
                 )
             data = {k: files[k] for k in files.files if k != _META}
             return _decode(meta["tree"], data)

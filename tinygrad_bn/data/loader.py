@@ -23,9 +23,18 @@ class Subset(Dataset):
     """The items of ``dataset`` at ``indices``, in that order."""
 
     def __init__(self, dataset, indices):
+        _check_dataset("Subset", dataset)
         self.dataset, self.indices = dataset, [int(i) for i in indices]
+        n = len(dataset)
+        bad = [i for i in self.indices if not -n <= i < n]
+        if bad:
+            raise IndexError(f"Subset: index {bad[0]} is out of range for a dataset of {n} items; "
+                             f"expected indices in [{-n}, {n})")
 
     def __getitem__(self, i):
+        n = len(self.indices)
+        if isinstance(i, (int, np.integer)) and not -n <= i < n:
+            raise IndexError(f"Subset: index {i} is out of range for a subset of {n} items; expected [{-n}, {n})")
         return self.dataset[self.indices[i]]
 
     def __len__(self):
@@ -43,6 +52,7 @@ def random_split(dataset, lengths, seed=None):
     lengths (counts summing to its length, or fractions summing to 1, the
     remainder spread from the first as PyTorch does). The order comes from
     tinygrad_bn's CPU generator (``manual_seed`` repeats it), or from ``seed``."""
+    _check_dataset("random_split", dataset)
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-9:
@@ -51,8 +61,8 @@ def random_split(dataset, lengths, seed=None):
             counts[i % len(counts)] += 1
         lengths = counts
     if any(not isinstance(x, (int, np.integer)) or x < 0 for x in lengths) or sum(lengths) != n:
-        raise ValueError(f"random_split: lengths {lengths} must be non-negative counts summing to the "
-                         f"dataset's length ({n}), or fractions summing to 1")
+        raise ValueError(f"random_split: lengths {lengths} (sum {sum(lengths)}) must be non-negative counts "
+                         f"summing to the dataset's length ({n}), or fractions summing to 1")
     rng = _generator(seed)
     order = rng.permutation(n)
     out, start = [], 0
@@ -67,18 +77,34 @@ class TensorDataset(Dataset):
 
     def __init__(self, *arrays):
         if not arrays:
-            raise ValueError("TensorDataset: expected at least one array")
+            raise ValueError("TensorDataset: expected at least one tensor, got no tensors")
+        for i, a in enumerate(arrays):
+            if not isinstance(a, (Tensor, np.ndarray)):
+                raise TypeError(f"TensorDataset: argument {i} must be a Tensor (or NumPy array), got {type(a).__name__}")
+            if a.ndim == 0:
+                raise ValueError(f"TensorDataset: argument {i} has shape (); expected a first dim to index")
         self.arrays = [a.detach().cpu().numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
         n = len(self.arrays[0])
         for i, a in enumerate(self.arrays):
             if len(a) != n:
-                raise ValueError(f"TensorDataset: array {i} has {len(a)} rows, array 0 has {n}")
+                raise ValueError(f"TensorDataset: tensor {i} has {len(a)} rows, tensor 0 has {n}; "
+                                 "all must have the same first dim")
 
     def __len__(self):
         return len(self.arrays[0])
 
     def __getitem__(self, idx):
+        n = len(self.arrays[0])
+        if isinstance(idx, (int, np.integer)) and not -n <= idx < n:
+            raise IndexError(f"TensorDataset: index {idx} is out of range for {n} items; expected [{-n}, {n})")
         return tuple(a[idx] for a in self.arrays)
+
+
+def _check_dataset(who, dataset):
+    """A map-style dataset: something with __len__ and __getitem__."""
+    if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")) or isinstance(dataset, (str, bytes)):
+        raise TypeError(f"{who}: expected a dataset (an object with __len__ and __getitem__, such as a "
+                        f"Dataset subclass or TensorDataset), got {type(dataset).__name__}")
 
 
 def _as_array(value):
@@ -124,11 +150,18 @@ class DataLoader:
     epoch, as PyTorch does, so ``manual_seed`` makes the order repeat.
     ``drop_last`` drops a final short batch. A ``TensorDataset`` is batched by
     fancy indexing; any other dataset by stacking its items (``collate``).
+
+    ``num_workers``, ``pin_memory`` and ``persistent_workers`` are taken so
+    PyTorch calls run, and change nothing: items load in the calling process.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False):
+    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False, num_workers=0,
+                 pin_memory=False, persistent_workers=False):
+        _check_dataset("DataLoader", dataset)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
         self.dataset, self.batch_size = dataset, batch_size
         self.shuffle, self.drop_last = shuffle, drop_last
         self._rng = None if seed is None else np.random.default_rng(seed)

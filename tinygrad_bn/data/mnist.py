@@ -64,6 +64,9 @@ def load_mnist_5k(test_size=1000, seed=0, normalize=True):
     with np.load(BUNDLED, allow_pickle=False) as f:
         images, labels = f["images"], f["labels"].astype(np.int64)
     classes = np.unique(labels)
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)) or test_size < 0:
+        raise ValueError(f"load_mnist_5k: test_size must be an int >= 0 (a multiple of {len(classes)}), "
+                         f"got {test_size!r}")
     if test_size % len(classes):
         raise ValueError(f"load_mnist_5k: test_size must be a multiple of {len(classes)} for a stratified split, got {test_size}")
     per_class = test_size // len(classes)
@@ -72,7 +75,8 @@ def load_mnist_5k(test_size=1000, seed=0, normalize=True):
     for c in classes:
         idx = rng.permutation(np.flatnonzero(labels == c))
         if per_class >= len(idx):
-            raise ValueError(f"load_mnist_5k: test_size {test_size} leaves no training digits of class {c}")
+            raise ValueError(f"load_mnist_5k: test_size {test_size} leaves no training digits of class {c}; "
+                             f"expected at most {len(classes) * (len(idx) - 1)}")
         test_idx.append(idx[:per_class])
         train_idx.append(idx[per_class:])
     # Shuffle across classes too: the file is sorted by label.
@@ -89,8 +93,10 @@ MAX_IDX_BYTES = 1 << 31
 def read_idx(path):
     """Read one IDX file (raw or .gz) into a NumPy array."""
     path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"read_idx: no such file: {path}")
     if not path.is_file():
-        raise ValueError(f"read_idx: {path} is not a regular file")
+        raise ValueError(f"read_idx: {path} is not a regular file; expected an IDX file (raw or .gz)")
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
@@ -98,8 +104,15 @@ def read_idx(path):
             # that (plus one, to notice extra) is read, so a small .gz that
             # unpacks to gigabytes is refused after reading what was promised
             magic = f.read(4)
-            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
-                raise ValueError(f"read_idx: {path} is not an IDX file (bad magic number {magic.hex()})")
+            if len(magic) < 4:
+                raise ValueError(f"read_idx: {path} is too short for an IDX header ({len(magic)} bytes); "
+                                 "expected at least 4, the file is empty or truncated")
+            if magic[0] != 0 or magic[1] != 0:
+                raise ValueError(f"read_idx: {path} is not an IDX file (magic number {magic.hex()}); "
+                                 "expected two zero bytes, a type code and the number of dims")
+            if magic[2] not in _IDX_DTYPES:
+                raise ValueError(f"read_idx: {path} has an unknown IDX type code 0x{magic[2]:02x}; expected one of "
+                                 + ", ".join(f"0x{k:02x}" for k in sorted(_IDX_DTYPES)))
             ndim = magic[3]
             dims_raw = f.read(4 * ndim)
             if len(dims_raw) < 4 * ndim:
@@ -112,11 +125,12 @@ def read_idx(path):
                                  f"than the {MAX_IDX_BYTES} this reader takes; the header is damaged")
             body = f.read(expected + 1)
     except (OSError, EOFError, zlib.error) as exc:
-        raise ValueError(f"read_idx: cannot read {path}: {exc}") from None
+        raise ValueError(f"read_idx: cannot read {path}, the file is damaged or not a valid gzip/IDX file "
+                         f"({type(exc).__name__}: {exc})") from None
     if len(body) != expected:
         raise ValueError(f"read_idx: {path} holds {'more than ' if len(body) > expected else ''}"
                          f"{min(len(body), expected)} bytes of data, its header promises {expected}; "
-                         "the file is truncated or damaged")
+                         "the file is truncated or damaged (expected the two to match)")
     return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 
