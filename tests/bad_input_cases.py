@@ -1,0 +1,905 @@
+"""The cases of the bad-input matrix (see bad_input_matrix.py): for every public
+layer, functional, op, creation function, optimizer, scheduler, loader, save /
+load / load_state_dict and CLI flag, inputs it must refuse, and the words its
+error must hold (the op's name and what it got)."""
+import os
+import pathlib
+import tempfile
+
+import numpy as np
+
+import tinygrad_bn as tg
+import tinygrad_bn.nn.functional as F
+from tinygrad_bn import data, nn, optim
+from bad_input_matrix import Case
+
+NONE = ("NoneType", "None")
+# Non-tensor values where a tensor is required, with the word the error must use for each.
+NOT_TENSORS = [
+    ("None", None, NONE),
+    ("a list", [[1.0, 2.0, 3.0]], "list"),
+    ("a str", "abc", "str"),
+    ("a NumPy array", np.ones((2, 3), np.float32), "ndarray"),
+    ("a dict", {"x": 1}, "dict"),
+]
+# Values that are no operand of arithmetic at all (lists and arrays are: NumPy broadcasting)
+NOT_OPERANDS = [("None", None, NONE), ("a str", "abc", "str"), ("a dict", {"x": 1}, "dict"),
+                ("an object", object(), "object")]
+
+CASES = []
+
+
+def case(entry, bad, make, *says, cli=False):
+    CASES.append(Case(entry, bad, make, tuple(says), cli=cli))
+
+
+def x23(requires_grad=False):
+    tg.manual_seed(0)
+    return tg.randn(2, 3, requires_grad=requires_grad)
+
+
+def calls(fn, *watched):
+    """make() for a call that needs no fresh objects beyond ``watched``."""
+    return lambda: (fn, list(watched))
+
+
+# --------------------------------------------------------- tensor arguments
+# entry, the word naming the op, fn(input) for an input of shape (2, 3)
+TENSOR_FUNCTIONS = [
+    ("F.relu", "relu", F.relu),
+    ("F.leaky_relu", "leaky_relu", F.leaky_relu),
+    ("F.gelu", "gelu", F.gelu),
+    ("F.sigmoid", "sigmoid", F.sigmoid),
+    ("F.tanh", "tanh", F.tanh),
+    ("F.softmax", "softmax", F.softmax),
+    ("F.log_softmax", "log_softmax", F.log_softmax),
+    ("F.dropout", "dropout", F.dropout),
+    ("F.linear", "linear", lambda a: F.linear(a, tg.randn(2, 3))),
+    ("F.linear(weight)", "linear", lambda a: F.linear(tg.randn(2, 3), a)),
+    ("F.batch_norm", "batch_norm", lambda a: F.batch_norm(a, None, None, training=True)),
+    ("F.layer_norm", "layer_norm", lambda a: F.layer_norm(a, (3,))),
+    ("F.group_norm", "group_norm", lambda a: F.group_norm(a, 1)),
+    ("F.instance_norm", "instance_norm", F.instance_norm),
+    ("F.cross_entropy", "cross_entropy", lambda a: F.cross_entropy(a, tg.tensor([0, 1]))),
+    ("F.cross_entropy(target)", "cross_entropy", lambda a: F.cross_entropy(tg.randn(2, 3), a)),
+    ("F.nll_loss", "nll_loss", lambda a: F.nll_loss(a, tg.tensor([0, 1]))),
+    ("F.nll_loss(target)", "nll_loss", lambda a: F.nll_loss(tg.randn(2, 3), a)),
+    ("F.mse_loss", "mse_loss", lambda a: F.mse_loss(a, tg.randn(2, 3))),
+    ("F.mse_loss(target)", "mse_loss", lambda a: F.mse_loss(tg.randn(2, 3), a)),
+    *[(f"tg.{n}", n, getattr(tg, n)) for n in tg.METHOD_FUNCTIONS],
+    ("tg.matmul", "matmul", lambda a: tg.matmul(a, None)),
+    ("tg.cat", "cat", lambda a: tg.cat([tg.randn(2, 3), a])),
+    ("tg.stack", "stack", lambda a: tg.stack([tg.randn(2, 3), a])),
+    ("tg.allclose", "allclose", lambda a: tg.allclose(a, tg.randn(2, 3))),
+    ("tg.equal", "equal", lambda a: tg.equal(tg.randn(2, 3), a)),
+    ("tg.zeros_like", "zeros_like", tg.zeros_like),
+    ("tg.ones_like", "ones_like", tg.ones_like),
+    ("tg.rand_like", "rand_like", tg.rand_like),
+    ("tg.randn_like", "randn_like", tg.randn_like),
+    ("tg.full_like", "full_like", lambda a: tg.full_like(a, 1.0)),
+    ("tg.grad(outputs)", "grad", lambda a: tg.grad(a, [x23(True)])),
+    ("tg.grad(inputs)", "grad", lambda a: tg.grad((x23(True) * 2).sum(), a)),
+    ("nn.init.uniform_", "uniform_", nn.init.uniform_),
+    ("nn.init.normal_", "normal_", nn.init.normal_),
+    ("nn.init.constant_", "constant_", lambda a: nn.init.constant_(a, 1.0)),
+    ("nn.init.zeros_", "zeros_", nn.init.zeros_),
+    ("nn.init.ones_", "ones_", nn.init.ones_),
+    ("nn.init.kaiming_uniform_", "kaiming_uniform_", nn.init.kaiming_uniform_),
+    ("nn.init.kaiming_normal_", "kaiming_normal_", nn.init.kaiming_normal_),
+    ("nn.init.xavier_uniform_", "xavier_uniform_", nn.init.xavier_uniform_),
+    ("nn.init.xavier_normal_", "xavier_normal_", nn.init.xavier_normal_),
+    ("Tensor.view_as", "view_as", lambda a: tg.randn(2, 3).view_as(a)),
+    ("Tensor.expand_as", "expand_as", lambda a: tg.randn(1, 3).expand_as(a)),
+    ("Tensor.to", "to", lambda a: tg.randn(2, 3).to(a)),
+]
+
+# A layer's error may name the layer or the functional it calls (PyTorch's do the latter).
+LAYERS = {
+    "Linear": (lambda: nn.Linear(3, 2), ("Linear", "linear")),
+    "ReLU": (nn.ReLU, "relu"),
+    "LeakyReLU": (nn.LeakyReLU, "leaky_relu"),
+    "Sigmoid": (nn.Sigmoid, "sigmoid"),
+    "Tanh": (nn.Tanh, "tanh"),
+    "GELU": (nn.GELU, "gelu"),
+    "Softmax": (lambda: nn.Softmax(dim=1), "softmax"),
+    "LogSoftmax": (lambda: nn.LogSoftmax(dim=1), "log_softmax"),
+    "Dropout": (nn.Dropout, "dropout"),
+    "Flatten": (nn.Flatten, "flatten"),
+    "Sequential": (lambda: nn.Sequential(nn.Linear(3, 2), nn.ReLU()), ("Linear", "linear")),
+    "BatchNorm1d": (lambda: nn.BatchNorm1d(3), ("BatchNorm1d", "batch_norm")),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(3), ("BatchNorm2d", "batch_norm")),
+    "LayerNorm": (lambda: nn.LayerNorm(3), ("LayerNorm", "layer_norm")),
+    "GroupNorm": (lambda: nn.GroupNorm(1, 3), ("GroupNorm", "group_norm")),
+    "InstanceNorm1d": (lambda: nn.InstanceNorm1d(3, affine=True, track_running_stats=True),
+                       ("InstanceNorm1d", "instance_norm")),
+    "InstanceNorm2d": (lambda: nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+                       ("InstanceNorm2d", "instance_norm")),
+    "CrossEntropyLoss": (nn.CrossEntropyLoss, ("CrossEntropyLoss", "cross_entropy")),
+    "NLLLoss": (nn.NLLLoss, ("NLLLoss", "nll_loss")),
+    "MSELoss": (nn.MSELoss, ("MSELoss", "mse_loss")),
+}
+LOSSES = {"CrossEntropyLoss", "NLLLoss", "MSELoss"}
+
+
+def _tensor_argument_cases():
+    for entry, word, fn in TENSOR_FUNCTIONS:
+        for bad, value, got in NOT_TENSORS:
+            if entry == "Tensor.to" and (value is None or isinstance(value, str)):
+                continue  # to(None) keeps dtype and device, as in PyTorch; a str is a device (tested below)
+            case(entry, f"input is {bad}", calls(lambda fn=fn, v=value: fn(v)), word, got)
+    for name, (make_layer, word) in LAYERS.items():
+        for bad, value, got in NOT_TENSORS:
+            def make(make_layer=make_layer, value=value, name=name):
+                layer = make_layer()
+                if name == "MSELoss":
+                    return (lambda: layer(value, tg.randn(2, 3))), [layer]
+                if name in LOSSES:
+                    return (lambda: layer(value, tg.tensor([0, 1]))), [layer]
+                return (lambda: layer(value)), [layer]
+            case(f"nn.{name}.forward", f"input is {bad}", make, word, got)
+        if name in LOSSES:
+            for bad, value, got in NOT_TENSORS:
+                def make(make_layer=make_layer, value=value):
+                    layer = make_layer()
+                    return (lambda: layer(tg.randn(2, 3), value)), [layer]
+                case(f"nn.{name}.forward", f"target is {bad}", make, word, got)
+
+
+def _operand_cases():
+    binary = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+              "/": lambda a, b: a / b, "**": lambda a, b: a ** b, "@": lambda a, b: a @ b,
+              "maximum": tg.maximum, "minimum": tg.minimum,
+              "where": lambda a, b: tg.where(a > 0, a, b)}
+    for op, fn in binary.items():
+        for bad, value, got in NOT_OPERANDS:
+            def make(fn=fn, value=value):
+                x = x23(True)
+                return (lambda: fn(x, value)), [x]
+            case(f"Tensor {op}", f"other is {bad}", make, got)
+    inplace = {"add_": lambda t, v: t.add_(v), "sub_": lambda t, v: t.sub_(v), "mul_": lambda t, v: t.mul_(v),
+               "div_": lambda t, v: t.div_(v), "copy_": lambda t, v: t.copy_(v), "fill_": lambda t, v: t.fill_(v),
+               "+=": _iadd, "clamp_": lambda t, v: t.clamp_(v, None), "masked setitem": _setitem}
+    for op, fn in inplace.items():
+        for bad, value, got in NOT_OPERANDS:
+            def make(fn=fn, value=value):
+                x = x23()
+                return (lambda: fn(x, value)), [x]
+            word = {"+=": ("add_", "+="), "masked setitem": ("setitem", "assigning")}.get(op, op.rstrip("_"))
+            case(f"Tensor.{op}", f"value is {bad}", make, word, got)
+
+
+def _iadd(t, v):
+    t += v
+
+
+def _setitem(t, v):
+    t[t > 0] = v
+
+
+# ------------------------------------------------------ shapes, dtypes, values
+def _layer_input_cases():
+    f32 = np.float32
+    rng = np.random.default_rng(0)
+
+    def arr(*shape, dtype=f32):
+        return rng.standard_normal(shape).astype(dtype)
+
+    bad_inputs = {
+        "Linear": [("3 features, 4 expected", arr(2, 4), "4"), ("an int64 input", arr(2, 3, dtype=np.int64), "int64"),
+                   ("a 0-d input", arr(), "()")],
+        "BatchNorm1d": [("rank 1", arr(3), "(3,)"), ("rank 4", arr(2, 3, 2, 2), "(2, 3, 2, 2)"),
+                        ("4 channels, 3 expected", arr(2, 4), "4"), ("an empty batch", arr(0, 3), "(0, 3)"),
+                        ("one sample in training", arr(1, 3), "1"), ("int64", arr(2, 3, dtype=np.int64), "int64"),
+                        ("a NaN in training", np.array([[np.nan, 1, 2], [3, 4, 5]], f32), "NaN"),
+                        ("an Inf in training", np.array([[np.inf, 1, 2], [3, 4, 5]], f32), "Inf")],
+        "BatchNorm2d": [("rank 2", arr(2, 3), "(2, 3)"), ("rank 3", arr(2, 3, 4), "(2, 3, 4)"),
+                        ("4 channels, 3 expected", arr(2, 4, 2, 2), "4"), ("one value per channel", arr(1, 3, 1, 1), "1"),
+                        ("a NaN in training", np.full((2, 3, 2, 2), np.nan, f32), "NaN")],
+        "LayerNorm": [("last dim 4, 3 expected", arr(2, 4), "(2, 4)"), ("rank 0", arr(), "()"),
+                      ("int64", arr(2, 3, dtype=np.int64), "int64"),
+                      ("a NaN", np.array([[np.nan, 1, 2]], f32), "NaN")],
+        "GroupNorm": [("rank 1", arr(3), "(3,)"), ("4 channels, 3 expected", arr(2, 4, 2), "4"),
+                      ("int64", arr(2, 3, 2, dtype=np.int64), "int64")],
+        "InstanceNorm1d": [("rank 2", arr(2, 3), "(2, 3)"), ("4 channels, 3 expected", arr(2, 4, 5), "4"),
+                           ("one value per instance", arr(2, 3, 1), "1")],
+        "InstanceNorm2d": [("rank 3", arr(2, 3, 4), "(2, 3, 4)"), ("4 channels, 3 expected", arr(2, 4, 2, 2), "4")],
+        "Softmax": [("dim 1 of a 1-d input", arr(3), "1")],
+        "LogSoftmax": [("dim 1 of a 1-d input", arr(3), "1")],
+        "Flatten": [("a 0-d input", arr(), "()")],
+        "Sequential": [("3 features, 4 expected", arr(2, 4), "4")],
+    }
+    for name, items in bad_inputs.items():
+        make_layer, word = LAYERS[name]
+        for bad, value, got in items:
+            def make(make_layer=make_layer, value=value):
+                layer = make_layer()
+                return (lambda: layer(tg.tensor(value))), [layer]
+            case(f"nn.{name}.forward", bad, make, word, got)
+    losses = [
+        ("CrossEntropyLoss", "3 targets for 2 rows", lambda: (tg.randn(2, 3), tg.tensor([0, 1, 2])), "3"),
+        ("CrossEntropyLoss", "a class out of range", lambda: (tg.randn(2, 3), tg.tensor([0, 3])), "3"),
+        ("CrossEntropyLoss", "a negative class", lambda: (tg.randn(2, 3), tg.tensor([0, -2])), "-2"),
+        ("CrossEntropyLoss", "float targets", lambda: (tg.randn(2, 3), tg.tensor([0.0, 1.0])), "float32"),
+        ("CrossEntropyLoss", "a 1-d input", lambda: (tg.randn(3), tg.tensor(0)), "(3,)"),
+        ("NLLLoss", "a class out of range", lambda: (tg.randn(2, 3), tg.tensor([5, 0])), "5"),
+        ("NLLLoss", "2-d targets", lambda: (tg.randn(2, 3), tg.tensor([[0], [1]])), "(2, 1)"),
+        ("MSELoss", "shapes differ", lambda: (tg.randn(2, 3), tg.randn(3, 2)), "(3, 2)"),
+        ("MSELoss", "int input", lambda: (tg.tensor([[1, 2]]), tg.tensor([[1, 2]])), "int64"),
+    ]
+    for name, bad, args, got in losses:
+        make_layer, word = LAYERS[name]
+
+        def make(make_layer=make_layer, args=args):
+            layer, (inp, target) = make_layer(), args()
+            inp.requires_grad_(inp.dtype.kind == "f")
+            return (lambda: layer(inp, target)), [layer, inp, target]
+        case(f"nn.{name}.forward", bad, make, word, got)
+
+
+def _constructor_cases():
+    bad = [
+        ("nn.Linear", "in_features=-1", lambda: nn.Linear(-1, 2), "Linear", "-1"),
+        ("nn.Linear", "in_features=2.5", lambda: nn.Linear(2.5, 2), "Linear", "2.5"),
+        ("nn.Linear", "out_features='3'", lambda: nn.Linear(3, "3"), "Linear", "'3'"),
+        ("nn.Linear", "in_features=None", lambda: nn.Linear(None, 3), "Linear", "None"),
+        ("nn.Linear", "dtype=int64", lambda: nn.Linear(3, 2, dtype=tg.int64), "Linear", "int64"),
+        ("nn.LeakyReLU", "negative_slope='x'", lambda: nn.LeakyReLU("x"), "LeakyReLU", "'x'"),
+        ("nn.GELU", "approximate='fast'", lambda: nn.GELU("fast"), "gelu", "'fast'"),
+        ("nn.Softmax", "dim='x'", lambda: nn.Softmax("x"), "Softmax", "'x'"),
+        ("nn.Dropout", "p=-0.1", lambda: nn.Dropout(-0.1), "dropout", "-0.1"),
+        ("nn.Dropout", "p=1.5", lambda: nn.Dropout(1.5), "dropout", "1.5"),
+        ("nn.Dropout", "p='x'", lambda: nn.Dropout("x"), "dropout", "'x'"),
+        ("nn.Flatten", "start_dim='x'", lambda: nn.Flatten("x"), "Flatten", "'x'"),
+        ("nn.Sequential", "a non-module", lambda: nn.Sequential(nn.ReLU(), 3), "Sequential", "int"),
+        ("nn.ModuleList", "a non-module", lambda: nn.ModuleList([nn.ReLU(), "x"]), "ModuleList", "str"),
+        ("nn.ModuleList", "not iterable", lambda: nn.ModuleList(3), "ModuleList", "int"),
+        ("nn.ModuleDict", "a non-module value", lambda: nn.ModuleDict({"a": 1}), "ModuleDict", "int"),
+        ("nn.ModuleDict", "a non-str key", lambda: nn.ModuleDict({1: nn.ReLU()}), "ModuleDict", "1"),
+        ("nn.CrossEntropyLoss", "reduction='avg'", lambda: nn.CrossEntropyLoss(reduction="avg"), "CrossEntropyLoss",
+         "'avg'"),
+        ("nn.NLLLoss", "reduction=None", lambda: nn.NLLLoss(reduction=None), "NLLLoss", "None"),
+        ("nn.MSELoss", "reduction='total'", lambda: nn.MSELoss(reduction="total"), "MSELoss", "'total'"),
+        ("nn.CrossEntropyLoss", "ignore_index='x'", lambda: nn.CrossEntropyLoss(ignore_index="x"), "CrossEntropyLoss",
+         "'x'"),
+        ("nn.LayerNorm", "normalized_shape=0", lambda: nn.LayerNorm(0), "LayerNorm", "0"),
+        ("nn.LayerNorm", "normalized_shape=-3", lambda: nn.LayerNorm(-3), "LayerNorm", "-3"),
+        ("nn.LayerNorm", "normalized_shape=[]", lambda: nn.LayerNorm([]), "LayerNorm", "[]"),
+        ("nn.LayerNorm", "normalized_shape='4'", lambda: nn.LayerNorm("4"), "LayerNorm", "'4'"),
+        ("nn.LayerNorm", "normalized_shape=[2.5]", lambda: nn.LayerNorm([2.5]), "LayerNorm", "2.5"),
+        ("nn.LayerNorm", "eps=0", lambda: nn.LayerNorm(3, eps=0), "LayerNorm", "0"),
+        ("nn.LayerNorm", "eps=-1", lambda: nn.LayerNorm(3, eps=-1), "LayerNorm", "-1"),
+        ("nn.LayerNorm", "eps='x'", lambda: nn.LayerNorm(3, eps="x"), "LayerNorm", "'x'"),
+        ("nn.LayerNorm", "eps=nan", lambda: nn.LayerNorm(3, eps=float("nan")), "LayerNorm", "nan"),
+        ("nn.GroupNorm", "num_groups=0", lambda: nn.GroupNorm(0, 4), "GroupNorm", "0"),
+        ("nn.GroupNorm", "num_groups=3 of 4 channels", lambda: nn.GroupNorm(3, 4), "GroupNorm", "3"),
+        ("nn.GroupNorm", "num_groups=-2", lambda: nn.GroupNorm(-2, 4), "GroupNorm", "-2"),
+        ("nn.GroupNorm", "num_groups=2.0", lambda: nn.GroupNorm(2.0, 4), "GroupNorm", "2.0"),
+        ("nn.GroupNorm", "num_channels=0", lambda: nn.GroupNorm(1, 0), "GroupNorm", "0"),
+        ("nn.GroupNorm", "eps=0", lambda: nn.GroupNorm(2, 4, eps=0), "GroupNorm", "0"),
+        ("nn.GroupNorm", "eps=-1e-5", lambda: nn.GroupNorm(2, 4, eps=-1e-5), "GroupNorm", "-1e-05"),
+    ]
+    for norm in ("BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"):
+        cls = getattr(nn, norm)
+        bad += [
+            (f"nn.{norm}", "num_features=0", lambda cls=cls: cls(0), norm, "0"),
+            (f"nn.{norm}", "num_features=-4", lambda cls=cls: cls(-4), norm, "-4"),
+            (f"nn.{norm}", "num_features=4.0", lambda cls=cls: cls(4.0), norm, "4.0"),
+            (f"nn.{norm}", "num_features='4'", lambda cls=cls: cls("4"), norm, "'4'"),
+            (f"nn.{norm}", "num_features=None", lambda cls=cls: cls(None), norm, "None"),
+            (f"nn.{norm}", "eps=0", lambda cls=cls: cls(4, eps=0), norm, "0"),
+            (f"nn.{norm}", "eps=-1", lambda cls=cls: cls(4, eps=-1), norm, "-1"),
+            (f"nn.{norm}", "eps=inf", lambda cls=cls: cls(4, eps=float("inf")), norm, "inf"),
+            (f"nn.{norm}", "momentum=-0.1", lambda cls=cls: cls(4, momentum=-0.1), norm, "-0.1"),
+            (f"nn.{norm}", "momentum=1.5", lambda cls=cls: cls(4, momentum=1.5), norm, "1.5"),
+            (f"nn.{norm}", "momentum='x'", lambda cls=cls: cls(4, momentum="x"), norm, "'x'"),
+            (f"nn.{norm}", "dtype=int32", lambda cls=cls: cls(4, dtype=tg.int32), norm, "int32"),
+        ]
+    for entry, bad_, fn, word, got in bad:
+        case(entry, bad_, calls(fn), word, got)
+
+
+# ------------------------------------------------------------ tensors and ops
+def _tensor_op_cases():
+    def on_x(entry, bad, fn, *says, requires_grad=True):
+        def make():
+            x = x23(requires_grad)
+            return (lambda: fn(x)), [x]
+        case(entry, bad, make, *says)
+
+    on_x("Tensor.reshape", "5 elements from 6", lambda x: x.reshape(5), "reshape", "(5,)")
+    on_x("Tensor.reshape", "two -1s", lambda x: x.reshape(-1, -1), "reshape", "-1")
+    on_x("Tensor.reshape", "a str size", lambda x: x.reshape("a"), "reshape", "'a'")
+    on_x("Tensor.view", "a float size", lambda x: x.view(2.5, 2), "view", "2.5")
+    on_x("Tensor.transpose", "dim 2 of 2-d", lambda x: x.transpose(0, 2), "transpose", "2")
+    on_x("Tensor.permute", "two dims repeated", lambda x: x.permute(0, 0), "permute", "(0, 0)")
+    on_x("Tensor.permute", "three dims for 2-d", lambda x: x.permute(0, 1, 2), "permute", "3")
+    on_x("Tensor.squeeze", "dim 5", lambda x: x.squeeze(5), "squeeze", "5")
+    on_x("Tensor.unsqueeze", "dim 4", lambda x: x.unsqueeze(4), "unsqueeze", "4")
+    on_x("Tensor.expand", "3 to 4", lambda x: x.expand(2, 4), "expand", "(2, 4)")
+    on_x("Tensor.flatten", "start_dim after end_dim", lambda x: x.flatten(1, 0), "flatten", "1")
+    on_x("Tensor.sum", "dim 2 of 2-d", lambda x: x.sum(2), "sum", "2")
+    on_x("Tensor.mean", "dim 'a'", lambda x: x.mean("a"), "mean", "'a'")
+    on_x("Tensor.max", "dim -3", lambda x: x.max(-3), "max", "-3")
+    on_x("Tensor.softmax", "dim 2", lambda x: x.softmax(2), "softmax", "2")
+    on_x("Tensor.argmax", "dim 3", lambda x: x.argmax(3), "argmax", "3")
+    on_x("Tensor.__getitem__", "row 5 of 2", lambda x: x[5], "index", "5")
+    on_x("Tensor.__getitem__", "three indices for 2-d", lambda x: x[0, 0, 0], "index", "3")
+    on_x("Tensor.__getitem__", "a float index", lambda x: x[1.5], "ind", "float")
+    on_x("Tensor.__getitem__", "a mask of another shape", lambda x: x[tg.tensor([True, False, True])], "index", "(3,)")
+    on_x("Tensor.__getitem__", "a str index", lambda x: x["a"], "ind", ("str", "'a'"))
+    on_x("Tensor.__setitem__", "on a leaf that requires grad", _setitem_one, "leaf", "requires grad")
+    on_x("Tensor.__setitem__", "a value of another shape", lambda x: x.__setitem__(0, tg.ones(4)), "(4,)",
+         requires_grad=False)
+    on_x("Tensor.add_", "on a leaf that requires grad", lambda x: x.add_(1), "add_", "leaf")
+    on_x("Tensor.mul_", "a broadcast that grows the tensor", lambda x: x.mul_(tg.ones(4, 2, 3)), "mul_", "(4, 2, 3)",
+         requires_grad=False)
+    on_x("Tensor.copy_", "a source of another shape", lambda x: x.copy_(tg.ones(3, 2)), "copy_", "(3, 2)",
+         requires_grad=False)
+    on_x("Tensor.__iadd__", "a float into an int tensor", lambda x: _iadd(x.long(), 0.5), ("add_", "+="), "floating",
+         requires_grad=False)
+    on_x("Tensor.backward", "non-scalar without gradient", lambda x: (x * 2).backward(), "backward", "(2, 3)")
+    on_x("Tensor.backward", "gradient of another shape", lambda x: (x * 2).backward(tg.ones(3)), "backward", "(3,)")
+    on_x("Tensor.backward", "on a tensor that does not require grad", lambda x: x.detach().sum().backward(),
+         "backward", "require")
+    def make_twice():
+        x = x23(True)
+        y = (x * x).sum()
+        y.backward()
+        return y.backward, [x]
+    case("Tensor.backward", "twice without retain_graph", make_twice, "backward", "retain_graph")
+    on_x("Tensor.item", "six elements", lambda x: x.item(), "item", "6")
+    on_x("Tensor.__bool__", "six elements", lambda x: bool(x), "truth value", "6")
+    on_x("Tensor.numpy", "requires grad", lambda x: x.numpy(), "numpy", "requires grad")
+    on_x("Tensor.to", "device 'tpu'", lambda x: x.to("tpu"), "tpu", requires_grad=False)
+    on_x("Tensor.to", "dtype 'float128x'", lambda x: x.to(dtype="float128x"), "float128x", requires_grad=False)
+    on_x("Tensor.requires_grad_", "on an int tensor", lambda x: x.long().requires_grad_(), "requires_grad_", "int64")
+    on_x("Tensor.requires_grad_", "on a non-leaf", lambda x: (x * 2).requires_grad_(False), "requires_grad_", "leaf")
+    on_x("Tensor.register_hook", "on a tensor without grad", lambda x: x.detach().register_hook(print),
+         "register_hook", "require")
+    on_x("Tensor.retain_grad", "on a tensor without grad", lambda x: x.detach().retain_grad(), "retain_grad", "require")
+    on_x("Tensor.data", "assigned an array", lambda x: setattr(x, "data", np.ones(3)), "data", "ndarray")
+    on_x("Tensor.data", "assigned an int tensor", lambda x: setattr(x, "data", tg.tensor([1])), "data", "int64")
+    on_x("Tensor.uniform_", "on an int tensor", lambda x: x.long().uniform_(), "uniform_", "int64",
+         requires_grad=False)
+    on_x("Tensor.normal_", "std=-1", lambda x: x.normal_(0, -1), "normal_", "-1", requires_grad=False)
+    on_x("Tensor.clamp", "no bounds", lambda x: x.clamp(), "clamp", ("None", "min or max"))
+    on_x("Tensor @", "inner dims 3 and 2", lambda x: x @ tg.randn(2, 3), "matmul", "(2, 3)")
+    on_x("Tensor @", "a 0-d operand", lambda x: x @ tg.tensor(2.0), "matmul", "()")
+    on_x("Tensor +", "shapes (2, 3) and (4,)", lambda x: x + tg.ones(4), "add", "(4,)")
+    on_x("Tensor *", "shapes (2, 3) and (2,)", lambda x: x * tg.ones(2), "mul", "(2,)")
+    on_x("tg.cat", "shapes differ off the dim", lambda x: tg.cat([x, tg.ones(2, 4)]), "cat", "(2, 4)")
+    on_x("tg.cat", "an empty list", lambda x: tg.cat([]), "cat", ("empty", "no tensors", "[]"))
+    on_x("tg.cat", "dim 3", lambda x: tg.cat([x, x], dim=3), "cat", "3")
+    on_x("tg.stack", "shapes differ", lambda x: tg.stack([x, tg.ones(3, 2)]), "stack", "(3, 2)")
+    on_x("tg.where", "a float condition", lambda x: tg.where(x, x, x), "where", "float32")
+    on_x("tg.grad", "an input that does not require grad", lambda x: tg.grad((x * 2).sum(), [tg.ones(2)]),
+         "grad", "require")
+    on_x("tg.grad", "an input not used by the output", lambda x: tg.grad((x * 2).sum(), [x23(True)]), "grad", "used")
+
+    creation = [
+        ("tg.tensor", "a str", lambda: tg.tensor("abc"), "tensor", "str"),
+        ("tg.tensor", "a ragged list", lambda: tg.tensor([[1, 2], [3]]), "tensor", "list"),
+        ("tg.tensor", "None", lambda: tg.tensor(None), "tensor", NONE),
+        ("tg.tensor", "an object array", lambda: tg.tensor(np.array([object()])), "tensor", "object"),
+        ("tg.tensor", "a complex array", lambda: tg.tensor(np.ones(2, complex)), "tensor", "complex"),
+        ("tg.tensor", "requires_grad on ints", lambda: tg.tensor([1, 2], requires_grad=True), "tensor", "int64"),
+        ("tg.tensor", "dtype 'float7'", lambda: tg.tensor([1.0], dtype="float7"), "float7"),
+        ("tg.tensor", "device 'gpu'", lambda: tg.tensor([1.0], device="gpu"), "gpu"),
+        ("tg.tensor", "device 'cuda:1'", lambda: tg.tensor([1.0], device="cuda:1"), "cuda:1"),
+        ("tg.from_numpy", "a list", lambda: tg.from_numpy([1.0]), "from_numpy", "list"),
+        ("tg.from_numpy", "a big-endian array", lambda: tg.from_numpy(np.ones(2, ">f4")), "from_numpy", ">f4"),
+        ("tg.zeros", "size -1", lambda: tg.zeros(-1), "zeros", "-1"),
+        ("tg.zeros", "size 'a'", lambda: tg.zeros("a"), "zeros", "'a'"),
+        ("tg.ones", "size 2.5", lambda: tg.ones(2.5), "ones", "2.5"),
+        ("tg.ones", "size None", lambda: tg.ones(None), "ones", "None"),
+        ("tg.empty", "size (2, -3)", lambda: tg.empty(2, -3), "empty", "-3"),
+        ("tg.full", "fill 'x'", lambda: tg.full((2,), "x"), "full", "'x'"),
+        ("tg.full", "size 3 (not a tuple)", lambda: tg.full(-3, 1.0), "full", "-3"),
+        ("tg.rand", "size -2", lambda: tg.rand(-2), "rand", "-2"),
+        ("tg.randn", "size 1.5", lambda: tg.randn(1.5), "randn", "1.5"),
+        ("tg.randn", "dtype int64", lambda: tg.randn(2, dtype=tg.int64), "randn", "int64"),
+        ("tg.arange", "step 0", lambda: tg.arange(0, 10, 0), "arange", "0"),
+        ("tg.arange", "end 'a'", lambda: tg.arange("a"), "arange", "'a'"),
+        ("tg.arange", "step of the wrong sign", lambda: tg.arange(0, 10, -1), "arange", "-1"),
+        ("tg.full_like", "fill None", lambda: tg.full_like(tg.ones(2), None), "full_like", "None"),
+        ("tg.manual_seed", "seed 'a'", lambda: tg.manual_seed("a"), "manual_seed", "'a'"),
+        ("tg.manual_seed", "seed -1", lambda: tg.manual_seed(-1), "manual_seed", "-1"),
+        ("tg.manual_seed", "seed 1.5", lambda: tg.manual_seed(1.5), "manual_seed", "1.5"),
+        ("tg.set_num_threads", "0", lambda: tg.set_num_threads(0), "set_num_threads", "0"),
+        ("tg.set_num_threads", "'2'", lambda: tg.set_num_threads("2"), "set_num_threads", "'2'"),
+        ("tg.set_num_threads", "1000", lambda: tg.set_num_threads(1000), "set_num_threads", "1000"),
+        ("tg.set_grad_enabled", "'yes'", lambda: tg.set_grad_enabled("yes"), "set_grad_enabled", "'yes'"),
+        ("tg.Tape", "max_records=0", lambda: tg.Tape(max_records=0), "max_records", "0"),
+        ("tg.Tape", "max_records='x'", lambda: tg.Tape(max_records="x"), "max_records", "'x'"),
+        ("tg.cuda.get_device_name", "no GPU (or device 5)", lambda: tg.cuda.get_device_name(5), "5"),
+    ]
+    for entry, bad, fn, *says in creation:
+        case(entry, bad, calls(fn), *says)
+
+
+def _setitem_one(x):
+    x[0, 0] = 1.0
+
+
+# ----------------------------------------------------------- functional args
+def _functional_argument_cases():
+    def x4():
+        tg.manual_seed(0)
+        return tg.randn(4, 3, requires_grad=True)
+
+    items = [
+        ("F.batch_norm", "running_var without running_mean",
+         lambda x, rm, rv: F.batch_norm(x, None, rv, training=True), "batch_norm", "running_mean"),
+        ("F.batch_norm", "running_mean without running_var",
+         lambda x, rm, rv: F.batch_norm(x, rm, None, training=True), "batch_norm", "running_var"),
+        ("F.batch_norm", "running_mean of 4 values", lambda x, rm, rv: F.batch_norm(x, tg.zeros(4), rv, training=True),
+         "batch_norm", "4"),
+        ("F.batch_norm", "eval without running stats", lambda x, rm, rv: F.batch_norm(x, None, None, training=False),
+         "batch_norm", "running"),
+        ("F.batch_norm", "weight of 2 values", lambda x, rm, rv: F.batch_norm(x, rm, rv, tg.ones(2), training=True),
+         "batch_norm", "2"),
+        ("F.batch_norm", "bias a list", lambda x, rm, rv: F.batch_norm(x, rm, rv, None, [0.0] * 3, training=True),
+         "batch_norm", "list"),
+        ("F.batch_norm", "momentum 2", lambda x, rm, rv: F.batch_norm(x, rm, rv, training=True, momentum=2.0),
+         "batch_norm", "2.0"),
+        ("F.batch_norm", "eps -1", lambda x, rm, rv: F.batch_norm(x, rm, rv, training=True, eps=-1.0), "batch_norm", "-1"),
+        ("F.batch_norm", "int running_mean", lambda x, rm, rv: F.batch_norm(x, tg.zeros(3, dtype=tg.int64), rv,
+                                                                             training=True), "batch_norm", "int64"),
+        ("F.layer_norm", "normalized_shape (4,)", lambda x, rm, rv: F.layer_norm(x, (4,)), "layer_norm", "(4,)"),
+        ("F.layer_norm", "normalized_shape 'x'", lambda x, rm, rv: F.layer_norm(x, "x"), "layer_norm", "'x'"),
+        ("F.layer_norm", "weight of another shape", lambda x, rm, rv: F.layer_norm(x, (3,), tg.ones(2)), "layer_norm",
+         "(2,)"),
+        ("F.layer_norm", "eps 0", lambda x, rm, rv: F.layer_norm(x, (3,), eps=0.0), "layer_norm", "0"),
+        ("F.group_norm", "2 groups of 3 channels", lambda x, rm, rv: F.group_norm(x, 2), "group_norm", "2"),
+        ("F.group_norm", "0 groups", lambda x, rm, rv: F.group_norm(x, 0), "group_norm", "0"),
+        ("F.group_norm", "bias of 4", lambda x, rm, rv: F.group_norm(x, 1, None, tg.zeros(4)), "group_norm", "4"),
+        ("F.instance_norm", "a 2-d input", lambda x, rm, rv: F.instance_norm(x), "instance_norm", "(4, 3)"),
+        ("F.linear", "bias of 3 for 2 outputs", lambda x, rm, rv: F.linear(x, tg.randn(2, 3), tg.zeros(3)), "linear",
+         "(3,)"),
+        ("F.linear", "weight 1-d", lambda x, rm, rv: F.linear(x, tg.randn(3)), "linear", "(3,)"),
+        ("F.dropout", "p 1.5", lambda x, rm, rv: F.dropout(x, 1.5), "dropout", "1.5"),
+        ("F.dropout", "p None", lambda x, rm, rv: F.dropout(x, None), "dropout", "None"),
+        ("F.softmax", "dim 2", lambda x, rm, rv: F.softmax(x, 2), "softmax", "2"),
+        ("F.gelu", "approximate 'x'", lambda x, rm, rv: F.gelu(x, "x"), "gelu", "'x'"),
+        ("F.leaky_relu", "negative_slope 'x'", lambda x, rm, rv: F.leaky_relu(x, "x"), "leaky_relu", "'x'"),
+        ("F.relu", "inplace on a leaf that requires grad", lambda x, rm, rv: F.relu(x, inplace=True), "relu_", "leaf"),
+        ("F.cross_entropy", "reduction 'avg'", lambda x, rm, rv: F.cross_entropy(x, tg.tensor([0, 1, 2, 0]),
+                                                                               reduction="avg"), "cross_entropy", "'avg'"),
+        ("F.cross_entropy", "4 rows, 2 targets", lambda x, rm, rv: F.cross_entropy(x, tg.tensor([0, 1])),
+         "cross_entropy", "2"),
+        ("F.nll_loss", "a class 3 of 3", lambda x, rm, rv: F.nll_loss(x, tg.tensor([0, 1, 3, 0])), "nll_loss", "3"),
+        ("F.mse_loss", "reduction 'x'", lambda x, rm, rv: F.mse_loss(x, x.detach(), reduction="x"), "mse_loss", "'x'"),
+    ]
+    for entry, bad, fn, *says in items:
+        def make(fn=fn):
+            x, rm, rv = x4(), tg.zeros(3), tg.ones(3)
+            return (lambda: fn(x, rm, rv)), [x, rm, rv]
+        case(entry, bad, make, *says)
+
+    init = [
+        ("nn.init.kaiming_uniform_", "a 1-d tensor", lambda t: nn.init.kaiming_uniform_(tg.zeros(3)), "kaiming_uniform_",
+         "1"),
+        ("nn.init.xavier_normal_", "a 0-d tensor", lambda t: nn.init.xavier_normal_(tg.zeros(())), "xavier_normal_", "0"),
+        ("nn.init.kaiming_normal_", "mode 'fan_x'", lambda t: nn.init.kaiming_normal_(t, mode="fan_x"),
+         "kaiming_normal_", "'fan_x'"),
+        ("nn.init.kaiming_uniform_", "nonlinearity 'swish'", lambda t: nn.init.kaiming_uniform_(t, nonlinearity="swish"),
+         "swish"),
+        ("nn.init.calculate_gain", "nonlinearity 'swish'", lambda t: nn.init.calculate_gain("swish"), "calculate_gain",
+         "'swish'"),
+        ("nn.init.uniform_", "a > b", lambda t: nn.init.uniform_(t, 1.0, 0.0), "uniform_", "1.0"),
+        ("nn.init.normal_", "std -1", lambda t: nn.init.normal_(t, 0.0, -1.0), "normal_", "-1"),
+        ("nn.init.normal_", "an int tensor", lambda t: nn.init.normal_(tg.zeros(2, 2, dtype=tg.int64)), "normal_",
+         "int64"),
+        ("nn.init.constant_", "value 'x'", lambda t: nn.init.constant_(t, "x"), "constant_", "'x'"),
+    ]
+    for entry, bad, fn, *says in init:
+        def make(fn=fn):
+            layer = nn.Linear(3, 2)
+            return (lambda: fn(layer.weight)), [layer]
+        case(entry, bad, make, *says)
+
+
+# ---------------------------------------------------- modules and optimizers
+def _module_cases():
+    def model():
+        tg.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+
+    def sd_case(bad, edit, *says, strict=True):
+        def make():
+            m = model()
+            state = {k: v.clone() for k, v in model().state_dict().items()}
+            edit(state)
+            return (lambda: m.load_state_dict(state, strict=strict)), [m]
+        case("Module.load_state_dict", bad, make, "load_state_dict", *says)
+
+    sd_case("a missing key", lambda s: s.pop("0.weight"), "0.weight")
+    sd_case("an unexpected key", lambda s: s.update(extra=tg.ones(1)), "extra")
+    sd_case("a weight of another shape", lambda s: s.update({"0.weight": tg.ones(3, 4)}), "(3, 4)")
+    sd_case("another shape, strict=False", lambda s: s.update({"3.bias": tg.ones(3)}), "(3,)", strict=False)
+    sd_case("a value that is None", lambda s: s.update({"0.bias": None}), NONE)
+    sd_case("a value that is a str", lambda s: s.update({"0.bias": "abc"}), "str")
+    sd_case("running_var of another shape, the last key", lambda s: s.update({"1.running_var": tg.ones(5)}), "(5,)")
+
+    def load_bad(bad, value, *says):
+        def make():
+            m = model()
+            return (lambda: m.load_state_dict(value)), [m]
+        case("Module.load_state_dict", bad, make, "load_state_dict", *says)
+
+    load_bad("a list", [1, 2], "list")
+    load_bad("None", None, NONE)
+    load_bad("a str (a path)", "model.npz", "str")
+
+    module_calls = [
+        ("Module.to", "device 'tpu'", lambda m: m.to("tpu"), "tpu"),
+        ("Module.to", "dtype int64", lambda m: m.to(tg.int64), "int64"),
+        ("Module.register_buffer", "a non-tensor", lambda m: m.register_buffer("b", [1]), "register_buffer", "list"),
+        ("Module.register_parameter", "a non-tensor", lambda m: m.register_parameter("p", 3), "register_parameter",
+         "int"),
+        ("Module.add_module", "a non-module", lambda m: m.add_module("x", 3), "add_module", "int"),
+        ("Module.add_module", "a name with a dot", lambda m: m.add_module("a.b", nn.ReLU()), "add_module", "'a.b'"),
+        ("Module.train", "mode 'yes'", lambda m: m.train("yes"), "train", "'yes'"),
+        ("Module.apply", "a non-callable", lambda m: m.apply(3), "apply", "int"),
+        ("Module.__call__", "two inputs to Sequential", lambda m: m(tg.randn(2, 3), tg.randn(2, 3)), "Sequential"),
+        ("nn.Sequential.__getitem__", "index 9", lambda m: m[9], "Sequential", "9"),
+        ("nn.utils.clip_grad_norm_", "max_norm -1", lambda m: nn.utils.clip_grad_norm_(m.parameters(), -1.0),
+         "clip_grad_norm_", "-1"),
+        ("nn.utils.clip_grad_norm_", "norm_type 'x'", lambda m: nn.utils.clip_grad_norm_(m.parameters(), 1.0, "x"),
+         "clip_grad_norm_", "'x'"),
+        ("nn.utils.clip_grad_norm_", "parameters None", lambda m: nn.utils.clip_grad_norm_(None, 1.0),
+         "clip_grad_norm_", NONE),
+        ("nn.utils.clip_grad_norm_", "a non-tensor parameter", lambda m: nn.utils.clip_grad_norm_([1.0], 1.0),
+         "clip_grad_norm_", "float"),
+        ("nn.utils.clip_grad_value_", "clip_value 'x'", lambda m: nn.utils.clip_grad_value_(m.parameters(), "x"),
+         "clip_grad_value_", "'x'"),
+        ("nn.utils.clip_grad_value_", "parameters 3", lambda m: nn.utils.clip_grad_value_(3, 1.0), "clip_grad_value_",
+         "int"),
+        ("nn.utils.clip_grad_norm_", "a NaN gradient with error_if_nonfinite",
+         lambda m: nn.utils.clip_grad_norm_(m.parameters(), 1.0, error_if_nonfinite=True), "clip_grad_norm_", "nan",
+         "nan grad"),
+    ]
+    for entry, bad, fn, *says in module_calls:
+        nan_grad = says[-1] == "nan grad"
+        says = says[:-1] if nan_grad else says
+
+        def make(fn=fn, nan_grad=nan_grad):
+            m = model()
+            (m(tg.randn(4, 3)) * tg.randn(4, 2)).sum().backward()
+            if nan_grad:
+                next(iter(m.parameters())).grad.fill_(float("nan"))
+            return (lambda: fn(m)), [m]
+        case(entry, bad, make, *says)
+
+    optimizers = {"SGD": lambda p, **k: optim.SGD(p, **{"lr": 0.1, **k}),
+                  "Adam": optim.Adam, "AdamW": optim.AdamW, "RMSprop": optim.RMSprop}
+    for name, make_opt in optimizers.items():
+        ctor = [
+            ("params None", lambda p, make_opt=make_opt: make_opt(None), NONE),
+            ("an empty parameter list", lambda p, make_opt=make_opt: make_opt([]), "empty"),
+            ("a non-tensor parameter", lambda p, make_opt=make_opt: make_opt([1.0]), "float"),
+            ("a non-leaf parameter", lambda p, make_opt=make_opt: make_opt([p[0] * 2]), "leaf"),
+            ("a parameter in two groups", lambda p, make_opt=make_opt: make_opt([{"params": [p[0]]}, {"params": [p[0]]}]),
+             "more than one"),
+            ("lr -0.1", lambda p, make_opt=make_opt: make_opt(p, lr=-0.1), "-0.1"),
+            ("lr 'x'", lambda p, make_opt=make_opt: make_opt(p, lr="x"), "'x'"),
+            ("lr nan", lambda p, make_opt=make_opt: make_opt(p, lr=float("nan")), "nan"),
+            ("weight_decay -1", lambda p, make_opt=make_opt: make_opt(p, weight_decay=-1.0), "-1"),
+            ("eps -1", lambda p, make_opt=make_opt: make_opt(p, eps=-1.0), "-1") if name != "SGD" else
+            ("momentum -0.5", lambda p, make_opt=make_opt: make_opt(p, momentum=-0.5), "-0.5"),
+            ("a param group without params", lambda p, make_opt=make_opt: make_opt([{"lr": 0.1}]), "params"),
+        ]
+        if name in ("Adam", "AdamW"):
+            ctor += [("betas (1.0, 0.999)", lambda p, make_opt=make_opt: make_opt(p, betas=(1.0, 0.999)), "1.0"),
+                     ("betas (0.9,)", lambda p, make_opt=make_opt: make_opt(p, betas=(0.9,)), "(0.9,)")]
+        if name == "SGD":
+            ctor += [("nesterov without momentum", lambda p, make_opt=make_opt: make_opt(p, nesterov=True), "nesterov"),
+                     ("dampening with nesterov", lambda p, make_opt=make_opt: make_opt(p, momentum=0.9, nesterov=True, dampening=0.5),
+                      "dampening")]
+        if name == "RMSprop":
+            ctor += [("alpha -0.5", lambda p, make_opt=make_opt: make_opt(p, alpha=-0.5), "-0.5")]
+        for bad, fn, got in ctor:
+            def make(fn=fn):
+                ps = [tg.randn(3, 2, requires_grad=True), tg.randn(2, requires_grad=True)]
+                return (lambda: fn(ps)), [ps]
+            case(f"optim.{name}", bad, make, name, got)
+
+        steps = [
+            ("a grad of another shape", lambda ps: setattr(ps[1], "grad", tg.ones(3)), "(3,)"),
+            ("a grad of another dtype", lambda ps: setattr(ps[1], "grad", tg.ones(2, dtype=tg.float64)), "float64"),
+            ("a grad that is a list", lambda ps: setattr(ps[1], "grad", [1.0, 2.0]), "list"),
+        ]
+        for bad, edit, got in steps:
+            def make(edit=edit, make_opt=make_opt):
+                ps = [tg.randn(3, 2, requires_grad=True), tg.randn(2, requires_grad=True)]
+                opt = make_opt(ps)
+                (ps[0].sum() + ps[1].sum() * 2).backward()
+                opt.step()  # the optimizer has state
+                edit(ps)
+                return opt.step, [ps, opt]
+            case(f"optim.{name}.step", bad, make, "step", got)
+
+        def make_sd(make_opt=make_opt):
+            ps = [tg.randn(3, 2, requires_grad=True)]
+            opt = make_opt(ps)
+            return (lambda: opt.load_state_dict({"state": {}, "param_groups": [{"params": [0, 1]}]})), [opt]
+        case(f"optim.{name}.load_state_dict", "two params for a group of one", make_sd, "load_state_dict", "2")
+
+    def sched(bad, fn, *says):
+        def make():
+            p = tg.randn(2, requires_grad=True)
+            opt = optim.SGD([p], lr=0.1)
+            return (lambda: fn(opt)), [opt]
+        case(bad[0], bad[1], make, *says)
+
+    sched(("optim.lr_scheduler.StepLR", "step_size 0"), lambda o: optim.lr_scheduler.StepLR(o, 0), "StepLR", "0")
+    sched(("optim.lr_scheduler.StepLR", "step_size 'x'"), lambda o: optim.lr_scheduler.StepLR(o, "x"), "StepLR", "'x'")
+    sched(("optim.lr_scheduler.StepLR", "gamma 'x'"), lambda o: optim.lr_scheduler.StepLR(o, 2, gamma="x"), "StepLR",
+          "'x'")
+    sched(("optim.lr_scheduler.StepLR", "a non-optimizer"), lambda o: optim.lr_scheduler.StepLR([o], 2), "StepLR", "list")
+    sched(("optim.lr_scheduler.CosineAnnealingLR", "T_max 0"), lambda o: optim.lr_scheduler.CosineAnnealingLR(o, 0),
+          "CosineAnnealingLR", "0")
+    sched(("optim.lr_scheduler.CosineAnnealingLR", "T_max -5"), lambda o: optim.lr_scheduler.CosineAnnealingLR(o, -5),
+          "CosineAnnealingLR", "-5")
+
+
+# ----------------------------------------------------------------- data
+def _data_cases():
+    def xs(n=10):
+        return tg.randn(n, 3), tg.tensor(list(range(n)))
+
+    items = [
+        ("data.TensorDataset", "lengths 10 and 9", lambda: data.TensorDataset(tg.randn(10, 3), tg.zeros(9)),
+         "TensorDataset", "9"),
+        ("data.TensorDataset", "a list", lambda: data.TensorDataset([1, 2, 3]), "TensorDataset", "list"),
+        ("data.TensorDataset", "no tensors", lambda: data.TensorDataset(), "TensorDataset", ("no tensors", "at least")),
+        ("data.TensorDataset", "a 0-d tensor", lambda: data.TensorDataset(tg.tensor(1.0)), "TensorDataset", "()"),
+        ("data.DataLoader", "batch_size 0", lambda: data.DataLoader(data.TensorDataset(*xs()), batch_size=0),
+         "DataLoader", "0"),
+        ("data.DataLoader", "batch_size -2", lambda: data.DataLoader(data.TensorDataset(*xs()), batch_size=-2),
+         "DataLoader", "-2"),
+        ("data.DataLoader", "batch_size 2.5", lambda: data.DataLoader(data.TensorDataset(*xs()), batch_size=2.5),
+         "DataLoader", "2.5"),
+        ("data.DataLoader", "batch_size '8'", lambda: data.DataLoader(data.TensorDataset(*xs()), batch_size="8"),
+         "DataLoader", "'8'"),
+        ("data.DataLoader", "dataset None", lambda: data.DataLoader(None), "DataLoader", NONE),
+        ("data.DataLoader", "a dataset without __getitem__", lambda: data.DataLoader(3), "DataLoader", "int"),
+        ("data.DataLoader", "num_workers -1", lambda: data.DataLoader(data.TensorDataset(*xs()), num_workers=-1),
+         "DataLoader", "-1"),
+        ("data.DataLoader", "items of different shapes", lambda: list(data.DataLoader(_Ragged(), batch_size=2)),
+         ("collate", "DataLoader"), ("(2,)", "(3,)")),
+        ("data.DataLoader", "items that are objects", lambda: list(data.DataLoader(_Objects(), batch_size=2)),
+         ("collate", "DataLoader"), "object"),
+        ("data.DataLoader", "items with different fields", lambda: list(data.DataLoader(_Fields(), batch_size=2)),
+         ("collate", "DataLoader"), "fields"),
+        ("data.random_split", "lengths summing to 11 of 10", lambda: data.random_split(data.TensorDataset(*xs()), [5, 6]),
+         "random_split", "11"),
+        ("data.random_split", "a negative length", lambda: data.random_split(data.TensorDataset(*xs()), [12, -2]),
+         "random_split", "-2"),
+        ("data.random_split", "fractions summing to 0.9",
+         lambda: data.random_split(data.TensorDataset(*xs()), [0.5, 0.4]), "random_split", "0.9"),
+        ("data.random_split", "a dataset without len", lambda: data.random_split(3, [1, 2]), "random_split", "int"),
+        ("data.Subset.__getitem__", "an index past the subset",
+         lambda: data.Subset(data.TensorDataset(*xs()), [0, 1])[5], "Subset", "5"),
+        ("data.Subset", "an index past the dataset", lambda: data.Subset(data.TensorDataset(*xs()), [0, 10]), "Subset",
+         "10"),
+        ("data.TensorDataset.__getitem__", "index 10 of 10", lambda: data.TensorDataset(*xs())[10], "10"),
+        ("data.load_mnist_5k", "test_size 6000", lambda: data.load_mnist_5k(test_size=6000), "load_mnist_5k", "6000"),
+        ("data.load_mnist_5k", "test_size -1", lambda: data.load_mnist_5k(test_size=-1), "load_mnist_5k", "-1"),
+        ("data.load_mnist", "kind 'cifar'", lambda: data.load_mnist(tempfile.gettempdir(), kind="cifar"), "load_mnist",
+         "'cifar'"),
+        ("data.load_mnist", "a folder without the files",
+         lambda: data.load_mnist(tempfile.mkdtemp()), "load_mnist", ("train-images", "no such", "not found")),
+    ]
+    for entry, bad, fn, *says in items:
+        case(entry, bad, calls(fn), *says)
+
+    def idx_case(bad, content, *says, name="x.idx"):
+        def make():
+            folder = pathlib.Path(tempfile.mkdtemp())
+            path = folder / name
+            if content is not None:
+                path.write_bytes(content)
+            return (lambda: data.mnist.read_idx(path)), [folder]
+        case("data.read_idx", bad, make, "read_idx", *says)
+
+    import gzip
+    import struct
+    idx_case("a missing file", None, ("no such", "not found"))
+    idx_case("an empty file", b"", ("empty", "header", "truncated"))
+    idx_case("a wrong magic number", b"\x12\x34\x08\x01" + struct.pack(">I", 3) + b"abc", "magic")
+    idx_case("a truncated body", b"\x00\x00\x08\x01" + struct.pack(">I", 10) + b"abc", ("10", "truncated"))
+    idx_case("a header claiming 4 GiB", gzip.compress(b"\x00\x00\x08\x03" + struct.pack(">III", 65536, 256, 256)),
+             ("truncated", "holds", "size", "bytes"), name="x.gz")
+    idx_case("an unknown type code", b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"a", ("type", "0x07", "7"))
+    idx_case("a damaged gzip", b"\x1f\x8b\x08garbage", ("gzip", "damaged", "not a"), name="x.gz")
+
+
+class _Fields(data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return (tg.zeros(2),) * (1 + i % 2)
+
+
+class _Ragged(data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return tg.zeros(2 + i % 2)
+
+
+class _Objects(data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return object()
+
+
+# ----------------------------------------------------------- save and load
+def _serialization_cases():
+    def saved(obj, folder):
+        path = folder / "m.npz"
+        tg.save(obj, path)
+        return path
+
+    def load_case(bad, write, *says, suffix=".npz"):
+        def make():
+            folder = pathlib.Path(tempfile.mkdtemp())
+            path = folder / ("f" + suffix)
+            write(path)
+            return (lambda: tg.load(path)), [folder]
+        case("tg.load", bad, make, "load", *says)
+
+    def npz_with_meta(meta):
+        import json
+
+        def write(path):
+            np.savez(path, __tinygrad_bn__=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+        return write
+
+    load_case("a missing file", lambda p: None, "no such file")
+    load_case("a folder", lambda p: p.mkdir(), "not a regular file")
+    load_case("a FIFO", lambda p: os.mkfifo(p), "not a regular file")
+    load_case("an empty file", lambda p: p.write_bytes(b""), "not a readable")
+    load_case("a text file", lambda p: p.write_text("hello"), "not a readable")
+    load_case("a foreign npz", lambda p: np.savez(p, a=np.ones(2)), "not a tinygrad_bn checkpoint")
+    load_case("a pickled entry", lambda p: np.savez(p, __tinygrad_bn__=np.array([{"a": 1}], dtype=object)),
+              ("pickle", "object"))
+    load_case("a truncated checkpoint", lambda p: p.write_bytes(saved({"w": tg.ones(100)}, p.parent).read_bytes()[:300]),
+              ("truncated", "not a readable"))
+    load_case("another format", npz_with_meta({"format": "other", "version": 1, "tree": {}}), "'other'")
+    load_case("a newer version", npz_with_meta({"format": "tinygrad_bn.checkpoint", "version": 99, "tree": {}}),
+              "99")
+    for tree in ([1, 2], {"dict": [[1]]}, 7, {"list": [[]]}, {"dict": "x"}, {"tensor": "t9"}, {"list": [{"dict": 3}]}):
+        load_case(f"a malformed tree {tree}", npz_with_meta({"format": "tinygrad_bn.checkpoint", "version": 1,
+                                                              "tree": tree}), "not a readable")
+    deep = '{"format": "tinygrad_bn.checkpoint", "version": 1, "tree": ' + _Deep(5000).text + "}"
+    load_case("a deeply nested tree", lambda p: np.savez(p, __tinygrad_bn__=np.frombuffer(deep.encode(), np.uint8)),
+              "not a readable")
+    load_case("metadata that is not JSON", lambda p: np.savez(p, __tinygrad_bn__=np.frombuffer(b"{nope", np.uint8)),
+              "not a readable")
+    load_case("a decompression bomb", _write_bomb, "would unpack")
+    load_case("an array header that lies", _write_lying_header, "declares")
+    load_case("a damaged .safetensors file", lambda p: p.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{garbage"),
+              ".safetensors", suffix=".safetensors")
+    load_case("an empty .safetensors file", lambda p: p.write_bytes(b""), ".safetensors", suffix=".safetensors")
+
+    def save_case(bad, obj, *says, name="m.npz", prepare=None):
+        def make():
+            folder = pathlib.Path(tempfile.mkdtemp())
+            if prepare:
+                prepare(folder)
+            value = obj() if callable(obj) else obj
+            return (lambda: tg.save(value, folder / name)), [folder]
+        case("tg.save", bad, make, "save", *says)
+
+    save_case("an object", {"x": object()}, "object")
+    save_case("a set", {"x": {1, 2}}, "set")
+    save_case("a float key", {1.5: 1}, "1.5")
+    save_case("a complex array", {"x": np.ones(2, complex)}, "complex")
+    save_case("a datetime scalar", {"t": np.datetime64("2026-01-01")}, "datetime64")
+    save_case("a folder that does not exist", {"x": 1}, ("no such", "not found"), name="missing/m.npz")
+    save_case("a path that is a folder", {"x": 1}, ("directory", "is a folder"), name="sub",
+              prepare=lambda f: (f / "sub").mkdir())
+    save_case(".safetensors of a nested dict", {"a": {"b": tg.ones(2)}}, "dict", name="m.safetensors")
+    save_case(".safetensors of a list", lambda: [tg.ones(2)], "list", name="m.safetensors")
+    save_case(".safetensors with an int key", {1: tg.ones(2)}, "1", name="m.safetensors")
+
+
+class _Deep:
+    """A tree nested ``n`` deep, as JSON text (json.dumps itself would recurse too deep)."""
+
+    def __init__(self, n):
+        self.text = '{"list": [' * n + '{"value": 1}' + "]}" * n
+
+
+def _write_bomb(path):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        meta = b'{"format": "tinygrad_bn.checkpoint", "version": 1, "tree": {"tensor": "t0"}}'
+        buf = np.frombuffer(meta, np.uint8)
+        import io
+        f = io.BytesIO()
+        np.save(f, buf)
+        z.writestr("__tinygrad_bn__.npy", f.getvalue())
+        with z.open("t0.npy", "w", force_zip64=True) as out:
+            np.lib.format.write_array_header_1_0(out, {"descr": "<f4", "fortran_order": False, "shape": (25_000_000,)})
+            chunk = bytes(10_000_000)
+            for _ in range(10):
+                out.write(chunk)
+
+
+def _write_lying_header(path):
+    import zipfile
+
+    tg.save({"w": tg.ones(4)}, path)
+    with zipfile.ZipFile(path) as z:
+        entries = {i.filename: z.read(i) for i in z.infolist()}
+    entries["t0.npy"] = entries["t0.npy"].replace(b"(4,)", b"(999999999999,)")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, raw in entries.items():
+            z.writestr(name, raw)
+
+
+# --------------------------------------------------------------------- CLI
+def _cli_cases():
+    from tinygrad_bn import cli
+
+    def cli_case(bad, argv, *says, prepare=None):
+        def make():
+            folder = pathlib.Path(tempfile.mkdtemp())
+            args = [a.replace("{tmp}", str(folder)) for a in argv]
+            if prepare:
+                prepare(folder)
+            return (lambda: cli.main(args)), [folder]
+        case("tinygrad-bn " + argv[0] if argv else "tinygrad-bn", bad, make, *says, cli=True)
+
+    train = ["train", "--epochs", "1", "--no-progress", "--checkpoint", "{tmp}/m.npz"]
+    cli_case("no command", [], "command")
+    cli_case("an unknown command", ["fit"], "'fit'")
+    cli_case("an unknown flag", train + ["--layers", "3"], "--layers")
+    for flag, values in {"--epochs": ["0", "-1", "abc", "1.5"], "--batch-size": ["0", "-3", "abc"],
+                         "--lr": ["0", "-0.1", "nan", "inf", "abc"], "--model": ["resnet"],
+                         "--optimizer": ["lbfgs"], "--seed": ["abc", "1.5"], "--device": ["tpu", "cuda:1"]}.items():
+        for v in values:
+            cli_case(f"{flag} {v}", train + [flag, v], flag, v)
+    cli_case("--batch-size 1 with a batch-norm model", train + ["--model", "simplenet-bn", "--batch-size", "1"],
+             "--batch-size", "1")
+    # (missing folders are made, as for the default checkpoints/model.npz)
+    cli_case("--checkpoint under a file", ["train", "--epochs", "1", "--checkpoint", "{tmp}/file/m.npz"],
+             "--checkpoint", "file/m.npz", prepare=_a_file)
+    cli_case("--checkpoint that is a folder", ["train", "--epochs", "1", "--checkpoint", "{tmp}"], "--checkpoint")
+    if os.geteuid() != 0:  # root writes anywhere
+        cli_case("--checkpoint in a read-only folder", ["train", "--epochs", "1", "--checkpoint", "{tmp}/ro/m.npz"],
+                 "--checkpoint", prepare=_read_only_folder)
+    tape = ["tape", "--dot", "{tmp}/t.dot"]
+    for flag, values in {"--batch-size": ["0", "abc", "1"], "--model": ["resnet"], "--seed": ["x"],
+                         "--device": ["tpu"]}.items():
+        for v in values:
+            cli_case(f"tape {flag} {v}", tape + [flag, v], flag, v)
+    cli_case("tape --dot under a file", ["tape", "--dot", "{tmp}/file/t.dot"], "--dot", "file/t.dot", prepare=_a_file)
+    cli_case("tape --dot that is a folder", ["tape", "--dot", "{tmp}"], "--dot")
+    cli_case("tape --json under a file", tape + ["--json", "{tmp}/file/t.json"], "--json", "file/t.json",
+             prepare=_a_file)
+
+
+def _a_file(folder):
+    (folder / "file").write_text("a file, not a folder")
+
+
+def _read_only_folder(folder):
+    (folder / "ro").mkdir()
+    os.chmod(folder / "ro", 0o500)
+
+
+def all_cases():
+    CASES.clear()
+    for build in (_tensor_argument_cases, _operand_cases, _layer_input_cases, _constructor_cases, _tensor_op_cases,
+                  _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases):
+        build()
+    return list(CASES)
