@@ -164,11 +164,20 @@ def run_isolated(case, seconds=CASE_SECONDS):
 
 
 def run_matrix(cases, isolated=True):
+    """Judge every case; the files cases make go to one temporary folder, removed after."""
+    import tempfile
+
     results = []
-    for case in cases:
-        t0 = time.perf_counter()
-        verdict, detail = run_isolated(case) if isolated else judge(case)
-        results.append((case, verdict, detail, time.perf_counter() - t0))
+    before = tempfile.tempdir
+    with tempfile.TemporaryDirectory(prefix="bad-inputs-") as folder:
+        tempfile.tempdir = folder
+        try:
+            for case in cases:
+                t0 = time.perf_counter()
+                verdict, detail = run_isolated(case) if isolated else judge(case)
+                results.append((case, verdict, detail, time.perf_counter() - t0))
+        finally:
+            tempfile.tempdir = before
     return results
 
 
