@@ -25,8 +25,10 @@ def test_every_bad_input_gets_a_clear_error_and_changes_nothing(capsys):
 
 @pytest.mark.parametrize("name", ["F.relu: input is None", "nn.BatchNorm1d.forward: an empty batch",
                                   "tg.load: a decompression bomb"])
-def test_the_judge_fails_what_it_should(name, monkeypatch):
+def test_the_judge_fails_what_it_should(name, monkeypatch, tmp_path):
     """The judge itself: a planted defect in a case is reported, not passed."""
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the cases write their files
     case = next(c for c in CASES if c.name == name)
     assert judge(case)[0] == "clear"
     call, watched = case.make()
