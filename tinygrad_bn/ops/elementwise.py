@@ -133,9 +133,12 @@ class Pow(Function):
             local = be.where(be.equal(b, 0), 0, local)
             ga = _reduce(be, be.mul(g, local), a)
         if nb:
-            # a^b * log(a); where a <= 0 the log is undefined, and PyTorch gives 0 at a = 0
+            # a^b * log(a); the log is undefined where a <= 0: PyTorch gives 0 at
+            # a = 0 and NaN for a < 0 (a real power of a negative base has no
+            # derivative in the exponent), and so does this
             safe = be.where(be.greater(a, 0), a, 1)
-            gb = _reduce(be, be.mul(g, be.mul(out, be.log(safe))), b)
+            local = be.where(be.less(a, 0), float("nan"), be.mul(out, be.log(safe)))
+            gb = _reduce(be, be.mul(g, local), b)
         return ga, gb
 
 

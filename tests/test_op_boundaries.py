@@ -1,0 +1,72 @@
+"""Gradients at the points where an op's derivative has a kink, a tie or a
+boundary, pinned to the values PyTorch gives there (measured with torch 2.13),
+and n-ary ops with one, two, three and five inputs."""
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+import tinygrad_bn.nn.functional as F
+
+NAN = float("nan")
+
+
+def grads(fn, *values):
+    leaves = [tg.tensor(v, dtype=tg.float64, requires_grad=True) for v in values]
+    fn(*leaves).sum().backward()
+    return [leaf.grad.numpy() for leaf in leaves]
+
+
+KINKS = [
+    # name, fn, inputs, PyTorch's gradients
+    ("relu at 0", lambda a: a.relu(), [[0.0, -1.0, 1.0]], [[0.0, 0.0, 1.0]]),
+    ("leaky_relu at 0", lambda a: F.leaky_relu(a, 0.1), [[0.0, -1.0, 1.0]], [[0.1, 0.1, 1.0]]),
+    ("abs at 0", lambda a: a.abs(), [[0.0, -2.0, 2.0]], [[0.0, -1.0, 1.0]]),
+    ("clamp at both bounds", lambda a: a.clamp(-1.0, 1.0), [[-1.0, 0.0, 1.0, 2.0, -2.0]], [[1, 1, 1, 0, 0]]),
+    ("clamp min only, at the bound", lambda a: a.clamp(min=0.5), [[0.5, 0.4, 0.6]], [[1, 0, 1]]),
+    ("clamp max only, at the bound", lambda a: a.clamp(max=0.5), [[0.5, 0.4, 0.6]], [[1, 1, 0]]),
+    ("maximum ties", tg.maximum, [[0.0, 1.0, 2.0], [0.0, 1.5, 2.0]], [[0.5, 0.0, 0.5], [0.5, 1.0, 0.5]]),
+    ("minimum ties", tg.minimum, [[0.0, 1.0, 2.0], [0.0, 1.5, 2.0]], [[0.5, 1.0, 0.5], [0.5, 0.0, 0.5]]),
+    ("amax ties", lambda a: a.amax(1), [[[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]],
+     [[[0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]]]),
+    ("amin ties", lambda a: a.amin(0), [[[1.0, 3.0], [1.0, 2.0]]], [[[0.5, 0.0], [0.5, 1.0]]]),
+    ("max of all, ties", lambda a: a.max(), [[1.0, 3.0, 3.0]], [[0.0, 0.5, 0.5]]),
+    ("pow: base 0, exponent 2, 0 and 0.5", lambda a, b: a ** b, [[0.0, 0.0, 2.0], [2.0, 0.0, 0.5]],
+     [[0.0, 0.0, 0.5 * 2 ** -0.5], [0.0, 0.0, 2 ** 0.5 * np.log(2.0)]]),
+    ("pow: negative base", lambda a, b: a ** b, [[-2.0], [2.0]], [[-4.0], [NAN]]),
+    ("x ** 0 at 0", lambda a: a ** 0, [[0.0, 3.0]], [[0.0, 0.0]]),
+    ("sqrt at 0", lambda a: a.sqrt(), [[0.0, 4.0]], [[np.inf, 0.25]]),
+    ("gelu at 0", F.gelu, [[0.0]], [[0.5]]),
+]
+
+
+@pytest.mark.parametrize("name, fn, inputs, expected", KINKS, ids=[k[0] for k in KINKS])
+def test_gradients_at_kinks_ties_and_bounds_are_pytorchs(name, fn, inputs, expected):
+    with np.errstate(all="ignore"):
+        got = grads(fn, *inputs)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, np.asarray(e, dtype=np.float64), rtol=1e-12, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+@pytest.mark.parametrize("op", ["cat", "stack"])
+def test_n_ary_ops_send_each_input_its_own_slice_of_the_gradient(op, n):
+    rng = np.random.default_rng(n)
+    sizes = [1, 3, 2, 4, 2][:n]  # cat: inputs of different lengths along the dim
+    shapes = [(s, 2) if op == "cat" else (3, 2) for s in sizes]
+    leaves = [tg.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    out = tg.cat(leaves, dim=0) if op == "cat" else tg.stack(leaves, dim=1)
+    weight = rng.standard_normal(out.shape)
+    (out * tg.tensor(weight, dtype=out.dtype)).sum().backward()
+    if op == "cat":
+        pieces = np.split(weight, np.cumsum(sizes)[:-1], axis=0)
+    else:
+        pieces = [weight[:, i] for i in range(n)]
+    for leaf, piece in zip(leaves, pieces):
+        np.testing.assert_allclose(leaf.grad.numpy(), piece, rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_cat_and_stack_forward_keep_order(n):
+    parts = [tg.full((2,), float(i)) for i in range(n)]
+    assert tg.cat(parts).tolist() == [float(i) for i in range(n) for _ in range(2)]
+    assert tg.stack(parts, dim=0).tolist() == [[float(i)] * 2 for i in range(n)]
