@@ -173,3 +173,17 @@ def test_manual_seed_seeds_every_device(alt_device):
     assert b.device == "alt" and a.tolist() == b.tolist()
     tg.manual_seed(7)
     assert tg.rand(5).tolist() == a.tolist()
+
+
+@pytest.mark.parametrize("op, fn", [
+    ("Add", lambda a, b: a + b), ("MatMul", lambda a, b: a @ b.T), ("Cat", lambda a, b: tg.cat([a, b])),
+    ("Where", lambda a, b: tg.where(a > 0, a, b)), ("Linear", lambda a, b: tg.nn.functional.linear(b, a)),
+    ("BatchNorm", lambda a, b: tg.nn.functional.batch_norm(b, None, None, a[0], None, training=True)),
+    ("CrossEntropy", lambda a, b: tg.nn.functional.cross_entropy(b, tg.tensor([0, 1]))),
+])
+def test_mixing_devices_in_one_op_names_the_op_and_both_devices(alt_device, op, fn):
+    a, b = tg.ones(2, 3), tg.ones(2, 3, device="alt", requires_grad=True)
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected all tensors on the same device, got "
+                                           r"(cpu and alt|alt and cpu); move them with \.to\(device\)"):
+        fn(a, b)
+    assert b.grad is None and a.device == "cpu" and b.device == "alt"

@@ -83,7 +83,12 @@ def test_bad_inputs_raise_clearly_and_change_nothing(name, data):
     with pytest.raises(ERRORS) as info:
         module(tg.tensor(x))
     message = str(info.value)
-    assert len(message) > 20  # says what it got and what it expected
+    # names the op and what it got: the input's shape, its dtype, or the bad values
+    names = {"BatchNorm1d": "batch_norm", "BatchNorm2d": "batch_norm", "LayerNorm": "layer_norm",
+             "GroupNorm": "group_norm", "InstanceNorm1d": "instance_norm", "Linear": "linear"}
+    assert name in message or names[name] in message, message
+    got = {"nan": "NaN", "inf": "Inf", "int": "int64"}.get(kind, str(tuple(x.shape)))
+    assert got in message, f"{message!r} does not say {got!r}"
     assert_unchanged(module, before)
     # the module still works on a good input afterwards
     good_shape = {"BatchNorm2d": (3, 4, 2, 2), "GroupNorm": (3, 4, 2), "InstanceNorm1d": (3, 4, 2)}.get(name, (3, 4))

@@ -56,8 +56,35 @@ def test_truncated_and_foreign_files_raise_clearly(tmp_path):
 
 def test_pickled_npz_is_refused(tmp_path):
     np.savez(tmp_path / "p.npz", __tinygrad_bn__=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"'__tinygrad_bn__.npy' holds Python objects \(a pickle\), which load does not read"):
         tg.load(tmp_path / "p.npz")
+    # an object array that is no checkpoint's metadata is refused by its header too
+    np.savez(tmp_path / "q.npz", __tinygrad_bn__=np.frombuffer(b'{"format": "tinygrad_bn.checkpoint", "version": 1, '
+                                                               b'"tree": {"array": "t0"}}', np.uint8),
+             t0=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(ValueError, match="'t0.npy' holds Python objects"):
+        tg.load(tmp_path / "q.npz")
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_a_failed_write_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch, suffix):
+    import tinygrad_bn.serialization as S
+
+    path = tmp_path / ("m" + suffix)
+    tg.save({"w": tg.ones(3)}, path)
+    before = path.read_bytes()
+
+    def half_then_fail(f):
+        f.write(b"PK\x03\x04 half a file")
+        raise OSError(28, "No space left on device")
+
+    real = S._write_atomically
+    monkeypatch.setattr(S, "_write_atomically", lambda p, sfx, write: real(p, sfx, half_then_fail))
+    with pytest.raises(OSError, match="No space left"):
+        tg.save({"w": tg.zeros(3)}, path)
+    assert path.read_bytes() == before  # the old checkpoint, not half of the new one
+    assert not list(tmp_path.glob(".tmp-*"))  # and no temporary file left behind
+    assert tg.load(path)["w"].tolist() == [1.0, 1.0, 1.0]
 
 
 def test_numpy_scalars_round_trip_as_plain_values(tmp_path):

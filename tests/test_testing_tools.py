@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_bn as tg
-from tinygrad_bn.testing import gradcheck, load_profile
+from tinygrad_bn.testing import GradcheckError, gradcheck, load_profile
 from tinygrad_bn.testing import strategies as tst
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,3 +69,50 @@ def test_gradcheck_example_script_runs_and_finds_the_bug():
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "Softplus passes" in res.stdout and "Failing test case" in res.stdout
+
+
+# ------------------------------------------------ the power of gradcheck itself
+class _MeanOfUpstream(tg.Function):
+    """y = 3x whose backward uses mean(g) for every element: right whenever
+    the upstream gradient is uniform (a plain sum), wrong otherwise."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 3
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.full_like(g, g.mean()) * 3
+
+
+class _WrongSecondInput(tg.Function):
+    """y = a * b with b's gradient doubled."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b, 2 * g * a
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_gradcheck_projects_onto_random_weights_not_a_plain_sum(fast_mode):
+    x = tg.tensor(np.linspace(-1, 1, 6), requires_grad=True)
+    # a check through out.sum() gives every element the same upstream gradient and passes this bug
+    (_MeanOfUpstream.apply(x).sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full(6, 3.0))
+    with pytest.raises(GradcheckError, match="input 0"):
+        gradcheck(_MeanOfUpstream.apply, x, fast_mode=fast_mode)
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_gradcheck_checks_every_input_not_only_the_first(fast_mode):
+    a = tg.tensor([0.5, -1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    b = tg.tensor([1.5, 0.3, -0.7], dtype=tg.float64, requires_grad=True)
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradcheck(_WrongSecondInput.apply, (a, b), fast_mode=fast_mode)
+    assert gradcheck(lambda u, v: u * v, (a, b), fast_mode=fast_mode)

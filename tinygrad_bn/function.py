@@ -14,6 +14,7 @@ frees its whole graph (no global list of entries exists).
 from __future__ import annotations
 
 import itertools
+import re
 import time
 
 from . import observers
@@ -21,6 +22,10 @@ from .backends import get_backend
 from .grad_mode import GradMode
 
 _sequence = itertools.count()
+
+# A NumPy error raised inside an op gets the op's name in front, unless the
+# message already starts with one (ours do: "group_norm: ...").
+_NAMES_AN_OP = re.compile(r"^[A-Za-z_][\w.]*(\(\))?: ")
 
 # The Tensor class. tensor.py imports the ops, which import this module, so it
 # cannot be imported here; tensor.py fills it in when it loads.
@@ -209,7 +214,7 @@ class Function:
         try:
             out = cls.forward(ctx, *arrays)
         except ValueError as exc:  # NumPy's own messages (broadcasting, shapes) name no op
-            if str(exc).startswith(cls.__name__):
+            if _NAMES_AN_OP.match(str(exc)):  # ours, already naming the op ("group_norm: ...")
                 raise
             hint = ("; shapes must be equal or 1 in each dim, counted from the last (NumPy broadcasting)"
                     if "broadcast" in str(exc) else "")

@@ -295,7 +295,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"{who}: expected more than 1 spatial element when training, got input size {input.shape}")
     _check_param(who, "weight", weight, (channels,))
     _check_param(who, "bias", bias, (channels,))
-    out, mean, invstd = BN.GroupNorm.apply(input, weight, bias, channels, float(eps))
+    out, mean, invstd = BN.GroupNorm.apply(input, weight, bias, channels, float(eps), who)
     if running_mean is not None:
         be, invstd = input._backend, invstd._data
         var = be.mul(be.sub(be.div(1.0, be.mul(invstd, invstd)), eps), count / (count - 1))

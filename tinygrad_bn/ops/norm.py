@@ -90,10 +90,10 @@ class GroupNorm(Function):
     ``(y, mean, invstd)``, the statistics per (sample, group) without gradient."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, num_groups, eps):
+    def forward(ctx, x, weight, bias, num_groups, eps, who="group_norm"):
         be = ctx.backend
         y, mean, invstd = be.group_norm(x, num_groups, weight, bias, eps)
-        _check_finite(be, "group_norm", mean, invstd)
+        _check_finite(be, who, mean, invstd)  # (instance_norm runs here too, and says so)
         ctx.mark_non_differentiable(mean, invstd)
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.groups = mean, invstd, num_groups
@@ -107,4 +107,5 @@ class GroupNorm(Function):
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
         dx, dw, db = be.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
-        return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None)
+        return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None,
+                None)
