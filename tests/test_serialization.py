@@ -66,6 +66,19 @@ def test_pickled_npz_is_refused(tmp_path):
         tg.load(tmp_path / "q.npz")
 
 
+def test_pickles_are_refused_even_past_the_header_check(tmp_path, monkeypatch):
+    """Two guards: the header check refuses object entries, and np.load runs with
+    allow_pickle=False behind it, so losing one guard still loads no pickle."""
+    import tinygrad_bn.serialization as S
+
+    np.savez(tmp_path / "p.npz", __tinygrad_bn__=np.frombuffer(b'{"format": "tinygrad_bn.checkpoint", "version": 1, '
+                                                               b'"tree": {"array": "t0"}}', np.uint8),
+             t0=np.array([{"evil": 1}], dtype=object))
+    monkeypatch.setattr(S, "_check_entry_sizes", lambda path, archive: None)
+    with pytest.raises(ValueError, match="not a readable tinygrad_bn checkpoint.*allow_pickle"):
+        tg.load(tmp_path / "p.npz")
+
+
 @pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
 def test_a_failed_write_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch, suffix):
     import tinygrad_bn.serialization as S
