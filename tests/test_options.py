@@ -1,6 +1,6 @@
 """Every optimizer option against a NumPy transcription of PyTorch's update
-rule, the schedulers' values, and the initializers', dropout's, instance norm's
-and gradient clipping's numbers."""
+rule, and the initializers', dropout's, instance norm's and gradient clipping's
+numbers (the schedulers' values are in test_optim.py)."""
 import math
 
 import numpy as np
@@ -80,25 +80,6 @@ def test_every_optimizer_option_follows_pytorchs_rule(kind, options):
     defaults = {"weight_decay": 1e-2} if kind == "AdamW" else {}  # AdamW's default decay, as PyTorch's
     want = reference(kind, lr, **{**defaults, **options})
     np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-12, atol=1e-14)
-
-
-def test_schedulers_give_pytorchs_learning_rates():
-    p = tg.tensor([1.0], requires_grad=True)
-    opt = optim.SGD([p], lr=1.0)
-    step = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
-    lrs = []
-    for _ in range(6):
-        lrs.append(opt.param_groups[0]["lr"])
-        step.step()
-    assert lrs == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
-    opt = optim.SGD([p], lr=1.0)
-    cosine = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.1)
-    lrs = []
-    for _ in range(5):
-        lrs.append(opt.param_groups[0]["lr"])
-        cosine.step()
-    want = [0.1 + 0.9 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(5)]
-    np.testing.assert_allclose(lrs, want, rtol=1e-12)
 
 
 # ------------------------------------------------------------------ initializers
