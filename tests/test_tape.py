@@ -108,6 +108,19 @@ def test_table_fits_120_columns_and_names_every_op():
     assert str(tape) == text
 
 
+def test_the_table_keeps_its_last_column_when_sequence_numbers_grow(monkeypatch):
+    import itertools
+
+    from tinygrad_bn import function
+
+    monkeypatch.setattr(function, "_sequence", itertools.count(123_456_789))  # a long session
+    tape, _, _ = one_step(batch=64)
+    lines = tape.table().splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert lines[0].rstrip().endswith("nan/inf") and lines[2].split()[0] == "123456789"
+    assert all(line.rstrip().endswith("0/0") for line in lines[2:-2])
+
+
 def test_dot_marks_kinds_and_shapes(tmp_path):
     tape, _, _ = one_step()
     dot = tape.to_dot()

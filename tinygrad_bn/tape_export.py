@@ -30,8 +30,13 @@ def _fmt_num(v):
 def format_table(records, summary, width=120):
     has_grad = any(r.grad is not None for r in records)
     seq_width = max([3] + [len(str(r.seq)) for r in records])  # sequence numbers grow all session
-    cols = [("#", seq_width, ">"), ("op", 12, "<"), ("module", 20, "<"), ("device.kernel", 14, "<"),
-            ("in -> out", 22, "<"),
+    # wider numbers take their room from the shapes column (down to 16), then the
+    # module column (down to 12), so the gradient columns still fit
+    extra = seq_width - 3
+    io_width = max(16, 22 - extra)
+    module_width = max(12, 20 - (extra - (22 - io_width)))
+    cols = [("#", seq_width, ">"), ("op", 12, "<"), ("module", module_width, "<"), ("device.kernel", 14, "<"),
+            ("in -> out", io_width, "<"),
             ("saved", 8, ">"), ("fwd ms", 7, ">")]
     if has_grad:
         cols += [("bwd ms", 7, ">"), ("|grad|", 9, ">"), ("nan/inf", 7, ">")]
