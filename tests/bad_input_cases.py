@@ -882,6 +882,13 @@ def _cli_cases():
                          "--device": ["tpu"]}.items():
         for v in values:
             cli_case(f"tape {flag} {v}", tape + [flag, v], flag, v)
+    experiment = ["experiment", "sigmoid", "--out", "{tmp}/out"]
+    for flag, values in {"--seeds": ["0", "-2", "abc"], "--epochs": ["0", "1.5"]}.items():
+        for v in values:
+            cli_case(f"experiment {flag} {v}", experiment + [flag, v], flag, v)
+    cli_case("experiment: an unknown name", ["experiment", "resnet-sweep"], "'resnet-sweep'")
+    cli_case("experiment --out under a file", ["experiment", "sigmoid", "--out", "{tmp}/file/out"], "--out",
+             "file/out", prepare=_a_file)
     cli_case("tape --dot under a file", ["tape", "--dot", "{tmp}/file/t.dot"], "--dot", "file/t.dot", prepare=_a_file)
     cli_case("tape --dot that is a folder", ["tape", "--dot", "{tmp}"], "--dot")
     cli_case("tape --json under a file", tape + ["--json", "{tmp}/file/t.json"], "--json", "file/t.json",

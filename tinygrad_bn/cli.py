@@ -75,16 +75,38 @@ def build_parser():
     tp.add_argument("--dot", default="tape.dot", help="where to write the Graphviz DOT file (default: %(default)s)")
     tp.add_argument("--json", default=None, help="also write the tape as JSON to this file")
     tp.set_defaults(func=_tape)
+    from .experiments import add_arguments
+    ex = sub.add_parser("experiment", help="rerun a batch-norm claim: a verdict table, PNG plots and a JSON")
+    add_arguments(ex)
+    ex.set_defaults(func=_experiment)
     return p
+
+
+def _experiment(args):
+    from .experiments import run
+
+    run(args.name, args.out, args.seeds, args.epochs, args.quick, not args.no_progress)
+    return 0
 
 
 def _check_args(parser, args):
     """Usage errors for flag values argparse's types let through, before any work starts."""
     import math
+    import os
 
     from .models import build_model
     from .train import check_writable, has_batch_norm
 
+    if args.command == "experiment":
+        if args.seeds < 1:
+            parser.error(f"--seeds must be at least 1, got {args.seeds}")
+        if args.epochs is not None and args.epochs < 1:
+            parser.error(f"--epochs must be at least 1, got {args.epochs}")
+        try:
+            check_writable(os.path.join(args.out, "experiment.json"))
+        except (OSError, ValueError) as exc:
+            parser.error(f"--out {args.out}: cannot write there ({exc}); expected a writable folder")
+        return
     if getattr(args, "epochs", 1) < 1:
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
     if args.batch_size < 1:

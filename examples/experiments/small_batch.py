@@ -1,0 +1,8 @@
+"""The small-batch experiment, as `tinygrad-bn experiment small-batch`: a verdict table, PNG
+plots and a JSON of every number (flags: --out DIR --seeds N --epochs N --quick)."""
+import sys
+
+from tinygrad_bn.experiments import main
+
+if __name__ == "__main__":
+    sys.exit(main(["small-batch", *sys.argv[1:]]))

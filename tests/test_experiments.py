@@ -1,0 +1,101 @@
+"""The batch-norm experiments in their --quick form: every file written, the
+JSON's structure and values (finite where they must be, in range), the plots
+real PNGs, runs repeatable, and the JSON and table still written without
+matplotlib."""
+import json
+import math
+import sys
+
+import pytest
+
+from tinygrad_bn import experiments
+
+OUTCOMES = {"shows", "within noise", "reversed"}
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("experiments")
+    results = experiments.run("all", out=str(out), quick=True, progress=False, log=lambda *a: None)
+    return out, {r["experiment"]: r for r in results}
+
+
+def _accuracies(doc):
+    """Every accuracy the JSON holds (final, per epoch, per inference variant)."""
+    for r in doc["runs"]:
+        for key in ("final_acc",):
+            if key in r:
+                yield r[key]
+        for v in r.get("acc", []):
+            if v is not None:
+                yield v
+        for v in r.get("accuracy", {}).values():
+            yield v
+
+
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_each_experiment_writes_a_sound_json_and_real_pngs(quick_results, name):
+    out, results = quick_results
+    doc = json.loads((out / f"{name}.json").read_text())
+    assert doc["experiment"] == name and doc["quick"] is True and doc["seeds"] == 2 and doc["seconds"] > 0
+    assert doc["runs"] and doc["verdicts"]
+    for v in doc["verdicts"]:
+        assert v["outcome"] in OUTCOMES and v["claim"]
+        assert math.isfinite(v["gap"]) and math.isfinite(v["spread"]) and v["spread"] >= 0
+    accs = list(_accuracies(doc))
+    assert accs and all(0.0 <= a <= 1.0 for a in accs)
+    for r in doc["runs"]:
+        if not r.get("diverged", False):
+            for loss in r.get("loss", []) + r.get("train_loss", []):
+                assert loss is not None and loss > 0  # finite (null in the JSON) only where it diverged
+    assert results[name]["plots"], "no plot was drawn"
+    for path in results[name]["plots"]:
+        with open(path, "rb") as f:
+            head = f.read(8)
+        assert head == b"\x89PNG\r\n\x1a\n"
+
+
+def test_experiment_specific_facts(quick_results):
+    _, r = quick_results
+    assert r["train-vs-eval"]["eval_batch_1_matches"]  # eval mode is per sample: batch 1 = any batch
+    for run in r["gradients"]["runs"]:
+        norms = run["weight_grad_norms"]
+        assert norms and all(len(step) == 5 and all(n > 0 for n in step) for step in norms)
+    rates = r["learning-rates"]
+    assert {run["lr"] for run in rates["runs"]} == set(rates["rates"])
+    assert any(run["diverged"] for run in rates["runs"])  # lr 3 without BN: a result, not a crash
+
+
+def test_a_rerun_gives_the_same_numbers(tmp_path):
+    a = experiments.run("weight-init", out=str(tmp_path / "a"), quick=True, progress=False, log=lambda *x: None)
+    b = experiments.run("weight-init", out=str(tmp_path / "b"), quick=True, progress=False, log=lambda *x: None)
+    from tinygrad_bn.experiments.common import _plain
+
+    assert json.dumps(_plain(a["runs"])) == json.dumps(_plain(b["runs"]))  # (NaN as null)
+
+
+def test_without_matplotlib_the_table_and_json_are_still_written(tmp_path, monkeypatch, capsys):
+    from tinygrad_bn.experiments import common
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    monkeypatch.setattr(common, "_WARNED", [])
+    r = experiments.run("train-vs-eval", out=str(tmp_path), quick=True, progress=False)
+    printed = capsys.readouterr().out
+    assert "matplotlib is not installed" in printed and "pip install 'tinygrad_bn[plot]'" in printed
+    assert r["plots"] == [] and (tmp_path / "train-vs-eval.json").exists()
+    assert not list(tmp_path.glob("*.png"))
+    assert "population statistics" in printed  # the verdict table
+
+
+def test_the_cli_runs_an_experiment_and_refuses_bad_flags(tmp_path, capsys):
+    from tinygrad_bn import cli
+
+    assert cli.main(["experiment", "gradients", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert "Per-layer gradient norms" in capsys.readouterr().out
+    for bad, words in ((["--seeds", "0"], "--seeds must be at least 1, got 0"),
+                       (["--epochs", "0"], "--epochs must be at least 1, got 0")):
+        with pytest.raises(SystemExit) as info:
+            cli.main(["experiment", "sigmoid", "--out", str(tmp_path), *bad])
+        assert info.value.code == 2 and words in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown experiment 'nope'"):
+        experiments.run("nope")
