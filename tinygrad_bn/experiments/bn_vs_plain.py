@@ -99,23 +99,22 @@ def _plot(out, runs, histograms, epochs):
             ax.set_ylabel(label)
             if row == 0:
                 ax.set_title(f"{setting}: " + ("standardized, SGD 0.05 + momentum" if setting == "baseline"
-                                               else "raw pixels, plain SGD 0.01"), fontsize=10)
+                                               else "raw pixels, plain SGD 0.01"))
                 ax.set_yscale("log")
             else:
                 ax.set_xlabel("epoch")
-            ax.legend(fontsize=8)
-    fig.suptitle("BN vs plain (mean over seeds; band: min to max)", fontsize=11)
+            ax.legend()
+    fig.suptitle("BN vs plain (mean over seeds; band: min to max)")
     paths.append(save_figure(fig, out, "bn-vs-plain.png"))
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=False)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=False)
     for ax, net in zip(axes, NETS):
         h = histograms[("article", net)]
         for e, values in h.items():
             ax.hist(values, bins=60, histtype="step", density=True, label=f"epoch {e}")
-        ax.set_title(f"{'SimpleNetBN (after BN)' if net == 'bn' else 'SimpleNet'}: first-layer "
-                     "pre-activations", fontsize=10)
-        ax.set_xlabel("value (article setting, held-out digits)")
+        ax.set_title("SimpleNetBN: first layer after BN" if net == "bn" else "SimpleNet: first layer")
+        ax.set_xlabel("pre-activation (article setting, held-out)")
         ax.set_ylabel("density")
-        ax.legend(fontsize=8)
+        ax.legend()
     paths.append(save_figure(fig, out, "bn-vs-plain-histograms.png"))
     return paths

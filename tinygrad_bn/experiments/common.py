@@ -158,6 +158,9 @@ def pyplot():
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        # sizes that stay readable when the README shows a figure about 600 pixels wide
+        plt.rcParams.update({"font.size": 12, "axes.titlesize": 12, "legend.fontsize": 10,
+                             "figure.titlesize": 13})
         return plt
     except ImportError:
         if not _WARNED:

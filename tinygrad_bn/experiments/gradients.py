@@ -54,15 +54,17 @@ def _plot(out, runs):
     plt = pyplot()
     if plt is None:
         return []
-    fig, axes = plt.subplots(1, len(CONFIGS), figsize=(11, 3.4), sharey=True)
-    for ax, (activation, bn) in zip(axes, CONFIGS):
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), sharey=True, sharex=True)
+    for ax, (activation, bn) in zip(axes.T.flat, CONFIGS):
         r = next(r for r in runs if r["activation"] == activation and r["bn"] == bn and r["seed"] == 0)
         n = np.array(r["weight_grad_norms"], float)
         for layer in range(n.shape[1]):
             ax.plot(r["steps"], n[:, layer], label=f"Linear {layer + 1}", color=plt.cm.viridis(layer / n.shape[1]))
         ax.set_yscale("log")
-        ax.set_title(f"{activation}, {'with' if bn else 'without'} BN", fontsize=10)
+        ax.set_title(f"{activation}, {'with' if bn else 'without'} BN")
+    for ax in axes[1]:
         ax.set_xlabel("step")
-    axes[0].set_ylabel("weight gradient norm (seed 0)")
-    axes[-1].legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("|grad W| (seed 0)")
+    axes[0, 1].legend(ncol=2)
     return [save_figure(fig, out, "gradients.png")]

@@ -71,9 +71,9 @@ def _plot(out, runs, rates):
                     ax.plot([lr], [0.1], "x", color=color, markersize=9)
         ax.set_xscale("log")
         ax.set_xlabel("learning rate (SGD)")
-        ax.set_title(f"momentum {momentum}", fontsize=10)
+        ax.set_title(f"momentum {momentum}")
         ax.axhline(0.1, color="black", lw=0.5, ls=":")
     axes[0].set_ylabel("held-out accuracy after training")
     axes[0].plot([], [], "x", color="black", label="diverged (NaN loss)")
-    axes[0].legend(fontsize=8, loc="lower left")
+    axes[0].legend(loc="lower left")
     return [save_figure(fig, out, "learning-rates.png")]

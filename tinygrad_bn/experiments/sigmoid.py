@@ -54,9 +54,9 @@ def _plot(out, runs, rates, epochs):
             for lr, color in zip(rates, ("tab:orange", "tab:green", "tab:purple")):
                 acc = np.array([r["acc"] for r in runs if r["depth"] == depth and r["bn"] == bn and r["lr"] == lr])
                 ax.plot(x, np.nanmean(acc, 0), style, color=color, label=f"{'BN' if bn else 'plain'}, lr {lr}")
-        ax.set_title(f"sigmoid MLP, {depth} layer{'s' if depth[0] != '1' else ''}", fontsize=10)
+        ax.set_title(f"sigmoid MLP, {depth} layer{'s' if depth[0] != '1' else ''}")
         ax.set_xlabel("epoch")
         ax.axhline(0.1, color="black", lw=0.5, ls=":")
     axes[0].set_ylabel("held-out accuracy (mean over seeds)")
-    axes[-1].legend(fontsize=7, ncol=2, loc="lower right")
+    axes[-1].legend(ncol=2, loc="center right")
     return [save_figure(fig, out, "sigmoid.png")]

@@ -62,6 +62,6 @@ def _plot(out, runs, batches):
     ax.set_xticklabels([str(b) for b in batches])
     ax.set_xlabel("batch size (lr = 0.05 x batch / 64)")
     ax.set_ylabel("held-out accuracy (eval mode)")
-    ax.set_title("ReLU MLP 784-64-128-10, mean and std over seeds", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_title("ReLU MLP 784-64-128-10, mean and std over seeds")
+    ax.legend()
     return [save_figure(fig, out, "small-batch.png")]

@@ -95,7 +95,7 @@ def _plot(out, runs):
     plt = pyplot()
     if plt is None:
         return []
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     width = 0.8 / len(VARIANTS)
     colors = ["tab:blue", "tab:green", "tab:orange", "tab:red", "tab:purple"]
     for i, (variant, color) in enumerate(zip(VARIANTS, colors)):
@@ -104,10 +104,10 @@ def _plot(out, runs):
         ax.bar(np.arange(len(MOMENTA)) + (i - (len(VARIANTS) - 1) / 2) * width, means, width, yerr=stds,
                color=color, label=variant, capsize=2)
     ax.set_xticks(np.arange(len(MOMENTA)))
-    ax.set_xticklabels([f"BN momentum {m}" for m in MOMENTA])
+    ax.set_xticklabels([f"momentum {m}" for m in MOMENTA])
     ax.set_ylabel("held-out accuracy")
     lo = min(min(r["accuracy"].values()) for r in runs)
     ax.set_ylim(max(0.0, lo - 0.05), 1.0)
-    ax.set_title("SimpleNetBN: which statistics at inference", fontsize=10)
-    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    ax.set_title("SimpleNetBN: which statistics at inference")
+    ax.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
     return [save_figure(fig, out, "train-vs-eval.png")]

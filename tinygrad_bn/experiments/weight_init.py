@@ -66,7 +66,7 @@ def _plot(out, runs, scales):
     ax.set_xscale("log")
     ax.set_xlabel("std of the initial weights")
     ax.set_ylabel("held-out accuracy after training")
-    ax.set_title("5 x 100 ReLU MLP, SGD 0.05 + momentum", fontsize=10)
+    ax.set_title("5 x 100 ReLU MLP, SGD 0.05 + momentum")
     ax.axhline(0.1, color="black", lw=0.5, ls=":")
-    ax.legend(fontsize=8)
+    ax.legend()
     return [save_figure(fig, out, "weight-init.png")]
