@@ -43,9 +43,9 @@ def run(name, out="results", seeds=3, epochs=None, quick=False, progress=True, l
     os.makedirs(out, exist_ok=True)
     start = time.perf_counter()
     kwargs = {"quick": True} if quick and "quick" in mod.run.__code__.co_varnames else {}
-    results = mod.run(out, seeds=seeds, epochs=epochs, progress=progress, **kwargs)
+    results = {"experiment": name, "title": mod.TITLE, "seeds": seeds, "epochs": epochs, "quick": quick,
+               **mod.run(out, seeds=seeds, epochs=epochs, progress=progress, **kwargs)}
     results["seconds"] = time.perf_counter() - start
-    results["quick"] = quick
     json_path = write_results(out, name, results)
     log(f"\n{mod.TITLE} ({seeds} seed{'s' * (seeds != 1)}, {epochs} epoch{'s' * (epochs != 1)}, "
         f"{results['seconds']:.0f} s)")

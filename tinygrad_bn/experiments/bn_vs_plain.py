@@ -72,8 +72,7 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
                                     pick(setting, "bn", "acc", -1), pick(setting, "plain", "acc", -1)))
         verdicts.append(gap_verdict(f"{setting}: BN keeps the pre-activation scale steadier",
                                     std_drift(setting, "bn"), std_drift(setting, "plain"), higher_is_better=False))
-    results = {"experiment": "bn-vs-plain", "title": TITLE, "seeds": seeds, "epochs": epochs,
-               "settings": SETTINGS, "runs": runs, "verdicts": verdicts, "seconds": seconds,
+    results = {"settings": SETTINGS, "runs": runs, "verdicts": verdicts, "run_seconds": seconds,
                "histograms": {f"{s}/{n}": {str(e): np.histogram(v, bins=40)[0].tolist() for e, v in h.items()}
                               for (s, n), h in histograms.items()}}
     results["plots"] = _plot(out, runs, histograms, epochs)

@@ -43,8 +43,7 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
     verdicts = [gap_verdict(f"{act}: BN raises the first layer's gradient relative to the last's",
                             first_over_last(act, True), first_over_last(act, False), unit="decades")
                 for act in ("sigmoid", "relu")]
-    results = {"experiment": "gradients", "title": TITLE, "seeds": seeds, "epochs": epochs, "widths": WIDTHS,
-               "every": EVERY, "runs": runs, "verdicts": verdicts, "seconds": seconds,
+    results = {"widths": WIDTHS, "every": EVERY, "runs": runs, "verdicts": verdicts, "run_seconds": seconds,
                "first_over_last_decades": {f"{a}/{'bn' if b else 'plain'}": first_over_last(a, b) for a, b in CONFIGS}}
     results["plots"] = _plot(out, runs)
     return results

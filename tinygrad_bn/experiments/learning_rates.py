@@ -46,8 +46,8 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
                                      and r["momentum"] == momentum],
                                     [r["final_acc"] for r in runs if r["net"] == "plain" and r["lr"] == top
                                      and r["momentum"] == momentum]))
-    results = {"experiment": "learning-rates", "title": TITLE, "seeds": seeds, "epochs": epochs, "rates": rates,
-               "momenta": MOMENTA, "good_accuracy": GOOD, "runs": runs, "verdicts": verdicts, "seconds": seconds}
+    results = {"rates": rates, "momenta": MOMENTA, "good_accuracy": GOOD, "runs": runs, "verdicts": verdicts,
+               "run_seconds": seconds}
     results["plots"] = _plot(out, runs, rates)
     return results
 

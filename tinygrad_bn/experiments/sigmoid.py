@@ -37,8 +37,7 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
                              [r["final_acc"] for r in runs if r["depth"] == depth and r["bn"] and r["lr"] == lr],
                              [r["final_acc"] for r in runs if r["depth"] == depth and not r["bn"] and r["lr"] == lr])
                  for depth in DEPTHS]
-    results = {"experiment": "sigmoid", "title": TITLE, "seeds": seeds, "epochs": epochs, "rates": rates,
-               "depths": DEPTHS, "runs": runs, "verdicts": verdicts, "seconds": seconds}
+    results = {"rates": rates, "depths": DEPTHS, "runs": runs, "verdicts": verdicts, "run_seconds": seconds}
     results["plots"] = _plot(out, runs, rates, epochs)
     return results
 

@@ -40,8 +40,7 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
                                 finals("none", large)))
     table = {norm: {str(b): {"mean": float(np.mean(finals(norm, b))), "std": float(np.std(finals(norm, b)))}
                     for b in batches} for norm in NORMS}
-    results = {"experiment": "small-batch", "title": TITLE, "seeds": seeds, "epochs": epochs, "batches": batches,
-               "accuracy": table, "runs": runs, "verdicts": verdicts, "seconds": seconds}
+    results = {"batches": batches, "accuracy": table, "runs": runs, "verdicts": verdicts, "run_seconds": seconds}
     results["plots"] = _plot(out, runs, batches)
     return results
 

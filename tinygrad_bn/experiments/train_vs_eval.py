@@ -84,8 +84,7 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
                             accs(m, "running")) for m in MOMENTA]
     verdicts.append(gap_verdict("momentum 0.1: running statistics beat batch statistics at batch 8",
                                 accs("0.1", "running"), accs("0.1", "batch stats 8")))
-    results = {"experiment": "train-vs-eval", "title": TITLE, "seeds": seeds, "epochs": epochs,
-               "variants": VARIANTS, "runs": runs, "verdicts": verdicts, "seconds": seconds,
+    results = {"variants": VARIANTS, "runs": runs, "verdicts": verdicts, "run_seconds": seconds,
                "eval_batch_1_matches": all(r["eval_batch_1_matches_full_batch"] for r in runs)}
     results["plots"] = _plot(out, runs)
     return results

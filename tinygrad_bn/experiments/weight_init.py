@@ -48,8 +48,7 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
                 gap_verdict(f"at scale {scales[0]:g}: BN trains, plain does not",
                             [r["final_acc"] for r in runs if r["bn"] and r["scale"] == scales[0]],
                             [r["final_acc"] for r in runs if not r["bn"] and r["scale"] == scales[0]])]
-    results = {"experiment": "weight-init", "title": TITLE, "seeds": seeds, "epochs": epochs, "scales": scales,
-               "widths": WIDTHS, "runs": runs, "verdicts": verdicts, "seconds": seconds}
+    results = {"scales": scales, "widths": WIDTHS, "runs": runs, "verdicts": verdicts, "run_seconds": seconds}
     results["plots"] = _plot(out, runs, scales)
     return results
 
