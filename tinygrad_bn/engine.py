@@ -11,6 +11,7 @@ nothing of inspection: observers (``observers.py``) see each backward.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 from . import function, observers
@@ -230,11 +231,33 @@ def _hooks_and_retained(entry, grads, be):
 
 # ------------------------------------------------------------------ public entry points
 
+_callbacks = threading.local()  # .queue: what runs when this thread's backward call ends
+
+
+def queue_callback(fn):
+    """Run ``fn()`` once the backward call now running has delivered every
+    gradient (PyTorch's ``Variable._execution_engine.queue_callback``): gradient
+    hooks use it to act on all the gradients of a pass together, as
+    DistributedDataParallel does to average them in buckets."""
+    queue = getattr(_callbacks, "queue", None)
+    if queue is None:
+        raise RuntimeError("queue_callback: no backward is running; call it from a gradient hook")
+    queue.append(fn)
+
+
 def backward(outputs, grad_outputs=None, retain_graph=False):
-    """Accumulate d(outputs)/d(leaf) into every leaf's ``.grad``."""
+    """Accumulate d(outputs)/d(leaf) into every leaf's ``.grad``, then run the
+    callbacks hooks queued during the walk."""
     outputs = list(outputs)
     gos = default_grad_outputs(outputs, grad_outputs, "backward")
-    run_backward(outputs, gos, retain_graph, _IntoLeafGrads())
+    outer, _callbacks.queue = getattr(_callbacks, "queue", None), []
+    try:
+        run_backward(outputs, gos, retain_graph, _IntoLeafGrads())
+        queued = _callbacks.queue
+    finally:
+        _callbacks.queue = outer
+    for fn in queued:
+        fn()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
