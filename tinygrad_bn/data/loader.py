@@ -156,8 +156,14 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False, num_workers=0,
-                 pin_memory=False, persistent_workers=False):
+                 pin_memory=False, persistent_workers=False, sampler=None):
         _check_dataset("DataLoader", dataset)
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True cannot go together (the sampler chooses the "
+                             "order); expected one of them, as in PyTorch")
+        if sampler is not None and not hasattr(sampler, "__iter__"):
+            raise TypeError(f"DataLoader: sampler must be an iterable of indices, got {type(sampler).__name__}")
+        self.sampler = sampler
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
@@ -167,12 +173,15 @@ class DataLoader:
         self._rng = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self):
         n = len(self.dataset)
-        if self.shuffle:
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
+            n = len(order)
+        elif self.shuffle:
             order = (self._rng if self._rng is not None else _generator(None)).permutation(n)
         else:
             order = np.arange(n)

@@ -1,0 +1,157 @@
+"""Data-parallel training over MPI (mpi4py): one process per rank, started by
+``mpiexec -n N python script.py``; the ``mpi`` extra installs mpi4py and an MPI.
+
+    import tinygrad_bn.distributed as dist
+    dist.init()
+    model = nn.parallel.DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+    loader = DataLoader(data, batch_size=32, sampler=dist.DistributedSampler(data))
+
+Collectives work on CPU tensors and NumPy arrays, in place, as PyTorch's
+``torch.distributed`` does on its tensors. An exception on one rank aborts the
+whole job (after printing which rank failed), so the others never wait forever
+in a collective.
+"""
+import math
+import sys
+
+import numpy as np
+
+_COMM = None
+_OPS = ("sum", "mean")
+
+
+def _mpi():
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise RuntimeError("distributed: mpi4py is not installed; pip install 'tinygrad_bn[mpi]' (mpi4py and an "
+                           "MPI runtime), then start the script with mpiexec -n 2 python script.py") from None
+    return MPI
+
+
+def init():
+    """Join the MPI job (every process calls it once, before any collective).
+    Returns the rank. Installs an excepthook that aborts the job when this rank
+    raises, so the other ranks exit instead of hanging."""
+    global _COMM
+    if _COMM is None:
+        MPI = _mpi()
+        _COMM = MPI.COMM_WORLD
+        previous = sys.excepthook
+
+        def abort_the_job(kind, value, tb):
+            previous(kind, value, tb)
+            sys.stderr.write(f"distributed: rank {_COMM.Get_rank()} of {_COMM.Get_size()} failed with "
+                             f"{kind.__name__}; aborting the other ranks\n")
+            sys.stderr.flush()
+            _COMM.Abort(1)
+        sys.excepthook = abort_the_job
+    return _COMM.Get_rank()
+
+
+def is_initialized():
+    return _COMM is not None
+
+
+def _comm(who):
+    if _COMM is None:
+        raise RuntimeError(f"{who}: call tinygrad_bn.distributed.init() first (and start the script with "
+                           "mpiexec -n N)")
+    return _COMM
+
+
+def rank():
+    return _comm("rank").Get_rank()
+
+
+def world_size():
+    return _comm("world_size").Get_size()
+
+
+def _host_buffer(who, t):
+    """The contiguous host array behind ``t`` (a CPU tensor or a NumPy array)."""
+    from ..tensor import Tensor
+
+    if isinstance(t, Tensor):
+        if t.device != "cpu":
+            raise ValueError(f"{who}: the tensor is on {t.device!r}; collectives take CPU tensors "
+                             "(copy with .cpu(), then back)")
+        arr = t._backend.to_numpy(t._data)
+    elif isinstance(t, np.ndarray):
+        arr = t
+    else:
+        raise TypeError(f"{who}: expected a Tensor or a NumPy array, got {type(t).__name__}")
+    if not arr.flags.c_contiguous:
+        raise ValueError(f"{who}: the buffer must be contiguous; pass t.contiguous() or np.ascontiguousarray")
+    return arr
+
+
+def all_reduce(t, op="sum"):
+    """Sum (or average, ``op="mean"``) ``t`` over all ranks, in place; returns ``t``."""
+    if op not in _OPS:
+        raise ValueError(f"all_reduce: op must be one of {_OPS}, got {op!r}")
+    comm = _comm("all_reduce")
+    buf = _host_buffer("all_reduce", t)
+    comm.Allreduce(_mpi().IN_PLACE, buf, op=_mpi().SUM)
+    if op == "mean":
+        buf /= comm.Get_size()
+    _bump(t)
+    return t
+
+
+def broadcast(t, src=0):
+    """Copy ``t`` from rank ``src`` to every rank, in place; returns ``t``."""
+    comm = _comm("broadcast")
+    if not 0 <= src < comm.Get_size():
+        raise ValueError(f"broadcast: src must be a rank in [0, {comm.Get_size()}), got {src}")
+    comm.Bcast(_host_buffer("broadcast", t), root=src)
+    _bump(t)
+    return t
+
+
+def barrier():
+    _comm("barrier").Barrier()
+
+
+def _bump(t):
+    from ..tensor import Tensor
+
+    if isinstance(t, Tensor):
+        t._version_cell[0] += 1  # written in place, like any other in-place op
+
+
+class DistributedSampler:
+    """Indices of this rank's shard of ``dataset``, as PyTorch's sampler: the
+    indices (shuffled with ``seed + epoch`` when ``shuffle``) padded by
+    repeating from the start to a multiple of the world size (or cut, with
+    ``drop_last``), then every ``num_replicas``-th from ``rank``. Call
+    ``set_epoch(epoch)`` each epoch to reshuffle alike on every rank."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        self.num_replicas = world_size() if num_replicas is None else num_replicas
+        self.rank = globals()["rank"]() if rank is None else rank
+        if not 0 <= self.rank < self.num_replicas:
+            raise ValueError(f"DistributedSampler: rank {self.rank} is not in [0, {self.num_replicas}); expected "
+                             "a rank below num_replicas")
+        self.n = len(dataset)
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, seed, drop_last, 0
+        if drop_last:
+            self.num_samples = self.n // self.num_replicas
+        else:
+            self.num_samples = math.ceil(self.n / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __iter__(self):
+        if self.shuffle:
+            order = np.random.default_rng(self.seed + self.epoch).permutation(self.n)
+        else:
+            order = np.arange(self.n)
+        if self.total_size > self.n:
+            order = np.concatenate([order, np.resize(order, self.total_size - self.n)])
+        return iter(order[: self.total_size][self.rank:: self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples
