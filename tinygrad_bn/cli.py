@@ -8,8 +8,10 @@ def _train(args):
 
     model, history = train(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                            seed=args.seed, optimizer=args.optimizer, checkpoint=args.checkpoint,
-                           progress=not args.no_progress, device=args.device)
-    print(f"weights digest: {weights_digest(model)}")
+                           progress=not args.no_progress, device=args.device, distributed=args.distributed)
+    from . import distributed
+    if not distributed.is_initialized() or distributed.rank() == 0:
+        print(f"weights digest: {weights_digest(model)}")
     return 0
 
 
@@ -66,6 +68,8 @@ def build_parser():
                    help="where to save the trained weights (default: %(default)s)")
     t.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
     t.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
+    t.add_argument("--distributed", action="store_true",
+                   help="data-parallel over MPI: run as mpiexec -n N tinygrad-bn train --distributed")
     t.set_defaults(func=_train)
     tp = sub.add_parser("tape", help="print the autograd tape of one training step and write its graph")
     tp.add_argument("--model", default="simplenet-bn", choices=sorted(MODELS))
@@ -111,6 +115,18 @@ def _check_args(parser, args):
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.command == "train" and args.distributed:
+        if args.device != "cpu":
+            parser.error(f"--distributed runs on the CPU, got --device {args.device}")
+        from . import distributed
+        try:
+            distributed.init()
+        except RuntimeError as exc:
+            parser.error(f"--distributed: {exc}")
+        world = distributed.world_size()
+        if args.batch_size % world:
+            parser.error(f"--batch-size {args.batch_size} must be divisible by the {world} processes "
+                         f"(each takes batch / {world} samples)")
     if args.command == "train" and not (math.isfinite(args.lr) and args.lr > 0):
         parser.error(f"--lr must be a positive number, got {args.lr}")
     if args.batch_size == 1 and has_batch_norm(build_model(args.model)):

@@ -41,7 +41,7 @@ def has_batch_norm(model):
 
 
 def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, optimizer="sgd",
-          checkpoint=None, log=print, progress=True, device="cpu"):
+          checkpoint=None, log=print, progress=True, device="cpu", distributed=False):
     """Train a reference model on the bundled digits on ``device`` ("cpu" or
     "cuda"); returns the model and the history (a list of dicts with epoch,
     loss, test_acc, seconds). Batches are copied to the device as they are
@@ -50,15 +50,29 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
     With ``checkpoint``, the weights are saved (atomically) at the end of every
     epoch and when the run is interrupted (Ctrl-C), then the interrupt goes on.
     A batch-norm model drops a last batch of one sample (batch norm needs two
-    values per channel to normalize in training)."""
+    values per channel to normalize in training).
+
+    With ``distributed`` (under ``mpiexec -n N``): each process trains on its
+    shard of every batch (``batch_size / N`` samples, so the global batch is
+    ``batch_size``), gradients are averaged by DistributedDataParallel and batch
+    norm layers become SyncBatchNorm, so the run follows the one-process one;
+    only rank 0 logs and saves."""
     manual_seed(seed)
     x_train, y_train, x_test, y_test = load_mnist_5k(seed=seed)
     model = build_model(model_name).to(device)
-    opt = make_optimizer(optimizer, model.parameters(), lr)
+    dataset = TensorDataset(x_train, y_train)
+    if distributed:
+        model, trained, loader, log, progress = _distributed_setup(model, dataset, batch_size, seed, log, progress)
+        from . import distributed as dist
+        if dist.rank() != 0:
+            checkpoint = None  # rank 0 saves the (unwrapped) model for all
+    else:
+        trained = model
+        drop_single = has_batch_norm(model) and len(x_train) % batch_size == 1
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, seed=seed, drop_last=drop_single)
+    opt = make_optimizer(optimizer, trained.parameters(), lr)
     loss_fn = nn.CrossEntropyLoss()
-    drop_single = has_batch_norm(model) and len(x_train) % batch_size == 1
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True, seed=seed,
-                        drop_last=drop_single)
+    drop_single = not distributed and has_batch_norm(model) and len(x_train) % batch_size == 1
     log(f"training {model_name} on {len(x_train)} bundled MNIST digits "
         f"({len(x_test)} held out), {epochs} epochs, batch {batch_size}, {optimizer} lr {lr}"
         + ("" if device == "cpu" else f", on {device}")
@@ -69,6 +83,8 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
     try:
         for epoch in range(1, epochs + 1):
             model.train()
+            if distributed:
+                loader.sampler.set_epoch(epoch)
             start = time.perf_counter()
             total, count = 0.0, 0
             bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=True,
@@ -77,7 +93,7 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
                 if device != "cpu":
                     xb, yb = xb.to(device), yb.to(device)
                 opt.zero_grad()
-                loss = loss_fn(model(xb), yb)
+                loss = loss_fn(trained(xb), yb)
                 loss.backward()
                 opt.step()
                 total += loss.item() * len(yb)
@@ -85,6 +101,8 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
                 if progress:
                     bar.set_postfix_str(f"loss {total / count:.4f}", refresh=False)
             bar.close()
+            if distributed:  # the loss over every rank's samples
+                total, count = _summed_over_ranks(total, count)
             seconds = time.perf_counter() - start
             test_acc = evaluate(model, x_test, y_test, device=device)
             history.append({"epoch": epoch, "loss": total / count, "test_acc": test_acc, "seconds": seconds})
@@ -100,6 +118,32 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
         log(f"saved checkpoint to {checkpoint}")
     log(f"final held-out accuracy: {history[-1]['test_acc']:.2%}")
     return model, history
+
+
+def _distributed_setup(model, dataset, batch_size, seed, log, progress):
+    from . import distributed as dist
+
+    rank = dist.init()
+    world = dist.world_size()
+    if batch_size % world:
+        raise ValueError(f"train: --batch-size {batch_size} must be divisible by the {world} processes "
+                         f"(each takes batch / {world} samples); expected a multiple of {world}")
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    trained = nn.parallel.DistributedDataParallel(model)
+    sampler = dist.DistributedSampler(dataset, shuffle=True, seed=seed)
+    loader = DataLoader(dataset, batch_size=batch_size // world, sampler=sampler, drop_last=True)
+    if rank != 0:
+        log, progress = (lambda *a, **k: None), False
+    log(f"distributed: {world} processes, {batch_size // world} samples each per step")
+    return model, trained, loader, log, progress
+
+
+def _summed_over_ranks(total, count):
+    from . import distributed as dist
+
+    both = np.array([total, count], dtype=np.float64)
+    dist.all_reduce(both)
+    return float(both[0]), int(both[1])
 
 
 def save_checkpoint(model, path):
