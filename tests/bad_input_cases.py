@@ -694,6 +694,24 @@ def _data_cases():
     for entry, bad, fn, *says in items:
         case(entry, bad, calls(fn), *says)
 
+    import tinygrad_bn.distributed as dist
+    dist_items = [
+        ("distributed.all_reduce", "before init()", lambda: dist.all_reduce(np.ones(2)), "all_reduce", "init()"),
+        ("distributed.all_reduce", "op 'max'", lambda: dist.all_reduce(np.ones(2), op="max"), "all_reduce", "'max'"),
+        ("distributed.broadcast", "before init()", lambda: dist.broadcast(np.ones(2)), "broadcast", "init()"),
+        ("distributed.DistributedSampler", "rank 4 of 2", lambda: dist.DistributedSampler(list(range(5)), 2, 4),
+         "DistributedSampler", "4"),
+        ("data.DataLoader", "a sampler with shuffle=True",
+         lambda: data.DataLoader(data.TensorDataset(*xs()), sampler=[0, 1], shuffle=True), "DataLoader", "shuffle"),
+        ("data.DataLoader", "a sampler that is an int", lambda: data.DataLoader(data.TensorDataset(*xs()), sampler=3),
+         "DataLoader", "int"),
+        ("nn.SyncBatchNorm", "num_features 0", lambda: nn.SyncBatchNorm(0), "SyncBatchNorm", "0"),
+        ("nn.parallel.DistributedDataParallel", "outside an MPI job",
+         lambda: nn.parallel.DistributedDataParallel(nn.Linear(2, 2)), "world_size", "init()"),
+    ]
+    for entry, bad, fn, *says in dist_items:
+        case(entry, bad, calls(fn), *says)
+
     def idx_case(bad, content, *says, name="x.idx"):
         def make():
             folder = pathlib.Path(tempfile.mkdtemp())
@@ -886,6 +904,7 @@ def _cli_cases():
     for flag, values in {"--seeds": ["0", "-2", "abc"], "--epochs": ["0", "1.5"]}.items():
         for v in values:
             cli_case(f"experiment {flag} {v}", experiment + [flag, v], flag, v)
+    cli_case("--distributed with --device cuda", train + ["--distributed", "--device", "cuda"], "--distributed", "cuda")
     cli_case("experiment: an unknown name", ["experiment", "resnet-sweep"], "'resnet-sweep'")
     cli_case("experiment --out under a file", ["experiment", "sigmoid", "--out", "{tmp}/file/out"], "--out",
              "file/out", prepare=_a_file)

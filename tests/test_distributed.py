@@ -1,0 +1,136 @@
+"""Data-parallel training over MPI: SyncBatchNorm, DistributedDataParallel and
+DistributedSampler against one process on the whole batch (mpiexec -n 2 and 3,
+float64, 1e-10), a failing rank ending the job instead of hanging, and the
+errors and pieces that need no MPI job."""
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+import tinygrad_bn.distributed as dist
+from tinygrad_bn.data import DataLoader, TensorDataset
+
+HERE = Path(__file__).resolve().parent
+
+
+def _mpiexec():
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return None, "mpi4py is not installed (pip install 'tinygrad_bn[mpi]')"
+    exe = Path(sys.executable).parent / "mpiexec"
+    exe = str(exe) if exe.exists() else shutil.which("mpiexec")
+    if exe is None:
+        return None, "no mpiexec on PATH or beside the Python executable"
+    probe = subprocess.run([exe, "-n", "2", sys.executable, "-c", "from mpi4py import MPI; MPI.COMM_WORLD.Barrier()"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        return None, f"mpiexec -n 2 cannot start here: {probe.stderr.strip()[:200]}"
+    return exe, ""
+
+
+MPIEXEC, WHY_NOT = _mpiexec()
+needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason=f"MPI cannot start: {WHY_NOT}")
+
+
+def _launch(n, script, timeout=240):
+    return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(HERE / "mpi" / script)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@needs_mpi
+@pytest.mark.parametrize("n", [2, 3])
+def test_syncbn_and_ddp_match_one_process_on_the_global_batch(n):
+    run = _launch(n, "check_syncbn_and_ddp.py")
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["world"] == n and result["sampler"] == "ok"
+    for key, worst in result.items():
+        if key.startswith(("syncbn", "ddp")):
+            assert worst < 1e-10, (key, worst)
+
+
+@needs_mpi
+def test_a_rank_that_raises_ends_the_job_instead_of_hanging():
+    start = time.perf_counter()
+    run = _launch(2, "check_a_failing_rank.py", timeout=60)
+    assert run.returncode != 0
+    assert "distributed: rank 1 of 2 failed with RuntimeError" in run.stderr
+    assert "did not abort" not in run.stdout
+    assert time.perf_counter() - start < 30
+
+
+def test_collectives_before_init_and_without_mpi4py_say_what_to_do(monkeypatch):
+    if not dist.is_initialized():
+        with pytest.raises(RuntimeError, match=r"call tinygrad_bn.distributed.init\(\) first"):
+            dist.all_reduce(np.ones(2))
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setattr(dist, "_COMM", None)
+    with pytest.raises(RuntimeError, match=r"pip install 'tinygrad_bn\[mpi\]'.*mpiexec -n 2"):
+        dist.init()
+
+
+def test_the_sampler_shards_pads_and_reshuffles_like_pytorchs():
+    data = list(range(10))
+    shards = [list(dist.DistributedSampler(data, num_replicas=3, rank=r, shuffle=False)) for r in range(3)]
+    assert shards == [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]  # padded from the start to 12
+    a = dist.DistributedSampler(data, num_replicas=2, rank=0, seed=5)
+    b = dist.DistributedSampler(data, num_replicas=2, rank=1, seed=5)
+    first = sorted(list(a) + list(b))
+    a.set_epoch(1)
+    b.set_epoch(1)
+    assert first == sorted(list(a) + list(b)) == data and len(a) == 5
+    assert list(dist.DistributedSampler(data, num_replicas=3, rank=2, shuffle=False, drop_last=True)) == [2, 5, 8]
+    with pytest.raises(ValueError, match="rank 3 is not in"):
+        dist.DistributedSampler(data, num_replicas=3, rank=3)
+
+
+def test_a_loader_takes_a_sampler_but_not_with_shuffle():
+    ds = TensorDataset(np.arange(10.0))
+    sampler = dist.DistributedSampler(ds, num_replicas=2, rank=1, shuffle=False)
+    batches = [b[0].tolist() for b in DataLoader(ds, batch_size=2, sampler=sampler)]
+    assert batches == [[1.0, 3.0], [5.0, 7.0], [9.0]] and len(DataLoader(ds, batch_size=2, sampler=sampler)) == 3
+    with pytest.raises(ValueError, match="sampler and shuffle=True cannot go together"):
+        DataLoader(ds, batch_size=2, sampler=sampler, shuffle=True)
+
+
+def test_sync_batchnorm_outside_a_job_is_batchnorm_and_converts_in_place():
+    model = tg.nn.Sequential(tg.nn.Linear(4, 3), tg.nn.BatchNorm1d(3), tg.nn.ReLU())
+    weight = model[1].weight
+    converted = tg.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert isinstance(converted[1], tg.nn.SyncBatchNorm) and converted[1].weight is weight
+    x = tg.randn(8, 4)
+    tg.manual_seed(0)
+    ref = tg.nn.BatchNorm1d(3)
+    sync = tg.nn.SyncBatchNorm(3)
+    np.testing.assert_array_equal(ref(x[:, :3]).detach().numpy(), sync(x[:, :3]).detach().numpy())
+
+
+@needs_mpi
+def test_distributed_training_from_the_cli_reaches_the_single_process_accuracy(tmp_path):
+    from tinygrad_bn.models import SimpleNetBN
+    from tinygrad_bn.train import evaluate
+
+    exe = Path(sys.executable).parent / "tinygrad-bn"
+    cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "tinygrad_bn.cli"]
+    ck = tmp_path / "dist.npz"
+    run = subprocess.run([MPIEXEC, "-n", "2", *cli, "train", "--distributed", "--model", "simplenet-bn",
+                          "--epochs", "3", "--no-progress", "--checkpoint", str(ck)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.count("distributed: 2 processes, 32 samples each per step") == 1  # rank 0 logs alone
+    assert run.stdout.count("weights digest") == 1
+    model = SimpleNetBN()
+    model.load_state_dict(tg.load(ck))  # the unwrapped model's keys: loads into a plain SimpleNetBN
+    _, _, x_test, y_test = tg.data.load_mnist_5k(seed=0)
+    assert evaluate(model, x_test, y_test) > 0.9
+    bad = subprocess.run([MPIEXEC, "-n", "3", *cli, "train", "--distributed", "--epochs", "1", "--batch-size", "64",
+                          "--no-progress", "--checkpoint", str(tmp_path / "x.npz")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "must be divisible by the 3 processes" in bad.stderr
