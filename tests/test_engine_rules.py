@@ -85,3 +85,23 @@ def test_backward_twice_accumulates_and_zeroing_starts_again():
     x.grad = None
     (x * 3).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_a_hook_can_queue_work_for_the_end_of_the_backward_call():
+    from tinygrad_bn import engine
+
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0], requires_grad=True)
+    seen = []
+
+    def hook(grad):
+        if not seen:
+            engine.queue_callback(lambda: seen.append(("done", a.grad.tolist(), b.grad.tolist())))
+        seen.append("hook")
+
+    a.register_hook(hook)
+    b.register_hook(hook)
+    (a * b).sum().backward()
+    assert seen == ["hook", "hook", ("done", [3.0, 3.0], [3.0])]  # after every gradient was delivered
+    with pytest.raises(RuntimeError, match="no backward is running"):
+        engine.queue_callback(print)
