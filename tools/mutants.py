@@ -26,6 +26,7 @@ OPTIM_TESTS = ("tests/test_optim.py", "tests/test_options.py")
 SAVE_TESTS = ("tests/test_serialization.py",)
 TESTING_TESTS = ("tests/test_testing_tools.py",)
 DATA_TESTS = ("tests/test_data.py",)
+DISTRIBUTED_TESTS = ("tests/test_distributed.py",)
 
 LN = "kernels/cpu/layernorm.py"
 BN = "kernels/cpu/batchnorm.py"
@@ -232,6 +233,17 @@ MUTANTS = [
            "gradcheck compares d(sum of outputs) instead of a random projection", TESTING_TESTS),
     Mutant("TT-2", "tinygrad_bn/testing/gradcheck.py", "        for k, i in enumerate(diff):",
            "        for k, i in enumerate(diff[:1]):", "gradcheck checks only the first input", TESTING_TESTS),
+    # ---------------------------------------------------------------- distributed
+    Mutant("DI-1", "tinygrad_bn/distributed/syncbn.py",
+           "        m2 = _allreduce(n_local * var_k + n_local * (mean_k - mean) ** 2)",
+           "        m2 = _allreduce(n_local * var_k)",
+           "SyncBatchNorm forgets the spread of the ranks' means in the global variance", DISTRIBUTED_TESTS),
+    Mutant("DI-2", "tinygrad_bn/distributed/syncbn.py",
+           "        dx = dx_eval - scale * (sum_dy.reshape(shape) + xhat * sum_dy_xhat.reshape(shape)) / ctx.n",
+           "        dx = dx_eval - scale * sum_dy.reshape(shape) / ctx.n",
+           "SyncBatchNorm's dx loses the x_hat term", DISTRIBUTED_TESTS),
+    Mutant("DI-3", "tinygrad_bn/distributed/buckets.py", "    flat /= world\n", "",
+           "DistributedDataParallel sums the gradients instead of averaging them", DISTRIBUTED_TESTS),
     # ---------------------------------------------------------------- data
     Mutant("DA-1", "tinygrad_bn/data/loader.py",
            "            if self.drop_last and len(idx) < self.batch_size:\n                return",

@@ -1,6 +1,6 @@
 """SyncBatchNorm's op: batch norm whose statistics are those of the global
-batch, all ranks' samples together. The local parts run on the CPU kernels
-(kernels/cpu/batchnorm.py); what crosses ranks is a few numbers per channel:
+batch, all ranks' samples together. The local parts run on the backend's batch
+norm kernels (the CPU ones); what crosses ranks is a few numbers per channel:
 
 forward   count, count * mean and the local M2 (sum of squared deviations,
           from the kernels' float64 shifted sums), combined exactly by Chan's
@@ -9,8 +9,6 @@ backward  sum(dy) and sum(dy * x_hat) per channel.
 dgamma and dbeta are this rank's sums, as in PyTorch (DistributedDataParallel
 then averages them like any parameter gradient)."""
 import numpy as np
-
-from kernels.cpu import batchnorm as K
 
 from ..function import Function
 from . import _comm, _mpi
@@ -29,7 +27,8 @@ class SyncBatchNormOp(Function):
             raise ValueError("SyncBatchNorm: runs on CPU tensors; its collectives go through host memory")
         channels = x.shape[1]
         n_local = x.size // channels
-        _, mean_k, var_k, _ = K.forward_train(x, None, None, eps)  # local float64 statistics
+        be = ctx.backend
+        _, mean_k, var_k, _ = be.batch_norm_train(x, None, None, eps)  # local float64 statistics
         counts = _allreduce(np.concatenate([[n_local], n_local * mean_k]))
         n = counts[0]
         mean = counts[1:] / n
@@ -38,7 +37,7 @@ class SyncBatchNormOp(Function):
         invstd = 1.0 / np.sqrt(var + eps)
         w = np.ones(channels) if weight is None else weight
         b = np.zeros(channels) if bias is None else bias
-        y, _ = K.forward_eval(x, w, b, mean, var, eps)  # (x - mean) * invstd * w + b with the global stats
+        y, _ = be.batch_norm_eval(x, w, b, mean, var, eps)  # (x - mean) * invstd * w + b with the global stats
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.n = mean, invstd, n
         unbiased = var * n / max(n - 1, 1)  # for running_var, as BatchNorm's
@@ -51,7 +50,7 @@ class SyncBatchNormOp(Function):
         channels = x.shape[1]
         w = np.ones(channels) if weight is None else weight.astype(np.float64)
         # eval-mode backward gives dx = w * invstd * dy and the local sums we need
-        dx_eval, dgamma, dbeta = K.backward(x, g, ctx.mean, ctx.invstd, w, False)
+        dx_eval, dgamma, dbeta = ctx.backend.batch_norm_backward(x, g, ctx.mean, ctx.invstd, w, False)
         sums = _allreduce(np.concatenate([dbeta, dgamma]))
         sum_dy, sum_dy_xhat = sums[:channels], sums[channels:]
         shape = (1, channels) + (1,) * (x.ndim - 2)
