@@ -3,6 +3,7 @@ DistributedSampler against one process on the whole batch (mpiexec -n 2 and 3,
 float64, 1e-10), a failing rank ending the job instead of hanging, and the
 errors and pieces that need no MPI job."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import tinygrad_bn.distributed as dist
 from tinygrad_bn.data import DataLoader, TensorDataset
 
 HERE = Path(__file__).resolve().parent
+# the processes import this checkout's tinygrad_bn (not another install of it)
+ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
 
 
 def _mpiexec():
@@ -41,7 +44,7 @@ needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason=f"MPI cannot start: {WHY_
 
 def _launch(n, script, timeout=240):
     return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(HERE / "mpi" / script)],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
 @needs_mpi
@@ -122,7 +125,7 @@ def test_distributed_training_from_the_cli_reaches_the_single_process_accuracy(t
     ck = tmp_path / "dist.npz"
     run = subprocess.run([MPIEXEC, "-n", "2", *cli, "train", "--distributed", "--model", "simplenet-bn",
                           "--epochs", "3", "--no-progress", "--checkpoint", str(ck)],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, env=ENV)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.count("distributed: 2 processes, 32 samples each per step") == 1  # rank 0 logs alone
     assert run.stdout.count("weights digest") == 1
@@ -132,5 +135,5 @@ def test_distributed_training_from_the_cli_reaches_the_single_process_accuracy(t
     assert evaluate(model, x_test, y_test) > 0.9
     bad = subprocess.run([MPIEXEC, "-n", "3", *cli, "train", "--distributed", "--epochs", "1", "--batch-size", "64",
                           "--no-progress", "--checkpoint", str(tmp_path / "x.npz")],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, env=ENV)
     assert bad.returncode != 0 and "must be divisible by the 3 processes" in bad.stderr
