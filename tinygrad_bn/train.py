@@ -61,6 +61,7 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
     x_train, y_train, x_test, y_test = load_mnist_5k(seed=seed)
     model = build_model(model_name).to(device)
     dataset = TensorDataset(x_train, y_train)
+    drop_single = not distributed and has_batch_norm(model) and len(x_train) % batch_size == 1
     if distributed:
         model, trained, loader, log, progress = _distributed_setup(model, dataset, batch_size, seed, log, progress)
         from . import distributed as dist
@@ -68,11 +69,9 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
             checkpoint = None  # rank 0 saves the (unwrapped) model for all
     else:
         trained = model
-        drop_single = has_batch_norm(model) and len(x_train) % batch_size == 1
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, seed=seed, drop_last=drop_single)
     opt = make_optimizer(optimizer, trained.parameters(), lr)
     loss_fn = nn.CrossEntropyLoss()
-    drop_single = not distributed and has_batch_norm(model) and len(x_train) % batch_size == 1
     log(f"training {model_name} on {len(x_train)} bundled MNIST digits "
         f"({len(x_test)} held out), {epochs} epochs, batch {batch_size}, {optimizer} lr {lr}"
         + ("" if device == "cpu" else f", on {device}")
