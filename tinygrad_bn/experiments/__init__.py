@@ -42,9 +42,8 @@ def run(name, out="results", seeds=3, epochs=None, quick=False, progress=True, l
     epochs = mod.DEFAULT_EPOCHS if epochs is None else epochs
     os.makedirs(out, exist_ok=True)
     start = time.perf_counter()
-    kwargs = {"quick": True} if quick and "quick" in mod.run.__code__.co_varnames else {}
     results = {"experiment": name, "title": mod.TITLE, "seeds": seeds, "epochs": epochs, "quick": quick,
-               **mod.run(out, seeds=seeds, epochs=epochs, progress=progress, **kwargs)}
+               **mod.run(out, seeds=seeds, epochs=epochs, progress=progress, quick=quick)}
     results["seconds"] = time.perf_counter() - start
     json_path = write_results(out, name, results)
     log(f"\n{mod.TITLE} ({seeds} seed{'s' * (seeds != 1)}, {epochs} epoch{'s' * (epochs != 1)}, "

@@ -8,7 +8,7 @@ import numpy as np
 from ..creation import from_numpy
 from ..grad_mode import no_grad
 from ..models import SimpleNet, SimpleNetBN
-from .common import Progress, data, gap_verdict, pyplot, save_figure, train_run
+from .common import Progress, data, figures, gap_verdict, save_figure, train_run
 
 TITLE = "BN vs plain: convergence and pre-activation scale"
 SETTINGS = {"baseline": dict(pixels="standardized", lr=0.05, momentum=0.9),
@@ -35,7 +35,7 @@ def _first_pre_activations(pixels, sample=512):
     return seen, on_epoch
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
+def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no smaller grid)
     runs = []
     bar = Progress(len(SETTINGS) * len(NETS) * seeds, "bn-vs-plain", progress)
     histograms = {}
@@ -79,10 +79,8 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
     return results
 
 
-def _plot(out, runs, histograms, epochs):
-    plt = pyplot()
-    if plt is None:
-        return []
+@figures
+def _plot(plt, out, runs, histograms, epochs):
     paths = []
     fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), sharex=True)
     colors = {"plain": "tab:gray", "bn": "tab:blue"}

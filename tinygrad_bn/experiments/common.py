@@ -1,6 +1,7 @@
 """What the experiments share: the data, a seeded training run that records its
 curves (and survives divergence), the verdict rule, the outputs (table, JSON,
 PNG) and the progress bar."""
+import functools
 import json
 import math
 import os
@@ -171,6 +172,16 @@ def pyplot():
 
 
 _WARNED = []
+
+
+def figures(draw):
+    """Decorates an experiment's ``draw(plt, *args)`` (which returns the PNG
+    paths it wrote): without matplotlib it draws nothing and returns []."""
+    @functools.wraps(draw)
+    def wrapper(*args):
+        plt = pyplot()
+        return [] if plt is None else draw(plt, *args)
+    return wrapper
 
 
 def save_figure(fig, out, name):

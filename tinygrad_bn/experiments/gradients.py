@@ -4,7 +4,7 @@ SGD; every 10 steps the step runs on a Tape and ``Tape.grad_flow()`` gives
 each weight's gradient norm."""
 import numpy as np
 
-from .common import Progress, gap_verdict, mlp, pyplot, save_figure, train_run
+from .common import Progress, figures, gap_verdict, mlp, save_figure, train_run
 
 TITLE = "Per-layer gradient norms from the tape"
 WIDTHS = [784, 64, 64, 64, 64, 10]
@@ -13,7 +13,7 @@ DEFAULT_EPOCHS = 2
 EVERY = 10
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
+def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no smaller grid)
     runs = []
     bar = Progress(len(CONFIGS) * seeds, "gradients", progress)
     for activation, bn in CONFIGS:
@@ -49,10 +49,8 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
     return results
 
 
-def _plot(out, runs):
-    plt = pyplot()
-    if plt is None:
-        return []
+@figures
+def _plot(plt, out, runs):
     fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), sharey=True, sharex=True)
     for ax, (activation, bn) in zip(axes.T.flat, CONFIGS):
         r = next(r for r in runs if r["activation"] == activation and r["bn"] == bn and r["seed"] == 0)

@@ -4,7 +4,7 @@ and without momentum; a run whose loss becomes NaN or Inf is marked diverged."""
 import numpy as np
 
 from ..models import SimpleNet, SimpleNetBN
-from .common import Progress, gap_verdict, pyplot, save_figure, train_run
+from .common import Progress, figures, gap_verdict, save_figure, train_run
 
 TITLE = "Learning rates: how far up does each net still train?"
 RATES = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
@@ -52,10 +52,8 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
     return results
 
 
-def _plot(out, runs, rates):
-    plt = pyplot()
-    if plt is None:
-        return []
+@figures
+def _plot(plt, out, runs, rates):
     fig, axes = plt.subplots(1, len(MOMENTA), figsize=(9, 3.8), sharey=True)
     for ax, momentum in zip(axes, MOMENTA):
         for net, color in (("plain", "tab:gray"), ("bn", "tab:blue")):

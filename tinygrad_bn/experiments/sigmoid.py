@@ -3,7 +3,7 @@ it? A 2-hidden-layer (SimpleNet's widths) and a 4-hidden-layer sigmoid MLP,
 with and without BN, plain SGD at a few learning rates."""
 import numpy as np
 
-from .common import Progress, gap_verdict, mlp, pyplot, save_figure, train_run
+from .common import Progress, figures, gap_verdict, mlp, save_figure, train_run
 
 TITLE = "Sigmoid nets with and without BN"
 DEPTHS = {"2 hidden": [784, 64, 128, 10], "4 hidden": [784, 64, 64, 64, 64, 10]}
@@ -42,10 +42,8 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
     return results
 
 
-def _plot(out, runs, rates, epochs):
-    plt = pyplot()
-    if plt is None:
-        return []
+@figures
+def _plot(plt, out, runs, rates, epochs):
     fig, axes = plt.subplots(1, len(DEPTHS), figsize=(9, 3.8), sharey=True)
     x = np.arange(1, epochs + 1)
     for ax, depth in zip(axes, DEPTHS):

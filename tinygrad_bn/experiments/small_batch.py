@@ -4,7 +4,7 @@ each hidden Linear, batch sizes 2 .. 64, the learning rate scaled with the
 batch size (0.05 at 64), the same number of epochs for each."""
 import numpy as np
 
-from .common import Progress, gap_verdict, mlp, pyplot, save_figure, train_run
+from .common import Progress, figures, gap_verdict, mlp, save_figure, train_run
 
 TITLE = "Small batches: BN vs LN vs GN vs none"
 BATCHES = [2, 4, 8, 16, 32, 64]
@@ -45,10 +45,8 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
     return results
 
 
-def _plot(out, runs, batches):
-    plt = pyplot()
-    if plt is None:
-        return []
+@figures
+def _plot(plt, out, runs, batches):
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     colors = {"none": "tab:gray", "batch": "tab:blue", "layer": "tab:orange", "group": "tab:green"}
     for norm in NORMS:

@@ -9,7 +9,7 @@ from .. import nn
 from ..creation import from_numpy
 from ..grad_mode import no_grad
 from ..models import SimpleNetBN
-from .common import Progress, accuracy, data, gap_verdict, pyplot, save_figure, train_run
+from .common import Progress, accuracy, data, figures, gap_verdict, save_figure, train_run
 
 TITLE = "Train vs eval: running, population and batch statistics"
 MOMENTA = {"0.1": 0.1, "0.01": 0.01, "cumulative": None}
@@ -54,7 +54,7 @@ def _eval_at_batch_1(model, x, y):
     return float((one == y[:n]).mean()), bool((one == full).all())
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
+def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no smaller grid)
     x_train, _, x_test, y_test = data()
     runs = []
     bar = Progress(len(MOMENTA) * seeds, "train-vs-eval", progress)
@@ -90,10 +90,8 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True):
     return results
 
 
-def _plot(out, runs):
-    plt = pyplot()
-    if plt is None:
-        return []
+@figures
+def _plot(plt, out, runs):
     fig, ax = plt.subplots(figsize=(8, 4.8))
     width = 0.8 / len(VARIANTS)
     colors = ["tab:blue", "tab:green", "tab:orange", "tab:red", "tab:purple"]

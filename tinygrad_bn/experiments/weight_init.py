@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import nn
 from ..grad_mode import no_grad
-from .common import Progress, gap_verdict, mlp, pyplot, save_figure, train_run
+from .common import Progress, figures, gap_verdict, mlp, save_figure, train_run
 
 TITLE = "Weight-init scale with and without BN (5 x 100 ReLU MLP)"
 SCALES = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
@@ -53,10 +53,8 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
     return results
 
 
-def _plot(out, runs, scales):
-    plt = pyplot()
-    if plt is None:
-        return []
+@figures
+def _plot(plt, out, runs, scales):
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for bn, color in ((False, "tab:gray"), (True, "tab:blue")):
         acc = np.array([[r["final_acc"] for r in runs if r["bn"] == bn and r["scale"] == s] for s in scales])
