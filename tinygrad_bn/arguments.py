@@ -3,6 +3,8 @@ same three things: which op, what it got, what it expected."""
 import math
 import numbers
 
+from . import function
+
 
 def _kind(value):
     return type(value).__name__
@@ -10,9 +12,7 @@ def _kind(value):
 
 def tensor_arg(who, value, name="input"):
     """``value`` itself when it is a Tensor, else a TypeError naming ``who``."""
-    from .tensor import Tensor
-
-    if not isinstance(value, Tensor):
+    if not isinstance(value, function.Tensor):  # (set when tensor.py loads; no import on this hot path)
         raise TypeError(f"{who}: {name} must be a Tensor, got {_kind(value)}; "
                         "make one with tinygrad_bn.tensor(...) first")
     return value
