@@ -13,6 +13,7 @@ in a collective.
 """
 import math
 import sys
+import time
 
 import numpy as np
 
@@ -44,6 +45,9 @@ def init():
             sys.stderr.write(f"distributed: rank {_COMM.Get_rank()} of {_COMM.Get_size()} failed with "
                              f"{kind.__name__}; aborting the other ranks\n")
             sys.stderr.flush()
+            # give mpiexec a moment to pass the message on: aborting tears the job down at
+            # once, and output still in transit can be lost with it
+            time.sleep(0.2)
             _COMM.Abort(1)
         sys.excepthook = abort_the_job
     return _COMM.Get_rank()
