@@ -1,13 +1,13 @@
 """Data-parallel training steps per second on 1 and 2 MPI processes, and the
 time each step spends in all-reduces.
 
-    python benchmarks/bench_distributed.py [--steps 60] [--rounds 3] [--procs 1 2]
+    python benchmarks/bench_distributed.py [--steps 60] [--rounds 3] [--procs 1 2] [--threads one default both]
 
 Each cell starts ``mpiexec -n P`` fresh and times ``steps`` training steps of
 SimpleNetBN (SyncBatchNorm, DistributedDataParallel, SGD with momentum) at a
 global batch B (B / P samples per process) after a few warm-up steps, with
-NUMBA_NUM_THREADS=1 and OPENBLAS_NUM_THREADS=1 in every process so P processes
-use P cores; the table gives the median over ``rounds`` of steps per second and
+NUMBA_NUM_THREADS=1 and OPENBLAS_NUM_THREADS=1 in every process ("one": P
+processes use P cores) or with no thread variables ("default"); the table gives the median over ``rounds`` of steps per second and
 of the all-reduce milliseconds per step (gradient buckets plus SyncBatchNorm's
 statistics), measured on rank 0. The processes of a round run back to back, so
 a burst of load on a shared machine hits them alike.
@@ -71,8 +71,12 @@ def worker(batch, steps, warmup=5):
         print(json.dumps({"steps_per_s": steps / seconds, "allreduce_ms": 1e3 * spent[0] / steps}))
 
 
-def cell(procs, batch, steps):
-    env = dict(os.environ, NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+def cell(procs, batch, steps, threads):
+    env = dict(os.environ)
+    for name in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.pop(name, None)
+        if threads == "one":
+            env[name] = "1"
     mpiexec = Path(sys.executable).parent / "mpiexec"
     run = subprocess.run([str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", str(procs), sys.executable,
                           str(HERE), "--worker", "--batch", str(batch), "--steps", str(steps)],
@@ -88,26 +92,30 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--procs", type=int, nargs="+", default=[1, 2])
     p.add_argument("--batches", type=int, nargs="+", default=[64, 256, 1024])
+    p.add_argument("--threads", choices=["one", "default", "both"], default="both")
     p.add_argument("--worker", action="store_true")
     p.add_argument("--batch", type=int, default=64)
     args = p.parse_args()
     if args.worker:
         return worker(args.batch, args.steps)
+    settings = ["one", "default"] if args.threads == "both" else [args.threads]
     results = {}
     for _ in range(args.rounds):
         for batch in args.batches:
-            for procs in args.procs:
-                results.setdefault((batch, procs), []).append(cell(procs, batch, args.steps))
-    print(f"SimpleNetBN, SyncBatchNorm + DDP, {args.steps} steps, median of {args.rounds} rounds, "
-          "one thread per process")
-    print(f"{'global batch':>12} {'processes':>9} {'steps/s':>9} {'vs 1 proc':>9} {'all-reduce ms/step':>19}")
+            for threads in settings:
+                for procs in args.procs:
+                    results.setdefault((batch, threads, procs), []).append(cell(procs, batch, args.steps, threads))
+    print(f"SimpleNetBN, SyncBatchNorm + DDP, {args.steps} steps, median of {args.rounds} rounds")
+    print(f"{'global batch':>12} {'threads':>8} {'processes':>9} {'steps/s':>9} {'vs 1 proc':>9} "
+          f"{'all-reduce ms/step':>19}")
     for batch in args.batches:
-        base = statistics.median(r["steps_per_s"] for r in results[(batch, args.procs[0])])
-        for procs in args.procs:
-            rs = results[(batch, procs)]
-            sps = statistics.median(r["steps_per_s"] for r in rs)
-            ms = statistics.median(r["allreduce_ms"] for r in rs)
-            print(f"{batch:>12} {procs:>9} {sps:>9.1f} {sps / base:>8.2f}x {ms:>19.3f}")
+        for threads in settings:
+            base = statistics.median(r["steps_per_s"] for r in results[(batch, threads, args.procs[0])])
+            for procs in args.procs:
+                rs = results[(batch, threads, procs)]
+                sps = statistics.median(r["steps_per_s"] for r in rs)
+                ms = statistics.median(r["allreduce_ms"] for r in rs)
+                print(f"{batch:>12} {threads:>8} {procs:>9} {sps:>9.1f} {sps / base:>8.2f}x {ms:>19.3f}")
 
 
 if __name__ == "__main__":
