@@ -23,9 +23,6 @@ import sys
 import weakref
 from types import MappingProxyType
 
-
-from kernels.cpu.stats import summarize
-
 from . import attribution, observers
 from .tape_export import TAPE_JSON_SCHEMA, format_table, plot_grad_flow, render_dot, to_dot  # noqa: F401
 from .tensor import Tensor
@@ -77,9 +74,10 @@ def user_frame():
 
 
 def _activation(be, a):
-    """(mean, std, NaN count, Inf count) of an op's output, from one compiled
-    call (``kernels/cpu/stats.py``); the moments are over the finite values."""
-    finite, s, sq, _, nan, inf = summarize(be.to_numpy(a))
+    """(mean, std, NaN count, Inf count) of an op's output, from one kernel
+    call on its device (the kernels' ``summarize``: only six numbers come back
+    to the host); the moments are over the finite values."""
+    finite, s, sq, _, nan, inf = be.kernels.summarize(a)
     if not finite:
         return 0.0, 0.0, nan, inf
     mean = s / finite
@@ -409,7 +407,7 @@ def _grad_stats(be, g):
     output gradient is often the very array its consumer sent as an input
     gradient, and is then summarized twice: remembering summaries by weak
     reference measured slower than the second summary (one compiled call)."""
-    _, _, sq, max_abs, nan, inf = summarize(be.to_numpy(g))
+    _, _, sq, max_abs, nan, inf = be.kernels.summarize(g)
     return g.shape, math.sqrt(sq), max_abs, nan, inf
 
 

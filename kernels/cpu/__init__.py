@@ -12,3 +12,17 @@ package does that.
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# The kernel protocol (kernels/protocol.py), as this package's names.
+from .batchnorm import backward as batch_norm_backward  # noqa: E402
+from .batchnorm import forward_eval as batch_norm_eval  # noqa: E402
+from .batchnorm import forward_train as batch_norm_train  # noqa: E402
+from .groupnorm import backward as group_norm_backward  # noqa: E402
+from .groupnorm import forward as group_norm  # noqa: E402
+from .layernorm import backward as layer_norm_backward  # noqa: E402
+from .layernorm import forward as layer_norm  # noqa: E402
+from .pool import empty_cache  # noqa: E402
+from .stats import summarize  # noqa: E402
+
+KERNEL_MODULES = {"batch_norm": "kernels.cpu.batchnorm", "layer_norm": "kernels.cpu.layernorm",
+                  "group_norm": "kernels.cpu.groupnorm"}

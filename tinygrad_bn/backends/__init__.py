@@ -1,12 +1,14 @@
 """Backends: where the array math of an op runs, chosen by the tensor's device.
 
 An op never calls an array library itself; it calls ``ctx.backend.<name>(...)``
-with a name from the written contract (``backends/contract.py``). A new device
-is one file that builds an ``ArrayBackend`` (or another class with the same
-names) and calls ``register_backend``; no op changes.
+with a name from the written contract (``backends/contract.py``: a small core
+each device provides, a derived layer built from it, and the device's
+normalization kernels). A new device is one file that builds an
+``ArrayBackend`` (or another class with the core, subclassing ``Derived``) and
+calls ``register_backend``; no op changes.
 """
-from .array import ArrayBackend, kernel_set, norm_kernel_set
-from .contract import CONTRACT, Backend
+from .array import ArrayBackend
+from .contract import CONTRACT, CORE, DERIVED, KERNEL_NAMES, Core, Derived
 from .cpu import cpu_backend
 
 _BACKENDS = {"cpu": cpu_backend()}
@@ -37,8 +39,11 @@ def register_backend(device: str, backend) -> None:
     """Make ``backend`` the array engine for tensors on ``device``; its generator
     starts from the seed last given to ``manual_seed``."""
     missing = [n for n in CONTRACT if not hasattr(backend, n)]
+    kernels = getattr(backend, "kernels", None)
+    missing += [f"kernels.{n}" for n in KERNEL_NAMES if kernels is not None and not hasattr(kernels, n)]
     if missing:
-        raise TypeError(f"register_backend: {device!r} lacks contract names {missing}; see backends/contract.py")
+        raise TypeError(f"register_backend: {device!r} lacks contract names {missing}; see backends/contract.py "
+                        "(a class with the core names that subclasses backends.Derived has all the others)")
     if backend.name != device:
         raise ValueError(f"register_backend: the backend is named {backend.name!r}, registered as {device!r}")
     backend.seed(_last_seed[0])
@@ -56,5 +61,5 @@ def devices():
     return sorted(_BACKENDS)
 
 
-__all__ = ["ArrayBackend", "Backend", "CONTRACT", "cpu_backend", "devices", "get_backend",
-           "kernel_set", "norm_kernel_set", "register_backend", "seed_all"]
+__all__ = ["ArrayBackend", "CONTRACT", "CORE", "Core", "DERIVED", "Derived", "KERNEL_NAMES", "cpu_backend",
+           "devices", "get_backend", "register_backend", "seed_all"]

@@ -13,10 +13,11 @@ waits for the GPU anyway.
 """
 import numpy as np
 
+import kernels.cuda
 from kernels.cuda import _common as kc
-from kernels.cuda import batchnorm, groupnorm, layernorm
 
-from .array import ArrayBackend, norm_kernel_set
+from .array import ArrayBackend
+from .derived import Derived
 
 INSTALL_HINT = (
     "install the GPU extra (pip install \"tinygrad-bn[cuda]\": CuPy and numba-cuda for CUDA 12, "
@@ -58,15 +59,11 @@ def _simulator_erf(x):
     return erf(x)
 
 
-def _cuda_kernels(erf, empty_cache):
-    return norm_kernel_set(batchnorm, layernorm, groupnorm, erf=erf, empty_cache=empty_cache)
-
-
 class CudaBackend(ArrayBackend):
     """The array backend plus deferred NaN/Inf checks, read at host reads."""
 
-    def __init__(self, name, xp, kernels, to_numpy=None, simulated=False):
-        super().__init__(name, xp, kernels, to_numpy=to_numpy)
+    def __init__(self, name, xp, kernels, erf, to_numpy=None, simulated=False):
+        super().__init__(name, xp, kernels, erf, to_numpy=to_numpy)
         self.simulated = simulated
         self._flags = xp.zeros(MAX_PENDING_CHECKS, np.int32)
         self._pending = []
@@ -83,12 +80,9 @@ class CudaBackend(ArrayBackend):
         self._pending.append((error, message))
         self._flags[slot] = self.xp.any(bad)
 
-    def check_finite(self, message, *arrays):
-        xp = self.xp
-        ok = xp.isfinite(arrays[0]).all()
-        for a in arrays[1:]:
-            ok = xp.logical_and(ok, xp.isfinite(a).all())
-        self.check(xp.logical_not(ok), ValueError, message)
+    # the derived check_finite goes through check, so it is deferred too (the
+    # array backend's own raises at once)
+    check_finite = Derived.check_finite
 
     def raise_pending_checks(self):
         """Read the queued check flags (waits for the GPU) and raise the first
@@ -156,14 +150,11 @@ def cuda_backend(name="cuda"):
     """The "cuda" device: CuPy on a GPU, or the simulator over NumPy. Raises
     RuntimeError saying what to install or set when neither is there."""
     if kc.simulator():
-        return CudaBackend(name, np, _cuda_kernels(_simulator_erf, lambda: None), simulated=True)
+        return CudaBackend(name, np, kernels.cuda, _simulator_erf, simulated=True)
     problem = _gpu_problem()
     if problem is not None:
         raise RuntimeError(f"device 'cuda' is not available: {problem}. To use it, {INSTALL_HINT}.")
     import cupy
     import cupyx.scipy.special
 
-    def empty_cache():
-        cupy.get_default_memory_pool().free_all_blocks()
-
-    return CupyBackend(name, cupy, _cuda_kernels(cupyx.scipy.special.erf, empty_cache), to_numpy=cupy.asnumpy)
+    return CupyBackend(name, cupy, kernels.cuda, cupyx.scipy.special.erf, to_numpy=cupy.asnumpy)

@@ -28,7 +28,7 @@ class SyncBatchNormOp(Function):
         channels = x.shape[1]
         n_local = x.size // channels
         be = ctx.backend
-        _, mean_k, var_k, _ = be.batch_norm_train(x, None, None, eps)  # local float64 statistics
+        _, mean_k, var_k, _ = be.kernels.batch_norm_train(x, None, None, eps)  # local float64 statistics
         counts = _allreduce(np.concatenate([[n_local], n_local * mean_k]))
         n = counts[0]
         mean = counts[1:] / n
@@ -37,7 +37,7 @@ class SyncBatchNormOp(Function):
         invstd = 1.0 / np.sqrt(var + eps)
         w = np.ones(channels) if weight is None else weight
         b = np.zeros(channels) if bias is None else bias
-        y, _ = be.batch_norm_eval(x, w, b, mean, var, eps)  # (x - mean) * invstd * w + b with the global stats
+        y, _ = be.kernels.batch_norm_eval(x, w, b, mean, var, eps)  # (x - mean) * invstd * w + b with the global stats
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.n = mean, invstd, n
         unbiased = var * n / max(n - 1, 1)  # for running_var, as BatchNorm's
@@ -50,7 +50,7 @@ class SyncBatchNormOp(Function):
         channels = x.shape[1]
         w = np.ones(channels) if weight is None else weight.astype(np.float64)
         # eval-mode backward gives dx = w * invstd * dy and the local sums we need
-        dx_eval, dgamma, dbeta = ctx.backend.batch_norm_backward(x, g, ctx.mean, ctx.invstd, w, False)
+        dx_eval, dgamma, dbeta = ctx.backend.kernels.batch_norm_backward(x, g, ctx.mean, ctx.invstd, w, False)
         sums = _allreduce(np.concatenate([dbeta, dgamma]))
         sum_dy, sum_dy_xhat = sums[:channels], sums[channels:]
         shape = (1, channels) + (1,) * (x.ndim - 2)

@@ -1,5 +1,5 @@
 """Normalization ops. Forward and backward are single fused kernels of the
-tensor's backend (``kernels/cpu`` on the CPU); each op saves x and gamma plus
+tensor's backend (``backend.kernels``: ``kernels/cpu`` on the CPU, ``kernels/cuda`` on "cuda"); each op saves x and gamma plus
 the per-group statistics (mean and inverse std in float64), nothing else.
 Batch and group norm also return their statistics as outputs that carry no
 gradient, for the running statistics."""
@@ -37,17 +37,17 @@ class BatchNorm(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, training, eps):
         be = ctx.backend
         if training:
-            y, mean, var, invstd = be.batch_norm_train(x, weight, bias, eps)
+            y, mean, var, invstd = be.kernels.batch_norm_train(x, weight, bias, eps)
             _check_finite(be, "batch_norm", mean, var)
             ctx.mark_non_differentiable(mean, var)
             out = (y, mean, var)
         else:
-            y, invstd = be.batch_norm_eval(x, weight, bias, running_mean, running_var, eps)
+            y, invstd = be.kernels.batch_norm_eval(x, weight, bias, running_mean, running_var, eps)
             mean = be.copy(be.cast(running_mean, "float64"))  # running stats change later
             out = y
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.training = mean, invstd, training
-        ctx.kernel = be.kernel_names["batch_norm"]
+        ctx.kernel = be.kernels.KERNEL_MODULES["batch_norm"]
         ctx.params = {"eps": eps, "training": training, "affine": weight is not None}
         return out
 
@@ -56,7 +56,7 @@ class BatchNorm(Function):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
-        dx, dw, db = be.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
+        dx, dw, db = be.kernels.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
         return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb),
                 None, None, None, None)
 
@@ -67,11 +67,11 @@ class LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, normalized_ndim, eps):
         be = ctx.backend
-        y, mean, invstd = be.layer_norm(x, weight, bias, eps, normalized_ndim)
+        y, mean, invstd = be.kernels.layer_norm(x, weight, bias, eps, normalized_ndim)
         _check_finite(be, "layer_norm", mean, invstd)
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.ndim = mean, invstd, normalized_ndim
-        ctx.kernel = be.kernel_names["layer_norm"]
+        ctx.kernel = be.kernels.KERNEL_MODULES["layer_norm"]
         ctx.params = {"eps": eps, "normalized_shape": tuple(x.shape[x.ndim - normalized_ndim:])}
         return y
 
@@ -80,7 +80,7 @@ class LayerNorm(Function):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
-        dx, dw, db = be.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
+        dx, dw, db = be.kernels.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
         return dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None
 
 
@@ -92,12 +92,12 @@ class GroupNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, num_groups, eps, who="group_norm"):
         be = ctx.backend
-        y, mean, invstd = be.group_norm(x, num_groups, weight, bias, eps)
+        y, mean, invstd = be.kernels.group_norm(x, num_groups, weight, bias, eps)
         _check_finite(be, who, mean, invstd)  # (instance_norm runs here too, and says so)
         ctx.mark_non_differentiable(mean, invstd)
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.groups = mean, invstd, num_groups
-        ctx.kernel = be.kernel_names["group_norm"]
+        ctx.kernel = be.kernels.KERNEL_MODULES["group_norm"]
         ctx.params = {"eps": eps, "num_groups": num_groups}
         return y, mean, invstd
 
@@ -106,6 +106,6 @@ class GroupNorm(Function):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
-        dx, dw, db = be.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
+        dx, dw, db = be.kernels.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
         return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None,
                 None)

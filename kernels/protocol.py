@@ -1,0 +1,42 @@
+"""The kernel protocol: what ``kernels/cpu`` and ``kernels/cuda`` both provide.
+
+Each kernel package exports these names at its top level (``kernels.cpu.layer_norm``,
+``kernels.cuda.layer_norm``), with the same signatures, the same argument
+checks and the same numerics: twins. A backend holds one package as its
+``kernels`` and ops call ``ctx.backend.kernels.<name>(...)``; nothing else in
+the framework calls a kernel.
+
+Arrays are the device's own (NumPy on the CPU, CuPy on a GPU, NumPy under
+Numba's CUDA simulator). Statistics (mean, var, invstd) and the parameter
+gradients are float64; x, y, dy and dx share x's dtype (float32 or float64).
+``weight`` and ``bias`` may be None (no affine). No entry point waits for the
+device except ``summarize``, which returns Python numbers.
+"""
+from typing import Protocol
+
+
+class NormKernels(Protocol):
+    KERNEL_MODULES: dict  # op -> module that holds its kernels, for the tape ("batch_norm": "kernels.cpu.batchnorm")
+
+    # batch norm: x (N, C, *), statistics per channel C
+    def batch_norm_train(x, weight, bias, eps): """(y, mean, biased var, invstd) with the batch's statistics."""
+    def batch_norm_eval(x, weight, bias, running_mean, running_var, eps): """(y, invstd) with the running statistics."""
+    def batch_norm_backward(x, dy, mean, invstd, weight, training): """(dx, dweight, dbias); training=False: the
+        statistics were the running ones, constants, so dx = weight * invstd * dy."""
+
+    # layer norm: statistics per row over the last normalized_ndim dims of x
+    def layer_norm(x, weight, bias, eps, normalized_ndim): """(y, mean, invstd), statistics shaped like x's leading dims."""
+    def layer_norm_backward(x, dy, mean, invstd, weight, normalized_ndim): """(dx, dweight, dbias), the parameter
+        gradients shaped like the normalized dims."""
+
+    # group norm: x (N, C, *), statistics per sample and group of C / num_groups channels
+    def group_norm(x, num_groups, weight, bias, eps): """(y, mean, invstd), statistics of shape (N, num_groups)."""
+    def group_norm_backward(x, dy, num_groups, mean, invstd, weight): """(dx, dweight, dbias), per channel."""
+
+    # inspection and memory
+    def summarize(x): """(finite count, sum, sum of squares, max |x| over the finite values, NaN count, Inf
+        count) of any array, as Python numbers (sums in float64; zeros for an empty or non-float array)."""
+    def empty_cache(): """Give the memory the kernels keep for reuse back to its allocator."""
+
+
+NAMES = tuple(n for n in NormKernels.__dict__ if not n.startswith("_")) + tuple(NormKernels.__annotations__)

@@ -1,0 +1,75 @@
+"""The shape of the package's imports: no cycle at load time, the engine
+imports no inspection code, kernels import nothing from the package, no NumPy
+in the engine, ops, nn and optim, and no module fills in another's globals."""
+import ast
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "tinygrad_bn"
+
+
+def _sources(folder):
+    return {p: p.read_text() for p in sorted(folder.rglob("*.py"))}
+
+
+def _imports(path):
+    """Modules a file imports at load time (top level and class bodies, not inside functions)."""
+    tree = ast.parse(path.read_text())
+    out = set()
+    pkg = path.relative_to(ROOT).with_suffix("").parts[:-1]
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = list(pkg[:len(pkg) - node.level + 1]) if node.level else []
+            mod = ".".join(base + ([node.module] if node.module else []))
+            out.add(mod)
+            out.update(f"{mod}.{a.name}" for a in node.names)
+    return out
+
+
+def _module_name(path):
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_the_engine_imports_no_inspection_and_kernels_no_framework():
+    for name in ("engine.py", "function.py", "grad_mode.py", "observers.py"):
+        deps = _imports(PACKAGE / name)
+        bad = [d for d in deps if re.search(r"tinygrad_bn\.(tape|anomaly|nn|attribution)\b", d)]
+        assert bad == [], f"{name} imports {bad}"
+    assert all("tinygrad_bn.nn" not in d for d in _imports(PACKAGE / "tape.py"))
+    for path, text in _sources(ROOT / "kernels").items():
+        assert "tinygrad_bn" not in text, f"{path} refers to tinygrad_bn"
+
+
+def test_no_import_cycle_among_core_modules():
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        deps = {d for d in _imports(path) if d in modules and d != name}
+        # "from . import x" names the package too; a package's own __init__ is loaded first anyway
+        graph[name] = {d for d in deps if not name.startswith(d + ".") and d != "tinygrad_bn"}
+    state = {}
+
+    def visit(n, trail):
+        if state.get(n) == "done":
+            return
+        assert state.get(n) != "open", f"import cycle: {' -> '.join(trail + [n])}"
+        state[n] = "open"
+        for d in sorted(graph[n]):
+            visit(d, trail + [n])
+        state[n] = "done"
+
+    for n in sorted(graph):
+        visit(n, [])
+
+
+def test_no_numpy_in_the_engine_ops_nn_and_optim():
+    folders = ["ops", "nn", "optim"]
+    files = ["engine.py", "function.py", "grad_mode.py", "creation.py", "random.py", "observers.py"]
+    paths = [p for f in folders for p in (PACKAGE / f).glob("*.py")] + [PACKAGE / f for f in files]
+    for path in paths:
+        assert not any(d == "numpy" or d.startswith("numpy.") for d in _imports(path)), f"{path} imports numpy"
+        assert "np." not in path.read_text(), f"{path} calls NumPy"
