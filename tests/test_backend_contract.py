@@ -64,7 +64,7 @@ def test_code_outside_backends_asks_only_for_contract_names():
     used, kernel_used = {}, {}
     pattern = re.compile(r"(?:\bbe|\bbackend|ctx\.backend|\._backend|\bout_be)\.([a-z_]+)\(")
     kernel_pattern = re.compile(r"\.kernels\.([A-Za-z_]+)")
-    write = re.compile(r"_write\(\"([a-z_]+)\"")
+    write = re.compile(r"(?:_write\(|write_in_place\([^,()]+, )\"([a-z_]+)\"")
     for path, text in _sources(PACKAGE).items():
         # tinygrad_bn/cuda.py (torch.cuda's twin) talks to the CUDA backend itself
         if "backends" in path.parts or path == PACKAGE / "cuda.py":

@@ -73,3 +73,21 @@ def test_no_numpy_in_the_engine_ops_nn_and_optim():
     for path in paths:
         assert not any(d == "numpy" or d.startswith("numpy.") for d in _imports(path)), f"{path} imports numpy"
         assert "np." not in path.read_text(), f"{path} calls NumPy"
+
+
+def test_no_module_fills_in_another_modules_names_at_load_time():
+    """Every module gets what it needs by importing it: no ``other_module.name = ...``
+    at load time (the hidden dependency a module-level injection makes)."""
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        modules = set()
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                modules.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                modules.update(a.asname or a.name for a in node.names)
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            for t in targets:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in modules:
+                    raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} sets {t.value.id}.{t.attr}")

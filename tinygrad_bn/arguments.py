@@ -3,7 +3,7 @@ same three things: which op, what it got, what it expected."""
 import math
 import numbers
 
-from . import function
+from .tensor_base import TensorBase
 
 
 def _kind(value):
@@ -12,7 +12,7 @@ def _kind(value):
 
 def tensor_arg(who, value, name="input"):
     """``value`` itself when it is a Tensor, else a TypeError naming ``who``."""
-    if not isinstance(value, function.Tensor):  # (set when tensor.py loads; no import on this hot path)
+    if not isinstance(value, TensorBase):
         raise TypeError(f"{who}: {name} must be a Tensor, got {_kind(value)}; "
                         "make one with tinygrad_bn.tensor(...) first")
     return value

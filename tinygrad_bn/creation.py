@@ -7,6 +7,7 @@ from .backends import get_backend
 from .dtypes import as_dtype, bool_, default_float, int64, is_float
 from .ops.movement import shape_arg
 from .tensor import Tensor
+from .tensor_base import make_tensor
 
 
 def tensor(data, dtype=None, requires_grad=False, device="cpu") -> Tensor:
@@ -25,7 +26,7 @@ def from_numpy(array) -> Tensor:
     if not array.dtype.isnative:  # as torch.from_numpy: memory is shared, so no conversion
         raise TypeError(f"from_numpy: the array's byte order ({array.dtype.str}) is not this machine's; "
                         "convert it with array.astype(array.dtype.newbyteorder('=')) or use tinygrad_bn.tensor")
-    return Tensor._wrap(array, get_backend("cpu"))
+    return make_tensor(array, get_backend("cpu"))
 
 
 def _make(who, size, dtype, requires_grad, device, fill):
@@ -40,7 +41,7 @@ def _make(who, size, dtype, requires_grad, device, fill):
     if requires_grad and not is_float(dtype):
         raise RuntimeError(f"{who}: only floating point tensors can require gradients, got {dtype}")
     be = get_backend(device)
-    return Tensor._wrap(fill(be, shape, dtype), be, bool(requires_grad))
+    return make_tensor(fill(be, shape, dtype), be, bool(requires_grad))
 
 
 def zeros(*size, dtype=None, requires_grad=False, device="cpu"):

@@ -14,8 +14,9 @@ import sys
 import threading
 import time
 
-from . import function, observers
+from . import observers
 from .function import TapeEntry
+from .tensor_base import TensorBase, make_tensor
 
 
 def accumulate(be, current, g):
@@ -55,9 +56,9 @@ def _reachable(roots):
 def _run_hooks(hooks, g, be):
     """Each hook sees the gradient as a tensor and may return a replacement."""
     for hook in hooks:
-        res = hook(function.Tensor._wrap(g, be, False))
+        res = hook(make_tensor(g, be, False))
         if res is not None:
-            g = res._data if isinstance(res, function.Tensor) else be.asarray(res)
+            g = res._data if isinstance(res, TensorBase) else be.asarray(res)
     return g
 
 
@@ -97,7 +98,7 @@ class _IntoLeafGrads:
         if leaf.grad is None:
             # a NumPy scalar (what 0-d arithmetic returns) is no array to accumulate into
             owned = owned and type(g) is be.ndarray
-            leaf.grad = function.Tensor._wrap(g if owned else be.copy(g), be, False)
+            leaf.grad = make_tensor(g if owned else be.copy(g), be, False)
         else:
             be.iadd(leaf.grad._data, g)
 
@@ -223,7 +224,7 @@ def _hooks_and_retained(entry, grads, be):
         t = ref() if ref is not None else None
         if t is not None:
             if t.grad is None:
-                t.grad = function.Tensor._wrap(be.copy(g), be, False)
+                t.grad = make_tensor(be.copy(g), be, False)
             else:
                 be.iadd(t.grad._data, g)
     return tuple(grads)
@@ -263,7 +264,6 @@ def backward(outputs, grad_outputs=None, retain_graph=False):
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple of
     tensors, without touching any ``.grad`` (like ``torch.autograd.grad``)."""
-    Tensor = function.Tensor
     outputs = _tensor_list(outputs, "outputs")
     inputs = _tensor_list(inputs, "inputs")
     for k, t in enumerate(inputs):
@@ -285,29 +285,27 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
                 )
             out.append(None)
         else:
-            out.append(Tensor._wrap(g, t._backend, False))
+            out.append(make_tensor(g, t._backend, False))
     return tuple(out)
 
 
 def _tensor_list(value, name):
     """grad's ``outputs`` or ``inputs``: one tensor or a sequence of tensors."""
-    Tensor = function.Tensor
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         return [value]
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"grad: {name} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
     for k, t in enumerate(value):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, TensorBase):
             raise TypeError(f"grad: {name}[{k}] must be a Tensor, got {type(t).__name__}")
     return list(value)
 
 
 def default_grad_outputs(outputs, grad_outputs, who):
     """The gradient each output starts with: given, or 1 for a scalar."""
-    Tensor = function.Tensor
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
+    elif isinstance(grad_outputs, TensorBase):
         grad_outputs = [grad_outputs]
     gos = []
     for out, g in zip(outputs, grad_outputs):
@@ -321,7 +319,7 @@ def default_grad_outputs(outputs, grad_outputs, who):
                 )
             gos.append(be.ones_like(out._data))
         else:
-            if isinstance(g, Tensor):
+            if isinstance(g, TensorBase):
                 if g._backend is not be:
                     raise RuntimeError(
                         f"{who}: the gradient is on {g.device} but the output is on {out.device}; "

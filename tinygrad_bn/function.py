@@ -20,17 +20,13 @@ import time
 from . import observers
 from .backends import get_backend
 from .grad_mode import GradMode
+from .tensor_base import TensorBase, make_tensor
 
 _sequence = itertools.count()
 
 # A NumPy error raised inside an op gets the op's name in front, unless the
 # message already starts with one (ours do: "group_norm: ...").
 _NAMES_AN_OP = re.compile(r"^[A-Za-z_][\w.]*(\(\))?: ")
-
-# The Tensor class. tensor.py imports the ops, which import this module, so it
-# cannot be imported here; tensor.py fills it in when it loads.
-Tensor = None
-
 
 class Context:
     """What a Function's forward passes to its backward.
@@ -186,7 +182,7 @@ class Function:
         needs = []
         any_needs = False
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, TensorBase):
                 if a._backend is not backend:
                     if backend is not None:
                         raise RuntimeError(
@@ -224,14 +220,14 @@ class Function:
         out_be = ctx.output_backend or backend
         if type(out) is not out_be.ndarray:
             out = out_be.asarray(out)
-        result = _new(Tensor)  # Tensor._wrap, inlined
+        result = _new(TensorBase._made_by_ops)  # make_tensor, inlined
         result._data = out
         result.requires_grad = record
         result.grad = result._entry = result._hooks = None
         result._out_index = 0
         result._version_cell = [0]
         result._backend = out_be
-        if cls.is_view and isinstance(args[0], Tensor) and backend.shares_memory(out, arrays[0]):
+        if cls.is_view and isinstance(args[0], TensorBase) and backend.shares_memory(out, arrays[0]):
             result._version_cell = args[0]._version_cell
         if record:
             entry = _record(cls, ctx, args, needs, ((out.shape, out.dtype),))
@@ -253,7 +249,7 @@ def _finish_multi(cls, ctx, args, out, record, t0):
     out = tuple(o if type(o) is be.ndarray else be.asarray(o) for o in out)
     nondiff = {id(a) for a in ctx._non_differentiable}
     differentiable = tuple(id(o) not in nondiff for o in out)
-    results = tuple(Tensor._wrap(o, be, record and d) for o, d in zip(out, differentiable))
+    results = tuple(make_tensor(o, be, record and d) for o, d in zip(out, differentiable))
     if record:
         needs = ctx.needs_input_grad
         entry = _record(cls, ctx, args, needs, tuple((o.shape, o.dtype) for o in out))
@@ -306,7 +302,7 @@ def _remember_versions(ctx, args, results):
     for i, s in enumerate(ctx._saved):
         if s is not None:
             for t in results + args:
-                if isinstance(t, Tensor) and s is t._data:
+                if isinstance(t, TensorBase) and s is t._data:
                     cell = t._version_cell
                     versions.append((i, cell, cell[0]))
                     break

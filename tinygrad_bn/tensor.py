@@ -1,11 +1,11 @@
-"""The Tensor: an array on a device, plus what autograd needs to know about it.
+"""The Tensor users hold: an array on a device that records the ops applied to it.
 
 A tensor that requires grad and was made by an op points to its tape entry
 (``grad_fn``); a leaf (made by the user) has none and receives ``.grad``.
 Array math never happens here: the methods in ``tensor_methods.py`` apply ops
-from ``tinygrad_bn.ops`` (which check their arguments); this file holds what a
-tensor is (its array, device, dtype, grad, tape entry, version) and how it
-converts, moves and joins the tape.
+from ``tinygrad_bn.ops`` (which check their arguments). A tensor's state and
+constructor are ``TensorBase``'s (``tensor_base.py``, below the ops and the
+engine); this file holds how a tensor converts, moves and joins the tape.
 """
 from __future__ import annotations
 
@@ -13,97 +13,29 @@ import weakref
 
 import numpy as np
 
-from . import engine, function
+from . import engine
 from .backends import devices, get_backend
-from .dtypes import as_dtype, default_float, float32, float64, int64, is_float
+from .dtypes import as_dtype, float32, float64, int64, is_float
 from .ops import convert as C
 from .ops.reduce import normalize_axis
+from .tensor_base import TensorBase, make_tensor
 from .tensor_methods import TensorMethods
 
 
-def _host_array(data):
-    """``data`` as a host NumPy array with PyTorch's dtype rules for Python values."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        # a copy in native byte order: the kernels (and PyTorch) take no other
-        return np.array(data, dtype=data.dtype.newbyteorder("="), copy=True)
-    try:
-        arr = np.array(data)
-    except ValueError as exc:
-        raise ValueError(f"tensor: cannot build a tensor from {type(data).__name__}: {exc}") from None
-    # Python floats become float32, Python ints int64, as in PyTorch.
-    if arr.dtype == np.float64:
-        arr = arr.astype(default_float)
-    elif arr.dtype.kind in "iu":
-        arr = arr.astype(np.int64)
-    return arr
-
-
-class Tensor(TensorMethods):
+class Tensor(TensorBase, TensorMethods, made_by_ops=True):
     """An n-dimensional array that records the ops applied to it.
 
     Build one with ``tinygrad_bn.tensor(data, dtype=None, requires_grad=False, device="cpu")``.
+    Its state and constructor are ``TensorBase``'s (tensor_base.py); the
+    methods here convert, move and join the tape, those of ``TensorMethods``
+    apply ops.
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "_entry", "_out_index", "_version_cell", "_hooks",
-                 "_backend", "__weakref__")
+    __slots__ = ()
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
     is_parameter = False  # nn.Parameter says True (the tape labels those inputs "param")
 
-    def __init__(self, data, dtype=None, requires_grad=False, device="cpu"):
-        backend = get_backend(device)
-        dtype = as_dtype(dtype)
-        if isinstance(data, Tensor):
-            arr = backend.copy(data._data) if data._backend is backend else C.move(data._data, data._backend, backend)
-        else:
-            arr = _host_array(data)
-        if arr.dtype == object or arr.dtype.kind not in "biuf":
-            raise TypeError(
-                f"tensor: cannot build a tensor from data of type {type(data).__name__} "
-                f"(NumPy dtype {arr.dtype}); pass numbers, nested lists of numbers or a numeric array."
-            )
-        if dtype is not None:
-            arr = arr.astype(dtype, copy=False)
-        if requires_grad and not is_float(arr.dtype):
-            raise RuntimeError(
-                f"tensor: only floating point tensors can require gradients, got dtype {arr.dtype}; "
-                "pass dtype=tinygrad_bn.float32."
-            )
-        self._data = backend.asarray(arr)
-        self.requires_grad = bool(requires_grad)
-        self.grad = None
-        self._entry = None
-        self._out_index = 0
-        self._version_cell = [0]
-        self._hooks = None
-        self._backend = backend
-
-    @classmethod
-    def _wrap(cls, array, backend, requires_grad=False):
-        """A tensor around an existing array of ``backend``, without copying or checking."""
-        t = object.__new__(cls)
-        t._data = array
-        t.requires_grad = requires_grad
-        t.grad = None
-        t._entry = None
-        t._out_index = 0
-        t._version_cell = [0]
-        t._hooks = None
-        t._backend = backend
-        return t
-
     # ------------------------------------------------------------------ info
-    @property
-    def device(self) -> str:
-        return self._backend.name
-
-    @property
-    def shape(self):
-        return tuple(self._data.shape)
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
     def dim(self) -> int:
         return self._data.ndim
 
@@ -117,19 +49,6 @@ class Tensor(TensorMethods):
         return int(self._data.size)
 
     @property
-    def dtype(self):
-        return self._data.dtype
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._entry is None
-
-    @property
-    def grad_fn(self):
-        """The tape entry that made this tensor (None for leaves)."""
-        return self._entry
-
-    @property
     def data(self) -> "Tensor":
         """The same values (shared memory) as a tensor that is not recorded on the
         tape and does not require grad, as PyTorch's ``.data``: in-place changes to
@@ -137,7 +56,7 @@ class Tensor(TensorMethods):
         without autograd seeing them. Prefer ``detach()``, whose changes a backward
         that saved the old values notices; ``.data`` keeps a version counter of its
         own, as in PyTorch, so it cannot."""
-        return Tensor._wrap(self._data, self._backend)
+        return make_tensor(self._data, self._backend)
 
     @data.setter
     def data(self, value):
@@ -154,10 +73,6 @@ class Tensor(TensorMethods):
                 f"got dtype {value.dtype}; convert it with .float() first."
             )
         self._data, self._backend = value._data, value._backend
-
-    @property
-    def _version(self) -> int:
-        return self._version_cell[0]
 
     def __len__(self):
         if self.ndim == 0:
@@ -222,7 +137,7 @@ class Tensor(TensorMethods):
 
     def detach(self) -> "Tensor":
         """The same values (shared memory) cut from the tape."""
-        t = Tensor._wrap(self._data, self._backend)
+        t = make_tensor(self._data, self._backend)
         t._version_cell = self._version_cell
         return t
 
@@ -264,7 +179,7 @@ class Tensor(TensorMethods):
             dtype = as_dtype(dtype, "to")
             if dtype != out.dtype:
                 if out.requires_grad and not is_float(dtype):
-                    return Tensor._wrap(out._backend.cast(out._data, dtype), out._backend)
+                    return make_tensor(out._backend.cast(out._data, dtype), out._backend)
                 out = C.Cast.apply(out, dtype)
         return out
 
@@ -314,16 +229,6 @@ class Tensor(TensorMethods):
             hooks = self._entry.hooks.setdefault(self._out_index, [])
         return RemovableHandle(hooks, hook)
 
-    # ---------------------------------------------------------------- in place
-    def _write(self, method, *args):
-        """Change the array in place with backend method ``method`` (iadd, fill,
-        copyto, axpy, ...) and bump the version counter, so a backward that saved
-        the old values notices. Every in-place write goes through here: these
-        methods, nn.init, running statistics, optimizer steps, load_state_dict."""
-        getattr(self._backend, method)(self._data, *args)
-        self._version_cell[0] += 1
-        return self
-
 def _is_device(name):
     """Whether a positional argument of ``to`` names a device rather than a dtype:
     a registered device, or a string that is no dtype (get_backend then names the
@@ -362,4 +267,3 @@ class RemovableHandle:
             self._store.remove(self._hook)
 
 
-function.Tensor = Tensor

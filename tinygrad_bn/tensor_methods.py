@@ -3,7 +3,6 @@ functions, reductions, shape ops and in-place updates, with PyTorch's names.
 Each is a thin call into ``tinygrad_bn.ops``; ``Tensor`` (tensor.py) inherits them."""
 import numpy as np
 
-from . import function
 from .grad_mode import GradMode, no_grad
 from .ops import convert as C
 from .ops import elementwise as E
@@ -13,6 +12,7 @@ from .ops import reduce as R
 from .arguments import number_arg, tensor_arg
 from .dtypes import is_float
 from .ops.reduce import normalize_axis
+from .tensor_base import TensorBase, make_tensor, new_tensor
 
 
 class TensorMethods:
@@ -53,10 +53,10 @@ class TensorMethods:
         return E.Neg.apply(self)
 
     def __matmul__(self, other):
-        return L.matmul(self, other if isinstance(other, function.Tensor) else function.Tensor(other, dtype=self.dtype))
+        return L.matmul(self, other if isinstance(other, TensorBase) else new_tensor(other, dtype=self.dtype))
 
     def __rmatmul__(self, other):
-        return L.matmul(function.Tensor(other, dtype=self.dtype), self)
+        return L.matmul(new_tensor(other, dtype=self.dtype), self)
 
     add = __add__
     sub = __sub__
@@ -68,10 +68,10 @@ class TensorMethods:
 
     # comparisons and tests return tensors that carry no gradient
     def _no_grad_result(self, name, *args, **kwargs):
-        return function.Tensor._wrap(getattr(self._backend, name)(self._data, *args, **kwargs), self._backend)
+        return make_tensor(getattr(self._backend, name)(self._data, *args, **kwargs), self._backend)
 
     def _compare(self, other, name):
-        return self._no_grad_result(name, other._data if isinstance(other, function.Tensor) else other)
+        return self._no_grad_result(name, other._data if isinstance(other, TensorBase) else other)
 
     def __lt__(self, other):
         return self._compare(other, "less")
@@ -94,11 +94,11 @@ class TensorMethods:
     eq = __eq__
 
     def any(self):
-        return function.Tensor._wrap(self._backend.asarray(self._backend.any(self._data)), self._backend)
+        return make_tensor(self._backend.asarray(self._backend.any(self._data)), self._backend)
 
     def all(self):
         be = self._backend
-        return function.Tensor._wrap(be.asarray(not be.any(be.logical_not(self._data))), be)
+        return make_tensor(be.asarray(not be.any(be.logical_not(self._data))), be)
 
     def isfinite(self):
         return self._no_grad_result("isfinite")
@@ -133,7 +133,7 @@ class TensorMethods:
         if min is None and max is None:
             raise ValueError("clamp (clip): at least one of min and max must be given, got min=None and max=None")
         for name, bound in (("min", min), ("max", max)):
-            if not isinstance(bound, function.Tensor):
+            if not isinstance(bound, TensorBase):
                 number_arg("clamp (clip)", name, bound, allow_none=True, finite=False)
         return E.Clip.apply(self, min, max)
 
@@ -259,7 +259,7 @@ class TensorMethods:
             )
         # the op runs on a copy that stands for self on the tape: an op that saves
         # its input (mul_, div_) keeps the old values, which the write below changes
-        snapshot = function.Tensor._wrap(self._backend.copy(self._data), self._backend, True)
+        snapshot = make_tensor(self._backend.copy(self._data), self._backend, True)
         snapshot._entry, snapshot._out_index = self._entry, self._out_index
         result = recorded(snapshot)
         self._write("copyto", result._data)
@@ -272,7 +272,7 @@ class TensorMethods:
         a floating result (a float operand, a division, or ``divides`` for any
         other reason: a float alpha) cannot go into an integer tensor."""
         _check_operand_values(op_name, other)
-        if isinstance(other, function.Tensor):
+        if isinstance(other, TensorBase):
             shape, floating = other.shape, is_float(other.dtype)
         else:
             o = np.asarray(other) if isinstance(other, (list, tuple)) else other
@@ -294,8 +294,8 @@ class TensorMethods:
 
     def _scaled(self, other, alpha):
         if alpha == 1:
-            return other._data if isinstance(other, function.Tensor) else other
-        return self._backend.mul(other._data if isinstance(other, function.Tensor) else other, alpha)
+            return other._data if isinstance(other, TensorBase) else other
+        return self._backend.mul(other._data if isinstance(other, TensorBase) else other, alpha)
 
     def add_(self, other, alpha=1):
         self._check_inplace_operand("add_", other, divides=isinstance(alpha, float))
@@ -367,7 +367,7 @@ class TensorMethods:
         return self.fill_(0)
 
     def fill_(self, value):
-        if isinstance(value, function.Tensor):
+        if isinstance(value, TensorBase):
             if value.ndim:
                 raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got shape {value.shape}")
             value = value.item()
@@ -376,7 +376,7 @@ class TensorMethods:
 
     def copy_(self, src):
         _check_operand_values("copy_", src)
-        s = src._data if isinstance(src, function.Tensor) else self._backend.asarray(src)
+        s = src._data if isinstance(src, TensorBase) else self._backend.asarray(src)
         try:
             self._backend.broadcast_to(s, self.shape)
         except ValueError:
@@ -384,13 +384,13 @@ class TensorMethods:
                 f"copy_: cannot copy a source of shape {tuple(s.shape)} into a tensor of shape "
                 f"{self.shape}; the source must broadcast to the destination"
             ) from None
-        return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, function.Tensor) else s),
+        return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, TensorBase) else s),
                              "copyto", s)
 
 
 def _check_operand_values(op_name, other):
     """The operand of an in-place op: a tensor, a number, or numbers in a list or array."""
-    if isinstance(other, (function.Tensor, bool, int, float, np.number)):
+    if isinstance(other, (TensorBase, bool, int, float, np.number)):
         return
     if isinstance(other, (list, tuple, np.ndarray)):
         try:

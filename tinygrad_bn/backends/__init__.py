@@ -61,5 +61,13 @@ def devices():
     return sorted(_BACKENDS)
 
 
+def move(array, source, target):
+    """A copy of ``array`` (of backend ``source``) on backend ``target``, through host
+    memory; never the same memory, even between two backends over one array module."""
+    host = source.to_numpy(array)
+    out = target.asarray(host)
+    return target.copy(out) if out is host or out is array else out
+
+
 __all__ = ["ArrayBackend", "CONTRACT", "CORE", "Core", "DERIVED", "Derived", "KERNEL_NAMES", "cpu_backend",
-           "devices", "get_backend", "register_backend", "seed_all"]
+           "devices", "get_backend", "move", "register_backend", "seed_all"]

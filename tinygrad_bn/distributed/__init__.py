@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from ..tensor_base import TensorBase, array_of, backend_of, bump_version
+
 _COMM = None
 _OPS = ("sum", "mean")
 
@@ -74,13 +76,11 @@ def world_size():
 
 def _host_buffer(who, t):
     """The contiguous host array behind ``t`` (a CPU tensor or a NumPy array)."""
-    from ..tensor import Tensor
-
-    if isinstance(t, Tensor):
+    if isinstance(t, TensorBase):
         if t.device != "cpu":
             raise ValueError(f"{who}: the tensor is on {t.device!r}; collectives take CPU tensors "
                              "(copy with .cpu(), then back)")
-        arr = t._backend.to_numpy(t._data)
+        arr = backend_of(t).to_numpy(array_of(t))
     elif isinstance(t, np.ndarray):
         arr = t
     else:
@@ -118,10 +118,8 @@ def barrier():
 
 
 def _bump(t):
-    from ..tensor import Tensor
-
-    if isinstance(t, Tensor):
-        t._version_cell[0] += 1  # written in place, like any other in-place op
+    if isinstance(t, TensorBase):
+        bump_version(t)  # written in place, like any other in-place op
 
 
 class DistributedSampler:

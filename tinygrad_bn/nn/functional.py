@@ -8,6 +8,7 @@ from ..ops import linalg as L
 from ..ops import loss as LS
 from ..ops import norm as BN
 from ..tensor import Tensor
+from ..tensor_base import array_of, backend_of, make_tensor, write_in_place
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -86,9 +87,9 @@ def dropout(input, p=0.5, training=True):
         return input
     if p == 1.0:
         return input * 0.0
-    be = input._backend
+    be = backend_of(input)
     mask = be.bernoulli_mask(1.0 - p, input.shape, input.dtype)
-    return input * Tensor._wrap(be.mul(mask, 1.0 / (1.0 - p)), be)
+    return input * make_tensor(be.mul(mask, 1.0 / (1.0 - p)), be)
 
 
 def _check_class_target(who, input, target):
@@ -165,9 +166,9 @@ def _check_param(who, name, t, shape):
 
 def _update_running(running, batch_value, momentum):
     """running = (1 - momentum) * running + momentum * batch, in place (a buffer)."""
-    be = running._backend
-    new = be.add(be.mul(be.cast(running._data, "float64"), 1.0 - momentum), be.mul(batch_value, momentum))
-    running._write("copyto", new)
+    be = backend_of(running)
+    new = be.add(be.mul(be.cast(array_of(running), "float64"), 1.0 - momentum), be.mul(batch_value, momentum))
+    write_in_place(running, "copyto", new)
 
 
 def _in_kernel_dtype(input):
@@ -205,17 +206,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training and (running_mean is None or running_var is None):
         raise ValueError(f"{who}: running_mean and running_var are needed when training=False")
     out = BN.BatchNorm.apply(_in_kernel_dtype(input), weight, bias,
-                             None if running_mean is None else running_mean._data,
-                             None if running_var is None else running_var._data,
+                             None if running_mean is None else array_of(running_mean),
+                             None if running_var is None else array_of(running_var),
                              bool(training), float(eps))
     if not training:
         return _as_input_dtype(out, input)
     out, mean, var = out
     out = _as_input_dtype(out, input)
     if running_mean is not None:
-        be = input._backend
-        _update_running(running_mean, mean._data, momentum)
-        _update_running(running_var, be.mul(var._data, count / (count - 1)), momentum)
+        be = backend_of(input)
+        _update_running(running_mean, array_of(mean), momentum)
+        _update_running(running_var, be.mul(array_of(var), count / (count - 1)), momentum)
     return out
 
 
@@ -297,8 +298,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     _check_param(who, "bias", bias, (channels,))
     out, mean, invstd = BN.GroupNorm.apply(input, weight, bias, channels, float(eps), who)
     if running_mean is not None:
-        be, invstd = input._backend, invstd._data
+        be, invstd = backend_of(input), array_of(invstd)
         var = be.mul(be.sub(be.div(1.0, be.mul(invstd, invstd)), eps), count / (count - 1))
-        _update_running(running_mean, be.mean(mean._data, axis=0), momentum)
+        _update_running(running_mean, be.mean(array_of(mean), axis=0), momentum)
         _update_running(running_var, be.mean(var, axis=0), momentum)
     return out

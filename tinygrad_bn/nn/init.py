@@ -2,12 +2,13 @@
 import math
 
 from ..arguments import float_tensor_arg, number_arg
+from ..tensor_base import backend_of, write_in_place
 
 
 def _fill(t, draw, who):
     """Overwrite ``t`` in place with ``draw(backend, shape, dtype)`` from its device's generator."""
     float_tensor_arg(who, t, "tensor")
-    t._write("copyto", draw(t._backend, t.shape, t.dtype))
+    write_in_place(t, "copyto", draw(backend_of(t), t.shape, t.dtype))
     return t
 
 
@@ -37,7 +38,7 @@ def normal_(t, mean=0.0, std=1.0):
 def constant_(t, value, who="constant_"):
     float_tensor_arg(who, t, "tensor")
     number_arg(who, "value", value, finite=False)
-    return t._write("fill", value)
+    return write_in_place(t, "fill", value)
 
 
 def zeros_(t):

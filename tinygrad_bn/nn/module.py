@@ -5,12 +5,12 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 from .. import attribution
-from ..backends import get_backend
+from ..backends import get_backend, move
 from ..creation import full
 from ..dtypes import as_dtype, float32, float64
-from ..ops.convert import move
 from ..grad_mode import no_grad
 from ..tensor import RemovableHandle, Tensor, _is_device
+from ..tensor_base import array_of, backend_of, replace_storage, write_in_place
 
 
 class Parameter(Tensor):
@@ -21,7 +21,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
-            super().__init__(data._data, requires_grad=requires_grad, device=data.device)
+            super().__init__(array_of(data), requires_grad=requires_grad, device=data.device)
         else:
             super().__init__(data, requires_grad=requires_grad)
 
@@ -183,7 +183,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad._write("fill", 0)
+                write_in_place(p.grad, "fill", 0)
 
     def to(self, *args, dtype=None, device=None):
         """Move parameters and buffers to a device and/or cast the floating point
@@ -202,11 +202,13 @@ class Module:
             for holder in (t, t.grad):
                 if holder is None:
                     continue
-                if target is not None and holder._backend is not target:
-                    holder._data, holder._backend = move(holder._data, holder._backend, target), target
+                array, be = array_of(holder), backend_of(holder)
+                if target is not None and be is not target:
+                    array, be = move(array, be, target), target
                 if dtype is not None and holder.dtype.kind == "f":
-                    holder._data = holder._backend.cast(holder._data, dtype)
-            t._version_cell[0] += 1  # a new array, not a write: saved values are stale too
+                    array = be.cast(array, dtype)
+                # a new array, not a write, but values saved for backward are stale too
+                replace_storage(holder, array, be)
         return self
 
     def cpu(self):
@@ -326,7 +328,7 @@ class Module:
             )
         with no_grad():
             for target, value in staged:
-                target._write("copyto", value.to(target.device)._data)
+                write_in_place(target, "copyto", array_of(value.to(target.device)))
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

@@ -7,6 +7,7 @@ from .module import Module, Parameter
 from ..creation import ones, tensor, zeros
 from ..dtypes import int64
 from ..tensor import Tensor
+from ..tensor_base import write_in_place
 
 
 class _NormBase(Module):
@@ -47,9 +48,9 @@ class _NormBase(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean._write("fill", 0)
-            self.running_var._write("fill", 1)
-            self.num_batches_tracked._write("fill", 0)
+            write_in_place(self.running_mean, "fill", 0)
+            write_in_place(self.running_var, "fill", 1)
+            write_in_place(self.num_batches_tracked, "fill", 0)
 
     def _check_input(self, x):
         name = type(self).__name__
@@ -74,7 +75,7 @@ class _NormBase(Module):
     def _count_batch(self):
         # after the functional call succeeded, so a rejected input changes no state
         if self.training and self.track_running_stats:
-            self.num_batches_tracked._write("iadd", 1)
+            write_in_place(self.num_batches_tracked, "iadd", 1)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

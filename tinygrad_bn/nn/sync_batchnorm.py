@@ -1,6 +1,7 @@
 """SyncBatchNorm: batch norm over the global batch of a data-parallel job."""
 from . import functional as F
 from .normalization import _BatchNorm
+from ..tensor_base import array_of
 
 
 class SyncBatchNorm(_BatchNorm):
@@ -24,8 +25,8 @@ class SyncBatchNorm(_BatchNorm):
         momentum = self._momentum()
         out, mean, var = SyncBatchNormOp.apply(F._in_kernel_dtype(x), self.weight, self.bias, float(self.eps))
         if self.track_running_stats:
-            F._update_running(self.running_mean, mean._data, momentum)
-            F._update_running(self.running_var, var._data, momentum)
+            F._update_running(self.running_mean, array_of(mean), momentum)
+            F._update_running(self.running_var, array_of(var), momentum)
         self._count_batch()
         return F._as_input_dtype(out, x)
 

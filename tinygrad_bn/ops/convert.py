@@ -1,5 +1,6 @@
 """Copies: dtype casts, clones, moves between devices, and overwrites (the
 recorded form of ``fill_`` and ``copy_``)."""
+from ..backends import move
 from ..function import Function
 
 
@@ -37,14 +38,6 @@ class ToDevice(Function):
     @staticmethod
     def backward(ctx, g):
         return move(g, ctx.output_backend, ctx.backend), None
-
-
-def move(array, source, target):
-    """A copy of ``array`` (of backend ``source``) on backend ``target``, through host
-    memory; never the same memory, even between two backends over one array module."""
-    host = source.to_numpy(array)
-    out = target.asarray(host)
-    return target.copy(out) if out is host or out is array else out
 
 
 class Overwrite(Function):

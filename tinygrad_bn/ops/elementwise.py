@@ -2,8 +2,8 @@
 gradient back to its input's shape. A Python scalar may stand in for either side."""
 import math
 
-from .. import function
 from ..function import Function
+from ..tensor_base import TensorBase, new_tensor
 
 GELU_APPROXIMATIONS = ("none", "tanh")
 
@@ -11,18 +11,18 @@ GELU_APPROXIMATIONS = ("none", "tanh")
 def operand(x, who="a tensor op"):
     """The other side of a binary op: a tensor, or a Python number left as it is
     (the array module then keeps the tensor's dtype, as PyTorch does)."""
-    if isinstance(x, (function.Tensor, bool, int, float)):
+    if isinstance(x, (TensorBase, bool, int, float)):
         return x
     if isinstance(x, (list, tuple)) or hasattr(x, "dtype"):
-        return function.Tensor(x)
+        return new_tensor(x)
     raise TypeError(f"{who}: the other operand must be a tensor, a number or a list or array of numbers, "
                     f"got {type(x).__name__}")
 
 
 def where(condition, input, other):
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
-    if not isinstance(condition, function.Tensor):
-        condition = function.Tensor(condition)
+    if not isinstance(condition, TensorBase):
+        condition = new_tensor(condition)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}; compare first, e.g. x > 0")
     return Where.apply(condition._data, operand(input, "where"), operand(other, "where"))

@@ -4,7 +4,7 @@ import math
 import numbers
 
 from ..function import Function
-from .. import function
+from ..tensor_base import TensorBase, new_tensor
 from .reduce import normalize_axis
 
 
@@ -118,10 +118,10 @@ def setitem(t, index, value):
         selected = be.getitem(t._data, index)
     except IndexError as exc:
         raise _index_error("assigning into", t, raw_index, exc) from None
-    is_tensor = isinstance(value, function.Tensor)
+    is_tensor = isinstance(value, TensorBase)
     if not is_tensor and not isinstance(value, (int, float, bool)):
         try:
-            value = function.Tensor(value, dtype=t.dtype, device=t.device)
+            value = new_tensor(value, dtype=t.dtype, device=t.device)
         except (TypeError, ValueError):
             raise TypeError(f"assigning into a tensor of shape {t.shape}: the value must be a number, a tensor "
                             f"or a list or array of numbers, got {type(value).__name__}") from None
@@ -262,7 +262,7 @@ def expand(t, sizes):
 
 def _index_part(i, be):
     """One part of an index, with tensors and lists turned into the backend's arrays."""
-    if isinstance(i, function.Tensor):
+    if isinstance(i, TensorBase):
         if i.dtype.kind not in "biu":
             raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype}")
         return i._data
@@ -282,7 +282,7 @@ _VALID_INDICES = ("expected ints within each dim's size, slices, None, ..., or i
 
 
 def _index_error(what, t, index, exc):
-    if isinstance(index, function.Tensor):
+    if isinstance(index, TensorBase):
         shown = f"a {index.dtype} tensor of shape {index.shape}"
     else:
         shown = repr(index)
@@ -307,7 +307,7 @@ def _tensors(seq, who):
     if not seq:
         raise ValueError(f"{who}: expected a non-empty sequence of tensors")
     for i, t in enumerate(seq):
-        if not isinstance(t, function.Tensor):
+        if not isinstance(t, TensorBase):
             raise TypeError(f"{who}: element {i} is a {type(t).__name__}, expected a Tensor")
     return seq
 

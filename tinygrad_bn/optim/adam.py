@@ -3,6 +3,7 @@ import math
 
 from ..arguments import number_arg
 from .optimizer import Optimizer
+from ..tensor_base import array_of, backend_of, write_in_place
 
 
 class Adam(Optimizer):
@@ -26,21 +27,21 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize))
 
     def _update(self, p, grad, state, group):
-        be = p._backend
+        be = backend_of(p)
         if group["maximize"]:
             grad = be.neg(grad)
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if wd:
             if self.decoupled:
-                p._write("imul", 1.0 - lr * wd)
+                write_in_place(p, "imul", 1.0 - lr * wd)
             else:
-                grad = be.add(grad, be.mul(p._data, wd))
+                grad = be.add(grad, be.mul(array_of(p), wd))
         if not state:
             state["step"] = 0
-            state["exp_avg"] = be.zeros_like(p._data)
-            state["exp_avg_sq"] = be.zeros_like(p._data)
+            state["exp_avg"] = be.zeros_like(array_of(p))
+            state["exp_avg_sq"] = be.zeros_like(array_of(p))
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = be.zeros_like(p._data)
+                state["max_exp_avg_sq"] = be.zeros_like(array_of(p))
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -55,7 +56,7 @@ class Adam(Optimizer):
         bias1 = 1.0 - b1 ** t
         bias2 = 1.0 - b2 ** t
         denom = be.add(be.div(be.sqrt(v), math.sqrt(bias2)), eps)
-        p._write("axpy", -lr / bias1, be.div(m, denom))
+        write_in_place(p, "axpy", -lr / bias1, be.div(m, denom))
 
 
 class AdamW(Adam):

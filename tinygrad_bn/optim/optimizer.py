@@ -4,6 +4,7 @@ import copy
 from ..arguments import iterable_arg, number_arg
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from ..tensor_base import array_of, backend_of, write_in_place
 
 
 class Optimizer:
@@ -63,7 +64,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad._write("fill", 0)
+                    write_in_place(p.grad, "fill", 0)
 
     def _check_grads(self):
         """Every gradient has its parameter's shape, dtype and device, checked
@@ -97,7 +98,7 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     st = self.state.setdefault(id(p), {})
-                    self._update(p, p.grad._data, st, group)
+                    self._update(p, array_of(p.grad), st, group)
 
     def _update(self, p, grad, state, group):
         raise NotImplementedError
@@ -158,7 +159,7 @@ class Optimizer:
                 f"{type(self).__name__}.load_state_dict: state {name!r} of parameter {k} has "
                 f"shape {t.shape}, the parameter has {p.shape}"
             )
-        return p._backend.copy(t.to(p.device, p.dtype)._data)
+        return backend_of(p).copy(array_of(t.to(p.device, p.dtype)))
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -177,5 +178,5 @@ def _is_array(v):
 def _state_value_out(v, p):
     """A state value for ``state_dict``: arrays as host NumPy copies (what ``save`` writes)."""
     if _is_array(v):
-        return p._backend.to_numpy(p._backend.copy(v))
+        return backend_of(p).to_numpy(backend_of(p).copy(v))
     return v

@@ -1,6 +1,7 @@
 """RMSprop with PyTorch's update rule."""
 from ..arguments import number_arg
 from .optimizer import Optimizer
+from ..tensor_base import array_of, backend_of, write_in_place
 
 
 class RMSprop(Optimizer):
@@ -16,19 +17,19 @@ class RMSprop(Optimizer):
                                       momentum=momentum, centered=centered, maximize=maximize))
 
     def _update(self, p, grad, state, group):
-        be = p._backend
+        be = backend_of(p)
         if group["maximize"]:
             grad = be.neg(grad)
         alpha, eps, wd, mom = group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
         if wd:
-            grad = be.add(grad, be.mul(p._data, wd))
+            grad = be.add(grad, be.mul(array_of(p), wd))
         if not state:
             state["step"] = 0
-            state["square_avg"] = be.zeros_like(p._data)
+            state["square_avg"] = be.zeros_like(array_of(p))
             if mom > 0:
-                state["momentum_buffer"] = be.zeros_like(p._data)
+                state["momentum_buffer"] = be.zeros_like(array_of(p))
             if group["centered"]:
-                state["grad_avg"] = be.zeros_like(p._data)
+                state["grad_avg"] = be.zeros_like(array_of(p))
         state["step"] += 1
         v = state["square_avg"]
         be.imul(v, alpha)
@@ -44,6 +45,6 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"]
             be.imul(buf, mom)
             be.iadd(buf, be.div(grad, denom))
-            p._write("axpy", -group["lr"], buf)
+            write_in_place(p, "axpy", -group["lr"], buf)
         else:
-            p._write("axpy", -group["lr"], be.div(grad, denom))
+            write_in_place(p, "axpy", -group["lr"], be.div(grad, denom))

@@ -1,5 +1,6 @@
 """Stochastic gradient descent with PyTorch's update rule."""
 from .optimizer import Optimizer
+from ..tensor_base import array_of, backend_of, write_in_place
 
 
 class SGD(Optimizer):
@@ -18,12 +19,12 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
     def _update(self, p, grad, state, group):
-        be = p._backend
+        be = backend_of(p)
         if group["maximize"]:
             grad = be.neg(grad)
         wd, momentum = group["weight_decay"], group["momentum"]
         if wd:
-            grad = be.add(grad, be.mul(p._data, wd))
+            grad = be.add(grad, be.mul(array_of(p), wd))
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -32,4 +33,4 @@ class SGD(Optimizer):
                 be.imul(buf, momentum)
                 be.axpy(buf, 1.0 - group["dampening"], grad)
             grad = be.add(grad, be.mul(buf, momentum)) if group["nesterov"] else buf
-        p._write("axpy", -group["lr"], grad)
+        write_in_place(p, "axpy", -group["lr"], grad)

@@ -9,6 +9,7 @@ import numpy as np
 from ..engine import grad as autograd_grad
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from ..tensor_base import array_of, backend_of
 
 
 class GradcheckError(AssertionError):
@@ -81,8 +82,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
 
     with no_grad():
         for k, i in enumerate(diff):
-            x = inputs[i]._data  # perturbed in place (on its device) and restored exactly
-            to_device = inputs[i]._backend.asarray
+            x = array_of(inputs[i])  # perturbed in place (on its device) and restored exactly
+            to_device = backend_of(inputs[i]).asarray
             a = analytic[k]
             if fast_mode:
                 for d in range(n_directions):
