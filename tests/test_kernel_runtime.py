@@ -67,9 +67,9 @@ def test_kernel_outputs_stay_valid_while_held():
     np.testing.assert_array_equal(y1, keep)
 
 
-def test_cached_cuda_kernels_go_when_any_cuda_kernel_source_changes(tmp_path):
-    # kernels call device functions from other files, which Numba's cache does not watch
-    from kernels.cuda._common import drop_stale_kernel_cache
+def test_cached_kernels_go_when_any_source_of_their_folder_changes(tmp_path):
+    # kernels call jitted functions from other files, which Numba's cache does not watch
+    from kernels.cache_stamp import drop_stale_kernel_cache
     (tmp_path / "a.py").write_text("x = 1\n")
     cache = tmp_path / "__pycache__"
     cache.mkdir()
@@ -81,6 +81,21 @@ def test_cached_cuda_kernels_go_when_any_cuda_kernel_source_changes(tmp_path):
     assert (cache / "a.k-1.py311.nbi").exists()
     (tmp_path / "b.py").write_text("y = 2\n")  # another file of the folder changed
     assert drop_stale_kernel_cache(str(tmp_path)) == 1 and not (cache / "a.k-1.py311.nbi").exists()
+
+
+def test_both_kernel_packages_stamp_their_sources_when_imported():
+    import pathlib
+
+    from kernels.cache_stamp import STAMP_NAME, sources_digest
+    folders = [pathlib.Path(batchnorm.__file__).parent]
+    try:
+        from kernels.cuda import _common as cuda_common
+        if not cuda_common.simulator():  # the simulator compiles nothing, so has no cache to guard
+            folders.append(pathlib.Path(cuda_common.__file__).parent)
+    except ImportError:  # numba-cuda not installed
+        pass
+    for folder in folders:
+        assert (folder / "__pycache__" / STAMP_NAME).read_text() == sources_digest(str(folder)), folder
 
 
 def test_a_buffer_returned_while_the_pool_lock_is_held_does_not_deadlock():

@@ -20,10 +20,13 @@ Launch shapes live in ``LAUNCH``; the tests shrink them so tiny inputs still
 use several blocks and row groups in the simulator.
 """
 import math
+import os
 
 import numpy as np
 from numba import cuda
 from numba.core import config as _config
+
+from ..cache_stamp import drop_stale_kernel_cache
 
 # Shared-memory reduction buffers are sized for this many threads per block.
 MAX_THREADS = 256
@@ -103,47 +106,10 @@ if _SIMULATED:
     _thread_safe_simulator_shared_arrays()
 
 
-def drop_stale_kernel_cache(folder=None):
-    """Numba's on-disk cache checks only a kernel's own file, but these kernels
-    call device functions from other files (this one, layernorm.py): after an
-    edit there a cached kernel would run its old copy. So when any source in
-    ``folder`` (kernels/cuda) changes, the cached kernels in its __pycache__ go.
-    Returns the number of cache files removed."""
-    import glob
-    import hashlib
-    import os
-
-    folder = folder or os.path.dirname(os.path.abspath(__file__))
-    digest = hashlib.sha256()
-    for path in sorted(glob.glob(os.path.join(folder, "*.py"))):
-        with open(path, "rb") as f:
-            digest.update(f.read())
-    cache = os.path.join(folder, "__pycache__")
-    stamp = os.path.join(cache, "kernel-sources.sha256")
-    try:
-        with open(stamp) as f:
-            if f.read() == digest.hexdigest():
-                return 0
-    except OSError:
-        pass
-    removed = 0
-    for path in glob.glob(os.path.join(cache, "*.nbi")) + glob.glob(os.path.join(cache, "*.nbc")):
-        try:
-            os.remove(path)
-            removed += 1
-        except OSError:
-            pass
-    try:
-        os.makedirs(cache, exist_ok=True)
-        with open(stamp, "w") as f:
-            f.write(digest.hexdigest())
-    except OSError:  # a read-only install: Numba then caches elsewhere or not at all
-        pass
-    return removed
-
-
+# These kernels call device functions from other files of this folder (this
+# one, layernorm.py), which Numba's cache does not watch: see cache_stamp.py.
 if not _SIMULATED:  # the simulator compiles nothing, so caches nothing
-    drop_stale_kernel_cache()
+    drop_stale_kernel_cache(os.path.dirname(os.path.abspath(__file__)))
 
 
 def cdiv(a, b):
