@@ -19,6 +19,7 @@ from numba import njit, prange
 
 from . import pool
 from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_shape, vector
+from .layernorm import row_moments
 
 
 @njit(**JIT)
@@ -85,9 +86,8 @@ def _backward_rows(x, dy, groups, mean, invstd, gamma, dx, pg, pb, r0, r1):
 # GroupNorm over (N, C) features: a row is C / G channels of one value each. The
 # general loops above would run an inner loop of length 1 per channel; these walk
 # the row once, so the compiler vectorizes them. Same arithmetic, same results.
-# The statistics loop repeats layer norm's on purpose: Numba's on-disk cache
-# checks only the calling function's own file, so a helper shared across files
-# would leave callers cached with its old code after an edit.
+# A flat row's statistics are layer norm's (row_moments). The general loops keep
+# their own: summed row by row of L values they round in another order.
 
 
 @njit(**JIT)
@@ -95,15 +95,7 @@ def _forward_flat(x, groups, gamma, beta, eps, y, mean, invstd, r0, r1):
     width = x.shape[1]
     for r in range(r0, r1):
         xr, yr = x[r], y[r]
-        k = xr[0]
-        s1 = 0.0
-        s2 = 0.0
-        for j in range(width):
-            p = np.float64(xr[j] - k)
-            s1 += p
-            s2 += p * p
-        m = s1 / width
-        inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)
+        k, m, inv = row_moments(xr, eps)
         mean[r] = k + m
         invstd[r] = inv
         d = xr.dtype.type(m)

@@ -22,19 +22,29 @@ from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_s
 
 
 @njit(**JIT)
+def row_moments(xr, eps):
+    """(k, mean of xr - k, 1 / sqrt(var + eps)) of one row, k its first value,
+    from float64 sums of (xr - k) and (xr - k)^2. Group norm's (N, C) rows use
+    it too (kernels/cache_stamp.py keeps its callers' cached code current)."""
+    width = xr.shape[0]
+    k = xr[0]
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(width):
+        p = np.float64(xr[j] - k)
+        s1 += p
+        s2 += p * p
+    m = s1 / width
+    inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)
+    return k, m, inv
+
+
+@njit(**JIT)
 def _forward_rows(x, gamma, beta, eps, y, mean, invstd, r0, r1):
     width = x.shape[1]
     for r in range(r0, r1):
         xr, yr = x[r], y[r]
-        k = xr[0]
-        s1 = 0.0
-        s2 = 0.0
-        for j in range(width):
-            p = np.float64(xr[j] - k)
-            s1 += p
-            s2 += p * p
-        m = s1 / width
-        inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)
+        k, m, inv = row_moments(xr, eps)
         mean[r] = k + m
         invstd[r] = inv
         d = xr.dtype.type(m)
