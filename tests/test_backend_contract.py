@@ -324,8 +324,9 @@ def test_check_and_check_finite_raise_alike_in_both_layers():
         with np.errstate(invalid="ignore"):  # the derived isfinite computes inf - inf
             check_finite("fine", np.ones(3), np.zeros(2))
             for bad in (np.array([1.0, np.nan]), np.array([np.inf])):
-                with pytest.raises(ValueError, match="^not finite$"):
-                    check_finite("not finite", np.ones(2), bad)
+                for arrays in ((np.ones(2), bad), (bad, np.ones(2)), (np.ones(1), bad, np.zeros(3))):
+                    with pytest.raises(ValueError, match="^not finite$"):
+                        check_finite("not finite", *arrays)
 
 
 # ------------------------------------------------------------------ a second device

@@ -127,6 +127,25 @@ class Hoarder(tg.Function):
         return out
 
 
+def test_sole_reference_is_true_only_for_an_array_nothing_else_holds():
+    from tinygrad_bn.engine import sole_reference
+
+    assert sole_reference((np.ones(3), None), 0)
+    assert sole_reference([None, np.ones(3)], 1)
+    held = np.ones(3)
+    assert not sole_reference((held,), 0)  # a local of the caller
+    a = np.ones(3)
+    twice = (a, a)
+    del a
+    assert not sole_reference(twice, 0)  # one array in two slots: two leaves would share it
+    assert not sole_reference((np.ones(4)[1:],), 0)  # a view: its base is someone's array
+    box = {"kept": np.ones(2)}
+    assert not sole_reference((box["kept"],), 0)  # held in another container
+    kept = tg.tensor([1.0, 2.0])
+    assert not sole_reference((kept._data,), 0)  # a tensor's own array
+    assert sole_reference((kept._data + 1,), 0)  # a result nobody else holds
+
+
 def test_a_fresh_leaf_gradient_is_kept_without_a_copy():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     Fresh.returned.clear()

@@ -24,15 +24,27 @@ def accumulate(be, current, g):
     return g if current is None else be.add(current, g)
 
 
-def _exclusive(g, in_grads):
-    """Whether nothing but the walk holds ``g``, so a leaf may keep it as its
-    ``.grad`` without a copy: not a view, returned for one input only, and
-    referenced only by ``in_grads``, the caller's local and this call (CPython
-    reference counts, as PyTorch checks its tensors' use counts). Call it as a
-    statement of its own: inside another call's arguments, ``g`` is also on that
-    call's stack and the count is one higher."""
-    n = sum(x is g for x in in_grads)
-    return n <= 1 and getattr(g, "base", None) is None and sys.getrefcount(g) <= n + 3
+def sole_reference(items, index):
+    """Whether ``items[index]`` is an array that nothing references but its one
+    slot in ``items`` (not a view, not in another slot, not held anywhere else),
+    so whoever takes it out may keep it without a copy: the walk gives such a
+    gradient to a leaf as its ``.grad``, as PyTorch does when its engine holds
+    the only use of a tensor. CPython reference counts tell; pass the container
+    and hold no other reference to the item while asking."""
+    slots = 0
+    for x in items:
+        slots += x is items[index]
+    del x
+    if slots != 1 or getattr(items[index], "base", None) is not None:
+        return False
+    return sys.getrefcount(items[index]) <= 1 + _TEMPORARY_REFERENCES
+
+
+# what sys.getrefcount counts beyond the slots for an item passed as items[index]
+# (its argument on the stack: 1 on CPython 3.10-3.13), measured the same way
+_probe = [object()]
+_TEMPORARY_REFERENCES = sys.getrefcount(_probe[0]) - 1
+del _probe
 
 
 def _reachable(roots):
@@ -78,15 +90,6 @@ def _check_grad(entry, i, g, be):
     return be.cast(g, dtype)
 
 
-def _output_grads(entry, g, be):
-    """The gradients of an entry's outputs as backward takes them: zeros for a
-    differentiable output that received none, None for one that carries none."""
-    if entry.n_outputs == 1:
-        return (g,)
-    return tuple(gi if gi is not None or not d else be.zeros(*meta)
-                 for gi, d, meta in zip(g, entry.differentiable, entry.out_meta))
-
-
 class _IntoLeafGrads:
     """Where ``backward`` sends a leaf's gradient: through its hooks into ``.grad``."""
 
@@ -125,79 +128,119 @@ class _IntoResults:
 
 
 def run_backward(outputs, grad_outputs, retain_graph, deliver):
-    """The walk. ``deliver(leaf, grad, backend, owned)`` receives each gradient
-    that reaches a leaf; ``owned`` says the walk alone holds the array."""
-    pending = {}  # id(entry) -> its output's gradient, or a list of them per output
+    """The walk. Every entry reachable from the outputs, newest first, turns the
+    gradients of its outputs into those of its inputs: an input made by another
+    entry gets it summed into that entry's pending gradient, a leaf gets it
+    through ``deliver(leaf, grad, backend, owned)`` (``owned``: the walk alone
+    holds the array)."""
+    pending = {}  # id(entry) -> the gradient of its output, or a list of them, one per output
+    for entry in _reachable(_start(outputs, grad_outputs, pending, deliver)):
+        g = pending.pop(id(entry), None)
+        if g is None:
+            continue  # nothing flowed into it: its outputs reached the roots only through others' inputs
+        grads = _output_grads(entry, g, deliver)
+        del g
+        in_grads = _call_backward(entry, grads)
+        del grads  # a gradient passed straight through is then held by in_grads alone (see sole_reference)
+        _send(entry, in_grads, pending, deliver)
+        if not retain_graph:
+            entry.ctx._free()
+
+
+def _start(outputs, grad_outputs, pending, deliver):
+    """The entries the walk starts from, with their outputs' gradients pending
+    (an output that is a leaf gets its gradient delivered at once)."""
     roots = []
     for out, g in zip(outputs, grad_outputs):
-        e = out._entry
-        be = out._backend
-        if e is None:
+        if out._entry is None:
             if not out.requires_grad:
                 raise RuntimeError(
                     "backward: the tensor does not require grad and has no tape entry; "
                     "nothing to differentiate. Create its inputs with requires_grad=True "
                     "and compute it outside no_grad()."
                 )
-            deliver(out, g, be, False)
+            deliver(out, g, out._backend, False)
             continue
-        _add_pending(pending, e, out._out_index, g, be)
-        roots.append(e)
+        _add_pending(pending, out._entry, out._out_index, g, out._backend)
+        roots.append(out._entry)
+    return roots
+
+
+def _output_grads(entry, g, deliver):
+    """The gradients of an entry's outputs as its backward takes them: zeros for
+    a differentiable output that received none, None for one that carries none,
+    after the outputs' hooks; retained and captured (``grad``'s inputs) here."""
+    be = entry.ctx.output_backend or entry.ctx.backend  # gradients of an output live on its device
+    if entry.n_outputs == 1:
+        grads = (g,)
+    else:
+        grads = tuple(gi if gi is not None or not d else be.zeros(*meta)
+                      for gi, d, meta in zip(g, entry.differentiable, entry.out_meta))
+    if entry.hooks or entry.retained:
+        grads = _hooks_and_retained(entry, grads, be)
     capture = getattr(deliver, "capture", None)
-    for entry in _reachable(roots):
-        g = pending.pop(id(entry), None)
-        if g is None:
+    if capture is not None:
+        capture(entry, grads)
+    return grads
+
+
+def _call_backward(entry, grads):
+    """``entry``'s backward on ``grads``, after checking that it can run, and
+    its result checked: one gradient (or None) per forward argument."""
+    ctx = entry.ctx
+    if ctx._freed:
+        raise RuntimeError(
+            f"{entry.name} (tape entry #{entry.seq}): trying to backward through the "
+            "graph a second time. The values saved for backward were freed by the first "
+            "backward; pass retain_graph=True to that first call to keep them."
+        )
+    ctx._op = (entry.name, entry.seq)  # for saved_tensors' messages
+    watchers = entry.watchers or ()
+    if observers.active:
+        watchers = tuple(watchers) + tuple(o.on_backward for o in observers.active)
+    in_grads = _timed_backward(entry, grads, watchers) if watchers else entry.fn.backward(ctx, *grads)
+    if not isinstance(in_grads, tuple):
+        in_grads = (in_grads,)
+    if len(in_grads) < len(entry.parents):
+        raise RuntimeError(
+            f"{entry.name}.backward returned {len(in_grads)} gradients, expected "
+            f"{len(entry.parents)} (one per forward argument; use None for "
+            "arguments that need none)."
+        )
+    return in_grads
+
+
+def _timed_backward(entry, grads, watchers):
+    """The backward of an observed entry: timed (waiting for the devices before
+    and after), then shown to each watcher."""
+    ctx = entry.ctx
+    ctx.backend.synchronize()
+    t0 = time.perf_counter()
+    in_grads = entry.fn.backward(ctx, *grads)
+    ctx.backend.synchronize()
+    if ctx.output_backend is not None and ctx.output_backend is not ctx.backend:
+        ctx.output_backend.synchronize()  # a move: the gradient came from the other device
+    seconds = time.perf_counter() - t0
+    shown = in_grads if isinstance(in_grads, tuple) else (in_grads,)
+    for w in watchers:
+        w(entry, grads, shown, seconds)
+    return in_grads
+
+
+def _send(entry, in_grads, pending, deliver):
+    """Each input's gradient, checked against the input's shape and cast to its
+    dtype, to the entry that made the input or to the leaf."""
+    be = entry.ctx.backend  # the inputs' device
+    slots = entry.parent_outputs
+    for i, parent in enumerate(entry.parents):
+        if parent is None or in_grads[i] is None:
             continue
-        ctx = entry.ctx
-        be = ctx.backend  # the inputs' device
-        out_be = ctx.output_backend or be
-        grads = _output_grads(entry, g, out_be)
-        if entry.hooks or entry.retained:
-            grads = _hooks_and_retained(entry, grads, out_be)
-        if capture is not None:
-            capture(entry, grads)
-        if ctx._freed:
-            raise RuntimeError(
-                f"{entry.name} (tape entry #{entry.seq}): trying to backward through the "
-                "graph a second time. The values saved for backward were freed by the first "
-                "backward; pass retain_graph=True to that first call to keep them."
-            )
-        watchers = entry.watchers or ()
-        if observers.active:
-            watchers = tuple(watchers) + tuple(o.on_backward for o in observers.active)
-        if watchers:  # timed: wait for queued device work first
-            ctx.backend.synchronize()
-        t0 = time.perf_counter() if watchers else 0.0
-        ctx._op = (entry.name, entry.seq)  # for saved_tensors' messages
-        in_grads = entry.fn.backward(ctx, *grads)
-        if not isinstance(in_grads, tuple):
-            in_grads = (in_grads,)
-        if len(in_grads) < len(entry.parents):
-            raise RuntimeError(
-                f"{entry.name}.backward returned {len(in_grads)} gradients, expected "
-                f"{len(entry.parents)} (one per forward argument; use None for "
-                "arguments that need none)."
-            )
-        if watchers:
-            ctx.backend.synchronize()
-            if ctx.output_backend is not None and ctx.output_backend is not ctx.backend:
-                ctx.output_backend.synchronize()  # a move: the gradient came from the other device
-            seconds = time.perf_counter() - t0
-            for w in watchers:
-                w(entry, grads, in_grads, seconds)
-        del g, grads  # so a gradient passed straight through counts as shared below
-        slots = entry.parent_outputs
-        for i, parent in enumerate(entry.parents):
-            if parent is None or in_grads[i] is None:
-                continue
-            gi = _check_grad(entry, i, in_grads[i], be)
-            if type(parent) is TapeEntry:
-                _add_pending(pending, parent, slots[i] if slots else 0, gi, be)
-            else:
-                owned = _exclusive(gi, in_grads)  # a statement of its own: see _exclusive
-                deliver(parent, gi, be, owned)
-        if not retain_graph:
-            ctx._free()
+        if type(parent) is TapeEntry:
+            _add_pending(pending, parent, slots[i] if slots else 0, _check_grad(entry, i, in_grads[i], be), be)
+        else:
+            owned = sole_reference(in_grads, i)
+            g = _check_grad(entry, i, in_grads[i], be)
+            deliver(parent, g, be, owned or g is not in_grads[i])  # a cast is a new array
 
 
 def _add_pending(pending, entry, index, g, be):

@@ -175,103 +175,111 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        # the hot path of every op: written for speed (one pass over the
-        # arguments, no helper calls until there is something to record)
-        backend = None
-        arrays = []
-        needs = []
-        any_needs = False
-        for a in args:
-            if isinstance(a, TensorBase):
-                if a._backend is not backend:
-                    if backend is not None:
-                        raise RuntimeError(
-                            f"{cls.__name__}: expected all tensors on the same device, got "
-                            f"{backend.name} and {a._backend.name}; move them with .to(device)."
-                        )
-                    backend = a._backend
-                arrays.append(a._data)
-                needs.append(a.requires_grad)
-                if a.requires_grad:
-                    any_needs = True
-            else:
-                arrays.append(a)
-                needs.append(False)
-        if backend is None:
-            backend = get_backend("cpu")
-        record = any_needs and GradMode.enabled
+        """Run ``forward`` on the arguments' arrays, through their device's
+        backend; when grad mode is on and an input requires grad, record a tape
+        entry that the outputs point to. Returns a Tensor, or a tuple of them."""
+        backend, arrays, needs = _unwrap(cls, args)
+        record = GradMode.enabled and True in needs
         ctx = _new(Context)
-        ctx.backend = backend
-        ctx.needs_input_grad = tuple(needs)
-        watching = record and observers.active
-        if watching:  # observed ops are timed: wait for queued device work first
-            backend.synchronize()
-            t0 = time.perf_counter()
-        try:
-            out = cls.forward(ctx, *arrays)
-        except ValueError as exc:  # NumPy's own messages (broadcasting, shapes) name no op
-            if _NAMES_AN_OP.match(str(exc)):  # ours, already naming the op ("group_norm: ...")
-                raise
-            hint = ("; shapes must be equal or 1 in each dim, counted from the last (NumPy broadcasting)"
-                    if "broadcast" in str(exc) else "")
-            raise ValueError(f"{cls.__name__}: {str(exc).strip()}{hint}") from exc
+        ctx.backend, ctx.needs_input_grad = backend, needs
+        t0 = _start_clock(backend) if record and observers.active else None
+        out = _forward(cls, ctx, arrays)
         if type(out) is tuple:
-            return _finish_multi(cls, ctx, args, out, record, t0 if watching else None)
-        out_be = ctx.output_backend or backend
-        if type(out) is not out_be.ndarray:
-            out = out_be.asarray(out)
-        result = _new(TensorBase._made_by_ops)  # make_tensor, inlined
-        result._data = out
-        result.requires_grad = record
-        result.grad = result._entry = result._hooks = None
-        result._out_index = 0
-        result._version_cell = [0]
-        result._backend = out_be
-        if cls.is_view and isinstance(args[0], TensorBase) and backend.shares_memory(out, arrays[0]):
-            result._version_cell = args[0]._version_cell
+            results = _outputs(ctx, out, record)
+        else:
+            results = (_output(cls, ctx, args, arrays, out, record),)
         if record:
-            entry = _record(cls, ctx, args, needs, ((out.shape, out.dtype),))
-            result._entry = entry
-            if ctx._saved:
-                _remember_versions(ctx, args, (result,))
-            if watching:
-                out_be.synchronize()
-                _notify(entry, args, (result,), time.perf_counter() - t0)
-        return result
+            _record(cls, ctx, args, results, t0)
+        return results if type(out) is tuple else results[0]
 
+
+# ------------------------------------------------------------------ apply's steps
+# apply runs for every op, so its steps are written for speed: one pass over the
+# arguments, fields set inline, nothing extra unless an op is recorded or observed.
 
 _new = object.__new__
 
 
-def _finish_multi(cls, ctx, args, out, record, t0):
-    """The tail of ``apply`` for a forward that returned a tuple of arrays."""
+def _unwrap(cls, args):
+    """(the tensors' backend, the arguments with tensors replaced by their arrays,
+    per argument whether it requires grad); all tensors must share one device."""
+    backend = None
+    arrays = []
+    needs = []
+    for a in args:
+        if isinstance(a, TensorBase):
+            if a._backend is not backend:
+                if backend is not None:
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors on the same device, got "
+                        f"{backend.name} and {a._backend.name}; move them with .to(device)."
+                    )
+                backend = a._backend
+            arrays.append(a._data)
+            needs.append(a.requires_grad)
+        else:
+            arrays.append(a)
+            needs.append(False)
+    return backend or get_backend("cpu"), arrays, tuple(needs)
+
+
+def _start_clock(backend):
+    """Observed ops are timed: wait for queued device work first."""
+    backend.synchronize()
+    return time.perf_counter()
+
+
+def _forward(cls, ctx, arrays):
+    try:
+        return cls.forward(ctx, *arrays)
+    except ValueError as exc:  # NumPy's own messages (broadcasting, shapes) name no op
+        if _NAMES_AN_OP.match(str(exc)):  # ours, already naming the op ("group_norm: ...")
+            raise
+        hint = ("; shapes must be equal or 1 in each dim, counted from the last (NumPy broadcasting)"
+                if "broadcast" in str(exc) else "")
+        raise ValueError(f"{cls.__name__}: {str(exc).strip()}{hint}") from exc
+
+
+def _output(cls, ctx, args, arrays, out, record):
+    """The tensor of a forward's single output (make_tensor, inlined); a view
+    op's output shares its input's version counter."""
     be = ctx.output_backend or ctx.backend
-    out = tuple(o if type(o) is be.ndarray else be.asarray(o) for o in out)
-    nondiff = {id(a) for a in ctx._non_differentiable}
-    differentiable = tuple(id(o) not in nondiff for o in out)
-    results = tuple(make_tensor(o, be, record and d) for o, d in zip(out, differentiable))
-    if record:
-        needs = ctx.needs_input_grad
-        entry = _record(cls, ctx, args, needs, tuple((o.shape, o.dtype) for o in out))
-        entry.differentiable = differentiable
-        for i, (r, d) in enumerate(zip(results, differentiable)):
-            if d:
-                r._entry, r._out_index = entry, i
-        if ctx._saved:
-            _remember_versions(ctx, args, results)
-        if t0 is not None:
-            be.synchronize()
-            _notify(entry, args, results, time.perf_counter() - t0)
-    return results
+    if type(out) is not be.ndarray:
+        out = be.asarray(out)
+    result = _new(TensorBase._made_by_ops)
+    result._data = out
+    result.requires_grad = record
+    result.grad = result._entry = result._hooks = None
+    result._out_index = 0
+    result._backend = be
+    if cls.is_view and isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0]):
+        result._version_cell = args[0]._version_cell
+    else:
+        result._version_cell = [0]
+    return result
 
 
-def _record(cls, ctx, args, needs, out_meta):
-    """The tape entry of an op that just ran (TapeEntry's fields, set inline)."""
+def _outputs(ctx, out, record):
+    """The tensors of a forward's tuple of outputs; those marked non-differentiable
+    never require grad."""
+    be = ctx.output_backend or ctx.backend
+    nondiff = [id(a) for a in ctx._non_differentiable]
+    return tuple(make_tensor(o if type(o) is be.ndarray else be.asarray(o), be, record and id(o) not in nondiff)
+                 for o in out)
+
+
+def _record(cls, ctx, args, results, t0):
+    """The tape entry of an op that just ran (TapeEntry's fields, set inline),
+    pointed to by its differentiable outputs."""
     entry = _new(TapeEntry)
     entry.seq = next(_sequence)
     entry.fn = cls
     entry.ctx = ctx
-    entry.out_meta = out_meta
+    if len(results) == 1:
+        entry.out_meta = ((results[0]._data.shape, results[0]._data.dtype),)
+    else:
+        entry.out_meta = tuple((r._data.shape, r._data.dtype) for r in results)
+    needs = ctx.needs_input_grad
     parents = []
     for i, a in enumerate(args):
         if needs[i]:
@@ -287,6 +295,16 @@ def _record(cls, ctx, args, needs, out_meta):
         else:
             parents.append(None)
     entry.parents = tuple(parents)
+    for i, r in enumerate(results):
+        if r.requires_grad:
+            r._entry, r._out_index = entry, i
+    if len(results) > 1:
+        entry.differentiable = tuple(r.requires_grad for r in results)
+    if ctx._saved:
+        _remember_versions(ctx, args, results)
+    if t0 is not None:
+        (ctx.output_backend or ctx.backend).synchronize()
+        _notify(entry, args, results, time.perf_counter() - t0)
     return entry
 
 

@@ -216,9 +216,9 @@ def _module_label(module):
     return f"{name} {type(module).__name__}" if name else type(module).__name__
 
 
-# user_location, Tape.on_forward, observers' _notify, Function.apply (or its
-# tail _finish_multi): the frames between an op's caller and the capture
-_CAPTURE_FRAMES = 4
+# user_location, Tape.on_forward, _notify, _record, Function.apply: the frames
+# between an op's caller and the capture
+_CAPTURE_FRAMES = 5
 
 
 class Tape:
