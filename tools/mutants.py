@@ -14,20 +14,22 @@ class Mutant:
     tests: tuple
 
 
-KERNEL_TESTS = ("tests/test_kernels_reference.py", "tests/test_norm.py", "tests/test_properties_norm.py",
-                "tests/test_kernel_runtime.py")
-STATS_TESTS = ("tests/test_stats_kernel.py",)
-OPS_TESTS = ("tests/test_op_boundaries.py", "tests/test_ops_grad.py", "tests/test_properties_ops.py",
-             "tests/test_tensor.py")
-ENGINE_TESTS = ("tests/test_engine_rules.py", "tests/test_engine.py", "tests/test_engine_walk.py",
-                "tests/test_grad_mode.py", "tests/test_inplace_operators.py")
-NN_TESTS = ("tests/test_nn.py", "tests/test_norm.py", "tests/test_pytorch_api.py", "tests/test_options.py")
-OPTIM_TESTS = ("tests/test_optim.py", "tests/test_options.py")
-SAVE_TESTS = ("tests/test_serialization.py",)
-TESTING_TESTS = ("tests/test_testing_tools.py",)
-DATA_TESTS = ("tests/test_data.py",)
-DISTRIBUTED_TESTS = ("tests/test_distributed.py",)
-BACKEND_TESTS = ("tests/test_backend_contract.py",)
+KERNEL_TESTS = ("tests/kernels/test_kernels_reference.py", "tests/kernels/test_norm_kernels.py",
+                "tests/nn/test_normalization.py", "tests/cross_cutting/test_properties_norm.py",
+                "tests/kernels/test_kernel_runtime.py")
+STATS_TESTS = ("tests/kernels/test_stats_kernel.py",)
+OPS_TESTS = ("tests/ops/test_op_boundaries.py", "tests/ops/test_ops_grad.py", "tests/cross_cutting/test_properties_ops.py",
+             "tests/tensor/test_tensor.py")
+ENGINE_TESTS = ("tests/engine/test_engine_rules.py", "tests/engine/test_engine.py", "tests/engine/test_engine_walk.py",
+                "tests/engine/test_grad_mode.py", "tests/engine/test_inplace_operators.py")
+NN_TESTS = ("tests/nn/test_nn.py", "tests/nn/test_normalization.py", "tests/cross_cutting/test_pytorch_api.py",
+            "tests/nn/test_init.py", "tests/nn/test_utils.py")
+OPTIM_TESTS = ("tests/optim/test_optim.py", "tests/optim/test_optimizer_options.py")
+SAVE_TESTS = ("tests/serialization/test_serialization.py",)
+TESTING_TESTS = ("tests/testing/test_testing_tools.py",)
+DATA_TESTS = ("tests/data/test_data.py",)
+DISTRIBUTED_TESTS = ("tests/distributed/test_distributed.py",)
+BACKEND_TESTS = ("tests/backends/test_contract.py",)
 DERIVED = "tinygrad_bn/backends/derived.py"
 
 LN = "kernels/cpu/layernorm.py"
@@ -154,7 +156,7 @@ MUTANTS = [
            "        return be.mul(g, be.sub(1, out))", "tanh's derivative is 1 - y", OPS_TESTS),
     Mutant("OP-13", "tinygrad_bn/ops/loss.py", "        return be.mul(scale, be.div(g, ctx.count))",
            "        return be.mul(scale, be.div(g, be.cast(be.size(ctx.valid), g.dtype)))",
-           "mean loss divides by all rows, ignored ones included", OPS_TESTS + ("tests/test_nn.py",)),
+           "mean loss divides by all rows, ignored ones included", OPS_TESTS + ("tests/nn/test_nn.py",)),
     # ---------------------------------------------------------------- engine
     Mutant("EN-1", "tinygrad_bn/engine.py", "    run_backward(outputs, gos, bool(retain_graph), sink)",
            "    run_backward(outputs, gos, True, sink)",

@@ -4,7 +4,7 @@ next mutation run), and the list covers every layer of the project."""
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 from mutants import MUTANTS  # noqa: E402

@@ -22,7 +22,7 @@ from tinygrad_bn.backends import CONTRACT, CORE, DERIVED, KERNEL_NAMES, ArrayBac
 from tinygrad_bn.backends.cpu import cpu_backend
 from tinygrad_bn.backends.contract import Core
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "tinygrad_bn"
 
 # The core a device must write itself; a name that can be built from others

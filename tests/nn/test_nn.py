@@ -174,3 +174,14 @@ def test_forward_hooks():
     h.remove()
     lin(tg.zeros(3, 2))
     assert calls == [(3, 2)]
+
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+@pytest.mark.parametrize("p", [0.3, 0.5, 0.9])
+def test_dropout_keeps_dtype_scales_by_one_over_keep_and_drops_p(dtype, p):
+    tg.manual_seed(1)
+    out = nn.functional.dropout(tg.ones(400, 250, dtype=dtype), p=p).numpy()
+    assert out.dtype == dtype
+    kept = out != 0
+    assert set(np.unique(out[kept]).tolist()) == {float(np.asarray(1 / (1 - p), dtype=dtype))}
+    assert abs(kept.mean() - (1 - p)) < 0.01

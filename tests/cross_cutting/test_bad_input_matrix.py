@@ -1,6 +1,6 @@
 """The bad-input matrix (bad_input_cases.py) over every public entry point: each
 case must end in a clear error, never a crash, a hang, silence or changed state.
-``python tests/bad_input_matrix.py`` prints the same counts and every failure."""
+``python tests/cross_cutting/bad_input_matrix.py`` prints the same counts and every failure."""
 import os
 
 import pytest

@@ -12,7 +12,7 @@ import tinygrad_bn as tg
 from tinygrad_bn.testing import GradcheckError, gradcheck, load_profile
 from tinygrad_bn.testing import strategies as tst
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_profiles_register_and_unknown_name_is_refused():

@@ -11,7 +11,7 @@ point, and checks that
 Cases run one by one in forked children, so a crash or a hang is counted (and
 the child killed) instead of ending the run.
 
-``python tests/bad_input_matrix.py`` prints the counts and every case that fails.
+``python tests/cross_cutting/bad_input_matrix.py`` prints the counts and every case that fails.
 """
 import contextlib
 import io

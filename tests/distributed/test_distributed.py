@@ -19,7 +19,7 @@ from tinygrad_bn.data import DataLoader, TensorDataset
 
 HERE = Path(__file__).resolve().parent
 # the processes import this checkout's tinygrad_bn (not another install of it)
-ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parents[1]), os.environ.get("PYTHONPATH", "")]))
 
 
 def _mpiexec():
