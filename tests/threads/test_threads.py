@@ -64,12 +64,14 @@ def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypa
         return real(a, b)
     monkeypatch.setattr(np, "matmul", spy)
     matmul = blas.small_products_on_one_thread()
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((64, 100)), rng.standard_normal((100, 30))
+    with threadpool_limits(limits=1, user_api="blas"):  # the same computation: bit for bit
+        want, want_vector = real(a, b), real(a, b[:, 0])
     with threadpool_limits(limits=2, user_api="blas"):
         before = get_threads()
-        rng = np.random.default_rng(0)
-        a, b = rng.standard_normal((64, 100)), rng.standard_normal((100, 30))
-        np.testing.assert_array_equal(matmul(a, b), real(a, b))
-        np.testing.assert_array_equal(matmul(a, b[:, 0]), real(a, b[:, 0]))
+        np.testing.assert_array_equal(matmul(a, b), want)
+        np.testing.assert_array_equal(matmul(a, b[:, 0]), want_vector)
         assert seen == [1, 1] and get_threads() == before  # one thread inside, restored after
         monkeypatch.setattr(blas, "SERIAL_BELOW", 10)
         matmul(a, b)  # a large product keeps the pool as it is
