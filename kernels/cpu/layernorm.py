@@ -21,7 +21,11 @@ from . import pool
 from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_shape, vector
 
 
-@njit(**JIT)
+# inline="always": Numba pastes the body into each caller before compiling it,
+# so a caller runs the loop it had written out before; as an LLVM call it was
+# not inlined (too large once vectorised), and group norm's rows of 32 values
+# paid a call each.
+@njit(inline="always", **JIT)
 def row_moments(xr, eps):
     """(k, mean of xr - k, 1 / sqrt(var + eps)) of one row, k its first value,
     from float64 sums of (xr - k) and (xr - k)^2. Group norm's (N, C) rows use
