@@ -2,8 +2,13 @@
 fused Numba kernels against the machine's streaming bandwidth, a textbook NumPy
 implementation and (when installed) PyTorch's CPU kernels, side by side.
 
-    python benchmarks/bench_norm.py [--repeats 7] [--dtypes float32 float64]
+    python benchmarks/bench_norm.py [--repeats 7] [--dtypes float32 float64] [--baseline DIR]
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_norm.py   # one thread
+
+``--baseline DIR`` adds the kernels of another checkout (DIR/kernels, e.g. from
+``git worktree add DIR HEAD~3``) as one more contender, "base", timed in the
+same rounds as ours: a before/after comparison that load on a shared machine
+cannot skew, as it could two runs one after the other.
 
 "stream" is a parallel Numba triad a = b + s*c over arrays the size of x,
 measured in the same rounds (3 tensor sizes moved). "ceiling" is the time the
@@ -18,7 +23,11 @@ the previous contender's thread pool (PyTorch's OpenMP threads spin after a
 parallel region) go quiet and brings its own data back into cache.
 """
 import argparse
+import importlib
+import importlib.util
+import pathlib
 import statistics
+import sys
 import time
 
 import numba
@@ -43,7 +52,20 @@ def _triad(a, b, c, s):
         a[i] = b[i] + s * c[i]
 
 
-def ours(kind, x, dy, g, b):
+def load_baseline(root):
+    """(batchnorm, groupnorm, layernorm) of the kernels package in ``root``,
+    imported beside this checkout's as the package ``kernels_baseline``."""
+    init = pathlib.Path(root, "kernels", "__init__.py")
+    spec = importlib.util.spec_from_file_location("kernels_baseline", init,
+                                                  submodule_search_locations=[str(init.parent)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["kernels_baseline"] = package
+    spec.loader.exec_module(package)
+    return tuple(importlib.import_module(f"kernels_baseline.cpu.{name}") for name in ("batchnorm", "groupnorm", "layernorm"))
+
+
+def ours(kind, x, dy, g, b, modules=(batchnorm, groupnorm, layernorm)):
+    batchnorm, groupnorm, layernorm = modules
     if kind == "batch":
         y, mean, var, invstd = batchnorm.forward_train(x, g, b, EPS)
         return batchnorm.backward(x, dy, mean, invstd, g, True)
@@ -113,7 +135,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--cases", nargs="*", type=int, help="indices into the case list")
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
+    ap.add_argument("--baseline", metavar="DIR", help="also time the kernels of the checkout in DIR")
     args = ap.parse_args()
+    baseline = load_baseline(args.baseline) if args.baseline else None
     try:
         import torch
 
@@ -126,7 +150,8 @@ def main():
     else:
         print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
     header = (f"{'shape':>17} {'dtype':>7} {'norm':>5} | {'ours ms':>8} {'ceiling':>8} {'%ceil':>6} "
-              f"{'GB/s':>6} {'stream':>7} | {'numpy ms':>9} {'x ours':>7} | {'torch ms':>9} {'x ours':>7}")
+              f"{'GB/s':>6} {'stream':>7} | {'numpy ms':>9} {'x ours':>7} | {'torch ms':>9} {'x ours':>7}"
+              + (f" | {'base ms':>8} {'x ours':>7}" if baseline else ""))
     print(header)
     print("-" * len(header))
     rng = np.random.default_rng(0)
@@ -149,6 +174,8 @@ def main():
                 contenders["numpy"] = lambda: textbook(kind, x, dy, g, b)
             if torch_run:
                 contenders["torch"] = torch_run
+            if baseline:
+                contenders["base"] = lambda: ours(kind, x, dy, g, b, baseline)
             for f in contenders.values():  # warm up: compile, fault pages in
                 f()
             times = {k: [] for k in contenders}
@@ -166,8 +193,10 @@ def main():
             torch_cols = f"{t['torch']:>9.2f} {t['torch'] / t['ours']:>7.2f}" if "torch" in t else f"{'-':>9} {'-':>7}"
             numpy_cols = (f"{t['numpy']:>9.2f} {t['numpy'] / t['ours']:>7.1f}" if "numpy" in t
                           else f"{'-':>9} {'-':>7}")
+            base_cols = f" | {t['base']:>8.3f} {t['base'] / t['ours']:>7.3f}" if baseline else ""
             print(f"{label:>17} {dtype:>7} {kind[:5]:>5} | {t['ours']:>8.2f} {ceiling:>8.2f} "
-                  f"{ceiling / t['ours']:>6.0%} {eff:>6.1f} {stream:>7.1f} | {numpy_cols} | {torch_cols}", flush=True)
+                  f"{ceiling / t['ours']:>6.0%} {eff:>6.1f} {stream:>7.1f} | {numpy_cols} | {torch_cols}{base_cols}",
+                  flush=True)
     print("\nx ours: the other's time divided by ours (above 1: ours is faster).")
 
 
