@@ -166,8 +166,8 @@ def test_the_pool_really_runs_and_splits_unevenly(monkeypatch):
     monkeypatch.setattr(_common, "SERIAL_BELOW", 1)
     monkeypatch.setattr(_common, "num_threads", lambda: 7)
     seen = []
-    real = layernorm._forward_par
-    monkeypatch.setattr(layernorm, "_forward_par", lambda *a: seen.append(a[-1].copy()) or real(*a))
+    real = layernorm._forward_rows_par
+    monkeypatch.setattr(layernorm, "_forward_rows_par", lambda *a: seen.append(a[-1].copy()) or real(*a))
     x = np.random.default_rng(0).standard_normal((31, 5))
     layernorm.forward(x, None, None, EPS, 1)
     (bounds,) = seen

@@ -13,6 +13,7 @@ kernels are memory-bound, and below ~1M elements (4 MB of float32) waking the
 pool and splitting the work cost about what a second thread saves (measured
 with SimpleNetBN steps and BN at (1024, 128) on 2 cores, next to OpenBLAS).
 """
+import inspect
 import os
 import threading
 import warnings
@@ -104,6 +105,46 @@ def _warn_forked_once():
             "GNU OpenMP cannot use again after fork(); the normalization kernels run on one thread "
             "here. Start child processes with multiprocessing's 'spawn' or 'forkserver' method "
             "to keep them parallel.", RuntimeWarning, stacklevel=4)
+
+
+# --- the parallel twin of a serial row kernel ---------------------------------
+# A serial row kernel takes (*args, r0, r1), or (*args, s1, s2, r0, r1) when it
+# also sums into two float64 rows; its twin takes (*args, bounds), or
+# (*args, part, bounds), and runs it on each chunk of rows in a prange.
+#
+# The twin is made from source text, not as a closure: Numba's cache keys a
+# closure by a pickle of what it closes over, and a jitted function pickles
+# with an id drawn anew in each process, so a closure over the serial kernel
+# compiled again in every process (measured: a miss and one more cache entry
+# per process). Source that names the serial kernel as a global has no
+# closure; compiled under the serial kernel's file name, it is cached beside
+# it and loaded by the next process (so a traceback through a twin names lines
+# 1-3 of that file: the twin's source is the template here).
+
+_TWIN = """def {name}({args}, bounds):
+    for t in prange(len(bounds) - 1):
+        {serial}({args}, bounds[t], bounds[t + 1])
+"""
+_TWIN_WITH_PARTIALS = """def {name}({args}, part, bounds):
+    for t in prange(len(bounds) - 1):
+        {serial}({args}, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
+"""
+
+
+def parallel_rows(serial, partials=False):
+    """The parallel twin (named ``<serial>_par``, compiled with ``PJIT``) of the
+    ``@njit`` row kernel ``serial``; ``partials``: the kernel's last arguments
+    before ``r0, r1`` are its two float64 sum rows."""
+    fn = serial.py_func
+    params = list(inspect.signature(fn).parameters)
+    if params[-2:] != ["r0", "r1"]:
+        raise TypeError(f"parallel_rows: {fn.__name__} must end with the arguments r0, r1, not {params[-2:]}")
+    args = ", ".join(params[:-4] if partials else params[:-2])
+    name = f"{fn.__name__}_par"
+    source = (_TWIN_WITH_PARTIALS if partials else _TWIN).format(name=name, args=args, serial=fn.__name__)
+    scope = {"__name__": fn.__module__, "prange": numba.prange, fn.__name__: serial}
+    exec(compile(source, fn.__code__.co_filename, "exec"), scope)
+    return numba.njit(**PJIT)(scope[name])
 
 
 def chunks(total: int, parts: int) -> np.ndarray:

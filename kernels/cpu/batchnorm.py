@@ -16,10 +16,10 @@ exact in float32 even for data with mean 1e4 and std 1, so nothing cancels.
 Partials are float64 and are summed in chunk order.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_shape, vector
+from ._common import JIT, affine_or_default, check_input, parallel_rows, run_rows, same_shape, vector
 
 # --------------------------------------------------------------------- (N, C)
 
@@ -71,22 +71,9 @@ def _grad2d(x, dy, dx, k, d, scale, mdy, coef, r0, r1):
             dr[j] = scale[j] * (gr[j] - mdy[j] - ((xr[j] - k[j]) - d[j]) * coef[j])
 
 
-@njit(**PJIT)
-def _stats2d_par(a, b, ka, kb, db, part, bounds):
-    for t in prange(len(bounds) - 1):
-        _stats2d(a, b, ka, kb, db, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
-
-
-@njit(**PJIT)
-def _normalize2d_par(x, y, k, d, scale, beta, bounds):
-    for t in prange(len(bounds) - 1):
-        _normalize2d(x, y, k, d, scale, beta, bounds[t], bounds[t + 1])
-
-
-@njit(**PJIT)
-def _grad2d_par(x, dy, dx, k, d, scale, mdy, coef, bounds):
-    for t in prange(len(bounds) - 1):
-        _grad2d(x, dy, dx, k, d, scale, mdy, coef, bounds[t], bounds[t + 1])
+_stats2d_par = parallel_rows(_stats2d, partials=True)
+_normalize2d_par = parallel_rows(_normalize2d)
+_grad2d_par = parallel_rows(_grad2d)
 
 
 # ------------------------------------------------------------------ (N, C, L)
@@ -131,22 +118,9 @@ def _grad3d(x, dy, dx, k, d, scale, mdy, coef, r0, r1):
                 dr[i] = sc * (gr[i] - mc - ((xr[i] - kc) - dc) * cf)
 
 
-@njit(**PJIT)
-def _stats3d_par(a, b, ka, kb, db, part, bounds):
-    for t in prange(len(bounds) - 1):
-        _stats3d(a, b, ka, kb, db, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
-
-
-@njit(**PJIT)
-def _normalize3d_par(x, y, k, d, scale, beta, bounds):
-    for t in prange(len(bounds) - 1):
-        _normalize3d(x, y, k, d, scale, beta, bounds[t], bounds[t + 1])
-
-
-@njit(**PJIT)
-def _grad3d_par(x, dy, dx, k, d, scale, mdy, coef, bounds):
-    for t in prange(len(bounds) - 1):
-        _grad3d(x, dy, dx, k, d, scale, mdy, coef, bounds[t], bounds[t + 1])
+_stats3d_par = parallel_rows(_stats3d, partials=True)
+_normalize3d_par = parallel_rows(_normalize3d)
+_grad3d_par = parallel_rows(_grad3d)
 
 
 # ------------------------------------------------------------------ drivers

@@ -15,10 +15,10 @@ Statistics use float64 shifted sums (shift: the row's first element).
 import numbers
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_shape, vector
+from ._common import JIT, affine_or_default, check_input, parallel_rows, run_rows, same_shape, vector
 from .layernorm import row_moments
 
 
@@ -130,29 +130,10 @@ def _backward_flat(x, dy, groups, mean, invstd, gamma, dx, pg, pb, r0, r1):
             dr[j] = iv * (gr[j] * xr.dtype.type(gamma[c0 + j]) - mg - xh * mgx)
 
 
-@njit(**PJIT)
-def _forward_flat_par(x, groups, gamma, beta, eps, y, mean, invstd, bounds):
-    for t in prange(len(bounds) - 1):
-        _forward_flat(x, groups, gamma, beta, eps, y, mean, invstd, bounds[t], bounds[t + 1])
-
-
-@njit(**PJIT)
-def _backward_flat_par(x, dy, groups, mean, invstd, gamma, dx, part, bounds):
-    for t in prange(len(bounds) - 1):
-        _backward_flat(x, dy, groups, mean, invstd, gamma, dx, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
-
-
-@njit(**PJIT)
-def _forward_par(x, groups, gamma, beta, eps, y, mean, invstd, bounds):
-    for t in prange(len(bounds) - 1):
-        _forward_rows(x, groups, gamma, beta, eps, y, mean, invstd, bounds[t], bounds[t + 1])
-
-
-@njit(**PJIT)
-def _backward_par(x, dy, groups, mean, invstd, gamma, dx, part, bounds):
-    for t in prange(len(bounds) - 1):
-        _backward_rows(x, dy, groups, mean, invstd, gamma, dx, part[t, 0], part[t, 1],
-                       bounds[t], bounds[t + 1])
+_forward_flat_par = parallel_rows(_forward_flat)
+_backward_flat_par = parallel_rows(_backward_flat, partials=True)
+_forward_rows_par = parallel_rows(_forward_rows)
+_backward_rows_par = parallel_rows(_backward_rows, partials=True)
 
 
 def _view(x, groups, who):
@@ -172,7 +153,7 @@ def _kernels(xv):
     """(forward parallel, forward serial, backward parallel, backward serial)."""
     if xv.ndim == 2:
         return _forward_flat_par, _forward_flat, _backward_flat_par, _backward_flat
-    return _forward_par, _forward_rows, _backward_par, _backward_rows
+    return _forward_rows_par, _forward_rows, _backward_rows_par, _backward_rows
 
 
 def forward(x, num_groups, weight, bias, eps):

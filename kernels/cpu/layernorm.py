@@ -15,10 +15,10 @@ Statistics use float64 shifted sums (shift: the row's first element).
 import numbers
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import pool
-from ._common import JIT, PJIT, affine_or_default, check_input, run_rows, same_shape, vector
+from ._common import JIT, affine_or_default, check_input, parallel_rows, run_rows, same_shape, vector
 
 
 # inline="always": Numba pastes the body into each caller before compiling it,
@@ -144,16 +144,8 @@ def _accumulate4(x0, x1, x2, x3, g0, g1, g2, g3, k0, k1, k2, k3, e0, e1, e2, e3,
         pb[j] += np.float64((g0[j] + g1[j]) + (g2[j] + g3[j]))
 
 
-@njit(**PJIT)
-def _forward_par(x, gamma, beta, eps, y, mean, invstd, bounds):
-    for t in prange(len(bounds) - 1):
-        _forward_rows(x, gamma, beta, eps, y, mean, invstd, bounds[t], bounds[t + 1])
-
-
-@njit(**PJIT)
-def _backward_par(x, dy, mean, invstd, gamma, dx, part, bounds):
-    for t in prange(len(bounds) - 1):
-        _backward_rows(x, dy, mean, invstd, gamma, dx, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
+_forward_rows_par = parallel_rows(_forward_rows)
+_backward_rows_par = parallel_rows(_backward_rows, partials=True)
 
 
 def _rows(x, normalized_ndim, who):
@@ -175,7 +167,7 @@ def forward(x, weight, bias, eps, normalized_ndim):
     y = pool.empty_like(xr)
     mean = np.empty(rows)
     invstd = np.empty(rows)
-    run_rows(_forward_par, _forward_rows, rows, xr.size, (xr, gamma, beta, float(eps), y, mean, invstd))
+    run_rows(_forward_rows_par, _forward_rows, rows, xr.size, (xr, gamma, beta, float(eps), y, mean, invstd))
     return y.reshape(x.shape), mean.reshape(lead), invstd.reshape(lead)
 
 
@@ -192,7 +184,7 @@ def backward(x, dy, mean, invstd, weight, normalized_ndim):
     mean = vector(who, "mean", mean, rows)
     invstd = vector(who, "invstd", invstd, rows)
     dx = pool.empty_like(xr)
-    dgamma, dbeta = run_rows(_backward_par, _backward_rows, rows, xr.size,
+    dgamma, dbeta = run_rows(_backward_rows_par, _backward_rows, rows, xr.size,
                              (xr, dyr, mean, invstd, gamma, dx), partial_width=width)
     shape = x.shape[x.ndim - normalized_ndim:]
     return dx.reshape(x.shape), dgamma.reshape(shape), dbeta.reshape(shape)
