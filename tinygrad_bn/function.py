@@ -178,49 +178,70 @@ class Function:
         """Run ``forward`` on the arguments' arrays, through their device's
         backend; when grad mode is on and an input requires grad, record a tape
         entry that the outputs point to. Returns a Tensor, or a tuple of them."""
-        backend, arrays, needs = _unwrap(cls, args)
-        record = GradMode.enabled and True in needs
+        # the hot path of every op, written for speed: one pass over the
+        # arguments, the result made inline, helpers only for what is rarer
+        backend = None
+        arrays = []
+        needs = []
+        any_needs = False
+        for a in args:
+            if isinstance(a, TensorBase):
+                if a._backend is not backend:
+                    if backend is not None:
+                        raise _mixed_devices(cls, backend, a._backend)
+                    backend = a._backend
+                arrays.append(a._data)
+                needs.append(a.requires_grad)
+                any_needs = any_needs or a.requires_grad
+            else:
+                arrays.append(a)
+                needs.append(False)
+        if backend is None:
+            backend = get_backend("cpu")
         ctx = _new(Context)
-        ctx.backend, ctx.needs_input_grad = backend, needs
+        ctx.backend = backend
+        ctx.needs_input_grad = tuple(needs)
+        record = any_needs and GradMode.enabled
         t0 = _start_clock(backend) if record and observers.active else None
-        out = _forward(cls, ctx, arrays)
+        try:
+            out = cls.forward(ctx, *arrays)
+        except ValueError as exc:  # NumPy's own messages (broadcasting, shapes) name no op
+            if _NAMES_AN_OP.match(str(exc)):  # ours, already naming the op ("group_norm: ...")
+                raise
+            raise _naming_the_op(cls, exc) from exc
         if type(out) is tuple:
-            results = _outputs(ctx, out, record)
-        else:
-            results = (_output(cls, ctx, args, arrays, out, record),)
+            return _several_outputs(cls, ctx, args, out, record, t0)
+        be = ctx.output_backend or backend
+        if type(out) is not be.ndarray:
+            out = be.asarray(out)
+        result = _new(TensorBase._made_by_ops)  # make_tensor, inlined
+        result._data = out
+        result.requires_grad = record
+        result.grad = result._entry = result._hooks = None
+        result._out_index = 0
+        result._backend = be
+        # a view's output shares its input's version counter, so in-place changes through either are seen
+        shared = cls.is_view and isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0])
+        result._version_cell = args[0]._version_cell if shared else [0]
         if record:
-            _record(cls, ctx, args, results, t0)
-        return results if type(out) is tuple else results[0]
+            _record(cls, ctx, args, result, t0)
+        return result
 
 
-# ------------------------------------------------------------------ apply's steps
-# apply runs for every op, so its steps are written for speed: one pass over the
-# arguments, fields set inline, nothing extra unless an op is recorded or observed.
+# ------------------------------------------------------------------ apply's rarer steps
 
 _new = object.__new__
 
 
-def _unwrap(cls, args):
-    """(the tensors' backend, the arguments with tensors replaced by their arrays,
-    per argument whether it requires grad); all tensors must share one device."""
-    backend = None
-    arrays = []
-    needs = []
-    for a in args:
-        if isinstance(a, TensorBase):
-            if a._backend is not backend:
-                if backend is not None:
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on the same device, got "
-                        f"{backend.name} and {a._backend.name}; move them with .to(device)."
-                    )
-                backend = a._backend
-            arrays.append(a._data)
-            needs.append(a.requires_grad)
-        else:
-            arrays.append(a)
-            needs.append(False)
-    return backend or get_backend("cpu"), arrays, tuple(needs)
+def _mixed_devices(cls, backend, other):
+    return RuntimeError(f"{cls.__name__}: expected all tensors on the same device, got {backend.name} and "
+                        f"{other.name}; move them with .to(device).")
+
+
+def _naming_the_op(cls, exc):
+    hint = ("; shapes must be equal or 1 in each dim, counted from the last (NumPy broadcasting)"
+            if "broadcast" in str(exc) else "")
+    return ValueError(f"{cls.__name__}: {str(exc).strip()}{hint}")
 
 
 def _start_clock(backend):
@@ -229,56 +250,25 @@ def _start_clock(backend):
     return time.perf_counter()
 
 
-def _forward(cls, ctx, arrays):
-    try:
-        return cls.forward(ctx, *arrays)
-    except ValueError as exc:  # NumPy's own messages (broadcasting, shapes) name no op
-        if _NAMES_AN_OP.match(str(exc)):  # ours, already naming the op ("group_norm: ...")
-            raise
-        hint = ("; shapes must be equal or 1 in each dim, counted from the last (NumPy broadcasting)"
-                if "broadcast" in str(exc) else "")
-        raise ValueError(f"{cls.__name__}: {str(exc).strip()}{hint}") from exc
-
-
-def _output(cls, ctx, args, arrays, out, record):
-    """The tensor of a forward's single output (make_tensor, inlined); a view
-    op's output shares its input's version counter."""
-    be = ctx.output_backend or ctx.backend
-    if type(out) is not be.ndarray:
-        out = be.asarray(out)
-    result = _new(TensorBase._made_by_ops)
-    result._data = out
-    result.requires_grad = record
-    result.grad = result._entry = result._hooks = None
-    result._out_index = 0
-    result._backend = be
-    if cls.is_view and isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0]):
-        result._version_cell = args[0]._version_cell
-    else:
-        result._version_cell = [0]
-    return result
-
-
-def _outputs(ctx, out, record):
-    """The tensors of a forward's tuple of outputs; those marked non-differentiable
-    never require grad."""
+def _several_outputs(cls, ctx, args, out, record, t0):
+    """The tensors of a forward that returned a tuple of arrays; those marked
+    non-differentiable never require grad."""
     be = ctx.output_backend or ctx.backend
     nondiff = [id(a) for a in ctx._non_differentiable]
-    return tuple(make_tensor(o if type(o) is be.ndarray else be.asarray(o), be, record and id(o) not in nondiff)
-                 for o in out)
+    results = tuple(make_tensor(o if type(o) is be.ndarray else be.asarray(o), be, record and id(o) not in nondiff)
+                    for o in out)
+    if record:
+        _record(cls, ctx, args, results, t0)
+    return results
 
 
 def _record(cls, ctx, args, results, t0):
     """The tape entry of an op that just ran (TapeEntry's fields, set inline),
-    pointed to by its differentiable outputs."""
+    pointed to by its differentiable outputs (``results``: one tensor, or a tuple)."""
     entry = _new(TapeEntry)
     entry.seq = next(_sequence)
     entry.fn = cls
     entry.ctx = ctx
-    if len(results) == 1:
-        entry.out_meta = ((results[0]._data.shape, results[0]._data.dtype),)
-    else:
-        entry.out_meta = tuple((r._data.shape, r._data.dtype) for r in results)
     needs = ctx.needs_input_grad
     parents = []
     for i, a in enumerate(args):
@@ -295,17 +285,21 @@ def _record(cls, ctx, args, results, t0):
         else:
             parents.append(None)
     entry.parents = tuple(parents)
-    for i, r in enumerate(results):
-        if r.requires_grad:
-            r._entry, r._out_index = entry, i
-    if len(results) > 1:
+    if type(results) is not tuple:
+        entry.out_meta = ((results._data.shape, results._data.dtype),)
+        results._entry = entry
+        results = (results,)
+    else:
+        entry.out_meta = tuple((r._data.shape, r._data.dtype) for r in results)
         entry.differentiable = tuple(r.requires_grad for r in results)
+        for i, r in enumerate(results):
+            if r.requires_grad:
+                r._entry, r._out_index = entry, i
     if ctx._saved:
         _remember_versions(ctx, args, results)
     if t0 is not None:
         (ctx.output_backend or ctx.backend).synchronize()
         _notify(entry, args, results, time.perf_counter() - t0)
-    return entry
 
 
 def _notify(entry, args, outputs, seconds):
