@@ -18,8 +18,11 @@ Partials are float64 and are summed in chunk order.
 import numpy as np
 from numba import njit
 
+from .. import checks
+from ..arrays import affine_or_default, flat
+from ..checks import NUMPY_ARRAYS
 from . import pool
-from ._common import JIT, affine_or_default, check_input, parallel_rows, run_rows, same_shape, vector
+from ._common import JIT, parallel_rows, run_rows
 
 # --------------------------------------------------------------------- (N, C)
 
@@ -154,10 +157,11 @@ def forward_train(x, weight, bias, eps):
     """Training-mode batch norm of x (N, C, *). Returns y (shape and dtype of x)
     and, per channel in float64, the batch mean, the biased batch variance and
     the inverse std 1 / sqrt(var + eps)."""
-    xv = _view(check_input("batchnorm.forward_train", x, 2))
+    checks.batch_norm_train(x, weight, bias, NUMPY_ARRAYS)
+    xv = _view(x)
     channels = xv.shape[1]
     count = xv.size // channels
-    gamma, beta = affine_or_default(weight, bias, channels, "batchnorm.forward_train")
+    gamma, beta = affine_or_default(weight, bias, channels, np)
     if xv.nbytes < pool.MIN_BYTES:  # one compiled call (see "small inputs" below)
         y, mean, var, invstd = _forward_train_small(xv, gamma, beta, float(eps))
         return y.reshape(x.shape), mean, var, invstd
@@ -176,13 +180,13 @@ def forward_train(x, weight, bias, eps):
 def forward_eval(x, weight, bias, running_mean, running_var, eps):
     """Inference-mode batch norm from running statistics: one affine map per
     channel. Returns y and the inverse std used (float64)."""
-    who = "batchnorm.forward_eval"
-    xv = _view(check_input(who, x, 2))
+    checks.batch_norm_eval(x, weight, bias, running_mean, running_var, NUMPY_ARRAYS)
+    xv = _view(x)
     channels = xv.shape[1]
-    gamma, beta = affine_or_default(weight, bias, channels, who)
+    gamma, beta = affine_or_default(weight, bias, channels, np)
     dt = xv.dtype
-    rm = vector(who, "running_mean", running_mean, channels)
-    invstd = 1.0 / np.sqrt(vector(who, "running_var", running_var, channels) + eps)
+    rm = flat(running_mean, np.float64)
+    invstd = 1.0 / np.sqrt(flat(running_var, np.float64) + eps)
     k = rm.astype(dt)
     y = pool.empty_like(xv)
     _run(1, xv, xv, y, k, (rm - k).astype(dt), (gamma * invstd).astype(dt), beta.astype(dt))
@@ -194,16 +198,15 @@ def backward(x, dy, mean, invstd, weight, training=True):
     (float64, per channel). ``mean``/``invstd`` are the statistics the forward
     used: the batch's in training, the running ones (``training=False``) in eval,
     where x_hat does not depend on the batch and dx = gamma * invstd * dy."""
-    who = "batchnorm.backward"
-    xv = _view(check_input(who, x, 2))
+    checks.batch_norm_backward(x, dy, mean, invstd, weight, NUMPY_ARRAYS)
+    xv = _view(x)
     dt = xv.dtype
-    same_shape(who, "dy", dy, x.shape)
     dyv = np.ascontiguousarray(dy, dtype=dt).reshape(xv.shape)
     channels = xv.shape[1]
     count = xv.size // channels
-    gamma, _ = affine_or_default(weight, None, channels, who)
-    mean = vector(who, "mean", mean, channels)
-    invstd = vector(who, "invstd", invstd, channels)
+    gamma, _ = affine_or_default(weight, None, channels, np)
+    mean = flat(mean, np.float64)
+    invstd = flat(invstd, np.float64)
     if xv.nbytes < pool.MIN_BYTES:  # one compiled call (see "small inputs" below)
         dx, dgamma, dbeta = _backward_small(xv, dyv, mean, invstd, gamma, bool(training))
         return dx.reshape(x.shape), dgamma, dbeta

@@ -12,13 +12,14 @@ Rows are split into one chunk per thread; backward per row:
 with dgamma and dbeta in one float64 partial row per chunk, summed in chunk order.
 Statistics use float64 shifted sums (shift: the row's first element).
 """
-import numbers
-
 import numpy as np
 from numba import njit
 
+from .. import checks
+from ..arrays import affine_or_default, flat
+from ..checks import NUMPY_ARRAYS
 from . import pool
-from ._common import JIT, affine_or_default, check_input, parallel_rows, run_rows, same_shape, vector
+from ._common import JIT, parallel_rows, run_rows
 from .layernorm import row_moments
 
 
@@ -136,12 +137,8 @@ _forward_rows_par = parallel_rows(_forward_rows)
 _backward_rows_par = parallel_rows(_backward_rows, partials=True)
 
 
-def _view(x, groups, who):
+def _view(x, groups):
     """(N * G, C / G) when there is one value per channel, else (N * G, C / G, L)."""
-    check_input(who, x, 2)
-    if not isinstance(groups, numbers.Integral) or groups < 1 or x.shape[1] % groups:
-        raise ValueError(f"{who}: num_groups is {groups!r}; it must be a positive int dividing the "
-                         f"channel count ({x.shape[1]})")
     x = np.ascontiguousarray(x)
     n, c = x.shape[0], x.shape[1]
     if x.size == n * c:
@@ -159,9 +156,10 @@ def _kernels(xv):
 def forward(x, num_groups, weight, bias, eps):
     """Group norm of x (N, C, *). Returns y (shape and dtype of x), and mean and
     invstd per (sample, group) (float64, shape (N, G))."""
-    xv = _view(x, num_groups, "groupnorm.forward")
+    checks.group_norm(x, num_groups, weight, bias, NUMPY_ARRAYS)
+    xv = _view(x, num_groups)
     channels = x.shape[1]
-    gamma, beta = affine_or_default(weight, bias, channels, "groupnorm.forward")
+    gamma, beta = affine_or_default(weight, bias, channels, np)
     y = pool.empty_like(xv)
     rows = xv.shape[0]
     mean = np.empty(rows)
@@ -175,15 +173,14 @@ def forward(x, num_groups, weight, bias, eps):
 def backward(x, dy, num_groups, mean, invstd, weight):
     """Gradients of group norm: dx (shape and dtype of x), dgamma and dbeta
     (float64, per channel)."""
-    who = "groupnorm.backward"
-    xv = _view(x, num_groups, who)
-    same_shape(who, "dy", dy, x.shape)
+    checks.group_norm_backward(x, dy, num_groups, mean, invstd, weight, NUMPY_ARRAYS)
+    xv = _view(x, num_groups)
     dyv = np.ascontiguousarray(dy, dtype=xv.dtype).reshape(xv.shape)
     channels = x.shape[1]
-    gamma, _ = affine_or_default(weight, None, channels, who)
+    gamma, _ = affine_or_default(weight, None, channels, np)
     rows = xv.shape[0]
-    mean = vector(who, "mean", mean, rows)
-    invstd = vector(who, "invstd", invstd, rows)
+    mean = flat(mean, np.float64)
+    invstd = flat(invstd, np.float64)
     dx = pool.empty_like(xv)
     _, _, bpar, bser = _kernels(xv)
     dgamma, dbeta = run_rows(bpar, bser, rows, xv.size,

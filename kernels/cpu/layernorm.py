@@ -12,13 +12,16 @@ dy) from memory about once. Backward per row:
 dgamma and dbeta go into one float64 partial row per chunk, summed in chunk order.
 Statistics use float64 shifted sums (shift: the row's first element).
 """
-import numbers
+import math
 
 import numpy as np
 from numba import njit
 
+from .. import checks
+from ..arrays import affine_or_default, flat
+from ..checks import NUMPY_ARRAYS
 from . import pool
-from ._common import JIT, affine_or_default, check_input, parallel_rows, run_rows, same_shape, vector
+from ._common import JIT, parallel_rows, run_rows
 
 
 # inline="always": Numba pastes the body into each caller before compiling it,
@@ -148,21 +151,20 @@ _forward_rows_par = parallel_rows(_forward_rows)
 _backward_rows_par = parallel_rows(_backward_rows, partials=True)
 
 
-def _rows(x, normalized_ndim, who):
-    check_input(who, x, 1)
-    if not isinstance(normalized_ndim, numbers.Integral) or not 1 <= normalized_ndim <= x.ndim:
-        raise ValueError(f"{who}: normalized_ndim is {normalized_ndim!r}; expected 1 to x.ndim ({x.ndim})")
+def _rows(x, normalized_ndim):
+    """x as a C-contiguous (rows, width) array, and the shape of its leading dims."""
     x = np.ascontiguousarray(x)
     lead = x.shape[: x.ndim - normalized_ndim]
-    return x.reshape(int(np.prod(lead, dtype=np.int64)), -1), lead
+    return x.reshape(math.prod(lead), -1), lead
 
 
 def forward(x, weight, bias, eps, normalized_ndim):
     """Layer norm of x over its last ``normalized_ndim`` dims. Returns y (shape
     and dtype of x), mean and invstd per row (float64, shape of the leading dims)."""
-    xr, lead = _rows(x, normalized_ndim, "layernorm.forward")
+    checks.layer_norm(x, weight, bias, normalized_ndim, NUMPY_ARRAYS)
+    xr, lead = _rows(x, normalized_ndim)
     rows, width = xr.shape
-    gamma, beta = affine_or_default(weight, bias, width, "layernorm.forward")
+    gamma, beta = affine_or_default(weight, bias, width, np)
     gamma, beta = gamma.astype(xr.dtype), beta.astype(xr.dtype)
     y = pool.empty_like(xr)
     mean = np.empty(rows)
@@ -174,15 +176,14 @@ def forward(x, weight, bias, eps, normalized_ndim):
 def backward(x, dy, mean, invstd, weight, normalized_ndim):
     """Gradients of layer norm: dx (shape and dtype of x), dgamma and dbeta
     (float64, shape of the normalized dims)."""
-    who = "layernorm.backward"
-    xr, _ = _rows(x, normalized_ndim, who)
+    checks.layer_norm_backward(x, dy, mean, invstd, weight, normalized_ndim, NUMPY_ARRAYS)
+    xr, _ = _rows(x, normalized_ndim)
     rows, width = xr.shape
-    same_shape(who, "dy", dy, x.shape)
     dyr = np.ascontiguousarray(dy, dtype=xr.dtype).reshape(xr.shape)
-    gamma, _ = affine_or_default(weight, None, width, who)
+    gamma, _ = affine_or_default(weight, None, width, np)
     gamma = gamma.astype(xr.dtype)
-    mean = vector(who, "mean", mean, rows)
-    invstd = vector(who, "invstd", invstd, rows)
+    mean = flat(mean, np.float64)
+    invstd = flat(invstd, np.float64)
     dx = pool.empty_like(xr)
     dgamma, dbeta = run_rows(_backward_rows_par, _backward_rows, rows, xr.size,
                              (xr, dyr, mean, invstd, gamma, dx), partial_width=width)

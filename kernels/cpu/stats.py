@@ -1,6 +1,6 @@
 """Summary statistics of an array in one call, for the Tape and anomaly mode.
 
-``summarize(a)`` returns (number of finite values, sum, sum of squares, max
+``summarize(x)`` returns (number of finite values, sum, sum of squares, max
 |x|, NaN count, Inf count) of a float array, sums in float64. A Tape summarizes every op's
 output and every gradient, so this replaces four NumPy reductions (dot,
 maximum, minimum, mean) with one compiled call.
@@ -17,6 +17,8 @@ import struct
 import numpy as np
 from numba import njit, prange
 
+from .. import checks
+from ..checks import NUMPY_ARRAYS
 from ._common import FASTMATH, chunks, claim_pool, num_threads, release_pool
 
 _JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
@@ -118,20 +120,21 @@ _BITS = {
 _NOTHING = (0, 0.0, 0.0, 0.0, 0, 0)
 
 
-def summarize(a):
+def summarize(x):
     """(number of finite values, their sum, their sum of squares, their max
     |x|, NaN count, Inf count) of a NumPy array of any shape; zeros for an
     empty or non-float array. float16 is summarized in float64."""
-    kernels = _BITS.get(a.dtype)
+    checks.summarize(x, NUMPY_ARRAYS)
+    kernels = _BITS.get(x.dtype)
     if kernels is None:
-        if a.dtype.kind != "f":
+        if x.dtype.kind != "f":
             return _NOTHING
-        a = a.astype(np.float64)
-        kernels = _BITS[a.dtype]
-    n = a.size
+        x = x.astype(np.float64)
+        kernels = _BITS[x.dtype]
+    n = x.size
     if not n:
         return _NOTHING
-    flat = a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
+    flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
     int_type, mask, as_int, as_float, serial = kernels
     if claim_pool(n, n):
         try:
