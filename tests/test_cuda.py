@@ -18,8 +18,10 @@ from tinygrad_bn.models import SimpleNetBN
 pytestmark = [pytest.mark.cuda_sim, pytest.mark.gpu]
 
 cb = pytest.importorskip("kernels.cuda.batchnorm")
-from kernels.cpu import batchnorm as pb, groupnorm as pg, layernorm as pl  # noqa: E402
-from kernels.cuda import _common as kc, groupnorm as cg, layernorm as cl  # noqa: E402
+import kernels.cuda  # noqa: E402
+from kernels.cpu import batchnorm as pb, groupnorm as pg, layernorm as pl, stats as ps  # noqa: E402
+from kernels.cuda import _common as kc, groupnorm as cg, layernorm as cl, pool as cpool, stats as cs  # noqa: E402
+from test_stats_kernel import assert_summary, reference as summary_reference  # noqa: E402
 
 SIMULATED = kc.simulator()
 
@@ -298,6 +300,82 @@ def test_kernels_repeat_exactly_and_need_no_affine():
         np.testing.assert_array_equal(host(a), host(b))
     y_ref, *_ = bn_reference(x, np.ones(10), np.zeros(10), 1e-5, dy)
     close(first[0], y_ref, np.float32, "y without affine")
+
+
+# ------------------------------------------------------------------ summarize, empty_cache
+
+
+def summary_inputs():
+    rng = np.random.default_rng(17)
+    spiked = rng.standard_normal(1000).astype(np.float32) * 3
+    spiked[[5, 400, 999]] = np.nan
+    spiked[[7, 600]] = [np.inf, -np.inf]
+    both = np.full(70, np.nan)
+    both[::3] = -np.inf
+    return {
+        "float32 normal, several blocks": rng.standard_normal((25, 40)).astype(np.float32),
+        "float64 odd size": rng.standard_normal(333) * 1e3,
+        "float32 with NaN and Inf": spiked,
+        "all NaN": np.full(50, np.nan, np.float32),
+        "only NaN and Inf": both,
+        "signed zeros and a tiny value": np.array([-0.0, 0.0, -1e-30, 5e-324]),
+        "one value": np.array([-2.5], np.float32),
+        "strided": (rng.standard_normal((40, 30)) + 1)[::3, 1::2],
+        "float16": rng.standard_normal(300).astype(np.float16),
+        "empty": np.zeros((0, 4), np.float32),
+        "int": np.arange(50),
+        "bool": np.ones(5, bool),
+    }
+
+
+@pytest.mark.parametrize("case", list(summary_inputs()))
+def test_summarize_matches_the_cpu_twin_and_float64_numpy(case):
+    a = summary_inputs()[case]
+    got = cs.summarize(dev(a))
+    twin = ps.summarize(a)
+    assert [type(v) for v in got] == [int, float, float, float, int, int]
+    assert (got[0], got[3], got[4], got[5]) == (twin[0], twin[3], twin[4], twin[5])  # counts and the max exactly
+    assert got[1] == pytest.approx(twin[1], rel=1e-12, abs=1e-300)
+    assert got[2] == pytest.approx(twin[2], rel=1e-12, abs=1e-300)
+    if a.dtype.kind == "f" and a.size:
+        assert_summary(got, summary_reference(a))
+    else:
+        assert got == (0, 0.0, 0.0, 0.0, 0, 0)
+    assert cs.summarize(dev(a)) == got  # repeats exactly
+
+
+def test_summarize_runs_several_blocks_and_sums_their_partials_in_block_order(monkeypatch):
+    threads = kc.pow2_at_most(kc.LAUNCH.threads)
+    x = np.zeros(3 * threads)
+    # one value per block (thread 0 of each); the others add zeros, exactly
+    x[[0, threads, 2 * threads]] = [1.0, 2.0 ** 53, -(2.0 ** 53)]
+    launches = []
+    real = cs.launch
+    monkeypatch.setattr(cs, "launch", lambda kernel, grid, block, *args: launches.append((kernel, grid)) or
+                        real(kernel, grid, block, *args))
+    n, s, sq, biggest, nan, inf = cs.summarize(dev(x))
+    assert [grid for _, grid in launches] == [3, 1]  # three blocks of partials, one thread sums them
+    # in block order (1 + 2^53) - 2^53 = 0 (the 1 is lost to rounding); from the last block, or
+    # pairwise from the first two, the sum would be 1
+    assert (n, s, biggest, nan, inf) == (x.size, 0.0, 2.0 ** 53, 0, 0)
+    assert sq == 2.0 ** 107  # 1 + 2^106 + 2^106, the 1 lost
+
+
+def test_empty_cache_frees_cupys_pool_and_nothing_in_the_simulator(monkeypatch):
+    kernels.cuda.empty_cache()  # on a GPU: CuPy's pool; in the simulator: nothing to free
+    freed = []
+    fake_cupy = type(sys)("cupy")
+    fake_cupy.get_default_memory_pool = lambda: type("Pool", (), {"free_all_blocks": lambda self: freed.append(1)})()
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy)
+    monkeypatch.setattr(cpool, "simulator", lambda: True)
+    cpool.empty_cache()
+    assert freed == []
+    monkeypatch.setattr(cpool, "simulator", lambda: False)
+    cpool.empty_cache()
+    assert freed == [1]
+    monkeypatch.delitem(sys.modules, "cupy")
+    cpool.empty_cache()  # CuPy never imported: no pool to free
+    assert freed == [1]
 
 
 # ------------------------------------------------------------------ the device
