@@ -21,6 +21,8 @@ cb = pytest.importorskip("kernels.cuda.batchnorm")
 import kernels.cuda  # noqa: E402
 from kernels.cpu import batchnorm as pb, groupnorm as pg, layernorm as pl, stats as ps  # noqa: E402
 from kernels.cuda import _common as kc, groupnorm as cg, layernorm as cl, pool as cpool, stats as cs  # noqa: E402
+from test_kernel_arguments import CASE_IDS as ARGUMENT_CASE_IDS  # noqa: E402
+from test_kernel_arguments import CASES as ARGUMENT_CASES  # noqa: E402
 from test_stats_kernel import assert_summary, reference as summary_reference  # noqa: E402
 
 SIMULATED = kc.simulator()
@@ -302,7 +304,14 @@ def test_kernels_repeat_exactly_and_need_no_affine():
     close(first[0], y_ref, np.float32, "y without affine")
 
 
-# ------------------------------------------------------------------ summarize, empty_cache
+# ------------------------------------------------------------------ argument checks, summarize, empty_cache
+
+
+@pytest.mark.parametrize("name, call, error, message", ARGUMENT_CASES, ids=ARGUMENT_CASE_IDS)
+def test_bad_kernel_arguments_are_the_cpu_errors_on_cuda_too(name, call, error, message):
+    # the cases marked (oob) read or wrote out of bounds here before the entry points checked
+    with pytest.raises(error, match=message):
+        call(kernels.cuda, lambda a: dev(np.asarray(a)))
 
 
 def summary_inputs():

@@ -4,7 +4,7 @@ summary of the Tape. They run on an NVIDIA GPU over CuPy arrays, or in Numba's
 CUDA simulator over NumPy arrays (``NUMBA_ENABLE_CUDASIM=1``).
 ``python -m kernels.cuda.compile_check`` compiles every one for sm_80 and
 sm_90 without a GPU. The twin of ``kernels.cpu``: same protocol
-(``kernels/protocol.py``)."""
+(``kernels/protocol.py``), same argument checks (``kernels/checks.py``)."""
 
 # The kernel protocol (kernels/protocol.py), as this package's names.
 from .batchnorm import backward as batch_norm_backward  # noqa: E402

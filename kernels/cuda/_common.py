@@ -4,7 +4,9 @@ Arrays: kernels take flat (1-D, C-contiguous) arrays plus their dimensions, so
 each kernel compiles once per input dtype (float32, float64), whatever the
 input's rank. Outside the simulator the arrays are CuPy's, handed to Numba
 without a copy and without a host synchronisation; under the simulator
-(``NUMBA_ENABLE_CUDASIM=1``) they are NumPy arrays.
+(``NUMBA_ENABLE_CUDASIM=1``) they are NumPy arrays. The entry points check
+their arguments with ``kernels/checks.py`` and flatten them with
+``kernels/arrays.py``, as the CPU ones do.
 
 Numerics are those of ``kernels/cpu``: statistics accumulate in float64 on
 data shifted by one of its own values, normalization subtracts the float64
@@ -122,20 +124,6 @@ def pow2_at_most(n):
 
 
 # ------------------------------------------------------------ arrays and launch
-
-
-def array_module(x):
-    """CuPy for CuPy arrays, NumPy otherwise (the simulator)."""
-    if type(x).__module__.startswith("cupy"):
-        import cupy
-        return cupy
-    return np
-
-
-def flat(x, dtype=None):
-    """x as a C-contiguous 1-D array (a view when it already is contiguous)."""
-    xp = array_module(x)
-    return xp.ascontiguousarray(x, dtype=dtype).reshape(-1)
 
 
 _streams = {}
@@ -271,15 +259,6 @@ def layout(shape):
     return n, c, int(np.prod(shape[2:], dtype=np.int64)) if len(shape) > 2 else 1
 
 
-def affine_or_default(weight, bias, size, xp, dtype=np.float64):
-    """gamma and beta as flat vectors of ``dtype`` (ones and zeros when the
-    layer has no affine), so a kernel compiles once per input dtype."""
-    w = xp.ones(size, dtype) if weight is None else flat(weight, dtype)
-    b = xp.zeros(size, dtype) if bias is None else flat(bias, dtype)
-    return w, b
-
-
-__all__ = ["LAUNCH", "MAX_THREADS", "REGISTRY", "kernel", "affine_or_default", "array_module", "block_sum2", "cdiv", "flat",
-           "grid_for", "launch", "launch_elementwise", "launch_per_item", "layout", "like", "moments",
-           "pow2_at_most", "reduce_partials",
+__all__ = ["LAUNCH", "MAX_THREADS", "REGISTRY", "block_sum2", "cdiv", "grid_for", "kernel", "launch",
+           "launch_elementwise", "launch_per_item", "layout", "like", "moments", "pow2_at_most", "reduce_partials",
            "simulator"]

@@ -1,5 +1,6 @@
 """Batch normalization on the GPU: statistics per channel over every axis but
-the channel axis. Same signatures and results as ``kernels/cpu/batchnorm``.
+the channel axis. Same signatures, argument checks and results as
+``kernels/cpu/batchnorm``.
 
 x is viewed as (N, C) or (N, C, L). Per channel it is a column reduction:
 
@@ -28,8 +29,11 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from ._common import (LAUNCH, MAX_THREADS, affine_or_default, array_module, block_sum2, cdiv, flat, kernel,
-                      launch, launch_elementwise, launch_per_item, layout, like, moments, pow2_at_most)
+from .. import checks
+from ..arrays import affine_or_default, array_module, flat
+from ..checks import DEVICE_ARRAYS
+from ._common import (LAUNCH, MAX_THREADS, block_sum2, cdiv, kernel, launch, launch_elementwise, launch_per_item,
+                      layout, like, moments, pow2_at_most)
 
 # rows of the per-channel coefficient table (coefs, shape (5, C), input dtype)
 K, D, SCALE, SHIFT, MDY, COEF = 0, 1, 2, 3, 3, 4
@@ -294,6 +298,7 @@ def forward_train(x, weight, bias, eps):
     """Training-mode batch norm of x (N, C, *). Returns y (shape and dtype of x)
     and, per channel in float64, the batch mean, the biased batch variance and
     the inverse std 1 / sqrt(var + eps)."""
+    checks.batch_norm_train(x, weight, bias, DEVICE_ARRAYS)
     xp = array_module(x)
     N, C, L = layout(x.shape)
     xf = flat(x)
@@ -316,6 +321,7 @@ def forward_train(x, weight, bias, eps):
 def forward_eval(x, weight, bias, running_mean, running_var, eps):
     """Inference-mode batch norm from running statistics: one affine map per
     channel. Returns y and the inverse std used (float64)."""
+    checks.batch_norm_eval(x, weight, bias, running_mean, running_var, DEVICE_ARRAYS)
     xp = array_module(x)
     N, C, L = layout(x.shape)
     xf = flat(x)
@@ -333,6 +339,7 @@ def backward(x, dy, mean, invstd, weight, training=True):
     """Gradients of batch norm: dx (shape and dtype of x), dgamma and dbeta
     (float64, per channel). ``training=False``: the statistics were the running
     ones, so dx = gamma * invstd * dy."""
+    checks.batch_norm_backward(x, dy, mean, invstd, weight, DEVICE_ARRAYS)
     xp = array_module(x)
     N, C, L = layout(x.shape)
     xf = flat(x)

@@ -1,5 +1,5 @@
-"""Group normalization on the GPU (instance norm is G = C). Same signatures and
-results as ``kernels/cpu/groupnorm``.
+"""Group normalization on the GPU (instance norm is G = C). Same signatures,
+argument checks and results as ``kernels/cpu/groupnorm``.
 
 x (N, C, *) is viewed as N * G rows of W = (C / G) * L values (one group of
 one sample, contiguous); statistics per row, gamma and beta per channel
@@ -15,8 +15,10 @@ backward  three kernels:
 import numpy as np
 from numba import cuda, float64
 
-from ._common import (MAX_THREADS, affine_or_default, array_module, block_sum2, flat, kernel, launch,
-                      launch_elementwise, launch_per_item, layout, like)
+from .. import checks
+from ..arrays import affine_or_default, array_module, flat
+from ..checks import DEVICE_ARRAYS
+from ._common import MAX_THREADS, block_sum2, kernel, launch, launch_elementwise, launch_per_item, layout, like
 from .layernorm import row_block, row_grid, row_moments
 
 
@@ -111,6 +113,7 @@ def _input_grad(x, dy, mean, invstd, gamma, row_coefs, W, G, L, dx):
 def forward(x, num_groups, weight, bias, eps):
     """Group norm of x (N, C, *). Returns y (shape and dtype of x), and mean and
     invstd per (sample, group) (float64, shape (N, G))."""
+    checks.group_norm(x, num_groups, weight, bias, DEVICE_ARRAYS)
     xp = array_module(x)
     N, C, L = layout(x.shape)
     rows, width = N * num_groups, (C // num_groups) * L
@@ -127,6 +130,7 @@ def forward(x, num_groups, weight, bias, eps):
 def backward(x, dy, num_groups, mean, invstd, weight):
     """Gradients of group norm: dx (shape and dtype of x), dgamma and dbeta
     (float64, per channel)."""
+    checks.group_norm_backward(x, dy, num_groups, mean, invstd, weight, DEVICE_ARRAYS)
     xp = array_module(x)
     N, C, L = layout(x.shape)
     per_group = C // num_groups

@@ -1,5 +1,5 @@
 """Layer normalization on the GPU: x viewed as (M, D), statistics per row,
-gamma and beta per column. Same signatures and results as
+gamma and beta per column. Same signatures, argument checks and results as
 ``kernels/cpu/layernorm``.
 
 A row reduction: each row belongs to ``width`` threads of a block (the whole
@@ -18,8 +18,10 @@ second kernel sums those rows in a fixed order: no atomics.
 import numpy as np
 from numba import cuda, float64
 
-from ._common import (kernel, LAUNCH, MAX_THREADS, affine_or_default, array_module, block_sum2, cdiv, flat, launch,
-                      like, moments, pow2_at_most, reduce_partials)
+from .. import checks
+from ..arrays import affine_or_default, array_module, flat
+from ..checks import DEVICE_ARRAYS
+from ._common import LAUNCH, MAX_THREADS, block_sum2, cdiv, kernel, launch, like, moments, pow2_at_most, reduce_partials
 
 
 @cuda.jit(device=True, inline="always")
@@ -128,12 +130,13 @@ def row_grid(rows, rows_per_block):
 def _rows(x, normalized_ndim):
     lead = x.shape[: x.ndim - normalized_ndim]
     rows = int(np.prod(lead, dtype=np.int64))
-    return flat(x), rows, (x.size // rows if rows else 0), lead
+    return flat(x), rows, x.size // rows, lead
 
 
 def forward(x, weight, bias, eps, normalized_ndim):
     """Layer norm of x over its last ``normalized_ndim`` dims. Returns y (shape
     and dtype of x), mean and invstd per row (float64, shape of the leading dims)."""
+    checks.layer_norm(x, weight, bias, normalized_ndim, DEVICE_ARRAYS)
     xp = array_module(x)
     xf, rows, width, lead = _rows(x, normalized_ndim)
     gamma, beta = affine_or_default(weight, bias, width, xp, x.dtype)
@@ -147,6 +150,7 @@ def forward(x, weight, bias, eps, normalized_ndim):
 def backward(x, dy, mean, invstd, weight, normalized_ndim):
     """Gradients of layer norm: dx (shape and dtype of x), dgamma and dbeta
     (float64, shape of the normalized dims)."""
+    checks.layer_norm_backward(x, dy, mean, invstd, weight, normalized_ndim, DEVICE_ARRAYS)
     xp = array_module(x)
     xf, rows, width, _ = _rows(x, normalized_ndim)
     dyf = flat(dy, x.dtype)
