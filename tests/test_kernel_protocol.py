@@ -1,0 +1,39 @@
+"""kernels.cpu and kernels.cuda are twins: each exports every name of the
+kernel protocol (kernels/protocol.py) at its top level, the functions with
+the same signature in both and the parameter names the protocol writes."""
+import importlib
+import inspect
+
+import pytest
+
+import kernels.cpu
+from kernels.protocol import NAMES, NormKernels
+
+# Importing kernels.cuda compiles nothing (kernels compile on first launch), so
+# this needs numba-cuda but neither a GPU nor the simulator.
+cuda_kernels = pytest.importorskip("kernels.cuda", reason="numba-cuda is not installed")
+
+FUNCTIONS = [n for n in NAMES if n not in NormKernels.__annotations__]
+
+
+def test_the_protocol_names_its_functions_and_the_kernel_modules():
+    assert {"batch_norm_train", "layer_norm_backward", "group_norm", "summarize", "empty_cache"} <= set(FUNCTIONS)
+    assert "KERNEL_MODULES" in NAMES
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_both_packages_export_each_protocol_function_with_one_signature(name):
+    cpu, cuda = getattr(kernels.cpu, name), getattr(cuda_kernels, name)
+    assert callable(cpu) and callable(cuda)
+    assert inspect.signature(cpu) == inspect.signature(cuda)
+    written = inspect.signature(getattr(NormKernels, name))
+    assert list(inspect.signature(cpu).parameters) == list(written.parameters)
+
+
+def test_both_packages_map_the_same_ops_to_kernel_modules_of_their_own():
+    cpu, cuda = kernels.cpu.KERNEL_MODULES, cuda_kernels.KERNEL_MODULES
+    assert set(cpu) == set(cuda) == {"batch_norm", "layer_norm", "group_norm"}
+    for op in cpu:
+        assert cpu[op].startswith("kernels.cpu.") and cuda[op].startswith("kernels.cuda.")
+        assert cpu[op].rsplit(".", 1)[1] == cuda[op].rsplit(".", 1)[1]  # the same file name on both sides
+        assert importlib.import_module(cpu[op]) and importlib.import_module(cuda[op])
