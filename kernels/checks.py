@@ -63,9 +63,10 @@ def vector(who, name, v, size):
 
 def affine(who, weight, bias, size):
     """weight and bias: None (no affine) or ``size`` values each."""
-    if weight is not None:
+    # an array of the right size, the usual case, is passed without a call to vector
+    if weight is not None and getattr(weight, "size", None) != size:
         vector(who, "weight", weight, size)
-    if bias is not None:
+    if bias is not None and getattr(bias, "size", None) != size:
         vector(who, "bias", bias, size)
 
 
