@@ -54,7 +54,7 @@ SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cuda_sim: runs in Numba's CUDA simulator (a pytest process started "
-                                       "with NUMBA_ENABLE_CUDASIM=1; tests/test_cuda_simulator.py starts one)")
+                                       "with NUMBA_ENABLE_CUDASIM=1; tests/kernels/test_cuda_simulator.py starts one)")
     config.addinivalue_line("markers", "gpu: runs on a real NVIDIA GPU (CuPy and numba-cuda installed)")
 
 
@@ -70,7 +70,7 @@ def _real_gpu():
 def pytest_collection_modifyitems(config, items):
     """A CUDA test runs where one of its markers can: cuda_sim under the
     simulator, gpu on a GPU. Elsewhere it is deselected: the main run starts
-    the simulator suite in a child process (tests/test_cuda_simulator.py)."""
+    the simulator suite in a child process (tests/kernels/test_cuda_simulator.py)."""
     gpu = None
     keep, drop = [], []
     for item in items:

@@ -31,6 +31,7 @@ DATA_TESTS = ("tests/data/test_data.py",)
 DISTRIBUTED_TESTS = ("tests/distributed/test_distributed.py",)
 BACKEND_TESTS = ("tests/backends/test_contract.py",)
 DERIVED = "tinygrad_bn/backends/derived.py"
+KC = "kernels/cpu/_common.py"
 
 LN = "kernels/cpu/layernorm.py"
 BN = "kernels/cpu/batchnorm.py"
@@ -49,20 +50,20 @@ MUTANTS = [
     Mutant("LN-3", LN, "    while r < r1:\n        xr, gr, dr = x[r], dy[r], dx[r]",
            "    while r + 1 < r1:\n        xr, gr, dr = x[r], dy[r], dx[r]",
            "backward skips the last row left over after the blocks of four", KERNEL_TESTS),
-    Mutant("LN-4", LN, "_backward_rows(x, dy, mean, invstd, gamma, dx, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])",
-           "_backward_rows(x, dy, mean, invstd, gamma, dx, part[t, 1], part[t, 0], bounds[t], bounds[t + 1])",
-           "parallel backward writes dgamma into dbeta's partial and back", KERNEL_TESTS),
-    Mutant("LN-5", LN, "        _forward_rows(x, gamma, beta, eps, y, mean, invstd, bounds[t], bounds[t + 1])",
-           "        _forward_rows(x, gamma, beta, eps, y, mean, invstd, bounds[t], bounds[t + 1] - 1)",
-           "parallel forward leaves the last row of each chunk out", KERNEL_TESTS),
+    Mutant("LN-4", KC, "        {serial}({args}, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])",
+           "        {serial}({args}, part[t, 1], part[t, 0], bounds[t], bounds[t + 1])",
+           "parallel row kernels write the first partial row into the second and back", KERNEL_TESTS),
+    Mutant("LN-5", KC, "        {serial}({args}, bounds[t], bounds[t + 1])",
+           "        {serial}({args}, bounds[t], bounds[t + 1] - 1)",
+           "parallel row kernels leave the last row of each chunk out", KERNEL_TESTS),
     Mutant("LN-6", LN, "        sgx += np.float64(g * (((xr[j] - k) - d) * iv))",
            "        sgx += np.float64(g * ((xr[j] - k) * iv))",
            "backward drops the float32 residual of the mean in mean(g * x_hat) (remainder rows)", KERNEL_TESTS),
     Mutant("LN-7", LN, "        pb[j] += np.float64((g0[j] + g1[j]) + (g2[j] + g3[j]))",
            "        pb[j] += np.float64((g0[j] + g1[j]) + g2[j])",
            "dbeta loses the fourth row of each block", KERNEL_TESTS),
-    Mutant("LN-8", LN, "        inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)",
-           "        inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps * eps)",
+    Mutant("LN-8", LN, "    inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)",
+           "    inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps * eps)",
            "forward squares eps", KERNEL_TESTS),
     # ---------------------------------------------------------------- batch norm kernels
     Mutant("BN-1", BN, "            s1[j] += np.float64((p + q) + (r + t))",
@@ -80,11 +81,8 @@ MUTANTS = [
     Mutant("BN-4", BN, "    d = (mean - k).astype(xv.dtype)\n    sdy = np.zeros(channels)",
            "    d = np.zeros(channels, xv.dtype)\n    sdy = np.zeros(channels)",
            "small-input backward drops the float32 residual of the mean", KERNEL_TESTS),
-    Mutant("BN-5", BN, "        _grad2d(x, dy, dx, k, d, scale, mdy, coef, bounds[t], bounds[t + 1])",
-           "        _grad2d(x, dy, dx, k, d, scale, mdy, coef, bounds[t], bounds[t + 1] - 1)",
-           "parallel backward skips the last row of each chunk", KERNEL_TESTS),
-    Mutant("BN-6", BN, "    invstd = 1.0 / np.sqrt(vector(who, \"running_var\", running_var, channels) + eps)",
-           "    invstd = 1.0 / np.sqrt(vector(who, \"running_var\", running_var, channels))",
+    Mutant("BN-6", BN, "    invstd = 1.0 / np.sqrt(flat(running_var, np.float64) + eps)",
+           "    invstd = 1.0 / np.sqrt(flat(running_var, np.float64))",
            "eval forward leaves eps out of the running variance", KERNEL_TESTS),
     Mutant("BN-7", BN, "    _run(1, xv, xv, y, k, (rm - k).astype(dt), (gamma * invstd).astype(dt), beta.astype(dt))",
            "    _run(1, xv, xv, y, k, np.zeros(channels, dt), (gamma * invstd).astype(dt), beta.astype(dt))",

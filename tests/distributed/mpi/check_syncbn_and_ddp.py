@@ -1,4 +1,4 @@
-"""Run under mpiexec -n N (by tests/test_distributed.py): SyncBatchNorm and
+"""Run under mpiexec -n N (by tests/distributed/test_distributed.py): SyncBatchNorm and
 DistributedDataParallel against one process on the whole batch, in float64.
 Rank 0 prints one line of JSON with the largest differences; any failed check
 raises, and the excepthook of distributed.init aborts the job."""

@@ -1,7 +1,7 @@
-"""The "cuda" device and kernels/cuda.
+"""kernels/cuda against float64 references and their CPU twins.
 
 Runs in Numba's CUDA simulator (marker ``cuda_sim``: a pytest process started
-with ``NUMBA_ENABLE_CUDASIM=1``, which ``tests/test_cuda_simulator.py`` starts)
+with ``NUMBA_ENABLE_CUDASIM=1``, which ``tests/kernels/test_cuda_simulator.py`` starts)
 and on a real GPU (marker ``gpu``). In the simulator the launch shapes are
 shrunk so that small inputs still use several blocks, column blocks and row
 groups, and both the fused and the multi-kernel batch-norm paths.
@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn import nn, optim
-from tinygrad_bn.models import SimpleNetBN
 
 pytestmark = [pytest.mark.cuda_sim, pytest.mark.gpu]
 
@@ -72,9 +70,6 @@ def close(got, want, dtype, what, scale=1.0):
     assert err <= tol, f"{what}: max relative error {err:.3g} > {tol:.3g}"
 
 
-# ------------------------------------------------------------------ references (float64)
-
-
 def bn_reference(x, w, b, eps, dy):
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
@@ -126,6 +121,7 @@ def data(rng, shape, dtype, offset=3.0):
 
 
 DTYPES = [np.float32, np.float64]
+
 
 # (N, C): one row group (fused kernel), N < a block's rows, several row groups, C
 # not a multiple of the channels per block; (N, C, L) and (N, C, H, W)
@@ -304,9 +300,6 @@ def test_kernels_repeat_exactly_and_need_no_affine():
     close(first[0], y_ref, np.float32, "y without affine")
 
 
-# ------------------------------------------------------------------ argument checks, summarize, empty_cache
-
-
 @pytest.mark.parametrize("name, call, error, message", ARGUMENT_CASES, ids=ARGUMENT_CASE_IDS)
 def test_bad_kernel_arguments_are_the_cpu_errors_on_cuda_too(name, call, error, message):
     # the cases marked (oob) read or wrote out of bounds here before the entry points checked
@@ -385,247 +378,6 @@ def test_empty_cache_frees_cupys_pool_and_nothing_in_the_simulator(monkeypatch):
     monkeypatch.delitem(sys.modules, "cupy")
     cpool.empty_cache()  # CuPy never imported: no pool to free
     assert freed == [1]
-
-
-# ------------------------------------------------------------------ the device
-
-
-def test_a_training_step_of_simplenet_bn_on_cuda_matches_the_cpu(train_simplenet_bn):
-    cpu_model, cpu_loss = train_simplenet_bn("cpu", steps=2)
-    gpu_model, gpu_loss = train_simplenet_bn("cuda", steps=2)
-    assert gpu_loss.device == "cuda"
-    assert all(p.device == "cuda" and p.grad.device == "cuda" for p in gpu_model.parameters())
-    assert abs(gpu_loss.item() - cpu_loss.item()) < 1e-5
-    gpu_state, cpu_state = gpu_model.state_dict(), cpu_model.state_dict()
-    assert list(gpu_state) == list(cpu_state)
-    for k in cpu_state:
-        got, want = gpu_state[k].cpu().numpy(), cpu_state[k].numpy()
-        assert got.dtype == want.dtype, k
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6, err_msg=k)
-
-
-def test_device_moves_creation_and_mixing_errors():
-    x = tg.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
-    y = x.cuda()
-    assert y.device == "cuda" and y.grad_fn.name == "ToDevice" and y.cpu().device == "cpu"
-    assert x.to("cuda:0").device == "cuda"
-    with pytest.raises(TypeError, match="cpu\\(\\).numpy\\(\\)"):
-        y.detach().numpy()
-    with pytest.raises(RuntimeError, match="same device.*cpu and cuda"):
-        x + y
-    w = tg.tensor([[0.5, 2.0], [-1.0, 3.0]], device="cuda")
-    (y * w).sum().backward()
-    assert x.grad.device == "cpu" and x.grad.tolist() == [[0.5, 2.0], [-1.0, 3.0]]
-    for t in (tg.zeros(2, 3, device="cuda"), tg.ones(2, device="cuda"), tg.rand(4, device="cuda"),
-              tg.randn(4, device="cuda"), tg.arange(5, device="cuda"), tg.full((2,), 7.0, device="cuda"),
-              tg.tensor([1, 2], device="cuda"), tg.zeros_like(y), tg.randn_like(y)):
-        assert t.device == "cuda"
-    assert tg.arange(5, device="cuda").tolist() == [0, 1, 2, 3, 4]
-    assert tg.cuda.is_available() and tg.cuda.device_count() == 1
-    assert tg.cuda.is_simulated() == SIMULATED
-    if SIMULATED:
-        assert "simulator" in repr(tg.backends.get_backend("cuda"))
-        assert "simulator" in tg.cuda.get_device_name()
-
-
-def test_optimizer_state_checkpoints_and_load_state_dict_across_devices(tmp_path):
-    model = SimpleNetBN().to("cuda")
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    x = tg.randn(8, 784, device="cuda")
-    loss = nn.CrossEntropyLoss()(model(x), tg.tensor([1, 2, 3, 4, 5, 6, 7, 8], device="cuda"))
-    loss.backward()
-    opt.step()
-    be = tg.backends.get_backend("cuda")
-    moments = [v for st in opt.state.values() for v in st.values() if hasattr(v, "shape") and v.ndim]
-    assert len(moments) == 2 * len(list(model.parameters()))
-    assert all(type(v) is be.ndarray for v in moments)  # on the parameters' device (CuPy arrays on a GPU)
-    path = tmp_path / "m.npz"
-    tg.save(model.state_dict(), str(path))  # through host memory
-    loaded = tg.load(str(path))
-    assert all(t.device == "cpu" for t in loaded.values())
-    fresh = SimpleNetBN().to("cuda")
-    fresh.load_state_dict(loaded)  # copied onto the module's device
-    for k, v in fresh.state_dict().items():
-        assert v.device == "cuda", k
-        np.testing.assert_array_equal(v.cpu().numpy(), model.state_dict()[k].cpu().numpy(), err_msg=k)
-    on_cpu = SimpleNetBN()
-    on_cpu.load_state_dict(model.state_dict())  # from cuda tensors onto a cpu module
-    assert all(v.device == "cpu" for v in on_cpu.state_dict().values())
-
-
-def test_nan_in_a_norm_input_raises_at_the_next_host_read_naming_the_op():
-    be = tg.backends.get_backend("cuda")
-    bn = nn.BatchNorm1d(3).to("cuda")
-    x = tg.tensor([[1.0, np.nan, 2.0], [3.0, 4.0, 5.0]], device="cuda")
-    out = bn(x)  # queued, no wait
-    with pytest.raises(ValueError, match="batch_norm: the input contains NaN or Inf.*next read"):
-        out.sum().item()
-    assert be._pending == [] and not host(be._flags).any()  # cleared: later reads work
-    assert bn(tg.ones(2, 3, device="cuda")).sum().item() == 0.0
-    ln = nn.LayerNorm(3).to("cuda")
-    y = ln(tg.tensor([[1.0, np.inf, 2.0]], device="cuda"))
-    with pytest.raises(ValueError, match="layer_norm"):
-        y.tolist()
-
-
-def test_out_of_range_class_targets_raise_at_the_next_host_read_with_the_value():
-    logits = tg.randn(3, 4, device="cuda", requires_grad=True)
-    loss = nn.CrossEntropyLoss()(logits, tg.tensor([0, 9, 1], device="cuda"))
-    with pytest.raises(IndexError, match="target 9 is out of bounds for 4 classes"):
-        loss.item()
-    with pytest.raises(RuntimeError, match="same device.*cuda and cpu"):  # the target's device is checked too
-        nn.CrossEntropyLoss()(logits, tg.tensor([0, 1, 2]))
-
-
-def test_more_queued_checks_than_flags_are_read_in_between():
-    be = tg.backends.get_backend("cuda")
-    from tinygrad_bn.backends.cuda import MAX_PENDING_CHECKS
-    ln = nn.LayerNorm(4).to("cuda")
-    x = tg.randn(2, 4, device="cuda")
-    for _ in range(MAX_PENDING_CHECKS + 3):
-        ln(x)
-    assert len(be._pending) == 3
-    assert ln(x).sum().item() == pytest.approx(0.0, abs=1e-5)
-
-
-def _ops():
-    a = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
-    b = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
-    return a, b, [
-        ("add", lambda x, y: x + 1.5 * x), ("sub", lambda x, y: 2 - x), ("mul", lambda x, y: x * x),
-        ("div", lambda x, y: x / (x.abs() + 1)), ("pow", lambda x, y: (x.abs() + 0.1) ** 1.5),
-        ("exp_log", lambda x, y: (x.exp() + 1).log()), ("sqrt", lambda x, y: (x * x + 1).sqrt()),
-        ("tanh", lambda x, y: x.tanh()), ("sigmoid", lambda x, y: x.sigmoid()), ("relu", lambda x, y: x.relu()),
-        ("leaky_relu", lambda x, y: x.leaky_relu(0.1)), ("gelu", lambda x, y: x.gelu()),
-        ("gelu_tanh", lambda x, y: x.gelu(approximate="tanh")), ("clip", lambda x, y: x.clip(-0.5, 0.5)),
-        ("matmul", lambda x, y: x @ y), ("sum", lambda x, y: x.sum(1)), ("mean", lambda x, y: x.mean(0)),
-        ("var", lambda x, y: x.var(1)), ("std", lambda x, y: x.std(0)), ("amax", lambda x, y: x.amax(1)),
-        ("max", lambda x, y: x.max()), ("softmax", lambda x, y: x.softmax(1)),
-        ("log_softmax", lambda x, y: x.log_softmax(1)), ("reshape", lambda x, y: x.reshape(20) * 2),
-        ("permute", lambda x, y: x.permute(1, 0) * 2), ("getitem", lambda x, y: x[1:3, ::2] * 2),
-        ("fancy_getitem", lambda x, y: x[[0, 2, 2]] * 2), ("cat", lambda x, y: tg.cat([x, x * 2], 0)),
-        ("stack", lambda x, y: tg.stack([x, x], 1)), ("where", lambda x, y: tg.where(x > 0, x, x * 0.1)),
-        ("maximum", lambda x, y: tg.maximum(x, x * 0.5)), ("expand", lambda x, y: x[:1].expand(3, 5) * 1.0),
-        ("linear", lambda x, y: nn.functional.linear(x, y.permute(1, 0))),
-        ("layer_norm", lambda x, y: nn.functional.layer_norm(x, (5,))),
-        ("group_norm", lambda x, y: nn.functional.group_norm(x, 1)),
-        ("mse", lambda x, y: nn.functional.mse_loss(x, x * 0.5)),
-        ("nll", lambda x, y: nn.functional.nll_loss(x.log_softmax(1), tg.tensor([0, 1, 2, 4], device=x.device))),
-        ("cross_entropy_ignore", lambda x, y: nn.functional.cross_entropy(
-            x, tg.tensor([0, -100, 2, 4], device=x.device))),
-        ("min_amin", lambda x, y: x.min(1)[0] + x.amin(0).sum()), ("sign_abs", lambda x, y: x.abs() * 2),
-        ("transpose_flatten", lambda x, y: x.transpose(0, 1).flatten() * 3),
-        ("squeeze_unsqueeze", lambda x, y: x.unsqueeze(0).squeeze(0) * 3),
-        ("bool_index", lambda x, y: x[x.detach() > 0] * 2),
-        ("minimum", lambda x, y: tg.minimum(x, 0.2)),
-        ("batch_norm_3d", lambda x, y: nn.functional.batch_norm(x.reshape(2, 2, 5), None, None, training=True)),
-        ("batch_norm_eval", lambda x, y: nn.functional.batch_norm(
-            x, tg.zeros(5, device=x.device), tg.ones(5, device=x.device), training=False)),
-        ("instance_norm", lambda x, y: nn.functional.instance_norm(x.reshape(2, 2, 5))),
-        ("in_place", lambda x, y: (x * 1.0).add_(x).mul_(2).sub_(1).div_(3)),
-        ("fill_copy", lambda x, y: (x * 1.0).fill_(2.0) + (x * 1.0).copy_(x * 3)),
-    ]
-
-
-@pytest.mark.parametrize("name", [n for n, _ in _ops()[2]])
-def test_every_op_runs_on_cuda_like_on_the_cpu_forward_and_backward(name):
-    a, b, ops = _ops()
-    fn = dict(ops)[name]
-    outs, grads = {}, {}
-    for device in ("cpu", "cuda"):
-        x = tg.tensor(a, requires_grad=True, device=device)
-        y = tg.tensor(b, requires_grad=True, device=device)
-        out = fn(x, y)
-        weight = tg.tensor(np.random.default_rng(2).standard_normal(out.shape).astype(np.float32), device=device)
-        (out * weight).sum().backward()
-        assert out.device == device
-        outs[device] = out.detach().cpu().numpy()
-        grads[device] = [None if t.grad is None else t.grad.cpu().numpy() for t in (x, y)]
-    np.testing.assert_allclose(outs["cuda"], outs["cpu"], rtol=1e-5, atol=1e-6)
-    for g_gpu, g_cpu in zip(grads["cuda"], grads["cpu"]):
-        assert (g_gpu is None) == (g_cpu is None)
-        if g_gpu is not None:
-            np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-5, atol=1e-6)
-
-
-def test_gradcheck_of_the_cuda_normalization_ops_in_float64():
-    from tinygrad_bn.testing import gradcheck
-    rng = np.random.default_rng(21)
-
-    def leaf(*shape):
-        return tg.tensor(rng.standard_normal(shape), dtype=tg.float64, requires_grad=True, device="cuda")
-    x, w, b = leaf(6, 3), leaf(3), leaf(3)
-    assert gradcheck(lambda x, w, b: nn.functional.batch_norm(x, None, None, w, b, training=True), (x, w, b))
-    x4 = leaf(3, 4)
-    assert gradcheck(lambda x, w, b: nn.functional.layer_norm(x, (4,), w, b), (x4, leaf(4), leaf(4)),
-                     fast_mode=True)
-    x3 = leaf(2, 4, 3)
-    assert gradcheck(lambda x, w, b: nn.functional.group_norm(x, 2, w, b), (x3, leaf(4), leaf(4)), fast_mode=True)
-
-
-def test_dropout_in_place_updates_and_comparisons_on_cuda():
-    tg.manual_seed(0)
-    x = tg.ones(200, 10, device="cuda")
-    d = nn.Dropout(0.5)(x)
-    kept = (d > 0).float().mean().item()
-    assert d.device == "cuda" and 0.4 < kept < 0.6 and set(np.unique(d.cpu().numpy())) <= {0.0, 2.0}
-    p = tg.zeros(3, device="cuda")
-    p.add_(tg.ones(3, device="cuda")).mul_(2)
-    assert p.tolist() == [2.0, 2.0, 2.0] and bool((p == 2).all())
-    assert int(tg.tensor([3, 1, 2], device="cuda").argmax()) == 0
-
-
-def test_the_tape_shows_the_device_and_the_cuda_kernels():
-    model = SimpleNetBN().to("cuda")
-    x = tg.randn(16, 784, device="cuda")
-    with tg.Tape() as tape:
-        loss = nn.CrossEntropyLoss()(model(x), tg.tensor([1] * 16, device="cuda"))
-    loss.backward()
-    text = tape.table()
-    assert "cuda.batchnorm" in text and "cpu" not in text.split("\n", 2)[2]
-    assert all(r.output["device"] == "cuda" for r in tape.entries)
-    assert any(r.kernel == "kernels.cuda.batchnorm" for r in tape.entries)
-
-
-def test_a_training_step_reads_nothing_back_from_the_device_but_the_loss(monkeypatch):
-    """No host round trip inside a step: every path from the device to the host
-    goes through one of these backend methods, counted here."""
-    from tinygrad_bn.backends.cuda import CudaBackend
-    reads = []
-    for name in ("to_numpy", "any", "finite_stats", "raise_pending_checks"):
-        original = getattr(CudaBackend, name)
-
-        def counted(self, *args, _original=original, _name=name):
-            reads.append(_name)
-            return _original(self, *args)
-        monkeypatch.setattr(CudaBackend, name, counted)
-    model = SimpleNetBN().to("cuda")
-    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    x = tg.randn(32, 784, device="cuda")
-    y = tg.tensor(np.arange(32) % 10, device="cuda")
-    for _ in range(2):
-        opt.zero_grad()
-        loss = nn.CrossEntropyLoss()(model(x), y)
-        loss.backward()
-        opt.step()
-    assert reads == []
-    loss.item()
-    assert reads and set(reads) <= {"to_numpy", "raise_pending_checks"}
-
-
-@pytest.mark.skipif(not SIMULATED, reason="on a GPU, run the benchmark itself")
-def test_the_cuda_benchmark_script_runs_in_the_simulator(capsys, monkeypatch):
-    import importlib.util
-    import pathlib
-    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "bench_cuda.py"
-    monkeypatch.syspath_prepend(str(path.parent))  # as when run as a script: its folder's modules import
-    spec = importlib.util.spec_from_file_location("bench_cuda", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    assert bench.main(["--smoke"]) == 0
-    out = capsys.readouterr().out
-    assert "copy bandwidth" in out and "% copy" in out and "training steps per second" in out
-    assert out.count("forward") >= 4 and out.count("backward") >= 4
 
 
 @pytest.mark.skipif(not SIMULATED, reason="a guard of the simulator itself")

@@ -2,7 +2,7 @@
 packages checks its arguments first, with the same checks (kernels/checks.py):
 a wrong size is an error naming the argument, never a read or write out of
 bounds. ``CASES`` run here against kernels.cpu and against the checks alone on
-arrays that have a shape but no values; tests/test_cuda.py runs them against
+arrays that have a shape but no values; tests/kernels/test_cuda_kernels.py runs them against
 kernels.cuda in the simulator."""
 from types import SimpleNamespace
 
