@@ -1,5 +1,6 @@
 """Kernel runtime concerns: the on-disk compile cache and the buffer pool."""
 import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -44,10 +45,15 @@ SECOND_PROCESS = CALLS + textwrap.dedent("""
 
 
 def test_second_process_loads_every_parallel_twin_from_cache_without_compiling():
-    # this process compiles (or loads) them first, so the cache is warm; the twins
-    # are made by _common.parallel_rows, whose output Numba must cache like any function
-    exec(CALLS, {})
-    out = subprocess.run([sys.executable, "-c", SECOND_PROCESS], capture_output=True, text=True, timeout=600)
+    # a first process compiles (or loads) them, so the cache is warm; the twins are
+    # made by _common.parallel_rows, whose output Numba must cache like any function.
+    # Both processes run two Numba threads, whatever this one has: with one, no
+    # parallel twin would run.
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    first = subprocess.run([sys.executable, "-c", CALLS], capture_output=True, text=True, timeout=600, env=env)
+    assert first.returncode == 0, first.stderr
+    out = subprocess.run([sys.executable, "-c", SECOND_PROCESS], capture_output=True, text=True, timeout=600,
+                         env=env)
     assert out.returncode == 0, out.stderr
     twins, misses, fewest_hits = map(int, out.stdout.split())
     assert twins == 12 and misses == 0 and fewest_hits >= 1
