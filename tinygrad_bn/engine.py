@@ -20,8 +20,12 @@ from .tensor_base import TensorBase, make_tensor
 
 
 def accumulate(be, current, g):
-    """The running sum of gradients that meet: ``g`` alone, or a new array."""
-    return g if current is None else be.add(current, g)
+    """The running sum of gradients that meet: ``g`` alone, or a new array (an
+    array even where NumPy's sum of two 0-d arrays is a scalar)."""
+    if current is None:
+        return g
+    total = be.add(current, g)
+    return total if type(total) is be.ndarray else be.asarray(total)
 
 
 def sole_reference(items, index):
@@ -87,6 +91,8 @@ def _check_grad(entry, i, g, be):
             f"input {i}, expected {tuple(shape)} (the input's shape); sum it over the "
             "broadcast axes."
         )
+    if type(g) is not be.ndarray:  # a NumPy scalar, what arithmetic on 0-d arrays returns
+        g = be.asarray(g)
     return be.cast(g, dtype)
 
 
@@ -95,12 +101,17 @@ class _IntoLeafGrads:
 
     def __call__(self, leaf, g, be, owned):
         if leaf._hooks:
-            h = _run_hooks(leaf._hooks, g, be)
-            owned = owned and h is g
-            g = h
+            references = sys.getrefcount(g)
+            replaced = _run_hooks(leaf._hooks, g, be)
+            if replaced is g:
+                del replaced
+                # a hook that kept the gradient (a tensor of it, a view, its array)
+                # holds one more reference to it now: then .grad must be a copy
+                owned = owned and sys.getrefcount(g) <= references
+            else:
+                owned, g = False, replaced
         if leaf.grad is None:
-            # a NumPy scalar (what 0-d arithmetic returns) is no array to accumulate into
-            owned = owned and type(g) is be.ndarray
+            owned = owned and type(g) is be.ndarray  # a hook may return a NumPy scalar
             leaf.grad = make_tensor(g if owned else be.copy(g), be, False)
         else:
             be.iadd(leaf.grad._data, g)
@@ -221,7 +232,11 @@ def _timed_backward(entry, grads, watchers):
     if ctx.output_backend is not None and ctx.output_backend is not ctx.backend:
         ctx.output_backend.synchronize()  # a move: the gradient came from the other device
     seconds = time.perf_counter() - t0
-    shown = in_grads if isinstance(in_grads, tuple) else (in_grads,)
+    # a tuple of their own (one a watcher keeps then holds the arrays, and the walk
+    # sees it does), with device arrays where the backward returned NumPy scalars
+    be = ctx.backend
+    shown = tuple(g if g is None or type(g) is be.ndarray else be.asarray(g)
+                  for g in (in_grads if isinstance(in_grads, tuple) else (in_grads,)))
     for w in watchers:
         w(entry, grads, shown, seconds)
     return in_grads

@@ -222,3 +222,60 @@ def test_observers_see_each_op_and_each_backward_and_can_leave():
     assert [name for name, _ in rec.backward] == ["Sum", "ReLU", "Mul"]
     (x * 2).sum().backward()
     assert len(rec.forward) == 3  # detached: sees nothing more
+
+
+def test_gradients_that_are_numpy_scalars_reach_the_tape_anomaly_mode_and_grad_as_arrays():
+    # arithmetic on 0-d arrays returns NumPy scalars, not arrays
+    x = tg.tensor(2.0, requires_grad=True)
+    w = tg.tensor(3.0)
+    with tg.Tape() as tape, tg.detect_anomaly():
+        loss = (x * w) * 0.5
+    loss.backward()
+    assert x.grad.item() == 1.5 and [r.grad["norm"] for r in tape.entries] == [0.5, 1.0]
+    (g,) = tg.grad((x * w) * 0.5, [x])
+    assert type(g._data) is np.ndarray
+    g.add_(1.0)
+    assert g.item() == 2.5
+
+
+@pytest.mark.parametrize("keep", [lambda g: g, lambda g: g.detach(), lambda g: g.numpy(), lambda g: g[0:1]],
+                         ids=["tensor", "detached", "array", "view"])
+def test_a_leaf_hook_that_keeps_its_gradient_keeps_what_it_saw(keep):
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    kept = []
+    x.register_hook(lambda g: kept.append(keep(g)))
+    for _ in range(2):
+        (x * 3.0).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+    assert np.asarray(kept[0].tolist() if hasattr(kept[0], "tolist") else kept[0]).ravel()[0] == 3.0
+
+
+def test_a_leaf_hook_that_keeps_nothing_leaves_the_gradient_uncopied():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: None)
+    Fresh.returned.clear()
+    (Fresh.apply(x) * tg.tensor([1.0, 1.0])).sum().backward()
+    assert id(x.grad._data) == Fresh.returned[-1]
+
+
+def test_an_observer_that_keeps_the_input_gradients_keeps_what_it_saw():
+    class Keeper:
+        def __init__(self):
+            self.kept = []
+
+        def on_forward(self, entry, args, outputs, seconds):
+            pass
+
+        def on_backward(self, entry, grads_out, grads_in, seconds):
+            self.kept.append((entry.name, grads_in))
+
+    keeper = Keeper()
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    observers.attach(keeper)
+    try:
+        for _ in range(2):
+            (x * 3.0).sum().backward()
+    finally:
+        observers.detach(keeper)
+    first_mul = next(g for name, g in keeper.kept if name == "Mul")
+    assert first_mul[0].tolist() == [3.0, 3.0] and x.grad.tolist() == [6.0, 6.0]
