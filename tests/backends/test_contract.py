@@ -104,7 +104,10 @@ def test_a_backend_missing_a_name_is_refused_with_the_names():
 
 class NumpyCore(Derived):
     """A device written as the contract asks of a new one: the core, over NumPy,
-    and nothing else (every derived name comes from Derived)."""
+    and nothing else (every derived name comes from Derived). As strict as CuPy
+    where NumPy is lenient, so the derived layer is tried as a GPU would run it:
+    results are arrays (NumPy gives scalars for 0-d results, CuPy 0-d arrays),
+    and where() takes only an array as its condition."""
 
     def __init__(self, name="core"):
         self.name, self.ndarray, self.kernels = name, np.ndarray, kernels.cpu
@@ -117,22 +120,25 @@ class NumpyCore(Derived):
     def seed(self, seed): self.generator = np.random.default_rng(seed)
     def rand(self, shape, dtype): return self.generator.random(shape).astype(dtype)
     def randn(self, shape, dtype): return self.generator.standard_normal(shape).astype(dtype)
-    def add(self, a, b): return np.add(a, b)
-    def mul(self, a, b): return np.multiply(a, b)
-    def div(self, a, b): return np.divide(a, b)
-    def pow(self, a, b): return np.power(a, b)
-    def exp(self, a): return np.exp(a)
-    def log(self, a): return np.log(a)
-    def sqrt(self, a): return np.sqrt(a)
-    def abs(self, a): return np.abs(a)
-    def tanh(self, a): return np.tanh(a)
+    def add(self, a, b): return np.asarray(np.add(a, b))
+    def mul(self, a, b): return np.asarray(np.multiply(a, b))
+    def div(self, a, b): return np.asarray(np.divide(a, b))
+    def pow(self, a, b): return np.asarray(np.power(a, b))
+    def exp(self, a): return np.asarray(np.exp(a))
+    def log(self, a): return np.asarray(np.log(a))
+    def sqrt(self, a): return np.asarray(np.sqrt(a))
+    def abs(self, a): return np.asarray(np.abs(a))
+    def tanh(self, a): return np.asarray(np.tanh(a))
     def erf(self, a): return erf(a)
-    def maximum(self, a, b): return np.maximum(a, b)
-    def where(self, cond, a, b): return np.where(cond, a, b)
-    def less(self, a, b): return np.less(a, b)
-    def equal(self, a, b): return np.equal(a, b)
-    def sum(self, x, axis=None, keepdims=False): return np.sum(x, axis=axis, keepdims=keepdims)
-    def max(self, x, axis=None, keepdims=False): return np.max(x, axis=axis, keepdims=keepdims)
+    def maximum(self, a, b): return np.asarray(np.maximum(a, b))
+    def where(self, cond, a, b):
+        if not isinstance(cond, np.ndarray):
+            raise TypeError(f"where: the condition must be an array, as in CuPy, got {type(cond).__name__}")
+        return np.where(cond, a, b)
+    def less(self, a, b): return np.asarray(np.less(a, b))
+    def equal(self, a, b): return np.asarray(np.equal(a, b))
+    def sum(self, x, axis=None, keepdims=False): return np.asarray(np.sum(x, axis=axis, keepdims=keepdims))
+    def max(self, x, axis=None, keepdims=False): return np.asarray(np.max(x, axis=axis, keepdims=keepdims))
     def argmax(self, x, axis=None, keepdims=False): return np.argmax(x, axis=axis, keepdims=keepdims)
     def reshape(self, x, shape): return np.reshape(x, shape)
     def transpose(self, x, axes): return np.transpose(x, axes)
@@ -207,19 +213,20 @@ CASES = {
     "zeros_like": [(a,) for a in F + I] + [(F[0], np.bool_)],
     "ones_like": [(a,) for a in F + I + B] + [(I[0], np.float32)],
     "neg": [(a,) for a in F + I],
-    "sub": [(a, b) for a in F for b in (a[::-1], 2, 0.5)] + [(2, F[1]), (I[0], 3)],
+    "sub": [(a, b) for a in F for b in (a[::-1], 2, 0.5)] + [(2, F[1]), (I[0], 3), (I[1], 1), (200, I[1]),
+                                                              (I[1], I[1][::-1]), (I[1], 2.5)],
     "sign": [(a,) for a in F + I],
     "sigmoid": [(a,) for a in F] + [(np.array([-800.0, 800.0, -20.0]),)],
     "relu": [(a,) for a in F + I[:1]],
     "relu_backward": [(a, np.arange(len(a), dtype=a.dtype)) for a in F],
-    "minimum": [(a, b) for a in F for b in (a[::-1], 0.0)] + [(I[0], I[0][::-1])],
+    "minimum": [(a, b) for a in F for b in (a[::-1], 0.0, -0.0)] + [(I[0], I[0][::-1]), (I[1], 7)],
     "clip": [(a, lo, hi) for a in F for lo, hi in ((-1.0, 2.0), (None, 0.0), (0.0, None))] + [(I[0], -3, 4)],
     "greater": [(a, a[::-1]) for a in F + I] + [(F[0], 0)],
     "greater_equal": [(a, a[::-1]) for a in F + I] + [(F[0], 0)],
     "less_equal": [(a, a[::-1]) for a in F + I] + [(F[0], 0)],
     "not_equal": [(a, a[::-1]) for a in F + I + B],
     "logical_and": [(B[0], B[0][::-1]), (F[0], F[0][::-1]), (B[0], True)],
-    "logical_not": [(a,) for a in F + I + B],
+    "logical_not": [(a,) for a in F + I + B] + [(0.0,), (3,)],
     "isnan": [(a,) for a in F],
     "isfinite": [(a,) for a in F + I + B],
     # reductions take axis and keepdims by keyword, as ops pass them
@@ -265,8 +272,8 @@ def _same(a, b, label):
     assert np.asarray(a).dtype == np.asarray(b).dtype, f"{label}: dtype {np.asarray(a).dtype} != {np.asarray(b).dtype}"
     assert np.shape(a) == np.shape(b), label
     np.testing.assert_array_equal(a, b, err_msg=label)
-    # -0.0 against 0.0 too, except where either may be returned (a tie of min/max)
-    if np.asarray(a).dtype.kind == "f" and not label.startswith(("minimum", "clip", "min")):
+    # -0.0 against 0.0 too, except where NumPy's clip and min leave the tie's sign unspecified
+    if np.asarray(a).dtype.kind == "f" and not label.startswith(("clip", "min(")):
         number = ~np.isnan(a)
         assert np.array_equal(np.signbit(a)[number], np.signbit(b)[number]), f"{label}: sign of zero"
 
@@ -291,7 +298,7 @@ def test_an_override_gives_what_the_derived_layer_gives(name):
         with np.errstate(all="ignore"):
             want = getattr(Derived, name)(core, *_copy(args), **kwargs)
             got = getattr(cpu, name)(*_copy(args), **kwargs)
-        _same(got, want, f"{name}{tuple(getattr(a, 'dtype', a) for a in args)}")
+        _same(got, want, f"{name}({', '.join(str(getattr(a, 'dtype', a)) for a in args)})")
 
 
 @pytest.mark.parametrize("name", sorted(IN_PLACE))
@@ -313,6 +320,17 @@ def test_a_random_override_draws_what_the_derived_layer_draws(name):
     _same(getattr(cpu, name)(*RANDOM[name]), getattr(Derived, name)(core, *RANDOM[name]), name)
 
 
+@pytest.mark.parametrize("name, args", [("neg", (B[0],)), ("sign", (B[0],)), ("sub", (B[0], B[0])),
+                                        ("sub", (I[1], 300))])
+def test_the_derived_layer_refuses_what_numpy_refuses(name, args):
+    cpu, core = get_backend("cpu"), NumpyCore()
+    with pytest.raises((TypeError, OverflowError)) as numpy_error:
+        getattr(cpu, name)(*args)
+    expected = TypeError if issubclass(numpy_error.type, TypeError) else numpy_error.type  # UFuncTypeError is one
+    with pytest.raises(expected):
+        getattr(Derived, name)(core, *args)
+
+
 def test_check_and_check_finite_raise_alike_in_both_layers():
     cpu, core = get_backend("cpu"), NumpyCore()
     for be, check, check_finite in ((cpu, cpu.check, cpu.check_finite),
@@ -323,6 +341,7 @@ def test_check_and_check_finite_raise_alike_in_both_layers():
             check(np.array([False, True]), IndexError, lambda: "bad 3")
         with np.errstate(invalid="ignore"):  # the derived isfinite computes inf - inf
             check_finite("fine", np.ones(3), np.zeros(2))
+            check_finite("fine", np.zeros(0), np.ones((2, 0)))  # nothing to check in empty arrays
             for bad in (np.array([1.0, np.nan]), np.array([np.inf])):
                 for arrays in ((np.ones(2), bad), (bad, np.ones(2)), (np.ones(1), bad, np.zeros(3))):
                     with pytest.raises(ValueError, match="^not finite$"):

@@ -32,7 +32,8 @@ class Derived:
         return out
 
     def ascontiguous(self, x):
-        """x as a C-contiguous array (x itself when it already is one); 0-d stays 0-d."""
+        """x as a C-contiguous array, 0-d staying 0-d (here always a copy; a device
+        may return x itself when it already is one)."""
         return self.copy(x)
 
     def zeros(self, shape, dtype):
@@ -62,19 +63,25 @@ class Derived:
 
     # elementwise ---------------------------------------------------------------------
     def neg(self, a):
-        """-a (wrapping around for unsigned integers, as NumPy does)."""
+        """-a (wrapping around for unsigned integers, as NumPy does; no bools)."""
         if _is_number(a):
             return -a
-        if a.dtype.kind == "u":  # a * (2^n - 1) = -a modulo 2^n
+        kind = _kind(a, "neg")
+        if kind == "u":  # a * (2^n - 1) = -a modulo 2^n
             return self.mul(a, self.asarray((1 << (8 * a.dtype.itemsize)) - 1, a.dtype))
         return self.mul(a, -1)
 
     def sub(self, a, b):
-        """a - b."""
+        """a - b (no bools; a Python int from an unsigned array wraps as NumPy's)."""
+        if _is_number(b) and not _is_number(a) and a.dtype.kind == "u" and isinstance(b, int):
+            b = self.asarray(b, a.dtype)  # -b is not an unsigned value, b is (or NumPy's OverflowError)
+        elif _is_number(a) and not _is_number(b) and _kind(b, "sub") == "u" and isinstance(a, int):
+            a = self.asarray(a, b.dtype)
         return self.add(a, self.neg(b))
 
     def sign(self, a):
-        """-1, 0 or 1 (0 at 0, NaN at NaN), in a's dtype."""
+        """-1, 0 or 1 (0 at 0, NaN at NaN), in a's dtype (no bools)."""
+        _kind(a, "sign")
         s = self.add(self.cast(self.less(0, a), a.dtype), self.neg(self.cast(self.less(a, 0), a.dtype)))
         return self.where(self.isnan(a), a, s) if a.dtype.kind in "fc" else s
 
@@ -95,9 +102,9 @@ class Derived:
         return self.mul(grad, self.cast(self.less(0, out), grad.dtype))
 
     def minimum(self, a, b):
-        """Elementwise smaller of a and b; NaN if either is NaN."""
-        # a unless b is smaller or NaN (a NaN a stays: b < NaN is false)
-        return self.where(self.less(b, a), b, self.where(self.isnan(b), b, a))
+        """Elementwise smaller of a and b; NaN if either is NaN; b where they tie (-0.0 and 0.0)."""
+        # NumPy's rule: a where a < b or a is NaN, else b (so a NaN b comes through too)
+        return self.where(self.less(a, b), a, self.where(self.isnan(a), a, b))
 
     def clip(self, a, lo, hi):
         """a limited to [lo, hi]; a None bound is open (NaN stays NaN)."""
@@ -125,6 +132,8 @@ class Derived:
 
     def logical_not(self, a):
         """not a, elementwise (a number is true when non-zero)."""
+        if _is_number(a):
+            return not a
         return self.equal(a, False) if a.dtype.kind == "b" else self.equal(a, 0)
 
     def logical_and(self, a, b):
@@ -253,10 +262,15 @@ class Derived:
     def check_finite(self, message, *arrays):
         """Raise ValueError(message) if an array holds a NaN or Inf (through check: on a device that defers
         checks, at its next host read)."""
-        bad = False  # one flag for all of them: a deferring device then queues one check
+        # one flag for all of them (a deferring device then queues one check), kept
+        # as a device array: CuPy's where takes no Python bool as its condition
+        bad = None
         for a in arrays:
-            bad = self.where(bad, True, self.max(self.logical_not(self.isfinite(a))))
-        self.check(bad, ValueError, message)
+            if a.size:
+                flag = self.max(self.logical_not(self.isfinite(a)))
+                bad = flag if bad is None else self.where(bad, True, flag)
+        if bad is not None:
+            self.check(bad, ValueError, message)
 
     def finite_stats(self, x):
         """(number of NaN, number of Inf) in x, as Python ints."""
@@ -273,6 +287,14 @@ class Derived:
 
 def _size(x):
     return math.prod(getattr(x, "shape", ()))
+
+
+def _kind(a, who):
+    """a's dtype kind; bools have no negation (NumPy's TypeError)."""
+    kind = a.dtype.kind
+    if kind == "b":
+        raise TypeError(f"{who}: a bool array has no negative; use logical_not (NumPy's rule)")
+    return kind
 
 
 def _reverse_order(be, x):
