@@ -21,12 +21,12 @@ import warnings
 import numba
 import numpy as np
 
-from ..cache_stamp import drop_stale_kernel_cache
+from ..cache_stamp import drop_stale_kernel_cache, numba_locators
 
 # Kernels here call jitted functions from other files of this folder (group norm
 # uses layer norm's row statistics), which Numba's on-disk cache does not watch:
 # when any source here changes, the cached kernels go (kernels/cache_stamp.py).
-drop_stale_kernel_cache(os.path.dirname(os.path.abspath(__file__)))
+drop_stale_kernel_cache(os.path.dirname(os.path.abspath(__file__)), numba_locators("cpu"))
 
 # Below this many elements a kernel runs serially (see the module docstring).
 SERIAL_BELOW = 1 << 20

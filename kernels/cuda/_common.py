@@ -28,7 +28,7 @@ import numpy as np
 from numba import cuda
 from numba.core import config as _config
 
-from ..cache_stamp import drop_stale_kernel_cache
+from ..cache_stamp import drop_stale_kernel_cache, numba_locators
 
 # Shared-memory reduction buffers are sized for this many threads per block.
 MAX_THREADS = 256
@@ -111,7 +111,7 @@ if _SIMULATED:
 # These kernels call device functions from other files of this folder (this
 # one, layernorm.py), which Numba's cache does not watch: see cache_stamp.py.
 if not _SIMULATED:  # the simulator compiles nothing, so caches nothing
-    drop_stale_kernel_cache(os.path.dirname(os.path.abspath(__file__)))
+    drop_stale_kernel_cache(os.path.dirname(os.path.abspath(__file__)), numba_locators("cuda"))
 
 
 def cdiv(a, b):

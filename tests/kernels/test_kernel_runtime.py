@@ -1,6 +1,7 @@
 """Kernel runtime concerns: the on-disk compile cache and the buffer pool."""
 import gc
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -155,3 +156,33 @@ def test_a_buffer_returned_while_the_pool_lock_is_held_does_not_deadlock():
     t.start()
     t.join(5)
     assert done.is_set()
+
+
+def test_the_stamp_also_guards_the_cache_numba_uses_under_numba_cache_dir(tmp_path):
+    """With NUMBA_CACHE_DIR (a CI cache, a read-only install's per-user cache)
+    Numba keeps the kernels outside the folder: the stamp must go there too. A
+    child process edits a copy of kernels/ between two runs of group norm,
+    whose (N, C) rows call layer norm's row statistics from another file."""
+    import shutil
+    root = tmp_path / "copy"
+    shutil.copytree(pathlib.Path(batchnorm.__file__).parents[1], root / "kernels",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    run = textwrap.dedent("""
+        import numpy as np
+        from kernels.cpu import groupnorm
+        print(groupnorm.forward(np.arange(8.0).reshape(2, 4), 2, None, None, 1e-5)[1].ravel().tolist())
+    """)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"), PYTHONPATH=str(root))
+
+    def means():
+        out = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, timeout=600, env=env,
+                             cwd=root)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert means() == "[0.5, 2.5, 4.5, 6.5]"
+    layernorm_py = root / "kernels" / "cpu" / "layernorm.py"
+    text = layernorm_py.read_text()
+    assert text.count("    m = s1 / width\n") == 1
+    layernorm_py.write_text(text.replace("    m = s1 / width\n", "    m = s1 / width + 100.0\n"))
+    assert means() == "[100.5, 102.5, 104.5, 106.5]"  # not the cached kernel of the old source
