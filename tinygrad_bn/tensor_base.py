@@ -10,9 +10,10 @@ methods users call, which apply ops. Since the ops sit between the two, the
 class they make is named by the class statement of ``Tensor`` itself
 (``class Tensor(TensorBase, ..., made_by_ops=True)``): ``make_tensor`` and
 ``new_tensor`` make that class, and ``isinstance(x, TensorBase)`` recognises
-one. The ops and the engine use the fields directly (they are this state's own
-machinery); everything above them (nn, optim, data, distributed, saving,
-testing) goes through the functions at the bottom.
+one. The ops, the engine and the inspection that observes it (the Tape,
+anomaly mode) use the fields directly: they are this state's own machinery.
+Everything above them (nn, optim, data, distributed, saving, testing) goes
+through the functions at the bottom.
 """
 from __future__ import annotations
 

@@ -203,7 +203,9 @@ def test_the_parallel_path_gives_the_serial_results_and_repeats_exactly(rng, sha
     for p, a, s, o in zip(parallel, again, serial, one_call):
         np.testing.assert_array_equal(p, a)
         np.testing.assert_allclose(p, s, rtol=1e-10, atol=1e-10)
-        np.testing.assert_array_equal(o, s)  # the one-call path rounds as the chunked one does
+        # the one-call path runs the same arithmetic as the chunked one, compiled into
+        # another function: equal to the last bit here, but that is the compiler's choice
+        np.testing.assert_allclose(o, s, rtol=1e-13, atol=1e-13)
 
 
 def test_norm_entries_name_kernel_and_parameters():

@@ -116,3 +116,14 @@ def test_gradcheck_checks_every_input_not_only_the_first(fast_mode):
     with pytest.raises(GradcheckError, match="input 1"):
         gradcheck(_WrongSecondInput.apply, (a, b), fast_mode=fast_mode)
     assert gradcheck(lambda u, v: u * v, (a, b), fast_mode=fast_mode)
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_gradcheck_leaves_its_inputs_exactly_as_they_were(fast_mode):
+    rng = np.random.default_rng(3)
+    x = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    w = tg.tensor(rng.standard_normal(4), requires_grad=True)
+    before = x.detach().numpy().copy(), w.detach().numpy().copy()
+    assert gradcheck(lambda a, b: (a * b).tanh(), (x, w), fast_mode=fast_mode)
+    np.testing.assert_array_equal(x.detach().numpy(), before[0])
+    np.testing.assert_array_equal(w.detach().numpy(), before[1])

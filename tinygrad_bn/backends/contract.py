@@ -12,7 +12,8 @@
 
 An op never calls an array library itself; it calls ``ctx.backend.<name>(...)``
 with a name of these layers, and nothing else. A new device is one class
-that provides the core (subclassing ``Derived``) plus a kernel package.
+that provides the core (subclassing ``Derived``), the core's attributes among
+them, plus a kernel package.
 ``tests/backends`` checks every direction: every backend has every name, no
 code outside ``backends/`` calls a name that is not listed, the core stays
 small, and a device with only the core trains like the CPU.
@@ -33,6 +34,7 @@ class Core(Protocol):
     name: str                     # the device name tensors carry ("cpu", "cuda")
     ndarray: type                 # the array type this backend's ops return
     kernels: NormKernels          # its normalization kernels (kernels/protocol.py)
+    generator: object             # its random generator, as seed() left it (tg.default_generator returns it)
 
     # host transfer and creation ----------------------------------------------------
     def asarray(self, x, dtype=None): """An array on this device from one of its arrays, a host array, a number or

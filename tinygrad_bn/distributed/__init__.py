@@ -66,6 +66,13 @@ def _comm(who):
     return _COMM
 
 
+def all_reduce_host(who, values):
+    """The sum over all ranks of a host array (float64), as a new contiguous array."""
+    buf = np.ascontiguousarray(values, dtype=np.float64)
+    _comm(who).Allreduce(_mpi().IN_PLACE, buf, op=_mpi().SUM)
+    return buf
+
+
 def rank():
     return _comm("rank").Get_rank()
 

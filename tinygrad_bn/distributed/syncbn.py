@@ -8,16 +8,13 @@ forward   count, count * mean and the local M2 (sum of squared deviations,
 backward  sum(dy) and sum(dy * x_hat) per channel.
 dgamma and dbeta are this rank's sums, as in PyTorch (DistributedDataParallel
 then averages them like any parameter gradient)."""
-import numpy as np
-
 from ..function import Function
-from . import _comm, _mpi
+from . import all_reduce_host
 
 
-def _allreduce(values):
-    buf = np.ascontiguousarray(values, dtype=np.float64)
-    _comm("SyncBatchNorm").Allreduce(_mpi().IN_PLACE, buf, op=_mpi().SUM)
-    return buf
+def _allreduce(be, values):
+    """The sum over ranks of a small float64 array of this device (through host memory)."""
+    return be.asarray(all_reduce_host("SyncBatchNorm", be.to_numpy(values)))
 
 
 class SyncBatchNormOp(Function):
@@ -25,37 +22,40 @@ class SyncBatchNormOp(Function):
     def forward(ctx, x, weight, bias, eps):
         if ctx.backend.name != "cpu":
             raise ValueError("SyncBatchNorm: runs on CPU tensors; its collectives go through host memory")
+        be = ctx.backend
         channels = x.shape[1]
         n_local = x.size // channels
-        be = ctx.backend
         _, mean_k, var_k, _ = be.kernels.batch_norm_train(x, None, None, eps)  # local float64 statistics
-        counts = _allreduce(np.concatenate([[n_local], n_local * mean_k]))
-        n = counts[0]
-        mean = counts[1:] / n
-        m2 = _allreduce(n_local * var_k + n_local * (mean_k - mean) ** 2)
-        var = m2 / n
-        invstd = 1.0 / np.sqrt(var + eps)
-        w = np.ones(channels) if weight is None else weight
-        b = np.zeros(channels) if bias is None else bias
-        y, _ = be.kernels.batch_norm_eval(x, w, b, mean, var, eps)  # (x - mean) * invstd * w + b with the global stats
+        counts = _allreduce(be, be.concatenate([be.full((1,), n_local, "float64"), be.mul(mean_k, n_local)], 0))
+        n = float(be.to_numpy(counts)[0])
+        mean = be.div(be.getitem(counts, slice(1, None)), n)
+        spread = be.pow(be.sub(mean_k, mean), 2)
+        m2 = _allreduce(be, be.add(be.mul(var_k, n_local), be.mul(spread, n_local)))
+        var = be.div(m2, n)
+        invstd = be.div(1.0, be.sqrt(be.add(var, eps)))
+        w = be.full((channels,), 1.0, "float64") if weight is None else weight
+        b = be.full((channels,), 0.0, "float64") if bias is None else bias
+        y, _ = be.kernels.batch_norm_eval(x, w, b, mean, var, eps)  # (x - mean) * invstd * w + b, global stats
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.n = mean, invstd, n
-        unbiased = var * n / max(n - 1, 1)  # for running_var, as BatchNorm's
+        unbiased = be.mul(var, n / max(n - 1, 1))  # for running_var, as BatchNorm's
         ctx.mark_non_differentiable(mean, unbiased)
         return y, mean, unbiased
 
     @staticmethod
     def backward(ctx, g, gmean, gvar):
         x, weight = ctx.saved_tensors
+        be = ctx.backend
         channels = x.shape[1]
-        w = np.ones(channels) if weight is None else weight.astype(np.float64)
+        w = be.full((channels,), 1.0, "float64") if weight is None else be.cast(weight, "float64")
         # eval-mode backward gives dx = w * invstd * dy and the local sums we need
-        dx_eval, dgamma, dbeta = ctx.backend.kernels.batch_norm_backward(x, g, ctx.mean, ctx.invstd, w, False)
-        sums = _allreduce(np.concatenate([dbeta, dgamma]))
-        sum_dy, sum_dy_xhat = sums[:channels], sums[channels:]
+        dx_eval, dgamma, dbeta = be.kernels.batch_norm_backward(x, g, ctx.mean, ctx.invstd, w, False)
+        sums = _allreduce(be, be.concatenate([dbeta, dgamma], 0))
         shape = (1, channels) + (1,) * (x.ndim - 2)
-        xhat = (x - ctx.mean.reshape(shape)) * ctx.invstd.reshape(shape)
-        scale = (w * ctx.invstd).reshape(shape)
-        dx = dx_eval - scale * (sum_dy.reshape(shape) + xhat * sum_dy_xhat.reshape(shape)) / ctx.n
-        return (dx.astype(x.dtype), None if weight is None else dgamma.astype(weight.dtype),
-                None if weight is None else dbeta.astype(weight.dtype), None)
+        sum_dy = be.reshape(be.getitem(sums, slice(0, channels)), shape)
+        sum_dy_xhat = be.reshape(be.getitem(sums, slice(channels, None)), shape)
+        xhat = be.mul(be.sub(x, be.reshape(ctx.mean, shape)), be.reshape(ctx.invstd, shape))
+        scale = be.reshape(be.mul(w, ctx.invstd), shape)
+        dx = be.sub(dx_eval, be.div(be.mul(scale, be.add(sum_dy, be.mul(xhat, sum_dy_xhat))), ctx.n))
+        return (be.cast(dx, x.dtype), None if weight is None else be.cast(dgamma, weight.dtype),
+                None if weight is None else be.cast(dbeta, weight.dtype), None)

@@ -9,7 +9,7 @@ import numpy as np
 from ..engine import grad as autograd_grad
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ..tensor_base import array_of, backend_of
+from ..tensor_base import array_of, backend_of, write_in_place
 
 
 class GradcheckError(AssertionError):
@@ -82,20 +82,21 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
 
     with no_grad():
         for k, i in enumerate(diff):
-            x = array_of(inputs[i])  # perturbed in place (on its device) and restored exactly
-            to_device = backend_of(inputs[i]).asarray
+            # the input is perturbed in place, on its device, and restored exactly
+            t, be = inputs[i], backend_of(inputs[i])
+            x = array_of(t)
             a = analytic[k]
             if fast_mode:
                 for d in range(n_directions):
                     v = rng.standard_normal(x.shape)
                     v /= max(np.linalg.norm(v), 1e-12)
-                    step = to_device(eps * v)
-                    orig = x.copy()
-                    x += step
+                    step = be.asarray(eps * v)
+                    orig = be.copy(x)
+                    write_in_place(t, "iadd", step)
                     plus = _projected(fn, inputs, weights)
-                    x[...] = orig - step
+                    write_in_place(t, "copyto", be.sub(orig, step))
                     minus = _projected(fn, inputs, weights)
-                    x[...] = orig
+                    write_in_place(t, "copyto", orig)
                     num = (plus - minus) / (2 * eps)
                     ana = float(np.sum(a * v))
                     if not abs(ana - num) <= atol + rtol * abs(num):
@@ -107,12 +108,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
                             input_index=i, index=f"direction {d}", analytic=ana, numeric=num, rel_error=rel)
                 continue
             for idx in np.ndindex(*x.shape):
-                orig = x[idx].copy()  # CuPy's x[idx] is a view
-                x[idx] = orig + eps
+                orig = be.copy(be.getitem(x, idx))  # CuPy's x[idx] is a view
+                write_in_place(t, "setitem", idx, be.add(orig, eps))
                 plus = _projected(fn, inputs, weights)
-                x[idx] = orig - eps
+                write_in_place(t, "setitem", idx, be.sub(orig, eps))
                 minus = _projected(fn, inputs, weights)
-                x[idx] = orig
+                write_in_place(t, "setitem", idx, orig)
                 num = (plus - minus) / (2 * eps)
                 ana = float(a[idx])
                 if not abs(ana - num) <= atol + rtol * abs(num):
