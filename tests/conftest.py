@@ -1,4 +1,5 @@
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -40,6 +41,30 @@ def _train_simplenet_bn(device, steps=3):
 def train_simplenet_bn():
     """A function: (device, steps=3) -> (model, last loss), for comparing devices."""
     return _train_simplenet_bn
+
+
+@pytest.fixture
+def small_cuda_launches(monkeypatch):
+    """For the CUDA tests: small blocks in the simulator (each thread is a
+    Python thread there), the defaults on a GPU; and afterwards no queued check
+    left behind by a test that failed between a check and its read."""
+    from kernels.cuda import _common as kc  # only here: the simulator must be chosen before numba.cuda loads
+    if kc.simulator():
+        monkeypatch.setattr(kc.LAUNCH, "threads", 32)
+        monkeypatch.setattr(kc.LAUNCH, "bn_channels", 8)
+        monkeypatch.setattr(kc.LAUNCH, "row_threads", 4)
+        monkeypatch.setattr(kc.LAUNCH, "rows_per_thread", 2)
+        monkeypatch.setattr(kc.LAUNCH, "sm_count", 2)
+        # the simulator's threads hand over the GIL at every barrier: switch often
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(5e-5)
+        yield
+        sys.setswitchinterval(old)
+    else:
+        yield
+    be = tg.backends.get_backend("cuda")
+    be._pending.clear()
+    be._flags.fill(0)
 
 
 from tinygrad_bn.testing import load_profile  # noqa: E402

@@ -18,7 +18,7 @@ import kernels.protocol
 import tinygrad_bn as tg
 from kernels.cpu.elementwise import erf
 from tinygrad_bn import backends
-from tinygrad_bn.backends import CONTRACT, CORE, DERIVED, KERNEL_NAMES, ArrayBackend, Derived, get_backend
+from tinygrad_bn.backends import CONTRACT, CORE, DERIVED, KERNEL_NAMES, Derived, get_backend
 from tinygrad_bn.backends.cpu import cpu_backend
 from tinygrad_bn.backends.contract import Core
 

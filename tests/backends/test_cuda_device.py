@@ -3,7 +3,6 @@
 Runs in Numba's CUDA simulator (marker ``cuda_sim``, in the child pytest that
 ``tests/kernels/test_cuda_simulator.py`` starts) and on a real GPU (marker ``gpu``).
 """
-import sys
 
 import numpy as np
 import pytest
@@ -12,35 +11,12 @@ import tinygrad_bn as tg
 from tinygrad_bn import nn, optim
 from tinygrad_bn.models import SimpleNetBN
 
-pytestmark = [pytest.mark.cuda_sim, pytest.mark.gpu]
+pytestmark = [pytest.mark.cuda_sim, pytest.mark.gpu, pytest.mark.usefixtures("small_cuda_launches")]
 
 pytest.importorskip("kernels.cuda.batchnorm")
 from kernels.cuda import _common as kc  # noqa: E402
 
 SIMULATED = kc.simulator()
-
-
-@pytest.fixture(autouse=True)
-def small_launches(monkeypatch):
-    """Small blocks in the simulator (each thread is a Python thread there);
-    the defaults on a GPU."""
-    if SIMULATED:
-        monkeypatch.setattr(kc.LAUNCH, "threads", 32)
-        monkeypatch.setattr(kc.LAUNCH, "bn_channels", 8)
-        monkeypatch.setattr(kc.LAUNCH, "row_threads", 4)
-        monkeypatch.setattr(kc.LAUNCH, "rows_per_thread", 2)
-        monkeypatch.setattr(kc.LAUNCH, "sm_count", 2)
-        # the simulator's threads hand over the GIL at every barrier: switch often
-        old = sys.getswitchinterval()
-        sys.setswitchinterval(5e-5)
-        yield
-        sys.setswitchinterval(old)
-    else:
-        yield
-    # a test that failed between a queued check and its read leaves nothing behind
-    be = tg.backends.get_backend("cuda")
-    be._pending.clear()
-    be._flags.fill(0)
 
 
 def host(a):

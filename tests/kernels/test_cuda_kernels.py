@@ -11,9 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-import tinygrad_bn as tg
 
-pytestmark = [pytest.mark.cuda_sim, pytest.mark.gpu]
+pytestmark = [pytest.mark.cuda_sim, pytest.mark.gpu, pytest.mark.usefixtures("small_cuda_launches")]
 
 cb = pytest.importorskip("kernels.cuda.batchnorm")
 import kernels.cuda  # noqa: E402
@@ -24,29 +23,6 @@ from test_kernel_arguments import CASES as ARGUMENT_CASES  # noqa: E402
 from test_stats_kernel import assert_summary, reference as summary_reference  # noqa: E402
 
 SIMULATED = kc.simulator()
-
-
-@pytest.fixture(autouse=True)
-def small_launches(monkeypatch):
-    """Small blocks in the simulator (each thread is a Python thread there);
-    the defaults on a GPU."""
-    if SIMULATED:
-        monkeypatch.setattr(kc.LAUNCH, "threads", 32)
-        monkeypatch.setattr(kc.LAUNCH, "bn_channels", 8)
-        monkeypatch.setattr(kc.LAUNCH, "row_threads", 4)
-        monkeypatch.setattr(kc.LAUNCH, "rows_per_thread", 2)
-        monkeypatch.setattr(kc.LAUNCH, "sm_count", 2)
-        # the simulator's threads hand over the GIL at every barrier: switch often
-        old = sys.getswitchinterval()
-        sys.setswitchinterval(5e-5)
-        yield
-        sys.setswitchinterval(old)
-    else:
-        yield
-    # a test that failed between a queued check and its read leaves nothing behind
-    be = tg.backends.get_backend("cuda")
-    be._pending.clear()
-    be._flags.fill(0)
 
 
 def dev(a):

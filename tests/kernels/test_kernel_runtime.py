@@ -10,7 +10,7 @@ import numpy as np
 
 from numba import njit
 
-from kernels.cpu import batchnorm, layernorm, pool
+from kernels.cpu import batchnorm, pool
 
 
 @njit
