@@ -22,7 +22,7 @@ from .random import default_generator, manual_seed
 from .serialization import load, save
 from .tape import Tape, plot_grad_flow
 from .anomaly import AnomalyError, detect_anomaly
-from . import nn, optim, data, cuda, utils  # noqa: E402  (submodules that use the names above)
+from . import nn, optim, data, cuda, utils, autograd  # noqa: E402  (submodules that use the names above)
 
 half = float16
 double = float64
@@ -40,6 +40,6 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "cat", "stack",
     "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
-    "nn", "optim", "data", "cuda", "utils", "set_num_threads", "get_num_threads", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
+    "nn", "optim", "data", "cuda", "utils", "autograd", "set_num_threads", "get_num_threads", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
     "matmul", "allclose", "equal", *METHOD_FUNCTIONS, "half", "double", "long", "float", "int", "bool",
 ]

@@ -7,6 +7,11 @@ reachable from the outputs newest first (entries are numbered in the order they
 ran, so that is a topological order), calls each op's backward, sums gradients
 that meet, and frees what each entry saved unless ``retain_graph``. It knows
 nothing of inspection: observers (``observers.py``) see each backward.
+
+With ``create_graph=True`` the same walk runs on Tensors instead of arrays:
+each backward gets the recording backend (``recording_backend``) and its saved
+values as the tensors they were, so every step it takes is recorded and the
+gradients it returns can be differentiated again.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import time
 
 from . import observers
 from .function import TapeEntry
+from .grad_mode import GradMode
 from .tensor_base import TensorBase, make_tensor
 
 
@@ -70,12 +76,25 @@ def _reachable(roots):
 
 
 def _run_hooks(hooks, g, be):
-    """Each hook sees the gradient as a tensor and may return a replacement."""
+    """Each hook sees the gradient as a tensor and may return a replacement
+    (on the recording backend the gradient already is one, with its graph)."""
+    records = be.records
     for hook in hooks:
-        res = hook(make_tensor(g, be, False))
+        res = hook(g if records else make_tensor(g, be, False))
         if res is not None:
-            g = res._data if isinstance(res, TensorBase) else be.asarray(res)
+            g = res._data if isinstance(res, TensorBase) and not records else be.asarray(res)
     return g
+
+
+def _add_into_grad(t, g, be):
+    """t.grad += g: in place on arrays; on the recording backend a new recorded
+    sum, as PyTorch accumulates when create_graph is set."""
+    if be.records:
+        t.grad = g if t.grad is None else be.add(t.grad, g)
+    elif t.grad is None:
+        t.grad = make_tensor(be.copy(g), be, False)
+    else:
+        be.iadd(t.grad._data, g)
 
 
 def _check_grad(entry, i, g, be):
@@ -100,6 +119,11 @@ class _IntoLeafGrads:
     """Where ``backward`` sends a leaf's gradient: through its hooks into ``.grad``."""
 
     def __call__(self, leaf, g, be, owned):
+        if be.records:
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g, be)
+            _add_into_grad(leaf, g, be)
+            return
         if leaf._hooks:
             references = sys.getrefcount(g)
             replaced = _run_hooks(leaf._hooks, g, be)
@@ -138,27 +162,42 @@ class _IntoResults:
                     self.results[k] = g
 
 
-def run_backward(outputs, grad_outputs, retain_graph, deliver):
+def run_backward(outputs, grad_outputs, retain_graph, deliver, create_graph=False):
     """The walk. Every entry reachable from the outputs, newest first, turns the
     gradients of its outputs into those of its inputs: an input made by another
     entry gets it summed into that entry's pending gradient, a leaf gets it
     through ``deliver(leaf, grad, backend, owned)`` (``owned``: the walk alone
-    holds the array)."""
+    holds the array). With ``create_graph`` the gradients are Tensors and every
+    backward is recorded (grad mode on while it runs)."""
     pending = {}  # id(entry) -> the gradient of its output, or a list of them, one per output
-    for entry in _reachable(_start(outputs, grad_outputs, pending, deliver)):
-        g = pending.pop(id(entry), None)
-        if g is None:
-            continue  # nothing flowed into it: its outputs reached the roots only through others' inputs
-        grads = _output_grads(entry, g, deliver)
-        del g
-        in_grads = _call_backward(entry, grads)
-        del grads  # a gradient passed straight through is then held by in_grads alone (see sole_reference)
-        _send(entry, in_grads, pending, deliver)
-        if not retain_graph:
-            entry.ctx._free()
+    lift = _recording if create_graph else _same
+    previous_mode, GradMode.enabled = GradMode.enabled, bool(create_graph)
+    try:
+        for entry in _reachable(_start(outputs, grad_outputs, pending, deliver, lift)):
+            g = pending.pop(id(entry), None)
+            if g is None:
+                continue  # nothing flowed into it: its outputs reached the roots only through others' inputs
+            grads = _output_grads(entry, g, deliver, lift)
+            del g
+            in_grads = _call_backward(entry, grads, lift)
+            del grads  # a gradient passed straight through is then held by in_grads alone (see sole_reference)
+            _send(entry, in_grads, pending, deliver, lift)
+            if not retain_graph:
+                entry.ctx._free()
+    finally:
+        GradMode.enabled = previous_mode
 
 
-def _start(outputs, grad_outputs, pending, deliver):
+def _same(be):
+    return be
+
+
+def _recording(be):
+    from .recording_backend import recording
+    return recording(be)
+
+
+def _start(outputs, grad_outputs, pending, deliver, lift):
     """The entries the walk starts from, with their outputs' gradients pending
     (an output that is a leaf gets its gradient delivered at once)."""
     roots = []
@@ -170,18 +209,18 @@ def _start(outputs, grad_outputs, pending, deliver):
                     "nothing to differentiate. Create its inputs with requires_grad=True "
                     "and compute it outside no_grad()."
                 )
-            deliver(out, g, out._backend, False)
+            deliver(out, g, lift(out._backend), False)
             continue
-        _add_pending(pending, out._entry, out._out_index, g, out._backend)
+        _add_pending(pending, out._entry, out._out_index, g, out._backend, lift)
         roots.append(out._entry)
     return roots
 
 
-def _output_grads(entry, g, deliver):
+def _output_grads(entry, g, deliver, lift):
     """The gradients of an entry's outputs as its backward takes them: zeros for
     a differentiable output that received none, None for one that carries none,
     after the outputs' hooks; retained and captured (``grad``'s inputs) here."""
-    be = entry.ctx.output_backend or entry.ctx.backend  # gradients of an output live on its device
+    be = lift(entry.ctx.output_backend or entry.ctx.backend)  # gradients of an output live on its device
     if entry.n_outputs == 1:
         grads = (g,)
     else:
@@ -195,9 +234,11 @@ def _output_grads(entry, g, deliver):
     return grads
 
 
-def _call_backward(entry, grads):
+def _call_backward(entry, grads, lift):
     """``entry``'s backward on ``grads``, after checking that it can run, and
-    its result checked: one gradient (or None) per forward argument."""
+    its result checked: one gradient (or None) per forward argument. Recorded
+    (``lift`` gives the recording backend), it runs on a copy of the context
+    whose backend records and whose saved values are the tensors they were."""
     ctx = entry.ctx
     if ctx._freed:
         raise RuntimeError(
@@ -206,10 +247,17 @@ def _call_backward(entry, grads):
             "backward; pass retain_graph=True to that first call to keep them."
         )
     ctx._op = (entry.name, entry.seq)  # for saved_tensors' messages
+    if lift is not _same:
+        ctx = ctx.recorded(entry, lift(ctx.backend), ctx.output_backend and lift(ctx.output_backend))
     watchers = entry.watchers or ()
     if observers.active:
         watchers = tuple(watchers) + tuple(o.on_backward for o in observers.active)
-    in_grads = _timed_backward(entry, grads, watchers) if watchers else entry.fn.backward(ctx, *grads)
+    if watchers:
+        in_grads = _timed_backward(entry, ctx, grads, watchers)
+    elif lift is _same:
+        in_grads = entry.fn.backward(ctx, *grads)
+    else:
+        in_grads = _recorded_backward(entry, ctx, grads)
     if not isinstance(in_grads, tuple):
         in_grads = (in_grads,)
     if len(in_grads) < len(entry.parents):
@@ -221,46 +269,64 @@ def _call_backward(entry, grads):
     return in_grads
 
 
-def _timed_backward(entry, grads, watchers):
+def _recorded_backward(entry, ctx, grads):
+    """A backward run on the recording backend; the entries it records know
+    which backward made them (the Tape shows it)."""
+    outer = observers.making.backward_of
+    observers.making.backward_of = entry
+    try:
+        return entry.fn.backward(ctx, *grads)
+    finally:
+        observers.making.backward_of = outer
+
+
+def _timed_backward(entry, ctx, grads, watchers):
     """The backward of an observed entry: timed (waiting for the devices before
-    and after), then shown to each watcher."""
-    ctx = entry.ctx
+    and after), then shown to each watcher (arrays, also in a recorded pass)."""
     ctx.backend.synchronize()
     t0 = time.perf_counter()
-    in_grads = entry.fn.backward(ctx, *grads)
+    records = ctx.backend.records
+    in_grads = _recorded_backward(entry, ctx, grads) if records else entry.fn.backward(ctx, *grads)
     ctx.backend.synchronize()
     if ctx.output_backend is not None and ctx.output_backend is not ctx.backend:
         ctx.output_backend.synchronize()  # a move: the gradient came from the other device
     seconds = time.perf_counter() - t0
     # a tuple of their own (one a watcher keeps then holds the arrays, and the walk
     # sees it does), with device arrays where the backward returned NumPy scalars
-    be = ctx.backend
-    shown = tuple(g if g is None or type(g) is be.ndarray else be.asarray(g)
+    be = ctx.backend.base if records else ctx.backend
+    shown = tuple(g if g is None or type(g) is be.ndarray else be.asarray(_array(g))
                   for g in (in_grads if isinstance(in_grads, tuple) else (in_grads,)))
+    if records:
+        grads = tuple(_array(g) for g in grads)
     for w in watchers:
         w(entry, grads, shown, seconds)
     return in_grads
 
 
-def _send(entry, in_grads, pending, deliver):
+def _array(g):
+    return g._data if isinstance(g, TensorBase) else g
+
+
+def _send(entry, in_grads, pending, deliver, lift):
     """Each input's gradient, checked against the input's shape and cast to its
     dtype, to the entry that made the input or to the leaf."""
-    be = entry.ctx.backend  # the inputs' device
+    be = lift(entry.ctx.backend)  # the inputs' device
     slots = entry.parent_outputs
     for i, parent in enumerate(entry.parents):
         if parent is None or in_grads[i] is None:
             continue
         if type(parent) is TapeEntry:
-            _add_pending(pending, parent, slots[i] if slots else 0, _check_grad(entry, i, in_grads[i], be), be)
+            _add_pending(pending, parent, slots[i] if slots else 0, _check_grad(entry, i, in_grads[i], be), be, lift)
         else:
-            owned = sole_reference(in_grads, i)
+            owned = lift is _same and sole_reference(in_grads, i)
             g = _check_grad(entry, i, in_grads[i], be)
             deliver(parent, g, be, owned or g is not in_grads[i])  # a cast is a new array
 
 
-def _add_pending(pending, entry, index, g, be):
+def _add_pending(pending, entry, index, g, be, lift):
     key = id(entry)
-    be = entry.ctx.output_backend or be  # gradients of an output live on its device
+    if entry.ctx.output_backend is not None:
+        be = lift(entry.ctx.output_backend)  # gradients of an output live on its device
     if entry.n_outputs == 1:
         pending[key] = accumulate(be, pending.get(key), g)
         return
@@ -281,10 +347,7 @@ def _hooks_and_retained(entry, grads, be):
         ref = entry.retained.get(i) if entry.retained else None
         t = ref() if ref is not None else None
         if t is not None:
-            if t.grad is None:
-                t.grad = make_tensor(be.copy(g), be, False)
-            else:
-                be.iadd(t.grad._data, g)
+            _add_into_grad(t, g, be)
     return tuple(grads)
 
 
@@ -304,14 +367,17 @@ def queue_callback(fn):
     queue.append(fn)
 
 
-def backward(outputs, grad_outputs=None, retain_graph=False):
+def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
     """Accumulate d(outputs)/d(leaf) into every leaf's ``.grad``, then run the
-    callbacks hooks queued during the walk."""
+    callbacks hooks queued during the walk. With ``create_graph`` the gradients
+    are recorded (``.grad`` can be differentiated again); ``retain_graph``
+    defaults to ``create_graph``, as in PyTorch."""
     outputs = list(outputs)
-    gos = default_grad_outputs(outputs, grad_outputs, "backward")
+    gos = default_grad_outputs(outputs, grad_outputs, "backward", as_tensors=create_graph)
+    retain = create_graph if retain_graph is None else retain_graph
     outer, _callbacks.queue = getattr(_callbacks, "queue", None), []
     try:
-        run_backward(outputs, gos, retain_graph, _IntoLeafGrads())
+        run_backward(outputs, gos, bool(retain), _IntoLeafGrads(), create_graph)
         queued = _callbacks.queue
     finally:
         _callbacks.queue = outer
@@ -319,9 +385,11 @@ def backward(outputs, grad_outputs=None, retain_graph=False):
         fn()
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple of
-    tensors, without touching any ``.grad`` (like ``torch.autograd.grad``)."""
+    tensors, without touching any ``.grad`` (``torch.autograd.grad``). With
+    ``create_graph`` they are recorded tensors that can be differentiated again;
+    ``retain_graph`` defaults to ``create_graph``."""
     outputs = _tensor_list(outputs, "outputs")
     inputs = _tensor_list(inputs, "inputs")
     for k, t in enumerate(inputs):
@@ -330,9 +398,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
                 f"grad: input {k} does not require grad; only tensors created with "
                 "requires_grad=True (or computed from one) can be differentiated against."
             )
-    gos = default_grad_outputs(outputs, grad_outputs, "grad")
+    if grad_outputs is not None and not isinstance(grad_outputs, TensorBase):
+        grad_outputs = list(grad_outputs)
+        if len(grad_outputs) != len(outputs):
+            raise RuntimeError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; "
+                               "expected one per output (None for a scalar output's 1)")
+    elif isinstance(grad_outputs, TensorBase) and len(outputs) != 1:
+        raise RuntimeError(f"grad: got one grad_output tensor for {len(outputs)} outputs; "
+                           "pass a sequence with one per output")
+    gos = default_grad_outputs(outputs, grad_outputs, "grad", as_tensors=create_graph)
     sink = _IntoResults(inputs)
-    run_backward(outputs, gos, bool(retain_graph), sink)
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward(outputs, gos, bool(retain), sink, create_graph)
     out = []
     for k, (t, g) in enumerate(zip(inputs, sink.results)):
         if g is None:
@@ -343,7 +420,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
                 )
             out.append(None)
         else:
-            out.append(make_tensor(g, t._backend, False))
+            out.append(g if isinstance(g, TensorBase) else make_tensor(g, t._backend, False))
     return tuple(out)
 
 
@@ -359,8 +436,10 @@ def _tensor_list(value, name):
     return list(value)
 
 
-def default_grad_outputs(outputs, grad_outputs, who):
-    """The gradient each output starts with: given, or 1 for a scalar."""
+def default_grad_outputs(outputs, grad_outputs, who, as_tensors=False):
+    """The gradient each output starts with: given, or 1 for a scalar. Arrays,
+    or (``as_tensors``, for a recorded pass) tensors: a given tensor as it is,
+    graph and all."""
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, TensorBase):
@@ -377,6 +456,7 @@ def default_grad_outputs(outputs, grad_outputs, who):
                 )
             gos.append(be.ones_like(out._data))
         else:
+            given = g
             if isinstance(g, TensorBase):
                 if g._backend is not be:
                     raise RuntimeError(
@@ -391,5 +471,11 @@ def default_grad_outputs(outputs, grad_outputs, who):
                     f"{who}: gradient has shape {tuple(g.shape)} but the output has shape "
                     f"{tuple(out.shape)}; they must match."
                 )
+            if as_tensors and isinstance(given, TensorBase) and given.requires_grad:
+                gos.append(_recording(be).cast(given, out.dtype))
+                continue
             gos.append(be.cast(g, out.dtype))
+    if as_tensors:
+        return [g if isinstance(g, TensorBase) else make_tensor(g, out._backend, False)
+                for g, out in zip(gos, outputs)]
     return gos

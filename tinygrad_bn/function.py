@@ -51,6 +51,7 @@ class Context:
     _freed = False
     _non_differentiable = ()
     _op = (None, None)  # (op name, tape entry number) for error messages, set by the engine
+    _graph_of = None  # the entry whose recorded backward this copy serves (see recorded)
 
     def __init__(self, backend, needs_input_grad):
         self.backend = backend
@@ -72,7 +73,7 @@ class Context:
                 "backward(retain_graph=True) the first time if you need to go back twice."
             )
         if self._saved_versions:
-            for i, cell, version in self._saved_versions:
+            for i, cell, version, _position in self._saved_versions:
                 if cell[0] != version:
                     raise RuntimeError(
                         f"{self._op[0]} (tape entry #{self._op[1]}): one of the values it "
@@ -82,7 +83,67 @@ class Context:
                         f"{version}. Use an out-of-place op (x = x + y instead of "
                         "x.add_(y)) or clone the tensor before changing it."
                     )
+        if self._graph_of is not None:
+            return self._saved_as_graph()
         return self._saved
+
+    def recorded(self, entry, backend, output_backend=None):
+        """A copy of this context for running ``entry``'s backward as recorded
+        ops (a ``create_graph`` pass): its backend records, and ``saved_tensors``
+        gives each saved input or output as a tensor joined to the graph, so the
+        gradient it helps compute depends on it. Saved values that are neither
+        (statistics, masks) stay arrays: constants of the backward."""
+        copy = _new(type(self))
+        copy.backend = backend
+        copy.needs_input_grad = self.needs_input_grad
+        copy.__dict__.update(self.__dict__)
+        if output_backend is not None:
+            copy.output_backend = output_backend
+        copy._graph_of = entry
+        return copy
+
+    def graph_input(self, k, values):
+        """In a recorded backward: a tensor holding ``values`` whose gradient
+        flows to forward input ``k`` as if it were that input (for an op that
+        recomputes from its input what it did not save; ``values`` may differ
+        from the input wherever the recomputation ignores the difference).
+        An array (a constant) when input k needs no gradient."""
+        entry = self._graph_of
+        parent = entry.parents[k]
+        base = self.backend.base
+        if parent is None:
+            return values
+        if type(parent) is TapeEntry:
+            t = make_tensor(values, base, True)
+            t._entry = parent
+            t._out_index = entry.parent_outputs[k] if entry.parent_outputs else 0
+            return t
+        return self.backend.add(parent, base.sub(values, parent._data))  # the leaf, shifted to the values
+
+    def _saved_as_graph(self):
+        entry = self._graph_of
+        base = self.backend.base
+        saved = list(self._saved)
+        n_out = entry.n_outputs
+        for i, cell, _version, position in self._saved_versions or ():
+            if position < n_out:  # output `position` of this entry
+                if not entry.differentiable[position if len(entry.differentiable) > 1 else 0]:
+                    continue
+                t = make_tensor(saved[i], (self.output_backend or self.backend).base, True)
+                t._entry, t._out_index, t._version_cell = entry, position, cell
+            else:  # input `k` of this entry: the leaf itself, or a tensor standing for its entry's output
+                k = position - n_out
+                parent = entry.parents[k]
+                if parent is None:
+                    continue  # needs no gradient: a constant here
+                if type(parent) is TapeEntry:
+                    t = make_tensor(saved[i], base, True)
+                    t._entry, t._version_cell = parent, cell
+                    t._out_index = entry.parent_outputs[k] if entry.parent_outputs else 0
+                else:
+                    t = parent
+            saved[i] = t
+        return tuple(saved)
 
     def saved_bytes(self, exclude=()) -> int:
         """Bytes held for backward: saved arrays plus arrays stored as attributes,
@@ -309,13 +370,15 @@ def _notify(entry, args, outputs, seconds):
 
 def _remember_versions(ctx, args, results):
     """For each saved array that is an input's or an output's array, note which
-    version of that tensor it was, so backward can detect in-place changes."""
+    version of that tensor it was, so backward can detect in-place changes, and
+    which one it was (its position in outputs + inputs: a recorded backward
+    gives it back as that tensor)."""
     versions = []
     for i, s in enumerate(ctx._saved):
         if s is not None:
-            for t in results + args:
+            for position, t in enumerate(results + args):
                 if isinstance(t, TensorBase) and s is t._data:
                     cell = t._version_cell
-                    versions.append((i, cell, cell[0]))
+                    versions.append((i, cell, cell[0], position))
                     break
     ctx._saved_versions = versions

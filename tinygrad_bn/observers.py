@@ -8,9 +8,21 @@ that see every op now; ``entry.watchers`` holds callables with the
 ``on_backward`` signature that stay with one entry (a Tape's record keeps
 collecting gradients after its block closed). Both are empty in the common case,
 so recording costs one truth test.
+
+``making.backward_of`` is the entry whose backward is running as recorded ops
+(a ``create_graph`` pass), or None: what it records was made by that backward,
+and an observer may say so.
 """
+import threading
 
 active: list = []
+
+
+class _Making(threading.local):
+    backward_of = None  # per thread: each thread walks its own graph
+
+
+making = _Making()
 
 
 def attach(observer) -> None:

@@ -20,6 +20,14 @@ def _is_number(x):
 class Derived:
     """Mixed into a backend class that provides the core."""
 
+    records = False  # whether results are recorded tensors (recording_backend.RecordingBackend)
+
+    @property
+    def base(self):
+        """The backend whose results are plain arrays of this device: this one;
+        for the recording backend, the array backend under it (for constants)."""
+        return self
+
     # creation and conversion -------------------------------------------------------
     def cast(self, x, dtype):
         """x converted to dtype (x itself when it already has it)."""

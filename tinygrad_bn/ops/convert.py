@@ -37,6 +37,8 @@ class ToDevice(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.backend.records:  # a recorded backward: the move back is an op too
+            return ToDevice.apply(g, ctx.backend.base), None
         return move(g, ctx.output_backend, ctx.backend), None
 
 

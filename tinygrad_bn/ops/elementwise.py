@@ -336,6 +336,25 @@ class LeakyReLU(Function):
         return be.where(be.greater(a, 0), g, be.mul(g, ctx.slope)), None
 
 
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+class Erf(Function):
+    """The error function; d erf(a)/da = 2/sqrt(pi) * exp(-a^2). GELU's backward
+    calls erf, so a recorded GELU backward is made of this op."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.backend.erf(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        be = ctx.backend
+        return be.mul(g, be.mul(be.exp(be.neg(be.mul(a, a))), _TWO_OVER_SQRT_PI))
+
+
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -62,9 +62,21 @@ class CrossEntropy(Function):
     def backward(ctx, g):
         (log_probs,) = ctx.saved_tensors
         be = ctx.backend
-        grad = be.exp(log_probs)  # softmax - one_hot(target)
-        idx = be.reshape(ctx.target, (-1, 1))
-        be.put_along_axis(grad, idx, be.sub(be.take_along_axis(grad, idx, 1), 1), 1)
+        if be.records:
+            # recorded: the softmax must carry its dependence on the logits.
+            # log_softmax ignores a shift of each row, and log_probs is the logits
+            # shifted, so log_softmax of log_probs standing for input 0 has the
+            # values and the graph of log_softmax(logits), without keeping the logits
+            logits = ctx.graph_input(0, log_probs)
+            shifted = be.sub(logits, be.max(logits, axis=1, keepdims=True))
+            log_probs = be.sub(shifted, be.log(be.sum(be.exp(shifted), axis=1, keepdims=True)))
+            one_hot = be.base.zeros(log_probs.shape, log_probs.dtype)
+            be.base.put_along_axis(one_hot, be.base.reshape(ctx.target, (-1, 1)), 1, 1)
+            grad = be.sub(be.exp(log_probs), one_hot)
+        else:
+            idx = be.reshape(ctx.target, (-1, 1))
+            grad = be.exp(log_probs)  # softmax - one_hot(target), in place
+            be.put_along_axis(grad, idx, be.sub(be.take_along_axis(grad, idx, 1), 1), 1)
         return be.mul(grad, _row_scale(ctx, g, grad.dtype)), None, None, None
 
 

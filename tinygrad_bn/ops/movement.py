@@ -72,6 +72,21 @@ class GetItem(Function):
         return ctx.backend.scatter_add(ctx.in_shape, g.dtype, ctx.index, g), None
 
 
+class ScatterAdd(Function):
+    """zeros(shape) with values added at index (repeats summed): GetItem's
+    backward, as an op of its own so that backward can be recorded too. Its
+    own backward reads the gradient back at the same index."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        ctx.index = index
+        return ctx.backend.scatter_add(shape, values.dtype, index, values)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.backend.getitem(g, ctx.index), None, None
+
+
 class SetItem(Function):
     """a with a[index] replaced by value (broadcast), as a new array: the
     recorded form of ``t[index] = value`` (``Tensor.__setitem__`` writes the

@@ -4,6 +4,7 @@ the per-group statistics (mean and inverse std in float64), nothing else.
 Batch and group norm also return their statistics as outputs that carry no
 gradient, for the running statistics."""
 from ..function import Function
+from . import norm_grad
 
 
 def _check_finite(be, op, *stats):
@@ -56,7 +57,10 @@ class BatchNorm(Function):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
-        dx, dw, db = be.kernels.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
+        if be.records:  # create_graph: the same gradients as recorded ops (see norm_grad)
+            dx, dw, db = norm_grad.batch_norm(be, x, g, weight, ctx.training, ctx.params["eps"], ctx.mean, ctx.invstd)
+        else:
+            dx, dw, db = be.kernels.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
         return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb),
                 None, None, None, None)
 
@@ -80,7 +84,10 @@ class LayerNorm(Function):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
-        dx, dw, db = be.kernels.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
+        if be.records:
+            dx, dw, db = norm_grad.layer_norm(be, x, g, weight, ctx.ndim, ctx.params["eps"])
+        else:
+            dx, dw, db = be.kernels.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
         return dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None
 
 
@@ -106,6 +113,9 @@ class GroupNorm(Function):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
-        dx, dw, db = be.kernels.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
+        if be.records:
+            dx, dw, db = norm_grad.group_norm(be, x, g, weight, ctx.groups, ctx.params["eps"])
+        else:
+            dx, dw, db = be.kernels.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
         return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None,
                 None)

@@ -128,7 +128,9 @@ class Min(_Extreme):
 
 
 class Var(Function):
-    """Variance over axes with ``correction`` (1 = unbiased, 0 = biased), as torch.var."""
+    """Variance over axes with ``correction`` (1 = unbiased, 0 = biased), as torch.var.
+    Saves its input (as PyTorch does), so a recorded backward sees how the
+    centered values depend on it."""
 
     @staticmethod
     def forward(ctx, a, axes, correction, keepdims):
@@ -137,9 +139,8 @@ class Var(Function):
         for ax in axes:
             count *= a.shape[ax]
         denom = count - correction
-        mean = be.mean(a, axis=axes, keepdims=True)
-        centered = be.sub(a, mean)
-        ctx.save_for_backward(centered)
+        centered = be.sub(a, be.mean(a, axis=axes, keepdims=True))
+        ctx.save_for_backward(a)
         ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
         ctx.params = {"dim": axes, "correction": correction, "keepdim": keepdims}
         # denom <= 0 gives inf/nan, as in PyTorch (it warns); we keep the IEEE result
@@ -148,9 +149,10 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (centered,) = ctx.saved_tensors
+        (a,) = ctx.saved_tensors
         be = ctx.backend
-        g = _expand_back(be, g, centered.shape, ctx.axes, ctx.keepdims)
+        centered = be.sub(a, be.mean(a, axis=ctx.axes, keepdims=True))
+        g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)
         scale = 2.0 / ctx.denom if ctx.denom > 0 else float("nan")
         return be.mul(be.mul(centered, scale), g), None, None, None
 
@@ -164,15 +166,16 @@ class Std(Function):
     def forward(ctx, a, axes, correction, keepdims):
         var = Var.forward(ctx, a, axes, correction, keepdims)
         out = ctx.backend.sqrt(var)
-        ctx.save_for_backward(ctx.saved_tensors[0], out)
+        ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        centered, out = ctx.saved_tensors
+        a, out = ctx.saved_tensors
         be = ctx.backend
-        g = _expand_back(be, g, centered.shape, ctx.axes, ctx.keepdims)
-        std = _expand_back(be, out, centered.shape, ctx.axes, ctx.keepdims)
+        centered = be.sub(a, be.mean(a, axis=ctx.axes, keepdims=True))
+        g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)
+        std = _expand_back(be, out, a.shape, ctx.axes, ctx.keepdims)
         if ctx.denom <= 0:
             return be.mul(g, float("nan")), None, None, None
         # d std / d x = (x - mean) / (denom * std), set to 0 where std is 0

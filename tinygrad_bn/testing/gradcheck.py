@@ -1,4 +1,5 @@
-"""gradcheck: the tape's gradients against central differences in float64.
+"""gradcheck and gradgradcheck: the tape's first and second derivatives
+against central differences in float64.
 
 The outputs are reduced to a scalar through a fixed random projection,
 L = sum_k sum(W_k * out_k), never a plain sum: the sum of a normalized output is
@@ -7,7 +8,7 @@ constant, so a plain sum would let any backward pass.
 import numpy as np
 
 from ..engine import grad as autograd_grad
-from ..grad_mode import no_grad
+from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 from ..tensor_base import array_of, backend_of, write_in_place
 
@@ -124,3 +125,50 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
                         f"(atol {atol}, rtol {rtol})",
                         input_index=i, index=idx, analytic=ana, numeric=num, rel_error=rel)
     return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False,
+                  n_directions=4, seed=0, raise_exception=True):
+    """Check the second derivatives of ``fn(*inputs)`` (``torch.autograd.gradgradcheck``).
+
+    The first derivatives along ``grad_outputs`` (one float64 tensor per output;
+    random, and requiring grad, when None), taken with ``create_graph=True``,
+    are themselves checked with ``gradcheck`` against central differences, as
+    functions of the inputs and of ``grad_outputs``. Arguments as ``gradcheck``'s.
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    outs = _as_outputs(fn(*inputs), "gradgradcheck")
+    differentiable = [k for k, o in enumerate(outs) if o.requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        grad_outputs = tuple(Tensor(rng.standard_normal(outs[k].shape), dtype=np.float64, device=outs[k].device,
+                                    requires_grad=True) for k in differentiable)
+    else:
+        grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+        if len(grad_outputs) != len(differentiable):
+            raise ValueError(f"gradgradcheck: got {len(grad_outputs)} grad_outputs for {len(differentiable)} "
+                             "differentiable outputs; expected one per output that requires grad")
+    n_in = len(inputs)
+
+    def first_derivatives(*args):
+        ins, gos = args[:n_in], args[n_in:]
+        with enable_grad():  # gradcheck evaluates it under no_grad() too
+            outs = _as_outputs(fn(*ins), "gradgradcheck")
+            diff = [t for t in ins if isinstance(t, Tensor) and t.requires_grad]
+            grads = autograd_grad([outs[k] for k in differentiable], diff, list(gos), create_graph=True,
+                                  allow_unused=True)
+        return tuple(g if g.requires_grad else g.detach() for g in grads if g is not None)
+
+    return gradcheck(first_derivatives, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     fast_mode=fast_mode, n_directions=n_directions, seed=seed, raise_exception=raise_exception)
+
+
+def check_grads(fn, inputs, order=1, **kwargs):
+    """``gradcheck`` and, with ``order=2``, ``gradgradcheck`` too (as JAX's
+    ``check_grads(f, args, order)`` in reverse mode). Keyword arguments go to both."""
+    if order not in (1, 2):
+        raise ValueError(f"check_grads: order must be 1 or 2, got {order!r}")
+    ok = gradcheck(fn, inputs, **kwargs)
+    if ok and order == 2:
+        ok = gradgradcheck(fn, inputs, **kwargs)
+    return ok

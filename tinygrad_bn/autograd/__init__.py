@@ -1,0 +1,37 @@
+"""``tinygrad_bn.autograd``: ``from tinygrad_bn import autograd`` stands for
+``from torch import autograd``.
+
+- ``grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False)``
+  and ``backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False)``: the engine's walk;
+  with ``create_graph`` the gradients are recorded and can be differentiated again, to any order.
+- ``Function`` (forward and backward on Tensors, as PyTorch's), ``FunctionCtx`` and
+  ``once_differentiable``; the array-level ``tinygrad_bn.Function`` that our ops use is
+  described in ``function.py``.
+- ``gradcheck`` and ``gradgradcheck`` (float64 central differences, PyTorch's tolerances).
+- ``functional``: ``vjp``, ``jvp``, ``hvp``, ``vhp``, ``jacobian``, ``hessian``.
+"""
+from .. import engine as _engine
+from ..engine import grad
+from ..tensor_base import TensorBase as _TensorBase
+from ..testing.gradcheck import gradcheck, gradgradcheck
+from . import functional
+from .function import Function, FunctionCtx, once_differentiable
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate the gradients of ``tensors`` (one or a sequence) into the leaves'
+    ``.grad`` (``torch.autograd.backward``)."""
+    tensors = [tensors] if isinstance(tensors, _TensorBase) else list(tensors)
+    for k, t in enumerate(tensors):
+        if not isinstance(t, _TensorBase):
+            raise TypeError(f"backward: tensors[{k}] must be a Tensor, got {type(t).__name__}")
+    if grad_tensors is not None:
+        grad_tensors = [grad_tensors] if isinstance(grad_tensors, _TensorBase) else list(grad_tensors)
+        if len(grad_tensors) != len(tensors):
+            raise RuntimeError(f"backward: got {len(grad_tensors)} grad_tensors for {len(tensors)} tensors; "
+                               "expected one per tensor (None for a scalar's 1)")
+    _engine.backward(tensors, grad_tensors, retain_graph=retain_graph, create_graph=create_graph)
+
+
+__all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable", "gradcheck", "gradgradcheck",
+           "functional"]
