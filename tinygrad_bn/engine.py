@@ -76,14 +76,32 @@ def _reachable(roots):
 
 
 def _run_hooks(hooks, g, be):
-    """Each hook sees the gradient as a tensor and may return a replacement
-    (on the recording backend the gradient already is one, with its graph)."""
+    """Each hook sees the gradient as a tensor and may return a replacement of
+    the same shape, dtype and device (on the recording backend the gradient
+    already is a tensor, with its graph)."""
     records = be.records
     for hook in hooks:
         res = hook(g if records else make_tensor(g, be, False))
         if res is not None:
-            g = res._data if isinstance(res, TensorBase) and not records else be.asarray(res)
+            _check_hook_result(hook, res, g, be)
+            g = res if records else res._data
     return g
+
+
+def _check_hook_result(hook, res, g, be):
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(res, TensorBase):
+        raise TypeError(f"hook {name!r} returned a {type(res).__name__}; a gradient hook returns a Tensor "
+                        "(the new gradient) or None (keep it)")
+    if res.shape != tuple(g.shape):
+        raise RuntimeError(f"hook {name!r} changed the gradient's shape from {tuple(g.shape)} to {res.shape}; "
+                           "a hook must return a gradient of the same shape")
+    if res.dtype != g.dtype:
+        raise RuntimeError(f"hook {name!r} changed the gradient's dtype from {g.dtype} to {res.dtype}; "
+                           "cast it back (res.to(grad.dtype))")
+    if res._backend is not be.base:
+        raise RuntimeError(f"hook {name!r} returned a gradient on {res.device}, expected {be.name} "
+                           "(the tensor's device); move it with .to(device)")
 
 
 def _add_into_grad(t, g, be):
@@ -152,7 +170,9 @@ class _IntoResults:
     def __call__(self, leaf, g, be, owned):
         k = self.leaves.get(id(leaf))
         if k is not None:
-            self.results[k] = accumulate(be, self.results[k], g)
+            if leaf._hooks:  # an input's hooks run in grad() too, as in PyTorch
+                g = _run_hooks(leaf._hooks, g, be)
+            self.results[k] = g
 
     def capture(self, entry, grads):
         if self.outputs:
@@ -170,10 +190,11 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver, create_graph=Fals
     holds the array). With ``create_graph`` the gradients are Tensors and every
     backward is recorded (grad mode on while it runs)."""
     pending = {}  # id(entry) -> the gradient of its output, or a list of them, one per output
+    leaves = {}  # id(leaf) -> [leaf, its gradient summed so far, backend, owned]: delivered once, at the end
     lift = _recording if create_graph else _same
     previous_mode, GradMode.enabled = GradMode.enabled, bool(create_graph)
     try:
-        for entry in _reachable(_start(outputs, grad_outputs, pending, deliver, lift)):
+        for entry in _reachable(_start(outputs, grad_outputs, pending, leaves, lift)):
             g = pending.pop(id(entry), None)
             if g is None:
                 continue  # nothing flowed into it: its outputs reached the roots only through others' inputs
@@ -181,11 +202,25 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver, create_graph=Fals
             del g
             in_grads = _call_backward(entry, grads, lift)
             del grads  # a gradient passed straight through is then held by in_grads alone (see sole_reference)
-            _send(entry, in_grads, pending, deliver, lift)
+            _send(entry, in_grads, pending, leaves, lift)
             if not retain_graph:
                 entry.ctx._free()
+        # a leaf's hooks run once, with the sum of its gradients (PyTorch's AccumulateGrad)
+        for key in list(leaves):
+            leaf, g, be, owned = leaves.pop(key)
+            deliver(leaf, g, be, owned)
+            del g
     finally:
         GradMode.enabled = previous_mode
+
+
+def _add_leaf_grad(leaves, leaf, g, be, owned):
+    held = leaves.get(id(leaf))
+    if held is None:
+        leaves[id(leaf)] = [leaf, g, be, owned]
+    else:
+        held[1] = accumulate(be, held[1], g)
+        held[3] = True  # a new array
 
 
 def _same(be):
@@ -197,9 +232,9 @@ def _recording(be):
     return recording(be)
 
 
-def _start(outputs, grad_outputs, pending, deliver, lift):
+def _start(outputs, grad_outputs, pending, leaves, lift):
     """The entries the walk starts from, with their outputs' gradients pending
-    (an output that is a leaf gets its gradient delivered at once)."""
+    (an output that is a leaf gets its gradient with the other leaves)."""
     roots = []
     for out, g in zip(outputs, grad_outputs):
         if out._entry is None:
@@ -209,7 +244,7 @@ def _start(outputs, grad_outputs, pending, deliver, lift):
                     "nothing to differentiate. Create its inputs with requires_grad=True "
                     "and compute it outside no_grad()."
                 )
-            deliver(out, g, lift(out._backend), False)
+            _add_leaf_grad(leaves, out, g, lift(out._backend), False)
             continue
         _add_pending(pending, out._entry, out._out_index, g, out._backend, lift)
         roots.append(out._entry)
@@ -307,7 +342,7 @@ def _array(g):
     return g._data if isinstance(g, TensorBase) else g
 
 
-def _send(entry, in_grads, pending, deliver, lift):
+def _send(entry, in_grads, pending, leaves, lift):
     """Each input's gradient, checked against the input's shape and cast to its
     dtype, to the entry that made the input or to the leaf."""
     be = lift(entry.ctx.backend)  # the inputs' device
@@ -320,7 +355,7 @@ def _send(entry, in_grads, pending, deliver, lift):
         else:
             owned = lift is _same and sole_reference(in_grads, i)
             g = _check_grad(entry, i, in_grads[i], be)
-            deliver(parent, g, be, owned or g is not in_grads[i])  # a cast is a new array
+            _add_leaf_grad(leaves, parent, g, be, owned or g is not in_grads[i])  # a cast is a new array
 
 
 def _add_pending(pending, entry, index, g, be, lift):

@@ -91,12 +91,14 @@ class TapeRecord:
     dtype, requires_grad), output (id, shape, dtype, device), saved_bytes (what
     the entry keeps alive for backward beyond leaf tensors, which live anyway),
     forward_ms, activation (mean, std, NaN/Inf of the output), origin (file,
-    line, code), and after backward: backward_ms, grad (shape, norm, max_abs,
-    nan, inf of the gradient that reached the output), input_grads.
+    line, code), made_by (None for an op of the forward; for an op a recorded
+    backward ran, in a ``create_graph`` pass, the seq of the entry whose
+    backward it was), and after backward: backward_ms, grad (shape, norm,
+    max_abs, nan, inf of the gradient that reached the output), input_grads.
     """
 
     _FIELDS = ("seq", "op", "module", "kernel", "params", "inputs", "output", "saved_bytes",
-               "forward_ms", "activation", "origin", "backward_ms", "grad", "input_grads")
+               "forward_ms", "activation", "origin", "made_by", "backward_ms", "grad", "input_grads")
     # every field in one list (plus which forward arguments were tensors:
     # backward returns one slot per argument), so capture sets one attribute
     __slots__ = ("_v",)
@@ -310,6 +312,7 @@ class Tape:
             elapsed * 1e3,
             _activation(result._backend, data) if self.activation_stats else None,
             user_location(_CAPTURE_FRAMES),
+            None if observers.making.backward_of is None else observers.making.backward_of.seq,
             None, None, None,  # backward_ms, grad, input_grads
             tuple(positions),
         ])

@@ -46,7 +46,9 @@ def format_table(records, summary, width=120):
         io = f"{ins}->{_fmt_shape(r.output['shape'])}"
         # where the op ran: "cuda" for plain array math, "cuda.batchnorm" for a kernel of kernels/cuda
         kernel = ".".join(r.kernel.split(".")[-2:]) if r.kernel else r.output.get("device", "cpu")
-        cells = [str(r.seq), r.op, r.module or "", kernel, io, _fmt_bytes(r.saved_bytes), f"{r.forward_ms:.3f}"]
+        # an op a create_graph pass recorded says whose backward it belongs to
+        module = r.module or ("" if r.made_by is None else f"bwd of #{r.made_by}")
+        cells = [str(r.seq), r.op, module, kernel, io, _fmt_bytes(r.saved_bytes), f"{r.forward_ms:.3f}"]
         if has_grad:
             g = r.grad
             cells += ["-" if r.backward_ms is None else f"{r.backward_ms:.3f}",
@@ -221,6 +223,7 @@ TAPE_JSON_SCHEMA = {
                 "activation": {"type": ["object", "null"]},
                 "origin": {"type": ["array", "null"], "prefixItems": [{"type": "string"}, {"type": "integer"},
                                                                       {"type": "string"}]},
+                "made_by": {"type": ["integer", "null"]},  # optional: absent in older documents
                 "backward_ms": {"type": ["number", "null"]},
                 "grad": {"oneOf": [{"type": "null"}, {"$ref": "#/$defs/gradstats"}]},
                 "input_grads": {"type": ["array", "null"],
