@@ -274,7 +274,7 @@ class Function:
             return _several_outputs(cls, ctx, args, out, record, t0)
         be = ctx.output_backend or backend
         if type(out) is not be.ndarray:
-            out = be.asarray(out)
+            out = _as_device_array(ctx, be, out)
         result = _new(TensorBase._made_by_ops)  # make_tensor, inlined
         result._data = out
         result.requires_grad = record
@@ -311,12 +311,23 @@ def _start_clock(backend):
     return time.perf_counter()
 
 
+def _as_device_array(ctx, be, value):
+    """An output that is not yet one of the device's arrays (a NumPy scalar: what
+    arithmetic on 0-d arrays returns) as one, also where the op saved it, so the
+    saved value is still known to be that output."""
+    array = be.asarray(value)
+    if ctx._saved and any(s is value for s in ctx._saved):
+        ctx._saved = tuple(array if s is value else s for s in ctx._saved)
+    return array
+
+
 def _several_outputs(cls, ctx, args, out, record, t0):
     """The tensors of a forward that returned a tuple of arrays; those marked
     non-differentiable never require grad."""
     be = ctx.output_backend or ctx.backend
     nondiff = [id(a) for a in ctx._non_differentiable]
-    results = tuple(make_tensor(o if type(o) is be.ndarray else be.asarray(o), be, record and id(o) not in nondiff)
+    results = tuple(make_tensor(o if type(o) is be.ndarray else _as_device_array(ctx, be, o), be,
+                                record and id(o) not in nondiff)
                     for o in out)
     if record:
         _record(cls, ctx, args, results, t0)
