@@ -196,6 +196,44 @@ def test_gradcheck_of_the_cuda_normalization_ops_in_float64():
     assert gradcheck(lambda x, w, b: nn.functional.group_norm(x, 2, w, b), (x3, leaf(4), leaf(4)), fast_mode=True)
 
 
+def test_gradgradcheck_of_the_cuda_normalization_ops_in_float64():
+    """Second derivatives on the device: the norms' recorded backward (composite ops) and the kernels' forward."""
+    from tinygrad_bn.testing import gradgradcheck
+    rng = np.random.default_rng(22)
+
+    def leaf(*shape):
+        return tg.tensor(rng.standard_normal(shape), dtype=tg.float64, requires_grad=True, device="cuda")
+    x, w, b = leaf(5, 3), leaf(3), leaf(3)
+    fast = dict(fast_mode=True, n_directions=2)
+    assert gradgradcheck(lambda x, w, b: nn.functional.batch_norm(x, None, None, w, b, training=True), (x, w, b),
+                         **fast)
+    mean = tg.tensor([0.1, -0.2, 0.3], dtype=tg.float64, device="cuda")
+    var = tg.tensor([0.5, 1.5, 2.0], dtype=tg.float64, device="cuda")
+    assert gradgradcheck(lambda x, w: nn.functional.batch_norm(x, mean, var, w, None, training=False) * x, (x, w),
+                         **fast)
+    assert gradgradcheck(lambda x, w, b: nn.functional.layer_norm(x, (3,), w, b), (x, w, b), **fast)
+    x3 = leaf(2, 4, 2)
+    assert gradgradcheck(lambda x: nn.functional.group_norm(x, 2), (x3,), **fast)
+
+
+def test_a_hessian_vector_product_on_cuda_matches_the_cpu():
+    rng = np.random.default_rng(23)
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Tanh(), nn.Linear(6, 3), nn.LayerNorm(3)).double()
+    x_np, v_np = rng.standard_normal((8, 4)), [rng.standard_normal(p.shape) for p in model.parameters()]
+
+    def hvp(device):
+        m = model.to(device)
+        params = list(m.parameters())
+        loss = (m(tg.tensor(x_np, device=device)) ** 2).mean()
+        grads = tg.grad(loss, params, create_graph=True)
+        dot = sum((g * tg.tensor(v, device=device)).sum() for g, v in zip(grads, v_np))
+        return [h.cpu().numpy() for h in tg.grad(dot, params)]
+
+    for got, want in zip(hvp("cuda"), hvp("cpu")):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
 def test_dropout_in_place_updates_and_comparisons_on_cuda():
     tg.manual_seed(0)
     x = tg.ones(200, 10, device="cuda")
