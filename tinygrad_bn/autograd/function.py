@@ -99,6 +99,7 @@ class Function:
                 backend = a._backend
         needs = tuple(isinstance(a, TensorBase) and a.requires_grad for a in args)
         ctx = FunctionCtx(backend or get_backend("cpu"), needs)
+        ctx.tensor_args = tuple(isinstance(a, TensorBase) for a in args)
         record = GradMode.enabled and any(needs)
         t0 = _start_clock(ctx.backend) if record and observers.active else None
         with no_grad():
@@ -166,11 +167,11 @@ def _checked(name, ctx, result, records, base):
             raise RuntimeError(f"{name}.backward returned {len(result)} gradients, expected {len(needs)} "
                                "(one per forward argument, None for arguments that need none)")
     out = []
-    for k, (r, need) in enumerate(zip(result, needs)):
-        if r is None or not need:
-            if r is not None and not isinstance(r, TensorBase):
-                raise RuntimeError(f"{name}.backward returned a {type(r).__name__} for argument {k}, which is not "
-                                   "a tensor that requires grad; return None there")
+    for k, (r, need, is_tensor) in enumerate(zip(result, needs, ctx.tensor_args)):
+        if r is not None and not is_tensor:
+            raise RuntimeError(f"{name}.backward returned a gradient for argument {k}, a non-tensor argument of "
+                               "forward; return None there")
+        if r is None or not need:  # a gradient for a tensor that needs none is dropped, as in PyTorch
             out.append(None)
             continue
         if not isinstance(r, TensorBase):

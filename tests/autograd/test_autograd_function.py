@@ -1,0 +1,195 @@
+"""autograd.Function: custom ops on Tensors as in PyTorch, differentiable twice
+when the backward is written in tensor ops, and checked as PyTorch checks them."""
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import autograd
+from tinygrad_bn.testing import gradcheck, gradgradcheck
+
+
+class Cube(autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        assert not tg.is_grad_enabled()  # forward runs with grad mode off, as in PyTorch
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+
+class ScaledExp(autograd.Function):
+    """Saves its output and takes a non-tensor argument."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        y = (x * scale).exp()
+        ctx.scale = scale
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * ctx.scale, None
+
+
+class CubeOnce(autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    @autograd.once_differentiable
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+
+def x64(*values):
+    return tg.tensor(list(values), dtype=tg.float64, requires_grad=True)
+
+
+def test_first_and_second_derivatives_of_a_tensor_function():
+    x = x64(0.5, -1.0, 2.0)
+    y = Cube.apply(x)
+    assert y.grad_fn.name == "Cube" and y.requires_grad
+    (g,) = tg.grad(y.sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 3 * x.detach().numpy() ** 2)
+    (h,) = tg.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * x.detach().numpy())
+    assert gradcheck(Cube.apply, x) and gradgradcheck(Cube.apply, x)
+
+
+def test_a_saved_output_joins_the_graph_of_the_second_pass():
+    x = x64(0.1, -0.3)
+    assert gradgradcheck(lambda t: ScaledExp.apply(t, 1.5), x)
+
+
+def test_first_order_backward_runs_with_grad_mode_off():
+    seen = []
+
+    class Probe(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append((tg.is_grad_enabled(), g.requires_grad))
+            return g * 2
+
+    x = x64(1.0)
+    Probe.apply(x).sum().backward()
+    tg.grad(Probe.apply(x).sum(), x, create_graph=True)
+    assert seen == [(False, False), (True, False)]
+
+
+def test_once_differentiable_raises_on_a_second_derivative():
+    x = x64(1.0, 2.0)
+    # the gradient reaching CubeOnce (2 y) carries a graph, so its result does (and refuses to be differentiated)
+    (g,) = tg.grad((CubeOnce.apply(x) ** 2).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [6.0, 2 * 8 * 12.0])
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        g.sum().backward()
+    CubeOnce.apply(x).sum().backward()  # first order works as usual
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 12.0])
+
+
+def test_backward_is_checked_as_pytorch_checks_it():
+    class TooMany(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    class WrongShape(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.sum()
+
+    class GradForNumber(autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    x = x64(1.0, 2.0)
+    with pytest.raises(RuntimeError, match="returned 2 gradients, expected 1"):
+        TooMany.apply(x).sum().backward()
+    with pytest.raises(RuntimeError, match="shape"):
+        WrongShape.apply(x).sum().backward()
+    with pytest.raises(RuntimeError, match="non-tensor argument"):
+        GradForNumber.apply(x, 2.0).sum().backward()
+    with pytest.raises(TypeError, match="positional"):
+        Cube.apply(x=x)
+
+
+def test_an_input_returned_as_it_is_is_a_new_tensor_and_mark_non_differentiable_holds():
+    class PassAndIndex(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            idx = tg.tensor([0.0])
+            ctx.mark_non_differentiable(idx)
+            return x, idx
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            assert g_idx is None or float(g_idx.abs().sum()) == 0.0
+            return g * 2
+
+    x = x64(1.0, 3.0)
+    y, idx = PassAndIndex.apply(x)
+    assert y is not x and y.requires_grad and not idx.requires_grad
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    assert x.grad_fn is None  # the input itself was not rewired
+
+
+def test_a_list_output_is_returned_as_it_is():
+    class ListOut(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return [x * 2, x * 3]
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    out = ListOut.apply(x64(1.0))
+    assert isinstance(out, list) and len(out) == 2
+
+
+def test_in_place_change_of_a_saved_tensor_is_caught():
+    x = x64(1.0, 2.0)
+    y = x * 1
+    z = Cube.apply(y)
+    with tg.no_grad():
+        y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.sum().backward()
+
+
+def test_a_tensor_function_inside_a_network_trains_like_the_builtin_op():
+    rng = np.random.default_rng(0)
+    w = tg.tensor(rng.standard_normal((3, 2)), dtype=tg.float64, requires_grad=True)
+    x = tg.tensor(rng.standard_normal((5, 3)), dtype=tg.float64)
+    Cube.apply(x @ w).sum().backward()
+    ours = w.grad.numpy().copy()
+    w.grad = None
+    ((x @ w) ** 3).sum().backward()
+    np.testing.assert_allclose(ours, w.grad.numpy(), rtol=1e-12)
