@@ -30,6 +30,8 @@ TESTING_TESTS = ("tests/testing/test_testing_tools.py",)
 DATA_TESTS = ("tests/data/test_data.py",)
 DISTRIBUTED_TESTS = ("tests/distributed/test_distributed.py",)
 BACKEND_TESTS = ("tests/backends/test_contract.py",)
+HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
+                      "tests/autograd/test_autograd_function.py", "tests/autograd/test_second_order_properties.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
 KC = "kernels/cpu/_common.py"
 
@@ -286,4 +288,43 @@ MUTANTS = [
     Mutant("DA-2", "tinygrad_bn/data/loader.py", "            counts[i % len(counts)] += 1",
            "            counts[-1 - i % len(counts)] += 1",
            "random_split spreads the remainder from the last split, not the first", DATA_TESTS),
+    # ---------------------------------------------------------------- higher order
+    Mutant("HO-1", "tinygrad_bn/ops/norm_grad.py",
+           "    return be.mul(invstd, be.sub(be.sub(gy, mean_gy), be.mul(x_hat, mean_gy_xhat)))",
+           "    return be.mul(invstd, be.sub(gy, mean_gy))",
+           "the recorded norm gradient drops the x_hat term (first order, from the kernels, is right)",
+           HIGHER_ORDER_TESTS),
+    Mutant("HO-2", "tinygrad_bn/function.py",
+           "                if not entry.differentiable[position if len(entry.differentiable) > 1 else 0]:\n"
+           "                    continue",
+           "                continue",
+           "saved outputs stay constants in a recorded backward (exp, tanh, sigmoid's second derivatives)",
+           HIGHER_ORDER_TESTS),
+    Mutant("HO-3", "tinygrad_bn/ops/loss.py", "            logits = ctx.graph_input(0, log_probs)\n",
+           "            logits = log_probs\n",
+           "cross entropy's recorded backward treats the softmax as a constant", HIGHER_ORDER_TESTS),
+    Mutant("HO-4", "tinygrad_bn/ops/reduce.py",
+           "        centered = be.sub(a, be.mean(a, axis=ctx.axes, keepdims=True))\n"
+           "        g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)\n"
+           "        scale = 2.0",
+           "        centered = be.sub(a, be.base.mean(be.base.asarray(getattr(a, '_data', a)), axis=ctx.axes, "
+           "keepdims=True))\n        g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)\n        scale = 2.0",
+           "var's recorded backward takes the mean for a constant", HIGHER_ORDER_TESTS),
+    Mutant("HO-5", "tinygrad_bn/engine.py",
+           "    previous_mode, GradMode.enabled = GradMode.enabled, bool(create_graph)",
+           "    previous_mode = GradMode.enabled",
+           "a recorded pass runs with whatever grad mode the caller had (no_grad() loses the graph)",
+           HIGHER_ORDER_TESTS),
+    Mutant("HO-6", "tinygrad_bn/ops/elementwise.py",
+           "        return be.mul(g, be.mul(be.exp(be.neg(be.mul(a, a))), _TWO_OVER_SQRT_PI))",
+           "        return be.mul(g, be.exp(be.neg(be.mul(a, a))))",
+           "erf's derivative loses its 2/sqrt(pi) (the recorded GELU backward)", HIGHER_ORDER_TESTS),
+    Mutant("HO-7", "tinygrad_bn/engine.py",
+           "        t.grad = g if t.grad is None else be.add(t.grad, g)",
+           "        t.grad = g",
+           "create_graph backward overwrites .grad instead of accumulating", HIGHER_ORDER_TESTS),
+    Mutant("HO-8", "tinygrad_bn/autograd/function.py",
+           "        with (enable_grad() if records else no_grad()):",
+           "        with no_grad():",
+           "a Tensor-level Function's backward is never recorded", HIGHER_ORDER_TESTS),
 ]

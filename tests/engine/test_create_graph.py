@@ -200,3 +200,14 @@ def test_hook_results_are_checked_for_type_shape_and_dtype():
         with pytest.raises(error, match=message):
             (x * 2).sum().backward()
         assert x.grad is None  # nothing was written
+
+
+def test_create_graph_records_even_under_no_grad_as_in_pytorch():
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    y = (x ** 3).sum()
+    with tg.no_grad():
+        (g,) = tg.grad(y, x, create_graph=True)
+    assert g.requires_grad and g.grad_fn is not None
+    with tg.no_grad():
+        tg.grad((x ** 2).sum(), x, create_graph=True)
+        assert not tg.is_grad_enabled()
