@@ -20,6 +20,7 @@ EXPERIMENTS = {
     "small-batch": "small_batch",
     "train-vs-eval": "train_vs_eval",
     "gradients": "gradients",
+    "sharpness": "sharpness",
 }
 QUICK_EPOCHS = 1
 QUICK_SEEDS = 2
