@@ -228,7 +228,10 @@ def _same(be):
 
 
 def _recording(be):
+    """The recording backend over ``be`` (imported on first use: it imports the ops)."""
+    global _recording
     from .recording_backend import recording
+    _recording = recording
     return recording(be)
 
 

@@ -159,6 +159,11 @@ class RecordingBackend(Derived):
     def reshape(self, x, shape):
         x = self._t(x)
         shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+        if -1 in shape:  # resolved here, so that a reshape to the same shape records nothing
+            known = 1
+            for n in shape:
+                known *= n if n != -1 else 1
+            shape = tuple(x.numel() // known if n == -1 else n for n in shape) if known else shape
         if shape == x.shape:
             return x
         return _ops().M.Reshape.apply(x, shape)

@@ -290,9 +290,14 @@ MUTANTS = [
            "random_split spreads the remainder from the last split, not the first", DATA_TESTS),
     # ---------------------------------------------------------------- higher order
     Mutant("HO-1", "tinygrad_bn/ops/norm_grad.py",
-           "    return be.mul(invstd, be.sub(be.sub(gy, mean_gy), be.mul(x_hat, mean_gy_xhat)))",
-           "    return be.mul(invstd, be.sub(gy, mean_gy))",
-           "the recorded norm gradient drops the x_hat term (first order, from the kernels, is right)",
+           "            inner = be.add(be.add(be.mul(x_hat, total(ag, pgy)), be.mul(total(gy, x_hat), pa)),",
+           "            inner = be.add(be.mul(x_hat, total(ag, pgy)),",
+           "the norms' double backward drops the S(gy, x_hat) P(a) term (first order, from the kernels, is right)",
+           HIGHER_ORDER_TESTS),
+    Mutant("HO-9", "tinygrad_bn/ops/norm_grad.py",
+           "            terms.append(be.mul(bg, x_hat))",
+           "            terms.append(be.mul(bg, xg))",
+           "the norms' double backward sends dweight's gradient to g through x instead of x_hat",
            HIGHER_ORDER_TESTS),
     Mutant("HO-2", "tinygrad_bn/function.py",
            "                if not entry.differentiable[position if len(entry.differentiable) > 1 else 0]:\n"

@@ -57,8 +57,9 @@ class BatchNorm(Function):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
-        if be.records:  # create_graph: the same gradients as recorded ops (see norm_grad)
-            dx, dw, db = norm_grad.batch_norm(be, x, g, weight, ctx.training, ctx.params["eps"], ctx.mean, ctx.invstd)
+        if be.records:  # create_graph: one recorded op, differentiable again (see norm_grad)
+            dx, dw, db = norm_grad.record(be, "batch", x, g, weight, ctx.params["eps"], ctx.mean, ctx.invstd,
+                                          training=ctx.training)
         else:
             dx, dw, db = be.kernels.batch_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.training)
         return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb),
@@ -85,7 +86,8 @@ class LayerNorm(Function):
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
         if be.records:
-            dx, dw, db = norm_grad.layer_norm(be, x, g, weight, ctx.ndim, ctx.params["eps"])
+            dx, dw, db = norm_grad.record(be, "layer", x, g, weight, ctx.params["eps"], ctx.mean, ctx.invstd,
+                                          normalized_ndim=ctx.ndim)
         else:
             dx, dw, db = be.kernels.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
         return dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None
@@ -114,7 +116,8 @@ class GroupNorm(Function):
         nx, nw, nb = ctx.needs_input_grad[:3]
         be = ctx.backend
         if be.records:
-            dx, dw, db = norm_grad.group_norm(be, x, g, weight, ctx.groups, ctx.params["eps"])
+            dx, dw, db = norm_grad.record(be, "group", x, g, weight, ctx.params["eps"], ctx.mean, ctx.invstd,
+                                          num_groups=ctx.groups)
         else:
             dx, dw, db = be.kernels.group_norm_backward(x, g, ctx.groups, ctx.mean, ctx.invstd, weight)
         return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None,

@@ -1,83 +1,189 @@
-"""The normalization gradients as composite ops, for recorded backward passes.
+"""The normalization gradients as an op of their own, for recorded backward passes.
 
-The fused backward kernels (``backend.kernels``) return plain arrays: fast, but
-nothing can differentiate through them. When a norm's backward runs on the
-recording backend (``create_graph=True``), it computes the same gradients with
-the formulas below instead, written against the backend contract: every step
-is then a recorded op, so the result can be differentiated again, to any
-order, and on any device. The statistics are recomputed from x (they depend
-on it) in float64, as the kernels compute them; running statistics (eval mode)
-are constants.
+When a norm's backward runs on the recording backend (``create_graph=True``),
+it records one ``NormBackward``: its forward is the fused backward kernel
+(``backend.kernels``: the first-order pass costs what it always did), and its
+backward, the double backward, is the closed form below, written against the
+backend contract: on plain arrays in a second pass, recorded in a third (it
+recomputes the statistics from x, so every order is exact), on any device.
 
-For the normalized axes A with n elements, x_hat = (x - mean) * invstd and
-gy = g * weight, the gradients are
-    dx = invstd * (gy - mean_A(gy) - x_hat * mean_A(gy * x_hat))   (batch statistics)
-    dx = invstd * gy                                                 (running statistics)
-    dweight = sum(g * x_hat), dbias = sum(g) over the axes weight does not have.
+One normalized group (a channel for batch norm, a row for layer norm, a
+(sample, group) for group norm) of M elements: x_hat = (x - mean) * s with
+s = 1 / sqrt(var + eps), gy = g * weight, and with batch statistics
+    P(u) = u - mean(u) - x_hat * mean(u * x_hat)       (symmetric: P = I - 11'/M - x_hat x_hat'/M)
+    dx = s * P(gy),   dweight = sum(g * x_hat),   dbias = sum(g)
+(running statistics, eval mode: dx = s * gy). Since d x_hat / dx = s * P and
+d s / dx = -s^2 x_hat / M, the gradients of <a, dx> + <beta, dweight> +
+<gamma, dbias> (a, beta, gamma: what reaches dx, dweight, dbias) are, with
+S(u, v) = sum(u * v) over the group,
+    d/dx      = -(s^2 / M) (x_hat S(a, P(gy)) + S(gy, x_hat) P(a) + S(a, x_hat) P(gy)) + s P(beta * g)
+    d/dg      = s * weight * P(a) + beta * x_hat + gamma
+    d/dweight = sum(s * g * P(a))
+and in eval mode d/dx = s * beta * g, d/dg = s * weight * a + beta * x_hat + gamma,
+d/dweight = sum(s * g * a).
 """
+from ..function import Function
 
 
-def _stats(be, x, axes, eps):
-    """(x - mean, invstd) of x over axes, kept as broadcastable shapes."""
-    centered = be.sub(x, be.mean(x, axis=axes, keepdims=True))
-    var = be.mean(be.mul(centered, centered), axis=axes, keepdims=True)
-    return centered, be.pow(be.add(var, eps), -0.5)
+class Layout:
+    """Where a norm's groups lie in x, and where its parameters do."""
+
+    def __init__(self, kind, shape, num_groups=None, normalized_ndim=None):
+        self.kind, self.shape = kind, tuple(shape)
+        ndim = len(shape)
+        if kind == "batch":
+            self.grouped = self.shape
+            self.axes = (0,) + tuple(range(2, ndim))
+            self.param_view = (1, shape[1]) + (1,) * (ndim - 2)
+            self.param_axes = self.axes
+        elif kind == "layer":
+            self.grouped = self.shape
+            self.axes = tuple(range(ndim - normalized_ndim, ndim))
+            self.param_view = self.shape[ndim - normalized_ndim:]
+            self.param_axes = tuple(range(ndim - normalized_ndim))
+        else:  # group: (N, G, C/G * spatial) groups, parameters per channel
+            self.grouped = (shape[0], num_groups, -1)
+            self.axes = (2,)
+            self.param_view = (1, shape[1]) + (1,) * (ndim - 2)
+            self.param_axes = (0,) + tuple(range(2, ndim))
+        if kind == "group":
+            count = 1
+            for n in self.shape[1:]:
+                count *= n
+            count //= num_groups
+        else:
+            count = 1
+            for a in self.axes:
+                count *= self.shape[a]
+        self.count = count  # M, the elements of one group
+
+    def group(self, be, u):
+        """u (shaped like x) laid out so that each group lies along ``axes``."""
+        return u if self.grouped is self.shape else be.reshape(u, self.grouped)
+
+    def ungroup(self, be, u):
+        return u if self.grouped is self.shape else be.reshape(u, self.shape)
+
+    def per_element(self, be, p):
+        """A parameter (or a per-channel constant) broadcast over x, in the grouped layout."""
+        p = be.reshape(p, self.param_view)
+        if self.grouped is self.shape:
+            return p
+        return be.reshape(be.broadcast_to(p, self.shape), self.grouped)
+
+    def param_sum(self, be, u):
+        """u (grouped layout) summed over the axes the parameters do not have."""
+        return be.sum(self.ungroup(be, u), axis=self.param_axes)
 
 
-def _dx_batch_stats(be, gy, x_hat, invstd, axes):
-    mean_gy = be.mean(gy, axis=axes, keepdims=True)
-    mean_gy_xhat = be.mean(be.mul(gy, x_hat), axis=axes, keepdims=True)
-    return be.mul(invstd, be.sub(be.sub(gy, mean_gy), be.mul(x_hat, mean_gy_xhat)))
+class NormBackward(Function):
+    """(dx, dweight, dbias) of batch, layer or group norm as one recorded op.
+    ``running`` holds eval-mode batch norm's (mean, invstd), constants; None
+    means the statistics are the batch's, functions of x."""
+
+    @staticmethod
+    def forward(ctx, x, g, weight, layout, eps, mean, invstd, running):
+        be = ctx.backend
+        k = be.kernels
+        if layout.kind == "batch":
+            dx, dw, db = k.batch_norm_backward(x, g, mean, invstd, weight, running is None)
+        elif layout.kind == "layer":
+            dx, dw, db = k.layer_norm_backward(x, g, mean, invstd, weight, len(layout.axes))
+        else:
+            dx, dw, db = k.group_norm_backward(x, g, layout.grouped[1], mean, invstd, weight)
+        ctx.save_for_backward(x, g, weight)
+        ctx.layout, ctx.eps, ctx.running = layout, eps, running
+        ctx.params = {"norm": layout.kind, "eps": eps, "training": running is None}
+        if weight is None:
+            return dx
+        return dx, _like(be, dw, weight), _like(be, db, weight)
+
+    @staticmethod
+    def backward(ctx, a, beta=None, gamma=None):
+        x, g, weight = ctx.saved_tensors
+        nx, ng, nw = ctx.needs_input_grad[:3]
+        dx, dg, dweight = double_backward(ctx.backend, ctx.layout, ctx.eps, ctx.running, x, g, weight,
+                                          a, beta, gamma, nx, ng, nw)
+        return dx, dg, dweight, None, None, None, None, None
 
 
-def _in_float64(be, *values):
-    return tuple(None if v is None else be.cast(v, "float64") for v in values)
+def _like(be, grad, param):
+    if grad.shape != param.shape:
+        grad = be.reshape(grad, param.shape)
+    return be.cast(grad, param.dtype)
 
 
-def batch_norm(be, x, g, weight, training, eps, running_mean, running_invstd):
-    """(dx, dweight, dbias) of batch norm over x (N, C, *); ``running_*`` are the
-    eval-mode statistics (per channel, constants)."""
+def record(be, kind, x, g, weight, eps, mean, invstd, training=True, num_groups=None, normalized_ndim=None):
+    """What a norm's backward returns when it is recorded: (dx, dweight, dbias),
+    the last two None without weight."""
+    layout = Layout(kind, x.shape, num_groups, normalized_ndim)
+    running = None if training else (mean, invstd)
+    out = NormBackward.apply(x, g, weight, layout, eps, mean, invstd, running)
+    return (out, None, None) if weight is None else out
+
+
+def double_backward(be, layout, eps, running, x, g, weight, a, beta, gamma, nx=True, ng=True, nw=True):
+    """The gradients in (x, g, weight) of <a, dx> + <beta, dweight> + <gamma, dbias>
+    (see the module docstring); None where not needed or nothing flows."""
     dtype = x.dtype
-    x, g, weight = _in_float64(be, x, g, weight)
-    channels = x.shape[1]
-    axes = (0,) + tuple(range(2, x.ndim))
-    shape = (1, channels) + (1,) * (x.ndim - 2)
-    if training:
-        centered, invstd = _stats(be, x, axes, eps)
+    xg, gg = (be.cast(layout.group(be, u), "float64") for u in (x, g))
+    ag = None if a is None else be.cast(layout.group(be, a), "float64")
+    wg = None if weight is None else layout.per_element(be, be.cast(weight, "float64"))
+    bg = None if beta is None else layout.per_element(be, be.cast(beta, "float64"))
+    cg = None if gamma is None else layout.per_element(be, be.cast(gamma, "float64"))
+    axes, m = layout.axes, float(layout.count)
+
+    def mean(u):
+        return be.mean(u, axis=axes, keepdims=True)
+
+    def total(u, v):
+        return be.sum(be.mul(u, v), axis=axes, keepdims=True)
+
+    if running is None:
+        centered = be.sub(xg, mean(xg))
+        s = be.pow(be.add(mean(be.mul(centered, centered)), eps), -0.5)
+        x_hat = be.mul(centered, s)
+
+        def project(u):  # P(u)
+            return be.sub(be.sub(u, mean(u)), be.mul(x_hat, mean(be.mul(u, x_hat))))
     else:
-        centered = be.sub(x, be.reshape(running_mean, shape))
-        invstd = be.reshape(running_invstd, shape)
-    x_hat = be.mul(centered, invstd)
-    gy = g if weight is None else be.mul(g, be.reshape(weight, shape))
-    dx = _dx_batch_stats(be, gy, x_hat, invstd, axes) if training else be.mul(gy, invstd)
-    return be.cast(dx, dtype), be.sum(be.mul(g, x_hat), axis=axes), be.sum(g, axis=axes)
+        s = layout.per_element(be, running[1])
+        x_hat = be.mul(be.sub(xg, layout.per_element(be, running[0])), s)
+
+        def project(u):  # with constant statistics dx = s * gy: no projection
+            return u
+
+    gy = gg if wg is None else be.mul(gg, wg)
+    pa = None if ag is None else project(ag)
+    dx = dg = dweight = None
+    if nx:
+        terms = []
+        if ag is not None and running is None:
+            pgy = project(gy)
+            inner = be.add(be.add(be.mul(x_hat, total(ag, pgy)), be.mul(total(gy, x_hat), pa)),
+                           be.mul(total(ag, x_hat), pgy))
+            terms.append(be.mul(be.mul(be.mul(s, s), -1.0 / m), inner))
+        if bg is not None:
+            terms.append(be.mul(s, project(be.mul(bg, gg))))
+        dx = _sum_of(be, terms)
+        dx = None if dx is None else be.cast(layout.ungroup(be, dx), dtype)
+    if ng:
+        terms = []
+        if pa is not None:
+            terms.append(be.mul(s, pa if wg is None else be.mul(wg, pa)))
+        if bg is not None:
+            terms.append(be.mul(bg, x_hat))
+        if cg is not None:
+            terms.append(be.add(be.zeros_like(gg), cg))
+        dg = _sum_of(be, terms)
+        dg = None if dg is None else be.cast(layout.ungroup(be, dg), g.dtype)
+    if nw and weight is not None and pa is not None:
+        dweight = be.cast(be.reshape(layout.param_sum(be, be.mul(be.mul(s, gg), pa)), weight.shape), weight.dtype)
+    return dx, dg, dweight
 
 
-def layer_norm(be, x, g, weight, normalized_ndim, eps):
-    """(dx, dweight, dbias) of layer norm over the last ``normalized_ndim`` dims."""
-    dtype = x.dtype
-    x, g, weight = _in_float64(be, x, g, weight)
-    axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
-    lead = tuple(range(x.ndim - normalized_ndim))
-    centered, invstd = _stats(be, x, axes, eps)
-    x_hat = be.mul(centered, invstd)
-    gy = g if weight is None else be.mul(g, weight)
-    dx = _dx_batch_stats(be, gy, x_hat, invstd, axes)
-    return be.cast(dx, dtype), be.sum(be.mul(g, x_hat), axis=lead), be.sum(g, axis=lead)
-
-
-def group_norm(be, x, g, weight, num_groups, eps):
-    """(dx, dweight, dbias) of group norm of x (N, C, *) in ``num_groups`` groups
-    of channels; weight and bias are per channel."""
-    dtype, shape = x.dtype, x.shape
-    x, g, weight = _in_float64(be, x, g, weight)
-    n, channels = shape[0], shape[1]
-    per_channel = (1, channels) + (1,) * (len(shape) - 2)
-    grouped = (n, num_groups, -1)
-    centered, invstd = _stats(be, be.reshape(x, grouped), (2,), eps)
-    x_hat = be.mul(centered, invstd)
-    gy = g if weight is None else be.mul(g, be.reshape(weight, per_channel))
-    dx = be.reshape(_dx_batch_stats(be, be.reshape(gy, grouped), x_hat, invstd, (2,)), shape)
-    x_hat = be.reshape(x_hat, shape)
-    axes = (0,) + tuple(range(2, len(shape)))
-    return be.cast(dx, dtype), be.sum(be.mul(g, x_hat), axis=axes), be.sum(g, axis=axes)
+def _sum_of(be, terms):
+    out = None
+    for t in terms:
+        out = t if out is None else be.add(out, t)
+    return out
