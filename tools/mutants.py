@@ -299,6 +299,10 @@ MUTANTS = [
            "            terms.append(be.mul(bg, xg))",
            "the norms' double backward sends dweight's gradient to g through x instead of x_hat",
            HIGHER_ORDER_TESTS),
+    Mutant("HO-10", "tinygrad_bn/distributed/syncbn.py",
+           "        if be.records:\n            return AllReduceSum.apply(local)\n        return _allreduce(be, local)",
+           "        return local",
+           "SyncBatchNorm's double backward sums its groups over this rank only", DISTRIBUTED_TESTS),
     Mutant("HO-2", "tinygrad_bn/function.py",
            "                if not entry.differentiable[position if len(entry.differentiable) > 1 else 0]:\n"
            "                    continue",

@@ -5,10 +5,13 @@ norm kernels (the CPU ones); what crosses ranks is a few numbers per channel:
 forward   count, count * mean and the local M2 (sum of squared deviations,
           from the kernels' float64 shifted sums), combined exactly by Chan's
           rule: M2 = sum(M2_k + n_k * (mean_k - mean)^2);
-backward  sum(dy) and sum(dy * x_hat) per channel.
+backward  sum(dy) and sum(dy * x_hat) per channel; recorded (create_graph),
+          one op whose backward is the norms' double backward with its group
+          sums over all ranks.
 dgamma and dbeta are this rank's sums, as in PyTorch (DistributedDataParallel
 then averages them like any parameter gradient)."""
 from ..function import Function
+from ..ops.norm_grad import Layout, double_backward
 from . import all_reduce_host
 
 
@@ -37,7 +40,7 @@ class SyncBatchNormOp(Function):
         b = be.full((channels,), 0.0, "float64") if bias is None else bias
         y, _ = be.kernels.batch_norm_eval(x, w, b, mean, var, eps)  # (x - mean) * invstd * w + b, global stats
         ctx.save_for_backward(x, weight)
-        ctx.mean, ctx.invstd, ctx.n = mean, invstd, n
+        ctx.mean, ctx.invstd, ctx.n, ctx.eps = mean, invstd, n, eps
         unbiased = be.mul(var, n / max(n - 1, 1))  # for running_var, as BatchNorm's
         ctx.mark_non_differentiable(mean, unbiased)
         return y, mean, unbiased
@@ -46,16 +49,82 @@ class SyncBatchNormOp(Function):
     def backward(ctx, g, gmean, gvar):
         x, weight = ctx.saved_tensors
         be = ctx.backend
-        channels = x.shape[1]
-        w = be.full((channels,), 1.0, "float64") if weight is None else be.cast(weight, "float64")
-        # eval-mode backward gives dx = w * invstd * dy and the local sums we need
-        dx_eval, dgamma, dbeta = be.kernels.batch_norm_backward(x, g, ctx.mean, ctx.invstd, w, False)
-        sums = _allreduce(be, be.concatenate([dbeta, dgamma], 0))
-        shape = (1, channels) + (1,) * (x.ndim - 2)
-        sum_dy = be.reshape(be.getitem(sums, slice(0, channels)), shape)
-        sum_dy_xhat = be.reshape(be.getitem(sums, slice(channels, None)), shape)
-        xhat = be.mul(be.sub(x, be.reshape(ctx.mean, shape)), be.reshape(ctx.invstd, shape))
-        scale = be.reshape(be.mul(w, ctx.invstd), shape)
-        dx = be.sub(dx_eval, be.div(be.mul(scale, be.add(sum_dy, be.mul(xhat, sum_dy_xhat))), ctx.n))
-        return (be.cast(dx, x.dtype), None if weight is None else be.cast(dgamma, weight.dtype),
+        if be.records:  # create_graph: one recorded op, whose backward is the double backward
+            out = SyncNormBackward.apply(x, g, weight, ctx.mean, ctx.invstd, ctx.n, ctx.eps)
+            dx, dgamma, dbeta = (out, None, None) if weight is None else out
+            return dx, dgamma, dbeta, None
+        dx, dgamma, dbeta = _first_order(be, x, g, weight, ctx.mean, ctx.invstd, ctx.n)
+        return (dx, None if weight is None else be.cast(dgamma, weight.dtype),
                 None if weight is None else be.cast(dbeta, weight.dtype), None)
+
+
+def _first_order(be, x, g, weight, mean, invstd, n):
+    """(dx, local dgamma, local dbeta) with the global batch's statistics."""
+    channels = x.shape[1]
+    w = be.full((channels,), 1.0, "float64") if weight is None else be.cast(weight, "float64")
+    # eval-mode backward gives dx = w * invstd * dy and the local sums we need
+    dx_eval, dgamma, dbeta = be.kernels.batch_norm_backward(x, g, mean, invstd, w, False)
+    sums = _allreduce(be, be.concatenate([dbeta, dgamma], 0))
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    sum_dy = be.reshape(be.getitem(sums, slice(0, channels)), shape)
+    sum_dy_xhat = be.reshape(be.getitem(sums, slice(channels, None)), shape)
+    xhat = be.mul(be.sub(x, be.reshape(mean, shape)), be.reshape(invstd, shape))
+    scale = be.reshape(be.mul(w, invstd), shape)
+    dx = be.sub(dx_eval, be.div(be.mul(scale, be.add(sum_dy, be.mul(xhat, sum_dy_xhat))), n))
+    return be.cast(dx, x.dtype), dgamma, dbeta
+
+
+class SyncNormBackward(Function):
+    """SyncBatchNorm's gradients as one recorded op (a create_graph pass): the
+    first-order computation above, and as backward the norms' closed-form
+    double backward (ops/norm_grad.py) with every group sum taken over all
+    ranks. dgamma and dbeta stay this rank's sums, as in the first order."""
+
+    @staticmethod
+    def forward(ctx, x, g, weight, mean, invstd, n, eps):
+        be = ctx.backend
+        dx, dgamma, dbeta = _first_order(be, x, g, weight, mean, invstd, n)
+        ctx.save_for_backward(x, g, weight)
+        ctx.layout, ctx.eps = GlobalBatchLayout(x.shape, n), eps
+        if weight is None:
+            return dx
+        return dx, be.cast(dgamma, weight.dtype), be.cast(dbeta, weight.dtype)
+
+    @staticmethod
+    def backward(ctx, a, beta=None, gamma=None):
+        x, g, weight = ctx.saved_tensors
+        nx, ng, nw = ctx.needs_input_grad[:3]
+        dx, dg, dweight = double_backward(ctx.backend, ctx.layout, ctx.eps, None, x, g, weight, a, beta, gamma,
+                                          nx, ng, nw)
+        return dx, dg, dweight, None, None, None, None
+
+
+class GlobalBatchLayout(Layout):
+    """Batch norm's layout whose groups (channels) span every rank's rows."""
+
+    def __init__(self, shape, n):
+        super().__init__("batch", shape)
+        self.count = int(n)
+
+    def total(self, be, u):
+        local = be.sum(u, axis=self.axes, keepdims=True)
+        if be.records:
+            return AllReduceSum.apply(local)
+        return _allreduce(be, local)
+
+
+class AllReduceSum(Function):
+    """The sum over ranks as a recorded op: each rank's loss depends on the
+    sum, so the gradient of the total loss in a rank's part is the sum over
+    ranks of the gradients (an all-reduce again)."""
+
+    @staticmethod
+    def forward(ctx, values):
+        return _allreduce(ctx.backend, values)
+
+    @staticmethod
+    def backward(ctx, g):
+        be = ctx.backend
+        if be.records:
+            return AllReduceSum.apply(g)
+        return _allreduce(be, g)

@@ -75,6 +75,11 @@ class Layout:
         """u (grouped layout) summed over the axes the parameters do not have."""
         return be.sum(self.ungroup(be, u), axis=self.param_axes)
 
+    def total(self, be, u):
+        """u (grouped layout) summed over each group, kept broadcastable. A
+        group spread over several processes (SyncBatchNorm) sums over all of them."""
+        return be.sum(u, axis=self.axes, keepdims=True)
+
 
 class NormBackward(Function):
     """(dx, dweight, dbias) of batch, layer or group norm as one recorded op.
@@ -131,13 +136,13 @@ def double_backward(be, layout, eps, running, x, g, weight, a, beta, gamma, nx=T
     wg = None if weight is None else layout.per_element(be, be.cast(weight, "float64"))
     bg = None if beta is None else layout.per_element(be, be.cast(beta, "float64"))
     cg = None if gamma is None else layout.per_element(be, be.cast(gamma, "float64"))
-    axes, m = layout.axes, float(layout.count)
+    m = float(layout.count)
 
     def mean(u):
-        return be.mean(u, axis=axes, keepdims=True)
+        return be.div(layout.total(be, u), m)
 
     def total(u, v):
-        return be.sum(be.mul(u, v), axis=axes, keepdims=True)
+        return layout.total(be, be.mul(u, v))
 
     if running is None:
         centered = be.sub(xg, mean(xg))
