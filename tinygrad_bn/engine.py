@@ -423,11 +423,13 @@ def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
         fn()
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple of
     tensors, without touching any ``.grad`` (``torch.autograd.grad``). With
     ``create_graph`` they are recorded tensors that can be differentiated again;
-    ``retain_graph`` defaults to ``create_graph``."""
+    ``retain_graph`` defaults to ``create_graph``. ``only_inputs`` is accepted
+    and ignored, as in PyTorch (where it is deprecated)."""
     outputs = _tensor_list(outputs, "outputs")
     inputs = _tensor_list(inputs, "inputs")
     for k, t in enumerate(inputs):

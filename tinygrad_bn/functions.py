@@ -10,7 +10,7 @@ METHOD_FUNCTIONS = (
     "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "softmax", "log_softmax",
     "clamp", "clip", "isfinite", "isnan", "reshape", "flatten", "permute", "transpose",
-    "squeeze", "unsqueeze", "all", "any",
+    "squeeze", "unsqueeze", "all", "any", "norm",
 )
 
 

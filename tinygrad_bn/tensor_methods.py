@@ -204,6 +204,22 @@ class TensorMethods:
             correction = 1 if unbiased else 0
         return R.Std.apply(self, axes, correction, keep)
 
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The vector p-norm over ``dim`` (all elements when None), as torch.norm:
+        p = 2 or "fro" (gradient 0 where the norm is 0, as PyTorch), 1, or inf."""
+        axes, keep = R.reduce_args(self, dim, None, keepdim, None, "norm")
+        x = self if dtype is None else self.to(dtype)
+        if p in ("fro", 2, 2.0):
+            return R.Norm2.apply(x, axes, keep)
+        if p in (1, 1.0):
+            return x.abs().sum(axes, keepdim=keep)
+        if p == float("inf"):
+            return x.abs().amax(axes, keepdim=keep)
+        raise ValueError(f"norm: p must be 2 (or 'fro'), 1 or inf, got {p!r}")
+
+    def __abs__(self):
+        return self.abs()
+
     # ------------------------------------------------------------ shape ops
     def reshape(self, *shape):
         return M.reshape(self, shape)

@@ -193,3 +193,23 @@ def test_a_tensor_function_inside_a_network_trains_like_the_builtin_op():
     w.grad = None
     ((x @ w) ** 3).sum().backward()
     np.testing.assert_allclose(ours, w.grad.numpy(), rtol=1e-12)
+
+
+def test_pytorch_2s_setup_context_form():
+    class Square(autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * x
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            (x,) = inputs
+            ctx.save_for_backward(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = x64(1.5, -2.0)
+    assert gradcheck(Square.apply, x) and gradgradcheck(Square.apply, x)

@@ -84,6 +84,7 @@ REDUCTIONS = {
     "amax": lambda x, d: x.amax(d) * x.amax(d),
     "softmax": lambda x, d: x.softmax(d),
     "log_softmax": lambda x, d: x.log_softmax(d),
+    "norm": lambda x, d: x.norm(2, dim=d),
 }
 
 
@@ -96,7 +97,7 @@ def test_reductions_along_a_drawn_dim(name, data):
     if name == "amax":  # ties share the gradient: keep the largest apart
         srt = np.sort(np.moveaxis(x, dim, -1), axis=-1)
         assume(np.all(srt[..., -1] - srt[..., -2] > 1e-3))
-    if name == "std":
+    if name in ("std", "norm"):
         assume(np.all(np.std(x, axis=dim) > 1e-2))
     assert gradgradcheck(lambda a: REDUCTIONS[name](a, dim), t(x), **FAST)
 
@@ -173,6 +174,18 @@ def test_a_cast_passes_recorded_gradients_through_in_each_dtype():
     assert g.dtype == np.float64 and g.requires_grad
     (h,) = tg.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), 6 * x.detach().numpy(), rtol=1e-6)
+
+
+def test_the_norm_has_pytorchs_zero_gradient_at_zero_in_every_order():
+    z = tg.zeros(2, 3, dtype=tg.float64, requires_grad=True)
+    (g,) = tg.grad(z.norm(dim=1).sum(), z, create_graph=True)
+    assert g.detach().tolist() == [[0.0] * 3] * 2
+    x = tg.tensor([[3.0, 4.0]], dtype=tg.float64, requires_grad=True)
+    (g,) = tg.grad(x.norm(dim=1).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [[0.6, 0.8]])
+    assert x.norm(1).item() == 7.0 and x.norm(float("inf")).item() == 4.0 and tg.norm(x).item() == 5.0
+    with pytest.raises(ValueError, match="p must be 2"):
+        x.norm(3)
 
 
 def test_dropout_with_its_mask_fixed_by_the_seed():

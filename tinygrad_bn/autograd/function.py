@@ -69,8 +69,9 @@ class FunctionCtx(Context):
 
 class Function:
     """Subclass with ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` as
-    static methods taking and returning Tensors (PyTorch's signature), and
-    call ``MyFunction.apply(*args)``. backward returns one gradient per
+    static methods taking and returning Tensors (PyTorch's signature), or with
+    ``forward(*args)`` and ``setup_context(ctx, inputs, output)`` (PyTorch 2's),
+    and call ``MyFunction.apply(*args)``. backward returns one gradient per
     forward argument (None for non-tensors and inputs needing none)."""
 
     def __init_subclass__(cls, **kwargs):
@@ -85,6 +86,12 @@ class Function:
     @staticmethod
     def backward(ctx, *grads):
         raise NotImplementedError("autograd.Function: define backward(ctx, *grads) as a staticmethod")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's form: define ``forward(*args)`` (no ctx) and this, which
+        saves what backward needs from the inputs and the output."""
+        raise NotImplementedError
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -103,7 +110,11 @@ class Function:
         record = GradMode.enabled and any(needs)
         t0 = _start_clock(ctx.backend) if record and observers.active else None
         with no_grad():
-            out = cls.forward(ctx, *args)
+            if cls.setup_context is not Function.setup_context:  # PyTorch 2's form: forward without ctx
+                out = cls.forward(*args)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         slots = [k for k, o in enumerate(outs) if isinstance(o, TensorBase)]

@@ -184,6 +184,31 @@ class Std(Function):
         return be.mul(be.mul(centered, scale), g), None, None, None
 
 
+class Norm2(Function):
+    """The Euclidean norm over axes, as torch.norm / linalg.vector_norm with p=2:
+    d|x|/dx = x / |x|, and 0 where the norm is 0 (PyTorch's choice; the chain
+    rule through sqrt would give NaN there)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdims):
+        be = ctx.backend
+        out = be.sqrt(be.sum(be.mul(a, a), axis=axes, keepdims=keepdims))
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        ctx.params = {"p": 2, "dim": axes, "keepdim": keepdims}
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        be = ctx.backend
+        norm = _expand_back(be, out, a.shape, ctx.axes, ctx.keepdims)
+        g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)
+        positive = be.greater(norm, 0)
+        scale = be.where(positive, be.div(g, be.where(positive, norm, 1)), 0)
+        return be.mul(a, scale), None, None
+
+
 class LogSoftmax(Function):
     """log_softmax along one axis, computed as x - max - log(sum(exp(x - max)))
     so large logits do not overflow."""
