@@ -159,6 +159,26 @@ class _IntoLeafGrads:
             be.iadd(leaf.grad._data, g)
 
 
+class _IntoGivenGrads(_IntoLeafGrads):
+    """Where ``backward(inputs=...)`` sends gradients: into the ``.grad`` of the
+    given tensors only, leaves and non-leaves alike (as PyTorch)."""
+
+    def __init__(self, inputs):
+        self.leaves = {id(t) for t in inputs if t._entry is None}
+        self.outputs = {(id(t._entry), t._out_index): t for t in inputs if t._entry is not None}
+
+    def __call__(self, leaf, g, be, owned):
+        if id(leaf) in self.leaves:
+            super().__call__(leaf, g, be, owned)
+
+    def capture(self, entry, grads):
+        for i, g in enumerate(grads):
+            t = self.outputs.get((id(entry), i))
+            if t is not None and g is not None:
+                be = _recording(t._backend) if isinstance(g, TensorBase) else t._backend
+                _add_into_grad(t, g, be)
+
+
 class _IntoResults:
     """Where ``grad`` sends gradients: into a list, by the inputs' positions."""
 
@@ -405,17 +425,23 @@ def queue_callback(fn):
     queue.append(fn)
 
 
-def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
-    """Accumulate d(outputs)/d(leaf) into every leaf's ``.grad``, then run the
-    callbacks hooks queued during the walk. With ``create_graph`` the gradients
-    are recorded (``.grad`` can be differentiated again); ``retain_graph``
-    defaults to ``create_graph``, as in PyTorch."""
+def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(outputs)/d(leaf) into every leaf's ``.grad`` (only into the
+    ``inputs`` given, when given: leaves or not), then run the callbacks hooks
+    queued during the walk. With ``create_graph`` the gradients are recorded
+    (``.grad`` can be differentiated again); ``retain_graph`` defaults to
+    ``create_graph``, as in PyTorch."""
     outputs = list(outputs)
     gos = default_grad_outputs(outputs, grad_outputs, "backward", as_tensors=create_graph)
     retain = create_graph if retain_graph is None else retain_graph
+    if inputs is not None:
+        inputs = _tensor_list(inputs, "inputs", "backward")
+        if not inputs:
+            raise RuntimeError("backward: inputs is empty; pass the tensors to accumulate into, or None for all leaves")
+    sink = _IntoLeafGrads() if inputs is None else _IntoGivenGrads(inputs)
     outer, _callbacks.queue = getattr(_callbacks, "queue", None), []
     try:
-        run_backward(outputs, gos, bool(retain), _IntoLeafGrads(), create_graph)
+        run_backward(outputs, gos, bool(retain), sink, create_graph)
         queued = _callbacks.queue
     finally:
         _callbacks.queue = outer
@@ -464,15 +490,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(out)
 
 
-def _tensor_list(value, name):
-    """grad's ``outputs`` or ``inputs``: one tensor or a sequence of tensors."""
+def _tensor_list(value, name, who="grad"):
+    """``outputs`` or ``inputs``: one tensor or a sequence of tensors."""
     if isinstance(value, TensorBase):
         return [value]
     if not isinstance(value, (list, tuple)):
-        raise TypeError(f"grad: {name} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
+        raise TypeError(f"{who}: {name} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
     for k, t in enumerate(value):
         if not isinstance(t, TensorBase):
-            raise TypeError(f"grad: {name}[{k}] must be a Tensor, got {type(t).__name__}")
+            raise TypeError(f"{who}: {name}[{k}] must be a Tensor, got {type(t).__name__}")
     return list(value)
 
 

@@ -199,11 +199,12 @@ class Tensor(TensorBase, TensorMethods, made_by_ops=True):
         return self.to(int64)
 
     # --------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; with
-        ``create_graph`` the gradients are recorded, so they can be
-        differentiated again (``retain_graph`` then defaults to True)."""
-        engine.backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into
+        ``inputs``, when given); with ``create_graph`` the gradients are
+        recorded, so they can be differentiated again (``retain_graph`` then
+        defaults to True)."""
+        engine.backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward."""

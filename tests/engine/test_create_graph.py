@@ -208,6 +208,19 @@ def test_create_graph_records_even_under_no_grad_as_in_pytorch():
     with tg.no_grad():
         (g,) = tg.grad(y, x, create_graph=True)
     assert g.requires_grad and g.grad_fn is not None
+    y = (x ** 2).sum()
     with tg.no_grad():
-        tg.grad((x ** 2).sum(), x, create_graph=True)
-        assert not tg.is_grad_enabled()
+        tg.grad(y, x, create_graph=True)
+        assert not tg.is_grad_enabled()  # the caller's mode, restored
+
+
+def test_backward_into_given_inputs_only():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    h = a * b
+    (h * h).sum().backward(inputs=[a, h])
+    assert b.grad is None
+    assert a.grad.tolist() == [2 * 3.0 * 3.0, 2 * 8.0 * 4.0]
+    assert h.grad.tolist() == [6.0, 16.0]  # a non-leaf input gets its .grad too
+    autograd.backward([(a * 3).sum()], inputs=a)
+    assert a.grad.tolist() == [21.0, 67.0]

@@ -18,9 +18,9 @@ from . import functional
 from .function import Function, FunctionCtx, once_differentiable
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate the gradients of ``tensors`` (one or a sequence) into the leaves'
-    ``.grad`` (``torch.autograd.backward``)."""
+    ``.grad``, or into ``inputs``' only (``torch.autograd.backward``)."""
     tensors = [tensors] if isinstance(tensors, _TensorBase) else list(tensors)
     for k, t in enumerate(tensors):
         if not isinstance(t, _TensorBase):
@@ -30,7 +30,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
         if len(grad_tensors) != len(tensors):
             raise RuntimeError(f"backward: got {len(grad_tensors)} grad_tensors for {len(tensors)} tensors; "
                                "expected one per tensor (None for a scalar's 1)")
-    _engine.backward(tensors, grad_tensors, retain_graph=retain_graph, create_graph=create_graph)
+    _engine.backward(tensors, grad_tensors, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable", "gradcheck", "gradgradcheck",
