@@ -278,7 +278,9 @@ def _output_grads(entry, g, deliver, lift):
     """The gradients of an entry's outputs as its backward takes them: zeros for
     a differentiable output that received none, None for one that carries none,
     after the outputs' hooks; retained and captured (``grad``'s inputs) here."""
-    be = lift(entry.ctx.output_backend or entry.ctx.backend)  # gradients of an output live on its device
+    be = entry.ctx.output_backend or entry.ctx.backend  # gradients of an output live on its device
+    if lift is not _same:
+        be = lift(be)
     if entry.n_outputs == 1:
         grads = (g,)
     else:
@@ -368,7 +370,7 @@ def _array(g):
 def _send(entry, in_grads, pending, leaves, lift):
     """Each input's gradient, checked against the input's shape and cast to its
     dtype, to the entry that made the input or to the leaf."""
-    be = lift(entry.ctx.backend)  # the inputs' device
+    be = entry.ctx.backend if lift is _same else lift(entry.ctx.backend)  # the inputs' device
     slots = entry.parent_outputs
     for i, parent in enumerate(entry.parents):
         if parent is None or in_grads[i] is None:
