@@ -320,10 +320,11 @@ def _call_backward(entry, grads, lift):
         in_grads = _recorded_backward(entry, ctx, grads)
     if not isinstance(in_grads, tuple):
         in_grads = (in_grads,)
-    if len(in_grads) < len(entry.parents):
+    n = len(entry.parents)
+    if len(in_grads) != n and not (len(in_grads) > n and all(g is None for g in in_grads[n:])):
         raise RuntimeError(
             f"{entry.name}.backward returned {len(in_grads)} gradients, expected "
-            f"{len(entry.parents)} (one per forward argument; use None for "
+            f"{n} (one per forward argument; use None for "
             "arguments that need none)."
         )
     return in_grads
@@ -374,6 +375,9 @@ def _send(entry, in_grads, pending, leaves, lift):
     slots = entry.parent_outputs
     for i, parent in enumerate(entry.parents):
         if parent is None or in_grads[i] is None:
+            if in_grads[i] is not None and entry.plain_args >> i & 1:
+                raise RuntimeError(f"{entry.name}.backward returned a gradient for argument {i}, which was not a "
+                                   "tensor in forward; return None there")
             continue
         if type(parent) is TapeEntry:
             _add_pending(pending, parent, slots[i] if slots else 0, _check_grad(entry, i, in_grads[i], be), be, lift)

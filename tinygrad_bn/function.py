@@ -47,7 +47,7 @@ class Context:
     kernel = None
     output_backend = None  # set by an op whose outputs live on another device (ToDevice)
     _saved = ()
-    _saved_versions = None  # [(index in saved, version cell, version)]
+    _saved_versions = None  # [(index in saved, version cell, version, position in outputs + inputs, leaf or None)]
     _freed = False
     _non_differentiable = ()
     _op = (None, None)  # (op name, tape entry number) for error messages, set by the engine
@@ -72,8 +72,12 @@ class Context:
                 "for backward are freed after the first backward; call "
                 "backward(retain_graph=True) the first time if you need to go back twice."
             )
+        saved = self._saved
         if self._saved_versions:
-            for i, cell, version, _position in self._saved_versions:
+            for i, cell, version, _position, leaf in self._saved_versions:
+                if leaf is not None and leaf._data is not saved[i]:  # reassigned through .data
+                    saved = saved[:i] + (leaf._data,) + saved[i + 1:]
+                    cell = leaf._version_cell
                 if cell[0] != version:
                     raise RuntimeError(
                         f"{self._op[0]} (tape entry #{self._op[1]}): one of the values it "
@@ -85,7 +89,7 @@ class Context:
                     )
         if self._graph_of is not None:
             return self._saved_as_graph()
-        return self._saved
+        return saved
 
     def recorded(self, entry, backend, output_backend=None):
         """A copy of this context for running ``entry``'s backward as recorded
@@ -125,7 +129,7 @@ class Context:
         base = self.backend.base
         saved = list(self._saved)
         n_out = entry.n_outputs
-        for i, cell, _version, position in self._saved_versions or ():
+        for i, cell, _version, position, _leaf in self._saved_versions or ():
             if position < n_out:  # output `position` of this entry
                 if not entry.differentiable[position if len(entry.differentiable) > 1 else 0]:
                     continue
@@ -184,6 +188,7 @@ class TapeEntry:
     record = None  # inspection record when a Tape captured this entry
     origin = None  # (file, line, code) that created it, in anomaly mode
     watchers = None  # callables run after this entry's backward (observers)
+    plain_args = 0  # bit i set: forward argument i was not a tensor (it can get no gradient)
 
     seq: int  # the order it ran in
     fn: type  # the Function
@@ -273,6 +278,8 @@ class Function:
         if type(out) is tuple:
             return _several_outputs(cls, ctx, args, out, record, t0)
         be = ctx.output_backend or backend
+        if ctx._non_differentiable and record:
+            record = not any(out is a for a in ctx._non_differentiable)
         if type(out) is not be.ndarray:
             out = _as_device_array(ctx, be, out)
         result = _new(TensorBase._made_by_ops)  # make_tensor, inlined
@@ -281,9 +288,17 @@ class Function:
         result.grad = result._entry = result._hooks = None
         result._out_index = 0
         result._backend = be
-        # a view's output shares its input's version counter, so in-place changes through either are seen
-        shared = cls.is_view and isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0])
-        result._version_cell = args[0]._version_cell if shared else [0]
+        # a view's output shares its input's version counter, so in-place changes
+        # through either are seen; so does an input returned as it is (PyTorch's rule)
+        if cls.is_view:
+            shared = isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0])
+            result._version_cell = args[0]._version_cell if shared else [0]
+            if shared:
+                _note_view(cls, args, result)
+        elif out is arrays[0] or (len(arrays) > 1 and out is arrays[1]):
+            result._version_cell = _cell_of_input(args, arrays, out)
+        else:
+            result._version_cell = [0]
         if record:
             _record(cls, ctx, args, result, t0)
         return result
@@ -311,10 +326,29 @@ def _start_clock(backend):
     return time.perf_counter()
 
 
+def _note_view(cls, args, result):
+    """Remember where a view's memory comes from: the tensor that owns it and the
+    view ops leading there (in-place writes through the view rebase that tensor)."""
+    source = args[0]
+    origin = getattr(source, "_view", None)
+    step = ((cls, args[1:]),)
+    result._view = (source, step) if origin is None else (origin[0], origin[1] + step)
+
+
+def _cell_of_input(args, arrays, out):
+    for a, arr in zip(args, arrays):
+        if arr is out and isinstance(a, TensorBase):
+            return a._version_cell
+    return [0]
+
+
 def _as_device_array(ctx, be, value):
     """An output that is not yet one of the device's arrays (a NumPy scalar: what
     arithmetic on 0-d arrays returns) as one, also where the op saved it, so the
     saved value is still known to be that output."""
+    if isinstance(value, (list, dict)) or value is None:
+        raise TypeError(f"forward returned a {type(value).__name__}; return one array, or a tuple of arrays "
+                        "for several outputs")
     array = be.asarray(value)
     if ctx._saved and any(s is value for s in ctx._saved):
         ctx._saved = tuple(array if s is value else s for s in ctx._saved)
@@ -329,6 +363,10 @@ def _several_outputs(cls, ctx, args, out, record, t0):
     results = tuple(make_tensor(o if type(o) is be.ndarray else _as_device_array(ctx, be, o), be,
                                 record and id(o) not in nondiff)
                     for o in out)
+    for r, o in zip(results, out):
+        for a in args:
+            if isinstance(a, TensorBase) and a._data is o:
+                r._version_cell = a._version_cell
     if record:
         _record(cls, ctx, args, results, t0)
     return results
@@ -343,8 +381,13 @@ def _record(cls, ctx, args, results, t0):
     entry.ctx = ctx
     needs = ctx.needs_input_grad
     parents = []
+    plain = 0
     for i, a in enumerate(args):
-        if needs[i]:
+        if not needs[i]:
+            parents.append(None)
+            if not isinstance(a, TensorBase):
+                plain |= 1 << i  # a gradient returned for it is an error (see engine._send)
+        else:
             e = a._entry
             if e is None:
                 parents.append(a)
@@ -354,9 +397,9 @@ def _record(cls, ctx, args, results, t0):
                     if entry.parent_outputs is None:
                         entry.parent_outputs = [0] * len(args)
                     entry.parent_outputs[i] = a._out_index
-        else:
-            parents.append(None)
     entry.parents = tuple(parents)
+    if plain:
+        entry.plain_args = plain
     if type(results) is not tuple:
         entry.out_meta = ((results._data.shape, results._data.dtype),)
         results._entry = entry
@@ -390,6 +433,9 @@ def _remember_versions(ctx, args, results):
             for position, t in enumerate(results + args):
                 if isinstance(t, TensorBase) and s is t._data:
                     cell = t._version_cell
-                    versions.append((i, cell, cell[0], position))
+                    # a leaf is saved as itself: backward reads its array then (PyTorch's
+                    # rule, so `w.data = ...` before backward is seen)
+                    leaf = t if t._entry is None and t.requires_grad else None
+                    versions.append((i, cell, cell[0], position, leaf))
                     break
     ctx._saved_versions = versions

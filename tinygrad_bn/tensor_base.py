@@ -43,8 +43,11 @@ def _host_array(data):
 class TensorBase:
     """A tensor's state; see the module docstring. Users meet its subclass ``Tensor``."""
 
+    # _view, set only on a tensor a view op made on another's memory: (the tensor
+    # whose memory it is, the view ops from it), so an in-place write through the
+    # view rebases that tensor on the tape (read it with getattr(t, "_view", None))
     __slots__ = ("_data", "requires_grad", "grad", "_entry", "_out_index", "_version_cell", "_hooks",
-                 "_backend", "__weakref__")
+                 "_backend", "_view", "__weakref__")
     _made_by_ops = None  # the class make_tensor makes (Tensor)
 
     def __init_subclass__(cls, made_by_ops=False, **kwargs):

@@ -261,25 +261,34 @@ class TensorMethods:
     def __setitem__(self, index, value):
         M.setitem(self, index, value)
 
-    def _inplace(self, op_name, recorded, method, *args):
+    def _inplace(self, op_name, recorded, method, *args, operand=None):
         """An in-place method: on the tape like its out-of-place twin
-        (``recorded(t)``, t standing for self) when grad mode is on and self
-        requires grad, else a raw backend write."""
-        if not (self.requires_grad and GradMode.enabled):
+        (``recorded(t)``, t standing for self) when grad mode is on and self or
+        ``operand`` requires grad (then self does afterwards), else a raw
+        backend write. Through a view, the tensor owning the memory is rebased
+        on the tape as well (PyTorch's rule), so gradients flow as the values do."""
+        tracked = self.requires_grad or (isinstance(operand, TensorBase) and operand.requires_grad)
+        if not (tracked and GradMode.enabled):
             return self._write(method, *args)
-        if self.is_leaf:
+        if self.is_leaf and self.requires_grad:
             raise RuntimeError(
                 f"{op_name}: a leaf tensor that requires grad is being changed in place; "
                 "wrap the update in `with tinygrad_bn.no_grad():` (as optimizers do) "
                 "or work on a clone."
             )
+        view = getattr(self, "_view", None)
+        if view is not None:
+            _check_view_write(op_name, *view)
         # the op runs on a copy that stands for self on the tape: an op that saves
         # its input (mul_, div_) keeps the old values, which the write below changes
-        snapshot = make_tensor(self._backend.copy(self._data), self._backend, True)
+        snapshot = make_tensor(self._backend.copy(self._data), self._backend, self.requires_grad)
         snapshot._entry, snapshot._out_index = self._entry, self._out_index
         result = recorded(snapshot)
         self._write("copyto", result._data)
         self._entry, self._out_index = result._entry, result._out_index
+        self.requires_grad = result.requires_grad
+        if view is not None:
+            _rebase_owner(*view, self)
         return self
 
     def _check_inplace_operand(self, op_name, other, divides=False):
@@ -316,20 +325,22 @@ class TensorMethods:
     def add_(self, other, alpha=1):
         self._check_inplace_operand("add_", other, divides=isinstance(alpha, float))
         return self._inplace("add_", lambda t: t + _or_self(other, self, t) * alpha if alpha != 1 else t + _or_self(other, self, t),
-                             "iadd", self._scaled(other, alpha))
+                             "iadd", self._scaled(other, alpha), operand=other)
 
     def sub_(self, other, alpha=1):
         self._check_inplace_operand("sub_", other, divides=isinstance(alpha, float))
         return self._inplace("sub_", lambda t: t - _or_self(other, self, t) * alpha if alpha != 1 else t - _or_self(other, self, t),
-                             "isub", self._scaled(other, alpha))
+                             "isub", self._scaled(other, alpha), operand=other)
 
     def mul_(self, other):
         self._check_inplace_operand("mul_", other)
-        return self._inplace("mul_", lambda t: t * _or_self(other, self, t), "imul", self._scaled(other, 1))
+        return self._inplace("mul_", lambda t: t * _or_self(other, self, t), "imul", self._scaled(other, 1),
+                             operand=other)
 
     def div_(self, other):
         self._check_inplace_operand("div_", other, divides=True)
-        return self._inplace("div_", lambda t: t / _or_self(other, self, t), "idiv", self._scaled(other, 1))
+        return self._inplace("div_", lambda t: t / _or_self(other, self, t), "idiv", self._scaled(other, 1),
+                             operand=other)
 
     # x += y and the rest change x in place, as in PyTorch (without these Python
     # would rebind x to a new tensor: `p -= lr * p.grad` would leave p as it was)
@@ -383,12 +394,16 @@ class TensorMethods:
         return self.fill_(0)
 
     def fill_(self, value):
+        source = None
         if isinstance(value, TensorBase):
             if value.ndim:
                 raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got shape {value.shape}")
+            if value.requires_grad:  # the filled values depend on it: recorded, as in PyTorch
+                source = value
             value = value.item()
         number_arg("fill_", "value", value, finite=False)
-        return self._inplace("fill_", lambda t: C.Overwrite.apply(t, value), "fill", value)
+        return self._inplace("fill_", lambda t: C.Overwrite.apply(t, value if source is None else source), "fill",
+                             value, operand=source)
 
     def copy_(self, src):
         _check_operand_values("copy_", src)
@@ -401,7 +416,32 @@ class TensorMethods:
                 f"{self.shape}; the source must broadcast to the destination"
             ) from None
         return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, TensorBase) else s),
-                             "copyto", s)
+                             "copyto", s, operand=src)
+
+
+def _check_view_write(op_name, owner, steps):
+    if isinstance(steps, str):  # an input a custom Function returned as it is (PyTorch refuses this too)
+        raise RuntimeError(
+            f"{op_name}: the tensor is a view of another, {steps}, and is being changed in place; "
+            "return x.clone() from forward, or clone the output before changing it.")
+    if owner.is_leaf and owner.requires_grad:
+        raise RuntimeError(
+            f"{op_name}: a view of a leaf tensor that requires grad is being changed in place; "
+            "change the leaf under `with tinygrad_bn.no_grad():` or work on a clone.")
+    if any(cls is M.Expand for cls, _ in steps):
+        raise RuntimeError(
+            f"{op_name}: the tensor is an expanded view, in which several elements share one memory "
+            "location; writing it in place is not supported. Clone it first (t = t.clone()).")
+
+
+def _rebase_owner(owner, steps, view):
+    """After an in-place write through ``view``: the owner of its memory stands
+    on the tape for its old values outside the view and the view's new ones inside."""
+    stand_in = make_tensor(owner._data, owner._backend, owner.requires_grad)
+    stand_in._entry, stand_in._out_index, stand_in._version_cell = owner._entry, owner._out_index, owner._version_cell
+    rebased = M.ViewWrite.apply(stand_in, view, steps)
+    owner._entry, owner._out_index = rebased._entry, rebased._out_index
+    owner.requires_grad = rebased.requires_grad
 
 
 def _check_operand_values(op_name, other):

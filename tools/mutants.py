@@ -30,6 +30,8 @@ TESTING_TESTS = ("tests/testing/test_testing_tools.py",)
 DATA_TESTS = ("tests/data/test_data.py",)
 DISTRIBUTED_TESTS = ("tests/distributed/test_distributed.py",)
 BACKEND_TESTS = ("tests/backends/test_contract.py",)
+SEMANTICS_TESTS = ("tests/engine/test_autograd_semantics.py", "tests/engine/test_inplace_operators.py",
+                   "tests/engine/test_engine_walk.py")
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
                       "tests/autograd/test_autograd_function.py", "tests/autograd/test_second_order_properties.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
@@ -178,8 +180,8 @@ MUTANTS = [
            "    return sys.getrefcount(items[index]) <= 2 + _TEMPORARY_REFERENCES",
            "a gradient something else holds becomes a leaf's .grad without a copy", ENGINE_TESTS),
     Mutant("EN-7", "tinygrad_bn/function.py",
-           "        shared = cls.is_view and isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0])",
-           "        shared = cls.is_view and isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[-1])",
+           "            shared = isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0])",
+           "            shared = isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[-1])",
            "a view op's output gets its own version counter when its input is not the last argument",
            ENGINE_TESTS),
     # ---------------------------------------------------------------- backends: the derived layer
@@ -337,4 +339,22 @@ MUTANTS = [
            "        with (enable_grad() if records else no_grad()):",
            "        with no_grad():",
            "a Tensor-level Function's backward is never recorded", HIGHER_ORDER_TESTS),
+    # ---------------------------------------------------------------- autograd semantics (PyTorch's)
+    Mutant("SE-1", "tinygrad_bn/tensor_methods.py", "        if view is not None:\n            _rebase_owner(*view, self)\n",
+           "", "an in-place write through a view leaves the owner's history as it was", SEMANTICS_TESTS),
+    Mutant("SE-2", "tinygrad_bn/tensor_methods.py",
+           "        tracked = self.requires_grad or (isinstance(operand, TensorBase) and operand.requires_grad)",
+           "        tracked = self.requires_grad",
+           "a recorded value written into a tensor that does not require grad loses its gradient", SEMANTICS_TESTS),
+    Mutant("SE-3", "tinygrad_bn/function.py",
+           "                if leaf is not None and leaf._data is not saved[i]:  # reassigned through .data",
+           "                if False:",
+           "a saved leaf keeps its old array after .data is reassigned", SEMANTICS_TESTS),
+    Mutant("SE-4", "tinygrad_bn/ops/movement.py",
+           "            be.base.setitem(replay_view(be.base, mask, ctx.steps), ..., 0)\n", "",
+           "the owner's old values still get the gradient inside the view that overwrote them", SEMANTICS_TESTS),
+    Mutant("SE-5", "tinygrad_bn/engine.py",
+           "            if in_grads[i] is not None and entry.plain_args >> i & 1:",
+           "            if False:",
+           "a gradient returned for a non-tensor argument is dropped silently", SEMANTICS_TESTS),
 ]

@@ -15,7 +15,6 @@ from hypothesis import given, strategies as st
 
 import tinygrad_bn as tg
 from tinygrad_bn import autograd
-from tinygrad_bn.nn import functional as F
 from tinygrad_bn.testing import strategies as tst
 
 EPS = 1e-12

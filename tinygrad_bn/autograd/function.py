@@ -126,6 +126,7 @@ class Function:
                 # an input returned as it is: a new tensor on the same values, as PyTorch's view of it
                 alias = make_tensor(o._data, o._backend, False)
                 alias._version_cell = o._version_cell
+                alias._view = (o, f"returned by {cls.__name__}.forward as its input")  # not writable in place
                 o = alias
             elif o._entry is not None or o.requires_grad:
                 o = o.detach()

@@ -44,7 +44,7 @@ class ToDevice(Function):
 
 class Overwrite(Function):
     """Every element of ``a`` replaced by ``src`` (a number, or an array that
-    broadcasts to a's shape), in a's dtype. The old values get no gradient;
+    broadcasts to a's shape), in a's dtype. The old values get a zero gradient;
     ``src`` gets the gradient summed over the broadcast."""
 
     @staticmethod
@@ -58,4 +58,6 @@ class Overwrite(Function):
     @staticmethod
     def backward(ctx, g):
         be = ctx.backend
-        return None, None if ctx.src_shape is None else be.unbroadcast(g, ctx.src_shape)
+        # the old values get a gradient of zeros (not None), as in PyTorch: a leaf upstream gets .grad = 0
+        old = be.zeros_like(g) if ctx.needs_input_grad[0] else None
+        return old, be.unbroadcast(g, ctx.src_shape) if ctx.needs_input_grad[1] else None

@@ -113,6 +113,39 @@ class SetItem(Function):
         return ga, None, gv
 
 
+class ViewWrite(Function):
+    """The tensor that owns a view's memory, after an in-place write through the
+    view (PyTorch's CopySlices): the values are already in memory; on the tape
+    the owner now depends on its old self outside the view and on the written
+    view inside it. ``steps`` are the view ops from owner to view."""
+
+    @staticmethod
+    def forward(ctx, owner, view, steps):
+        ctx.steps, ctx.owner_shape, ctx.owner_dtype = steps, owner.shape, owner.dtype
+        return owner  # the write went into this memory
+
+    @staticmethod
+    def backward(ctx, g):
+        be = ctx.backend
+        keep_owner, to_view = ctx.needs_input_grad[:2]
+        ga = gv = None
+        if keep_owner:  # the old values count outside the view only
+            mask = be.base.full(ctx.owner_shape, 1, ctx.owner_dtype)
+            be.base.setitem(replay_view(be.base, mask, ctx.steps), ..., 0)
+            ga = be.mul(g, mask)
+        if to_view:
+            gv = replay_view(be, g, ctx.steps)
+        return ga, gv, None
+
+
+def replay_view(be, a, steps):
+    """The view ``steps`` made, taken of ``a`` (an array, or a tensor on the recording backend)."""
+    from ..function import Context
+    for cls, extra in steps:
+        a = cls.apply(a, *extra) if be.records else cls.forward(Context(be, ()), a, *extra)
+    return a
+
+
 def broadcasts_to(shape, target):
     """Whether an array of ``shape`` broadcasts to ``target`` without growing it."""
     extra = len(shape) - len(target)
@@ -151,7 +184,8 @@ def setitem(t, index, value):
         raise RuntimeError(f"assigning into a tensor of dtype {t.dtype}: a floating value cannot be stored; "
                            "convert the tensor first (t = t.float())")
     raw = value._data if is_tensor else value
-    return t._inplace("__setitem__", lambda s: SetItem.apply(s, index, value), "setitem", index, raw)
+    return t._inplace("__setitem__", lambda s: SetItem.apply(s, index, value), "setitem", index, raw,
+                      operand=value if is_tensor else None)
 
 
 class Cat(Function):

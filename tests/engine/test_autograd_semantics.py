@@ -1,0 +1,349 @@
+"""Autograd programs whose results must match PyTorch's: in-place writes through
+views of recorded tensors, recorded values written into tensors that did not
+require grad, ``.data`` reassigned before backward, leaf hooks, and the checks
+PyTorch makes of a custom Function. Each case is one small program written
+against either library (``lib`` is tinygrad_bn or torch); it runs against
+PyTorch when PyTorch is installed, and against PyTorch 2.13's results, recorded
+below, without it."""
+import pytest
+
+import tinygrad_bn as tg
+
+
+def T(lib, values, grad=False):
+    return lib.tensor(values, dtype=lib.float64, requires_grad=grad)
+
+
+def g(t):
+    return None if t.grad is None else t.grad.detach().numpy().tolist()
+
+
+def view_copy_(lib):
+    x = T(lib, [1.0, 2.0, 3.0, 4.0], True); z = T(lib, [5.0, 6.0], True)
+    y = x * 2
+    y[0:2].copy_(z * 3)
+    (y * T(lib, [1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return g(x), g(z)
+
+
+def view_zero_(lib):
+    x = T(lib, [1.0, 2.0, 3.0, 4.0], True)
+    y = x * 2
+    y[1:3].zero_()
+    (y * T(lib, [1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return g(x)
+
+
+def view_mul_(lib):
+    x = T(lib, [1.0, 2.0, 3.0, 4.0], True)
+    y = x * 2
+    y[0:2].mul_(3)
+    (y * T(lib, [1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return g(x)
+
+
+def view_of_view_setitem(lib):
+    x = T(lib, [1.0, 2.0, 3.0, 4.0], True)
+    y = x * 2
+    y[0:2][0] = 5
+    (y * T(lib, [1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return g(x)
+
+
+def buffer_setitem_recorded(lib):
+    z = T(lib, [1.0, 2.0], True)
+    buf = T(lib, [0.0, 0.0, 0.0])
+    buf[0:2] = z * 2
+    (buf * T(lib, [1.0, 2.0, 3.0])).sum().backward()
+    return buf.requires_grad, g(z)
+
+
+def buffer_copy_recorded(lib):
+    z = T(lib, [1.0, 2.0], True)
+    buf = T(lib, [0.0, 0.0])
+    buf.copy_(z * 3)
+    (buf * T(lib, [1.0, 2.0])).sum().backward()
+    return g(z)
+
+
+def fill_with_grad_scalar(lib):
+    s = T(lib, 2.0, True)
+    x = T(lib, [1.0, 2.0, 3.0], True)
+    y = x * 1
+    y.fill_(s)
+    (y * T(lib, [1.0, 2.0, 3.0])).sum().backward()
+    return g(s), g(x)
+
+
+def data_reassigned(lib):
+    w = T(lib, [1.0, 2.0], True)
+    x = T(lib, [3.0, 4.0])
+    y = (w * w * x).sum()
+    w.data = T(lib, [10.0, 20.0])
+    y.backward()
+    return g(w)
+
+
+def leaf_hook_once(lib):
+    x = T(lib, [1.0, 2.0], True)
+    calls = []
+    x.register_hook(lambda gr: calls.append(gr.detach().numpy().tolist()))
+    (x * 2 + x * 3).sum().backward()
+    return calls
+
+
+def leaf_hook_in_grad(lib):
+    x = T(lib, [1.0, 2.0], True)
+    calls = []
+    x.register_hook(lambda gr: calls.append(gr.detach().numpy().tolist()))
+    (gx,) = lib.autograd.grad((x * 2).sum(), x)
+    return calls, gx.numpy().tolist()
+
+
+CASES = {f.__name__: f for f in [view_copy_, view_zero_, view_mul_, view_of_view_setitem, buffer_setitem_recorded,
+                                  buffer_copy_recorded, fill_with_grad_scalar, data_reassigned, leaf_hook_once,
+                                  leaf_hook_in_grad]}
+
+
+def hook_wrong_shape(lib):
+    x = T(lib, [1.0, 2.0], True)
+    x.register_hook(lambda gr: gr.reshape(1, 2))
+    try:
+        (x * 2).sum().backward()
+    except RuntimeError:
+        return "RuntimeError", g(x)
+    return "no error", g(x)
+
+
+def too_many_gradients(lib):
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, gr):
+            return gr * 2, gr
+    x = T(lib, [1.0, 2.0], True)
+    try:
+        F.apply(x).sum().backward()
+    except RuntimeError:
+        return "RuntimeError"
+    return g(x)
+
+
+def gradient_for_a_number(lib):
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, gr):
+            return gr * 2, gr
+    x = T(lib, [1.0, 2.0], True)
+    try:
+        F.apply(x, 2.0).sum().backward()
+    except RuntimeError:
+        return "RuntimeError"
+    return g(x)
+
+
+def non_differentiable_0d_output(lib):
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            m = x.sum()
+            ctx.mark_non_differentiable(m)
+            return x * 2, m
+
+        @staticmethod
+        def backward(ctx, gr, gm):
+            return gr * 2
+    x = T(lib, [1.0, 2.0], True)
+    y, m = F.apply(x)
+    return y.requires_grad, m.requires_grad
+
+
+def input_returned_then_changed_in_place(lib):
+    class Identity(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, gr):
+            return gr * 3
+    x = T(lib, [1.0, 2.0], True)
+    a = x * 1
+    y = Identity.apply(a)
+    b = a * a  # saves a
+    try:
+        y.mul_(2)  # would change a's memory too
+        (b.sum() + y.sum()).backward()
+    except RuntimeError:
+        return "RuntimeError"
+    return g(x)
+
+
+def grad_outputs_fewer_than_outputs(lib):
+    x = T(lib, [1.0, 2.0], True)
+    y1, y2 = x * 2, x * 3
+    try:
+        lib.autograd.grad([y1, y2], [x], grad_outputs=[lib.ones(2, dtype=lib.float64)])
+    except RuntimeError:
+        return "RuntimeError"
+    return "no error"
+
+
+def view_of_leaf_in_place(lib):
+    x = T(lib, [1.0, 2.0, 3.0], True)
+    try:
+        x[0:2].mul_(2)
+    except RuntimeError:
+        return "RuntimeError"
+    return "no error"
+
+
+def view_chain_reshape_then_slice(lib):
+    x = T(lib, [[1.0, 2.0], [3.0, 4.0]], True)
+    y = x * 1
+    v = y.reshape(4)[1:3]
+    v.mul_(T(lib, [10.0, 100.0]))
+    (y * T(lib, [[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    return g(x)
+
+
+def buffer_add_recorded(lib):
+    z = T(lib, [1.0, 2.0], True)
+    buf = T(lib, [5.0, 6.0])
+    buf.add_(z * z)
+    (buf * T(lib, [1.0, 3.0])).sum().backward()
+    return buf.requires_grad, g(z)
+
+
+CASES.update({f.__name__: f for f in [hook_wrong_shape, too_many_gradients, gradient_for_a_number,
+                                       non_differentiable_0d_output, input_returned_then_changed_in_place,
+                                       grad_outputs_fewer_than_outputs, view_of_leaf_in_place,
+                                       view_chain_reshape_then_slice, buffer_add_recorded]})
+
+
+# what PyTorch 2.13 returns for each case ("RuntimeError": it raises one)
+PYTORCH = {
+    "view_copy_": ([0.0, 0.0, 6.0, 8.0], [3.0, 6.0]),
+    "view_zero_": [2.0, 0.0, 0.0, 8.0],
+    "view_mul_": [6.0, 12.0, 6.0, 8.0],
+    "view_of_view_setitem": [0.0, 4.0, 6.0, 8.0],
+    "buffer_setitem_recorded": (True, [2.0, 4.0]),
+    "buffer_copy_recorded": [3.0, 6.0],
+    "fill_with_grad_scalar": (6.0, [0.0, 0.0, 0.0]),
+    "data_reassigned": [60.0, 160.0],
+    "leaf_hook_once": [[5.0, 5.0]],
+    "leaf_hook_in_grad": ([[2.0, 2.0]], [2.0, 2.0]),
+    "hook_wrong_shape": ("RuntimeError", None),
+    "too_many_gradients": "RuntimeError",
+    "gradient_for_a_number": "RuntimeError",
+    "non_differentiable_0d_output": (True, False),
+    "input_returned_then_changed_in_place": "RuntimeError",
+    "grad_outputs_fewer_than_outputs": "RuntimeError",
+    "view_of_leaf_in_place": "RuntimeError",
+    "view_chain_reshape_then_slice": [[1.0, 20.0], [300.0, 4.0]],
+    "buffer_add_recorded": (True, [2.0, 12.0]),
+}
+
+
+def test_every_case_has_a_recorded_result():
+    assert set(PYTORCH) == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_case_means_what_it_means_in_pytorch(name):
+    ours = CASES[name](tg)
+    assert ours == PYTORCH[name]
+    try:
+        import torch
+    except ImportError:
+        return
+    assert ours == CASES[name](torch)
+
+
+# ------------------------------------------------------------ array-level Function checks
+
+def test_an_array_level_function_is_checked_as_pytorch_checks_functions():
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+
+    class Extra(tg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g
+
+    class ExtraNone(Extra):
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None
+
+    class ForNumber(tg.Function):
+        @staticmethod
+        def forward(ctx, a, k):
+            return a * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g
+
+    class ListOut(tg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return [a, a]
+
+    with pytest.raises(RuntimeError, match="returned 2 gradients, expected 1"):
+        Extra.apply(x).sum().backward()
+    ExtraNone.apply(x).sum().backward()  # extra Nones are fine, as in PyTorch
+    assert x.grad.tolist() == [2.0, 2.0]
+    with pytest.raises(RuntimeError, match="argument 1, which was not a tensor"):
+        ForNumber.apply(x, 3.0).sum().backward()
+    with pytest.raises(TypeError, match="returned a list"):
+        ListOut.apply(x)
+
+
+def test_an_array_level_function_marks_a_single_output_non_differentiable():
+    class Count(tg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            out = (a > 0).sum()
+            ctx.mark_non_differentiable(out)
+            return out
+
+    n = Count.apply(tg.tensor([1.0, -2.0, 3.0], requires_grad=True))
+    assert not n.requires_grad and n.grad_fn is None and n.item() == 2
+
+
+def test_an_input_returned_unchanged_shares_its_version_counter():
+    class Identity(tg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1
+    b = a * a  # saves a
+    y = Identity.apply(a)
+    with tg.no_grad():
+        y.mul_(2)  # the same memory as a
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        b.sum().backward()
+
+
+def test_in_place_on_an_expanded_view_is_refused():
+    y = tg.tensor([1.0, 2.0], requires_grad=True) * 1
+    v = y.expand(3, 2)
+    with pytest.raises(RuntimeError, match="expanded view"):
+        v.mul_(2)
