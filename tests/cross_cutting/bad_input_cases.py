@@ -454,6 +454,10 @@ def _functional_argument_cases():
         ("F.group_norm", "0 groups", lambda x, rm, rv: F.group_norm(x, 0), "group_norm", "0"),
         ("F.group_norm", "bias of 4", lambda x, rm, rv: F.group_norm(x, 1, None, tg.zeros(4)), "group_norm", "4"),
         ("F.instance_norm", "a 2-d input", lambda x, rm, rv: F.instance_norm(x), "instance_norm", "(4, 3)"),
+        ("F.instance_norm", "running_mean without running_var",
+         lambda x, rm, rv: F.instance_norm(x.reshape(2, 3, 2), rm, None), "instance_norm", "running_var"),
+        ("F.instance_norm", "running_var of 2",
+         lambda x, rm, rv: F.instance_norm(x.reshape(2, 3, 2), rm, tg.ones(2)), "instance_norm", "(2,)"),
         ("F.linear", "bias of 3 for 2 outputs", lambda x, rm, rv: F.linear(x, tg.randn(2, 3), tg.zeros(3)), "linear",
          "(3,)"),
         ("F.linear", "weight 1-d", lambda x, rm, rv: F.linear(x, tg.randn(3)), "linear", "(3,)"),
@@ -588,6 +592,7 @@ def _module_cases():
             ("eps -1", lambda p, make_opt=make_opt: make_opt(p, eps=-1.0), "-1") if name != "SGD" else
             ("momentum -0.5", lambda p, make_opt=make_opt: make_opt(p, momentum=-0.5), "-0.5"),
             ("a param group without params", lambda p, make_opt=make_opt: make_opt([{"lr": 0.1}]), "params"),
+            ("the same parameter twice", lambda p, make_opt=make_opt: make_opt([p[0], p[1], p[0]]), "twice"),
         ]
         if name in ("Adam", "AdamW"):
             ctor += [("betas (1.0, 0.999)", lambda p, make_opt=make_opt: make_opt(p, betas=(1.0, 0.999)), "1.0"),
@@ -625,6 +630,14 @@ def _module_cases():
             return (lambda: opt.load_state_dict({"state": {}, "param_groups": [{"params": [0, 1]}]})), [opt]
         case(f"optim.{name}.load_state_dict", "two params for a group of one", make_sd, "load_state_dict", "2")
 
+        def make_lr(make_opt=make_opt):
+            ps = [tg.randn(3, 2, requires_grad=True)]
+            opt = make_opt(ps)
+            sd = opt.state_dict()
+            sd["param_groups"][0]["lr"] = -1.0
+            return (lambda: opt.load_state_dict(sd)), [opt]
+        case(f"optim.{name}.load_state_dict", "lr -1", make_lr, "lr", "-1")
+
     def sched(bad, fn, *says):
         def make():
             p = tg.randn(2, requires_grad=True)
@@ -637,6 +650,19 @@ def _module_cases():
     sched(("optim.lr_scheduler.StepLR", "gamma 'x'"), lambda o: optim.lr_scheduler.StepLR(o, 2, gamma="x"), "StepLR",
           "'x'")
     sched(("optim.lr_scheduler.StepLR", "a non-optimizer"), lambda o: optim.lr_scheduler.StepLR([o], 2), "StepLR", "list")
+    def sched_state(bad, edit, *says):
+        def make():
+            p = tg.randn(2, requires_grad=True)
+            opt = optim.SGD([p], lr=0.1)
+            s = optim.lr_scheduler.StepLR(opt, 2)
+            state = s.state_dict()
+            edit(state)
+            return (lambda: (s.load_state_dict(state), s.step())), [opt, s.base_lrs, [s.last_epoch]]
+        case("optim.lr_scheduler.StepLR.load_state_dict", bad, make, *says)
+
+    sched_state("empty base_lrs", lambda st: st.update(base_lrs=[]), "load_state_dict", "[]")
+    sched_state("base_lrs [-1.0]", lambda st: st.update(base_lrs=[-1.0]), "load_state_dict", "-1")
+    sched_state("last_epoch 'x'", lambda st: st.update(last_epoch="x"), "load_state_dict", "'x'")
     sched(("optim.lr_scheduler.CosineAnnealingLR", "T_max 0"), lambda o: optim.lr_scheduler.CosineAnnealingLR(o, 0),
           "CosineAnnealingLR", "0")
     sched(("optim.lr_scheduler.CosineAnnealingLR", "T_max -5"), lambda o: optim.lr_scheduler.CosineAnnealingLR(o, -5),

@@ -71,6 +71,18 @@ def test_load_mnist_from_unpacked_files(tmp_path):
     assert x.shape == (5, 784) and y.tolist() == [0, 1, 2, 3, 4]
 
 
+def test_load_mnist_refuses_files_that_are_not_mnist_images_and_labels(tmp_path):
+    images = np.zeros((5, 28, 28), np.uint8)
+    cases = [(images, images, "labels are uint8 classes"),           # an image file given as the labels
+             (np.zeros((5, 28, 7), np.uint8), np.arange(5), "(N, 28, 28)"),  # 7 pixels wide
+             (images, np.full(5, 12), "classes 0-9")]
+    for imgs, labels, message in cases:
+        write_idx(tmp_path / "t10k-images-idx3-ubyte", imgs, False)
+        write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels, False)
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            load_mnist(tmp_path, train=False)
+
+
 def test_gz_files_are_checked_against_sha256(tmp_path):
     write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((2, 28, 28)), True)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(2), True)

@@ -208,7 +208,14 @@ def load_mnist(root, kind="mnist", train=True, download_missing=False, normalize
     for p, n in zip(paths, names):
         if p.suffix == ".gz" and _sha256(p) != _FILES[kind][n]:
             raise ValueError(f"load_mnist: {p} does not match the published sha256 of {n}; delete it and download again")
-    images, labels = read_idx(paths[0]), read_idx(paths[1]).astype(np.int64)
+    images, labels = read_idx(paths[0]), read_idx(paths[1])
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise ValueError(f"load_mnist: {paths[0]} holds {images.dtype} data of shape {images.shape}; "
+                         f"{kind} images are uint8 of shape (N, 28, 28): is it the right file?")
+    if labels.ndim != 1 or labels.dtype != np.uint8 or (labels.size and labels.max() > 9):
+        raise ValueError(f"load_mnist: {paths[1]} holds {labels.dtype} data of shape {labels.shape}; "
+                         f"{kind} labels are uint8 classes 0-9 of shape (N,): is it the right file?")
+    labels = labels.astype(np.int64)
     if len(images) != len(labels):
         raise ValueError(f"load_mnist: {len(images)} images but {len(labels)} labels in {root}")
     return (normalize_images(images) if normalize else images), labels

@@ -153,15 +153,29 @@ def _check_norm_input(who, input, min_ndim):
         raise ValueError(f"{who}: got an empty input of shape {input.shape}; every dimension must be at least 1")
 
 
-def _check_param(who, name, t, shape):
+def _check_param(who, name, t, shape, input=None):
     if t is None:
         return
     if not isinstance(t, Tensor):
         raise TypeError(f"{who}: {name} must be a Tensor or None, got {type(t).__name__}")
+    if input is not None and t.device != input.device:
+        raise RuntimeError(f"{who}: {name} is on {t.device} but the input is on {input.device}; expected all "
+                           "tensors on the same device (move them with .to(device))")
     if t.dtype.kind != "f":
         raise TypeError(f"{who}: {name} must be floating point, got dtype {t.dtype}")
     if t.shape != tuple(shape):
         raise ValueError(f"{who}: {name} has shape {t.shape}, expected {tuple(shape)} for this input")
+
+
+def _check_running(who, input, running_mean, running_var, channels):
+    """Both running buffers or neither, each (C,), floating, on the input's device:
+    checked before anything is written."""
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        _check_param(who, name, t, (channels,), input)
+    if (running_mean is None) != (running_var is None):
+        given, missing = ("running_mean", "running_var") if running_var is None else ("running_var", "running_mean")
+        raise ValueError(f"{who}: {given} was given but {missing} is None; pass both running buffers "
+                         "(to track statistics) or neither")
 
 
 def _update_running(running, batch_value, momentum):
@@ -194,12 +208,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_norm_input(who, input, 2)
     check_momentum_eps(who, momentum, eps)
     channels = input.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
-        _check_param(who, name, t, (channels,))
-    if (running_mean is None) != (running_var is None):
-        given, missing = ("running_mean", "running_var") if running_var is None else ("running_var", "running_mean")
-        raise ValueError(f"{who}: {given} was given but {missing} is None; pass both running buffers "
-                         "(to track statistics) or neither")
+    for name, t in (("weight", weight), ("bias", bias)):
+        _check_param(who, name, t, (channels,), input)
+    _check_running(who, input, running_mean, running_var, channels)
     count = input.numel() // channels
     if training and count <= 1:
         raise ValueError(f"{who}: expected more than 1 value per channel when training, got input size {input.shape}")
@@ -259,8 +270,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"{who}: normalized_shape {normalized_shape} must match the last dims of the input, "
             f"got input shape {input.shape}"
         )
-    _check_param(who, "weight", weight, normalized_shape)
-    _check_param(who, "bias", bias, normalized_shape)
+    _check_param(who, "weight", weight, normalized_shape, input)
+    _check_param(who, "bias", bias, normalized_shape, input)
     return _as_input_dtype(BN.LayerNorm.apply(_in_kernel_dtype(input), weight, bias, nd, float(eps)), input)
 
 
@@ -271,8 +282,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     check_momentum_eps(who, None, eps)
     channels = input.shape[1]
     check_groups(num_groups, channels, who)
-    _check_param(who, "weight", weight, (channels,))
-    _check_param(who, "bias", bias, (channels,))
+    _check_param(who, "weight", weight, (channels,), input)
+    _check_param(who, "bias", bias, (channels,), input)
     return _as_input_dtype(BN.GroupNorm.apply(_in_kernel_dtype(input), weight, bias, int(num_groups),
                                               float(eps))[0], input)
 
@@ -294,8 +305,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     count = input.numel() // (input.shape[0] * channels)
     if count <= 1:
         raise ValueError(f"{who}: expected more than 1 spatial element when training, got input size {input.shape}")
-    _check_param(who, "weight", weight, (channels,))
-    _check_param(who, "bias", bias, (channels,))
+    _check_param(who, "weight", weight, (channels,), input)
+    _check_param(who, "bias", bias, (channels,), input)
+    _check_running(who, input, running_mean, running_var, channels)
     out, mean, invstd = BN.GroupNorm.apply(input, weight, bias, channels, float(eps), who)
     if running_mean is not None:
         be, invstd = backend_of(input), array_of(invstd)

@@ -32,6 +32,18 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state):
+        """The schedule's state, checked before anything changes: the optimizer's
+        group count of base rates (numbers >= 0), and an integer epoch."""
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{who}: expected a dict from state_dict(), got {type(state).__name__}")
+        base_lrs = state.get("base_lrs", self.base_lrs)
+        groups = len(self.optimizer.param_groups)
+        if not isinstance(base_lrs, (list, tuple)) or len(base_lrs) != groups:
+            raise ValueError(f"{who}: base_lrs must hold one rate per parameter group ({groups}), got {base_lrs!r}")
+        for lr in base_lrs:
+            number_arg(who, "base_lrs", lr, 0.0)
+        number_arg(who, "last_epoch", state.get("last_epoch", self.last_epoch), -1, integer=True)
         self.__dict__.update(state)
 
 

@@ -35,6 +35,9 @@ class Optimizer:
         ps = group["params"]
         ps = [ps] if isinstance(ps, Tensor) else list(ps)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in ps}) != len(ps):
+            raise ValueError(f"{type(self).__name__}: a parameter group lists the same parameter twice; expected "
+                             "each parameter once (it would be updated twice per step)")
         for i, p in enumerate(ps):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, expected a Tensor")
@@ -134,6 +137,10 @@ class Optimizer:
                     f"{type(self).__name__}.load_state_dict: a group has {len(saved['params'])} "
                     f"parameters in the state dict and {len(own['params'])} in the optimizer; they must match"
                 )
+        updated = [{**own, **{k: v for k, v in saved.items() if k != "params"}}
+                   for saved, own in zip(groups, self.param_groups)]
+        for group in updated:  # the hyperparameters are checked as the constructor checks them, before any change
+            self._check_group(group)
         new_state = {}
         for k, s in state_dict["state"].items():
             p = params[int(k)]
