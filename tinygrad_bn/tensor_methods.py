@@ -298,6 +298,7 @@ class TensorMethods:
         other reason: a float alpha) cannot go into an integer tensor."""
         _check_operand_values(op_name, other)
         if isinstance(other, TensorBase):
+            _check_same_device(op_name, self, other)
             shape, floating = other.shape, is_float(other.dtype)
         else:
             o = np.asarray(other) if isinstance(other, (list, tuple)) else other
@@ -407,6 +408,8 @@ class TensorMethods:
 
     def copy_(self, src):
         _check_operand_values("copy_", src)
+        if isinstance(src, TensorBase) and src._backend is not self._backend:
+            src = src.to(self.device)  # copy_ copies across devices, as in PyTorch (recorded: ToDevice)
         s = src._data if isinstance(src, TensorBase) else self._backend.asarray(src)
         try:
             self._backend.broadcast_to(s, self.shape)
@@ -417,6 +420,12 @@ class TensorMethods:
             ) from None
         return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, TensorBase) else s),
                              "copyto", s, operand=src)
+
+
+def _check_same_device(op_name, t, other):
+    if other._backend is not t._backend:
+        raise RuntimeError(f"{op_name}: the operand is on {other.device} but the tensor is on {t.device}; expected "
+                           "both on the same device (move it with .to(device))")
 
 
 def _check_view_write(op_name, owner, steps):

@@ -86,6 +86,35 @@ def test_optimizer_state_checkpoints_and_load_state_dict_across_devices(tmp_path
     assert all(v.device == "cpu" for v in on_cpu.state_dict().values())
 
 
+def test_every_mixing_of_devices_is_refused_naming_both():
+    c, g = tg.ones(3), tg.ones(3, device="cuda")
+    cases = [
+        (lambda: c.add_(g), "add_.*cuda.*cpu"),
+        (lambda: g.mul_(c), "mul_.*cpu.*cuda"),
+        (lambda: tg.where(c > 0, g, g), "where: expected all tensors on the same device, got cpu and cuda"),
+        (lambda: tg.where(g > 0, c, 1.0), "where: expected all tensors on the same device, got cuda and cpu"),
+        (lambda: c.__setitem__(slice(0, 2), g[0:2]), "cpu.*cuda"),
+        (lambda: nn.functional.batch_norm(tg.ones(2, 3, device="cuda"), tg.zeros(3), tg.ones(3), training=True),
+         r"batch_norm: expected all tensors on the same device, got cuda and cpu \(the input and running_mean\)"),
+        (lambda: nn.functional.layer_norm(tg.ones(2, 3, device="cuda"), (3,), tg.ones(3)), "layer_norm.*got cuda and cpu .the input and weight"),
+    ]
+    for call, message in cases:
+        with pytest.raises(RuntimeError, match=message):
+            call()
+    assert c.tolist() == [1.0, 1.0, 1.0] and g.cpu().tolist() == [1.0, 1.0, 1.0]  # nothing was written
+    p = tg.ones(3, device="cuda", requires_grad=True)
+    p.grad = tg.ones(3)
+    with pytest.raises(RuntimeError, match="clip_grad_norm_.*on cpu.*cuda"):
+        nn.utils.clip_grad_norm_([p], 1.0)
+    q = tg.ones(3, device="cuda", requires_grad=True)
+    q.register_hook(lambda grad: grad.cpu())
+    with pytest.raises(RuntimeError, match="hook.*cpu.*cuda"):
+        (q * 2).sum().backward()
+    x = tg.zeros(3)
+    x.copy_(tg.tensor([1.0, 2.0, 3.0], device="cuda"))  # copy_ copies across devices, as in PyTorch
+    assert x.tolist() == [1.0, 2.0, 3.0]
+
+
 def test_nan_in_a_norm_input_raises_at_the_next_host_read_naming_the_op():
     be = tg.backends.get_backend("cuda")
     bn = nn.BatchNorm1d(3).to("cuda")
@@ -93,6 +122,9 @@ def test_nan_in_a_norm_input_raises_at_the_next_host_read_naming_the_op():
     out = bn(x)  # queued, no wait
     with pytest.raises(ValueError, match="batch_norm: the input contains NaN or Inf.*next read"):
         out.sum().item()
+    # the running statistics skipped the NaN channel on the device (no wait): state never turns NaN
+    assert np.isfinite(host(bn.running_mean._data)).all() and np.isfinite(host(bn.running_var._data)).all()
+    assert host(bn.running_mean._data)[1] == 0.0 and host(bn.running_mean._data)[0] != 0.0
     assert be._pending == [] and not host(be._flags).any()  # cleared: later reads work
     assert bn(tg.ones(2, 3, device="cuda")).sum().item() == 0.0
     ln = nn.LayerNorm(3).to("cuda")

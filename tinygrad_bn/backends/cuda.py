@@ -62,6 +62,8 @@ def _simulator_erf(x):
 class CudaBackend(ArrayBackend):
     """The array backend plus deferred NaN/Inf checks, read at host reads."""
 
+    defers_checks = True
+
     def __init__(self, name, xp, kernels, erf, to_numpy=None, simulated=False):
         super().__init__(name, xp, kernels, erf, to_numpy=to_numpy)
         self.simulated = simulated

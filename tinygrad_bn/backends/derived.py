@@ -21,6 +21,7 @@ class Derived:
     """Mixed into a backend class that provides the core."""
 
     records = False  # whether results are recorded tensors (recording_backend.RecordingBackend)
+    defers_checks = False  # whether check() may raise at the next host read instead of at once (CUDA)
 
     @property
     def base(self):

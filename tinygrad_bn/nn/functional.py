@@ -159,8 +159,8 @@ def _check_param(who, name, t, shape, input=None):
     if not isinstance(t, Tensor):
         raise TypeError(f"{who}: {name} must be a Tensor or None, got {type(t).__name__}")
     if input is not None and t.device != input.device:
-        raise RuntimeError(f"{who}: {name} is on {t.device} but the input is on {input.device}; expected all "
-                           "tensors on the same device (move them with .to(device))")
+        raise RuntimeError(f"{who}: expected all tensors on the same device, got {input.device} and {t.device} "
+                           f"(the input and {name}); move them with .to(device)")
     if t.dtype.kind != "f":
         raise TypeError(f"{who}: {name} must be floating point, got dtype {t.dtype}")
     if t.shape != tuple(shape):
@@ -179,9 +179,15 @@ def _check_running(who, input, running_mean, running_var, channels):
 
 
 def _update_running(running, batch_value, momentum):
-    """running = (1 - momentum) * running + momentum * batch, in place (a buffer)."""
+    """running = (1 - momentum) * running + momentum * batch, in place (a buffer).
+    Where the batch's statistic is not finite the buffer keeps its value: on a
+    device that checks later (CUDA) the op has not raised yet, and state must
+    not turn NaN (the CPU raised before getting here)."""
     be = backend_of(running)
-    new = be.add(be.mul(be.cast(array_of(running), "float64"), 1.0 - momentum), be.mul(batch_value, momentum))
+    old = be.cast(array_of(running), "float64")
+    new = be.add(be.mul(old, 1.0 - momentum), be.mul(batch_value, momentum))
+    if be.defers_checks:
+        new = be.where(be.isfinite(batch_value), new, old)
     write_in_place(running, "copyto", new)
 
 

@@ -14,6 +14,12 @@ def _with_grads(parameters, who):
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
             raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, expected a Tensor")
+        g = p.grad
+        if g is not None and (not isinstance(g, Tensor) or g.device != p.device or g.shape != p.shape):
+            got = (f"a {type(g).__name__}" if not isinstance(g, Tensor)
+                   else f"shape {g.shape} on {g.device}")
+            raise RuntimeError(f"{who}: the gradient of parameter {i} is {got}, the parameter has shape {p.shape} "
+                               f"on {p.device}; expected its gradient there (move it with .to(device))")
     return [p for p in params if p.grad is not None]
 
 

@@ -22,9 +22,14 @@ def operand(x, who="a tensor op"):
 def where(condition, input, other):
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
     if not isinstance(condition, TensorBase):
-        condition = new_tensor(condition)
+        device = next((t.device for t in (input, other) if isinstance(t, TensorBase)), "cpu")
+        condition = new_tensor(condition, device=device)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}; compare first, e.g. x > 0")
+    for name, t in (("input", input), ("other", other)):
+        if isinstance(t, TensorBase) and t._backend is not condition._backend:
+            raise RuntimeError(f"where: expected all tensors on the same device, got {condition.device} and "
+                               f"{t.device} (the condition and {name}); move them with .to(device)")
     return Where.apply(condition._data, operand(input, "where"), operand(other, "where"))
 
 

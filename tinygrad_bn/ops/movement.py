@@ -167,6 +167,9 @@ def setitem(t, index, value):
     except IndexError as exc:
         raise _index_error("assigning into", t, raw_index, exc) from None
     is_tensor = isinstance(value, TensorBase)
+    if is_tensor and value._backend is not be:
+        raise RuntimeError(f"assigning into a tensor on {t.device}: the value is on {value.device}; expected both "
+                           "on the same device (move it with .to(device))")
     if not is_tensor and not isinstance(value, (int, float, bool)):
         try:
             value = new_tensor(value, dtype=t.dtype, device=t.device)
