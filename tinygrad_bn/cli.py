@@ -1,5 +1,6 @@
 """The ``tinygrad-bn`` command line."""
 import argparse
+import signal
 import sys
 
 
@@ -152,11 +153,29 @@ def main(argv=None):
             get_backend(args.device)
         except (RuntimeError, ValueError) as exc:
             parser.error(f"--device {args.device}: {exc}")
+    from .train import NonFiniteLoss, _InterruptFlag
+    if argv is None and args.command == "train":
+        # run as a program, Ctrl-C only sets a flag for the whole command: training
+        # stops between steps and saves; a second one never lands mid-save or mid-exit
+        _InterruptFlag().install()
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except NonFiniteLoss as exc:
+        print(f"tinygrad-bn {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a folder gone: what the system said, not a traceback
+        print(f"tinygrad-bn {args.command}: {exc.strerror or exc}"
+              + (f": {exc.filename}" if getattr(exc, "filename", None) else "")
+              + "; free space or choose another path", file=sys.stderr)
+        return 1
+    finally:
+        if argv is None and args.command == "train":
+            # the interpreter restores the default handler as it shuts down: a Ctrl-C then
+            # would kill the process by the signal; it has nothing left to stop
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

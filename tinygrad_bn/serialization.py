@@ -8,6 +8,7 @@ place, so a crash never leaves a half-written checkpoint under the real name.
 """
 import json
 import os
+import stat
 import tempfile
 import zipfile
 
@@ -93,6 +94,9 @@ def _save_safetensors(obj, path):
     for k, v in obj.items():
         if not isinstance(k, str):
             raise TypeError(f"save: .safetensors keys must be strings, got {k!r}")
+        if k == "__metadata__":
+            raise ValueError("save: '__metadata__' is the safetensors header's own key and cannot name a tensor; "
+                             "rename the entry")
         if isinstance(v, Tensor):
             v = v.detach().cpu().numpy()
         if not isinstance(v, np.ndarray) or v.dtype.kind not in "biuf":
@@ -129,7 +133,10 @@ def save(obj, path):
 
 def _write_atomically(path, suffix, write):
     """``write(f)`` into a temporary file beside ``path``, then rename it into
-    place: a crash never leaves a half-written file under the real name."""
+    place: a crash never leaves a half-written file under the real name. The
+    file keeps the mode of the one it replaces (a new one gets the usual
+    0666 & ~umask); temporary files of ours left by a killed process are
+    removed on the way (their names hold the process id, checked not alive)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -137,17 +144,73 @@ def _write_atomically(path, suffix, write):
                                 f"{path} to exist)")
     if os.path.isdir(path):
         raise IsADirectoryError(f"save: {path} is a folder; expected a file path such as {path}/model.npz")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    remove_stale_temporaries(folder)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", suffix=suffix, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+_TMP_PREFIX = ".tmp-tinygrad_bn-"
+
+
+def remove_stale_temporaries(folder):
+    """Delete the temporary files a save of ours left in ``folder`` when its
+    process died mid-write (SIGKILL, power loss): names ``.tmp-tinygrad_bn-<pid>-*``
+    whose process is gone. Files of other programs, and of live processes, stay."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(_TMP_PREFIX):
+            continue
+        pid = name[len(_TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass  # another process removed it first
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _mode_for(path):
+    """The permission bits a file written to ``path`` should have."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _umask():
+    # read, not set-and-restore: os.umask would change it for every thread meanwhile
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
 
 
 # save() stores every entry uncompressed. A compressed entry is read only while

@@ -1,5 +1,8 @@
 """The training loop behind ``tinygrad-bn train`` and ``examples/train_mlp.py``."""
+import math
 import os
+import signal
+import threading
 import time
 
 import numpy as np
@@ -72,6 +75,9 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, seed=seed, drop_last=drop_single)
     opt = make_optimizer(optimizer, trained.parameters(), lr)
     loss_fn = nn.CrossEntropyLoss()
+    # Ctrl-C sets a flag, read between steps: the caller's (the CLI keeps one), or ours until we return
+    outer = _InterruptFlag.active()
+    interrupt = outer or _InterruptFlag().install()
     log(f"training {model_name} on {len(x_train)} bundled MNIST digits "
         f"({len(x_test)} held out), {epochs} epochs, batch {batch_size}, {optimizer} lr {lr}"
         + ("" if device == "cpu" else f", on {device}")
@@ -89,13 +95,22 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
             bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=True,
                        dynamic_ncols=True, mininterval=0.2)
             for xb, yb in bar:
+                if interrupt.requested:
+                    raise KeyboardInterrupt
                 if device != "cpu":
                     xb, yb = xb.to(device), yb.to(device)
                 opt.zero_grad()
                 loss = loss_fn(trained(xb), yb)
+                value = loss.item()
+                if not math.isfinite(value):  # before the step: no NaN weights, no NaN checkpoint
+                    raise NonFiniteLoss(
+                        f"train: the loss is {value} at step {count // max(len(yb), 1) + 1} of epoch {epoch} "
+                        f"(lr {lr}); training stopped" + (f", {checkpoint} keeps the weights of the last finished "
+                                                          "epoch" if checkpoint and epoch > 1 else "")
+                        + "; try a smaller --lr")
                 loss.backward()
                 opt.step()
-                total += loss.item() * len(yb)
+                total += value * len(yb)
                 count += len(yb)
                 if progress:
                     bar.set_postfix_str(f"loss {total / count:.4f}", refresh=False)
@@ -109,10 +124,13 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
             if checkpoint:
                 save_checkpoint(model, checkpoint)
     except KeyboardInterrupt:
-        if checkpoint:
+        if checkpoint:  # (more Ctrl-C's meanwhile only set the flag: the save completes)
             save_checkpoint(model, checkpoint)
             log(f"interrupted in epoch {epoch}: saved the weights as they were to {checkpoint}")
         raise
+    finally:
+        if outer is None:
+            interrupt.restore()
     if checkpoint:
         log(f"saved checkpoint to {checkpoint}")
     log(f"final held-out accuracy: {history[-1]['test_acc']:.2%}")
@@ -143,6 +161,41 @@ def _summed_over_ranks(total, count):
     both = np.array([total, count], dtype=np.float64)
     dist.all_reduce(both)
     return float(both[0]), int(both[1])
+
+
+class _InterruptFlag:
+    """While active (in the main thread), SIGINT sets ``requested`` instead of
+    raising KeyboardInterrupt wherever Python happens to be: inside a kernel
+    call, while Numba loads a cached kernel, mid-save. The training loop reads
+    the flag between steps and stops there. Elsewhere it changes nothing."""
+
+    requested = False
+    _previous = None
+
+    @staticmethod
+    def active():
+        """The flag installed by a caller (the CLI keeps one for the whole command), or None."""
+        handler = signal.getsignal(signal.SIGINT)
+        owner = getattr(handler, "__self__", None)
+        return owner if isinstance(owner, _InterruptFlag) else None
+
+    def install(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def restore(self):
+        """Put the previous handler back (a flag that found one already installed has none to restore)."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+class NonFiniteLoss(RuntimeError):
+    """The training loss turned NaN or Inf (a learning rate too large, bad data)."""
 
 
 def save_checkpoint(model, path):

@@ -99,3 +99,21 @@ def test_the_cli_runs_an_experiment_and_refuses_bad_flags(tmp_path, capsys):
         assert info.value.code == 2 and words in capsys.readouterr().err
     with pytest.raises(ValueError, match="unknown experiment 'nope'"):
         experiments.run("nope")
+
+
+def test_a_failed_write_leaves_the_previous_plots_and_json_as_a_pair(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from tinygrad_bn.experiments import common
+    out = str(tmp_path)
+    experiments.run("gradients", out=out, seeds=1, quick=True, progress=False, log=lambda *a: None)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(out)}
+    assert set(before) == {"gradients.json", "gradients.png"}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(common.json, "dump", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        experiments.run("gradients", out=out, seeds=1, quick=True, progress=False, log=lambda *a: None)
+    assert {name: (tmp_path / name).read_bytes() for name in os.listdir(out)} == before  # no new PNG, no temporaries

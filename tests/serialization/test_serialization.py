@@ -212,3 +212,40 @@ def test_safetensors_hold_tensors_only(tmp_path):
     bad.write_bytes(b"not a safetensors file")
     with pytest.raises(ValueError, match="not a readable .safetensors file"):
         tg.load(bad)
+
+
+def test_a_save_removes_only_the_stale_temporary_files_of_dead_processes(tmp_path):
+    import os
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".tmp-tinygrad_bn-{dead}-abc.npz"
+    live = tmp_path / f".tmp-tinygrad_bn-{os.getppid()}-def.npz"  # a process that is alive
+    other = tmp_path / ".tmp-someone-else.npz"
+    for f in (stale, live, other):
+        f.write_bytes(b"partial")
+    tg.save({"w": tg.ones(2)}, tmp_path / "m.npz")
+    assert not stale.exists() and live.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "m.npz"])
+
+
+def test_overwriting_keeps_the_files_mode_and_a_new_file_follows_the_umask(tmp_path):
+    import os
+    import stat
+    path = tmp_path / "m.npz"
+    tg.save({"w": tg.ones(2)}, path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    os.chmod(path, 0o640)
+    tg.save({"w": tg.zeros(2)}, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_safetensors_refuses_the_metadata_key_at_save(tmp_path):
+    pytest.importorskip("safetensors")
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(ValueError, match="__metadata__"):
+        tg.save({"__metadata__": tg.ones(2), "w": tg.ones(2)}, path)
+    assert not path.exists()

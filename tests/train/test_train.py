@@ -2,6 +2,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import tinygrad_bn as tg
@@ -83,3 +84,59 @@ def test_a_batch_norm_model_drops_a_last_batch_of_one():
     _, hist = train("simplenet-bn", epochs=1, batch_size=3, log=logs.append, progress=False)
     assert "last batch of each epoch holds one sample and is dropped" in logs[0]
     assert hist[0]["loss"] > 0
+
+
+def test_a_loss_that_turns_nan_stops_training_with_an_error_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    from tinygrad_bn.cli import main
+    path = tmp_path / "m.npz"
+    assert main(["train", "--epochs", "1", "--checkpoint", str(path), "--no-progress"]) == 0
+    good = {k: v.numpy().copy() for k, v in tg.load(path).items()}
+    assert main(["train", "--epochs", "2", "--lr", "1e6", "--checkpoint", str(path), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "the loss is nan" in err and "try a smaller --lr" in err and "Traceback" not in err
+    for k, v in tg.load(path).items():  # the diverged run never saved
+        np.testing.assert_array_equal(v.numpy(), good[k])
+
+
+def test_a_disk_error_is_a_message_and_exit_status_1_not_a_traceback(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from tinygrad_bn import train as train_module
+    from tinygrad_bn.cli import main
+
+    def full_disk(model, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(train_module, "save_checkpoint", full_disk)
+    assert main(["train", "--epochs", "1", "--checkpoint", str(tmp_path / "m.npz"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "m.npz" in err and "Traceback" not in err
+
+
+def test_a_storm_of_sigints_stops_training_cleanly_with_a_checkpoint(tmp_path):
+    """Ctrl-C becomes a flag read between steps: SIGINT every 0.5-20 ms never lands
+    inside a kernel or a save, so every run ends as one Ctrl-C does."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = random.Random(0)
+    for run in range(int(os.environ.get("SIGINT_STORM_RUNS", "20"))):
+        path = tmp_path / f"m{run}.npz"
+        proc = subprocess.Popen([sys.executable, "-u", "-m", "tinygrad_bn.cli", "train", "--epochs", "3", "--checkpoint",
+                                 str(path), "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        proc.stdout.readline()  # "training ...": the loop is about to start
+        time.sleep(rng.uniform(0.0, 0.3))
+        end = time.monotonic() + rng.uniform(0.05, 0.5)
+        while time.monotonic() < end and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            time.sleep(rng.uniform(0.0005, 0.02))
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode in (0, 130), (run, proc.returncode, err[-2000:])
+        assert "Traceback" not in err and "Error" not in err, (run, err[-2000:])
+        if proc.returncode == 130:
+            assert "interrupted" in err and "saved the weights as they were" in out, (run, out, err)
+        assert len(tg.load(path)) == 6, run  # a whole checkpoint

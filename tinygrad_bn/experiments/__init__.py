@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .common import verdict_table, write_results
+from .common import discard_pending, verdict_table, write_results
 
 EXPERIMENTS = {
     "bn-vs-plain": "bn_vs_plain",
@@ -43,8 +43,12 @@ def run(name, out="results", seeds=3, epochs=None, quick=False, progress=True, l
     epochs = mod.DEFAULT_EPOCHS if epochs is None else epochs
     os.makedirs(out, exist_ok=True)
     start = time.perf_counter()
-    results = {"experiment": name, "title": mod.TITLE, "seeds": seeds, "epochs": epochs, "quick": quick,
-               **mod.run(out, seeds=seeds, epochs=epochs, progress=progress, quick=quick)}
+    try:
+        results = {"experiment": name, "title": mod.TITLE, "seeds": seeds, "epochs": epochs, "quick": quick,
+                   **mod.run(out, seeds=seeds, epochs=epochs, progress=progress, quick=quick)}
+    except BaseException:
+        discard_pending()  # plots of a run that produced no results: the old files stay
+        raise
     results["seconds"] = time.perf_counter() - start
     json_path = write_results(out, name, results)
     log(f"\n{mod.TITLE} ({seeds} seed{'s' * (seeds != 1)}, {epochs} epoch{'s' * (epochs != 1)}, "

@@ -184,13 +184,46 @@ def figures(draw):
     return wrapper
 
 
+# Plots are written beside their final names and renamed into place together
+# with the JSON (write_results): a failure (a full disk, an interrupted run)
+# leaves the previous run's files as they were, never a new plot beside an old JSON.
+_PENDING = []  # (temporary path, final path)
+
+
 def save_figure(fig, out, name):
+    """Write ``fig`` for ``out/name``; it takes that name with the results' JSON."""
     path = os.path.join(out, name)
+    tmp = _temporary(path)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    import matplotlib.pyplot as plt
-    plt.close(fig)
+    try:
+        fig.savefig(tmp, dpi=110, format=os.path.splitext(name)[1][1:] or "png")
+    except BaseException:
+        _discard(tmp)
+        raise
+    finally:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    _PENDING.append((tmp, path))
     return path
+
+
+def _temporary(path):
+    from ..serialization import _TMP_PREFIX
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f"{_TMP_PREFIX}{os.getpid()}-{name}")
+
+
+def _discard(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def discard_pending():
+    """Remove plots written for results that will not be written (a failed run)."""
+    while _PENDING:
+        _discard(_PENDING.pop()[0])
 
 
 def _plain(obj):
@@ -209,10 +242,25 @@ def _plain(obj):
 
 
 def write_results(out, name, results):
+    """The JSON of every number, then the plots and the JSON renamed into place together."""
+    from ..serialization import remove_stale_temporaries
     os.makedirs(out, exist_ok=True)
+    remove_stale_temporaries(out)
     path = os.path.join(out, f"{name}.json")
-    with open(path, "w") as f:
-        json.dump(_plain(results), f, indent=1)
+    tmp = _temporary(path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(_plain(results), f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        _discard(tmp)
+        discard_pending()
+        raise
+    for plot_tmp, plot_path in _PENDING:
+        os.replace(plot_tmp, plot_path)
+    _PENDING.clear()
+    os.replace(tmp, path)
     return path
 
 
