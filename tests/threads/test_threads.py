@@ -157,3 +157,49 @@ print(numba.threading_layer(), len(results), ok)
     layer_used, count, ok = out.stdout.split()
     assert (layer_used == "workqueue") == (layer == "workqueue")
     assert count == "18" and ok == "True", out.stdout
+
+
+_TRAIN_IN_THREADS = """
+import threading
+import numpy as np
+import tinygrad_bn as tg
+from tinygrad_bn import nn, optim
+from tinygrad_bn.models import SimpleNet
+
+def run(seed, batch, steps=30):
+    # its own generator for data; weights from a model built under a lock (manual_seed is global)
+    with build_lock:
+        tg.manual_seed(seed)
+        model = SimpleNet()
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        x = tg.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
+        y = tg.tensor(rng.integers(0, 10, batch))
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(x), y).backward()
+        opt.step()
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+build_lock = threading.Lock()
+jobs = [(0, 256), (1, 512), (2, 4096), (3, 1024)]  # 4096 x 784 x 64: a product over the one-thread threshold
+serial = [run(*job) for job in jobs]
+together = [None] * len(jobs)
+def work(k):
+    together[k] = run(*jobs[k])
+threads = [threading.Thread(target=work, args=(k,)) for k in range(len(jobs))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(all(all(np.array_equal(a, b) for a, b in zip(s, t)) for s, t in zip(serial, together)))
+"""
+
+
+def test_threads_training_at_once_give_the_weights_of_serial_runs_bit_for_bit():
+    """The one-thread policy for small products is safe when several threads multiply at once."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", _TRAIN_IN_THREADS], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"], out.stdout + out.stderr
