@@ -431,6 +431,12 @@ def queue_callback(fn):
     queue.append(fn)
 
 
+def current_backward():
+    """A token for the backward call running in this thread (the same object for
+    all of one call), or None: hooks use it to tell one call from the next."""
+    return getattr(_callbacks, "queue", None)
+
+
 def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(outputs)/d(leaf) into every leaf's ``.grad`` (only into the
     ``inputs`` given, when given: leaves or not), then run the callbacks hooks

@@ -287,6 +287,13 @@ MUTANTS = [
            "    dx = be.sub(dx_eval, be.div(be.mul(scale, be.add(sum_dy, be.mul(xhat, sum_dy_xhat))), n))",
            "    dx = be.sub(dx_eval, be.div(be.mul(scale, sum_dy), n))",
            "SyncBatchNorm's dx loses the x_hat term", DISTRIBUTED_TESTS),
+    Mutant("DI-4", "tinygrad_bn/distributed/__init__.py",
+           "    agree(\"all_reduce\", [f\"shape {buf.shape}\", f\"dtype {buf.dtype}\", f\"op {op!r}\"], \"what they reduce\")\n",
+           "", "all_reduce reduces mismatched shapes as flat values", DISTRIBUTED_TESTS),
+    Mutant("DI-5", "tinygrad_bn/nn/parallel.py",
+           "            if current is not self._pass:  # a new backward call: what an earlier, failed one left is dropped",
+           "            if not self._seen:",
+           "after a backward that failed, DDP never averages again (its per-pass state stays)", DISTRIBUTED_TESTS),
     Mutant("DI-3", "tinygrad_bn/distributed/buckets.py", "    flat /= world\n", "",
            "DistributedDataParallel sums the gradients instead of averaging them", DISTRIBUTED_TESTS),
     # ---------------------------------------------------------------- data

@@ -59,6 +59,37 @@ def test_syncbn_and_ddp_match_one_process_on_the_global_batch(n):
             assert worst < 1e-10, (key, worst)
 
 
+# scenario -> what stderr must say (the job ends with an error), or None (it must pass and print "ok")
+DISAGREEMENTS = {
+    "fail_before_init": "rank 1 failed with RuntimeError before init()",
+    "ddp_extra_layer": "DistributedDataParallel: the ranks disagree on the model: rank 0 has nothing where rank 1 "
+                       "has parameter '1.weight'",
+    "ddp_transposed": "rank 0 has parameter 'weight' (3, 4) float32 where rank 1 has parameter 'weight' (4, 3)",
+    "all_reduce_shapes": "all_reduce: the ranks disagree on what they reduce: rank 0 has shape (2, 3) where rank 1 "
+                         "has shape (3, 2)",
+    "syncbn_train_and_eval": "SyncBatchNorm: rank 0 of 2 waited 3 s for the other ranks",
+    "all_reduce_int_mean": None,
+    "ddp_weight_used_twice": None,
+    "ddp_after_a_failed_backward": None,
+}
+
+
+@needs_mpi
+@pytest.mark.parametrize("scenario", sorted(DISAGREEMENTS))
+def test_ranks_that_disagree_end_with_an_error_naming_it_never_a_hang(scenario):
+    start = time.perf_counter()
+    env = dict(ENV, TINYGRAD_BN_COLLECTIVE_TIMEOUT="3")
+    run = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(HERE / "mpi" / "check_disagreements.py"), scenario],
+                         capture_output=True, text=True, timeout=120, env=env)
+    expected = DISAGREEMENTS[scenario]
+    if expected is None:
+        assert run.returncode == 0 and f"ok {scenario}" in run.stdout, run.stderr[-2000:]
+    else:
+        assert run.returncode != 0 and expected in run.stderr, run.stderr[-2000:]
+        assert "did not abort" not in run.stdout
+    assert time.perf_counter() - start < 60
+
+
 @needs_mpi
 def test_a_rank_that_raises_ends_the_job_instead_of_hanging():
     start = time.perf_counter()

@@ -11,7 +11,9 @@ Collectives work on CPU tensors and NumPy arrays, in place, as PyTorch's
 whole job (after printing which rank failed), so the others never wait forever
 in a collective.
 """
+import hashlib
 import math
+import os
 import sys
 import time
 
@@ -21,6 +23,11 @@ from ..tensor_base import TensorBase, array_of, backend_of, bump_version
 
 _COMM = None
 _OPS = ("sum", "mean")
+
+# How long a rank waits in a collective for the others before it raises (and so
+# ends the job): a rank that never joins (another code path, a layer in eval
+# mode, a failed rank) would otherwise hang every other one.
+COLLECTIVE_TIMEOUT = float(os.environ.get("TINYGRAD_BN_COLLECTIVE_TIMEOUT", "300"))
 
 
 def _mpi():
@@ -40,7 +47,7 @@ def init():
     if _COMM is None:
         MPI = _mpi()
         _COMM = MPI.COMM_WORLD
-        previous = sys.excepthook
+        previous = _previous_hook if sys.excepthook is _abort_before_init else sys.excepthook
 
         def abort_the_job(kind, value, tb):
             previous(kind, value, tb)
@@ -59,6 +66,76 @@ def is_initialized():
     return _COMM is not None
 
 
+def _launched_rank():
+    """This process's rank when mpiexec started it (from the launcher's environment), else None."""
+    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return None
+
+
+def _abort_before_init(kind, value, tb):
+    """A rank that fails before init(): say which, and end the job (the others may already
+    wait in a collective)."""
+    _previous_hook(kind, value, tb)
+    sys.stderr.write(f"distributed: rank {_launched_rank()} failed with {kind.__name__} before init(); "
+                     "aborting the other ranks\n")
+    sys.stderr.flush()
+    time.sleep(0.2)
+    _mpi().COMM_WORLD.Abort(1)
+
+
+# launched by mpiexec: a failure even before init() ends the whole job
+_previous_hook = sys.excepthook
+if _launched_rank() is not None:
+    sys.excepthook = _abort_before_init
+
+
+def _wait(request, who):
+    """Wait for a nonblocking collective; past COLLECTIVE_TIMEOUT raise, naming the op."""
+    if request.Test():
+        return
+    deadline = time.monotonic() + COLLECTIVE_TIMEOUT
+    pause = 1e-5
+    while not request.Test():
+        if time.monotonic() > deadline:
+            comm = _comm(who)
+            raise RuntimeError(
+                f"{who}: rank {comm.Get_rank()} of {comm.Get_size()} waited {COLLECTIVE_TIMEOUT:g} s for the "
+                "other ranks to join this collective; every rank must make the same collective calls in the same "
+                "order (the same model, the same number of backward passes, every SyncBatchNorm in training "
+                "mode on all ranks or on none)")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.01)
+
+
+def sum_in_place(who, buf):
+    """The sum over ranks of the contiguous host array ``buf``, written into it."""
+    comm = _comm(who)
+    _wait(comm.Iallreduce(_mpi().IN_PLACE, buf, op=_mpi().SUM), who)
+
+
+def agree(who, signature, what):
+    """Check that every rank passes the same ``signature`` (a list of strings),
+    in one gather of a digest; otherwise raise on every rank, naming the first
+    difference from rank 0."""
+    comm = _comm(who)
+    digest = np.frombuffer(hashlib.sha256(repr(signature).encode()).digest(), dtype=np.uint8).copy()
+    gathered = np.empty((comm.Get_size(), digest.size), dtype=np.uint8)
+    _wait(comm.Iallgather(digest, gathered), who)
+    if (gathered == gathered[0]).all():
+        return
+    signatures = comm.allgather(signature)  # every rank found the mismatch, so every rank is here
+    for k, theirs in enumerate(signatures):
+        if theirs != signatures[0]:
+            at = next((i for i, (a, b) in enumerate(zip(signatures[0], theirs)) if a != b),
+                      min(len(signatures[0]), len(theirs)))
+            mine = signatures[0][at] if at < len(signatures[0]) else "nothing"
+            other = theirs[at] if at < len(theirs) else "nothing"
+            raise ValueError(f"{who}: the ranks disagree on {what}: rank 0 has {mine} where rank {k} has {other}; "
+                             f"expected the same on every rank")
+
+
 def _comm(who):
     if _COMM is None:
         raise RuntimeError(f"{who}: call tinygrad_bn.distributed.init() first (and start the script with "
@@ -68,8 +145,8 @@ def _comm(who):
 
 def all_reduce_host(who, values):
     """The sum over all ranks of a host array (float64), as a new contiguous array."""
-    buf = np.ascontiguousarray(values, dtype=np.float64)
-    _comm(who).Allreduce(_mpi().IN_PLACE, buf, op=_mpi().SUM)
+    buf = np.array(values, dtype=np.float64, order="C")
+    sum_in_place(who, buf)
     return buf
 
 
@@ -103,7 +180,12 @@ def all_reduce(t, op="sum"):
         raise ValueError(f"all_reduce: op must be one of {_OPS}, got {op!r}")
     comm = _comm("all_reduce")
     buf = _host_buffer("all_reduce", t)
-    comm.Allreduce(_mpi().IN_PLACE, buf, op=_mpi().SUM)
+    # the same shape, dtype and op everywhere, or every rank raises before anything is written
+    agree("all_reduce", [f"shape {buf.shape}", f"dtype {buf.dtype}", f"op {op!r}"], "what they reduce")
+    if op == "mean" and buf.dtype.kind not in "fc":
+        raise TypeError(f"all_reduce: op='mean' needs a floating point tensor, got {buf.dtype}; the mean of "
+                        "integers would not fit it (convert first, or use op='sum')")
+    sum_in_place("all_reduce", buf)
     if op == "mean":
         buf /= comm.Get_size()
     _bump(t)
@@ -115,13 +197,15 @@ def broadcast(t, src=0):
     comm = _comm("broadcast")
     if not 0 <= src < comm.Get_size():
         raise ValueError(f"broadcast: src must be a rank in [0, {comm.Get_size()}), got {src}")
-    comm.Bcast(_host_buffer("broadcast", t), root=src)
+    buf = _host_buffer("broadcast", t)
+    agree("broadcast", [f"shape {buf.shape}", f"dtype {buf.dtype}", f"src {src}"], "what they broadcast")
+    _wait(comm.Ibcast(buf, root=src), "broadcast")
     _bump(t)
     return t
 
 
 def barrier():
-    _comm("barrier").Barrier()
+    _wait(_comm("barrier").Ibarrier(), "barrier")
 
 
 def _bump(t):

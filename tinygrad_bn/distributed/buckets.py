@@ -3,7 +3,7 @@ import numpy as np
 
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from . import _comm, _mpi
+from . import _comm, sum_in_place
 
 
 def average_in_buckets(params, contributions, bucket_bytes):
@@ -33,7 +33,7 @@ def _reduce_bucket(comm, world, bucket, contributions):
             flat[at:at + g.size] = g.reshape(-1)
         offsets.append(at)
         at += p.numel()
-    comm.Allreduce(_mpi().IN_PLACE, flat, op=_mpi().SUM)
+    sum_in_place("DistributedDataParallel", flat)
     flat /= world
     with no_grad():
         for p, at in zip(bucket, offsets):
