@@ -210,7 +210,7 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver, create_graph=Fals
     holds the array). With ``create_graph`` the gradients are Tensors and every
     backward is recorded (grad mode on while it runs)."""
     pending = {}  # id(entry) -> the gradient of its output, or a list of them, one per output
-    leaves = {}  # id(leaf) -> [leaf, its gradient summed so far, backend, owned]: delivered once, at the end
+    leaves = {}  # id(leaf) -> (leaf, its gradient summed so far, backend, owned): delivered once, at the end
     lift = _recording if create_graph else _same
     previous_mode, GradMode.enabled = GradMode.enabled, bool(create_graph)
     try:
@@ -226,10 +226,8 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver, create_graph=Fals
             if not retain_graph:
                 entry.ctx._free()
         # a leaf's hooks run once, with the sum of its gradients (PyTorch's AccumulateGrad)
-        for key in list(leaves):
-            leaf, g, be, owned = leaves.pop(key)
+        for leaf, g, be, owned in leaves.values():
             deliver(leaf, g, be, owned)
-            del g
     finally:
         GradMode.enabled = previous_mode
 
@@ -237,10 +235,9 @@ def run_backward(outputs, grad_outputs, retain_graph, deliver, create_graph=Fals
 def _add_leaf_grad(leaves, leaf, g, be, owned):
     held = leaves.get(id(leaf))
     if held is None:
-        leaves[id(leaf)] = [leaf, g, be, owned]
-    else:
-        held[1] = accumulate(be, held[1], g)
-        held[3] = True  # a new array
+        leaves[id(leaf)] = (leaf, g, be, owned)
+    else:  # another use of the leaf: the sum is a new array
+        leaves[id(leaf)] = (leaf, accumulate(be, held[1], g), be, True)
 
 
 def _same(be):

@@ -278,7 +278,7 @@ class Function:
         if type(out) is tuple:
             return _several_outputs(cls, ctx, args, out, record, t0)
         be = ctx.output_backend or backend
-        if ctx._non_differentiable and record:
+        if record and ctx._non_differentiable:
             record = not any(out is a for a in ctx._non_differentiable)
         if type(out) is not be.ndarray:
             out = _as_device_array(ctx, be, out)
@@ -363,10 +363,11 @@ def _several_outputs(cls, ctx, args, out, record, t0):
     results = tuple(make_tensor(o if type(o) is be.ndarray else _as_device_array(ctx, be, o), be,
                                 record and id(o) not in nondiff)
                     for o in out)
+    inputs = {id(a._data): a for a in args if isinstance(a, TensorBase)}
     for r, o in zip(results, out):
-        for a in args:
-            if isinstance(a, TensorBase) and a._data is o:
-                r._version_cell = a._version_cell
+        a = inputs.get(id(o))
+        if a is not None:  # an input returned as it is: its version counter too
+            r._version_cell = a._version_cell
     if record:
         _record(cls, ctx, args, results, t0)
     return results

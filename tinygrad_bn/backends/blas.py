@@ -11,10 +11,10 @@ well under a microsecond each). Larger products use the BLAS thread count as
 it is. Other BLAS libraries (MKL, Accelerate), or OpenBLAS built with OpenMP
 (whose limits are per thread), are left alone: ``matmul`` is ``np.matmul``.
 
-Products of ours that threads run at once take turns at the process-wide
-count (``_OneThreadPolicy``), so each gets the count a serial run gives it; a
-NumPy product that another Python thread runs directly during ours still sees
-the one thread limit for that time.
+Products of ours that threads run at once take turns (see
+``small_products_on_one_thread``), so each gets the count a serial run gives it; a NumPy product that another
+Python thread runs directly during ours still sees the one thread limit for
+that time.
 """
 import threading
 
@@ -41,67 +41,33 @@ def _openblas_thread_functions():
 
 
 def small_products_on_one_thread():
-    """``matmul(a, b)`` for the CPU backend (see the module docstring)."""
+    """``matmul(a, b)`` for the CPU backend (see the module docstring).
+
+    The thread count is process-wide, so products of ours take turns: one at a
+    time, a small one on one thread (the count set for it and put back after),
+    a large one on the count as it is. A product then runs with the count a
+    serial run gives it, whatever other threads do, so threads that train at
+    once get the results of serial runs bit for bit. (Products are serialized
+    across Python threads; each is a BLAS call that holds its cores anyway, and
+    the turn costs one uncontended lock in a single thread.)"""
     functions = _openblas_thread_functions()
     if functions is None:
         return np.matmul
-    return _OneThreadPolicy(*functions).matmul
+    get_threads, set_threads = functions
+    np_matmul = np.matmul
+    turn = threading.Lock()
 
+    def matmul(a, b):
+        with turn:
+            if a.size * (b.shape[-1] if b.ndim > 1 else 1) >= SERIAL_BELOW:
+                return np_matmul(a, b)
+            threads = get_threads()
+            if threads == 1:
+                return np_matmul(a, b)
+            set_threads(1)
+            try:
+                return np_matmul(a, b)
+            finally:
+                set_threads(threads)
 
-class _OneThreadPolicy:
-    """The thread count is process-wide, so threads that multiply at once take
-    turns at it: small products run together on one thread (the first to
-    start sets it, the last to finish puts the count back), large ones
-    together on the count as it was, never one kind while the other runs. A
-    product then gets the thread count a serial run gives it, whatever other
-    threads do, so results equal a serial run's bit for bit."""
-
-    def __init__(self, get_threads, set_threads):
-        self.get_threads, self.set_threads = get_threads, set_threads
-        self.np_matmul = np.matmul
-        self.lock = threading.Lock()  # held for a few counter updates (a plain lock: `with` is a C call)
-        self.turn = threading.Condition(self.lock)  # waited on only when the other kind is running
-        self.small = self.large = 0  # products running now, of each kind
-        self.waiting = 0
-        self.saved = 1  # the count to put back when the last small product ends
-
-    def matmul(self, a, b):
-        np_matmul = self.np_matmul
-        if a.size * (b.shape[-1] if b.ndim > 1 else 1) >= SERIAL_BELOW:
-            return self._large(a, b, np_matmul)
-        with self.lock:
-            while self.large:
-                self._wait()
-            if not self.small:
-                self.saved = self.get_threads()
-                if self.saved != 1:
-                    self.set_threads(1)
-            self.small += 1
-        try:
-            return np_matmul(a, b)
-        finally:
-            with self.lock:
-                self.small -= 1
-                if not self.small:
-                    if self.saved != 1:
-                        self.set_threads(self.saved)
-                    if self.waiting:
-                        self.turn.notify_all()
-
-    def _large(self, a, b, np_matmul):
-        with self.lock:
-            while self.small:
-                self._wait()
-            self.large += 1
-        try:
-            return np_matmul(a, b)
-        finally:
-            with self.lock:
-                self.large -= 1
-                if not self.large and self.waiting:
-                    self.turn.notify_all()
-
-    def _wait(self):
-        self.waiting += 1
-        self.turn.wait()
-        self.waiting -= 1
+    return matmul

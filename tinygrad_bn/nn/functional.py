@@ -158,7 +158,7 @@ def _check_param(who, name, t, shape, input=None):
         return
     if not isinstance(t, Tensor):
         raise TypeError(f"{who}: {name} must be a Tensor or None, got {type(t).__name__}")
-    if input is not None and t.device != input.device:
+    if input is not None and backend_of(t) is not backend_of(input):
         raise RuntimeError(f"{who}: expected all tensors on the same device, got {input.device} and {t.device} "
                            f"(the input and {name}); move them with .to(device)")
     if t.dtype.kind != "f":
