@@ -242,3 +242,18 @@ def test_third_derivatives_of_the_norms_by_a_second_gradgradcheck():
             (g,) = tg.grad((norm(a) * w).sum(), a, create_graph=True)
             return g
         assert gradgradcheck(gradient, x, **FAST)
+
+
+def test_the_norms_double_backward_in_float32_agrees_with_float64():
+    rng = np.random.default_rng(9)
+    x64, w, v = (rng.standard_normal((64, 32)) for _ in range(3))
+    x64 = x64 * 3 + 50  # far from zero: the statistics are recomputed, not differenced
+    results = []
+    for dtype in (tg.float32, tg.float64):
+        for norm in (lambda a: F.batch_norm(a, None, None, training=True), lambda a: F.layer_norm(a, (32,))):
+            x = tg.tensor(x64, dtype=dtype, requires_grad=True)
+            (g,) = tg.grad((norm(x) * tg.tensor(w, dtype=dtype)).tanh().sum(), x, create_graph=True)
+            (h,) = tg.grad((g * tg.tensor(v, dtype=dtype)).sum(), x)
+            results.append(h.numpy().astype(np.float64))
+    for h32, h64 in zip(results[:2], results[2:]):
+        np.testing.assert_allclose(h32, h64, rtol=2e-3, atol=2e-3 * np.abs(h64).max())

@@ -130,12 +130,14 @@ def record(be, kind, x, g, weight, eps, mean, invstd, training=True, num_groups=
 def double_backward(be, layout, eps, running, x, g, weight, a, beta, gamma, nx=True, ng=True, nw=True):
     """The gradients in (x, g, weight) of <a, dx> + <beta, dweight> + <gamma, dbias>
     (see the module docstring); None where not needed or nothing flows."""
+    # in x's dtype, as PyTorch's double backward: float32 here costs half the memory
+    # traffic of float64, and the statistics are recomputed, not differenced
     dtype = x.dtype
-    xg, gg = (be.cast(layout.group(be, u), "float64") for u in (x, g))
-    ag = None if a is None else be.cast(layout.group(be, a), "float64")
-    wg = None if weight is None else layout.per_element(be, be.cast(weight, "float64"))
-    bg = None if beta is None else layout.per_element(be, be.cast(beta, "float64"))
-    cg = None if gamma is None else layout.per_element(be, be.cast(gamma, "float64"))
+    xg, gg = (be.cast(layout.group(be, u), dtype) for u in (x, g))
+    ag = None if a is None else be.cast(layout.group(be, a), dtype)
+    wg = None if weight is None else layout.per_element(be, be.cast(weight, dtype))
+    bg = None if beta is None else layout.per_element(be, be.cast(beta, dtype))
+    cg = None if gamma is None else layout.per_element(be, be.cast(gamma, dtype))
     m = float(layout.count)
 
     def mean(u):
@@ -152,8 +154,8 @@ def double_backward(be, layout, eps, running, x, g, weight, a, beta, gamma, nx=T
         def project(u):  # P(u)
             return be.sub(be.sub(u, mean(u)), be.mul(x_hat, mean(be.mul(u, x_hat))))
     else:
-        s = layout.per_element(be, running[1])
-        x_hat = be.mul(be.sub(xg, layout.per_element(be, running[0])), s)
+        s = layout.per_element(be, be.cast(running[1], dtype))
+        x_hat = be.mul(be.sub(xg, layout.per_element(be, be.cast(running[0], dtype))), s)
 
         def project(u):  # with constant statistics dx = s * gy: no projection
             return u
