@@ -419,3 +419,36 @@ def test_mixing_devices_in_one_op_names_the_op_and_both_devices(alt_device, op, 
                                            r"with \.to\(device\)"):
         fn(a, b)
     assert b.grad is None and a.device == "cpu" and b.device == "alt"
+
+
+def test_every_mixing_of_devices_is_refused_before_anything_changes(alt_device):
+    """In-place ops, item assignment, where, the functional norms, clipping and
+    hooks refuse a tensor on the other device, naming both (the "cuda" twin of
+    this test runs in the CUDA simulator)."""
+    c, a = tg.ones(3), tg.ones(3, device="alt")
+    cases = [
+        (lambda: c.add_(a), "add_.*alt.*cpu"),
+        (lambda: a.mul_(c), "mul_.*cpu.*alt"),
+        (lambda: tg.where(c > 0, a, a), "where: expected all tensors on the same device, got cpu and alt"),
+        (lambda: c.__setitem__(slice(0, 2), a[0:2]), "cpu.*alt"),
+        (lambda: tg.nn.functional.batch_norm(tg.ones(2, 3, device="alt"), tg.zeros(3), tg.ones(3), training=True),
+         r"batch_norm: expected all tensors on the same device, got alt and cpu \(the input and running_mean\)"),
+        (lambda: tg.nn.functional.layer_norm(tg.ones(2, 3, device="alt"), (3,), tg.ones(3)), "layer_norm.*alt and cpu"),
+    ]
+    for call, message in cases:
+        with pytest.raises(RuntimeError, match=message):
+            call()
+    assert c.tolist() == [1.0] * 3 and a.cpu().tolist() == [1.0] * 3 and c._version == 0 and a._version == 0
+    p = tg.ones(3, device="alt", requires_grad=True)
+    p.grad = tg.ones(3)
+    with pytest.raises(RuntimeError, match="clip_grad_norm_.*cpu.*alt"):
+        tg.nn.utils.clip_grad_norm_([p], 1.0)
+    assert p.grad.tolist() == [1.0] * 3
+    q = tg.ones(3, device="alt", requires_grad=True)
+    q.register_hook(lambda grad: grad.cpu())
+    with pytest.raises(RuntimeError, match="hook.*cpu.*alt"):
+        (q * 2).sum().backward()
+    assert q.grad is None
+    x = tg.zeros(3)
+    x.copy_(tg.tensor([1.0, 2.0, 3.0], device="alt"))  # copy_ copies across devices, as in PyTorch
+    assert x.tolist() == [1.0, 2.0, 3.0]

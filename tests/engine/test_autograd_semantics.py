@@ -347,3 +347,48 @@ def test_in_place_on_an_expanded_view_is_refused():
     v = y.expand(3, 2)
     with pytest.raises(RuntimeError, match="expanded view"):
         v.mul_(2)
+
+
+# ------------------------------------------------------------ property: in place through a view = out of place
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+IN_PLACE = {
+    "mul_": (lambda v, c: v.mul_(c), lambda old, c: old * c),
+    "add_": (lambda v, c: v.add_(c), lambda old, c: old + c),
+    "copy_": (lambda v, c: v.copy_(c), lambda old, c: c + old * 0),
+    "zero_": (lambda v, c: v.zero_(), lambda old, c: old * 0),
+}
+
+
+@given(n=st.integers(2, 6), data=st.data())
+def test_an_in_place_write_through_a_view_has_the_gradients_of_its_out_of_place_twin(n, data):
+    """For a drawn slice of a recorded tensor and a drawn in-place op, the
+    gradients of the base's inputs and of the operand equal those of the same
+    values built without writing in place (a where over the slice's mask)."""
+    import numpy as np
+    start = data.draw(st.integers(0, n - 1))
+    stop = data.draw(st.integers(start + 1, n))
+    name = data.draw(st.sampled_from(sorted(IN_PLACE)))
+    write, twin = IN_PLACE[name]
+    rng = np.random.default_rng(n * 100 + start * 10 + stop)
+    x_np, c_np, w_np = rng.standard_normal(n), rng.standard_normal(stop - start), rng.standard_normal(n)
+
+    x, c = tg.tensor(x_np, requires_grad=True), tg.tensor(c_np, requires_grad=True)
+    y = x * x
+    write(y[start:stop], c * 1.0)
+    ((y * tg.tensor(w_np)).sum() + y.sum() ** 2).backward()
+
+    x2, c2 = tg.tensor(x_np, requires_grad=True), tg.tensor(c_np, requires_grad=True)
+    y2 = x2 * x2
+    inside = np.zeros(n, bool)
+    inside[start:stop] = True
+    padded = tg.cat([tg.zeros(start, dtype=tg.float64), c2 * 1.0, tg.zeros(n - stop, dtype=tg.float64)])
+    new = twin(y2, padded)
+    y2 = tg.where(tg.tensor(inside), new, y2)
+    ((y2 * tg.tensor(w_np)).sum() + y2.sum() ** 2).backward()
+
+    np.testing.assert_allclose(y.detach().numpy(), y2.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if c2.grad is not None and np.abs(c2.grad.numpy()).max() > 0:
+        np.testing.assert_allclose(c.grad.numpy(), c2.grad.numpy(), rtol=1e-10, atol=1e-12)
