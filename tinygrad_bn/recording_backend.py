@@ -45,7 +45,10 @@ class RecordingBackend(Derived):
         self.name = base.name
         self.ndarray = TensorBase._made_by_ops
         self.kernels = base.kernels
-        self.generator = base.generator
+
+    @property
+    def generator(self):
+        return self.base.generator  # seed() replaces the base's generator: read it each time
 
     def __repr__(self):
         return f"<RecordingBackend over {self.base!r}>"

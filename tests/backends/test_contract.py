@@ -452,3 +452,17 @@ def test_every_mixing_of_devices_is_refused_before_anything_changes(alt_device):
     x = tg.zeros(3)
     x.copy_(tg.tensor([1.0, 2.0, 3.0], device="alt"))  # copy_ copies across devices, as in PyTorch
     assert x.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_the_recording_backend_has_every_contract_name_and_records():
+    from tinygrad_bn.recording_backend import recording
+    cpu = tg.backends.get_backend("cpu")
+    rb = recording(cpu)
+    assert rb.records and not cpu.records and rb.base is cpu and cpu.base is cpu
+    assert [n for n in CONTRACT if not hasattr(rb, n)] == []
+    x = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = rb.mul(rb.exp(x), rb.sum(x))  # recorded ops: differentiable
+    assert isinstance(y, tg.Tensor) and y.requires_grad and y.grad_fn is not None
+    assert not rb.greater(x, 0).requires_grad  # comparisons are constants
+    tg.manual_seed(3)
+    assert rb.generator is cpu.generator  # follows seed()
