@@ -17,7 +17,8 @@ What it means for each layer of the contract:
 - in-place names (``setitem``, ``copyto``, ...) rebase the tensor they write,
   as an in-place op does on the tape;
 - the fused normalization kernels return arrays without a graph, so the norm
-  ops' backward checks ``records`` and runs ``ops.norm_grad``'s composite form.
+  ops' backward checks ``records`` and records one ``ops.norm_grad.NormBackward``
+  (the kernel as its forward, the closed-form double backward as its backward).
 
 Arguments may mix Tensors, the device's arrays (constants, from what an op
 kept on its context) and Python numbers; results are Tensors on ``base``.
@@ -149,11 +150,11 @@ class RecordingBackend(Derived):
     # ------------------------------------------------------------ core: reductions
     def sum(self, x, axis=None, keepdims=False):
         x = self._t(x)
-        return _ops().R.Sum.apply(x, _axes(axis, x.ndim), bool(keepdims))
+        return _ops().R.Sum.apply(x, _ops().R.normalize_axis(axis, x.ndim, "sum"), bool(keepdims))
 
     def max(self, x, axis=None, keepdims=False):
         x = self._t(x)
-        return _ops().R.Max.apply(x, _axes(axis, x.ndim), bool(keepdims))
+        return _ops().R.Max.apply(x, _ops().R.normalize_axis(axis, x.ndim, "max"), bool(keepdims))
 
     def argmax(self, x, axis=None, keepdims=False):
         return self._const(self.base.argmax(self._raw(x), axis=axis, keepdims=keepdims))
@@ -240,17 +241,11 @@ class RecordingBackend(Derived):
 
     def mean(self, x, axis=None, keepdims=False):
         x = self._t(x)
-        return _ops().R.Mean.apply(x, _axes(axis, x.ndim), bool(keepdims))
+        return _ops().R.Mean.apply(x, _ops().R.normalize_axis(axis, x.ndim, "mean"), bool(keepdims))
 
     def min(self, x, axis=None, keepdims=False):
         x = self._t(x)
-        return _ops().R.Min.apply(x, _axes(axis, x.ndim), bool(keepdims))
-
-    def swapaxes(self, x, a, b):
-        x = self._t(x)
-        axes = list(range(x.ndim))
-        axes[a], axes[b] = axes[b], axes[a]
-        return self.transpose(x, tuple(axes))
+        return _ops().R.Min.apply(x, _ops().R.normalize_axis(axis, x.ndim, "min"), bool(keepdims))
 
     # piecewise constant: computed on the arrays, as constants
     def sign(self, a):
@@ -310,13 +305,6 @@ def _rebase(x, result):
     x._entry, x._out_index = result._entry, result._out_index
     x.requires_grad = result.requires_grad
     x._version_cell = [0]
-
-
-def _axes(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    return tuple(sorted(a % ndim for a in axes)) if ndim else ()
 
 
 def _raw_index(index):

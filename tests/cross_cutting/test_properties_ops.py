@@ -1,6 +1,7 @@
 """gradcheck of every op on drawn shapes in float64, including broadcasting and indexing."""
 import numpy as np
 import pytest
+from conftest import away_from
 from hypothesis import assume, given, strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -8,11 +9,6 @@ import tinygrad_bn as tg
 from tinygrad_bn.nn import functional as F
 from tinygrad_bn.testing import gradcheck
 from tinygrad_bn.testing import strategies as tst
-
-
-def away_from(values, points, margin=1e-3):
-    """True when no value lies within ``margin`` of a kink at ``points``."""
-    return all(np.abs(values - p).min() > margin for p in points) if values.size else True
 
 
 UNARY = {

@@ -6,6 +6,7 @@ Drawn cases use gradcheck's fast mode (random directional derivatives); the
 fixed small cases at the end check every element."""
 import numpy as np
 import pytest
+from conftest import away_from
 from hypothesis import assume, given, strategies as st
 
 import tinygrad_bn as tg
@@ -14,10 +15,6 @@ from tinygrad_bn.testing import gradgradcheck
 from tinygrad_bn.testing import strategies as tst
 
 FAST = dict(fast_mode=True, n_directions=3)
-
-
-def away_from(values, points, margin=1e-3):
-    return all(np.abs(values - p).min() > margin for p in points) if values.size else True
 
 
 def t(a):
