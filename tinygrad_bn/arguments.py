@@ -10,6 +10,14 @@ def _kind(value):
     return type(value).__name__
 
 
+def devices_differ(who, first, second, which=None):
+    """The error for tensors on two devices where one is needed: the op, both
+    devices (and, given ``which``, the arguments they belong to), the fix."""
+    arguments = f" ({which})" if which else ""
+    return RuntimeError(f"{who}: expected all tensors on the same device, got {first} and {second}{arguments}; "
+                        "move them with .to(device)")
+
+
 def tensor_arg(who, value, name="input"):
     """``value`` itself when it is a Tensor, else a TypeError naming ``who``."""
     if not isinstance(value, TensorBase):

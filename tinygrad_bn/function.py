@@ -18,6 +18,7 @@ import re
 import time
 
 from . import observers
+from .arguments import devices_differ
 from .backends import get_backend
 from .grad_mode import GradMode
 from .tensor_base import TensorBase, make_tensor
@@ -310,8 +311,7 @@ _new = object.__new__
 
 
 def _mixed_devices(cls, backend, other):
-    return RuntimeError(f"{cls.__name__}: expected all tensors on the same device, got {backend.name} and "
-                        f"{other.name}; move them with .to(device).")
+    return devices_differ(cls.__name__, backend.name, other.name)
 
 
 def _naming_the_op(cls, exc):

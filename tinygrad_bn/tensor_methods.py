@@ -9,7 +9,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
-from .arguments import number_arg, tensor_arg
+from .arguments import devices_differ, number_arg, tensor_arg
 from .dtypes import is_float
 from .ops.reduce import normalize_axis
 from .tensor_base import TensorBase, make_tensor, new_tensor
@@ -424,8 +424,7 @@ class TensorMethods:
 
 def _check_same_device(op_name, t, other):
     if other._backend is not t._backend:
-        raise RuntimeError(f"{op_name}: the operand is on {other.device} but the tensor is on {t.device}; expected "
-                           "both on the same device (move it with .to(device))")
+        raise devices_differ(op_name, other.device, t.device, "the operand and the tensor")
 
 
 def _check_view_write(op_name, owner, steps):

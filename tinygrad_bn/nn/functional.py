@@ -2,7 +2,7 @@
 Argument checks live here once; the modules store their settings and call them."""
 import numbers
 
-from ..arguments import float_tensor_arg, number_arg, tensor_arg
+from ..arguments import devices_differ, float_tensor_arg, number_arg, tensor_arg
 from ..dtypes import float16
 from ..ops import linalg as L
 from ..ops import loss as LS
@@ -159,8 +159,7 @@ def _check_param(who, name, t, shape, input=None):
     if not isinstance(t, Tensor):
         raise TypeError(f"{who}: {name} must be a Tensor or None, got {type(t).__name__}")
     if input is not None and backend_of(t) is not backend_of(input):
-        raise RuntimeError(f"{who}: expected all tensors on the same device, got {input.device} and {t.device} "
-                           f"(the input and {name}); move them with .to(device)")
+        raise devices_differ(who, input.device, t.device, f"the input and {name}")
     if t.dtype.kind != "f":
         raise TypeError(f"{who}: {name} must be floating point, got dtype {t.dtype}")
     if t.shape != tuple(shape):

@@ -2,6 +2,7 @@
 gradient back to its input's shape. A Python scalar may stand in for either side."""
 import math
 
+from ..arguments import devices_differ
 from ..function import Function
 from ..tensor_base import TensorBase, new_tensor
 
@@ -28,8 +29,7 @@ def where(condition, input, other):
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}; compare first, e.g. x > 0")
     for name, t in (("input", input), ("other", other)):
         if isinstance(t, TensorBase) and t._backend is not condition._backend:
-            raise RuntimeError(f"where: expected all tensors on the same device, got {condition.device} and "
-                               f"{t.device} (the condition and {name}); move them with .to(device)")
+            raise devices_differ("where", condition.device, t.device, f"the condition and {name}")
     return Where.apply(condition._data, operand(input, "where"), operand(other, "where"))
 
 

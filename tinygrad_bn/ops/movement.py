@@ -3,6 +3,7 @@ the function that checks its arguments before it runs (Tensor methods call these
 import math
 import numbers
 
+from ..arguments import devices_differ
 from ..function import Function
 from ..tensor_base import TensorBase, new_tensor
 from .reduce import normalize_axis
@@ -168,8 +169,7 @@ def setitem(t, index, value):
         raise _index_error("assigning into", t, raw_index, exc) from None
     is_tensor = isinstance(value, TensorBase)
     if is_tensor and value._backend is not be:
-        raise RuntimeError(f"assigning into a tensor on {t.device}: the value is on {value.device}; expected both "
-                           "on the same device (move it with .to(device))")
+        raise devices_differ("assigning into a tensor", t.device, value.device, "the tensor and the value")
     if not is_tensor and not isinstance(value, (int, float, bool)):
         try:
             value = new_tensor(value, dtype=t.dtype, device=t.device)
