@@ -316,8 +316,8 @@ MUTANTS = [
            "the norms' double backward sends dweight's gradient to g through x instead of x_hat",
            HIGHER_ORDER_TESTS),
     Mutant("HO-10", "tinygrad_bn/distributed/syncbn.py",
-           "        if be.records:\n            return AllReduceSum.apply(local)\n        return _allreduce(be, local)",
-           "        return local",
+           "        return _summed_over_ranks(be, be.sum(u, axis=self.axes, keepdims=True))",
+           "        return be.sum(u, axis=self.axes, keepdims=True)",
            "SyncBatchNorm's double backward sums its groups over this rank only", DISTRIBUTED_TESTS),
     Mutant("HO-2", "tinygrad_bn/function.py",
            "                if not entry.differentiable[position if len(entry.differentiable) > 1 else 0]:\n"

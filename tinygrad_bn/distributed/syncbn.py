@@ -107,10 +107,7 @@ class GlobalBatchLayout(Layout):
         self.count = int(n)
 
     def total(self, be, u):
-        local = be.sum(u, axis=self.axes, keepdims=True)
-        if be.records:
-            return AllReduceSum.apply(local)
-        return _allreduce(be, local)
+        return _summed_over_ranks(be, be.sum(u, axis=self.axes, keepdims=True))
 
 
 class AllReduceSum(Function):
@@ -124,7 +121,9 @@ class AllReduceSum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        be = ctx.backend
-        if be.records:
-            return AllReduceSum.apply(g)
-        return _allreduce(be, g)
+        return _summed_over_ranks(ctx.backend, g)
+
+
+def _summed_over_ranks(be, values):
+    """The sum over ranks of ``values``: an array, or on the recording backend a recorded op."""
+    return AllReduceSum.apply(values) if be.records else _allreduce(be, values)
