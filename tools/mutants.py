@@ -32,6 +32,7 @@ DISTRIBUTED_TESTS = ("tests/distributed/test_distributed.py",)
 BACKEND_TESTS = ("tests/backends/test_contract.py",)
 SEMANTICS_TESTS = ("tests/engine/test_autograd_semantics.py", "tests/engine/test_inplace_operators.py",
                    "tests/engine/test_engine_walk.py")
+INTERRUPT_TESTS = ("tests/kernels/test_kernel_interrupts.py",)
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
                       "tests/autograd/test_autograd_function.py", "tests/autograd/test_second_order_properties.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
@@ -370,4 +371,11 @@ MUTANTS = [
            "            if in_grads[i] is not None and entry.plain_args >> i & 1:",
            "            if False:",
            "a gradient returned for a non-tensor argument is dropped silently", SEMANTICS_TESTS),
+    # ---------------------------------------------------------------- Ctrl-C and kernels
+    Mutant("SIG-1", "kernels/interrupts.py",
+           "    if _signal.getsignal(_SIGINT) is signal.default_int_handler:\n"
+           "        _signal.signal(_SIGINT, _default_int_handler_between_kernels)\n", "",
+           "kernel calls never put the holding handler in, so Ctrl-C lands inside Numba", INTERRUPT_TESTS),
+    Mutant("SIG-2", "kernels/interrupts.py", "    if _held and not _depth:", "    if _held and _depth:",
+           "a Ctrl-C held during a kernel call is never raised", INTERRUPT_TESTS),
 ]

@@ -13,16 +13,23 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# Ctrl-C is held while the kernels import (erf compiles or loads from the cache
+# then) and during every kernel call (kernels/interrupts.py).
+from .. import interrupts  # noqa: E402
+
+with interrupts.interrupts_held():
+    from . import batchnorm, elementwise, groupnorm, layernorm, pool, stats  # noqa: F401 (elementwise: erf)
+
 # The kernel protocol (kernels/protocol.py), as this package's names.
-from .batchnorm import backward as batch_norm_backward  # noqa: E402
-from .batchnorm import forward_eval as batch_norm_eval  # noqa: E402
-from .batchnorm import forward_train as batch_norm_train  # noqa: E402
-from .groupnorm import backward as group_norm_backward  # noqa: E402
-from .groupnorm import forward as group_norm  # noqa: E402
-from .layernorm import backward as layer_norm_backward  # noqa: E402
-from .layernorm import forward as layer_norm  # noqa: E402
-from .pool import empty_cache  # noqa: E402
-from .stats import summarize  # noqa: E402
+batch_norm_backward = interrupts.holds_interrupts(batchnorm.backward)
+batch_norm_eval = interrupts.holds_interrupts(batchnorm.forward_eval)
+batch_norm_train = interrupts.holds_interrupts(batchnorm.forward_train)
+group_norm_backward = interrupts.holds_interrupts(groupnorm.backward)
+group_norm = interrupts.holds_interrupts(groupnorm.forward)
+layer_norm_backward = interrupts.holds_interrupts(layernorm.backward)
+layer_norm = interrupts.holds_interrupts(layernorm.forward)
+empty_cache = pool.empty_cache
+summarize = interrupts.holds_interrupts(stats.summarize)
 
 KERNEL_MODULES = {"batch_norm": "kernels.cpu.batchnorm", "layer_norm": "kernels.cpu.layernorm",
                   "group_norm": "kernels.cpu.groupnorm"}

@@ -6,16 +6,23 @@ CUDA simulator over NumPy arrays (``NUMBA_ENABLE_CUDASIM=1``).
 sm_90 without a GPU. The twin of ``kernels.cpu``: same protocol
 (``kernels/protocol.py``), same argument checks (``kernels/checks.py``)."""
 
+# Ctrl-C is held while the kernels import and during every kernel call
+# (kernels/interrupts.py).
+from .. import interrupts
+
+with interrupts.interrupts_held():
+    from . import batchnorm, groupnorm, layernorm, pool, stats
+
 # The kernel protocol (kernels/protocol.py), as this package's names.
-from .batchnorm import backward as batch_norm_backward  # noqa: E402
-from .batchnorm import forward_eval as batch_norm_eval  # noqa: E402
-from .batchnorm import forward_train as batch_norm_train  # noqa: E402
-from .groupnorm import backward as group_norm_backward  # noqa: E402
-from .groupnorm import forward as group_norm  # noqa: E402
-from .layernorm import backward as layer_norm_backward  # noqa: E402
-from .layernorm import forward as layer_norm  # noqa: E402
-from .pool import empty_cache  # noqa: E402
-from .stats import summarize  # noqa: E402
+batch_norm_backward = interrupts.holds_interrupts(batchnorm.backward)
+batch_norm_eval = interrupts.holds_interrupts(batchnorm.forward_eval)
+batch_norm_train = interrupts.holds_interrupts(batchnorm.forward_train)
+group_norm_backward = interrupts.holds_interrupts(groupnorm.backward)
+group_norm = interrupts.holds_interrupts(groupnorm.forward)
+layer_norm_backward = interrupts.holds_interrupts(layernorm.backward)
+layer_norm = interrupts.holds_interrupts(layernorm.forward)
+empty_cache = pool.empty_cache
+summarize = interrupts.holds_interrupts(stats.summarize)
 
 KERNEL_MODULES = {"batch_norm": "kernels.cuda.batchnorm", "layer_norm": "kernels.cuda.layernorm",
                   "group_norm": "kernels.cuda.groupnorm"}
