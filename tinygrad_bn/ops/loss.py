@@ -37,12 +37,15 @@ def _pick_targets(ctx, who, log_probs, target, reduction, ignore_index):
 
 def _row_scale(ctx, g, dtype):
     """d(loss)/d(row loss) as a column: g per row, g / count, or g; 0 on ignored rows."""
-    be = ctx.backend
-    scale = be.cast(be.reshape(ctx.valid, (-1, 1)), dtype)
-    if ctx.reduction == "none":
+    return _scale_rows(ctx.backend, ctx.valid, ctx.reduction, ctx.count, g, dtype)
+
+
+def _scale_rows(be, valid, reduction, count, g, dtype):
+    scale = be.cast(be.reshape(valid, (-1, 1)), dtype)
+    if reduction == "none":
         return be.mul(scale, be.reshape(g, (-1, 1)))
-    if ctx.reduction == "mean":
-        return be.mul(scale, be.div(g, ctx.count))
+    if reduction == "mean":
+        return be.mul(scale, be.div(g, count))
     return be.mul(scale, g)
 
 
@@ -62,22 +65,64 @@ class CrossEntropy(Function):
     def backward(ctx, g):
         (log_probs,) = ctx.saved_tensors
         be = ctx.backend
-        if be.records:
-            # recorded: the softmax must carry its dependence on the logits.
+        if be.records:  # create_graph: one recorded op, differentiable again (CrossEntropyBackward)
             # log_softmax ignores a shift of each row, and log_probs is the logits
-            # shifted, so log_softmax of log_probs standing for input 0 has the
-            # values and the graph of log_softmax(logits), without keeping the logits
+            # shifted, so log_probs standing for input 0 carries the graph of the logits
             logits = ctx.graph_input(0, log_probs)
-            shifted = be.sub(logits, be.max(logits, axis=1, keepdims=True))
-            log_probs = be.sub(shifted, be.log(be.sum(be.exp(shifted), axis=1, keepdims=True)))
-            one_hot = be.base.zeros(log_probs.shape, log_probs.dtype)
-            be.base.put_along_axis(one_hot, be.base.reshape(ctx.target, (-1, 1)), 1, 1)
-            grad = be.sub(be.exp(log_probs), one_hot)
-        else:
-            idx = be.reshape(ctx.target, (-1, 1))
-            grad = be.exp(log_probs)  # softmax - one_hot(target), in place
-            be.put_along_axis(grad, idx, be.sub(be.take_along_axis(grad, idx, 1), 1), 1)
+            grad = CrossEntropyBackward.apply(logits, g, ctx.target, ctx.valid, ctx.count, ctx.reduction)
+            return grad, None, None, None
+        idx = be.reshape(ctx.target, (-1, 1))
+        grad = be.exp(log_probs)  # softmax - one_hot(target), in place
+        be.put_along_axis(grad, idx, be.sub(be.take_along_axis(grad, idx, 1), 1), 1)
         return be.mul(grad, _row_scale(ctx, g, grad.dtype)), None, None, None
+
+
+class CrossEntropyBackward(Function):
+    """Cross entropy's gradient in the logits, (softmax(z) - one_hot) * scale, as
+    one op of a recorded backward pass (``create_graph=True``): its forward is
+    the first-order closed form, and its backward the second, with p = softmax(z),
+    Gs = G * scale per row (G: what reaches this op's output):
+        d/dz = p * (Gs - rowsum(p * Gs)),   d/dg = the row sums of (p - one_hot) * G,
+    reduced as the loss was (mean: over valid rows / count). ``log_probs`` stands
+    for the logits z (softmax ignores a shift of each row): forward computes
+    exactly what the first-order backward does, and backward recomputes p from it
+    with recorded ops, so every higher order is exact too."""
+
+    @staticmethod
+    def forward(ctx, log_probs, g, target, valid, count, reduction):
+        be = ctx.backend
+        idx = be.reshape(target, (-1, 1))
+        grad = be.exp(log_probs)
+        be.put_along_axis(grad, idx, be.sub(be.take_along_axis(grad, idx, 1), 1), 1)
+        ctx.save_for_backward(log_probs, g)
+        ctx.target, ctx.valid, ctx.count, ctx.reduction = target, valid, count, reduction
+        ctx.params = {"reduction": reduction}
+        return be.mul(grad, _scale_rows(be, valid, reduction, count, g, grad.dtype))
+
+    @staticmethod
+    def backward(ctx, G):
+        logits, g = ctx.saved_tensors
+        be = ctx.backend
+        nz, ng = ctx.needs_input_grad[:2]
+        shifted = be.sub(logits, be.max(logits, axis=1, keepdims=True))
+        p = be.exp(be.sub(shifted, be.log(be.sum(be.exp(shifted), axis=1, keepdims=True))))
+        dz = dg = None
+        if nz:
+            gs = be.mul(G, _scale_rows(be, ctx.valid, ctx.reduction, ctx.count, g, p.dtype))
+            dz = be.mul(p, be.sub(gs, be.sum(be.mul(p, gs), axis=1, keepdims=True)))
+        if ng:
+            one_hot = be.base.zeros(p.shape, p.dtype)
+            be.base.put_along_axis(one_hot, be.base.reshape(ctx.target, (-1, 1)), 1, 1)
+            rows = be.mul(be.sum(be.mul(be.sub(p, one_hot), G), axis=1),
+                          be.cast(ctx.valid, p.dtype))  # (N,): d(row scale) per row
+            if ctx.reduction == "none":
+                dg = rows
+            else:
+                dg = be.sum(rows)
+                if ctx.reduction == "mean":
+                    dg = be.div(dg, ctx.count)
+            dg = be.cast(dg, g.dtype)
+        return dz, dg, None, None, None, None
 
 
 class NLL(Function):
