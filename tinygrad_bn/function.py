@@ -363,11 +363,11 @@ def _several_outputs(cls, ctx, args, out, record, t0):
     results = tuple(make_tensor(o if type(o) is be.ndarray else _as_device_array(ctx, be, o), be,
                                 record and id(o) not in nondiff)
                     for o in out)
-    inputs = {id(a._data): a for a in args if isinstance(a, TensorBase)}
-    for r, o in zip(results, out):
-        a = inputs.get(id(o))
-        if a is not None:  # an input returned as it is: its version counter too
-            r._version_cell = a._version_cell
+    for a in args:
+        if isinstance(a, TensorBase):
+            for r, o in zip(results, out):
+                if o is a._data:  # an input returned as it is: its version counter too
+                    r._version_cell = a._version_cell
     if record:
         _record(cls, ctx, args, results, t0)
     return results
@@ -429,9 +429,10 @@ def _remember_versions(ctx, args, results):
     which one it was (its position in outputs + inputs: a recorded backward
     gives it back as that tensor)."""
     versions = []
+    candidates = results + args
     for i, s in enumerate(ctx._saved):
         if s is not None:
-            for position, t in enumerate(results + args):
+            for position, t in enumerate(candidates):
                 if isinstance(t, TensorBase) and s is t._data:
                     cell = t._version_cell
                     # a leaf is saved as itself: backward reads its array then (PyTorch's

@@ -32,6 +32,7 @@ DISTRIBUTED_TESTS = ("tests/distributed/test_distributed.py",)
 BACKEND_TESTS = ("tests/backends/test_contract.py",)
 SEMANTICS_TESTS = ("tests/engine/test_autograd_semantics.py", "tests/engine/test_inplace_operators.py",
                    "tests/engine/test_engine_walk.py")
+DOUBLE_BACKWARD_TESTS = ("tests/kernels/test_double_backward_kernels.py", "tests/ops/test_double_backward.py")
 INTERRUPT_TESTS = ("tests/kernels/test_kernel_interrupts.py",)
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
                       "tests/autograd/test_autograd_function.py", "tests/autograd/test_second_order_properties.py")
@@ -157,16 +158,16 @@ MUTANTS = [
            "var ignores correction", OPS_TESTS),
     Mutant("OP-12", EW, "        return be.mul(g, be.sub(1, be.mul(out, out)))",
            "        return be.mul(g, be.sub(1, out))", "tanh's derivative is 1 - y", OPS_TESTS),
-    Mutant("OP-13", "tinygrad_bn/ops/loss.py", "        return be.mul(scale, be.div(g, ctx.count))",
-           "        return be.mul(scale, be.div(g, be.cast(be.size(ctx.valid), g.dtype)))",
+    Mutant("OP-13", "tinygrad_bn/ops/loss.py", "        return be.mul(scale, be.div(g, count))",
+           "        return be.mul(scale, be.div(g, be.cast(be.size(valid), g.dtype)))",
            "mean loss divides by all rows, ignored ones included", OPS_TESTS + ("tests/nn/test_nn.py",)),
     # ---------------------------------------------------------------- engine
     Mutant("EN-1", "tinygrad_bn/engine.py",
            "    retain = create_graph if retain_graph is None else retain_graph\n    run_backward(outputs, gos, bool(retain), sink, create_graph)",
            "    retain = create_graph if retain_graph is None else retain_graph\n    run_backward(outputs, gos, True, sink, create_graph)",
            "grad() keeps the graph: a second backward without retain_graph passes", ENGINE_TESTS),
-    Mutant("EN-2", "tinygrad_bn/function.py", "            for position, t in enumerate(results + args):",
-           "            for position, t in enumerate(args):",
+    Mutant("EN-2", "tinygrad_bn/function.py", "    candidates = results + args\n",
+           "    candidates = args\n",
            "an in-place change to a saved output goes unnoticed", ENGINE_TESTS),
     Mutant("EN-3", "tinygrad_bn/grad_mode.py", "    def _exit(self, previous):\n        GradMode.enabled = previous",
            "    def _exit(self, previous):\n        GradMode.enabled = True",
@@ -378,4 +379,15 @@ MUTANTS = [
            "kernel calls never put the holding handler in, so Ctrl-C lands inside Numba", INTERRUPT_TESTS),
     Mutant("SIG-2", "kernels/interrupts.py", "    if _held and not _depth:", "    if _held and _depth:",
            "a Ctrl-C held during a kernel call is never raised", INTERRUPT_TESTS),
+    # ---------------------------------------------------------------- the fused double backward (CPU)
+    Mutant("DB-1", "kernels/cpu/double_backward.py", "    return dw.sum(axis=0)", "    return dw[0]",
+           "the parallel sweeps keep the first chunk's dweight only", DOUBLE_BACKWARD_TESTS),
+    Mutant("DB-2", "kernels/cpu/double_backward.py",
+           "                dxr[ch] = c7[ch] * (h * c8[ch] + c9[ch] * pa + c10[ch] * pgy) + s * pbg",
+           "                dxr[ch] = c7[ch] * (h * c8[ch] + c9[ch] * pa + c10[ch] * pgy)",
+           "batch norm's fused d/dx drops what reaches dweight (the s * P(beta * g) term)", DOUBLE_BACKWARD_TESTS),
+    Mutant("DB-3", "kernels/cpu/double_backward.py",
+           "            dx[r, j] = k * (h * a_pgy + s1 * pa + s3 * pgy) + s * pbg",
+           "            dx[r, j] = k * (h * a_pgy + s1 * pa + s1 * pgy) + s * pbg",
+           "layer norm's fused d/dx weighs P(gy) by S(gy, x_hat) instead of S(a, x_hat)", DOUBLE_BACKWARD_TESTS),
 ]

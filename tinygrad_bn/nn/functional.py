@@ -158,7 +158,7 @@ def _check_param(who, name, t, shape, input=None):
         return
     if not isinstance(t, Tensor):
         raise TypeError(f"{who}: {name} must be a Tensor or None, got {type(t).__name__}")
-    if input is not None and backend_of(t) is not backend_of(input):
+    if input is not None and t._backend is not input._backend:
         raise devices_differ(who, input.device, t.device, f"the input and {name}")
     if t.dtype.kind != "f":
         raise TypeError(f"{who}: {name} must be floating point, got dtype {t.dtype}")
