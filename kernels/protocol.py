@@ -39,4 +39,8 @@ class NormKernels(Protocol):
     def empty_cache(): """Give the memory the kernels keep for reuse back to its allocator."""
 
 
+# Beyond the protocol, ``kernels.cpu`` alone has ``batch_norm_double_backward``
+# and ``layer_norm_double_backward`` (kernels/cpu/double_backward.py); an op asks
+# for them with getattr and runs the composite form (ops/norm_grad.py) elsewhere.
+
 NAMES = tuple(n for n in NormKernels.__dict__ if not n.startswith("_")) + tuple(NormKernels.__annotations__)

@@ -18,7 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .. import interrupts  # noqa: E402
 
 with interrupts.interrupts_held():
-    from . import batchnorm, elementwise, groupnorm, layernorm, pool, stats  # noqa: F401 (elementwise: erf)
+    from . import batchnorm, double_backward, elementwise, groupnorm, layernorm, pool, stats  # noqa: F401 (erf)
 
 # The kernel protocol (kernels/protocol.py), as this package's names.
 batch_norm_backward = interrupts.holds_interrupts(batchnorm.backward)
@@ -30,6 +30,11 @@ layer_norm_backward = interrupts.holds_interrupts(layernorm.backward)
 layer_norm = interrupts.holds_interrupts(layernorm.forward)
 empty_cache = pool.empty_cache
 summarize = interrupts.holds_interrupts(stats.summarize)
+
+# Beyond the protocol, CPU only: the fused norm double backward (kernels/cpu/double_backward.py;
+# elsewhere ops/norm_grad.py's composite form runs).
+batch_norm_double_backward = interrupts.holds_interrupts(double_backward.batch_norm_double_backward)
+layer_norm_double_backward = interrupts.holds_interrupts(double_backward.layer_norm_double_backward)
 
 KERNEL_MODULES = {"batch_norm": "kernels.cpu.batchnorm", "layer_norm": "kernels.cpu.layernorm",
                   "group_norm": "kernels.cpu.groupnorm"}

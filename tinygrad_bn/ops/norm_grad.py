@@ -3,9 +3,12 @@
 When a norm's backward runs on the recording backend (``create_graph=True``),
 it records one ``NormBackward``: its forward is the fused backward kernel
 (``backend.kernels``: the first-order pass costs what it always did), and its
-backward, the double backward, is the closed form below, written against the
-backend contract: on plain arrays in a second pass, recorded in a third (it
-recomputes the statistics from x, so every order is exact), on any device.
+backward, the double backward, is the closed form below. On the CPU, in a plain
+second pass (a Hessian-vector product, a gradient penalty), batch and layer
+norm run it as a fused kernel (``kernels/cpu/double_backward.py``: two sweeps,
+the forward's statistics). Everywhere else it runs as written here, against the
+backend contract: on "cuda", for group norm and SyncBatchNorm, and recorded in
+a third pass (it recomputes the statistics from x, so every order is exact).
 
 One normalized group (a channel for batch norm, a row for layer norm, a
 (sample, group) for group norm) of M elements: x_hat = (x - mean) * s with
@@ -97,7 +100,7 @@ class NormBackward(Function):
         else:
             dx, dw, db = k.group_norm_backward(x, g, layout.grouped[1], mean, invstd, weight)
         ctx.save_for_backward(x, g, weight)
-        ctx.layout, ctx.eps, ctx.running = layout, eps, running
+        ctx.layout, ctx.eps, ctx.running, ctx.stats = layout, eps, running, (mean, invstd)
         ctx.params = {"norm": layout.kind, "eps": eps, "training": running is None}
         if weight is None:
             return dx
@@ -107,9 +110,23 @@ class NormBackward(Function):
     def backward(ctx, a, beta=None, gamma=None):
         x, g, weight = ctx.saved_tensors
         nx, ng, nw = ctx.needs_input_grad[:3]
-        dx, dg, dweight = double_backward(ctx.backend, ctx.layout, ctx.eps, ctx.running, x, g, weight,
-                                          a, beta, gamma, nx, ng, nw)
-        return dx, dg, dweight, None, None, None, None, None
+        be, layout = ctx.backend, ctx.layout
+        fused = None if be.records or type(layout) is not Layout else _FUSED.get(layout.kind)
+        fused = fused and getattr(be.kernels, fused, None)
+        if fused is None:  # recorded (third order), group norm, SyncBatchNorm, or a device without the kernel
+            dx, dg, dweight = double_backward(be, layout, ctx.eps, ctx.running, x, g, weight,
+                                              a, beta, gamma, nx, ng, nw)
+            return dx, dg, dweight, None, None, None, None, None
+        last = len(layout.axes) if layout.kind == "layer" else ctx.running is None
+        dx, dg, dweight = fused(x, g, weight, a, beta, gamma, *ctx.stats, last)
+        return (dx if nx else None, be.cast(dg, g.dtype) if ng else None,
+                be.cast(dweight, weight.dtype) if nw and weight is not None else None,
+                None, None, None, None, None)
+
+
+# the CPU's fused double backward (kernels/cpu/double_backward.py), by norm; its last
+# argument is the batch norm's training flag or the layer norm's normalized_ndim
+_FUSED = {"batch": "batch_norm_double_backward", "layer": "layer_norm_double_backward"}
 
 
 def _like(be, grad, param):
