@@ -35,6 +35,7 @@ SEMANTICS_TESTS = ("tests/engine/test_autograd_semantics.py", "tests/engine/test
 DOUBLE_BACKWARD_TESTS = ("tests/kernels/test_double_backward_kernels.py", "tests/ops/test_double_backward.py")
 INTERRUPT_TESTS = ("tests/kernels/test_kernel_interrupts.py",)
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
+                      "tests/kernels/test_double_backward_kernels.py",
                       "tests/autograd/test_autograd_function.py", "tests/autograd/test_second_order_properties.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
 KC = "kernels/cpu/_common.py"
@@ -390,4 +391,9 @@ MUTANTS = [
            "            dx[r, j] = k * (h * a_pgy + s1 * pa + s3 * pgy) + s * pbg",
            "            dx[r, j] = k * (h * a_pgy + s1 * pa + s1 * pgy) + s * pbg",
            "layer norm's fused d/dx weighs P(gy) by S(gy, x_hat) instead of S(a, x_hat)", DOUBLE_BACKWARD_TESTS),
+    Mutant("HO-11", "tinygrad_bn/ops/norm_grad.py",
+           "        x_hat = be.mul(be.sub(xg, layout.per_element(be, be.cast(running[0], dtype))), s)",
+           "        x_hat = be.sub(xg, layout.per_element(be, be.cast(running[0], dtype)))",
+           "the composite double backward in eval mode forgets to scale x_hat (run on cuda and in recorded passes)",
+           HIGHER_ORDER_TESTS),
 ]

@@ -6,6 +6,9 @@ Runs in Numba's CUDA simulator (marker ``cuda_sim``, in the child pytest that
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tinygrad_bn as tg
 from tinygrad_bn import nn, optim
@@ -246,6 +249,71 @@ def test_gradgradcheck_of_the_cuda_normalization_ops_in_float64():
     assert gradgradcheck(lambda x, w, b: nn.functional.layer_norm(x, (3,), w, b), (x, w, b), **fast)
     x3 = leaf(2, 4, 2)
     assert gradgradcheck(lambda x: nn.functional.group_norm(x, 2), (x3,), **fast)
+
+
+def _cuda_leaf(a):
+    return tg.tensor(a, dtype=tg.float64, requires_grad=True, device="cuda")
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_gradgradcheck_of_every_norm_on_drawn_shapes_on_cuda(kind, data):
+    """The norms' second derivatives on the device over drawn shapes (every simulated
+    kernel launch is Python threads, so fewer examples than on the CPU)."""
+    from tinygrad_bn.testing import gradgradcheck
+    from tinygrad_bn.testing import strategies as tst
+    case = data.draw(tst.normalization_inputs(kind, scale="well", max_side=3))
+    args = [_cuda_leaf(case.x)] + ([_cuda_leaf(case.weight), _cuda_leaf(case.bias)] if case.weight is not None else [])
+    assert gradgradcheck(lambda *a: case.call(*a), tuple(args), fast_mode=True, n_directions=2)
+
+
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_gradgradcheck_of_eval_mode_batch_norm_on_drawn_shapes_on_cuda(data):
+    from tinygrad_bn.testing import gradgradcheck
+    from tinygrad_bn.testing import strategies as tst
+    case = data.draw(tst.normalization_inputs("batch", scale="well", affine=True, max_side=3))
+    c = case.x.shape[1]
+    mean = tg.tensor(np.linspace(-0.5, 0.5, c), device="cuda")
+    var = tg.tensor(np.linspace(0.5, 2.0, c), device="cuda")
+
+    def fn(x, w, b):  # affine in x: times x, so the second derivative is not zero
+        return nn.functional.batch_norm(x, mean, var, w, b, training=False) * x
+    assert gradgradcheck(fn, (_cuda_leaf(case.x), _cuda_leaf(case.weight), _cuda_leaf(case.bias)),
+                         fast_mode=True, n_directions=2)
+
+
+CUDA_OPS = {  # one of each family the CPU file checks (tests/ops/test_double_backward.py), on the device
+    "tanh": lambda x: x.tanh(), "gelu": lambda x: x.gelu(), "relu": lambda x: x.relu() * x,
+    "div": lambda x: x / (x * x + 1), "pow": lambda x: (x * x + 1) ** x,
+    "softmax": lambda x: x.softmax(-1), "log_softmax": lambda x: x.log_softmax(-1) * x,
+    "var": lambda x: x.var(0) if x.shape[0] > 1 else x.sum(),
+    "matmul": lambda x: x @ x.transpose(-1, -2) if x.ndim > 1 else (x * x).sum(),
+    "where": lambda x: tg.where(x > 0, x * x, x.exp()),
+    "cat_slice": lambda x: tg.cat([x, x * x], 0)[1:] * x.sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CUDA_OPS))
+@settings(max_examples=6, deadline=None)
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3),
+                    elements=st.floats(-2, 2).filter(lambda v: abs(v) > 0.05)))
+def test_gradgradcheck_of_the_ops_on_drawn_shapes_on_cuda(name, x):
+    from tinygrad_bn.testing import gradgradcheck
+    assert gradgradcheck(CUDA_OPS[name], _cuda_leaf(x), fast_mode=True, n_directions=2)
+
+
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_gradgradcheck_of_cross_entropy_on_drawn_shapes_on_cuda(data):
+    from tinygrad_bn.testing import gradgradcheck
+    n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 4))
+    x = data.draw(hnp.arrays(np.float64, (n, c), elements=st.floats(-3, 3)))
+    target = tg.tensor(np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n))), device="cuda")
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
+    assert gradgradcheck(lambda a: nn.functional.cross_entropy(a, target, reduction=reduction), _cuda_leaf(x),
+                         fast_mode=True, n_directions=2)
 
 
 def test_a_hessian_vector_product_on_cuda_matches_the_cpu():
