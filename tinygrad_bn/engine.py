@@ -91,14 +91,14 @@ def _run_hooks(hooks, g, be):
 def _check_hook_result(hook, res, g, be):
     name = getattr(hook, "__name__", type(hook).__name__)
     if not isinstance(res, TensorBase):
-        raise TypeError(f"hook {name!r} returned a {type(res).__name__}; a gradient hook returns a Tensor "
+        raise TypeError(f"hook {name!r} returned a {type(res).__name__}; a gradient hook must return a Tensor "
                         "(the new gradient) or None (keep it)")
     if res.shape != tuple(g.shape):
         raise RuntimeError(f"hook {name!r} changed the gradient's shape from {tuple(g.shape)} to {res.shape}; "
                            "a hook must return a gradient of the same shape")
     if res.dtype != g.dtype:
         raise RuntimeError(f"hook {name!r} changed the gradient's dtype from {g.dtype} to {res.dtype}; "
-                           "cast it back (res.to(grad.dtype))")
+                           "a hook must keep it: cast it back (res.to(grad.dtype))")
     if res._backend is not be.base:
         raise RuntimeError(f"hook {name!r} returned a gradient on {res.device}, expected {be.name} "
                            "(the tensor's device); move it with .to(device)")
@@ -374,7 +374,7 @@ def _send(entry, in_grads, pending, leaves, lift):
         if parent is None or in_grads[i] is None:
             if in_grads[i] is not None and entry.plain_args >> i & 1:
                 raise RuntimeError(f"{entry.name}.backward returned a gradient for argument {i}, which was not a "
-                                   "tensor in forward; return None there")
+                                   "tensor in forward; expected None there (return None for it)")
             continue
         if type(parent) is TapeEntry:
             _add_pending(pending, parent, slots[i] if slots else 0, _check_grad(entry, i, in_grads[i], be), be, lift)

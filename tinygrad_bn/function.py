@@ -282,7 +282,7 @@ class Function:
         if record and ctx._non_differentiable:
             record = not any(out is a for a in ctx._non_differentiable)
         if type(out) is not be.ndarray:
-            out = _as_device_array(ctx, be, out)
+            out = _as_device_array(ctx, be, out, cls)
         result = _new(TensorBase._made_by_ops)  # make_tensor, inlined
         result._data = out
         result.requires_grad = record
@@ -342,12 +342,13 @@ def _cell_of_input(args, arrays, out):
     return [0]
 
 
-def _as_device_array(ctx, be, value):
+def _as_device_array(ctx, be, value, cls=None):
     """An output that is not yet one of the device's arrays (a NumPy scalar: what
     arithmetic on 0-d arrays returns) as one, also where the op saved it, so the
     saved value is still known to be that output."""
     if isinstance(value, (list, dict)) or value is None:
-        raise TypeError(f"forward returned a {type(value).__name__}; return one array, or a tuple of arrays "
+        who = f"{cls.__name__}.forward" if cls is not None else "forward"
+        raise TypeError(f"{who} returned a {type(value).__name__}; expected one array, or a tuple of arrays "
                         "for several outputs")
     array = be.asarray(value)
     if ctx._saved and any(s is value for s in ctx._saved):

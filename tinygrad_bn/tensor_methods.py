@@ -434,8 +434,8 @@ def _check_view_write(op_name, owner, steps):
             "return x.clone() from forward, or clone the output before changing it.")
     if owner.is_leaf and owner.requires_grad:
         raise RuntimeError(
-            f"{op_name}: a view of a leaf tensor that requires grad is being changed in place; "
-            "change the leaf under `with tinygrad_bn.no_grad():` or work on a clone.")
+            f"{op_name}: a view of a leaf tensor that requires grad cannot be changed in place (its "
+            "gradient would lose the write); change the leaf under `with tinygrad_bn.no_grad():` or work on a clone.")
     if any(cls is M.Expand for cls, _ in steps):
         raise RuntimeError(
             f"{op_name}: the tensor is an expanded view, in which several elements share one memory "

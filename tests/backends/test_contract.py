@@ -466,3 +466,27 @@ def test_the_recording_backend_has_every_contract_name_and_records():
     assert not rb.greater(x, 0).requires_grad  # comparisons are constants
     tg.manual_seed(3)
     assert rb.generator is cpu.generator  # follows seed()
+
+
+@pytest.mark.parametrize("norm_type", [2.0, float("inf")])
+def test_clip_grad_norm_over_parameters_on_two_devices_is_the_one_device_clip(alt_device, norm_type):
+    """As PyTorch: one total norm over every device (on the first parameter's), each
+    gradient scaled on its own device."""
+    rng = np.random.default_rng(5)
+    grads = [rng.standard_normal(3), rng.standard_normal((2, 2))]
+
+    def clipped(devices):
+        params = []
+        for g, device in zip(grads, devices):
+            p = tg.zeros(*g.shape, dtype=tg.float64, device=device).requires_grad_()
+            p.grad = tg.tensor(g, device=device)
+            params.append(p)
+        total = tg.nn.utils.clip_grad_norm_(params, 0.5, norm_type)
+        return total, params
+
+    total, params = clipped(["cpu", "alt"])
+    want_total, want = clipped(["cpu", "cpu"])
+    assert total.device == "cpu" and params[1].grad.device == "alt"
+    np.testing.assert_allclose(total.item(), want_total.item(), rtol=1e-12)
+    for p, q in zip(params, want):
+        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-12)

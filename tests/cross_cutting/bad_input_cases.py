@@ -949,9 +949,119 @@ def _read_only_folder(folder):
     os.chmod(folder / "ro", 0o500)
 
 
+# ------------------------------------- autograd semantics, devices, files (the hostile classes)
+def _alt_device():
+    """A second device in this child: the CPU backend's computation registered as "alt"."""
+    from tinygrad_bn import backends
+    from tinygrad_bn.backends.cpu import cpu_backend
+    backends._BACKENDS.setdefault("alt", cpu_backend("alt"))
+    return "alt"
+
+
+def _semantics_device_and_file_cases():
+    def leaf_and_loss(hook=None):
+        x = x23(requires_grad=True)
+        if hook is not None:
+            x.register_hook(hook)
+        return x, (x * x).sum()
+
+    def backward_with_hook(bad, hook, *says):
+        def make():
+            x, loss = leaf_and_loss(hook)
+            return (lambda: loss.backward()), [x]
+        case("Tensor.register_hook", bad, make, "hook", *says)
+
+    backward_with_hook("a hook returning the wrong shape", lambda g: g.reshape(3, 2), "shape", "(3, 2)")
+    backward_with_hook("a hook returning the wrong dtype", lambda g: g.double(), "dtype", "float64")
+    backward_with_hook("a hook returning a list", lambda g: [1.0], "list")
+    backward_with_hook("a hook returning a gradient on another device",
+                       lambda g: g.to(_alt_device()), "alt")
+
+    def function_case(bad, backward, *says, forward=None):
+        class Bad(tg.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, scale):
+                return forward(x) if forward else x * scale
+
+            @staticmethod
+            def backward(ctx, g):
+                return backward(g)
+
+        def make():
+            x = x23(requires_grad=True)
+            return (lambda: Bad.apply(x, 2.0).sum().backward()), [x]
+        case("autograd.Function", bad, make, *says)
+
+    function_case("backward returning more gradients than inputs", lambda g: (g, None, g), "3", "gradients")
+    function_case("a gradient for a non-tensor argument", lambda g: (g * 2, g.sum()), "argument 1", "non-tensor")
+
+    class ListOut(tg.Function):  # the array-level Function: its forward returns arrays
+        @staticmethod
+        def forward(ctx, x):
+            return [x * 2, x]
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1
+
+    def list_output():
+        x = x23(requires_grad=True)
+        return (lambda: ListOut.apply(x)), [x]
+    case("tg.Function", "forward returning a list", list_output, "ListOut", "list")
+
+    def grad_case(bad, call, *says):
+        def make():
+            x = x23(requires_grad=True)
+            y1, y2 = (x * 2).sum(), (x * 3).sum()
+            return (lambda: call(x, y1, y2)), [x]
+        case("tg.grad", bad, make, "grad", *says)
+
+    grad_case("fewer grad_outputs than outputs", lambda x, y1, y2: tg.grad([y1, y2], [x], grad_outputs=[tg.ones(())]),
+              "2 outputs", "1")
+    grad_case("an input that is not a tensor", lambda x, y1, y2: tg.grad(y1, [x, 3.0]), "float")
+
+    def view_of_leaf():
+        x = x23(requires_grad=True)
+        return (lambda: x[0].mul_(2)), [x]
+    case("Tensor.mul_", "an in-place write through a view of a leaf that requires grad", view_of_leaf,
+         "view", "leaf")
+
+    def mixed(entry, bad, call, *says, watch=lambda a, b: [a, b]):
+        def make():
+            a = x23()
+            b = x23().to(_alt_device())
+            return (lambda: call(a, b)), watch(a, b)
+        case(entry, bad, make, "cpu", "alt", *says)
+
+    mixed("Tensor.add_", "an operand on another device", lambda a, b: a.add_(b))
+    mixed("tg.where", "a branch on another device", lambda a, b: tg.where(a > 0, a, b))
+    mixed("Tensor.__setitem__", "a value on another device", lambda a, b: a.__setitem__(0, b[0]))
+
+    def norm_with_running_elsewhere():
+        x = tg.randn(4, 3)
+        alt = _alt_device()
+        rm, rv = tg.zeros(3, device=alt), tg.ones(3, device=alt)
+        return (lambda: F.batch_norm(x, rm, rv, training=True)), [x, rm, rv]
+    case("F.batch_norm", "running statistics on another device", norm_with_running_elsewhere,
+         "batch_norm", "cpu", "alt")
+
+    def clip_elsewhere():
+        p = x23(requires_grad=True)
+        p.grad = x23().to(_alt_device())
+        return (lambda: nn.utils.clip_grad_norm_([p], 0.1)), [p]
+    case("nn.utils.clip_grad_norm_", "a gradient on another device than its parameter", clip_elsewhere,
+         "clip_grad_norm_", "cpu", "alt")
+
+    def safetensors_metadata():
+        folder = pathlib.Path(tempfile.mkdtemp())
+        return (lambda: tg.save({"__metadata__": tg.ones(2), "w": tg.ones(2)}, folder / "m.safetensors")), [folder]
+    case("tg.save", ".safetensors with a __metadata__ entry", safetensors_metadata, "save", "__metadata__")
+
+
 def all_cases():
     CASES.clear()
     for build in (_tensor_argument_cases, _operand_cases, _layer_input_cases, _constructor_cases, _tensor_op_cases,
-                  _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases):
+                  _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases,
+                  _semantics_device_and_file_cases):
         build()
     return list(CASES)

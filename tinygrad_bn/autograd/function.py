@@ -182,7 +182,7 @@ def _checked(name, ctx, result, records, base):
     for k, (r, need, is_tensor) in enumerate(zip(result, needs, ctx.tensor_args)):
         if r is not None and not is_tensor:
             raise RuntimeError(f"{name}.backward returned a gradient for argument {k}, a non-tensor argument of "
-                               "forward; return None there")
+                               "forward; expected None there (return None for it)")
         if r is None or not need:  # a gradient for a tensor that needs none is dropped, as in PyTorch
             out.append(None)
             continue

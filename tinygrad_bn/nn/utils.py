@@ -46,12 +46,19 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     params = _with_grads(parameters, who)
     if not params:
         return Tensor(0.0)
-    # tensor ops on the gradients' device: no host read unless error_if_nonfinite asks
+    # tensor ops on the gradients' devices: no host read unless error_if_nonfinite asks;
+    # parameters on several devices give one total on the first one's, as in PyTorch
+    device = params[0].grad.device
     with no_grad():
         if norm_type == math.inf:
-            total = stack([p.grad.abs().amax() for p in params]).amax()
+            parts = [p.grad.abs().amax() for p in params]
         else:
-            total = stack([(p.grad.abs() ** norm_type).sum() for p in params]).sum() ** (1.0 / norm_type)
+            parts = [(p.grad.abs() ** norm_type).sum() for p in params]
+        parts = [t if t.device == device else t.to(device) for t in parts]
+        if norm_type == math.inf:
+            total = stack(parts).amax()
+        else:
+            total = stack(parts).sum() ** (1.0 / norm_type)
         if error_if_nonfinite and not total.isfinite().item():
             raise RuntimeError(
                 f"{who}: the total norm of order {norm_type} of the gradients is {total.item()}, expected a "
@@ -61,7 +68,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         # multiplying by min(coef, 1) always, as PyTorch does, needs no host read
         coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
         for p in params:
-            p.grad.mul_(coef)
+            p.grad.mul_(coef if p.grad.device == device else coef.to(p.grad.device))
     return total
 
 
