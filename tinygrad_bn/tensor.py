@@ -135,6 +135,12 @@ class Tensor(TensorBase, TensorMethods, made_by_ops=True):
             )
         return bool(self.item())
 
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (f"{loss:.4f}"), as in PyTorch."""
+        if self.ndim == 0 and type(self) is Tensor:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def detach(self) -> "Tensor":
         """The same values (shared memory) cut from the tape."""
         t = make_tensor(self._data, self._backend)

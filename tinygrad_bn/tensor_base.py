@@ -85,6 +85,28 @@ class TensorBase:
         self._hooks = None
         self._backend = backend
 
+    # copies and pickles, as PyTorch's: a tensor is its device, dtype, values and
+    # requires_grad; the graph is not copied (a non-leaf that requires grad is refused)
+    def __reduce_ex__(self, protocol):
+        self._refuse_graph("pickle")
+        return (_rebuild_tensor, (type(self), self._backend.to_numpy(self._data), self._backend.name,
+                                  self.requires_grad))
+
+    def __deepcopy__(self, memo):
+        self._refuse_graph("copy.deepcopy")
+        new = _tensor_of(type(self), self._backend.copy(self._data), self._backend, self.requires_grad)
+        memo[id(self)] = new
+        if self.grad is not None:
+            import copy
+            new.grad = copy.deepcopy(self.grad, memo)
+        return new
+
+    def _refuse_graph(self, who):
+        if self._entry is not None and self.requires_grad:
+            raise RuntimeError(f"{who}: only tensors created by the user (graph leaves) can be copied or pickled, "
+                               "not one an op made that requires grad (its graph is not copied); "
+                               "use t.detach() (or t.detach().clone())")
+
     @property
     def device(self) -> str:
         return self._backend.name
@@ -130,6 +152,23 @@ def new_tensor(data, dtype=None, device="cpu"):
     """A new tensor (of the class ops make) holding a copy of ``data``: numbers,
     nested lists, a NumPy array or a tensor (``tinygrad_bn.tensor``'s rules)."""
     return TensorBase._made_by_ops(data, dtype=dtype, device=device)
+
+
+def _tensor_of(cls, array, backend, requires_grad):
+    t = _new(cls)
+    t._data = array
+    t.requires_grad = requires_grad
+    t.grad = t._entry = t._hooks = None
+    t._out_index = 0
+    t._version_cell = [0]
+    t._backend = backend
+    return t
+
+
+def _rebuild_tensor(cls, values, device, requires_grad):
+    """A pickled tensor back: ``values`` (host) on ``device``, as class ``cls`` (Tensor, Parameter)."""
+    backend = get_backend(device)
+    return _tensor_of(cls, backend.asarray(np.ascontiguousarray(values)), backend, requires_grad)
 
 
 def make_tensor(array, backend, requires_grad=False):

@@ -33,6 +33,7 @@ BACKEND_TESTS = ("tests/backends/test_contract.py",)
 SEMANTICS_TESTS = ("tests/engine/test_autograd_semantics.py", "tests/engine/test_inplace_operators.py",
                    "tests/engine/test_engine_walk.py")
 DOUBLE_BACKWARD_TESTS = ("tests/kernels/test_double_backward_kernels.py", "tests/ops/test_double_backward.py")
+COPY_TESTS = ("tests/tensor/test_copies_and_pickles.py", "tests/optim/test_optim.py")
 INTERRUPT_TESTS = ("tests/kernels/test_kernel_interrupts.py",)
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
                       "tests/kernels/test_double_backward_kernels.py",
@@ -396,4 +397,12 @@ MUTANTS = [
            "        x_hat = be.sub(xg, layout.per_element(be, be.cast(running[0], dtype)))",
            "the composite double backward in eval mode forgets to scale x_hat (run on cuda and in recorded passes)",
            HIGHER_ORDER_TESTS),
+    # ---------------------------------------------------------------- copies and pickles
+    Mutant("CP-1", "tinygrad_bn/tensor_base.py",
+           "        new = _tensor_of(type(self), self._backend.copy(self._data), self._backend, self.requires_grad)",
+           "        new = _tensor_of(type(self), self._data, self._backend, self.requires_grad)",
+           "a deep copy of a tensor shares its memory (an EMA copy moves with the model)", COPY_TESTS),
+    Mutant("CP-2", "tinygrad_bn/optim/optimizer.py",
+           "                    st = self.state.setdefault(p, {})", "                    st = self.state.setdefault(id(p), {})",
+           "optimizer state keyed by id: a copied optimizer loses its momentum", COPY_TESTS),
 ]

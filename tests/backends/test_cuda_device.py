@@ -316,6 +316,25 @@ def test_gradgradcheck_of_cross_entropy_on_drawn_shapes_on_cuda(data):
                          fast_mode=True, n_directions=2)
 
 
+def test_models_and_optimizers_on_cuda_deepcopy_and_pickle_onto_cuda():
+    import copy
+    import pickle
+    tg.manual_seed(0)
+    model = SimpleNetBN().to("cuda")
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = tg.randn(4, 784, device="cuda")
+    y = tg.tensor([1, 2, 3, 4], device="cuda")
+    nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+    for twin_model, twin_opt in (copy.deepcopy((model, opt)), pickle.loads(pickle.dumps((model, opt)))):
+        for (k, a), b in zip(model.state_dict().items(), twin_model.state_dict().values()):
+            assert b.device == "cuda" and b.dtype == a.dtype, k
+            np.testing.assert_array_equal(b.cpu().numpy(), a.cpu().numpy(), err_msg=k)
+        moments = [v for st in twin_opt.state.values() for v in st.values() if hasattr(v, "shape") and v.ndim]
+        assert moments and all(isinstance(v, type(x._data)) for v in moments)
+        assert twin_opt.param_groups[0]["params"][0] is twin_model.layers[0].weight
+
+
 def test_a_hessian_vector_product_on_cuda_matches_the_cpu():
     rng = np.random.default_rng(23)
     tg.manual_seed(0)

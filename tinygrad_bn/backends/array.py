@@ -60,6 +60,12 @@ class ArrayBackend(Derived):
     def __repr__(self):
         return f"<ArrayBackend {self.name!r} over {self.xp.__name__}>"
 
+    def __reduce__(self):
+        # a device is a name: copies and pickles of tensors and modules come back on
+        # the registered backend of that name (its array module is not picklable)
+        from . import get_backend
+        return (get_backend, (self.name,))
+
     # core: host transfer and creation -------------------------------------------------
     def asarray(self, x, dtype=None):
         return self.xp.asarray(x, dtype=dtype)

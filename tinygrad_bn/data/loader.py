@@ -83,6 +83,9 @@ class TensorDataset(Dataset):
                 raise TypeError(f"TensorDataset: argument {i} must be a Tensor (or NumPy array), got {type(a).__name__}")
             if a.ndim == 0:
                 raise ValueError(f"TensorDataset: argument {i} has shape (); expected a first dim to index")
+        # items are rows of the tensors as given (PyTorch's ``tensors``: views, on their
+        # device); the loader batches from host copies of them (``arrays``)
+        self.tensors = tuple(a if isinstance(a, Tensor) else from_numpy(np.asarray(a)) for a in arrays)
         self.arrays = [a.detach().cpu().numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
         n = len(self.arrays[0])
         for i, a in enumerate(self.arrays):
@@ -97,7 +100,7 @@ class TensorDataset(Dataset):
         n = len(self.arrays[0])
         if isinstance(idx, (int, np.integer)) and not -n <= idx < n:
             raise IndexError(f"TensorDataset: index {idx} is out of range for {n} items; expected [{-n}, {n})")
-        return tuple(a[idx] for a in self.arrays)
+        return tuple(t[idx] for t in self.tensors)
 
 
 def _check_dataset(who, dataset):

@@ -122,12 +122,12 @@ class _InstanceNorm(_NormBase):
 
     def forward(self, x):
         self._check_input(x)
-        momentum = self._momentum()
+        # as PyTorch's: momentum=None passes 0 (the buffers keep their values), and
+        # num_batches_tracked is never counted, so state dicts match PyTorch's
+        momentum = 0.0 if self.momentum is None else self.momentum
         use_input_stats = self.training or self.running_mean is None
-        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                              use_input_stats, momentum, self.eps)
-        self._count_batch()
-        return out
+        return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                               use_input_stats, momentum, self.eps)
 
 
 class InstanceNorm1d(_InstanceNorm):

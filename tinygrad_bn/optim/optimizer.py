@@ -100,7 +100,7 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    st = self.state.setdefault(id(p), {})
+                    st = self.state.setdefault(p, {})  # keyed by the tensor (its identity), as PyTorch
                     self._update(p, array_of(p.grad), st, group)
 
     def _update(self, p, grad, state, group):
@@ -118,9 +118,8 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
                 ids.append(index[id(p)])
             groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
-        params = {id(p): p for g in self.param_groups for p in g["params"]}
-        state = {index[k]: {n: _state_value_out(v, params[k]) for n, v in s.items()}
-                 for k, s in self.state.items() if k in index}
+        state = {index[id(p)]: {n: _state_value_out(v, p) for n, v in s.items()}
+                 for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -144,9 +143,9 @@ class Optimizer:
         new_state = {}
         for k, s in state_dict["state"].items():
             p = params[int(k)]
-            new_state[id(p)] = {}
+            new_state[p] = {}
             for n, v in s.items():
-                new_state[id(p)][n] = self._state_value_in(v, p, n, k)
+                new_state[p][n] = self._state_value_in(v, p, n, k)
         for saved, own in zip(groups, self.param_groups):
             for k, v in saved.items():
                 if k != "params":
