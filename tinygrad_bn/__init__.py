@@ -14,6 +14,8 @@ from .engine import grad
 from .tensor import Tensor
 from .creation import (arange, empty, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randn,
                        randn_like, tensor, zeros, zeros_like)
+from .creation import BoolTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor
+from .device import Size, device
 from .ops.elementwise import maximum, minimum, where
 from .functions import *  # noqa: F401,F403  (tg.mean, tg.matmul, ...: PyTorch's free functions)
 from .functions import METHOD_FUNCTIONS

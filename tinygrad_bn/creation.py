@@ -4,7 +4,7 @@ import numbers
 
 from .arguments import number_arg, tensor_arg
 from .backends import get_backend
-from .dtypes import as_dtype, bool_, default_float, int64, is_float
+from .dtypes import as_dtype, bool_, default_float, float16, float32, float64, int32, int64, is_float
 from .ops.movement import shape_arg
 from .tensor import Tensor
 from .tensor_base import make_tensor
@@ -126,3 +126,27 @@ def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
     if not isinstance(fill_value, bool):
         number_arg("full_like", "fill_value", fill_value, finite=False)
     return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+
+
+def _legacy_constructor(dtype, name):
+    """PyTorch's legacy typed constructors: ``FloatTensor(2, 3)`` (sizes: zeros here,
+    uninitialized in PyTorch) or ``FloatTensor([1, 2])`` (data)."""
+    def constructor(*args, device="cpu"):
+        if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            return zeros(*args, dtype=dtype, device=device)
+        if len(args) == 1:
+            return tensor(args[0], dtype=dtype, device=device)
+        if not args:
+            return zeros(0, dtype=dtype, device=device)
+        raise TypeError(f"{name}: expected sizes (ints) or one sequence of data, got "
+                        f"{', '.join(type(a).__name__ for a in args)}")
+    constructor.__name__ = constructor.__qualname__ = name
+    return constructor
+
+
+FloatTensor = _legacy_constructor(float32, "FloatTensor")
+DoubleTensor = _legacy_constructor(float64, "DoubleTensor")
+HalfTensor = _legacy_constructor(float16, "HalfTensor")
+LongTensor = _legacy_constructor(int64, "LongTensor")
+IntTensor = _legacy_constructor(int32, "IntTensor")
+BoolTensor = _legacy_constructor(bool_, "BoolTensor")

@@ -10,7 +10,7 @@ METHOD_FUNCTIONS = (
     "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "softmax", "log_softmax",
     "clamp", "clip", "isfinite", "isnan", "reshape", "flatten", "permute", "transpose",
-    "squeeze", "unsqueeze", "all", "any", "norm",
+    "squeeze", "unsqueeze", "all", "any", "norm", "log10", "log2", "t", "mm", "triu", "tril", "numel",
 )
 
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from . import engine
 from .backends import devices, get_backend
-from .dtypes import as_dtype, float32, float64, int64, is_float
+from .device import Size
+from .dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int32, int64, is_float, uint8
 from .ops import convert as C
 from .ops.reduce import normalize_axis
 from .tensor_base import TensorBase, make_tensor
@@ -42,11 +43,31 @@ class Tensor(TensorBase, TensorMethods, made_by_ops=True):
     def size(self, dim=None):
         """The shape (``size()``) or the length of one dimension (``size(dim)``), as in PyTorch."""
         if dim is None:
-            return self.shape
+            return Size(self._data.shape)
         return self.shape[normalize_axis(dim, self.ndim, "size")[0]]
 
     def numel(self) -> int:
         return int(self._data.size)
+
+    nelement = numel
+
+    def type(self, dtype=None):
+        """Without ``dtype``: PyTorch's type name ('torch.FloatTensor', 'torch.cuda.LongTensor', ...);
+        with one (a dtype or such a name): ``to(dtype)``."""
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.dtype)
+            if name is None:
+                raise TypeError(f"type: PyTorch has no tensor type name for dtype {self.dtype}")
+            return ("torch.cuda." if self._backend.name == "cuda" else "torch.") + name
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            dtypes = {v: k for k, v in _TYPE_NAMES.items()}
+            base = dtype.rsplit(".", 1)[-1]
+            if base not in dtypes:
+                raise ValueError(f"type: unknown tensor type {dtype!r}; expected one of "
+                                 f"{sorted('torch.' + n for n in dtypes)} or a dtype")
+            out = self.to(dtypes[base])
+            return out.to("cuda") if ".cuda." in dtype else out
+        return self.to(dtype)
 
     @property
     def data(self) -> "Tensor":
@@ -100,7 +121,7 @@ class Tensor(TensorBase, TensorMethods, made_by_ops=True):
         """The values as a NumPy array (sharing memory on the CPU)."""
         if self.device != "cpu":
             raise TypeError(
-                f"numpy(): the tensor is on {self.device!r}; copy it to host memory first "
+                f"numpy(): the tensor is on '{self.device}'; copy it to host memory first "
                 "with tensor.cpu().numpy() (as in PyTorch)."
             )
         if self.requires_grad:
@@ -237,6 +258,10 @@ class Tensor(TensorBase, TensorMethods, made_by_ops=True):
                 self._entry.hooks = {}
             hooks = self._entry.hooks.setdefault(self._out_index, [])
         return RemovableHandle(hooks, hook)
+
+_TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
+               int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
+
 
 def _is_device(name):
     """Whether a positional argument of ``to`` names a device rather than a dtype:

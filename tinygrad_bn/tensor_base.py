@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backends import get_backend, move
+from .device import device_of
 from .dtypes import as_dtype, default_float, is_float
 
 
@@ -109,7 +110,8 @@ class TensorBase:
 
     @property
     def device(self) -> str:
-        return self._backend.name
+        """Its device: the backend's name, as a ``tinygrad_bn.device`` (a str)."""
+        return device_of(self._backend.name)
 
     @property
     def shape(self):

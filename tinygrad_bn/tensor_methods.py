@@ -1,6 +1,8 @@
 """Tensor methods that apply ops: arithmetic, comparisons, elementwise
 functions, reductions, shape ops and in-place updates, with PyTorch's names.
 Each is a thin call into ``tinygrad_bn.ops``; ``Tensor`` (tensor.py) inherits them."""
+import math
+
 import numpy as np
 
 from .grad_mode import GradMode, no_grad
@@ -123,6 +125,12 @@ class TensorMethods:
     def log(self):
         return E.Log.apply(self)
 
+    def log10(self):
+        return E.Log.apply(self) * _INV_LN10
+
+    def log2(self):
+        return E.Log.apply(self) * _INV_LN2
+
     def sqrt(self):
         return E.Sqrt.apply(self)
 
@@ -235,6 +243,30 @@ class TensorMethods:
 
     def transpose(self, dim0=-2, dim1=-1):
         return M.transpose(self, dim0, dim1)
+
+    def t(self):
+        """The transpose of a matrix; 0-d and 1-d tensors as they are (PyTorch's ``t``)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t: expected a tensor of at most 2 dims, got {self.ndim} (shape {self.shape}); "
+                               "use transpose(dim0, dim1) or permute")
+        return M.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    def mm(self, mat2):
+        """Matrix product of two 2-d tensors (``matmul`` takes other shapes)."""
+        other = getattr(mat2, "ndim", None)
+        if self.ndim != 2 or other != 2:
+            got = f"{other}-d" if other is not None else f"a {type(mat2).__name__}"
+            raise RuntimeError(f"mm: expected two 2-d tensors, got {self.ndim}-d and {got}; use matmul (@) for "
+                               "other shapes")
+        return self @ mat2
+
+    def triu(self, diagonal=0):
+        """The upper triangle (elements on and above ``diagonal``) of the last two dims; the rest 0."""
+        return _triangle(self, diagonal, "triu")
+
+    def tril(self, diagonal=0):
+        """The lower triangle (elements on and below ``diagonal``) of the last two dims; the rest 0."""
+        return _triangle(self, diagonal, "tril")
 
     @property
     def T(self):
@@ -470,3 +502,18 @@ def _check_operand_values(op_name, other):
 def _or_self(other, self, stand_in):
     """The operand of an in-place op, with ``stand_in`` for self (x *= x)."""
     return stand_in if other is self else other
+
+
+_INV_LN10 = 1.0 / math.log(10.0)
+_INV_LN2 = 1.0 / math.log(2.0)
+
+
+def _triangle(t, diagonal, who):
+    """t where the triangle's mask holds, else 0 (a where, so inf and NaN outside become 0, as in PyTorch)."""
+    if t.ndim < 2:
+        raise RuntimeError(f"{who}: expected a tensor of at least 2 dims, got {t.ndim} (shape {t.shape})")
+    if isinstance(diagonal, bool) or not isinstance(diagonal, int):
+        raise TypeError(f"{who}: diagonal must be an int, got {type(diagonal).__name__} {diagonal!r}")
+    rows, cols = t.shape[-2:]
+    mask = (np.triu if who == "triu" else np.tril)(np.ones((rows, cols), dtype=bool), diagonal)
+    return E.where(mask, t, np.zeros((), dtype=t.dtype))

@@ -9,6 +9,7 @@
   described in ``function.py``.
 - ``gradcheck`` and ``gradgradcheck`` (float64 central differences, PyTorch's tolerances).
 - ``functional``: ``vjp``, ``jvp``, ``hvp``, ``vhp``, ``jacobian``, ``hessian``.
+- ``Variable``: PyTorch's deprecated wrapper, for old scripts.
 """
 from .. import engine as _engine
 from ..engine import grad
@@ -33,5 +34,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     _engine.backward(tensors, grad_tensors, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
 
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802  (PyTorch's name)
+    """PyTorch's deprecated ``Variable(tensor, requires_grad=...)``: a tensor of the
+    same memory (a leaf), requiring grad as asked; ``data`` itself is unchanged."""
+    if not isinstance(data, _TensorBase):
+        raise TypeError(f"Variable: expected a Tensor, got {type(data).__name__}; "
+                        "Variables are Tensors now: use tinygrad_bn.tensor(data, requires_grad=...)")
+    return data.detach().requires_grad_(bool(requires_grad) and not volatile)
+
+
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable", "gradcheck", "gradgradcheck",
+           "Variable",
            "functional"]

@@ -162,7 +162,7 @@ def _host_buffer(who, t):
     """The contiguous host array behind ``t`` (a CPU tensor or a NumPy array)."""
     if isinstance(t, TensorBase):
         if t.device != "cpu":
-            raise ValueError(f"{who}: the tensor is on {t.device!r}; collectives take CPU tensors "
+            raise ValueError(f"{who}: the tensor is on '{t.device}'; collectives take CPU tensors "
                              "(copy with .cpu(), then back)")
         arr = backend_of(t).to_numpy(array_of(t))
     elif isinstance(t, np.ndarray):

@@ -34,7 +34,7 @@ class DistributedDataParallel(Module):
         for p in self._params:
             if p.device != "cpu":
                 raise ValueError("DistributedDataParallel: the model has a parameter on "
-                                 f"{p.device!r}; data-parallel training here runs on the CPU")
+                                 f"'{p.device}'; data-parallel training here runs on the CPU")
             p.register_hook(self._hook_for(p))
 
     def _hook_for(self, p):

@@ -91,7 +91,7 @@ class Optimizer:
                                        f"{p.dtype}; convert it (p.grad = p.grad.to({p.dtype}))")
                 if g.device != p.device:
                     raise RuntimeError(f"{who}: the gradient of {where} is on {g.device}, the parameter on "
-                                       f"{p.device}; move it with .to({p.device!r})")
+                                       f"{p.device}; move it with .to('{p.device}')")
 
     def step(self):
         self._check_grads()

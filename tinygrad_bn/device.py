@@ -1,0 +1,74 @@
+"""``tinygrad_bn.device`` and ``tinygrad_bn.Size``: PyTorch's ``torch.device`` and
+``torch.Size``, for scripts that build them (``device = torch.device("cuda" if
+torch.cuda.is_available() else "cpu")``, ``x.shape == torch.Size([2, 3])``).
+
+A device is its name as a ``str`` subclass (so it works wherever a device name
+does, and a tensor's ``.device`` is one), with PyTorch's ``type`` and ``index``.
+Unlike PyTorch's, it compares equal to its name (``t.device == "cpu"``)."""
+
+
+class device(str):  # noqa: N801  (PyTorch's name)
+    """``device("cuda")``, ``device("cuda:0")``, ``device("cuda", 0)``, ``device("cpu")``."""
+
+    def __new__(cls, type, index=None):  # noqa: A002  (PyTorch's argument name)
+        if isinstance(type, device) and index is None:
+            return type
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a device name such as 'cpu' or 'cuda' (and an optional index), "
+                            f"got {builtins_type(type).__name__}")
+        kind, colon, number = type.partition(":")
+        if colon and index is not None:
+            raise ValueError(f"device: got the index twice ({type!r} and index={index!r}); give it once")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+                raise ValueError(f"device: index must be a non-negative int, got {index!r}")
+            number = str(index)
+        elif colon and not number.isdigit():
+            raise ValueError(f"device: expected a name like 'cuda:0', got {type!r}")
+        self = super().__new__(cls, f"{kind}:{number}" if number else kind)
+        self.type, self.index = kind, (int(number) if number else None)
+        return self
+
+    def __repr__(self):
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __getnewargs__(self):
+        return (str(self),)
+
+
+builtins_type = type
+_DEVICES = {}
+
+
+def device_of(name):
+    """The ``device`` for a backend name, made once per name (a tensor's ``.device``)."""
+    d = _DEVICES.get(name)
+    if d is None:
+        d = _DEVICES[name] = device(name)
+    return d
+
+
+class Size(tuple):
+    """A shape, as ``torch.Size``: a tuple of ints with ``numel()``. ``size()``
+    returns one; ``.shape`` is a plain tuple (it is read on every op)."""
+
+    def __new__(cls, sizes=()):
+        sizes = tuple(sizes)
+        for n in sizes:
+            if isinstance(n, bool) or not isinstance(n, int) and not hasattr(n, "__index__"):
+                raise TypeError(f"Size: expected ints, got {builtins_type(n).__name__} {n!r}")
+        return super().__new__(cls, (int(n) for n in sizes))
+
+    def numel(self):
+        count = 1
+        for n in self:
+            count *= n
+        return count
+
+    def __getitem__(self, key):
+        item = super().__getitem__(key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __repr__(self):
+        return f"Size({list(self)})"
