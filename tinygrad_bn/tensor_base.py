@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backends import get_backend, move
-from .device import device_of
+from .device import _DEVICES, device_of
 from .dtypes import as_dtype, default_float, is_float
 
 
@@ -111,7 +111,8 @@ class TensorBase:
     @property
     def device(self) -> str:
         """Its device: the backend's name, as a ``tinygrad_bn.device`` (a str)."""
-        return device_of(self._backend.name)
+        name = self._backend.name
+        return _DEVICES.get(name) or device_of(name)
 
     @property
     def shape(self):

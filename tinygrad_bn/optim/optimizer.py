@@ -89,7 +89,7 @@ class Optimizer:
                 if g.dtype != p.dtype:
                     raise RuntimeError(f"{who}: the gradient of {where} has dtype {g.dtype}, the parameter "
                                        f"{p.dtype}; convert it (p.grad = p.grad.to({p.dtype}))")
-                if g.device != p.device:
+                if g._backend is not p._backend:
                     raise RuntimeError(f"{who}: the gradient of {where} is on {g.device}, the parameter on "
                                        f"{p.device}; move it with .to('{p.device}')")
 
