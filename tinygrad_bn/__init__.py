@@ -20,7 +20,8 @@ from .ops.elementwise import maximum, minimum, where
 from .functions import *  # noqa: F401,F403  (tg.mean, tg.matmul, ...: PyTorch's free functions)
 from .functions import METHOD_FUNCTIONS
 from .ops.movement import cat, stack
-from .random import default_generator, manual_seed
+from .random import Generator, default_generator, manual_seed
+from .creation import multinomial, randint, randperm
 from .serialization import load, save
 from .tape import Tape, plot_grad_flow
 from .anomaly import AnomalyError, detect_anomaly

@@ -2,12 +2,15 @@
 ``rand``, ``randn``, ``arange`` and their ``*_like`` twins, as in PyTorch."""
 import numbers
 
+import numpy as np
+
 from .arguments import number_arg, tensor_arg
 from .backends import get_backend
 from .dtypes import as_dtype, bool_, default_float, float16, float32, float64, int32, int64, is_float
 from .ops.movement import shape_arg
 from .tensor import Tensor
 from .tensor_base import make_tensor
+from .random import stream
 
 
 def tensor(data, dtype=None, requires_grad=False, device="cpu") -> Tensor:
@@ -66,16 +69,90 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
     return _make("full", (size,), dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
 
 
-def rand(*size, dtype=None, requires_grad=False, device="cpu"):
-    """Uniform on [0, 1) from the device's generator (seeded by ``manual_seed``)."""
+def rand(*size, generator=None, dtype=None, requires_grad=False, device="cpu"):
+    """Uniform on [0, 1) from the device's generator (seeded by ``manual_seed``) or ``generator``."""
     _float_only("rand", dtype)
-    return _make("rand", size, dtype, requires_grad, device, lambda be, s, d: be.rand(s, d))
+    rng = stream("rand", generator, device)
+    return _make("rand", size, dtype, requires_grad, device,
+                 lambda be, s, d: be.rand(s, d) if generator is None else rng.random(s).astype(d, copy=False))
 
 
-def randn(*size, dtype=None, requires_grad=False, device="cpu"):
-    """Standard normal from the device's generator (seeded by ``manual_seed``)."""
+def randn(*size, generator=None, dtype=None, requires_grad=False, device="cpu"):
+    """Standard normal from the device's generator (seeded by ``manual_seed``) or ``generator``."""
     _float_only("randn", dtype)
-    return _make("randn", size, dtype, requires_grad, device, lambda be, s, d: be.randn(s, d))
+    rng = stream("randn", generator, device)
+    return _make("randn", size, dtype, requires_grad, device,
+                 lambda be, s, d: be.randn(s, d) if generator is None else rng.standard_normal(s).astype(d, copy=False))
+
+
+def randint(*args, size=None, generator=None, dtype=None, requires_grad=False, device="cpu"):
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
+    ``randint(low, high, size)``, as ``torch.randint`` (int64 unless ``dtype``)."""
+    if size is not None:
+        args = args + (size,)
+    if len(args) == 2:
+        args = (0,) + args
+    if len(args) != 3:
+        raise TypeError(f"randint: expected (high, size) or (low, high, size), got {len(args)} arguments")
+    low, high, size = args
+    for name, v in (("low", low), ("high", high)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"randint: {name} must be an int, got {type(v).__name__} {v!r}")
+    if not low < high:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint: size must be a tuple of ints such as (32,), got {type(size).__name__} {size!r}")
+    rng = stream("randint", generator, device)
+    return _make("randint", tuple(size), dtype or int64, requires_grad, device,
+                 lambda be, s, d: be.asarray(rng.integers(int(low), int(high), size=s)).astype(d, copy=False))
+
+
+def randperm(n, *, generator=None, dtype=None, requires_grad=False, device="cpu"):
+    """A random permutation of 0 .. n-1, as ``torch.randperm``."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    rng = stream("randperm", generator, device)
+    return _make("randperm", (int(n),), dtype or int64, requires_grad, device,
+                 lambda be, s, d: be.asarray(rng.permutation(int(n))).astype(d, copy=False))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices drawn from the categories of each row of ``input`` (non-negative
+    weights, 1-d or 2-d) with probabilities proportional to the weights, as
+    ``torch.multinomial``: (num_samples,) or (rows, num_samples), int64. With
+    replacement each draw inverts the row's cumulative weights at a uniform
+    number; without, the draws are an exponential race (the same distribution
+    as drawing one at a time and removing it). Reads the weights on the host."""
+    who = "multinomial"
+    tensor_arg(who, input)
+    if input.ndim not in (1, 2) or not is_float(input.dtype):
+        raise RuntimeError(f"{who}: expected a 1-d or 2-d floating point tensor of weights, got "
+                           f"{input.ndim}-d {input.dtype}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 1:
+        raise ValueError(f"{who}: num_samples must be a positive int, got {num_samples!r}")
+    be = input._backend
+    weights = be.to_numpy(input._data).astype("float64").reshape(-1, input.shape[-1])
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise RuntimeError(f"{who}: expected finite, non-negative weights; the input holds "
+                           f"{'negative values' if (weights < 0).any() else 'NaN or Inf'}")
+    positive = (weights > 0).sum(axis=1)
+    if (positive == 0).any():
+        raise RuntimeError(f"{who}: row {int(np.argmin(positive))} of the weights sums to 0; expected a positive sum")
+    if not replacement and num_samples > positive.min():
+        raise RuntimeError(f"{who}: cannot draw {num_samples} samples without replacement from a row with "
+                           f"{int(positive.min())} categories of positive weight; use replacement=True or fewer")
+    rng = stream(who, generator, input.device)
+    u = be.to_numpy(rng.random((weights.shape[0], num_samples if replacement else weights.shape[1])))
+    if replacement:
+        cdf = np.cumsum(weights, axis=1)
+        picks = np.stack([np.searchsorted(c, r * c[-1], side="right") for c, r in zip(cdf, u)])
+        picks = np.minimum(picks, weights.shape[1] - 1)
+    else:
+        with np.errstate(divide="ignore"):
+            keys = -np.log1p(-u) / weights  # exponential arrival times at the categories' rates; never for 0
+        picks = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    picks = picks.astype(np.int64).reshape(input.shape[:-1] + (num_samples,))
+    return make_tensor(be.asarray(picks), be)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu"):

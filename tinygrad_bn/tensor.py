@@ -51,6 +51,11 @@ class Tensor(TensorBase, TensorMethods, made_by_ops=True):
 
     nelement = numel
 
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """``tinygrad_bn.multinomial(self, ...)``: indices drawn with these weights."""
+        from .creation import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def type(self, dtype=None):
         """Without ``dtype``: PyTorch's type name ('torch.FloatTensor', 'torch.cuda.LongTensor', ...);
         with one (a dtype or such a name): ``to(dtype)``."""

@@ -34,6 +34,7 @@ SEMANTICS_TESTS = ("tests/engine/test_autograd_semantics.py", "tests/engine/test
                    "tests/engine/test_engine_walk.py")
 DOUBLE_BACKWARD_TESTS = ("tests/kernels/test_double_backward_kernels.py", "tests/ops/test_double_backward.py")
 COPY_TESTS = ("tests/tensor/test_copies_and_pickles.py", "tests/optim/test_optim.py")
+RANDOM_TESTS = ("tests/tensor/test_random_sampling.py",)
 INTERRUPT_TESTS = ("tests/kernels/test_kernel_interrupts.py",)
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
                       "tests/kernels/test_double_backward_kernels.py",
@@ -405,4 +406,11 @@ MUTANTS = [
     Mutant("CP-2", "tinygrad_bn/optim/optimizer.py",
            "                    st = self.state.setdefault(p, {})", "                    st = self.state.setdefault(id(p), {})",
            "optimizer state keyed by id: a copied optimizer loses its momentum", COPY_TESTS),
+    # ---------------------------------------------------------------- random sampling
+    Mutant("RS-1", "tinygrad_bn/creation.py", "            keys = -np.log1p(-u) / weights",
+           "            keys = -np.log1p(-u) * weights",
+           "multinomial without replacement races at the inverse rates (light categories first)", RANDOM_TESTS),
+    Mutant("RS-2", "tinygrad_bn/random.py", "    if generator is None:\n        return be.generator",
+           "    if generator is None or True:\n        return be.generator",
+           "generator= is ignored: draws come from the device's default stream", RANDOM_TESTS),
 ]

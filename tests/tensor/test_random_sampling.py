@@ -1,0 +1,116 @@
+"""Generator, randint, randperm and multinomial, as makemore-style scripts use them."""
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import backends
+from tinygrad_bn.backends.cpu import cpu_backend
+
+
+def test_a_generator_is_a_stream_of_its_own():
+    g1, g2 = tg.Generator().manual_seed(5), tg.Generator().manual_seed(5)
+    a = tg.randn(4, generator=g1)
+    tg.manual_seed(0)
+    tg.randn(10)  # the default stream moves; g2 does not
+    assert a.tolist() == tg.randn(4, generator=g2).tolist()
+    assert tg.rand(3, generator=g1).tolist() != tg.rand(3, generator=tg.Generator().manual_seed(6)).tolist()
+    tg.manual_seed(1)
+    before = tg.rand(3).tolist()
+    tg.manual_seed(1)
+    tg.rand(5, generator=g1)  # drawing from g1 leaves the default stream where it was
+    assert tg.rand(3).tolist() == before
+    fresh = tg.Generator()
+    assert fresh.initial_seed() == 67280421310721 and fresh.manual_seed(9) is fresh
+    assert tg.randn(2, generator=tg.Generator()).tolist() == tg.randn(2, generator=tg.Generator()).tolist()
+    assert fresh.seed() == fresh.initial_seed()
+
+
+def test_randint_and_randperm():
+    g = tg.Generator().manual_seed(0)
+    x = tg.randint(3, 7, (2000,), generator=g)
+    assert x.dtype == np.int64 and x.shape == (2000,) and set(np.unique(x.numpy())) == {3, 4, 5, 6}
+    assert tg.randint(4, (2, 3)).shape == (2, 3) and tg.randint(0, 2, size=(5,)).shape == (5,)
+    assert tg.randint(10, (3,), dtype=tg.float32).dtype == np.float32
+    p = tg.randperm(50, generator=g)
+    assert sorted(p.tolist()) == list(range(50)) and p.tolist() != list(range(50))
+    with pytest.raises(ValueError, match="randint: expected low < high, got low=5, high=5"):
+        tg.randint(5, 5, (2,))
+    with pytest.raises(TypeError, match="randint: size must be a tuple"):
+        tg.randint(5, 3)
+    with pytest.raises(TypeError, match=r"randint: expected \(high, size\) or \(low, high, size\)"):
+        tg.randint(1, 2, 3, (4,))
+
+
+def test_multinomial_draws_in_proportion_to_the_weights():
+    g = tg.Generator().manual_seed(1)
+    w = np.array([[1.0, 0.0, 3.0, 4.0], [0.5, 0.5, 0.0, 0.0]])
+    n = 40000
+    draws = tg.multinomial(tg.tensor(w), n, replacement=True, generator=g).numpy()
+    assert draws.shape == (2, n) and draws.dtype == np.int64
+    for row, weights in zip(draws, w):
+        p = weights / weights.sum()
+        freq = np.bincount(row, minlength=4) / n
+        assert np.all(np.abs(freq - p) <= 4 * np.sqrt(p * (1 - p) / n) + 1e-12), (freq, p)
+        assert not np.any(freq[p == 0])  # a category of weight 0 is never drawn
+    # without replacement: distinct indices, the first draw distributed as one draw with replacement
+    rows = tg.multinomial(tg.tensor(np.tile(w[:1], (20000, 1))), 3, generator=g).numpy()
+    assert all(len(set(r)) == 3 for r in rows) and not np.any(rows == 1)
+    first = np.bincount(rows[:, 0], minlength=4) / len(rows)
+    np.testing.assert_allclose(first, w[0] / w[0].sum(), atol=0.015)
+    one = tg.tensor([0.2, 0.8]).multinomial(1, generator=g)
+    assert one.shape == (1,) and one.item() in (0, 1)
+
+
+def test_multinomial_refuses_what_is_no_distribution():
+    cases = [
+        (tg.tensor([0.5, -0.1]), 1, True, "non-negative weights; the input holds negative values"),
+        (tg.tensor([0.0, 0.0]), 1, True, "row 0 of the weights sums to 0"),
+        (tg.tensor([1.0, 0.0, 2.0]), 3, False, "cannot draw 3 samples without replacement from a row with 2"),
+        (tg.ones(2, 2, 2), 1, True, "1-d or 2-d floating point"),
+        (tg.tensor([1, 2]), 1, True, "1-d or 2-d floating point"),
+        (tg.tensor([1.0, float("nan")]), 1, True, "NaN or Inf"),
+    ]
+    for weights, k, replacement, message in cases:
+        with pytest.raises(RuntimeError, match=message):
+            tg.multinomial(weights, k, replacement)
+    with pytest.raises(ValueError, match="num_samples must be a positive int, got 0"):
+        tg.multinomial(tg.ones(3), 0)
+    with pytest.raises(TypeError, match="generator must be a tinygrad_bn.Generator, got int"):
+        tg.randn(2, generator=3)
+
+
+def test_a_generator_belongs_to_one_device(monkeypatch):
+    monkeypatch.setitem(backends._BACKENDS, "alt", cpu_backend("alt"))
+    g = tg.Generator(device="alt")
+    assert tg.randn(3, generator=g, device="alt").device == "alt"
+    with pytest.raises(RuntimeError, match="the generator is on 'alt' and the result on 'cpu'"):
+        tg.randn(3, generator=g)
+    with pytest.raises(RuntimeError, match="generator is on 'alt'"):
+        tg.multinomial(tg.ones(3), 1, generator=g)
+
+
+def test_makemore_style_sampling_runs_as_written():
+    """Karpathy's makemore part 3 sampling loop, with only the import changed."""
+    torch = tg
+    g = torch.Generator().manual_seed(2147483647 + 10)
+    C = torch.randn((27, 10), generator=g)
+    W1 = torch.randn((30, 200), generator=g) * (5 / 3) / (30 ** 0.5)
+    W2 = torch.randn((200, 27), generator=g) * 0.01
+    bngain, bnbias = torch.ones((1, 200)), torch.zeros((1, 200))
+    bnmean, bnstd = torch.zeros((1, 200)), torch.ones((1, 200))
+    names = []
+    for _ in range(5):
+        out, context = [], [0] * 3
+        while len(out) < 20:
+            emb = C[torch.tensor([context])]
+            h = torch.tanh(bngain * (emb.view(1, -1) @ W1 - bnmean) / bnstd + bnbias)
+            probs = torch.nn.functional.softmax(h @ W2, dim=1)
+            ix = torch.multinomial(probs, num_samples=1, generator=g).item()
+            context = context[1:] + [ix]
+            out.append(ix)
+            if ix == 0:
+                break
+        names.append(out)
+    assert all(1 <= len(n) <= 20 and all(0 <= i < 27 for i in n) for n in names)
+    ix = torch.randint(0, 100, (32,), generator=g)
+    assert ix.shape == (32,) and 0 <= int(ix.min()) and int(ix.max()) < 100
