@@ -1058,10 +1058,43 @@ def _semantics_device_and_file_cases():
     case("tg.save", ".safetensors with a __metadata__ entry", safetensors_metadata, "save", "__metadata__")
 
 
+# ------------------------------------------------- random sampling and PyTorch's names
+def _sampling_and_name_cases():
+    def call_case(entry, bad, fn, *says):
+        case(entry, bad, lambda: (fn, []), *says)
+
+    call_case("tg.randint", "low >= high", lambda: tg.randint(5, 5, (2,)), "randint", "low=5")
+    call_case("tg.randint", "a size that is an int", lambda: tg.randint(5, 3), "randint", "int")
+    call_case("tg.randint", "a float bound", lambda: tg.randint(0.5, 3, (2,)), "randint", "float")
+    call_case("tg.randperm", "a negative n", lambda: tg.randperm(-1), "randperm", "-1")
+    call_case("tg.Generator.manual_seed", "a negative seed", lambda: tg.Generator().manual_seed(-3), "manual_seed", "-3")
+    call_case("tg.randn", "a generator that is an int", lambda: tg.randn(2, generator=3), "randn", "int")
+
+    def weights(values, k, replacement, *says):
+        def make():
+            w = tg.tensor(values)
+            return (lambda: tg.multinomial(w, k, replacement)), [w]
+        case("tg.multinomial", f"weights {values}, {k} samples, replacement={replacement}", make, "multinomial",
+             *says)
+    weights([0.5, -0.1], 1, True, "negative")
+    weights([0.0, 0.0], 1, True, "sums to 0")
+    weights([1.0, 0.0, 2.0], 3, False, "3 samples")
+    weights([1, 2], 1, True, "int64")
+    call_case("tg.multinomial", "num_samples 0", lambda: tg.multinomial(tg.ones(3), 0), "multinomial", "0")
+    call_case("tg.device", "an int", lambda: tg.device(3), "device", "int")
+    call_case("tg.device", "a malformed index", lambda: tg.device("cuda:x"), "device", "cuda:x")
+    call_case("tg.Size", "a float size", lambda: tg.Size([2, 1.5]), "Size", "float")
+    call_case("Tensor.type", "an unknown type name", lambda: tg.ones(2).type("torch.FooTensor"), "type", "FooTensor")
+    call_case("tg.FloatTensor", "mixed data and sizes", lambda: tg.FloatTensor([1], 2), "FloatTensor", "list")
+    call_case("Tensor.triu", "a 1-d tensor", lambda: tg.ones(3).triu(), "triu", "1")
+    call_case("Tensor.triu", "a float diagonal", lambda: tg.ones(2, 2).triu(0.5), "triu", "float")
+    call_case("autograd.Variable", "a list", lambda: tg.autograd.Variable([1.0]), "Variable", "list")
+
+
 def all_cases():
     CASES.clear()
     for build in (_tensor_argument_cases, _operand_cases, _layer_input_cases, _constructor_cases, _tensor_op_cases,
                   _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases,
-                  _semantics_device_and_file_cases):
+                  _semantics_device_and_file_cases, _sampling_and_name_cases):
         build()
     return list(CASES)
