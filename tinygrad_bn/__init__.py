@@ -21,7 +21,8 @@ from .functions import *  # noqa: F401,F403  (tg.mean, tg.matmul, ...: PyTorch's
 from .functions import METHOD_FUNCTIONS
 from .ops.movement import cat, stack
 from .random import Generator, default_generator, manual_seed
-from .creation import multinomial, randint, randperm
+from .creation import randint, randperm
+from .sampling import multinomial
 from .serialization import load, save
 from .tape import Tape, plot_grad_flow
 from .anomaly import AnomalyError, detect_anomaly

@@ -3,8 +3,6 @@ and ``Generator`` for a stream of one's own."""
 import numbers
 import os
 
-import numpy as np
-
 from .backends import get_backend, seed_all
 
 
@@ -41,8 +39,10 @@ class Generator:
         if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"Generator.manual_seed: expected a non-negative int, got {seed!r}")
         self._seed = int(seed)
-        xp = getattr(get_backend(self.device), "xp", None)
-        self._rng = (xp.random if xp is not None else np.random).default_rng(self._seed)
+        xp = getattr(get_backend(self.device), "xp", None)  # the device's array module
+        if xp is None:
+            raise RuntimeError(f"Generator: device '{self.device}' has no array module to make a generator with")
+        self._rng = xp.random.default_rng(self._seed)
         return self
 
     def seed(self):

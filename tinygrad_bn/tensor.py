@@ -53,7 +53,7 @@ class Tensor(TensorBase, TensorMethods, made_by_ops=True):
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         """``tinygrad_bn.multinomial(self, ...)``: indices drawn with these weights."""
-        from .creation import multinomial
+        from .sampling import multinomial
         return multinomial(self, num_samples, replacement, generator=generator)
 
     def type(self, dtype=None):

@@ -407,7 +407,7 @@ MUTANTS = [
            "                    st = self.state.setdefault(p, {})", "                    st = self.state.setdefault(id(p), {})",
            "optimizer state keyed by id: a copied optimizer loses its momentum", COPY_TESTS),
     # ---------------------------------------------------------------- random sampling
-    Mutant("RS-1", "tinygrad_bn/creation.py", "            keys = -np.log1p(-u) / weights",
+    Mutant("RS-1", "tinygrad_bn/sampling.py", "            keys = -np.log1p(-u) / weights",
            "            keys = -np.log1p(-u) * weights",
            "multinomial without replacement races at the inverse rates (light categories first)", RANDOM_TESTS),
     Mutant("RS-2", "tinygrad_bn/random.py", "    if generator is None:\n        return be.generator",
