@@ -7,6 +7,9 @@ does, and a tensor's ``.device`` is one), with PyTorch's ``type`` and ``index``.
 Unlike PyTorch's, it compares equal to its name (``t.device == "cpu"``)."""
 
 
+builtins_type = type  # device.__new__'s argument is named type, as PyTorch's
+
+
 class device(str):  # noqa: N801  (PyTorch's name)
     """``device("cuda")``, ``device("cuda:0")``, ``device("cuda", 0)``, ``device("cpu")``."""
 
@@ -37,7 +40,6 @@ class device(str):  # noqa: N801  (PyTorch's name)
         return (str(self),)
 
 
-builtins_type = type
 _DEVICES = {}
 
 

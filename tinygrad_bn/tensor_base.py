@@ -1,7 +1,7 @@
 """What the engine, the ops and the layers above them need of a tensor.
 
 This module sits below everything that makes or reads tensors: it imports
-only ``backends`` and ``dtypes``. ``TensorBase`` is a tensor's state and how
+only ``backends``, ``dtypes`` and ``device``. ``TensorBase`` is a tensor's state and how
 one is built: its array on a device, that device's backend, whether it
 requires grad, its ``.grad``, the tape entry that made it (and which of the
 entry's outputs it is), its version counter (a one-element list, shared by
@@ -16,6 +16,8 @@ Everything above them (nn, optim, data, distributed, saving, testing) goes
 through the functions at the bottom.
 """
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -95,10 +97,10 @@ class TensorBase:
 
     def __deepcopy__(self, memo):
         self._refuse_graph("copy.deepcopy")
-        new = _tensor_of(type(self), self._backend.copy(self._data), self._backend, self.requires_grad)
+        be = self._backend
+        new = _as_class(type(self), make_tensor(be.copy(self._data), be, self.requires_grad))
         memo[id(self)] = new
         if self.grad is not None:
-            import copy
             new.grad = copy.deepcopy(self.grad, memo)
         return new
 
@@ -157,21 +159,17 @@ def new_tensor(data, dtype=None, device="cpu"):
     return TensorBase._made_by_ops(data, dtype=dtype, device=device)
 
 
-def _tensor_of(cls, array, backend, requires_grad):
-    t = _new(cls)
-    t._data = array
-    t.requires_grad = requires_grad
-    t.grad = t._entry = t._hooks = None
-    t._out_index = 0
-    t._version_cell = [0]
-    t._backend = backend
-    return t
-
-
 def _rebuild_tensor(cls, values, device, requires_grad):
     """A pickled tensor back: ``values`` (host) on ``device``, as class ``cls`` (Tensor, Parameter)."""
     backend = get_backend(device)
-    return _tensor_of(cls, backend.asarray(np.ascontiguousarray(values)), backend, requires_grad)
+    return _as_class(cls, make_tensor(backend.asarray(np.ascontiguousarray(values)), backend, requires_grad))
+
+
+def _as_class(cls, t):
+    """``t`` as an instance of ``cls`` (a Tensor subclass without slots of its own, e.g. Parameter)."""
+    if type(t) is not cls:
+        t.__class__ = cls
+    return t
 
 
 def make_tensor(array, backend, requires_grad=False):

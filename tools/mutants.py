@@ -400,8 +400,8 @@ MUTANTS = [
            HIGHER_ORDER_TESTS),
     # ---------------------------------------------------------------- copies and pickles
     Mutant("CP-1", "tinygrad_bn/tensor_base.py",
-           "        new = _tensor_of(type(self), self._backend.copy(self._data), self._backend, self.requires_grad)",
-           "        new = _tensor_of(type(self), self._data, self._backend, self.requires_grad)",
+           "        new = _as_class(type(self), make_tensor(be.copy(self._data), be, self.requires_grad))",
+           "        new = _as_class(type(self), make_tensor(self._data, be, self.requires_grad))",
            "a deep copy of a tensor shares its memory (an EMA copy moves with the model)", COPY_TESTS),
     Mutant("CP-2", "tinygrad_bn/optim/optimizer.py",
            "                    st = self.state.setdefault(p, {})", "                    st = self.state.setdefault(id(p), {})",

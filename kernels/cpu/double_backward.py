@@ -24,7 +24,7 @@ Sums are float64; outputs are in x's dtype; dweight float64.
 import numpy as np
 from numba import njit, prange
 
-from ..arrays import flat
+from ..arrays import affine_or_default, flat
 from . import pool
 from ._common import JIT, PJIT, chunks, claim_pool, num_threads, parallel_rows, release_pool, run_rows
 
@@ -214,10 +214,6 @@ def _like_x(u, x):
     return np.ascontiguousarray(u, dtype=x.dtype).reshape(x.shape)
 
 
-def _param(p, size, default):
-    return np.full(size, default) if p is None else flat(p, np.float64)
-
-
 def batch_norm_double_backward(x, g, weight, a, beta, gamma, mean, invstd, training):
     """d/dx, d/dg (shaped like x, x's dtype) and d/dweight (float64 (C,), None
     without weight) of <a, dx> + <beta, dweight> + <gamma, dbias>, where
@@ -228,7 +224,8 @@ def batch_norm_double_backward(x, g, weight, a, beta, gamma, mean, invstd, train
     xv = xv.reshape(x.shape[0], x.shape[1], -1) if x.ndim > 2 else xv
     gv, av = _like_x(g, xv), _like_x(a, xv)
     C = xv.shape[1]
-    w, b, c = _param(weight, C, 1.0), _param(beta, C, 0.0), _param(gamma, C, 0.0)
+    w, b = affine_or_default(weight, beta, C, np)  # ones and zeros where None, float64
+    c = affine_or_default(None, gamma, C, np)[1]
     mean, invstd = flat(mean, np.float64), flat(invstd, np.float64)
     dx, dg = pool.empty_like(xv), pool.empty_like(xv)
     count = xv.size // C
@@ -284,7 +281,8 @@ def layer_norm_double_backward(x, g, weight, a, beta, gamma, mean, invstd, norma
     x2 = np.ascontiguousarray(x).reshape(-1, int(np.prod(shape)))
     g2, a2 = _like_x(g, x2), _like_x(a, x2)
     rows, W = x2.shape
-    w, b, c = _param(weight, W, 1.0), _param(beta, W, 0.0), _param(gamma, W, 0.0)
+    w, b = affine_or_default(weight, beta, W, np)  # ones and zeros where None, float64
+    c = affine_or_default(None, gamma, W, np)[1]
     mean, invstd = flat(mean, np.float64), flat(invstd, np.float64)
     dx, dg = pool.empty_like(x2), pool.empty_like(x2)
     dw, _ = run_rows(_ln_rows_par, _ln_rows, rows, x2.size, (x2, g2, a2, w, b, c, mean, invstd, dx, dg),
