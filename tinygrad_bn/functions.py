@@ -4,6 +4,7 @@ script both run."""
 import numpy as np
 
 from .tensor import Tensor
+from .tensor_math import MATH_FUNCTIONS
 
 # torch.<name>(input, ...) == input.<name>(...)
 METHOD_FUNCTIONS = (
@@ -52,5 +53,19 @@ def equal(input, other):
     return a.shape == b.shape and bool((a == b).all())
 
 
+# pointwise math, comparisons and reductions of tensor_math.py (polygamma and real are below)
+METHOD_FUNCTIONS += tuple(n for n in MATH_FUNCTIONS if n not in METHOD_FUNCTIONS and n not in ("polygamma", "real"))
+
+
+def polygamma(n, input):
+    """``torch.polygamma(n, input)``: the n-th derivative of digamma (n first, as PyTorch)."""
+    return _as_function("polygamma")(input, n)
+
+
+def real(input):
+    """``torch.real``: a real tensor itself."""
+    return _as_function("conj")(input)
+
+
 globals().update({name: _as_function(name) for name in METHOD_FUNCTIONS})
-__all__ = list(METHOD_FUNCTIONS) + ["matmul", "allclose", "equal"]
+__all__ = list(METHOD_FUNCTIONS) + ["matmul", "allclose", "equal", "polygamma", "real"]

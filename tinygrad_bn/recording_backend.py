@@ -129,6 +129,12 @@ class RecordingBackend(Derived):
     def tanh(self, a):
         return _ops().E.Tanh.apply(self._t(a))
 
+    def math(self, fn, *args):
+        op = _ops().P.OPS.get(fn)
+        if op is None:  # bools and integers: constants
+            return self._const(self.base.math(fn, *(self._raw(a) for a in args)))
+        return op.apply(*(self._t(a) for a in args))
+
     def erf(self, a):
         return _ops().E.Erf.apply(self._t(a))
 
@@ -239,6 +245,10 @@ class RecordingBackend(Derived):
     def minimum(self, a, b):
         return _ops().E.Minimum.apply(self._t(a), self._t(b))
 
+    def prod(self, x, axis=None, keepdims=False):
+        x = self._t(x)
+        return _ops().R.Prod.apply(x, _ops().R.normalize_axis(axis, x.ndim, "prod"), bool(keepdims))
+
     def mean(self, x, axis=None, keepdims=False):
         x = self._t(x)
         return _ops().R.Mean.apply(x, _ops().R.normalize_axis(axis, x.ndim, "mean"), bool(keepdims))
@@ -320,8 +330,8 @@ def _dtype(dtype):
 @functools.cache
 def _ops():
     """The op modules, imported on first use (they import what this module imports)."""
-    from .ops import convert, elementwise, linalg, movement, reduce
-    return types.SimpleNamespace(E=elementwise, R=reduce, M=movement, L=linalg, C=convert)
+    from .ops import convert, elementwise, linalg, movement, pointwise, reduce
+    return types.SimpleNamespace(E=elementwise, R=reduce, M=movement, L=linalg, C=convert, P=pointwise)
 
 
 _recording = {}

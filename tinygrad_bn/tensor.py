@@ -20,10 +20,11 @@ from .dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int
 from .ops import convert as C
 from .ops.reduce import normalize_axis
 from .tensor_base import TensorBase, make_tensor
+from .tensor_math import MathMethods
 from .tensor_methods import TensorMethods
 
 
-class Tensor(TensorBase, TensorMethods, made_by_ops=True):
+class Tensor(TensorBase, MathMethods, TensorMethods, made_by_ops=True):
     """An n-dimensional array that records the ops applied to it.
 
     Build one with ``tinygrad_bn.tensor(data, dtype=None, requires_grad=False, device="cpu")``.

@@ -214,16 +214,24 @@ class TensorMethods:
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """The vector p-norm over ``dim`` (all elements when None), as torch.norm:
-        p = 2 or "fro" (gradient 0 where the norm is 0, as PyTorch), 1, or inf."""
+        p = 2 or "fro" (gradient 0 where the norm is 0, as PyTorch), 1, inf, -inf
+        (the smallest |x|), 0 (the count of non-zeros) or any other number
+        ((sum |x|^p)^(1/p))."""
         axes, keep = R.reduce_args(self, dim, None, keepdim, None, "norm")
         x = self if dtype is None else self.to(dtype)
         if p in ("fro", 2, 2.0):
             return R.Norm2.apply(x, axes, keep)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or math.isnan(p):
+            raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
         if p in (1, 1.0):
             return x.abs().sum(axes, keepdim=keep)
         if p == float("inf"):
             return x.abs().amax(axes, keepdim=keep)
-        raise ValueError(f"norm: p must be 2 (or 'fro'), 1 or inf, got {p!r}")
+        if p == float("-inf"):
+            return x.abs().amin(axes, keepdim=keep)
+        if p == 0:
+            return (x != 0).to(x.dtype).sum(axes, keepdim=keep)
+        return (x.abs() ** p).sum(axes, keepdim=keep) ** (1.0 / p)
 
     def __abs__(self):
         return self.abs()

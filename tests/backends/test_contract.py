@@ -19,8 +19,9 @@ import tinygrad_bn as tg
 from kernels.cpu.elementwise import erf
 from tinygrad_bn import backends
 from tinygrad_bn.backends import CONTRACT, CORE, DERIVED, KERNEL_NAMES, Derived, get_backend
-from tinygrad_bn.backends.cpu import cpu_backend
+from tinygrad_bn.backends.array import SPECIAL_FUNCTIONS
 from tinygrad_bn.backends.contract import Core
+from tinygrad_bn.backends.cpu import cpu_backend, cpu_special_function
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "tinygrad_bn"
@@ -134,6 +135,9 @@ class NumpyCore(Derived):
     def abs(self, a): return np.asarray(np.abs(a))
     def tanh(self, a): return np.asarray(np.tanh(a))
     def erf(self, a): return erf(a)
+    def math(self, fn, *args):
+        f = cpu_special_function(fn) if fn in SPECIAL_FUNCTIONS else getattr(np, fn)
+        return np.asarray(f(*args))
     def maximum(self, a, b): return np.asarray(np.maximum(a, b))
     def where(self, cond, a, b):
         if not isinstance(cond, np.ndarray):
@@ -143,6 +147,7 @@ class NumpyCore(Derived):
     def equal(self, a, b): return np.asarray(np.equal(a, b))
     def sum(self, x, axis=None, keepdims=False): return np.asarray(np.sum(x, axis=axis, keepdims=keepdims))
     def max(self, x, axis=None, keepdims=False): return np.asarray(np.max(x, axis=axis, keepdims=keepdims))
+    def prod(self, x, axis=None, keepdims=False): return np.asarray(np.prod(x, axis=axis, keepdims=keepdims))
     def argmax(self, x, axis=None, keepdims=False): return np.argmax(x, axis=axis, keepdims=keepdims)
     def reshape(self, x, shape): return np.reshape(x, shape)
     def transpose(self, x, axes): return np.transpose(x, axes)

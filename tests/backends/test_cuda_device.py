@@ -192,6 +192,9 @@ def _ops():
         ("instance_norm", lambda x, y: nn.functional.instance_norm(x.reshape(2, 2, 5))),
         ("in_place", lambda x, y: (x * 1.0).add_(x).mul_(2).sub_(1).div_(3)),
         ("fill_copy", lambda x, y: (x * 1.0).fill_(2.0) + (x * 1.0).copy_(x * 3)),
+        ("pointwise_math", lambda x, y: x.sin() + x.atan2(x * x + 1) + (x * 0.4).erfinv() + x.hypot(x + 1)),
+        ("special_functions", lambda x, y: (x.abs() + 0.5).lgamma() + (x.abs() + 0.5).digamma() + x.i0()),
+        ("prod_logsumexp", lambda x, y: x.prod(1, keepdim=True) + x.logsumexp(0)),
     ]
 
 
@@ -292,6 +295,8 @@ CUDA_OPS = {  # one of each family the CPU file checks (tests/ops/test_double_ba
     "matmul": lambda x: x @ x.transpose(-1, -2) if x.ndim > 1 else (x * x).sum(),
     "where": lambda x: tg.where(x > 0, x * x, x.exp()),
     "cat_slice": lambda x: tg.cat([x, x * x], 0)[1:] * x.sum(),
+    "special": lambda x: (x * x + 0.5).lgamma() * x.sin() + x.atan2(x * x + 1),
+    "prod": lambda x: x.prod(0) * x.logsumexp(0),
 }
 
 

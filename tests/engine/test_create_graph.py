@@ -79,13 +79,13 @@ def test_gradient_penalty_reaches_the_parameters(rng):
 def test_grad_outputs_that_require_grad_join_the_graph():
     """The double-backward trick: J^T u is linear in u, and u's gradient is J v."""
     x = tg.tensor([0.3, -0.7], dtype=tg.float64, requires_grad=True)
-    y = tg.stack([x[0] * x[1], x[0].sin() if hasattr(x, "sin") else x[0].exp(), x[1] ** 2])
+    y = tg.stack([x[0] * x[1], x[0].sin(), x[1] ** 2])
     u = tg.zeros(3, dtype=tg.float64, requires_grad=True)
     (back,) = tg.grad(y, x, u, create_graph=True)
     v = tg.tensor([1.0, 2.0], dtype=tg.float64)
     (jv,) = tg.grad(back, u, v)
     x0, x1 = x.detach().numpy()
-    jacobian = np.array([[x1, x0], [np.exp(x0), 0.0], [0.0, 2 * x1]])
+    jacobian = np.array([[x1, x0], [np.cos(x0), 0.0], [0.0, 2 * x1]])
     np.testing.assert_allclose(jv.numpy(), jacobian @ v.numpy(), rtol=1e-12)
 
 

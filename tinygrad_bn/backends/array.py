@@ -2,13 +2,17 @@
 
 NumPy and CuPy share one array API, so the same class serves both: it is built
 with the array module (``xp``), the device's kernel package (``kernels.cpu``,
-``kernels.cuda``) and its erf. It provides the core of the contract
+``kernels.cuda``), its erf and its special functions (``special(name)``: the
+ufunc of that name among ``SPECIAL_FUNCTIONS``). It provides the core of the contract
 (``contract.Core``) and, for speed, binds most derived names
 (``derived.Derived``) straight to the array module's function of that name.
 """
 import numpy as np
 
 from .derived import Derived
+
+SPECIAL_FUNCTIONS = ("lgamma", "digamma", "polygamma", "erfinv", "erfc", "i0", "i1", "gammainc", "gammaincc")
+"""The names of ``math`` that NumPy lacks: the device's ``special`` provides them."""
 
 
 def _numpy_reduction(ufunc):
@@ -23,12 +27,20 @@ def _numpy_reduction(ufunc):
     return reduction
 
 
+def _numpy_product(a, axis=None, keepdims=False):
+    """np.prod, as a 0-d array where NumPy returns a scalar."""
+    r = np.prod(a, axis=axis, keepdims=keepdims)
+    return r if type(r) is np.ndarray else np.asarray(r)
+
+
 class ArrayBackend(Derived):
     """The contract over array module ``xp``, normalization kernels ``kernels``
     (a package implementing ``kernels.protocol.NormKernels``) and ``erf``."""
 
-    def __init__(self, name, xp, kernels, erf, to_numpy=None, seed=0):
+    def __init__(self, name, xp, kernels, erf, to_numpy=None, seed=0, special=None):
         self.name = name
+        self._special = special
+        self._math = {}  # fn -> the array module's function or the special ufunc
         self.xp = xp
         self.ndarray = xp.ndarray
         self.kernels = kernels
@@ -41,7 +53,7 @@ class ArrayBackend(Derived):
             "add": xp.add, "mul": xp.multiply, "div": xp.divide, "pow": xp.power, "exp": xp.exp,
             "log": xp.log, "sqrt": xp.sqrt, "abs": xp.abs, "tanh": xp.tanh, "maximum": xp.maximum,
             "where": xp.where, "less": xp.less, "equal": xp.equal,
-            "sum": xp.sum, "max": xp.max, "argmax": xp.argmax,  # (NumPy's: below)
+            "sum": xp.sum, "max": xp.max, "argmax": xp.argmax, "prod": xp.prod,  # (NumPy's sum, max: below)
             "reshape": xp.reshape, "transpose": xp.transpose, "broadcast_to": xp.broadcast_to,
             "concatenate": xp.concatenate, "matmul": xp.matmul, "shares_memory": xp.may_share_memory,
             # derived names the array module has as they are
@@ -55,6 +67,7 @@ class ArrayBackend(Derived):
         })
         if xp is np:
             self.sum, self.max, self.min = (_numpy_reduction(u) for u in (np.add, np.maximum, np.minimum))
+            self.prod = _numpy_product
         self.seed(seed)
 
     def __repr__(self):
@@ -78,6 +91,24 @@ class ArrayBackend(Derived):
 
     def arange(self, start, stop, step, dtype):
         return self.xp.arange(start, stop, step).astype(dtype, copy=False)
+
+    # core: elementwise math by name ---------------------------------------------------
+    def math(self, fn, *args):
+        f = self._math.get(fn)
+        if f is None:
+            f = self._math[fn] = self._math_function(fn)
+        out = f(*args)
+        # special ufuncs have float32 and float64 loops: a float16 operand gets a float32 result
+        dtype = next((a.dtype for a in args if hasattr(a, "dtype") and a.dtype.kind == "f"), None)
+        return out.astype(dtype) if dtype is not None and out.dtype.kind == "f" and out.dtype != dtype else out
+
+    def _math_function(self, fn):
+        if fn in SPECIAL_FUNCTIONS:
+            if self._special is None:
+                raise NotImplementedError(f"{fn}: device {self.name!r} has no special functions (its backend was "
+                                          "built without special=)")
+            return self._special(fn)
+        return getattr(self.xp, fn)
 
     # core: random numbers ----------------------------------------------------------
     def seed(self, seed):

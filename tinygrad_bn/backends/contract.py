@@ -59,6 +59,8 @@ class Core(Protocol):
     def abs(self, a): """|a| (|-0.0| is 0.0)."""
     def tanh(self, a): """Hyperbolic tangent."""
     def erf(self, a): """The error function (exact GELU)."""
+    def math(self, fn, *args): """fn(*args) elementwise, fn one of ops.pointwise.MATH_FUNCTIONS (sin, arctan2,
+        lgamma, polygamma(n, a), ...: NumPy's names); float results keep the float operands' dtype."""
     def maximum(self, a, b): """Elementwise larger of a and b; NaN if either is NaN."""
     def where(self, cond, a, b): """a where cond is true, else b."""
     def less(self, a, b): """a < b, as bools (False where either is NaN)."""
@@ -67,6 +69,7 @@ class Core(Protocol):
     # reductions (axis: None, an int or a tuple; ops pass axis and keepdims by keyword) --
     def sum(self, x, axis=None, keepdims=False): """Sum over axis."""
     def max(self, x, axis=None, keepdims=False): """Largest value over axis; NaN if any is NaN."""
+    def prod(self, x, axis=None, keepdims=False): """Product over axis (int64 for integer and bool input)."""
     def argmax(self, x, axis=None, keepdims=False): """Index of the first largest value over axis (the first NaN
         if any; int64)."""
 

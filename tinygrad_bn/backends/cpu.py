@@ -9,11 +9,20 @@ from .array import ArrayBackend
 from .blas import small_products_on_one_thread
 
 
+def cpu_special_function(name):
+    """The Numba ufunc ``name`` of kernels/cpu/special.py, imported on first use
+    (with Ctrl-C held, as the kernel package's own import)."""
+    from kernels.interrupts import interrupts_held
+    with interrupts_held():
+        from kernels.cpu import special
+    return getattr(special, name)
+
+
 def cpu_backend(name="cpu"):
     """Host memory: NumPy arrays, the Numba kernels of kernels/cpu (NumPy has
     no erf: a Numba ufunc gives it), and small matmuls on one BLAS thread
     (blas.py). ``name`` lets a test register the same computation as a second
     device."""
-    backend = ArrayBackend(name, np, kernels.cpu, erf)
+    backend = ArrayBackend(name, np, kernels.cpu, erf, special=cpu_special_function)
     backend.matmul = small_products_on_one_thread()
     return backend

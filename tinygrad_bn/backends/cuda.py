@@ -64,8 +64,8 @@ class CudaBackend(ArrayBackend):
 
     defers_checks = True
 
-    def __init__(self, name, xp, kernels, erf, to_numpy=None, simulated=False):
-        super().__init__(name, xp, kernels, erf, to_numpy=to_numpy)
+    def __init__(self, name, xp, kernels, erf, to_numpy=None, simulated=False, special=None):
+        super().__init__(name, xp, kernels, erf, to_numpy=to_numpy, special=special)
         self.simulated = simulated
         self._flags = xp.zeros(MAX_PENDING_CHECKS, np.int32)
         self._pending = []
@@ -152,11 +152,15 @@ def cuda_backend(name="cuda"):
     """The "cuda" device: CuPy on a GPU, or the simulator over NumPy. Raises
     RuntimeError saying what to install or set when neither is there."""
     if kc.simulator():
-        return CudaBackend(name, np, kernels.cuda, _simulator_erf, simulated=True)
+        from .cpu import cpu_special_function
+        return CudaBackend(name, np, kernels.cuda, _simulator_erf, simulated=True, special=cpu_special_function)
     problem = _gpu_problem()
     if problem is not None:
         raise RuntimeError(f"device 'cuda' is not available: {problem}. To use it, {INSTALL_HINT}.")
     import cupy
     import cupyx.scipy.special
 
-    return CupyBackend(name, cupy, kernels.cuda, cupyx.scipy.special.erf, to_numpy=cupy.asnumpy)
+    def special(fn):  # cupyx.scipy.special has them all, lgamma as gammaln
+        return getattr(cupyx.scipy.special, "gammaln" if fn == "lgamma" else fn)
+
+    return CupyBackend(name, cupy, kernels.cuda, cupyx.scipy.special.erf, to_numpy=cupy.asnumpy, special=special)

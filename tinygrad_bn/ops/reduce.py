@@ -75,6 +75,37 @@ class Sum(Function):
         return be.ascontiguous(be.broadcast_to(g, ctx.in_shape)), None, None
 
 
+class Prod(Function):
+    """The product over axes. d prod / d x_i is the product of the others: out / x_i
+    where x_i != 0; where a slice holds one zero, that zero's gradient is the product of
+    the rest and the others' 0; with two or more zeros every gradient is 0 (PyTorch's rule)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdims):
+        be = ctx.backend
+        axes = tuple(range(a.ndim)) if axes is None else axes
+        ctx.in_shape, ctx.axes, ctx.keepdims = a.shape, axes, keepdims
+        ctx.params = {"dim": axes, "keepdim": keepdims}
+        out = be.prod(a, axis=axes, keepdims=keepdims)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        be = ctx.backend
+        axes = ctx.axes
+        g = _expand_back(be, g, ctx.in_shape, axes, ctx.keepdims)
+        out = _expand_back(be, out, ctx.in_shape, axes, ctx.keepdims)
+        is_zero = be.equal(a, 0)
+        zeros = be.sum(be.cast(is_zero, "int64"), axis=axes, keepdims=True)
+        safe = be.where(is_zero, 1, a)
+        others = be.prod(safe, axis=axes, keepdims=True)  # the product of the non-zero elements
+        at_zero = be.where(be.equal(zeros, 1), others, 0)
+        local = be.where(is_zero, at_zero, be.div(out, safe))
+        return be.mul(g, local), None, None
+
+
 class Mean(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdims):

@@ -1,0 +1,254 @@
+"""Special functions NumPy lacks (it has no lgamma, digamma, erfinv, ...), as
+compiled ufuncs over float32 and float64. Each computes in float64 and rounds
+once to the argument's dtype, so float32 results are correctly rounded values
+of a float64 computation. On a GPU CuPy's ``cupyx.scipy.special`` gives the
+same functions; the simulator uses these.
+
+Imported on first use (by the backend's ``math``), not with the
+kernel package: nine ufuncs would add to every import's time.
+"""
+import math
+
+import numpy as np
+from numba import njit, vectorize
+
+_F1 = ["float32(float32)", "float64(float64)"]
+_F2 = ["float32(float32, float32)", "float64(float64, float64)"]
+
+# Bernoulli numbers B_2k / (2k)! for the Euler-Maclaurin tail of the Hurwitz zeta function
+_B2K_OVER_FACT = np.array([1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 47900160,
+                           -691 / 1307674368000, 1 / 74724249600, -3617 / 10670622842880000])
+# the recurrences below move x up to this before the asymptotic series (error < 1e-16 past it)
+_SHIFT_TO = 16.0
+
+
+@njit(cache=True)
+def _digamma(x):
+    x = np.float64(x)
+    if math.isnan(x) or x == -math.inf:
+        return math.nan
+    if x == math.inf:
+        return math.inf
+    if x <= 0.0 and x == math.floor(x):
+        # as PyTorch: the limit from 0's own side at +-0 (-inf at +0, +inf at -0), NaN at the negative integers
+        return -math.copysign(math.inf, x) if x == 0.0 else math.nan
+    result = 0.0
+    if x < 0.0:
+        # reflection: psi(1 - x) - psi(x) = pi / tan(pi x), so the recurrence runs on a positive argument
+        result = -math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
+    while x < _SHIFT_TO:  # psi(x) = psi(x + 1) - 1 / x
+        result -= 1.0 / x
+        x += 1.0
+    inv2 = 1.0 / (x * x)
+    # psi(x) ~ log x - 1/(2x) - sum_k B_2k / (2k x^2k)
+    tail = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132)))))
+    return result + math.log(x) - 0.5 / x - tail
+
+
+@njit(cache=True)
+def _hurwitz_zeta(s, q):
+    """sum_{k>=0} (q + k)^-s for s > 1 and q not a non-positive integer."""
+    total = 0.0
+    while q < _SHIFT_TO + s:  # the asymptotic tail needs q well past s
+        total += q ** -s
+        q += 1.0
+    # Euler-Maclaurin: q^(1-s)/(s-1) + q^-s/2 + sum_j B_2j/(2j)! * s(s+1)...(s+2j-2) q^(-s-2j+1)
+    total += q ** (1.0 - s) / (s - 1.0) + 0.5 * q ** -s
+    rising = s  # s (s+1) ... (s+2j-2)
+    power = q ** (-s - 1.0)
+    for j in range(_B2K_OVER_FACT.size):
+        total += _B2K_OVER_FACT[j] * rising * power
+        rising *= (s + 2 * j + 1.0) * (s + 2 * j + 2.0)
+        power /= q * q
+    return total
+
+
+@njit(cache=True)
+def _polygamma(n, x):
+    if n == 0:
+        return _digamma(x)
+    x = np.float64(x)
+    if math.isnan(x):
+        return math.nan
+    if x <= 0.0 and x == math.floor(x):
+        # poles: +inf for odd n; for even n the sides differ and PyTorch gives the right-hand limit, -inf
+        return math.inf if n % 2 == 1 else -math.inf
+    if x == math.inf:
+        return 0.0
+    # psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x)
+    sign = 1.0 if n % 2 == 1 else -1.0
+    return sign * math.gamma(n + 1.0) * _hurwitz_zeta(n + 1.0, x)
+
+
+@njit(cache=True)
+def _erfinv(y):
+    y = np.float64(y)
+    if math.isnan(y) or y < -1.0 or y > 1.0:
+        return math.nan
+    if y == 1.0:
+        return math.inf
+    if y == -1.0:
+        return -math.inf
+    # Giles (2010), "Approximating the erfinv function": single precision, then Newton on erf in float64
+    w = -math.log((1.0 - y) * (1.0 + y))
+    if w < 5.0:
+        w -= 2.5
+        p = 2.81022636e-08
+        for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                  -0.00417768164, 0.246640727, 1.50140941):
+            p = c + p * w
+    else:
+        w = math.sqrt(w) - 3.0
+        p = -0.000200214257
+        for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+                  0.00943887047, 1.00167406, 2.83297682):
+            p = c + p * w
+    x = p * y
+    two_over_sqrt_pi = 2.0 / math.sqrt(math.pi)
+    for _ in range(3):  # quadratic convergence: three steps reach float64 from single precision
+        err = math.erf(x) - y
+        x -= err / (two_over_sqrt_pi * math.exp(-x * x))
+    return x
+
+
+@njit(cache=True)
+def _bessel_i(order, x):
+    """Modified Bessel function I_0 or I_1 by its power series (all terms positive: no
+    cancellation; about |x| terms)."""
+    x = np.float64(x)
+    if math.isnan(x):
+        return math.nan
+    half = 0.5 * abs(x)
+    if half > 360.0:  # past e^709 / sqrt(2 pi x): overflow, as float64's exp
+        return math.inf if order == 0 or x > 0 else -math.inf
+    q = half * half
+    term = 1.0 if order == 0 else half
+    total = term
+    k = 1.0
+    while True:
+        term *= q / (k * (k + order))
+        total += term
+        if term < 1e-17 * total:
+            break
+        k += 1.0
+    return total if order == 0 or x >= 0 else -total
+
+
+@njit(cache=True)
+def _gammainc_lower(a, x):
+    """The regularized lower incomplete gamma function P(a, x) (Numerical Recipes'
+    series below a + 1, continued fraction above, for the other side)."""
+    if math.isnan(a) or math.isnan(x) or a < 0.0 or x < 0.0:
+        return math.nan
+    if a == 0.0:
+        return 1.0 if x > 0.0 else math.nan
+    if x == 0.0:
+        return 0.0
+    if x == math.inf:
+        return 1.0
+    log_prefix = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1.0:
+        term = 1.0 / a
+        total = term
+        n = a
+        for _ in range(10000):
+            n += 1.0
+            term *= x / n
+            total += term
+            if abs(term) < abs(total) * 1e-17:
+                break
+        return total * math.exp(log_prefix)
+    return 1.0 - _gammainc_upper_fraction(a, x, log_prefix)
+
+
+@njit(cache=True)
+def _gammainc_upper_fraction(a, x, log_prefix):
+    """Q(a, x) by Lentz's continued fraction, for x >= a + 1."""
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c = 1.0 / tiny
+    d = 1.0 / b
+    h = d
+    for i in range(1, 10000):
+        an = -i * (i - a)
+        b += 2.0
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-16:
+            break
+    return math.exp(log_prefix) * h
+
+
+@njit(cache=True)
+def _gammainc_upper(a, x):
+    if math.isnan(a) or math.isnan(x) or a < 0.0 or x < 0.0:
+        return math.nan
+    if a == 0.0:
+        return 0.0 if x > 0.0 else math.nan
+    if x == 0.0:
+        return 1.0
+    if x == math.inf:
+        return 0.0
+    if x < a + 1.0:
+        return 1.0 - _gammainc_lower(a, x)
+    return _gammainc_upper_fraction(a, x, a * math.log(x) - x - math.lgamma(a))
+
+
+@vectorize(_F1, cache=True)
+def lgamma(x):
+    """log |Gamma(x)|."""
+    return math.lgamma(np.float64(x))
+
+
+@vectorize(_F1, cache=True)
+def digamma(x):
+    """d/dx log Gamma(x)."""
+    return _digamma(x)
+
+
+@vectorize(["float32(int64, float32)", "float64(int64, float64)"], cache=True)
+def polygamma(n, x):
+    """The n-th derivative of digamma (n >= 0)."""
+    return _polygamma(n, x)
+
+
+@vectorize(_F1, cache=True)
+def erfinv(y):
+    """The inverse of erf on (-1, 1)."""
+    return _erfinv(y)
+
+
+@vectorize(_F1, cache=True)
+def erfc(x):
+    """1 - erf(x), accurate where erf(x) is near 1."""
+    return math.erfc(np.float64(x))
+
+
+@vectorize(_F1, cache=True)
+def i0(x):
+    """The modified Bessel function of the first kind, order 0."""
+    return _bessel_i(0, x)
+
+
+@vectorize(_F1, cache=True)
+def i1(x):
+    """The modified Bessel function of the first kind, order 1."""
+    return _bessel_i(1, x)
+
+
+@vectorize(_F2, cache=True)
+def gammainc(a, x):
+    """The regularized lower incomplete gamma function P(a, x)."""
+    return _gammainc_lower(np.float64(a), np.float64(x))
+
+
+@vectorize(_F2, cache=True)
+def gammaincc(a, x):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    return _gammainc_upper(np.float64(a), np.float64(x))

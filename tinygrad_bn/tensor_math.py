@@ -1,0 +1,562 @@
+"""Tensor methods for PyTorch's pointwise math beyond arithmetic (sin, atan2,
+lgamma, round, xlogy, lerp, ...), its comparison aliases and tests (isclose,
+isinf, ...), and its reductions beyond sum and mean (prod, logsumexp, nansum,
+std_mean, ...). ``Tensor`` (tensor.py) inherits them.
+
+A function with an op of its own (``ops.pointwise``) is one tape entry; the
+rest are compositions of recorded ops, so every one has a backward and a
+double backward on every device. Integer and bool inputs of a function whose
+result is floating point are converted to float32 first, as PyTorch does.
+"""
+import math
+
+from .arguments import number_arg
+from .dtypes import bool_, float32, float64, int64, is_float
+from .grad_mode import no_grad
+from .ops import elementwise as E
+from .ops import pointwise as P
+from .ops import reduce as R
+from .tensor_base import TensorBase, make_tensor
+
+# name -> ops.pointwise function, for the one-input functions with a float result
+_FLOAT_UNARY = {
+    "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
+    "sinh": "sinh", "cosh": "cosh", "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh",
+    "expm1": "expm1", "log1p": "log1p", "exp2": "exp2", "lgamma": "lgamma", "digamma": "digamma",
+    "erfc": "erfc", "erfinv": "erfinv", "i0": "i0",
+}
+# PyTorch's NumPy-style aliases
+_ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh", "arccosh": "acosh",
+            "arctanh": "atanh", "arctan2": "atan2", "absolute": "abs", "fix": "trunc", "multiply": "mul",
+            "subtract": "sub", "true_divide": "div", "divide": "div", "negative": "neg", "sgn": "sign",
+            "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
+            "not_equal": "ne"}
+
+
+def as_float(t):
+    """t itself when floating point, else t as float32 (PyTorch's promotion for float-valued functions)."""
+    return t if is_float(t.dtype) else t.to(float32)
+
+
+def _other(x, who):
+    """The second operand of a binary function: a tensor, or a Python number left as it is."""
+    return E.operand(x, who)
+
+
+def _binary_float(name, fn):
+    def method(self, other):
+        a = as_float(self)
+        b = _other(other, name)
+        if isinstance(b, TensorBase) and not is_float(b.dtype):
+            b = b.to(a.dtype)
+        return P.OPS[fn].apply(a, b)
+    method.__name__ = name
+    method.__doc__ = f"Elementwise ``{name}(self, other)``, as ``torch.{name}``."
+    return method
+
+
+def _unary_float(name, fn):
+    def method(self):
+        return P.OPS[fn].apply(as_float(self))
+    method.__name__ = name
+    method.__doc__ = f"Elementwise ``{name}``, as ``torch.{name}``."
+    return method
+
+
+def _rounding(name, fn):
+    def method(self):
+        # integers are already whole: returned as they are (a copy), as PyTorch
+        return P.OPS[fn].apply(self) if is_float(self.dtype) else self.clone()
+    method.__name__ = name
+    method.__doc__ = f"Elementwise ``{name}``; its gradient is 0, as in PyTorch."
+    return method
+
+
+def _in_place(name):
+    """``x.<name>_()``: the function's values written into x, recorded like x = x.<name>()."""
+    def method(self, *args, **kwargs):
+        if not is_float(self.dtype):
+            raise RuntimeError(f"{name}_: the result is floating point and cannot be stored in place in a tensor of "
+                               f"dtype {self.dtype}; convert first (x = x.float()) or use x.{name}()")
+        with no_grad():
+            values = getattr(self, name)(*args, **kwargs)._data
+        return self._inplace(f"{name}_", lambda t: getattr(t, name)(*args, **kwargs), "copyto", values)
+    method.__name__ = f"{name}_"
+    method.__doc__ = f"In place: ``x.{name}_()`` is ``x.copy_(x.{name}())``, recorded as such."
+    return method
+
+
+class MathMethods:
+    __slots__ = ()
+
+    def erf(self):
+        return E.Erf.apply(as_float(self))
+
+    def sign(self):
+        """-1, 0 or 1 (NaN stays NaN); its gradient is 0."""
+        return P.OPS["sign"].apply(self)
+
+    def signbit(self):
+        """Whether the sign bit is set (True for -0.0), a bool tensor without gradient."""
+        return _math_result(self, "signbit")
+
+    def round(self, decimals=0):
+        """Round half to even, to ``decimals`` places (as ``torch.round``); gradient 0."""
+        if isinstance(decimals, bool) or not isinstance(decimals, int):
+            raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__} {decimals!r}")
+        if not is_float(self.dtype):
+            return self.clone()
+        if decimals == 0:
+            return P.OPS["rint"].apply(self)
+        scale = 10.0 ** decimals
+        return P.OPS["rint"].apply(self * scale) / scale
+
+    def frac(self):
+        """x - trunc(x): the fractional part, with x's sign."""
+        return self - self.trunc()
+
+    def polygamma(self, n):
+        """The n-th derivative of digamma at self (``torch.polygamma(n, input)``: n comes first there)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"polygamma: n must be an int >= 0, got {n!r}")
+        return P.OPS["polygamma"].apply(n, as_float(self))
+
+    def mvlgamma(self, p):
+        """The multivariate log-gamma function of dimension p: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi)."""
+        if isinstance(p, bool) or not isinstance(p, int) or p < 1:
+            raise ValueError(f"mvlgamma: p must be an int >= 1, got {p!r}")
+        x = as_float(self)
+        with no_grad():
+            low = (x <= (p - 1) / 2).any().item()
+        if low:
+            raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2}")
+        total = x.lgamma()
+        for i in range(1, p):
+            total = total + (x - i / 2).lgamma()
+        return total + p * (p - 1) / 4 * math.log(math.pi)
+
+    def square(self):
+        return self * self
+
+    def rsqrt(self):
+        return 1 / as_float(self).sqrt()
+
+    def reciprocal(self):
+        return 1 / as_float(self)
+
+    def positive(self):
+        if self.dtype == bool_:
+            raise TypeError("positive: not defined for bool tensors (as in PyTorch)")
+        return self
+
+    def deg2rad(self):
+        return as_float(self) * (math.pi / 180.0)
+
+    def rad2deg(self):
+        return as_float(self) * (180.0 / math.pi)
+
+    def sinc(self):
+        """sin(pi x) / (pi x), 1 at 0 (gradient 0 there)."""
+        x = as_float(self)
+        at_zero = x == 0
+        safe = E.where(at_zero, 1.0, x) * math.pi
+        return E.where(at_zero, 1.0, safe.sin() / safe)
+
+    def logit(self, eps=None):
+        """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
+        x = as_float(self)
+        if eps is not None:
+            number_arg("logit", "eps", eps, 0.0)
+            x = x.clamp(eps, 1 - eps)
+        return (x / (1 - x)).log()
+
+    def xlogy(self, other):
+        """self * log(other), 0 where self is 0 (unless other is NaN), as ``torch.xlogy``."""
+        x = as_float(self)
+        y = as_float(_as_tensor(other, x))
+        zero = (x == 0) & ~y.isnan()
+        return E.where(zero, 0.0, x * E.where(zero, 1.0, y).log())
+
+    def fmod(self, other):
+        """The remainder of self / other with self's sign (C's fmod), as ``torch.fmod``."""
+        return P.OPS["fmod"].apply(self, _other(other, "fmod"))
+
+    def remainder(self, other):
+        """The remainder of self / other with other's sign (Python's %), as ``torch.remainder``."""
+        return P.OPS["remainder"].apply(self, _other(other, "remainder"))
+
+    __mod__ = remainder
+
+    def __rmod__(self, other):
+        return P.OPS["remainder"].apply(E.operand(other, "remainder (%)"), self)
+
+    def copysign(self, other):
+        return P.OPS["copysign"].apply(as_float(self), _float_operand(other, "copysign"))
+
+    def fmax(self, other):
+        """The larger of each pair, ignoring NaN (NaN only where both are)."""
+        return P.OPS["fmax"].apply(self, _other(other, "fmax"))
+
+    def fmin(self, other):
+        return P.OPS["fmin"].apply(self, _other(other, "fmin"))
+
+    def heaviside(self, values):
+        """0 where self < 0, 1 where self > 0, ``values`` where self is 0; no derivative (as PyTorch)."""
+        return P.OPS["heaviside"].apply(self, _other(values, "heaviside"))
+
+    def ldexp(self, other):
+        """self * 2 ** other."""
+        return as_float(self) * P.OPS["exp2"].apply(as_float(_as_tensor(other, self)))
+
+    def float_power(self, exponent):
+        """self ** exponent computed in float64, as ``torch.float_power``."""
+        e = exponent.to(float64) if isinstance(exponent, TensorBase) else exponent
+        return self.to(float64) ** e
+
+    def floor_divide(self, other):
+        """floor(self / other), as ``torch.floor_divide``; gradient 0."""
+        return self.div(other, rounding_mode="floor")
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self)."""
+        return self + _other(weight, "lerp") * (_other(end, "lerp") - self)
+
+    def addcmul(self, tensor1, tensor2, value=1):
+        number_arg("addcmul", "value", value)
+        return self + value * (tensor1 * tensor2)
+
+    def addcdiv(self, tensor1, tensor2, value=1):
+        number_arg("addcdiv", "value", value)
+        return self + value * (tensor1 / tensor2)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, +inf and -inf replaced (by default: 0 and the dtype's largest and smallest
+        finite values); the gradient is 0 where a value was replaced."""
+        if not is_float(self.dtype):
+            return self.clone()
+        big = _finfo_max(self.dtype)
+        posinf = big if posinf is None else posinf
+        neginf = -big if neginf is None else neginf
+        for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+            number_arg("nan_to_num", name, value, finite=False)
+        out = E.where(self.isnan(), nan, self)
+        out = E.where(self == math.inf, posinf, out)
+        return E.where(self == -math.inf, neginf, out)
+
+    def frexp(self):
+        """(mantissa, exponent) with self = mantissa * 2 ** exponent and 0.5 <= |mantissa| < 1
+        (both 0 at 0), as ``torch.frexp``; no gradient."""
+        if not is_float(self.dtype):
+            raise RuntimeError(f"frexp: expected a floating point tensor, got {self.dtype}")
+        with no_grad():
+            x = self.detach()
+            finite = x.isfinite() & (x != 0)
+            safe = E.where(finite, x, 1.0)
+            exponent = (safe.abs().log2().floor() + 1).to(int64)
+            # scaled by 2^-e in two halves: 2^1074 alone (a subnormal's e) is not finite
+            half = exponent.div(2, rounding_mode="floor")
+            mantissa = safe * P.OPS["exp2"].apply(-half.to(x.dtype)) * P.OPS["exp2"].apply(-(exponent - half).to(x.dtype))
+            # log2 may round across a power of two: move one step where it did
+            over = mantissa.abs() >= 1
+            mantissa, exponent = E.where(over, mantissa / 2, mantissa), exponent + over.to(int64)
+            under = mantissa.abs() < 0.5
+            mantissa, exponent = E.where(under, mantissa * 2, mantissa), exponent - under.to(int64)
+            mantissa = E.where(finite, mantissa, x)  # 0, inf and NaN as they are
+            exponent = E.where(finite, exponent, 0).to(_exponent_dtype())
+        return mantissa, exponent
+
+    def div(self, other, *, rounding_mode=None):
+        """self / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (gradient 0 then)."""
+        if rounding_mode is None:
+            return E.Div.apply(self, E.operand(other, "div (/)"))
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        if not is_float(self.dtype) and not (isinstance(other, TensorBase) and is_float(other.dtype)) \
+                and not isinstance(other, float):
+            return _integer_division(self, other, rounding_mode)
+        q = E.Div.apply(self, E.operand(other, "div"))
+        return q.trunc() if rounding_mode == "trunc" else q.floor()
+
+    def add(self, other, *, alpha=1):
+        return self + (other if alpha == 1 else _scaled(other, alpha, "add"))
+
+    def sub(self, other, *, alpha=1):
+        return self - (other if alpha == 1 else _scaled(other, alpha, "sub"))
+
+    def rsub(self, other, *, alpha=1):
+        return other - (self if alpha == 1 else self * alpha)
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    # complex-number functions on real tensors, as PyTorch defines them there
+    def conj(self):
+        return self
+
+    conj_physical = resolve_conj = resolve_neg = conj
+
+    @property
+    def real(self):
+        return self
+
+    @property
+    def imag(self):
+        raise RuntimeError("imag: not implemented for tensors with non-complex dtypes (as in PyTorch); "
+                           "tinygrad_bn has no complex dtypes")
+
+    def angle(self):
+        """0 where self >= 0 (-0.0 too), pi where it is < 0, NaN at NaN; gradient 0 (as PyTorch)."""
+        s = as_float(self).sign()  # -1, 0 or 1 with a zero gradient: (s^2 - s) pi/2 is pi, 0 or 0
+        return (s * s - s) * (math.pi / 2)
+
+    def is_complex(self):
+        return False
+
+    def is_floating_point(self):
+        return is_float(self.dtype)
+
+    def isreal(self):
+        return make_tensor(self._backend.full(self.shape, True, bool_), self._backend)
+
+    # ------------------------------------------------------------- comparisons and tests
+    def ne(self, other):
+        return self._compare(other, "not_equal")
+
+    def lt(self, other):
+        return self._compare(other, "less")
+
+    def le(self, other):
+        return self._compare(other, "less_equal")
+
+    def gt(self, other):
+        return self._compare(other, "greater")
+
+    def ge(self, other):
+        return self._compare(other, "greater_equal")
+
+    def isinf(self):
+        with no_grad():
+            return (self.abs() == math.inf) if is_float(self.dtype) else self.isreal() & False
+
+    def isposinf(self):
+        with no_grad():
+            return self.detach() == math.inf
+
+    def isneginf(self):
+        with no_grad():
+            return self.detach() == -math.inf
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|self - other| <= atol + rtol * |other| elementwise (equal infinities close), as ``torch.isclose``."""
+        number_arg("isclose", "rtol", rtol, 0.0)
+        number_arg("isclose", "atol", atol, 0.0)
+        with no_grad():
+            a = self.detach()
+            b = other.detach() if isinstance(other, TensorBase) else other
+            b_abs = b.abs() if isinstance(b, TensorBase) else abs(b)
+            # unequal infinities are never close (inf - -inf <= rtol * inf would say they are)
+            finite = a.isfinite() & (b.isfinite() if isinstance(b, TensorBase) else math.isfinite(b))
+            close = (a == b) | (finite & ((a - b).abs() <= atol + rtol * b_abs))
+            if equal_nan:
+                close = close | (a.isnan() & _isnan(b))
+        return close
+
+    def logical_not(self):
+        return self._no_grad_result("logical_not")
+
+    def logical_and(self, other):
+        return self._no_grad_result("logical_and", _raw(other))
+
+    def logical_or(self, other):
+        return _math_result(self, "logical_or", other)
+
+    def logical_xor(self, other):
+        return _math_result(self, "logical_xor", other)
+
+    def bitwise_not(self):
+        _integer_only("bitwise_not", self)
+        return _math_result(self, "invert")
+
+    def bitwise_and(self, other):
+        _integer_only("bitwise_and", self, other)
+        return _math_result(self, "bitwise_and", other)
+
+    def bitwise_or(self, other):
+        _integer_only("bitwise_or", self, other)
+        return _math_result(self, "bitwise_or", other)
+
+    def bitwise_xor(self, other):
+        _integer_only("bitwise_xor", self, other)
+        return _math_result(self, "bitwise_xor", other)
+
+    def __invert__(self):
+        return self.logical_not() if self.dtype == bool_ else self.bitwise_not()
+
+    def __and__(self, other):
+        return self.logical_and(other) if self.dtype == bool_ else self.bitwise_and(other)
+
+    def __or__(self, other):
+        return self.logical_or(other) if self.dtype == bool_ else self.bitwise_or(other)
+
+    def __xor__(self, other):
+        return self.logical_xor(other) if self.dtype == bool_ else self.bitwise_xor(other)
+
+    # ------------------------------------------------------------- reductions
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        """The product over ``dim`` (all elements when None); its gradient is the product of
+        the others, exact where elements are 0, as in PyTorch."""
+        x = self if dtype is None else self.to(dtype)
+        if dim is None:
+            return R.Prod.apply(x, None, False)
+        axes, keep = R.reduce_args(x, dim, None, keepdim, None, "prod")
+        return R.Prod.apply(x, axes, keep)
+
+    def logsumexp(self, dim, keepdim=False):
+        """log(sum(exp(x))) over ``dim``, computed without overflow."""
+        x = as_float(self)
+        axes, keep = R.reduce_args(x, dim, None, keepdim, None, "logsumexp")
+        with no_grad():
+            m = x.detach().amax(axes, keepdim=True)
+            m = E.where(m.isfinite(), m, 0.0)  # all -inf (or an inf): no shift
+        # m is a constant: d/dm of m + log(sum(exp(x - m))) is 0, so the gradient is softmax(x)
+        out = (x - m).exp().sum(axes, keepdim=True).log() + m
+        return out if keep else out.squeeze(axes) if axes else out.reshape(())
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return E.where(x.isnan(), 0.0, x).sum(dim, keepdim) if is_float(x.dtype) else x.sum(dim, keepdim)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        if not is_float(x.dtype):
+            raise RuntimeError(f"nanmean: expected a floating point tensor, got {x.dtype}; call .float() first")
+        count = (~x.isnan()).to(x.dtype).sum(dim, keepdim)
+        return x.nansum(dim, keepdim) / count
+
+    def std_mean(self, dim=None, *, correction=1, keepdim=False):
+        return self.std(dim, correction=correction, keepdim=keepdim), self.mean(dim, keepdim)
+
+    def var_mean(self, dim=None, *, correction=1, keepdim=False):
+        return self.var(dim, correction=correction, keepdim=keepdim), self.mean(dim, keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        """(min, max) over ``dim`` (all elements when None), as ``torch.aminmax``."""
+        return _MinMax(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def count_nonzero(self, dim=None):
+        with no_grad():
+            return (self.detach() != 0).to(int64).sum(dim)
+
+    def dist(self, other, p=2):
+        """The p-norm of self - other."""
+        return (self - other).norm(p)
+
+
+class _MinMax(tuple):
+    """(min, max), with the names ``torch.aminmax`` gives them."""
+
+    def __new__(cls, lo, hi):
+        return super().__new__(cls, (lo, hi))
+
+    min = property(lambda self: self[0])
+    max = property(lambda self: self[1])
+
+
+def _delegate(name, target):
+    def method(self, *args, **kwargs):
+        return getattr(self, target)(*args, **kwargs)
+    method.__name__ = name
+    method.__doc__ = f"``{name}`` is ``{target}``, as in PyTorch."
+    return method
+
+
+for _name, _fn in _FLOAT_UNARY.items():
+    setattr(MathMethods, _name, _unary_float(_name, _fn))
+for _name in ("floor", "ceil", "trunc"):
+    setattr(MathMethods, _name, _rounding(_name, _name))
+for _name, _fn in (("atan2", "arctan2"), ("hypot", "hypot"), ("logaddexp", "logaddexp"),
+                   ("logaddexp2", "logaddexp2"), ("igamma", "gammainc"), ("igammac", "gammaincc"),
+                   ("nextafter", "nextafter")):
+    setattr(MathMethods, _name, _binary_float(_name, _fn))
+for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "expm1",
+              "log1p", "exp2", "lgamma", "digamma", "erf", "erfc", "erfinv", "i0", "floor", "ceil", "trunc", "round",
+              "frac", "sign", "square", "rsqrt", "reciprocal", "sinc", "logit", "deg2rad", "rad2deg", "nan_to_num",
+              "xlogy", "fmod", "remainder", "copysign", "atan2", "hypot", "lerp", "addcmul", "addcdiv", "polygamma",
+              "mvlgamma", "logaddexp", "logaddexp2", "ldexp", "float_power", "floor_divide", "fmax", "fmin",
+              "exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "log10", "log2", "pow"):
+    setattr(MathMethods, f"{_name}_", _in_place(_name))
+for _alias, _target in _ALIASES.items():
+    setattr(MathMethods, _alias, _delegate(_alias, _target))
+    setattr(MathMethods, f"{_alias}_", _delegate(f"{_alias}_", f"{_target}_"))
+
+MATH_FUNCTIONS = tuple(_FLOAT_UNARY) + tuple(_ALIASES) + (
+    "atan2", "hypot", "logaddexp", "logaddexp2", "igamma", "igammac", "nextafter", "erf", "erfc", "sign", "signbit",
+    "round", "floor", "ceil", "trunc", "frac", "polygamma", "mvlgamma", "square", "rsqrt", "reciprocal", "positive",
+    "deg2rad", "rad2deg", "sinc", "logit", "xlogy", "fmod", "remainder", "copysign", "fmax", "fmin", "heaviside",
+    "ldexp", "float_power", "floor_divide", "lerp", "addcmul", "addcdiv", "nan_to_num", "frexp", "add", "sub", "mul",
+    "div", "rsub", "clamp_min", "clamp_max", "conj", "conj_physical", "resolve_conj", "resolve_neg", "real",
+    "angle", "is_complex", "is_floating_point", "isreal", "ne", "lt", "le", "gt", "ge", "isinf", "isposinf",
+    "isneginf", "isclose", "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "prod", "logsumexp", "nansum", "nanmean", "std_mean", "var_mean", "aminmax",
+    "count_nonzero", "dist", "neg", "pow", "exp", "log", "sqrt", "abs", "clamp", "clip", "eq")
+"""The names above that PyTorch also has as free functions (``torch.sin(x)``); functions.py makes them."""
+
+
+def _raw(x):
+    return x._data if isinstance(x, TensorBase) else x
+
+
+def _math_result(t, fn, *others):
+    """A result without gradient (bools, integers) of the backend's ``math``."""
+    return make_tensor(t._backend.math(fn, t._data, *(_raw(o) for o in others)), t._backend)
+
+
+def _as_tensor(x, like):
+    return x if isinstance(x, TensorBase) else make_tensor(like._backend.asarray(x, like.dtype), like._backend)
+
+
+def _float_operand(x, who):
+    x = _other(x, who)
+    return as_float(x) if isinstance(x, TensorBase) else x
+
+
+def _isnan(x):
+    return x.isnan() if isinstance(x, TensorBase) else math.isnan(x)
+
+
+def _scaled(other, alpha, who):
+    number_arg(who, "alpha", alpha)
+    return E.operand(other, who) * alpha
+
+
+def _finfo_max(dtype):
+    return {2: 65504.0, 4: 3.4028234663852886e38, 8: 1.7976931348623157e308}[dtype.itemsize]
+
+
+def _exponent_dtype():
+    from .dtypes import int32
+    return int32
+
+
+def _integer_only(who, *operands):
+    for t in operands:
+        if isinstance(t, TensorBase) and is_float(t.dtype) or isinstance(t, float):
+            kind = t.dtype if isinstance(t, TensorBase) else "a float"
+            raise TypeError(f"{who}: expected integer or bool operands, got {kind}; bitwise ops are not defined "
+                            "for floating point values")
+
+
+def _integer_division(a, b, rounding_mode):
+    """Integer quotients rounded toward zero or down, exactly (no float round trip), without gradient."""
+    be = a._backend
+    bb = _raw(b)
+    q = be.math("floor_divide", a._data, bb)
+    if rounding_mode == "trunc":
+        # floor and trunc differ where the exact quotient is negative and not whole
+        inexact = be.not_equal(be.math("fmod", a._data, bb), 0)
+        negative = be.not_equal(be.less(a._data, 0), be.less(bb, 0))
+        q = be.where(be.logical_and(inexact, negative), be.add(q, 1), q)
+    return make_tensor(q, be)
