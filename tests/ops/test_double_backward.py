@@ -181,8 +181,10 @@ def test_the_norm_has_pytorchs_zero_gradient_at_zero_in_every_order():
     (g,) = tg.grad(x.norm(dim=1).sum(), x, create_graph=True)
     np.testing.assert_allclose(g.detach().numpy(), [[0.6, 0.8]])
     assert x.norm(1).item() == 7.0 and x.norm(float("inf")).item() == 4.0 and tg.norm(x).item() == 5.0
-    with pytest.raises(ValueError, match="p must be 2"):
-        x.norm(3)
+    assert x.norm(3).item() == pytest.approx(91 ** (1 / 3)) and x.norm(0).item() == 2.0
+    assert x.norm(float("-inf")).item() == 3.0
+    with pytest.raises(ValueError, match="norm: p must be a number or 'fro', got 'nuc'"):
+        x.norm("nuc")
 
 
 def test_dropout_with_its_mask_fixed_by_the_seed():
