@@ -21,8 +21,10 @@ from .functions import *  # noqa: F401,F403  (tg.mean, tg.matmul, ...: PyTorch's
 from .functions import METHOD_FUNCTIONS
 from .ops.movement import cat, stack
 from .random import Generator, default_generator, manual_seed
-from .creation import randint, randperm
-from .sampling import multinomial
+from .creation import (as_tensor, asarray, empty_like, eye, linspace, logspace, randint, randint_like,
+                       randperm)
+from .random import get_rng_state, initial_seed, seed, set_rng_state
+from .sampling import bernoulli, multinomial, normal, poisson
 from .serialization import load, save
 from .tape import Tape, plot_grad_flow
 from .anomaly import AnomalyError, detect_anomaly
@@ -45,5 +47,8 @@ __all__ = [
     "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
     "nn", "optim", "data", "cuda", "utils", "autograd", "set_num_threads", "get_num_threads", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
-    "matmul", "allclose", "equal", *METHOD_FUNCTIONS, "half", "double", "long", "float", "int", "bool",
+    "matmul", "allclose", "equal", *METHOD_FUNCTIONS, "as_tensor", "asarray", "empty_like", "eye", "linspace",
+    "logspace", "randint", "randint_like", "randperm", "get_rng_state", "initial_seed", "seed", "set_rng_state",
+    "bernoulli", "multinomial", "normal", "poisson", "Generator", "polygamma", "real", "device", "Size",
+    "half", "double", "long", "float", "int", "bool",
 ]

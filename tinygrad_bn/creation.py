@@ -1,5 +1,6 @@
-"""Functions that make new leaf tensors: ``tensor``, ``zeros``, ``ones``, ``full``,
-``rand``, ``randn``, ``arange`` and their ``*_like`` twins, as in PyTorch."""
+"""Functions that make new leaf tensors: ``tensor``, ``as_tensor``, ``zeros``,
+``ones``, ``full``, ``eye``, ``rand``, ``randn``, ``randint``, ``arange``,
+``linspace``, ``logspace`` and their ``*_like`` twins, as in PyTorch."""
 import numbers
 
 from .arguments import number_arg, tensor_arg
@@ -131,6 +132,84 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu
                  lambda be, s, d: be.arange(start, end, step, d))
 
 
+def linspace(start, end, steps, *, dtype=None, requires_grad=False, device="cpu"):
+    """``steps`` values evenly spaced from start to end, both included, as ``torch.linspace``
+    (computed in float64 as start + i * step, the last one exactly end, then cast)."""
+    for name, v in (("start", start), ("end", end)):
+        number_arg("linspace", name, v)
+    _steps_arg("linspace", steps)
+
+    def fill(be, s, d):
+        if steps <= 1:
+            return be.full((steps,), start, d)
+        step = (end - start) / (steps - 1)
+        values = be.add(be.mul(be.arange(0, steps, 1, "float64"), step), start)
+        be.setitem(values, -1, end)
+        return be.cast(values, d)
+    return _make("linspace", (steps,), dtype, requires_grad, device, fill)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False, device="cpu"):
+    """base ** linspace(start, end, steps), as ``torch.logspace``."""
+    number_arg("logspace", "base", base)
+    exponents = linspace(start, end, steps, dtype=float64, device=device)
+    be = exponents._backend
+    return _make("logspace", (steps,), dtype, requires_grad, device,
+                 lambda _be, s, d: be.cast(be.pow(base, exponents._data), d))
+
+
+def eye(n, m=None, *, dtype=None, requires_grad=False, device="cpu"):
+    """The n x m identity (m = n by default): ones on the diagonal, as ``torch.eye``."""
+    for name, v in (("n", n), ("m", m if m is not None else n)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+            raise ValueError(f"eye: {name} must be an int >= 0, got {v!r}")
+    m = n if m is None else m
+
+    def fill(be, s, d):
+        out = be.zeros(s, d)
+        k = be.arange(0, min(n, m), 1, "int64")
+        be.setitem(out, (k, k), 1)
+        return out
+    return _make("eye", (n, m), dtype, requires_grad, device, fill)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory when it can, as ``torch.as_tensor``: a tensor
+    of that dtype and device is returned as it is, a CPU NumPy array of that dtype is
+    shared (``from_numpy``); anything else is copied."""
+    if isinstance(data, Tensor):
+        return data.to(dtype=as_dtype(dtype, "as_tensor") or data.dtype, device=device or data.device)
+    wanted = as_dtype(dtype, "as_tensor")
+    if (hasattr(data, "__array_interface__") and getattr(data, "dtype", None) is not None
+            and (wanted is None or data.dtype == wanted) and device in (None, "cpu")):
+        try:
+            return from_numpy(data)
+        except TypeError:
+            pass  # not a numeric array with this machine's byte order: copied below
+    return tensor(data, dtype=dtype, device=device or "cpu")
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``torch.asarray``: as ``as_tensor``, and ``copy=True`` always copies,
+    ``copy=False`` refuses to (an error where a copy is needed)."""
+    if copy:
+        out = tensor(obj.detach().cpu().numpy() if isinstance(obj, Tensor) else obj, dtype=dtype,
+                     device=device or getattr(obj, "device", "cpu"))
+    else:
+        out = as_tensor(obj, dtype=dtype, device=device)
+        if copy is False and not (out is obj or getattr(out, "_data", None) is obj):
+            raise ValueError("asarray: copy=False, but the data must be copied (another dtype, device or a "
+                             "Python sequence); pass copy=None to allow it")
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _steps_arg(who, steps):
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"{who}: steps must be an int >= 0, got {steps!r}")
+
+
 def _float_only(who, dtype):
     if dtype is not None and not is_float(as_dtype(dtype, who)):
         raise TypeError(f"{who}: random values are floating point; expected a floating dtype, got {as_dtype(dtype)}")
@@ -155,6 +234,19 @@ def rand_like(t, dtype=None, requires_grad=False, device=None):
 
 def randn_like(t, dtype=None, requires_grad=False, device=None):
     return _like(randn, t, dtype, requires_grad, device)
+
+
+def empty_like(t, dtype=None, requires_grad=False, device=None):
+    """Zeros of t's shape (as ``empty``: no uninitialised memory)."""
+    return _like(empty, t, dtype, requires_grad, device)
+
+
+def randint_like(t, low=0, high=None, *, dtype=None, requires_grad=False, device=None):
+    """Integers on [low, high) in t's shape (``randint_like(t, high)`` takes high alone), as PyTorch."""
+    tensor_arg("randint_like", t)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):

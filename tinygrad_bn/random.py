@@ -1,9 +1,10 @@
 """Random numbers: one seeded generator per device, all reset by ``manual_seed``,
 and ``Generator`` for a stream of one's own."""
+import json
 import numbers
 import os
 
-from .backends import get_backend, seed_all
+from .backends import get_backend, last_seed, seed_all
 
 
 def manual_seed(seed: int) -> None:
@@ -11,6 +12,51 @@ def manual_seed(seed: int) -> None:
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"manual_seed: expected a non-negative int, got {seed!r}")
     seed_all(int(seed))
+
+
+def seed() -> int:
+    """Seed every device's generators from the operating system's entropy; returns the seed."""
+    s = int.from_bytes(os.urandom(8), "little") >> 1
+    seed_all(s)
+    return s
+
+
+def initial_seed() -> int:
+    """The seed last given to ``manual_seed`` or ``seed`` (0 at start)."""
+    return last_seed()
+
+
+def get_rng_state(device="cpu"):
+    """The state of ``device``'s generator as a uint8 tensor (JSON of the bit generator's
+    state), for ``set_rng_state``; not PyTorch's byte layout."""
+    from .creation import tensor
+    from .dtypes import uint8
+    generator = get_backend(device).generator
+    if not hasattr(generator, "bit_generator"):
+        raise RuntimeError(f"get_rng_state: the generator of device '{device}' ({type(generator).__name__}) has no "
+                           "state to read; reset it with manual_seed instead")
+    state = generator.bit_generator.state
+    return tensor(list(json.dumps(state).encode()), dtype=uint8)
+
+
+def set_rng_state(new_state, device="cpu"):
+    """Restore ``device``'s generator to a state from ``get_rng_state``."""
+    from .tensor_base import TensorBase
+    who = "set_rng_state"
+    if not isinstance(new_state, TensorBase) or new_state.ndim != 1 or new_state.dtype.kind != "u":
+        raise TypeError(f"{who}: expected the uint8 tensor get_rng_state returned, got "
+                        f"{type(new_state).__name__}{' of dtype ' + str(new_state.dtype) if hasattr(new_state, 'dtype') else ''}")
+    generator = get_backend(device).generator
+    if not hasattr(generator, "bit_generator"):
+        raise RuntimeError(f"{who}: the generator of device '{device}' ({type(generator).__name__}) has no state "
+                           "to set; reset it with manual_seed instead")
+    try:
+        state = json.loads(bytes(new_state.tolist()).decode())
+        if not isinstance(state, dict) or state.get("bit_generator") != generator.bit_generator.state["bit_generator"]:
+            raise ValueError("not a state of this generator's kind")
+        generator.bit_generator.state = state
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{who}: the tensor is not a state from get_rng_state ({exc})") from None
 
 
 def default_generator(device="cpu"):

@@ -19,12 +19,13 @@ from .device import Size
 from .dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int32, int64, is_float, uint8
 from .ops import convert as C
 from .ops.reduce import normalize_axis
+from .sampling import SamplingMethods
 from .tensor_base import TensorBase, make_tensor
 from .tensor_math import MathMethods
 from .tensor_methods import TensorMethods
 
 
-class Tensor(TensorBase, MathMethods, TensorMethods, made_by_ops=True):
+class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, made_by_ops=True):
     """An n-dimensional array that records the ops applied to it.
 
     Build one with ``tinygrad_bn.tensor(data, dtype=None, requires_grad=False, device="cpu")``.

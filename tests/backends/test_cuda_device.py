@@ -4,6 +4,8 @@ Runs in Numba's CUDA simulator (marker ``cuda_sim``, in the child pytest that
 ``tests/kernels/test_cuda_simulator.py`` starts) and on a real GPU (marker ``gpu``).
 """
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -421,3 +423,16 @@ def test_the_tape_shows_the_device_and_the_cuda_kernels():
     assert "cuda.batchnorm" in text and "cpu" not in text.split("\n", 2)[2]
     assert all(r.output["device"] == "cuda" for r in tape.entries)
     assert any(r.kernel == "kernels.cuda.batchnorm" for r in tape.entries)
+
+
+def test_creation_and_sampling_on_cuda_stay_on_the_device():
+    tg.manual_seed(0)
+    p = tg.full((2000,), 0.25, device="cuda")
+    draws = [tg.bernoulli(p), tg.poisson(p * 8), tg.normal(p, 1.0), tg.zeros(2000, device="cuda").exponential_(4.0),
+             tg.linspace(0, 1, 5, device="cuda"), tg.eye(3, device="cuda"), tg.logspace(0, 1, 3, device="cuda")]
+    assert all(d.device == "cuda" for d in draws)
+    assert abs(draws[0].cpu().numpy().mean() - 0.25) < 0.05 and abs(draws[1].cpu().numpy().mean() - 2.0) < 0.2
+    assert abs(draws[3].cpu().numpy().mean() - 0.25) < 0.03
+    np.testing.assert_allclose(draws[4].cpu().numpy(), np.linspace(0, 1, 5), rtol=1e-6)
+    x = tg.tensor([0.3, 1.7], device="cuda")
+    np.testing.assert_allclose(x.lgamma().cpu().numpy(), [math.lgamma(0.3), math.lgamma(1.7)], rtol=1e-6)

@@ -57,6 +57,11 @@ def seed_all(seed: int) -> None:
         be.seed(seed)
 
 
+def last_seed() -> int:
+    """The seed the generators were last reset from (0 at start)."""
+    return _last_seed[0]
+
+
 def devices():
     return sorted(_BACKENDS)
 
@@ -70,4 +75,4 @@ def move(array, source, target):
 
 
 __all__ = ["ArrayBackend", "CONTRACT", "CORE", "Core", "DERIVED", "Derived", "KERNEL_NAMES", "cpu_backend",
-           "devices", "get_backend", "move", "register_backend", "seed_all"]
+           "devices", "get_backend", "last_seed", "move", "register_backend", "seed_all"]
