@@ -28,7 +28,7 @@ from .sampling import bernoulli, multinomial, normal, poisson
 from .serialization import load, save
 from .tape import Tape, plot_grad_flow
 from .anomaly import AnomalyError, detect_anomaly
-from . import nn, optim, data, cuda, utils, autograd  # noqa: E402  (submodules that use the names above)
+from . import nn, optim, data, cuda, utils, autograd, distributions  # noqa: E402  (submodules that use the names above)
 
 half = float16
 double = float64
@@ -46,7 +46,7 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "cat", "stack",
     "where", "maximum", "minimum", "manual_seed", "default_generator", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
-    "nn", "optim", "data", "cuda", "utils", "autograd", "set_num_threads", "get_num_threads", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
+    "nn", "optim", "data", "cuda", "utils", "autograd", "distributions", "set_num_threads", "get_num_threads", "Tape", "plot_grad_flow", "detect_anomaly", "AnomalyError",
     "matmul", "allclose", "equal", *METHOD_FUNCTIONS, "as_tensor", "asarray", "empty_like", "eye", "linspace",
     "logspace", "randint", "randint_like", "randperm", "get_rng_state", "initial_seed", "seed", "set_rng_state",
     "bernoulli", "multinomial", "normal", "poisson", "Generator", "polygamma", "real", "device", "Size",

@@ -7,6 +7,7 @@ from ..dtypes import float16
 from ..ops import linalg as L
 from ..ops import loss as LS
 from ..ops import norm as BN
+from ..ops.elementwise import where
 from ..tensor import Tensor
 from ..tensor_base import array_of, backend_of, make_tensor, write_in_place
 
@@ -319,4 +320,82 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         var = be.mul(be.sub(be.div(1.0, be.mul(invstd, invstd)), eps), count / (count - 1))
         _update_running(running_mean, be.mean(array_of(mean), axis=0), momentum)
         _update_running(running_var, be.mean(var, axis=0), momentum)
+    return out
+
+
+# ---------------------------------------------------------------- embedding
+
+def embedding_padding_idx(who, padding_idx, num_embeddings):
+    """``padding_idx`` as a row of the weight (a negative one counts from the end, as in
+    PyTorch), or None; a ValueError when it is not a row."""
+    if padding_idx is None:
+        return None
+    number_arg(who, "padding_idx", padding_idx, integer=True)
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{who}: padding_idx must be a row of the weight, in [-{num_embeddings}, {num_embeddings}) "
+                         f"for num_embeddings={num_embeddings}, got {padding_idx}")
+    return padding_idx % num_embeddings
+
+
+def check_embedding_options(who, max_norm, norm_type, scale_grad_by_freq, sparse):
+    number_arg(who, "max_norm", max_norm, 0.0, low_open=True, allow_none=True)
+    number_arg(who, "norm_type", norm_type, 0.0, low_open=True, finite=False)
+    if scale_grad_by_freq:
+        raise NotImplementedError(f"{who}: scale_grad_by_freq=True is not implemented; leave it False (the "
+                                  "gradient of each row is then the sum over its occurrences, PyTorch's default)")
+    if sparse:
+        raise NotImplementedError(f"{who}: sparse=True (sparse gradients) is not implemented; leave it False "
+                                  "for a dense gradient of the weight")
+
+
+def _renorm_rows(weight, indices, max_norm, norm_type):
+    """In place, without recording: each row of ``weight`` that ``indices``
+    picks and whose ``norm_type``-norm exceeds ``max_norm`` is scaled to norm
+    max_norm (PyTorch's ``embedding_renorm_``, with its 1e-7 in the divisor)."""
+    be = backend_of(weight)
+    rows_at = be.reshape(array_of(indices), (-1,))
+    rows = be.cast(be.getitem(array_of(weight), rows_at), "float64")
+    size = be.abs(rows)
+    if norm_type == float("inf"):
+        norms = be.max(size, axis=1, keepdims=True)
+    else:
+        norms = be.pow(be.sum(be.pow(size, norm_type), axis=1, keepdims=True), 1.0 / norm_type)
+    scale = be.where(be.greater(norms, max_norm), be.div(max_norm, be.add(norms, 1e-7)), 1.0)
+    write_in_place(weight, "setitem", rows_at, be.cast(be.mul(rows, scale), weight.dtype))
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """The rows of ``weight`` (num_embeddings, embedding_dim) at the integer
+    indices ``input`` (any shape): output ``input.shape + (embedding_dim,)``,
+    as ``torch.nn.functional.embedding``. Its backward adds each output's
+    gradient into the row it came from; the row ``padding_idx`` gets none.
+    With ``max_norm`` the rows looked up are first rescaled in place to norm
+    at most max_norm (the weight changes, as in PyTorch). ``scale_grad_by_freq``
+    and ``sparse`` are not implemented (NotImplementedError)."""
+    who = "embedding"
+    tensor_arg(who, input)
+    float_tensor_arg(who, weight, "weight")
+    if weight.ndim != 2:
+        raise ValueError(f"{who}: weight must be 2-d (num_embeddings, embedding_dim), got shape {weight.shape}")
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"{who}: input must be an integer tensor of indices, got dtype {input.dtype}; "
+                        "convert it with .long()")
+    if input._backend is not weight._backend:
+        raise devices_differ(who, input.device, weight.device, "the input and the weight")
+    num_embeddings = weight.shape[0]
+    padding_idx = embedding_padding_idx(who, padding_idx, num_embeddings)
+    check_embedding_options(who, max_norm, norm_type, scale_grad_by_freq, sparse)
+    if input.numel():
+        low, high = int(input.min().item()), int(input.max().item())
+        if low < 0 or high >= num_embeddings:
+            raise IndexError(f"{who}: index {low if low < 0 else high} is out of range for a weight of "
+                             f"{num_embeddings} rows; expected indices in [0, {num_embeddings - 1}]")
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
+    out = weight[input]
+    if padding_idx is not None and out.requires_grad:
+        # the padding positions take their value from a detached copy: their gradient
+        # reaches no row, so the padding row's stays 0 (PyTorch's rule)
+        out = where((input == padding_idx).unsqueeze(-1), out.detach(), out)
     return out
