@@ -4,6 +4,8 @@ script both run."""
 import numpy as np
 
 from .tensor import Tensor
+from .tensor_indexing import FREE_FUNCTIONS as INDEXING_FUNCTIONS
+from .tensor_indexing import METHOD_FUNCTIONS as INDEXING_METHOD_FUNCTIONS
 from .tensor_math import MATH_FUNCTIONS
 
 # torch.<name>(input, ...) == input.<name>(...)
@@ -67,5 +69,9 @@ def real(input):
     return _as_function("conj")(input)
 
 
+# indexing, joining, sorting and the other ops of tensor_indexing.py (and its functions that are no method)
+METHOD_FUNCTIONS += tuple(n for n in INDEXING_METHOD_FUNCTIONS if n not in METHOD_FUNCTIONS)
+
 globals().update({name: _as_function(name) for name in METHOD_FUNCTIONS})
-__all__ = list(METHOD_FUNCTIONS) + ["matmul", "allclose", "equal", "polygamma", "real"]
+globals().update(INDEXING_FUNCTIONS)
+__all__ = list(METHOD_FUNCTIONS) + ["matmul", "allclose", "equal", "polygamma", "real"] + list(INDEXING_FUNCTIONS)

@@ -288,6 +288,9 @@ class RecordingBackend(Derived):
     def argmin(self, x, axis=None, keepdims=False):
         return self._const(self.base.argmin(self._raw(x), axis=axis, keepdims=keepdims))
 
+    def argsort(self, x, axis):
+        return self._const(self.base.argsort(self._raw(x), axis))
+
     def relu_backward(self, out, grad):
         return self.where(self.base.less(0, self._raw(out)), grad, 0)
 

@@ -21,11 +21,12 @@ from .ops import convert as C
 from .ops.reduce import normalize_axis
 from .sampling import SamplingMethods
 from .tensor_base import TensorBase, make_tensor
+from .tensor_indexing import IndexingMethods
 from .tensor_math import MathMethods
 from .tensor_methods import TensorMethods
 
 
-class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, made_by_ops=True):
+class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMethods, made_by_ops=True):
     """An n-dimensional array that records the ops applied to it.
 
     Build one with ``tinygrad_bn.tensor(data, dtype=None, requires_grad=False, device="cpu")``.

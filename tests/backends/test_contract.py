@@ -253,6 +253,8 @@ CASES = {
     "split_at": [(M[0], 2, 0), (M[0], [1, 3], 2), (M[0], [2], -1)],
     "take_along_axis": [(M[0], np.array([[[0], [2], [1]], [[3], [0], [0]]]), 2),
                         (M[0], np.array([[[1, 0, 1, 0]]]).repeat(2, 0), 1)],
+    "argsort": [(a, axis) for a in F + I + B + M + [np.array([[2.0, 1.0, 2.0], [np.nan, 1.0, 1.0]])]
+                for axis in range(a.ndim)],
 }
 # in place: name -> (target, further arguments)
 IN_PLACE = {

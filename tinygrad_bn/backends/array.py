@@ -201,6 +201,11 @@ class ArrayBackend(Derived):
     def put_along_axis(self, x, idx, values, axis):
         self.xp.put_along_axis(x, idx, values, axis=axis)
 
+    def argsort(self, x, axis):
+        if self.xp is np:
+            return np.argsort(x, axis=axis, kind="stable")
+        return self.xp.argsort(x, axis=axis)  # CuPy's sort is always stable (and takes no other kind)
+
     def iadd(self, x, y):
         self.xp.add(x, y, out=x, casting="unsafe")
 

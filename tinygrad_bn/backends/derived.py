@@ -232,6 +232,28 @@ class Derived:
         """In place: x at the indices idx along axis = values."""
         self.setitem(x, _along_axis_index(self, idx, axis), values)
 
+    def argsort(self, x, axis):
+        """Indices that sort x along axis ascending, stably (equal values keep their order; NaN last), int64:
+        NumPy's argsort(kind="stable"). Here by ranking every pair (n^2 memory along axis); devices bind a sort."""
+        x = self.swapaxes(x, axis, -1)
+        n = x.shape[-1]
+        a = self.reshape(x, x.shape + (1,))  # element i along the rows
+        b = self.reshape(x, x.shape[:-1] + (1, n))  # element j along the columns
+        positions = self.arange(0, n, 1, "int64")
+        earlier = self.less(self.reshape(positions, (1, n)), self.reshape(positions, (n, 1)))  # j < i
+        if x.dtype.kind in "fc":  # NaN is the largest value and equals itself here
+            nan_a, nan_b = self.isnan(a), self.isnan(b)
+            tie = self.where(nan_a, nan_b, self.equal(a, b))
+            above = self.logical_and(nan_a, self.logical_not(nan_b))
+            smaller = self.where(self.less(b, a), True, above)
+        else:
+            tie, smaller = self.equal(a, b), self.less(b, a)
+        before = self.where(smaller, True, self.logical_and(tie, earlier))  # j goes before i
+        rank = self.cast(self.sum(before, axis=-1), "int64")
+        out = self.zeros(x.shape, "int64")
+        self.put_along_axis(out, rank, self.broadcast_to(positions, x.shape), -1)
+        return self.swapaxes(out, axis, -1)
+
     # in place on an existing array (in-place tensor methods, optimizers) ---------------------
     def copyto(self, dst, src):
         """In place: dst = src (broadcast, cast to dst's dtype)."""
