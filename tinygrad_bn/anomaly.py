@@ -107,3 +107,21 @@ class detect_anomaly(ContextDecorator):
 
     def _exit(self, previous):
         _set(previous)
+
+
+class set_detect_anomaly(ContextDecorator):
+    """``torch.autograd.set_detect_anomaly(mode)``: anomaly checks on or off at once when
+    called, until the end of the block when used as ``with``, as PyTorch's."""
+
+    def __init__(self, mode, check_nan=True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_detect_anomaly: mode must be a bool, got {type(mode).__name__} {mode!r}")
+        self._args = (mode, check_nan)
+        self._before_call = is_anomaly_enabled()
+        _set(mode and check_nan)
+
+    def _enter(self):
+        return self._before_call  # the mode is set already
+
+    def _exit(self, previous):
+        _set(previous)

@@ -5,7 +5,8 @@ import numbers
 
 from .arguments import number_arg, tensor_arg
 from .backends import get_backend
-from .dtypes import as_dtype, bool_, default_float, float16, float32, float64, int32, int64, is_float
+from . import dtypes
+from .dtypes import as_dtype, bool_, float16, float32, float64, int32, int64, is_float
 from .ops.movement import shape_arg
 from .tensor import Tensor
 from .tensor_base import make_tensor
@@ -39,7 +40,7 @@ def _make(who, size, dtype, requires_grad, device, fill):
         raise TypeError(f"{who}: expected sizes as ints, got {size!r}") from None
     if any(n < 0 for n in shape):
         raise ValueError(f"{who}: sizes must be >= 0, got {shape}")
-    dtype = as_dtype(dtype, who) or default_float
+    dtype = as_dtype(dtype, who) or dtypes.default_float
     if requires_grad and not is_float(dtype):
         raise RuntimeError(f"{who}: only floating point tensors can require gradients, got {dtype}")
     be = get_backend(device)
@@ -64,7 +65,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
         number_arg("full", "fill_value", fill_value, finite=False)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else \
-            int64 if isinstance(fill_value, numbers.Integral) else default_float
+            int64 if isinstance(fill_value, numbers.Integral) else dtypes.default_float
     return _make("full", (size,), dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
 
 
@@ -127,7 +128,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu
                          "expected a step with the sign of end - start")
     if dtype is None:
         ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-        dtype = int64 if ints else default_float
+        dtype = int64 if ints else dtypes.default_float
     return _make("arange", (), dtype, requires_grad, device,
                  lambda be, s, d: be.arange(start, end, step, d))
 
@@ -278,3 +279,6 @@ HalfTensor = _legacy_constructor(float16, "HalfTensor")
 LongTensor = _legacy_constructor(int64, "LongTensor")
 IntTensor = _legacy_constructor(int32, "IntTensor")
 BoolTensor = _legacy_constructor(bool_, "BoolTensor")
+ByteTensor = _legacy_constructor(dtypes.uint8, "ByteTensor")
+CharTensor = _legacy_constructor(dtypes.int8, "CharTensor")
+ShortTensor = _legacy_constructor(dtypes.int16, "ShortTensor")

@@ -11,8 +11,40 @@ int32 = np.dtype("int32")
 int64 = np.dtype("int64")
 bool_ = np.dtype("bool")
 
-# what Python floats and the factories default to
+# what Python floats and the factories default to (set_default_dtype changes it)
 default_float = float32
+
+dtype = np.dtype  # torch.dtype: isinstance(x.dtype, tinygrad_bn.dtype) holds
+
+
+def get_default_dtype():
+    """The dtype Python floats and the float factories give (float32 unless set)."""
+    return default_float
+
+
+def set_default_dtype(d):
+    """Make ``d`` (float32 or float64, as PyTorch allows; float16 too) the default float dtype."""
+    global default_float
+    d = as_dtype(d, "set_default_dtype")
+    if d is None or d.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating point dtype (float32, float64), got {d}")
+    default_float = d
+
+
+def finfo(d=None):
+    """Machine limits of a float dtype (eps, max, min, tiny, resolution, bits): NumPy's finfo."""
+    d = as_dtype(d, "finfo") or default_float
+    if d.kind != "f":
+        raise TypeError(f"finfo: expected a floating point dtype, got {d}; use iinfo for integers")
+    return np.finfo(d)
+
+
+def iinfo(d):
+    """Limits of an integer dtype (max, min, bits): NumPy's iinfo."""
+    d = as_dtype(d, "iinfo")
+    if d is None or d.kind not in "iub":
+        raise TypeError(f"iinfo: expected an integer dtype, got {d}; use finfo for floats")
+    return np.iinfo(np.uint8 if d.kind == "b" else d)
 
 
 def as_dtype(dtype, who="tensor"):

@@ -281,7 +281,8 @@ def _output_grads(entry, g, deliver, lift):
     if entry.n_outputs == 1:
         grads = (g,)
     else:
-        grads = tuple(gi if gi is not None or not d else be.zeros(*meta)
+        materialize = getattr(entry.ctx, "materialize_grads", True)  # a Function's set_materialize_grads
+        grads = tuple(gi if gi is not None or not d or not materialize else be.zeros(*meta)
                       for gi, d, meta in zip(g, entry.differentiable, entry.out_meta))
     if entry.hooks or entry.retained:
         grads = _hooks_and_retained(entry, grads, be)

@@ -6,6 +6,7 @@ import numpy as np
 from .tensor import Tensor
 from .tensor_indexing import FREE_FUNCTIONS as INDEXING_FUNCTIONS
 from .tensor_indexing import METHOD_FUNCTIONS as INDEXING_METHOD_FUNCTIONS
+from .tensor_linalg import METHODS as LINALG_METHODS
 from .tensor_math import MATH_FUNCTIONS
 
 # torch.<name>(input, ...) == input.<name>(...)
@@ -57,6 +58,7 @@ def equal(input, other):
 
 # pointwise math, comparisons and reductions of tensor_math.py (polygamma and real are below)
 METHOD_FUNCTIONS += tuple(n for n in MATH_FUNCTIONS if n not in METHOD_FUNCTIONS and n not in ("polygamma", "real"))
+METHOD_FUNCTIONS += tuple(n for n in LINALG_METHODS if n not in METHOD_FUNCTIONS)
 
 
 def polygamma(n, input):

@@ -98,3 +98,36 @@ class enable_grad(_GradModeSwitch):
     def __init__(self):
         super().__init__(True)
         self._args = ()
+
+
+class _InferenceMode(threading.local):
+    enabled = False
+
+
+InferenceMode = _InferenceMode()
+
+
+def is_inference_mode_enabled() -> bool:
+    return InferenceMode.enabled
+
+
+class inference_mode(ContextDecorator):
+    """``torch.inference_mode``: no recording inside (as ``no_grad``) when ``mode`` is True.
+    PyTorch also marks the tensors made inside as inference tensors, which may not
+    enter autograd later; here they are ordinary tensors that do not require grad."""
+
+    def __init__(self, mode=True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode: mode must be a bool, got {type(mode).__name__} {mode!r}")
+        self.mode = mode
+        self._args = (mode,)
+
+    def _enter(self):
+        previous = GradMode.enabled, InferenceMode.enabled
+        if self.mode:
+            GradMode.enabled = False
+        InferenceMode.enabled = self.mode
+        return previous
+
+    def _exit(self, previous):
+        GradMode.enabled, InferenceMode.enabled = previous

@@ -9,6 +9,7 @@ engine); this file holds how a tensor converts, moves and joins the tape.
 """
 from __future__ import annotations
 
+import sys
 import weakref
 
 import numpy as np
@@ -24,9 +25,11 @@ from .tensor_base import TensorBase, make_tensor
 from .tensor_indexing import IndexingMethods
 from .tensor_math import MathMethods
 from .tensor_methods import TensorMethods
+from .tensor_linalg import LinalgMethods
 
 
-class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMethods, made_by_ops=True):
+class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMethods, LinalgMethods,
+             made_by_ops=True):
     """An n-dimensional array that records the ops applied to it.
 
     Build one with ``tinygrad_bn.tensor(data, dtype=None, requires_grad=False, device="cpu")``.
@@ -110,7 +113,7 @@ class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMe
 
     def __repr__(self):
         arr = self._backend.to_numpy(self._data)
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(arr, separator=", ", prefix="tensor(", **PRINT_OPTIONS)
         extras = []
         if arr.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={arr.dtype}")
@@ -233,6 +236,131 @@ class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMe
     def long(self):
         return self.to(int64)
 
+    def half(self):
+        return self.to(float16)
+
+    def int(self):
+        return self.to(int32)
+
+    def short(self):
+        return self.to(int16)
+
+    def char(self):
+        return self.to(int8)
+
+    def byte(self):
+        return self.to(uint8)
+
+    def bool(self):
+        return self.to(bool_)
+
+    def type_as(self, other):
+        """self converted to other's dtype."""
+        return self.to(_tensor_arg("type_as", other).dtype)
+
+    def reshape_as(self, other):
+        return self.reshape(*_tensor_arg("reshape_as", other).shape)
+
+    def contiguous(self):
+        """self when its memory is in row-major order, else a contiguous copy (recorded as one)."""
+        if self.is_contiguous():
+            return self
+        out = self.clone()  # recorded; its fresh array is then laid out row-major (a copy keeps the layout)
+        out._data = self._backend.ascontiguous(out._data)
+        return out
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A tensor from data with self's dtype and device unless given, as PyTorch."""
+        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import ones
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    new_empty = new_zeros  # no uninitialised memory, as empty
+
+    def sum_to_size(self, *size):
+        """self summed over the dims broadcasting added to reach it from ``size``."""
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+        from .ops.movement import broadcasts_to
+        if not broadcasts_to(shape, self.shape):
+            raise RuntimeError(f"sum_to_size: size {shape} does not broadcast to the tensor's shape {self.shape}; "
+                               "expected a size the tensor could have been broadcast from")
+        extra = self.ndim - len(shape)
+        out = self.sum(tuple(range(extra))) if extra else self
+        dims = tuple(i for i, n in enumerate(shape) if n == 1 and out.shape[i] != 1)
+        return out.sum(dims, keepdim=True) if dims else out
+
+    def detach_(self):
+        """Detach in place: self leaves the graph and no longer requires grad."""
+        if getattr(self, "_view", None) is not None:
+            raise RuntimeError("detach_: cannot detach a view of another tensor in place; use detach() instead")
+        self._entry, self._out_index = None, 0
+        self.requires_grad = False
+        return self
+
+    # ------------------------------------------------------------ attributes
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.dtype.itemsize * self.numel()
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def get_device(self):
+        """-1 on the CPU, the GPU's index (0) on "cuda", as PyTorch."""
+        return -1 if self.device.type == "cpu" else (self.device.index or 0)
+
+    def ndimension(self):
+        return self.ndim
+
+    def is_signed(self):
+        return self.dtype.kind in "if"
+
+    def is_inference(self):
+        return False  # inference_mode makes no tensors of a kind of their own here
+
+    def is_pinned(self):
+        return False
+
+    @property
+    def retains_grad(self):
+        entry = self._entry
+        return bool(entry is not None and entry.retained and self._out_index in entry.retained)
+
+    @property
+    def mT(self):
+        """The transpose of the last two dims."""
+        if self.ndim < 2:
+            raise RuntimeError(f"mT: expected a tensor of at least 2 dims, got {self.ndim} (shape {self.shape})")
+        return self.transpose(-2, -1)
+
+    mH = mT  # real tensors: the conjugate transpose is the transpose
+
+    @property
+    def H(self):
+        return self.t()
+
     # --------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into
@@ -284,6 +412,44 @@ def _is_device(name):
         return False
     except TypeError:
         return True
+
+
+def _tensor_arg(who, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{who}: expected a Tensor, got {type(other).__name__}")
+    return other
+
+
+PRINT_OPTIONS = {"precision": 4}
+"""How tensors print (``np.array2string``'s keywords); ``set_printoptions`` changes it."""
+
+_PROFILES = {"default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80},
+             "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "max_line_width": 80},
+             "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "max_line_width": 80}}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """How tensors print, as ``torch.set_printoptions``: a profile ("default", "short",
+    "full") and then any of the options given."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        PRINT_OPTIONS.clear()
+        PRINT_OPTIONS.update(_PROFILES[profile])
+    for name, key, value in (("precision", "precision", precision), ("threshold", "threshold", threshold),
+                             ("edgeitems", "edgeitems", edgeitems), ("linewidth", "max_line_width", linewidth)):
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"set_printoptions: {name} must be an int >= 0, got {value!r}")
+            PRINT_OPTIONS[key] = value
+    if sci_mode is not None:
+        PRINT_OPTIONS["suppress_small"] = not sci_mode
+        PRINT_OPTIONS["floatmode"] = "maxprec"
+        if sci_mode:
+            p = PRINT_OPTIONS.get("precision", 4)
+            PRINT_OPTIONS["formatter"] = {"float_kind": lambda v: f"{v:.{p}e}"}
+        else:
+            PRINT_OPTIONS.pop("formatter", None)
 
 
 class RemovableHandle:

@@ -23,11 +23,13 @@ import numpy as np
 
 from .backends import get_backend, move
 from .device import _DEVICES, device_of
-from .dtypes import as_dtype, default_float, is_float
+from . import dtypes
+from .dtypes import as_dtype, is_float
 
 
-def _host_array(data):
-    """``data`` as a host NumPy array with PyTorch's dtype rules for Python values."""
+def _host_array(data, dtype=None):
+    """``data`` as a host NumPy array with PyTorch's dtype rules for Python values
+    (or straight in ``dtype`` when given: 0.1 as float64 is float64's 0.1, not float32's)."""
     if isinstance(data, (np.ndarray, np.generic)):
         # a copy in native byte order: the kernels (and PyTorch) take no other
         return np.array(data, dtype=data.dtype.newbyteorder("="), copy=True)
@@ -36,8 +38,10 @@ def _host_array(data):
     except ValueError as exc:
         raise ValueError(f"tensor: cannot build a tensor from {type(data).__name__}: {exc}") from None
     # Python floats become float32, Python ints int64, as in PyTorch.
+    if dtype is not None and arr.dtype.kind in "biuf":
+        return arr.astype(dtype)
     if arr.dtype == np.float64:
-        arr = arr.astype(default_float)
+        arr = arr.astype(dtypes.default_float)
     elif arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
     return arr
@@ -66,7 +70,7 @@ class TensorBase:
         if isinstance(data, TensorBase):
             arr = backend.copy(data._data) if data._backend is backend else move(data._data, data._backend, backend)
         else:
-            arr = _host_array(data)
+            arr = _host_array(data, dtype)
         if arr.dtype == object or arr.dtype.kind not in "biuf":
             raise TypeError(
                 f"tensor: cannot build a tensor from data of type {type(data).__name__} "

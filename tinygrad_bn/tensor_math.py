@@ -305,7 +305,8 @@ class MathMethods:
     @property
     def imag(self):
         raise RuntimeError("imag: not implemented for tensors with non-complex dtypes (as in PyTorch); "
-                           "tinygrad_bn has no complex dtypes")
+                           "tinygrad_bn has no complex dtypes, so a real tensor's imaginary part is 0: use "
+                           "zeros_like(x) instead")
 
     def angle(self):
         """0 where self >= 0 (-0.0 too), pi where it is < 0, NaN at NaN; gradient 0 (as PyTorch)."""

@@ -1091,10 +1091,119 @@ def _sampling_and_name_cases():
     call_case("autograd.Variable", "a list", lambda: tg.autograd.Variable([1.0]), "Variable", "list")
 
 
+def _math_creation_and_sampling_cases():
+    def call_case(entry, bad, fn, *says):
+        case(entry, bad, lambda: (fn, []), *says)
+
+    def on_x(entry, bad, fn, *says):
+        def make():
+            x = x23(requires_grad=True)
+            return (lambda: fn(x)), [x]
+        case(entry, bad, make, *says)
+
+    on_x("tg.sin", "a list", lambda x: tg.sin([1.0, 2.0]), "sin", "list")
+    on_x("Tensor.atan2", "a str operand", lambda x: x.atan2("abc"), "atan2", "str")
+    on_x("Tensor.hypot", "a dict operand", lambda x: x.hypot({"a": 1}), "hypot", "dict")
+    on_x("Tensor.polygamma", "a negative n", lambda x: x.polygamma(-1), "polygamma", "-1")
+    on_x("tg.polygamma", "a float n", lambda x: tg.polygamma(1.5, x), "polygamma", "1.5")
+    on_x("Tensor.mvlgamma", "p = 0", lambda x: x.mvlgamma(0), "mvlgamma", "0")
+    on_x("Tensor.mvlgamma", "elements at or below (p-1)/2", lambda x: x.mvlgamma(3), "mvlgamma", "(p-1)/2")
+    on_x("Tensor.round", "a float decimals", lambda x: x.round(1.5), "round", "float")
+    on_x("Tensor.div", "an unknown rounding_mode", lambda x: x.div(2, rounding_mode="ceil"), "div", "ceil")
+    on_x("Tensor.logit", "a negative eps", lambda x: x.logit(eps=-0.1), "logit", "-0.1")
+    on_x("Tensor.isclose", "a negative rtol", lambda x: x.isclose(x, rtol=-1.0), "isclose", "-1")
+    on_x("Tensor.bitwise_and", "float tensors", lambda x: x.bitwise_and(x), "bitwise_and", "float32")
+    on_x("Tensor.prod", "a dim out of range", lambda x: x.prod(2), "prod", "2")
+    on_x("Tensor.logsumexp", "a dim out of range", lambda x: x.logsumexp(-3), "logsumexp", "-3")
+    on_x("Tensor.nan_to_num", "a str for nan", lambda x: x.nan_to_num("zero"), "nan_to_num", "str")
+    on_x("Tensor.addcmul", "a str value", lambda x: x.addcmul(x, x, value="2"), "addcmul", "str")
+    on_x("Tensor.add", "a str alpha", lambda x: x.add(x, alpha="2"), "add", "str")
+    on_x("Tensor.sin_", "a leaf that requires grad", lambda x: x.sin_(), "sin_", "leaf")
+    on_x("Tensor.norm", "p = 'nuc'", lambda x: x.norm("nuc"), "norm", "nuc")
+    call_case("Tensor.frexp", "an int64 tensor", lambda: tg.tensor([1, 2]).frexp(), "frexp", "int64")
+    call_case("Tensor.cos_", "an int64 tensor", lambda: tg.tensor([1, 2]).cos_(), "cos_", "int64")
+    call_case("Tensor.imag", "a real tensor", lambda: tg.ones(2).imag, "imag", "complex")
+
+    def igamma_in_a():
+        a = tg.tensor([1.5, 2.0], dtype=tg.float64, requires_grad=True)
+        out = tg.igamma(a, tg.tensor([1.0, 3.0], dtype=tg.float64))
+        return (lambda: out.backward(tg.ones(2, dtype=tg.float64))), [a]
+    case("Tensor.igamma backward", "a gradient for a", igamma_in_a, "igamma", "first argument")
+
+    call_case("tg.linspace", "a negative steps", lambda: tg.linspace(0, 1, -2), "linspace", "-2")
+    call_case("tg.linspace", "a str start", lambda: tg.linspace("a", 1, 3), "linspace", "str")
+    call_case("tg.logspace", "a str base", lambda: tg.logspace(0, 1, 3, base="e"), "logspace", "str")
+    call_case("tg.eye", "a negative n", lambda: tg.eye(-1), "eye", "-1")
+    call_case("tg.eye", "a float m", lambda: tg.eye(2, 2.5), "eye", "2.5")
+    call_case("tg.asarray", "copy=False of a list", lambda: tg.asarray([1.0], copy=False), "asarray", "copy")
+    call_case("tg.as_tensor", "an unknown dtype", lambda: tg.as_tensor([1.0], dtype="float128x"), "as_tensor",
+              "float128x")
+    call_case("tg.randint_like", "low >= high", lambda: tg.randint_like(tg.ones(2), 3, 3), "randint", "low=3")
+    call_case("tg.bernoulli", "probabilities above 1", lambda: tg.bernoulli(tg.tensor([0.5, 1.5])), "bernoulli",
+              "[0, 1]")
+    call_case("tg.bernoulli", "an int64 tensor", lambda: tg.bernoulli(tg.tensor([0, 1])), "bernoulli", "int64")
+    call_case("tg.poisson", "a negative rate", lambda: tg.poisson(tg.tensor([1.0, -2.0])), "poisson", "negative")
+    call_case("tg.normal", "a negative std", lambda: tg.normal(tg.zeros(2), tg.tensor([1.0, -1.0])), "normal",
+              "std")
+    call_case("tg.normal", "numbers without size", lambda: tg.normal(0.0, 1.0), "normal", "size")
+    call_case("tg.normal", "a str mean", lambda: tg.normal("0", 1.0, (2,)), "normal", "str")
+
+    def fill(entry, bad, fn, *says):
+        def make():
+            t = tg.zeros(4)
+            return (lambda: fn(t)), [t]
+        case(entry, bad, make, *says)
+
+    fill("Tensor.bernoulli_", "p = 2", lambda t: t.bernoulli_(2), "bernoulli_", "2")
+    fill("Tensor.exponential_", "lambd = 0", lambda t: t.exponential_(0), "exponential_", "0")
+    fill("Tensor.cauchy_", "sigma = -1", lambda t: t.cauchy_(0.0, -1.0), "cauchy_", "-1")
+    fill("Tensor.geometric_", "p = 0", lambda t: t.geometric_(0.0), "geometric_", "0")
+    fill("Tensor.log_normal_", "std = inf", lambda t: t.log_normal_(0.0, float("inf")), "log_normal_", "inf")
+    fill("Tensor.random_", "from >= to", lambda t: t.random_(4, 2), "random_", "from=4")
+    fill("Tensor.random_", "a float bound", lambda t: t.random_(0, 2.5), "random_", "float")
+    call_case("Tensor.random_", "an int64 tensor", lambda: tg.zeros(2, dtype=tg.int64).random_(0, 3), "random_",
+              "int64")
+    call_case("tg.set_rng_state", "a list", lambda: tg.set_rng_state([1, 2]), "set_rng_state", "list")
+    call_case("tg.bmm", "batches that differ", lambda: tg.bmm(tg.ones(2, 3, 4), tg.ones(3, 4, 5)), "bmm", "(2, 3, 4)")
+    call_case("Tensor.mv", "a vector of the wrong length", lambda: tg.ones(2, 3).mv(tg.ones(4)), "mv", "4")
+    call_case("Tensor.addmm", "a str beta", lambda: tg.ones(2, 2).addmm(tg.ones(2, 2), tg.ones(2, 2), beta="1"),
+              "addmm", "str")
+    call_case("Tensor.matrix_power", "a negative power", lambda: tg.ones(2, 2).matrix_power(-2), "matrix_power",
+              "-2")
+    call_case("Tensor.matrix_power", "a non-square matrix", lambda: tg.ones(2, 3).matrix_power(2), "matrix_power",
+              "(2, 3)")
+    call_case("Tensor.cross", "no dim of size 3", lambda: tg.ones(2, 2).cross(tg.ones(2, 2)), "cross", "size 3")
+    call_case("Tensor.cov", "fweights of the wrong length", lambda: tg.ones(2, 4).cov(fweights=tg.ones(3)), "cov",
+              "fweights")
+    call_case("tg.gradient", "edge_order 2", lambda: tg.gradient(tg.ones(4), edge_order=2), "gradient", "2")
+    call_case("tg.gradient", "a dim of one point", lambda: tg.gradient(tg.ones(1)), "gradient", "2 points")
+    call_case("tg.vander", "a negative N", lambda: tg.vander(tg.ones(3), N=-1), "vander", "-1")
+    call_case("tg.combinations", "a negative r", lambda: tg.combinations(tg.ones(3), -1), "combinations", "-1")
+    call_case("tg.trapezoid", "x and dx both", lambda: tg.trapezoid(tg.ones(3), tg.ones(3), dx=1.0), "trapezoid",
+              "dx")
+    call_case("tg.is_nonzero", "two elements", lambda: tg.is_nonzero(tg.ones(2)), "is_nonzero", "one element")
+    call_case("tg.set_default_dtype", "an int dtype", lambda: tg.set_default_dtype(tg.int32), "set_default_dtype",
+              "int32")
+    call_case("tg.finfo", "an int dtype", lambda: tg.finfo(tg.int64), "finfo", "int64")
+    call_case("tg.iinfo", "a float dtype", lambda: tg.iinfo(tg.float32), "iinfo", "float32")
+    call_case("tg.set_printoptions", "an unknown profile", lambda: tg.set_printoptions(profile="tiny"),
+              "set_printoptions", "tiny")
+    call_case("tg.set_printoptions", "a negative precision", lambda: tg.set_printoptions(precision=-1),
+              "set_printoptions", "-1")
+    call_case("tg.inference_mode", "a str mode", lambda: tg.inference_mode("yes"), "inference_mode", "str")
+    call_case("Tensor.sum_to_size", "a size that does not broadcast", lambda: tg.ones(2, 3).sum_to_size(4),
+              "sum_to_size", "(4,)")
+    call_case("Tensor.type_as", "a list", lambda: tg.ones(2).type_as([1]), "type_as", "list")
+    call_case("autograd.set_detect_anomaly", "an int mode", lambda: tg.autograd.set_detect_anomaly(1),
+              "set_detect_anomaly", "int")
+    call_case("tg.set_rng_state", "bytes that are no state",
+              lambda: tg.set_rng_state(tg.tensor([1, 2, 3], dtype=tg.uint8)), "set_rng_state", "get_rng_state")
+
+
 def all_cases():
     CASES.clear()
     for build in (_tensor_argument_cases, _operand_cases, _layer_input_cases, _constructor_cases, _tensor_op_cases,
                   _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases,
-                  _semantics_device_and_file_cases, _sampling_and_name_cases):
+                  _semantics_device_and_file_cases, _sampling_and_name_cases, _math_creation_and_sampling_cases):
         build()
     return list(CASES)

@@ -8,12 +8,14 @@
   ``once_differentiable``; the array-level ``tinygrad_bn.Function`` that our ops use is
   described in ``function.py``.
 - ``gradcheck`` and ``gradgradcheck`` (float64 central differences, PyTorch's tolerances).
+- ``detect_anomaly`` and ``set_detect_anomaly``: the anomaly checks of ``tinygrad_bn.anomaly``.
 - ``functional``: ``vjp``, ``jvp``, ``hvp``, ``vhp``, ``jacobian``, ``hessian``.
 - ``Variable``: PyTorch's deprecated wrapper, for old scripts.
 """
 from .. import engine as _engine
 from ..engine import grad
 from ..tensor_base import TensorBase as _TensorBase
+from ..anomaly import detect_anomaly, set_detect_anomaly
 from ..testing.gradcheck import gradcheck, gradgradcheck
 from . import functional
 from .function import Function, FunctionCtx, once_differentiable
@@ -43,6 +45,6 @@ def Variable(data, requires_grad=False, volatile=False):  # noqa: N802  (PyTorch
     return data.detach().requires_grad_(bool(requires_grad) and not volatile)
 
 
-__all__ = ["grad", "backward", "Function", "FunctionCtx", "once_differentiable", "gradcheck", "gradgradcheck",
+__all__ = ["grad", "backward", "detect_anomaly", "set_detect_anomaly", "Function", "FunctionCtx", "once_differentiable", "gradcheck", "gradgradcheck",
            "Variable",
            "functional"]

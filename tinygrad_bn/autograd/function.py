@@ -30,7 +30,7 @@ class FunctionCtx(Context):
     ``save_for_backward(*tensors)`` / ``saved_tensors`` (checked for in-place
     changes since), ``mark_non_differentiable(*tensors)``, ``needs_input_grad``,
     and any attribute. An output that received no gradient gets zeros (PyTorch's
-    default; there is no ``set_materialize_grads``)."""
+    default), or None after ``set_materialize_grads(False)``."""
 
     _tensors = ()
     _tensor_versions = ()
@@ -57,6 +57,12 @@ class FunctionCtx(Context):
 
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """Whether backward gets zeros (True, the default) or None for outputs that received no gradient."""
+        if not isinstance(value, bool):
+            raise TypeError(f"set_materialize_grads: expected a bool, got {type(value).__name__} {value!r}")
+        self.materialize_grads = value
 
     def saved_bytes(self, exclude=()):
         skip = [id(a) for a in exclude]
