@@ -328,8 +328,9 @@ def where(condition, input=None, other=None):
         tensor_arg("where", condition, "condition")
         return counting.nonzero(condition, as_tuple=True)
     if input is None or other is None:
-        raise TypeError("where: expected where(condition) or where(condition, input, other), got only one of "
-                        "input and other")
+        missing = "input" if input is None else "other"
+        raise TypeError(f"where: expected where(condition) or where(condition, input, other), got {missing}=None "
+                        "beside a tensor or number; pass both input and other")
     if not isinstance(condition, TensorBase):
         try:
             new_tensor(condition)

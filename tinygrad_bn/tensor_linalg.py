@@ -179,6 +179,21 @@ class LinalgMethods:
             values = self.renorm(p, dim, maxnorm)._data
         return self._inplace("renorm_", lambda t: t.renorm(p, dim, maxnorm), "copyto", values)
 
+    def unfold(self, dimension, size, step):
+        """The windows of ``size`` elements every ``step`` along ``dimension``: that dim becomes
+        the window count and a last dim of ``size`` is added, as ``Tensor.unfold`` (a copy here)."""
+        (d,) = normalize_axis(dimension, self.ndim, "unfold")
+        n = self.shape[d] if self.ndim else 1
+        for name, v in (("size", size), ("step", step)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (0 if name == "size" else 1):
+                raise ValueError(f"unfold: {name} must be an int >= {0 if name == 'size' else 1}, got {v!r}")
+        if size > n:
+            raise RuntimeError(f"unfold: size {size} is larger than dim {dimension}'s {n} elements")
+        count = (n - size) // step + 1
+        windows = [[w * step + k for k in range(size)] for w in range(count)]
+        x = self.reshape(1) if self.ndim == 0 else self
+        return x.movedim(d, -1)[..., windows].movedim(-2, d)
+
     def ravel(self):
         """The elements as a 1-d tensor (a view when possible)."""
         return self.reshape(-1)
@@ -345,4 +360,5 @@ FUNCTIONS = ("trapezoid", "trapz", "cumulative_trapezoid", "gradient", "vander",
              "is_tensor", "is_nonzero")
 METHODS = ("bmm", "mv", "addmm", "addmv", "addr", "baddbmm", "addbmm", "matrix_power", "cross", "cov", "corrcoef",
            "renorm", "ravel")
+# (unfold is a method only: torch.unfold is not a function)
 """Free functions that are the methods of the same name (``tg.bmm(a, b)``)."""

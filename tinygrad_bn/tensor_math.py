@@ -86,8 +86,72 @@ def _in_place(name):
     return method
 
 
+def _in_place_test(name):
+    """``x.eq_(y)`` and the like: the test's 0/1 written into x in x's dtype (no gradient flows through it)."""
+    def method(self, *args, **kwargs):
+        with no_grad():
+            values = getattr(self, name)(*args, **kwargs).to(self.dtype)._data
+        return self._inplace(f"{name}_", lambda t: getattr(t, name)(*args, **kwargs).to(t.dtype), "copyto", values)
+    method.__name__ = f"{name}_"
+    method.__doc__ = f"In place: ``x.{name}_(...)`` writes ``x.{name}(...)`` as 0 and 1 in x's dtype."
+    return method
+
+
 class MathMethods:
     __slots__ = ()
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Whether every element is close to other's (a bool), as ``torch.allclose``."""
+        return bool(self.isclose(_as_tensor(other, self), rtol, atol, equal_nan).all())
+
+    def equal(self, other):
+        """Whether other has self's shape and values (a bool), as ``torch.equal``."""
+        return isinstance(other, TensorBase) and self.shape == other.shape and bool((self == other).all())
+
+    def index_put(self, indices, values, accumulate=False):
+        """A copy of self with ``values`` at ``indices`` (a tuple of index tensors), added
+        there (repeats summed) when ``accumulate``, as ``torch.index_put``."""
+        from .ops.movement import ScatterAdd
+        if not isinstance(indices, (tuple, list)):
+            raise TypeError(f"index_put: indices must be a tuple of index tensors, got {type(indices).__name__}")
+        index = tuple(_raw(i) for i in indices)
+        with no_grad():
+            target_shape = self.detach()[tuple(indices)].shape  # also checks the indices, with a clear error
+        values = _as_tensor(values, self)
+        if accumulate:
+            return self + ScatterAdd.apply(values.expand(*target_shape) if values.shape != target_shape else values,
+                                           self.shape, index)
+        out = self.clone()
+        out[tuple(indices)] = values
+        return out
+
+    def index_put_(self, indices, values, accumulate=False):
+        with no_grad():
+            result = self.index_put(indices, values, accumulate)._data
+        return self._inplace("index_put_", lambda t: t.index_put(indices, values, accumulate), "copyto", result,
+                             operand=values if isinstance(values, TensorBase) else None)
+
+    def pin_memory(self):
+        """self: host memory is not pinned here (a no-op; ``is_pinned()`` says False)."""
+        return self
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write fill_value on the main diagonal (of a 2-d tensor or an all-equal-sides one), as
+        PyTorch; with ``wrap`` a tall matrix's diagonal starts again every n + 1 rows."""
+        number_arg("fill_diagonal_", "fill_value", fill_value, finite=False)
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise RuntimeError(f"fill_diagonal_: expected a 2-d tensor or one with all sides equal, got shape "
+                               f"{self.shape}")
+        n = min(self.shape)
+        if self.ndim == 2 and wrap and self.shape[0] > self.shape[1] + 1:
+            rows = [r for r in range(self.shape[0]) if r % (self.shape[1] + 1) < self.shape[1]]
+            index = (rows, [r % (self.shape[1] + 1) for r in rows])
+        else:
+            index = tuple([list(range(n))] * self.ndim)
+        with no_grad():
+            values = self.clone()
+            values._backend.setitem(values._data, index, fill_value)
+        return self._inplace("fill_diagonal_", lambda t: _with_diagonal(t, index, fill_value), "copyto", values._data)
 
     def erf(self):
         return E.Erf.apply(as_float(self))
@@ -487,8 +551,11 @@ for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asin
               "frac", "sign", "square", "rsqrt", "reciprocal", "sinc", "logit", "deg2rad", "rad2deg", "nan_to_num",
               "xlogy", "fmod", "remainder", "copysign", "atan2", "hypot", "lerp", "addcmul", "addcdiv", "polygamma",
               "mvlgamma", "logaddexp", "logaddexp2", "ldexp", "float_power", "floor_divide", "fmax", "fmin",
-              "exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "log10", "log2", "pow"):
+              "exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "log10", "log2", "pow", "igamma", "igammac",
+              "nextafter", "addmm", "addmv", "addr", "addbmm", "baddbmm", "tril", "triu"):
     setattr(MathMethods, f"{_name}_", _in_place(_name))
+for _name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not"):
+    setattr(MathMethods, f"{_name}_", _in_place_test(_name))
 for _alias, _target in _ALIASES.items():
     setattr(MathMethods, _alias, _delegate(_alias, _target))
     setattr(MathMethods, f"{_alias}_", _delegate(f"{_alias}_", f"{_target}_"))
@@ -504,6 +571,13 @@ MATH_FUNCTIONS = tuple(_FLOAT_UNARY) + tuple(_ALIASES) + (
     "bitwise_or", "bitwise_xor", "prod", "logsumexp", "nansum", "nanmean", "std_mean", "var_mean", "aminmax",
     "count_nonzero", "dist", "neg", "pow", "exp", "log", "sqrt", "abs", "clamp", "clip", "eq")
 """The names above that PyTorch also has as free functions (``torch.sin(x)``); functions.py makes them."""
+
+
+def _with_diagonal(t, index, value):
+    """t with ``value`` at ``index`` (recorded: the rest of t keeps its gradient)."""
+    out = t.clone()
+    out[index] = value
+    return out
 
 
 def _raw(x):
