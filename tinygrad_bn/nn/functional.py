@@ -399,3 +399,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         # reaches no row, so the padding row's stays 0 (PyTorch's rule)
         out = where((input == padding_idx).unsqueeze(-1), out.detach(), out)
     return out
+
+
+# activations, distances and losses beyond the ones above (nn/activation_functional.py, nn/loss_functional.py)
+from .functional_extra import *
