@@ -1,10 +1,42 @@
-"""The Optimizer base class: parameter groups, per-parameter state, state dicts."""
+"""The Optimizer base class: parameter groups, per-parameter state, state dicts,
+and PyTorch's hooks around ``step``, ``state_dict`` and ``load_state_dict``."""
 import copy
+from collections import OrderedDict
+from itertools import chain
+from typing import ClassVar
 
 from ..arguments import iterable_arg, number_arg
-from ..grad_mode import no_grad
-from ..tensor import Tensor
+from ..grad_mode import enable_grad, no_grad
+from ..tensor import RemovableHandle, Tensor
 from ..tensor_base import array_of, backend_of, write_in_place
+
+# hooks every optimizer runs around step(), as torch.optim.optimizer's globals
+_global_step_pre_hooks = OrderedDict()
+_global_step_post_hooks = OrderedDict()
+
+
+def _hook_arg(who, hook):
+    if not callable(hook):
+        raise TypeError(f"{who}: hook must be callable, got {type(hook).__name__}")
+    return hook
+
+
+def register_optimizer_step_pre_hook(hook):
+    """``hook(optimizer, args, kwargs)`` before every optimizer's step; it may return
+    ``(new_args, new_kwargs)``. Returns a handle whose ``remove()`` takes it out."""
+    return RemovableHandle(_global_step_pre_hooks, _hook_arg("register_optimizer_step_pre_hook", hook))
+
+
+def register_optimizer_step_post_hook(hook):
+    """``hook(optimizer, args, kwargs)`` after every optimizer's step."""
+    return RemovableHandle(_global_step_post_hooks, _hook_arg("register_optimizer_step_post_hook", hook))
+
+
+def _add_hook(who, store, hook, prepend=False):
+    handle = RemovableHandle(store, _hook_arg(who, hook))
+    if prepend:
+        store.move_to_end(handle.id, last=False)
+    return handle
 
 
 class Optimizer:
@@ -14,6 +46,12 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
+        self._step_pre_hooks = OrderedDict()
+        self._step_post_hooks = OrderedDict()
+        self._state_dict_pre_hooks = OrderedDict()
+        self._state_dict_post_hooks = OrderedDict()
+        self._load_state_dict_pre_hooks = OrderedDict()
+        self._load_state_dict_post_hooks = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or of dicts (param "
                             "groups), got a single Tensor; pass [tensor] or model.parameters()")
@@ -53,7 +91,8 @@ class Optimizer:
         self.param_groups.append(group)
 
     # hyperparameters each optimizer checks in every group: name -> (low, high)
-    _ranges = {"lr": (0.0, None), "weight_decay": (0.0, None), "eps": (0.0, None), "momentum": (0.0, None)}
+    _ranges: ClassVar[dict] = {"lr": (0.0, None), "weight_decay": (0.0, None), "eps": (0.0, None),
+                               "momentum": (0.0, None)}
 
     def _check_group(self, group):
         who = type(self).__name__
@@ -93,7 +132,63 @@ class Optimizer:
                     raise RuntimeError(f"{who}: the gradient of {where} is on {g.device}, the parameter on "
                                        f"{p.device}; move it with .to('{p.device}')")
 
-    def step(self):
+    # ----------------------------------------------------------------- hooks
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` before each ``step``; it may return
+        ``(new_args, new_kwargs)`` for the step. Returns a handle (``remove()``)."""
+        return _add_hook(f"{type(self).__name__}.register_step_pre_hook", self._step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` after each ``step``."""
+        return _add_hook(f"{type(self).__name__}.register_step_post_hook", self._step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` before ``state_dict`` builds its dict."""
+        return _add_hook(f"{type(self).__name__}.register_state_dict_pre_hook", self._state_dict_pre_hooks,
+                         hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` after; a dict it returns replaces the state dict."""
+        return _add_hook(f"{type(self).__name__}.register_state_dict_post_hook", self._state_dict_post_hooks,
+                         hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` before ``load_state_dict``; a dict it returns is loaded instead."""
+        return _add_hook(f"{type(self).__name__}.register_load_state_dict_pre_hook",
+                         self._load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` after ``load_state_dict``."""
+        return _add_hook(f"{type(self).__name__}.register_load_state_dict_post_hook",
+                         self._load_state_dict_post_hooks, hook, prepend)
+
+    # ------------------------------------------------------------------ step
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient. ``closure`` (as in
+        PyTorch): a function that recomputes the loss (with grad enabled) before
+        the update; its result is returned. The step hooks run around it and get,
+        as PyTorch's, ``args`` = (the optimizer,) or (the optimizer, closure)."""
+        args, kwargs = ((self,), {}) if closure is None else ((self, closure), {})
+        for hook in chain(_global_step_pre_hooks.values(), self._step_pre_hooks.values()):
+            out = hook(self, args, kwargs)
+            if out is not None:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise RuntimeError(f"{type(self).__name__}.step: a step pre-hook must return None or a tuple "
+                                       f"(new_args, new_kwargs), got {type(out).__name__}")
+                args, kwargs = out
+        loss = type(self)._step(*args, **kwargs)
+        for hook in chain(self._step_post_hooks.values(), _global_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return loss
+
+    def _step(self, closure=None):
+        loss = None
+        if closure is not None:
+            if not callable(closure):
+                raise TypeError(f"{type(self).__name__}.step: closure must be callable (it recomputes the loss), "
+                                f"got {type(closure).__name__}")
+            with enable_grad():
+                loss = closure()
         self._check_grads()
         with no_grad():
             for group in self.param_groups:
@@ -102,6 +197,7 @@ class Optimizer:
                         continue
                     st = self.state.setdefault(p, {})  # keyed by the tensor (its identity), as PyTorch
                     self._update(p, array_of(p.grad), st, group)
+        return loss
 
     def _update(self, p, grad, state, group):
         raise NotImplementedError
@@ -110,6 +206,8 @@ class Optimizer:
     def state_dict(self):
         """{'state': {index: {...}}, 'param_groups': [{..., 'params': [index...]}]},
         indices counting parameters across groups in order, as in PyTorch."""
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self)
         index = {}
         groups = []
         for g in self.param_groups:
@@ -120,9 +218,18 @@ class Optimizer:
             groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
         state = {index[id(p)]: {n: _state_value_out(v, p) for n, v in s.items()}
                  for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        out = {"state": state, "param_groups": groups}
+        for hook in self._state_dict_post_hooks.values():
+            changed = hook(self, out)
+            if changed is not None:
+                out = changed
+        return out
 
     def load_state_dict(self, state_dict):
+        for hook in self._load_state_dict_pre_hooks.values():
+            changed = hook(self, state_dict)
+            if changed is not None:
+                state_dict = changed
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(
@@ -151,6 +258,8 @@ class Optimizer:
                 if k != "params":
                     own[k] = copy.deepcopy(v.item() if _is_array(v) and v.ndim == 0 else v)
         self.state = new_state
+        for hook in self._load_state_dict_post_hooks.values():
+            hook(self)
 
     def _state_value_in(self, v, p, name, k):
         """A saved state value as this optimizer keeps it: arrays of the parameter's
