@@ -131,6 +131,11 @@ class MathMethods:
         return self._inplace("index_put_", lambda t: t.index_put(indices, values, accumulate), "copyto", result,
                              operand=values if isinstance(values, TensorBase) else None)
 
+    def hardshrink(self, lambd=0.5):
+        """x where |x| > lambd, else 0 (``F.hardshrink``)."""
+        number_arg("hardshrink", "lambd", lambd, 0.0)
+        return E.where(self.abs() > lambd, self, 0.0)
+
     def pin_memory(self):
         """self: host memory is not pinned here (a no-op; ``is_pinned()`` says False)."""
         return self

@@ -1194,6 +1194,14 @@ def _math_creation_and_sampling_cases():
     call_case("Tensor.sum_to_size", "a size that does not broadcast", lambda: tg.ones(2, 3).sum_to_size(4),
               "sum_to_size", "(4,)")
     call_case("Tensor.type_as", "a list", lambda: tg.ones(2).type_as([1]), "type_as", "list")
+    call_case("F.pad", "an odd number of pads", lambda: F.pad(tg.ones(2, 3), (1,)), "pad", "(1,)")
+    call_case("F.pad", "more pairs than dims", lambda: F.pad(tg.ones(3), (1, 1, 1, 1)), "pad", "2")
+    call_case("F.pad", "reflect wider than the dim", lambda: F.pad(tg.ones(2, 3), (3, 0), mode="reflect"), "pad",
+              "reflect")
+    call_case("F.pad", "an unknown mode", lambda: F.pad(tg.ones(2, 3), (1, 1), mode="mirror"), "pad", "mirror")
+    call_case("F.gumbel_softmax", "tau = 0", lambda: F.gumbel_softmax(tg.ones(3), tau=0), "gumbel_softmax", "tau")
+    call_case("F.alpha_dropout", "p = 2", lambda: F.alpha_dropout(tg.ones(3), 2.0, True), "alpha_dropout", "2")
+    call_case("Tensor.hardshrink", "a negative lambd", lambda: tg.ones(3).hardshrink(-1.0), "hardshrink", "-1")
     call_case("autograd.set_detect_anomaly", "an int mode", lambda: tg.autograd.set_detect_anomaly(1),
               "set_detect_anomaly", "int")
     call_case("tg.set_rng_state", "bytes that are no state",

@@ -7,7 +7,7 @@ from .containers import ModuleDict, ModuleList
 from .embedding import Embedding
 from .layers import (GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax,
                      ReLU, Sequential, Sigmoid, Softmax, Tanh)
-from .layers_extra import Bilinear, CosineSimilarity, PairwiseDistance, Unflatten
+from .layers_extra import AlphaDropout, Bilinear, CosineSimilarity, PairwiseDistance, Unflatten
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .losses import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss,
                      HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MultiLabelMarginLoss,
@@ -30,5 +30,5 @@ __all__ = [
     "PReLU", "RReLU", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
     "GaussianNLLLoss", "PoissonNLLLoss", "SoftMarginLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
     "CosineEmbeddingLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "TripletMarginLoss",
-    "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "CosineSimilarity", "PairwiseDistance", "Unflatten", "Bilinear",
+    "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "CosineSimilarity", "PairwiseDistance", "Unflatten", "Bilinear", "AlphaDropout",
 ]

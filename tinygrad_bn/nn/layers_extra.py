@@ -1,4 +1,4 @@
-"""Bilinear, Unflatten, CosineSimilarity and PairwiseDistance, named as in ``torch.nn``."""
+"""Bilinear, Unflatten, CosineSimilarity, PairwiseDistance and AlphaDropout, named as in ``torch.nn``."""
 import math
 import numbers
 
@@ -10,7 +10,24 @@ from . import activation_functional as AF
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Bilinear", "CosineSimilarity", "PairwiseDistance", "Unflatten"]
+__all__ = ["AlphaDropout", "Bilinear", "CosineSimilarity", "PairwiseDistance", "Unflatten"]
+
+
+class AlphaDropout(Module):
+    """Dropout for SELU networks (``F.alpha_dropout``) in training mode; identity in eval mode."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        from .functional import check_dropout_p
+        check_dropout_p(p, "AlphaDropout")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x):
+        from .functional_misc import alpha_dropout
+        return alpha_dropout(x, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Bilinear(Module):
