@@ -24,7 +24,8 @@ ENGINE_TESTS = ("tests/engine/test_engine_rules.py", "tests/engine/test_engine.p
                 "tests/engine/test_grad_mode.py", "tests/engine/test_inplace_operators.py")
 NN_TESTS = ("tests/nn/test_nn.py", "tests/nn/test_normalization.py", "tests/cross_cutting/test_pytorch_api.py",
             "tests/nn/test_init.py", "tests/nn/test_utils.py")
-OPTIM_TESTS = ("tests/optim/test_optim.py", "tests/optim/test_optimizer_options.py")
+OPTIM_TESTS = ("tests/optim/test_optim.py", "tests/optim/test_optimizer_options.py", "tests/optim/test_schedulers.py",
+               "tests/optim/test_more_optimizers.py")
 SAVE_TESTS = ("tests/serialization/test_serialization.py",)
 TESTING_TESTS = ("tests/testing/test_testing_tools.py",)
 DATA_TESTS = ("tests/data/test_data.py",)
@@ -39,6 +40,8 @@ INTERRUPT_TESTS = ("tests/kernels/test_kernel_interrupts.py",)
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
                       "tests/kernels/test_double_backward_kernels.py",
                       "tests/autograd/test_autograd_function.py", "tests/autograd/test_second_order_properties.py")
+API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
+             "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
 KC = "kernels/cpu/_common.py"
 
@@ -413,4 +416,21 @@ MUTANTS = [
     Mutant("RS-2", "tinygrad_bn/random.py", "    if generator is None:\n        return be.generator",
            "    if generator is None or True:\n        return be.generator",
            "generator= is ignored: draws come from the device's default stream", RANDOM_TESTS),
+    # ---------------------------------------------------------------- the PyTorch API beyond the core
+    Mutant("API-1", "tinygrad_bn/ops/pointwise.py", '"cos": lambda be, g, out, a: be.neg(be.mul(g, be.math("sin", a))),',
+           '"cos": lambda be, g, out, a: be.mul(g, be.math("sin", a)),', "cos's derivative loses its sign", API_TESTS),
+    Mutant("API-2", "kernels/cpu/special.py", "        result -= 1.0 / x", "        result += 1.0 / x",
+           "digamma's recurrence adds 1/x where it subtracts it", API_TESTS),
+    Mutant("API-3", "tinygrad_bn/ops/reduce.py", "        at_zero = be.where(be.equal(zeros, 1), others, 0)",
+           "        at_zero = others", "prod's gradient at a zero ignores the other zeros of its slice", API_TESTS),
+    Mutant("API-4", "tinygrad_bn/tensor_math.py", "            close = (a == b) | (finite & ((a - b).abs()",
+           "            close = (a == b) | (((a - b).abs()", "isclose calls unequal infinities close", API_TESTS),
+    Mutant("API-5", "tinygrad_bn/sampling.py", 'be.div(be.neg(be.math(\n            "log1p"',
+           'be.div((be.math(\n            "log1p"', "exponential_ draws negative samples (a sign lost)", API_TESTS),
+    Mutant("API-6", "kernels/cpu/special.py", "        x -= err / (two_over_sqrt_pi", "        x += err / (two_over_sqrt_pi",
+           "erfinv's Newton step goes the wrong way", API_TESTS),
+    Mutant("API-7", "tinygrad_bn/tensor_linalg.py",
+           "            denominator = total - correction\n            out = (centered @ centered.t())",
+           "            denominator = total\n            out = (centered @ centered.t())",
+           "cov ignores the correction without weights", API_TESTS),
 ]
