@@ -23,7 +23,7 @@ OPS_TESTS = ("tests/ops/test_op_boundaries.py", "tests/ops/test_ops_grad.py", "t
 ENGINE_TESTS = ("tests/engine/test_engine_rules.py", "tests/engine/test_engine.py", "tests/engine/test_engine_walk.py",
                 "tests/engine/test_grad_mode.py", "tests/engine/test_inplace_operators.py")
 NN_TESTS = ("tests/nn/test_nn.py", "tests/nn/test_normalization.py", "tests/cross_cutting/test_pytorch_api.py",
-            "tests/nn/test_init.py", "tests/nn/test_utils.py")
+            "tests/nn/test_init.py", "tests/nn/test_utils.py", "tests/nn/test_utils_more.py", "tests/nn/test_module_more.py")
 OPTIM_TESTS = ("tests/optim/test_optim.py", "tests/optim/test_optimizer_options.py", "tests/optim/test_schedulers.py",
                "tests/optim/test_more_optimizers.py")
 SAVE_TESTS = ("tests/serialization/test_serialization.py",)
@@ -227,8 +227,10 @@ MUTANTS = [
            "        _update_running(running_var, be.mul(array_of(var), count / (count - 1)), momentum)",
            "        _update_running(running_var, array_of(var), momentum)",
            "running_var tracks the biased batch variance", NN_TESTS),
-    Mutant("NN-6", "tinygrad_bn/nn/utils.py", "        coef = (max_norm / (total + 1e-6)).clamp(max=1.0)",
-           "        coef = max_norm / (total + 1e-6)", "clip_grad_norm_ scales small gradients up", NN_TESTS),
+    Mutant("NN-6", "tinygrad_bn/nn/utils.py",
+           "        coef = (max_norm / (total_norm.detach().reshape(()) + 1e-6)).clamp(max=1.0)",
+           "        coef = max_norm / (total_norm.detach().reshape(()) + 1e-6)", "clip_grad_norm_ scales small gradients up",
+           NN_TESTS),
     Mutant("NN-7", "tinygrad_bn/nn/layers.py", "            bound = 1.0 / math.sqrt(self.in_features)",
            "            bound = 1.0 / math.sqrt(self.out_features)", "Linear's bias bound uses out_features",
            NN_TESTS),

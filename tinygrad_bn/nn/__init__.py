@@ -3,7 +3,7 @@ from . import functional, init, parallel, utils
 from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid,
                          Mish, PReLU, ReLU6, RReLU, SiLU, Softmin, Softplus, Softshrink, Softsign, Tanhshrink,
                          Threshold)
-from .containers import ModuleDict, ModuleList
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .embedding import Embedding
 from .layers import (GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax,
                      ReLU, Sequential, Sigmoid, Softmax, Tanh)
@@ -13,7 +13,7 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, GaussianNL
                      HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MultiLabelMarginLoss,
                      MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                      TripletMarginLoss, TripletMarginWithDistanceLoss)
-from .module import Module, Parameter
+from .module import Buffer, Module, Parameter
 from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d,
                             InstanceNorm2d, LayerNorm)
 from .sync_batchnorm import SyncBatchNorm
@@ -31,4 +31,5 @@ __all__ = [
     "GaussianNLLLoss", "PoissonNLLLoss", "SoftMarginLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
     "CosineEmbeddingLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "TripletMarginLoss",
     "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "CosineSimilarity", "PairwiseDistance", "Unflatten", "Bilinear", "AlphaDropout",
+    "Buffer", "ParameterList", "ParameterDict",
 ]

@@ -9,7 +9,6 @@ from ..creation import full
 from ..ops.movement import cat
 from ..ops.reduce import normalize_axis
 from ..tensor_base import backend_of, make_tensor
-from .functional import check_dropout_p
 
 __all__ = ["pad", "alpha_dropout", "gumbel_softmax"]
 
@@ -81,6 +80,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout that keeps a SELU network's mean and variance: dropped elements take
     SELU's negative saturation value, then an affine map restores the moments, as
     ``F.alpha_dropout``. The identity when not training."""
+    from .functional import check_dropout_p  # functional imports this module: read at call time
     tensor_arg("alpha_dropout", input)
     check_dropout_p(p, "alpha_dropout")
     if not training or p == 0.0:

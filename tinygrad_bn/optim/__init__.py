@@ -1,5 +1,5 @@
 """Optimizers and learning-rate schedules, named as in ``torch.optim``."""
-from . import lr_scheduler, optimizer
+from . import lr_scheduler, optimizer, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -13,4 +13,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["ASGD", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
-           "Rprop", "lr_scheduler", "optimizer"]
+           "Rprop", "lr_scheduler", "optimizer", "swa_utils"]
