@@ -54,7 +54,7 @@ IN_PLACE = {
     "xlogy_": ("B",), "lerp_": ("B", 0.25), "addcmul_": ("B", "B"), "addcdiv_": ("B", "B"),
     "mvlgamma_": (1,), "polygamma_": (1,), "igamma_": ("B",), "igammac_": ("B",), "nan_to_num_": (),
     "floor_divide_": (0.3,), "subtract_": ("B",), "multiply_": ("B",), "divide_": ("B",), "true_divide_": ("B",),
-    "logaddexp_": ("B",), "fmax_": ("B",), "fmin_": ("B",), "deg2rad_": (), "rad2deg_": (),
+    "logaddexp_": ("B",), "fmax_": ("B",), "fmin_": ("B",), "deg2rad_": (), "rad2deg_": (), "nextafter_": ("B",),
 }
 # forms whose out-of-place twin has another argument order or name
 TWIN = {"polygamma_": lambda t, n: t.polygamma(n), "clip_": lambda t, lo, hi: t.clamp(lo, hi)}
@@ -79,7 +79,7 @@ def test_an_in_place_form_writes_the_out_of_place_values_and_is_recorded(name):
     y = tg.tensor(base)
     assert getattr(y, name)(*args) is y
     np.testing.assert_allclose(y.numpy(), want, rtol=1e-15, atol=0)
-    if name in ("igamma_", "igammac_"):  # no derivative in the first argument, which self is (as PyTorch)
+    if name in ("igamma_", "igammac_", "nextafter_"):  # no derivative in self (as PyTorch)
         return
     # through a non-leaf: the gradient reaching the leaf is the out-of-place one's
     weights = tg.tensor(RNG.standard_normal(base.shape))
@@ -171,6 +171,14 @@ def test_older_names_a_script_uses():
     assert tg.default_generator("cpu") is tg.default_generator()
     assert tg.int8 == np.int8 and tg.HalfTensor([1.0]).dtype == np.float16 and tg.IntTensor([1]).dtype == np.int32
     np.testing.assert_array_equal(a.expand_as(tg.zeros(2, 3, 4)).numpy(), np.broadcast_to(A, (2, 3, 4)))
+
+
+def test_hardshrink_zeroes_the_small_values():
+    x = tg.tensor([-1.0, -0.3, 0.0, 0.4, 0.6], dtype=tg.float64, requires_grad=True)
+    y = x.hardshrink(0.5)
+    assert y.tolist() == [-1.0, 0.0, 0.0, 0.0, 0.6]
+    y.backward(tg.ones(5, dtype=tg.float64))
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 0.0, 1.0]
 
 
 def test_unfold_gives_the_sliding_windows_and_their_gradient():

@@ -1,0 +1,51 @@
+"""Module basics older tests use without naming: add_module, register_buffer and
+register_parameter, buffers(), extra_repr, forward pre-hooks, the Softmax and
+LogSoftmax layers, and nn.init's constant fills."""
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import nn
+from tinygrad_bn.nn import init
+
+
+class Scale(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_parameter("weight", nn.Parameter(tg.ones(3)))
+        self.register_buffer("count", tg.zeros(1))
+        self.register_buffer("scratch", tg.zeros(2), persistent=False)
+
+    def forward(self, x):
+        return x * self.weight
+
+    def extra_repr(self):
+        return "features=3"
+
+
+def test_registering_parameters_buffers_and_submodules():
+    m = Scale()
+    assert [n for n, _ in m.named_parameters()] == ["weight"]
+    assert len(list(m.buffers())) == 2 and set(m.state_dict()) == {"weight", "count"}
+    outer = nn.Module()
+    outer.add_module("inner", m)
+    assert outer.inner is m and "features=3" in repr(outer)
+    with pytest.raises((KeyError, TypeError, ValueError), match="add_module"):
+        outer.add_module("a.b", Scale())
+
+
+def test_a_forward_pre_hook_can_replace_the_input():
+    m = Scale()
+    handle = m.register_forward_pre_hook(lambda module, args: (args[0] * 2,))
+    assert m(tg.ones(3)).tolist() == [2.0, 2.0, 2.0]
+    handle.remove()
+    assert m(tg.ones(3)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_softmax_layers_and_constant_fills():
+    x = tg.tensor(np.random.default_rng(0).standard_normal((2, 4)))
+    np.testing.assert_allclose(nn.Softmax(dim=1)(x).numpy(), x.softmax(1).numpy())
+    np.testing.assert_allclose(nn.LogSoftmax(dim=1)(x).numpy(), x.log_softmax(1).numpy())
+    w = tg.empty(2, 3)
+    assert init.constant_(w, 0.5) is w and w.tolist() == [[0.5] * 3] * 2
+    assert init.ones_(w).tolist() == [[1.0] * 3] * 2 and init.zeros_(w).tolist() == [[0.0] * 3] * 2
