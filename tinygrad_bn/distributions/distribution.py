@@ -9,6 +9,8 @@ wording."""
 import numbers
 import warnings
 
+import numpy as np
+
 from ..arguments import devices_differ
 from ..device import Size
 from ..grad_mode import no_grad
@@ -21,6 +23,18 @@ def _shape_arg(who, shape, name):
         return Size(int(n) for n in shape)
     raise TypeError(f"{who}: {name} must be a tuple of non-negative ints such as (100,) (a torch.Size), "
                     f"got {type(shape).__name__} {shape!r}")
+
+
+def _first_bad(value, ok, event_dim):
+    """The first element (or event: a list) of ``value`` where ``ok`` (one bool per event,
+    perhaps of a broadcast shape) is False."""
+    v = value.detach().cpu().numpy()
+    event = v.shape[v.ndim - event_dim:] if event_dim else ()
+    try:
+        v = np.broadcast_to(v, ok.shape + event)
+    except ValueError:
+        return v.flat[0].item()
+    return v[~ok][0].tolist()
 
 
 class Distribution:
@@ -189,12 +203,13 @@ class Distribution:
             if got != 1 and want != 1 and got != want:
                 raise ValueError(f"{who}: a value of shape {tuple(value.shape)} does not broadcast with "
                                  f"batch_shape + event_shape {expected}")
-        inside = self.support.check(value)
+        support = self.support
+        inside = support.check(value)
         ok = inside.cpu().numpy()
         if not ok.all():
-            bad = value.detach().cpu().numpy()[~ok] if inside.shape == value.shape else value.detach().cpu().numpy()
-            raise ValueError(f"{who}: expected a value in the support ({self.support}), but "
-                             f"{int((~ok).sum())} of the values are not (e.g. {bad.flat[0].item()!r})")
+            raise ValueError(f"{who}: expected a value in the support ({support}), but "
+                             f"{int((~ok).sum())} of the values are not "
+                             f"(e.g. {_first_bad(value, ok, support.event_dim)!r})")
 
     def _param_device(self):
         return self._params()[0][1].device

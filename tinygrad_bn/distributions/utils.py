@@ -1,17 +1,32 @@
 """Helpers the distributions share, named after ``torch.distributions.utils``:
 ``broadcast_all``, ``clamp_probs``, ``probs_to_logits``, ``logits_to_probs``,
-and ``softplus`` (a stable composite of tensor ops, so its backward and double
-backward are the ops' own)."""
+``euler_constant``, ``sum_rightmost``, ``xlogy`` and ``softplus`` (a stable composite of
+tensor ops, so its backward and double backward are the ops' own)."""
 import numbers
 
 import numpy as np
 
+from .. import dtypes
 from ..arguments import devices_differ
 from ..creation import tensor
-from .. import dtypes
 from ..dtypes import is_float
 from ..ops.elementwise import where
 from ..tensor import Tensor
+
+euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant, as torch.distributions.utils
+
+
+def sum_rightmost(value, dim):
+    """``value`` summed over its last ``dim`` dims (``dim`` = 0: as it is)."""
+    return value if dim == 0 else value.reshape(*value.shape[:value.ndim - dim], -1).sum(-1)
+
+
+def xlogy(x, y):
+    """x log(y), 0 where x = 0 and y = 0 (as ``torch.xlogy``), with the derivative
+    log(y) in x wherever y > 0: ``Tensor.xlogy`` follows PyTorch's, 0 at x = 0, a
+    kink the densities (x^(a-1) at a = 1) do not have."""
+    positive = y.detach() > 0
+    return where(positive, x * where(positive, y, 1.0).log(), x.xlogy(y))
 
 
 def broadcast_shapes(who, shapes):
