@@ -28,6 +28,7 @@ from .ops.movement import cat, stack
 from .random import Generator, default_generator, manual_seed
 from .creation import (as_tensor, asarray, empty_like, eye, linspace, logspace, randint, randint_like,
                        randperm)
+from .creation import inclusive_range as range  # noqa: A004  (torch.range, deprecated there too)
 from .random import get_rng_state, initial_seed, seed, set_rng_state
 from .sampling import bernoulli, multinomial, normal, poisson
 from .serialization import load, save
@@ -75,6 +76,6 @@ __all__ = [
     "half", "double", "long", "float", "int", "bool", "short", "inf", "nan", "pi", "e", "newaxis", "dtype",
     "finfo", "iinfo", "get_default_dtype", "set_default_dtype", "get_default_device", "inference_mode",
     "is_inference_mode_enabled", "set_printoptions", "block_diag", "combinations", "cumulative_trapezoid",
-    "gradient", "is_nonzero", "is_tensor", "isin", "trapezoid", "trapz", "vander",
+    "gradient", "is_nonzero", "is_tensor", "isin", "trapezoid", "trapz", "vander", "range",
 ]
 __all__ = list(dict.fromkeys(__all__))  # each name once (the function lists overlap the ones above)

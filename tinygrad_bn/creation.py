@@ -133,6 +133,25 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu
                  lambda be, s, d: be.arange(start, end, step, d))
 
 
+def inclusive_range(start=0, end=None, step=1, *, dtype=None, requires_grad=False, device="cpu"):
+    """``tinygrad_bn.range`` (deprecated in PyTorch): values from start to end *inclusive*
+    every step (float by default), as ``torch.range``, with a warning; use ``arange``.
+    (Named otherwise here so the builtin ``range`` stays itself in this module.)"""
+    import warnings
+    warnings.warn("tinygrad_bn.range is deprecated, as torch.range is: use arange (which excludes end)",
+                  UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        number_arg("range", name, v)
+    if step == 0 or (end - start) * step < 0:
+        raise ValueError(f"range: step {step} must be non-zero and point from start {start} to end {end}")
+    count = int((end - start) // step) + 1
+    return linspace(start, start + (count - 1) * step, count, dtype=dtype or dtypes.default_float,
+                    requires_grad=requires_grad, device=device) if count > 1 else \
+        full((1,), start, dtype=dtype or dtypes.default_float, requires_grad=requires_grad, device=device)
+
+
 def linspace(start, end, steps, *, dtype=None, requires_grad=False, device="cpu"):
     """``steps`` values evenly spaced from start to end, both included, as ``torch.linspace``
     (computed in float64 as start + i * step, the last one exactly end, then cast)."""

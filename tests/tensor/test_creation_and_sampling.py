@@ -178,3 +178,13 @@ def test_the_random_state_round_trips_and_rejects_other_data():
     with pytest.raises(ValueError, match="set_rng_state: the tensor is not a state from get_rng_state"):
         tg.set_rng_state(tg.tensor([255, 0, 7], dtype=tg.uint8))
     assert tg.rand(1).shape == (1,)  # the generator still works after the refused states
+
+
+def test_the_deprecated_range_includes_its_end_and_warns():
+    with pytest.warns(UserWarning, match="range is deprecated"):
+        r = tg.range(1, 4)
+    assert r.tolist() == [1.0, 2.0, 3.0, 4.0] and r.dtype == np.float32
+    with pytest.warns(UserWarning):
+        np.testing.assert_allclose(tg.range(0, 1, 0.25).numpy(), [0.0, 0.25, 0.5, 0.75, 1.0])
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="range: step -1 must be non-zero and point"):
+        tg.range(0, 3, -1)
