@@ -1208,10 +1208,87 @@ def _math_creation_and_sampling_cases():
               lambda: tg.set_rng_state(tg.tensor([1, 2, 3], dtype=tg.uint8)), "set_rng_state", "get_rng_state")
 
 
+def _new_api_cases():
+    """The activations, losses, distributions, optimizers and schedulers beyond the core, by rule:
+    each function refuses a non-tensor input, each distribution a str parameter, each optimizer a
+    negative lr and each scheduler something that is no optimizer."""
+    import inspect
+
+    from tinygrad_bn import distributions as D
+    from tinygrad_bn.nn import activation_functional, functional_misc, loss_functional
+    from tinygrad_bn.optim import lr_scheduler
+
+    def call_case(entry, bad, fn, *says):
+        case(entry, bad, lambda: (fn, []), *says)
+
+    def rest(f, first, last=None):
+        """first, then valid values for f's other required arguments (a (2, 3) tensor unless named
+        below), the last one replaced by ``last`` when given."""
+        fills = {"weight": tg.ones(1), "threshold": 0.5, "value": 0.0, "pad": (1, 1), "lambd": 0.5}
+        names = [q.name for q in inspect.signature(f).parameters.values()
+                 if q.default is inspect.Parameter.empty and q.kind is q.POSITIONAL_OR_KEYWORD][1:]
+        args = [fills.get(n, tg.randn(2, 3)) for n in names]
+        if f is F.bilinear:
+            args = [tg.randn(2, 3), tg.randn(4, 3, 3)]
+        if last is not None:
+            args[-1] = last
+        return (first, *args)
+
+    for name in activation_functional.__all__ + functional_misc.__all__:
+        f = getattr(F, name)
+        call_case(f"F.{name}", "input is None", lambda f=f: f(*rest(f, None)), name.rstrip("_"), ("None", "NoneType"))
+    for name in loss_functional.__all__:
+        f = getattr(F, name)
+        call_case(f"F.{name}", "input is None", lambda f=f: f(*rest(f, None)), name, ("None", "NoneType"))
+        call_case(f"F.{name}", "a str target", lambda f=f: f(*rest(f, tg.randn(2, 3), "abc")), name, "str")
+    from tinygrad_bn.nn import activation, losses
+    for name in activation.__all__ + losses.__all__:
+        cls = getattr(nn, name)
+        required = [q.name for q in inspect.signature(cls).parameters.values()
+                    if q.default is inspect.Parameter.empty and q.kind is q.POSITIONAL_OR_KEYWORD]
+        init_args = [{"threshold": 0.5, "value": 0.0}[n] for n in required]
+        n_inputs = len([q for q in inspect.signature(cls.forward).parameters.values()
+                        if q.default is inspect.Parameter.empty and q.kind is q.POSITIONAL_OR_KEYWORD]) - 1
+        call_case(f"nn.{name}.forward", "input is None",
+                  lambda cls=cls, a=init_args, k=n_inputs: cls(*a)(None, *[tg.randn(2, 3)] * (k - 1)),
+                  ("None", "NoneType"))
+    for name in D.__all__:
+        cls = getattr(D, name)
+        if not inspect.isclass(cls) or not issubclass(cls, D.Distribution) or inspect.isabstract(cls) \
+                or name in ("Distribution", "Independent"):
+            continue
+        params = inspect.signature(cls).parameters
+        if "probs" in params:  # the parameter PyTorch names: probs (logits the other way)
+            args, kwargs = [1] * len([q for q in params.values() if q.default is inspect.Parameter.empty
+                                      and q.kind is q.POSITIONAL_OR_KEYWORD]), {"probs": "abc"}
+        else:
+            required = [q for q in params.values() if q.default is inspect.Parameter.empty
+                        and q.kind is q.POSITIONAL_OR_KEYWORD]
+            args, kwargs = ["abc"] + [1.0] * (len(required) - 1), {}
+        call_case(f"distributions.{name}", "a str parameter", lambda cls=cls, a=args, k=kwargs: cls(*a, **k), name,
+                  "str")
+    for name in ("Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"):
+        def make(name=name):
+            p = tg.zeros(2, requires_grad=True)
+            return (lambda: getattr(optim, name)([p], lr=-1.0)), [p]
+        case(f"optim.{name}", "lr = -1", make, name, "-1")
+    for name in ("LambdaLR", "MultiplicativeLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
+                 "PolynomialLR", "ReduceLROnPlateau", "CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts",
+                 "SequentialLR", "ChainedScheduler"):
+        cls = getattr(lr_scheduler, name)
+        fills = {"lr_lambda": lambda epoch: 1.0, "milestones": [1], "gamma": 0.9, "base_lr": 0.1, "max_lr": 1.0,
+                 "T_0": 5, "schedulers": []}
+        required = [q.name for q in inspect.signature(cls).parameters.values()
+                    if q.default is inspect.Parameter.empty and q.kind is q.POSITIONAL_OR_KEYWORD][1:]
+        call_case(f"lr_scheduler.{name}", "None for the optimizer",
+                  lambda cls=cls, a=[fills[n] for n in required]: cls(None, *a), name, ("None", "NoneType", "optimizer"))
+
+
 def all_cases():
     CASES.clear()
     for build in (_tensor_argument_cases, _operand_cases, _layer_input_cases, _constructor_cases, _tensor_op_cases,
                   _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases,
-                  _semantics_device_and_file_cases, _sampling_and_name_cases, _math_creation_and_sampling_cases):
+                  _semantics_device_and_file_cases, _sampling_and_name_cases, _math_creation_and_sampling_cases,
+                  _new_api_cases):
         build()
     return list(CASES)
