@@ -111,8 +111,10 @@ def _replacement(kind, module, res, old, what):
 
 
 class _InputIdentity(Function):
-    @staticmethod
-    def forward(ctx, hooks, *tensors):
+    """The identity on a module's tensor inputs; its backward hands their gradients to the hooks."""
+
+    @classmethod
+    def forward(cls, ctx, hooks, *tensors):
         ctx.hooks = hooks
         ctx.set_materialize_grads(False)
         return tensors
@@ -122,12 +124,8 @@ class _InputIdentity(Function):
         return (None, *ctx.hooks.on_grad_inputs(grads))
 
 
-class _OutputIdentity(Function):
-    @staticmethod
-    def forward(ctx, hooks, *tensors):
-        ctx.hooks = hooks
-        ctx.set_materialize_grads(False)
-        return tensors
+class _OutputIdentity(_InputIdentity):
+    """The identity on a module's tensor outputs; its backward hands their gradients to the hooks."""
 
     @staticmethod
     def backward(ctx, *grads):

@@ -243,16 +243,20 @@ class Module:
                                  f"{type(getattr(parent, name)).__name__}; target {target!r})")
         setattr(parent, name, module)
 
-    def get_parameter(self, target):
-        """The Parameter at dotted path ``target`` (``"layers.0.weight"``)."""
+    def _owner_of(self, who, target, kind, store):
+        """(the submodule that holds dotted path ``target``'s last name, that name), checked."""
         if not isinstance(target, str):
-            raise TypeError(f"get_parameter: target must be a dotted name (str), got {type(target).__name__} "
-                            f"{target!r}")
+            raise TypeError(f"{who}: target must be a dotted name (str), got {type(target).__name__} {target!r}")
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
-            raise AttributeError(f"get_parameter: {mod._get_name()} has no attribute `{name}` (looking up "
-                                 f"{target!r}); its parameters are {list(mod._parameters)}")
+            raise AttributeError(f"{who}: {mod._get_name()} has no attribute `{name}` (looking up {target!r}); "
+                                 f"its {kind} are {list(getattr(mod, store))}")
+        return mod, name
+
+    def get_parameter(self, target):
+        """The Parameter at dotted path ``target`` (``"layers.0.weight"``)."""
+        mod, name = self._owner_of("get_parameter", target, "parameters", "_parameters")
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError(  # noqa: TRY004  (PyTorch's error type)
@@ -262,14 +266,7 @@ class Module:
 
     def get_buffer(self, target):
         """The buffer at dotted path ``target`` (``"bn.running_mean"``)."""
-        if not isinstance(target, str):
-            raise TypeError(f"get_buffer: target must be a dotted name (str), got {type(target).__name__} "
-                            f"{target!r}")
-        module_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(f"get_buffer: {mod._get_name()} has no attribute `{name}` (looking up "
-                                 f"{target!r}); its buffers are {list(mod._buffers)}")
+        mod, name = self._owner_of("get_buffer", target, "buffers", "_buffers")
         if name not in mod._buffers:
             raise AttributeError(f"get_buffer: `{name}` is not a buffer (it is a {type(getattr(mod, name)).__name__}; "
                                  f"looking up {target!r})")

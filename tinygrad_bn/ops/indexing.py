@@ -483,10 +483,8 @@ def _diagonal_positions(be, rows, cols, offset):
     return be.add(base, r0), be.add(base, c0), n
 
 
-def diagonal(t, offset=0, dim1=0, dim2=1):
-    """The diagonal ``offset`` of the matrices in dims (dim1, dim2), as the last dim,
-    as torch.diagonal (a copy here; a view in PyTorch)."""
-    who = "diagonal"
+def _diagonal_dims(who, t, offset, dim1, dim2):
+    """(dim1, dim2, the other dims) of a diagonal op's arguments, checked."""
     tensor_arg(who, t)
     if t.ndim < 2:
         raise RuntimeError(f"{who}: expected a tensor of at least 2 dims, got {t.ndim} (shape {t.shape})")
@@ -494,7 +492,13 @@ def diagonal(t, offset=0, dim1=0, dim2=1):
     a, b = dim_arg(who, t, dim1), dim_arg(who, t, dim2)
     if a == b:
         raise RuntimeError(f"{who}: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    rest = [d for d in range(t.ndim) if d not in (a, b)]
+    return a, b, [d for d in range(t.ndim) if d not in (a, b)]
+
+
+def diagonal(t, offset=0, dim1=0, dim2=1):
+    """The diagonal ``offset`` of the matrices in dims (dim1, dim2), as the last dim,
+    as torch.diagonal (a copy here; a view in PyTorch)."""
+    a, b, rest = _diagonal_dims("diagonal", t, offset, dim1, dim2)
     x = t.permute(*rest, a, b)
     rows, cols, _ = _diagonal_positions(t._backend, t.shape[a], t.shape[b], offset)
     return GetItem.apply(x, (Ellipsis, rows, cols))
@@ -617,14 +621,7 @@ def diagonal_scatter(t, src, offset=0, dim1=0, dim2=1):
     """A copy of t with src written onto the diagonal that ``diagonal(offset, dim1,
     dim2)`` reads (src has that diagonal's shape), as torch.diagonal_scatter."""
     who = "diagonal_scatter"
-    tensor_arg(who, t)
-    if t.ndim < 2:
-        raise RuntimeError(f"{who}: expected a tensor of at least 2 dims, got {t.ndim} (shape {t.shape})")
-    int_arg(who, "offset", offset)
-    a, b = dim_arg(who, t, dim1), dim_arg(who, t, dim2)
-    if a == b:
-        raise RuntimeError(f"{who}: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    rest = [d for d in range(t.ndim) if d not in (a, b)]
+    a, b, rest = _diagonal_dims(who, t, offset, dim1, dim2)
     order = rest + [a, b]
     rows, cols, n = _diagonal_positions(t._backend, t.shape[a], t.shape[b], offset)
     _src_of_shape(who, t, src, tuple(t.shape[d] for d in rest) + (n,))
