@@ -98,6 +98,8 @@ def test_every_kernel_entry_holds_interrupts():
 
 USER_LOOP = textwrap.dedent("""
     import signal, sys
+    # as from a terminal: a shell without job control starts background jobs with Ctrl-C ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import tinygrad_bn as tg
     from tinygrad_bn.models import SimpleNetBN
