@@ -106,10 +106,20 @@ def _erfinv(y):
             p = c + p * w
     x = p * y
     two_over_sqrt_pi = 2.0 / math.sqrt(math.pi)
-    for _ in range(3):  # quadratic convergence: three steps reach float64 from single precision
-        err = math.erf(x) - y
-        x -= err / (two_over_sqrt_pi * math.exp(-x * x))
-    return x
+    if abs(y) <= 0.5:
+        for _ in range(3):  # quadratic convergence: three steps reach float64 from single precision
+            err = math.erf(x) - y
+            x -= err / (two_over_sqrt_pi * math.exp(-x * x))
+        return x
+    # in the tails erf(x) - y cancels: solve erfc(|x|) = 1 - |y| instead (1 - |y| is exact here)
+    # Newton on log(erfc(a)) - log(t), whose relative error stays small where erfc is tiny
+    t = 1.0 - abs(y)
+    log_t = math.log(t)
+    a = abs(x)
+    for _ in range(6):
+        e = math.erfc(a)
+        a += (math.log(e) - log_t) * e / (two_over_sqrt_pi * math.exp(-a * a))
+    return a if y > 0 else -a
 
 
 @njit(cache=True)

@@ -151,6 +151,13 @@ def test_special_functions_have_their_known_values_and_identities():
     np.testing.assert_allclose(pg, [np.pi ** 2 / 6, -2 * zeta3, np.pi ** 4, -gamma], rtol=1e-13)
     y = np.linspace(-0.999, 0.999, 41)
     np.testing.assert_allclose(np.vectorize(math.erf)(tg.tensor(y).erfinv().numpy()), y, rtol=1e-14, atol=1e-16)
+    # in the tails, where erf(x) - y cancels: erfc(|x|) = 1 - |y| to float64's precision
+    tails = np.array([1e-3, 1e-8, 1e-12, 1e-15, 1e-300])
+    for sign in (1.0, -1.0):
+        x = tg.tensor(sign * (1.0 - tails)).erfinv().numpy()
+        exact = 1.0 - (1.0 - tails)  # the 1 - |y| the input really holds
+        np.testing.assert_allclose(np.vectorize(math.erfc)(np.abs(x)), exact, rtol=1e-13)
+        assert (np.sign(x) == sign).all()
     x = np.array([-30.0, -4.5, -0.3, 0.0, 0.7, 12.0, 40.0])
     np.testing.assert_allclose(tg.tensor(x).i0().numpy(), _trapezoid_bessel(0, x), rtol=1e-13)
     # igamma: P(1, x) = 1 - e^-x, P(1/2, x) = erf(sqrt x), P(a + 1, x) = P(a, x) - x^a e^-x / Gamma(a + 1)
