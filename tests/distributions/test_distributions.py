@@ -192,8 +192,6 @@ def test_normal_refuses_bad_parameters_and_values():
     with pytest.raises(TypeError, match="Normal.sample: sample_shape must be a tuple of non-negative ints such as "
                                         "\\(100,\\).*got int 100"):
         d.sample(100)
-    with pytest.raises(NotImplementedError, match="Normal.icdf is not implemented"):
-        d.icdf(tg.zeros(3))
     with pytest.raises(ValueError, match="validate_args must be True, False or None, got 'yes'"):
         Normal(0.0, 1.0, validate_args="yes")
 

@@ -9,6 +9,7 @@ installed, by the moments and cdf of many draws (within 5 standard errors), by
 reproducibility under manual_seed, by gradcheck of rsample, log_prob, entropy
 and KL, against Monte-Carlo KL estimates, and by every refusal."""
 import math
+import statistics
 import warnings
 
 import numpy as np
@@ -289,6 +290,24 @@ def test_uniform_log_prob_outside_and_at_the_ends():
     assert np.isnan(Uniform(0.0, 1.0).mode.item())
     # in the closed support, high itself passes validation, with log_prob -inf, as PyTorch
     assert Uniform(0.0, 1.0).log_prob(tg.tensor(1.0)).item() == -np.inf
+
+
+def test_normal_icdf_is_the_inverse_of_its_cdf():
+    levels = np.array([0.001, 0.1, 0.35, 0.5, 0.8, 0.999])[:, None] * np.ones(3)
+    d = Normal(t64(LOC), t64(SCALE))
+    got = d.icdf(t64(levels))
+    assert got.shape == (6, 3) and got.dtype == np.float64
+    # the float64 quantile of N(loc, scale), and back through our cdf
+    expect = vec(lambda q, m, s: statistics.NormalDist(m, s).inv_cdf(q))(levels, LOC, SCALE)
+    np.testing.assert_allclose(got.numpy(), expect, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(d.cdf(got).numpy(), levels, rtol=1e-12)
+    # the ends are -inf and inf, as PyTorch's
+    np.testing.assert_array_equal(Normal(0.0, 1.0).icdf(t64([0.0, 1.0])).numpy(), [-np.inf, np.inf])
+    loc, scale, q = t64(LOC, True), t64(SCALE, True), t64(levels[1:-1], True)
+    assert gradcheck(lambda m, s, v: Normal(m, s).icdf(v), (loc, scale, q))
+    if torch is not None:
+        theirs = torch.distributions.Normal(torch.tensor(LOC), torch.tensor(SCALE)).icdf(torch.tensor(levels))
+        np.testing.assert_allclose(got.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_half_distributions_give_minus_inf_below_zero_without_validation():

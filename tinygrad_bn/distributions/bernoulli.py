@@ -6,17 +6,11 @@ from ..creation import arange, rand
 from ..grad_mode import no_grad
 from ..ops.elementwise import where
 from . import constraints
-from .distribution import Distribution
-from .utils import (
-    binary_cross_entropy_with_logits,
-    broadcast_all,
-    logits_to_probs,
-    one_parameter,
-    probs_to_logits,
-)
+from .probs_logits import ProbsLogits
+from .utils import binary_cross_entropy_with_logits
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ProbsLogits):
     """Draws of 1.0 with probability ``probs`` and 0.0 otherwise (floats of the
     parameters' dtype). Give ``probs`` (in [0, 1]) or ``logits`` (log-odds,
     probs = sigmoid(logits)), numbers or floating point tensors; the other is
@@ -29,46 +23,12 @@ class Bernoulli(Distribution):
     support = constraints.boolean
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        one_parameter("Bernoulli", probs, logits)
-        self._probs = self._logits = None
-        if probs is not None:
-            (self._probs,) = broadcast_all("Bernoulli", probs=probs)
-            param = self._probs
-        else:
-            (self._logits,) = broadcast_all("Bernoulli", logits=logits)
-            param = self._logits
-        super().__init__(param.shape, validate_args=validate_args)
-        if self._validate_args:
-            fixes = {"probs": "pass logits=... instead for log-odds (probs = sigmoid(logits))"}
-            self._check_parameters(fixes, **dict(self._params()))
-
-    @property
-    def probs(self):
-        if self._probs is None:
-            self._probs = logits_to_probs(self._logits, is_binary=True)
-        return self._probs
-
-    @property
-    def logits(self):
-        if self._logits is None:
-            self._logits = probs_to_logits(self._probs, is_binary=True)
-        return self._logits
+        fixes = {"probs": "pass logits=... instead for log-odds (probs = sigmoid(logits))"}
+        self._init_elementwise(probs, logits, validate_args, fixes)
 
     @property
     def param_shape(self):
         return self._batch_shape
-
-    def _params(self):
-        return [("probs", self._probs)] if self._probs is not None else [("logits", self._logits)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new._probs = None if self._probs is None else self._probs.expand(*shape)
-        new._logits = None if self._logits is None else self._logits.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def mean(self):
@@ -105,6 +65,6 @@ class Bernoulli(Distribution):
 
     def enumerate_support(self, expand=True):
         """tensor([0., 1.]) shaped (2, 1, ..., 1), expanded to (2,) + batch_shape when ``expand``."""
-        param = self._params()[0][1]
+        param = self._param
         values = arange(2, dtype=param.dtype, device=param.device).reshape(-1, *([1] * len(self._batch_shape)))
         return values.expand(2, *self._batch_shape) if expand else values

@@ -23,6 +23,7 @@ class Beta(Distribution):
     arg_constraints: ClassVar[dict] = {"concentration1": constraints.positive,
                                        "concentration0": constraints.positive}
     support = constraints.unit_interval
+    _expand_attrs = ("_dirichlet",)  # the concentrations are its
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         c1, c0 = broadcast_all("Beta", concentration1=concentration1, concentration0=concentration0)
@@ -40,17 +41,6 @@ class Beta(Distribution):
     @property
     def concentration0(self):
         return self._dirichlet.concentration[..., 1]
-
-    def _params(self):
-        return [("concentration1", self.concentration1), ("concentration0", self.concentration0)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new._dirichlet = self._dirichlet.expand(shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def mean(self):

@@ -8,9 +8,9 @@ from ..dtypes import is_float
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
 from .draws import binomial
-from .utils import broadcast_all, logits_to_probs, one_parameter, probs_to_logits
+from .probs_logits import ProbsLogits
+from .utils import broadcast_all, one_parameter
 
 
 def _clamp_by_zero(x):
@@ -18,7 +18,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(ProbsLogits):
     """Successes in ``total_count`` trials of probability ``probs`` (or log-odds
     ``logits``), broadcast together; ``total_count`` is a whole number >= 0 (an
     int, a float or a tensor of them; it takes the parameters' dtype). Draws are
@@ -30,67 +30,32 @@ class Binomial(Distribution):
     has_enumerate_support = True
     arg_constraints: ClassVar[dict] = {"total_count": constraints.nonnegative_integer,
                                        "probs": constraints.unit_interval, "logits": constraints.real}
+    _expand_attrs = ("total_count", *ProbsLogits._expand_attrs)
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         who = "Binomial"
-        one_parameter(who, probs, logits)
-        name, given = ("probs", probs) if probs is not None else ("logits", logits)
+        name, given = one_parameter(who, probs, logits)
         if isinstance(total_count, Tensor) and not is_float(total_count.dtype):
             dtype = given.dtype if isinstance(given, Tensor) and is_float(given.dtype) else dtypes.default_float
             total_count = total_count.to(dtype)
         elif isinstance(total_count, Tensor) and isinstance(given, Tensor) and is_float(given.dtype):
             total_count = total_count.to(given.dtype)  # PyTorch: total_count.type_as(probs)
         self.total_count, param = broadcast_all(who, total_count=total_count, **{name: given})
-        self._probs = param if name == "probs" else None
-        self._logits = param if name == "logits" else None
+        self._keep(name, param)
         super().__init__(param.shape, validate_args=validate_args)
         if self._validate_args:
             fixes = {"total_count": "pass the number of trials, a whole number >= 0",
                      "probs": "pass logits=... instead for log-odds (probs = sigmoid(logits))"}
             self._check_parameters(fixes, total_count=self.total_count, **{name: param})
 
-    @property
-    def probs(self):
-        if self._probs is None:
-            self._probs = logits_to_probs(self._logits, is_binary=True)
-        return self._probs
-
-    @property
-    def logits(self):
-        if self._logits is None:
-            self._logits = probs_to_logits(self._probs, is_binary=True)
-        return self._logits
-
-    @property
-    def _param(self):
-        return self._probs if self._probs is not None else self._logits
-
-    @property
-    def param_shape(self):
-        return self._param.shape
-
     def _params(self):
-        return [("total_count", self.total_count),
-                ("probs", self._probs) if self._probs is not None else ("logits", self._logits)]
-
-    def _param_device(self):
-        return self._param.device
+        return [("total_count", self.total_count), *super()._params()]
 
     @property
     def support(self):
         n = self.total_count
         text = None if n.numel() == 1 else "whole numbers 0 .. total_count"
         return constraints.integer_interval(0, n, text=text)
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.total_count = self.total_count.expand(*shape)
-        new._probs = None if self._probs is None else self._probs.expand(*shape)
-        new._logits = None if self._logits is None else self._logits.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def mean(self):

@@ -10,16 +10,22 @@ from ..sampling import multinomial
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import (
-    broadcast_shapes,
-    finfo,
-    logits_to_probs,
-    one_parameter,
-    probs_to_logits,
-)
+from .probs_logits import ProbsLogits
+from .utils import broadcast_shapes, finfo, one_parameter
 
 
-class Categorical(Distribution):
+def _weights_arg(who, probs, logits):
+    """``("probs", probs)`` or ``("logits", logits)``, the one given: exactly one, a
+    floating point tensor of at least one dim (the last: the categories)."""
+    name, given = one_parameter(who, probs, logits)
+    float_tensor_arg(who, given, name)
+    if given.ndim < 1:
+        raise ValueError(f"{who}: {name} must have at least one dim (the categories), got a 0-d tensor; "
+                         "pass e.g. tensor([0.2, 0.8])")
+    return name, given
+
+
+class Categorical(ProbsLogits):
     """Draws of a category index in 0 .. K-1 (int64), K being the size of the
     last dim of ``probs`` or ``logits`` (floating point tensors of at least one
     dim; the dims before the last are the batch). As in PyTorch, ``probs`` are
@@ -33,24 +39,16 @@ class Categorical(Distribution):
 
     has_enumerate_support = True
     arg_constraints: ClassVar[dict] = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    _binary = False
+    _expand_copies = ("_num_events",)
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        who = "Categorical"
-        one_parameter(who, probs, logits)
-        name, given = ("probs", probs) if probs is not None else ("logits", logits)
-        float_tensor_arg(who, given, name)
-        if given.ndim < 1:
-            raise ValueError(f"{who}: {name} must have at least one dim (the categories), got a 0-d tensor; "
-                             "pass e.g. tensor([0.2, 0.8])")
-        self._probs = self._logits = None
+        name, given = _weights_arg("Categorical", probs, logits)
         validate = Distribution._validate_args if validate_args is None else validate_args
         if validate:
             # checked before normalizing: a negative weight or an all-zero row is the caller's mistake
             self._check_given(name, given)
-        if probs is not None:
-            self._probs = probs / probs.sum(-1, keepdim=True)
-        else:
-            self._logits = logits.log_softmax(-1)
+        self._keep(name, given / given.sum(-1, keepdim=True) if name == "probs" else given.log_softmax(-1))
         self._num_events = given.shape[-1]
         super().__init__(given.shape[:-1], validate_args=validate_args)
 
@@ -67,38 +65,8 @@ class Categorical(Distribution):
                                   "real numbers or -inf (not NaN or +inf)")
 
     @property
-    def probs(self):
-        if self._probs is None:
-            self._probs = logits_to_probs(self._logits)
-        return self._probs
-
-    @property
-    def logits(self):
-        if self._logits is None:
-            self._logits = probs_to_logits(self._probs)
-        return self._logits
-
-    @property
-    def param_shape(self):
-        return self._params()[0][1].shape
-
-    def _params(self):
-        return [("probs", self._probs)] if self._probs is not None else [("logits", self._logits)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        param_shape = (*shape, self._num_events)
-        new._probs = None if self._probs is None else self._probs.expand(*param_shape)
-        new._logits = None if self._logits is None else self._logits.expand(*param_shape)
-        new._num_events = self._num_events
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
     def mean(self):
-        p = self._params()[0][1]
+        p = self._param
         return full(self._extended_shape(), float("nan"), dtype=p.dtype, device=p.device)
 
     @property
@@ -148,3 +116,40 @@ class Categorical(Distribution):
     @property
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
+
+
+class CategoricalEvents(Distribution):
+    """The base of the distributions of vectors over the K categories of a Categorical
+    (OneHotCategorical, Multinomial), given ``probs`` or ``logits`` as Categorical is:
+    ``probs``, ``logits`` and ``param_shape`` are that Categorical's, the event shape is (K,)."""
+
+    _expand_attrs = ("_categorical",)
+
+    def _init_categorical(self, probs, logits, validate_args):
+        who = type(self).__name__
+        name, given = _weights_arg(who, probs, logits)
+        validate = Distribution._validate_args if validate_args is None else validate_args
+        if validate:
+            Categorical._check_given(self, name, given)  # Categorical's checks, with this class's name in the messages
+        self._categorical = Categorical(probs=probs, logits=logits, validate_args=False)
+        Distribution.__init__(self, self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                              validate_args=validate_args)
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+    @property
+    def _param(self):
+        return self._categorical._param
+
+    def _params(self):
+        return self._categorical._params()

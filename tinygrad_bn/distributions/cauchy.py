@@ -1,14 +1,11 @@
 """``Cauchy(loc, scale)``: the Cauchy (Lorentz) distribution, as ``torch.distributions.Cauchy``."""
 import math
-from typing import ClassVar
 
 from ..creation import empty, full
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all
+from .loc_scale import LocScale
 
 
-class Cauchy(Distribution):
+class Cauchy(LocScale):
     """The Cauchy distribution of median ``loc`` and half width at half maximum
     ``scale`` (numbers or floating point tensors, broadcast together).
     ``rsample`` is reparameterized (loc + c * scale, c standard Cauchy from the
@@ -16,36 +13,9 @@ class Cauchy(Distribution):
     inf (they do not exist), as in PyTorch.
     """
 
-    has_rsample = True
-    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all("Cauchy", loc=loc, scale=scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-        if self._validate_args:
-            self._check_parameters(
-                {"scale": "pass a positive scale, e.g. exp() or softplus of an unconstrained parameter"},
-                loc=self.loc, scale=self.scale)
-
-    def _params(self):
-        return [("loc", self.loc), ("scale", self.scale)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.loc, new.scale = self.loc.expand(*shape), self.scale.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
     @property
     def mean(self):
         return full(self._extended_shape(), float("nan"), dtype=self.loc.dtype, device=self.loc.device)
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

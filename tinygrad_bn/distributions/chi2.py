@@ -13,6 +13,7 @@ class Chi2(Gamma):
     """
 
     arg_constraints: ClassVar[dict] = {"df": constraints.positive}
+    _expand_attrs = ("concentration", "rate")  # df is derived from them
 
     def __init__(self, df, validate_args=None):
         (df,) = broadcast_all("Chi2", df=df)
@@ -23,6 +24,3 @@ class Chi2(Gamma):
     @property
     def df(self):
         return self.concentration * 2
-
-    def _params(self):
-        return [("df", self.df)]

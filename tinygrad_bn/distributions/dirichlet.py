@@ -38,17 +38,6 @@ class Dirichlet(Distribution):
             self._check_parameter("concentration", concentration, concentration.detach() > 0, "positive (> 0)",
                                   "pass positive concentrations, e.g. exp() of a parameter")
 
-    def _params(self):
-        return [("concentration", self.concentration)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.concentration = self.concentration.expand(*shape, *self._event_shape)
-        Distribution.__init__(new, shape, self._event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
     def rsample(self, sample_shape=()):
         raise NotImplementedError(f"{type(self).__name__}.rsample: reparameterized Dirichlet draws need "
                                   "reparameterized gamma draws, which are not implemented here; use sample(), "

@@ -15,6 +15,7 @@ from ..arguments import devices_differ
 from ..device import Size
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from .utils import broadcast_all
 
 
 def _shape_arg(who, shape, name):
@@ -95,9 +96,35 @@ class Distribution:
         shape = _shape_arg(f"{type(self).__name__}.sample", sample_shape, "sample_shape")
         return Size(shape + self._batch_shape + self._event_shape)
 
+    # what expand() expands: attribute names (None: the parameters _params() names, where each is an
+    # attribute of that name); a subclass names its own where the parameters are derived or held elsewhere
+    _expand_attrs = None
+    # per-instance attributes expand() carries over as they are (e.g. the number of categories)
+    _expand_copies = ()
+
     def expand(self, batch_shape, _instance=None):
-        """This distribution with its parameters expanded (views) to ``batch_shape``."""
-        raise NotImplementedError(f"{type(self).__name__}.expand is not implemented")
+        """This distribution with its parameters expanded (views) to ``batch_shape``: each
+        attribute ``_expand_attrs`` names (by default the parameters) expanded, those
+        ``_expand_copies`` names carried over, ``validate_args`` kept."""
+        shape = self._expanded_batch(batch_shape)
+        new = type(self).__new__(type(self)) if _instance is None else _instance
+        names = [name for name, _ in self._params()] if self._expand_attrs is None else self._expand_attrs
+        for name in names:
+            setattr(new, name, self._expanded(getattr(self, name), shape))
+        for name in self._expand_copies:
+            setattr(new, name, getattr(self, name))
+        Distribution.__init__(new, shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _expanded(self, value, shape):
+        """``value`` for the batch ``shape``: a tensor expanded (its dims past the batch, as an
+        event or the categories, kept), a distribution by its own ``expand``, None as None."""
+        if value is None:
+            return None
+        if isinstance(value, Distribution):
+            return value.expand(shape)
+        return value.expand(*shape, *value.shape[len(self._batch_shape):])
 
     def _expanded_batch(self, batch_shape):
         """``batch_shape`` as a Size, checked to be one the current batch expands to."""
@@ -215,8 +242,19 @@ class Distribution:
         return self._params()[0][1].device
 
     def _params(self):
-        """[(name, tensor)] of the parameters as given (for repr and the device)."""
-        raise NotImplementedError
+        """[(name, tensor)] of the parameters as given (for repr, the device and ``expand``): by
+        default those ``arg_constraints`` names, each read as an attribute."""
+        return [(name, getattr(self, name)) for name in self.arg_constraints]
+
+    def _init_params(self, fixes, validate_args, **params):
+        """The parameters (numbers or floating point tensors) broadcast together under this
+        class's name; the batch shape is their shape, and they are checked against
+        ``arg_constraints`` when validating (``fixes``: {name: how to fix it})."""
+        tensors = broadcast_all(type(self).__name__, **params)
+        Distribution.__init__(self, tensors[0].shape, validate_args=validate_args)
+        if self._validate_args:
+            self._check_parameters(fixes, **dict(zip(params, tensors)))
+        return tensors
 
     def __repr__(self):
         shown = ", ".join(f"{name}: {t.item() if t.numel() == 1 else Size(t.shape)}" for name, t in self._params())

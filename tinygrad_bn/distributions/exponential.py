@@ -4,7 +4,6 @@ from typing import ClassVar
 from ..creation import empty, zeros_like
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
 
 
 class Exponential(Distribution):
@@ -19,22 +18,8 @@ class Exponential(Distribution):
     support = constraints.nonnegative
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all("Exponential", rate=rate)
-        super().__init__(self.rate.shape, validate_args=validate_args)
-        if self._validate_args:
-            self._check_parameters({"rate": "pass a positive rate (1 / the mean), e.g. exp() of a parameter"},
-                                   rate=self.rate)
-
-    def _params(self):
-        return [("rate", self.rate)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.rate = self.rate.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        fixes = {"rate": "pass a positive rate (1 / the mean), e.g. exp() of a parameter"}
+        (self.rate,) = self._init_params(fixes, validate_args, rate=rate)
 
     @property
     def mean(self):

@@ -40,17 +40,6 @@ class Gamma(Distribution):
         self.concentration, self.rate = broadcast_all(who, concentration=concentration, rate=rate)
         Distribution.__init__(self, self.concentration.shape, validate_args=validate_args)
 
-    def _params(self):
-        return [("concentration", self.concentration), ("rate", self.rate)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.concentration, new.rate = self.concentration.expand(*shape), self.rate.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
     @property
     def mean(self):
         return self.concentration / self.rate

@@ -6,18 +6,11 @@ from ..creation import rand
 from ..grad_mode import no_grad
 from ..ops.elementwise import where
 from . import constraints
-from .distribution import Distribution
-from .utils import (
-    binary_cross_entropy_with_logits,
-    broadcast_all,
-    finfo,
-    logits_to_probs,
-    one_parameter,
-    probs_to_logits,
-)
+from .probs_logits import ProbsLogits
+from .utils import binary_cross_entropy_with_logits, finfo
 
 
-class Geometric(Distribution):
+class Geometric(ProbsLogits):
     """P(X = k) = (1 - p)^k p for k = 0, 1, 2, ... (failures before the first
     success; ``Tensor.geometric_`` counts trials, 1, 2, ..., as PyTorch's). Give
     ``probs`` (in (0, 1]) or ``logits`` (log-odds), numbers or floating point
@@ -30,49 +23,15 @@ class Geometric(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        one_parameter("Geometric", probs, logits)
-        self._probs = self._logits = None
-        if probs is not None:
-            (self._probs,) = broadcast_all("Geometric", probs=probs)
-            param = self._probs
-        else:
-            (self._logits,) = broadcast_all("Geometric", logits=logits)
-            param = self._logits
-        super().__init__(param.shape, validate_args=validate_args)
-        if self._validate_args:
-            fix = {"probs": "pass probabilities of success in (0, 1], or logits=... for log-odds"}
-            self._check_parameters(fix, **dict(self._params()))
-            if self._probs is not None:
-                self._check_parameter("probs", self._probs, self._probs.detach() > 0,
-                                      "positive (a success probability of 0 never stops)", fix["probs"])
-
-    @property
-    def probs(self):
-        if self._probs is None:
-            self._probs = logits_to_probs(self._logits, is_binary=True)
-        return self._probs
-
-    @property
-    def logits(self):
-        if self._logits is None:
-            self._logits = probs_to_logits(self._probs, is_binary=True)
-        return self._logits
+        fix = {"probs": "pass probabilities of success in (0, 1], or logits=... for log-odds"}
+        self._init_elementwise(probs, logits, validate_args, fix)
+        if self._validate_args and self._probs is not None:
+            self._check_parameter("probs", self._probs, self._probs.detach() > 0,
+                                  "positive (a success probability of 0 never stops)", fix["probs"])
 
     @property
     def param_shape(self):
         return self._batch_shape
-
-    def _params(self):
-        return [("probs", self._probs)] if self._probs is not None else [("logits", self._logits)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new._probs = None if self._probs is None else self._probs.expand(*shape)
-        new._logits = None if self._logits is None else self._logits.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def mean(self):

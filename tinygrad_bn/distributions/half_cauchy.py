@@ -1,55 +1,23 @@
 """``HalfCauchy(scale)``: |X| for X ~ Cauchy(0, scale), as ``torch.distributions.HalfCauchy``."""
 import math
-from typing import ClassVar
 
-from ..creation import empty, full, zeros_like
-from ..ops.elementwise import where
-from . import constraints
+from ..creation import empty, full
 from .cauchy import Cauchy
-from .distribution import Distribution
-from .utils import broadcast_all
+from .loc_scale import Folded
 
 
-class HalfCauchy(Distribution):
+class HalfCauchy(Folded):
     """|X| with X ~ Cauchy(0, ``scale``) (a positive number or floating point
     tensor). ``rsample`` is reparameterized (|c| * scale, c standard Cauchy);
     ``mean`` and ``variance`` are inf, as in PyTorch. ``base_dist`` is
     Cauchy(0, scale). ``log_prob`` is -inf below 0 (reached without ``validate_args``).
     """
 
-    has_rsample = True
-    arg_constraints: ClassVar[dict] = {"scale": constraints.positive}
-    support = constraints.nonnegative
-
-    def __init__(self, scale, validate_args=None):
-        (self.scale,) = broadcast_all("HalfCauchy", scale=scale)
-        super().__init__(self.scale.shape, validate_args=validate_args)
-        if self._validate_args:
-            self._check_parameters({"scale": "pass a positive scale (that of the full Cauchy)"}, scale=self.scale)
-
-    @property
-    def base_dist(self):
-        """Cauchy(0, scale): the distribution folded at 0."""
-        return Cauchy(zeros_like(self.scale), self.scale, validate_args=False)
-
-    def _params(self):
-        return [("scale", self.scale)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.scale = self.scale.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+    _base = Cauchy
 
     @property
     def mean(self):
         return full(self._extended_shape(), float("inf"), dtype=self.scale.dtype, device=self.scale.device)
-
-    @property
-    def mode(self):
-        return zeros_like(self.scale)
 
     @property
     def variance(self):
@@ -65,7 +33,7 @@ class HalfCauchy(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         lp = math.log(2 / math.pi) - self.scale.log() - ((value / self.scale) ** 2).log1p()
-        return where(value.detach() >= 0, lp, float("-inf"))
+        return self._nonnegative_only(value, lp)
 
     def cdf(self, value):
         """2 atan(value / scale) / pi."""

@@ -1,50 +1,21 @@
 """``Laplace(loc, scale)``: the Laplace (double exponential) distribution, as
 ``torch.distributions.Laplace``."""
 import math
-from typing import ClassVar
 
 from ..creation import rand
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all, finfo
+from .loc_scale import LocScale
+from .utils import finfo
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """The Laplace distribution of location ``loc`` and scale ``scale`` (density
     exp(-|x - loc| / scale) / (2 scale)); numbers or floating point tensors,
     broadcast together. ``rsample`` is reparameterized (loc - scale sign(u)
     log(1 - |u|), u uniform on (eps - 1, 1) as PyTorch), so gradients reach both.
     """
 
-    has_rsample = True
-    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all("Laplace", loc=loc, scale=scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-        if self._validate_args:
-            self._check_parameters(
-                {"scale": "pass a positive scale, e.g. exp() or softplus of an unconstrained parameter"},
-                loc=self.loc, scale=self.scale)
-
-    def _params(self):
-        return [("loc", self.loc), ("scale", self.scale)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.loc, new.scale = self.loc.expand(*shape), self.scale.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

@@ -1,51 +1,24 @@
 """``LogNormal(loc, scale)``: exp of a normal variable, as ``torch.distributions.LogNormal``."""
-import math
-from typing import ClassVar
-
 from ..creation import randn
 from . import constraints
-from .distribution import Distribution
-from .normal import Normal
-from .utils import broadcast_all
-
-_LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
-_SQRT_2 = math.sqrt(2.0)
+from .loc_scale import LocScale
+from .normal import _LOG_SQRT_2PI, _SQRT_2, Normal
 
 
-class LogNormal(Distribution):
+class LogNormal(LocScale):
     """Y = exp(X) with X ~ Normal(``loc``, ``scale``) (numbers or floating point
     tensors, broadcast together). ``rsample`` is reparameterized
     (exp(loc + eps * scale)), so gradients reach loc and scale. ``base_dist``
     is that Normal, as in PyTorch (where LogNormal is a TransformedDistribution).
     """
 
-    has_rsample = True
-    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all("LogNormal", loc=loc, scale=scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-        if self._validate_args:
-            self._check_parameters(
-                {"scale": "pass a positive scale (the standard deviation of log Y)"},
-                loc=self.loc, scale=self.scale)
+    _scale_fix = "pass a positive scale (the standard deviation of log Y)"
 
     @property
     def base_dist(self):
         """Normal(loc, scale): the distribution of log Y."""
         return Normal(self.loc, self.scale, validate_args=False)
-
-    def _params(self):
-        return [("loc", self.loc), ("scale", self.scale)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.loc, new.scale = self.loc.expand(*shape), self.scale.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def mean(self):

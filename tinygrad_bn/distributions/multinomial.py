@@ -9,11 +9,10 @@ from ..ops.elementwise import where
 from ..tensor import Tensor
 from . import constraints
 from .binomial import Binomial
-from .distribution import Distribution
-from .one_hot_categorical import _categorical_of
+from .categorical import CategoricalEvents
 
 
-class Multinomial(Distribution):
+class Multinomial(CategoricalEvents):
     """Count vectors of size K (the last dim of ``probs`` or ``logits``,
     normalized as Categorical's) summing to ``total_count`` (an int >= 0),
     in the parameters' dtype; the event shape is (K,). ``sample`` counts
@@ -22,6 +21,7 @@ class Multinomial(Distribution):
     """
 
     arg_constraints: ClassVar[dict] = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    _expand_copies = ("total_count",)
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         who = "Multinomial"
@@ -33,9 +33,7 @@ class Multinomial(Distribution):
         if total_count < 0:
             raise ValueError(f"{who}: total_count must be >= 0 (the number of draws), got {total_count}")
         self.total_count = int(total_count)
-        self._categorical = _categorical_of(self, who, probs, logits, validate_args)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
+        self._init_categorical(probs, logits, validate_args)
 
     @property
     def _binomial(self):
@@ -45,37 +43,9 @@ class Multinomial(Distribution):
     def support(self):
         return constraints.multinomial(self.total_count)
 
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def _param(self):
-        return self._categorical._params()[0][1]
-
-    def _params(self):
-        return self._categorical._params()
-
     def __repr__(self):
         name, t = self._params()[0]
         return f"Multinomial(total_count: {self.total_count}, {name}: {Size(t.shape)})"
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.total_count = self.total_count
-        new._categorical = self._categorical.expand(shape)
-        Distribution.__init__(new, shape, self._event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def mean(self):

@@ -2,30 +2,12 @@
 vector, as ``torch.distributions.OneHotCategorical``."""
 from typing import ClassVar
 
-from ..arguments import float_tensor_arg
 from ..creation import arange, eye
 from . import constraints
-from .categorical import Categorical
-from .distribution import Distribution
-from .utils import one_parameter
+from .categorical import CategoricalEvents
 
 
-def _categorical_of(dist, who, probs, logits, validate_args):
-    """The Categorical behind ``dist`` (OneHotCategorical, Multinomial), its arguments
-    checked under ``who``'s name as Categorical checks its own."""
-    one_parameter(who, probs, logits)
-    name, given = ("probs", probs) if probs is not None else ("logits", logits)
-    float_tensor_arg(who, given, name)
-    if given.ndim < 1:
-        raise ValueError(f"{who}: {name} must have at least one dim (the categories), got a 0-d tensor; "
-                         "pass e.g. tensor([0.2, 0.8])")
-    validate = Distribution._validate_args if validate_args is None else validate_args
-    if validate:
-        Categorical._check_given(dist, name, given)  # the checks, with ``dist``'s name in the messages
-    return Categorical(probs=probs, logits=logits, validate_args=False)
-
-
-class OneHotCategorical(Distribution):
+class OneHotCategorical(CategoricalEvents):
     """Draws of one-hot vectors of size K (the last dim of ``probs`` or
     ``logits``, normalized as Categorical's), in the parameters' dtype; the
     event shape is (K,). ``mean`` is probs and ``variance`` probs (1 - probs).
@@ -36,36 +18,7 @@ class OneHotCategorical(Distribution):
     support = constraints.one_hot
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = _categorical_of(self, "OneHotCategorical", probs, logits, validate_args)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def _param(self):
-        return self._categorical._params()[0][1]
-
-    def _params(self):
-        return self._categorical._params()
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new._categorical = self._categorical.expand(shape)
-        Distribution.__init__(new, shape, self._event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        self._init_categorical(probs, logits, validate_args)
 
     @property
     def mean(self):

@@ -8,7 +8,6 @@ from ..ops.elementwise import where
 from ..sampling import poisson
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
 
 
 class Poisson(Distribution):
@@ -26,22 +25,8 @@ class Poisson(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all("Poisson", rate=rate)
-        super().__init__(self.rate.shape, validate_args=validate_args)
-        if self._validate_args:
-            self._check_parameters({"rate": "pass a rate >= 0 (the mean count), e.g. exp() of a parameter"},
-                                   rate=self.rate)
-
-    def _params(self):
-        return [("rate", self.rate)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.rate = self.rate.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        fixes = {"rate": "pass a rate >= 0 (the mean count), e.g. exp() of a parameter"}
+        (self.rate,) = self._init_params(fixes, validate_args, rate=rate)
 
     @property
     def mean(self):

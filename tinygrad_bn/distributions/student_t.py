@@ -8,7 +8,6 @@ from ..ops.elementwise import where
 from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution
-from .utils import broadcast_all
 
 
 class StudentT(Distribution):
@@ -25,27 +24,12 @@ class StudentT(Distribution):
     arg_constraints: ClassVar[dict] = {"df": constraints.positive, "loc": constraints.real,
                                        "scale": constraints.positive}
     support = constraints.real
+    _expand_attrs = ("df", "loc", "scale", "_chi2")
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
-        self.df, self.loc, self.scale = broadcast_all("StudentT", df=df, loc=loc, scale=scale)
-        super().__init__(self.df.shape, validate_args=validate_args)
-        if self._validate_args:
-            self._check_parameters({"df": "pass positive degrees of freedom",
-                                    "scale": "pass a positive scale, e.g. exp() of a parameter"},
-                                   df=self.df, loc=self.loc, scale=self.scale)
+        fixes = {"df": "pass positive degrees of freedom", "scale": "pass a positive scale, e.g. exp() of a parameter"}
+        self.df, self.loc, self.scale = self._init_params(fixes, validate_args, df=df, loc=loc, scale=scale)
         self._chi2 = Chi2(self.df, validate_args=False)
-
-    def _params(self):
-        return [("df", self.df), ("loc", self.loc), ("scale", self.scale)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.df, new.loc, new.scale = (t.expand(*shape) for t in (self.df, self.loc, self.scale))
-        new._chi2 = self._chi2.expand(shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def mean(self):

@@ -38,17 +38,6 @@ class Uniform(Distribution):
     def support(self):
         return constraints.interval(self.low, self.high, text="in [low, high]")
 
-    def _params(self):
-        return [("low", self.low), ("high", self.high)]
-
-    def expand(self, batch_shape, _instance=None):
-        shape = self._expanded_batch(batch_shape)
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.low, new.high = self.low.expand(*shape), self.high.expand(*shape)
-        Distribution.__init__(new, shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
     @property
     def mean(self):
         return (self.high + self.low) / 2

@@ -110,11 +110,12 @@ def softplus(x):
 
 
 def one_parameter(who, probs, logits):
-    """A ValueError unless exactly one of ``probs`` and ``logits`` is given."""
+    """``("probs", probs)`` or ``("logits", logits)``: the one given, a ValueError unless exactly one is."""
     if (probs is None) == (logits is None):
         got = "neither" if probs is None else "both"
         raise ValueError(f"{who}: expected exactly one of probs or logits, got {got}; pass either probs=... "
                          "or logits=...")
+    return ("probs", probs) if probs is not None else ("logits", logits)
 
 
 def binary_cross_entropy_with_logits(logits, target):

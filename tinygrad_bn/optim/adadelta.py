@@ -1,8 +1,8 @@
 """Adadelta with PyTorch's update rule."""
 from typing import ClassVar
 
-from ..tensor_base import array_of, backend_of, write_in_place
-from ._common import implementation_flags
+from ..tensor_base import backend_of, write_in_place
+from ._common import decayed_grad, implementation_flags, init_state, moving_average
 from .optimizer import Optimizer
 
 
@@ -23,20 +23,13 @@ class Adadelta(Optimizer):
 
     def _update(self, p, grad, state, group):
         be = backend_of(p)
-        if group["maximize"]:
-            grad = be.neg(grad)
-        rho, eps, wd = group["rho"], group["eps"], group["weight_decay"]
-        if wd:
-            grad = be.add(grad, be.mul(array_of(p), wd))
+        grad = decayed_grad(p, grad, group)
+        rho, eps = group["rho"], group["eps"]
         if not state:
-            state["step"] = 0
-            state["square_avg"] = be.zeros_like(array_of(p))
-            state["acc_delta"] = be.zeros_like(array_of(p))
+            init_state(p, state, "square_avg", "acc_delta")
         state["step"] += 1
         v, u = state["square_avg"], state["acc_delta"]
-        be.imul(v, rho)
-        be.axpy(v, 1.0 - rho, be.mul(grad, grad))
+        moving_average(be, v, rho, be.mul(grad, grad))
         delta = be.mul(be.div(be.sqrt(be.add(u, eps)), be.sqrt(be.add(v, eps))), grad)
-        be.imul(u, rho)
-        be.axpy(u, 1.0 - rho, be.mul(delta, delta))
+        moving_average(be, u, rho, be.mul(delta, delta))
         write_in_place(p, "axpy", -group["lr"], delta)

@@ -2,7 +2,7 @@
 from typing import ClassVar
 
 from ..tensor_base import array_of, backend_of, write_in_place
-from ._common import implementation_flags
+from ._common import decayed_grad, implementation_flags
 from .optimizer import Optimizer
 
 
@@ -35,10 +35,7 @@ class Adagrad(Optimizer):
         be = backend_of(p)
         if not state:
             self._init_state(p, state, group)
-        if group["maximize"]:
-            grad = be.neg(grad)
-        if group["weight_decay"]:
-            grad = be.add(grad, be.mul(array_of(p), group["weight_decay"]))
+        grad = decayed_grad(p, grad, group)
         state["step"] += 1
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         acc = state["sum"]

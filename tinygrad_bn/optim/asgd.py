@@ -3,7 +3,7 @@ from typing import ClassVar
 
 from ..arguments import number_arg
 from ..tensor_base import array_of, backend_of, write_in_place
-from ._common import implementation_flags
+from ._common import decayed_grad, implementation_flags, init_state
 from .optimizer import Optimizer
 
 
@@ -28,18 +28,12 @@ class ASGD(Optimizer):
 
     def _update(self, p, grad, state, group):
         be = backend_of(p)
-        if group["maximize"]:
-            grad = be.neg(grad)
-        lr, lambd, wd = group["lr"], group["lambd"], group["weight_decay"]
+        grad = decayed_grad(p, grad, group)
+        lr, lambd = group["lr"], group["lambd"]
         if not state:
-            state["step"] = 0
-            state["eta"] = lr
-            state["mu"] = 1.0
-            state["ax"] = be.zeros_like(array_of(p))
+            init_state(p, state, "ax", eta=lr, mu=1.0)
         state["step"] += 1
         t = state["step"]
-        if wd:
-            grad = be.add(grad, be.mul(array_of(p), wd))
         eta = state["eta"]
         write_in_place(p, "imul", 1.0 - lambd * eta)
         write_in_place(p, "axpy", -eta, grad)

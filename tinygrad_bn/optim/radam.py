@@ -1,12 +1,17 @@
 """RAdam with PyTorch's update rule."""
 import math
 
-from ..tensor_base import array_of, backend_of, write_in_place
-from ._common import betas_arg, implementation_flags
-from .optimizer import Optimizer
+from ..tensor_base import backend_of, write_in_place
+from ._common import (
+    WithBetas,
+    decayed_grad,
+    implementation_flags,
+    init_state,
+    moving_average,
+)
 
 
-class RAdam(Optimizer):
+class RAdam(WithBetas):
     """g = grad + weight_decay * p, or with decoupled_weight_decay p = p * (1 - lr * weight_decay)
     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  m_hat = m / (1 - b1^t)
     rho_inf = 2 / (1 - b2) - 1;  rho_t = rho_inf - 2 t b2^t / (1 - b2^t)
@@ -22,31 +27,17 @@ class RAdam(Optimizer):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                                   "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize})
 
-    def _check_group(self, group):
-        super()._check_group(group)
-        group["betas"] = betas_arg(type(self).__name__, group["betas"])
-
     def _update(self, p, grad, state, group):
         be = backend_of(p)
-        if group["maximize"]:
-            grad = be.neg(grad)
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        grad = decayed_grad(p, grad, group, decoupled=group["decoupled_weight_decay"])
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = be.zeros_like(array_of(p))
-            state["exp_avg_sq"] = be.zeros_like(array_of(p))
+            init_state(p, state, "exp_avg", "exp_avg_sq")
         state["step"] += 1
         t = state["step"]
-        if wd:
-            if group["decoupled_weight_decay"]:
-                write_in_place(p, "imul", 1.0 - lr * wd)
-            else:
-                grad = be.add(grad, be.mul(array_of(p), wd))
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        be.imul(m, b1)
-        be.axpy(m, 1.0 - b1, grad)
-        be.imul(v, b2)
-        be.axpy(v, 1.0 - b2, be.mul(grad, grad))
+        moving_average(be, m, b1, grad)
+        moving_average(be, v, b2, be.mul(grad, grad))
         bias1, bias2 = 1.0 - b1 ** t, 1.0 - b2 ** t
         rho_inf = 2.0 / (1.0 - b2) - 1.0
         rho_t = rho_inf - 2.0 * t * b2 ** t / bias2

@@ -1,7 +1,7 @@
 """Rprop with PyTorch's update rule."""
 from ..arguments import number_arg
-from ..tensor_base import array_of, backend_of, write_in_place
-from ._common import implementation_flags, pair_arg
+from ..tensor_base import backend_of, write_in_place
+from ._common import implementation_flags, init_state, pair_arg
 from .optimizer import Optimizer
 
 
@@ -35,8 +35,7 @@ class Rprop(Optimizer):
             grad = be.neg(grad)
         (etaminus, etaplus), (lo, hi) = group["etas"], group["step_sizes"]
         if not state:
-            state["step"] = 0
-            state["prev"] = be.zeros_like(array_of(p))
+            init_state(p, state, "prev")
             state["step_size"] = be.full(grad.shape, group["lr"], grad.dtype)
         state["step"] += 1
         prev, step_size = state["prev"], state["step_size"]
