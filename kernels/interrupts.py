@@ -28,16 +28,36 @@ import threading
 _SIGINT = int(signal.SIGINT)
 
 _depth = 0       # kernel calls under way in the main thread
-_held = False    # a SIGINT arrived during one
+_held = False    # a SIGINT arrived during one, or in an atomic function
+_ATOMIC = set()  # code objects of functions a SIGINT may not interrupt (hold_interrupts_in)
 
 
 def _default_int_handler_between_kernels(signum, frame):
-    """``signal.default_int_handler``, except that inside a kernel call it waits."""
+    """``signal.default_int_handler``, except that inside a kernel call, or while a
+    function registered with ``hold_interrupts_in`` runs, it waits."""
     global _held
-    if _depth:
+    if _depth or (frame is not None and frame.f_code in _ATOMIC):
         _held = True
         return
     raise KeyboardInterrupt
+
+
+def hold_interrupts_in(*functions):
+    """Make these small functions atomic with respect to Ctrl-C: a SIGINT that arrives
+    while one runs (its first bytecode included) waits until ``raise_held_interrupt()``
+    is called or a kernel call ends. For state switches whose undo must not be skipped
+    (a grad-mode ``__exit__`` interrupted before it restores the mode would leave
+    recording off for good)."""
+    _ATOMIC.update(f.__code__ for f in functions)
+
+
+def raise_held_interrupt():
+    """Raise the KeyboardInterrupt a SIGINT left waiting, if one did and no kernel call is under way."""
+    global _held
+    if _held and not _depth:
+        _held = False
+        if _signal.getsignal(_SIGINT) is _default_int_handler_between_kernels:
+            raise KeyboardInterrupt
 
 
 def _enter():
@@ -53,12 +73,9 @@ def _enter():
 
 def _leave():
     """End a counted call; a SIGINT held during the outermost one is raised now."""
-    global _depth, _held
+    global _depth
     _depth -= 1
-    if _held and not _depth:
-        _held = False
-        if _signal.getsignal(_SIGINT) is _default_int_handler_between_kernels:
-            raise KeyboardInterrupt
+    raise_held_interrupt()
 
 
 @contextlib.contextmanager

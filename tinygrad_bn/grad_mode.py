@@ -6,6 +6,8 @@ thread recording, and every new thread starts with recording on."""
 import functools
 import threading
 
+from kernels.interrupts import hold_interrupts_in, raise_held_interrupt
+
 
 class _GradMode(threading.local):
     enabled = True  # the class default: what each new thread starts with
@@ -37,6 +39,7 @@ class ContextDecorator:
 
     def __exit__(self, *exc):
         self._exit(self._previous)
+        raise_held_interrupt()  # a Ctrl-C that came while the mode switched back (see the end of this file)
         return False
 
     def __call__(self, fn):
@@ -131,3 +134,11 @@ class inference_mode(ContextDecorator):
 
     def _exit(self, previous):
         GradMode.enabled, InferenceMode.enabled = previous
+
+
+# Ctrl-C may not land between a mode switch and the attribute that remembers the old
+# mode, nor at the start of an __exit__ before it restores it: either would leave the
+# mode switched for the rest of the process (a training loop catching KeyboardInterrupt
+# then records nothing). A SIGINT there waits and is raised at the end of the __exit__.
+hold_interrupts_in(ContextDecorator.__enter__, ContextDecorator.__exit__, _GradModeSwitch._enter,
+                   _GradModeSwitch._exit, set_grad_enabled.__enter__, inference_mode._enter, inference_mode._exit)

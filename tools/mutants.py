@@ -388,6 +388,11 @@ MUTANTS = [
            "kernel calls never put the holding handler in, so Ctrl-C lands inside Numba", INTERRUPT_TESTS),
     Mutant("SIG-2", "kernels/interrupts.py", "    if _held and not _depth:", "    if _held and _depth:",
            "a Ctrl-C held during a kernel call is never raised", INTERRUPT_TESTS),
+    Mutant("SIG-3", "tinygrad_bn/grad_mode.py", "        raise_held_interrupt()  # a Ctrl-C", "        pass  # a Ctrl-C",
+           "a Ctrl-C held while a grad-mode block ends is never raised", INTERRUPT_TESTS),
+    Mutant("SIG-4", "tinygrad_bn/grad_mode.py", "hold_interrupts_in(ContextDecorator.__enter__, ContextDecorator.__exit__, ",
+           "hold_interrupts_in(ContextDecorator.__enter__, ",
+           "a Ctrl-C at the start of a grad-mode __exit__ skips restoring the mode", INTERRUPT_TESTS),
     # ---------------------------------------------------------------- the fused double backward (CPU)
     Mutant("DB-1", "kernels/cpu/double_backward.py", "    return dw.sum(axis=0)", "    return dw[0]",
            "the parallel sweeps keep the first chunk's dweight only", DOUBLE_BACKWARD_TESTS),

@@ -162,3 +162,28 @@ def test_a_user_loop_that_catches_ctrl_c_survives_a_storm_of_sigints(tmp_path):
         assert "done 150" in out, (run, out)
         interrupted += int(out.split()[-1])
     assert completed >= 6 and interrupted > 0  # the storm did land, and the runs finished
+
+
+@pytest.mark.parametrize("switch", ["no_grad", "enable_grad", "inference_mode"])
+def test_a_ctrl_c_at_the_start_of_a_grad_mode_exit_waits_until_the_mode_is_restored(switch):
+    """A SIGINT that arrives as a ``with no_grad():`` block's __exit__ starts is raised at
+    its end, after the mode is back: raised at once, it left recording off for good (the
+    storm test's training loop then failed with 'does not require grad')."""
+    import tinygrad_bn as tg
+    from tinygrad_bn.grad_mode import ContextDecorator
+    assert signal.getsignal(signal.SIGINT) is interrupts._default_int_handler_between_kernels
+    exit_code = ContextDecorator.__exit__.__code__
+
+    def trace(frame, event, arg):
+        if event == "call" and frame.f_code is exit_code:
+            sys.settrace(None)
+            # the handler as Python runs it for a SIGINT at __exit__'s first bytecode: with that frame
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, frame)
+        return None
+
+    before = tg.is_grad_enabled()
+    with pytest.raises(KeyboardInterrupt):
+        with getattr(tg, switch)():
+            sys.settrace(trace)
+    sys.settrace(None)
+    assert tg.is_grad_enabled() == before and not tg.is_inference_mode_enabled()
