@@ -2,7 +2,9 @@
 ``clip_grads_with_norm_``, ``clip_grad_value_``), flattening parameters
 (``parameters_to_vector`` / ``vector_to_parameters``), folding an eval-mode BatchNorm into
 the Linear before it (``fuse_linear_bn_eval``), ``skip_init`` and ``stateless.functional_call``
-(``from tinygrad_bn.nn.utils.stateless import functional_call`` works too).
+(``from tinygrad_bn.nn.utils.stateless import functional_call`` works too); parametrizations
+(``parametrize``, ``parametrizations.weight_norm`` / ``spectral_norm``) and the older
+hook-based ``weight_norm`` / ``spectral_norm`` (with their ``remove_*``).
 
 Everything is Tensor ops, so it runs on any device and, where PyTorch's does, records
 for autograd (``parameters_to_vector``, ``functional_call``)."""
@@ -17,11 +19,20 @@ from ..dtypes import float64
 from ..grad_mode import no_grad
 from ..ops.movement import cat, stack
 from ..tensor import Tensor
-from . import stateless
+from . import parametrizations, parametrize, stateless
 from .module import Module, Parameter
+from .norm_hooks import (  # noqa: F401
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
 
-# ``import tinygrad_bn.nn.utils.stateless`` as in PyTorch, though utils is a module here
+# ``import tinygrad_bn.nn.utils.stateless`` (and .parametrize, .parametrizations) as in
+# PyTorch, though utils is a module here
 sys.modules.setdefault(__name__ + ".stateless", stateless)
+sys.modules.setdefault(__name__ + ".parametrize", parametrize)
+sys.modules.setdefault(__name__ + ".parametrizations", parametrizations)
 
 
 def _tensors(who, name, tensors):
