@@ -1,11 +1,11 @@
-"""Batch, layer and group norm, forward + backward, float32 and float64: our
+"""Batch, layer, group and RMS norm, forward + backward, float32 and float64: our
 fused Numba kernels against the machine's streaming bandwidth, a textbook NumPy
 implementation and (when installed) PyTorch's CPU kernels, side by side.
 
     python benchmarks/bench_norm.py [--repeats 7] [--dtypes float32 float64] [--baseline DIR]
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_norm.py   # one thread
 
-``--baseline DIR`` adds the kernels of another checkout (DIR/kernels, e.g. from
+``--norms`` picks the rows (e.g. ``--norms layer rms``). ``--baseline DIR`` adds the kernels of another checkout (DIR/kernels, e.g. from
 ``git worktree add DIR HEAD~3``) as one more contender, "base", timed in the
 same rounds as ours: a before/after comparison that load on a shared machine
 cannot skew, as it could two runs one after the other.
@@ -14,7 +14,7 @@ cannot skew, as it could two runs one after the other.
 measured in the same rounds (3 tensor sizes moved). "ceiling" is the time the
 kernels' passes over memory take at that bandwidth: batch norm 8 passes of x's
 size (forward: read x twice, write y; backward: read x and dy twice, write
-dx), layer and group norm 5 (a row or group is read again from cache);
+dx), layer, group and RMS norm 5 (a row or group is read again from cache);
 "%ceil" is the ceiling over our time.
 Every figure is the median of ``repeats`` rounds; within a round the
 contenders run one after another, so load on the machine hits all alike. Each
@@ -34,12 +34,13 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from kernels.cpu import batchnorm, groupnorm, layernorm
+from kernels.cpu import batchnorm, groupnorm, layernorm, rmsnorm
 
 CASES = [("(64, 64)", (64, 64)), ("(256, 1024)", (256, 1024)), ("(4096, 1024)", (4096, 1024)),
          ("(4096, 4096)", (4096, 4096)), ("(64, 64, 56, 56)", (64, 64, 56, 56))]
 EPS = 1e-5
-PASSES = {"batch": 8, "layer": 5, "group": 5}
+PASSES = {"batch": 8, "layer": 5, "group": 5, "rms": 5}
+NORMS = tuple(PASSES)
 
 
 def groups_for(channels):
@@ -66,6 +67,10 @@ def load_baseline(root):
 
 def ours(kind, x, dy, g, b, modules=(batchnorm, groupnorm, layernorm)):
     batchnorm, groupnorm, layernorm = modules
+    if kind == "rms":  # over every dim but the first, with a weight, as layer norm here
+        nd = x.ndim - 1
+        y, rstd = rmsnorm.forward(x, g, EPS, nd)
+        return rmsnorm.backward(x, dy, rstd, g, nd)
     if kind == "batch":
         y, mean, var, invstd = batchnorm.forward_train(x, g, b, EPS)
         return batchnorm.backward(x, dy, mean, invstd, g, True)
@@ -80,6 +85,15 @@ def ours(kind, x, dy, g, b, modules=(batchnorm, groupnorm, layernorm)):
 
 def textbook(kind, x, dy, g, b):
     """What a user writes with NumPy: np.mean/np.var forward, closed-form backward."""
+    if kind == "rms":
+        axes = tuple(range(1, x.ndim))
+        n = x[0].size
+        rstd = 1.0 / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + EPS)
+        xhat = x * rstd
+        y = xhat * g  # (the forward output)
+        gy = dy * g
+        dx = rstd * (gy - xhat * (gy * xhat).sum(axis=axes, keepdims=True) / n)
+        return dx, (dy * xhat).sum(axis=0)
     if kind == "batch":
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)
@@ -110,6 +124,14 @@ def make_torch(kind, x, dy):
     xt = torch.from_numpy(x.copy()).requires_grad_(True)
     dyt = torch.from_numpy(dy.copy())
     dtype = torch.float64 if x.dtype == np.float64 else torch.float32
+    if kind == "rms":  # torch.nn.functional.rms_norm with a weight, eps as ours
+        weight = torch.ones(x.shape[1:], dtype=dtype, requires_grad=True)
+
+        def run_rms():
+            xt.grad = weight.grad = None
+            torch.nn.functional.rms_norm(xt, x.shape[1:], weight, EPS).backward(dyt)
+
+        return run_rms
     if kind == "batch":
         layer = torch.nn.BatchNorm1d(x.shape[1]) if x.ndim <= 3 else torch.nn.BatchNorm2d(x.shape[1])
     elif kind == "group":
@@ -135,6 +157,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--cases", nargs="*", type=int, help="indices into the case list")
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
+    ap.add_argument("--norms", nargs="+", choices=NORMS, default=list(NORMS))
     ap.add_argument("--baseline", metavar="DIR", help="also time the kernels of the checkout in DIR")
     args = ap.parse_args()
     baseline = load_baseline(args.baseline) if args.baseline else None
@@ -163,8 +186,8 @@ def main():
         a = np.empty(x.size, dt)
         bflat, cflat = x.reshape(-1), dy.reshape(-1)
         _triad(a, bflat, cflat, dt.type(0.5))
-        for kind in ("batch", "layer", "group"):
-            pshape = shape[1:] if kind == "layer" else (shape[1],)
+        for kind in args.norms:
+            pshape = shape[1:] if kind in ("layer", "rms") else (shape[1],)
             g = rng.standard_normal(pshape).astype(dt)
             b = rng.standard_normal(pshape).astype(dt)
             torch_run = make_torch(kind, x, dy) if torch is not None else None
@@ -174,7 +197,7 @@ def main():
                 contenders["numpy"] = lambda: textbook(kind, x, dy, g, b)
             if torch_run:
                 contenders["torch"] = torch_run
-            if baseline:
+            if baseline and kind != "rms":  # (a baseline checkout may predate RMS norm)
                 contenders["base"] = lambda: ours(kind, x, dy, g, b, baseline)
             for f in contenders.values():  # warm up: compile, fault pages in
                 f()
@@ -193,7 +216,10 @@ def main():
             torch_cols = f"{t['torch']:>9.2f} {t['torch'] / t['ours']:>7.2f}" if "torch" in t else f"{'-':>9} {'-':>7}"
             numpy_cols = (f"{t['numpy']:>9.2f} {t['numpy'] / t['ours']:>7.1f}" if "numpy" in t
                           else f"{'-':>9} {'-':>7}")
-            base_cols = f" | {t['base']:>8.3f} {t['base'] / t['ours']:>7.3f}" if baseline else ""
+            base_cols = ""
+            if baseline:
+                base_cols = (f" | {t['base']:>8.3f} {t['base'] / t['ours']:>7.3f}" if "base" in t
+                             else f" | {'-':>8} {'-':>7}")
             print(f"{label:>17} {dtype:>7} {kind[:5]:>5} | {t['ours']:>8.2f} {ceiling:>8.2f} "
                   f"{ceiling / t['ours']:>6.0%} {eff:>6.1f} {stream:>7.1f} | {numpy_cols} | {torch_cols}{base_cols}",
                   flush=True)

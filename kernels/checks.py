@@ -141,6 +141,22 @@ def layer_norm_backward(x, dy, mean, invstd, weight, nd, arrays):
     vector(who, "invstd", invstd, rows)
 
 
+def rms_norm(x, weight, nd, arrays):
+    who = "rmsnorm.forward"
+    input_array(who, x, 1, arrays)
+    normalized_ndim(who, x, nd)
+    affine(who, weight, None, _count(x.shape[x.ndim - nd:]))
+
+
+def rms_norm_backward(x, dy, rstd, weight, nd, arrays):
+    who = "rmsnorm.backward"
+    input_array(who, x, 1, arrays)
+    normalized_ndim(who, x, nd)
+    same_shape(who, "dy", dy, x.shape)
+    affine(who, weight, None, _count(x.shape[x.ndim - nd:]))
+    vector(who, "rstd", rstd, _count(x.shape[: x.ndim - nd]))
+
+
 def group_norm(x, groups, weight, bias, arrays):
     who = "groupnorm.forward"
     input_array(who, x, 2, arrays)

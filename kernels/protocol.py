@@ -7,7 +7,7 @@ checks and the same numerics: twins. A backend holds one package as its
 the framework calls a kernel.
 
 Arrays are the device's own (NumPy on the CPU, CuPy on a GPU, NumPy under
-Numba's CUDA simulator). Statistics (mean, var, invstd) and the parameter
+Numba's CUDA simulator). Statistics (mean, var, invstd, rstd) and the parameter
 gradients are float64; x, y, dy and dx share x's dtype (float32 or float64).
 ``weight`` and ``bias`` may be None (no affine). No entry point waits for the
 device except ``summarize``, which returns Python numbers.
@@ -28,6 +28,11 @@ class NormKernels(Protocol):
     def layer_norm(x, weight, bias, eps, normalized_ndim): """(y, mean, invstd), statistics shaped like x's leading dims."""
     def layer_norm_backward(x, dy, mean, invstd, weight, normalized_ndim): """(dx, dweight, dbias), the parameter
         gradients shaped like the normalized dims."""
+
+    # RMS norm: y = x * rstd * weight, rstd = 1 / sqrt(mean(x^2) + eps) per row over the last normalized_ndim dims
+    def rms_norm(x, weight, eps, normalized_ndim): """(y, rstd), rstd (float64) shaped like x's leading dims."""
+    def rms_norm_backward(x, dy, rstd, weight, normalized_ndim): """(dx, dweight), dweight shaped like the
+        normalized dims."""
 
     # group norm: x (N, C, *), statistics per sample and group of C / num_groups channels
     def group_norm(x, num_groups, weight, bias, eps): """(y, mean, invstd), statistics of shape (N, num_groups)."""

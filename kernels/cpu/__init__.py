@@ -18,7 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .. import interrupts  # noqa: E402
 
 with interrupts.interrupts_held():
-    from . import batchnorm, double_backward, elementwise, groupnorm, layernorm, pool, stats  # noqa: F401 (erf)
+    from . import batchnorm, double_backward, elementwise, groupnorm, layernorm, pool, rmsnorm, stats  # noqa: F401 (erf)
 
 # The kernel protocol (kernels/protocol.py), as this package's names.
 batch_norm_backward = interrupts.holds_interrupts(batchnorm.backward)
@@ -28,6 +28,8 @@ group_norm_backward = interrupts.holds_interrupts(groupnorm.backward)
 group_norm = interrupts.holds_interrupts(groupnorm.forward)
 layer_norm_backward = interrupts.holds_interrupts(layernorm.backward)
 layer_norm = interrupts.holds_interrupts(layernorm.forward)
+rms_norm_backward = interrupts.holds_interrupts(rmsnorm.backward)
+rms_norm = interrupts.holds_interrupts(rmsnorm.forward)
 empty_cache = pool.empty_cache
 summarize = interrupts.holds_interrupts(stats.summarize)
 
@@ -37,4 +39,4 @@ batch_norm_double_backward = interrupts.holds_interrupts(double_backward.batch_n
 layer_norm_double_backward = interrupts.holds_interrupts(double_backward.layer_norm_double_backward)
 
 KERNEL_MODULES = {"batch_norm": "kernels.cpu.batchnorm", "layer_norm": "kernels.cpu.layernorm",
-                  "group_norm": "kernels.cpu.groupnorm"}
+                  "group_norm": "kernels.cpu.groupnorm", "rms_norm": "kernels.cpu.rmsnorm"}

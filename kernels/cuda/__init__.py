@@ -1,4 +1,4 @@
-"""CUDA kernels written with ``numba.cuda``: batch, layer and group
+"""CUDA kernels written with ``numba.cuda``: batch, layer, group and RMS
 normalization, forward and backward, float32 and float64, and the array
 summary of the Tape. They run on an NVIDIA GPU over CuPy arrays, or in Numba's
 CUDA simulator over NumPy arrays (``NUMBA_ENABLE_CUDASIM=1``).
@@ -11,7 +11,7 @@ sm_90 without a GPU. The twin of ``kernels.cpu``: same protocol
 from .. import interrupts
 
 with interrupts.interrupts_held():
-    from . import batchnorm, groupnorm, layernorm, pool, stats
+    from . import batchnorm, groupnorm, layernorm, pool, rmsnorm, stats
 
 # The kernel protocol (kernels/protocol.py), as this package's names.
 batch_norm_backward = interrupts.holds_interrupts(batchnorm.backward)
@@ -21,8 +21,10 @@ group_norm_backward = interrupts.holds_interrupts(groupnorm.backward)
 group_norm = interrupts.holds_interrupts(groupnorm.forward)
 layer_norm_backward = interrupts.holds_interrupts(layernorm.backward)
 layer_norm = interrupts.holds_interrupts(layernorm.forward)
+rms_norm_backward = interrupts.holds_interrupts(rmsnorm.backward)
+rms_norm = interrupts.holds_interrupts(rmsnorm.forward)
 empty_cache = pool.empty_cache
 summarize = interrupts.holds_interrupts(stats.summarize)
 
 KERNEL_MODULES = {"batch_norm": "kernels.cuda.batchnorm", "layer_norm": "kernels.cuda.layernorm",
-                  "group_norm": "kernels.cuda.groupnorm"}
+                  "group_norm": "kernels.cuda.groupnorm", "rms_norm": "kernels.cuda.rmsnorm"}

@@ -28,7 +28,8 @@ def _run(args, env_extra, timeout):
 def test_the_cuda_suite_passes_in_numbas_simulator():
     pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install -e '.[test]')")
     code, out = _run(["-m", "pytest", "-m", "cuda_sim", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
-                      "tests/kernels/test_cuda_kernels.py", "tests/backends/test_cuda_device.py"], {"NUMBA_ENABLE_CUDASIM": "1"}, timeout=900)
+                      "tests/kernels/test_cuda_kernels.py", "tests/kernels/test_cuda_rms_norm.py",
+                      "tests/backends/test_cuda_device.py"], {"NUMBA_ENABLE_CUDASIM": "1"}, timeout=900)
     assert code == 0, "NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda_sim failed:\n" + out
     summary = out.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary and "deselected" not in summary, out

@@ -71,6 +71,26 @@ CASES = [
      ValueError, "dy has shape"),
     ("ln backward weight (oob)", lambda k, d: k.layer_norm_backward(d(X), d(X), d(ROWS), d(ROWS), d(SHORT), 1),
      ValueError, "weight has 5"),
+    ("rms forward weight (oob)", lambda k, d: k.rms_norm(d(X), d(SHORT), 1e-5, 1),
+     ValueError, "rmsnorm.forward: weight has 5 values, expected 6"),
+    ("rms forward weight too long (silent)", lambda k, d: k.rms_norm(d(X), d(LONG), 1e-5, 1),
+     ValueError, "weight has 7 values, expected 6"),
+    ("rms forward ndim", lambda k, d: k.rms_norm(d(X), None, 1e-5, 3),
+     ValueError, "normalized_ndim is 3; expected 1 to x.ndim \\(2\\)"),
+    ("rms forward int", lambda k, d: k.rms_norm(d(X.astype(np.int64)), None, 1e-5, 1),
+     TypeError, "dtype int64"),
+    ("rms forward empty", lambda k, d: k.rms_norm(d(X[:, :0]), None, 1e-5, 1),
+     ValueError, "none of them 0"),
+    ("rms forward list", lambda k, d: k.rms_norm(X.tolist(), None, 1e-5, 1),
+     TypeError, "x must be a .*NumPy array, got list"),
+    ("rms backward rstd (oob)", lambda k, d: k.rms_norm_backward(d(X), d(X), d(np.ones(7)), None, 1),
+     ValueError, "rmsnorm.backward: rstd has 7 values, expected 8"),
+    ("rms backward dy (oob)", lambda k, d: k.rms_norm_backward(d(X), d(X[:4]), d(ROWS), None, 1),
+     ValueError, "dy has shape \\(4, 6\\)"),
+    ("rms backward weight (oob)", lambda k, d: k.rms_norm_backward(d(X), d(X), d(ROWS), d(SHORT), 1),
+     ValueError, "weight has 5"),
+    ("rms backward ndim 0", lambda k, d: k.rms_norm_backward(d(X), d(X), d(ROWS), None, 0),
+     ValueError, "normalized_ndim is 0"),
     ("gn groups", lambda k, d: k.group_norm(d(X), 4, None, None, 1e-5),
      ValueError, "dividing the channel count \\(6\\)"),
     ("gn groups 0", lambda k, d: k.group_norm(d(X), 0, None, None, 1e-5),
@@ -146,6 +166,8 @@ def checks_only(arrays):
         batch_norm_backward=lambda x, dy, m, i, w, training=True: checks.batch_norm_backward(x, dy, m, i, w, arrays),
         layer_norm=lambda x, w, b, eps, nd: checks.layer_norm(x, w, b, nd, arrays),
         layer_norm_backward=lambda x, dy, m, i, w, nd: checks.layer_norm_backward(x, dy, m, i, w, nd, arrays),
+        rms_norm=lambda x, w, eps, nd: checks.rms_norm(x, w, nd, arrays),
+        rms_norm_backward=lambda x, dy, r, w, nd: checks.rms_norm_backward(x, dy, r, w, nd, arrays),
         group_norm=lambda x, g, w, b, eps: checks.group_norm(x, g, w, b, arrays),
         group_norm_backward=lambda x, dy, g, m, i, w: checks.group_norm_backward(x, dy, g, m, i, w, arrays),
         summarize=lambda x: checks.summarize(x, arrays))
@@ -165,6 +187,8 @@ def test_the_checks_pass_good_device_arrays_without_reading_them():
     k.batch_norm_backward(x4, x4, d(ONES), d(ONES), d(ONES.reshape(2, 3)), True)  # any shape of C values
     k.layer_norm(x4, d(np.ones((3, 3))), d(np.ones(9)), 1e-5, 2)
     k.layer_norm_backward(x4, x4, d(np.ones((2, 6))), d(np.ones(12)), None, 2)
+    k.rms_norm(x4, d(np.ones((3, 3))), 1e-5, 2)
+    k.rms_norm_backward(x4, x4, d(np.ones((2, 6))), d(np.ones(9)), 2)
     k.group_norm(x4, 3, d(ONES), d(ONES), 1e-5)
     k.group_norm_backward(x4, x4, 2, d(np.ones(4)), d(np.ones((2, 2))), d(ONES))
     k.summarize(d(np.arange(3)))  # any dtype

@@ -15,14 +15,14 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, GaussianNL
                      TripletMarginLoss, TripletMarginWithDistanceLoss)
 from .module import Buffer, Module, Parameter
 from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d,
-                            InstanceNorm2d, LayerNorm)
+                            InstanceNorm2d, LayerNorm, RMSNorm)
 from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "Module", "Parameter", "Linear", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU",
     "Softmax", "LogSoftmax", "Dropout", "Flatten", "Identity", "Sequential",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
-    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "functional", "init", "utils",
+    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "functional", "init", "utils",
     "ModuleList", "ModuleDict", "SyncBatchNorm", "parallel", "Embedding",
     # activations, losses, distances (activation.py, losses.py, layers_extra.py)
     "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid",

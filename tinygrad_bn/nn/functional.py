@@ -3,7 +3,7 @@ Argument checks live here once; the modules store their settings and call them."
 import numbers
 
 from ..arguments import devices_differ, float_tensor_arg, number_arg, tensor_arg
-from ..dtypes import float16
+from ..dtypes import finfo, float16
 from ..ops import linalg as L
 from ..ops import loss as LS
 from ..ops import norm as BN
@@ -279,6 +279,29 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_param(who, "weight", weight, normalized_shape, input)
     _check_param(who, "bias", bias, normalized_shape, input)
     return _as_input_dtype(BN.LayerNorm.apply(_in_kernel_dtype(input), weight, bias, nd, float(eps)), input)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """RMS norm over the trailing dims ``normalized_shape``, as ``torch.nn.functional.rms_norm``:
+    y = x / sqrt(mean(x^2 over those dims) + eps) * weight (no mean is subtracted, no bias).
+
+    ``eps=None`` is the machine epsilon of the dtype the input is computed in, as in
+    PyTorch: ``finfo(input.dtype).eps`` for float32 and float64, float32's for float16
+    (which, as everywhere here and in PyTorch's kernels, is computed in float32)."""
+    who = "rms_norm"
+    normalized_shape = normalized_shape_arg(normalized_shape, who)
+    number_arg(who, "eps", eps, 0.0, low_open=True, allow_none=True)
+    _check_norm_input(who, input, 1)
+    nd = len(normalized_shape)
+    if input.ndim < nd or input.shape[input.ndim - nd:] != normalized_shape:
+        raise ValueError(
+            f"{who}: normalized_shape {normalized_shape} must match the last dims of the input, "
+            f"got input shape {input.shape}"
+        )
+    _check_param(who, "weight", weight, normalized_shape, input)
+    x = _in_kernel_dtype(input)
+    eps = float(finfo(x.dtype).eps) if eps is None else float(eps)
+    return _as_input_dtype(BN.RMSNorm.apply(x, weight, nd, eps), input)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

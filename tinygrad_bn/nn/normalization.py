@@ -173,6 +173,37 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
+class RMSNorm(Module):
+    """RMS norm over the trailing dims ``normalized_shape`` of each sample, as ``torch.nn.RMSNorm``.
+
+    y = x / sqrt(mean(x^2) + eps) * weight, the mean over ``normalized_shape``;
+    weight (when ``elementwise_affine``) has that shape and starts at 1; there is
+    no bias. ``eps=None`` (kept as None) is the machine epsilon of the input's
+    compute dtype at each call (see ``functional.rms_norm``).
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = F.normalized_shape_arg(normalized_shape, "RMSNorm")
+        self.eps = None if eps is None else _positive_eps(self, eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        dtype = _float_dtype(self, dtype)
+        if self.elementwise_affine:
+            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype, device=device or "cpu"))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            write_in_place(self.weight, "fill", 1)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
 class GroupNorm(Module):
     """Group norm of (N, C, *): channels split into ``num_groups`` groups,
     statistics per sample and group, gamma and beta per channel."""

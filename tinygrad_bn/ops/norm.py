@@ -1,6 +1,6 @@
 """Normalization ops. Forward and backward are single fused kernels of the
 tensor's backend (``backend.kernels``: ``kernels/cpu`` on the CPU, ``kernels/cuda`` on "cuda"); each op saves x and gamma plus
-the per-group statistics (mean and inverse std in float64), nothing else.
+the per-group statistics (mean and inverse std in float64; RMS norm's inverse root mean square), nothing else.
 Batch and group norm also return their statistics as outputs that carry no
 gradient, for the running statistics."""
 from ..function import Function
@@ -91,6 +91,41 @@ class LayerNorm(Function):
         else:
             dx, dw, db = be.kernels.layer_norm_backward(x, g, ctx.mean, ctx.invstd, weight, ctx.ndim)
         return dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb), None, None
+
+
+class RMSNorm(Function):
+    """y = x * rstd * gamma over the last ``normalized_ndim`` dims, rstd = 1 / sqrt(mean(x^2) + eps)
+    per row (float64); gamma has the normalized dims' shape, or is None. Saves x, gamma and rstd."""
+
+    @staticmethod
+    def forward(ctx, x, weight, normalized_ndim, eps):
+        be = ctx.backend
+        y, rstd = be.kernels.rms_norm(x, weight, eps, normalized_ndim)
+        # rstd is NaN where a row holds a NaN and 0 where it holds an Inf (or its squares overflow float64)
+        be.check(be.logical_not(be.less(0.0, rstd)), ValueError, _RMS_NOT_FINITE)
+        ctx.save_for_backward(x, weight)
+        ctx.rstd, ctx.ndim = rstd, normalized_ndim
+        ctx.kernel = be.kernels.KERNEL_MODULES["rms_norm"]
+        ctx.params = {"eps": eps, "normalized_shape": tuple(x.shape[x.ndim - normalized_ndim:])}
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        nx, nw = ctx.needs_input_grad[:2]
+        be = ctx.backend
+        if be.records:  # create_graph: one recorded NormBackward, its double backward the composite form
+            dx, dw = norm_grad.record(be, "rms", x, g, weight, ctx.params["eps"], None, ctx.rstd,
+                                      normalized_ndim=ctx.ndim)
+        else:
+            dx, dw = be.kernels.rms_norm_backward(x, g, ctx.rstd, weight, ctx.ndim)
+        return dx if nx else None, _param_grad(be, dw, weight, nw), None, None
+
+
+_RMS_NOT_FINITE = (
+    "rms_norm: the input contains NaN or Inf (or values whose squares overflow float64), so its statistics are "
+    "not finite (expected finite values); find where they come from (tinygrad_bn.detect_anomaly() names the op) "
+    "or clean the input (e.g. with tinygrad_bn.where(x.isfinite(), x, 0))")
 
 
 class GroupNorm(Function):

@@ -24,6 +24,13 @@ S(u, v) = sum(u * v) over the group,
     d/dweight = sum(s * g * P(a))
 and in eval mode d/dx = s * beta * g, d/dg = s * weight * a + beta * x_hat + gamma,
 d/dweight = sum(s * g * a).
+
+RMS norm (no mean, no bias) has the same form: x_hat = x * s with
+s = 1 / sqrt(mean(x^2) + eps), and with P(u) = u - x_hat * mean(u * x_hat)
+(symmetric: I - x_hat x_hat'/M) again d x_hat / dx = s * P and
+d s / dx = -s^2 x_hat / M, so dx, d/dx, d/dg and d/dweight above hold as
+written with this P (and gamma = 0). Its double backward is this composite
+form on every device (there is no fused RMS double backward kernel).
 """
 from ..function import Function
 
@@ -39,7 +46,7 @@ class Layout:
             self.axes = (0,) + tuple(range(2, ndim))
             self.param_view = (1, shape[1]) + (1,) * (ndim - 2)
             self.param_axes = self.axes
-        elif kind == "layer":
+        elif kind in ("layer", "rms"):
             self.grouped = self.shape
             self.axes = tuple(range(ndim - normalized_ndim, ndim))
             self.param_view = self.shape[ndim - normalized_ndim:]
@@ -85,9 +92,9 @@ class Layout:
 
 
 class NormBackward(Function):
-    """(dx, dweight, dbias) of batch, layer or group norm as one recorded op.
-    ``running`` holds eval-mode batch norm's (mean, invstd), constants; None
-    means the statistics are the batch's, functions of x."""
+    """(dx, dweight, dbias) of batch, layer or group norm, (dx, dweight) of RMS
+    norm, as one recorded op. ``running`` holds eval-mode batch norm's (mean,
+    invstd), constants; None means the statistics are the batch's, functions of x."""
 
     @staticmethod
     def forward(ctx, x, g, weight, layout, eps, mean, invstd, running):
@@ -97,6 +104,8 @@ class NormBackward(Function):
             dx, dw, db = k.batch_norm_backward(x, g, mean, invstd, weight, running is None)
         elif layout.kind == "layer":
             dx, dw, db = k.layer_norm_backward(x, g, mean, invstd, weight, len(layout.axes))
+        elif layout.kind == "rms":  # invstd: rstd
+            (dx, dw), db = k.rms_norm_backward(x, g, invstd, weight, len(layout.axes)), None
         else:
             dx, dw, db = k.group_norm_backward(x, g, layout.grouped[1], mean, invstd, weight)
         ctx.save_for_backward(x, g, weight)
@@ -104,6 +113,8 @@ class NormBackward(Function):
         ctx.params = {"norm": layout.kind, "eps": eps, "training": running is None}
         if weight is None:
             return dx
+        if db is None:
+            return dx, _like(be, dw, weight)
         return dx, _like(be, dw, weight), _like(be, db, weight)
 
     @staticmethod
@@ -137,11 +148,14 @@ def _like(be, grad, param):
 
 def record(be, kind, x, g, weight, eps, mean, invstd, training=True, num_groups=None, normalized_ndim=None):
     """What a norm's backward returns when it is recorded: (dx, dweight, dbias),
-    the last two None without weight."""
+    the last two None without weight; for RMS norm ("rms", ``invstd`` its rstd,
+    ``mean`` None) (dx, dweight)."""
     layout = Layout(kind, x.shape, num_groups, normalized_ndim)
     running = None if training else (mean, invstd)
     out = NormBackward.apply(x, g, weight, layout, eps, mean, invstd, running)
-    return (out, None, None) if weight is None else out
+    if weight is None:
+        return (out, None) if kind == "rms" else (out, None, None)
+    return out
 
 
 def double_backward(be, layout, eps, running, x, g, weight, a, beta, gamma, nx=True, ng=True, nw=True):
@@ -163,7 +177,13 @@ def double_backward(be, layout, eps, running, x, g, weight, a, beta, gamma, nx=T
     def total(u, v):
         return layout.total(be, be.mul(u, v))
 
-    if running is None:
+    if running is None and layout.kind == "rms":  # no mean: x_hat = x * s, P(u) = u - x_hat mean(u x_hat)
+        s = be.pow(be.add(mean(be.mul(xg, xg)), eps), -0.5)
+        x_hat = be.mul(xg, s)
+
+        def project(u):
+            return be.sub(u, be.mul(x_hat, mean(be.mul(u, x_hat))))
+    elif running is None:
         centered = be.sub(xg, mean(xg))
         s = be.pow(be.add(mean(be.mul(centered, centered)), eps), -0.5)
         x_hat = be.mul(centered, s)
