@@ -1284,11 +1284,49 @@ def _new_api_cases():
                   lambda cls=cls, a=[fills[n] for n in required]: cls(None, *a), name, ("None", "NoneType", "optimizer"))
 
 
+def _normalization_family_cases():
+    from tinygrad_bn.nn.utils import parametrizations, parametrize
+
+    def call_case(entry, bad, fn, *says):
+        case(entry, bad, lambda: (fn, []), *says)
+
+    call_case("F.rms_norm", "a normalized_shape that is not the input's last dims",
+              lambda: F.rms_norm(tg.randn(2, 3), (4,)), "rms_norm", "(4,)")
+    call_case("F.rms_norm", "a negative eps", lambda: F.rms_norm(tg.randn(2, 3), (3,), eps=-1.0), "rms_norm", "-1")
+    call_case("nn.RMSNorm", "a normalized_shape of 0", lambda: nn.RMSNorm(0), "RMSNorm", "0")
+    call_case("nn.RMSNorm", "a str eps", lambda: nn.RMSNorm(3, eps="small"), "RMSNorm", "str")
+
+    def linear_case(entry, bad, fn, *says):
+        def make():
+            layer = nn.Linear(3, 2)
+            return (lambda: fn(layer)), [layer]
+        case(entry, bad, make, *says)
+
+    class Widen(nn.Module):
+        def forward(self, w):
+            return tg.cat([w, w], 0)
+
+    linear_case("parametrize.register_parametrization", "an unknown tensor name",
+                lambda m: parametrize.register_parametrization(m, "kernel", nn.Identity()), "register_parametrization",
+                "kernel")
+    linear_case("parametrize.register_parametrization", "a parametrization that changes the shape",
+                lambda m: parametrize.register_parametrization(m, "weight", Widen()), "register_parametrization",
+                "shape")
+    linear_case("parametrize.remove_parametrizations", "a module without parametrizations",
+                lambda m: parametrize.remove_parametrizations(m, "weight"), "remove_parametrizations", "weight")
+    linear_case("parametrizations.weight_norm", "an unknown name",
+                lambda m: parametrizations.weight_norm(m, "kernel"), "weight_norm", "kernel")
+    linear_case("parametrizations.weight_norm", "a dim out of range",
+                lambda m: parametrizations.weight_norm(m, dim=5), "weight_norm", "5")
+    linear_case("parametrizations.spectral_norm", "n_power_iterations 0",
+                lambda m: parametrizations.spectral_norm(m, n_power_iterations=0), "spectral_norm", "0")
+
+
 def all_cases():
     CASES.clear()
     for build in (_tensor_argument_cases, _operand_cases, _layer_input_cases, _constructor_cases, _tensor_op_cases,
                   _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases,
                   _semantics_device_and_file_cases, _sampling_and_name_cases, _math_creation_and_sampling_cases,
-                  _new_api_cases):
+                  _new_api_cases, _normalization_family_cases):
         build()
     return list(CASES)

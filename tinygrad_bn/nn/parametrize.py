@@ -130,11 +130,11 @@ class ParametrizationList(ModuleList):
             if z.dtype != original_dtype:
                 raise ValueError(f"register_parametrization: registering a parametrization may not change the dtype "
                                  f"of the tensor, unless unsafe=True; unparametrized dtype: {original_dtype}, "
-                                 f"parametrized dtype: {z.dtype}")
+                                 f"parametrized dtype: {z.dtype}; expected the dtype kept (or pass unsafe=True)")
             if z.shape != original_shape:
                 raise ValueError(f"register_parametrization: registering a parametrization may not change the shape "
                                  f"of the tensor, unless unsafe=True; unparametrized shape: {original_shape}, "
-                                 f"parametrized shape: {z.shape}")
+                                 f"parametrized shape: {z.shape}; expected the shape kept (or pass unsafe=True)")
 
     def right_inverse(self, value):
         """Run the ``right_inverse`` of every parametrization on ``value``, last registered
@@ -296,11 +296,13 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
             if x.dtype != y.dtype:
                 raise ValueError(f"{who}: registering a parametrization may not change the dtype of the tensor, "
                                  f"unless unsafe=True; module.{tensor_name}.dtype: {y.dtype}, "
-                                 f"parametrization(module.{tensor_name}).dtype: {x.dtype}")
+                                 f"parametrization(module.{tensor_name}).dtype: {x.dtype}; expected the dtype kept "
+                                 "(or pass unsafe=True)")
             if x.shape != y.shape:
                 raise ValueError(f"{who}: registering a parametrization may not change the shape of the tensor, "
                                  f"unless unsafe=True; module.{tensor_name}.shape: {y.shape}, "
-                                 f"parametrization(module.{tensor_name}).shape: {x.shape}")
+                                 f"parametrization(module.{tensor_name}).shape: {x.shape}; expected the shape kept "
+                                 "(or pass unsafe=True)")
             if hasattr(parametrization, "right_inverse"):
                 try:
                     z = parametrization.right_inverse(x)
