@@ -177,3 +177,21 @@ def test_running_statistics_follow_the_momentum_formula(steps, momentum, seed, b
     np.testing.assert_allclose(bn.running_mean.numpy(), rm, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(bn.running_var.numpy(), rv, rtol=1e-10, atol=1e-12)
     assert bn.num_batches_tracked.item() == steps
+
+
+@given(out_features=st.integers(1, 6), in_features=st.integers(1, 7), dim=st.sampled_from([0, 1, None]),
+       seed=st.integers(0, 2**16))
+def test_weight_norm_gives_weights_of_norm_g_in_the_direction_of_v(out_features, in_features, dim, seed):
+    from tinygrad_bn.nn.utils import parametrizations
+    rng = np.random.default_rng(seed)
+    layer = nn.Linear(in_features, out_features).to(tg.float64)
+    with tg.no_grad():
+        layer.weight.copy_(tg.tensor(rng.standard_normal((out_features, in_features)) + 0.1))
+    parametrizations.weight_norm(layer, dim=dim)
+    g = layer.parametrizations.weight.original0.detach().numpy()
+    v = layer.parametrizations.weight.original1.detach().numpy()
+    w = layer.weight.detach().numpy()
+    axes = None if dim is None else tuple(a for a in range(2) if a != dim)
+    np.testing.assert_allclose(np.sqrt((w * w).sum(axis=axes, keepdims=dim is not None)), np.abs(g), rtol=1e-12)
+    np.testing.assert_allclose(w * np.sqrt((v * v).sum(axis=axes, keepdims=dim is not None)), v * g, rtol=1e-12,
+                               atol=1e-14)
