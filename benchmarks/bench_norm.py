@@ -1,11 +1,13 @@
-"""Batch, layer, group and RMS norm, forward + backward, float32 and float64: our
+"""Batch, layer, group and RMS norm and batch renorm, forward + backward, float32 and float64: our
 fused Numba kernels against the machine's streaming bandwidth, a textbook NumPy
 implementation and (when installed) PyTorch's CPU kernels, side by side.
 
     python benchmarks/bench_norm.py [--repeats 7] [--dtypes float32 float64] [--baseline DIR]
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_norm.py   # one thread
 
-``--norms`` picks the rows (e.g. ``--norms layer rms``). ``--baseline DIR`` adds the kernels of another checkout (DIR/kernels, e.g. from
+``--norms`` picks the rows (e.g. ``--norms layer rms``; ``--norms batch renorm``
+puts batch renorm, r_max=3 and d_max=5 from running statistics that leave r and d
+unclipped, beside batch norm: PyTorch has no batch renorm, its columns are empty). ``--baseline DIR`` adds the kernels of another checkout (DIR/kernels, e.g. from
 ``git worktree add DIR HEAD~3``) as one more contender, "base", timed in the
 same rounds as ours: a before/after comparison that load on a shared machine
 cannot skew, as it could two runs one after the other.
@@ -14,7 +16,7 @@ cannot skew, as it could two runs one after the other.
 measured in the same rounds (3 tensor sizes moved). "ceiling" is the time the
 kernels' passes over memory take at that bandwidth: batch norm 8 passes of x's
 size (forward: read x twice, write y; backward: read x and dy twice, write
-dx), layer, group and RMS norm 5 (a row or group is read again from cache);
+dx), batch renorm 8 as batch norm, layer, group and RMS norm 5 (a row or group is read again from cache);
 "%ceil" is the ceiling over our time.
 Every figure is the median of ``repeats`` rounds; within a round the
 contenders run one after another, so load on the machine hits all alike. Each
@@ -34,12 +36,13 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from kernels.cpu import batchnorm, groupnorm, layernorm, rmsnorm
+from kernels.cpu import batchnorm, batchrenorm, groupnorm, layernorm, rmsnorm
 
 CASES = [("(64, 64)", (64, 64)), ("(256, 1024)", (256, 1024)), ("(4096, 1024)", (4096, 1024)),
          ("(4096, 4096)", (4096, 4096)), ("(64, 64, 56, 56)", (64, 64, 56, 56))]
 EPS = 1e-5
-PASSES = {"batch": 8, "layer": 5, "group": 5, "rms": 5}
+PASSES = {"batch": 8, "layer": 5, "group": 5, "rms": 5, "renorm": 8}
+R_MAX, D_MAX = 3.0, 5.0
 NORMS = tuple(PASSES)
 
 
@@ -71,6 +74,11 @@ def ours(kind, x, dy, g, b, modules=(batchnorm, groupnorm, layernorm)):
         nd = x.ndim - 1
         y, rstd = rmsnorm.forward(x, g, EPS, nd)
         return rmsnorm.backward(x, dy, rstd, g, nd)
+    if kind == "renorm":  # running statistics near the batch's: r and d unclipped
+        channels = x.shape[1]
+        y, mean, var, invstd, r, d = batchrenorm.forward_train(x, g, b, np.full(channels, 0.1),
+                                                               np.full(channels, 0.8), EPS, R_MAX, D_MAX)
+        return batchrenorm.backward(x, dy, mean, invstd, r, d, g)
     if kind == "batch":
         y, mean, var, invstd = batchnorm.forward_train(x, g, b, EPS)
         return batchnorm.backward(x, dy, mean, invstd, g, True)
@@ -94,6 +102,19 @@ def textbook(kind, x, dy, g, b):
         gy = dy * g
         dx = rstd * (gy - xhat * (gy * xhat).sum(axis=axes, keepdims=True) / n)
         return dx, (dy * xhat).sum(axis=0)
+    if kind == "renorm":
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        mean = np.mean(x, axis=axes, keepdims=True)
+        std = np.sqrt(np.var(x, axis=axes, keepdims=True) + EPS)
+        running_std = np.sqrt(0.8 + EPS)
+        r = np.clip(std / running_std, 1 / R_MAX, R_MAX)
+        d = np.clip((mean - 0.1) / running_std, -D_MAX, D_MAX)
+        xhat = (x - mean) / std
+        y = (xhat * r + d) * g.reshape(shape) + b.reshape(shape)  # (the forward output)
+        gx = dy * (g.reshape(shape) * r)
+        dx = (gx - gx.mean(axis=axes, keepdims=True) - xhat * (gx * xhat).mean(axis=axes, keepdims=True)) / std
+        return dx, (dy * (xhat * r + d)).sum(axis=axes), dy.sum(axis=axes)
     if kind == "batch":
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)
@@ -121,6 +142,8 @@ def textbook(kind, x, dy, g, b):
 def make_torch(kind, x, dy):
     import torch
 
+    if kind == "renorm":  # PyTorch has no batch renorm
+        return None
     xt = torch.from_numpy(x.copy()).requires_grad_(True)
     dyt = torch.from_numpy(dy.copy())
     dtype = torch.float64 if x.dtype == np.float64 else torch.float32
@@ -197,7 +220,7 @@ def main():
                 contenders["numpy"] = lambda: textbook(kind, x, dy, g, b)
             if torch_run:
                 contenders["torch"] = torch_run
-            if baseline and kind != "rms":  # (a baseline checkout may predate RMS norm)
+            if baseline and kind not in ("rms", "renorm"):  # (a baseline checkout may predate these)
                 contenders["base"] = lambda: ours(kind, x, dy, g, b, baseline)
             for f in contenders.values():  # warm up: compile, fault pages in
                 f()

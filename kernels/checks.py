@@ -178,3 +178,28 @@ def summarize(x, arrays):
     """Any array of the package's kind: every dtype and shape has a summary."""
     if not arrays.accepts(x):
         raise TypeError(f"summarize: x must be {arrays.name}, got {type(x).__name__}")
+
+
+def renorm_limits(who, r_max, d_max):
+    """r_max >= 1 and d_max >= 0, finite numbers (r lies in [1 / r_max, r_max], d in [-d_max, d_max])."""
+    for name, v, low in (("r_max", r_max, 1.0), ("d_max", d_max, 0.0)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < low:
+            raise ValueError(f"{who}: {name} is {v!r}; expected a finite number >= {low:g}")
+
+
+def batch_renorm_train(x, weight, bias, running_mean, running_var, r_max, d_max, arrays):
+    who = "batchrenorm.forward_train"
+    input_array(who, x, 2, arrays)
+    affine(who, weight, bias, x.shape[1])
+    vector(who, "running_mean", running_mean, x.shape[1])
+    vector(who, "running_var", running_var, x.shape[1])
+    renorm_limits(who, r_max, d_max)
+
+
+def batch_renorm_backward(x, dy, mean, invstd, r, d, weight, arrays):
+    who = "batchrenorm.backward"
+    input_array(who, x, 2, arrays)
+    same_shape(who, "dy", dy, x.shape)
+    affine(who, weight, None, x.shape[1])
+    for name, v in (("mean", mean), ("invstd", invstd), ("r", r), ("d", d)):
+        vector(who, name, v, x.shape[1])

@@ -24,6 +24,13 @@ class NormKernels(Protocol):
     def batch_norm_backward(x, dy, mean, invstd, weight, training): """(dx, dweight, dbias); training=False: the
         statistics were the running ones, constants, so dx = weight * invstd * dy."""
 
+    # batch renorm (Ioffe 2017): training only (eval is batch_norm_eval); r, d per channel, constants in backward
+    def batch_renorm_train(x, weight, bias, running_mean, running_var, eps, r_max, d_max): """(y, mean, biased var,
+        invstd, r, d), y = (x_hat * r + d) * weight + bias with r = clip(sigma_B / sigma, 1 / r_max, r_max) and
+        d = clip((mean - running_mean) / sigma, -d_max, d_max), sigma = sqrt(running_var + eps)."""
+    def batch_renorm_backward(x, dy, mean, invstd, r, d, weight): """(dx, dweight, dbias) with r, d constant:
+        batch norm's training backward with weight * r, dweight = r * sum(dy * x_hat) + d * sum(dy)."""
+
     # layer norm: statistics per row over the last normalized_ndim dims of x
     def layer_norm(x, weight, bias, eps, normalized_ndim): """(y, mean, invstd), statistics shaped like x's leading dims."""
     def layer_norm_backward(x, dy, mean, invstd, weight, normalized_ndim): """(dx, dweight, dbias), the parameter

@@ -18,12 +18,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .. import interrupts  # noqa: E402
 
 with interrupts.interrupts_held():
-    from . import batchnorm, double_backward, elementwise, groupnorm, layernorm, pool, rmsnorm, stats  # noqa: F401 (erf)
+    from . import batchnorm, batchrenorm, double_backward, elementwise, groupnorm, layernorm, pool, rmsnorm, stats  # noqa: F401 (erf)
 
 # The kernel protocol (kernels/protocol.py), as this package's names.
 batch_norm_backward = interrupts.holds_interrupts(batchnorm.backward)
 batch_norm_eval = interrupts.holds_interrupts(batchnorm.forward_eval)
 batch_norm_train = interrupts.holds_interrupts(batchnorm.forward_train)
+batch_renorm_backward = interrupts.holds_interrupts(batchrenorm.backward)
+batch_renorm_train = interrupts.holds_interrupts(batchrenorm.forward_train)
 group_norm_backward = interrupts.holds_interrupts(groupnorm.backward)
 group_norm = interrupts.holds_interrupts(groupnorm.forward)
 layer_norm_backward = interrupts.holds_interrupts(layernorm.backward)
@@ -39,4 +41,5 @@ batch_norm_double_backward = interrupts.holds_interrupts(double_backward.batch_n
 layer_norm_double_backward = interrupts.holds_interrupts(double_backward.layer_norm_double_backward)
 
 KERNEL_MODULES = {"batch_norm": "kernels.cpu.batchnorm", "layer_norm": "kernels.cpu.layernorm",
-                  "group_norm": "kernels.cpu.groupnorm", "rms_norm": "kernels.cpu.rmsnorm"}
+                  "group_norm": "kernels.cpu.groupnorm", "rms_norm": "kernels.cpu.rmsnorm",
+                  "batch_renorm": "kernels.cpu.batchrenorm"}

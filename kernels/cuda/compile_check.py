@@ -25,7 +25,7 @@ if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
 from numba import boolean, float32, float64, int64  # noqa: E402
 from numba import cuda  # noqa: E402
 
-from . import _common, batchnorm, groupnorm, layernorm, rmsnorm, stats  # noqa: E402,F401  (importing registers the kernels)
+from . import _common, batchnorm, batchrenorm, groupnorm, layernorm, rmsnorm, stats  # noqa: E402,F401  (importing registers the kernels)
 
 
 def signature(arg_types, dtype):

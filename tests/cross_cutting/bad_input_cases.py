@@ -1322,11 +1322,72 @@ def _normalization_family_cases():
                 lambda m: parametrizations.spectral_norm(m, n_power_iterations=0), "spectral_norm", "0")
 
 
+def _batch_renorm_cases():
+    def functional_case(bad, fn, *says):
+        """F.batch_renorm on a (4, 3) input with running buffers it must leave as they were."""
+        def make():
+            x, rm, rv = tg.randn(4, 3, requires_grad=True), tg.zeros(3), tg.ones(3)
+            return (lambda: fn(x, rm, rv)), [x, rm, rv]
+        case("F.batch_renorm", bad, make, *says)
+
+    functional_case("r_max < 1", lambda x, rm, rv: F.batch_renorm(x, rm, rv, training=True, r_max=0.5),
+                    "batch_renorm", "r_max", "0.5")
+    functional_case("a negative d_max", lambda x, rm, rv: F.batch_renorm(x, rm, rv, training=True, d_max=-1.0),
+                    "batch_renorm", "d_max", "-1")
+    functional_case("an infinite r_max", lambda x, rm, rv: F.batch_renorm(x, rm, rv, training=True,
+                                                                          r_max=float("inf")),
+                    "batch_renorm", "r_max", "inf")
+    functional_case("a str d_max", lambda x, rm, rv: F.batch_renorm(x, rm, rv, training=True, d_max="1"),
+                    "batch_renorm", "d_max", "str")
+    functional_case("no running buffers", lambda x, rm, rv: F.batch_renorm(x, None, None, training=True),
+                    "batch_renorm", "running_mean")
+    functional_case("a running_mean of the wrong size",
+                    lambda x, rm, rv: F.batch_renorm(x, tg.zeros(4), rv, training=True),
+                    "batch_renorm", "running_mean", "(4,)")
+    functional_case("a weight of the wrong size",
+                    lambda x, rm, rv: F.batch_renorm(x, rm, rv, tg.ones(2), training=True),
+                    "batch_renorm", "weight", "(2,)")
+    functional_case("a 1-d input", lambda x, rm, rv: F.batch_renorm(tg.randn(3), rm, rv, training=True),
+                    "batch_renorm", "(3,)")
+    functional_case("one value per channel", lambda x, rm, rv: F.batch_renorm(tg.randn(1, 3), rm, rv, training=True),
+                    "batch_renorm", "(1, 3)")
+    functional_case("a NaN in the input",
+                    lambda x, rm, rv: F.batch_renorm(tg.tensor([[float("nan"), 0.0, 1.0], [1.0, 2.0, 3.0]]), rm, rv,
+                                                     training=True),
+                    "batch_renorm", "NaN")
+    functional_case("a list input", lambda x, rm, rv: F.batch_renorm([[1.0, 2.0, 3.0]], rm, rv, training=True),
+                    "batch_renorm", "list")
+
+    def call_case(entry, bad, fn, *says):
+        case(entry, bad, lambda: (fn, []), *says)
+
+    call_case("nn.BatchRenorm1d", "r_max < 1", lambda: nn.BatchRenorm1d(3, r_max=0.9), "BatchRenorm1d", "r_max", "0.9")
+    call_case("nn.BatchRenorm2d", "a negative d_max", lambda: nn.BatchRenorm2d(3, d_max=-2), "BatchRenorm2d",
+              "d_max", "-2")
+    call_case("nn.BatchRenorm1d", "track_running_stats=False",
+              lambda: nn.BatchRenorm1d(3, track_running_stats=False), "BatchRenorm1d", "track_running_stats")
+    call_case("nn.BatchRenorm1d", "a warmup that is an int", lambda: nn.BatchRenorm1d(3, warmup=100),
+              "BatchRenorm1d", "warmup", "100")
+    call_case("nn.BatchRenorm1d", "a negative warmup step", lambda: nn.BatchRenorm1d(3, warmup=(-1, 10)),
+              "BatchRenorm1d", "warmup", "-1")
+
+    def module_case(cls, bad, shape, *says):
+        def make():
+            m = getattr(nn, cls)(3, r_max=2.0, d_max=1.0)
+            x = tg.randn(*shape)
+            return (lambda: m(x)), [m, x]
+        case(f"nn.{cls}", bad, make, cls, *says)
+
+    module_case("BatchRenorm1d", "a 4-d input", (2, 3, 4, 4), "4D")
+    module_case("BatchRenorm2d", "a 2-d input", (2, 3), "2D")
+    module_case("BatchRenorm1d", "the wrong channel count", (2, 5), "5")
+
+
 def all_cases():
     CASES.clear()
     for build in (_tensor_argument_cases, _operand_cases, _layer_input_cases, _constructor_cases, _tensor_op_cases,
                   _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases,
                   _semantics_device_and_file_cases, _sampling_and_name_cases, _math_creation_and_sampling_cases,
-                  _new_api_cases, _normalization_family_cases):
+                  _new_api_cases, _normalization_family_cases, _batch_renorm_cases):
         build()
     return list(CASES)

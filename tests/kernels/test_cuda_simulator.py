@@ -29,6 +29,7 @@ def test_the_cuda_suite_passes_in_numbas_simulator():
     pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install -e '.[test]')")
     code, out = _run(["-m", "pytest", "-m", "cuda_sim", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
                       "tests/kernels/test_cuda_kernels.py", "tests/kernels/test_cuda_rms_norm.py",
+                      "tests/kernels/test_cuda_batch_renorm.py",
                       "tests/backends/test_cuda_device.py"], {"NUMBA_ENABLE_CUDASIM": "1"}, timeout=900)
     assert code == 0, "NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda_sim failed:\n" + out
     summary = out.strip().splitlines()[-1]

@@ -111,6 +111,24 @@ CASES = [
      ValueError, "invstd has 23 values, expected 24"),
     ("gn backward weight (oob)", lambda k, d: k.group_norm_backward(d(X), d(X), 3, d(np.ones(24)), d(np.ones(24)), d(SHORT)),
      ValueError, "weight has 5"),
+    ("brn forward weight (oob)", lambda k, d: k.batch_renorm_train(d(X), d(SHORT), None, d(ONES), d(ONES), 1e-5, 2.0, 1.0),
+     ValueError, "batchrenorm.forward_train: weight has 5 values, expected 6"),
+    ("brn forward running_var (oob)",
+     lambda k, d: k.batch_renorm_train(d(X), None, None, d(ONES), d(SHORT), 1e-5, 2.0, 1.0),
+     ValueError, "running_var has 5 values, expected 6"),
+    ("brn forward r_max", lambda k, d: k.batch_renorm_train(d(X), None, None, d(ONES), d(ONES), 1e-5, 0.5, 1.0),
+     ValueError, "r_max is 0.5; expected a finite number >= 1"),
+    ("brn forward d_max", lambda k, d: k.batch_renorm_train(d(X), None, None, d(ONES), d(ONES), 1e-5, 1.0, -1.0),
+     ValueError, "d_max is -1.0; expected a finite number >= 0"),
+    ("brn forward 1-d", lambda k, d: k.batch_renorm_train(d(X[0]), None, None, d(ONES), d(ONES), 1e-5, 1.0, 0.0),
+     ValueError, "at least 2 dims"),
+    ("brn backward r (oob)", lambda k, d: k.batch_renorm_backward(d(X), d(X), d(ONES), d(ONES), d(SHORT), d(ONES), None),
+     ValueError, "batchrenorm.backward: r has 5 values, expected 6"),
+    ("brn backward d (oob)", lambda k, d: k.batch_renorm_backward(d(X), d(X), d(ONES), d(ONES), d(ONES), d(LONG), None),
+     ValueError, "d has 7 values, expected 6"),
+    ("brn backward dy (oob)", lambda k, d: k.batch_renorm_backward(d(X), d(X[:4]), d(ONES), d(ONES), d(ONES), d(ONES),
+                                                                   None),
+     ValueError, "dy has shape \\(4, 6\\)"),
     ("summarize list", lambda k, d: k.summarize([1.0, 2.0]),
      TypeError, "summarize: x must be a .*NumPy array, got list"),
 ]
@@ -170,6 +188,9 @@ def checks_only(arrays):
         rms_norm_backward=lambda x, dy, r, w, nd: checks.rms_norm_backward(x, dy, r, w, nd, arrays),
         group_norm=lambda x, g, w, b, eps: checks.group_norm(x, g, w, b, arrays),
         group_norm_backward=lambda x, dy, g, m, i, w: checks.group_norm_backward(x, dy, g, m, i, w, arrays),
+        batch_renorm_train=lambda x, w, b, rm, rv, eps, r_max, d_max: checks.batch_renorm_train(
+            x, w, b, rm, rv, r_max, d_max, arrays),
+        batch_renorm_backward=lambda x, dy, m, i, r, d, w: checks.batch_renorm_backward(x, dy, m, i, r, d, w, arrays),
         summarize=lambda x: checks.summarize(x, arrays))
 
 
@@ -189,6 +210,8 @@ def test_the_checks_pass_good_device_arrays_without_reading_them():
     k.layer_norm_backward(x4, x4, d(np.ones((2, 6))), d(np.ones(12)), None, 2)
     k.rms_norm(x4, d(np.ones((3, 3))), 1e-5, 2)
     k.rms_norm_backward(x4, x4, d(np.ones((2, 6))), d(np.ones(9)), 2)
+    k.batch_renorm_train(x4, d(ONES), None, d(ONES), d(ONES.reshape(2, 3)), 1e-5, 3.0, 5.0)
+    k.batch_renorm_backward(x4, x4, d(ONES), d(ONES), d(ONES), d(ONES), d(ONES))
     k.group_norm(x4, 3, d(ONES), d(ONES), 1e-5)
     k.group_norm_backward(x4, x4, 2, d(np.ones(4)), d(np.ones((2, 2))), d(ONES))
     k.summarize(d(np.arange(3)))  # any dtype

@@ -17,7 +17,8 @@ FUNCTIONS = [n for n in NAMES if n not in NormKernels.__annotations__]
 
 
 def test_the_protocol_names_its_functions_and_the_kernel_modules():
-    assert {"batch_norm_train", "layer_norm_backward", "group_norm", "rms_norm", "rms_norm_backward", "summarize",
+    assert {"batch_norm_train", "layer_norm_backward", "group_norm", "rms_norm", "rms_norm_backward", "batch_renorm_train",
+            "batch_renorm_backward", "summarize",
             "empty_cache"} <= set(FUNCTIONS)
     assert "KERNEL_MODULES" in NAMES
 
@@ -33,7 +34,7 @@ def test_both_packages_export_each_protocol_function_with_one_signature(name):
 
 def test_both_packages_map_the_same_ops_to_kernel_modules_of_their_own():
     cpu, cuda = kernels.cpu.KERNEL_MODULES, cuda_kernels.KERNEL_MODULES
-    assert set(cpu) == set(cuda) == {"batch_norm", "layer_norm", "group_norm", "rms_norm"}
+    assert set(cpu) == set(cuda) == {"batch_norm", "layer_norm", "group_norm", "rms_norm", "batch_renorm"}
     for op in cpu:
         assert cpu[op].startswith("kernels.cpu.") and cuda[op].startswith("kernels.cuda.")
         assert cpu[op].rsplit(".", 1)[1] == cuda[op].rsplit(".", 1)[1]  # the same file name on both sides

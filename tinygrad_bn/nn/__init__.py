@@ -14,14 +14,14 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, GaussianNL
                      MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                      TripletMarginLoss, TripletMarginWithDistanceLoss)
 from .module import Buffer, Module, Parameter
-from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d,
+from .normalization import (BatchNorm1d, BatchNorm2d, BatchRenorm1d, BatchRenorm2d, GroupNorm, InstanceNorm1d,
                             InstanceNorm2d, LayerNorm, RMSNorm)
 from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "Module", "Parameter", "Linear", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU",
     "Softmax", "LogSoftmax", "Dropout", "Flatten", "Identity", "Sequential",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BatchNorm1d", "BatchNorm2d", "BatchRenorm1d", "BatchRenorm2d", "LayerNorm",
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "functional", "init", "utils",
     "ModuleList", "ModuleDict", "SyncBatchNorm", "parallel", "Embedding",
     # activations, losses, distances (activation.py, losses.py, layers_extra.py)

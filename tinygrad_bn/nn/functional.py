@@ -237,6 +237,53 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
+def check_renorm_limits(who, r_max, d_max):
+    """r_max a finite number >= 1, d_max a finite number >= 0."""
+    number_arg(who, "r_max", r_max, 1.0)
+    number_arg(who, "d_max", d_max, 0.0)
+
+
+def batch_renorm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
+                 r_max=1.0, d_max=0.0):
+    """Batch renormalization (Ioffe, 2017) of (N, C, *) over every axis but C.
+
+    In training, with the batch mean mu_B and std sigma_B = sqrt(biased var + eps)
+    per channel and the running ones, mu = running_mean and
+    sigma = sqrt(running_var + eps):
+    r = clip(sigma_B / sigma, 1 / r_max, r_max), d = clip((mu_B - mu) / sigma, -d_max, d_max),
+    y = ((x - mu_B) / sigma_B * r + d) * weight + bias, with r and d constants of the
+    backward (no gradient flows through them); then the running buffers are
+    updated in place as ``batch_norm``'s (momentum, unbiased variance). In eval,
+    y = (x - mu) / sigma * weight + bias, as ``batch_norm``'s eval. With
+    r_max=1 and d_max=0 (r = 1, d = 0) it is ``batch_norm`` exactly.
+    The running buffers are needed in both modes (r and d compare with them).
+    """
+    who = "batch_renorm"
+    _check_norm_input(who, input, 2)
+    check_momentum_eps(who, momentum, eps)
+    check_renorm_limits(who, r_max, d_max)
+    channels = input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias)):
+        _check_param(who, name, t, (channels,), input)
+    _check_running(who, input, running_mean, running_var, channels)
+    if running_mean is None:
+        raise ValueError(f"{who}: running_mean and running_var are needed (r and d compare the batch's "
+                         "statistics with them); pass both running buffers")
+    if not training:
+        return _as_input_dtype(BN.BatchNorm.apply(_in_kernel_dtype(input), weight, bias, array_of(running_mean),
+                                                  array_of(running_var), False, float(eps)), input)
+    count = input.numel() // channels
+    if count <= 1:
+        raise ValueError(f"{who}: expected more than 1 value per channel when training, got input size {input.shape}")
+    out, mean, var, _, _ = BN.BatchRenorm.apply(_in_kernel_dtype(input), weight, bias, array_of(running_mean),
+                                                array_of(running_var), float(eps), float(r_max), float(d_max))
+    out = _as_input_dtype(out, input)
+    be = backend_of(input)
+    _update_running(running_mean, array_of(mean), momentum)
+    _update_running(running_var, be.mul(array_of(var), count / (count - 1)), momentum)
+    return out
+
+
 def check_momentum_eps(who, momentum, eps):
     """eps a positive finite number; momentum in [0, 1] (or None: a cumulative average)."""
     number_arg(who, "eps", eps, 0.0, low_open=True)

@@ -116,6 +116,104 @@ class BatchNorm2d(_BatchNorm):
     expected_ndims = (4,)
 
 
+class _BatchRenorm(_NormBase):
+    """Batch renormalization (Ioffe, 2017): see ``BatchRenorm1d``."""
+
+    _optional_state = _BatchNorm._optional_state  # load_state_dict fills it in when absent, as PyTorch
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, r_max=1.0,
+                 d_max=0.0, warmup=None, dtype=None):
+        name = type(self).__name__
+        F.check_renorm_limits(name, r_max, d_max)
+        if not track_running_stats:
+            raise ValueError(f"{name}: track_running_stats=False is not supported: r and d compare the batch's "
+                             "statistics with the running ones (use BatchNorm for batch statistics alone)")
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+        self.r_max, self.d_max = float(r_max), float(d_max)
+        self.warmup = _warmup_arg(name, warmup)
+
+    def _limits_at(self, step):
+        """(r_max, d_max) for the batch after ``step`` tracked ones."""
+        if self.warmup is None:
+            return self.r_max, self.d_max
+        start, r_ramp, d_ramp = self.warmup
+
+        def ramp(steps):
+            if step < start:
+                return 0.0
+            return 1.0 if steps == 0 else min(1.0, (step - start) / steps)
+
+        return 1.0 + (self.r_max - 1.0) * ramp(r_ramp), self.d_max * ramp(d_ramp)
+
+    @property
+    def current_r_max(self):
+        """The r_max the next training batch uses (the warm-up schedule at num_batches_tracked)."""
+        return self._limits_at(self._step())[0]
+
+    @property
+    def current_d_max(self):
+        """The d_max the next training batch uses (the warm-up schedule at num_batches_tracked)."""
+        return self._limits_at(self._step())[1]
+
+    def _step(self):
+        return 0 if self.warmup is None else int(self.num_batches_tracked.item())
+
+    def forward(self, x):
+        self._check_input(x)
+        r_max, d_max = self._limits_at(self._step()) if self.training else (self.r_max, self.d_max)
+        out = F.batch_renorm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
+                             self._momentum(), self.eps, r_max, d_max)
+        self._count_batch()
+        return out
+
+    def extra_repr(self):
+        return (super().extra_repr() + f", r_max={self.r_max}, d_max={self.d_max}"
+                + ("" if self.warmup is None else f", warmup={self.warmup}"))
+
+
+def _warmup_arg(name, warmup):
+    """None, (start_step, ramp_steps) or (start_step, r_ramp_steps, d_ramp_steps), non-negative ints, as
+    (start, r_ramp, d_ramp)."""
+    if warmup is None:
+        return None
+    if not isinstance(warmup, (tuple, list)) or len(warmup) not in (2, 3):
+        raise ValueError(f"{name}: warmup must be None, (start_step, ramp_steps) or "
+                         f"(start_step, r_ramp_steps, d_ramp_steps), got {warmup!r}")
+    for i, v in enumerate(warmup):
+        number_arg(name, f"warmup[{i}]", v, 0, integer=True)
+    steps = tuple(int(v) for v in warmup)
+    return steps if len(steps) == 3 else (steps[0], steps[1], steps[1])
+
+
+class BatchRenorm1d(_BatchRenorm):
+    """Batch renormalization (Ioffe, 2017) of (N, C) or (N, C, L) over N (and L), per channel C.
+
+    In training, y = (x_hat * r + d) * gamma + beta with the batch's x_hat and
+    r = clip(sigma_B / sigma, 1 / r_max, r_max), d = clip((mu_B - mu) / sigma, -d_max, d_max)
+    against the running statistics (sigma = sqrt(running_var + eps)); r and d carry
+    no gradient. The running statistics update as BatchNorm1d's. In eval mode it is
+    BatchNorm1d's eval. r_max=1 and d_max=0 (the defaults) make it BatchNorm1d.
+
+    ``warmup``: None (the limits apply from the first batch), or
+    ``(start_step, ramp_steps)`` or ``(start_step, r_ramp_steps, d_ramp_steps)``:
+    the paper's schedule over ``num_batches_tracked`` (t): r_max = 1 and
+    d_max = 0 while t < start_step, then both grow linearly to ``r_max`` and
+    ``d_max``, reached at t = start_step + ramp_steps (the paper: r_max 1 -> 3
+    and d_max 0 -> 5 from 5k steps, reached at 40k and 25k, is
+    ``r_max=3, d_max=5, warmup=(5000, 35000, 20000)``). ``current_r_max`` and
+    ``current_d_max`` are the limits the next training batch uses.
+    ``track_running_stats`` must be True. The state dict is BatchNorm1d's.
+    """
+
+    expected_ndims = (2, 3)
+
+
+class BatchRenorm2d(_BatchRenorm):
+    """Batch renormalization of (N, C, H, W) over N, H and W, per channel C (see ``BatchRenorm1d``)."""
+
+    expected_ndims = (4,)
+
+
 class _InstanceNorm(_NormBase):
     default_affine = False
     default_track = False

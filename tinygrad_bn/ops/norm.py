@@ -66,6 +66,45 @@ class BatchNorm(Function):
                 None, None, None, None)
 
 
+class BatchRenorm(Function):
+    """Training-mode batch renormalization (Ioffe, 2017) of x (N, C, *):
+    y = (x_hat * r + d) * gamma + beta with the batch's x_hat and, per channel,
+    r = clip(sigma_B / sigma, 1 / r_max, r_max), d = clip((mean_B - running_mean) / sigma, -d_max, d_max)
+    from the running statistics (sigma = sqrt(running_var + eps)). r and d are
+    constants of the backward (stop gradient). Returns ``(y, mean, biased var, r, d)``,
+    the last four float64 per channel without gradient. Eval mode is BatchNorm's."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, eps, r_max, d_max):
+        be = ctx.backend
+        y, mean, var, invstd, r, d = be.kernels.batch_renorm_train(x, weight, bias, running_mean, running_var, eps,
+                                                                   r_max, d_max)
+        _check_finite(be, "batch_renorm", mean, var)
+        ctx.mark_non_differentiable(mean, var, r, d)
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.invstd, ctx.r, ctx.d = mean, invstd, r, d
+        ctx.kernel = be.kernels.KERNEL_MODULES["batch_renorm"]
+        ctx.params = {"eps": eps, "r_max": r_max, "d_max": d_max, "affine": weight is not None}
+        return y, mean, var, r, d
+
+    @staticmethod
+    def backward(ctx, g, *statistics_grads):
+        x, weight = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        be = ctx.backend
+        if be.records:
+            # create_graph: batch norm's recorded NormBackward with weight * r (r, d constants), then
+            # dweight = r * sum(g * x_hat) + d * sum(g): differentiable again through NormBackward's double backward
+            r = be.cast(ctx.r, x.dtype)
+            scaled = r if weight is None else be.mul(weight, r)
+            dx, dxhat, db = norm_grad.record(be, "batch", x, g, scaled, ctx.params["eps"], ctx.mean, ctx.invstd)
+            dw = be.add(be.mul(dxhat, r), be.mul(db, be.cast(ctx.d, x.dtype)))
+        else:
+            dx, dw, db = be.kernels.batch_renorm_backward(x, g, ctx.mean, ctx.invstd, ctx.r, ctx.d, weight)
+        return (dx if nx else None, _param_grad(be, dw, weight, nw), _param_grad(be, db, weight, nb),
+                None, None, None, None, None)
+
+
 class LayerNorm(Function):
     """Normalize over the last ``normalized_ndim`` dims; gamma and beta have that shape."""
 
