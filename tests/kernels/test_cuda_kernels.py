@@ -21,29 +21,9 @@ from kernels.cuda import _common as kc, groupnorm as cg, layernorm as cl, pool a
 from test_kernel_arguments import CASE_IDS as ARGUMENT_CASE_IDS  # noqa: E402
 from test_kernel_arguments import CASES as ARGUMENT_CASES  # noqa: E402
 from test_stats_kernel import assert_summary, reference as summary_reference  # noqa: E402
-
-SIMULATED = kc.simulator()
-
-
-def dev(a):
-    """A host array on the kernels' device (CuPy on a GPU, NumPy in the simulator)."""
-    if SIMULATED:
-        return np.ascontiguousarray(a)
-    import cupy
-    return cupy.asarray(a)
+from cuda_arrays import SIMULATED, close, dev, host  # noqa: E402
 
 
-def host(a):
-    return a if isinstance(a, np.ndarray) else a.get()
-
-
-def close(got, want, dtype, what, scale=1.0):
-    tol = (1e-12 if dtype == np.float64 else 2e-6) * scale
-    got = np.asarray(host(got), np.float64)
-    want = np.asarray(want, np.float64)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    err = np.max(np.abs(got - want) / (1.0 + np.abs(want))) if want.size else 0.0
-    assert err <= tol, f"{what}: max relative error {err:.3g} > {tol:.3g}"
 
 
 def bn_reference(x, w, b, eps, dy):

@@ -22,29 +22,10 @@ cr = pytest.importorskip("kernels.cuda.rmsnorm")
 import kernels.cuda
 from kernels.cpu import rmsnorm as pr
 from kernels.cuda import _common as kc
+from cuda_arrays import SIMULATED, close, dev, host
 
-SIMULATED = kc.simulator()
 EPS = 1e-5
 
-
-def dev(a):
-    if SIMULATED:
-        return np.ascontiguousarray(a)
-    import cupy
-    return cupy.asarray(a)
-
-
-def host(a):
-    return a if isinstance(a, np.ndarray) else a.get()
-
-
-def close(got, want, dtype, what, scale=1.0):
-    tol = (1e-12 if dtype == np.float64 else 2e-6) * scale
-    got = np.asarray(host(got), np.float64)
-    want = np.asarray(want, np.float64)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    err = np.max(np.abs(got - want) / (1.0 + np.abs(want)))
-    assert err <= tol, f"{what}: max relative error {err:.3g} > {tol:.3g}"
 
 
 def rms_reference(x, w, eps, dy, nd):
