@@ -98,16 +98,7 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undo ``weight_norm``: ``<name>`` is a parameter again, holding the normalized weight."""
-    who = "remove_weight_norm"
-    _module_arg(who, module)
-    _name_arg(who, name)
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"{who}: weight_norm of '{name}' not found in {type(module).__name__}; expected a module that "
-                     "nn.utils.weight_norm was applied to")
+    return _remove_hook("remove_weight_norm", module, name, WeightNorm, "weight_norm")
 
 
 class SpectralNorm:
@@ -206,14 +197,18 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``<name>`` is a parameter again, holding the normalized
     weight (computed with the stored vectors, no further iteration)."""
-    who = "remove_spectral_norm"
+    return _remove_hook("remove_spectral_norm", module, name, SpectralNorm, "spectral_norm")
+
+
+def _remove_hook(who, module, name, hook_class, applied):
+    """Take the ``hook_class`` pre-hook on ``name`` off ``module`` (its remove() puts the
+    parameter back); refused when ``nn.utils.<applied>`` was not applied to that name."""
     _module_arg(who, module)
     _name_arg(who, name)
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
+        if isinstance(hook, hook_class) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"{who}: spectral_norm of '{name}' not found in {type(module).__name__}; expected a module "
-                     "that nn.utils.spectral_norm was applied to")
-
+    raise ValueError(f"{who}: {applied} of '{name}' not found in {type(module).__name__}; expected a module that "
+                     f"nn.utils.{applied} was applied to")

@@ -83,13 +83,8 @@ class _WeightNorm(Module):
         return _norm_except_dim(weight, self.dim), weight
 
 
-def weight_norm(module, name="weight", dim=0):
-    """Weight normalization of ``module.<name>``: the tensor becomes ``g * v / ||v||``
-    with ``g`` (``parametrizations.<name>.original0``, the norm over every dim but
-    ``dim``; ``dim=None``: one norm for the whole tensor) and ``v``
-    (``parametrizations.<name>.original1``, the direction) trained in its place.
-    Returns the module (its class becomes ``Parametrized<Class>``)."""
-    who = "weight_norm"
+def _weight_arg(who, module, name):
+    """``module.<name>``, checked to be a tensor a normalization can parametrize."""
     parametrize._module_arg(who, "module", module)
     parametrize._name_arg(who, name)
     weight = getattr(module, name, None)
@@ -97,6 +92,17 @@ def weight_norm(module, name="weight", dim=0):
         raise ValueError(  # noqa: TRY004  (PyTorch's error type)
             f"{who}: module {type(module).__name__} has no parameter or buffer named '{name}' (got "
             f"{type(weight).__name__}); expected the name of a tensor to normalize")
+    return weight
+
+
+def weight_norm(module, name="weight", dim=0):
+    """Weight normalization of ``module.<name>``: the tensor becomes ``g * v / ||v||``
+    with ``g`` (``parametrizations.<name>.original0``, the norm over every dim but
+    ``dim``; ``dim=None``: one norm for the whole tensor) and ``v``
+    (``parametrizations.<name>.original1``, the direction) trained in its place.
+    Returns the module (its class becomes ``Parametrized<Class>``)."""
+    who = "weight_norm"
+    weight = _weight_arg(who, module, name)
     _weight_norm = _WeightNorm(_weight_norm_dim(who, weight, dim))
     parametrize.register_parametrization(module, name, _weight_norm, unsafe=True)
 
@@ -178,13 +184,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     by ``n_power_iterations`` of power iteration each time it is read in training mode
     (15 at registration). ``dim=None`` is 0. Returns the module."""
     who = "spectral_norm"
-    parametrize._module_arg(who, "module", module)
-    parametrize._name_arg(who, name)
-    weight = getattr(module, name, None)
-    if not isinstance(weight, Tensor):
-        raise ValueError(  # noqa: TRY004  (PyTorch's error type)
-            f"{who}: module {type(module).__name__} has no parameter or buffer named '{name}' (got "
-            f"{type(weight).__name__}); expected the name of a tensor to normalize")
+    weight = _weight_arg(who, module, name)
     n_power_iterations = _int_arg(who, "n_power_iterations", n_power_iterations)
     dim = _int_arg(who, "dim", dim, allow_none=True)
     _eps_arg(who, eps)

@@ -137,17 +137,16 @@ class LRScheduler:
         number_arg(who, "last_epoch", state.get("last_epoch", self.last_epoch), -1, integer=True)
 
 
-class LambdaLR(LRScheduler):
-    """lr = base_lr * lr_lambda(epoch), one function or one per group."""
+class _LambdaScheduler(LRScheduler):
+    """A scheduler driven by ``lr_lambda`` (one function or one per group), whose state
+    dict keeps the lambdas that are callable objects (as PyTorch's)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _optimizer_arg("LambdaLR", optimizer)
+        who = type(self).__name__
+        _optimizer_arg(who, optimizer)
         self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
+        self.lr_lambdas = _lambdas(who, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
-
-    def get_lr(self):
-        return [b * fn(self.last_epoch) for fn, b in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -158,24 +157,20 @@ class LambdaLR(LRScheduler):
         _load_with_lambdas(self, state)
 
 
-class MultiplicativeLR(LRScheduler):
-    """lr = lr * lr_lambda(epoch) at each step after the first."""
+class LambdaLR(_LambdaScheduler):
+    """lr = base_lr * lr_lambda(epoch), one function or one per group."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _optimizer_arg("MultiplicativeLR", optimizer)
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("MultiplicativeLR", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
+    def get_lr(self):
+        return [b * fn(self.last_epoch) for fn, b in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    """lr = lr * lr_lambda(epoch) at each step after the first."""
 
     def get_lr(self):
         if self._is_initial:
             return _group_lrs(self.optimizer)
         return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
-
-    state_dict = LambdaLR.state_dict
-
-    def load_state_dict(self, state):
-        _load_with_lambdas(self, state)
 
 
 def _lambdas(who, optimizer, lr_lambda):
