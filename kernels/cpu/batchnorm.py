@@ -236,7 +236,9 @@ def backward(x, dy, mean, invstd, weight, training=True):
 
 
 @njit(cache=True, nogil=True)
-def _forward_train_small(xv, gamma, beta, eps):
+def small_stats(xv):
+    """(shift k, mean - k, biased variance) per channel of a small input, in one
+    serial sweep (batch renorm's small path uses it too, so both round alike)."""
     # xv.ndim is a compile-time constant: Numba keeps only the branch that applies
     channels = xv.shape[1]
     count = xv.size // channels
@@ -249,7 +251,12 @@ def _forward_train_small(xv, gamma, beta, eps):
     else:
         _stats3d(xv, xv, k, k, zero, s1, s2, 0, xv.shape[0])
     m = s1 / count
-    var = np.maximum(s2 / count - m * m, 0.0)
+    return k, m, np.maximum(s2 / count - m * m, 0.0)
+
+
+@njit(cache=True, nogil=True)
+def _forward_train_small(xv, gamma, beta, eps):
+    k, m, var = small_stats(xv)
     invstd = 1.0 / np.sqrt(var + eps)
     y = np.empty_like(xv)
     d, scale, b = m.astype(xv.dtype), (gamma * invstd).astype(xv.dtype), beta.astype(xv.dtype)

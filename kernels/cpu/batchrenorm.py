@@ -31,7 +31,7 @@ from .. import checks
 from ..arrays import affine_or_default, flat
 from ..checks import NUMPY_ARRAYS
 from . import batchnorm, pool
-from .batchnorm import _normalize2d, _normalize3d, _stats2d, _stats3d
+from .batchnorm import _normalize2d, _normalize3d
 
 
 def renorm_coefficients(mean, var, running_mean, running_var, eps, r_max, d_max):
@@ -87,18 +87,7 @@ def backward(x, dy, mean, invstd, r, d, weight):
 @njit(cache=True, nogil=True)
 def _forward_train_small(xv, gamma, beta, rm, rv, eps, r_max, d_max):
     # batch norm's _forward_train_small with the renorm coefficients, rounded alike
-    channels = xv.shape[1]
-    count = xv.size // channels
-    k = xv[0].copy() if xv.ndim == 2 else xv[0, :, 0].copy()
-    s1 = np.zeros(channels)
-    s2 = np.zeros(channels)
-    zero = np.zeros(channels, xv.dtype)
-    if xv.ndim == 2:
-        _stats2d(xv, xv, k, k, zero, s1, s2, 0, xv.shape[0])
-    else:
-        _stats3d(xv, xv, k, k, zero, s1, s2, 0, xv.shape[0])
-    m = s1 / count
-    var = np.maximum(s2 / count - m * m, 0.0)
+    k, m, var = batchnorm.small_stats(xv)
     invstd = 1.0 / np.sqrt(var + eps)
     mean = k + m
     running_std = np.sqrt(rv + eps)
