@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .common import discard_pending, verdict_table, write_results
+from .common import discard_pending, environment, verdict_table, withhold_verdicts, write_results
 
 EXPERIMENTS = {
     "bn-vs-plain": "bn_vs_plain",
@@ -24,6 +24,7 @@ EXPERIMENTS = {
 }
 QUICK_EPOCHS = 1
 QUICK_SEEDS = 2
+DEFAULT_SEEDS = 5
 
 
 def module(name):
@@ -32,9 +33,10 @@ def module(name):
     return importlib.import_module(f"{__name__}.{EXPERIMENTS[name]}")
 
 
-def run(name, out="results", seeds=3, epochs=None, quick=False, progress=True, log=print):
+def run(name, out="results", seeds=DEFAULT_SEEDS, epochs=None, quick=False, progress=True, log=print):
     """Run one experiment (or ``"all"``); returns its results (a list for all).
-    ``quick`` runs a small version (1 epoch, 2 seeds, fewer settings) for tests."""
+    ``quick`` runs a small version (1 epoch, 2 seeds, fewer settings) for
+    tests; its verdicts are withheld ("quick run: no verdict")."""
     if name == "all":
         return [run(n, out, seeds, epochs, quick, progress, log) for n in EXPERIMENTS]
     mod = module(name)
@@ -45,10 +47,13 @@ def run(name, out="results", seeds=3, epochs=None, quick=False, progress=True, l
     start = time.perf_counter()
     try:
         results = {"experiment": name, "title": mod.TITLE, "seeds": seeds, "epochs": epochs, "quick": quick,
+                   "environment": environment(),
                    **mod.run(out, seeds=seeds, epochs=epochs, progress=progress, quick=quick)}
     except BaseException:
         discard_pending()  # plots of a run that produced no results: the old files stay
         raise
+    if quick:
+        withhold_verdicts(results["verdicts"])
     results["seconds"] = time.perf_counter() - start
     json_path = write_results(out, name, results)
     log(f"\n{mod.TITLE} ({seeds} seed{'s' * (seeds != 1)}, {epochs} epoch{'s' * (epochs != 1)}, "
@@ -71,7 +76,7 @@ def main(argv=None):
 def add_arguments(p):
     p.add_argument("name", choices=list(EXPERIMENTS) + ["all"], help="which experiment (or all)")
     p.add_argument("--out", default="results", help="folder for the JSON and PNG files (default: %(default)s)")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per setting (default: %(default)s)")
+    p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help="seeds per setting; runs with the same seed are paired (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=None, help="epochs per run (default: the experiment's)")
     p.add_argument("--quick", action="store_true", help="a small version that runs in seconds (for tests)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -8,7 +8,7 @@ import numpy as np
 from ..creation import from_numpy
 from ..grad_mode import no_grad
 from ..models import SimpleNet, SimpleNetBN
-from .common import Progress, data, figures, gap_verdict, save_figure, train_run
+from .common import Progress, data, figures, paired_verdict, save_figure, train_run
 
 TITLE = "BN vs plain: convergence and pre-activation scale"
 SETTINGS = {"baseline": dict(pixels="standardized", lr=0.05, momentum=0.9),
@@ -63,14 +63,14 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no
 
     verdicts = []
     for setting in SETTINGS:
-        verdicts.append(gap_verdict(f"{setting}: BN lowers the epoch-1 training loss",
+        verdicts.append(paired_verdict(f"{setting}: BN lowers the epoch-1 training loss",
                                     pick(setting, "bn", "loss", 0), pick(setting, "plain", "loss", 0),
                                     higher_is_better=False))
-        verdicts.append(gap_verdict(f"{setting}: BN raises held-out accuracy after epoch 1",
+        verdicts.append(paired_verdict(f"{setting}: BN raises held-out accuracy after epoch 1",
                                     pick(setting, "bn", "acc", 0), pick(setting, "plain", "acc", 0)))
-        verdicts.append(gap_verdict(f"{setting}: BN raises final held-out accuracy",
+        verdicts.append(paired_verdict(f"{setting}: BN raises final held-out accuracy",
                                     pick(setting, "bn", "acc", -1), pick(setting, "plain", "acc", -1)))
-        verdicts.append(gap_verdict(f"{setting}: BN keeps the pre-activation scale steadier",
+        verdicts.append(paired_verdict(f"{setting}: BN keeps the pre-activation scale steadier",
                                     std_drift(setting, "bn"), std_drift(setting, "plain"), higher_is_better=False))
     results = {"settings": SETTINGS, "runs": runs, "verdicts": verdicts, "run_seconds": seconds,
                "histograms": {f"{s}/{n}": {str(e): np.histogram(v, bins=40)[0].tolist() for e, v in h.items()}

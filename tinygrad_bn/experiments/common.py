@@ -34,23 +34,55 @@ def data(pixels="standardized"):
     return _DATA[pixels]
 
 
+NORMS = ("batch", "renorm", "layer", "group", "instance")
+
+
+class FeaturesAsChannels(nn.Module):
+    """Instance norm in an MLP: the ``features`` hidden units viewed as
+    ``channels`` channels of ``features // channels`` positions, each sample's
+    channel normalized over its positions (``InstanceNorm1d(channels,
+    affine=True)``). That is group norm with ``channels`` groups, but with one
+    scale and shift per channel instead of per unit."""
+
+    def __init__(self, features, channels):
+        super().__init__()
+        if features % channels:
+            raise ValueError(f"FeaturesAsChannels: {features} features do not split into {channels} channels")
+        self.channels = channels
+        self.norm = nn.InstanceNorm1d(channels, affine=True)
+
+    def forward(self, x):
+        n = x.shape[0]
+        return self.norm(x.reshape(n, self.channels, -1)).reshape(n, -1)
+
+
+def norm_layer(norm, features, groups=4):
+    """The normalization ``mlp`` puts after a hidden Linear of ``features`` units."""
+    if norm == "batch":
+        return nn.BatchNorm1d(features)
+    if norm == "renorm":  # the paper's r_max 3, d_max 5 after a warm-up (Ioffe 2017, section 4)
+        return nn.BatchRenorm1d(features)
+    if norm == "layer":
+        return nn.LayerNorm(features)
+    if norm == "group":
+        return nn.GroupNorm(groups, features)
+    if norm == "instance":
+        return FeaturesAsChannels(features, groups)
+    raise ValueError(f"mlp: norm must be one of {', '.join(NORMS)} or None, got {norm!r}")
+
+
 def mlp(widths, activation="relu", norm=None, groups=4):
     """Linear layers of ``widths`` (input first, classes last) with ``activation``
-    after each hidden one and ``norm`` ("batch", "layer", "group" or None)
-    between the Linear and the activation, as in SimpleNetBN."""
+    after each hidden one and ``norm`` (one of ``NORMS`` or None) between the
+    Linear and the activation, as in SimpleNetBN. ``groups``: group norm's
+    groups, or instance norm's channels."""
     layers = []
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(nn.Linear(a, b))
         if i == len(widths) - 2:
             break
-        if norm == "batch":
-            layers.append(nn.BatchNorm1d(b))
-        elif norm == "layer":
-            layers.append(nn.LayerNorm(b))
-        elif norm == "group":
-            layers.append(nn.GroupNorm(groups, b))
-        elif norm is not None:
-            raise ValueError(f"mlp: norm must be 'batch', 'layer', 'group' or None, got {norm!r}")
+        if norm is not None:
+            layers.append(norm_layer(norm, b, groups))
         layers.append(nn.ReLU() if activation == "relu" else nn.Sigmoid())
     return nn.Sequential(*layers)
 
@@ -74,7 +106,8 @@ def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pi
     its accuracy is chance (diverging is a result, not a crash).
     ``on_epoch(model, epoch)`` runs after each epoch (epoch 0: before training);
     ``on_step(model, step, loss)`` after each step; with ``tape_every``, every
-    that many steps the step runs on a ``Tape`` and ``on_tape(step, tape)`` sees it."""
+    that many steps the step runs on a ``Tape`` and ``on_tape(step, tape)`` sees it.
+    ``setup`` in the result: every training choice, for the JSON."""
     from ..tape import Tape
 
     x_train, y_train, x_test, y_test = data(pixels)
@@ -128,27 +161,145 @@ def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pi
     else:
         accs_final = accs[-1] if accs else float("nan")
     return {"loss": losses + [float("nan")] * missing, "acc": accs + [float("nan")] * missing,
-            "final_acc": accs_final, "diverged": diverged, "steps": step, "model": model}
+            "final_acc": accs_final, "diverged": diverged, "steps": step, "model": model,
+            "setup": training_setup(batch_size, lr, momentum, epochs, pixels)}
 
 
 # ------------------------------------------------------------------ verdicts
-def gap_verdict(claim, better, worse, higher_is_better=True, unit=""):
-    """Does ``better`` beat ``worse`` by more than the spread over seeds? The
-    gap is the difference of the means; the spread the larger of the two
-    standard deviations; the claim shows when gap > 2 * spread (and the sign is
-    right), is reversed when -gap > 2 * spread, else it is within the noise."""
+# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom; past 30
+# the Cornish-Fisher expansion around the normal quantile is within 1e-4.
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+         2.045, 2.042)
+TEST_DIGITS = 1000  # load_mnist_5k's default held-out set: every accuracy is a mean over this many digits
+QUICK_OUTCOME = "quick run: no verdict"
+
+
+def t_quantile_975(df):
+    """The 97.5% quantile of Student's t with ``df`` degrees of freedom."""
+    if df < 1:
+        raise ValueError(f"t_quantile_975: df must be at least 1, got {df}")
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959963984540054
+    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+
+
+def binomial_se(p, n=TEST_DIGITS):
+    """The standard error of an accuracy ``p`` measured on ``n`` digits (the
+    test set's own sampling error, which more seeds do not shrink)."""
+    p = float(p)
+    return math.sqrt(max(p * (1 - p), 0.0) / n) if math.isfinite(p) else float("nan")
+
+
+def paired_verdict(claim, better, worse, higher_is_better=True, unit="", accuracy=False):
+    """Does ``better`` beat ``worse``? ``better[i]`` and ``worse[i]`` come from
+    runs with the same seed (the same data order and, where the nets match, the
+    same initial weights), so the verdict is on the per-seed differences: their
+    mean, a 95% t confidence interval (ddof=1) and a sign count. The claim
+    **shows** when the whole interval is on its side, is **reversed** when it is
+    wholly on the other, and is **within noise** otherwise (with one seed there
+    is no interval: within noise). Pairs with a NaN are left out and counted.
+    ``accuracy=True`` adds each side's binomial standard error on the test set."""
     better, worse = np.asarray(better, float), np.asarray(worse, float)
-    sign = 1 if higher_is_better else -1
-    gap = sign * (np.nanmean(better) - np.nanmean(worse))
-    spread = float(max(np.nanstd(better), np.nanstd(worse)))
-    if gap > 2 * spread and gap > 0:
+    if better.shape != worse.shape or better.ndim != 1:
+        raise ValueError(f"paired_verdict: {claim!r} needs two equal-length lists of per-seed values, got "
+                         f"shapes {better.shape} and {worse.shape}")
+    sign = 1.0 if higher_is_better else -1.0
+    keep = np.isfinite(better) & np.isfinite(worse)
+    diffs = sign * (better[keep] - worse[keep])
+    n = int(diffs.size)
+    mean = float(diffs.mean()) if n else float("nan")
+    sd = float(diffs.std(ddof=1)) if n > 1 else float("nan")
+    half = t_quantile_975(n - 1) * sd / math.sqrt(n) if n > 1 else float("nan")
+    low, high = mean - half, mean + half
+    if n > 1 and low > 0:
         outcome = "shows"
-    elif -gap > 2 * spread and gap < 0:
+    elif n > 1 and high < 0:
         outcome = "reversed"
     else:
         outcome = "within noise"
-    return {"claim": claim, "outcome": outcome, "gap": float(gap), "spread": spread, "unit": unit,
-            "better_mean": float(np.nanmean(better)), "worse_mean": float(np.nanmean(worse))}
+    verdict = {"claim": claim, "outcome": outcome, "mean_diff": mean, "ci95": [low, high], "sd": sd,
+               "wins": int((diffs > 0).sum()), "losses": int((diffs < 0).sum()), "pairs": n,
+               "dropped_pairs": int(keep.size - n), "unit": unit, "higher_is_better": higher_is_better,
+               "better_mean": float(np.nanmean(better)) if keep.any() else float("nan"),
+               "worse_mean": float(np.nanmean(worse)) if keep.any() else float("nan"),
+               "diffs": diffs.tolist()}
+    if accuracy:
+        verdict["binomial_se"] = [binomial_se(verdict["better_mean"]), binomial_se(verdict["worse_mean"])]
+    return verdict
+
+
+def withhold_verdicts(verdicts):
+    """A ``--quick`` run's verdicts: the numbers stay, the outcome says there is none."""
+    for v in verdicts:
+        v["outcome"] = QUICK_OUTCOME
+    return verdicts
+
+
+def verdict_table(verdicts):
+    lines = [f"{'claim':70} {'here':13} {'mean diff':>10} {'95% CI':>21} {'wins':>6}"]
+    for v in verdicts:
+        low, high = v["ci95"]
+        ci = f"[{low:.3g}, {high:.3g}]" if math.isfinite(low) else "-"
+        lines.append(f"{v['claim'][:70]:70} {v['outcome'][:13]:13} {v['mean_diff']:10.3g} {ci:>21} "
+                     f"{v['wins']:>3}/{v['pairs']:<2}")
+    if any(v["outcome"] == QUICK_OUTCOME for v in verdicts):
+        lines.append("quick run: no verdict (1 epoch, 2 seeds, a smaller grid; run without --quick for one)")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ setups
+def training_setup(batch_size, lr, momentum, epochs, pixels, **extra):
+    """Everything ``train_run`` fixes, as the JSON records it."""
+    return {"optimizer": "SGD", "lr": lr, "momentum": momentum, "nesterov": False, "weight_decay": 0.0,
+            "batch_size": batch_size, "drop_last": True, "shuffle": "DataLoader(shuffle=True, seed=seed)",
+            "loss": "CrossEntropyLoss", "epochs": epochs, "pixels": pixels, "preprocessing": PIXELS[pixels],
+            "init": "the layers' defaults after manual_seed(seed)", "held_out_digits": TEST_DIGITS, **extra}
+
+
+PIXELS = {"standardized": "uint8 / 255, then (x - 0.1307) / 0.3081 (MNIST's mean and std), flattened to 784",
+          "raw": "uint8 / 255 in [0, 1], flattened to 784"}
+
+
+def environment():
+    """What produced the numbers: package version and commit, library
+    versions, thread counts and the machine."""
+    import platform
+
+    import numba
+
+    from .. import __version__
+    from ..threads import get_num_threads
+    env = {"tinygrad_bn": __version__, "python": platform.python_version(), "numpy": np.__version__,
+           "numba": numba.__version__, "platform": platform.platform(), "cpu_count": os.cpu_count(),
+           "numba_threads": get_num_threads(),
+           "blas_threads_env": {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                           "MKL_NUM_THREADS") if k in os.environ}}
+    try:
+        from threadpoolctl import threadpool_info
+        env["blas_threads"] = [{"library": i.get("internal_api"), "threads": i.get("num_threads")}
+                               for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:
+        pass
+    env.update(_git_state())
+    return env
+
+
+def _git_state():
+    """The commit (and whether the tree had changes) when the package runs from a git checkout."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if not os.path.exists(os.path.join(root, ".git")):
+        return {"commit": None}
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None}
+    return {"commit": commit or None, "uncommitted_changes": bool(dirty)}
 
 
 # ------------------------------------------------------------------ outputs
@@ -226,6 +377,12 @@ def discard_pending():
         _discard(_PENDING.pop()[0])
 
 
+def _sha256(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def _plain(obj):
     """JSON-ready: NumPy numbers to Python ones, NaN/Inf to null."""
     if isinstance(obj, dict):
@@ -248,6 +405,8 @@ def write_results(out, name, results):
     remove_stale_temporaries(out)
     path = os.path.join(out, f"{name}.json")
     tmp = _temporary(path)
+    # the JSON names the exact bytes of its plots, so a picture from another run is detectable
+    results = {**results, "plot_sha256": {os.path.basename(final): _sha256(plot_tmp) for plot_tmp, final in _PENDING}}
     try:
         with open(tmp, "w") as f:
             json.dump(_plain(results), f, indent=1)
@@ -262,13 +421,6 @@ def write_results(out, name, results):
     _PENDING.clear()
     os.replace(tmp, path)
     return path
-
-
-def verdict_table(verdicts):
-    lines = [f"{'claim':72} {'here':13} {'gap':>9} {'spread':>8}"]
-    for v in verdicts:
-        lines.append(f"{v['claim'][:72]:72} {v['outcome']:13} {v['gap']:9.3g} {v['spread']:8.2g}")
-    return "\n".join(lines)
 
 
 class Progress:

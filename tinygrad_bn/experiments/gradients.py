@@ -4,7 +4,7 @@ SGD; every 10 steps the step runs on a Tape and ``Tape.grad_flow()`` gives
 each weight's gradient norm."""
 import numpy as np
 
-from .common import Progress, figures, gap_verdict, mlp, save_figure, train_run
+from .common import Progress, figures, paired_verdict, mlp, save_figure, train_run
 
 TITLE = "Per-layer gradient norms from the tape"
 WIDTHS = [784, 64, 64, 64, 64, 10]
@@ -40,7 +40,7 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no
                 out.append(float(np.log10(np.median(n[:, 0] / n[:, -1]))))
         return out
 
-    verdicts = [gap_verdict(f"{act}: BN raises the first layer's gradient relative to the last's",
+    verdicts = [paired_verdict(f"{act}: BN raises the first layer's gradient relative to the last's",
                             first_over_last(act, True), first_over_last(act, False), unit="decades")
                 for act in ("sigmoid", "relu")]
     results = {"widths": WIDTHS, "every": EVERY, "runs": runs, "verdicts": verdicts, "run_seconds": seconds,

@@ -4,7 +4,7 @@ and without momentum; a run whose loss becomes NaN or Inf is marked diverged."""
 import numpy as np
 
 from ..models import SimpleNet, SimpleNetBN
-from .common import Progress, figures, gap_verdict, save_figure, train_run
+from .common import Progress, figures, paired_verdict, save_figure, train_run
 
 TITLE = "Learning rates: how far up does each net still train?"
 RATES = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
@@ -37,11 +37,11 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
     for momentum in MOMENTA:
         bn = [np.log10(largest_good_lr("bn", momentum, s)) for s in range(seeds)]
         plain = [np.log10(largest_good_lr("plain", momentum, s)) for s in range(seeds)]
-        verdicts.append(gap_verdict(f"momentum {momentum}: BN trains at larger rates (log10 lr reaching "
+        verdicts.append(paired_verdict(f"momentum {momentum}: BN trains at larger rates (log10 lr reaching "
                                     f"{GOOD:.0%})", bn, plain, unit="decades"))
     for momentum in MOMENTA:
         top = max(rates)
-        verdicts.append(gap_verdict(f"momentum {momentum}: at lr {top}, BN beats plain",
+        verdicts.append(paired_verdict(f"momentum {momentum}: at lr {top}, BN beats plain",
                                     [r["final_acc"] for r in runs if r["net"] == "bn" and r["lr"] == top
                                      and r["momentum"] == momentum],
                                     [r["final_acc"] for r in runs if r["net"] == "plain" and r["lr"] == top

@@ -3,7 +3,7 @@ it? A 2-hidden-layer (SimpleNet's widths) and a 4-hidden-layer sigmoid MLP,
 with and without BN, plain SGD at a few learning rates."""
 import numpy as np
 
-from .common import Progress, figures, gap_verdict, mlp, save_figure, train_run
+from .common import Progress, figures, paired_verdict, mlp, save_figure, train_run
 
 TITLE = "Sigmoid nets with and without BN"
 DEPTHS = {"2 hidden": [784, 64, 128, 10], "4 hidden": [784, 64, 64, 64, 64, 10]}
@@ -29,11 +29,11 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
     def best(depth, bn, seed):  # each net at its best learning rate, per seed
         return max(r["final_acc"] for r in runs if r["depth"] == depth and r["bn"] == bn and r["seed"] == seed)
 
-    verdicts = [gap_verdict(f"{depth} sigmoid: BN reaches higher accuracy (best lr each)",
+    verdicts = [paired_verdict(f"{depth} sigmoid: BN reaches higher accuracy (best lr each)",
                             [best(depth, True, s) for s in range(seeds)],
                             [best(depth, False, s) for s in range(seeds)]) for depth in DEPTHS]
     lr = rates[0]
-    verdicts += [gap_verdict(f"{depth} sigmoid at lr {lr}: BN trains where plain stalls",
+    verdicts += [paired_verdict(f"{depth} sigmoid at lr {lr}: BN trains where plain stalls",
                              [r["final_acc"] for r in runs if r["depth"] == depth and r["bn"] and r["lr"] == lr],
                              [r["final_acc"] for r in runs if r["depth"] == depth and not r["bn"] and r["lr"] == lr])
                  for depth in DEPTHS]

@@ -4,7 +4,7 @@ each hidden Linear, batch sizes 2 .. 64, the learning rate scaled with the
 batch size (0.05 at 64), the same number of epochs for each."""
 import numpy as np
 
-from .common import Progress, figures, gap_verdict, mlp, save_figure, train_run
+from .common import Progress, figures, paired_verdict, mlp, save_figure, train_run
 
 TITLE = "Small batches: BN vs LN vs GN vs none"
 BATCHES = [2, 4, 8, 16, 32, 64]
@@ -31,12 +31,12 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
         return [r["final_acc"] for r in runs if r["norm"] == norm and r["batch"] == batch]
 
     small, large = min(batches), max(batches)
-    verdicts = [gap_verdict(f"BN at batch {small} trails BN at batch {large}", finals("batch", large),
+    verdicts = [paired_verdict(f"BN at batch {small} trails BN at batch {large}", finals("batch", large),
                             finals("batch", small))]
     for other in ("layer", "group"):
-        verdicts.append(gap_verdict(f"at batch {small}, {other} norm beats batch norm", finals(other, small),
+        verdicts.append(paired_verdict(f"at batch {small}, {other} norm beats batch norm", finals(other, small),
                                     finals("batch", small)))
-    verdicts.append(gap_verdict(f"at batch {large}, batch norm beats no norm", finals("batch", large),
+    verdicts.append(paired_verdict(f"at batch {large}, batch norm beats no norm", finals("batch", large),
                                 finals("none", large)))
     table = {norm: {str(b): {"mean": float(np.mean(finals(norm, b))), "std": float(np.std(finals(norm, b)))}
                     for b in batches} for norm in NORMS}

@@ -9,7 +9,7 @@ from .. import nn
 from ..creation import from_numpy
 from ..grad_mode import no_grad
 from ..models import SimpleNetBN
-from .common import Progress, accuracy, data, figures, gap_verdict, save_figure, train_run
+from .common import Progress, accuracy, data, figures, paired_verdict, save_figure, train_run
 
 TITLE = "Train vs eval: running, population and batch statistics"
 MOMENTA = {"0.1": 0.1, "0.01": 0.01, "cumulative": None}
@@ -80,9 +80,9 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no
     def accs(momentum, variant):
         return [r["accuracy"][variant] for r in runs if r["momentum"] == momentum]
 
-    verdicts = [gap_verdict(f"momentum {m}: population statistics beat the running ones", accs(m, "population"),
+    verdicts = [paired_verdict(f"momentum {m}: population statistics beat the running ones", accs(m, "population"),
                             accs(m, "running")) for m in MOMENTA]
-    verdicts.append(gap_verdict("momentum 0.1: running statistics beat batch statistics at batch 8",
+    verdicts.append(paired_verdict("momentum 0.1: running statistics beat batch statistics at batch 8",
                                 accs("0.1", "running"), accs("0.1", "batch stats 8")))
     results = {"variants": VARIANTS, "runs": runs, "verdicts": verdicts, "run_seconds": seconds,
                "eval_batch_1_matches": all(r["eval_batch_1_matches_full_batch"] for r in runs)}

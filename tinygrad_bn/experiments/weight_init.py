@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import nn
 from ..grad_mode import no_grad
-from .common import Progress, figures, gap_verdict, mlp, save_figure, train_run
+from .common import Progress, figures, paired_verdict, mlp, save_figure, train_run
 
 TITLE = "Weight-init scale with and without BN (5 x 100 ReLU MLP)"
 SCALES = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
@@ -42,10 +42,10 @@ def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
         accs = [r["final_acc"] for r in runs if r["bn"] == bn and r["seed"] == seed]
         return max(accs) - min(accs)
 
-    verdicts = [gap_verdict("BN narrows the accuracy range across init scales",
+    verdicts = [paired_verdict("BN narrows the accuracy range across init scales",
                             [range_over_scales(True, s) for s in range(seeds)],
                             [range_over_scales(False, s) for s in range(seeds)], higher_is_better=False),
-                gap_verdict(f"at scale {scales[0]:g}: BN trains, plain does not",
+                paired_verdict(f"at scale {scales[0]:g}: BN trains, plain does not",
                             [r["final_acc"] for r in runs if r["bn"] and r["scale"] == scales[0]],
                             [r["final_acc"] for r in runs if not r["bn"] and r["scale"] == scales[0]])]
     results = {"scales": scales, "widths": WIDTHS, "runs": runs, "verdicts": verdicts, "run_seconds": seconds}
