@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from tinygrad_bn import experiments
-
 from tinygrad_bn.experiments.common import QUICK_OUTCOME
 
 
@@ -47,6 +46,7 @@ def test_each_experiment_writes_a_sound_json_and_real_pngs(quick_results, name):
         assert math.isfinite(v["mean_diff"])
         low, high = v["ci95"]
         assert low <= v["mean_diff"] <= high
+        assert all("setup" in r for r in doc["runs"])
     accs = list(_accuracies(doc))
     assert accs and all(0.0 <= a <= 1.0 for a in accs)
     for r in doc["runs"]:

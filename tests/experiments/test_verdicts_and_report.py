@@ -13,8 +13,14 @@ import pytest
 
 from tinygrad_bn import experiments
 from tinygrad_bn.experiments import report
-from tinygrad_bn.experiments.common import (QUICK_OUTCOME, binomial_se, environment, paired_verdict,
-                                            t_quantile_975, verdict_table)
+from tinygrad_bn.experiments.common import (
+    QUICK_OUTCOME,
+    binomial_se,
+    environment,
+    paired_verdict,
+    t_quantile_975,
+    verdict_table,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,11 +94,12 @@ def test_quick_runs_print_no_verdict_and_record_their_setup(tmp_path):
     assert "quick run: no verdict" in "\n".join(lines)
     doc = json.loads((tmp_path / "gradients.json").read_text())
     assert doc["environment"]["numba"] and doc["quick"] is True
+    for run in doc["runs"]:
+        assert {"lr", "momentum", "batch_size", "epochs", "preprocessing", "optimizer"} <= set(run["setup"])
     with pytest.raises(ValueError, match="gradients: the results are from a --quick run"):
         report.render(str(tmp_path), None)
 
 
-@pytest.mark.skip(reason="the experiments' summaries come in the next commit")
 def test_the_report_marks_a_verdict_that_changes_with_the_seeds_as_not_established(tmp_path):
     five, ten = tmp_path / "five", tmp_path / "ten"
     experiments.run("gradients", out=str(five), seeds=2, epochs=1, progress=False, log=lambda *a: None)

@@ -21,10 +21,15 @@ EXPERIMENTS = {
     "train-vs-eval": "train_vs_eval",
     "gradients": "gradients",
     "sharpness": "sharpness",
+    "landscape": "landscape",
+    "sync-bn": "sync_bn",
 }
 QUICK_EPOCHS = 1
 QUICK_SEEDS = 2
 DEFAULT_SEEDS = 5
+# Inside an MPI job (sync-bn) every rank runs the experiment; rank 0 alone writes
+# the files and prints the table, the others get results marked written_by_rank_0.
+RANK_ZERO_WRITES = True
 
 
 def module(name):
@@ -52,6 +57,8 @@ def run(name, out="results", seeds=DEFAULT_SEEDS, epochs=None, quick=False, prog
     except BaseException:
         discard_pending()  # plots of a run that produced no results: the old files stay
         raise
+    if results.get("written_by_rank_0"):
+        return results
     if quick:
         withhold_verdicts(results["verdicts"])
     results["seconds"] = time.perf_counter() - start
@@ -76,7 +83,8 @@ def main(argv=None):
 def add_arguments(p):
     p.add_argument("name", choices=list(EXPERIMENTS) + ["all"], help="which experiment (or all)")
     p.add_argument("--out", default="results", help="folder for the JSON and PNG files (default: %(default)s)")
-    p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help="seeds per setting; runs with the same seed are paired (default: %(default)s)")
+    p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS,
+                   help="seeds per setting; runs with the same seed are paired (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=None, help="epochs per run (default: the experiment's)")
     p.add_argument("--quick", action="store_true", help="a small version that runs in seconds (for tests)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -34,7 +34,9 @@ def data(pixels="standardized"):
     return _DATA[pixels]
 
 
-NORMS = ("batch", "renorm", "layer", "group", "instance")
+# (batch renormalization needs r_max, d_max and a warm-up sized to the run:
+# train_vs_eval.renorm_mlp builds those nets)
+NORMS = ("batch", "layer", "group", "instance")
 
 
 class FeaturesAsChannels(nn.Module):
@@ -60,8 +62,6 @@ def norm_layer(norm, features, groups=4):
     """The normalization ``mlp`` puts after a hidden Linear of ``features`` units."""
     if norm == "batch":
         return nn.BatchNorm1d(features)
-    if norm == "renorm":  # the paper's r_max 3, d_max 5 after a warm-up (Ioffe 2017, section 4)
-        return nn.BatchRenorm1d(features)
     if norm == "layer":
         return nn.LayerNorm(features)
     if norm == "group":
@@ -247,6 +247,33 @@ def verdict_table(verdicts):
     if any(v["outcome"] == QUICK_OUTCOME for v in verdicts):
         lines.append("quick run: no verdict (1 epoch, 2 seeds, a smaller grid; run without --quick for one)")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ README text
+# An experiment's summary(results) reads its results as loaded back from the
+# JSON (NaN is None there); these word its numbers.
+def verdict_by_id(results, vid):
+    """The verdict an experiment tagged with ``id`` ``vid``."""
+    for v in results["verdicts"]:
+        if v.get("id") == vid:
+            return v
+    raise KeyError(f"{results.get('experiment', 'experiment')}: no verdict with id {vid!r}")
+
+
+def finite_mean(values):
+    """The mean of the finite values (None and NaN left out), NaN if there are none."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    return sum(vals) / len(vals) if vals else float("nan")
+
+
+def percent(x):
+    """An accuracy as "93.1%" ("n/a" when missing)."""
+    return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def points(x):
+    """A difference of accuracies in points, signed ("+1.3"; never "-0.0")."""
+    return "n/a" if x is None or not math.isfinite(x) else f"{round(100 * x, 1) + 0.0:+.1f}"
 
 
 # ------------------------------------------------------------------ setups

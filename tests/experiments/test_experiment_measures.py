@@ -1,0 +1,195 @@
+"""The measures of bn-vs-plain, sigmoid, weight-init, learning-rates and
+gradients on synthetic inputs with known answers, and their --quick runs: the
+JSON holds a design and each run's training setup, accuracy verdicts carry
+their binomial error, and each summary's numbers are the JSON's."""
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_bn import experiments
+from tinygrad_bn.experiments import bn_vs_plain, gradients, learning_rates, sigmoid, weight_init
+
+MINE = ("bn-vs-plain", "sigmoid", "weight-init", "learning-rates", "gradients")
+
+
+# ------------------------------------------------------------ bn-vs-plain
+def test_scale_drift_of_activations_with_known_stds():
+    rng = np.random.default_rng(0)
+    stds = [1.0, 1.5, 3.0, 2.0]
+    measured = [float(rng.normal(0, s, 200_000).std()) for s in stds]
+    assert bn_vs_plain.scale_drift(measured) == pytest.approx(3.0, rel=0.02)
+    assert bn_vs_plain.scale_drift([2.0, 2.0, 2.0]) == 1.0  # a scale that never moves
+    assert bn_vs_plain.scale_drift([2.0, None, float("nan"), 4.0]) == 2.0  # a diverged epoch is skipped
+    assert math.isnan(bn_vs_plain.scale_drift([None]))
+
+
+def test_the_recorder_takes_the_bn_nets_first_layer_before_its_batchnorm():
+    from tinygrad_bn.creation import from_numpy
+    from tinygrad_bn.grad_mode import no_grad
+    from tinygrad_bn.models import SimpleNetBN
+    from tinygrad_bn.random import manual_seed
+
+    manual_seed(0)
+    model = SimpleNetBN()
+    with no_grad():  # running statistics that make BN's eval output differ from its input
+        model.layers[1].running_var.copy_(from_numpy(np.full(64, 9.0, np.float32)))
+    pre, post, on_epoch = bn_vs_plain._recorder("raw", sample=64)
+    on_epoch(model, 0)
+    x = from_numpy(bn_vs_plain.data("raw")[2][:64])
+    with no_grad():
+        linear = model.layers[0](x).numpy().reshape(-1)
+    np.testing.assert_allclose(pre[0], linear, rtol=1e-6)  # pre-BN: the Linear's own output
+    assert post[0].std() == pytest.approx(pre[0].std() / 3, rel=1e-3)  # after BN: divided by sqrt(9)
+
+
+# ------------------------------------------------------------ sigmoid
+def test_epochs_to_accuracy_on_a_synthetic_curve():
+    curve = [0.1, 0.3, 0.55, 0.79, 0.8, 0.9]
+    assert sigmoid.epochs_to(curve, 0.5) == 3
+    assert sigmoid.epochs_to(curve, 0.8) == 5  # reaching the mark exactly counts
+    assert sigmoid.epochs_to(curve, 0.95) is None
+    assert sigmoid.epochs_to([0.1] * 30, 0.5) is None  # never leaves chance
+    assert sigmoid.epochs_to([0.6, None, float("nan")], 0.5) == 1
+    assert sigmoid.epochs_to([float("nan"), None], 0.5) is None  # diverged at once
+    assert sigmoid.censored(None, 30) == 31 and sigmoid.censored(7, 30) == 7
+    quarters = [0.25, 0.5, 0.75, 1.0, 1.25]
+    assert sigmoid.epochs_to([0.2, 0.4, 0.6, 0.7, 0.85], 0.5, quarters) == 0.75
+    assert sigmoid.epochs_to([0.2, 0.4, 0.6, 0.7, 0.85], 0.8, quarters) == 1.25
+
+
+# ------------------------------------------------------------ weight-init
+def test_the_weight_init_score_ranks_a_net_that_never_trains_last():
+    never = [0.1] * 5  # chance at every scale: the old range metric scored this 0, the best
+    uneven = [0.6, 0.9, 0.92, 0.93, 0.7]
+    assert weight_init.worst_over_scales(never) == 0.1
+    assert weight_init.worst_over_scales(uneven) == 0.6
+    assert weight_init.worst_over_scales(uneven) > weight_init.worst_over_scales(never)
+    assert weight_init.scales_reaching(never, 0.8) == 0 and weight_init.scales_reaching(uneven, 0.8) == 3
+    assert weight_init.worst_over_scales([0.9, None]) == 0.9
+
+
+# ------------------------------------------------------------ learning-rates
+def test_largest_good_rate_skips_diverged_runs_and_bounds_a_net_that_never_trains():
+    rates = [0.01, 0.1, 1.0]
+    assert learning_rates.largest_good_rate(rates, [0.9, 0.9, 0.1], [False, False, True], 0.85) == 0.1
+    assert learning_rates.largest_good_rate(rates, [0.9, 0.5, 0.9], [False, False, False], 0.85) == 1.0
+    assert learning_rates.largest_good_rate(rates, [0.9, 0.9, 0.9], [False, False, True], 0.85) == 0.1
+    assert learning_rates.largest_good_rate(rates, [0.2, 0.2, 0.2], [False] * 3, 0.85) == pytest.approx(0.001)
+
+
+# ------------------------------------------------------------ gradients
+def test_first_over_last_in_decades():
+    norms = [[1e-3, 1e-2, 1.0], [2e-3, 1e-2, 2.0], [1e-3, 1e-2, 1.0]]
+    assert gradients.first_over_last_decades(norms) == pytest.approx(-3.0)
+    assert gradients.first_over_last_decades([[5.0, 1.0, 0.5]]) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------ the quick runs
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("measures")
+    docs = {}
+    for name in MINE:
+        experiments.run(name, out=str(out), quick=True, progress=False, log=lambda *a: None)
+        with open(out / f"{name}.json") as f:
+            docs[name] = json.load(f)  # as the README's report reads it: NaN as None, string keys
+    return docs
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_each_run_records_its_setup_and_the_experiment_its_design(quick, name):
+    doc = quick[name]
+    assert isinstance(doc["design"], dict) and doc["design"]
+    for r in doc["runs"]:
+        setup = r["setup"]
+        assert {"lr", "momentum", "batch_size"} <= set(setup)
+        assert setup["optimizer"] == "SGD" and setup["epochs"] == doc["epochs"]
+    if "lr" in doc["runs"][0]:
+        assert all(r["setup"]["lr"] == r["lr"] for r in doc["runs"])
+    if "momentum" in doc["runs"][0]:
+        assert all(r["setup"]["momentum"] == r["momentum"] for r in doc["runs"])
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_accuracy_verdicts_carry_their_binomial_error(quick, name):
+    for v in quick[name]["verdicts"]:
+        assert {"mean_diff", "ci95", "wins", "pairs", "diffs"} <= set(v)  # paired_verdict's
+        if v["unit"] == "accuracy":
+            assert len(v["binomial_se"]) == 2 and all(0 <= se < 0.02 for se in v["binomial_se"])
+            assert 0 <= v["better_mean"] <= 1 and 0 <= v["worse_mean"] <= 1
+        else:
+            assert "binomial_se" not in v
+
+
+def _pct(x):
+    return f"{100 * x:.1f}%"
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_the_summary_reads_its_numbers_from_the_json(quick, name):
+    doc = quick[name]
+    text = experiments.module(name).summary(doc)
+    assert text.strip() and not re.search(r"\bnan\b|\binf\b|None", text)  # (Python's spellings of NaN and Inf)
+    v = {x.get("id"): x for x in doc["verdicts"]}
+    if name == "bn-vs-plain":
+        expected = [_pct(v["article/final"]["better_mean"]), _pct(v["article/final"]["worse_mean"]),
+                    f"{v['article/drift']['better_mean']:.2f}", f"{v['article/drift']['worse_mean']:.2f}",
+                    f"{v['baseline/drift']['better_mean']:.2f}"]
+    elif name == "sigmoid":
+        (depth, lr), = doc["grid"]
+        final = v[f"{depth}/{lr:g}/final"]
+        expected = [_pct(final["better_mean"]), _pct(final["worse_mean"]), f"{doc['epochs'] + 1} epochs"]
+    elif name == "weight-init":
+        expected = [_pct(v["worst"]["better_mean"]), _pct(v["worst"]["worse_mean"]),
+                    f"{v['count']['better_mean']:.1f} of {len(doc['scales'])}"]
+        for scale in doc["scales"]:
+            accs = [r["final_acc"] for r in doc["runs"] if r["bn"] and r["scale"] == scale]
+            expected.append(_pct(sum(accs) / len(accs)))
+    elif name == "learning-rates":
+        top = max(doc["rates"])
+        expected = [f"at lr {top:g}"]
+        for m in doc["momenta"]:
+            accs = [r["final_acc"] for r in doc["runs"] if r["net"] == "bn" and r["lr"] == top and r["momentum"] == m]
+            expected.append(_pct(sum(accs) / len(accs)))
+            trained = sum(r["final_acc"] >= doc["good_accuracy"] and not r["diverged"] for r in doc["runs"]
+                          if r["net"] == "bn" and r["lr"] == top and r["momentum"] == m)
+            expected.append(f"SimpleNetBN reaches {doc['good_accuracy']:.0%} in {trained} of {doc['seeds']} seeds")
+    else:
+        med = {k: np.median(x) for k, x in doc["first_over_last_decades"].items()}
+        expected = [f"{med['sigmoid/plain']:+.1f} decades", f"{med['sigmoid/bn']:+.1f} with it",
+                    f"{med['relu/plain']:+.1f} without"]
+    for number in expected:
+        assert number in text, (number, text)
+
+
+def test_the_quarter_epoch_accuracies_agree_with_the_epoch_ends(quick):
+    """The extra evaluations leave training alone: at each epoch's end they
+    give train_run's own accuracy."""
+    checked = 0
+    for r in quick["sigmoid"]["runs"]:
+        assert r["fine_epochs"] == sorted(r["fine_epochs"]) and len(r["fine_epochs"]) == len(r["fine_acc"])
+        for at, acc in zip(r["fine_epochs"], r["fine_acc"]):
+            if at == int(at):
+                assert acc == r["acc"][int(at) - 1]
+                checked += 1
+        for epoch in r["epochs_to"].values():
+            assert epoch is None or epoch in r["fine_epochs"]
+    assert checked
+
+
+def test_the_summaries_follow_the_verdicts(quick):
+    """Outcome words come from the verdicts, not from a hard-coded result."""
+    doc = json.loads(json.dumps(quick["sigmoid"]))
+    for v in doc["verdicts"]:
+        v["outcome"] = "reversed"
+    assert "the plain net ends higher" in sigmoid.summary(doc)
+    for v in doc["verdicts"]:
+        v["outcome"] = "shows"
+    assert "BN ends higher" in sigmoid.summary(doc)
+    doc = json.loads(json.dumps(quick["gradients"]))
+    for v in doc["verdicts"]:
+        v["outcome"] = "within noise"
+    assert "no clear difference" in gradients.summary(doc)

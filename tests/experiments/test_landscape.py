@@ -1,0 +1,259 @@
+"""The landscape experiment: its three measures match closed forms on a
+quadratic loss and on a linear model with squared error, its probes see the
+very batches training uses and leave training bit for bit as it was, and its
+--quick JSON is sound, with a README summary whose every number is in it."""
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import experiments, nn
+from tinygrad_bn.engine import grad
+from tinygrad_bn.experiments import landscape
+from tinygrad_bn.experiments.bn_vs_plain import SETTINGS
+from tinygrad_bn.experiments.common import train_run
+from tinygrad_bn.models import SimpleNet, SimpleNetBN
+
+ETAS = [0.05, 0.1, 0.2, 0.4, 0.8]
+
+
+def _quadratic(eigenvalues, seed=0):
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((len(eigenvalues), len(eigenvalues))))
+    return q @ np.diag(eigenvalues) @ q.T
+
+
+def _closed_form(loss, g, hg, etas):
+    """A quadratic's walk: the loss at w - eta g is L - eta g.g + eta^2 g.Hg / 2
+    and the gradient there g - eta H g, so the gradient moves by eta ||H g|| and
+    the effective beta-smoothness is ||H g|| / ||g|| at every eta."""
+    along = [loss - e * g @ g + 0.5 * e * e * g @ hg for e in etas]
+    return {"loss_range": max(along) - min(along), "grad_change": max(etas) * np.linalg.norm(hg),
+            "beta": np.linalg.norm(hg) / np.linalg.norm(g), "losses": along,
+            "grad_changes": [e * np.linalg.norm(hg) for e in etas]}
+
+
+@pytest.mark.parametrize("eigenvalues", [[4.0, 2.0, 1.0, 0.5, 0.1], [3.0, -2.0, 1.0, 0.5, -0.25]])
+def test_the_measures_of_a_quadratic_loss_match_the_closed_form(eigenvalues):
+    a = _quadratic(eigenvalues)
+    w0 = np.random.default_rng(1).standard_normal(5)
+    # w split over two parameters of different shapes, as a model's are
+    head = tg.tensor(w0[:2], dtype=tg.float64, requires_grad=True)
+    tail = tg.tensor(w0[2:].reshape(1, -1), dtype=tg.float64, requires_grad=True)
+    params = [head, tail]
+
+    def loss_and_grad():
+        w = tg.cat([head, tail.reshape(-1)])
+        loss = 0.5 * (w * (tg.tensor(a) @ w)).sum()
+        return loss.item(), [g.numpy().astype(np.float64) for g in grad(loss, params)]
+
+    walk = landscape.along_gradient(params, loss_and_grad, ETAS)
+    got = landscape.measures(walk)
+    g = a @ w0
+    want = _closed_form(0.5 * w0 @ a @ w0, g, a @ g, ETAS)
+    assert walk["loss"] == pytest.approx(0.5 * w0 @ a @ w0, rel=1e-12)
+    assert walk["grad_norm"] == pytest.approx(np.linalg.norm(g), rel=1e-12)
+    np.testing.assert_allclose(walk["losses"], want["losses"], rtol=1e-10)
+    np.testing.assert_allclose(walk["grad_changes"], want["grad_changes"], rtol=1e-10)
+    for key in landscape.MEASURES:
+        assert got[key] == pytest.approx(want[key], rel=1e-10), key
+    # the walk puts the parameters back bit for bit
+    assert np.array_equal(head.detach().numpy(), w0[:2]) and np.array_equal(tail.detach().numpy().ravel(), w0[2:])
+
+
+def test_off_a_quadratic_the_measures_take_the_largest_value_over_the_sweep():
+    # L(w) = sum w^4 / 4: g = w^3, and along the walk the gradient (w - eta w^3)^3 moves
+    # by a different amount per unit of step at each eta, so the max over the sweep matters
+    w0 = np.array([0.9, -0.6, 0.3])
+    w = tg.tensor(w0, dtype=tg.float64, requires_grad=True)
+
+    def loss_and_grad():
+        loss = (w ** 4).sum() / 4
+        return loss.item(), [grad(loss, [w])[0].numpy()]
+
+    got = landscape.measures(landscape.along_gradient([w], loss_and_grad, ETAS))
+    g = w0 ** 3
+    along = [w0 - e * g for e in ETAS]
+    losses = [float(np.sum(v ** 4) / 4) for v in along]
+    changes = [float(np.linalg.norm(g - v ** 3)) for v in along]
+    ratios = [c / (e * np.linalg.norm(g)) for c, e in zip(changes, ETAS)]
+    assert np.ptp(ratios) > 0.1  # not constant along the sweep
+    assert got["loss_range"] == pytest.approx(max(losses) - min(losses), rel=1e-12)
+    assert got["grad_change"] == pytest.approx(max(changes), rel=1e-12)
+    assert got["beta"] == pytest.approx(max(ratios), rel=1e-12)
+
+
+def test_a_point_that_cannot_be_computed_is_nan_and_makes_the_measures_nan():
+    walk = {"etas": [0.1, 0.2], "grad_norm": 2.0, "losses": [1.0, float("nan")], "grad_changes": [0.5, float("nan")]}
+    assert all(math.isnan(v) for v in landscape.measures(walk).values())
+
+
+def test_the_probe_of_a_linear_model_with_squared_error_matches_the_closed_form():
+    # L(theta) = mean((Z theta - y)^2) with Z = [X, 1]: g = 2/n Z^T r, H = 2/n Z^T Z
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((32, 3)), rng.standard_normal((32, 1))
+    tg.manual_seed(0)
+    model = nn.Linear(3, 1, dtype=tg.float64)
+    theta = np.concatenate([model.weight.detach().numpy().ravel(), model.bias.detach().numpy()])
+    z = np.hstack([x, np.ones((32, 1))])
+    residual = z @ theta - y.ravel()
+    h = 2 / len(x) * z.T @ z
+    g = 2 / len(x) * z.T @ residual
+    want = _closed_form(float(np.mean(residual ** 2)), g, h @ g, ETAS)
+    got = landscape.probe(model, tg.from_numpy(x), tg.from_numpy(y), ETAS, loss_fn=nn.MSELoss())
+    assert got["grad_norm"] == pytest.approx(np.linalg.norm(g), rel=1e-10)
+    np.testing.assert_allclose(got["losses"], want["losses"], rtol=1e-10)
+    for key in landscape.MEASURES:
+        assert got[key] == pytest.approx(want[key], rel=1e-10), key
+    assert np.array_equal(np.concatenate([model.weight.detach().numpy().ravel(), model.bias.detach().numpy()]), theta)
+
+
+def test_a_probe_restores_parameters_buffers_and_mode():
+    cfg = SETTINGS["baseline"]
+    tg.manual_seed(0)
+    model = SimpleNetBN()
+    x, y = next(landscape.training_batches(0, 64, cfg["pixels"]))
+    for mode in (True, False):
+        model.train(mode)
+        state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+        result = landscape.probe(model, x, y, [0.01, 0.1, 1.0])
+        assert model.training is mode
+        after = model.state_dict()
+        assert "layers.1.num_batches_tracked" in after
+        assert all(np.array_equal(state[k], after[k].numpy()) for k in state)
+        assert all(math.isfinite(result[k]) and result[k] > 0 for k in landscape.MEASURES)
+
+
+class _Recording(SimpleNet):
+    """SimpleNet that keeps every input it is trained on (in ``seen``, set by each test)."""
+
+    seen: list
+
+    def forward(self, x):
+        _Recording.seen.append(x.numpy().copy())
+        return super().forward(x)
+
+
+def test_the_probes_see_the_batches_training_uses():
+    cfg = SETTINGS["article"]
+    _Recording.seen = []
+    r = train_run(_Recording, 3, 2, evaluate=False, **cfg)
+    assert len(_Recording.seen) == r["steps"] == 2 * (4000 // 64)  # over an epoch boundary
+    batches = landscape.training_batches(3, 64, cfg["pixels"])
+    for trained in _Recording.seen:
+        assert np.array_equal(trained, next(batches)[0].numpy())
+
+
+def test_each_probe_walks_from_the_batch_of_the_step_it_precedes(monkeypatch):
+    # the probe after step s uses the batch training takes next (step s + 1's, numbered s from 0)
+    cfg = SETTINGS["baseline"]
+    probed = []
+
+    def fake_probe(model, x, y, etas, loss_fn=None):
+        probed.append(x.numpy().copy())
+        return dict.fromkeys(("loss", "grad_norm", *landscape.MEASURES), 1.0) | {
+            "losses": [1.0] * len(etas), "grad_changes": [1.0] * len(etas)}
+
+    monkeypatch.setattr(landscape, "probe", fake_probe)
+    _Recording.seen = []
+    _, steps, _ = landscape._probed_run(_Recording, 1, 2, cfg, every=25, etas=[0.1])
+    trained = [x for x in _Recording.seen if len(x) == 64]  # (not the held-out accuracy's batches)
+    assert steps == [0, 25, 50, 75, 100] and len(probed) == len(steps)
+    for step, x in zip(steps, probed):
+        assert np.array_equal(x, trained[step])
+
+
+@pytest.mark.parametrize("cls", [SimpleNetBN, SimpleNet])
+def test_probing_leaves_training_bit_for_bit_as_it_was(cls):
+    cfg = SETTINGS["baseline"]
+    probed, steps, curves = landscape._probed_run(cls, 0, 1, cfg, every=10, etas=[0.0125, 0.05, 0.4])
+    plain = train_run(cls, 0, 1, **cfg)
+    assert steps == [0, 10, 20, 30, 40, 50, 60]
+    assert all(math.isfinite(v) and v > 0 for key in landscape.MEASURES for v in curves[key])
+    assert probed["loss"] == plain["loss"] and probed["acc"] == plain["acc"]
+    a, b = probed["model"].state_dict(), plain["model"].state_dict()
+    assert list(a) == list(b)  # running stats and num_batches_tracked included
+    for key in a:
+        assert np.array_equal(a[key].numpy(), b[key].numpy()), key
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("landscape")
+    experiments.run("landscape", out=str(out), quick=True, progress=False, log=lambda *a: None)
+    return json.loads((out / "landscape.json").read_text())
+
+
+def test_the_quick_json_is_sound(quick):
+    assert quick["experiment"] == "landscape" and quick["quick"] is True and quick["seeds"] == 2
+    design = quick["design"]
+    assert set(design["nets"]) == {"plain", "bn"} and set(design["measures"]) == set(landscape.MEASURES)
+    assert design["eta_steps"] == len(design["eta_over_lr"]) == len(landscape.QUICK["eta_over_lr"])
+    assert {(r["net"], r["seed"]) for r in quick["runs"]} == {("plain", 0), ("plain", 1), ("bn", 0), ("bn", 1)}
+    steps = landscape.probe_steps(1, 4000, design["probe_every"])
+    for r in quick["runs"]:
+        setup = r["setup"]
+        assert setup["lr"] == SETTINGS[r["setting"]]["lr"] and setup["probe_every"] == design["probe_every"]
+        assert setup["etas"] == pytest.approx([setup["lr"] * m for m in design["eta_over_lr"]])
+        assert not r["diverged"] and r["probe_steps"] == steps
+        for key in (*landscape.MEASURES, "grad_norm", "probe_loss"):
+            assert len(r[key]) == len(steps) and all(v is not None and v > 0 for v in r[key]), key
+        assert all(len(row) == design["eta_steps"] for row in r["sweep_losses"] + r["sweep_grad_changes"])
+        for losses, loss_range in zip(r["sweep_losses"], r["loss_range"]):
+            assert max(losses) - min(losses) == pytest.approx(loss_range)
+    claims = [v["claim"] for v in quick["verdicts"]]
+    assert claims == [f"baseline: {claim}" for _, claim in landscape.MEASURES.values()]
+    assert [v["id"] for v in quick["verdicts"]] == [f"baseline/{key}" for key in landscape.MEASURES]
+    assert all(v["unit"] == "decades" and not v["higher_is_better"] for v in quick["verdicts"])
+    for v in quick["verdicts"]:  # the verdict's sides are the logs of the per-seed medians
+        key = next(k for k, (_, claim) in landscape.MEASURES.items() if v["claim"].endswith(claim))
+        medians = quick["per_seed_median"]["baseline"][key]
+        assert v["better_mean"] == pytest.approx(np.mean(np.log10(medians["bn"])))
+        assert v["worse_mean"] == pytest.approx(np.mean(np.log10(medians["plain"])))
+        assert quick["typical"]["baseline"][key]["bn"] == pytest.approx(10 ** v["better_mean"])
+
+
+def _numbers(doc):
+    """Every number in a JSON document."""
+    if isinstance(doc, dict):
+        for v in doc.values():
+            yield from _numbers(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from _numbers(v)
+    elif isinstance(doc, (int, float)) and not isinstance(doc, bool):
+        yield doc
+
+
+def _summary_numbers(text):
+    return re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", text)
+
+
+def test_every_number_in_the_summary_is_in_the_json(quick):
+    text = landscape.summary(quick)
+    assert "\n\n" in text and "quick run" in text
+    assert not re.search(r"\bnan\b|\binf\b|None", text)  # (Python's spellings of NaN and Inf)
+    printed = {f"{v:.2g}" for v in _numbers(quick)} | {str(v) for v in _numbers(quick) if isinstance(v, int)}
+    tokens = _summary_numbers(text)
+    assert len(tokens) >= 10
+    assert set(tokens) <= printed, set(tokens) - printed
+
+
+def test_the_summary_follows_the_verdicts_and_the_numbers(quick):
+    doc = json.loads(json.dumps(quick))
+    for v in doc["verdicts"]:
+        v["outcome"] = "shows"
+    shows = landscape.summary(doc)
+    assert "narrowed the loss range" in shows and "lowered the effective beta-smoothness" in shows
+    for v in doc["verdicts"]:
+        v["outcome"] = "reversed"
+    doc["typical"]["baseline"]["beta"]["bn"] = 123456.0
+    doc["typical"]["baseline"]["probe_loss"]["plain"] = None  # a null from the JSON
+    reversed_ = landscape.summary(doc)
+    assert "widened the loss range" in reversed_ and "raised the effective beta-smoothness" in reversed_
+    assert "1.2e+05 with BN" in reversed_ and "n/a without BN" in reversed_
+    for v in doc["verdicts"]:
+        v["outcome"] = "within noise"
+    assert "no clear difference to the effective beta-smoothness" in landscape.summary(doc)

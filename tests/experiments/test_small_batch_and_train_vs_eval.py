@@ -1,0 +1,250 @@
+"""small-batch's and train-vs-eval's diagnostics checked against hand
+recomputations, and their --quick runs: the JSON's setups, the design, and a
+summary whose numbers come from the JSON."""
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_bn import experiments, nn
+from tinygrad_bn.creation import from_numpy
+from tinygrad_bn.experiments import small_batch, train_vs_eval
+from tinygrad_bn.experiments.common import data, mlp, train_run
+from tinygrad_bn.grad_mode import no_grad
+from tinygrad_bn.models import SimpleNetBN
+from tinygrad_bn.random import manual_seed
+
+
+# ------------------------------------------------------------ hand recomputations
+def _trained(make, seed=0, batch=64):
+    return train_run(make, seed, 1, batch_size=batch, evaluate=False)["model"]
+
+
+def _hand_population_logits(model, x_train, x):
+    """The net in float64 NumPy, each norm layer normalizing by the population
+    mean and biased variance of its input over ``x_train`` (computed in turn)."""
+    h_train, h = x_train.astype(np.float64), x.astype(np.float64)
+    stats = []
+    for layer in train_vs_eval._sequence(model):
+        if isinstance(layer, nn.Linear):
+            w, b = (p.detach().numpy().astype(np.float64) for p in (layer.weight, layer.bias))
+            h_train, h = h_train @ w.T + b, h @ w.T + b
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchRenorm1d)):
+            mu, var = h_train.mean(0), h_train.var(0)
+            stats.append((mu, var))
+            g, b = (p.detach().numpy().astype(np.float64) for p in (layer.weight, layer.bias))
+            h_train = (h_train - mu) / np.sqrt(var + layer.eps) * g + b
+            h = (h - mu) / np.sqrt(var + layer.eps) * g + b
+        elif isinstance(layer, nn.ReLU):
+            h_train, h = np.maximum(h_train, 0), np.maximum(h, 0)
+        else:
+            raise TypeError(f"unexpected layer {layer}")
+    return h, stats
+
+
+def _logits(model, x):
+    with no_grad():
+        return model(from_numpy(x)).numpy().astype(np.float64)
+
+
+@pytest.mark.parametrize("net", ["simplenet-bn", "mlp-bn", "renorm"])
+def test_population_statistics_equal_a_hand_recomputation(net):
+    x_train, _, x_test, y_test = data()
+    make = {"simplenet-bn": SimpleNetBN, "mlp-bn": lambda: mlp(small_batch.WIDTHS, "relu", "batch"),
+            "renorm": lambda: train_vs_eval.renorm_mlp(small_batch.WIDTHS, train_vs_eval.renorm_warmup(62))}[net]
+    model = _trained(make)
+    before = [(l.running_mean.numpy().copy(), l.running_var.numpy().copy()) for l in train_vs_eval.norm_layers(model)]
+    pop = train_vs_eval.population_statistics(model, x_train)
+    hand_logits, stats = _hand_population_logits(model, x_train, x_test)
+    for layer, (mu, var) in zip(train_vs_eval.norm_layers(pop), stats):
+        np.testing.assert_allclose(layer.running_mean.numpy(), mu, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(layer.running_var.numpy(), var, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_logits(pop, x_test), hand_logits, rtol=1e-4, atol=1e-4)
+    hand_acc = float((hand_logits.argmax(1) == y_test).mean())
+    assert abs(train_vs_eval.population_accuracy(model, x_train, x_test, y_test) - hand_acc) <= 1e-6
+    # the evaluated model keeps its running statistics (the work happens on a copy)
+    for layer, (m, v) in zip(train_vs_eval.norm_layers(model), before):
+        np.testing.assert_array_equal(layer.running_mean.numpy(), m)
+        np.testing.assert_array_equal(layer.running_var.numpy(), v)
+    # and the population statistics are not the running ones (else the test proves nothing)
+    assert not np.allclose(before[0][0], stats[0][0], atol=1e-3)
+
+
+def test_batch_statistics_of_the_whole_test_set_equal_its_population_statistics():
+    # one batch of all 1000 test digits in train mode = eval mode with the test set's own statistics
+    _, _, x_test, y_test = data()
+    model = _trained(lambda: mlp(small_batch.WIDTHS, "relu", "batch"))
+    running = [l.running_mean.numpy().copy() for l in train_vs_eval.norm_layers(model)]
+    as_batch = train_vs_eval.train_mode_predictions(model, x_test, len(x_test))
+    hand_logits, _ = _hand_population_logits(model, x_test, x_test)
+    assert (as_batch == hand_logits.argmax(1)).mean() >= 0.998  # (a near-tie may round either way)
+    assert train_vs_eval.batch_statistics_accuracy(model, x_test, y_test, 1000) == float((as_batch == y_test).mean())
+    for layer, m in zip(train_vs_eval.norm_layers(model), running):  # the copy moved, not the model
+        np.testing.assert_array_equal(layer.running_mean.numpy(), m)
+        assert layer.training
+
+
+def test_batch_statistics_of_a_renorm_net_are_batch_norms():
+    # r = 1, d = 0: the renorm net's batch-statistics evaluation is its BatchNorm twin's
+    _, _, x_test, y_test = data()
+    renorm = _trained(lambda: train_vs_eval.renorm_mlp(small_batch.WIDTHS, (0, 10, 5)))
+    twin = mlp(small_batch.WIDTHS, "relu", "batch")
+    twin.load_state_dict(renorm.state_dict())
+    for b in (8, 1000):
+        assert (train_vs_eval.batch_statistics_accuracy(renorm, x_test, y_test, b)
+                == train_vs_eval.batch_statistics_accuracy(twin, x_test, y_test, b))
+    # in its own train mode (r and d towards the running statistics) it predicts differently at batch 8
+    own = train_vs_eval.train_mode_predictions(renorm, x_test, 8)
+    pure = train_vs_eval.train_mode_predictions(renorm, x_test, 8, pure_batch_statistics=True)
+    assert (own != pure).any()
+
+
+# ------------------------------------------------------------ the noise measure
+def test_batch_noise_is_one_over_sqrt_b_on_gaussian_data():
+    rng = np.random.default_rng(1)
+    n, c = 40000, 24
+    x = rng.standard_normal((n, c)) * rng.uniform(0.5, 3, c) + rng.uniform(-2, 2, c)
+    sizes = [2, 4, 16, 64]
+    noise = small_batch.batch_noise(x, sizes, draws=3000, seed=0)
+    assert noise["batch_sizes"] == sizes
+    for b, mean, std in zip(sizes, noise["mean"], noise["std"]):
+        expected = math.sqrt((n - b) / (n - 1) / b)
+        assert abs(mean / expected - 1) < 0.03, (b, mean, expected)
+        assert abs(std / small_batch.gaussian_std_noise(b) - 1) < 0.04, (b, std)
+    # in population-std units: shifting and scaling the channels changes nothing
+    again = small_batch.batch_noise(x * 7.0 - 3.0, sizes, draws=3000, seed=0)
+    np.testing.assert_allclose(again["mean"], noise["mean"], rtol=1e-5)
+    np.testing.assert_allclose(again["std"], noise["std"], rtol=1e-5)
+
+
+def test_the_gaussian_std_noise_formula():
+    # b = 2: s = |x1 - x2| / 2, so E[s] = sigma / sqrt(pi) and E[s^2] = sigma^2 / 2
+    assert small_batch.gaussian_std_noise(2) == pytest.approx(math.sqrt(1.5 - 2 / math.sqrt(math.pi)), rel=1e-12)
+    assert small_batch.gaussian_std_noise(400) == pytest.approx(1 / math.sqrt(800), rel=0.02)
+
+
+def test_batch_noise_of_the_whole_population_is_zero_and_bad_sizes_are_refused():
+    x = np.random.default_rng(0).standard_normal((64, 3))
+    noise = small_batch.batch_noise(x, [64], draws=5)
+    assert noise["mean"][0] < 1e-6 and noise["std"][0] < 1e-6
+    with pytest.raises(ValueError, match="batch size 65"):
+        small_batch.batch_noise(x, [65])
+
+
+# ------------------------------------------------------------ the nets
+def test_renorm_nets_start_like_their_batch_norm_twins_and_relax_within_the_run():
+    manual_seed(3)
+    simple = SimpleNetBN()
+    manual_seed(3)
+    renorm = train_vs_eval.renorm_mlp(train_vs_eval.WIDTHS, (1, 2, 3))
+    manual_seed(3)
+    grid = mlp(small_batch.WIDTHS, "relu", "batch")
+    lin = [[l.weight.detach().numpy() for l in m.modules() if isinstance(l, nn.Linear)] for m in (simple, renorm, grid)]
+    for a, b, c in zip(*lin):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    for steps in (62, 124, 4000):
+        start, r_ramp, d_ramp = train_vs_eval.renorm_warmup(steps)
+        assert 0 < start + max(r_ramp, d_ramp) <= 0.35 * steps
+    model = train_run(lambda: train_vs_eval.renorm_mlp(small_batch.WIDTHS, train_vs_eval.renorm_warmup(62)), 0, 1,
+                      evaluate=False)["model"]
+    for layer in train_vs_eval.norm_layers(model):
+        assert isinstance(layer, nn.BatchRenorm1d)
+        assert (layer.current_r_max, layer.current_d_max) == (3.0, 5.0)  # the limits did relax
+
+
+def test_one_group_is_layer_norm():
+    # the sweep's 1-group point is the LayerNorm run
+    x = from_numpy(np.random.default_rng(0).standard_normal((5, 64)).astype(np.float32))
+    with no_grad():
+        np.testing.assert_allclose(nn.GroupNorm(1, 64)(x).numpy(), nn.LayerNorm(64)(x).numpy(), atol=1e-6)
+
+
+# ------------------------------------------------------------ the quick runs
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("small-batch-train-vs-eval")
+    for name in ("small-batch", "train-vs-eval"):
+        experiments.run(name, out=str(out), quick=True, progress=False, log=lambda *a: None)
+    return {name: json.loads((out / f"{name}.json").read_text()) for name in ("small-batch", "train-vs-eval")}
+
+
+def _numbers(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _numbers(v)
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield obj
+
+
+@pytest.mark.parametrize("name", ["small-batch", "train-vs-eval"])
+def test_every_run_records_its_setup_and_the_design_is_there(quick, name):
+    doc = quick[name]
+    assert doc["design"] and doc["runs"]
+    for r in doc["runs"]:
+        setup = r["setup"]
+        assert setup["optimizer"] == "SGD" and setup["momentum"] == 0.9 and setup["epochs"] == doc["epochs"]
+        if name == "small-batch":
+            assert setup["batch_size"] == r["batch"] and setup["lr"] == pytest.approx(0.05 * r["batch"] / 64)
+        else:
+            assert setup["batch_size"] == 64 and setup["lr"] == 0.05
+    for v in doc["verdicts"]:
+        assert v["id"] and v["pairs"] == doc["seeds"]
+        if v["unit"] == "accuracy" and "gap" not in v["id"]:
+            assert "binomial_se" in v
+
+
+@pytest.mark.parametrize("name", ["small-batch", "train-vs-eval"])
+def test_the_summary_takes_its_numbers_from_the_json(quick, name):
+    doc = quick[name]
+    mod = experiments.module(name)
+    text = mod.summary(doc)
+    assert "\n\n" in text and "nan" not in text.lower() and "None" not in text
+    values = list(_numbers(doc))
+    percents = {f"{100 * v:.1f}" for v in values} | {f"{100 * abs(v):.1f}" for v in values}
+    found = re.findall(r"(\d+\.\d)%", text) + re.findall(r"([+-]?\d+\.\d) points", text)
+    assert found
+    for token in found:
+        assert token.lstrip("+-") in percents, token
+    # and it follows the JSON: other numbers, another text
+    changed = json.loads(json.dumps(doc))
+    for v in changed["verdicts"]:
+        v["better_mean"] = 0.123456 if v["better_mean"] is not None else None
+    assert mod.summary(changed) != text and "12.3%" in mod.summary(changed)
+
+
+def test_small_batch_diagnostics_in_the_json(quick):
+    doc = quick["small-batch"]
+    small, large = min(doc["batches"]), max(doc["batches"])
+    for r in doc["runs"]:
+        assert len(r["weight_change"]) == 3 and all(c >= 0 for c in r["weight_change"])
+        if r["norm"] in ("batch", "renorm"):
+            accs = r["diagnostics"]["accuracy"]
+            assert set(accs) == set(small_batch.EVALUATIONS) and all(0 <= a <= 1 for a in accs.values())
+            assert accs["running"] == r["final_acc"]
+        if r["norm"] == "batch":
+            noise = r["diagnostics"]["noise"]
+            assert noise["batch_sizes"] == small_batch.NOISE_BATCHES
+            ratio = np.array(noise["mean"]) * np.sqrt(noise["batch_sizes"])  # about 1 at every size
+            assert np.all((ratio > 0.8) & (ratio < 1.1))
+    assert {g for g in doc["group_sweep"]} == {1, 4, 32} and doc["groups"]["1"]["mean"] == doc["accuracy"]["layer"][str(small)]["mean"]
+    assert doc["design"]["renorm_warmup"]["steps"][str(small)][0] >= 0 and large in doc["batches"]
+
+
+def test_train_vs_eval_renorm_and_gaps_in_the_json(quick):
+    doc = quick["train-vs-eval"]
+    assert doc["eval_batch_1_matches"]
+    models = {r["model"] for r in doc["runs"]}
+    assert models == set(train_vs_eval.MODELS)
+    for r in doc["runs"]:
+        assert set(r["accuracy"]) == set(train_vs_eval.VARIANTS) | {train_vs_eval.CHECK}
+        assert r["accuracy"][train_vs_eval.CHECK] == r["accuracy"]["running"]
+        assert all(0 <= d <= 1 for d in r["disagreement"].values())
+        assert r["gap_8"] == pytest.approx(abs(r["accuracy"]["running"] - r["accuracy"]["train mode 8"]))
+        if r["norm"] == "renorm":
+            assert r["renorm"]["final_r_max"] == 3.0 and r["renorm"]["final_d_max"] == 5.0

@@ -1,0 +1,182 @@
+"""sync-bn in its --quick form under mpiexec -n 2: SyncBN + DDP takes the same
+steps as one process at the global batch (same weights after the first step,
+the same accuracy at the end), the JSON holds what the README and the verdicts
+need, the summary's numbers come from it, only rank 0 writes; and without MPI
+the experiment says so and returns results marked skipped."""
+import json
+import math
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinygrad_bn import experiments
+from tinygrad_bn.experiments import sync_bn
+from tinygrad_bn.experiments.common import QUICK_OUTCOME
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+
+
+def _mpi():
+    exe, why = sync_bn._mpiexec()
+    if exe is None:
+        return None, why
+    probe = subprocess.run([exe, "-n", "2", sys.executable, "-c", "from mpi4py import MPI; MPI.COMM_WORLD.Barrier()"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    if probe.returncode != 0:
+        return None, f"mpiexec -n 2 cannot start here: {probe.stderr.strip()[:200]}"
+    return exe, ""
+
+
+MPIEXEC, WHY_NOT = _mpi()
+needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason=f"MPI cannot start: {WHY_NOT}")
+QUIET = {"progress": False, "log": lambda *a: None}
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """The quick run as the runner starts it from one process: under mpiexec -n 2, as a subprocess."""
+    out = tmp_path_factory.mktemp("sync-bn")
+    returned = experiments.run("sync-bn", out=str(out), quick=True, **QUIET)
+    return out, returned, json.loads((out / "sync-bn.json").read_text())
+
+
+def _runs(doc, variant):
+    return sorted((r for r in doc["runs"] if r["variant"] == variant), key=lambda r: (r["per_process_batch"], r["seed"]))
+
+
+@needs_mpi
+def test_syncbn_with_ddp_takes_the_steps_of_one_process_at_the_global_batch(quick):
+    _, _, doc = quick
+    sync, ref = _runs(doc, "syncbn"), _runs(doc, "global")
+    assert len(sync) == len(ref) == 2
+    for s, g in zip(sync, ref):
+        assert (s["seed"], s["per_process_batch"]) == (g["seed"], g["per_process_batch"])
+        assert s["steps"] == g["steps"] == 1000 // 8  # quick: 1000 digits in global batches of 2 x 4
+        diff = g["max_abs_diff_to_syncbn"]
+        assert diff["after_step_1"]["weights"] < 1e-6 and diff["after_step_1"]["running_stats"] < 1e-5  # rounding
+        assert diff["at_end"]["weights"] < 1e-3 and diff["at_end"]["running_stats"] < 1e-2
+        assert s["final_acc"] == g["final_acc"]  # the same 1000 held-out answers
+        assert math.isclose(s["loss"][0], g["loss"][0], rel_tol=1e-4)
+    # the other variants are different models: their accuracies are not all the reference's
+    assert [r["final_acc"] for r in _runs(doc, "bn")] != [r["final_acc"] for r in ref]
+
+
+@needs_mpi
+def test_the_json_records_the_design_every_run_setup_and_the_verdicts(quick):
+    out, returned, doc = quick
+    d = doc["design"]
+    assert d["world_size"] == 2 and d["per_process_batches"] == [4] and d["global_batches"] == [8]
+    assert d["momentum"] == 0.9 and d["lr"] == {"8": 0.05 * 8 / 64} and "mpiexec -n 2" in d["launch"]
+    assert doc["quick"] is True and doc["seeds"] == 2 and doc["epochs"] == 1 and doc["seconds"] > 0
+    assert sorted({r["variant"] for r in doc["runs"]}) == ["bn", "global", "gn", "syncbn"]
+    assert len(doc["runs"]) == 4 * 2
+    for r in doc["runs"]:
+        s = r["setup"]
+        assert s["momentum"] == 0.9 and s["lr"] == 0.05 * 8 / 64 and s["global_batch"] == 8 and s["epochs"] == 1
+        if r["variant"] == "global":
+            assert s["world_size"] == 1 and s["batch_size"] == s["per_process_batch"] == 8
+        else:
+            assert s["world_size"] == 2 and s["batch_size"] == s["per_process_batch"] == 4
+        assert 0.1 < r["final_acc"] <= 1.0 and r["loss"][0] > 0 and not r["diverged"]
+    claims = [v["claim"] for v in doc["verdicts"]]
+    assert len(claims) == 3 and all(v["outcome"] == QUICK_OUTCOME for v in doc["verdicts"])
+    assert any("SyncBN beats per-process BN" in c for c in claims)
+    assert any("SyncBN is within noise of one process at the global batch 8" in c for c in claims)
+    assert any("GroupNorm beats per-process BN" in c for c in claims)
+    match = next(v for v in doc["verdicts"] if "within noise of" in v["claim"])
+    assert match["diffs"] == [0.0, 0.0] and match["ci95"] == [0.0, 0.0]
+    assert [Path(p).name for p in returned["plots"]] == ["sync-bn.png"]
+    assert (out / "sync-bn.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(doc["plot_sha256"]) == {"sync-bn.png"}
+
+
+@needs_mpi
+def test_the_summary_takes_every_number_from_the_json(quick):
+    _, _, doc = quick
+    text = sync_bn.summary(doc)
+    assert 3 <= len(re.findall(r"[.!?](?:\s|$)", text)) <= 6
+    for variant in sync_bn.VARIANTS:
+        assert f"{100 * doc['accuracy'][variant]['4']['mean']:.1f}%" in text
+    for v in doc["verdicts"]:
+        if "within noise of" not in v["claim"]:
+            assert f"{100 * v['mean_diff']:+.1f} points ({v['outcome']}, {v['wins']} of {v['pairs']} seeds)" in text
+    assert "same accuracy on all 2 seeds" in text  # computed: the two runs agree on each seed
+    numbers = re.findall(r"\d+(?:\.\d+)?(?:e-\d+)?", text)
+    derived = json.dumps(doc)
+    for n in numbers:  # every number is a setting or count in the JSON, or one of its values rounded
+        assert n in derived or any(n in (f"{100 * x:.1f}", f"{100 * x:.2f}", f"{x:.1g}", f"{x:.2g}")
+                                   for x in _floats(doc)), n
+
+
+def _floats(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _floats(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _floats(v)
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield abs(obj)
+
+
+@needs_mpi
+def test_inside_an_mpi_job_rank_0_alone_writes_and_prints(tmp_path):
+    job = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "tinygrad_bn.experiments", "sync-bn", "--quick",
+                          "--seeds", "1", "--out", str(tmp_path), "--no-progress"],
+                         capture_output=True, text=True, timeout=300, env=ENV, check=False)
+    assert job.returncode == 0, job.stderr[-2000:]
+    assert job.stdout.count("SyncBN: small per-process batches") == 1 and job.stdout.count("wrote ") == 1
+    assert sorted(os.listdir(tmp_path)) == ["sync-bn.json", "sync-bn.png"]  # no temporaries from rank 1
+    doc = json.loads((tmp_path / "sync-bn.json").read_text())
+    assert doc["design"]["launch"] == "inside the caller's MPI job of 2 processes" and doc["seeds"] == 1
+    ref, sync = _runs(doc, "global")[0], _runs(doc, "syncbn")[0]
+    assert ref["final_acc"] == sync["final_acc"] and ref["rank"] == 0
+
+
+def test_without_mpi_it_says_what_to_do_and_returns_skipped_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sync_bn, "_mpiexec", lambda: (None, "mpi4py is not installed"))
+    r = experiments.run("sync-bn", out=str(tmp_path), quick=True, progress=False)
+    printed = capsys.readouterr().out
+    assert ("sync-bn needs MPI: pip install 'tinygrad_bn[mpi]' and run mpiexec -n 4 tinygrad-bn experiment sync-bn"
+            in printed)
+    doc = json.loads((tmp_path / "sync-bn.json").read_text())
+    assert doc["skipped"] == r["skipped"] == "mpi4py is not installed"
+    assert doc["runs"] == [] and doc["verdicts"] == [] and r["plots"] == []
+    assert sync_bn.summary(doc).startswith("Not run: mpi4py is not installed")
+
+
+def _fake_mpiexec(tmp_path, body):
+    """A stand-in for mpiexec: a script that gets mpiexec's arguments."""
+    path = tmp_path / "fake-mpiexec"
+    path.write_text(f"#!{sys.executable}\nimport sys, json\nargs = sys.argv[1:]\n{body}\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_an_mpiexec_that_cannot_start_a_job_skips_but_a_failed_job_raises(tmp_path, monkeypatch, capsys):
+    cannot = _fake_mpiexec(tmp_path, "sys.stderr.write('no network interface\\n'); sys.exit(7)")
+    monkeypatch.setattr(sync_bn, "_mpiexec", lambda: (cannot, ""))
+    r = sync_bn.run(str(tmp_path), seeds=1, epochs=1, progress=False, quick=True)
+    assert r["skipped"].startswith("mpiexec -n 2 could not start a job (exit status 7)") and r["runs"] == []
+    assert "no network interface" in r["skipped"] and "sync-bn needs MPI" in capsys.readouterr().out
+    # a job whose rank 0 got going (the result file says "started") and then failed is an error, not a skip
+    failed = _fake_mpiexec(tmp_path, "path = next(a for a in args if a.endswith('rank0.json'))\n"
+                                     "json.dump({'state': 'started'}, open(path, 'w'))\n"
+                                     "sys.stderr.write('rank 1 failed with ValueError\\n'); sys.exit(1)")
+    monkeypatch.setattr(sync_bn, "_mpiexec", lambda: (failed, ""))
+    with pytest.raises(RuntimeError, match=r"(?s)job under mpiexec -n 2 failed \(exit status 1\).*rank 1 failed"):
+        sync_bn.run(str(tmp_path), seeds=1, epochs=1, progress=False, quick=True)
+
+
+def test_the_process_count_comes_from_the_environment_and_quick_uses_two(monkeypatch):
+    monkeypatch.setenv(sync_bn.PROCESSES_ENV, "4")
+    assert sync_bn.processes(quick=False) == 4 and sync_bn.processes(quick=True) == 2
+    monkeypatch.setenv(sync_bn.PROCESSES_ENV, "1")
+    with pytest.raises(ValueError, match="must be a whole number of processes >= 2, got '1'"):
+        sync_bn.processes(quick=False)
