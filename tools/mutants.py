@@ -40,6 +40,8 @@ INTERRUPT_TESTS = ("tests/kernels/test_kernel_interrupts.py",)
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
                       "tests/kernels/test_double_backward_kernels.py",
                       "tests/autograd/test_autograd_function.py", "tests/autograd/test_second_order_properties.py")
+EXPERIMENT_TESTS = ("tests/experiments/test_verdicts_and_report.py", "tests/experiments/test_experiment_measures.py",
+                    "tests/experiments/test_small_batch_and_train_vs_eval.py")
 API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
              "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
@@ -441,4 +443,17 @@ MUTANTS = [
            "            denominator = total - correction\n            out = (centered @ centered.t())",
            "            denominator = total\n            out = (centered @ centered.t())",
            "cov ignores the correction without weights", API_TESTS),
+    # ---------------------------------------------------------------- the experiments' statistics
+    Mutant("EXP-1", "tinygrad_bn/experiments/common.py", "    sd = float(diffs.std(ddof=1)) if n > 1",
+           "    sd = float(diffs.std()) if n > 1", "paired verdicts use the biased standard deviation (ddof=0)",
+           EXPERIMENT_TESTS),
+    Mutant("EXP-2", "tinygrad_bn/experiments/common.py", "    if n > 1 and low > 0:", "    if n > 1 and mean > 0:",
+           "a claim shows when its mean difference is positive, whatever the interval", EXPERIMENT_TESTS),
+    Mutant("EXP-3", "tinygrad_bn/experiments/train_vs_eval.py",
+           '"copyto", a.var(0).astype(dtype))', '"copyto", a.var(0, ddof=1).astype(dtype))',
+           "population statistics use the unbiased variance where batch norm normalizes with the biased one",
+           EXPERIMENT_TESTS),
+    Mutant("EXP-4", "tinygrad_bn/experiments/bn_vs_plain.py", "    return float(s.max() / s.min()) if s.size",
+           "    return float(s[-1] / s[0]) if s.size", "the scale drift is last over first, not max over min",
+           EXPERIMENT_TESTS),
 ]

@@ -243,7 +243,9 @@ def verdict_table(verdicts):
         low, high = v["ci95"]
         ci = f"[{low:.3g}, {high:.3g}]" if math.isfinite(low) else "-"
         lines.append(f"{v['claim'][:70]:70} {v['outcome'][:13]:13} {v['mean_diff']:10.3g} {ci:>21} "
-                     f"{v['wins']:>3}/{v['pairs']:<2}")
+                     f"{v['wins']:>3}/{v['pairs']:<2}"
+                     + ("  binomial error " + " / ".join(f"{se:.3f}" for se in v["binomial_se"])
+                        if v.get("binomial_se") else ""))
     if any(v["outcome"] == QUICK_OUTCOME for v in verdicts):
         lines.append("quick run: no verdict (1 epoch, 2 seeds, a smaller grid; run without --quick for one)")
     return "\n".join(lines)

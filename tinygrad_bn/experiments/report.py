@@ -94,6 +94,8 @@ def verdict_rows(doc, more_seeds):
             o_low, o_high = other["ci95"]
             again = f"{other['outcome']}, {_amount(other['mean_diff'], other.get('unit'))} " \
                     f"[{_amount(o_low, other.get('unit'))}, {_amount(o_high, other.get('unit'))}]"
+        if v.get("binomial_se"):  # the test set's own sampling error of each side's mean accuracy
+            diff += " (each accuracy &plusmn;" + " / ".join(f"{100 * se:.1f}" for se in v["binomial_se"]) + ")"
         lines.append(f"| {v['claim']} | {outcome_with_stability(v, other)} | {diff} | "
                      f"{v['wins']} of {v['pairs']} | {again} |")
     return "\n".join(lines)
@@ -132,7 +134,8 @@ def render(results_folder=RESULTS, stability_folder=STABILITY, image_prefix="doc
             parts += [f"**{name}**: not run ({doc['skipped']}).", ""]
             continue
         mod = module(name)
-        parts += [f"**{name}** ({doc['title']}; {doc['seeds']} seeds, {doc['epochs']} epochs): "
+        epochs = f"{doc['epochs']} epoch{'s' * (doc['epochs'] != 1)}"
+        parts += [f"**{name}** ({doc['title']}; {doc['seeds']} seeds, {epochs}): "
                   + mod.summary(doc).strip(), "", verdict_rows(doc, again.get(name)), ""]
         for png in doc.get("plot_sha256", {}):
             parts += [f'<img src="{image_prefix}/{png}" width="600" alt="{png[:-4]}">', ""]
