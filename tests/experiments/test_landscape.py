@@ -16,6 +16,7 @@ from tinygrad_bn.experiments import landscape
 from tinygrad_bn.experiments.bn_vs_plain import SETTINGS
 from tinygrad_bn.experiments.common import train_run
 from tinygrad_bn.models import SimpleNet, SimpleNetBN
+from json_numbers import numbers_in
 
 ETAS = [0.05, 0.1, 0.2, 0.4, 0.8]
 
@@ -215,17 +216,6 @@ def test_the_quick_json_is_sound(quick):
         assert quick["typical"]["baseline"][key]["bn"] == pytest.approx(10 ** v["better_mean"])
 
 
-def _numbers(doc):
-    """Every number in a JSON document."""
-    if isinstance(doc, dict):
-        for v in doc.values():
-            yield from _numbers(v)
-    elif isinstance(doc, list):
-        for v in doc:
-            yield from _numbers(v)
-    elif isinstance(doc, (int, float)) and not isinstance(doc, bool):
-        yield doc
-
 
 def _summary_numbers(text):
     return re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", text)
@@ -235,7 +225,7 @@ def test_every_number_in_the_summary_is_in_the_json(quick):
     text = landscape.summary(quick)
     assert "\n\n" in text and "quick run" in text
     assert not re.search(r"\bnan\b|\binf\b|None", text)  # (Python's spellings of NaN and Inf)
-    printed = {f"{v:.2g}" for v in _numbers(quick)} | {str(v) for v in _numbers(quick) if isinstance(v, int)}
+    printed = {f"{v:.2g}" for v in numbers_in(quick)} | {str(v) for v in numbers_in(quick) if isinstance(v, int)}
     tokens = _summary_numbers(text)
     assert len(tokens) >= 10
     assert set(tokens) <= printed, set(tokens) - printed

@@ -15,6 +15,7 @@ from tinygrad_bn.experiments.common import data, mlp, train_run
 from tinygrad_bn.grad_mode import no_grad
 from tinygrad_bn.models import SimpleNetBN
 from tinygrad_bn.random import manual_seed
+from json_numbers import numbers_in
 
 
 # ------------------------------------------------------------ hand recomputations
@@ -171,16 +172,6 @@ def quick(tmp_path_factory):
     return {name: json.loads((out / f"{name}.json").read_text()) for name in ("small-batch", "train-vs-eval")}
 
 
-def _numbers(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _numbers(v)
-    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        yield obj
-
 
 @pytest.mark.parametrize("name", ["small-batch", "train-vs-eval"])
 def test_every_run_records_its_setup_and_the_design_is_there(quick, name):
@@ -205,7 +196,7 @@ def test_the_summary_takes_its_numbers_from_the_json(quick, name):
     mod = experiments.module(name)
     text = mod.summary(doc)
     assert "\n\n" in text and "nan" not in text.lower() and "None" not in text
-    values = list(_numbers(doc))
+    values = list(numbers_in(doc))
     percents = {f"{100 * v:.1f}" for v in values} | {f"{100 * abs(v):.1f}" for v in values}
     found = re.findall(r"(\d+\.\d)%", text) + re.findall(r"([+-]?\d+\.\d) points", text)
     assert found

@@ -17,6 +17,7 @@ import pytest
 from tinygrad_bn import experiments
 from tinygrad_bn.experiments import sync_bn
 from tinygrad_bn.experiments.common import QUICK_OUTCOME
+from json_numbers import numbers_in
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
@@ -111,18 +112,8 @@ def test_the_summary_takes_every_number_from_the_json(quick):
     derived = json.dumps(doc)
     for n in numbers:  # every number is a setting or count in the JSON, or one of its values rounded
         assert n in derived or any(n in (f"{100 * x:.1f}", f"{100 * x:.2f}", f"{x:.1g}", f"{x:.2g}")
-                                   for x in _floats(doc)), n
+                                   for x in map(abs, numbers_in(doc))), n
 
-
-def _floats(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _floats(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _floats(v)
-    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        yield abs(obj)
 
 
 @needs_mpi

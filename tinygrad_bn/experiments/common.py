@@ -268,6 +268,12 @@ def finite_mean(values):
     return sum(vals) / len(vals) if vals else float("nan")
 
 
+def join_words(items):
+    """``["a", "b", "c"]`` as "a, b and c" ("" for none)."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
 def percent(x):
     """An accuracy as "93.1%" ("n/a" when missing)."""
     return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:.1f}%"

@@ -30,7 +30,7 @@ from ..engine import grad
 from ..grad_mode import enable_grad, no_grad
 from ..nn import CrossEntropyLoss
 from .bn_vs_plain import NETS, SETTINGS
-from .common import Progress, data, figures, paired_verdict, save_figure, train_run
+from .common import Progress, data, figures, join_words, paired_verdict, save_figure, train_run
 
 TITLE = "Landscape: loss and gradient along the gradient step (Santurkar et al. 2018)"
 DEFAULT_EPOCHS = 5
@@ -335,9 +335,6 @@ def _phrase(verdict, key, typical):
     return f"{text} ({numbers})"
 
 
-def _join(words):
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
 
 def summary(results):
     """Two Markdown paragraphs for the README, every number read from
@@ -347,7 +344,7 @@ def summary(results):
     mult = design["eta_over_lr"]
     settings = list(design["settings"])
     verdicts = {v["claim"]: v for v in results["verdicts"]}
-    first = [(f"SimpleNet and SimpleNetBN trained in bn-vs-plain's {_join(settings)} setting{'s' * (len(settings) > 1)}; every {design['probe_every']} "
+    first = [(f"SimpleNet and SimpleNetBN trained in bn-vs-plain's {join_words(settings)} setting{'s' * (len(settings) > 1)}; every {design['probe_every']} "
              f"steps we took the gradient g of the next step's batch (in train mode) and evaluated w - eta g for "
              f"{design['eta_steps']} step sizes from {_num(mult[0])} to {_num(mult[-1])} times the learning rate, "
              f"recording the range of the loss, the largest change of the gradient and the effective "
@@ -372,16 +369,16 @@ def summary(results):
         losses = "; ".join(f"{_num(results['typical'][s]['probe_loss']['plain'])} without BN vs "
                            f"{_num(results['typical'][s]['probe_loss']['bn'])} with it in the {s} setting"
                            for s in reversed_)
-        second.append(f"Where BN raised beta ({_join(reversed_)}), the nets were compared step by step at "
+        second.append(f"Where BN raised beta ({join_words(reversed_)}), the nets were compared step by step at "
                       f"different places of training, the median loss on the probed batches being {losses}"
-                      + (f", so the smoother landscape Santurkar et al. report shows here only in the {_join(shows)} "
+                      + (f", so the smoother landscape Santurkar et al. report shows here only in the {join_words(shows)} "
                          f"setting." if shows else ", so the smoother landscape Santurkar et al. report does not "
                                                    "show here."))
     elif shows and len(shows) == len(settings):
         second.append("Beta, the measure that does not grow with the gradient, was lower with BN in every "
                       "setting: the smoother landscape Santurkar et al. report, measured along the path training takes.")
     elif shows:
-        second.append(f"Beta was lower with BN in the {_join(shows)} setting only; elsewhere the difference was "
+        second.append(f"Beta was lower with BN in the {join_words(shows)} setting only; elsewhere the difference was "
                       "within the seeds' noise.")
     elif all(o == "within noise" for o in beta.values()):
         second.append("Beta, the measure that does not grow with the gradient, did not differ beyond the seeds' "

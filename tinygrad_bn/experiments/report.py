@@ -18,7 +18,7 @@ import os
 import sys
 
 from . import EXPERIMENTS, module
-from .common import QUICK_OUTCOME
+from .common import QUICK_OUTCOME, join_words
 
 START = "<!-- experiments: written by python -m tinygrad_bn.experiments.report; do not edit by hand -->"
 END = "<!-- experiments: end -->"
@@ -120,11 +120,11 @@ def render(results_folder=RESULTS, stability_folder=STABILITY, image_prefix="doc
     more = sorted({doc["seeds"] for doc in again.values()})
     timed = {name: doc["seconds"] for name, doc in results.items()}
     parts = [START, "",
-             f"The numbers and pictures below are from one run of every experiment at {_and(seeds)} seeds "
+             f"The numbers and pictures below are from one run of every experiment at {join_words(seeds) or 'no'} seeds "
              f"(`docs/experiments/*.json`, which also record every hyperparameter, the package version and "
              f"commit, the library versions and thread counts), with each verdict checked against a second run "
-             f"at {_and(more) if more else 'more'} seeds (`docs/experiments/seeds10/`). "
-             f"At {_and(seeds)} seeds the runs took {_duration(sum(timed.values()))} in all on a 2-core machine "
+             f"at {join_words(more) or 'more'} seeds (`docs/experiments/seeds10/`). "
+             f"At {join_words(seeds) or 'no'} seeds the runs took {_duration(sum(timed.values()))} in all on a 2-core machine "
              f"({', '.join(f'{name} {_duration(s)}' for name, s in timed.items())}).", ""]
     for name in EXPERIMENTS:
         if name not in results:
@@ -142,9 +142,6 @@ def render(results_folder=RESULTS, stability_folder=STABILITY, image_prefix="doc
     parts.append(END)
     return "\n".join(parts)
 
-
-def _and(values):
-    return " and ".join(str(v) for v in values) if values else "no"
 
 
 def _duration(seconds):

@@ -44,6 +44,7 @@ from .common import (
     accuracy,
     data,
     figures,
+    join_words,
     mlp,
     paired_verdict,
     save_figure,
@@ -450,11 +451,11 @@ def summary(results):
     def points(v):
         return f"{100 * v['mean_diff']:+.1f} points ({v['outcome']}, {v['wins']} of {v['pairs']} seeds)"
 
-    text = [(f"With {world} processes at per-process batches {_and(batches)} (global "
-             f"{_and([world * b for b in batches])}), BatchNorm on each process's own batch reaches {pct('bn')} "
+    text = [(f"With {world} processes at per-process batches {join_words(batches)} (global "
+             f"{join_words([world * b for b in batches])}), BatchNorm on each process's own batch reaches {pct('bn')} "
              f"held-out accuracy at b = {small}, SyncBN {pct('syncbn')}, GroupNorm {pct('gn')} and one process "
              f"at the global batch {pct('global')}.")]
-    text.append("SyncBN's gain over per-process BN is " + _and([
+    text.append("SyncBN's gain over per-process BN is " + join_words([
         f"{points(verdict(f'per-process batch {b} ({world} processes): SyncBN beats'))} at b = {b}"
         for b in batches]) + ".")
     first = max(gaps[str(b)]["max_abs_weight_diff_after_step_1"] for b in batches)
@@ -479,10 +480,6 @@ def summary(results):
     text.append(f"GroupNorm, which uses no batch statistics, against per-process BN at b = {small}: {points(gn)}.")
     return " ".join(text)
 
-
-def _and(items):
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 if __name__ == "__main__":
