@@ -44,6 +44,9 @@ EPS = 1e-5
 PASSES = {"batch": 8, "layer": 5, "group": 5, "rms": 5, "renorm": 8}
 R_MAX, D_MAX = 3.0, 5.0
 NORMS = tuple(PASSES)
+MODULES = {"batch": "batchnorm", "layer": "layernorm", "group": "groupnorm", "rms": "rmsnorm",
+           "renorm": "batchrenorm"}
+OURS = {"batch": batchnorm, "layer": layernorm, "group": groupnorm, "rms": rmsnorm, "renorm": batchrenorm}
 
 
 def groups_for(channels):
@@ -57,38 +60,42 @@ def _triad(a, b, c, s):
 
 
 def load_baseline(root):
-    """(batchnorm, groupnorm, layernorm) of the kernels package in ``root``,
-    imported beside this checkout's as the package ``kernels_baseline``."""
+    """The kernel modules of the kernels package in ``root`` by norm name ("batch",
+    "layer", ...), imported beside this checkout's as the package
+    ``kernels_baseline``; a norm that checkout predates is left out."""
     init = pathlib.Path(root, "kernels", "__init__.py")
     spec = importlib.util.spec_from_file_location("kernels_baseline", init,
                                                   submodule_search_locations=[str(init.parent)])
     package = importlib.util.module_from_spec(spec)
     sys.modules["kernels_baseline"] = package
     spec.loader.exec_module(package)
-    return tuple(importlib.import_module(f"kernels_baseline.cpu.{name}") for name in ("batchnorm", "groupnorm", "layernorm"))
+    return {kind: importlib.import_module(f"kernels_baseline.cpu.{module}")
+            for kind, module in MODULES.items() if (init.parent / "cpu" / f"{module}.py").exists()}
 
 
-def ours(kind, x, dy, g, b, modules=(batchnorm, groupnorm, layernorm)):
-    batchnorm, groupnorm, layernorm = modules
+def ours(kind, x, dy, g, b, modules=None):
+    """Forward and backward of ``kind`` with this checkout's kernels, or with
+    ``modules`` (a baseline's, by norm name)."""
+    module = (modules or OURS)[kind]
     if kind == "rms":  # over every dim but the first, with a weight, as layer norm here
         nd = x.ndim - 1
-        y, rstd = rmsnorm.forward(x, g, EPS, nd)
-        return rmsnorm.backward(x, dy, rstd, g, nd)
+        y, rstd = module.forward(x, g, EPS, nd)
+        return module.backward(x, dy, rstd, g, nd)
     if kind == "renorm":  # running statistics near the batch's: r and d unclipped
         channels = x.shape[1]
-        y, mean, var, invstd, r, d = batchrenorm.forward_train(x, g, b, np.full(channels, 0.1),
-                                                               np.full(channels, 0.8), EPS, R_MAX, D_MAX)
-        return batchrenorm.backward(x, dy, mean, invstd, r, d, g)
+        y, mean, var, invstd, r, d = module.forward_train(x, g, b, np.full(channels, 0.1),
+                                                          np.full(channels, 0.8), EPS, R_MAX, D_MAX)
+        return module.backward(x, dy, mean, invstd, r, d, g)
     if kind == "batch":
-        y, mean, var, invstd = batchnorm.forward_train(x, g, b, EPS)
-        return batchnorm.backward(x, dy, mean, invstd, g, True)
+        y, mean, var, invstd = module.forward_train(x, g, b, EPS)
+        return module.backward(x, dy, mean, invstd, g, True)
     if kind == "group":
         groups = groups_for(x.shape[1])
-        y, mean, invstd = groupnorm.forward(x, groups, g, b, EPS)
-        return groupnorm.backward(x, dy, groups, mean, invstd, g)
+        y, mean, invstd = module.forward(x, groups, g, b, EPS)
+        return module.backward(x, dy, groups, mean, invstd, g)
     nd = x.ndim - 1
-    y, mean, invstd = layernorm.forward(x, g, b, EPS, nd)
-    return layernorm.backward(x, dy, mean, invstd, g, nd)
+    y, mean, invstd = module.forward(x, g, b, EPS, nd)
+    return module.backward(x, dy, mean, invstd, g, nd)
 
 
 def textbook(kind, x, dy, g, b):
@@ -220,7 +227,7 @@ def main():
                 contenders["numpy"] = lambda: textbook(kind, x, dy, g, b)
             if torch_run:
                 contenders["torch"] = torch_run
-            if baseline and kind not in ("rms", "renorm"):  # (a baseline checkout may predate these)
+            if baseline and kind in baseline:
                 contenders["base"] = lambda: ours(kind, x, dy, g, b, baseline)
             for f in contenders.values():  # warm up: compile, fault pages in
                 f()

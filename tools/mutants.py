@@ -31,6 +31,8 @@ TESTING_TESTS = ("tests/testing/test_testing_tools.py",)
 DATA_TESTS = ("tests/data/test_data.py",)
 DISTRIBUTED_TESTS = ("tests/distributed/test_distributed.py",)
 BACKEND_TESTS = ("tests/backends/test_contract.py",)
+RMS_TESTS = ("tests/kernels/test_rms_norm_kernels.py", "tests/kernels/test_kernels_reference.py")
+RENORM_TESTS = ("tests/kernels/test_batch_renorm_kernels.py", "tests/nn/test_batch_renorm.py")
 SEMANTICS_TESTS = ("tests/engine/test_autograd_semantics.py", "tests/engine/test_inplace_operators.py",
                    "tests/engine/test_engine_walk.py")
 DOUBLE_BACKWARD_TESTS = ("tests/kernels/test_double_backward_kernels.py", "tests/ops/test_double_backward.py")
@@ -443,6 +445,17 @@ MUTANTS = [
            "            denominator = total - correction\n            out = (centered @ centered.t())",
            "            denominator = total\n            out = (centered @ centered.t())",
            "cov ignores the correction without weights", API_TESTS),
+    # ---------------------------------------------------------------- RMS norm and batch renorm kernels
+    Mutant("RMS-1", "kernels/cpu/rmsnorm.py", "pg[j] += np.float64((p0 * v0 + p1 * v1) + (p2 * v2 + p3 * v3))",
+           "pg[j] += np.float64((p0 * v0 + p1 * v1) + (p2 * v2 + p3 * v2))",
+           "RMS norm's dgamma scales the fourth row of a block by the third row's rstd", RMS_TESTS),
+    Mutant("RMS-2", "kernels/cpu/rmsnorm.py", "_dx_row(xr, gr, dx[r], gamma, v, ty(i * i * i * a / width))",
+           "_dx_row(xr, gr, dx[r], gamma, v, ty(i * i * a / width))",
+           "RMS norm's dx of a leftover row uses rstd^2 where it needs rstd^3", RMS_TESTS),
+    Mutant("RN-1", "kernels/cpu/batchrenorm.py",
+           "        d = np.minimum(np.maximum((mean - running_mean) / running_std, -d_max), d_max)",
+           "        d = np.minimum(np.maximum((mean - running_mean) / running_std, 0.0), d_max)",
+           "batch renorm clips d at 0 from below instead of -d_max", RENORM_TESTS),
     # ---------------------------------------------------------------- the experiments' statistics
     Mutant("EXP-1", "tinygrad_bn/experiments/common.py", "    sd = float(diffs.std(ddof=1)) if n > 1",
            "    sd = float(diffs.std()) if n > 1", "paired verdicts use the biased standard deviation (ddof=0)",

@@ -28,11 +28,6 @@ from . import pool
 from ._common import JIT, parallel_rows, run_rows
 
 
-# Four rows of x and dy in blocks of this many columns take 64 KiB in float64
-# (32 KiB in float32): they stay in L2 between the dx and the dgamma loops.
-COLUMN_BLOCK = 1024
-
-
 @njit(**JIT)
 def _forward_rows(x, gamma, eps, y, rstd, r0, r1):
     width = x.shape[1]
@@ -52,7 +47,13 @@ def _forward_rows(x, gamma, eps, y, rstd, r0, r1):
 @njit(**JIT)
 def _backward_rows(x, dy, rstd, gamma, dx, pg, unused, r0, r1):
     """dx of rows r0..r1, and their dy * x_hat summed into pg (``unused``: the
-    second partial row _common.run_rows hands every row kernel)."""
+    second partial row _common.run_rows hands every row kernel).
+
+    rstd is known from the forward, so dgamma's sums need nothing from this
+    sweep: they are taken in the same loop as each row's sum(g * x), and the
+    second loop writes dx alone. (Three loops, with dgamma's in the second
+    pass, cost 1.2-1.4x as long: the kernel is bound by its arithmetic, not
+    by memory, at these sizes.)"""
     width = x.shape[1]
     ty = x.dtype.type
     r = r0
@@ -61,48 +62,34 @@ def _backward_rows(x, dy, rstd, gamma, dx, pg, unused, r0, r1):
     while r + 4 <= r1:
         x0, x1, x2, x3 = x[r], x[r + 1], x[r + 2], x[r + 3]
         g0, g1, g2, g3 = dy[r], dy[r + 1], dy[r + 2], dy[r + 3]
-        d0, d1, d2, d3 = dx[r], dx[r + 1], dx[r + 2], dx[r + 3]
         i0, i1, i2, i3 = rstd[r], rstd[r + 1], rstd[r + 2], rstd[r + 3]
-        # sum(g * x) of the four rows in one sweep
+        v0, v1, v2, v3 = ty(i0), ty(i1), ty(i2), ty(i3)
+        # sum(g * x) of the four rows, with g = dy * gamma, and dgamma += dy * x_hat
         a0 = a1 = a2 = a3 = 0.0
         for j in range(width):
+            p0, p1, p2, p3 = g0[j] * x0[j], g1[j] * x1[j], g2[j] * x2[j], g3[j] * x3[j]
             gm = gamma[j]
-            a0 += np.float64(g0[j] * gm) * np.float64(x0[j])
-            a1 += np.float64(g1[j] * gm) * np.float64(x1[j])
-            a2 += np.float64(g2[j] * gm) * np.float64(x2[j])
-            a3 += np.float64(g3[j] * gm) * np.float64(x3[j])
-        v0, v1, v2, v3 = ty(i0), ty(i1), ty(i2), ty(i3)
-        c0, c1 = ty(i0 * i0 * i0 * a0 / width), ty(i1 * i1 * i1 * a1 / width)
-        c2, c3 = ty(i2 * i2 * i2 * a2 / width), ty(i3 * i3 * i3 * a3 / width)
-        # Column blocks: dx and dgamma's sums of a block read x and dy from cache,
-        # not memory, when the four rows are too wide for it (one block otherwise).
-        for j0 in range(0, width, COLUMN_BLOCK):
-            j1 = min(j0 + COLUMN_BLOCK, width)
-            gb = gamma[j0:j1]
-            _dx_row(x0[j0:j1], g0[j0:j1], d0[j0:j1], gb, v0, c0)
-            _dx_row(x1[j0:j1], g1[j0:j1], d1[j0:j1], gb, v1, c1)
-            _dx_row(x2[j0:j1], g2[j0:j1], d2[j0:j1], gb, v2, c2)
-            _dx_row(x3[j0:j1], g3[j0:j1], d3[j0:j1], gb, v3, c3)
-            _accumulate4(x0[j0:j1], x1[j0:j1], x2[j0:j1], x3[j0:j1], g0[j0:j1], g1[j0:j1], g2[j0:j1],
-                         g3[j0:j1], v0, v1, v2, v3, pg[j0:j1])
+            a0 += np.float64(p0 * gm)
+            a1 += np.float64(p1 * gm)
+            a2 += np.float64(p2 * gm)
+            a3 += np.float64(p3 * gm)
+            pg[j] += np.float64((p0 * v0 + p1 * v1) + (p2 * v2 + p3 * v3))
+        _dx_row(x0, g0, dx[r], gamma, v0, ty(i0 * i0 * i0 * a0 / width))
+        _dx_row(x1, g1, dx[r + 1], gamma, v1, ty(i1 * i1 * i1 * a1 / width))
+        _dx_row(x2, g2, dx[r + 2], gamma, v2, ty(i2 * i2 * i2 * a2 / width))
+        _dx_row(x3, g3, dx[r + 3], gamma, v3, ty(i3 * i3 * i3 * a3 / width))
         r += 4
     while r < r1:
-        xr, gr, dr = x[r], dy[r], dx[r]
+        xr, gr = x[r], dy[r]
         i = rstd[r]
+        v = ty(i)
         a = 0.0
         for j in range(width):
-            a += np.float64(gr[j] * gamma[j]) * np.float64(xr[j])
-        v, c = ty(i), ty(i * i * i * a / width)
-        for j0 in range(0, width, COLUMN_BLOCK):
-            j1 = min(j0 + COLUMN_BLOCK, width)
-            _dx_row(xr[j0:j1], gr[j0:j1], dr[j0:j1], gamma[j0:j1], v, c)
-            for j in range(j0, j1):
-                pg[j] += np.float64(gr[j] * (xr[j] * v))
+            p = gr[j] * xr[j]
+            a += np.float64(p * gamma[j])
+            pg[j] += np.float64(p * v)
+        _dx_row(xr, gr, dx[r], gamma, v, ty(i * i * i * a / width))
         r += 1
-
-
-# As in layer norm, the output sweep is split into loops that each store into
-# one array (dx, then dgamma's sums): a loop storing into several did not vectorise.
 
 
 @njit(**JIT)
@@ -110,14 +97,6 @@ def _dx_row(xr, gr, dr, gamma, v, c):
     """dx of one row: rstd * dy * gamma - x * (rstd^3 * mean(g * x))."""
     for j in range(xr.shape[0]):
         dr[j] = v * (gr[j] * gamma[j]) - xr[j] * c
-
-
-@njit(**JIT)
-def _accumulate4(x0, x1, x2, x3, g0, g1, g2, g3, v0, v1, v2, v3, pg):
-    """dgamma += dy * x_hat over four rows (one load and store of the float64 sums per four rows)."""
-    for j in range(x0.shape[0]):
-        pg[j] += np.float64((g0[j] * (x0[j] * v0) + g1[j] * (x1[j] * v1))
-                            + (g2[j] * (x2[j] * v2) + g3[j] * (x3[j] * v3)))
 
 
 _forward_rows_par = parallel_rows(_forward_rows)

@@ -52,7 +52,7 @@ def case(shape, nd=1, dtype=np.float64, offset=0.0, seed=0, dy_offset=0.0):
 # odd and prime row counts: 4-row blocks with every remainder, one-row chunks
 SHAPES = [((2, 3), 1), ((5, 17), 1), ((13, 6), 1), ((31, 9), 1), ((97, 3), 1), ((7, 3, 5), 2), ((13, 6, 11), 1),
           ((3, 4, 5, 2), 3), ((1, 8), 1), ((6,), 1),
-          ((6, 2500), 1)]  # backward in column blocks of 1024: two whole, one partial, in both row paths
+          ((6, 2500), 1)]  # wide rows: a 4-row block and a 2-row tail whose sums run past any vector width
 
 
 @pytest.mark.usefixtures("kernel_path")
