@@ -93,8 +93,9 @@ def test_a_failed_write_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch, s
 
     real = S._write_atomically
     monkeypatch.setattr(S, "_write_atomically", lambda p, sfx, write: real(p, sfx, half_then_fail))
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="No space left") as info:
         tg.save({"w": tg.zeros(3)}, path)
+    assert info.value.filename == str(path)  # the write's error names the file it was writing
     assert path.read_bytes() == before  # the old checkpoint, not half of the new one
     assert not list(tmp_path.glob(".tmp-*"))  # and no temporary file left behind
     assert tg.load(path)["w"].tolist() == [1.0, 1.0, 1.0]

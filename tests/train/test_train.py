@@ -112,6 +112,61 @@ def test_a_disk_error_is_a_message_and_exit_status_1_not_a_traceback(tmp_path, m
     assert "No space left on device" in err and "m.npz" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("where", ["train", "tape --dot", "tape --json", "experiment json", "experiment png"])
+def test_a_full_disk_is_a_message_naming_the_file_for_every_command_that_writes(tmp_path, monkeypatch, capsys, where):
+    """ENOSPC as a real write raises it (no file name of its own) in each file
+    the CLI writes: exit status 1 and a message with the file, not a traceback."""
+    import errno
+    import os
+
+    from tinygrad_bn import cli
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    dot, tape_json = str(tmp_path / "t.dot"), str(tmp_path / "t.json")
+    if where == "train":
+        monkeypatch.setattr(np, "savez", no_space)  # partway through the checkpoint's write
+        argv, name = ["train", "--epochs", "1", "--no-progress", "--checkpoint", str(tmp_path / "m.npz")], "m.npz"
+    elif where.startswith("tape"):
+        target, real_open = dot if where.endswith("dot") else tape_json, open
+
+        class FullFile:
+            def __init__(self, f):
+                self.f = f
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.f.close()
+
+            def write(self, text):
+                no_space()
+
+        def open_on_a_full_disk(path, *args, **kwargs):
+            f = real_open(path, *args, **kwargs)
+            return FullFile(f) if os.fspath(path) == target else f
+        monkeypatch.setattr(cli, "open", open_on_a_full_disk, raising=False)
+        argv, name = ["tape", "--dot", dot, "--json", tape_json], os.path.basename(target)
+    else:
+        pytest.importorskip("matplotlib")
+        from matplotlib.figure import Figure
+
+        from tinygrad_bn.experiments import common
+        if where.endswith("json"):
+            monkeypatch.setattr(common.json, "dump", no_space)
+        else:
+            monkeypatch.setattr(Figure, "savefig", no_space)
+        argv = ["experiment", "bn-vs-plain", "--out", str(tmp_path / "out"), "--seeds", "1", "--quick", "--no-progress"]
+        name = "bn-vs-plain." + where.split()[1]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    command = where.split()[0]
+    assert err.startswith(f"tinygrad-bn {command}: No space left on device: ") and "Traceback" not in err, err
+    assert err.rstrip().endswith(f"{name}; free space or choose another path"), err
+
+
 # Ctrl-C from outside: a run long enough (40 epochs, about 3 s of training) that
 # every signal below lands during training, so a run that ignored it would exit 0
 CLI_TRAIN = [sys.executable, "-u", "-m", "tinygrad_bn.cli", "train", "--epochs", "40", "--no-progress"]
