@@ -43,14 +43,24 @@ def _tape(args):
     opt.step()
     print(f"one training step of {args.model}, batch {args.batch_size}, loss {loss.item():.4f}")
     print(tape.table())
-    with open(args.dot, "w") as f:
-        f.write(tape.to_dot())
+    _write_text(args.dot, tape.to_dot())
     print(f"wrote {args.dot} (render with: dot -Tsvg {args.dot} -o tape.svg)")
     if args.json:
-        with open(args.json, "w") as f:
-            f.write(tape.to_json(indent=1))
+        _write_text(args.json, tape.to_json(indent=1))
         print(f"wrote {args.json}")
     return 0
+
+
+def _write_text(path, text):
+    """Write ``text`` to ``path``; a failed write (a full disk) names the file."""
+    from .serialization import _name_the_file
+
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as exc:
+        _name_the_file(exc, path)
+        raise
 
 
 def build_parser():

@@ -153,10 +153,18 @@ def _write_atomically(path, suffix, write):
             os.fsync(f.fileno())
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        _name_the_file(exc, path)
         raise
+
+
+def _name_the_file(exc, path):
+    """A failed write (a full disk) says which file it was writing: OSErrors from
+    ``write`` carry no file name of their own."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = os.fspath(path)
 
 
 _TMP_PREFIX = ".tmp-tinygrad_bn-"

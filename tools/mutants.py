@@ -39,6 +39,7 @@ DOUBLE_BACKWARD_TESTS = ("tests/kernels/test_double_backward_kernels.py", "tests
 COPY_TESTS = ("tests/tensor/test_copies_and_pickles.py", "tests/optim/test_optim.py")
 RANDOM_TESTS = ("tests/tensor/test_random_sampling.py",)
 INTERRUPT_TESTS = ("tests/kernels/test_kernel_interrupts.py",)
+TRAIN_TESTS = ("tests/train/test_train.py",)
 HIGHER_ORDER_TESTS = ("tests/engine/test_create_graph.py", "tests/ops/test_double_backward.py",
                       "tests/kernels/test_double_backward_kernels.py",
                       "tests/autograd/test_autograd_function.py", "tests/autograd/test_second_order_properties.py")
@@ -397,6 +398,10 @@ MUTANTS = [
     Mutant("SIG-4", "tinygrad_bn/grad_mode.py", "hold_interrupts_in(ContextDecorator.__enter__, ContextDecorator.__exit__, ",
            "hold_interrupts_in(ContextDecorator.__enter__, ",
            "a Ctrl-C at the start of a grad-mode __exit__ skips restoring the mode", INTERRUPT_TESTS),
+    Mutant("SIG-5", "tinygrad_bn/train.py", "                if interrupt.requested:",
+           "                if False and interrupt.requested:",
+           "the training loop never reads its Ctrl-C flag: tinygrad-bn train ignores Ctrl-C and exits 0",
+           TRAIN_TESTS),
     # ---------------------------------------------------------------- the fused double backward (CPU)
     Mutant("DB-1", "kernels/cpu/double_backward.py", "    return dw.sum(axis=0)", "    return dw[0]",
            "the parallel sweeps keep the first chunk's dweight only", DOUBLE_BACKWARD_TESTS),

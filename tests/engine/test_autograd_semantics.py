@@ -115,6 +115,30 @@ def hook_wrong_shape(lib):
     return "no error", g(x)
 
 
+def hook_wrong_dtype(lib):
+    x = T(lib, [1.0, 2.0], True)
+    x.register_hook(lambda gr: gr.to(lib.float32))
+    try:
+        (x * 2).sum().backward()
+    except RuntimeError:
+        return "RuntimeError", g(x)
+    return "no error", g(x)
+
+
+def function_returns_a_list(lib):
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return [x * 2, x * 3]  # not a tuple: one output that is not a tensor, left as it is
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return a * 2 + b * 3
+    x = T(lib, [1.0, 2.0], True)
+    out = F.apply(x)
+    return type(out).__name__, [(o.detach().numpy().tolist(), o.requires_grad) for o in out]
+
+
 def too_many_gradients(lib):
     class F(lib.autograd.Function):
         @staticmethod
@@ -222,7 +246,8 @@ def buffer_add_recorded(lib):
     return buf.requires_grad, g(z)
 
 
-CASES.update({f.__name__: f for f in [hook_wrong_shape, too_many_gradients, gradient_for_a_number,
+CASES.update({f.__name__: f for f in [hook_wrong_shape, hook_wrong_dtype, function_returns_a_list,
+                                       too_many_gradients, gradient_for_a_number,
                                        non_differentiable_0d_output, input_returned_then_changed_in_place,
                                        grad_outputs_fewer_than_outputs, view_of_leaf_in_place,
                                        view_chain_reshape_then_slice, buffer_add_recorded]})
@@ -241,6 +266,8 @@ PYTORCH = {
     "leaf_hook_once": [[5.0, 5.0]],
     "leaf_hook_in_grad": ([[2.0, 2.0]], [2.0, 2.0]),
     "hook_wrong_shape": ("RuntimeError", None),
+    "hook_wrong_dtype": ("RuntimeError", None),
+    "function_returns_a_list": ("list", [([2.0, 4.0], False), ([3.0, 6.0], False)]),
     "too_many_gradients": "RuntimeError",
     "gradient_for_a_number": "RuntimeError",
     "non_differentiable_0d_output": (True, False),

@@ -122,3 +122,34 @@ def test_a_failed_write_leaves_the_previous_plots_and_json_as_a_pair(tmp_path, m
     with pytest.raises(OSError, match="No space left"):
         experiments.run("gradients", out=out, seeds=1, quick=True, progress=False, log=lambda *a: None)
     assert {name: (tmp_path / name).read_bytes() for name in os.listdir(out)} == before  # no new PNG, no temporaries
+
+
+def test_a_plot_that_fails_midway_leaves_the_previous_plots_and_json_as_a_pair(tmp_path, monkeypatch):
+    """The PNG write fails instead (a full disk partway through the second of
+    bn-vs-plain's two plots): neither the new first plot, nor the truncated
+    second, nor the JSON replaces the previous run's files, and no temporary
+    file stays."""
+    import errno
+    import os
+
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+    out = str(tmp_path)
+    experiments.run("bn-vs-plain", out=out, seeds=1, quick=True, progress=False, log=lambda *a: None)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(out)}
+    assert set(before) == {"bn-vs-plain.json", "bn-vs-plain.png", "bn-vs-plain-histograms.png"}
+
+    calls, original = [], Figure.savefig
+
+    def second_plot_fills_the_disk(self, fname, *args, **kwargs):
+        calls.append(fname)
+        if len(calls) < 2:
+            return original(self, fname, *args, **kwargs)
+        with open(fname, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n")  # the start of a PNG, then no room
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(Figure, "savefig", second_plot_fills_the_disk)
+    with pytest.raises(OSError, match="No space left"):
+        experiments.run("bn-vs-plain", out=out, seeds=1, quick=True, progress=False, log=lambda *a: None)
+    assert len(calls) == 2  # the first plot was written (to its temporary name) before the second failed
+    assert {name: (tmp_path / name).read_bytes() for name in os.listdir(out)} == before

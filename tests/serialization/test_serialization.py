@@ -93,8 +93,9 @@ def test_a_failed_write_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch, s
 
     real = S._write_atomically
     monkeypatch.setattr(S, "_write_atomically", lambda p, sfx, write: real(p, sfx, half_then_fail))
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="No space left") as info:
         tg.save({"w": tg.zeros(3)}, path)
+    assert info.value.filename == str(path)  # the write's error names the file it was writing
     assert path.read_bytes() == before  # the old checkpoint, not half of the new one
     assert not list(tmp_path.glob(".tmp-*"))  # and no temporary file left behind
     assert tg.load(path)["w"].tolist() == [1.0, 1.0, 1.0]
@@ -228,6 +229,43 @@ def test_a_save_removes_only_the_stale_temporary_files_of_dead_processes(tmp_pat
     tg.save({"w": tg.ones(2)}, tmp_path / "m.npz")
     assert not stale.exists() and live.exists() and other.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "m.npz"])
+
+
+def test_a_save_killed_midway_leaves_a_temporary_file_the_next_save_removes(tmp_path):
+    """A real one: a process saving 32 MB over and over is SIGKILLed while its
+    temporary file exists (tried again if the kill lands just after a rename)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])  # this checkout's tinygrad_bn
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    saver = ("import sys, numpy as np, tinygrad_bn as tg\n"
+             "w = tg.tensor(np.arange(4_000_000, dtype=np.float64))\n"
+             "print('saving', flush=True)\n"
+             "while True:\n"
+             "    tg.save({'w': w}, sys.argv[1])\n")
+    path = tmp_path / "m.npz"
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", saver, str(path)], stdout=subprocess.PIPE, text=True, env=env)
+        assert proc.stdout.readline() == "saving\n"
+        ours = f".tmp-tinygrad_bn-{proc.pid}-"
+        deadline = time.monotonic() + 60
+        while not any(name.startswith(ours) for name in os.listdir(tmp_path)) and time.monotonic() < deadline:
+            time.sleep(0.0002)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        left = [name for name in os.listdir(tmp_path) if name.startswith(ours)]
+        if left:
+            break
+    assert left, "no save was caught midway in 5 tries"
+    tg.save({"w": tg.ones(2)}, path)
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]  # the dead process's temporary file is gone
+    assert tg.load(path)["w"].tolist() == [1.0, 1.0]
 
 
 def test_overwriting_keeps_the_files_mode_and_a_new_file_follows_the_umask(tmp_path):

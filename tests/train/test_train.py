@@ -112,31 +112,154 @@ def test_a_disk_error_is_a_message_and_exit_status_1_not_a_traceback(tmp_path, m
     assert "No space left on device" in err and "m.npz" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("where", ["train", "tape --dot", "tape --json", "experiment json", "experiment png"])
+def test_a_full_disk_is_a_message_naming_the_file_for_every_command_that_writes(tmp_path, monkeypatch, capsys, where):
+    """ENOSPC as a real write raises it (no file name of its own) in each file
+    the CLI writes: exit status 1 and a message with the file, not a traceback."""
+    import errno
+    import os
+
+    from tinygrad_bn import cli
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    dot, tape_json = str(tmp_path / "t.dot"), str(tmp_path / "t.json")
+    if where == "train":
+        monkeypatch.setattr(np, "savez", no_space)  # partway through the checkpoint's write
+        argv, name = ["train", "--epochs", "1", "--no-progress", "--checkpoint", str(tmp_path / "m.npz")], "m.npz"
+    elif where.startswith("tape"):
+        target, real_open = dot if where.endswith("dot") else tape_json, open
+
+        class FullFile:
+            def __init__(self, f):
+                self.f = f
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.f.close()
+
+            def write(self, text):
+                no_space()
+
+        def open_on_a_full_disk(path, *args, **kwargs):
+            f = real_open(path, *args, **kwargs)
+            return FullFile(f) if os.fspath(path) == target else f
+        monkeypatch.setattr(cli, "open", open_on_a_full_disk, raising=False)
+        argv, name = ["tape", "--dot", dot, "--json", tape_json], os.path.basename(target)
+    else:
+        pytest.importorskip("matplotlib")
+        from matplotlib.figure import Figure
+
+        from tinygrad_bn.experiments import common
+        if where.endswith("json"):
+            monkeypatch.setattr(common.json, "dump", no_space)
+        else:
+            monkeypatch.setattr(Figure, "savefig", no_space)
+        argv = ["experiment", "bn-vs-plain", "--out", str(tmp_path / "out"), "--seeds", "1", "--quick", "--no-progress"]
+        name = "bn-vs-plain." + where.split()[1]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    command = where.split()[0]
+    assert err.startswith(f"tinygrad-bn {command}: No space left on device: ") and "Traceback" not in err, err
+    assert err.rstrip().endswith(f"{name}; free space or choose another path"), err
+
+
+# Ctrl-C from outside: a run long enough (40 epochs, about 3 s of training) that
+# every signal below lands during training, so a run that ignored it would exit 0
+CLI_TRAIN = [sys.executable, "-u", "-m", "tinygrad_bn.cli", "train", "--epochs", "40", "--no-progress"]
+STEPS_PER_EPOCH = 63  # 4,000 digits in batches of 64
+
+
+def _start_training(path):
+    return subprocess.Popen([*CLI_TRAIN, "--checkpoint", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _read_until(proc, prefix):
+    """The lines the run printed up to and including the first that starts with ``prefix``."""
+    lines = []
+    while not (lines and lines[-1].startswith(prefix)):
+        line = proc.stdout.readline()
+        assert line, (f"the run ended before printing {prefix!r}", lines, proc.stderr.read()[-2000:])
+        lines.append(line)
+    return lines
+
+
+def _assert_stopped_by_ctrl_c(proc, path, seen, out, err):
+    out = "".join(seen) + out
+    assert proc.returncode == 130, (proc.returncode, out[-2000:], err[-2000:])  # 0: the interrupt was ignored
+    assert err.strip().endswith("interrupted") and "Traceback" not in err and "Error" not in err, err[-2000:]
+    assert "saved the weights as they were" in out and "final held-out accuracy" not in out, out[-2000:]
+    assert len(tg.load(path)) == 6  # a whole checkpoint
+    return out
+
+
 def test_a_storm_of_sigints_stops_training_cleanly_with_a_checkpoint(tmp_path):
-    """Ctrl-C becomes a flag read between steps: SIGINT every 0.5-20 ms never lands
-    inside a kernel or a save, so every run ends as one Ctrl-C does."""
+    """Ctrl-C becomes a flag read between steps: SIGINT every 0.5-20 ms, from the
+    first steps (kernels loading) or from the end of the first epoch on, through
+    the save and the exit, never lands inside a kernel or a save, and every run
+    stops as one Ctrl-C does: exit status 130, "interrupted", a whole checkpoint."""
     import os
     import random
     import signal
-    import subprocess
-    import sys
     import time
 
     rng = random.Random(0)
     for run in range(int(os.environ.get("SIGINT_STORM_RUNS", "20"))):
         path = tmp_path / f"m{run}.npz"
-        proc = subprocess.Popen([sys.executable, "-u", "-m", "tinygrad_bn.cli", "train", "--epochs", "3", "--checkpoint",
-                                 str(path), "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        proc.stdout.readline()  # "training ...": the loop is about to start
-        time.sleep(rng.uniform(0.0, 0.3))
+        proc = _start_training(path)
+        seen = _read_until(proc, "training" if run % 2 else "epoch  1")  # the loop has started / one epoch done
+        time.sleep(rng.uniform(0.0, 0.1))
         end = time.monotonic() + rng.uniform(0.05, 0.5)
-        while time.monotonic() < end and proc.poll() is None:
+        sent = 0
+        while (time.monotonic() < end or not sent) and proc.poll() is None:
             proc.send_signal(signal.SIGINT)
+            sent += 1
             time.sleep(rng.uniform(0.0005, 0.02))
         out, err = proc.communicate(timeout=120)
-        assert proc.returncode in (0, 130), (run, proc.returncode, err[-2000:])
-        assert "Traceback" not in err and "Error" not in err, (run, err[-2000:])
-        if proc.returncode == 130:
-            assert "interrupted" in err and "saved the weights as they were" in out, (run, out, err)
-        assert len(tg.load(path)) == 6, run  # a whole checkpoint
+        _assert_stopped_by_ctrl_c(proc, path, seen, out, err)
+
+
+def test_one_sigint_after_the_first_epoch_stops_with_the_weights_it_had(tmp_path):
+    """One Ctrl-C once epoch 1 is logged: exit status 130, "interrupted", and a
+    checkpoint holding exactly the weights after some step at or after the end
+    of epoch 1 and before the epoch it names (the same run in this process,
+    step by step, gives them to the bit)."""
+    import hashlib
+    import re
+    import signal
+
+    from tinygrad_bn import optim
+
+    path = tmp_path / "m.npz"
+    proc = _start_training(path)
+    seen = _read_until(proc, "epoch  1")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    out = _assert_stopped_by_ctrl_c(proc, path, seen, out, err)
+    epoch = int(re.search(r"interrupted in epoch (\d+)", out).group(1))
+    assert epoch >= 2, out
+
+    def digest(arrays):
+        h = hashlib.sha256()
+        for a in arrays:
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()
+
+    states, original = [], optim.SGD.step
+
+    def step_and_record(self):
+        original(self)
+        states.append(digest(p.detach().numpy() for p in self.param_groups[0]["params"]))
+
+    optim.SGD.step = step_and_record
+    try:
+        train(epochs=epoch, seed=0, log=lambda s: None, progress=False)  # the CLI's defaults
+    finally:
+        optim.SGD.step = original
+    saved = digest(t.numpy() for t in tg.load(path).values())
+    assert saved in states, "the checkpoint is no state this run passed through"
+    assert STEPS_PER_EPOCH * (epoch - 1) - 1 <= states.index(saved) < STEPS_PER_EPOCH * epoch - 1

@@ -4,15 +4,19 @@ norm kernels (the CPU ones); what crosses ranks is a few numbers per channel:
 
 forward   count, count * mean and the local M2 (sum of squared deviations,
           from the kernels' float64 shifted sums), combined exactly by Chan's
-          rule: M2 = sum(M2_k + n_k * (mean_k - mean)^2);
+          rule: M2 = sum(M2_k + n_k * (mean_k - mean)^2); the first all-reduce
+          also carries one flag per rank (1 at this rank's index), so a rank
+          that is not in it is named (below);
 backward  sum(dy) and sum(dy * x_hat) per channel; recorded (create_graph),
           one op whose backward is the norms' double backward with its group
           sums over all ranks.
 dgamma and dbeta are this rank's sums, as in PyTorch (DistributedDataParallel
 then averages them like any parameter gradient)."""
+import numpy as np
+
 from ..function import Function
 from ..ops.norm_grad import Layout, double_backward
-from . import all_reduce_host
+from . import _comm, all_reduce_host
 
 
 def _allreduce(be, values):
@@ -29,9 +33,12 @@ class SyncBatchNormOp(Function):
         channels = x.shape[1]
         n_local = x.size // channels
         _, mean_k, var_k, _ = be.kernels.batch_norm_train(x, None, None, eps)  # local float64 statistics
-        counts = _allreduce(be, be.concatenate([be.full((1,), n_local, "float64"), be.mul(mean_k, n_local)], 0))
-        n = float(be.to_numpy(counts)[0])
-        mean = be.div(be.getitem(counts, slice(1, None)), n)
+        world = _comm("SyncBatchNorm").Get_size()
+        counts = _allreduce(be, be.concatenate([_joined(be, world), be.full((1,), n_local, "float64"),
+                                                be.mul(mean_k, n_local)], 0))
+        _check_every_rank_joined(be.to_numpy(counts)[:world])
+        n = float(be.to_numpy(counts)[world])
+        mean = be.div(be.getitem(counts, slice(world + 1, None)), n)
         spread = be.pow(be.sub(mean_k, mean), 2)
         m2 = _allreduce(be, be.add(be.mul(var_k, n_local), be.mul(spread, n_local)))
         var = be.div(m2, n)
@@ -56,6 +63,37 @@ class SyncBatchNormOp(Function):
         dx, dgamma, dbeta = _first_order(be, x, g, weight, ctx.mean, ctx.invstd, ctx.n)
         return (dx, None if weight is None else be.cast(dgamma, weight.dtype),
                 None if weight is None else be.cast(dbeta, weight.dtype), None)
+
+
+def _joined(be, world):
+    """This rank's flags for the first all-reduce: 1 at its own index, 0 elsewhere."""
+    flags = np.zeros(world)
+    flags[_comm("SyncBatchNorm").Get_rank()] = 1.0
+    return be.asarray(flags)
+
+
+def _check_every_rank_joined(flags):
+    """After the sum every flag is exactly 1 when every rank ran this all-reduce. A rank
+    whose SyncBatchNorm is in eval mode runs none (it normalizes with its running
+    statistics, as PyTorch's does) and goes on to its next collective, which MPI may
+    pair with this one (MPICH does: a barrier or a gradient all-reduce completes it
+    with no flag or a stray value in that rank's place); raise before any of the
+    sums is used or written, naming the ranks in each mode. A rank that never
+    reaches another collective is caught by the collective timeout instead."""
+    if (flags == 1.0).all():
+        return
+    me = _comm("SyncBatchNorm").Get_rank()
+    training = [r for r, f in enumerate(flags) if f == 1.0 or r == me]
+    others = [r for r in range(len(flags)) if r not in training]
+    raise RuntimeError(
+        f"SyncBatchNorm: the ranks disagree on training and eval mode: {_ranks(training)} in training mode "
+        f"reached the all-reduce of the batch statistics but {_ranks(others)} did not join it (in eval mode, "
+        f"which runs no collective, or at another collective); this is rank {me} of {len(flags)}; "
+        "call model.train() or model.eval() on every rank alike")
+
+
+def _ranks(ranks):
+    return ("rank " if len(ranks) == 1 else "ranks ") + ", ".join(map(str, ranks))
 
 
 def _first_order(be, x, g, weight, mean, invstd, n):

@@ -15,6 +15,7 @@ from ..creation import from_numpy
 from ..data import DataLoader, TensorDataset, load_mnist_5k
 from ..grad_mode import no_grad
 from ..random import manual_seed
+from ..serialization import _name_the_file
 
 _DATA = {}
 
@@ -383,8 +384,9 @@ def save_figure(fig, out, name):
     fig.tight_layout()
     try:
         fig.savefig(tmp, dpi=110, format=os.path.splitext(name)[1][1:] or "png")
-    except BaseException:
+    except BaseException as exc:
         _discard(tmp)
+        _name_the_file(exc, path)
         raise
     finally:
         import matplotlib.pyplot as plt
@@ -447,9 +449,10 @@ def write_results(out, name, results):
             json.dump(_plain(results), f, indent=1)
             f.flush()
             os.fsync(f.fileno())
-    except BaseException:
+    except BaseException as exc:
         _discard(tmp)
         discard_pending()
+        _name_the_file(exc, path)
         raise
     for plot_tmp, plot_path in _PENDING:
         os.replace(plot_tmp, plot_path)

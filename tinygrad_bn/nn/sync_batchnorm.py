@@ -10,7 +10,9 @@ class SyncBatchNorm(_BatchNorm):
     batches. Takes (N, C, *) input. In eval mode, or outside an MPI job
     (``tinygrad_bn.distributed.init()`` not called), it is BatchNorm. Running
     statistics follow PyTorch's rule with the global mean and unbiased variance.
-    CPU only: its collectives go through host memory."""
+    Every rank must be in the same mode: the ranks in training mode raise,
+    naming the others, when one in eval mode (no collective) is not in their
+    all-reduce. CPU only: its collectives go through host memory."""
 
     expected_ndims = (2, 3, 4, 5)
 

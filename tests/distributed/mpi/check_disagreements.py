@@ -29,12 +29,18 @@ elif scenario == "ddp_transposed":
     nn.parallel.DistributedDataParallel(nn.Linear(4, 3) if rank == 0 else nn.Linear(3, 4))
 elif scenario == "all_reduce_shapes":
     dist.all_reduce(np.ones((2, 3)) if rank == 0 else np.ones((3, 2)))
-elif scenario == "syncbn_train_and_eval":
+elif scenario in ("syncbn_train_and_eval", "syncbn_eval_and_train"):
     layer = nn.SyncBatchNorm(3)
-    if rank == 1:
+    if rank == (1 if scenario == "syncbn_train_and_eval" else 0):
         layer.eval()
     layer(tg.randn(4, 3))
-    dist.barrier()
+    dist.barrier()  # (the rank in eval mode may pass it: MPI pairs it with the other's all-reduce)
+elif scenario == "syncbn_eval_rank_goes_on_to_backward":
+    # the rank in eval mode reaches DDP's gradient all-reduce while the other is in SyncBatchNorm's
+    model = nn.parallel.DistributedDataParallel(nn.Sequential(nn.Linear(4, 3), nn.SyncBatchNorm(3)))
+    if rank == 1:
+        model.eval()
+    model(tg.randn(6, 4)).sum().backward()
 elif scenario == "all_reduce_int_mean":
     values = np.arange(3)
     try:
