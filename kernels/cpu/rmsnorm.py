@@ -44,6 +44,13 @@ def _forward_rows(x, gamma, eps, y, rstd, r0, r1):
             yr[j] = xr[j] * iv * gamma[j]
 
 
+# Rows whose dgamma partial (float64) and x and dy rows take at most this many
+# bytes go one at a time: the partial row stays in L1 and two input streams
+# beat eight (at (4096, 1024) float32, 0.67-0.76x the four-row form's time;
+# at 1536 columns, or 1024 in float64, 1.1-1.2x, so wider rows go four at a time).
+ONE_ROW_BYTES = 16384
+
+
 @njit(**JIT)
 def _backward_rows(x, dy, rstd, gamma, dx, pg, unused, r0, r1):
     """dx of rows r0..r1, and their dy * x_hat summed into pg (``unused``: the
@@ -51,34 +58,36 @@ def _backward_rows(x, dy, rstd, gamma, dx, pg, unused, r0, r1):
 
     rstd is known from the forward, so dgamma's sums need nothing from this
     sweep: they are taken in the same loop as each row's sum(g * x), and the
-    second loop writes dx alone. (Three loops, with dgamma's in the second
-    pass, cost 1.2-1.4x as long: the kernel is bound by its arithmetic, not
-    by memory, at these sizes.)"""
+    second loop writes dx alone (with dgamma's sums in a loop of their own the
+    kernel took 1.2-1.4x as long: it is bound by its arithmetic as much as by
+    memory)."""
     width = x.shape[1]
     ty = x.dtype.type
     r = r0
-    # Four rows at a time, as layer norm's backward: dgamma's float64 column sums
-    # are then loaded and stored once per four rows instead of once per row.
-    while r + 4 <= r1:
-        x0, x1, x2, x3 = x[r], x[r + 1], x[r + 2], x[r + 3]
-        g0, g1, g2, g3 = dy[r], dy[r + 1], dy[r + 2], dy[r + 3]
-        i0, i1, i2, i3 = rstd[r], rstd[r + 1], rstd[r + 2], rstd[r + 3]
-        v0, v1, v2, v3 = ty(i0), ty(i1), ty(i2), ty(i3)
-        # sum(g * x) of the four rows, with g = dy * gamma, and dgamma += dy * x_hat
-        a0 = a1 = a2 = a3 = 0.0
-        for j in range(width):
-            p0, p1, p2, p3 = g0[j] * x0[j], g1[j] * x1[j], g2[j] * x2[j], g3[j] * x3[j]
-            gm = gamma[j]
-            a0 += np.float64(p0 * gm)
-            a1 += np.float64(p1 * gm)
-            a2 += np.float64(p2 * gm)
-            a3 += np.float64(p3 * gm)
-            pg[j] += np.float64((p0 * v0 + p1 * v1) + (p2 * v2 + p3 * v3))
-        _dx_row(x0, g0, dx[r], gamma, v0, ty(i0 * i0 * i0 * a0 / width))
-        _dx_row(x1, g1, dx[r + 1], gamma, v1, ty(i1 * i1 * i1 * a1 / width))
-        _dx_row(x2, g2, dx[r + 2], gamma, v2, ty(i2 * i2 * i2 * a2 / width))
-        _dx_row(x3, g3, dx[r + 3], gamma, v3, ty(i3 * i3 * i3 * a3 / width))
-        r += 4
+    if width * (8 + 2 * x.itemsize) > ONE_ROW_BYTES:
+        # Four rows at a time, as layer norm's backward: dgamma's float64 column sums
+        # are then loaded and stored once per four rows instead of once per row.
+        while r + 4 <= r1:
+            x0, x1, x2, x3 = x[r], x[r + 1], x[r + 2], x[r + 3]
+            g0, g1, g2, g3 = dy[r], dy[r + 1], dy[r + 2], dy[r + 3]
+            i0, i1, i2, i3 = rstd[r], rstd[r + 1], rstd[r + 2], rstd[r + 3]
+            v0, v1, v2, v3 = ty(i0), ty(i1), ty(i2), ty(i3)
+            # sum(g * x) of the four rows, with g = dy * gamma, and dgamma += dy * x_hat
+            a0 = a1 = a2 = a3 = 0.0
+            for j in range(width):
+                p0, p1, p2, p3 = g0[j] * x0[j], g1[j] * x1[j], g2[j] * x2[j], g3[j] * x3[j]
+                gm = gamma[j]
+                a0 += np.float64(p0 * gm)
+                a1 += np.float64(p1 * gm)
+                a2 += np.float64(p2 * gm)
+                a3 += np.float64(p3 * gm)
+                pg[j] += np.float64((p0 * v0 + p1 * v1) + (p2 * v2 + p3 * v3))
+            _dx_row(x0, g0, dx[r], gamma, v0, ty(i0 * i0 * i0 * a0 / width))
+            _dx_row(x1, g1, dx[r + 1], gamma, v1, ty(i1 * i1 * i1 * a1 / width))
+            _dx_row(x2, g2, dx[r + 2], gamma, v2, ty(i2 * i2 * i2 * a2 / width))
+            _dx_row(x3, g3, dx[r + 3], gamma, v3, ty(i3 * i3 * i3 * a3 / width))
+            r += 4
+    # One row at a time: every row of a narrow input, the last rows of a wide one.
     while r < r1:
         xr, gr = x[r], dy[r]
         i = rstd[r]

@@ -52,7 +52,8 @@ def case(shape, nd=1, dtype=np.float64, offset=0.0, seed=0, dy_offset=0.0):
 # odd and prime row counts: 4-row blocks with every remainder, one-row chunks
 SHAPES = [((2, 3), 1), ((5, 17), 1), ((13, 6), 1), ((31, 9), 1), ((97, 3), 1), ((7, 3, 5), 2), ((13, 6, 11), 1),
           ((3, 4, 5, 2), 3), ((1, 8), 1), ((6,), 1),
-          ((6, 2500), 1)]  # wide rows: a 4-row block and a 2-row tail whose sums run past any vector width
+          # wide rows (over rmsnorm.ONE_ROW_BYTES) go four at a time: one block and two rows left, two and three
+          ((6, 2500), 1), ((11, 1100), 1)]
 
 
 @pytest.mark.usefixtures("kernel_path")
@@ -63,7 +64,7 @@ def test_rms_norm_kernels_match_float64_reference_on_every_path(shape, nd):
 
 
 @pytest.mark.usefixtures("kernel_path")
-@pytest.mark.parametrize("shape, nd", [((31, 9), 1), ((7, 3, 5), 2)])
+@pytest.mark.parametrize("shape, nd", [((31, 9), 1), ((7, 3, 5), 2), ((11, 1100), 1)])
 def test_float32_matches_the_reference_on_every_path(shape, nd):
     want, got = case(shape, nd, np.float32, offset=0.5, seed=4)
     assert_close(got, want, rtol=1e-6)
@@ -71,6 +72,15 @@ def test_float32_matches_the_reference_on_every_path(shape, nd):
 
 def test_the_paths_cover_serial_threads_and_uneven_chunks():
     assert PATHS[0] == "serial" and "3 chunks" in PATHS and "7 chunks" in PATHS
+
+
+def test_the_shapes_reach_both_row_paths_of_the_backward():
+    """Backward takes rows one at a time when the dgamma partial and a row of x
+    and dy fit rmsnorm.ONE_ROW_BYTES, four at a time when they do not."""
+    def wide(width, itemsize):
+        return width * (8 + 2 * itemsize) > rmsnorm.ONE_ROW_BYTES
+
+    assert not wide(9, 8) and wide(1100, 8) and wide(1100, 4) and not wide(1024, 4)
 
 
 F32 = [((7, 33), 1), ((64, 5), 1), ((9, 4, 12), 2), ((1021, 1031), 1)]
