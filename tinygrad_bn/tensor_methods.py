@@ -408,7 +408,9 @@ class TensorMethods:
     def clamp_(self, min=None, max=None):
         with no_grad():
             values = self.clamp(min, max)._data
-        return self._inplace("clamp_", lambda t: t.clamp(min, max), "copyto", values)
+        # a bound that requires grad makes the result require it, as an operand does
+        bound = next((b for b in (min, max) if isinstance(b, TensorBase) and b.requires_grad), None)
+        return self._inplace("clamp_", lambda t: t.clamp(min, max), "copyto", values, operand=bound)
 
     clip_ = clamp_
 
