@@ -95,12 +95,15 @@ class TensorMethods:
 
     eq = __eq__
 
-    def any(self):
-        return make_tensor(self._backend.asarray(self._backend.any(self._data)), self._backend)
+    def any(self, dim=None, keepdim=False):
+        """Whether any element is non-zero (NaN counts), over all elements or ``dim`` (an int or a
+        tuple; () tests each element), as PyTorch: bool, uint8 for a uint8 tensor."""
+        return _truth(self, dim, keepdim, "any")
 
-    def all(self):
-        be = self._backend
-        return make_tensor(be.asarray(not be.any(be.logical_not(self._data))), be)
+    def all(self, dim=None, keepdim=False):
+        """Whether every element is non-zero (NaN counts), over all elements or ``dim`` (an int or a
+        tuple; () tests each element), as PyTorch: bool, uint8 for a uint8 tensor."""
+        return _truth(self, dim, keepdim, "all")
 
     def isfinite(self):
         return self._no_grad_result("isfinite")
@@ -462,6 +465,24 @@ class TensorMethods:
             ) from None
         return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, TensorBase) else s),
                              "copyto", s, operand=src)
+
+
+def _truth(t, dim, keepdim, which):
+    """any or all over ``dim``: the largest of (x != 0) for any, of (x == 0) negated for all."""
+    be = t._backend
+    axes = () if isinstance(dim, (tuple, list)) and not len(dim) else normalize_axis(dim, t.ndim, which)
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"{which}: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r}")
+    shape = tuple(1 if i in axes else n for i, n in enumerate(t.shape) if keepdim or i not in axes)
+    test = be.not_equal(t._data, 0) if which == "any" else be.equal(t._data, 0)
+    if not axes:
+        found = test
+    elif any(t.shape[a] == 0 for a in axes):  # nothing to find: any is False, all is True
+        found = be.full(shape, False, "bool")
+    else:
+        found = be.reshape(be.max(test, axis=axes, keepdims=keepdim), shape)
+    out = found if which == "any" else be.logical_not(found)
+    return make_tensor(be.cast(out, "uint8") if t.dtype == np.uint8 else be.asarray(out, "bool"), be)
 
 
 def _check_same_device(op_name, t, other):
