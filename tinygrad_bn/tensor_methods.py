@@ -194,11 +194,18 @@ class TensorMethods:
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return R.extreme(self, "min", dim, keepdim, axis, keepdims, indices=False)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """max() of all elements, or (values, indices) along ``dim``, as in PyTorch."""
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):
+        """max() of all elements, (values, indices) along ``dim``, or with a tensor
+        (``max(other)``) the elementwise ``maximum``, as in PyTorch."""
+        if isinstance(dim, TensorBase) or other is not None:
+            return _pairwise(self, E.maximum, "max", dim, keepdim, other)
         return R.extreme(self, "max", dim, keepdim, axis, keepdims)
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):
+        """min() of all elements, (values, indices) along ``dim``, or with a tensor
+        (``min(other)``) the elementwise ``minimum``, as in PyTorch."""
+        if isinstance(dim, TensorBase) or other is not None:
+            return _pairwise(self, E.minimum, "min", dim, keepdim, other)
         return R.extreme(self, "min", dim, keepdim, axis, keepdims)
 
     def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None, keepdims=None):
@@ -465,6 +472,21 @@ class TensorMethods:
             ) from None
         return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, TensorBase) else s),
                              "copyto", s, operand=src)
+
+
+def _pairwise(t, fn, who, dim, keepdim, other):
+    """``max(other)`` / ``min(other)``: PyTorch's overload for a tensor, the elementwise maximum
+    or minimum; it takes no dim or keepdim."""
+    if other is None:
+        other = dim
+    elif dim is not None:
+        raise TypeError(f"{who}: got other twice (as dim={type(dim).__name__} and other=); pass it once")
+    if not isinstance(other, TensorBase):
+        raise TypeError(f"{who}: other must be a tensor (for a dim pass dim=), got {type(other).__name__}")
+    if keepdim is not False:
+        raise TypeError(f"{who}: the elementwise form max(other) / min(other) takes no keepdim; it is "
+                        f"maximum(input, other) / minimum(input, other)")
+    return fn(t, other)
 
 
 def _truth(t, dim, keepdim, which):

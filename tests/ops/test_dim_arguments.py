@@ -1,4 +1,4 @@
-"""Ops that take a dim, called the ways PyTorch programs call them: all/any over dims."""
+"""Ops that take a dim, called the ways PyTorch programs call them: all/any over dims, max/min of two tensors."""
 import numpy as np
 import pytest
 
@@ -60,3 +60,47 @@ def test_all_and_any_refuse_bad_dims():
         x.any("a")
     with pytest.raises(TypeError, match="all: keepdim must be a bool"):
         x.all(0, "yes")
+
+
+@pytest.mark.parametrize("which", ["max", "min"])
+def test_max_and_min_of_two_tensors_are_maximum_and_minimum(which):
+    """torch.max(a, b), a.max(b) and a.max(other=b) are the elementwise maximum, gradients
+    included (ties split in half); a number is still a dim."""
+    a_values, b_values = np.array([[1.0, 5.0, 2.0]]), np.array([[3.0], [2.0]])
+    pair = tg.maximum if which == "max" else tg.minimum
+    forms = [lambda a, b: getattr(tg, which)(a, b), lambda a, b: getattr(a, which)(b),
+             lambda a, b: getattr(a, which)(other=b), lambda a, b: getattr(tg, which)(a, other=b)]
+    expected = None
+    for form in forms + [pair]:
+        a = tg.tensor(a_values, requires_grad=True)
+        b = tg.tensor(b_values, requires_grad=True)
+        out = form(a, b)
+        out.sum().backward()
+        got = (out.detach().numpy(), a.grad.numpy(), b.grad.numpy())
+        if expected is None:
+            expected = got
+            np.testing.assert_array_equal(got[0], getattr(np, "maximum" if which == "max" else "minimum")(
+                a_values, b_values))
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
+    assert getattr(tg.tensor([[1.0, 5.0]]), which)(1).values.shape == (1,)  # a number is a dim
+    with pytest.raises(TypeError, match=f"{which}: the elementwise form"):
+        getattr(tg.ones(2), which)(tg.ones(2), True)
+    with pytest.raises(TypeError, match=f"{which}: dim must be an int or a tuple of ints, got 1.5"):
+        getattr(tg.ones(2), which)(1.5)
+
+
+def test_max_and_min_of_two_tensors_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a_values, b_values = np.array([[1.0, 5.0, 2.0]]), np.array([[2.0], [5.0]])
+    for which in ("max", "min"):
+        for form in (lambda m, a, b: getattr(m, which)(a, b), lambda m, a, b: getattr(a, which)(b)):
+            results = []
+            for lib in (tg, torch):
+                a = lib.tensor(a_values, requires_grad=True)
+                b = lib.tensor(b_values, requires_grad=True)
+                out = form(lib, a, b)
+                (out * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)).sum().backward()
+                results.append([v.detach().numpy() for v in (out, a.grad, b.grad)])
+            for ours, theirs in zip(*results):
+                np.testing.assert_array_equal(ours, theirs)

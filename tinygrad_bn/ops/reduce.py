@@ -10,7 +10,7 @@ def normalize_axis(axis, ndim, op):
     """Axis argument as a sorted tuple of non-negative ints, with a clear error."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
         if not isinstance(a, int):
