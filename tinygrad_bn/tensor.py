@@ -15,6 +15,7 @@ import weakref
 import numpy as np
 
 from . import engine
+from .arguments import accept_axis_in_methods
 from .backends import devices, get_backend
 from .device import Size
 from .dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int32, int64, is_float, uint8
@@ -394,6 +395,11 @@ class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMe
                 self._entry.hooks = {}
             hooks = self._entry.hooks.setdefault(self._out_index, [])
         return RemovableHandle(hooks, hook)
+
+
+# x.sum(axis=1), x.softmax(axis=-1), x.cumsum(axis=0, ...): NumPy's spelling of dim in every
+# method with a dim, as PyTorch, but for its methods written in Python, which refuse it
+accept_axis_in_methods(Tensor, python_level=("norm", "split", "unique", "unique_consecutive"))
 
 _TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
                int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor"}

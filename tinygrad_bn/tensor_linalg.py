@@ -9,7 +9,7 @@ backward and a double backward on every device.
 import itertools
 import numbers
 
-from .arguments import number_arg, tensor_arg
+from .arguments import accepts_axis, number_arg, tensor_arg
 from .dtypes import int64, is_float
 from .grad_mode import no_grad
 from .ops import elementwise as E
@@ -199,6 +199,7 @@ class LinalgMethods:
         return self.reshape(-1)
 
 
+@accepts_axis
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The integral of ``y`` along ``dim`` by the trapezoid rule, with sample points ``x``
     (a tensor) or spacing ``dx`` (1 by default), as ``torch.trapezoid``."""
@@ -214,6 +215,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 trapz = trapezoid
 
 
+@accepts_axis
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running integral of ``y`` along ``dim`` by the trapezoid rule (one fewer element)."""
     tensor_arg("cumulative_trapezoid", y, "y")
@@ -244,6 +246,7 @@ def _spacing(who, x, dx, y, d):
     return x.narrow(d, 1, n - 1) - x.narrow(d, 0, n - 1)
 
 
+@accepts_axis
 def gradient(input, *, spacing=1, dim=None, edge_order=1):
     """Estimates of the derivative along each of ``dim`` (all dims when None) by central
     differences inside and one-sided differences at the edges, as ``torch.gradient``

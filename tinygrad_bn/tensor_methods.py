@@ -179,45 +179,45 @@ class TensorMethods:
         return R.LogSoftmax.apply(self, normalize_axis(dim, self.ndim, "log_softmax")[0])
 
     # ------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.Sum.apply(self, *R.reduce_args(self, dim, axis, keepdim, keepdims, "sum"))
+    def sum(self, dim=None, keepdim=False):
+        return R.Sum.apply(self, *R.reduce_args(self, dim, keepdim, "sum"))
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "mean")
+    def mean(self, dim=None, keepdim=False):
+        axes, keep = R.reduce_args(self, dim, keepdim, "mean")
         if not is_float(self.dtype):
             raise RuntimeError(f"mean: expected a floating point tensor, got {self.dtype}; call .float() first.")
         return R.Mean.apply(self, axes, keep)
 
-    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.extreme(self, "max", dim, keepdim, axis, keepdims, indices=False)
+    def amax(self, dim=None, keepdim=False):
+        return R.extreme(self, "max", dim, keepdim, indices=False)
 
-    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.extreme(self, "min", dim, keepdim, axis, keepdims, indices=False)
+    def amin(self, dim=None, keepdim=False):
+        return R.extreme(self, "min", dim, keepdim, indices=False)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):
+    def max(self, dim=None, keepdim=False, *, other=None):
         """max() of all elements, (values, indices) along ``dim``, or with a tensor
         (``max(other)``) the elementwise ``maximum``, as in PyTorch."""
         if isinstance(dim, TensorBase) or other is not None:
             return _pairwise(self, E.maximum, "max", dim, keepdim, other)
-        return R.extreme(self, "max", dim, keepdim, axis, keepdims)
+        return R.extreme(self, "max", dim, keepdim)
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):
+    def min(self, dim=None, keepdim=False, *, other=None):
         """min() of all elements, (values, indices) along ``dim``, or with a tensor
         (``min(other)``) the elementwise ``minimum``, as in PyTorch."""
         if isinstance(dim, TensorBase) or other is not None:
             return _pairwise(self, E.minimum, "min", dim, keepdim, other)
-        return R.extreme(self, "min", dim, keepdim, axis, keepdims)
+        return R.extreme(self, "min", dim, keepdim)
 
-    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None, keepdims=None):
+    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
         """Variance; ``correction=1`` (default) is unbiased, 0 biased, as torch.var."""
-        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "var")
+        axes, keep = R.reduce_args(self, dim, keepdim, "var")
         if unbiased is not None:
             correction = 1 if unbiased else 0
         return R.Var.apply(self, axes, correction, keep)
 
-    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None, keepdims=None):
+    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
         """Standard deviation, as torch.std (gradient 0 where it is 0)."""
-        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "std")
+        axes, keep = R.reduce_args(self, dim, keepdim, "std")
         if unbiased is not None:
             correction = 1 if unbiased else 0
         return R.Std.apply(self, axes, correction, keep)
@@ -227,7 +227,7 @@ class TensorMethods:
         p = 2 or "fro" (gradient 0 where the norm is 0, as PyTorch), 1, inf, -inf
         (the smallest |x|), 0 (the count of non-zeros) or any other number
         ((sum |x|^p)^(1/p))."""
-        axes, keep = R.reduce_args(self, dim, None, keepdim, None, "norm")
+        axes, keep = R.reduce_args(self, dim, keepdim, "norm")
         x = self if dtype is None else self.to(dtype)
         if p in ("fro", 2, 2.0):
             return R.Norm2.apply(x, axes, keep)

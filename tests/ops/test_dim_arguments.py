@@ -104,3 +104,185 @@ def test_max_and_min_of_two_tensors_match_pytorch():
                 results.append([v.detach().numpy() for v in (out, a.grad, b.grad)])
             for ours, theirs in zip(*results):
                 np.testing.assert_array_equal(ours, theirs)
+
+
+# ------------------------------------------------------------------ axis= and keepdims=
+# Every op with a dim takes NumPy's axis= (and keepdims= for keepdim=), as PyTorch's own ops do.
+# name -> call(M, x, **kw): M is tinygrad_bn or torch, x a (3, 4) float64 tensor, kw {"dim": d} or
+# {"axis": d}. Methods are called as methods, the rest as M.<name>.
+def _index(M):
+    return M.tensor([[0, 1, 2, 0], [1, 1, 0, 2], [2, 0, 1, 1]])
+
+
+AXIS_CALLS = {
+    "sum": lambda M, x, **k: x.sum(**k, keepdims=True),
+    "mean": lambda M, x, **k: x.mean(**k),
+    "prod": lambda M, x, **k: x.prod(**k, keepdims=True),
+    "nansum": lambda M, x, **k: x.nansum(**k),
+    "nanmean": lambda M, x, **k: x.nanmean(**k),
+    "max": lambda M, x, **k: x.max(**k, keepdims=True),
+    "min": lambda M, x, **k: x.min(**k),
+    "amax": lambda M, x, **k: x.amax(**k),
+    "amin": lambda M, x, **k: x.amin(**k, keepdims=True),
+    "aminmax": lambda M, x, **k: x.aminmax(**k),
+    "argmax": lambda M, x, **k: x.argmax(**k, keepdims=True),
+    "argmin": lambda M, x, **k: x.argmin(**k),
+    "all": lambda M, x, **k: (x > 0.3).all(**k, keepdims=True),
+    "any": lambda M, x, **k: (x > 0.6).any(**k),
+    "count_nonzero": lambda M, x, **k: (x > 0.5).count_nonzero(**k),
+    "std": lambda M, x, **k: x.std(**k, keepdims=True),
+    "var": lambda M, x, **k: x.var(**k),
+    "std_mean": lambda M, x, **k: M.std_mean(x, **k),
+    "var_mean": lambda M, x, **k: M.var_mean(x, **k, keepdims=True),
+    "median": lambda M, x, **k: x.median(**k),
+    "nanmedian": lambda M, x, **k: x.nanmedian(**k, keepdims=True),
+    "mode": lambda M, x, **k: (x * 2).round().mode(**k),
+    "quantile": lambda M, x, **k: x.quantile(0.3, **k),
+    "nanquantile": lambda M, x, **k: x.nanquantile(0.7, **k, keepdims=True),
+    "kthvalue": lambda M, x, **k: x.kthvalue(2, **k),
+    "topk": lambda M, x, **k: x.topk(2, **k),
+    "sort": lambda M, x, **k: x.sort(**k),
+    "argsort": lambda M, x, **k: x.argsort(**k),
+    "logsumexp": lambda M, x, **k: x.logsumexp(**k, keepdims=True),
+    "softmax": lambda M, x, **k: x.softmax(**k),
+    "log_softmax": lambda M, x, **k: x.log_softmax(**k),
+    "cumsum": lambda M, x, **k: x.cumsum(**k),
+    "cumsum_": lambda M, x, **k: x.clone().cumsum_(**k),
+    "cumprod": lambda M, x, **k: x.cumprod(**k),
+    "cumprod_": lambda M, x, **k: x.clone().cumprod_(**k),
+    "cummax": lambda M, x, **k: x.cummax(**k),
+    "cummin": lambda M, x, **k: x.cummin(**k),
+    "logcumsumexp": lambda M, x, **k: x.logcumsumexp(**k),
+    "diff": lambda M, x, **k: x.diff(**k),
+    "squeeze": lambda M, x, **k: x[:1].squeeze(**{n: 0 for n in k}),
+    "unsqueeze": lambda M, x, **k: x.unsqueeze(**k),
+    "size": lambda M, x, **k: x.size(**k),
+    "chunk": lambda M, x, **k: x.chunk(2, **k),
+    "tensor_split": lambda M, x, **k: x.tensor_split(2, **k),
+    "unbind": lambda M, x, **k: x.unbind(**k),
+    "narrow": lambda M, x, **k: x.narrow(**k, start=1, length=2),
+    "narrow_copy": lambda M, x, **k: x.narrow_copy(**k, start=1, length=2),
+    "select": lambda M, x, **k: x.select(**k, index=1),
+    "index_select": lambda M, x, **k: x.index_select(**k, index=M.tensor([2, 0])),
+    "gather": lambda M, x, **k: x.gather(**{n: 1 for n in k}, index=_index(M)),
+    "take_along_dim": lambda M, x, **k: x.take_along_dim(_index(M), **{n: 1 for n in k}),
+    "scatter": lambda M, x, **k: x.scatter(**{n: 1 for n in k}, index=_index(M), src=x * 2),
+    "scatter_": lambda M, x, **k: x.clone().scatter_(**{n: 1 for n in k}, index=_index(M), src=x * 2),
+    "scatter_add": lambda M, x, **k: x.scatter_add(**{n: 1 for n in k}, index=_index(M), src=x * 2),
+    "scatter_add_": lambda M, x, **k: x.clone().scatter_add_(**{n: 1 for n in k}, index=_index(M), src=x * 2),
+    "index_add": lambda M, x, **k: x.index_add(**{n: 0 for n in k}, index=M.tensor([2, 0, 1]), source=x),
+    "index_add_": lambda M, x, **k: x.clone().index_add_(**{n: 0 for n in k}, index=M.tensor([2, 0, 1]), source=x),
+    "index_copy": lambda M, x, **k: x.index_copy(**{n: 0 for n in k}, index=M.tensor([2, 0, 1]), source=x * 3),
+    "index_copy_": lambda M, x, **k: x.clone().index_copy_(**{n: 0 for n in k}, index=M.tensor([2, 0, 1]),
+                                                         source=x * 3),
+    "index_fill": lambda M, x, **k: x.index_fill(**k, index=M.tensor([1]), value=-1.0),
+    "index_fill_": lambda M, x, **k: x.clone().index_fill_(**k, index=M.tensor([1]), value=-1.0),
+    "select_scatter": lambda M, x, **k: x.select_scatter(x.select(1, 0) * 5, **{n: 1 for n in k}, index=2),
+    "slice_scatter": lambda M, x, **k: x.slice_scatter(x[:, :2] * 5, **{n: 1 for n in k}, start=1, end=3),
+    "renorm": lambda M, x, **k: x.renorm(p=2, **k, maxnorm=0.5),
+    "renorm_": lambda M, x, **k: x.clone().renorm_(p=2, **k, maxnorm=0.5),
+    "repeat_interleave": lambda M, x, **k: x.repeat_interleave(2, **k),
+    "cross": lambda M, x, **k: x[:, :3].cross(x[:, 1:], **{n: 1 for n in k}),
+    "unflatten": lambda M, x, **k: M.unflatten(x, **{n: 1 for n in k}, sizes=(2, 2)),
+    # functions that are no method
+    "cat": lambda M, x, **k: M.cat([x, x * 2], **k),
+    "concat": lambda M, x, **k: M.concat([x, x * 2], **k),
+    "concatenate": lambda M, x, **k: M.concatenate([x, x * 2], **k),
+    "stack": lambda M, x, **k: M.stack([x, x * 2], **k),
+    "trapezoid": lambda M, x, **k: M.trapezoid(x, **k),
+    "trapz": lambda M, x, **k: M.trapz(x, **k),
+    "cumulative_trapezoid": lambda M, x, **k: M.cumulative_trapezoid(x, **k),
+    "gradient": lambda M, x, **k: M.gradient(x, **k),
+    "repeat_interleave(function)": lambda M, x, **k: M.repeat_interleave(x, 3, **k),
+    "nn.functional.cosine_similarity": lambda M, x, **k: M.nn.functional.cosine_similarity(x, x.flip(0), **k),
+}
+# PyTorch's methods written in Python take no axis=, and neither do these
+AXIS_REFUSED = {"norm": lambda x, a: x.norm(axis=a), "split": lambda x, a: x.split(2, axis=a),
+                "unique": lambda x, a: x.unique(axis=a), "unique_consecutive": lambda x, a: x.unique_consecutive(axis=a),
+                "nn.functional.softmax": lambda x, a: __import__(x.__module__.split(".")[0]).nn.functional.softmax(
+                    x, axis=a)}
+
+
+def _values(out):
+    if isinstance(out, (tuple, list)):
+        return [_values(o) for o in out]
+    if hasattr(out, "detach"):
+        return out.detach().numpy()
+    return np.asarray(out)
+
+
+def _assert_same(ours, theirs):
+    ours, theirs = _values(ours), _values(theirs)
+    if isinstance(theirs, list):
+        assert isinstance(ours, list) and len(ours) == len(theirs)
+        for o, t in zip(ours, theirs):
+            _assert_same(o, t)
+        return
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours.astype(np.float64), theirs.astype(np.float64), rtol=1e-12, atol=1e-12)
+
+
+def _axis_input(M):
+    return M.tensor(np.random.default_rng(7).random((3, 4)) + 0.1, dtype=M.float64)
+
+
+def test_every_op_with_a_dim_takes_axis_as_pytorch():
+    """Each op in AXIS_CALLS with axis=: PyTorch's result with axis= when PyTorch is installed,
+    else its own result with dim= (and keepdims= alike)."""
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    for name, call in AXIS_CALLS.items():
+        for d in (0, 1, -1):
+            if name in ("unsqueeze",) and d == -1:
+                continue
+            ours = call(tg, _axis_input(tg), axis=d)
+            if torch is not None:
+                expected = call(torch, _axis_input(torch), axis=d)
+            else:
+                expected = call(tg, _axis_input(tg), dim=d)
+            try:
+                _assert_same(ours, expected)
+            except AssertionError as exc:
+                raise AssertionError(f"{name}(axis={d}): {exc}") from None
+
+
+def test_axis_with_dim_is_refused_and_pythons_ops_refuse_axis_as_pytorchs():
+    x = _axis_input(tg)
+    with pytest.raises(TypeError, match="sum: pass dim or axis"):
+        x.sum(dim=0, axis=1)
+    with pytest.raises(TypeError, match="cat: pass dim or axis"):
+        tg.cat([x, x], dim=0, axis=1)
+    for name, call in AXIS_REFUSED.items():
+        with pytest.raises(TypeError, match="axis"):
+            call(x, 0)
+
+
+def test_the_axis_list_is_every_op_with_a_dim():
+    """AXIS_CALLS names every method of Tensor with a dim parameter and every function with one,
+    but PyTorch's Python-level ones (AXIS_REFUSED); with PyTorch installed, each of its
+    counterparts takes axis= and each refused one does not."""
+    import inspect
+
+    def has_dim(fn):
+        try:
+            return "dim" in inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return False
+
+    methods = {n for n in dir(tg.Tensor) if not n.startswith("_") and has_dim(getattr(tg.Tensor, n))}
+    functions = {n for n in dir(tg) if not n.startswith("_") and callable(getattr(tg, n))
+                 and not isinstance(getattr(tg, n), type) and has_dim(getattr(tg, n))}
+    functionals = {f"nn.functional.{n}" for n in dir(tg.nn.functional) if not n.startswith("_")
+                   and has_dim(getattr(tg.nn.functional, n))}
+    listed = {n.replace("(function)", "") for n in AXIS_CALLS} | set(AXIS_REFUSED)
+    python_level_functionals = {"nn.functional." + n for n in ("glu", "gumbel_softmax", "log_softmax", "normalize",
+                                                               "softmax", "softmin")}
+    missing = (methods | functions | functionals) - listed - python_level_functionals
+    assert not missing, f"ops with a dim that the axis test does not call: {sorted(missing)}"
+    assert len(listed) > 80
+    torch = pytest.importorskip("torch")
+    for name in python_level_functionals:
+        fn = getattr(torch.nn.functional, name.rsplit(".", 1)[1])
+        assert inspect.isfunction(fn), f"torch's {name} takes axis= now: move it to AXIS_CALLS"

@@ -3,7 +3,7 @@ the function that checks its arguments before it runs (Tensor methods call these
 import math
 import numbers
 
-from ..arguments import devices_differ
+from ..arguments import accepts_axis, devices_differ
 from ..function import Function
 from ..tensor_base import TensorBase, new_tensor
 from .reduce import normalize_axis
@@ -364,6 +364,7 @@ def _tensors(seq, who):
     return seq
 
 
+@accepts_axis
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension."""
     ts = _tensors(tensors, "cat")
@@ -375,6 +376,7 @@ def cat(tensors, dim=0):
     return Cat.apply(d, *ts)
 
 
+@accepts_axis
 def stack(tensors, dim=0):
     """Join same-shaped tensors along a new dimension."""
     ts = _tensors(tensors, "stack")
