@@ -235,9 +235,9 @@ def _float_only(who, dtype):
         raise TypeError(f"{who}: random values are floating point; expected a floating dtype, got {as_dtype(dtype)}")
 
 
-def _like(fn, t, dtype, requires_grad, device):
+def _like(fn, t, dtype, requires_grad, device, **draw):
     tensor_arg(fn.__name__ + "_like", t)
-    return fn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+    return fn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device, **draw)
 
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
@@ -248,12 +248,14 @@ def ones_like(t, dtype=None, requires_grad=False, device=None):
     return _like(ones, t, dtype, requires_grad, device)
 
 
-def rand_like(t, dtype=None, requires_grad=False, device=None):
-    return _like(rand, t, dtype, requires_grad, device)
+def rand_like(t, dtype=None, requires_grad=False, device=None, *, generator=None):
+    """Uniform on [0, 1) in t's shape, dtype and device, from the device's generator or ``generator``."""
+    return _like(rand, t, dtype, requires_grad, device, generator=generator)
 
 
-def randn_like(t, dtype=None, requires_grad=False, device=None):
-    return _like(randn, t, dtype, requires_grad, device)
+def randn_like(t, dtype=None, requires_grad=False, device=None, *, generator=None):
+    """Standard normal in t's shape, dtype and device, from the device's generator or ``generator``."""
+    return _like(randn, t, dtype, requires_grad, device, generator=generator)
 
 
 def empty_like(t, dtype=None, requires_grad=False, device=None):
@@ -261,12 +263,13 @@ def empty_like(t, dtype=None, requires_grad=False, device=None):
     return _like(empty, t, dtype, requires_grad, device)
 
 
-def randint_like(t, low=0, high=None, *, dtype=None, requires_grad=False, device=None):
+def randint_like(t, low=0, high=None, *, generator=None, dtype=None, requires_grad=False, device=None):
     """Integers on [low, high) in t's shape (``randint_like(t, high)`` takes high alone), as PyTorch."""
     tensor_arg("randint_like", t)
     if high is None:
         low, high = 0, low
-    return randint(low, high, t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+    return randint(low, high, t.shape, generator=generator, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                   device=device or t.device)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):

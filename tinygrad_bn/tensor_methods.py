@@ -431,17 +431,23 @@ class TensorMethods:
         values = draw(self._backend)
         return self._inplace(op_name, lambda t: C.Overwrite.apply(t, values), "copyto", values)
 
-    def uniform_(self, a=0.0, b=1.0):
-        """Fill with values uniform on [a, b) from the device's generator, as PyTorch."""
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with values uniform on [a, b) from the device's generator or ``generator``, as PyTorch."""
         number_arg("uniform_", "a", a)
         number_arg("uniform_", f"b (with a={a})", b, a)
-        return self._random_fill("uniform_", lambda be: be.uniform(a, b, self.shape, self.dtype))
+        if generator is None:
+            return self._random_fill("uniform_", lambda be: be.uniform(a, b, self.shape, self.dtype))
+        return self._random_fill("uniform_", lambda be: be.cast(be.add(be.mul(
+            self._draw("uniform_", generator), b - a), a), self.dtype))
 
-    def normal_(self, mean=0.0, std=1.0):
-        """Fill with normal values from the device's generator, as PyTorch."""
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with normal values from the device's generator or ``generator``, as PyTorch."""
         number_arg("normal_", "mean", mean)
         number_arg("normal_", "std", std, 0.0)
-        return self._random_fill("normal_", lambda be: be.normal(mean, std, self.shape, self.dtype))
+        if generator is None:
+            return self._random_fill("normal_", lambda be: be.normal(mean, std, self.shape, self.dtype))
+        return self._random_fill("normal_", lambda be: be.cast(be.add(be.mul(
+            self._draw("normal_", generator, normal=True), std), mean), self.dtype))
 
     def zero_(self):
         return self.fill_(0)
