@@ -52,8 +52,9 @@ def device_of(name):
 
 
 class Size(tuple):
-    """A shape, as ``torch.Size``: a tuple of ints with ``numel()``. ``size()``
-    returns one; ``.shape`` is a plain tuple (it is read on every op)."""
+    """A shape, as ``torch.Size``: a tuple of ints with ``numel()``. A tensor's ``.shape`` and
+    ``size()`` are one. Its str is the tuple's, ``(2, 3)`` (error messages print shapes so);
+    its repr ``Size([2, 3])``."""
 
     def __new__(cls, sizes=()):
         sizes = tuple(sizes)
@@ -70,7 +71,18 @@ class Size(tuple):
 
     def __getitem__(self, key):
         item = super().__getitem__(key)
-        return Size(item) if isinstance(key, slice) else item
+        return _NEW_TUPLE(Size, item) if isinstance(key, slice) else item
 
     def __repr__(self):
         return f"Size({list(self)})"
+
+    __str__ = tuple.__repr__
+
+
+_NEW_TUPLE = tuple.__new__
+
+
+def shape_of(array):
+    """``array.shape`` as a ``Size``, without checking its entries again (they are the ints
+    of an array's shape): what ``Tensor.shape`` returns on every read."""
+    return _NEW_TUPLE(Size, array.shape)

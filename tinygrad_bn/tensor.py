@@ -50,7 +50,7 @@ class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMe
     def size(self, dim=None):
         """The shape (``size()``) or the length of one dimension (``size(dim)``), as in PyTorch."""
         if dim is None:
-            return Size(self._data.shape)
+            return self.shape
         return self.shape[normalize_axis(dim, self.ndim, "size")[0]]
 
     def numel(self) -> int:

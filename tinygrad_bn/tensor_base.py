@@ -22,7 +22,7 @@ import copy
 import numpy as np
 
 from .backends import get_backend, move
-from .device import _DEVICES, device_of
+from .device import _DEVICES, device_of, shape_of
 from . import dtypes
 from .dtypes import as_dtype, is_float
 
@@ -122,7 +122,8 @@ class TensorBase:
 
     @property
     def shape(self):
-        return tuple(self._data.shape)
+        """The shape, a ``Size`` (a tuple of ints with ``numel()``), as PyTorch's."""
+        return shape_of(self._data)
 
     @property
     def ndim(self) -> int:
