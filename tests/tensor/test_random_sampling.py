@@ -69,6 +69,18 @@ def test_uniform_and_normal_fills_from_a_generator_are_its_rand_and_randn():
         tg.zeros(2).uniform_(generator=3)
 
 
+def test_manual_seed_returns_the_default_stream_as_a_generator():
+    """As PyTorch's (which returns torch.default_generator): drawing with it is drawing without one."""
+    g = tg.manual_seed(4)
+    assert isinstance(g, tg.Generator) and g.device == "cpu" and g.initial_seed() == 4 == tg.initial_seed()
+    expected = tg.rand(3).tolist()
+    tg.manual_seed(4)
+    assert tg.rand(3, generator=g).tolist() == expected
+    assert g.manual_seed(4) is g and tg.initial_seed() == 4  # reseeding through it reseeds the default stream
+    assert tg.randn(2, generator=g).tolist() == (tg.manual_seed(4), tg.randn(2))[1].tolist()
+    assert "initial_seed=4" in repr(g)
+
+
 def test_randint_and_randperm():
     g = tg.Generator().manual_seed(0)
     x = tg.randint(3, 7, (2000,), generator=g)
