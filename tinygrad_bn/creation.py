@@ -61,12 +61,18 @@ def empty(*size, dtype=None, requires_grad=False, device="cpu"):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    return filled("full", (size,), fill_value, dtype, requires_grad, device)
+
+
+def filled(who, size, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    """A leaf of ``size`` (the sizes as given: ints or one sequence) filled with ``fill_value``, its
+    errors naming ``who``: ``full`` and the tensor methods new_full, new_zeros, new_ones, new_empty."""
     if not isinstance(fill_value, bool):
-        number_arg("full", "fill_value", fill_value, finite=False)
+        number_arg(who, "fill_value", fill_value, finite=False)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else \
             int64 if isinstance(fill_value, numbers.Integral) else dtypes.default_float
-    return _make("full", (size,), dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
+    return _make(who, size, dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device="cpu"):

@@ -9,6 +9,11 @@ Unlike PyTorch's, it compares equal to its name (``t.device == "cpu"``)."""
 
 builtins_type = type  # device.__new__'s argument is named type, as PyTorch's
 
+# the device types PyTorch's device() takes; a device of a type tinygrad_bn has no backend for
+# (mps, xla, ...) can be named, as in PyTorch, and is refused where a tensor would go there
+PYTORCH_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+                        "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
 
 class device(str):  # noqa: N801  (PyTorch's name)
     """``device("cuda")``, ``device("cuda:0")``, ``device("cuda", 0)``, ``device("cpu")``."""
@@ -20,6 +25,9 @@ class device(str):  # noqa: N801  (PyTorch's name)
             raise TypeError(f"device: expected a device name such as 'cpu' or 'cuda' (and an optional index), "
                             f"got {builtins_type(type).__name__}")
         kind, colon, number = type.partition(":")
+        if kind not in PYTORCH_DEVICE_TYPES and kind not in _registered():
+            raise RuntimeError(f"device: expected one of {', '.join(PYTORCH_DEVICE_TYPES)} (or a device registered "
+                               f"with register_backend) at the start of the device string, got {type!r}")
         if colon and index is not None:
             raise ValueError(f"device: got the index twice ({type!r} and index={index!r}); give it once")
         if index is not None:
@@ -38,6 +46,11 @@ class device(str):  # noqa: N801  (PyTorch's name)
 
     def __getnewargs__(self):
         return (str(self),)
+
+
+def _registered():
+    from .backends import devices
+    return devices()
 
 
 _DEVICES = {}

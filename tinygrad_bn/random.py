@@ -80,7 +80,11 @@ class Generator:
 
     def __init__(self, device="cpu"):
         from .device import device_of
-        self.device = device_of(get_backend(device).name)
+        try:
+            backend = get_backend(device)
+        except ValueError as exc:
+            raise ValueError(f"Generator: {exc}") from None
+        self.device = device_of(backend.name)
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):

@@ -334,8 +334,12 @@ def combinations(input, r=2, with_replacement=False):
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """Whether each element is among ``test_elements`` (a tensor or a number), as bools."""
     del assume_unique  # a hint for PyTorch's algorithm choice; the result is the same
+    for name, value in (("elements", elements), ("test_elements", test_elements)):
+        if not isinstance(value, (TensorBase, numbers.Number)) or isinstance(value, complex):
+            raise TypeError(f"isin: {name} must be a tensor or a number, got {type(value).__name__}; make a "
+                            "tensor with tinygrad_bn.tensor(...) first")
     if not isinstance(elements, TensorBase):
-        tensor_arg("isin", test_elements, "test_elements")
+        tensor_arg("isin", test_elements, "test_elements (with elements a number)")
         elements = make_tensor(test_elements._backend.asarray(elements), test_elements._backend)
     with no_grad():
         flat = elements.detach().reshape(-1, 1)

@@ -74,6 +74,11 @@ def test_devices_sizes_and_types():
         tg.device("cuda:0", 0)
     with pytest.raises(TypeError, match="device name"):
         tg.device(3)
+    with pytest.raises(RuntimeError, match="device: expected one of cpu, cuda, .* got 'banana'"):
+        tg.device("banana")  # PyTorch refuses an unknown device type too
+    assert tg.device("mps:0").type == "mps"  # a type PyTorch knows can be named (and is refused on use)
+    with pytest.raises(ValueError, match="type: unknown tensor type 'torch.float64'"):
+        x.type("torch.float64")  # a tensor type name or a dtype, as PyTorch (not a dtype's name)
     assert x.size() == tg.Size([2, 3]) == (2, 3) and x.size().numel() == 6 == x.nelement()
     assert isinstance(x.size()[1:], tg.Size) and repr(x.size()) == "Size([2, 3])"
     assert type(x.shape) is tg.Size and isinstance(x.shape, tuple) and x.shape.numel() == 6  # torch.Size too

@@ -367,12 +367,17 @@ def _tensors(seq, who):
 @accepts_axis
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension."""
-    ts = _tensors(tensors, "cat")
-    d = normalize_axis(dim, ts[0].ndim, "cat")[0]
+    return join("cat", tensors, dim)
+
+
+def join(who, tensors, dim):
+    """``cat`` for ``who`` (hstack, vstack, ...: the name its errors give)."""
+    ts = _tensors(tensors, who)
+    d = normalize_axis(dim, ts[0].ndim, who)[0]
     ref = ts[0].shape
     for i, t in enumerate(ts):
         if t.ndim != len(ref) or any(a != b for k, (a, b) in enumerate(zip(t.shape, ref)) if k != d):
-            raise RuntimeError(f"cat: tensor {i} has shape {t.shape}, which does not match {ref} outside dim {d}")
+            raise RuntimeError(f"{who}: tensor {i} has shape {t.shape}, which does not match {ref} outside dim {d}")
     return Cat.apply(d, *ts)
 
 

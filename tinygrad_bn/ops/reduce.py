@@ -22,7 +22,7 @@ def normalize_axis(axis, ndim, op):
             )
         out.append(a % max(ndim, 1) if ndim else 0)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {axis!r} names the same dimension twice")
+        raise ValueError(f"{op}: dim {axis!r} names the same dimension twice; expected distinct dims")
     return tuple(sorted(out)) if ndim else ()
 
 
