@@ -167,7 +167,8 @@ def new_tensor(data, dtype=None, device="cpu"):
 def _rebuild_tensor(cls, values, device, requires_grad):
     """A pickled tensor back: ``values`` (host) on ``device``, as class ``cls`` (Tensor, Parameter)."""
     backend = get_backend(device)
-    return _as_class(cls, make_tensor(backend.asarray(np.ascontiguousarray(values)), backend, requires_grad))
+    values = np.ascontiguousarray(values).reshape(np.shape(values))  # (ascontiguousarray makes a 0-d array 1-d)
+    return _as_class(cls, make_tensor(backend.asarray(values), backend, requires_grad))
 
 
 def _as_class(cls, t):
