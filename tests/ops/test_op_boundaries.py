@@ -26,8 +26,8 @@ KINKS = [
     ("clamp max only, at the bound", lambda a: a.clamp(max=0.5), [[0.5, 0.4, 0.6]], [[1, 1, 0]]),
     # tensor bounds: a wins a tie with a bound; where min > max every element is max, and max gets it all
     ("clamp, tensor bounds: ties and min > max", lambda a, lo, hi: a.clamp(lo, hi),
-     [[0.0, 1.0, 2.0, 3.0, 1.5], [1.0, 1.0, 1.0, 4.0, 1.0], [2.0, 2.0, 2.0, 2.0, 2.0]],
-     [[0.0, 1.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0]]),
+     [[0.0, 1.0, 2.0, 3.0, 1.5, 0.0], [1.0, 1.0, 1.0, 4.0, 1.0, 1.0], [2.0, 2.0, 2.0, 2.0, 2.0, 0.5]],
+     [[0.0, 1.0, 1.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0, 1.0]]),
     ("clamp, tensor min only, at the bound", lambda a, lo: tg.clamp(a, min=lo), [[0.5, 0.4, 0.6], [0.5, 0.5, 0.5]],
      [[1, 0, 1], [0, 1, 0]]),
     ("clip, tensor max only, broadcast, at the bound", lambda a, hi: a.clip(max=hi), [[[0.5, 0.4], [0.6, 0.5]], [0.5]],
