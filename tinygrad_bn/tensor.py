@@ -17,7 +17,6 @@ import numpy as np
 from . import engine
 from .arguments import accept_axis_in_methods
 from .backends import devices, get_backend
-from .device import Size
 from .dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int32, int64, is_float, uint8
 from .ops import convert as C
 from .ops.reduce import normalize_axis

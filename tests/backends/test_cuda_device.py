@@ -404,8 +404,8 @@ def test_a_tensor_state_dicts_and_optimizer_state_on_cuda_deepcopy_and_pickle_in
             for n, v in moments[i].items():
                 np.testing.assert_array_equal(np.asarray(s[n]), v)
                 s[n][...] = 0  # change the copy
-        for st in (twin_model, model):
-            nn.functional.cross_entropy(st(x), y).backward()
+        for m in (twin_model, model):
+            nn.functional.cross_entropy(m(x), y).backward()
         twin_opt.step()
         for i, s in opt.state_dict()["state"].items():  # the original's state is as it was
             for n, v in moments[i].items():

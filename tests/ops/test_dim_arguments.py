@@ -94,7 +94,7 @@ def test_max_and_min_of_two_tensors_match_pytorch():
     torch = pytest.importorskip("torch")
     a_values, b_values = np.array([[1.0, 5.0, 2.0]]), np.array([[2.0], [5.0]])
     for which in ("max", "min"):
-        for form in (lambda m, a, b: getattr(m, which)(a, b), lambda m, a, b: getattr(a, which)(b)):
+        for form in (lambda m, a, b, w=which: getattr(m, w)(a, b), lambda m, a, b, w=which: getattr(a, w)(b)):
             results = []
             for lib in (tg, torch):
                 a = lib.tensor(a_values, requires_grad=True)
@@ -254,7 +254,7 @@ def test_axis_with_dim_is_refused_and_pythons_ops_refuse_axis_as_pytorchs():
         x.sum(dim=0, axis=1)
     with pytest.raises(TypeError, match="cat: pass dim or axis"):
         tg.cat([x, x], dim=0, axis=1)
-    for name, call in AXIS_REFUSED.items():
+    for call in AXIS_REFUSED.values():
         with pytest.raises(TypeError, match="axis"):
             call(x, 0)
 
