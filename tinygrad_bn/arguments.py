@@ -1,5 +1,7 @@
 """Argument checks shared by the public entry points, so every refusal says the
 same three things: which op, what it got, what it expected."""
+import functools
+import inspect
 import math
 import numbers
 
@@ -68,3 +70,44 @@ def iterable_arg(who, name, value):
         return list(value)
     except TypeError:
         raise TypeError(f"{who}: {name} must be an iterable of tensors, got {_kind(value)}") from None
+
+
+# ------------------------------------------------------------------ NumPy's spellings of dim
+# PyTorch's argument parser takes NumPy's axis= for dim= and keepdims= for keepdim= in every
+# op of its own that has a dim; the ones it writes in Python do not (Tensor.split, norm,
+# unique, unique_consecutive, unflatten; F.softmax and the other functionals).
+DIM_ALIASES = (("axis", "dim"), ("keepdims", "keepdim"))
+
+
+def accepts_axis(fn, who=None):
+    """``fn`` taking ``axis=`` for its ``dim=`` (and ``keepdims=`` for ``keepdim=`` when it has
+    one), as PyTorch; both spellings at once are refused. The one normalizer of these aliases."""
+    params = inspect.signature(fn).parameters
+    aliases = tuple((alias, name) for alias, name in DIM_ALIASES if name in params)
+    who = who or fn.__name__
+
+    @functools.wraps(fn)
+    def with_aliases(*args, **kwargs):
+        if kwargs:
+            for alias, name in aliases:
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{who}: pass {name} or {alias} (its alias), not both")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    with_aliases.accepts_axis = True
+    return with_aliases
+
+
+def accept_axis_in_methods(cls, python_level=()):
+    """Every method of ``cls`` with a ``dim`` parameter takes ``axis=`` too (``accepts_axis``),
+    but for the names in ``python_level`` (PyTorch's methods written in Python, which refuse it)."""
+    for name in dir(cls):
+        if name.startswith("_") or name in python_level:
+            continue
+        fn = inspect.getattr_static(cls, name)
+        if not inspect.isfunction(fn) or getattr(fn, "accepts_axis", False):
+            continue
+        if "dim" in inspect.signature(fn).parameters:
+            setattr(cls, name, accepts_axis(fn, name))

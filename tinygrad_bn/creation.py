@@ -61,12 +61,18 @@ def empty(*size, dtype=None, requires_grad=False, device="cpu"):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    return filled("full", (size,), fill_value, dtype, requires_grad, device)
+
+
+def filled(who, size, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    """A leaf of ``size`` (the sizes as given: ints or one sequence) filled with ``fill_value``, its
+    errors naming ``who``: ``full`` and the tensor methods new_full, new_zeros, new_ones, new_empty."""
     if not isinstance(fill_value, bool):
-        number_arg("full", "fill_value", fill_value, finite=False)
+        number_arg(who, "fill_value", fill_value, finite=False)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else \
             int64 if isinstance(fill_value, numbers.Integral) else dtypes.default_float
-    return _make("full", (size,), dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
+    return _make(who, size, dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device="cpu"):
@@ -235,9 +241,9 @@ def _float_only(who, dtype):
         raise TypeError(f"{who}: random values are floating point; expected a floating dtype, got {as_dtype(dtype)}")
 
 
-def _like(fn, t, dtype, requires_grad, device):
+def _like(fn, t, dtype, requires_grad, device, **draw):
     tensor_arg(fn.__name__ + "_like", t)
-    return fn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+    return fn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device, **draw)
 
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
@@ -248,12 +254,14 @@ def ones_like(t, dtype=None, requires_grad=False, device=None):
     return _like(ones, t, dtype, requires_grad, device)
 
 
-def rand_like(t, dtype=None, requires_grad=False, device=None):
-    return _like(rand, t, dtype, requires_grad, device)
+def rand_like(t, dtype=None, requires_grad=False, device=None, *, generator=None):
+    """Uniform on [0, 1) in t's shape, dtype and device, from the device's generator or ``generator``."""
+    return _like(rand, t, dtype, requires_grad, device, generator=generator)
 
 
-def randn_like(t, dtype=None, requires_grad=False, device=None):
-    return _like(randn, t, dtype, requires_grad, device)
+def randn_like(t, dtype=None, requires_grad=False, device=None, *, generator=None):
+    """Standard normal in t's shape, dtype and device, from the device's generator or ``generator``."""
+    return _like(randn, t, dtype, requires_grad, device, generator=generator)
 
 
 def empty_like(t, dtype=None, requires_grad=False, device=None):
@@ -261,12 +269,13 @@ def empty_like(t, dtype=None, requires_grad=False, device=None):
     return _like(empty, t, dtype, requires_grad, device)
 
 
-def randint_like(t, low=0, high=None, *, dtype=None, requires_grad=False, device=None):
+def randint_like(t, low=0, high=None, *, generator=None, dtype=None, requires_grad=False, device=None):
     """Integers on [low, high) in t's shape (``randint_like(t, high)`` takes high alone), as PyTorch."""
     tensor_arg("randint_like", t)
     if high is None:
         low, high = 0, low
-    return randint(low, high, t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+    return randint(low, high, t.shape, generator=generator, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                   device=device or t.device)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):

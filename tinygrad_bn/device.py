@@ -9,6 +9,11 @@ Unlike PyTorch's, it compares equal to its name (``t.device == "cpu"``)."""
 
 builtins_type = type  # device.__new__'s argument is named type, as PyTorch's
 
+# the device types PyTorch's device() takes; a device of a type tinygrad_bn has no backend for
+# (mps, xla, ...) can be named, as in PyTorch, and is refused where a tensor would go there
+PYTORCH_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+                        "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
 
 class device(str):  # noqa: N801  (PyTorch's name)
     """``device("cuda")``, ``device("cuda:0")``, ``device("cuda", 0)``, ``device("cpu")``."""
@@ -20,6 +25,9 @@ class device(str):  # noqa: N801  (PyTorch's name)
             raise TypeError(f"device: expected a device name such as 'cpu' or 'cuda' (and an optional index), "
                             f"got {builtins_type(type).__name__}")
         kind, colon, number = type.partition(":")
+        if kind not in PYTORCH_DEVICE_TYPES and kind not in _registered():
+            raise RuntimeError(f"device: expected one of {', '.join(PYTORCH_DEVICE_TYPES)} (or a device registered "
+                               f"with register_backend) at the start of the device string, got {type!r}")
         if colon and index is not None:
             raise ValueError(f"device: got the index twice ({type!r} and index={index!r}); give it once")
         if index is not None:
@@ -40,6 +48,11 @@ class device(str):  # noqa: N801  (PyTorch's name)
         return (str(self),)
 
 
+def _registered():
+    from .backends import devices
+    return devices()
+
+
 _DEVICES = {}
 
 
@@ -52,8 +65,9 @@ def device_of(name):
 
 
 class Size(tuple):
-    """A shape, as ``torch.Size``: a tuple of ints with ``numel()``. ``size()``
-    returns one; ``.shape`` is a plain tuple (it is read on every op)."""
+    """A shape, as ``torch.Size``: a tuple of ints with ``numel()``. A tensor's ``.shape`` and
+    ``size()`` are one. Its str is the tuple's, ``(2, 3)`` (error messages print shapes so);
+    its repr ``Size([2, 3])``."""
 
     def __new__(cls, sizes=()):
         sizes = tuple(sizes)
@@ -70,7 +84,18 @@ class Size(tuple):
 
     def __getitem__(self, key):
         item = super().__getitem__(key)
-        return Size(item) if isinstance(key, slice) else item
+        return _NEW_TUPLE(Size, item) if isinstance(key, slice) else item
 
     def __repr__(self):
         return f"Size({list(self)})"
+
+    __str__ = tuple.__repr__
+
+
+_NEW_TUPLE = tuple.__new__
+
+
+def shape_of(array):
+    """``array.shape`` as a ``Size``, without checking its entries again (they are the ints
+    of an array's shape): what ``Tensor.shape`` returns on every read."""
+    return _NEW_TUPLE(Size, array.shape)

@@ -7,11 +7,13 @@ import os
 from .backends import get_backend, last_seed, seed_all
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generators behind rand, randn, weight init and dropout on every device."""
+def manual_seed(seed: int) -> "Generator":
+    """Seed the generators behind rand, randn, weight init and dropout on every device; returns
+    the CPU's default stream as a ``Generator`` (PyTorch returns its default generator)."""
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"manual_seed: expected a non-negative int, got {seed!r}")
     seed_all(int(seed))
+    return _DefaultStream("cpu")
 
 
 def seed() -> int:
@@ -78,7 +80,11 @@ class Generator:
 
     def __init__(self, device="cpu"):
         from .device import device_of
-        self.device = device_of(get_backend(device).name)
+        try:
+            backend = get_backend(device)
+        except ValueError as exc:
+            raise ValueError(f"Generator: {exc}") from None
+        self.device = device_of(backend.name)
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
@@ -101,7 +107,30 @@ class Generator:
         return self._seed
 
     def __repr__(self):
-        return f"Generator(device='{self.device}', initial_seed={self._seed})"
+        return f"Generator(device='{self.device}', initial_seed={self.initial_seed()})"
+
+
+class _DefaultStream(Generator):
+    """A device's default stream as a ``Generator``: drawing with ``generator=`` it is drawing
+    without one; ``manual_seed`` and ``seed`` reseed every device, as the module's functions."""
+
+    def __init__(self, device="cpu"):  # (no super().__init__: that would make a stream of its own)
+        from .device import device_of
+        self.device = device_of(get_backend(device).name)
+
+    @property
+    def _rng(self):
+        return get_backend(self.device).generator
+
+    def manual_seed(self, seed):
+        manual_seed(seed)
+        return self
+
+    def seed(self):
+        return seed()
+
+    def initial_seed(self):
+        return initial_seed()
 
 
 def stream(who, generator, device):

@@ -15,8 +15,8 @@ import weakref
 import numpy as np
 
 from . import engine
+from .arguments import accept_axis_in_methods
 from .backends import devices, get_backend
-from .device import Size
 from .dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int32, int64, is_float, uint8
 from .ops import convert as C
 from .ops.reduce import normalize_axis
@@ -49,7 +49,7 @@ class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMe
     def size(self, dim=None):
         """The shape (``size()``) or the length of one dimension (``size(dim)``), as in PyTorch."""
         if dim is None:
-            return Size(self._data.shape)
+            return self.shape
         return self.shape[normalize_axis(dim, self.ndim, "size")[0]]
 
     def numel(self) -> int:
@@ -70,15 +70,15 @@ class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMe
             if name is None:
                 raise TypeError(f"type: PyTorch has no tensor type name for dtype {self.dtype}")
             return ("torch.cuda." if self._backend.name == "cuda" else "torch.") + name
-        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        if isinstance(dtype, str):  # a tensor type name only, as PyTorch ('torch.float64' is none)
             dtypes = {v: k for k, v in _TYPE_NAMES.items()}
             base = dtype.rsplit(".", 1)[-1]
-            if base not in dtypes:
+            if base not in dtypes or not dtype.startswith("torch."):
                 raise ValueError(f"type: unknown tensor type {dtype!r}; expected one of "
-                                 f"{sorted('torch.' + n for n in dtypes)} or a dtype")
+                                 f"{sorted('torch.' + n for n in dtypes)} (or torch.cuda.*) or a dtype")
             out = self.to(dtypes[base])
             return out.to("cuda") if ".cuda." in dtype else out
-        return self.to(dtype)
+        return self.to(as_dtype(dtype, "type"))
 
     @property
     def data(self) -> "Tensor":
@@ -277,19 +277,23 @@ class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMe
         return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        from .creation import full
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                    requires_grad=requires_grad)
+        return self._new_filled("new_full", (size,), fill_value, dtype, device, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import zeros
-        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return self._new_filled("new_zeros", size, 0, dtype, device, requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import ones
-        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return self._new_filled("new_ones", size, 1, dtype, device, requires_grad)
 
-    new_empty = new_zeros  # no uninitialised memory, as empty
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros (no uninitialised memory, as empty)."""
+        return self._new_filled("new_empty", size, 0, dtype, device, requires_grad)
+
+    def _new_filled(self, who, size, fill_value, dtype, device, requires_grad):
+        """A new leaf with self's dtype and device unless given, as PyTorch's new_* methods."""
+        from .creation import filled
+        return filled(who, size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                      requires_grad=requires_grad)
 
     def sum_to_size(self, *size):
         """self summed over the dims broadcasting added to reach it from ``size``."""
@@ -394,6 +398,11 @@ class Tensor(TensorBase, MathMethods, SamplingMethods, TensorMethods, IndexingMe
                 self._entry.hooks = {}
             hooks = self._entry.hooks.setdefault(self._out_index, [])
         return RemovableHandle(hooks, hook)
+
+
+# x.sum(axis=1), x.softmax(axis=-1), x.cumsum(axis=0, ...): NumPy's spelling of dim in every
+# method with a dim, as PyTorch, but for its methods written in Python, which refuse it
+accept_axis_in_methods(Tensor, python_level=("norm", "split", "unique", "unique_consecutive"))
 
 _TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
                int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor"}

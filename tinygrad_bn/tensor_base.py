@@ -22,7 +22,7 @@ import copy
 import numpy as np
 
 from .backends import get_backend, move
-from .device import _DEVICES, device_of
+from .device import _DEVICES, device_of, shape_of
 from . import dtypes
 from .dtypes import as_dtype, is_float
 
@@ -122,7 +122,8 @@ class TensorBase:
 
     @property
     def shape(self):
-        return tuple(self._data.shape)
+        """The shape, a ``Size`` (a tuple of ints with ``numel()``), as PyTorch's."""
+        return shape_of(self._data)
 
     @property
     def ndim(self) -> int:
@@ -166,7 +167,8 @@ def new_tensor(data, dtype=None, device="cpu"):
 def _rebuild_tensor(cls, values, device, requires_grad):
     """A pickled tensor back: ``values`` (host) on ``device``, as class ``cls`` (Tensor, Parameter)."""
     backend = get_backend(device)
-    return _as_class(cls, make_tensor(backend.asarray(np.ascontiguousarray(values)), backend, requires_grad))
+    values = np.ascontiguousarray(values).reshape(np.shape(values))  # (ascontiguousarray makes a 0-d array 1-d)
+    return _as_class(cls, make_tensor(backend.asarray(values), backend, requires_grad))
 
 
 def _as_class(cls, t):

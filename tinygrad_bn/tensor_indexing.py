@@ -10,7 +10,7 @@ call into ``ops.indexing``, ``ops.shaping``, ``ops.products``, ``ops.scan``,
 (``meshgrid``, ``einsum``, ``hstack``, ...). functions.py makes both ``tg.<name>``.
 """
 from . import counting
-from .arguments import tensor_arg
+from .arguments import accepts_axis, tensor_arg
 from .grad_mode import no_grad
 from .ops import elementwise as E
 from .ops import indexing as I
@@ -340,6 +340,7 @@ def where(condition, input=None, other=None):
     return E.where(condition, input, other)
 
 
+@accepts_axis
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """``repeat_interleave(input, repeats, dim)`` as the method; ``repeat_interleave(repeats)``
     alone (a 1-d integer tensor): each index i repeated repeats[i] times, as torch.repeat_interleave."""

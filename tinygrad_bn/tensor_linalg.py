@@ -9,7 +9,7 @@ backward and a double backward on every device.
 import itertools
 import numbers
 
-from .arguments import number_arg, tensor_arg
+from .arguments import accepts_axis, number_arg, tensor_arg
 from .dtypes import int64, is_float
 from .grad_mode import no_grad
 from .ops import elementwise as E
@@ -199,6 +199,7 @@ class LinalgMethods:
         return self.reshape(-1)
 
 
+@accepts_axis
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The integral of ``y`` along ``dim`` by the trapezoid rule, with sample points ``x``
     (a tensor) or spacing ``dx`` (1 by default), as ``torch.trapezoid``."""
@@ -214,6 +215,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 trapz = trapezoid
 
 
+@accepts_axis
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running integral of ``y`` along ``dim`` by the trapezoid rule (one fewer element)."""
     tensor_arg("cumulative_trapezoid", y, "y")
@@ -244,6 +246,7 @@ def _spacing(who, x, dx, y, d):
     return x.narrow(d, 1, n - 1) - x.narrow(d, 0, n - 1)
 
 
+@accepts_axis
 def gradient(input, *, spacing=1, dim=None, edge_order=1):
     """Estimates of the derivative along each of ``dim`` (all dims when None) by central
     differences inside and one-sided differences at the edges, as ``torch.gradient``
@@ -331,8 +334,12 @@ def combinations(input, r=2, with_replacement=False):
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """Whether each element is among ``test_elements`` (a tensor or a number), as bools."""
     del assume_unique  # a hint for PyTorch's algorithm choice; the result is the same
+    for name, value in (("elements", elements), ("test_elements", test_elements)):
+        if not isinstance(value, (TensorBase, numbers.Number)) or isinstance(value, complex):
+            raise TypeError(f"isin: {name} must be a tensor or a number, got {type(value).__name__}; make a "
+                            "tensor with tinygrad_bn.tensor(...) first")
     if not isinstance(elements, TensorBase):
-        tensor_arg("isin", test_elements, "test_elements")
+        tensor_arg("isin", test_elements, "test_elements (with elements a number)")
         elements = make_tensor(test_elements._backend.asarray(elements), test_elements._backend)
     with no_grad():
         flat = elements.detach().reshape(-1, 1)

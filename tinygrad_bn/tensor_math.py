@@ -481,13 +481,13 @@ class MathMethods:
         x = self if dtype is None else self.to(dtype)
         if dim is None:
             return R.Prod.apply(x, None, False)
-        axes, keep = R.reduce_args(x, dim, None, keepdim, None, "prod")
+        axes, keep = R.reduce_args(x, dim, keepdim, "prod")
         return R.Prod.apply(x, axes, keep)
 
     def logsumexp(self, dim, keepdim=False):
         """log(sum(exp(x))) over ``dim``, computed without overflow."""
         x = as_float(self)
-        axes, keep = R.reduce_args(x, dim, None, keepdim, None, "logsumexp")
+        axes, keep = R.reduce_args(x, dim, keepdim, "logsumexp")
         with no_grad():
             m = x.detach().amax(axes, keepdim=True)
             m = E.where(m.isfinite(), m, 0.0)  # all -inf (or an inf): no shift

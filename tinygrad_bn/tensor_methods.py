@@ -95,12 +95,15 @@ class TensorMethods:
 
     eq = __eq__
 
-    def any(self):
-        return make_tensor(self._backend.asarray(self._backend.any(self._data)), self._backend)
+    def any(self, dim=None, keepdim=False):
+        """Whether any element is non-zero (NaN counts), over all elements or ``dim`` (an int or a
+        tuple; () tests each element), as PyTorch: bool, uint8 for a uint8 tensor."""
+        return _truth(self, dim, keepdim, "any")
 
-    def all(self):
-        be = self._backend
-        return make_tensor(be.asarray(not be.any(be.logical_not(self._data))), be)
+    def all(self, dim=None, keepdim=False):
+        """Whether every element is non-zero (NaN counts), over all elements or ``dim`` (an int or a
+        tuple; () tests each element), as PyTorch: bool, uint8 for a uint8 tensor."""
+        return _truth(self, dim, keepdim, "all")
 
     def isfinite(self):
         return self._no_grad_result("isfinite")
@@ -176,38 +179,45 @@ class TensorMethods:
         return R.LogSoftmax.apply(self, normalize_axis(dim, self.ndim, "log_softmax")[0])
 
     # ------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.Sum.apply(self, *R.reduce_args(self, dim, axis, keepdim, keepdims, "sum"))
+    def sum(self, dim=None, keepdim=False):
+        return R.Sum.apply(self, *R.reduce_args(self, dim, keepdim, "sum"))
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "mean")
+    def mean(self, dim=None, keepdim=False):
+        axes, keep = R.reduce_args(self, dim, keepdim, "mean")
         if not is_float(self.dtype):
             raise RuntimeError(f"mean: expected a floating point tensor, got {self.dtype}; call .float() first.")
         return R.Mean.apply(self, axes, keep)
 
-    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.extreme(self, "max", dim, keepdim, axis, keepdims, indices=False)
+    def amax(self, dim=None, keepdim=False):
+        return R.extreme(self, "max", dim, keepdim, indices=False)
 
-    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.extreme(self, "min", dim, keepdim, axis, keepdims, indices=False)
+    def amin(self, dim=None, keepdim=False):
+        return R.extreme(self, "min", dim, keepdim, indices=False)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """max() of all elements, or (values, indices) along ``dim``, as in PyTorch."""
-        return R.extreme(self, "max", dim, keepdim, axis, keepdims)
+    def max(self, dim=None, keepdim=False, *, other=None):
+        """max() of all elements, (values, indices) along ``dim``, or with a tensor
+        (``max(other)``) the elementwise ``maximum``, as in PyTorch."""
+        if isinstance(dim, TensorBase) or other is not None:
+            return _pairwise(self, E.maximum, "max", dim, keepdim, other)
+        return R.extreme(self, "max", dim, keepdim)
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return R.extreme(self, "min", dim, keepdim, axis, keepdims)
+    def min(self, dim=None, keepdim=False, *, other=None):
+        """min() of all elements, (values, indices) along ``dim``, or with a tensor
+        (``min(other)``) the elementwise ``minimum``, as in PyTorch."""
+        if isinstance(dim, TensorBase) or other is not None:
+            return _pairwise(self, E.minimum, "min", dim, keepdim, other)
+        return R.extreme(self, "min", dim, keepdim)
 
-    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None, keepdims=None):
+    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
         """Variance; ``correction=1`` (default) is unbiased, 0 biased, as torch.var."""
-        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "var")
+        axes, keep = R.reduce_args(self, dim, keepdim, "var")
         if unbiased is not None:
             correction = 1 if unbiased else 0
         return R.Var.apply(self, axes, correction, keep)
 
-    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None, keepdims=None):
+    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
         """Standard deviation, as torch.std (gradient 0 where it is 0)."""
-        axes, keep = R.reduce_args(self, dim, axis, keepdim, keepdims, "std")
+        axes, keep = R.reduce_args(self, dim, keepdim, "std")
         if unbiased is not None:
             correction = 1 if unbiased else 0
         return R.Std.apply(self, axes, correction, keep)
@@ -217,7 +227,7 @@ class TensorMethods:
         p = 2 or "fro" (gradient 0 where the norm is 0, as PyTorch), 1, inf, -inf
         (the smallest |x|), 0 (the count of non-zeros) or any other number
         ((sum |x|^p)^(1/p))."""
-        axes, keep = R.reduce_args(self, dim, None, keepdim, None, "norm")
+        axes, keep = R.reduce_args(self, dim, keepdim, "norm")
         x = self if dtype is None else self.to(dtype)
         if p in ("fro", 2, 2.0):
             return R.Norm2.apply(x, axes, keep)
@@ -408,7 +418,9 @@ class TensorMethods:
     def clamp_(self, min=None, max=None):
         with no_grad():
             values = self.clamp(min, max)._data
-        return self._inplace("clamp_", lambda t: t.clamp(min, max), "copyto", values)
+        # a bound that requires grad makes the result require it, as an operand does
+        bound = next((b for b in (min, max) if isinstance(b, TensorBase) and b.requires_grad), None)
+        return self._inplace("clamp_", lambda t: t.clamp(min, max), "copyto", values, operand=bound)
 
     clip_ = clamp_
 
@@ -419,17 +431,23 @@ class TensorMethods:
         values = draw(self._backend)
         return self._inplace(op_name, lambda t: C.Overwrite.apply(t, values), "copyto", values)
 
-    def uniform_(self, a=0.0, b=1.0):
-        """Fill with values uniform on [a, b) from the device's generator, as PyTorch."""
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with values uniform on [a, b) from the device's generator or ``generator``, as PyTorch."""
         number_arg("uniform_", "a", a)
         number_arg("uniform_", f"b (with a={a})", b, a)
-        return self._random_fill("uniform_", lambda be: be.uniform(a, b, self.shape, self.dtype))
+        if generator is None:
+            return self._random_fill("uniform_", lambda be: be.uniform(a, b, self.shape, self.dtype))
+        return self._random_fill("uniform_", lambda be: be.cast(be.add(be.mul(
+            self._draw("uniform_", generator), b - a), a), self.dtype))
 
-    def normal_(self, mean=0.0, std=1.0):
-        """Fill with normal values from the device's generator, as PyTorch."""
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with normal values from the device's generator or ``generator``, as PyTorch."""
         number_arg("normal_", "mean", mean)
         number_arg("normal_", "std", std, 0.0)
-        return self._random_fill("normal_", lambda be: be.normal(mean, std, self.shape, self.dtype))
+        if generator is None:
+            return self._random_fill("normal_", lambda be: be.normal(mean, std, self.shape, self.dtype))
+        return self._random_fill("normal_", lambda be: be.cast(be.add(be.mul(
+            self._draw("normal_", generator, normal=True), std), mean), self.dtype))
 
     def zero_(self):
         return self.fill_(0)
@@ -460,6 +478,39 @@ class TensorMethods:
             ) from None
         return self._inplace("copy_", lambda t: C.Overwrite.apply(t, src if isinstance(src, TensorBase) else s),
                              "copyto", s, operand=src)
+
+
+def _pairwise(t, fn, who, dim, keepdim, other):
+    """``max(other)`` / ``min(other)``: PyTorch's overload for a tensor, the elementwise maximum
+    or minimum; it takes no dim or keepdim."""
+    if other is None:
+        other = dim
+    elif dim is not None:
+        raise TypeError(f"{who}: got other twice (as dim={type(dim).__name__} and other=); pass it once")
+    if not isinstance(other, TensorBase):
+        raise TypeError(f"{who}: other must be a tensor (for a dim pass dim=), got {type(other).__name__}")
+    if keepdim is not False:
+        raise TypeError(f"{who}: the elementwise form max(other) / min(other) takes no keepdim; it is "
+                        f"maximum(input, other) / minimum(input, other)")
+    return fn(t, other)
+
+
+def _truth(t, dim, keepdim, which):
+    """any or all over ``dim``: the largest of (x != 0) for any, of (x == 0) negated for all."""
+    be = t._backend
+    axes = () if isinstance(dim, (tuple, list)) and not len(dim) else normalize_axis(dim, t.ndim, which)
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"{which}: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r}")
+    shape = tuple(1 if i in axes else n for i, n in enumerate(t.shape) if keepdim or i not in axes)
+    test = be.not_equal(t._data, 0) if which == "any" else be.equal(t._data, 0)
+    if not axes:
+        found = test
+    elif any(t.shape[a] == 0 for a in axes):  # nothing to find: any is False, all is True
+        found = be.full(shape, False, "bool")
+    else:
+        found = be.reshape(be.max(test, axis=axes, keepdims=keepdim), shape)
+    out = found if which == "any" else be.logical_not(found)
+    return make_tensor(be.cast(out, "uint8") if t.dtype == np.uint8 else be.asarray(out, "bool"), be)
 
 
 def _check_same_device(op_name, t, other):

@@ -342,6 +342,77 @@ def test_models_and_optimizers_on_cuda_deepcopy_and_pickle_onto_cuda():
         assert twin_opt.param_groups[0]["params"][0] is twin_model.layers[0].weight
 
 
+def test_a_tensor_state_dicts_and_optimizer_state_on_cuda_deepcopy_and_pickle_independently():
+    """A lone tensor (a leaf with its grad, 0-d, int64, float16), a model's state_dict and an
+    optimizer's state_dict round-trip through deepcopy and pickle; each copy is on cuda where the
+    original is, and changing the copy leaves the original as it was."""
+    import copy
+    import pickle
+
+    def round_trips(obj):
+        return copy.deepcopy(obj), pickle.loads(pickle.dumps(obj))
+
+    tg.manual_seed(0)
+    t = tg.randn(3, 2, device="cuda", requires_grad=True)
+    (t * t).sum().backward()
+    values, grad = t.detach().cpu().numpy().copy(), t.grad.cpu().numpy().copy()
+    deep, pickled = round_trips(t)
+    assert deep.grad.device == "cuda" and pickled.grad is None  # a pickle drops .grad, as PyTorch's
+    np.testing.assert_array_equal(deep.grad.cpu().numpy(), grad)
+    deep.grad.fill_(7.0)
+    for twin in (deep, pickled):
+        assert twin.device == "cuda" and twin.requires_grad and twin.is_leaf
+        np.testing.assert_array_equal(twin.detach().cpu().numpy(), values)
+        with tg.no_grad():
+            twin.mul_(0)
+        np.testing.assert_array_equal(t.detach().cpu().numpy(), values)  # the original is its own
+        np.testing.assert_array_equal(t.grad.cpu().numpy(), grad)
+    for lone, dtype in ((tg.tensor(2.5, device="cuda"), np.float32), (tg.tensor([1, 2], device="cuda"), np.int64),
+                        (tg.ones(2, dtype=tg.float16, device="cuda"), np.float16)):
+        for twin in round_trips(lone):
+            assert twin.device == "cuda" and twin.dtype == dtype and twin.shape == lone.shape
+            np.testing.assert_array_equal(twin.cpu().numpy(), lone.cpu().numpy())
+
+    model = nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 3)).to("cuda")
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    x, y = tg.randn(4, 6, device="cuda"), tg.tensor([1, 2, 0, 1], device="cuda")
+    nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+    state = {k: v.cpu().numpy().copy() for k, v in model.state_dict().items()}
+    for sd in round_trips(model.state_dict()):
+        assert list(sd) == list(state)
+        for k, v in sd.items():
+            assert v.device == "cuda", k
+            np.testing.assert_array_equal(v.cpu().numpy(), state[k], err_msg=k)
+        with tg.no_grad():
+            for v in sd.values():
+                v.add_(1)
+        for k, v in model.state_dict().items():  # the model's tensors were not shared with the copy
+            np.testing.assert_array_equal(v.cpu().numpy(), state[k], err_msg=k)
+
+    opt_state = opt.state_dict()
+    moments = {i: {n: np.array(v) for n, v in s.items() if hasattr(v, "shape")} for i, s in opt_state["state"].items()}
+    assert moments and all(moments.values())
+    for osd in round_trips(opt_state):
+        assert osd["param_groups"] == opt_state["param_groups"]
+        twin_model = copy.deepcopy(model)
+        twin_opt = optim.Adam(twin_model.parameters(), lr=1e-3)
+        twin_opt.load_state_dict(osd)
+        on_device = [v for st in twin_opt.state.values() for v in st.values() if hasattr(v, "shape") and v.ndim]
+        assert on_device and all(isinstance(v, type(x._data)) for v in on_device)  # loaded onto cuda
+        for i, s in osd["state"].items():
+            for n, v in moments[i].items():
+                np.testing.assert_array_equal(np.asarray(s[n]), v)
+                s[n][...] = 0  # change the copy
+        for m in (twin_model, model):
+            nn.functional.cross_entropy(m(x), y).backward()
+        twin_opt.step()
+        for i, s in opt.state_dict()["state"].items():  # the original's state is as it was
+            for n, v in moments[i].items():
+                np.testing.assert_array_equal(np.asarray(s[n]), v)
+        model.zero_grad()
+
+
 def test_a_hessian_vector_product_on_cuda_matches_the_cpu():
     rng = np.random.default_rng(23)
     tg.manual_seed(0)

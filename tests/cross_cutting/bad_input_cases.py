@@ -88,6 +88,32 @@ TENSOR_FUNCTIONS = [
     ("nn.init.kaiming_normal_", "kaiming_normal_", nn.init.kaiming_normal_),
     ("nn.init.xavier_uniform_", "xavier_uniform_", nn.init.xavier_uniform_),
     ("nn.init.xavier_normal_", "xavier_normal_", nn.init.xavier_normal_),
+    ("nn.init.trunc_normal_", "trunc_normal_", nn.init.trunc_normal_),
+    ("nn.init.orthogonal_", "orthogonal_", nn.init.orthogonal_),
+    ("nn.init.sparse_", "sparse_", lambda a: nn.init.sparse_(a, 0.5)),
+    ("nn.init.eye_", "eye_", nn.init.eye_),
+    ("nn.init.dirac_", "dirac_", nn.init.dirac_),
+    ("F.embedding", "embedding", lambda a: F.embedding(a, tg.randn(5, 3))),
+    ("F.embedding(weight)", "embedding", lambda a: F.embedding(tg.tensor([0, 1]), a)),
+    # the joining, indexing and product functions that are no tensor's method
+    ("tg.einsum", "einsum", lambda a: tg.einsum("ij,jk->ik", a, tg.randn(3, 2))),
+    ("tg.cdist", "cdist", lambda a: tg.cdist(a, tg.randn(4, 3))),
+    ("tg.cdist(x2)", "cdist", lambda a: tg.cdist(tg.randn(4, 3), a)),
+    ("tg.searchsorted", "searchsorted", lambda a: tg.searchsorted(a, tg.randn(2))),
+    ("tg.bucketize(boundaries)", "bucketize", lambda a: tg.bucketize(tg.randn(2), a)),
+    ("tg.meshgrid", "meshgrid", lambda a: tg.meshgrid(tg.arange(3.0), a)),
+    ("tg.repeat_interleave", "repeat_interleave", lambda a: tg.repeat_interleave(a, 2)),
+    ("tg.tensordot", "tensordot", lambda a: tg.tensordot(a, tg.randn(3, 2), dims=1)),
+    ("tg.block_diag", "block_diag", lambda a: tg.block_diag(tg.randn(2, 3), a)),
+    ("tg.hstack", "hstack", lambda a: tg.hstack([tg.randn(2, 3), a])),
+    ("tg.vstack", "vstack", lambda a: tg.vstack([tg.randn(2, 3), a])),
+    ("tg.dstack", "dstack", lambda a: tg.dstack([tg.randn(2, 3), a])),
+    ("tg.column_stack", "column_stack", lambda a: tg.column_stack([tg.randn(2, 3), a])),
+    ("tg.unravel_index", "unravel_index", lambda a: tg.unravel_index(a, (2, 3))),
+    ("tg.isin", "isin", lambda a: tg.isin(a, tg.randn(2, 3))),
+    ("tg.isin(test_elements)", "isin", lambda a: tg.isin(tg.randn(2, 3), a)),
+    ("distributions.kl_divergence", "kl_divergence",
+     lambda a: tg.distributions.kl_divergence(a, tg.distributions.Normal(0.0, 1.0))),
     ("Tensor.view_as", "view_as", lambda a: tg.randn(2, 3).view_as(a)),
     ("Tensor.expand_as", "expand_as", lambda a: tg.randn(1, 3).expand_as(a)),
     ("Tensor.to", "to", lambda a: tg.randn(2, 3).to(a)),
@@ -117,6 +143,7 @@ LAYERS = {
     "CrossEntropyLoss": (nn.CrossEntropyLoss, ("CrossEntropyLoss", "cross_entropy")),
     "NLLLoss": (nn.NLLLoss, ("NLLLoss", "nll_loss")),
     "MSELoss": (nn.MSELoss, ("MSELoss", "mse_loss")),
+    "Embedding": (lambda: nn.Embedding(5, 3), ("Embedding", "embedding")),
 }
 LOSSES = {"CrossEntropyLoss", "NLLLoss", "MSELoss"}
 
@@ -207,6 +234,8 @@ def _layer_input_cases():
         "LogSoftmax": [("dim 1 of a 1-d input", arr(3), "1")],
         "Flatten": [("a 0-d input", arr(), "()")],
         "Sequential": [("3 features, 4 expected", arr(2, 4), "4")],
+        "Embedding": [("an index out of range", np.array([1, 7]), "7"), ("a negative index", np.array([-6]), "-6"),
+                      ("float indices", arr(2), "float32"), ("bool indices", np.array([True, False]), "bool")],
     }
     for name, items in bad_inputs.items():
         make_layer, word = LAYERS[name]
@@ -277,6 +306,13 @@ def _constructor_cases():
         ("nn.GroupNorm", "num_channels=0", lambda: nn.GroupNorm(1, 0), "GroupNorm", "0"),
         ("nn.GroupNorm", "eps=0", lambda: nn.GroupNorm(2, 4, eps=0), "GroupNorm", "0"),
         ("nn.GroupNorm", "eps=-1e-5", lambda: nn.GroupNorm(2, 4, eps=-1e-5), "GroupNorm", "-1e-05"),
+        ("nn.Embedding", "num_embeddings=-1", lambda: nn.Embedding(-1, 3), "Embedding", "-1"),
+        ("nn.Embedding", "embedding_dim='3'", lambda: nn.Embedding(5, "3"), "Embedding", "'3'"),
+        ("nn.Embedding", "padding_idx=9 of 5", lambda: nn.Embedding(5, 3, padding_idx=9), "Embedding", "9"),
+        ("nn.Embedding", "padding_idx=-6 of 5", lambda: nn.Embedding(5, 3, padding_idx=-6), "Embedding", "-6"),
+        ("nn.Embedding", "a 1-d _weight", lambda: nn.Embedding(5, 3, _weight=tg.ones(5)), "Embedding", "(5,)"),
+        ("nn.Embedding.from_pretrained", "a 1-d tensor", lambda: nn.Embedding.from_pretrained(tg.ones(5)),
+         "Embedding", "(5,)"),
     ]
     for norm in ("BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"):
         cls = getattr(nn, norm)
@@ -1383,11 +1419,107 @@ def _batch_renorm_cases():
     module_case("BatchRenorm1d", "the wrong channel count", (2, 5), "5")
 
 
+def _joining_indexing_and_init_cases():
+    """The functions that are no tensor's method (joining, products, indices), nn.init's structured
+    fills, kl_divergence and the PyTorch names these rely on: values, shapes and options to refuse."""
+    from tinygrad_bn import distributions as D
+
+    def call_case(entry, bad, fn, *says):
+        case(entry, bad, lambda: (fn, []), *says)
+
+    call_case("tg.einsum", "fewer operands than the equation has", lambda: tg.einsum("ij,jk->ik", tg.ones(2, 3)),
+              "einsum", "1 operand")
+    call_case("tg.einsum", "an equation that is not a str", lambda: tg.einsum(3, tg.ones(2, 3)), "einsum", "int")
+    call_case("tg.einsum", "sizes of one letter that differ", lambda: tg.einsum("ij,jk->ik", tg.ones(2, 3), tg.ones(4, 2)),
+              "einsum", "j")
+    call_case("tg.einsum", "a letter in the output only", lambda: tg.einsum("ij->ik", tg.ones(2, 3)), "einsum", "k")
+    call_case("tg.einsum", "more letters than dims", lambda: tg.einsum("ijk->i", tg.ones(2, 3)), "einsum", "3")
+    call_case("tg.cdist", "column counts that differ", lambda: tg.cdist(tg.ones(3, 4), tg.ones(2, 5)), "cdist", "5")
+    call_case("tg.cdist", "a negative p", lambda: tg.cdist(tg.ones(3, 4), tg.ones(2, 4), p=-1), "cdist", "-1")
+    call_case("tg.cdist", "1-d inputs", lambda: tg.cdist(tg.ones(4), tg.ones(4)), "cdist", "1")
+    call_case("tg.searchsorted", "side 'middle'",
+              lambda: tg.searchsorted(tg.arange(5.0), tg.ones(1), side="middle"), "searchsorted", "middle")
+    call_case("tg.searchsorted", "right=True with side='left'",
+              lambda: tg.searchsorted(tg.arange(5.0), tg.ones(1), right=True, side="left"), "searchsorted", "side")
+    call_case("tg.searchsorted", "leading dims that differ",
+              lambda: tg.searchsorted(tg.ones(2, 5), tg.ones(3, 1)), "searchsorted", ("(3, 1)", "(2, 5)", "3"))
+    call_case("tg.bucketize", "2-d boundaries", lambda: tg.bucketize(tg.ones(1), tg.ones(2, 2)), "bucketize", "2")
+    call_case("tg.meshgrid", "indexing 'zz'", lambda: tg.meshgrid(tg.arange(3.0), tg.arange(2.0), indexing="zz"),
+              "meshgrid", "'zz'")
+    call_case("tg.meshgrid", "a 2-d tensor", lambda: tg.meshgrid(tg.ones(2, 2), tg.ones(2), indexing="ij"),
+              "meshgrid", "2")
+    call_case("tg.repeat_interleave", "a negative repeat", lambda: tg.repeat_interleave(tg.arange(3.0), -1),
+              "repeat_interleave", "-1")
+    call_case("tg.repeat_interleave", "repeats of the wrong length",
+              lambda: tg.repeat_interleave(tg.arange(3.0), tg.tensor([1, 2])), "repeat_interleave", "2")
+    call_case("tg.tensordot", "dims 5 of 2-d tensors", lambda: tg.tensordot(tg.ones(2, 3), tg.ones(3, 2), dims=5),
+              "tensordot", "5")
+    call_case("tg.tensordot", "contracted sizes that differ",
+              lambda: tg.tensordot(tg.ones(2, 3), tg.ones(4, 2), dims=([1], [0])), "tensordot", ("3", "4"))
+    call_case("tg.block_diag", "a list argument", lambda: tg.block_diag([1, 2]), "block_diag", "list")
+    call_case("tg.block_diag", "a 3-d tensor", lambda: tg.block_diag(tg.ones(2, 2, 2)), "block_diag", "3")
+    for name in ("tril_indices", "triu_indices"):
+        fn = getattr(tg, name)
+        call_case(f"tg.{name}", "a negative row", lambda fn=fn: fn(-1, 3), name, "-1")
+        call_case(f"tg.{name}", "a float col", lambda fn=fn: fn(3, 2.5), name, "2.5")
+        call_case(f"tg.{name}", "a str offset", lambda fn=fn: fn(3, 3, "1"), name, "str")
+    call_case("tg.hstack", "a tensor, not a sequence", lambda: tg.hstack(tg.ones(2, 3)), "hstack", "Tensor")
+    call_case("tg.hstack", "an empty list", lambda: tg.hstack([]), "hstack", ("empty", "[]"))
+    call_case("tg.vstack", "shapes that differ", lambda: tg.vstack([tg.ones(2, 3), tg.ones(2, 4)]), "vstack",
+              "(2, 4)")
+    call_case("tg.dstack", "shapes that differ", lambda: tg.dstack([tg.ones(2, 3), tg.ones(3, 3)]), "dstack",
+              ("(3, 3", "(1, 3, 3)"))
+    call_case("tg.column_stack", "row counts that differ", lambda: tg.column_stack([tg.ones(2), tg.ones(3)]),
+              "column_stack", "3")
+    call_case("tg.unravel_index", "float indices", lambda: tg.unravel_index(tg.tensor([1.5]), (2, 3)),
+              "unravel_index", "float32")
+    call_case("tg.unravel_index", "an index past the shape", lambda: tg.unravel_index(tg.tensor([6]), (2, 3)),
+              "unravel_index", "6")
+    call_case("tg.unravel_index", "a negative size", lambda: tg.unravel_index(tg.tensor([1]), (2, -3)),
+              "unravel_index", "-3")
+    call_case("tg.isin", "elements that are a str", lambda: tg.isin("a", tg.ones(2)), "isin", "str")
+    call_case("tg.isin", "test elements that are a dict", lambda: tg.isin(tg.ones(2), {"a": 1}), "isin", "dict")
+    call_case("nn.init.trunc_normal_", "a > b", lambda: nn.init.trunc_normal_(tg.empty(3, 3), a=2.0, b=-2.0),
+              "trunc_normal_", "2")
+    call_case("nn.init.trunc_normal_", "a negative std", lambda: nn.init.trunc_normal_(tg.empty(3, 3), std=-1.0),
+              "trunc_normal_", "-1")
+    call_case("nn.init.orthogonal_", "a 1-d tensor", lambda: nn.init.orthogonal_(tg.empty(3)), "orthogonal_", "1")
+    call_case("nn.init.sparse_", "sparsity 1.5", lambda: nn.init.sparse_(tg.empty(3, 3), 1.5), "sparse_", "1.5")
+    call_case("nn.init.sparse_", "a 3-d tensor", lambda: nn.init.sparse_(tg.empty(2, 2, 2), 0.5), "sparse_", "3")
+    call_case("nn.init.eye_", "a 3-d tensor", lambda: nn.init.eye_(tg.empty(2, 2, 2)), "eye_", "3")
+    call_case("nn.init.dirac_", "a 2-d tensor", lambda: nn.init.dirac_(tg.empty(2, 2)), "dirac_", "2")
+    call_case("nn.init.dirac_", "groups that do not divide the channels",
+              lambda: nn.init.dirac_(tg.empty(3, 3, 3), groups=2), "dirac_", "2")
+    call_case("distributions.kl_divergence", "a pair with no registered KL",
+              lambda: D.kl_divergence(D.Normal(0.0, 1.0), D.Categorical(tg.ones(3))), "kl_divergence", "Normal",
+              "Categorical")
+    call_case("distributions.kl_divergence", "q not a distribution",
+              lambda: D.kl_divergence(D.Normal(0.0, 1.0), 3.0), "kl_divergence", "float")
+    call_case("Tensor.type", "an unknown dtype name", lambda: tg.ones(2).type("torch.Foo"), "type", "torch.Foo")
+    call_case("Tensor.type", "an int", lambda: tg.ones(2).type(3), "type", "int")
+    call_case("tg.device", "an unknown device type", lambda: tg.device("banana"), "device", "banana")
+    call_case("tg.device", "a negative index", lambda: tg.device("cpu", -1), "device", "-1")
+    call_case("tg.Generator", "an unknown device", lambda: tg.Generator(device="tpu"), "Generator", "tpu")
+    call_case("Tensor.new_full", "a size that is a str", lambda: tg.zeros(3).new_full("a", 1.0), "new_full", "'a'")
+    call_case("Tensor.new_full", "a fill value that is a str", lambda: tg.zeros(3).new_full((2,), "x"), "new_full",
+              "'x'")
+    call_case("Tensor.new_zeros", "a negative size", lambda: tg.zeros(3).new_zeros(-2), "new_zeros", "-2")
+    call_case("Tensor.uniform_", "a generator that is an int", lambda: tg.zeros(3).uniform_(generator=3), "uniform_",
+              "int")
+    call_case("tg.rand_like", "a generator that is a str", lambda: tg.rand_like(tg.zeros(3), generator="g"),
+              "rand", "str")
+    call_case("Tensor.all", "dim 2 of 2-d", lambda: tg.ones(2, 3).all(2), "all", "2")
+    call_case("Tensor.any", "a dim repeated", lambda: tg.ones(2, 3).any(dim=(0, 0)), "any", "(0, 0)")
+    call_case("Tensor.sum", "dim and axis both", lambda: tg.ones(2, 3).sum(dim=0, axis=1), "sum", "axis")
+    call_case("Tensor.clamp", "a bound that is a str", lambda: tg.ones(2).clamp(min="a"), "clamp", "'a'")
+    call_case("Tensor.max", "a tensor with keepdim", lambda: tg.ones(2).max(tg.ones(2), True), "max", "keepdim")
+
+
 def all_cases():
     CASES.clear()
     for build in (_tensor_argument_cases, _operand_cases, _layer_input_cases, _constructor_cases, _tensor_op_cases,
                   _functional_argument_cases, _module_cases, _data_cases, _serialization_cases, _cli_cases,
                   _semantics_device_and_file_cases, _sampling_and_name_cases, _math_creation_and_sampling_cases,
-                  _new_api_cases, _normalization_family_cases, _batch_renorm_cases):
+                  _new_api_cases, _normalization_family_cases, _batch_renorm_cases, _joining_indexing_and_init_cases):
         build()
     return list(CASES)

@@ -2,6 +2,9 @@
 nelement, log10/log2, type(), triu/tril, the legacy typed constructors and
 autograd.Variable. Values against NumPy (and PyTorch, when installed); the
 differentiable ones by gradcheck."""
+import copy
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -71,8 +74,19 @@ def test_devices_sizes_and_types():
         tg.device("cuda:0", 0)
     with pytest.raises(TypeError, match="device name"):
         tg.device(3)
+    with pytest.raises(RuntimeError, match="device: expected one of cpu, cuda, .* got 'banana'"):
+        tg.device("banana")  # PyTorch refuses an unknown device type too
+    assert tg.device("mps:0").type == "mps"  # a type PyTorch knows can be named (and is refused on use)
+    with pytest.raises(ValueError, match="type: unknown tensor type 'torch.float64'"):
+        x.type("torch.float64")  # a tensor type name or a dtype, as PyTorch (not a dtype's name)
     assert x.size() == tg.Size([2, 3]) == (2, 3) and x.size().numel() == 6 == x.nelement()
     assert isinstance(x.size()[1:], tg.Size) and repr(x.size()) == "Size([2, 3])"
+    assert type(x.shape) is tg.Size and isinstance(x.shape, tuple) and x.shape.numel() == 6  # torch.Size too
+    assert x.shape == (2, 3) == tg.Size([2, 3]) and x.shape[1:] == (3,) and isinstance(x.shape[1:], tg.Size)
+    assert str(x.shape) == f"{x.shape}" == "(2, 3)" and repr(x.shape) == "Size([2, 3])"
+    assert tuple(x.shape) == (2, 3) and np.zeros(x.shape).shape == (2, 3) and tg.ones(()).shape.numel() == 1
+    for copied in (pickle.loads(pickle.dumps(x.shape)), copy.deepcopy(x.shape)):
+        assert type(copied) is tg.Size and copied == (2, 3)
     assert x.type() == "torch.FloatTensor" and tg.ones(2, dtype=tg.int64).type() == "torch.LongTensor"
     assert x.type(tg.float64).dtype == np.float64 and x.type("torch.DoubleTensor").dtype == np.float64
     with pytest.raises(ValueError, match="unknown tensor type 'torch.FooTensor'"):

@@ -1020,8 +1020,9 @@ def test_register_kl_warns_when_two_pairs_tie(clean_registry):
 
 def test_kl_refusals():
     with pytest.raises(NotImplementedError, match="kl_divergence: no KL\\(p \\|\\| q\\) is registered for p of type "
-                                                  "Normal and q of type Exponential; register one with "
-                                                  "@register_kl\\(Normal, Exponential\\)"):
+                                                  "Normal and q of type Exponential; for p a Normal, q must be one of: "
+                                                  "Normal \\(or register one with "
+                                                  "@register_kl\\(Normal, Exponential\\)\\)"):
         kl_divergence(Normal(0.0, 1.0), Exponential(1.0))
     with pytest.raises(TypeError, match="kl_divergence: q must be a Distribution, got Tensor"):
         kl_divergence(Normal(0.0, 1.0), tg.zeros(1))

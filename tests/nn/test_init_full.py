@@ -192,8 +192,8 @@ def test_orthogonal_is_reproducible_takes_a_generator_and_refuses_vectors():
     np.testing.assert_array_equal(init.orthogonal_(tg.zeros(4, 4)).numpy(), a)
     b = init.orthogonal_(tg.zeros(4, 4), generator=tg.Generator().manual_seed(1)).numpy()
     np.testing.assert_array_equal(init.orthogonal_(tg.zeros(4, 4), generator=tg.Generator().manual_seed(1)).numpy(), b)
-    with pytest.raises(ValueError, match="orthogonal_: only tensors with 2 or more dims are supported, got shape "
-                                         "\\(4,\\)"):
+    with pytest.raises(ValueError, match="orthogonal_: only tensors with 2 or more dims are supported, got a 1-d "
+                                         "tensor of shape \\(4,\\)"):
         init.orthogonal_(tg.zeros(4))
     with pytest.warns(UserWarning, match="orthogonal_: initializing a zero-element tensor"):
         init.orthogonal_(tg.zeros(0, 3))

@@ -599,7 +599,8 @@ def _raises(exc, pattern, fn):
      lambda x: tg.einsum("ij->i", x[0])),
     (RuntimeError, r"einsum: subscript 'j' has size 4 in one operand and 3 in operand 1",
      lambda x: tg.einsum("ij,jk->ik", x, x)),
-    (ValueError, r"einsum: the equation 'ij,jk->ik' has 2 operand subscripts, got 1 operands",
+    (ValueError, (r"einsum: the equation 'ij,jk->ik' has 2 operand subscripts, so it expects 2 operands; got 1 "
+                  r"operand$"),
      lambda x: tg.einsum("ij,jk->ik", x)),
     (ValueError, r"einsum: output subscript 'z' is not a letter used by an operand", lambda x: tg.einsum("ij->z", x)),
     (ValueError, r"cdist: p must be 2, 1 or 0 here, got 3", lambda x: tg.cdist(x, x, p=3)),

@@ -24,6 +24,14 @@ KINKS = [
     ("clamp at both bounds", lambda a: a.clamp(-1.0, 1.0), [[-1.0, 0.0, 1.0, 2.0, -2.0]], [[1, 1, 1, 0, 0]]),
     ("clamp min only, at the bound", lambda a: a.clamp(min=0.5), [[0.5, 0.4, 0.6]], [[1, 0, 1]]),
     ("clamp max only, at the bound", lambda a: a.clamp(max=0.5), [[0.5, 0.4, 0.6]], [[1, 1, 0]]),
+    # tensor bounds: a wins a tie with a bound; where min > max every element is max, and max gets it all
+    ("clamp, tensor bounds: ties and min > max", lambda a, lo, hi: a.clamp(lo, hi),
+     [[0.0, 1.0, 2.0, 3.0, 1.5, 0.0], [1.0, 1.0, 1.0, 4.0, 1.0, 1.0], [2.0, 2.0, 2.0, 2.0, 2.0, 0.5]],
+     [[0.0, 1.0, 1.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0, 1.0]]),
+    ("clamp, tensor min only, at the bound", lambda a, lo: tg.clamp(a, min=lo), [[0.5, 0.4, 0.6], [0.5, 0.5, 0.5]],
+     [[1, 0, 1], [0, 1, 0]]),
+    ("clip, tensor max only, broadcast, at the bound", lambda a, hi: a.clip(max=hi), [[[0.5, 0.4], [0.6, 0.5]], [0.5]],
+     [[[1, 1], [0, 1]], [1]]),
     ("maximum ties", tg.maximum, [[0.0, 1.0, 2.0], [0.0, 1.5, 2.0]], [[0.5, 0.0, 0.5], [0.5, 1.0, 0.5]]),
     ("minimum ties", tg.minimum, [[0.0, 1.0, 2.0], [0.0, 1.5, 2.0]], [[0.5, 1.0, 0.5], [0.5, 0.0, 0.5]]),
     ("amax ties", lambda a: a.amax(1), [[[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]],
@@ -70,3 +78,35 @@ def test_cat_and_stack_forward_keep_order(n):
     parts = [tg.full((2,), float(i)) for i in range(n)]
     assert tg.cat(parts).tolist() == [float(i) for i in range(n) for _ in range(2)]
     assert tg.stack(parts, dim=0).tolist() == [[float(i)] * 2 for i in range(n)]
+
+
+CLAMP_BOUNDS = [((4, 3), (4, 3), (4, 3)), ((4, 3), (3,), (4, 1)), ((2, 3), (3,), ()), ((3,), (2, 3), None), ((4, 3), (3,), None),
+                ((4, 3), None, (1, 3))]
+
+
+@pytest.mark.parametrize("shapes", CLAMP_BOUNDS, ids=[str(s) for s in CLAMP_BOUNDS])
+def test_clamp_with_tensor_bounds_gives_pytorchs_gradients_at_ties(shapes):
+    """Values on a grid of halves, so a, min and max tie often, and min > max in places."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(sum(len(s or ()) for s in shapes))
+    values = [None if s is None else rng.integers(-2, 3, s) / 2.0 for s in shapes]
+    weight = rng.standard_normal(np.broadcast_shapes(*(v.shape for v in values if v is not None)))
+
+    def run(lib, make):
+        leaves = [None if v is None else make(v) for v in values]
+        (lib.clamp(*leaves) * make(weight)).sum().backward()
+        return leaves
+
+    ours = run(tg, lambda v: tg.tensor(v, dtype=tg.float64, requires_grad=True))
+    theirs = run(torch, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    for o, t in zip(ours, theirs):
+        if o is not None:
+            np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_clamp_in_place_with_a_bound_that_requires_grad_records_it():
+    x, lo = tg.tensor([0.0, 1.0, 2.0]), tg.tensor([0.5, 0.5, 0.5], requires_grad=True)
+    x.clamp_(lo)
+    assert x.requires_grad and x.tolist() == [0.5, 1.0, 2.0]
+    x.sum().backward()
+    assert lo.grad.tolist() == [1.0, 0.0, 0.0]  # PyTorch's

@@ -49,6 +49,29 @@ def test_unary_ops(rng, name, shape):
     assert gradcheck(fns.get(name, lambda t: getattr(t, name)()), x)
 
 
+@pytest.mark.parametrize("sa,slo,shi", [((3, 4), (3, 4), (3, 4)), ((3, 4), (4,), (3, 1)), ((4,), (2, 4), ()),
+                                        ((3, 4), (3, 4), None), ((3, 4), None, (4,))])
+@pytest.mark.parametrize("name", ["clamp", "clip"])
+def test_clamp_with_tensor_bounds(rng, name, sa, slo, shi):
+    """Each bound gets the gradient where it is picked, summed back to its shape. The input lies
+    in three bands (below min, between, above max) at least 0.2 from every bound: no kinks."""
+    def band(shape, centre, width=0.2):
+        return centre - width / 2 + width * rng.random(shape)
+
+    a = tg.tensor(np.resize([-0.9, 0.0, 0.9], sa) + band(sa, 0.0), requires_grad=True)
+    lo = None if slo is None else tg.tensor(band(slo, -0.5), requires_grad=True)
+    hi = None if shi is None else tg.tensor(band(shi, 0.5), requires_grad=True)
+    bounds = [t for t in (lo, hi) if t is not None]
+
+    def fn(a, *bs):
+        it = iter(bs)
+        return getattr(tg, name)(a, next(it) if lo is not None else None, next(it) if hi is not None else None)
+    assert gradcheck(fn, (a, *bounds))
+    fn(a, *bounds).sum().backward()
+    for t in bounds:
+        assert t.grad is not None and t.grad.shape == t.shape and t.grad.numpy().sum() > 0
+
+
 @pytest.mark.parametrize("kw", [{}, {"dim": 0}, {"dim": 1}, {"dim": (0, 2)}, {"dim": -1, "keepdim": True},
                                 {"axis": 1, "keepdims": True}])
 @pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "var", "std"])

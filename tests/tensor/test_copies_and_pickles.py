@@ -76,6 +76,10 @@ def test_tensors_copy_as_leaves_only():
     assert pickle.loads(pickle.dumps(made.detach())).tolist() == [2.0, 4.0]
     sd = pickle.loads(pickle.dumps(SimpleNetBN().state_dict()))
     assert sd["layers.1.num_batches_tracked"].dtype == np.int64
+    assert sd["layers.1.num_batches_tracked"].shape == SimpleNetBN().state_dict()["layers.1.num_batches_tracked"].shape
+    for zero_d in (tg.tensor(2.5), tg.tensor(3), tg.tensor(1.5, requires_grad=True)):
+        for back in (copy.deepcopy(zero_d), pickle.loads(pickle.dumps(zero_d))):
+            assert back.shape == () and back.item() == zero_d.item() and back.dtype == zero_d.dtype
 
 
 def test_a_zero_d_tensor_formats_as_its_number():

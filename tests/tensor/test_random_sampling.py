@@ -25,6 +25,62 @@ def test_a_generator_is_a_stream_of_its_own():
     assert fresh.seed() == fresh.initial_seed()
 
 
+GENERATOR_DRAWS = {
+    "Tensor.uniform_": lambda g: tg.zeros(3, 4).uniform_(-2.0, 3.0, generator=g),
+    "Tensor.normal_": lambda g: tg.zeros(3, 4, dtype=tg.float64).normal_(1.0, 0.5, generator=g),
+    "rand_like": lambda g: tg.rand_like(tg.zeros(3, 4), generator=g),
+    "randn_like": lambda g: tg.randn_like(tg.zeros(3, 4, dtype=tg.float64), generator=g),
+    "randint_like": lambda g: tg.randint_like(tg.zeros(3, 4), 10, generator=g),
+    "randint_like(low, high)": lambda g: tg.randint_like(tg.zeros(3, 4, dtype=tg.int64), -5, 5, generator=g),
+}
+
+
+@pytest.mark.parametrize("name", GENERATOR_DRAWS)
+def test_fills_and_like_functions_draw_from_a_generator(name):
+    """The same seed gives the same draws; the default stream is not moved; the draws are the
+    generator's (another seed gives others); dtype and bounds are kept."""
+    draw = GENERATOR_DRAWS[name]
+    first = draw(tg.Generator().manual_seed(11))
+    assert first.tolist() == draw(tg.Generator().manual_seed(11)).tolist()
+    assert first.tolist() != draw(tg.Generator().manual_seed(12)).tolist()
+    tg.manual_seed(3)
+    expected = tg.rand(5).tolist()
+    tg.manual_seed(3)
+    draw(tg.Generator().manual_seed(11))
+    assert tg.rand(5).tolist() == expected  # the default stream is where it was
+    values = first.numpy()
+    if name == "Tensor.uniform_":
+        assert values.dtype == np.float32 and values.min() >= -2.0 and values.max() < 3.0
+    if name.startswith("randint_like"):
+        low, high = (-5, 5) if "low" in name else (0, 10)
+        assert (values == np.round(values)).all() and values.min() >= low and values.max() < high
+    if name == "Tensor.normal_":
+        assert values.dtype == np.float64 and abs(values.mean() - 1.0) < 0.5
+
+
+def test_uniform_and_normal_fills_from_a_generator_are_its_rand_and_randn():
+    u = tg.zeros(5, dtype=tg.float64).uniform_(2.0, 4.0, generator=tg.Generator().manual_seed(1))
+    r = tg.rand(5, dtype=tg.float64, generator=tg.Generator().manual_seed(1))
+    np.testing.assert_allclose(u.numpy(), 2.0 + 2.0 * r.numpy(), rtol=1e-15)
+    n = tg.zeros(5, dtype=tg.float64).normal_(-1.0, 3.0, generator=tg.Generator().manual_seed(1))
+    z = tg.randn(5, dtype=tg.float64, generator=tg.Generator().manual_seed(1))
+    np.testing.assert_allclose(n.numpy(), -1.0 + 3.0 * z.numpy(), rtol=1e-15)
+    with pytest.raises(TypeError, match="uniform_: generator must be a tinygrad_bn.Generator, got int"):
+        tg.zeros(2).uniform_(generator=3)
+
+
+def test_manual_seed_returns_the_default_stream_as_a_generator():
+    """As PyTorch's (which returns torch.default_generator): drawing with it is drawing without one."""
+    g = tg.manual_seed(4)
+    assert isinstance(g, tg.Generator) and g.device == "cpu" and g.initial_seed() == 4 == tg.initial_seed()
+    expected = tg.rand(3).tolist()
+    tg.manual_seed(4)
+    assert tg.rand(3, generator=g).tolist() == expected
+    assert g.manual_seed(4) is g and tg.initial_seed() == 4  # reseeding through it reseeds the default stream
+    assert tg.randn(2, generator=g).tolist() == (tg.manual_seed(4), tg.randn(2))[1].tolist()
+    assert "initial_seed=4" in repr(g)
+
+
 def test_randint_and_randperm():
     g = tg.Generator().manual_seed(0)
     x = tg.randint(3, 7, (2000,), generator=g)

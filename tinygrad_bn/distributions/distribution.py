@@ -257,5 +257,5 @@ class Distribution:
         return tensors
 
     def __repr__(self):
-        shown = ", ".join(f"{name}: {t.item() if t.numel() == 1 else Size(t.shape)}" for name, t in self._params())
+        shown = ", ".join(f"{name}: {t.item() if t.numel() == 1 else repr(Size(t.shape))}" for name, t in self._params())
         return f"{type(self).__name__}({shown})"

@@ -116,9 +116,12 @@ def kl_divergence(p, q):
     if fn is None:
         fn = _KL_MEMOIZE[key] = _dispatch_kl(*key)
     if fn is NotImplemented:
+        known = sorted({sq.__name__ for sp, sq in _KL_REGISTRY if isinstance(p, sp)})
+        expected = (f"for p a {type(p).__name__}, q must be one of: {', '.join(known)}" if known else
+                    f"no q is registered for p a {type(p).__name__}")
         raise NotImplementedError(f"kl_divergence: no KL(p || q) is registered for p of type {type(p).__name__} "
-                                  f"and q of type {type(q).__name__}; register one with "
-                                  f"@register_kl({type(p).__name__}, {type(q).__name__})")
+                                  f"and q of type {type(q).__name__}; {expected} (or register one with "
+                                  f"@register_kl({type(p).__name__}, {type(q).__name__}))")
     return fn(p, q)
 
 

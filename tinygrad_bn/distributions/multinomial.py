@@ -45,7 +45,7 @@ class Multinomial(CategoricalEvents):
 
     def __repr__(self):
         name, t = self._params()[0]
-        return f"Multinomial(total_count: {self.total_count}, {name}: {Size(t.shape)})"
+        return f"Multinomial(total_count: {self.total_count}, {name}: {Size(t.shape)!r})"
 
     @property
     def mean(self):

@@ -11,7 +11,7 @@ import math
 import numbers
 import warnings
 
-from ..arguments import devices_differ, float_tensor_arg, number_arg, tensor_arg
+from ..arguments import accepts_axis, devices_differ, float_tensor_arg, number_arg, tensor_arg
 from ..creation import arange
 from ..dtypes import as_dtype, is_float
 from ..grad_mode import no_grad
@@ -364,6 +364,7 @@ def _norm_without_clamp_grad(n, eps):
     return n + (n.clamp(min=eps) - n).detach()
 
 
+@accepts_axis
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along ``dim``, after
     broadcasting x1 and x2 (PyTorch's form: each is divided by its norm first, so the

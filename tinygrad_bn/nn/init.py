@@ -203,7 +203,8 @@ def orthogonal_(t, gain=1.0, generator=None):
     float_tensor_arg(who, t, "tensor")
     number_arg(who, "gain", gain)
     if t.ndim < 2:
-        raise ValueError(f"{who}: only tensors with 2 or more dims are supported, got shape {t.shape}")
+        raise ValueError(f"{who}: only tensors with 2 or more dims are supported, got a {t.ndim}-d tensor of "
+                         f"shape {t.shape}")
     if _empty(t, who):
         return t
     rows = t.shape[0]

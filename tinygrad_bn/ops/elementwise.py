@@ -262,25 +262,51 @@ class Abs(Function):
 
 
 class Clip(Function):
-    """clip(a, min, max); the gradient passes where min <= a <= max (bounds included, as in PyTorch)."""
+    """clip(a, min, max), each bound a number, an array or None. The gradient goes to
+    whichever operand was picked, with PyTorch's rules: a, where min <= a <= max (a wins
+    a tie with a bound); min, where a < min < max; max, where a > max or max < min (then
+    every element is max). Inputs broadcast, and each gradient is summed back to its shape."""
 
     @staticmethod
     def forward(ctx, a, lo, hi):
         ctx.save_for_backward(a)
         ctx.lo, ctx.hi = lo, hi
-        ctx.params = {"min": lo, "max": hi}
+        ctx.shapes = tuple(getattr(x, "shape", None) for x in (a, lo, hi))
+        ctx.params = {"min": _bound_param(lo), "max": _bound_param(hi)}
         return ctx.backend.clip(a, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         be = ctx.backend
-        mask = be.ones_like(a, dtype=bool)
-        if ctx.lo is not None:
-            mask = be.logical_and(mask, be.greater_equal(a, ctx.lo))
-        if ctx.hi is not None:
-            mask = be.logical_and(mask, be.less_equal(a, ctx.hi))
-        return be.where(mask, g, be.zeros_like(g)), None, None
+        lo, hi = ctx.lo, ctx.hi
+        na, nlo, nhi = ctx.needs_input_grad
+        zero = be.zeros_like(g)
+        ga = glo = ghi = None
+        if na:
+            mask = be.ones_like(g, dtype=bool)
+            if lo is not None:
+                mask = be.logical_and(mask, be.greater_equal(a, lo))
+            if hi is not None:
+                mask = be.logical_and(mask, be.less_equal(a, hi))
+            ga = be.unbroadcast(be.where(mask, g, zero), ctx.shapes[0])
+        if nlo and ctx.shapes[1] is not None:
+            picked = be.less(a, lo)
+            if hi is not None:
+                picked = be.logical_and(picked, be.less(lo, hi))
+            glo = be.unbroadcast(be.where(picked, g, zero), ctx.shapes[1])
+        if nhi and ctx.shapes[2] is not None:
+            picked = be.greater(a, hi)
+            if lo is not None:
+                picked = be.where(be.less(hi, lo), True, picked)
+            ghi = be.unbroadcast(be.where(picked, g, zero), ctx.shapes[2])
+        return ga, glo, ghi
+
+
+def _bound_param(bound):
+    """A clip bound as the tape shows it: the number, or the shape of an array bound."""
+    shape = getattr(bound, "shape", None)
+    return bound if shape is None else f"tensor of shape {tuple(shape)}"
 
 
 class Tanh(Function):

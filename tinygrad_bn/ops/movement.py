@@ -3,7 +3,7 @@ the function that checks its arguments before it runs (Tensor methods call these
 import math
 import numbers
 
-from ..arguments import devices_differ
+from ..arguments import accepts_axis, devices_differ
 from ..function import Function
 from ..tensor_base import TensorBase, new_tensor
 from .reduce import normalize_axis
@@ -364,17 +364,24 @@ def _tensors(seq, who):
     return seq
 
 
+@accepts_axis
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension."""
-    ts = _tensors(tensors, "cat")
-    d = normalize_axis(dim, ts[0].ndim, "cat")[0]
+    return join("cat", tensors, dim)
+
+
+def join(who, tensors, dim):
+    """``cat`` for ``who`` (hstack, vstack, ...: the name its errors give)."""
+    ts = _tensors(tensors, who)
+    d = normalize_axis(dim, ts[0].ndim, who)[0]
     ref = ts[0].shape
     for i, t in enumerate(ts):
         if t.ndim != len(ref) or any(a != b for k, (a, b) in enumerate(zip(t.shape, ref)) if k != d):
-            raise RuntimeError(f"cat: tensor {i} has shape {t.shape}, which does not match {ref} outside dim {d}")
+            raise RuntimeError(f"{who}: tensor {i} has shape {t.shape}, which does not match {ref} outside dim {d}")
     return Cat.apply(d, *ts)
 
 
+@accepts_axis
 def stack(tensors, dim=0):
     """Join same-shaped tensors along a new dimension."""
     ts = _tensors(tensors, "stack")

@@ -148,7 +148,7 @@ def _parse_term(who, term, ndim, k):
     fixed = len(head) + len(tail)
     if (not dots and fixed != ndim) or (dots and fixed > ndim):
         raise RuntimeError(f"{who}: subscript {term!r} of operand {k} names {fixed} dims, but the operand has "
-                           f"{ndim}")
+                           f"{ndim}; expected one letter per dim{' (... for the rest)' if dots else ''}")
     n_ell = ndim - fixed if dots else 0
     return list(head) + _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - n_ell:] + list(tail), n_ell
 
@@ -174,8 +174,8 @@ def einsum(equation, *operands):
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise ValueError(f"{who}: the equation {equation!r} has {len(terms)} operand subscripts, got "
-                         f"{len(operands)} operands")
+        raise ValueError(f"{who}: the equation {equation!r} has {len(terms)} operand subscripts, so it expects "
+                         f"{len(terms)} operands; got {len(operands)} operand{'s' if len(operands) != 1 else ''}")
     labels, n_ell = [], 0
     for k, (term, t) in enumerate(zip(terms, operands)):
         lab, n = _parse_term(who, term, t.ndim, k)

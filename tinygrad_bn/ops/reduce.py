@@ -10,7 +10,7 @@ def normalize_axis(axis, ndim, op):
     """Axis argument as a sorted tuple of non-negative ints, with a clear error."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
         if not isinstance(a, int):
@@ -22,33 +22,28 @@ def normalize_axis(axis, ndim, op):
             )
         out.append(a % max(ndim, 1) if ndim else 0)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {axis!r} names the same dimension twice")
+        raise ValueError(f"{op}: dim {axis!r} names the same dimension twice; expected distinct dims")
     return tuple(sorted(out)) if ndim else ()
 
 
-def reduce_args(t, dim, axis, keepdim, keepdims, op):
-    """(axes, keepdim) from PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims``."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{op}: pass dim or axis, not both")
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+def reduce_args(t, dim, keepdim, op):
+    """(axes, keepdim) from PyTorch's ``dim``/``keepdim`` (NumPy's ``axis``/``keepdims`` are
+    renamed to them before: arguments.accepts_axis)."""
     return normalize_axis(dim, t.ndim, op), bool(keepdim)
 
 
-def extreme(t, which, dim, keepdim, axis, keepdims, indices=True):
+def extreme(t, which, dim, keepdim, indices=True):
     """max/min of all elements, or (values, indices) along one dim, as in PyTorch
     (values alone with ``indices=False``: amax/amin)."""
     op = "amax" if which == "max" else "amin"
-    axes, keep = reduce_args(t, dim, axis, keepdim, keepdims, op)
+    axes, keep = reduce_args(t, dim, keepdim, op)
     if any(t.shape[a] == 0 for a in axes):
         raise RuntimeError(f"{op}: cannot reduce over an empty dimension (shape {t.shape})")
     values = (Max if which == "max" else Min).apply(t, axes, keep)
-    if not indices or (dim is None and axis is None):
+    if not indices or dim is None:
         return values
     arg = t.argmax if which == "max" else t.argmin
-    return MaxMin(values, arg(dim if dim is not None else axis, keep))
+    return MaxMin(values, arg(dim, keep))
 
 
 def _expand_back(be, g, in_shape, axes, keepdims):

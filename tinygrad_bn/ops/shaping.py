@@ -16,7 +16,7 @@ from ..device import Size
 from ..tensor_base import TensorBase, new_tensor
 from .convert import Clone
 from .indexing import broadcast_shape, dim_arg, index_select, ints_arg
-from .movement import cat, permute, reshape, shape_arg, stack
+from .movement import join, permute, reshape, shape_arg, stack
 
 
 def _int_arg(who, name, value, low=None):
@@ -263,23 +263,23 @@ def _stack_args(who, tensors):
 def hstack(tensors):
     """Tensors joined column-wise: along dim 0 when all are 1-d, else dim 1, as torch.hstack."""
     ts = [atleast_1d(t) for t in _stack_args("hstack", tensors)]
-    return cat(ts, 0 if all(t.ndim == 1 for t in ts) else 1)
+    return join("hstack", ts, 0 if all(t.ndim == 1 for t in ts) else 1)
 
 
 def vstack(tensors):
     """Tensors joined row-wise (each made at least 2-d), as torch.vstack (row_stack)."""
-    return cat([atleast_2d(t) for t in _stack_args("vstack", tensors)], 0)
+    return join("vstack", [atleast_2d(t) for t in _stack_args("vstack", tensors)], 0)
 
 
 def dstack(tensors):
     """Tensors joined depth-wise, along dim 2 (each made at least 3-d), as torch.dstack."""
-    return cat([atleast_3d(t) for t in _stack_args("dstack", tensors)], 2)
+    return join("dstack", [atleast_3d(t) for t in _stack_args("dstack", tensors)], 2)
 
 
 def column_stack(tensors):
     """Tensors joined as columns: 0-d and 1-d ones become columns, as torch.column_stack."""
     ts = _stack_args("column_stack", tensors)
-    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in ts], 1)
+    return join("column_stack", [t.reshape(-1, 1) if t.ndim <= 1 else t for t in ts], 1)
 
 
 # ------------------------------------------------------------------ repeating
