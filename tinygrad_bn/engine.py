@@ -50,10 +50,23 @@ def sole_reference(items, index):
     return sys.getrefcount(items[index]) <= 1 + _TEMPORARY_REFERENCES
 
 
+def references(x):
+    """How many references hold ``x`` (names, container slots, attributes),
+    not counting this call's own. Two counts taken around code that may keep
+    ``x`` (a gradient hook) tell whether it did: the second is higher. CPython
+    reference counts; pass a name, not an expression (whose value the caller's
+    stack holds too), and hold the same references at both counts."""
+    return sys.getrefcount(x) - _CALL_REFERENCES
+
+
 # what sys.getrefcount counts beyond the slots for an item passed as items[index]
-# (its argument on the stack: 1 on CPython 3.10-3.13), measured the same way
+# (its argument on the stack: 1 on CPython 3.10-3.13), measured the same way;
+# and what it counts for references' own argument, measured on an object one name holds
 _probe = [object()]
 _TEMPORARY_REFERENCES = sys.getrefcount(_probe[0]) - 1
+_CALL_REFERENCES = 0
+_probe = object()
+_CALL_REFERENCES = references(_probe) - 1
 del _probe
 
 
@@ -143,13 +156,13 @@ class _IntoLeafGrads:
             _add_into_grad(leaf, g, be)
             return
         if leaf._hooks:
-            references = sys.getrefcount(g)
+            before = references(g)
             replaced = _run_hooks(leaf._hooks, g, be)
             if replaced is g:
                 del replaced
                 # a hook that kept the gradient (a tensor of it, a view, its array)
                 # holds one more reference to it now: then .grad must be a copy
-                owned = owned and sys.getrefcount(g) <= references
+                owned = owned and references(g) <= before
             else:
                 owned, g = False, replaced
         if leaf.grad is None:

@@ -289,15 +289,8 @@ class Function:
         result.grad = result._entry = result._hooks = None
         result._out_index = 0
         result._backend = be
-        # a view's output shares its input's version counter, so in-place changes
-        # through either are seen; so does an input returned as it is (PyTorch's rule)
-        if cls.is_view:
-            shared = isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0])
-            result._version_cell = args[0]._version_cell if shared else [0]
-            if shared:
-                _note_view(cls, args, result)
-        elif out is arrays[0] or (len(arrays) > 1 and out is arrays[1]):
-            result._version_cell = _cell_of_input(args, arrays, out)
+        if cls.is_view or out is arrays[0] or (len(arrays) > 1 and out is arrays[1]):
+            result._version_cell = _shared_cell(cls, args, arrays, out, result, be)
         else:
             result._version_cell = [0]
         if record:
@@ -333,6 +326,18 @@ def _note_view(cls, args, result):
     origin = getattr(source, "_view", None)
     step = ((cls, args[1:]),)
     result._view = (source, step) if origin is None else (origin[0], origin[1] + step)
+
+
+def _shared_cell(cls, args, arrays, out, result, be):
+    """The version counter of an output that may share memory with an input: a
+    view's shares its input's, so in-place changes through either are seen (and
+    the view is noted); so does an input returned as it is (PyTorch's rule)."""
+    if cls.is_view:
+        if isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0]):
+            _note_view(cls, args, result)
+            return args[0]._version_cell
+        return [0]
+    return _cell_of_input(args, arrays, out)
 
 
 def _cell_of_input(args, arrays, out):

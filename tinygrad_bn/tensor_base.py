@@ -204,6 +204,12 @@ def backend_of(t):
     return t._backend
 
 
+def same_device(a, b):
+    """Whether tensors ``a`` and ``b`` are on one device (one backend), so one
+    op may read both arrays."""
+    return a._backend is b._backend
+
+
 def write_in_place(t, method, *args):
     """``backend_of(t).<method>(array_of(t), *args)`` (an in-place contract name:
     ``fill``, ``copyto``, ``iadd``, ``axpy``, ...), then a new version of ``t``,

@@ -109,8 +109,10 @@ def _warn_forked_once():
 
 # --- the parallel twin of a serial row kernel ---------------------------------
 # A serial row kernel takes (*args, r0, r1), or (*args, s1, s2, r0, r1) when it
-# also sums into two float64 rows; its twin takes (*args, bounds), or
-# (*args, part, bounds), and runs it on each chunk of rows in a prange.
+# also sums into two float64 rows, or (*args, block, r0, r1) when it writes
+# into a block of its own (partial sums of any shape); its twin takes
+# (*args, bounds), (*args, part, bounds) or (*args, block, bounds) with one
+# block per chunk, and runs it on each chunk of rows in a prange.
 #
 # The twin is made from source text, not as a closure: Numba's cache keys a
 # closure by a pickle of what it closes over, and a jitted function pickles
@@ -129,19 +131,29 @@ _TWIN_WITH_PARTIALS = """def {name}({args}, part, bounds):
     for t in prange(len(bounds) - 1):
         {serial}({args}, part[t, 0], part[t, 1], bounds[t], bounds[t + 1])
 """
+_TWIN_WITH_BLOCK = """def {name}({args}, {block}, bounds):
+    for t in prange(len(bounds) - 1):
+        {serial}({args}, {block}[t], bounds[t], bounds[t + 1])
+"""
 
 
-def parallel_rows(serial, partials=False):
+def parallel_rows(serial, partials=False, block=False):
     """The parallel twin (named ``<serial>_par``, compiled with ``PJIT``) of the
     ``@njit`` row kernel ``serial``; ``partials``: the kernel's last arguments
-    before ``r0, r1`` are its two float64 sum rows."""
+    before ``r0, r1`` are its two float64 sum rows; ``block``: its last argument
+    before ``r0, r1`` is a block of its own, which the twin takes (under the
+    same name) with one block per chunk along a new first axis."""
     fn = serial.py_func
     params = list(inspect.signature(fn).parameters)
     if params[-2:] != ["r0", "r1"]:
         raise TypeError(f"parallel_rows: {fn.__name__} must end with the arguments r0, r1, not {params[-2:]}")
-    args = ", ".join(params[:-4] if partials else params[:-2])
+    if partials and block:
+        raise TypeError(f"parallel_rows: {fn.__name__}: partials and block exclude each other")
+    args = ", ".join(params[:-2 - (2 if partials else 1 if block else 0)])
     name = f"{fn.__name__}_par"
-    source = (_TWIN_WITH_PARTIALS if partials else _TWIN).format(name=name, args=args, serial=fn.__name__)
+    template = _TWIN_WITH_PARTIALS if partials else _TWIN_WITH_BLOCK if block else _TWIN
+    source = template.format(name=name, args=args, serial=fn.__name__,
+                             block=params[-3] if block else None)
     scope = {"__name__": fn.__module__, "prange": numba.prange, fn.__name__: serial}
     exec(compile(source, fn.__code__.co_filename, "exec"), scope)
     return numba.njit(**PJIT)(scope[name])

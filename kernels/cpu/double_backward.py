@@ -22,11 +22,11 @@ batch norm (running statistics, constants) has P = I and no first term.
 Sums are float64; outputs are in x's dtype; dweight float64.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..arrays import affine_or_default, flat
 from . import pool
-from ._common import JIT, PJIT, chunks, claim_pool, num_threads, parallel_rows, release_pool, run_rows
+from ._common import JIT, chunks, claim_pool, num_threads, parallel_rows, release_pool, run_rows
 
 _SUMS = 7  # gy, gy*x_hat, a, a*x_hat, a*gy, bg, bg*x_hat
 
@@ -36,10 +36,10 @@ _SUMS = 7  # gy, gy*x_hat, a, a*x_hat, a*gy, bg, bg*x_hat
 # channels of a row is the one LLVM vectorizes; L = 1 in the 3-D loops did not.
 
 @njit(**JIT)
-def _bn_sums2d(x, g, a, w, b, mean, invstd, part, n0, n1):
-    """Sweep 1 over rows n0..n1: the seven sums per channel, into part (7, C)."""
+def _bn_sums2d(x, g, a, w, b, mean, invstd, part, r0, r1):
+    """Sweep 1 over rows r0..r1: the seven sums per channel, into part (7, C)."""
     p0, p1, p2, p3, p4, p5, p6 = part[0], part[1], part[2], part[3], part[4], part[5], part[6]
-    for n in range(n0, n1):
+    for n in range(r0, r1):
         xr, gr, ar = x[n], g[n], a[n]
         for ch in range(x.shape[1]):
             h = (np.float64(xr[ch]) - mean[ch]) * invstd[ch]
@@ -57,10 +57,10 @@ def _bn_sums2d(x, g, a, w, b, mean, invstd, part, n0, n1):
 
 
 @njit(**JIT)
-def _bn_sums3d(x, g, a, w, b, mean, invstd, part, n0, n1):
+def _bn_sums3d(x, g, a, w, b, mean, invstd, part, r0, r1):
     """As _bn_sums2d for (N, C, L): each (n, c) run of L values sums in registers first."""
     _, C, L = x.shape
-    for n in range(n0, n1):
+    for n in range(r0, r1):
         for ch in range(C):
             mu, s, wv, bv = mean[ch], invstd[ch], w[ch], b[ch]
             xr, gr, ar = x[n, ch], g[n, ch], a[n, ch]
@@ -88,11 +88,11 @@ def _bn_sums3d(x, g, a, w, b, mean, invstd, part, n0, n1):
 
 
 @njit(**JIT)
-def _bn_outputs2d(x, g, a, w, b, c, mean, invstd, coef, training, dx, dg, dw, n0, n1):
-    """Sweep 2 over rows n0..n1: dx and dg, and dweight's partial sums into dw (C,)."""
+def _bn_outputs2d(x, g, a, w, b, c, mean, invstd, coef, training, dx, dg, dw, r0, r1):
+    """Sweep 2 over rows r0..r1: dx and dg, and dweight's partial sums into dw (C,)."""
     c0, c1, c2, c3, c5, c6 = coef[0], coef[1], coef[2], coef[3], coef[5], coef[6]
     c7, c8, c9, c10 = coef[7], coef[8], coef[9], coef[10]
-    for n in range(n0, n1):
+    for n in range(r0, r1):
         xr, gr, ar, dxr, dgr = x[n], g[n], a[n], dx[n], dg[n]
         if training:
             for ch in range(x.shape[1]):
@@ -117,10 +117,10 @@ def _bn_outputs2d(x, g, a, w, b, c, mean, invstd, coef, training, dx, dg, dw, n0
 
 
 @njit(**JIT)
-def _bn_outputs3d(x, g, a, w, b, c, mean, invstd, coef, training, dx, dg, dw, n0, n1):
+def _bn_outputs3d(x, g, a, w, b, c, mean, invstd, coef, training, dx, dg, dw, r0, r1):
     """As _bn_outputs2d for (N, C, L)."""
     _, C, L = x.shape
-    for n in range(n0, n1):
+    for n in range(r0, r1):
         for ch in range(C):
             mu, s, wv, bv, cv = mean[ch], invstd[ch], w[ch], b[ch], c[ch]
             m0, m1, m2, m3, m5, m6 = coef[0, ch], coef[1, ch], coef[2, ch], coef[3, ch], coef[5, ch], coef[6, ch]
@@ -143,27 +143,9 @@ def _bn_outputs3d(x, g, a, w, b, c, mean, invstd, coef, training, dx, dg, dw, n0
             dw[ch] += acc
 
 
-_PAR_SUMS = """def {name}(x, g, a, w, b, mean, invstd, part, bounds):
-    for t in prange(len(bounds) - 1):
-        {serial}(x, g, a, w, b, mean, invstd, part[t], bounds[t], bounds[t + 1])
-"""
-_PAR_OUTPUTS = """def {name}(x, g, a, w, b, c, mean, invstd, coef, training, dx, dg, dw, bounds):
-    for t in prange(len(bounds) - 1):
-        {serial}(x, g, a, w, b, c, mean, invstd, coef, training, dx, dg, dw[t], bounds[t], bounds[t + 1])
-"""
-
-
-def _twin(template, serial):
-    """The parallel twin of a sweep, made from source as _common.parallel_rows makes its own."""
-    fn = serial.py_func
-    name = f"{fn.__name__}_par"
-    scope = {"__name__": fn.__module__, "prange": prange, fn.__name__: serial}
-    exec(compile(template.format(name=name, serial=fn.__name__), fn.__code__.co_filename, "exec"), scope)
-    return njit(**PJIT)(scope[name])
-
-
-_bn_sums2d_par, _bn_sums3d_par = _twin(_PAR_SUMS, _bn_sums2d), _twin(_PAR_SUMS, _bn_sums3d)
-_bn_outputs2d_par, _bn_outputs3d_par = _twin(_PAR_OUTPUTS, _bn_outputs2d), _twin(_PAR_OUTPUTS, _bn_outputs3d)
+_bn_sums2d_par, _bn_sums3d_par = parallel_rows(_bn_sums2d, block=True), parallel_rows(_bn_sums3d, block=True)
+_bn_outputs2d_par = parallel_rows(_bn_outputs2d, block=True)
+_bn_outputs3d_par = parallel_rows(_bn_outputs3d, block=True)
 _BN = {2: (_bn_sums2d, _bn_outputs2d, _bn_sums2d_par, _bn_outputs2d_par),
        3: (_bn_sums3d, _bn_outputs3d, _bn_sums3d_par, _bn_outputs3d_par)}
 

@@ -83,6 +83,24 @@ def test_code_outside_backends_asks_only_for_contract_names():
     assert {n: f for n, f in kernel_used.items() if n not in KERNEL_NAMES} == {}, "not in kernels/protocol.py"
 
 
+
+def test_the_readme_counts_and_names_the_layers_as_the_code_does():
+    """README's "Devices and backends": the core's functions (each named) and
+    attributes, and how many names the derived layer has."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Devices and backends"):]
+    section = section[:section.index("\n## ", 1)]
+    core = re.search(r"the \*\*core\*\*, (\d+) primitives a device writes itself \(([^)]*)\) and (\d+) "
+                     r"attributes \(([^)]*)\)", section)
+    derived = re.search(r"the other (\d+) names ops use", section)
+    assert core and derived, "README: the core and derived layers' sentences are not where they were"
+    functions = [n for n in CORE if callable(getattr(Core, n, None))]
+    attributes = [n for n in CORE if n not in functions]
+    assert int(core[1]) == len(functions) and int(core[3]) == len(attributes)
+    assert re.findall(r"`(\w+)`", core[2]) == functions
+    assert re.findall(r"`(\w+)`", core[4]) == attributes
+    assert int(derived[1]) == len(DERIVED)
+
 def test_the_contract_holds_only_names_something_uses():
     text = "\n".join(t for p, t in _sources(PACKAGE).items() if "backends" not in p.parts)
     text += (ROOT / "README.md").read_text()

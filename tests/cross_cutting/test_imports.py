@@ -1,6 +1,7 @@
 """The shape of the package's imports: no cycle at load time, the engine
 imports no inspection code, kernels import nothing from the package, no NumPy
-in the engine, ops, nn and optim, and no module fills in another's globals."""
+in the engine, ops, nn and optim, no module fills in another's globals, and
+nn, optim and distributions reach a tensor's private fields only through tensor_base."""
 import ast
 import pathlib
 import re
@@ -92,3 +93,17 @@ def test_no_module_fills_in_another_modules_names_at_load_time():
             for t in targets:
                 if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in modules:
                     raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} sets {t.value.id}.{t.attr}")
+
+
+def test_nn_optim_and_distributions_use_the_internal_api_not_private_fields():
+    """Above the ops, a tensor's array, backend, version and in-place write are
+    reached through tensor_base's functions (``array_of``, ``backend_of``,
+    ``same_device``, ``write_in_place``, ...), never as attributes."""
+    private = {"_data", "_backend", "_version_cell", "_write"}
+    found = []
+    for folder in ("nn", "optim", "distributions"):
+        for path in sorted((PACKAGE / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Attribute) and node.attr in private:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}")
+    assert found == [], "private tensor fields read above the ops:\n" + "\n".join(found)

@@ -146,6 +146,23 @@ def test_sole_reference_is_true_only_for_an_array_nothing_else_holds():
     assert sole_reference((kept._data + 1,), 0)  # a result nobody else holds
 
 
+
+def test_references_counts_what_holds_an_object_and_not_the_call():
+    from tinygrad_bn.engine import references
+
+    x = np.ones(3)
+    assert references(x) == 1  # the name x
+    assert references(x) == 1  # counting takes nothing with it
+    box = [x, x]
+    assert references(x) == 3
+    t = tg.tensor([1.0])
+    data = t._data
+    assert references(data) == 2  # the tensor's slot and the name data
+    view = x[1:]
+    assert references(x) == 4  # the view's base
+    del box, view
+    assert references(x) == 1
+
 def test_a_fresh_leaf_gradient_is_kept_without_a_copy():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     Fresh.returned.clear()

@@ -25,19 +25,28 @@ def _sum_rows(x, s1, s2, r0, r1):
         s1[0] += x[r]
         s2[0] += 1.0
 
+
+@njit
+def _count_rows(x, block, r0, r1):
+    for r in range(r0, r1):
+        block[0] += x[r]
+        block[1] += 1.0
+
 CALLS = textwrap.dedent("""
     import numpy as np
-    from kernels.cpu import batchnorm, groupnorm, layernorm
+    from kernels.cpu import batchnorm, double_backward, groupnorm, layernorm
     x = np.random.default_rng(0).standard_normal((4096, 512)).astype(np.float32)  # parallel: 2M values
     for v in (x, x.reshape(4096, 8, 64)):  # (N, C) and (N, C, L): every parallel twin runs
         y, m, var, i = batchnorm.forward_train(v, None, None, 1e-5)
         batchnorm.backward(v, v, m, i, None)
+        double_backward.batch_norm_double_backward(v, v, None, v, None, None, m, i, True)
         y, m, i = layernorm.forward(v, None, None, 1e-5, 1)
         layernorm.backward(v, v, m, i, None, 1)
+        double_backward.layer_norm_double_backward(v, v, None, v, None, None, m, i, 1)
         y, m, i = groupnorm.forward(v, 4, None, None, 1e-5)
         groupnorm.backward(v, v, 4, m, i, None)
-    twins = [getattr(mod, name) for mod in (batchnorm, groupnorm, layernorm) for name in dir(mod)
-             if name.endswith("_par")]
+    twins = [getattr(mod, name) for mod in (batchnorm, double_backward, groupnorm, layernorm)
+             for name in dir(mod) if name.endswith("_par")]
 """)
 SECOND_PROCESS = CALLS + textwrap.dedent("""
     print(len(twins), sum(sum(f.stats.cache_misses.values()) for f in twins),
@@ -57,7 +66,7 @@ def test_second_process_loads_every_parallel_twin_from_cache_without_compiling()
                          env=env)
     assert out.returncode == 0, out.stderr
     twins, misses, fewest_hits = map(int, out.stdout.split())
-    assert twins == 12 and misses == 0 and fewest_hits >= 1
+    assert twins == 17 and misses == 0 and fewest_hits >= 1
 
 
 def test_a_parallel_twin_runs_its_serial_kernel_on_each_chunk():
@@ -72,6 +81,11 @@ def test_a_parallel_twin_runs_its_serial_kernel_on_each_chunk():
     summing(rows, part, np.array([0, 2, 5, 7]))
     assert part[:, 0, 0].tolist() == [1.0, 9.0, 11.0] and part[:, 1, 0].tolist() == [2.0, 3.0, 2.0]
     assert summing.__name__ == "_sum_rows_par"
+    blocks = np.zeros((3, 2))
+    counting = _common.parallel_rows(_count_rows, block=True)  # the block keeps its name: blocks[t]
+    counting(rows, blocks, np.array([0, 2, 5, 7]))
+    assert blocks.tolist() == [[1.0, 2.0], [9.0, 3.0], [11.0, 2.0]]
+    assert counting.__name__ == "_count_rows_par"
 
 
 def test_pool_reuses_buffers_only_after_every_view_is_gone():

@@ -279,3 +279,61 @@ def test_max_records_keeps_the_newest_records_and_still_collects_their_gradients
     for bad in (0, -1, 2.5, True, "3"):
         with pytest.raises(ValueError, match="max_records must be a positive int"):
             tg.Tape(max_records=bad)
+
+
+class _CountedKernels:
+    """A device's kernel package whose ``summarize`` notes each call: the
+    array it got (on the device) and what came back to the host."""
+
+    def __init__(self, package):
+        self._package = package
+        self.summaries = []
+
+    def __getattr__(self, name):
+        return getattr(self._package, name)
+
+    def summarize(self, x):
+        out = self._package.summarize(x)
+        self.summaries.append((tuple(x.shape), out))
+        return out
+
+
+def test_a_tape_summarizes_on_the_device_and_reads_back_six_numbers_per_array(monkeypatch):
+    """On a second device ("alt", the CPU's computation under another name, with
+    its host copies counted) a Tape summarizes each op's output and gradients
+    through the device's kernels (``kernels.summarize``) and copies nothing of
+    theirs to the host: a step makes as many host copies with a Tape as without."""
+    import numbers
+
+    from tinygrad_bn import backends
+    from tinygrad_bn.backends.cpu import cpu_backend
+
+    be = cpu_backend("alt")
+    be.kernels = counted = _CountedKernels(be.kernels)
+    monkeypatch.setitem(backends._BACKENDS, "alt", be)
+    host_copies = []
+    to_numpy = be.to_numpy
+    monkeypatch.setattr(be, "to_numpy", lambda a: host_copies.append(tuple(a.shape)) or to_numpy(a))
+    tg.manual_seed(0)
+    model = SimpleNetBN().to("alt")
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((16, 784)).astype(np.float32), device="alt")
+    y = tg.tensor(rng.integers(0, 10, 16), device="alt")
+
+    nn.CrossEntropyLoss()(model(x), y).backward()  # without a Tape: the step's own host copies
+    without_tape = list(host_copies)
+    host_copies.clear()
+    assert counted.summaries == []
+    with Tape() as tape:
+        loss = nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+    assert host_copies == without_tape
+    records = tape.entries
+    assert len(records) == 8 and all(r.output["device"] == "alt" for r in records)
+    outputs = [tuple(r.output["shape"]) for r in records]
+    grads = [tuple(g["shape"]) for r in records for g in (r.grad, *r.input_grads) if g is not None]
+    shapes = [shape for shape, _ in counted.summaries]
+    assert shapes[:len(outputs)] == outputs  # each op's output as it ran
+    assert sorted(shapes[len(outputs):]) == sorted(grads)  # each gradient in backward
+    for _, out in counted.summaries:
+        assert len(out) == 6 and all(isinstance(v, numbers.Real) for v in out)

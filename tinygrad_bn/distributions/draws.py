@@ -8,16 +8,16 @@ gradient. The generator's ``standard_gamma`` is Marsaglia and Tsang's method
 import numpy as np
 
 from ..random import stream
-from ..tensor_base import make_tensor
+from ..tensor_base import array_of, backend_of, make_tensor
 
 
 def standard_gamma(who, concentration):
     """Gamma(concentration, 1) draws of ``concentration``'s shape, dtype and device,
     clamped below at the dtype's smallest normal number (as PyTorch's) so a draw
     for a tiny concentration is never 0."""
-    be = concentration._backend
+    be = backend_of(concentration)
     rng = stream(who, None, concentration.device)
-    alpha = be.cast(be.ascontiguous(concentration.detach()._data), "float64")
+    alpha = be.cast(be.ascontiguous(array_of(concentration)), "float64")
     draws = rng.standard_gamma(alpha)
     draws = be.asarray(draws, "float64")
     tiny = float(np.finfo(concentration.dtype).tiny)
@@ -27,8 +27,8 @@ def standard_gamma(who, concentration):
 def binomial(who, total_count, probs):
     """Binomial(total_count, probs) counts (whole numbers held in ``probs``' dtype) of
     their common shape (both are expanded to it already)."""
-    be = probs._backend
+    be = backend_of(probs)
     rng = stream(who, None, probs.device)
-    n = be.cast(be.ascontiguous(total_count.detach()._data), "int64")
-    p = be.cast(be.ascontiguous(probs.detach()._data), "float64")
+    n = be.cast(be.ascontiguous(array_of(total_count)), "int64")
+    p = be.cast(be.ascontiguous(array_of(probs)), "float64")
     return make_tensor(be.cast(be.asarray(rng.binomial(n, p)), probs.dtype), be)

@@ -17,7 +17,7 @@ from ..dtypes import as_dtype, is_float
 from ..grad_mode import no_grad
 from ..ops.elementwise import where
 from ..ops.reduce import normalize_axis
-from ..tensor_base import array_of, backend_of, make_tensor, new_tensor
+from ..tensor_base import array_of, backend_of, make_tensor, new_tensor, same_device
 
 __all__ = [
     "bilinear", "celu", "celu_", "cosine_similarity", "elu", "elu_", "glu", "hardshrink", "hardsigmoid",
@@ -278,7 +278,7 @@ def prelu(input, weight):
     float_tensor_arg(who, weight, "weight")
     if weight.ndim > 1:
         raise ValueError(f"prelu: expected weight to be a scalar or 1-d tensor, got ndim = {weight.ndim}")
-    if weight._backend is not input._backend:
+    if not same_device(weight, input):
         raise devices_differ(who, input.device, weight.device, "the input and the weight")
     n = weight.numel()
     if n != 1:
@@ -337,7 +337,7 @@ def _broadcast(who, a, b, names=("x1", "x2")):
 
 
 def _same_device(who, a, b, names):
-    if a._backend is not b._backend:
+    if not same_device(a, b):
         raise devices_differ(who, a.device, b.device, f"{names[0]} and {names[1]}")
 
 

@@ -9,7 +9,7 @@ from ..ops import loss as LS
 from ..ops import norm as BN
 from ..ops.elementwise import where
 from ..tensor import Tensor
-from ..tensor_base import array_of, backend_of, make_tensor, write_in_place
+from ..tensor_base import array_of, backend_of, make_tensor, same_device, write_in_place
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -159,7 +159,7 @@ def _check_param(who, name, t, shape, input=None):
         return
     if not isinstance(t, Tensor):
         raise TypeError(f"{who}: {name} must be a Tensor or None, got {type(t).__name__}")
-    if input is not None and t._backend is not input._backend:
+    if input is not None and not same_device(t, input):
         raise devices_differ(who, input.device, t.device, f"the input and {name}")
     if t.dtype.kind != "f":
         raise TypeError(f"{who}: {name} must be floating point, got dtype {t.dtype}")
@@ -451,7 +451,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if input.dtype.kind not in "iu":
         raise TypeError(f"{who}: input must be an integer tensor of indices, got dtype {input.dtype}; "
                         "convert it with .long()")
-    if input._backend is not weight._backend:
+    if not same_device(input, weight):
         raise devices_differ(who, input.device, weight.device, "the input and the weight")
     num_embeddings = weight.shape[0]
     padding_idx = embedding_padding_idx(who, padding_idx, num_embeddings)

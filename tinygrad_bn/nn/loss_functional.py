@@ -16,6 +16,7 @@ from ..creation import arange, full_like
 from ..grad_mode import no_grad
 from ..ops.elementwise import minimum, where
 from ..ops.movement import broadcasts_to
+from ..tensor_base import same_device
 from .activation_functional import logsigmoid, pairwise_distance
 
 __all__ = [
@@ -56,7 +57,7 @@ def _reduce(loss, reduction):
 
 
 def _same_device(who, first, t, names):
-    if t is not None and t._backend is not first._backend:
+    if t is not None and not same_device(t, first):
         raise devices_differ(who, first.device, t.device, names)
 
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 from ..arguments import iterable_arg, number_arg
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import RemovableHandle, Tensor
-from ..tensor_base import array_of, backend_of, write_in_place
+from ..tensor_base import array_of, backend_of, same_device, write_in_place
 
 # hooks every optimizer runs around step(), as torch.optim.optimizer's globals
 _global_step_pre_hooks = OrderedDict()
@@ -42,7 +42,7 @@ def _add_hook(who, store, hook, prepend=False):
 class Optimizer:
     """Holds ``param_groups`` (list of dicts with 'params' and hyperparameters)
     and ``state`` (per-parameter dict of arrays on the parameter's device, and
-    counters). ``_update`` writes to a parameter only through ``p._write``."""
+    counters). ``_update`` writes to a parameter only through ``write_in_place``."""
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -128,7 +128,7 @@ class Optimizer:
                 if g.dtype != p.dtype:
                     raise RuntimeError(f"{who}: the gradient of {where} has dtype {g.dtype}, the parameter "
                                        f"{p.dtype}; convert it (p.grad = p.grad.to({p.dtype}))")
-                if g._backend is not p._backend:
+                if not same_device(g, p):
                     raise RuntimeError(f"{who}: the gradient of {where} is on {g.device}, the parameter on "
                                        f"{p.device}; move it with .to('{p.device}')")
 
