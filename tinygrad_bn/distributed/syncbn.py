@@ -12,8 +12,6 @@ backward  sum(dy) and sum(dy * x_hat) per channel; recorded (create_graph),
           sums over all ranks.
 dgamma and dbeta are this rank's sums, as in PyTorch (DistributedDataParallel
 then averages them like any parameter gradient)."""
-import numpy as np
-
 from ..function import Function
 from ..ops.norm_grad import Layout, double_backward
 from . import _comm, all_reduce_host
@@ -67,9 +65,9 @@ class SyncBatchNormOp(Function):
 
 def _joined(be, world):
     """This rank's flags for the first all-reduce: 1 at its own index, 0 elsewhere."""
-    flags = np.zeros(world)
-    flags[_comm("SyncBatchNorm").Get_rank()] = 1.0
-    return be.asarray(flags)
+    flags = be.zeros((world,), "float64")
+    be.setitem(flags, _comm("SyncBatchNorm").Get_rank(), 1.0)
+    return flags
 
 
 def _check_every_rank_joined(flags):
