@@ -197,8 +197,8 @@ MUTANTS = [
            "    return sys.getrefcount(items[index]) <= 2 + _TEMPORARY_REFERENCES",
            "a gradient something else holds becomes a leaf's .grad without a copy", ENGINE_TESTS),
     Mutant("EN-7", "tinygrad_bn/function.py",
-           "            shared = isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0])",
-           "            shared = isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[-1])",
+           "        if isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[0]):",
+           "        if isinstance(args[0], TensorBase) and be.shares_memory(out, arrays[-1]):",
            "a view op's output gets its own version counter when its input is not the last argument",
            ENGINE_TESTS),
     # ---------------------------------------------------------------- backends: the derived layer
