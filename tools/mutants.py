@@ -220,7 +220,7 @@ MUTANTS = [
     Mutant("NN-1", "tinygrad_bn/nn/functional.py", "    mask = be.bernoulli_mask(1.0 - p, input.shape, input.dtype)",
            "    mask = be.bernoulli_mask(1.0 - p, input.shape, \"float32\")",
            "dropout's mask is float32 whatever the input", NN_TESTS),
-    Mutant("NN-9", "tinygrad_bn/nn/module.py", "                replace_storage(holder, array, be)",
+    Mutant("NN-9", "tinygrad_bn/nn/module_conversion.py", "                replace_storage(holder, array, be)",
            "                holder._data, holder._backend = array, be",
            "Module.to swaps the arrays without a new version: a backward after .to() uses stale saved values",
            NN_TESTS + ("tests/tensor/test_tensor_base.py",)),
