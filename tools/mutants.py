@@ -265,7 +265,7 @@ MUTANTS = [
            "Nesterov forgets the momentum factor", OPTIM_TESTS),
     Mutant("OPT-7", "tinygrad_bn/optim/rmsprop.py", "            denom = be.add(be.sqrt(be.sub(v, be.mul(a, a))), eps)",
            "            denom = be.add(be.sqrt(v), eps)", "centered RMSprop is not centered", OPTIM_TESTS),
-    Mutant("OPT-8", "tinygrad_bn/optim/lr_scheduler.py",
+    Mutant("OPT-8", "tinygrad_bn/optim/lr_scheduler_chainable.py",
            "        return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]",
            "        return [b * self.gamma ** (self.last_epoch / self.step_size) for b in self.base_lrs]",
            "StepLR decays every epoch, smoothly", OPTIM_TESTS),
