@@ -13,7 +13,7 @@ from .dtypes import (bool_, dtype, finfo, float16, float32, float64, get_default
                      int64, set_default_dtype, uint8)
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .function import Function
-from .engine import grad
+from .engine_grad import grad
 from .tensor import Tensor
 from .creation import (arange, empty, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randn,
                        randn_like, tensor, zeros, zeros_like)

@@ -128,7 +128,7 @@ class Hoarder(tg.Function):
 
 
 def test_sole_reference_is_true_only_for_an_array_nothing_else_holds():
-    from tinygrad_bn.engine import sole_reference
+    from tinygrad_bn.engine_refcounts import sole_reference
 
     assert sole_reference((np.ones(3), None), 0)
     assert sole_reference([None, np.ones(3)], 1)
@@ -148,7 +148,7 @@ def test_sole_reference_is_true_only_for_an_array_nothing_else_holds():
 
 
 def test_references_counts_what_holds_an_object_and_not_the_call():
-    from tinygrad_bn.engine import references
+    from tinygrad_bn.engine_refcounts import references
 
     x = np.ones(3)
     assert references(x) == 1  # the name x

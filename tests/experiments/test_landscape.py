@@ -11,7 +11,7 @@ import pytest
 
 import tinygrad_bn as tg
 from tinygrad_bn import experiments, nn
-from tinygrad_bn.engine import grad
+from tinygrad_bn.engine_grad import grad
 from tinygrad_bn.experiments import landscape
 from tinygrad_bn.experiments.bn_vs_plain import SETTINGS
 from tinygrad_bn.experiments.common import train_run

@@ -9,7 +9,8 @@ import pytest
 import tinygrad_bn as tg
 from tinygrad_bn import nn
 from tinygrad_bn.nn.containers import ParameterDict, ParameterList
-from tinygrad_bn.nn.module import Buffer, Module, Parameter
+from tinygrad_bn.nn.module import Module
+from tinygrad_bn.nn.parameter import Buffer, Parameter
 
 
 class Net(Module):

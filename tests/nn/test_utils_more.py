@@ -13,7 +13,8 @@ from tinygrad_bn import nn
 from tinygrad_bn.autograd import gradcheck
 from tinygrad_bn.nn import utils
 from tinygrad_bn.nn.containers import ParameterDict
-from tinygrad_bn.nn.module import Module, Parameter
+from tinygrad_bn.nn.module import Module
+from tinygrad_bn.nn.parameter import Parameter
 from tinygrad_bn.nn.stateless import functional_call
 
 

@@ -13,7 +13,7 @@
 - ``Variable``: PyTorch's deprecated wrapper, for old scripts.
 """
 from .. import engine as _engine
-from ..engine import grad
+from ..engine_grad import grad
 from ..tensor_base import TensorBase as _TensorBase
 from ..anomaly import detect_anomaly, set_detect_anomaly
 from ..testing.gradcheck import gradcheck, gradgradcheck

@@ -19,7 +19,7 @@ an input raises instead of giving zeros. Everything is reverse mode:
 """
 from __future__ import annotations
 
-from ..engine import grad as _grad
+from ..engine_grad import grad as _grad
 from ..grad_mode import enable_grad
 from ..ops.movement import Reshape
 from ..tensor_base import TensorBase, make_tensor

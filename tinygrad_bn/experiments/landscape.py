@@ -26,7 +26,7 @@ import numpy as np
 
 from ..creation import from_numpy
 from ..data import DataLoader, TensorDataset
-from ..engine import grad
+from ..engine_grad import grad
 from ..grad_mode import enable_grad, no_grad
 from ..nn import CrossEntropyLoss
 from .bn_vs_plain import NETS, SETTINGS

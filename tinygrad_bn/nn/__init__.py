@@ -13,9 +13,10 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, GaussianNL
                      HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MultiLabelMarginLoss,
                      MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                      TripletMarginLoss, TripletMarginWithDistanceLoss)
-from .module import Buffer, Module, Parameter
+from .module import Module
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchRenorm1d, BatchRenorm2d, GroupNorm, InstanceNorm1d,
                             InstanceNorm2d, LayerNorm, RMSNorm)
+from .parameter import Buffer, Parameter
 from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [

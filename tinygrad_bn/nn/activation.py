@@ -7,7 +7,8 @@ from ..creation import full
 from ..dtypes import as_dtype, is_float
 from . import activation_functional as AF
 from . import init
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 
 __all__ = [
     "CELU", "ELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish",

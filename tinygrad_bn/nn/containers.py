@@ -6,7 +6,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 from ..tensor import Tensor
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 
 
 def _checked(who, module, where):

@@ -6,7 +6,8 @@ from ..grad_mode import no_grad
 from ..tensor_base import write_in_place
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 
 
 class Embedding(Module):

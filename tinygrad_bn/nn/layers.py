@@ -3,7 +3,8 @@ import math
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 from ..arguments import number_arg, tensor_arg
 from ..creation import zeros
 from ..dtypes import as_dtype, is_float

@@ -8,7 +8,8 @@ from ..dtypes import as_dtype, is_float
 from ..ops.reduce import normalize_axis
 from . import activation_functional as AF
 from . import init
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 
 __all__ = ["AlphaDropout", "Bilinear", "CosineSimilarity", "PairwiseDistance", "Unflatten"]
 

@@ -10,7 +10,8 @@ import warnings
 
 from ..grad_mode import no_grad
 from . import functional as F
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 from .parametrizations import (
     _eps_arg,
     _int_arg,

@@ -3,7 +3,8 @@
 from . import functional as F
 from ..arguments import number_arg
 from ..dtypes import as_dtype, is_float
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 from ..creation import ones, tensor, zeros
 from ..dtypes import int64
 from ..tensor import Tensor

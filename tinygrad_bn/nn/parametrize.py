@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .containers import ModuleDict, ModuleList
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 
 __all__ = ["ParametrizationList", "cached", "is_parametrized", "register_parametrization", "remove_parametrizations",
            "transfer_parametrizations_and_params", "type_before_parametrizations"]

@@ -20,7 +20,8 @@ from ..grad_mode import no_grad
 from ..ops.movement import cat, stack
 from ..tensor import Tensor
 from . import parametrizations, parametrize, stateless
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 from .norm_hooks import (  # noqa: F401
     remove_spectral_norm,
     remove_weight_norm,

@@ -7,7 +7,7 @@ constant, so a plain sum would let any backward pass.
 """
 import numpy as np
 
-from ..engine import grad as autograd_grad
+from ..engine_grad import grad as autograd_grad
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 from ..tensor_base import array_of, backend_of, write_in_place
