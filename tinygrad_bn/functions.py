@@ -56,7 +56,8 @@ def equal(input, other):
     return a.shape == b.shape and bool((a == b).all())
 
 
-# pointwise math, comparisons and reductions of tensor_math.py (polygamma and real are below)
+# pointwise math, arithmetic, comparisons and reductions of tensor_math.py, tensor_arithmetic.py,
+# tensor_compare.py and tensor_reductions.py (polygamma and real are below)
 METHOD_FUNCTIONS += tuple(n for n in MATH_FUNCTIONS if n not in METHOD_FUNCTIONS and n not in ("polygamma", "real"))
 METHOD_FUNCTIONS += tuple(n for n in LINALG_METHODS if n not in METHOD_FUNCTIONS)
 

@@ -1,7 +1,11 @@
 """Tensor methods for PyTorch's pointwise math beyond arithmetic (sin, atan2,
-lgamma, round, xlogy, lerp, ...), its comparison aliases and tests (isclose,
-isinf, ...), and its reductions beyond sum and mean (prod, logsumexp, nansum,
-std_mean, ...). ``Tensor`` (tensor.py) inherits them.
+lgamma, round, xlogy, nan_to_num, frexp, ...), the complex-number functions on
+real tensors (conj, real, angle, ...), the in-place forms and PyTorch's
+NumPy-style aliases (arcsin, greater, ...). ``Tensor`` (tensor.py) inherits them.
+Arithmetic beyond the operators is tensor_arithmetic.py's, comparisons, tests
+and logical and bitwise ops tensor_compare.py's, reductions beyond sum and mean
+tensor_reductions.py's; ``MATH_FUNCTIONS`` names those of all four that are also
+free functions.
 
 A function with an op of its own (``ops.pointwise``) is one tape entry; the
 rest are compositions of recorded ops, so every one has a backward and a
@@ -15,7 +19,6 @@ from .dtypes import bool_, float32, float64, int64, is_float
 from .grad_mode import no_grad
 from .ops import elementwise as E
 from .ops import pointwise as P
-from .ops import reduce as R
 from .tensor_base import TensorBase, make_tensor
 
 # name -> ops.pointwise function, for the one-input functions with a float result
@@ -86,27 +89,8 @@ def _in_place(name):
     return method
 
 
-def _in_place_test(name):
-    """``x.eq_(y)`` and the like: the test's 0/1 written into x in x's dtype (no gradient flows through it)."""
-    def method(self, *args, **kwargs):
-        with no_grad():
-            values = getattr(self, name)(*args, **kwargs).to(self.dtype)._data
-        return self._inplace(f"{name}_", lambda t: getattr(t, name)(*args, **kwargs).to(t.dtype), "copyto", values)
-    method.__name__ = f"{name}_"
-    method.__doc__ = f"In place: ``x.{name}_(...)`` writes ``x.{name}(...)`` as 0 and 1 in x's dtype."
-    return method
-
-
 class MathMethods:
     __slots__ = ()
-
-    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        """Whether every element is close to other's (a bool), as ``torch.allclose``."""
-        return bool(self.isclose(_as_tensor(other, self), rtol, atol, equal_nan).all())
-
-    def equal(self, other):
-        """Whether other has self's shape and values (a bool), as ``torch.equal``."""
-        return isinstance(other, TensorBase) and self.shape == other.shape and bool((self == other).all())
 
     def index_put(self, indices, values, accumulate=False):
         """A copy of self with ``values`` at ``indices`` (a tuple of index tensors), added
@@ -246,19 +230,6 @@ class MathMethods:
         zero = (x == 0) & ~y.isnan()
         return E.where(zero, 0.0, x * E.where(zero, 1.0, y).log())
 
-    def fmod(self, other):
-        """The remainder of self / other with self's sign (C's fmod), as ``torch.fmod``."""
-        return P.OPS["fmod"].apply(self, _other(other, "fmod"))
-
-    def remainder(self, other):
-        """The remainder of self / other with other's sign (Python's %), as ``torch.remainder``."""
-        return P.OPS["remainder"].apply(self, _other(other, "remainder"))
-
-    __mod__ = remainder
-
-    def __rmod__(self, other):
-        return P.OPS["remainder"].apply(E.operand(other, "remainder (%)"), self)
-
     def copysign(self, other):
         return P.OPS["copysign"].apply(as_float(self), _float_operand(other, "copysign"))
 
@@ -281,22 +252,6 @@ class MathMethods:
         """self ** exponent computed in float64, as ``torch.float_power``."""
         e = exponent.to(float64) if isinstance(exponent, TensorBase) else exponent
         return self.to(float64) ** e
-
-    def floor_divide(self, other):
-        """floor(self / other), as ``torch.floor_divide``; gradient 0."""
-        return self.div(other, rounding_mode="floor")
-
-    def lerp(self, end, weight):
-        """self + weight * (end - self)."""
-        return self + _other(weight, "lerp") * (_other(end, "lerp") - self)
-
-    def addcmul(self, tensor1, tensor2, value=1):
-        number_arg("addcmul", "value", value)
-        return self + value * (tensor1 * tensor2)
-
-    def addcdiv(self, tensor1, tensor2, value=1):
-        number_arg("addcdiv", "value", value)
-        return self + value * (tensor1 / tensor2)
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         """NaN, +inf and -inf replaced (by default: 0 and the dtype's largest and smallest
@@ -334,33 +289,6 @@ class MathMethods:
             exponent = E.where(finite, exponent, 0).to(_exponent_dtype())
         return mantissa, exponent
 
-    def div(self, other, *, rounding_mode=None):
-        """self / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (gradient 0 then)."""
-        if rounding_mode is None:
-            return E.Div.apply(self, E.operand(other, "div (/)"))
-        if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-        if not is_float(self.dtype) and not (isinstance(other, TensorBase) and is_float(other.dtype)) \
-                and not isinstance(other, float):
-            return _integer_division(self, other, rounding_mode)
-        q = E.Div.apply(self, E.operand(other, "div"))
-        return q.trunc() if rounding_mode == "trunc" else q.floor()
-
-    def add(self, other, *, alpha=1):
-        return self + (other if alpha == 1 else _scaled(other, alpha, "add"))
-
-    def sub(self, other, *, alpha=1):
-        return self - (other if alpha == 1 else _scaled(other, alpha, "sub"))
-
-    def rsub(self, other, *, alpha=1):
-        return other - (self if alpha == 1 else self * alpha)
-
-    def clamp_min(self, min):
-        return self.clamp(min=min)
-
-    def clamp_max(self, max):
-        return self.clamp(max=max)
-
     # complex-number functions on real tensors, as PyTorch defines them there
     def conj(self):
         return self
@@ -391,149 +319,6 @@ class MathMethods:
     def isreal(self):
         return make_tensor(self._backend.full(self.shape, True, bool_), self._backend)
 
-    # ------------------------------------------------------------- comparisons and tests
-    def ne(self, other):
-        return self._compare(other, "not_equal")
-
-    def lt(self, other):
-        return self._compare(other, "less")
-
-    def le(self, other):
-        return self._compare(other, "less_equal")
-
-    def gt(self, other):
-        return self._compare(other, "greater")
-
-    def ge(self, other):
-        return self._compare(other, "greater_equal")
-
-    def isinf(self):
-        with no_grad():
-            return (self.abs() == math.inf) if is_float(self.dtype) else self.isreal() & False
-
-    def isposinf(self):
-        with no_grad():
-            return self.detach() == math.inf
-
-    def isneginf(self):
-        with no_grad():
-            return self.detach() == -math.inf
-
-    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        """|self - other| <= atol + rtol * |other| elementwise (equal infinities close), as ``torch.isclose``."""
-        number_arg("isclose", "rtol", rtol, 0.0)
-        number_arg("isclose", "atol", atol, 0.0)
-        with no_grad():
-            a = self.detach()
-            b = other.detach() if isinstance(other, TensorBase) else other
-            b_abs = b.abs() if isinstance(b, TensorBase) else abs(b)
-            # unequal infinities are never close (inf - -inf <= rtol * inf would say they are)
-            finite = a.isfinite() & (b.isfinite() if isinstance(b, TensorBase) else math.isfinite(b))
-            close = (a == b) | (finite & ((a - b).abs() <= atol + rtol * b_abs))
-            if equal_nan:
-                close = close | (a.isnan() & _isnan(b))
-        return close
-
-    def logical_not(self):
-        return self._no_grad_result("logical_not")
-
-    def logical_and(self, other):
-        return self._no_grad_result("logical_and", _raw(other))
-
-    def logical_or(self, other):
-        return _math_result(self, "logical_or", other)
-
-    def logical_xor(self, other):
-        return _math_result(self, "logical_xor", other)
-
-    def bitwise_not(self):
-        _integer_only("bitwise_not", self)
-        return _math_result(self, "invert")
-
-    def bitwise_and(self, other):
-        _integer_only("bitwise_and", self, other)
-        return _math_result(self, "bitwise_and", other)
-
-    def bitwise_or(self, other):
-        _integer_only("bitwise_or", self, other)
-        return _math_result(self, "bitwise_or", other)
-
-    def bitwise_xor(self, other):
-        _integer_only("bitwise_xor", self, other)
-        return _math_result(self, "bitwise_xor", other)
-
-    def __invert__(self):
-        return self.logical_not() if self.dtype == bool_ else self.bitwise_not()
-
-    def __and__(self, other):
-        return self.logical_and(other) if self.dtype == bool_ else self.bitwise_and(other)
-
-    def __or__(self, other):
-        return self.logical_or(other) if self.dtype == bool_ else self.bitwise_or(other)
-
-    def __xor__(self, other):
-        return self.logical_xor(other) if self.dtype == bool_ else self.bitwise_xor(other)
-
-    # ------------------------------------------------------------- reductions
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        """The product over ``dim`` (all elements when None); its gradient is the product of
-        the others, exact where elements are 0, as in PyTorch."""
-        x = self if dtype is None else self.to(dtype)
-        if dim is None:
-            return R.Prod.apply(x, None, False)
-        axes, keep = R.reduce_args(x, dim, keepdim, "prod")
-        return R.Prod.apply(x, axes, keep)
-
-    def logsumexp(self, dim, keepdim=False):
-        """log(sum(exp(x))) over ``dim``, computed without overflow."""
-        x = as_float(self)
-        axes, keep = R.reduce_args(x, dim, keepdim, "logsumexp")
-        with no_grad():
-            m = x.detach().amax(axes, keepdim=True)
-            m = E.where(m.isfinite(), m, 0.0)  # all -inf (or an inf): no shift
-        # m is a constant: d/dm of m + log(sum(exp(x - m))) is 0, so the gradient is softmax(x)
-        out = (x - m).exp().sum(axes, keepdim=True).log() + m
-        return out if keep else out.squeeze(axes) if axes else out.reshape(())
-
-    def nansum(self, dim=None, keepdim=False, *, dtype=None):
-        x = self if dtype is None else self.to(dtype)
-        return E.where(x.isnan(), 0.0, x).sum(dim, keepdim) if is_float(x.dtype) else x.sum(dim, keepdim)
-
-    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
-        x = self if dtype is None else self.to(dtype)
-        if not is_float(x.dtype):
-            raise RuntimeError(f"nanmean: expected a floating point tensor, got {x.dtype}; call .float() first")
-        count = (~x.isnan()).to(x.dtype).sum(dim, keepdim)
-        return x.nansum(dim, keepdim) / count
-
-    def std_mean(self, dim=None, *, correction=1, keepdim=False):
-        return self.std(dim, correction=correction, keepdim=keepdim), self.mean(dim, keepdim)
-
-    def var_mean(self, dim=None, *, correction=1, keepdim=False):
-        return self.var(dim, correction=correction, keepdim=keepdim), self.mean(dim, keepdim)
-
-    def aminmax(self, *, dim=None, keepdim=False):
-        """(min, max) over ``dim`` (all elements when None), as ``torch.aminmax``."""
-        return _MinMax(self.amin(dim, keepdim), self.amax(dim, keepdim))
-
-    def count_nonzero(self, dim=None):
-        with no_grad():
-            return (self.detach() != 0).to(int64).sum(dim)
-
-    def dist(self, other, p=2):
-        """The p-norm of self - other."""
-        return (self - other).norm(p)
-
-
-class _MinMax(tuple):
-    """(min, max), with the names ``torch.aminmax`` gives them."""
-
-    def __new__(cls, lo, hi):
-        return super().__new__(cls, (lo, hi))
-
-    min = property(lambda self: self[0])
-    max = property(lambda self: self[1])
-
 
 def _delegate(name, target):
     def method(self, *args, **kwargs):
@@ -559,8 +344,6 @@ for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asin
               "exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "log10", "log2", "pow", "igamma", "igammac",
               "nextafter", "addmm", "addmv", "addr", "addbmm", "baddbmm", "tril", "triu"):
     setattr(MathMethods, f"{_name}_", _in_place(_name))
-for _name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not"):
-    setattr(MathMethods, f"{_name}_", _in_place_test(_name))
 for _alias, _target in _ALIASES.items():
     setattr(MathMethods, _alias, _delegate(_alias, _target))
     setattr(MathMethods, f"{_alias}_", _delegate(f"{_alias}_", f"{_target}_"))
@@ -575,7 +358,8 @@ MATH_FUNCTIONS = tuple(_FLOAT_UNARY) + tuple(_ALIASES) + (
     "isneginf", "isclose", "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not", "bitwise_and",
     "bitwise_or", "bitwise_xor", "prod", "logsumexp", "nansum", "nanmean", "std_mean", "var_mean", "aminmax",
     "count_nonzero", "dist", "neg", "pow", "exp", "log", "sqrt", "abs", "clamp", "clip", "eq")
-"""The names above that PyTorch also has as free functions (``torch.sin(x)``); functions.py makes them."""
+"""The names above, and those of tensor_arithmetic.py, tensor_compare.py and tensor_reductions.py, that
+PyTorch also has as free functions (``torch.sin(x)``); functions.py makes them."""
 
 
 def _with_diagonal(t, index, value):
@@ -603,15 +387,6 @@ def _float_operand(x, who):
     return as_float(x) if isinstance(x, TensorBase) else x
 
 
-def _isnan(x):
-    return x.isnan() if isinstance(x, TensorBase) else math.isnan(x)
-
-
-def _scaled(other, alpha, who):
-    number_arg(who, "alpha", alpha)
-    return E.operand(other, who) * alpha
-
-
 def _finfo_max(dtype):
     return {2: 65504.0, 4: 3.4028234663852886e38, 8: 1.7976931348623157e308}[dtype.itemsize]
 
@@ -619,24 +394,3 @@ def _finfo_max(dtype):
 def _exponent_dtype():
     from .dtypes import int32
     return int32
-
-
-def _integer_only(who, *operands):
-    for t in operands:
-        if isinstance(t, TensorBase) and is_float(t.dtype) or isinstance(t, float):
-            kind = t.dtype if isinstance(t, TensorBase) else "a float"
-            raise TypeError(f"{who}: expected integer or bool operands, got {kind}; bitwise ops are not defined "
-                            "for floating point values")
-
-
-def _integer_division(a, b, rounding_mode):
-    """Integer quotients rounded toward zero or down, exactly (no float round trip), without gradient."""
-    be = a._backend
-    bb = _raw(b)
-    q = be.math("floor_divide", a._data, bb)
-    if rounding_mode == "trunc":
-        # floor and trunc differ where the exact quotient is negative and not whole
-        inexact = be.not_equal(be.math("fmod", a._data, bb), 0)
-        negative = be.not_equal(be.less(a._data, 0), be.less(bb, 0))
-        q = be.where(be.logical_and(inexact, negative), be.add(q, 1), q)
-    return make_tensor(q, be)

@@ -444,7 +444,7 @@ MUTANTS = [
            "digamma's recurrence adds 1/x where it subtracts it", API_TESTS),
     Mutant("API-3", "tinygrad_bn/ops/reduce.py", "        at_zero = be.where(be.equal(zeros, 1), others, 0)",
            "        at_zero = others", "prod's gradient at a zero ignores the other zeros of its slice", API_TESTS),
-    Mutant("API-4", "tinygrad_bn/tensor_math.py", "            close = (a == b) | (finite & ((a - b).abs()",
+    Mutant("API-4", "tinygrad_bn/tensor_compare.py", "            close = (a == b) | (finite & ((a - b).abs()",
            "            close = (a == b) | (((a - b).abs()", "isclose calls unequal infinities close", API_TESTS),
     Mutant("API-5", "tinygrad_bn/sampling.py", 'be.div(be.neg(be.math(\n            "log1p"',
            'be.div((be.math(\n            "log1p"', "exponential_ draws negative samples (a sign lost)", API_TESTS),
