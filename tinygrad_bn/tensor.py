@@ -25,6 +25,7 @@ from .tensor_base import TensorBase, make_tensor
 from .tensor_arithmetic import ArithmeticMethods
 from .tensor_compare import ComparisonMethods
 from .tensor_indexing import IndexingMethods
+from .tensor_inplace import InPlaceMethods
 from .tensor_math import MathMethods
 from .tensor_methods import TensorMethods
 from .tensor_linalg import LinalgMethods
@@ -32,7 +33,7 @@ from .tensor_reductions import ReductionMethods
 
 
 class Tensor(TensorBase, MathMethods, ArithmeticMethods, ComparisonMethods, ReductionMethods, SamplingMethods,
-             TensorMethods, IndexingMethods, LinalgMethods, made_by_ops=True):
+             TensorMethods, InPlaceMethods, IndexingMethods, LinalgMethods, made_by_ops=True):
     """An n-dimensional array that records the ops applied to it.
 
     Build one with ``tinygrad_bn.tensor(data, dtype=None, requires_grad=False, device="cpu")``.

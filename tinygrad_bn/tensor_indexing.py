@@ -79,7 +79,7 @@ class IndexingMethods:
     def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
         return I.diagonal_scatter(self, src, offset, dim1, dim2)
 
-    # in place: the out-of-place op, written back (recorded as in-place ops are: tensor_methods._inplace)
+    # in place: the out-of-place op, written back (recorded as in-place ops are: tensor_inplace._inplace)
     def _op_in_place(self, name, fn, operand=None):
         with no_grad():
             values = fn(self)

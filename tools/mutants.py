@@ -373,9 +373,9 @@ MUTANTS = [
            "        with no_grad():",
            "a Tensor-level Function's backward is never recorded", HIGHER_ORDER_TESTS),
     # ---------------------------------------------------------------- autograd semantics (PyTorch's)
-    Mutant("SE-1", "tinygrad_bn/tensor_methods.py", "        if view is not None:\n            _rebase_owner(*view, self)\n",
+    Mutant("SE-1", "tinygrad_bn/tensor_inplace.py", "        if view is not None:\n            _rebase_owner(*view, self)\n",
            "", "an in-place write through a view leaves the owner's history as it was", SEMANTICS_TESTS),
-    Mutant("SE-2", "tinygrad_bn/tensor_methods.py",
+    Mutant("SE-2", "tinygrad_bn/tensor_inplace.py",
            "        tracked = self.requires_grad or (isinstance(operand, TensorBase) and operand.requires_grad)",
            "        tracked = self.requires_grad",
            "a recorded value written into a tensor that does not require grad loses its gradient", SEMANTICS_TESTS),
