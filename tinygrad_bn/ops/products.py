@@ -5,7 +5,8 @@ import math
 
 from ..arguments import float_tensor_arg, tensor_arg
 from ..tensor_base import TensorBase
-from .indexing import broadcast_shape, diagonal, dim_arg
+from .flips_diagonals import diagonal
+from .index_args import broadcast_shape, dim_arg
 from .linalg import matmul
 
 

@@ -17,7 +17,7 @@ from ..arguments import float_tensor_arg, tensor_arg
 from ..dtypes import as_dtype, int64
 from ..tensor_base import TensorBase, make_tensor
 from .convert import Clone
-from .indexing import along, dim_arg
+from .index_args import along, dim_arg
 from .movement import GetItem, cat
 
 CumMax = namedtuple("cummax", ["values", "indices"])

@@ -15,7 +15,8 @@ from ..arguments import iterable_arg, tensor_arg
 from ..device import Size
 from ..tensor_base import TensorBase, new_tensor
 from .convert import Clone
-from .indexing import broadcast_shape, dim_arg, index_select, ints_arg
+from .gather_scatter import index_select
+from .index_args import broadcast_shape, dim_arg, ints_arg
 from .movement import join, permute, reshape, shape_arg, stack
 
 

@@ -24,7 +24,7 @@ from ..function import Function
 from ..tensor_base import TensorBase, make_tensor
 from . import elementwise as E
 from .convert import Clone
-from .indexing import along, dim_arg
+from .index_args import along, dim_arg
 from .movement import GetItem
 
 Sort = namedtuple("sort", ["values", "indices"])
