@@ -36,7 +36,6 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from kernels.cpu import batchnorm, batchrenorm, groupnorm, layernorm, rmsnorm
 
 CASES = [("(64, 64)", (64, 64)), ("(256, 1024)", (256, 1024)), ("(4096, 1024)", (4096, 1024)),
          ("(4096, 4096)", (4096, 4096)), ("(64, 64, 56, 56)", (64, 64, 56, 56))]
@@ -46,7 +45,8 @@ R_MAX, D_MAX = 3.0, 5.0
 NORMS = tuple(PASSES)
 MODULES = {"batch": "batchnorm", "layer": "layernorm", "group": "groupnorm", "rms": "rmsnorm",
            "renorm": "batchrenorm"}
-OURS = {"batch": batchnorm, "layer": layernorm, "group": groupnorm, "rms": rmsnorm, "renorm": batchrenorm}
+# this checkout's kernel modules by norm name (a baseline checkout's come from load_baseline)
+OURS = {kind: importlib.import_module(f"kernels.cpu.{module}") for kind, module in MODULES.items()}
 
 
 def groups_for(channels):
