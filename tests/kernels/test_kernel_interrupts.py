@@ -176,17 +176,20 @@ def test_a_ctrl_c_at_the_start_of_a_grad_mode_exit_waits_until_the_mode_is_resto
     interrupts._leave()
     assert signal.getsignal(signal.SIGINT) is interrupts._default_int_handler_between_kernels
     exit_code = ContextDecorator.__exit__.__code__
+    previous = sys.gettrace()  # a coverage run's tracer: put back afterwards
 
     def trace(frame, event, arg):
         if event == "call" and frame.f_code is exit_code:
-            sys.settrace(None)
+            sys.settrace(previous)
             # the handler as Python runs it for a SIGINT at __exit__'s first bytecode: with that frame
             signal.getsignal(signal.SIGINT)(signal.SIGINT, frame)
         return None
 
     before = tg.is_grad_enabled()
-    with pytest.raises(KeyboardInterrupt):
-        with getattr(tg, switch)():
-            sys.settrace(trace)
-    sys.settrace(None)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with getattr(tg, switch)():
+                sys.settrace(trace)
+    finally:
+        sys.settrace(previous)
     assert tg.is_grad_enabled() == before and not tg.is_inference_mode_enabled()

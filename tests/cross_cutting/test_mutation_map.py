@@ -1,0 +1,23 @@
+"""tests/mutation_map.json says which test files cover each source file, for
+the sampled mutation run (tools/mutate_sample.py): every file of the package
+must be there with tests that exist, or its mutants would run against nothing."""
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MAP = json.loads((ROOT / "tests" / "mutation_map.json").read_text())["files"]
+SOURCES = sorted(p.relative_to(ROOT).as_posix() for pkg in ("tinygrad_bn", "kernels")
+                 for p in (ROOT / pkg).rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_every_source_file_has_tests():
+    missing = [f for f in SOURCES if not MAP.get(f)]
+    assert not missing, (f"{len(missing)} source files have no tests in tests/mutation_map.json, e.g. "
+                         f"{missing[:5]}; rebuild it with: python tools/mutate_sample.py --map")
+
+
+def test_the_map_names_only_files_that_exist():
+    gone = sorted({f for f in MAP if f not in SOURCES}
+                  | {t for tests in MAP.values() for t, _ in tests if not (ROOT / t).is_file()})
+    assert not gone, (f"tests/mutation_map.json names files that do not exist: {gone[:5]}; "
+                      "rebuild it with: python tools/mutate_sample.py --map")

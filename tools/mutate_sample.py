@@ -1,0 +1,444 @@
+"""Sampled mutation testing: plant a seeded random sample of tool-generated
+mutants, one at a time, and report the share the test suite kills.
+
+    python tools/mutate_sample.py                    # 200 mutants, a fresh seed (printed)
+    python tools/mutate_sample.py --count 50 --seed 7 --workers 2
+    python tools/mutate_sample.py --only kernels/    # draw from some files only
+    python tools/mutate_sample.py --show 7:12        # the 12th mutant of seed 7's sample, as a diff
+    python tools/mutate_sample.py --map              # rebuild tests/mutation_map.json (a coverage run)
+
+The mutants are Cosmic Ray's (its "core" operators: every binary, unary,
+comparison and boolean operator swapped for each other, numbers moved by
+one, True/False swapped, `not` added or dropped, break/continue swapped,
+decorators removed, loops made empty, exceptions replaced) over every file of
+``tinygrad_bn/`` and ``kernels/``. Cosmic Ray rather than mutmut 3: mutmut
+turns every function into a trampoline chosen at run time, which a Numba
+``@njit`` kernel cannot compile, so the kernels would go unmeasured; Cosmic Ray
+rewrites the file on disk, so a mutated kernel is compiled and run as a real
+bug would be. Cosmic Ray's own runner (a session database, every mutant, one
+test command) is not used: this one draws the seeded sample, picks each
+mutant's tests, keeps Numba's caches valid and reads the list of equivalent
+mutants.
+
+Each mutant runs in a copy of the checkout under ``.mutate-cache/`` (so an
+interrupted run never leaves a mutated file in your tree): first the test
+files that cover its file (``tests/mutation_map.json``, most lines first, with
+``-x``), then, if it survived them, the whole suite. A failing run kills the
+mutant; a run past the time limit kills it too (a hang). A mutant whose code
+no longer compiles to Python bytecode is "incompetent" and not counted;
+one listed in ``tools/equivalent_mutants.py`` (behaviour identical, with a
+one-line reason) is "equivalent" and not counted either.
+
+Numba's on-disk cache stays valid: the mutated file is put back with its
+modification time, and kernels compiled from a mutated ``kernels/`` file go
+to a scratch cache folder, apart from the cache of the unmutated kernels.
+
+Results go to ``.mutate-cache/runs/seed-<seed>.jsonl`` (one line per mutant,
+so ``--resume`` goes on after an interruption) and to a table by package area.
+"""
+import argparse
+import difflib
+import fnmatch
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".mutate-cache"
+MAP_FILE = ROOT / "tests" / "mutation_map.json"
+PACKAGES = ("tinygrad_bn", "kernels")
+# What a worker's copy of the checkout holds (the rest is outputs and caches).
+COPIED = ("tinygrad_bn", "kernels", "tests", "examples", "benchmarks", "tools", "docs",
+          "README.md", "pyproject.toml")
+TIME_LIMIT = 900  # seconds for one test run; past it the mutant counts as killed (a hang)
+# Tests for files that run mostly in other processes, which coverage does not
+# follow: the CUDA kernels (run by the simulator tests in a process of their
+# own), the command line and the examples (run as subprocesses). Added after
+# the tests coverage finds.
+FALLBACK = {
+    "kernels/cuda/*": ["tests/kernels/test_cuda_simulator.py", "tests/kernels/test_cuda_kernels.py",
+                       "tests/backends/test_cuda_device.py"],
+    "kernels/*": ["tests/kernels/test_kernel_protocol.py"],
+    "tinygrad_bn/cli*": ["tests/train/test_train.py", "tests/experiments/test_experiments.py"],
+    "tinygrad_bn/distributed/*": ["tests/distributed/test_distributed.py"],
+}
+
+sys.path.insert(0, str(ROOT / "tools"))
+
+
+@dataclass(frozen=True)
+class Mutant:
+    path: str          # relative to the checkout
+    operator: str      # Cosmic Ray's operator name
+    occurrence: int    # which site of that operator in the file, in Cosmic Ray's order
+    line: int          # 1-based line of the site
+    col: int           # its column: (path, line, col) is a site, where one or more mutants apply
+    before: str        # that line, unmutated (stripped)
+    after: str         # that line, mutated (stripped); "" when the mutation changes the line count
+
+    @property
+    def key(self):
+        return (self.path, self.operator, self.before, self.after)
+
+
+# --- enumerating the mutants ---------------------------------------------------
+
+def source_files(only=None):
+    files = sorted(p.relative_to(ROOT).as_posix() for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")
+                   if "__pycache__" not in p.parts)
+    if only:
+        files = [f for f in files if any(f.startswith(o) or fnmatch.fnmatch(f, o) for o in only)]
+    return files
+
+
+def _operators():
+    from cosmic_ray import plugins
+    for name in sorted(plugins.operator_names()):
+        cls = plugins.get_operator(name)
+        if name.startswith("core/") and not cls.arguments():
+            yield name, cls()
+
+
+def _mutated_line(text, operator, occurrence, line):
+    from cosmic_ray.mutating import mutate_code
+    mutated = mutate_code(text, operator, occurrence)
+    if mutated is None:
+        return None, None
+    old, new = text.splitlines(), mutated.splitlines()
+    after = new[line - 1].strip() if len(old) == len(new) else ""
+    return mutated, after
+
+
+def enumerate_mutants(files):
+    """Every mutant of every file, its mutated line still blank (``realize``
+    fills it in for the drawn ones: applying all of them would take minutes);
+    cached by a digest of the sources, the Cosmic Ray version and this file."""
+    import cosmic_ray
+    from cosmic_ray.ast import ast_nodes, get_ast_from_path
+
+    digest = hashlib.sha256(getattr(cosmic_ray, "__version__", "?").encode() + Path(__file__).read_bytes())
+    for f in files:
+        digest.update(f.encode() + b"\0" + (ROOT / f).read_bytes())
+    cached = CACHE / f"mutants-{digest.hexdigest()[:16]}.json"
+    if cached.exists():
+        return [Mutant(**m) for m in json.loads(cached.read_text())]
+    mutants = []
+    operators = list(_operators())
+    for f in files:
+        text = (ROOT / f).read_text()
+        lines = text.splitlines()
+        module = get_ast_from_path(ROOT / f)
+        nodes = list(ast_nodes(module))
+        for name, op in operators:
+            sites = [start for node in nodes for start, _ in op.mutation_positions(node)]
+            for occurrence, (line, col) in enumerate(sites):
+                mutants.append(Mutant(f, name, occurrence, line, col, lines[line - 1].strip(), None))
+    CACHE.mkdir(exist_ok=True)
+    cached.write_text(json.dumps([asdict(m) for m in mutants]))
+    return mutants
+
+
+def realize(mutant):
+    """``mutant`` with its mutated line filled in."""
+    from cosmic_ray.plugins import get_operator
+    text = (ROOT / mutant.path).read_text()
+    _, after = _mutated_line(text, get_operator(mutant.operator)(), mutant.occurrence, mutant.line)
+    return Mutant(**dict(asdict(mutant), after=after))
+
+
+def equivalent_keys():
+    from equivalent_mutants import EQUIVALENT
+    return {tuple(e[:4]): e[4] for e in EQUIVALENT}
+
+
+def area(path):
+    parts = path.split("/")
+    return "/".join(parts[:2]) if len(parts) > 2 else parts[0] + "/ (top)"
+
+
+# --- the tests for a file --------------------------------------------------------
+
+def tests_for(path, test_map):
+    """The test files that cover ``path``, most covered lines first."""
+    entry = test_map["files"].get(path)
+    if entry is None:
+        raise SystemExit(f"{path} is not in {MAP_FILE.name}; rebuild it: python tools/mutate_sample.py --map")
+    return [t for t, _ in entry]
+
+
+# --- one worker: a copy of the checkout ------------------------------------------
+
+class Worker:
+    def __init__(self, index):
+        self.dir = CACHE / f"work-{index}"
+        self.lock = threading.Lock()
+
+    def refresh(self):
+        """Make the copy match the checkout (modification times kept, so its
+        Numba cache stays valid across runs when the sources have not changed)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for name in COPIED:
+            _sync(ROOT / name, self.dir / name)
+
+    def env(self, scratch):
+        cache = self.dir / (".numba-scratch" if scratch else ".numba")
+        return dict(os.environ, HYPOTHESIS_PROFILE="ci", NUMBA_CACHE_DIR=str(cache), PYTHONDONTWRITEBYTECODE="1",
+                    PYTHONPATH=str(self.dir), MPLBACKEND="Agg")
+
+    def pytest(self, targets, scratch, python=sys.executable):
+        cmd = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore",
+               *targets]
+        t0 = time.perf_counter()
+        try:
+            run = subprocess.run(cmd, cwd=self.dir, env=self.env(scratch), capture_output=True, text=True,
+                                 timeout=TIME_LIMIT)
+            return run.returncode, _first_failure(run.stdout, run.returncode), time.perf_counter() - t0
+        except subprocess.TimeoutExpired:
+            return -1, f"timed out after {TIME_LIMIT} s", time.perf_counter() - t0
+
+    def run(self, mutant, tests, confirm, mapped=True):
+        """Plant ``mutant`` in the copy and run its mapped tests (unless
+        ``mapped`` is False) and, if it survives them and ``confirm``, the rest
+        of the suite; returns a result dict."""
+        from cosmic_ray.plugins import get_operator
+        path = self.dir / mutant.path
+        original = path.read_text()
+        stat = path.stat()
+        mutated, after = _mutated_line(original, get_operator(mutant.operator)(), mutant.occurrence, mutant.line)
+        result = dict(asdict(mutant), seconds=0.0, by="")
+        if mutated is None or after != mutant.after:
+            return dict(result, status="stale")  # the copy's file differs from the enumerated one
+        try:
+            compile(mutated, mutant.path, "exec")
+        except SyntaxError:
+            return dict(result, status="incompetent")
+        scratch = mutant.path.startswith("kernels/")
+        rc, by, seconds, stage = 0, "", 0.0, "mapped"
+        try:
+            path.write_text(mutated)
+            if mapped:
+                rc, by, seconds = self.pytest(tests, scratch)
+            if rc == 0 and confirm:
+                # the rest of the suite (the mapped files passed already)
+                skip = [a for t in tests for a in ("--ignore", t)] if mapped else []
+                rc, by, more = self.pytest(["tests", *skip], scratch)
+                seconds += more
+                stage = "suite"
+        finally:
+            path.write_text(original)
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        if rc == 5:
+            return dict(result, status="error", by="no tests collected", seconds=seconds)
+        status = "survived" if rc == 0 else "killed"
+        return dict(result, status=status, by=by, stage=stage, seconds=round(seconds, 1))
+
+
+def _sync(src, dst):
+    """Copy ``src`` (a file or a folder) to ``dst`` where they differ in size or
+    modification time, and remove what ``dst`` has beyond ``src``; caches skipped."""
+    if src.is_file():
+        st = src.stat()
+        if not dst.is_file() or (dst.stat().st_size, dst.stat().st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+            shutil.copy2(src, dst)
+        return
+    if not src.is_dir():
+        return
+    dst.mkdir(parents=True, exist_ok=True)
+    wanted = {p.name for p in src.iterdir() if p.name != "__pycache__" and p.suffix not in (".nbi", ".nbc")}
+    for extra in (p for p in dst.iterdir() if p.name not in wanted and p.name != "__pycache__"):
+        shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
+    for name in wanted:
+        _sync(src / name, dst / name)
+
+
+def _first_failure(out, rc):
+    for line in out.splitlines():
+        if line.startswith(("FAILED", "ERROR")):
+            return line.split(" - ")[0].replace("FAILED ", "").replace("ERROR ", "error: ")
+    return "" if rc == 0 else f"pytest exit status {rc}"
+
+
+# --- the run ----------------------------------------------------------------------
+
+def draw(mutants, count, seed):
+    """``count`` mutants at ``count`` distinct sites: a site drawn uniformly, then
+    one of its mutants. Drawing mutants uniformly would weigh each binary
+    operator ten times (Cosmic Ray swaps it for each of ten others, most of
+    them type errors) against one number or one comparison."""
+    sites = {}
+    for m in mutants:
+        sites.setdefault((m.path, m.line, m.col), []).append(m)
+    rng = random.Random(seed)
+    keys = rng.sample(sorted(sites), min(count, len(sites)))
+    return [rng.choice(sites[k]) for k in keys]
+
+
+def report(results, seed, started):
+    counted = [r for r in results if r["status"] in ("killed", "survived")]
+    by_area = {}
+    for r in results:
+        row = by_area.setdefault(area(r["path"]), {"killed": 0, "survived": 0, "equivalent": 0, "incompetent": 0})
+        if r["status"] in row:
+            row[r["status"]] += 1
+    print(f"\nseed {seed}, {time.strftime('%Y-%m-%d')}: {len(results)} mutants in {(time.time() - started) / 60:.0f} min")
+    print(f"{'area':28} {'killed':>7} {'survived':>9} {'equiv.':>7} {'incomp.':>8}")
+    for name in sorted(by_area):
+        row = by_area[name]
+        print(f"{name:28} {row['killed']:>7} {row['survived']:>9} {row['equivalent']:>7} {row['incompetent']:>8}")
+    killed = sum(r["status"] == "killed" for r in counted)
+    score = 100 * killed / max(len(counted), 1)
+    print(f"\nkilled {killed} of {len(counted)} non-equivalent mutants: {score:.1f}%")
+    for r in results:
+        if r["status"] == "survived":
+            print(f"  survived: {r['path']}:{r['line']} {r['operator']}\n      - {r['before']}\n      + {r['after']}")
+    return score
+
+
+def show(mutants, spec):
+    seed, index = (int(v) for v in spec.split(":"))
+    m = draw(mutants, index + 1, seed)[index]
+    from cosmic_ray.plugins import get_operator
+    text = (ROOT / m.path).read_text()
+    mutated, _ = _mutated_line(text, get_operator(m.operator)(), m.occurrence, m.line)
+    sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), mutated.splitlines(True),
+                                               m.path, m.path + " (mutant)"))
+
+
+def run(args):
+    files = source_files(args.only)
+    mutants = enumerate_mutants(files)
+    if args.show:
+        return show(mutants, args.show)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
+    sample = [realize(m) for m in draw(mutants, args.count, seed)]
+    equivalent = equivalent_keys()
+    test_map = json.loads(MAP_FILE.read_text())
+    print(f"{len(mutants)} mutants in {len(files)} files; seed {seed}: {len(sample)} drawn", flush=True)
+    out = CACHE / "runs" / f"seed-{seed}{'-' + '-'.join(args.only).replace('/', '_') if args.only else ''}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = {}
+    if args.resume and out.exists():
+        for line in out.read_text().splitlines():
+            r = json.loads(line)
+            done[(r["path"], r["operator"], r["occurrence"])] = r
+        out.write_text("".join(json.dumps(r) + "\n" for r in done.values()
+                               if not (r["status"] == "survived" and r.get("stage") == "mapped"
+                                       and not args.no_confirm)))
+    elif out.exists():
+        out.unlink()
+    workers = [Worker(i) for i in range(args.workers)]
+    for w in workers:
+        w.refresh()
+    # with --resume, survivors of the mapped tests alone go on to the rest of the suite
+    confirming = {} if args.no_confirm else {k: r for k, r in done.items()
+                                             if r["status"] == "survived" and r.get("stage") == "mapped"}
+    for k in confirming:
+        del done[k]
+    queue = [m for m in sample if (m.path, m.operator, m.occurrence) not in done]
+    results = list(done.values())
+    lock = threading.Lock()
+    started = time.time()
+
+    def work(worker):
+        while True:
+            with lock:
+                if not queue:
+                    return
+                m = queue.pop(0)
+            earlier = confirming.get((m.path, m.operator, m.occurrence))
+            if m.key in equivalent:
+                r = dict(asdict(m), status="equivalent", by=equivalent[m.key], seconds=0.0)
+            elif earlier:  # survived its mapped tests in an earlier --no-confirm run
+                r = worker.run(m, tests_for(m.path, test_map), confirm=True, mapped=False)
+                r["seconds"] = round(r["seconds"] + earlier["seconds"], 1)
+            else:
+                r = worker.run(m, tests_for(m.path, test_map), confirm=not args.no_confirm)
+            with lock:
+                results.append(r)
+                with out.open("a") as f:
+                    f.write(json.dumps(r) + "\n")
+                print(f"[{len(results):>3}/{len(sample)}] {r['status']:11} {r.get('seconds', 0):6.1f}s "
+                      f"{m.path}:{m.line} {m.operator.split('/')[-1]}"
+                      + (f"  by {r['by']}" if r["status"] == "killed" and r.get("by") else ""), flush=True)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    report(results, seed, started)
+    return 0
+
+
+# --- the map from source files to the tests that cover them ------------------------
+
+def build_map(args):
+    """Run the suite under coverage with one context per test file and write, for
+    every source file, the test files that execute its lines (most lines
+    first). Files that only other processes run (the CUDA kernels under the
+    simulator, the CLI) take their tests from FALLBACK."""
+    worker = Worker("map")
+    worker.refresh()
+    rc_file = worker.dir / ".coveragerc"
+    rc_file.write_text("[run]\nsource = tinygrad_bn,kernels\ndata_file = .coverage-map\n")
+    env = worker.env(scratch=False)
+    env["PYTHONPATH"] += os.pathsep + str(worker.dir / "tools")  # the coverage_contexts plugin
+    # the map's own check is left out: the map it reads is the one being rebuilt
+    run = subprocess.run([sys.executable, "-m", "coverage", "run", "--rcfile", str(rc_file), "-m", "pytest", "-q",
+                          "-p", "no:cacheprovider", "-p", "coverage_contexts", "-o", "addopts=", "-W", "ignore",
+                          "--ignore", "tests/cross_cutting/test_mutation_map.py", *args.pytest_args, "tests"],
+                         cwd=worker.dir, env=env)
+    if run.returncode not in (0, 1):  # 1: some tests failed, which still maps what ran
+        raise SystemExit(f"the coverage run stopped (pytest exit status {run.returncode}); no map written")
+    import coverage
+    data = coverage.CoverageData(str(worker.dir / ".coverage-map"))
+    data.read()
+    tests = {p.relative_to(worker.dir).as_posix() for p in (worker.dir / "tests").rglob("test_*.py")}
+    files = {}
+    for measured in data.measured_files():
+        rel = Path(measured).resolve().relative_to(worker.dir.resolve()).as_posix()
+        counts = {}
+        for contexts in data.contexts_by_lineno(measured).values():
+            for test in contexts:  # a test file's path (tools/coverage_contexts.py), or "" outside tests
+                if test in tests:
+                    counts[test] = counts.get(test, 0) + 1
+        files[rel] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    for f in source_files():
+        found = files.get(f, [])
+        named = {t for t, _ in found}
+        fallback = [t for pattern, ts in FALLBACK.items() if fnmatch.fnmatch(f, pattern) for t in ts]
+        files[f] = list(found) + [[t, 0] for t in dict.fromkeys(fallback) if t not in named]
+    MAP_FILE.write_text(json.dumps({"note": "source file -> [test file, covered lines]; "
+                                             "python tools/mutate_sample.py --map rebuilds it",
+                                    "files": {f: files[f] for f in sorted(files) if f in set(source_files())}},
+                                   indent=1) + "\n")
+    print(f"wrote {MAP_FILE.relative_to(ROOT)}: {len(files)} files")
+    return 0
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--workers", type=int, default=1, help="copies of the checkout run side by side")
+    ap.add_argument("--only", nargs="+", help="draw only from files under these paths (or matching these globs)")
+    ap.add_argument("--no-confirm", action="store_true", help="do not run the whole suite for survivors")
+    ap.add_argument("--resume", action="store_true",
+                    help="go on with an earlier run of the same seed (interrupted, or run with --no-confirm)")
+    ap.add_argument("--show", metavar="SEED:INDEX", help="print one drawn mutant as a diff")
+    ap.add_argument("--map", action="store_true", help="rebuild tests/mutation_map.json from a coverage run")
+    ap.add_argument("--pytest-args", nargs="*", default=[], help="more pytest arguments for the --map run")
+    args = ap.parse_args(argv)
+    return build_map(args) if args.map else run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
