@@ -47,6 +47,7 @@ EXPERIMENT_TESTS = ("tests/experiments/test_verdicts_and_report.py", "tests/expe
                     "tests/experiments/test_small_batch_and_train_vs_eval.py")
 API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
              "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
+STATE_TESTS = ("tests/optim/test_optimizer_state_and_resume.py",)
 DERIVED = "tinygrad_bn/backends/derived.py"
 KC = "kernels/cpu/_common.py"
 
@@ -481,4 +482,21 @@ MUTANTS = [
     Mutant("EXP-4", "tinygrad_bn/experiments/bn_vs_plain.py", "    return float(s.max() / s.min()) if s.size",
            "    return float(s[-1] / s[0]) if s.size", "the scale drift is last over first, not max over min",
            EXPERIMENT_TESTS),
+    # ---------------------------------------------------------------- survivors of earlier mutation runs
+    Mutant("SU-1", "tinygrad_bn/optim/optimizer.py",
+           "        return backend_of(p).copy(array_of(t.to(p.device, p.dtype)))",
+           "        return array_of(t.to(p.device, p.dtype))",
+           "load_state_dict keeps the caller's tensors: writing into the loaded dict changes the optimizer",
+           STATE_TESTS),
+    Mutant("SU-2", "tinygrad_bn/optim/optimizer.py", "        return backend_of(p).to_numpy(backend_of(p).copy(v))",
+           "        return backend_of(p).to_numpy(v)",
+           "state_dict hands out the optimizer's own arrays: stepping changes a saved checkpoint", STATE_TESTS),
+    Mutant("SU-3", "tinygrad_bn/optim/sgd.py", "                buf = state[\"momentum_buffer\"] = be.copy(grad)",
+           "                buf = state[\"momentum_buffer\"] = grad",
+           "SGD's first momentum buffer is p.grad itself (zero_grad(set_to_none=False) zeroes the momentum)",
+           STATE_TESTS),
+    Mutant("SU-4", "tinygrad_bn/optim/lr_scheduler_base.py", '                g.setdefault("initial_lr", g["lr"])',
+           '                g["initial_lr"] = g["lr"]',
+           "a scheduler overwrites initial_lr: a second scheduler or a resumed run starts from the decayed rate",
+           STATE_TESTS),
 ]
