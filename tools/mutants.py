@@ -48,6 +48,7 @@ EXPERIMENT_TESTS = ("tests/experiments/test_verdicts_and_report.py", "tests/expe
 API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
              "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
 STATE_TESTS = ("tests/optim/test_optimizer_state_and_resume.py",)
+DEVICE_TESTS = ("tests/backends/test_devices_and_versions.py", "tests/tensor/test_tensor_base.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
 KC = "kernels/cpu/_common.py"
 
@@ -499,4 +500,21 @@ MUTANTS = [
            '                g["initial_lr"] = g["lr"]',
            "a scheduler overwrites initial_lr: a second scheduler or a resumed run starts from the decayed rate",
            STATE_TESTS),
+    Mutant("SU-5", "tinygrad_bn/nn/module_conversion.py", "                replace_storage(holder, array, be)\n",
+           "                holder._data, holder._backend = array, be\n",
+           "Module.to gives new storage without a new version: a backward built before it delivers cpu gradients "
+           "to parameters moved to another device", DEVICE_TESTS),
+    Mutant("SU-6", "tinygrad_bn/nn/module_conversion.py",
+           "            replace_storage(holder, array_of(new), backend_of(new))",
+           "            holder._data, holder._backend = array_of(new), backend_of(new)",
+           "Module.type and to_empty give new storage without a new version", DEVICE_TESTS),
+    Mutant("SU-7", "tinygrad_bn/optim/optimizer.py",
+           "        return backend_of(p).copy(array_of(t.to(p.device, p.dtype)))",
+           "        return backend_of(p).copy(array_of(t))",
+           "Optimizer.load_state_dict keeps each state array's device and dtype, not its parameter's", DEVICE_TESTS),
+    Mutant("SU-8", "tinygrad_bn/nn/module_state.py",
+           'write_in_place(target, "copyto", array_of(value.to(target.device, target.dtype)))',
+           'target._backend.copyto(array_of(target), array_of(value.to(target.device, target.dtype)))',
+           "Module.load_state_dict writes without a new version: a backward built before the load uses the new "
+           "weights", DEVICE_TESTS),
 ]
