@@ -48,6 +48,7 @@ EXPERIMENT_TESTS = ("tests/experiments/test_verdicts_and_report.py", "tests/expe
 API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
              "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
 STATE_TESTS = ("tests/optim/test_optimizer_state_and_resume.py",)
+SPLIT_TESTS = ("tests/data/test_split_and_sampler_properties.py",)
 DEVICE_TESTS = ("tests/backends/test_devices_and_versions.py", "tests/tensor/test_tensor_base.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
 KC = "kernels/cpu/_common.py"
@@ -517,4 +518,15 @@ MUTANTS = [
            'target._backend.copyto(array_of(target), array_of(value.to(target.device, target.dtype)))',
            "Module.load_state_dict writes without a new version: a backward built before the load uses the new "
            "weights", DEVICE_TESTS),
+    Mutant("SU-9", "tinygrad_bn/data/loader.py", "        counts = [int(math.floor(n * f)) for f in lengths]",
+           "        counts = [int(round(n * f)) for f in lengths]",
+           "random_split rounds each fraction's share where PyTorch floors it", SPLIT_TESTS),
+    Mutant("SU-10", "tinygrad_bn/distributed/__init__.py",
+           "            order = np.random.default_rng(self.seed + self.epoch).permutation(self.n)",
+           "            order = np.random.default_rng(self.seed).permutation(self.n)",
+           "DistributedSampler ignores set_epoch: every epoch takes the same order", SPLIT_TESTS),
+    Mutant("SU-11", "tinygrad_bn/distributed/__init__.py",
+           "            order = np.concatenate([order, np.resize(order, self.total_size - self.n)])",
+           "            order = np.concatenate([order, order[-(self.total_size - self.n):]])",
+           "DistributedSampler pads from the end of the order, not by repeating from its start", SPLIT_TESTS),
 ]
