@@ -48,6 +48,7 @@ EXPERIMENT_TESTS = ("tests/experiments/test_verdicts_and_report.py", "tests/expe
 API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
              "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
 STATE_TESTS = ("tests/optim/test_optimizer_state_and_resume.py",)
+FILE_TESTS = ("tests/serialization/test_layouts_and_damaged_entries.py", "tests/serialization/test_serialization.py")
 SPLIT_TESTS = ("tests/data/test_split_and_sampler_properties.py",)
 DEVICE_TESTS = ("tests/backends/test_devices_and_versions.py", "tests/tensor/test_tensor_base.py")
 DERIVED = "tinygrad_bn/backends/derived.py"
@@ -529,4 +530,11 @@ MUTANTS = [
            "            order = np.concatenate([order, np.resize(order, self.total_size - self.n)])",
            "            order = np.concatenate([order, order[-(self.total_size - self.n):]])",
            "DistributedSampler pads from the end of the order, not by repeating from its start", SPLIT_TESTS),
+    Mutant("SU-12", "tinygrad_bn/serialization.py",
+           '        arrays[k] = v if v.flags.c_contiguous else v.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)',
+           "        arrays[k] = v",
+           "a .safetensors file gets a transposed or strided array's memory, not its C-order values", FILE_TESTS),
+    Mutant("SU-13", "tinygrad_bn/serialization.py", "        if needed != info.file_size:",
+           "        if needed > info.file_size:",
+           "load refuses an .npz entry cut short but reads one with bytes added", FILE_TESTS),
 ]
