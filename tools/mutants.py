@@ -48,6 +48,7 @@ EXPERIMENT_TESTS = ("tests/experiments/test_verdicts_and_report.py", "tests/expe
 API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
              "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
 STATE_TESTS = ("tests/optim/test_optimizer_state_and_resume.py",)
+STRATEGY_TESTS = ("tests/testing/test_gradcheck_inputs_and_strategies.py",)
 FILE_TESTS = ("tests/serialization/test_layouts_and_damaged_entries.py", "tests/serialization/test_serialization.py")
 SPLIT_TESTS = ("tests/data/test_split_and_sampler_properties.py",)
 DEVICE_TESTS = ("tests/backends/test_devices_and_versions.py", "tests/tensor/test_tensor_base.py")
@@ -538,4 +539,12 @@ MUTANTS = [
     Mutant("SU-13", "tinygrad_bn/serialization.py", "        if needed != info.file_size:",
            "        if needed > info.file_size:",
            "load refuses an .npz entry cut short but reads one with bytes added", FILE_TESTS),
+    Mutant("SU-14", "tinygrad_bn/testing/strategies.py", "        affine = draw(st.booleans())",
+           "        affine = False", "normalization_inputs never draws weight and bias when affine is None",
+           STRATEGY_TESTS),
+    Mutant("SU-15", "tinygrad_bn/testing/gradcheck.py",
+           "                finally:\n                    write_in_place(t, \"setitem\", idx, orig)",
+           "                except BaseException:\n                    raise\n"
+           "                write_in_place(t, \"setitem\", idx, orig)",
+           "gradcheck leaves an input shifted by eps when fn raises at the shifted point", STRATEGY_TESTS),
 ]
