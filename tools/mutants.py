@@ -547,4 +547,8 @@ MUTANTS = [
            "                except BaseException:\n                    raise\n"
            "                write_in_place(t, \"setitem\", idx, orig)",
            "gradcheck leaves an input shifted by eps when fn raises at the shifted point", STRATEGY_TESTS),
+    Mutant("SU-16", "kernels/cpu/stats.py",
+           "    return s, sq, maxbits.max(), counts[:, 0].sum(), counts[:, 1].sum()",
+           "    return s, sq, maxbits[0], counts[:, 0].sum(), counts[:, 1].sum()",
+           "the parallel summary takes max |x| of the first chunk only", STATS_TESTS),
 ]
