@@ -48,6 +48,8 @@ EXPERIMENT_TESTS = ("tests/experiments/test_verdicts_and_report.py", "tests/expe
 API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
              "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
 STATE_TESTS = ("tests/optim/test_optimizer_state_and_resume.py",)
+TAPE_STATS_TESTS = ("tests/tape/test_activation_statistics.py",)
+MODE_TESTS = ("tests/experiments/test_helpers_restore_mode.py",)
 STRATEGY_TESTS = ("tests/testing/test_gradcheck_inputs_and_strategies.py",)
 FILE_TESTS = ("tests/serialization/test_layouts_and_damaged_entries.py", "tests/serialization/test_serialization.py")
 SPLIT_TESTS = ("tests/data/test_split_and_sampler_properties.py",)
@@ -551,4 +553,16 @@ MUTANTS = [
            "    return s, sq, maxbits.max(), counts[:, 0].sum(), counts[:, 1].sum()",
            "    return s, sq, maxbits[0], counts[:, 0].sum(), counts[:, 1].sum()",
            "the parallel summary takes max |x| of the first chunk only", STATS_TESTS),
+    Mutant("SU-17", "tinygrad_bn/tape.py",
+           "    return mean, math.sqrt(max(sq / finite - mean * mean, 0.0)), nan, inf",
+           "    return mean, math.sqrt(max(sq / finite, 0.0)), nan, inf",
+           "the Tape's activation std is the root mean square (the mean not subtracted)", TAPE_STATS_TESTS),
+    Mutant("SU-18", "tinygrad_bn/experiments/common.py",
+           "    finally:  # the model's mode as it was, also after an error\n        model.train(was)",
+           "    finally:  # the model's mode as it was, also after an error\n        pass",
+           "the experiments' accuracy leaves the model in eval mode", MODE_TESTS),
+    Mutant("SU-19", "tinygrad_bn/train.py",
+           "    finally:  # the model's mode as it was, also after an error\n        model.train(was_training)",
+           "    finally:  # the model's mode as it was, also after an error\n        pass",
+           "the CLI's evaluate leaves the model in eval mode", MODE_TESTS),
 ]
