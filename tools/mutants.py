@@ -48,6 +48,7 @@ EXPERIMENT_TESTS = ("tests/experiments/test_verdicts_and_report.py", "tests/expe
 API_TESTS = ("tests/ops/test_pointwise_math.py", "tests/tensor/test_creation_and_sampling.py",
              "tests/tensor/test_products_attributes_and_defaults.py", "tests/ops/test_aliases_and_in_place_forms.py")
 STATE_TESTS = ("tests/optim/test_optimizer_state_and_resume.py",)
+BOOL_TESTS = ("tests/cross_cutting/test_bool_arguments.py",)
 TAPE_STATS_TESTS = ("tests/tape/test_activation_statistics.py",)
 MODE_TESTS = ("tests/experiments/test_helpers_restore_mode.py",)
 STRATEGY_TESTS = ("tests/testing/test_gradcheck_inputs_and_strategies.py",)
@@ -565,4 +566,15 @@ MUTANTS = [
            "    finally:  # the model's mode as it was, also after an error\n        model.train(was_training)",
            "    finally:  # the model's mode as it was, also after an error\n        pass",
            "the CLI's evaluate leaves the model in eval mode", MODE_TESTS),
+    Mutant("SU-20", "tinygrad_bn/arguments.py",
+           "    if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):",
+           "    if not isinstance(value, numbers.Integral if integer else numbers.Real):",
+           "number_arg takes a bool as a number (lr=True is 1)", BOOL_TESTS),
+    Mutant("SU-21", "tinygrad_bn/ops/reduce.py",
+           "        if isinstance(a, bool) or not isinstance(a, int):  # a bool is no dim, as in PyTorch",
+           "        if not isinstance(a, int):", "a bool passes as a dim (sum(dim=True) sums dim 1)", BOOL_TESTS),
+    Mutant("SU-22", "tinygrad_bn/ops/movement.py",
+           "        if isinstance(s, bool) or not isinstance(s, numbers.Integral):  # a bool is no size, as in PyTorch",
+           "        if not isinstance(s, numbers.Integral):", "a bool passes as a size (zeros(True, 2) is 1 x 2)",
+           BOOL_TESTS),
 ]
