@@ -22,12 +22,14 @@ def evaluate(model, x, y, batch_size=1000, device="cpu"):
     was_training = model.training
     model.eval()
     correct = 0
-    with no_grad():
-        for start in range(0, len(x), batch_size):
-            logits = model(from_numpy(x[start:start + batch_size]).to(device))
-            predicted = logits.argmax(1).cpu().numpy()
-            correct += int((predicted == y[start:start + batch_size]).sum())
-    model.train(was_training)
+    try:
+        with no_grad():
+            for start in range(0, len(x), batch_size):
+                logits = model(from_numpy(x[start:start + batch_size]).to(device))
+                predicted = logits.argmax(1).cpu().numpy()
+                correct += int((predicted == y[start:start + batch_size]).sum())
+    finally:  # the model's mode as it was, also after an error
+        model.train(was_training)
     return correct / len(x)
 
 

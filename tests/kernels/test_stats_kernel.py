@@ -78,3 +78,59 @@ def test_parallel_chunks_agree_with_one_pass(monkeypatch):
     assert parallel[0] == serial[0] and parallel[3:] == serial[3:]
     assert parallel[1] == pytest.approx(serial[1], rel=1e-12) and parallel[2] == pytest.approx(serial[2], rel=1e-12)
     assert_summary(parallel, reference(a))
+
+
+# ---------------------------------------------------- the parallel path, at its real threshold
+N_PARALLEL = _common.SERIAL_BELOW + 13  # just past the size below which a summary runs serially
+
+
+@pytest.fixture(params=[None, 3, 5], ids=["threads", "3 chunks", "5 chunks"])
+def parallel_chunks(request, monkeypatch):
+    """The chunk bounds of a parallel summary of N_PARALLEL elements, which each test must
+    then take: Numba's thread count of chunks, or 3 or 5 (more chunks than threads)."""
+    if request.param is not None:
+        monkeypatch.setattr(_common, "num_threads", lambda: request.param)  # claim_pool's check
+        monkeypatch.setattr(stats, "num_threads", lambda: request.param)  # the chunk count
+    elif _common.num_threads() < 2:
+        pytest.skip("one thread: the summary never takes the parallel path")
+    launches = []
+    real = stats._summary_parallel
+    monkeypatch.setattr(stats, "_summary_parallel", lambda *args: launches.append(args[-1]) or real(*args))
+    bounds = _common.chunks(N_PARALLEL, request.param or _common.num_threads())
+    yield bounds
+    assert len(launches) >= 1 and all(list(b) == list(bounds) for b in launches), "the serial path ran"
+
+
+def _places(bounds):
+    """Indices at the edges of every chunk: first and last element of each."""
+    return sorted({int(b) for b in bounds[:-1]} | {int(b) - 1 for b in bounds[1:]})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_the_largest_magnitude_counts_wherever_its_chunk_is(parallel_chunks, dtype, sign):
+    rng = np.random.default_rng(7)
+    base = rng.uniform(-1.0, 1.0, N_PARALLEL).astype(dtype)
+    for where in _places(parallel_chunks):
+        a = base.copy()
+        a[where] = sign * 123.5
+        n, _, _, mx, nan, inf = stats.summarize(a)
+        assert mx == 123.5, f"max |x| at index {where} (chunks {list(parallel_chunks)}) read as {mx}"
+        assert (n, nan, inf) == (N_PARALLEL, 0, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_finite_values_in_any_chunk_are_counted_and_the_max_is_over_every_chunk(parallel_chunks, dtype):
+    """NaN and Inf in some chunks (which then take the scalar pass), the largest finite
+    magnitude in another: counts and max gather every chunk's."""
+    bounds = [int(b) for b in parallel_chunks]
+    rng = np.random.default_rng(9)
+    base = rng.uniform(-1.0, 1.0, N_PARALLEL).astype(dtype)
+    for k in range(len(bounds) - 1):  # the extreme in chunk k, NaN in the first chunk, Inf in the last
+        a = base.copy()
+        a[bounds[0]] = np.nan
+        a[bounds[-1] - 1] = -np.inf
+        a[bounds[k] + 1] = -77.25
+        got = stats.summarize(a)
+        assert got[3] == 77.25 and got[4:] == (1, 1) and got[0] == N_PARALLEL - 2
+        assert_summary(got, reference(a))

@@ -54,12 +54,14 @@ def _recorder(pixels, sample=SAMPLE):
     def on_epoch(model, epoch):
         was = model.training
         model.eval()
-        with no_grad():
-            h = model.layers[0](x)
-            pre[epoch] = h.numpy().reshape(-1).copy()
-            if isinstance(model, SimpleNetBN):
-                post[epoch] = model.layers[1](h).numpy().reshape(-1).copy()
-        model.train(was)
+        try:
+            with no_grad():
+                h = model.layers[0](x)
+                pre[epoch] = h.numpy().reshape(-1).copy()
+                if isinstance(model, SimpleNetBN):
+                    post[epoch] = model.layers[1](h).numpy().reshape(-1).copy()
+        finally:
+            model.train(was)
     return pre, post, on_epoch
 
 

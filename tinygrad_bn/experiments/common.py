@@ -92,10 +92,13 @@ def accuracy(model, x, y, batch_size=1000):
     was = model.training
     model.eval()
     correct = 0
-    with no_grad():
-        for s in range(0, len(x), batch_size):
-            correct += int((model(from_numpy(x[s:s + batch_size])).argmax(1).numpy() == y[s:s + batch_size]).sum())
-    model.train(was)
+    try:
+        with no_grad():
+            for s in range(0, len(x), batch_size):
+                correct += int((model(from_numpy(x[s:s + batch_size])).argmax(1).numpy()
+                                == y[s:s + batch_size]).sum())
+    finally:  # the model's mode as it was, also after an error
+        model.train(was)
     return correct / len(x)
 
 

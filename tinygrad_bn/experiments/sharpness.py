@@ -94,14 +94,16 @@ def measure(model, x, y, iterations, seed):
     was_training = model.training
     model.train()
     params = list(model.parameters())
-    with enable_grad():
-        loss = CrossEntropyLoss()(model(x), y)
-        product = hessian_vector_product(loss, params)
-        result = top_eigenvalue(product, [p.shape for p in params], iterations, seed)
-    with no_grad():  # the forward above moved the BN running statistics
-        for buffer, saved in buffers:
-            buffer.copy_(from_numpy(saved))
-    model.train(was_training)
+    try:
+        with enable_grad():
+            loss = CrossEntropyLoss()(model(x), y)
+            product = hessian_vector_product(loss, params)
+            result = top_eigenvalue(product, [p.shape for p in params], iterations, seed)
+    finally:
+        with no_grad():  # the forward above moved the BN running statistics
+            for buffer, saved in buffers:
+                buffer.copy_(from_numpy(saved))
+        model.train(was_training)
     return {"loss": loss.item(), **result}
 
 

@@ -117,6 +117,7 @@ def cross_entropy(input, target, reduction="mean", ignore_index=-100):
     """Cross entropy of logits (N, C) and class indices (N,), fused and stable."""
     _check_class_target("cross_entropy", input, target)
     check_reduction("cross_entropy", reduction)
+    number_arg("cross_entropy", "ignore_index", ignore_index, integer=True)
     # the target goes in as a tensor, so apply checks it is on the input's device
     return LS.CrossEntropy.apply(input, target, reduction, ignore_index)
 
@@ -125,6 +126,7 @@ def nll_loss(input, target, reduction="mean", ignore_index=-100):
     """Negative log likelihood of log-probabilities (N, C) and class indices (N,)."""
     _check_class_target("nll_loss", input, target)
     check_reduction("nll_loss", reduction)
+    number_arg("nll_loss", "ignore_index", ignore_index, integer=True)
     return LS.NLL.apply(input, target, reduction, ignore_index)
 
 
@@ -292,10 +294,13 @@ def check_momentum_eps(who, momentum, eps):
 
 def normalized_shape_arg(normalized_shape, who="layer_norm"):
     """``normalized_shape`` as a tuple of positive ints."""
-    if isinstance(normalized_shape, (str, bytes)) or not isinstance(normalized_shape, (numbers.Integral, tuple, list)):
+    if isinstance(normalized_shape, (str, bytes, bool)) or not isinstance(normalized_shape,
+                                                                          (numbers.Integral, tuple, list)):
         raise TypeError(f"{who}: normalized_shape must be an int or a tuple of ints, got "
                         f"{type(normalized_shape).__name__} {normalized_shape!r}")
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if any(isinstance(n, bool) for n in shape):  # a bool is no size, as in PyTorch
+        raise TypeError(f"{who}: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}")
     if not shape or any(not isinstance(n, numbers.Integral) or n <= 0 for n in shape):
         raise ValueError(f"{who}: normalized_shape must be positive ints, got {normalized_shape!r}")
     return tuple(int(n) for n in shape)

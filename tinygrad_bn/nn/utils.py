@@ -62,7 +62,7 @@ def _with_grads(parameters, who):
 def _as_float(who, name, value):
     """float(value) (so 'inf' works, as in PyTorch), or a TypeError naming the argument."""
     if isinstance(value, bool):
-        raise TypeError(f"{who}: {name} must be a number, got bool")
+        raise TypeError(f"{who}: {name} must be a number, got bool {value!r}")
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -233,7 +233,7 @@ def shape_arg(shape, who="shape"):
         shape = shape[0]
     out = []
     for s in shape:
-        if not isinstance(s, numbers.Integral):
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral):  # a bool is no size, as in PyTorch
             raise TypeError(f"{who}: expected a shape of ints, got {tuple(shape)!r}")
         out.append(int(s))
     return tuple(out)
@@ -277,6 +277,9 @@ def permute(t, dims):
 
 def transpose(t, dim0=-2, dim1=-1):
     if t.ndim < 2:
+        for d in (dim0, dim1):  # nothing to exchange, but a dim that is no int is refused all the same
+            if isinstance(d, bool) or not isinstance(d, int):
+                raise TypeError(f"transpose: dim must be an int or a tuple of ints, got {d!r}")
         return t
     a = normalize_axis(dim0, t.ndim, "transpose")[0]
     b = normalize_axis(dim1, t.ndim, "transpose")[0]

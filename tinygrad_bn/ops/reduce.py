@@ -13,7 +13,7 @@ def normalize_axis(axis, ndim, op):
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
-        if not isinstance(a, int):
+        if isinstance(a, bool) or not isinstance(a, int):  # a bool is no dim, as in PyTorch
             raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {a!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise IndexError(

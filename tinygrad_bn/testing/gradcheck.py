@@ -83,7 +83,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
 
     with no_grad():
         for k, i in enumerate(diff):
-            # the input is perturbed in place, on its device, and restored exactly
+            # the input is perturbed in place, on its device, and restored exactly (also when fn raises)
             t, be = inputs[i], backend_of(inputs[i])
             x = array_of(t)
             a = analytic[k]
@@ -93,11 +93,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
                     v /= max(np.linalg.norm(v), 1e-12)
                     step = be.asarray(eps * v)
                     orig = be.copy(x)
-                    write_in_place(t, "iadd", step)
-                    plus = _projected(fn, inputs, weights)
-                    write_in_place(t, "copyto", be.sub(orig, step))
-                    minus = _projected(fn, inputs, weights)
-                    write_in_place(t, "copyto", orig)
+                    try:
+                        write_in_place(t, "iadd", step)
+                        plus = _projected(fn, inputs, weights)
+                        write_in_place(t, "copyto", be.sub(orig, step))
+                        minus = _projected(fn, inputs, weights)
+                    finally:  # fn may raise at a shifted input: the caller's input comes back all the same
+                        write_in_place(t, "copyto", orig)
                     num = (plus - minus) / (2 * eps)
                     ana = float(np.sum(a * v))
                     if not abs(ana - num) <= atol + rtol * abs(num):
@@ -110,11 +112,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
                 continue
             for idx in np.ndindex(*x.shape):
                 orig = be.copy(be.getitem(x, idx))  # CuPy's x[idx] is a view
-                write_in_place(t, "setitem", idx, be.add(orig, eps))
-                plus = _projected(fn, inputs, weights)
-                write_in_place(t, "setitem", idx, be.sub(orig, eps))
-                minus = _projected(fn, inputs, weights)
-                write_in_place(t, "setitem", idx, orig)
+                try:
+                    write_in_place(t, "setitem", idx, be.add(orig, eps))
+                    plus = _projected(fn, inputs, weights)
+                    write_in_place(t, "setitem", idx, be.sub(orig, eps))
+                    minus = _projected(fn, inputs, weights)
+                finally:
+                    write_in_place(t, "setitem", idx, orig)
                 num = (plus - minus) / (2 * eps)
                 ana = float(a[idx])
                 if not abs(ana - num) <= atol + rtol * abs(num):

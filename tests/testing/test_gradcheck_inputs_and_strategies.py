@@ -1,0 +1,159 @@
+"""The testing tools' own guarantees: gradcheck, gradgradcheck and check_grads
+leave every input exactly as it was in every mode (element by element or fast,
+passing, failing with an exception or with False, and when fn itself raises at a
+shifted input), and the Hypothesis strategies do draw each case they document
+(with and without weight and bias, well and badly scaled data, each eps, group
+count and normalized_shape length), so a test built on them meets every case."""
+import numpy as np
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+
+import tinygrad_bn as tg
+from tinygrad_bn.testing import GradcheckError, check_grads, gradcheck, gradgradcheck
+from tinygrad_bn.testing import strategies as tst
+
+
+class _HalfSquare(tg.autograd.Function):
+    """y = x * x with backward g * x: half the true gradient."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x
+
+
+class _DetachedSquare(tg.autograd.Function):
+    """y = x * x with the right backward, computed from a detached x: its second derivative is lost."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 2 * g * x.detach()
+
+
+def _inputs():
+    rng = np.random.default_rng(11)
+    x = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    w = tg.tensor(np.ascontiguousarray(rng.standard_normal((4, 2)).T).T, requires_grad=True)  # Fortran order
+    c = tg.tensor(rng.standard_normal(4))  # a constant: not checked, and not to be touched either
+    return x, w, c
+
+
+def _good(x, w, c):
+    return ((x * c) @ w).tanh()
+
+
+def _raising_at(call):
+    """fn that raises on its ``call``-th evaluation (2: at x + eps, 3: at x - eps)."""
+    calls = [0]
+
+    def fn(x, w, c):
+        calls[0] += 1
+        if calls[0] == call:
+            raise FloatingPointError("fn failed at a shifted input")
+        return _good(x, w, c)
+    return fn
+
+
+def _half_square(x, w, c):
+    return _HalfSquare.apply(x) @ w + c.sum()
+
+
+def _detached_square(x, w, c):
+    return _DetachedSquare.apply(x) @ w
+
+
+OUTCOMES = {  # name -> (checker, a function making fn, what the check must do)
+    "gradcheck passes": (gradcheck, lambda: _good, True),
+    "gradcheck raises": (gradcheck, lambda: _half_square, GradcheckError),
+    "gradcheck returns False": (lambda *a, **k: gradcheck(*a, raise_exception=False, **k), lambda: _half_square,
+                                False),
+    "fn raises at x + eps": (gradcheck, lambda: _raising_at(2), FloatingPointError),
+    "fn raises at x - eps": (gradcheck, lambda: _raising_at(3), FloatingPointError),
+    "gradgradcheck passes": (gradgradcheck, lambda: _good, True),
+    "gradgradcheck raises": (gradgradcheck, lambda: _detached_square, GradcheckError),
+    "check_grads order 2 passes": (lambda *a, **k: check_grads(*a, order=2, **k), lambda: _good, True),
+}
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+@pytest.mark.parametrize("outcome", list(OUTCOMES))
+def test_every_check_leaves_its_inputs_exactly_as_they_were(outcome, fast_mode):
+    checker, make_fn, want = OUTCOMES[outcome]
+    inputs = _inputs()
+    before = [t.detach().numpy().copy() for t in inputs]
+    if isinstance(want, type):
+        with pytest.raises(want):
+            checker(make_fn(), inputs, fast_mode=fast_mode)
+    else:
+        assert checker(make_fn(), inputs, fast_mode=fast_mode) is want
+    for t, b in zip(inputs, before):
+        got = t.detach().numpy()
+        np.testing.assert_array_equal(got, b)
+        assert np.array_equal(np.signbit(got), np.signbit(b))  # not even -0.0 for 0.0
+
+
+# ------------------------------------------------------------------ strategies' power
+FIND = settings(max_examples=400, database=None)
+
+
+def found(strategy, condition):
+    """An example of ``strategy`` meeting ``condition`` (Hypothesis's find raises if none turns up)."""
+    return find(strategy, condition, settings=FIND)
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
+def test_normalization_inputs_draw_with_and_without_weight_and_bias_when_affine_is_none(kind):
+    with_affine = found(tst.normalization_inputs(kind), lambda c: c.weight is not None)
+    pshape = with_affine.params["normalized_shape"] if kind == "layer" else (with_affine.x.shape[1],)
+    assert with_affine.weight.shape == with_affine.bias.shape == pshape
+    without = found(tst.normalization_inputs(kind), lambda c: c.weight is None)
+    assert without.bias is None
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
+@given(data=st.data())
+def test_affine_true_and_false_are_kept(kind, data):
+    on = data.draw(tst.normalization_inputs(kind, affine=True))
+    off = data.draw(tst.normalization_inputs(kind, affine=False))
+    assert on.weight is not None and on.bias is not None and off.weight is None and off.bias is None
+    out = on.call(tg.tensor(on.x), tg.tensor(on.weight), tg.tensor(on.bias))  # the op takes them
+    assert out.shape == on.x.shape
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
+def test_normalization_inputs_draw_each_scale_eps_and_rank(kind):
+    strategy = tst.normalization_inputs(kind)
+    found(strategy, lambda c: abs(c.x.mean()) > 100)  # riding on a large offset
+    found(strategy, lambda c: abs(c.x).max() < 10)  # well scaled
+    for eps in (1e-5, 1e-3):
+        found(strategy, lambda c, eps=eps: c.params["eps"] == eps)
+    for ndim in range(3 if kind == "instance" else 2, 5):
+        found(strategy, lambda c, ndim=ndim: c.x.ndim == ndim)
+
+
+def test_group_and_layer_inputs_draw_each_grouping():
+    group = tst.normalization_inputs("group")
+    found(group, lambda c: c.params["num_groups"] == 1 and c.x.shape[1] > 1)
+    found(group, lambda c: c.params["num_groups"] == c.x.shape[1] >= 3)  # instance-like: one channel per group
+    found(group, lambda c: 1 < c.params["num_groups"] < c.x.shape[1])
+    layer = tst.normalization_inputs("layer")
+    found(layer, lambda c: len(c.params["normalized_shape"]) == 1)
+    found(layer, lambda c: len(c.params["normalized_shape"]) >= 2)
+
+
+def test_arrays_and_tensors_draw_each_scale():
+    found(tst.arrays(scale="any"), lambda a: abs(a).min() >= 900)
+    found(tst.arrays(scale="any"), lambda a: abs(a).max() <= 2)
+    found(tst.tensors(scale="any"), lambda t: abs(t.detach().numpy()).min() >= 900)
