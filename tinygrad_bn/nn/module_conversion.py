@@ -37,10 +37,13 @@ class ModuleConversion:
                 array, be = array_of(holder), backend_of(holder)
                 if target is not None and be is not target:
                     array, be = move(array, be, target), target
-                if dtype is not None and holder.dtype.kind == "f":
+                if dtype is not None and holder.dtype.kind == "f" and holder.dtype != dtype:
                     array = be.cast(array, dtype)
-                # a new array, not a write, but values saved for backward are stale too
-                replace_storage(holder, array, be)
+                # a new array, not a write, but values saved for backward are stale too;
+                # a tensor already on the device with the dtype is left alone, as PyTorch
+                # leaves it (a backward after a no-op .to() still runs)
+                if array is not array_of(holder) or be is not backend_of(holder):
+                    replace_storage(holder, array, be)
         return self
 
     def cpu(self):
