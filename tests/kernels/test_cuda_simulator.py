@@ -25,12 +25,19 @@ def _run(args, env_extra, timeout):
     return proc.returncode, proc.stdout[-12000:] + proc.stderr[-4000:]
 
 
-def test_the_cuda_suite_passes_in_numbas_simulator():
+# The simulator suite in two children, so that two test workers can run them side by side.
+SIMULATOR_FILES = {
+    "kernels": ["tests/kernels/test_cuda_kernels.py"],
+    "rms, renorm and the device": ["tests/kernels/test_cuda_rms_norm.py", "tests/kernels/test_cuda_batch_renorm.py",
+                                   "tests/backends/test_cuda_device.py"],
+}
+
+
+@pytest.mark.parametrize("part", sorted(SIMULATOR_FILES))
+def test_the_cuda_suite_passes_in_numbas_simulator(part):
     pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install -e '.[test]')")
     code, out = _run(["-m", "pytest", "-m", "cuda_sim", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
-                      "tests/kernels/test_cuda_kernels.py", "tests/kernels/test_cuda_rms_norm.py",
-                      "tests/kernels/test_cuda_batch_renorm.py",
-                      "tests/backends/test_cuda_device.py"], {"NUMBA_ENABLE_CUDASIM": "1"}, timeout=900)
+                      *SIMULATOR_FILES[part]], {"NUMBA_ENABLE_CUDASIM": "1"}, timeout=900)
     assert code == 0, "NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda_sim failed:\n" + out
     summary = out.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary and "deselected" not in summary, out
