@@ -11,4 +11,15 @@ run counts it as a survivor).
 """
 
 EQUIVALENT = [
+    ("tinygrad_bn/autograd/functional.py", "core/ReplaceFalseWithTrue",
+     'def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):',
+     'def hessian(func, inputs, create_graph=False, strict=False, vectorize=True, outer_jacobian_strategy="reverse-mode"):',
+     "vectorize is taken for PyTorch's signature and changes nothing (the module docstring says so)"),
+    ("tinygrad_bn/autograd/functional.py", "core/ReplaceFalseWithTrue",
+     'def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):',
+     'def jacobian(func, inputs, create_graph=False, strict=False, vectorize=True, strategy="reverse-mode"):',
+     "vectorize is taken for PyTorch's signature and changes nothing (the module docstring says so)"),
+    ("kernels/cpu/stats.py", "core/NumberReplacer",
+     "counts = np.zeros((parts, 2), np.int64)", "counts = np.zeros((parts, 3), np.int64)",
+     "a third column of counts is never written or read: the summary reads columns 0 and 1"),
 ]
