@@ -289,7 +289,8 @@ class Function:
         result.grad = result._entry = result._hooks = None
         result._out_index = 0
         result._backend = be
-        if cls.is_view or out is arrays[0] or (len(arrays) > 1 and out is arrays[1]):
+        # an input returned as it is, in any position, shares its version (PyTorch's rule)
+        if cls.is_view or out is arrays[0] or (len(arrays) > 1 and any(out is a for a in arrays[1:])):
             result._version_cell = _shared_cell(cls, args, arrays, out, result, be)
         else:
             result._version_cell = [0]

@@ -577,4 +577,14 @@ MUTANTS = [
            "        if isinstance(s, bool) or not isinstance(s, numbers.Integral):  # a bool is no size, as in PyTorch",
            "        if not isinstance(s, numbers.Integral):", "a bool passes as a size (zeros(True, 2) is 1 x 2)",
            BOOL_TESTS),
+    # found by the sampled run (tools/mutate_sample.py)
+    Mutant("MS-1", "tinygrad_bn/tensor.py",
+           'return self._new_filled("new_ones", size, 1, dtype, device, requires_grad)',
+           'return self._new_filled("new_ones", size, 0, dtype, device, requires_grad)',
+           "new_ones fills zeros", ("tests/tensor/test_factories.py",)),
+    Mutant("MS-2", "tinygrad_bn/function.py",
+           "(len(arrays) > 1 and any(out is a for a in arrays[1:]))",
+           "(len(arrays) > 1 and out is arrays[1])",
+           "an input returned as it is shares its version only in the first two positions",
+           ("tests/autograd/test_autograd_function.py",)),
 ]

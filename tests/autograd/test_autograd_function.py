@@ -213,3 +213,34 @@ def test_pytorch_2s_setup_context_form():
 
     x = x64(1.5, -2.0)
     assert gradcheck(Square.apply, x) and gradgradcheck(Square.apply, x)
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_an_array_level_op_that_returns_one_of_its_inputs_shares_that_inputs_version(position):
+    """PyTorch's rule for an input returned as it is: the output is a new tensor over
+    the same memory with the same version counter, so an in-place change of either
+    is seen by a backward that saved the other. Every input position counts."""
+    from tinygrad_bn.function import Function
+
+    class Pick(Function):
+        @staticmethod
+        def forward(ctx, a, b, c):
+            return (a, b, c)[position]
+
+        @staticmethod
+        def backward(ctx, g):
+            return tuple(g if i == position else None for i in range(3))
+
+    inputs = [tg.tensor([1.0, 2.0], requires_grad=True) * 1 for _ in range(3)]
+    out = Pick.apply(*inputs)
+    assert out is not inputs[position] and np.shares_memory(out.detach().numpy(), inputs[position].detach().numpy())
+    before = out._version
+    inputs[position].add_(1.0)
+    assert out._version == inputs[position]._version == before + 1
+    for i, t in enumerate(inputs):
+        if i != position:
+            assert t._version == 0
+    loss = (out * out).sum()  # mul saves out
+    inputs[position].mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation|version"):
+        loss.backward()
