@@ -46,4 +46,8 @@ EQUIVALENT = [
      "xs = np.array(batches, float) * 2 ** ((k - 1.5) * 0.08)",
      "xs = np.array(batches, float) * 2 - ((k - 1.5) * 0.08)",
      "presentation only: the horizontal offset that keeps the curves' markers apart in the plot"),
+    ("tinygrad_bn/ops/reduce.py", "core/RemoveDecorator", "@staticmethod", "",
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+    ("tinygrad_bn/experiments/bn_vs_plain.py", "core/ReplaceComparisonOperator_Eq_LtE",
+     "if row == 0:", "if row <= 0:", "row runs over 0 and 1 only, so row <= 0 is row == 0"),
 ]

@@ -1,0 +1,84 @@
+"""Classes of bugs the sampled mutation run (tools/mutate_sample.py) found
+untested: argument checks that let a wrong value through when another check
+happens to agree, warning boundaries, non-finite values where PyTorch takes
+them, one-variable statistics, and a fallback for a missing optional package."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import nn
+from tinygrad_bn.utils.data import random_split
+
+
+@pytest.mark.parametrize("lengths", [[-1, 11], [11, -1], [-2, 6, 6], [2.5, 7.5], [np.float64(5), 5]],
+                         ids=["negative first", "negative last", "negative middle", "floats summing to n",
+                              "a numpy float"])
+def test_random_split_refuses_lengths_that_are_not_counts_even_when_they_sum_to_n(lengths):
+    """The sum check alone passes these: each count must be checked on its own."""
+    with pytest.raises(ValueError, match="random_split: lengths .* must be non-negative counts"):
+        random_split(list(range(10)), lengths)
+
+
+def test_random_split_takes_counts_as_python_or_numpy_ints():
+    parts = random_split(list(range(10)), [np.int64(4), 6], seed=0)
+    assert [len(p) for p in parts] == [4, 6]
+    assert sorted(i for p in parts for i in p) == list(range(10))
+
+
+@pytest.mark.parametrize("mean, warns", [(-3.9, False), (-4.1, True), (2.9, False), (3.1, False),
+                                         (3.9, False), (4.1, True)])
+def test_trunc_normal_warns_exactly_when_mean_is_more_than_two_std_outside_the_bounds(mean, warns):
+    """PyTorch's rule on both sides: [a, b] = [-2, 2], std 1, so the edges are -4 and 4
+    (between 1 and 2 std outside, as 2.9 to 3.9, there is no warning)."""
+    t = tg.empty(50)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nn.init.trunc_normal_(t, mean=mean, std=1.0, a=-2.0, b=2.0)
+    said = [w for w in caught if "more than 2 std" in str(w.message)]
+    assert bool(said) == warns, (mean, [str(w.message) for w in caught])
+    assert float(t.min()) >= -2.0 and float(t.max()) <= 2.0
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_constant_fills_take_non_finite_values_as_pytorch(value):
+    t = nn.init.constant_(tg.empty(2, 3), value)
+    np.testing.assert_array_equal(t.numpy(), np.full((2, 3), value, np.float32))
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(torch.nn.init.constant_(torch.empty(2, 3), value).numpy(), t.numpy())
+
+
+def test_corrcoef_of_one_variable_is_one_or_nan_as_pytorch():
+    one = tg.tensor([1.0, 2.0, 4.0]).corrcoef()
+    assert one.shape == () and float(one) == 1.0
+    assert math.isnan(float(tg.tensor([3.0, 3.0, 3.0]).corrcoef()))
+    rows = tg.tensor([[1.0, 2.0, 4.0], [2.0, 1.0, 0.0]]).corrcoef().numpy()
+    np.testing.assert_allclose(rows, np.corrcoef([[1.0, 2.0, 4.0], [2.0, 1.0, 0.0]]), rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    assert float(torch.tensor([1.0, 2.0, 4.0]).corrcoef()) == 1.0
+
+
+def test_the_compile_check_finds_ptxas_without_the_nvcc_wheel(monkeypatch, tmp_path):
+    """Without the nvidia-cuda-nvcc package (an ImportError), ptxas comes from
+    CUDA_HOME, then from PATH."""
+    import builtins
+
+    from kernels.cuda import compile_check
+    real_import = builtins.__import__
+
+    def no_nvcc_wheel(name, *args, **kwargs):
+        if name.startswith("nvidia.cuda_nvcc") or name == "nvidia":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_nvcc_wheel)
+    (tmp_path / "bin").mkdir()
+    ptxas = tmp_path / "bin" / "ptxas"
+    ptxas.write_text("#!/bin/sh\n")
+    ptxas.chmod(0o755)
+    monkeypatch.delenv("CUDA_PATH", raising=False)
+    monkeypatch.setenv("CUDA_HOME", str(tmp_path))
+    assert compile_check.find_ptxas() == str(ptxas)
+    assert compile_check.find_ptxas("/given/ptxas") == "/given/ptxas"
