@@ -598,4 +598,7 @@ MUTANTS = [
            "corrcoef of one variable is 0, not 1", ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
     Mutant("MS-7", "kernels/cuda/compile_check.py", "    except ImportError:\n        pass",
            "    except OSError:\n        pass", "without the nvcc wheel the ptxas search stops with an ImportError", ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-8", "tinygrad_bn/nn/parametrizations.py", "expected a dim in [{-weight.ndim}, ",
+           "expected a dim in [{weight.ndim}, ", "weight_norm's bad-dim message gives the wrong lower end",
+           ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
 ]

@@ -82,3 +82,12 @@ def test_the_compile_check_finds_ptxas_without_the_nvcc_wheel(monkeypatch, tmp_p
     monkeypatch.setenv("CUDA_HOME", str(tmp_path))
     assert compile_check.find_ptxas() == str(ptxas)
     assert compile_check.find_ptxas("/given/ptxas") == "/given/ptxas"
+
+
+@pytest.mark.parametrize("dim", [2, -3, 7])
+def test_weight_norm_names_the_valid_dims_when_dim_is_out_of_range(dim):
+    """The message gives the range a 2-D weight takes, [-2, 1], and the dim it got."""
+    from tinygrad_bn.nn.utils import parametrizations
+    with pytest.raises(IndexError, match=rf"weight_norm: dim {dim} is out of range for a 2-D weight .*"
+                                         r"expected a dim in \[-2, 1\] or None"):
+        parametrizations.weight_norm(nn.Linear(3, 4), dim=dim)
