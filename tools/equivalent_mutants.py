@@ -48,8 +48,6 @@ EQUIVALENT = [
      "presentation only: the horizontal offset that keeps the curves' markers apart in the plot"),
     ("tinygrad_bn/ops/reduce.py", "core/RemoveDecorator", "@staticmethod", "",
      "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
-    ("tinygrad_bn/experiments/bn_vs_plain.py", "core/ReplaceComparisonOperator_Eq_LtE",
-     "if row == 0:", "if row <= 0:", "row runs over 0 and 1 only, so row <= 0 is row == 0"),
     ("tinygrad_bn/ops/shaping.py", "core/ReplaceComparisonOperator_Eq_LtE", "if t.ndim == 0:", "if t.ndim <= 0:",
      "a tensor's ndim is never negative, so ndim <= 0 is ndim == 0"),
 ]

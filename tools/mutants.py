@@ -601,4 +601,7 @@ MUTANTS = [
     Mutant("MS-8", "tinygrad_bn/nn/parametrizations.py", "expected a dim in [{-weight.ndim}, ",
            "expected a dim in [{weight.ndim}, ", "weight_norm's bad-dim message gives the wrong lower end",
            ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-9", "tinygrad_bn/distributed/buckets.py", "size += p.numel() * 8", "size += p.numel() & 8",
+           "DDP's buckets never fill: one all-reduce of every gradient whatever bucket_bytes says",
+           ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
 ]

@@ -288,7 +288,9 @@ def report(results, seed, started):
         row = by_area.setdefault(area(r["path"]), {"killed": 0, "survived": 0, "equivalent": 0, "incompetent": 0})
         if r["status"] in row:
             row[r["status"]] += 1
-    print(f"\nseed {seed}, {time.strftime('%Y-%m-%d')}: {len(results)} mutants in {(time.time() - started) / 60:.0f} min")
+    summed = sum(r.get("seconds", 0) for r in results) / 60
+    took = f"{(time.time() - started) / 60:.0f} min, " if started else ""
+    print(f"\nseed {seed}, {time.strftime('%Y-%m-%d')}: {len(results)} mutants ({took}{summed:.0f} min of test runs)")
     print(f"{'area':28} {'killed':>7} {'survived':>9} {'equiv.':>7} {'incomp.':>8}")
     for name in sorted(by_area):
         row = by_area[name]
@@ -312,7 +314,24 @@ def show(mutants, spec):
                                                m.path, m.path + " (mutant)"))
 
 
+def report_file(path):
+    """The table of a results file (an interrupted run's too), with mutants listed as
+    equivalent since the run counted as equivalent."""
+    equivalent = equivalent_keys()
+    results = []
+    for line in Path(path).read_text().splitlines():
+        r = json.loads(line)
+        key = (r["path"], r["operator"], r["before"], r["after"])
+        if r["status"] == "survived" and key in equivalent:
+            r = dict(r, status="equivalent", by=equivalent[key])
+        results.append(r)
+    seed = Path(path).stem.split("-")[1]
+    return report(results, seed, None)
+
+
 def run(args):
+    if args.report:
+        return 0 if report_file(args.report) is not None else 1
     files = source_files(args.only)
     mutants = enumerate_mutants(files)
     if args.show:
@@ -436,6 +455,7 @@ def main(argv):
     ap.add_argument("--resume", action="store_true",
                     help="go on with an earlier run of the same seed (interrupted, or run with --no-confirm)")
     ap.add_argument("--show", metavar="SEED:INDEX", help="print one drawn mutant as a diff")
+    ap.add_argument("--report", metavar="RESULTS", help="print the table of a results file (.mutate-cache/runs/...)")
     ap.add_argument("--map", action="store_true", help="rebuild tests/mutation_map.json from a coverage run")
     ap.add_argument("--pytest-args", nargs="*", default=[], help="more pytest arguments for the --map run")
     args = ap.parse_args(argv)

@@ -91,3 +91,34 @@ def test_weight_norm_names_the_valid_dims_when_dim_is_out_of_range(dim):
     with pytest.raises(IndexError, match=rf"weight_norm: dim {dim} is out of range for a 2-D weight .*"
                                          r"expected a dim in \[-2, 1\] or None"):
         parametrizations.weight_norm(nn.Linear(3, 4), dim=dim)
+
+
+def test_gradients_are_averaged_in_buckets_of_the_given_size(monkeypatch):
+    """DDP's buckets close once they hold bucket_bytes of float64 gradient: three
+    10-element parameters (80 bytes each) in 160-byte buckets take two all-reduces,
+    of 20 and 10 values, and each gradient's contribution is replaced by its mean
+    over the ranks (two ranks here, the other contributing three times as much)."""
+    from tinygrad_bn.distributed import buckets
+
+    class TwoRanks:
+        def Get_size(self):
+            return 2
+
+    reduced = []
+
+    def sum_over_ranks(who, flat):
+        reduced.append(flat.size)
+        flat *= 4  # this rank's g plus the other's 3 g
+
+    monkeypatch.setattr(buckets, "_comm", lambda who: TwoRanks())
+    monkeypatch.setattr(buckets, "sum_in_place", sum_over_ranks)
+    for bucket_bytes, calls in ((160, [20, 10]), (80, [10, 10, 10]), (1 << 20, [30])):
+        params = [tg.zeros(10, requires_grad=True) for _ in range(3)]
+        grads = {id(p): np.full(10, float(i + 1)) for i, p in enumerate(params)}
+        for p in params:
+            p.grad = tg.tensor(grads[id(p)].astype(np.float32))
+        reduced.clear()
+        buckets.average_in_buckets(params, grads, bucket_bytes=bucket_bytes)
+        assert reduced == calls, bucket_bytes
+        for i, p in enumerate(params):
+            np.testing.assert_array_equal(p.grad.numpy(), np.full(10, 2.0 * (i + 1), np.float32))
