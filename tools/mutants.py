@@ -604,4 +604,11 @@ MUTANTS = [
     Mutant("MS-9", "tinygrad_bn/distributed/buckets.py", "size += p.numel() * 8", "size += p.numel() & 8",
            "DDP's buckets never fill: one all-reduce of every gradient whatever bucket_bytes says",
            ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-10", "tinygrad_bn/experiments/bn_vs_plain.py",
+           'curves = np.array([r[key] for r in runs if r["setting"] == setting and r["net"] == net], float)',
+           'curves = np.array([r[key] for r in runs if r["setting"] == setting and r["net"] <= net], float)',
+           "the bn-vs-plain plot's curve for one net mixes in the other's runs", ("tests/experiments/test_plot_content.py",)),
+    Mutant("MS-11", "tinygrad_bn/experiments/weight_init.py", "for s, a, d in zip(scales, acc, div):",
+           "for s, a, d in []:", "the weight-init plot draws no per-seed points",
+           ("tests/experiments/test_plot_content.py",)),
 ]
