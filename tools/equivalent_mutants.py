@@ -50,4 +50,10 @@ EQUIVALENT = [
      "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
     ("tinygrad_bn/ops/shaping.py", "core/ReplaceComparisonOperator_Eq_LtE", "if t.ndim == 0:", "if t.ndim <= 0:",
      "a tensor's ndim is never negative, so ndim <= 0 is ndim == 0"),
+    ("tinygrad_bn/ops/elementwise.py", "core/RemoveDecorator", "@staticmethod", "",
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+    ("tinygrad_bn/counting.py", "core/ReplaceFalseWithTrue",
+     "def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):",
+     "def unique_consecutive(t, return_inverse=True, return_counts=False, dim=None):",
+     "its only caller, Tensor.unique_consecutive (and through it tg.unique_consecutive), passes every argument"),
 ]

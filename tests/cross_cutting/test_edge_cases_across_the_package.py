@@ -122,3 +122,96 @@ def test_gradients_are_averaged_in_buckets_of_the_given_size(monkeypatch):
         assert reduced == calls, bucket_bytes
         for i, p in enumerate(params):
             np.testing.assert_array_equal(p.grad.numpy(), np.full(10, 2.0 * (i + 1), np.float32))
+
+
+@pytest.mark.parametrize("name", ["nansum", "nanmean"])
+def test_nan_reductions_compute_in_the_dtype_they_are_given(name):
+    t = tg.tensor([1e8, 1.0, float("nan"), -1e8], dtype=tg.float32)
+    out = getattr(t, name)(dtype=tg.float64)
+    assert out.dtype == np.float64
+    # in float32, 1e8 + 1 rounds to 1e8 and the 1 is lost; in float64 it is kept
+    assert float(out) == (1.0 if name == "nansum" else 1.0 / 3)
+    assert getattr(t, name)().dtype == np.float32
+
+
+def test_unique_consecutive_returns_the_values_alone_by_default_as_pytorch():
+    out = tg.unique_consecutive(tg.tensor([1, 1, 2, 2, 3, 1, 1]))
+    assert isinstance(out, tg.Tensor) and out.tolist() == [1, 2, 3, 1]
+    values, inverse = tg.unique_consecutive(tg.tensor([1, 1, 2]), return_inverse=True)
+    assert values.tolist() == [1, 2] and inverse.tolist() == [0, 0, 1]
+
+
+def test_a_row_kernel_must_end_with_its_row_bounds():
+    from numba import njit
+
+    from kernels.cpu._common import parallel_rows
+
+    @njit
+    def rows_last(x, r0, r1):
+        pass
+
+    @njit
+    def bounds_first(r0, r1, x):
+        pass
+
+    @njit
+    def other_names(x, lo, hi):
+        pass
+
+    assert parallel_rows(rows_last).py_func.__name__ == "rows_last_par"
+    with pytest.raises(TypeError, match=r"bounds_first must end with the arguments r0, r1, not \['r1', 'x'\]"):
+        parallel_rows(bounds_first)
+    with pytest.raises(TypeError, match=r"other_names must end with the arguments r0, r1, not \['lo', 'hi'\]"):
+        parallel_rows(other_names)
+
+
+def test_every_cpu_kernel_is_cached_on_disk():
+    """A kernel compiled without cache=True compiles again in every process (seconds
+    at each start-up): every Numba function of kernels/cpu is cached."""
+    import importlib
+    import pkgutil
+
+    import kernels.cpu
+    from numba.core.caching import NullCache
+    from numba.core.registry import CPUDispatcher
+    uncached = []
+    for info in pkgutil.iter_modules(kernels.cpu.__path__):
+        module = importlib.import_module(f"kernels.cpu.{info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
+                if isinstance(obj._cache, NullCache):
+                    uncached.append(f"{info.name}.{name}")
+    assert not uncached, f"compiled without cache=True: {uncached}"
+
+
+def test_experiments_record_the_commit_they_ran_from():
+    import os
+    import subprocess
+
+    from tinygrad_bn.experiments import common
+    root = os.path.dirname(os.path.dirname(os.path.abspath(tg.__file__)))
+    if not os.path.exists(os.path.join(root, ".git")):
+        pytest.skip("not a git checkout")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    assert common._git_state()["commit"] == head
+
+
+@pytest.mark.parametrize("cupy_count, numba_sees, why", [
+    (None, True, "CuPy is not installed"), (0, True, "CuPy finds no GPU"),
+    (1, False, "numba.cuda finds no GPU"), (1, True, None)])
+def test_the_cuda_device_says_why_it_cannot_start(monkeypatch, cupy_count, numba_sees, why):
+    import sys
+    import types
+
+    from numba import cuda
+
+    from tinygrad_bn.backends import cuda as cuda_backend
+    if cupy_count is None:
+        monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy raises ImportError
+    else:
+        fake = types.ModuleType("cupy")
+        fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: cupy_count))
+        monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setattr(cuda, "is_available", lambda: numba_sees)
+    problem = cuda_backend._gpu_problem()
+    assert (problem is None) if why is None else problem.startswith(why)
