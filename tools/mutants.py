@@ -626,4 +626,8 @@ MUTANTS = [
            'hessian_batch = HESSIAN_BATCH if quick else QUICK["hessian_batch"]',
            "sharpness measures on the full batch in quick runs and the quick batch in full ones",
            ("tests/experiments/test_sharpness.py",)),
+    Mutant("MS-17", "tinygrad_bn/distributed/syncbn.py", "unbiased = be.mul(var, n / max(n - 1, 1))",
+           "unbiased = be.mul(var, n / max(n - 1, 2))",
+           "SyncBatchNorm's running variance misses Bessel's correction at a global batch of 2",
+           ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
 ]

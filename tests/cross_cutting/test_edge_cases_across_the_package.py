@@ -215,3 +215,26 @@ def test_the_cuda_device_says_why_it_cannot_start(monkeypatch, cupy_count, numba
     monkeypatch.setattr(cuda, "is_available", lambda: numba_sees)
     problem = cuda_backend._gpu_problem()
     assert (problem is None) if why is None else problem.startswith(why)
+
+
+@pytest.mark.parametrize("batch", [2, 3, 7])
+def test_syncbn_running_variance_is_unbiased_at_every_global_batch(monkeypatch, batch):
+    """In a world of one rank SyncBatchNorm's statistics are the batch's: the mean,
+    and the variance with Bessel's correction n / (n - 1) for the running estimate,
+    at the smallest batches too (2 samples: the factor is 2)."""
+    from tinygrad_bn.distributed import syncbn
+
+    class OneRank:
+        def Get_size(self):
+            return 1
+
+        def Get_rank(self):
+            return 0
+
+    monkeypatch.setattr(syncbn, "_comm", lambda who: OneRank())
+    monkeypatch.setattr(syncbn, "all_reduce_host", lambda who, values: np.array(values, np.float64, copy=True))
+    x = np.random.default_rng(batch).standard_normal((batch, 3)) * [1.0, 5.0, 0.1] + [0.0, 2.0, -1.0]
+    y, mean, unbiased = syncbn.SyncBatchNormOp.apply(tg.tensor(x), None, None, 1e-5)
+    np.testing.assert_allclose(mean.numpy(), x.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(unbiased.numpy(), x.var(0, ddof=1), rtol=1e-10)
+    np.testing.assert_allclose(y.numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-8, atol=1e-10)
