@@ -630,4 +630,13 @@ MUTANTS = [
            "unbiased = be.mul(var, n / max(n - 1, 2))",
            "SyncBatchNorm's running variance misses Bessel's correction at a global batch of 2",
            ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-18", "tinygrad_bn/tape.py", "    except ValueError:  # fewer frames than that: look from the caller",
+           "    except KeyError:  # fewer frames than that: look from the caller",
+           "the Tape's user_location raises when asked to skip more frames than the stack has", ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-19", "tinygrad_bn/tensor.py", "(self.device.index or 0)", "(self.device.index and 0)",
+           "get_device on a GPU tensor with no index is None, not 0", ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-20", "tinygrad_bn/experiments/sync_bn.py",
+           'finals(runs, "syncbn", b), finals(runs, "global", b), unit="accuracy", accuracy=True))',
+           'finals(runs, "syncbn", b), finals(runs, "global", b), unit="accuracy", accuracy=False))',
+           "a sync-bn accuracy verdict without its binomial error", ("tests/experiments/test_sync_bn.py",)),
 ]

@@ -238,3 +238,22 @@ def test_syncbn_running_variance_is_unbiased_at_every_global_batch(monkeypatch, 
     np.testing.assert_allclose(mean.numpy(), x.mean(0), rtol=1e-12)
     np.testing.assert_allclose(unbiased.numpy(), x.var(0, ddof=1), rtol=1e-10)
     np.testing.assert_allclose(y.numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-8, atol=1e-10)
+
+
+def test_user_location_looks_from_the_caller_when_asked_to_skip_more_frames_than_there_are():
+    import inspect
+
+    from tinygrad_bn.tape import user_location
+    here = inspect.currentframe().f_lineno + 1
+    where = user_location(skip=100_000)
+    assert where[0] == __file__ and where[1] == here
+
+
+def test_get_device_is_minus_one_on_the_cpu_and_the_gpu_index_elsewhere():
+    """As PyTorch: -1 on the CPU, the index on a GPU (0 when the device names none)."""
+    import types
+
+    assert tg.zeros(2).get_device() == -1
+    for index, expected in ((None, 0), (0, 0), (1, 1)):
+        stand_in = types.SimpleNamespace(device=types.SimpleNamespace(type="cuda", index=index))
+        assert tg.Tensor.get_device(stand_in) == expected

@@ -87,6 +87,8 @@ def test_the_json_records_the_design_every_run_setup_and_the_verdicts(quick):
         assert 0.1 < r["final_acc"] <= 1.0 and r["loss"][0] > 0 and not r["diverged"]
     claims = [v["claim"] for v in doc["verdicts"]]
     assert len(claims) == 3 and all(v["outcome"] == QUICK_OUTCOME for v in doc["verdicts"])
+    # accuracies on 1,000 held-out digits carry each side's binomial error
+    assert all(v["unit"] == "accuracy" and len(v["binomial_se"]) == 2 for v in doc["verdicts"])
     assert any("SyncBN beats per-process BN" in c for c in claims)
     assert any("SyncBN is within noise of one process at the global batch 8" in c for c in claims)
     assert any("GroupNorm beats per-process BN" in c for c in claims)
