@@ -56,4 +56,8 @@ EQUIVALENT = [
      "def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):",
      "def unique_consecutive(t, return_inverse=True, return_counts=False, dim=None):",
      "its only caller, Tensor.unique_consecutive (and through it tg.unique_consecutive), passes every argument"),
+    ("kernels/cache_stamp.py", "core/NumberReplacer",
+     "if os.path.abspath(path) != os.path.abspath(folders[0]):",
+     "if os.path.abspath(path) != os.path.abspath(folders[ -1]):",
+     "folders holds one entry when this line runs (the append follows it), so its first is its last"),
 ]

@@ -639,4 +639,11 @@ MUTANTS = [
            'finals(runs, "syncbn", b), finals(runs, "global", b), unit="accuracy", accuracy=True))',
            'finals(runs, "syncbn", b), finals(runs, "global", b), unit="accuracy", accuracy=False))',
            "a sync-bn accuracy verdict without its binomial error", ("tests/experiments/test_sync_bn.py",)),
+    Mutant("MS-21", "tinygrad_bn/experiments/common.py", "2.052, 2.048,", "2.052, 2.049,",
+           "the t quantile for 28 degrees of freedom off by one in its last decimal", ("tests/experiments/test_design_and_statistics_constants.py",)),
+    Mutant("MS-22", "tinygrad_bn/experiments/sync_bn.py", "PER_PROCESS = [2, 4]", "PER_PROCESS = [1, 4]",
+           "the sync-bn design no longer the one its recorded results ran", ("tests/experiments/test_design_and_statistics_constants.py",)),
+    Mutant("MS-23", "tinygrad_bn/nn/parametrize.py", 'expected = "a str or None" if allow_none else "a str"',
+           'expected = "a str or None" if not allow_none else "a str"',
+           "parametrize's message names the wrong choices for tensor_name", ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
 ]

@@ -257,3 +257,15 @@ def test_get_device_is_minus_one_on_the_cpu_and_the_gpu_index_elsewhere():
     for index, expected in ((None, 0), (0, 0), (1, 1)):
         stand_in = types.SimpleNamespace(device=types.SimpleNamespace(type="cuda", index=index))
         assert tg.Tensor.get_device(stand_in) == expected
+
+
+def test_parametrize_names_what_tensor_name_may_be():
+    from tinygrad_bn.nn.utils import parametrize
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"register_parametrization: tensor_name must be a str \(the attribute's "
+                                        r"name\), got int 3"):
+        parametrize.register_parametrization(layer, 3, nn.Identity())
+    parametrize.register_parametrization(layer, "weight", nn.Identity())
+    with pytest.raises(TypeError, match=r"transfer_parametrizations_and_params: tensor_name must be a str or None "
+                                        r"\(the attribute's name\), got int 3"):
+        parametrize.transfer_parametrizations_and_params(layer, nn.Linear(2, 2), 3)

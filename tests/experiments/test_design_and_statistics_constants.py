@@ -1,0 +1,70 @@
+"""Constants the experiments rest on: the Student t quantiles of their verdicts,
+computed here independently, and the designs the recorded results in
+docs/experiments (which the README quotes) were run with, which must be the
+designs the code runs now."""
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from tinygrad_bn.experiments import common, small_batch, sync_bn
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "experiments"
+
+
+def _t_cdf(t, df, steps=4000):
+    """P(T <= t) for Student's t with df degrees of freedom, t >= 0, by Simpson's
+    rule on the density in the variable u = atan(x) (finite range, smooth)."""
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+
+    def g(u):  # density in x = tan(u) times dx/du
+        x = math.tan(u)
+        return math.exp(log_c - (df + 1) / 2 * math.log1p(x * x / df)) / math.cos(u) ** 2
+
+    a, b = 0.0, math.atan(t)
+    h = (b - a) / steps
+    total = g(a) + g(b) + sum((4 if i % 2 else 2) * g(a + i * h) for i in range(1, steps))
+    return 0.5 + total * h / 3
+
+
+def _t_quantile(p, df):
+    lo, hi = 0.0, 20.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _t_cdf(mid, df) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 5, 8, 13, 21, 27, 28, 29, 30, 31, 45, 100])
+def test_the_t_quantiles_of_the_verdicts_are_students(df):
+    """The table (1..30 degrees of freedom) rounded to its three decimals, the expansion past it to 1e-3."""
+    exact = _t_quantile(0.975, df)
+    assert common.t_quantile_975(df) == pytest.approx(exact, abs=5.01e-4 if df <= 30 else 1e-3), df
+
+
+def test_the_t_table_has_every_entry_and_falls_with_the_degrees_of_freedom():
+    table = [common.t_quantile_975(df) for df in range(1, 31)]
+    assert all(a > b for a, b in zip(table, table[1:]))
+    for df in range(1, 31):
+        assert common.t_quantile_975(df) == pytest.approx(_t_quantile(0.975, df), abs=5.01e-4), df
+
+
+def _recorded(name):
+    path = DOCS / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"{path} is not in this checkout")
+    return json.loads(path.read_text())
+
+
+def test_the_recorded_sync_bn_results_ran_the_design_the_code_runs():
+    design = _recorded("sync-bn")["design"]
+    assert design["per_process_batches"] == sync_bn.PER_PROCESS
+    assert design["global_batches"] == [design["world_size"] * b for b in sync_bn.PER_PROCESS]
+
+
+def test_the_recorded_small_batch_results_ran_the_design_the_code_runs():
+    recorded = _recorded("small-batch")
+    assert recorded["design"]["noise"]["batch_sizes"] == small_batch.NOISE_BATCHES
+    for per_batch in recorded["noise"].values():
+        assert per_batch["batch_sizes"] == small_batch.NOISE_BATCHES
