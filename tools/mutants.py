@@ -646,4 +646,11 @@ MUTANTS = [
     Mutant("MS-23", "tinygrad_bn/nn/parametrize.py", 'expected = "a str or None" if allow_none else "a str"',
            'expected = "a str or None" if not allow_none else "a str"',
            "parametrize's message names the wrong choices for tensor_name", ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-24", "tinygrad_bn/tensor_math.py", "rows = [r for r in range(self.shape[0]) if",
+           "rows = [r for r in range(self.shape[-1]) if", "fill_diagonal_(wrap=True) stops wrapping a tall matrix", ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-25", "tinygrad_bn/testing/strategies.py", "def broadcastable_shapes(num_shapes=2, min_dims=0,",
+           "def broadcastable_shapes(num_shapes=2, min_dims=1,", "broadcastable_shapes never draws a 0-d shape", ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
+    Mutant("MS-26", "tinygrad_bn/nn/losses.py", "def __init__(self, *, distance_function=None, margin=1.0,",
+           "def __init__(self, *, distance_function=None, margin=2.0,",
+           "TripletMarginWithDistanceLoss's default margin is not PyTorch's", ("tests/cross_cutting/test_pytorch_defaults.py",)),
 ]

@@ -269,3 +269,25 @@ def test_parametrize_names_what_tensor_name_may_be():
     with pytest.raises(TypeError, match=r"transfer_parametrizations_and_params: tensor_name must be a str or None "
                                         r"\(the attribute's name\), got int 3"):
         parametrize.transfer_parametrizations_and_params(layer, nn.Linear(2, 2), 3)
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (8, 3), (9, 2), (5, 4), (3, 5), (4, 4)])
+@pytest.mark.parametrize("wrap", [False, True])
+def test_fill_diagonal_wraps_tall_matrices_as_numpy_and_pytorch(shape, wrap):
+    t = tg.zeros(*shape).fill_diagonal_(5.0, wrap=wrap)
+    want = np.zeros(shape, np.float32)
+    np.fill_diagonal(want, 5.0, wrap=wrap)
+    np.testing.assert_array_equal(t.numpy(), want)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(torch.zeros(*shape).fill_diagonal_(5.0, wrap=wrap).numpy(), want)
+
+
+def test_broadcastable_shapes_draws_scalars_and_every_rank_by_default():
+    """The strategy's power: 0-d shapes (the corner case of broadcasting) among
+    them, up to max_dims dims."""
+    from hypothesis import find
+
+    from tinygrad_bn.testing import strategies
+    for rank in range(0, 5):
+        found = find(strategies.broadcastable_shapes(), lambda shapes, r=rank: any(len(s) == r for s in shapes))
+        assert any(len(s) == rank for s in found)
