@@ -653,4 +653,8 @@ MUTANTS = [
     Mutant("MS-26", "tinygrad_bn/nn/losses.py", "def __init__(self, *, distance_function=None, margin=1.0,",
            "def __init__(self, *, distance_function=None, margin=2.0,",
            "TripletMarginWithDistanceLoss's default margin is not PyTorch's", ("tests/cross_cutting/test_pytorch_defaults.py",)),
+    Mutant("MS-27", "tinygrad_bn/nn/init.py", "0.00095328937973738049703, -0.0016882755560235047313,",
+           "0.00095328937973738049703, -1.0016882755560235047313,",
+           "a coefficient of erfinv's outer range (trunc_normal_'s far tails) is wrong",
+           ("tests/cross_cutting/test_edge_cases_across_the_package.py",)),
 ]

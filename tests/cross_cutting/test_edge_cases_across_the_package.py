@@ -291,3 +291,23 @@ def test_broadcastable_shapes_draws_scalars_and_every_rank_by_default():
     for rank in range(0, 5):
         found = find(strategies.broadcastable_shapes(), lambda shapes, r=rank: any(len(s) == r for s in shapes))
         assert any(len(s) == rank for s in found)
+
+
+def test_erfinv_of_the_initializers_inverts_erf_in_every_range_of_its_approximation():
+    """trunc_normal_ maps draws through erfinv (Giles' three ranges: w = -log(1 - x^2)
+    below 6.25, below 16, and beyond, out to 1 - |x| of 1e-15); erf of the result
+    gives x back, the complement 1 - |x| to a relative 1e-11 where x is near +-1."""
+    from tinygrad_bn.backends import get_backend
+    from tinygrad_bn.nn.init import _erfinv
+    interior = np.linspace(-0.999, 0.999, 201)
+    edges = np.array([1 - 10.0 ** -k for k in range(1, 16)])
+    x = np.concatenate([interior, edges, -edges])
+    y = np.asarray(_erfinv(get_backend("cpu"), x))
+    w = -np.log((1 - x) * (1 + x))
+    assert (w < 6.25).any() and ((w >= 6.25) & (w < 16)).any() and (w >= 16).any()  # every range is reached
+    for xi, yi in zip(x, y):
+        if abs(xi) < 0.9:
+            assert math.erf(yi) == pytest.approx(xi, rel=1e-13, abs=1e-15), xi
+        else:
+            assert math.erfc(abs(yi)) == pytest.approx(1 - abs(xi), rel=1e-11), xi
+            assert np.sign(yi) == np.sign(xi)
