@@ -336,8 +336,14 @@ def run(args):
     mutants = enumerate_mutants(files)
     if args.show:
         return show(mutants, args.show)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
-    sample = [realize(m) for m in draw(mutants, args.count, seed)]
+    if args.recheck:  # the survivors of an earlier run, against the suite as it is now
+        earlier = [json.loads(line) for line in Path(args.recheck).read_text().splitlines()]
+        fields = set(Mutant.__dataclass_fields__)
+        sample = [Mutant(**{k: v for k, v in r.items() if k in fields}) for r in earlier if r["status"] == "survived"]
+        seed = Path(args.recheck).stem.split("-")[1] + "-recheck"
+    else:
+        seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
+        sample = [realize(m) for m in draw(mutants, args.count, seed)]
     equivalent = equivalent_keys()
     test_map = json.loads(MAP_FILE.read_text())
     print(f"{len(mutants)} mutants in {len(files)} files; seed {seed}: {len(sample)} drawn", flush=True)
@@ -456,6 +462,8 @@ def main(argv):
                     help="go on with an earlier run of the same seed (interrupted, or run with --no-confirm)")
     ap.add_argument("--show", metavar="SEED:INDEX", help="print one drawn mutant as a diff")
     ap.add_argument("--report", metavar="RESULTS", help="print the table of a results file (.mutate-cache/runs/...)")
+    ap.add_argument("--recheck", metavar="RESULTS", help="run the survivors of a results file again, against the "
+                                                         "suite as it is now")
     ap.add_argument("--map", action="store_true", help="rebuild tests/mutation_map.json from a coverage run")
     ap.add_argument("--pytest-args", nargs="*", default=[], help="more pytest arguments for the --map run")
     args = ap.parse_args(argv)
