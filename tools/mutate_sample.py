@@ -443,12 +443,45 @@ def build_map(args):
         files[f] = list(found) + [[t, 0] for t in dict.fromkeys(fallback) if t not in named]
         if not files[f]:  # only run at import (names, constants): every test may depend on it
             files[f] = [["tests", 0]]
+    for test, sources in imported_sources(tests).items():
+        for f in sources:  # a module a test imports: it may read its constants without running a line
+            if files[f] != [["tests", 0]] and test not in {t for t, _ in files[f]}:
+                files[f].append([test, 0])
     MAP_FILE.write_text(json.dumps({"note": "source file -> [test file, covered lines]; "
                                              "python tools/mutate_sample.py --map rebuilds it",
                                     "files": {f: files[f] for f in sorted(files) if f in set(source_files())}},
                                    indent=1) + "\n")
     print(f"wrote {MAP_FILE.relative_to(ROOT)}: {len(files)} files")
     return 0
+
+
+def imported_sources(tests, root=ROOT):
+    """For each test file, the package's source files it imports by name
+    (``import tinygrad_bn.x``, ``from tinygrad_bn.x import y``, where y may itself be
+    a module). Coverage credits a module's import-time lines to no test, so a test
+    that only reads a module's constants would not be mapped to it otherwise."""
+    import ast
+    known = set(source_files())
+
+    def as_file(module):
+        base = module.replace(".", "/")
+        for cand in (f"{base}.py", f"{base}/__init__.py"):
+            if cand in known:
+                return cand
+        return None
+
+    out = {}
+    for test in sorted(tests):
+        found = set()
+        for node in ast.walk(ast.parse((root / test).read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            found.update(f for f in map(as_file, names) if f and f.split("/")[0] in PACKAGES)
+        out[test] = sorted(found)
+    return out
 
 
 def main(argv):
