@@ -113,7 +113,3 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-    # the CUDA children (the simulator suite, the sm_80/sm_90 compile check) are the
-    # longest tests by far: started first, they run beside the rest under xdist
-    # instead of alone at the end
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/kernels/test_cuda_simulator.py"))
