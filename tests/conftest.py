@@ -43,6 +43,18 @@ def _train_simplenet_bn(device, steps=3):
 
 
 @pytest.fixture
+def alt_device(monkeypatch):
+    """A second device: the CPU backend's very computation, registered as "alt"
+    for the test (so it trains bit for bit like "cpu")."""
+    from tinygrad_bn import backends
+    from tinygrad_bn.backends.cpu import cpu_backend
+    be = cpu_backend("alt")
+    monkeypatch.setitem(backends._BACKENDS, "alt", be)
+    be.seed(0)
+    return be
+
+
+@pytest.fixture
 def train_simplenet_bn():
     """A function: (device, steps=3) -> (model, last loss), for comparing devices."""
     return _train_simplenet_bn

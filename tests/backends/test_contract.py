@@ -381,15 +381,6 @@ def test_check_and_check_finite_raise_alike_in_both_layers():
 # ------------------------------------------------------------------ a second device
 
 
-@pytest.fixture
-def alt_device(monkeypatch):
-    """A second device: the CPU backend's very computation, registered as "alt"."""
-    be = cpu_backend("alt")
-    monkeypatch.setitem(backends._BACKENDS, "alt", be)
-    be.seed(0)
-    return be
-
-
 def test_a_second_backend_trains_like_the_cpu_one_bit_for_bit(alt_device, train_simplenet_bn):
     cpu_model, cpu_loss = train_simplenet_bn("cpu")
     alt_model, alt_loss = train_simplenet_bn("alt")

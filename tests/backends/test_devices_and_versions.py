@@ -13,19 +13,9 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn import backends, nn, optim
-from tinygrad_bn.backends import cpu_backend
+from tinygrad_bn import nn, optim
 
 STALE = "modified by an in-place operation"
-
-
-@pytest.fixture
-def alt_device(monkeypatch):
-    """A second device: the CPU backend's very computation, registered as "alt"."""
-    be = cpu_backend("alt")
-    monkeypatch.setitem(backends._BACKENDS, "alt", be)
-    be.seed(0)
-    return be
 
 
 def net(seed=0):

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn import backends, distributions
-from tinygrad_bn.backends.cpu import cpu_backend
+from tinygrad_bn import distributions
 from tinygrad_bn.distributions import (
     Bernoulli,
     Categorical,
@@ -485,15 +484,6 @@ def test_categorical_refuses_bad_arguments():
 
 
 # ------------------------------------------------------------------ another device
-
-
-@pytest.fixture
-def alt_device(monkeypatch):
-    """A second device: the CPU backend's computation registered as "alt"."""
-    be = cpu_backend("alt")
-    monkeypatch.setitem(backends._BACKENDS, "alt", be)
-    be.seed(0)
-    return be
 
 
 def test_distributions_stay_on_their_parameters_device(alt_device):

@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn import backends, distributions
-from tinygrad_bn.backends.cpu import cpu_backend
+from tinygrad_bn import distributions
 from tinygrad_bn.distributions import (
     Bernoulli,
     Beta,
@@ -810,15 +809,6 @@ def test_reprs_name_the_parameters():
     assert repr(Multinomial(3, probs=tg.ones(3))) == "Multinomial(total_count: 3, probs: Size([3]))"
     assert repr(StudentT(3.0)) == "StudentT(df: 3.0, loc: 0.0, scale: 1.0)"
     assert repr(Binomial(3, tg.tensor([0.5, 0.2]))).startswith("Binomial(total_count: Size([2])")
-
-
-@pytest.fixture
-def alt_device(monkeypatch):
-    """A second device: the CPU backend's computation registered as "alt"."""
-    be = cpu_backend("alt")
-    monkeypatch.setitem(backends._BACKENDS, "alt", be)
-    be.seed(0)
-    return be
 
 
 def test_draws_and_densities_stay_on_the_parameters_device(alt_device):

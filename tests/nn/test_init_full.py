@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn import backends, nn
-from tinygrad_bn.backends.cpu import cpu_backend
+from tinygrad_bn import nn
 
 init = nn.init
 
@@ -345,14 +344,6 @@ def test_a_zero_element_tensor_is_left_alone_with_pytorchs_warning(fn):
     w = tg.zeros(0, 3)
     with pytest.warns(UserWarning, match="initializing a zero-element tensor"):
         assert fn(w) is w
-
-
-@pytest.fixture
-def alt_device(monkeypatch):
-    be = cpu_backend("alt")
-    monkeypatch.setitem(backends._BACKENDS, "alt", be)
-    be.seed(0)
-    return be
 
 
 def test_the_initializers_write_on_the_tensors_device(alt_device):
