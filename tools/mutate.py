@@ -18,6 +18,7 @@ mutants by operator (a + for a -, ...) over every line, thousands here, and
 each kernel mutant costs a Numba compile; a curated list of plausible bugs,
 each with the tests meant to catch it, runs in minutes and says why it exists.
 """
+import contextlib
 import os
 import subprocess
 import sys
@@ -44,28 +45,37 @@ def apply(mutant):
 
 def run_one(mutant, python=sys.executable):
     path = ROOT / mutant.path
-    original = path.read_text()
-    stat = path.stat()
     mutated = apply(mutant)
     env = dict(os.environ, HYPOTHESIS_PROFILE="ci", NUMBA_CACHE_DIR=str(ROOT / ".mutate-cache"),
                PYTHONDONTWRITEBYTECODE="1")
     cmd = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
            "-W", "ignore", *[t for t in mutant.tests if (ROOT / t).exists()]]
     t0 = time.perf_counter()
-    try:
-        path.write_text(mutated)
+    with planted(path, mutated):
         try:
             run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIME_LIMIT)
-            killed, how = run.returncode != 0, _first_failure(run.stdout)
+            killed, how = run.returncode != 0, first_failure(run.stdout)
         except subprocess.TimeoutExpired:
             killed, how = True, f"timed out after {TIME_LIMIT} s"
-    finally:
-        path.write_text(original)
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return killed, how, time.perf_counter() - t0
 
 
-def _first_failure(out):
+@contextlib.contextmanager
+def planted(path, mutated):
+    """``path`` holds ``mutated`` for the with-block; then its own text again, with
+    its modification time, so Numba's on-disk cache of the unmutated file stays valid."""
+    original = path.read_text()
+    stat = path.stat()
+    try:
+        path.write_text(mutated)
+        yield
+    finally:
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def first_failure(out):
+    """The first failing test a pytest run's output names ("error: ..." for an error), or ""."""
     for line in out.splitlines():
         if line.startswith("FAILED") or line.startswith("ERROR"):
             return line.split(" - ")[0].replace("FAILED ", "").replace("ERROR ", "error: ")

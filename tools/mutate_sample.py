@@ -72,6 +72,7 @@ FALLBACK = {
 }
 
 sys.path.insert(0, str(ROOT / "tools"))
+from mutate import first_failure, planted  # noqa: E402  (the regression list's runner plants files the same way)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,8 @@ class Worker:
         try:
             run = subprocess.run(cmd, cwd=self.dir, env=self.env(scratch), capture_output=True, text=True,
                                  timeout=TIME_LIMIT)
-            return run.returncode, _first_failure(run.stdout, run.returncode), time.perf_counter() - t0
+            by = first_failure(run.stdout) or ("" if run.returncode == 0 else f"pytest exit status {run.returncode}")
+            return run.returncode, by, time.perf_counter() - t0
         except subprocess.TimeoutExpired:
             return -1, f"timed out after {TIME_LIMIT} s", time.perf_counter() - t0
 
@@ -210,9 +212,7 @@ class Worker:
         of the suite; returns a result dict."""
         from cosmic_ray.plugins import get_operator
         path = self.dir / mutant.path
-        original = path.read_text()
-        stat = path.stat()
-        mutated, after = _mutated_line(original, get_operator(mutant.operator)(), mutant.occurrence, mutant.line)
+        mutated, after = _mutated_line(path.read_text(), get_operator(mutant.operator)(), mutant.occurrence, mutant.line)
         result = dict(asdict(mutant), seconds=0.0, by="")
         if mutated is None or after != mutant.after:
             return dict(result, status="stale")  # the copy's file differs from the enumerated one
@@ -222,8 +222,7 @@ class Worker:
             return dict(result, status="incompetent")
         scratch = mutant.path.startswith("kernels/")
         rc, by, seconds, stage = 0, "", 0.0, "mapped"
-        try:
-            path.write_text(mutated)
+        with planted(path, mutated):
             if mapped:
                 rc, by, seconds = self.pytest(tests, scratch)
             if rc == 0 and confirm and tests != ["tests"]:
@@ -232,9 +231,6 @@ class Worker:
                 rc, by, more = self.pytest(["tests", *skip], scratch)
                 seconds += more
                 stage = "suite"
-        finally:
-            path.write_text(original)
-            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         if rc == 5:
             return dict(result, status="error", by="no tests collected", seconds=seconds)
         status = "survived" if rc == 0 else "killed"
@@ -257,13 +253,6 @@ def _sync(src, dst):
         shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
     for name in wanted:
         _sync(src / name, dst / name)
-
-
-def _first_failure(out, rc):
-    for line in out.splitlines():
-        if line.startswith(("FAILED", "ERROR")):
-            return line.split(" - ")[0].replace("FAILED ", "").replace("ERROR ", "error: ")
-    return "" if rc == 0 else f"pytest exit status {rc}"
 
 
 # --- the run ----------------------------------------------------------------------
