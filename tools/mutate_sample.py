@@ -180,7 +180,6 @@ def tests_for(path, test_map):
 class Worker:
     def __init__(self, index):
         self.dir = CACHE / f"work-{index}"
-        self.lock = threading.Lock()
 
     def refresh(self):
         """Make the copy match the checkout (modification times kept, so its
