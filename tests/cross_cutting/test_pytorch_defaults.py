@@ -1,49 +1,158 @@
-"""Every nn module that PyTorch also has takes PyTorch's default for each
-constructor argument the two share (a margin of 1.0, a reduction of "mean", an
-eps of 1e-5, ...), so a script that leaves an argument out means what it meant
-with PyTorch. The few differences are listed with the reason."""
+"""Every nn module, functional, Tensor method and top-level function that
+PyTorch also has takes PyTorch's default for each argument the two share (a
+margin of 1.0, a reduction of "mean", an eps of 1e-5, unbind's dim=0,
+log_normal_'s mean=1, ...), so a script that leaves an argument out means what
+it meant with PyTorch. The few differences are listed with the reason.
+
+PyTorch's defaults are kept in ``pytorch_defaults.json`` so the comparison runs
+without PyTorch installed; where it is installed, a test checks the file against
+it (``python tests/cross_cutting/test_pytorch_defaults.py`` rewrites the file).
+PyTorch's Tensor methods and top-level functions are builtins without a Python
+signature: their defaults are read from the signature line that opens each
+docstring ("unbind(dim=0) -> seq")."""
+import ast
 import inspect
+import json
+import math
+import re
+from pathlib import Path
 
 import pytest
 
 import tinygrad_bn as tg
 
-torch = pytest.importorskip("torch")
+SNAPSHOT = Path(__file__).with_name("pytorch_defaults.json")
 
 # (module, argument): why our default differs in spelling but not in meaning, or how it differs
 DIFFERENT = {
-    **{(m, a): "None means the class's own default (True for batch norm, False for instance norm), as PyTorch's "
-              "value does" for m in ("BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d")
+    **{("nn." + m, a): "None means the class's own default (True for batch norm, False for instance norm), as "
+                       "PyTorch's value does"
+       for m in ("BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d")
        for a in ("affine", "track_running_stats")},
-    ("Softmax", "dim"): "PyTorch's None (an implicit dim, deprecated) picks dim 0 for 0-, 1- and 3-d input; "
-                        "ours is the last dim, which is PyTorch's choice for 2-d input",
-    ("LogSoftmax", "dim"): "as Softmax",
+    ("nn.Softmax", "dim"): "PyTorch's None (an implicit dim, deprecated) picks dim 0 for 0-, 1- and 3-d input; "
+                           "ours is the last dim, which is PyTorch's choice for 2-d input",
+    ("nn.LogSoftmax", "dim"): "as Softmax",
+    **{("Tensor." + f, "dim"): "PyTorch's None means the last dim, which is our -1" for f in ("kthvalue", "mode", "topk")},
+    **{("F." + f, "dim"): "as the Softmax module" for f in ("softmax", "log_softmax")},
+    **{(f, "device"): "PyTorch's None means the default device; we have no set_default_device, so ours is always "
+                      "the CPU, spelt out" for f in ("eye", "full", "linspace", "logspace", "randperm", "tensor")},
+    ("cdist", "compute_mode"): "ours has no effect (distances are never computed through the matmul expansion), "
+                               "so it defaults to None",
+    ("asarray", "requires_grad"): "PyTorch's signature line says None, its text says the default is False, as ours",
 }
 
 
-def _shared_defaults():
-    for name in sorted(dir(tg.nn)):
-        ours, theirs = getattr(tg.nn, name), getattr(torch.nn, name, None)
-        if not (isinstance(ours, type) and isinstance(theirs, type)):
-            continue
+def _docstring_defaults(fn, name):
+    """The literal defaults on the ``name(...)`` signature lines of fn's docstring."""
+    found = {}
+    for line in re.finditer(rf"^\s*{re.escape(name)}\((.*?)\)\s*(?:->|$)", fn.__doc__ or "", re.M):
         try:
-            mine, pytorch = inspect.signature(ours.__init__), inspect.signature(theirs.__init__)
-        except (TypeError, ValueError):
+            args = ast.parse(f"def f({line.group(1)}): pass").body[0].args
+        except SyntaxError:
             continue
-        for p in mine.parameters.values():
-            q = pytorch.parameters.get(p.name)
-            if q is not None and p.default is not inspect.Parameter.empty and q.default is not inspect.Parameter.empty:
-                yield name, p.name, p.default, q.default
+        positional = args.posonlyargs + args.args
+        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        for arg, default in pairs:
+            try:
+                found.setdefault(arg.arg, ast.literal_eval(default))
+            except ValueError:  # torch.strided, torch.preserve_format: not a literal
+                pass
+    return found
 
 
-def test_modules_take_pytorchs_defaults():
-    shared = list(_shared_defaults())
-    assert len(shared) > 150  # the comparison reaches the modules
-    wrong = [(m, a, ours, theirs) for m, a, ours, theirs in shared
-             if (m, a) not in DIFFERENT and not (ours == theirs and type(ours) is type(theirs))]
-    assert not wrong, f"defaults that differ from PyTorch's (module, argument, ours, PyTorch's): {wrong}"
+def _signature_defaults(fn):
+    try:
+        return {p.name: p.default for p in inspect.signature(fn).parameters.values()
+                if p.default is not inspect.Parameter.empty}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _ours():
+    """name -> {argument: default} for everything of ours that PyTorch may also have."""
+    out = {}
+    for name in dir(tg.nn):
+        thing = getattr(tg.nn, name)
+        if isinstance(thing, type) and not name.startswith("_"):
+            out["nn." + name] = _signature_defaults(thing.__init__)
+    for name in (n for n in dir(tg.Tensor) if not n.startswith("_")):
+        out["Tensor." + name] = _signature_defaults(getattr(tg.Tensor, name))
+    for prefix, space in (("", tg), ("F.", tg.nn.functional)):
+        for name in (n for n in dir(space) if not n.startswith("_")):
+            thing = getattr(space, name)
+            if callable(thing) and not isinstance(thing, type):
+                out[prefix + name] = _signature_defaults(thing)
+    return out
+
+
+def _pytorchs(torch, ours):
+    """PyTorch's defaults for the arguments ``ours`` also has a default for."""
+    import torch.nn.functional as TF
+    out = {}
+    for key, mine in sorted(ours.items()):
+        space, _, name = key.rpartition(".")
+        theirs = {"nn": torch.nn, "Tensor": torch.Tensor, "": torch, "F": TF}[space]
+        thing = getattr(theirs, name, None)
+        if thing is None or (space == "nn") != isinstance(thing, type):
+            continue
+        if space == "nn":
+            defaults = _signature_defaults(thing.__init__)
+        else:
+            defaults = _signature_defaults(thing) or _docstring_defaults(thing, name)
+        shared = {a: _jsonable(v) for a, v in defaults.items() if a in mine}
+        if shared:
+            out[key] = shared
+    return out
+
+
+def _jsonable(v):
+    return list(map(_jsonable, v)) if isinstance(v, tuple) else v
+
+
+def _same(ours, theirs):
+    if isinstance(ours, tuple):
+        ours = _jsonable(ours)
+    if isinstance(ours, bool) or isinstance(theirs, bool):
+        return ours is theirs
+    if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)):
+        return ours == theirs or (math.isnan(ours) and math.isnan(theirs))  # PyTorch writes mean=1 for a float
+    return type(ours) is type(theirs) and ours == theirs
+
+
+def _compared():
+    snapshot = json.loads(SNAPSHOT.read_text())["defaults"]
+    ours = _ours()
+    return [(key, arg, ours[key][arg], theirs) for key, args in snapshot.items() if key in ours
+            for arg, theirs in args.items() if arg in ours[key]]
+
+
+def test_we_take_pytorchs_defaults():
+    shared = _compared()
+    # the comparison reaches modules, Tensor methods, functions and functionals
+    spaces = [key.rpartition(".")[0] for key, *_ in shared]
+    for space, least in (("nn", 150), ("Tensor", 150), ("F", 150), ("", 60)):
+        assert spaces.count(space) > least, (space, spaces.count(space))
+    wrong = [row for row in shared if row[:2] not in DIFFERENT and not _same(row[2], row[3])]
+    assert not wrong, f"defaults that differ from PyTorch's (name, argument, ours, PyTorch's): {wrong}"
 
 
 def test_every_listed_difference_is_still_a_difference():
-    differing = {(m, a) for m, a, ours, theirs in _shared_defaults() if ours != theirs}
+    differing = {(key, arg) for key, arg, ours, theirs in _compared() if not _same(ours, theirs)}
     assert set(DIFFERENT) <= differing, sorted(set(DIFFERENT) - differing)
+
+
+def test_the_stored_defaults_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    stored = json.loads(SNAPSHOT.read_text())
+    if stored["torch"] != torch.__version__.split("+")[0]:
+        pytest.skip(f"the stored defaults are PyTorch {stored['torch']}'s, this is {torch.__version__}")
+    assert stored["defaults"] == _pytorchs(torch, _ours()), \
+        "PyTorch's defaults or our arguments changed: run python tests/cross_cutting/test_pytorch_defaults.py"
+
+
+if __name__ == "__main__":
+    import torch
+    SNAPSHOT.write_text(json.dumps({"torch": torch.__version__.split("+")[0],
+                                    "defaults": _pytorchs(torch, _ours())}, indent=0, sort_keys=True) + "\n")
+    print(f"wrote {SNAPSHOT}")
