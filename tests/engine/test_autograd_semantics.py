@@ -327,8 +327,19 @@ def test_an_array_level_function_is_checked_as_pytorch_checks_functions():
         def forward(ctx, a):
             return [a, a]
 
+    class TooFew(tg.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # one gradient for two inputs: PyTorch refuses it, and so do we
+
     with pytest.raises(RuntimeError, match="returned 2 gradients, expected 1"):
         Extra.apply(x).sum().backward()
+    with pytest.raises(RuntimeError, match="TooFew.backward returned 1 gradients, expected 2"):
+        TooFew.apply(x, x * 1).sum().backward()
     ExtraNone.apply(x).sum().backward()  # extra Nones are fine, as in PyTorch
     assert x.grad.tolist() == [2.0, 2.0]
     with pytest.raises(RuntimeError, match="argument 1, which was not a tensor"):

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from tinygrad_bn.experiments import bn_vs_plain, common, weight_init  # noqa: E402
+from tinygrad_bn.experiments import bn_vs_plain, common, small_batch, weight_init  # noqa: E402
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def caught(monkeypatch):
         figs[name] = fig
         return name
 
-    for module in (common, bn_vs_plain, weight_init):
+    for module in (common, bn_vs_plain, small_batch, weight_init):
         if hasattr(module, "save_figure"):
             monkeypatch.setattr(module, "save_figure", keep)
     yield figs
@@ -80,3 +80,44 @@ def test_weight_init_draws_every_seed_as_a_point_and_each_mean(caught, tmp_path)
     trained = sorted(r["final_acc"] for r in runs if not r["diverged"])
     np.testing.assert_allclose(dots, trained, rtol=1e-12)
     assert crosses == [r["final_acc"] for r in runs if r["diverged"]]
+
+
+@pytest.mark.filterwarnings("ignore:No artists with labels")  # no noise curves in these runs: an empty legend
+def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its_norm(caught, tmp_path):
+    batches, sweep, seeds = [2, 16, 64], [1, 4, 32], 3
+    rng = np.random.default_rng(2)
+    runs = []
+    for norm in small_batch.NORMS:
+        for b in batches:
+            for groups in ([small_batch.GROUPS] + ([1, 32] if b == 2 else [])) if norm == "group" else [None]:
+                for seed in range(seeds):
+                    runs.append({"norm": norm, "batch": b, "groups": groups if norm != "instance" else 4, "seed": seed,
+                                 "final_acc": float(rng.uniform(0.3, 0.95)), "diverged": False,
+                                 "weight_change": [float(rng.uniform(0.1, 3.0))],
+                                 "diagnostics": {"accuracy": {e: float(rng.uniform(0.2, 0.9))
+                                                              for e in small_batch.EVALUATIONS}, "noise": None}})
+    small_batch._plot(str(tmp_path), runs, batches, sweep, 2)
+
+    def cell(norm, b):
+        return [r for r in runs if r["norm"] == norm and r["batch"] == b and r["groups"] in (None, small_batch.GROUPS)]
+
+    (ax,) = caught["small-batch.png"].axes
+    for norm, label in small_batch.LABELS.items():
+        (line,) = _lines(ax, label)
+        np.testing.assert_allclose(line.get_ydata(), [np.mean([r["final_acc"] for r in cell(norm, b)]) for b in batches],
+                                   rtol=1e-12, err_msg=norm)
+    accuracy, _, movement = caught["small-batch-diagnostics.png"].axes
+    for e in small_batch.EVALUATIONS:
+        (line,) = _lines(accuracy, e)
+        want = [np.mean([r["diagnostics"]["accuracy"][e] for r in cell("batch", b)]) for b in batches]
+        np.testing.assert_allclose(line.get_ydata(), want, rtol=1e-12, err_msg=e)
+    # one bar per (norm, batch), its height the mean weight change; each norm's bars centred on its tick
+    bars = {c.get_label(): c.patches for c in movement.containers}
+    assert list(bars) == [f"batch {b}" for b in batches]
+    for j, norm in enumerate(small_batch.NORMS):
+        centres = [bars[f"batch {b}"][j].get_x() + bars[f"batch {b}"][j].get_width() / 2 for b in batches]
+        assert np.isclose(np.mean(centres), j) and all(np.diff(centres) > 0), (norm, centres)
+        heights = [bars[f"batch {b}"][j].get_height() for b in batches]
+        np.testing.assert_allclose(heights, [np.mean([r["weight_change"][0] for r in cell(norm, b)]) for b in batches],
+                                   rtol=1e-12, err_msg=norm)
+    assert [t.get_text() for t in movement.get_xticklabels()] == [small_batch.SHORT[n] for n in small_batch.NORMS]

@@ -80,10 +80,18 @@ def test_the_json_records_the_design_every_run_setup_and_the_verdicts(quick):
     for r in doc["runs"]:
         s = r["setup"]
         assert s["momentum"] == 0.9 and s["lr"] == 0.05 * 8 / 64 and s["global_batch"] == 8 and s["epochs"] == 1
+        # each run's setup says how that variant ran: one process, or two under DistributedDataParallel
+        shuffle = "DistributedSampler(shuffle=True, seed=seed, drop_last=True{}), set_epoch(epoch)"
         if r["variant"] == "global":
             assert s["world_size"] == 1 and s["batch_size"] == s["per_process_batch"] == 8
+            assert s["shuffle"] == shuffle.format(", num_replicas=1") and s["gradients"] == "one process"
+            assert s["init"] == "mlp after manual_seed(seed)"
         else:
             assert s["world_size"] == 2 and s["batch_size"] == s["per_process_batch"] == 4
+            assert s["shuffle"] == shuffle.format("") and "DistributedDataParallel" in s["gradients"]
+            assert s["init"] == "mlp after manual_seed(seed); DDP copies rank 0's"
+        assert s["norm"] == {"bn": "BatchNorm1d", "global": "BatchNorm1d", "syncbn": "SyncBatchNorm",
+                             "gn": f"GroupNorm({sync_bn.GROUPS}, features)"}[r["variant"]]
         assert 0.1 < r["final_acc"] <= 1.0 and r["loss"][0] > 0 and not r["diverged"]
     claims = [v["claim"] for v in doc["verdicts"]]
     assert len(claims) == 3 and all(v["outcome"] == QUICK_OUTCOME for v in doc["verdicts"])

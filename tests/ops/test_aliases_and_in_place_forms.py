@@ -155,6 +155,15 @@ def test_index_put_accumulates_repeats_and_routes_gradients():
     out = (w * 1).index_put((i,), v, accumulate=True)
     (out * tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64)).sum().backward()
     assert w.grad.tolist() == [1.0, 2.0, 3.0] and v.grad.tolist() == [1.0, 3.0, 1.0]
+    # values broadcast to the indexed shape, as PyTorch: a scalar added at every index (repeats too),
+    # and its gradient is the sum over the places it went
+    s = tg.tensor(2.0, dtype=tg.float64, requires_grad=True)
+    out = x.index_put((i,), s, accumulate=True)
+    assert out.tolist() == [4.0, 0.0, 2.0]
+    (out * tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64)).sum().backward()
+    assert s.grad.item() == 1.0 + 3.0 + 1.0
+    rows = tg.zeros(3, 2, dtype=tg.float64).index_put((i,), tg.tensor([1.0, 10.0], dtype=tg.float64), accumulate=True)
+    assert rows.tolist() == [[2.0, 20.0], [0.0, 0.0], [1.0, 10.0]]
 
 
 def test_older_names_a_script_uses():

@@ -594,6 +594,8 @@ def _raises(exc, pattern, fn):
     (RuntimeError, r"dot: expected tensors of the same length, got 4 and 3", lambda x: x[0].dot(x[:, 0])),
     (RuntimeError, r"dot: expected two 1-d tensors, got 2-d and 1-d", lambda x: tg.dot(x, x[0])),
     (RuntimeError, r"outer: expected two 1-d tensors", lambda x: x.outer(x[0])),
+    (RuntimeError, r"outer: expected two 1-d tensors, got shapes \(4,\) and \(3, 4\)", lambda x: x[0].outer(x)),
+    (RuntimeError, r"outer: expected two 1-d tensors, got shapes \(4,\) and \(\)", lambda x: x[0].outer(x[0, 0])),
     (RuntimeError, r"inner: the last dims must match, got shapes \(3, 4\) and \(3,\)", lambda x: x.inner(x[:, 0])),
     (RuntimeError, r"einsum: subscript 'ij' of operand 0 names 2 dims, but the operand has 1",
      lambda x: tg.einsum("ij->i", x[0])),

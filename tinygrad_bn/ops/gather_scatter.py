@@ -154,7 +154,7 @@ def _source_arg(who, t, dim, idx, source):
     return source if source.ndim else source.reshape(1)
 
 
-def index_add(t, dim, index, source, *, alpha=1):
+def index_add(t, dim, index, source, *, alpha):
     """t plus ``alpha * source`` added at ``index`` along ``dim`` (repeats summed), as torch.index_add."""
     who = "index_add"
     tensor_arg(who, t)
