@@ -494,6 +494,13 @@ def test_hsplit_vsplit_dsplit_narrow_copy_concat_tensordot_unravel_index(rng):
     for got, want in zip(tg.unravel_index(tg.tensor([[5, 23], [0, -1]]), (2, 3, 4)),
                          np.unravel_index(np.array([[5, 23], [0, 23]]), (2, 3, 4))):
         same(got, want)
+    # a shape with a 0 size holds no element: no index is in range, and no index gives empty coordinates
+    rows, cols = tg.unravel_index(tg.tensor([], dtype=tg.int64), (2, 0))
+    assert rows.shape == cols.shape == (0,) and rows.dtype == cols.dtype == tg.int64
+    with pytest.raises(IndexError, match=r"unravel_index: index 0 is out of range for shape \(2, 0\) \(0 elements\)"):
+        tg.unravel_index(tg.tensor([0]), (2, 0))
+    with pytest.raises(ValueError, match="unravel_index: a size must be >= 0, got -1"):
+        tg.unravel_index(tg.tensor([0]), (2, -1))
     if torch is not None:
         for got, want in zip(tg.unravel_index(tg.tensor([7, -2]), (3, 4)), torch.unravel_index(T([7, -2]), (3, 4))):
             same(got, want)

@@ -298,7 +298,7 @@ def _quantile(who, t, q, dim, keepdim, interpolation, skip_nan):
     if n == 0:
         raise RuntimeError(f"{who}: the input must be non-empty along the reduced dim, got shape {t.shape}")
     be = t._backend
-    x = x.movedim(d, -1) if x.ndim > 1 and d != x.ndim - 1 else x  # (..., n)
+    x = x.movedim(d, -1) if d != x.ndim - 1 else x  # (..., n)
     rows = x.shape[:-1]
     nq = qs.shape[0]
     count = be.sub(n, be.sum(be.cast(be.isnan(x._data), "int64"), axis=-1, keepdims=True))  # non-NaN per row
