@@ -209,11 +209,14 @@ class MathMethods:
         return as_float(self) * (180.0 / math.pi)
 
     def sinc(self):
-        """sin(pi x) / (pi x), 1 at 0 (gradient 0 there)."""
+        """sin(pi x) / (pi x), 1 at 0. At 0 the value comes from the Taylor series
+        1 - z^2/6 + z^4/120 (z = pi x), exactly 1 there, so derivatives of every order up
+        to the fourth are sinc's own: sinc''(0) = -pi^2/3, where PyTorch gives NaN."""
         x = as_float(self)
         at_zero = x == 0
         safe = E.where(at_zero, 1.0, x) * math.pi
-        return E.where(at_zero, 1.0, safe.sin() / safe)
+        z2 = (x * math.pi).square()
+        return E.where(at_zero, 1.0 - z2 / 6 + z2.square() / 120, safe.sin() / safe)
 
     def logit(self, eps=None):
         """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""

@@ -139,7 +139,7 @@ def _bessel_i(order, x):
     while True:
         term *= q / (k * (k + order))
         total += term
-        if term < 1e-17 * total:
+        if term <= 1e-17 * total:  # <=: at x = 0, I_1's terms and total are all 0 (a < test never ends)
             break
         k += 1.0
     return total if order == 0 or x >= 0 else -total
