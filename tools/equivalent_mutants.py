@@ -90,4 +90,16 @@ EQUIVALENT = [
      "part = np.zeros((len(bounds) - 1, 2, partial_width))", "part = np.zeros((len(bounds) << 1, 2, partial_width))",
      "the kernel fills the first len(bounds) - 1 rows; the extra rows stay zero and add exactly 0.0 to each sum "
      "after the real partials (a few KB of scratch more)"),
+    ("tinygrad_bn/experiments/small_batch.py", "core/NumberReplacer",
+     'ax.legend(fontsize=9, title="training batch", title_fontsize=9)',
+     'ax.legend(fontsize= 8, title="training batch", title_fontsize=9)',
+     "presentation only: the legend's font size"),
+    ("tinygrad_bn/experiments/small_batch.py", "core/NumberReplacer",
+     'ax.axhline(np.nanmean(v), color=COLORS[norm], ls=style, lw=1.5, label=f"{LABELS[norm]} at batch {b} (mean)")',
+     'ax.axhline(np.nanmean(v), color=COLORS[norm], ls=style, lw= 2.5, label=f"{LABELS[norm]} at batch {b} (mean)")',
+     "presentation only: a reference line's width"),
+    ("tinygrad_bn/experiments/weight_init.py", "core/ReplaceComparisonOperator_Eq_GtE",
+     'ha = "right" if s == scales[-1] else "left" if s == scales[0] else "center"',
+     'ha = "right" if s >= scales[-1] else "left" if s == scales[0] else "center"',
+     "presentation only (a label's alignment), and s runs over the ascending scales: s >= the last is s == the last"),
 ]

@@ -66,7 +66,8 @@ TIME_LIMIT = 900  # seconds for one test run; past it the mutant counts as kille
 FALLBACK = {
     "kernels/cuda/*": ["tests/kernels/test_cuda_simulator.py", "tests/kernels/test_cuda_kernels.py",
                        "tests/backends/test_cuda_device.py"],
-    "tinygrad_bn/cuda.py": ["tests/kernels/test_cuda_simulator.py", "tests/backends/test_cuda_device.py"],
+    **{f: ["tests/kernels/test_cuda_simulator.py", "tests/backends/test_cuda_device.py"]
+       for f in ("tinygrad_bn/cuda.py", "tinygrad_bn/backends/cuda.py")},
     # compiled ufuncs alone (no Python line for coverage to see): the tests of the ops that call them
     "kernels/cpu/special.py": ["tests/ops/test_pointwise_math.py", "tests/distributions/test_more_distributions.py",
                                "tests/nn/test_losses.py", "tests/ops/test_aliases_and_in_place_forms.py"],

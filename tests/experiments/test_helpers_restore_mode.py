@@ -85,3 +85,15 @@ def test_a_helper_hands_the_model_back_in_its_mode_after_an_error(name, training
     with pytest.raises(RuntimeError, match="fails midway"):
         call(model)
     assert modes(model) == [training] * len(modes(model))
+
+
+def test_train_run_puts_every_nth_step_on_a_tape_starting_with_the_first():
+    from tinygrad_bn.experiments.common import train_run
+    from tinygrad_bn.models import SimpleNet
+    taped, steps = [], []
+    train_run(SimpleNet, 0, 1, batch_size=500, evaluate=False, tape_every=3,
+              on_tape=lambda step, tape: taped.append((step, len(tape.entries))),
+              on_step=lambda model, step, loss: steps.append(step))
+    assert len(steps) >= 4  # steps are counted from 0: on_step sees the count after each
+    assert [s for s, _ in taped] == list(range(0, len(steps), 3))
+    assert all(n > 0 for _, n in taped)  # each taped step recorded its ops

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from tinygrad_bn.experiments import bn_vs_plain, common, small_batch, weight_init  # noqa: E402
+from tinygrad_bn.experiments import bn_vs_plain, common, sharpness, sigmoid, small_batch, weight_init  # noqa: E402
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def caught(monkeypatch):
         figs[name] = fig
         return name
 
-    for module in (common, bn_vs_plain, small_batch, weight_init):
+    for module in (common, bn_vs_plain, sharpness, sigmoid, small_batch, weight_init):
         if hasattr(module, "save_figure"):
             monkeypatch.setattr(module, "save_figure", keep)
     yield figs
@@ -121,3 +121,36 @@ def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its
         np.testing.assert_allclose(heights, [np.mean([r["weight_change"][0] for r in cell(norm, b)]) for b in batches],
                                    rtol=1e-12, err_msg=norm)
     assert [t.get_text() for t in movement.get_xticklabels()] == [small_batch.SHORT[n] for n in small_batch.NORMS]
+
+
+def test_sigmoid_draws_each_panels_mean_curves_from_its_own_runs(caught, tmp_path):
+    grid, epochs, seeds = [(3, 0.1), (6, 0.5)], 4, 3
+    rng = np.random.default_rng(3)
+    runs = [{"depth": d, "lr": lr, "bn": bn, "seed": k, "acc": list(rng.uniform(0.1, 1.0, epochs))}
+            for d, lr in grid for bn in (False, True) for k in range(seeds)]
+    sigmoid._plot(str(tmp_path), runs, grid, epochs, seeds)
+    (fig,) = caught.values()
+    for ax, (d, lr) in zip(fig.axes, grid):
+        for bn, label in ((False, "without BN"), (True, "with BN")):
+            (line,) = _lines(ax, label)
+            want = np.mean([r["acc"] for r in runs if (r["depth"], r["lr"], r["bn"]) == (d, lr, bn)], axis=0)
+            np.testing.assert_allclose(line.get_ydata(), want, rtol=1e-12, err_msg=f"{d} {lr} {label}")
+
+
+def test_sharpness_draws_each_nets_eigenvalues_from_its_own_runs(caught, tmp_path):
+    settings, seeds, steps = list(bn_vs_plain.SETTINGS), 3, [0, 10, 100]
+    rng = np.random.default_rng(4)
+    runs = [{"setting": s, "net": net, "seed": k, "hessian_steps": steps,
+             "top_eigenvalue": list(rng.uniform(1.0, 50.0, len(steps))),
+             "hessian_batch_loss": list(rng.uniform(0.1, 2.0, len(steps)))}
+            for s in settings for net in bn_vs_plain.NETS for k in range(seeds)]
+    sharpness._plot(str(tmp_path), runs, settings)
+    axes = np.array(caught["sharpness.png"].axes).reshape(2, len(settings))
+    for col, setting in enumerate(settings):
+        for net, label in sharpness.LABELS.items():
+            mine = [r for r in runs if r["setting"] == setting and r["net"] == net]
+            (line,) = _lines(axes[0, col], label)  # the geometric mean over seeds at each step
+            np.testing.assert_allclose(line.get_ydata(), np.exp(np.mean(np.log([r["top_eigenvalue"] for r in mine]), 0)),
+                                       rtol=1e-12, err_msg=f"{setting} {net}")
+            drawn = [ln for ln in axes[1, col].get_lines() if ln.get_color() == sharpness.COLORS[net]]
+            assert sorted(map(tuple, (ln.get_ydata() for ln in drawn))) == sorted(tuple(r["top_eigenvalue"]) for r in mine)

@@ -1,5 +1,7 @@
 """Kernel runtime concerns: the on-disk compile cache and the buffer pool."""
+import ast
 import gc
+import importlib
 import os
 import pathlib
 import subprocess
@@ -200,3 +202,28 @@ def test_the_stamp_also_guards_the_cache_numba_uses_under_numba_cache_dir(tmp_pa
     assert text.count("    m = s1 / width\n") == 1
     layernorm_py.write_text(text.replace("    m = s1 / width\n", "    m = s1 / width + 100.0\n"))
     assert means() == "[100.5, 102.5, 104.5, 106.5]"  # not the cached kernel of the old source
+
+
+def test_every_cpu_kernel_is_compiled_into_the_on_disk_cache():
+    """Each @njit / @vectorize in kernels/cpu says cache=True (directly or through its
+    module's options dict): without it a fresh process compiles that kernel again,
+    seconds each, and no test of results would notice."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    seen, uncached = 0, []
+    for path in sorted((root / "kernels" / "cpu").glob("*.py")):
+        module = importlib.import_module(f"kernels.cpu.{path.stem}")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for dec in node.decorator_list:
+                if not (isinstance(dec, ast.Call) and getattr(dec.func, "id", "") in ("njit", "vectorize", "guvectorize")):
+                    continue
+                options = {}
+                for kw in dec.keywords:
+                    value = eval(compile(ast.Expression(kw.value), str(path), "eval"), vars(module))
+                    options.update(value if kw.arg is None else {kw.arg: value})
+                seen += 1
+                if options.get("cache") is not True:
+                    uncached.append(f"{path.name}:{node.lineno} {node.name}")
+    assert seen > 40, seen  # the walk reaches the kernels
+    assert not uncached, f"kernels compiled without cache=True: {uncached}"

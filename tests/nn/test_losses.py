@@ -385,6 +385,7 @@ ERRORS = [
     (lambda: F.kl_div(x43, y43, reduction="batch"), ValueError, "kl_div: reduction must be one of"),
     (lambda: F.gaussian_nll_loss(x43, y43, -tg.ones(4, 3)), ValueError, "var has negative entries"),
     (lambda: F.gaussian_nll_loss(x43, y43, -1.0), ValueError, "var has a negative entry"),
+    (lambda: F.gaussian_nll_loss(x43, y43, 1.0, eps=-1e-6), ValueError, "eps must be >= 0"),
     (lambda: F.gaussian_nll_loss(x43, y43, tg.ones(4, 2)), ValueError, "var is of incorrect size"),
     (lambda: F.gaussian_nll_loss(x43, y43, tg.ones(4, 3), reduction="x"), ValueError, "reduction must be one of"),
     (lambda: F.poisson_nll_loss(x43, tg.ones(3)), ValueError, "poisson_nll_loss: input shape"),

@@ -287,6 +287,27 @@ def test_functional_call_uses_the_given_tensors_and_restores_the_module():
     assert functional_call(Kw(), {"w": tg.full((2,), 2.0)}, (tg.ones(2),), {"scale": 3.0}).tolist() == [6.0, 6.0]
 
 
+def test_a_tensor_the_forward_assigns_anew_goes_back_into_the_callers_dict():
+    """As PyTorch's functional_call: a forward that rebinds a given buffer leaves the new
+    tensor in the dict it came from; the module keeps its own."""
+    class Counter(Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("count", tg.zeros(()))
+
+        def forward(self, x):
+            self.count = self.count + 1
+            return x * self.count
+
+    m = Counter()
+    given = {"count": tg.full((), 5.0)}
+    first = given["count"]
+    assert functional_call(m, given, (tg.ones(2),)).tolist() == [6.0, 6.0]
+    assert given["count"] is not first and given["count"].item() == 6.0 and first.item() == 5.0
+    assert m.count.item() == 0.0
+    assert functional_call(m, given, (tg.ones(2),)).tolist() == [7.0, 7.0]  # the next call starts from it
+
+
 def test_functional_call_gradients_flow_to_the_given_tensors():
     tg.manual_seed(1)
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))

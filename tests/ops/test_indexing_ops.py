@@ -494,6 +494,9 @@ def test_hsplit_vsplit_dsplit_narrow_copy_concat_tensordot_unravel_index(rng):
     for got, want in zip(tg.unravel_index(tg.tensor([[5, 23], [0, -1]]), (2, 3, 4)),
                          np.unravel_index(np.array([[5, 23], [0, 23]]), (2, 3, 4))):
         same(got, want)
+    assert [c.item() for c in tg.unravel_index(tg.tensor(-6), (2, 3))] == [0, 0]
+    with pytest.raises(IndexError, match=r"unravel_index: index -7 is out of range for shape \(2, 3\)"):
+        tg.unravel_index(tg.tensor([-7]), (2, 3))
     # a shape with a 0 size holds no element: no index is in range, and no index gives empty coordinates
     rows, cols = tg.unravel_index(tg.tensor([], dtype=tg.int64), (2, 0))
     assert rows.shape == cols.shape == (0,) and rows.dtype == cols.dtype == tg.int64
@@ -601,6 +604,8 @@ def _raises(exc, pattern, fn):
     (RuntimeError, r"dot: expected tensors of the same length, got 4 and 3", lambda x: x[0].dot(x[:, 0])),
     (RuntimeError, r"dot: expected two 1-d tensors, got 2-d and 1-d", lambda x: tg.dot(x, x[0])),
     (RuntimeError, r"outer: expected two 1-d tensors", lambda x: x.outer(x[0])),
+    (RuntimeError, r"mm: expected two 2-d tensors, got 3-d and 2-d", lambda x: x[None].mm(x.T)),
+    (RuntimeError, r"mm: expected two 2-d tensors, got 2-d and 1-d", lambda x: x.mm(x[0])),
     (RuntimeError, r"outer: expected two 1-d tensors, got shapes \(4,\) and \(3, 4\)", lambda x: x[0].outer(x)),
     (RuntimeError, r"outer: expected two 1-d tensors, got shapes \(4,\) and \(\)", lambda x: x[0].outer(x[0, 0])),
     (RuntimeError, r"inner: the last dims must match, got shapes \(3, 4\) and \(3,\)", lambda x: x.inner(x[:, 0])),

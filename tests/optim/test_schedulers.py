@@ -515,6 +515,13 @@ def test_load_state_dict_refuses_a_bad_state_and_changes_nothing():
     with pytest.raises(ValueError, match="SequentialLR.load_state_dict: _schedulers must hold one state per "
                                          "scheduler \\(2\\), got 1"):
         sched.load_state_dict(sd)
+    one = S.ExponentialLR(make_opt(), 0.9)
+    for bad_lrs in ([0.1], [0.1, 0.2, 0.3], 0.1):  # one rate per parameter group
+        with pytest.raises(ValueError, match="ExponentialLR.load_state_dict: base_lrs must hold one rate per "
+                                             "parameter group \\(2\\)"):
+            one.load_state_dict({**one.state_dict(), "base_lrs": bad_lrs})
+    one.load_state_dict({**one.state_dict(), "base_lrs": [0.25, 0.5]})
+    assert one.base_lrs == [0.25, 0.5]
     plateau = S.ReduceLROnPlateau(opt)
     bad = {**plateau.state_dict(), "mode": "median"}
     with pytest.raises(ValueError, match="ReduceLROnPlateau: mode must be one of 'min', 'max', got 'median'"):

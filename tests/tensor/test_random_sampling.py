@@ -62,6 +62,8 @@ def test_uniform_and_normal_fills_from_a_generator_are_its_rand_and_randn():
     u = tg.zeros(5, dtype=tg.float64).uniform_(2.0, 4.0, generator=tg.Generator().manual_seed(1))
     r = tg.rand(5, dtype=tg.float64, generator=tg.Generator().manual_seed(1))
     np.testing.assert_allclose(u.numpy(), 2.0 + 2.0 * r.numpy(), rtol=1e-15)
+    plain = tg.zeros(5, dtype=tg.float64).uniform_(generator=tg.Generator().manual_seed(1))  # PyTorch's [0, 1)
+    np.testing.assert_array_equal(plain.numpy(), r.numpy())
     n = tg.zeros(5, dtype=tg.float64).normal_(-1.0, 3.0, generator=tg.Generator().manual_seed(1))
     z = tg.randn(5, dtype=tg.float64, generator=tg.Generator().manual_seed(1))
     np.testing.assert_allclose(n.numpy(), -1.0 + 3.0 * z.numpy(), rtol=1e-15)
