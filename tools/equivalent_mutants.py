@@ -102,4 +102,8 @@ EQUIVALENT = [
      'ha = "right" if s == scales[-1] else "left" if s == scales[0] else "center"',
      'ha = "right" if s >= scales[-1] else "left" if s == scales[0] else "center"',
      "presentation only (a label's alignment), and s runs over the ascending scales: s >= the last is s == the last"),
+    ("kernels/cuda/rmsnorm.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
+     '@cuda.jit(device=False, inline="always")',
+     "block_sum is only called from kernels, never launched: numba-cuda compiles a @cuda.jit function called "
+     "from a kernel as a device function either way (checked: compile_ptx of both rmsnorm kernels succeeds)"),
 ]
