@@ -309,6 +309,21 @@ def test_normal_icdf_is_the_inverse_of_its_cdf():
         np.testing.assert_allclose(got.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
 
 
+# a value outside each bounded support (batch shape (2,))
+OUTSIDE = {"Uniform": -2.0, "Exponential": -1.0, "LogNormal": -1.0, "HalfNormal": -1.0, "HalfCauchy": -1.0,
+           "Gamma": -1.0, "Chi2": -1.0, "Beta": 1.5, "Poisson": -1.0, "Geometric": -1.0, "Binomial": 13.0}
+
+
+@pytest.mark.parametrize("name", sorted(OUTSIDE))
+def test_validation_is_on_by_default_and_refuses_values_outside_the_support(name):
+    d = sampled()[name]
+    with pytest.raises(ValueError, match=f"{name}.log_prob: expected a value in the support"):
+        d.log_prob(t64([OUTSIDE[name]] * 2))
+    if name in ("HalfNormal", "HalfCauchy", "Exponential", "Uniform"):
+        with pytest.raises(ValueError, match=f"{name}.cdf: expected a value in the support"):
+            d.cdf(t64([OUTSIDE[name]] * 2))
+
+
 def test_half_distributions_give_minus_inf_below_zero_without_validation():
     for d in (HalfNormal(1.0, validate_args=False), HalfCauchy(1.0, validate_args=False)):
         assert d.log_prob(tg.tensor(-0.5)).item() == -np.inf

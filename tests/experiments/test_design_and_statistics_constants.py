@@ -68,3 +68,19 @@ def test_the_recorded_small_batch_results_ran_the_design_the_code_runs():
     assert recorded["design"]["noise"]["batch_sizes"] == small_batch.NOISE_BATCHES
     for per_batch in recorded["noise"].values():
         assert per_batch["batch_sizes"] == small_batch.NOISE_BATCHES
+
+
+def test_the_other_recorded_results_ran_the_designs_the_code_runs():
+    """The JSON beside the README is what the code's constants run: a changed grid,
+    scale list or width would make the published figures a different experiment."""
+    from tinygrad_bn.experiments import gradients, learning_rates, sigmoid, weight_init
+    design = _recorded("sigmoid")["design"]
+    assert [(g["depth"], g["lr"]) for g in design["grid"]] == sigmoid.GRID
+    assert all(g["widths"] == sigmoid.DEPTHS[g["depth"]] for g in design["grid"])
+    design = _recorded("weight-init")["design"]
+    assert design["scales"] == weight_init.SCALES and design["widths"] == weight_init.WIDTHS
+    design = _recorded("learning-rates")["design"]
+    assert design["rates"] == learning_rates.RATES and design["momenta"] == learning_rates.MOMENTA
+    design = _recorded("gradients")["design"]
+    assert design["widths"] == gradients.WIDTHS and design["every"] == gradients.EVERY
+    assert [(c["activation"], c["bn"]) for c in design["configs"]] == gradients.CONFIGS

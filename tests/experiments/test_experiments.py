@@ -9,14 +9,42 @@ import sys
 import pytest
 
 from tinygrad_bn import experiments
+from tinygrad_bn.experiments import common
 from tinygrad_bn.experiments.common import QUICK_OUTCOME
+
+
+class _CountedProgress(common.Progress):
+    """The progress bar, keeping its total and its ticks for the test below."""
+    bars = []
+
+    def __init__(self, total, name, enabled=True):
+        super().__init__(total, name, enabled)
+        self.total, self.name, self.ticks = total, name, 0
+        _CountedProgress.bars.append(self)
+
+    def tick(self, label=""):
+        self.ticks += 1
+        super().tick(label)
 
 
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory):
+    import importlib
     out = tmp_path_factory.mktemp("experiments")
-    results = experiments.run("all", out=str(out), quick=True, progress=False, log=lambda *a: None)
+    _CountedProgress.bars.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("common", *(m.replace("-", "_") for m in experiments.EXPERIMENTS)):
+            module = importlib.import_module(f"tinygrad_bn.experiments.{name}")
+            if hasattr(module, "Progress"):
+                mp.setattr(module, "Progress", _CountedProgress)
+        results = experiments.run("all", out=str(out), quick=True, progress=False, log=lambda *a: None)
     return out, {r["experiment"]: r for r in results}
+
+
+def test_each_progress_bar_counts_to_its_total(quick_results):
+    # a bar whose total is not the number of runs it ticks shows a wrong ETA and fraction
+    assert len(_CountedProgress.bars) >= 8
+    assert [(b.name, b.ticks) for b in _CountedProgress.bars] == [(b.name, b.total) for b in _CountedProgress.bars]
 
 
 def _accuracies(doc):

@@ -596,6 +596,8 @@ def _raises(exc, pattern, fn):
      lambda x: x.take(idx([12]))),
     (RuntimeError, r"take_along_dim: input and indices must have the same number of dims, got 2",
      lambda x: x.take_along_dim(idx([0]), 1)),
+    (RuntimeError, r"take_along_dim: shapes \(1, 4\), \(1, 5\) do not broadcast",
+     lambda x: x.take_along_dim(idx([[0] * 5] * 3), 0)),
     (RuntimeError, r"fliplr: expected a tensor of at least 2 dims, got 1", lambda x: x[0].fliplr()),
     (RuntimeError, r"roll: expected as many shifts as dims, got 2 shifts and 1 dims", lambda x: x.roll((1, 2), 0)),
     (RuntimeError, r"rot90: expected two different dims", lambda x: x.rot90(1, (1, 1))),
