@@ -156,3 +156,13 @@ def test_a_conversion_that_changes_nothing_leaves_a_backward_built_before_it_wor
         for p, q in zip(model.parameters(), twin.parameters()):
             assert p.grad.device == "cpu" and p.grad.dtype == p.dtype
             np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_a_second_derivative_flows_back_through_a_device_move(alt_device):
+    """create_graph through ToDevice: the recorded backward of the move lives on the
+    output's device and moves the gradient back, so it can be differentiated again."""
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    (g,) = tg.autograd.grad((x.to("alt") ** 3).sum(), x, create_graph=True)
+    assert g.device == "cpu" and g.requires_grad and g.tolist() == [3.0, 12.0]
+    (h,) = tg.autograd.grad(g.sum(), x)
+    assert h.tolist() == [6.0, 12.0]

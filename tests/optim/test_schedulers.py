@@ -198,6 +198,18 @@ def test_rates_follow_the_formula(name):
     np.testing.assert_allclose(sequence(build(S, opt), opt), want, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("name", [n for n in SPECS if not n.startswith(("SequentialLR", "ChainedScheduler"))])
+def test_last_epoch_counts_the_steps(name):
+    # PyTorch's last_epoch: 0 after construction, one more per step (a resume reads it)
+    opt = make_opt()
+    sched = SPECS[name][0](S, opt)
+    assert sched.last_epoch == 0
+    for k in range(1, 8):
+        opt.step()
+        sched.step()
+        assert sched.last_epoch == k, (name, k, sched.last_epoch)
+
+
 @pytest.mark.parametrize("name", list(MOMENTUM_SPECS))
 def test_cycled_momentum_follows_the_formula(name):
     build, okw, extra, want = MOMENTUM_SPECS[name]

@@ -157,3 +157,10 @@ def test_arrays_and_tensors_draw_each_scale():
     found(tst.arrays(scale="any"), lambda a: abs(a).min() >= 900)
     found(tst.arrays(scale="any"), lambda a: abs(a).max() <= 2)
     found(tst.tensors(scale="any"), lambda t: abs(t.detach().numpy()).min() >= 900)
+
+
+def test_gradgradcheck_takes_one_tensor_as_grad_outputs():
+    x = tg.tensor([[0.5, -1.0], [2.0, 1.5]], dtype=tg.float64, requires_grad=True)
+    v = tg.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=tg.float64)
+    assert gradgradcheck(lambda a: a ** 3, (x,), grad_outputs=v)
+    assert gradgradcheck(lambda a: a ** 3, (x,), grad_outputs=(v,))
