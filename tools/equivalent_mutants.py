@@ -132,4 +132,11 @@ EQUIVALENT = [
      'ax.set_xticks([t for t in (5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01) if min(losses) <= t <= max(losses)])',
      'ax.set_xticks([t for t in (5, 3, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01) if min(losses) <= t <= max(losses)])',
      'presentation only: which loss values get a tick'),
+    ("kernels/cpu/special.py", "core/ReplaceOrWithAnd", "if math.isnan(y) or y < -1.0 or y > 1.0:",
+     "if math.isnan(y) and y < -1.0 or y > 1.0:",
+     "for y < -1 the series takes the log of a negative product, which is NaN in compiled code, and NaN is what "
+     "the guard returns"),
+    ("tinygrad_bn/experiments/weight_init.py", "core/NumberReplacer",
+     'ax.plot(xs[~d], a[~d], "o", color=color, ms=4, alpha=0.8)',
+     'ax.plot(xs[~d], a[~d], "o", color=color, ms= 3, alpha=0.8)', "presentation only: a marker's size"),
 ]

@@ -193,3 +193,19 @@ def test_the_summaries_follow_the_verdicts(quick):
     for v in doc["verdicts"]:
         v["outcome"] = "within noise"
     assert "no clear difference" in gradients.summary(doc)
+
+
+def test_weight_init_verdicts_pair_bn_against_plain_seed_by_seed(quick):
+    doc = quick["weight-init"]
+    by = {v["id"]: v for v in doc["verdicts"]}
+    smallest = min(r["scale"] for r in doc["runs"])
+
+    def at_smallest(bn):
+        return [r["final_acc"] for r in sorted(doc["runs"], key=lambda r: r["seed"])
+                if r["bn"] is bn and r["scale"] == smallest]
+
+    np.testing.assert_allclose(by["smallest"]["diffs"], np.subtract(at_smallest(True), at_smallest(False)),
+                               rtol=1e-12, atol=1e-12)
+    for vid, key in (("worst", "worst_accuracy"), ("count", "scales_reaching_good")):
+        np.testing.assert_allclose(by[vid]["diffs"],
+                                   np.subtract(doc["per_seed"]["bn"][key], doc["per_seed"]["plain"][key]), atol=1e-12)

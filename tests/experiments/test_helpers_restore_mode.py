@@ -97,3 +97,10 @@ def test_train_run_puts_every_nth_step_on_a_tape_starting_with_the_first():
     assert len(steps) >= 4  # steps are counted from 0: on_step sees the count after each
     assert [s for s, _ in taped] == list(range(0, len(steps), 3))
     assert all(n > 0 for _, n in taped)  # each taped step recorded its ops
+
+
+@pytest.mark.parametrize("name", ["Batch", "BN", "abc", "", "batchnorm"])
+def test_norm_layer_refuses_a_name_it_does_not_know(name):
+    from tinygrad_bn.experiments.common import norm_layer
+    with pytest.raises(ValueError, match=f"mlp: norm must be one of batch, layer, group, instance or None, got {name!r}"):
+        norm_layer(name, 8)

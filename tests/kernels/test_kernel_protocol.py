@@ -39,3 +39,12 @@ def test_both_packages_map_the_same_ops_to_kernel_modules_of_their_own():
         assert cpu[op].startswith("kernels.cpu.") and cuda[op].startswith("kernels.cuda.")
         assert cpu[op].rsplit(".", 1)[1] == cuda[op].rsplit(".", 1)[1]  # the same file name on both sides
         assert importlib.import_module(cpu[op]) and importlib.import_module(cuda[op])
+
+
+def test_launch_arithmetic_helpers():
+    """Block sizes come from these: a power of two too big for the count would leave
+    threads reading past the data or a reduction summing a slot no thread wrote."""
+    from kernels.cuda._common import cdiv, pow2_at_most
+    assert [pow2_at_most(n) for n in (1, 2, 3, 4, 5, 255, 256, 1023)] == [1, 2, 2, 4, 4, 128, 256, 512]
+    assert pow2_at_most(0) == 1  # at least one thread
+    assert [cdiv(a, 4) for a in (0, 1, 4, 5, 8, 9)] == [0, 1, 1, 2, 2, 3]

@@ -490,6 +490,7 @@ BAD = [
     (lambda o: S.CyclicLR(o, -0.01, 0.1), ValueError, ["CyclicLR", "base_lr", ">= 0", "-0.01"]),
     (lambda o: S.OneCycleLR(o, 0.1), ValueError, ["OneCycleLR", "total_steps", "epochs and steps_per_epoch"]),
     (lambda o: S.OneCycleLR(o, 0.1, total_steps=0), ValueError, ["OneCycleLR", "total_steps", ">= 1", "0"]),
+    (lambda o: S.OneCycleLR(o, 0.1, epochs=2.5, steps_per_epoch=4), TypeError, ["OneCycleLR", "epochs", "2.5"]),
     (lambda o: S.OneCycleLR(o, 0.1, 10, pct_start=1.5), ValueError, ["OneCycleLR", "pct_start", "<= 1.0", "1.5"]),
     (lambda o: S.OneCycleLR(o, 0.1, 10, anneal_strategy="exp"), ValueError,
      ["OneCycleLR", "anneal_strategy", "'cos', 'linear'", "'exp'"]),
