@@ -139,4 +139,9 @@ EQUIVALENT = [
     ("tinygrad_bn/experiments/weight_init.py", "core/NumberReplacer",
      'ax.plot(xs[~d], a[~d], "o", color=color, ms=4, alpha=0.8)',
      'ax.plot(xs[~d], a[~d], "o", color=color, ms= 3, alpha=0.8)', "presentation only: a marker's size"),
+    ("tinygrad_bn/experiments/bn_vs_plain.py", "core/ReplaceComparisonOperator_Eq_LtE", "if seed == 0:",
+     "if seed <= 0:", "seeds run over range(seeds), never below 0"),
+    ("tinygrad_bn/experiments/gradients.py", "core/NumberReplacer",
+     "fig, axes = plt.subplots(2, 2, figsize=(9, 7), sharey=True, sharex=True)",
+     "fig, axes = plt.subplots(2, 2, figsize=(9, 6), sharey=True, sharex=True)", "presentation only: the figure's height"),
 ]

@@ -135,6 +135,9 @@ def test_sigmoid_draws_each_panels_mean_curves_from_its_own_runs(caught, tmp_pat
             (line,) = _lines(ax, label)
             want = np.mean([r["acc"] for r in runs if (r["depth"], r["lr"], r["bn"]) == (d, lr, bn)], axis=0)
             np.testing.assert_allclose(line.get_ydata(), want, rtol=1e-12, err_msg=f"{d} {lr} {label}")
+        # the reference lines: the marks the experiment times, and chance (ten balanced classes)
+        levels = sorted(float(ln.get_ydata()[0]) for ln in ax.get_lines() if ln.get_linestyle() in ("--", ":"))
+        assert levels == sorted([0.1, *sigmoid.MARKS])
 
 
 def test_sharpness_draws_each_nets_eigenvalues_from_its_own_runs(caught, tmp_path):
