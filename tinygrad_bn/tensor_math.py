@@ -214,8 +214,9 @@ class MathMethods:
         to the fourth are sinc's own: sinc''(0) = -pi^2/3, where PyTorch gives NaN."""
         x = as_float(self)
         at_zero = x == 0
-        safe = E.where(at_zero, 1.0, x) * math.pi
-        z2 = (x * math.pi).square()
+        z = x * math.pi
+        safe = E.where(at_zero, 1.0, z)  # no 0 / 0 where the series gives the value
+        z2 = z.square()
         return E.where(at_zero, 1.0 - z2 / 6 + z2.square() / 120, safe.sin() / safe)
 
     def logit(self, eps=None):

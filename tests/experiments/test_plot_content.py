@@ -91,7 +91,7 @@ def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its
         for b in batches:
             for groups in ([small_batch.GROUPS] + ([1, 32] if b == 2 else [])) if norm == "group" else [None]:
                 for seed in range(seeds):
-                    runs.append({"norm": norm, "batch": b, "groups": groups if norm != "instance" else 4, "seed": seed,
+                    runs.append({"norm": norm, "batch": b, "groups": groups if norm != "instance" else small_batch.GROUPS, "seed": seed,
                                  "final_acc": float(rng.uniform(0.3, 0.95)), "diverged": False,
                                  "weight_change": [float(rng.uniform(0.1, 3.0))],
                                  "diagnostics": {"accuracy": {e: float(rng.uniform(0.2, 0.9))
