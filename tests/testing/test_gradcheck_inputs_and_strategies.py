@@ -143,6 +143,21 @@ def test_normalization_inputs_draw_each_scale_eps_and_rank(kind):
         found(strategy, lambda c, ndim=ndim: c.x.ndim == ndim)
 
 
+def _group_stds(case):
+    grouped, axes = case.grouped(case.x.astype(np.float64))
+    return grouped.std(axis=axes)
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
+def test_badly_scaled_normalization_inputs_draw_narrow_and_wide_spreads_on_their_offset(kind):
+    """scale="bad" puts each group's values on a large offset with a spread of 0.1, 1 or 10:
+    a narrow spread on a big offset is where a one-pass variance loses its digits."""
+    bad = tst.normalization_inputs(kind, scale="bad")
+    narrow = found(bad, lambda c: _group_stds(c).max() < 0.3)
+    assert abs(narrow.x).min() > 200
+    found(bad, lambda c: _group_stds(c).min() > 3)
+
+
 def test_group_and_layer_inputs_draw_each_grouping():
     group = tst.normalization_inputs("group")
     found(group, lambda c: c.params["num_groups"] == 1 and c.x.shape[1] > 1)
