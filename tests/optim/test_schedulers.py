@@ -474,6 +474,10 @@ BAD = [
      ["SequentialLR", "one milestone fewer than schedulers (1)", "got 2"]),
     (lambda o: S.SequentialLR(o, [S.StepLR(o, 2)] * 3, [5, 2]), ValueError,
      ["SequentialLR", "milestones", "increasing", "[5, 2]"]),
+    (lambda o: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(o, 3)], 3), TypeError,
+     ["SequentialLR", "milestones", "list of ints", "int"]),
+    (lambda o: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(o, 3)], {3}), TypeError,  # a set has no order
+     ["SequentialLR", "milestones", "list of ints", "set"]),
     (lambda o: S.SequentialLR(o, [], []), ValueError, ["SequentialLR", "at least one scheduler"]),
     (lambda o: S.ChainedScheduler([]), ValueError, ["ChainedScheduler", "at least one scheduler"]),
     (lambda o: S.ChainedScheduler([o]), TypeError, ["ChainedScheduler", "schedulers[0]", "SGD"]),
