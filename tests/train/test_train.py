@@ -10,13 +10,14 @@ from tinygrad_bn.cli import main
 from tinygrad_bn.train import train, weights_digest
 
 
-def test_two_epochs_learn_and_reproduce_to_the_bit(tmp_path):
+def test_two_epochs_learn_and_reproduce_to_the_bit(tmp_path, capsys):
     logs = []
     model, hist = train(epochs=2, seed=3, checkpoint=str(tmp_path / "m.npz"), log=logs.append, progress=False)
     assert hist[-1]["test_acc"] > 0.85
     assert hist[1]["loss"] < hist[0]["loss"]
-    model2, _ = train(epochs=2, seed=3, log=lambda s: None, progress=False)
-    assert weights_digest(model) == weights_digest(model2)
+    assert "epoch 1/2" not in capsys.readouterr().err
+    model2, _ = train(epochs=2, seed=3, log=lambda s: None)  # progress bars by default, as the CLI
+    assert "epoch 1/2" in capsys.readouterr().err and weights_digest(model) == weights_digest(model2)
     assert set(tg.load(tmp_path / "m.npz")) == set(model.state_dict())
     assert any("held-out accuracy" in line for line in logs)
 
