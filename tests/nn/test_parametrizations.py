@@ -219,6 +219,31 @@ def test_spectral_norm_of_a_3d_weight_along_a_dim_and_of_a_vector(rng):
                                                  "parametrizations.scale.original"]
 
 
+def test_spectral_norm_starts_from_16_power_iterations_from_random_vectors():
+    """As PyTorch (checked against torch 2.13 with this weight and seed): u and v drawn
+    from the normal distribution (u first) and normalized, 15 power iterations when the
+    parametrization is made and one more when register_parametrization reads the
+    weight in training mode to check it. The singular values 3 and 2.85 make each
+    iteration move the vectors visibly, so 15 or 17 would not match."""
+    q1, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((6, 6)))
+    q2, _ = np.linalg.qr(np.random.default_rng(2).standard_normal((5, 5)))
+    w = (q1[:, :5] * [3.0, 2.85, 1.0, 0.5, 0.2]) @ q2.T
+    m = nn.Linear(5, 6).double()
+    with tg.no_grad():
+        m.weight.data = tg.tensor(w)
+    tg.manual_seed(11)
+    parametrizations.spectral_norm(m)
+    tg.manual_seed(11)
+    u, v = _np(tg.empty(6, dtype=tg.float64).normal_(0, 1)), _np(tg.empty(5, dtype=tg.float64).normal_(0, 1))
+    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
+    for _ in range(16):
+        u = w @ v / np.linalg.norm(w @ v)
+        v = w.T @ u / np.linalg.norm(w.T @ u)
+    sn = m.parametrizations.weight[0]
+    np.testing.assert_allclose(_np(sn._u), u, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(_np(sn._v), v, rtol=1e-10, atol=1e-12)
+
+
 def test_spectral_norm_updates_u_and_v_in_training_only(rng):
     m = parametrizations.spectral_norm(_linear(rng, 6, 7), n_power_iterations=2)
     sn = m.parametrizations.weight[0]
