@@ -63,6 +63,7 @@ def masked_scatter(t, mask, source):
 
 
 # ------------------------------------------------------------------ select and the *_scatter family
+# The defaults (PyTorch's) live on the Tensor methods (tensor_indexing.py), which pass every argument.
 
 def _src_of_shape(who, t, src, shape):
     tensor_arg(who, src, "src")
@@ -103,7 +104,7 @@ def select_scatter(t, src, dim, index):
     return SetItem.apply(t, place, src)
 
 
-def slice_scatter(t, src, dim=0, start=None, end=None, step=1):
+def slice_scatter(t, src, dim, start, end, step):
     """A copy of t with src written into t[start:end:step] along ``dim``, as torch.slice_scatter."""
     who = "slice_scatter"
     tensor_arg(who, t)
@@ -120,7 +121,7 @@ def slice_scatter(t, src, dim=0, start=None, end=None, step=1):
     return SetItem.apply(t, place, src)
 
 
-def diagonal_scatter(t, src, offset=0, dim1=0, dim2=1):
+def diagonal_scatter(t, src, offset, dim1, dim2):
     """A copy of t with src written onto the diagonal that ``diagonal(offset, dim1,
     dim2)`` reads (src has that diagonal's shape), as torch.diagonal_scatter."""
     who = "diagonal_scatter"
