@@ -144,4 +144,10 @@ EQUIVALENT = [
     ("tinygrad_bn/experiments/gradients.py", "core/NumberReplacer",
      "fig, axes = plt.subplots(2, 2, figsize=(9, 7), sharey=True, sharex=True)",
      "fig, axes = plt.subplots(2, 2, figsize=(9, 6), sharey=True, sharex=True)", "presentation only: the figure's height"),
+    ("tinygrad_bn/distributions/independent.py", "core/ReplaceComparisonOperator_Gt_NotEq",
+     "if self.reinterpreted_batch_ndims > 0:", "if self.reinterpreted_batch_ndims != 0:",
+     "__init__ refuses a reinterpreted_batch_ndims below 0, so > 0 and != 0 agree"),
+    ("tinygrad_bn/ops/linalg.py", "core/ReplaceComparisonOperator_Eq_LtE",
+     "kb = sb[0] if b.ndim == 1 else sb[-2]", "kb = sb[0] if b.ndim <= 1 else sb[-2]",
+     "a 0-d operand is refused two lines above, so b.ndim <= 1 means b.ndim == 1"),
 ]
