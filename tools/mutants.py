@@ -768,4 +768,7 @@ MUTANTS = [
     Mutant("MS-63", 'tinygrad_bn/nn/parametrizations.py', 'self._power_method(weight_mat, 15)',
            'self._power_method(weight_mat, 14)', 'spectral norm starts from 14 power iterations, not PyTorch\'s 15',
            ('tests/nn/test_parametrizations.py',)),
+    Mutant("MS-64", 'tinygrad_bn/testing/gradcheck.py', '    if ok and order == 2:', '    if ok or order == 2:',
+           'check_grads(order=2) returns gradgradcheck\'s verdict when gradcheck failed',
+           ('tests/testing/test_gradcheck_inputs_and_strategies.py',)),
 ]

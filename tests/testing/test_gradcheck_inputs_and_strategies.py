@@ -42,6 +42,19 @@ class _DetachedSquare(tg.autograd.Function):
         return 2 * g * x.detach()
 
 
+class _DoubleWithTripleGradient(tg.autograd.Function):
+    """y = 2 x with backward 3 g: a wrong gradient that does not depend on x, so its own
+    derivatives (0 in x, 3 in g) are consistent and gradgradcheck alone passes it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, g):
+        return 3 * g
+
+
 def _inputs():
     rng = np.random.default_rng(11)
     x = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
@@ -74,6 +87,10 @@ def _detached_square(x, w, c):
     return _DetachedSquare.apply(x) @ w
 
 
+def _wrong_linear(x, w, c):
+    return _DoubleWithTripleGradient.apply(x) + (w * w).sum()
+
+
 OUTCOMES = {  # name -> (checker, a function making fn, what the check must do)
     "gradcheck passes": (gradcheck, lambda: _good, True),
     "gradcheck raises": (gradcheck, lambda: _half_square, GradcheckError),
@@ -84,6 +101,11 @@ OUTCOMES = {  # name -> (checker, a function making fn, what the check must do)
     "gradgradcheck passes": (gradgradcheck, lambda: _good, True),
     "gradgradcheck raises": (gradgradcheck, lambda: _detached_square, GradcheckError),
     "check_grads order 2 passes": (lambda *a, **k: check_grads(*a, order=2, **k), lambda: _good, True),
+    "gradgradcheck passes a wrong but consistent gradient": (gradgradcheck, lambda: _wrong_linear, True),
+    "check_grads order 2 returns False on a wrong gradient": (
+        lambda *a, **k: check_grads(*a, order=2, raise_exception=False, **k), lambda: _wrong_linear, False),
+    "check_grads order 2 raises on a lost second derivative": (
+        lambda *a, **k: check_grads(*a, order=2, **k), lambda: _detached_square, GradcheckError),
 }
 
 
