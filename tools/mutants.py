@@ -771,4 +771,11 @@ MUTANTS = [
     Mutant("MS-64", 'tinygrad_bn/testing/gradcheck.py', '    if ok and order == 2:', '    if ok or order == 2:',
            'check_grads(order=2) returns gradgradcheck\'s verdict when gradcheck failed',
            ('tests/testing/test_gradcheck_inputs_and_strategies.py',)),
+    Mutant("MS-65", 'tinygrad_bn/experiments/small_batch.py',
+           '    table = {}\n    for b in batches:\n        curves = [r["diagnostics"]["noise"]',
+           '    table = {}\n    for b in []:\n        curves = [r["diagnostics"]["noise"]',
+           'the small-batch JSON\'s noise table is empty', ('tests/experiments/test_small_batch_and_train_vs_eval.py',)),
+    Mutant("MS-66", 'tinygrad_bn/experiments/learning_rates.py', 'ax.set_yticks(np.linspace(0, 1, 6))',
+           'ax.set_yticks(np.linspace(-1, 1, 6))', 'the learning-rate plot\'s accuracy ticks start in the diverged strip',
+           ('tests/experiments/test_plot_content.py',)),
 ]

@@ -8,7 +8,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from tinygrad_bn.experiments import bn_vs_plain, common, sharpness, sigmoid, small_batch, weight_init  # noqa: E402
+from tinygrad_bn.experiments import (  # noqa: E402
+    bn_vs_plain, common, learning_rates, sharpness, sigmoid, small_batch, weight_init)
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def caught(monkeypatch):
         figs[name] = fig
         return name
 
-    for module in (common, bn_vs_plain, sharpness, sigmoid, small_batch, weight_init):
+    for module in (common, bn_vs_plain, learning_rates, sharpness, sigmoid, small_batch, weight_init):
         if hasattr(module, "save_figure"):
             monkeypatch.setattr(module, "save_figure", keep)
     yield figs
@@ -157,3 +158,31 @@ def test_sharpness_draws_each_nets_eigenvalues_from_its_own_runs(caught, tmp_pat
                                        rtol=1e-12, err_msg=f"{setting} {net}")
             drawn = [ln for ln in axes[1, col].get_lines() if ln.get_color() == sharpness.COLORS[net]]
             assert sorted(map(tuple, (ln.get_ydata() for ln in drawn))) == sorted(tuple(r["top_eigenvalue"]) for r in mine)
+
+
+def test_learning_rates_draws_each_nets_mean_seeds_and_diverged_counts(caught, tmp_path):
+    rates, seeds, rng = learning_rates.RATES, 3, np.random.default_rng(4)
+    runs = []
+    for net in learning_rates.NET_NAMES:
+        for momentum in learning_rates.MOMENTA:
+            for i, lr in enumerate(rates):
+                for seed in range(seeds):
+                    diverged = bool(i >= len(rates) - 2 and seed < i - len(rates) + 3)  # 1 then 2 of 3 at the top
+                    runs.append({"net": net, "momentum": momentum, "lr": lr, "seed": seed, "diverged": diverged,
+                                 "final_acc": 0.1 if diverged else float(rng.uniform(0.5, 1.0))})
+    learning_rates._plot(str(tmp_path), runs, rates, 5, seeds)
+    fig = caught["learning-rates.png"]
+    for ax, momentum in zip(fig.axes, learning_rates.MOMENTA):
+        np.testing.assert_allclose(ax.get_yticks(), [0, 0.2, 0.4, 0.6, 0.8, 1.0])  # accuracy; below 0 the strip
+        assert ax.get_ylim() == (-0.2, 1)
+        for net, name in learning_rates.NET_NAMES.items():
+            cells = [[r for r in runs if r["net"] == net and r["momentum"] == momentum and r["lr"] == lr]
+                     for lr in rates]
+            (line,) = _lines(ax, name)
+            np.testing.assert_allclose(line.get_ydata(), [np.mean([r["final_acc"] for r in c]) for c in cells])
+        dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+        want = sorted(r["final_acc"] for r in runs if r["momentum"] == momentum and not r["diverged"])
+        assert sorted(np.concatenate([d.get_ydata() for d in dots])) == pytest.approx(want)
+        counts = sorted(t.get_text() for t in ax.texts if "/" in t.get_text())
+        assert counts == ["1/3", "1/3", "2/3", "2/3"]  # each net: 1 of 3 seeds, then 2 of 3
+        assert any(list(line.get_ydata()) == [0.1, 0.1] for line in ax.get_lines())  # chance

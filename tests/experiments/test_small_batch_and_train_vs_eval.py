@@ -223,6 +223,15 @@ def test_small_batch_diagnostics_in_the_json(quick):
             assert noise["batch_sizes"] == small_batch.NOISE_BATCHES
             ratio = np.array(noise["mean"]) * np.sqrt(noise["batch_sizes"])  # about 1 at every size
             assert np.all((ratio > 0.8) & (ratio < 1.1))
+    # the noise table: per training batch, mean / min / max over the seeds' curves
+    assert set(doc["noise"]) == {str(b) for b in doc["batches"]}
+    for b in doc["batches"]:
+        curves = [r["diagnostics"]["noise"] for r in doc["runs"] if r["norm"] == "batch" and r["batch"] == b]
+        entry = doc["noise"][str(b)]
+        assert curves and entry["batch_sizes"] == small_batch.NOISE_BATCHES
+        for k in ("mean", "std"):
+            for stat, f in (("mean", np.mean), ("min", np.min), ("max", np.max)):
+                np.testing.assert_allclose(entry[k][stat], f([c[k] for c in curves], 0), rtol=1e-12)
     assert {g for g in doc["group_sweep"]} == {1, 4, 32} and doc["groups"]["1"]["mean"] == doc["accuracy"]["layer"][str(small)]["mean"]
     assert doc["design"]["renorm_warmup"]["steps"][str(small)][0] >= 0 and large in doc["batches"]
 
