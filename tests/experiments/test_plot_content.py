@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from tinygrad_bn.experiments import (  # noqa: E402
-    bn_vs_plain, common, learning_rates, sharpness, sigmoid, small_batch, weight_init)
+    bn_vs_plain, common, gradients, learning_rates, sharpness, sigmoid, small_batch, train_vs_eval, weight_init)
 
 
 @pytest.fixture
@@ -21,7 +21,8 @@ def caught(monkeypatch):
         figs[name] = fig
         return name
 
-    for module in (common, bn_vs_plain, learning_rates, sharpness, sigmoid, small_batch, weight_init):
+    for module in (common, bn_vs_plain, gradients, learning_rates, sharpness, sigmoid, small_batch, train_vs_eval,
+                   weight_init):
         if hasattr(module, "save_figure"):
             monkeypatch.setattr(module, "save_figure", keep)
     yield figs
@@ -186,3 +187,45 @@ def test_learning_rates_draws_each_nets_mean_seeds_and_diverged_counts(caught, t
         counts = sorted(t.get_text() for t in ax.texts if "/" in t.get_text())
         assert counts == ["1/3", "1/3", "2/3", "2/3"]  # each net: 1 of 3 seeds, then 2 of 3
         assert any(list(line.get_ydata()) == [0.1, 0.1] for line in ax.get_lines())  # chance
+
+
+def test_gradients_draws_each_layers_geometric_mean_in_its_configs_panel(caught, tmp_path):
+    seeds, steps, layers = 3, [0, 10, 20, 30], len(gradients.WIDTHS) - 1
+    rng = np.random.default_rng(5)
+    runs = [{"activation": a, "bn": bn, "seed": seed, "steps": steps,
+             "weight_grad_norms": rng.uniform(1e-3, 10, (len(steps), layers)).tolist()}
+            for a, bn in gradients.CONFIGS for seed in range(seeds)]
+    gradients._plot(str(tmp_path), runs, 2, seeds)
+    axes = np.array(caught["gradients.png"].axes).reshape(2, 2)
+    for ax, (activation, bn) in zip(axes.T.flat, gradients.CONFIGS):  # columns: ReLU, sigmoid; rows: without, with
+        assert ax.get_title() == f"{activation}, {'with' if bn else 'without'} BN" and ax.get_yscale() == "log"
+        n = np.array([r["weight_grad_norms"] for r in runs if r["activation"] == activation and r["bn"] == bn])
+        for layer in range(layers):
+            (line,) = _lines(ax, f"Linear {layer + 1}")
+            np.testing.assert_array_equal(line.get_xdata(), steps)
+            np.testing.assert_allclose(line.get_ydata(), np.exp(np.log(n[:, :, layer]).mean(0)), rtol=1e-12)
+
+
+def test_train_vs_eval_draws_each_variants_bars_and_seeds_and_the_differences(caught, tmp_path):
+    seeds, models, rng = 3, list(train_vs_eval.MODELS), np.random.default_rng(6)
+    runs = [{"model": m, "seed": seed, "diverged": m == models[1] and seed == 0,
+             "accuracy": {v: float(rng.uniform(0.3, 1.0)) for v in train_vs_eval.VARIANTS}}
+            for m in models for seed in range(seeds)]
+    train_vs_eval._plot(str(tmp_path), runs, 3, 100)
+    top, bottom = caught["train-vs-eval.png"].axes
+    np.testing.assert_allclose(top.get_yticks(), [0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    bars = {}
+    for container in top.containers:
+        bars[container.get_label()] = [b.get_height() for b in container]
+    assert list(bars) == train_vs_eval.VARIANTS
+    for v in train_vs_eval.VARIANTS:
+        np.testing.assert_allclose(bars[v], [np.mean([r["accuracy"][v] for r in runs if r["model"] == m])
+                                             for m in models], rtol=1e-12)
+    dots = np.concatenate([line.get_ydata() for line in top.get_lines() if line.get_marker() == "o"])
+    assert sorted(dots) == pytest.approx(sorted(r["accuracy"][v] for r in runs for v in train_vs_eval.VARIANTS))
+    # below: each evaluation minus the running one, per seed, in accuracy points (running itself left out)
+    diffs = np.concatenate([line.get_ydata() for line in bottom.get_lines() if line.get_marker() == "o"])
+    want = [100 * (r["accuracy"][v] - r["accuracy"]["running"]) for r in runs for v in train_vs_eval.VARIANTS[1:]]
+    assert sorted(diffs) == pytest.approx(sorted(want))
+    labels = [t.get_text() for t in bottom.get_xticklabels()]
+    assert len(labels) == len(models) and "(1 diverged)" in labels[1] and "diverged" not in labels[0]
