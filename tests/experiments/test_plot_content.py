@@ -9,7 +9,8 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from tinygrad_bn.experiments import (  # noqa: E402
-    bn_vs_plain, common, gradients, learning_rates, sharpness, sigmoid, small_batch, train_vs_eval, weight_init)
+    bn_vs_plain, common, gradients, learning_rates, sharpness, sigmoid, small_batch, sync_bn, train_vs_eval,
+    weight_init)
 
 
 @pytest.fixture
@@ -21,8 +22,8 @@ def caught(monkeypatch):
         figs[name] = fig
         return name
 
-    for module in (common, bn_vs_plain, gradients, learning_rates, sharpness, sigmoid, small_batch, train_vs_eval,
-                   weight_init):
+    for module in (common, bn_vs_plain, gradients, learning_rates, sharpness, sigmoid, small_batch, sync_bn,
+                   train_vs_eval, weight_init):
         if hasattr(module, "save_figure"):
             monkeypatch.setattr(module, "save_figure", keep)
     yield figs
@@ -229,3 +230,24 @@ def test_train_vs_eval_draws_each_variants_bars_and_seeds_and_the_differences(ca
     assert sorted(diffs) == pytest.approx(sorted(want))
     labels = [t.get_text() for t in bottom.get_xticklabels()]
     assert len(labels) == len(models) and "(1 diverged)" in labels[1] and "diverged" not in labels[0]
+
+
+def test_sync_bn_draws_each_variants_mean_and_seeds_at_each_batch(caught, tmp_path):
+    batches, world, seeds, rng = [2, 8], 2, 3, np.random.default_rng(7)
+    variants = list(sync_bn.VARIANTS)
+    runs = [{"variant": v, "per_process_batch": b, "seed": seed,
+             "final_acc": None if (v, b, seed) == (variants[0], 2, 1) else float(rng.uniform(0.4, 1.0))}
+            for v in variants for b in batches for seed in range(seeds)]
+    design = {"per_process_batches": batches, "world_size": world, "epochs": 2, "seeds": seeds}
+    sync_bn._plot(str(tmp_path), runs, design)
+    (ax,) = caught["sync-bn.png"].axes
+    heights = [p.get_height() for p in ax.patches]
+    means = [np.mean([a for a in sync_bn.finals(runs, v, b) if a is not None]) for b in batches for v in variants]
+    np.testing.assert_allclose(heights, means, rtol=1e-12)  # a seed without a result is left out, not a zero
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == [f"{100 * m:.1f}" for m in means]
+    dots = [line.get_ydata() for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [len(d) for d in dots] == [seeds - (v == variants[0] and b == 2) for b in batches for v in variants]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [f"b = {b} per process\n(global {world * b})"
+                                                           for b in batches]
+    assert ax.get_ylim() == (0, 1)
