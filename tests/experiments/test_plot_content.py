@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from tinygrad_bn.experiments import (  # noqa: E402
-    bn_vs_plain, common, gradients, learning_rates, sharpness, sigmoid, small_batch, sync_bn, train_vs_eval,
-    weight_init)
+    bn_vs_plain, common, gradients, landscape, learning_rates, sharpness, sigmoid, small_batch, sync_bn,
+    train_vs_eval, weight_init)
 
 
 @pytest.fixture
@@ -22,8 +22,8 @@ def caught(monkeypatch):
         figs[name] = fig
         return name
 
-    for module in (common, bn_vs_plain, gradients, learning_rates, sharpness, sigmoid, small_batch, sync_bn,
-                   train_vs_eval, weight_init):
+    for module in (common, bn_vs_plain, gradients, landscape, learning_rates, sharpness, sigmoid, small_batch,
+                   sync_bn, train_vs_eval, weight_init):
         if hasattr(module, "save_figure"):
             monkeypatch.setattr(module, "save_figure", keep)
     yield figs
@@ -251,3 +251,34 @@ def test_sync_bn_draws_each_variants_mean_and_seeds_at_each_batch(caught, tmp_pa
     assert [t.get_text() for t in ax.get_xticklabels()] == [f"b = {b} per process\n(global {world * b})"
                                                            for b in batches]
     assert ax.get_ylim() == (0, 1)
+
+
+def test_landscape_draws_each_measures_geometric_mean_per_net_and_setting(caught, tmp_path):
+    settings, seeds, steps, rng = list(landscape.SETTINGS), 3, [0, 5, 10], np.random.default_rng(8)
+    runs = []
+    for setting in settings:
+        for net in landscape.NETS:
+            for seed in range(seeds):
+                run = {"setting": setting, "net": net, "seed": seed, "probe_steps": steps,
+                       "loss": list(rng.uniform(0.1, 1.0, 4))}
+                for key, _ in landscape.ROWS:
+                    run[key] = list(rng.uniform(0.01, 100.0, len(steps)))
+                runs.append(run)
+    runs[0]["loss"][-1] = float("nan")  # a diverged seed: left out of the final loss in the label
+    multipliers = [0.5, 1.0, 4.0]
+    landscape._plot(str(tmp_path), runs, settings, 5, multipliers, seeds)
+    axes = np.array(caught["landscape.png"].axes).reshape(len(landscape.ROWS), len(settings))
+    for col, setting in enumerate(settings):
+        assert axes[0, col].get_title() == landscape._setting_title(setting, multipliers)
+        for row, (key, ylabel) in enumerate(landscape.ROWS):
+            ax = axes[row, col]
+            assert ax.get_yscale() == "log" and (col > 0 or ax.get_ylabel() == ylabel)
+            for net in landscape.NETS:
+                mine = [r for r in runs if r["setting"] == setting and r["net"] == net]
+                final = np.array([r["loss"][-1] for r in mine])
+                final = final[np.isfinite(final)]
+                name = f"{landscape.LABELS[net]} (final training loss {np.exp(np.log(final).mean()):.2g})"
+                (line,) = _lines(ax, name)
+                np.testing.assert_array_equal(line.get_xdata(), steps)
+                want = np.exp(np.log([r[key] for r in mine]).mean(0))
+                np.testing.assert_allclose(line.get_ydata(), want, rtol=1e-12, err_msg=f"{setting} {key} {net}")
