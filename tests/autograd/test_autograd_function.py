@@ -244,3 +244,33 @@ def test_an_array_level_op_that_returns_one_of_its_inputs_shares_that_inputs_ver
     inputs[position].mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation|version"):
         loss.backward()
+
+
+@pytest.mark.parametrize("saved", [0, 1])
+def test_an_array_level_op_with_two_outputs_saves_either_into_the_second_pass(saved):
+    """Double backward through an array-level Function that saves one of its two
+    outputs: the differentiable one joins the graph whichever position it holds,
+    the other (marked non-differentiable) stays a constant."""
+    from tinygrad_bn.function import Function
+
+    class ExpAndSign(Function):
+        @staticmethod
+        def forward(ctx, x):
+            be = ctx.backend
+            e, sign = be.exp(x), be.sign(x)
+            ctx.mark_non_differentiable(sign)
+            ctx.save_for_backward(e)
+            return (e, sign) if saved == 0 else (sign, e)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            (e,) = ctx.saved_tensors
+            return ctx.backend.mul(grads[saved], e)
+
+    x = x64(0.3, -0.5, 1.2)
+    e = ExpAndSign.apply(x)[saved]
+    (g,) = tg.grad((e * e).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 2 * np.exp(2 * x.detach().numpy()), rtol=1e-12)
+    (h,) = tg.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 4 * np.exp(2 * x.detach().numpy()), rtol=1e-12)
+    assert gradgradcheck(lambda t: ExpAndSign.apply(t)[saved], x)
