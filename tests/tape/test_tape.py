@@ -196,6 +196,24 @@ def test_plot_grad_flow(tmp_path):
         tg.plot_grad_flow([], str(path))
 
 
+def test_plot_grad_flow_picks_the_file_backend_only_when_it_saves_its_own_figure(tmp_path, monkeypatch):
+    """Saving to a file needs no display, so that call switches matplotlib to Agg;
+    drawing on the screen or on the caller's axes keeps the caller's backend."""
+    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+    tape, _, _ = one_step()
+    chosen = []
+    monkeypatch.setattr(matplotlib, "use", lambda name, *a, **k: chosen.append(name))
+    tg.plot_grad_flow(tape, str(tmp_path / "flow.png"))
+    assert chosen == ["Agg"]
+    ax = tg.plot_grad_flow(tape)  # for plt.show(): the caller's backend
+    fig, own = plt.subplots()
+    assert tg.plot_grad_flow(tape, str(tmp_path / "unused.png"), ax=own) is own  # the caller's figure
+    assert chosen == ["Agg"] and not (tmp_path / "unused.png").exists()
+    plt.close(ax.figure)
+    plt.close(fig)
+
+
 def test_anomaly_mode_finds_a_planted_log_of_zero():
     x = tg.tensor([1.0, 0.0, 2.0], requires_grad=True)
     with tg.detect_anomaly():
@@ -337,3 +355,22 @@ def test_a_tape_summarizes_on_the_device_and_reads_back_six_numbers_per_array(mo
     assert sorted(shapes[len(outputs):]) == sorted(grads)  # each gradient in backward
     for _, out in counted.summaries:
         assert len(out) == 6 and all(isinstance(v, numbers.Real) for v in out)
+
+
+def test_parameters_outside_a_module_call_are_named_by_the_tape():
+    """A parameter used in a module's forward is named by the module; one used outside
+    any module call (a bare nn.Parameter, or a module's weight in user code) gets the
+    Tape's own name, once per Tape, with the kind "param"."""
+    w = nn.Parameter(tg.tensor(np.ones((3, 2), np.float32)))
+    x = tg.tensor(np.ones((4, 3), np.float32))
+    lin = nn.Linear(3, 2)
+    with Tape() as tape:
+        (x @ w).relu()
+        lin(x)
+        x @ lin.weight.t()
+        x @ w
+    inputs = [[(i["id"], i["kind"]) for i in e.inputs] for e in tape.entries]
+    assert inputs[0] == [("input0", "input"), ("param1", "param")]
+    assert inputs[2] == [("input0", "input"), ("weight", "param"), ("bias", "param")]
+    assert inputs[3] == [("param2", "param")]
+    assert inputs[5] == [("input0", "input"), ("param1", "param")]  # the same parameter, the same name
