@@ -264,3 +264,17 @@ def test_one_sigint_after_the_first_epoch_stops_with_the_weights_it_had(tmp_path
     saved = digest(t.numpy() for t in tg.load(path).values())
     assert saved in states, "the checkpoint is no state this run passed through"
     assert STEPS_PER_EPOCH * (epoch - 1) - 1 <= states.index(saved) < STEPS_PER_EPOCH * epoch - 1
+
+
+def test_the_optimizer_is_chosen_by_its_names_value():
+    """Names built at run time (argv, a config file) are equal to "sgd" but not the same
+    object: the choice compares values."""
+    from tinygrad_bn import optim
+    from tinygrad_bn.train import make_optimizer
+
+    params = [tg.zeros(2, requires_grad=True)]
+    sgd, adam = "".join(["s", "g", "d"]), "".join(["a", "d", "a", "m"])
+    assert type(make_optimizer(sgd, params, 0.1)) is optim.SGD
+    assert type(make_optimizer(adam, params, 0.1)) is optim.Adam
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; choose sgd or adam"):
+        make_optimizer("rmsprop", params, 0.1)
