@@ -48,3 +48,13 @@ def test_launch_arithmetic_helpers():
     assert [pow2_at_most(n) for n in (1, 2, 3, 4, 5, 255, 256, 1023)] == [1, 2, 2, 4, 4, 128, 256, 512]
     assert pow2_at_most(0) == 1  # at least one thread
     assert [cdiv(a, 4) for a in (0, 1, 4, 5, 8, 9)] == [0, 1, 1, 2, 2, 3]
+
+
+def test_grid_stride_kernels_aim_for_blocks_per_sm_blocks_on_every_multiprocessor(monkeypatch):
+    """A grid-stride kernel over more rows than it needs blocks for launches
+    blocks_per_sm (4) blocks per SM: on a 132-SM H100, 528; fewer rows, fewer blocks."""
+    from kernels.cuda import layernorm
+    from kernels.cuda._common import LAUNCH
+    monkeypatch.setattr(LAUNCH, "sm_count", 132)
+    assert LAUNCH.target_blocks() == 4 * 132
+    assert layernorm.row_grid(10**6, 4) == 528 and layernorm.row_grid(100, 4) == 25 and layernorm.row_grid(0, 4) == 1
