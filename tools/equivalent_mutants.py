@@ -150,4 +150,8 @@ EQUIVALENT = [
     ("tinygrad_bn/ops/linalg.py", "core/ReplaceComparisonOperator_Eq_LtE",
      "kb = sb[0] if b.ndim == 1 else sb[-2]", "kb = sb[0] if b.ndim <= 1 else sb[-2]",
      "a 0-d operand is refused two lines above, so b.ndim <= 1 means b.ndim == 1"),
+    ("tinygrad_bn/tensor_math.py", "core/ReplaceComparisonOperator_Gt_GtE",
+     "if self.ndim == 2 and wrap and self.shape[0] > self.shape[1] + 1:",
+     "if self.ndim == 2 and wrap and self.shape[0] >= self.shape[1] + 1:",
+     "with rows == columns + 1 the wrap branch keeps rows 0..columns-1 (the last row is the gap), the plain diagonal"),
 ]
