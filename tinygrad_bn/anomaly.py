@@ -54,7 +54,7 @@ def check_forward(entry, out):
 def check_backward(entry, in_grads):
     be = entry.ctx.backend
     for i, g in enumerate(in_grads):
-        if g is None or not hasattr(g, "shape"):
+        if g is None:  # (the walk shows watchers arrays: a number returned by backward arrives as one)
             continue
         nan, inf = be.finite_stats(g)
         if nan or inf:

@@ -67,6 +67,11 @@ def _check_grad(entry, i, g, be):
         shape, dtype = parent.out_meta[slots[i] if slots else 0]
     else:
         shape, dtype = parent._data.shape, parent._data.dtype
+    if not hasattr(g, "shape"):  # a Python number or a list: not an array of the backend's
+        raise TypeError(
+            f"{entry.name}.backward returned a {type(g).__name__} as the gradient of input {i}; expected an "
+            f"array of shape {tuple(shape)} (the input's shape), or None when the input gets no gradient."
+        )
     if g.shape != shape:
         raise RuntimeError(
             f"{entry.name}.backward returned a gradient of shape {tuple(g.shape)} for "

@@ -127,6 +127,27 @@ def test_custom_function_wrong_gradient_shape_is_named():
         Bad.apply(tg.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
 
 
+@pytest.mark.parametrize("anomaly", [False, True])
+@pytest.mark.parametrize("returned", [2.0, [1.0, 1.0]], ids=["float", "list"])
+def test_custom_function_gradient_that_is_not_an_array_is_named(returned, anomaly):
+    class Bad(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return returned
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.autograd.set_detect_anomaly(anomaly):
+        y = Bad.apply(x)
+        with pytest.raises(TypeError, match=f"Bad.backward returned a {type(returned).__name__} as the gradient of "
+                                            r"input 0; expected an array of shape \(2,\)"):
+            y.sum().backward()
+    assert x.grad is None
+
+
 def test_saved_values_freed_after_backward():
     x = tg.tensor(np.ones(1000), requires_grad=True)
     y = x * x
