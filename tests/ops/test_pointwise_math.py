@@ -185,6 +185,11 @@ def test_special_functions_at_poles_and_edges_follow_pytorch():
     np.testing.assert_array_equal(tg.polygamma(1, tg.tensor([0.0, -2.0])).numpy(), [np.inf, np.inf])
     np.testing.assert_array_equal(tg.igamma(tg.tensor([0.0, 1.0, 0.0]), tg.tensor([0.0, 0.0, 1.0])).numpy(),
                                   [np.nan, 0.0, 1.0])
+    # outside the domain (a < 0 or x < 0, either side of the series / fraction split at x = a + 1) or NaN: NaN
+    a = tg.tensor([-0.5, -0.5, 0.5, 3.0, -1.0, np.nan, 1.0])
+    x = tg.tensor([2.0, 0.2, -1.0, -0.5, -1.0, 1.0, np.nan])
+    for f in (tg.igamma, tg.igammac):
+        assert np.isnan(f(a, x).numpy()).all(), f.__name__
     # an incomplete gamma's derivative in a is not implemented, as in PyTorch
     a = tg.tensor([1.5], dtype=tg.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match="igamma: the derivative with respect to its first argument"):
