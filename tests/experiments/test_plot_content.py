@@ -269,7 +269,10 @@ def test_landscape_draws_each_measures_geometric_mean_per_net_and_setting(caught
     landscape._plot(str(tmp_path), runs, settings, 5, multipliers, seeds)
     axes = np.array(caught["landscape.png"].axes).reshape(len(landscape.ROWS), len(settings))
     for col, setting in enumerate(settings):
-        assert axes[0, col].get_title() == landscape._setting_title(setting, multipliers)
+        title = axes[0, col].get_title()
+        assert title == landscape._setting_title(setting, multipliers)
+        raw = landscape.SETTINGS[setting]["pixels"] != "standardized"
+        assert ("raw pixels" in title) == raw and ("standardized" in title) == (not raw)
         for row, (key, ylabel) in enumerate(landscape.ROWS):
             ax = axes[row, col]
             assert ax.get_yscale() == "log" and (col > 0 or ax.get_ylabel() == ylabel)
