@@ -20,6 +20,11 @@ def test_free_functions_are_the_methods():
     np.testing.assert_allclose(tg.sigmoid(tg.tensor([0.0])).numpy(), [0.5])
     np.testing.assert_allclose(tg.sqrt(tg.exp(tg.tensor([2.0]))).numpy(), [math.e], rtol=1e-6)
     np.testing.assert_array_equal(tg.matmul(x, tg.tensor([[1.0], [1.0]])).numpy(), [[-3.0], [5.0]])
+    # one Tensor operand is enough (an array on either side is taken as a constant); none is refused
+    np.testing.assert_array_equal(tg.matmul(np.ones((1, 2)), x).numpy(), np.ones((1, 2)) @ x.numpy())
+    np.testing.assert_array_equal(tg.matmul(x, np.ones(2)).numpy(), [-3.0, 5.0])
+    with pytest.raises(TypeError, match="matmul: expected a Tensor, got list and list"):
+        tg.matmul([1.0], [1.0])
     assert tg.from_numpy(np.zeros(2)).dtype == tg.double
     assert tg.float is tg.float32 and tg.bool is tg.bool_ and tg.long is tg.int64 and tg.int is tg.int32
     assert tg.ones(2, dtype=tg.float).dtype == np.float32
