@@ -107,7 +107,7 @@ def _count_arg(who, name, k, low, high, dim, n):
     return k
 
 
-def topk(t, k, dim=-1, largest=True, sorted=True):
+def topk(t, k, dim, largest, sorted=True):
     """(values, indices) of the k largest (``largest=False``: smallest) elements
     along ``dim``, in sorted order, as torch.topk."""
     who = "topk"
