@@ -178,12 +178,23 @@ def area(path):
 
 # --- the tests for a file --------------------------------------------------------
 
+# Tests that read every public signature rather than run its lines: coverage
+# credits a ``def`` line to the import, never to them, so a mutant of a default
+# value (``dim=-1`` to ``dim=+1``) reached no mapped test. Run last, after the
+# mapped ones (so with -x they cost time only when those pass).
+SIGNATURE_TESTS = ["tests/cross_cutting/test_pytorch_defaults.py"]
+
+
 def tests_for(path, test_map):
-    """The test files that cover ``path``, most covered lines first."""
+    """The test files that cover ``path``, most covered lines first, then the
+    signature tests (unless the whole suite runs anyway)."""
     entry = test_map["files"].get(path)
     if entry is None:
         raise SystemExit(f"{path} is not in {MAP_FILE.name}; rebuild it: python tools/mutate_sample.py --map")
-    return [t for t, _ in entry]
+    tests = [t for t, _ in entry]
+    if tests == ["tests"]:
+        return tests
+    return tests + [t for t in SIGNATURE_TESTS if t not in tests]
 
 
 # --- one worker: a copy of the checkout ------------------------------------------

@@ -37,3 +37,15 @@ def test_every_equivalent_mutant_names_a_line_that_is_there_with_a_reason():
         if before not in lines:
             lapsed.append(f"{path}: {before}")
     assert not lapsed, f"tools/equivalent_mutants.py names lines that are gone: {lapsed}"
+
+
+def test_a_mutant_also_runs_the_signature_tests_unless_the_whole_suite_runs():
+    """A default value on a ``def`` line is read by the signature tests, which run
+    none of its file's lines: the map alone would never pick them."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    from mutate_sample import SIGNATURE_TESTS, tests_for
+    assert SIGNATURE_TESTS and all((ROOT / t).exists() for t in SIGNATURE_TESTS)
+    mapped = {"files": {"a.py": [["tests/x.py", 9]], "b.py": [["tests", 0]]}}
+    assert tests_for("a.py", mapped) == ["tests/x.py", *SIGNATURE_TESTS]
+    assert tests_for("b.py", mapped) == ["tests"]
