@@ -97,6 +97,11 @@ def test_experiment_specific_facts(quick_results):
     rates = r["learning-rates"]
     assert {run["lr"] for run in rates["runs"]} == set(rates["rates"])
     assert any(run["diverged"] for run in rates["runs"])  # lr 3 without BN: a result, not a crash
+    # a quick weight-init run trains fewer scales but still spans the range: both ends and the middle
+    from tinygrad_bn.experiments import weight_init
+    scales = r["weight-init"]["scales"]
+    assert scales[0] == weight_init.SCALES[0] and scales[-1] == weight_init.SCALES[-1] and 3 <= len(scales) < 5
+    assert {run["scale"] for run in r["weight-init"]["runs"]} == set(scales)
 
 
 def test_a_rerun_gives_the_same_numbers(tmp_path):

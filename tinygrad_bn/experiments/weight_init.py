@@ -47,7 +47,7 @@ def scales_reaching(accs, bar=GOOD):
 
 
 def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
-    scales = SCALES[::2] if quick else SCALES
+    scales = SCALES[::2] if quick else SCALES  # quick: every other scale, both ends kept
     runs = []
     bar = Progress(len(scales) * 2 * seeds, "weight-init", progress)
     for bn in (False, True):
