@@ -819,4 +819,12 @@ MUTANTS = [
     Mutant("MS-77", 'tinygrad_bn/experiments/weight_init.py', '    scales = SCALES[::2] if quick else SCALES',
            '    scales = SCALES[::3] if quick else SCALES', 'a quick weight-init run drops init scale 1.0',
            ('tests/experiments/test_experiments.py',)),
+    Mutant("MS-78", 'tinygrad_bn/nn/activation_functional.py',
+           '        if input.ndim == 0:\n            raise ValueError(f"prelu: a 0-dim',
+           '        if input.ndim < 0:\n            raise ValueError(f"prelu: a 0-dim',
+           'prelu on a 0-dim input with several slopes says its channel size is 1', ('tests/nn/test_activations.py',)),
+    Mutant("MS-79", 'tinygrad_bn/nn/activation_functional.py',
+           'input batch dimensions do not match: got {input1.shape[:-1]} and',
+           'input batch dimensions do not match: got {input1.shape[:1]} and',
+           'bilinear\'s message shows the first batch dim of input1 only', ('tests/nn/test_activations.py',)),
 ]

@@ -420,6 +420,8 @@ ERRORS = [
     (lambda: F.softmin(x43, 1, dtype=tg.int64), TypeError, "softmin: dtype must be a floating point type"),
     (lambda: F.prelu(x43, tg.ones(2)), ValueError, "prelu: mismatch of parameter numbers and input channel size"),
     (lambda: F.prelu(x43, tg.ones(3, 1)), ValueError, "prelu: expected weight to be a scalar or 1-d"),
+    (lambda: F.prelu(tg.tensor(1.0), tg.ones(2)), ValueError, "prelu: a 0-dim input takes a single slope, got a "
+                                                              "weight of 2"),
     (lambda: F.prelu(x43, [0.25]), TypeError, "prelu: weight must be a Tensor"),
     (lambda: nn.PReLU(0), ValueError, "PReLU: num_parameters must be >= 1"),
     (lambda: nn.PReLU(2, dtype=tg.int64), TypeError, "PReLU: dtype must be a floating point type"),
@@ -436,6 +438,8 @@ ERRORS = [
     (lambda: F.one_hot(tg.tensor([1]), -2), ValueError, "one_hot: num_classes must be >= -1"),
     (lambda: F.bilinear(x43, tg.randn(4, 2), tg.randn(5, 3, 3)), ValueError, "bilinear: input2 has 2 features"),
     (lambda: F.bilinear(x43, tg.randn(3, 3), tg.randn(5, 3, 3)), ValueError, "bilinear: input batch dimensions"),
+    (lambda: F.bilinear(tg.randn(2, 4, 3), tg.randn(2, 5, 3), tg.randn(5, 3, 3)), ValueError,
+     r"bilinear: input batch dimensions do not match: got \(2, 4\) and \(2, 5\)"),
     (lambda: F.bilinear(x43, x43, tg.randn(5, 3)), ValueError, "bilinear: weight must be 3-d"),
     (lambda: F.bilinear(x43, x43, tg.randn(5, 3, 3), tg.randn(4)), ValueError, r"bilinear: bias must have shape \(5,\)"),
     (lambda: nn.Bilinear(0, 2, 3), ValueError, "Bilinear: in1_features must be >= 1"),
