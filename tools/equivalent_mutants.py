@@ -161,4 +161,24 @@ EQUIVALENT = [
      "points of (-1, 1) (tails down to 1 - 2^-53) stays within 1 ulp of the original (884 differ in the last bit)"),
     ("tinygrad_bn/experiments/bn_vs_plain.py", "core/NumberReplacer", 'ax.axhline(0, color="black", lw=0.8)',
      'ax.axhline(0, color="black", lw= 1.8)', "presentation only: the zero line's width"),
+    ("kernels/cuda/_common.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
+     '@cuda.jit(device=False, inline="always")',
+     "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
+     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
+    ("kernels/cuda/batchnorm.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
+     '@cuda.jit(device=False, inline="always")',
+     "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
+     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
+    ("kernels/cuda/layernorm.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
+     '@cuda.jit(device=False, inline="always")',
+     "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
+     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
+    ("kernels/cuda/rmsnorm.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
+     '@cuda.jit(device=False, inline="always")',
+     "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
+     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
+    ("kernels/cuda/stats.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
+     '@cuda.jit(device=False, inline="always")',
+     "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
+     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
 ]
