@@ -827,4 +827,9 @@ MUTANTS = [
            'input batch dimensions do not match: got {input1.shape[:-1]} and',
            'input batch dimensions do not match: got {input1.shape[:1]} and',
            'bilinear\'s message shows the first batch dim of input1 only', ('tests/nn/test_activations.py',)),
+    Mutant("MS-80", 'tinygrad_bn/experiments/landscape.py',
+           '            except ValueError:\n                loss, g_eta = float("nan")',
+           '            except ZeroDivisionError:\n                loss, g_eta = float("nan")',
+           'a landscape step batch norm refuses stops the whole probe instead of being a NaN point',
+           ('tests/experiments/test_landscape.py',)),
 ]

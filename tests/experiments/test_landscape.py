@@ -91,6 +91,25 @@ def test_a_point_that_cannot_be_computed_is_nan_and_makes_the_measures_nan():
     assert all(math.isnan(v) for v in landscape.measures(walk).values())
 
 
+def test_a_step_whose_loss_cannot_be_computed_is_a_nan_point_and_the_walk_goes_on():
+    """Batch norm refuses a non-finite input with a ValueError: that eta's loss and
+    gradient change are NaN, the other etas are measured, the parameters come back."""
+    w0 = np.array([1.0, -2.0])
+    params = [tg.from_numpy(w0.copy())]
+
+    def loss_and_grad():
+        w = params[0].numpy()
+        if np.abs(w).max() > 10:
+            raise ValueError("batch_norm: the input contains NaN or Inf")
+        return float((w ** 2).sum()), [2 * w]
+
+    walk = landscape.along_gradient(params, loss_and_grad, [0.1, 5.0, 0.2])
+    assert walk["losses"][0] == pytest.approx(0.64 * 5) and walk["losses"][2] == pytest.approx(0.36 * 5)
+    assert math.isnan(walk["losses"][1]) and math.isnan(walk["grad_changes"][1])
+    assert walk["grad_changes"][0] == pytest.approx(0.4 * math.sqrt(5))  # ||2w - 2(w - 0.2w)||
+    np.testing.assert_array_equal(params[0].numpy(), w0)
+
+
 def test_the_probe_of_a_linear_model_with_squared_error_matches_the_closed_form():
     # L(theta) = mean((Z theta - y)^2) with Z = [X, 1]: g = 2/n Z^T r, H = 2/n Z^T Z
     rng = np.random.default_rng(3)
