@@ -65,7 +65,7 @@ def _zero_index(t):
     return make_tensor(be.zeros((), "int64"), be)
 
 
-def sort(t, dim=-1, descending=False, stable=False):
+def sort(t, dim, descending=False, stable=False):
     """(values, indices) of t sorted along ``dim``, as torch.sort (always stable here)."""
     who = "sort"
     tensor_arg(who, t)
