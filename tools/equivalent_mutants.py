@@ -181,4 +181,12 @@ EQUIVALENT = [
      '@cuda.jit(device=False, inline="always")',
      "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
      "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
+    ("tinygrad_bn/experiments/common.py", "core/NumberReplacer",
+     "x_test = (x_test.reshape(len(x_test), -1) / 255.0).astype(np.float32)",
+     "x_test = (x_test.reshape(len(x_test), - 2) / 255.0).astype(np.float32)",
+     "NumPy's reshape infers any negative size as it does -1: (5, 28, 28).reshape(5, -2) is (5, 784)"),
+    ("tinygrad_bn/experiments/common.py", "core/NumberReplacer",
+     "x_train = (x_train.reshape(len(x_train), -1) / 255.0).astype(np.float32)",
+     "x_train = (x_train.reshape(len(x_train), - 2) / 255.0).astype(np.float32)",
+     "NumPy's reshape infers any negative size as it does -1: (5, 28, 28).reshape(5, -2) is (5, 784)"),
 ]
