@@ -42,7 +42,7 @@ def flipud(t):
     return flip(t, (0,))
 
 
-def roll(t, shifts, dims=None):
+def roll(t, shifts, dims):
     """t's elements shifted by ``shifts`` along ``dims`` (wrapping around; over the
     flattened tensor when dims is None), as a copy, as torch.roll."""
     who = "roll"
@@ -66,7 +66,7 @@ def roll(t, shifts, dims=None):
     return Clone.apply(out) if out is t else out
 
 
-def rot90(t, k=1, dims=(0, 1)):
+def rot90(t, k, dims):
     """t rotated by 90 degrees k times in the plane of ``dims`` (from the first
     towards the second), as torch.rot90."""
     who = "rot90"
@@ -159,7 +159,7 @@ def diag(t, diagonal=0):
     raise RuntimeError(f"{who}: expected a 1-d or 2-d tensor, got {t.ndim}-d (shape {t.shape})")
 
 
-def diagflat(t, offset=0):
+def diagflat(t, offset):
     """The square matrix with t's elements (flattened) on diagonal ``offset``, as torch.diagflat."""
     tensor_arg("diagflat", t)
     int_arg("diagflat", "offset", offset)

@@ -197,7 +197,7 @@ def take(t, index):
     return GetItem.apply(t.reshape(-1), index._data)
 
 
-def take_along_dim(t, indices, dim=None):
+def take_along_dim(t, indices, dim):
     """t's values at ``indices`` along ``dim`` (input and indices broadcast outside
     dim; both flattened when dim is None), as torch.take_along_dim."""
     who = "take_along_dim"

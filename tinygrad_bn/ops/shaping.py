@@ -93,7 +93,7 @@ def chunk(t, chunks, dim=0):
     return split(t, math.ceil(n / chunks), dim)
 
 
-def tensor_split(t, indices_or_sections, dim=0):
+def tensor_split(t, indices_or_sections, dim):
     """t cut along ``dim`` into ``sections`` nearly equal pieces (the first ones one
     longer) or at the given indices, as torch.tensor_split (NumPy's array_split)."""
     who = "tensor_split"
@@ -154,7 +154,7 @@ def narrow_copy(t, dim, start, length):
     return Clone.apply(narrow(t, dim, start, length))
 
 
-def unbind(t, dim=0):
+def unbind(t, dim):
     """The slices of t along ``dim`` (views, without that dim), as torch.unbind."""
     tensor_arg("unbind", t)
     if t.ndim == 0:
@@ -311,7 +311,7 @@ def tile(t, dims):
     return repeat(t, *((1,) * (t.ndim - len(dims)) + dims))
 
 
-def repeat_interleave(t, repeats, dim=None, *, output_size=None):
+def repeat_interleave(t, repeats, dim, *, output_size):
     """Each element (or slice along ``dim``; over the flattened tensor when dim is
     None) repeated ``repeats`` times in place, as torch.repeat_interleave. A tensor
     of repeats is read on the host (the result's size depends on it)."""

@@ -132,7 +132,7 @@ def _keep(result_cls, values, indices, d, keepdim):
     return result_cls(values, indices)
 
 
-def kthvalue(t, k, dim=-1, keepdim=False):
+def kthvalue(t, k, dim, keepdim):
     """(values, indices) of the k-th smallest element (k from 1) along ``dim``, as torch.kthvalue."""
     who = "kthvalue"
     tensor_arg(who, t)
@@ -212,7 +212,7 @@ def median(t, dim=None, keepdim=False):
     return _median("median", Median, t, dim, keepdim, False)
 
 
-def nanmedian(t, dim=None, keepdim=False):
+def nanmedian(t, dim, keepdim):
     """median ignoring NaNs (NaN only where every value is NaN), as torch.nanmedian."""
     return _median("nanmedian", NanMedian, t, dim, keepdim, True)
 
@@ -232,7 +232,7 @@ def _running(be, x, d, pick, reverse=False):
     return be.getitem(x, lead + (slice(None, None, -1),)) if reverse else x
 
 
-def mode(t, dim=-1, keepdim=False):
+def mode(t, dim, keepdim):
     """(values, indices) of the most frequent value along ``dim`` (the smallest
     among equally frequent ones; its last index), as torch.mode."""
     who = "mode"
@@ -341,13 +341,13 @@ def _quantile(who, t, q, dim, keepdim, interpolation, skip_nan):
     return out.squeeze(0) if scalar else out
 
 
-def quantile(t, q, dim=None, keepdim=False, *, interpolation="linear"):
+def quantile(t, q, dim, keepdim, *, interpolation):
     """The q-th quantiles (q a number or a 1-d tensor in [0, 1]; its dim comes first)
     of all elements or along ``dim``, between the sorted values by ``interpolation``
     (linear, lower, higher, midpoint, nearest); NaN where a NaN is present, as torch.quantile."""
     return _quantile("quantile", t, q, dim, keepdim, interpolation, False)
 
 
-def nanquantile(t, q, dim=None, keepdim=False, *, interpolation="linear"):
+def nanquantile(t, q, dim, keepdim, *, interpolation):
     """quantile ignoring NaNs (NaN only where every value is NaN), as torch.nanquantile."""
     return _quantile("nanquantile", t, q, dim, keepdim, interpolation, True)
