@@ -65,7 +65,7 @@ def _recorder(pixels, sample=SAMPLE):
     return pre, post, on_epoch
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no smaller grid)
+def run(out, *, seeds, epochs, progress, quick):  # (no smaller grid)
     runs = []
     bar = Progress(len(SETTINGS) * len(NETS) * seeds, "bn-vs-plain", progress)
     samples = {}  # (setting, net) -> {epoch: values}, seed 0, for the histograms

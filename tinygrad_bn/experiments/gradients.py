@@ -23,7 +23,7 @@ def first_over_last_decades(norms):
     return float(np.log10(np.median(n[:, 0] / n[:, -1])))
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no smaller grid)
+def run(out, *, seeds, epochs, progress, quick):  # (no smaller grid)
     runs = []
     bar = Progress(len(CONFIGS) * seeds, "gradients", progress)
     for activation, bn in CONFIGS:

@@ -184,7 +184,7 @@ def _design(settings, every, multipliers):
                         "each probe; no random draws"}
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
+def run(out, *, seeds, epochs, progress, quick):
     settings = QUICK["settings"] if quick else list(SETTINGS)
     every = QUICK["probe_every"] if quick else PROBE_EVERY
     multipliers = QUICK["eta_over_lr"] if quick else ETA_OVER_LR

@@ -37,7 +37,7 @@ def _trains(run, good=GOOD):
     return float(not run["diverged"] and run["final_acc"] is not None and run["final_acc"] >= good)
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
+def run(out, *, seeds, epochs, progress, quick):
     rates = RATES[::3] if quick else RATES
     runs = []
     bar = Progress(len(rates) * len(MOMENTA) * len(NETS) * seeds, "learning-rates", progress)

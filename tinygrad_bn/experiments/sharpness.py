@@ -138,7 +138,7 @@ def _measured_run(cls, seed, epochs, cfg, hessian_batch, iterations):
     return r, {"steps": order, **{key: [seen.get(s, missing)[key] for s in order] for key in missing}}
 
 
-def run(out, seeds=5, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
+def run(out, *, seeds, epochs, progress, quick):
     settings = QUICK["settings"] if quick else list(SETTINGS)
     hessian_batch = QUICK["hessian_batch"] if quick else HESSIAN_BATCH
     iterations = QUICK["iterations"] if quick else ITERATIONS

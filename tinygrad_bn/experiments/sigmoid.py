@@ -72,7 +72,7 @@ def _key(mark):
     return f"{round(100 * mark)}"
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
+def run(out, *, seeds, epochs, progress, quick):
     grid = QUICK_GRID if quick else GRID
     runs = []
     bar = Progress(len(grid) * 2 * seeds, "sigmoid", progress)

@@ -144,7 +144,7 @@ def _evaluations(model, batch, x_train, x_test, y_test):
 
 
 # ------------------------------------------------------------ the experiment
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
+def run(out, *, seeds, epochs, progress, quick):
     x_train, _, x_test, y_test = data()
     batches = QUICK["batches"] if quick else BATCHES
     sweep = QUICK["group_sweep"] if quick else GROUP_SWEEP

@@ -98,7 +98,7 @@ def design(world, seeds, epochs, quick):
 
 
 # ------------------------------------------------------------------ the launch
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
+def run(out, *, seeds, epochs, progress, quick):
     from .. import distributed as dist
 
     if dist.is_initialized() or dist._launched_rank() is not None:

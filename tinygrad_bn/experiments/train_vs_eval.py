@@ -182,7 +182,7 @@ def _make(norm, momentum, warmup):
     return make
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):  # (no smaller grid: it takes seconds)
+def run(out, *, seeds, epochs, progress, quick):  # (no smaller grid: it takes seconds)
     x_train, _, x_test, y_test = data()
     steps = epochs * (len(x_train) // BATCH_SIZE)
     warmup = renorm_warmup(steps)

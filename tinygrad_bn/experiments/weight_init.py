@@ -46,7 +46,7 @@ def scales_reaching(accs, bar=GOOD):
     return int(sum(1 for v in accs if v is not None and math.isfinite(v) and v >= bar))
 
 
-def run(out, seeds=3, epochs=DEFAULT_EPOCHS, progress=True, quick=False):
+def run(out, *, seeds, epochs, progress, quick):
     scales = SCALES[::2] if quick else SCALES  # quick: every other scale, both ends kept
     runs = []
     bar = Progress(len(scales) * 2 * seeds, "weight-init", progress)
