@@ -319,3 +319,42 @@ def test_a_scheduler_built_after_loading_a_checkpoint_starts_from_its_initial_lr
     fresh.load_state_dict(saved)
     assert [g["lr"] for g in fresh.param_groups] == [0.1 * 0.5 ** 3, 0.05 * 0.5 ** 3]
     _check_bases(name, BUILD[name](fresh), fresh)
+
+
+# PyTorch 2.13's per-parameter state keys after one step, for each optimizer and option
+# that changes them (so a state dict moves between the two, and no buffer is kept that
+# the update does not use)
+STATE_KEYS = [
+    ("SGD", {}, []), ("SGD", {"momentum": 0.9}, ["momentum_buffer"]),
+    ("Adam", {}, ["exp_avg", "exp_avg_sq", "step"]),
+    ("Adam", {"amsgrad": True}, ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"]),
+    ("AdamW", {}, ["exp_avg", "exp_avg_sq", "step"]),
+    ("AdamW", {"amsgrad": True}, ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"]),
+    ("RMSprop", {}, ["square_avg", "step"]), ("RMSprop", {"momentum": 0.9}, ["momentum_buffer", "square_avg", "step"]),
+    ("RMSprop", {"centered": True}, ["grad_avg", "square_avg", "step"]),
+    ("RMSprop", {"momentum": 0.9, "centered": True}, ["grad_avg", "momentum_buffer", "square_avg", "step"]),
+    ("Adagrad", {}, ["step", "sum"]), ("Adamax", {}, ["exp_avg", "exp_inf", "step"]),
+    ("NAdam", {}, ["exp_avg", "exp_avg_sq", "mu_product", "step"]), ("RAdam", {}, ["exp_avg", "exp_avg_sq", "step"]),
+    ("Adadelta", {}, ["acc_delta", "square_avg", "step"]), ("ASGD", {}, ["ax", "eta", "mu", "step"]),
+    ("Rprop", {}, ["prev", "step", "step_size"]),
+]
+
+
+@pytest.mark.parametrize("name, options, keys", STATE_KEYS, ids=[f"{n}-{o}" for n, o, _ in STATE_KEYS])
+def test_each_optimizer_keeps_pytorchs_state_for_its_options(name, options, keys):
+    p = tg.tensor([1.0, -2.0], requires_grad=True)
+    opt = getattr(optim, name)([p], lr=0.1, **options)
+    p.grad = tg.ones(2)
+    opt.step()
+    assert sorted(opt.state[p]) == keys
+    assert sorted(opt.state_dict()["state"].get(0, {})) == keys
+
+
+def test_the_state_keys_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    for name, options, keys in STATE_KEYS:
+        p = torch.nn.Parameter(torch.ones(2))
+        opt = getattr(torch.optim, name)([p], lr=0.1, **options)
+        p.grad = torch.ones(2)
+        opt.step()
+        assert sorted(opt.state[p]) == keys, (name, options)
