@@ -56,6 +56,10 @@ def test_read_idx_rejects_damaged_files(tmp_path):
     p.write_bytes(b"\x12\x34\x56\x78")
     with pytest.raises(ValueError, match="not an IDX file"):
         read_idx(p)
+    for magic in (b"\x00\x01\x08\x01", b"\x01\x00\x08\x01"):  # either of the two zero bytes set
+        p.write_bytes(magic + b"\x00\x00\x00\x01" + b"\x07")
+        with pytest.raises(ValueError, match="not an IDX file"):
+            read_idx(p)
     write_idx(tmp_path / "t", np.zeros((4, 4), np.uint8), False)
     data = (tmp_path / "t").read_bytes()
     (tmp_path / "t").write_bytes(data[:-3])
