@@ -84,3 +84,19 @@ def test_the_other_recorded_results_ran_the_designs_the_code_runs():
     design = _recorded("gradients")["design"]
     assert design["widths"] == gradients.WIDTHS and design["every"] == gradients.EVERY
     assert [(c["activation"], c["bn"]) for c in design["configs"]] == gradients.CONFIGS
+
+
+def test_the_recorded_results_ran_the_default_epochs_and_are_full_runs():
+    """Each JSON beside the README is a full run (not --quick) of its experiment's
+    DEFAULT_EPOCHS: a changed default would make the published numbers another design."""
+    from tinygrad_bn import experiments
+    recorded = sorted(DOCS.glob("*.json")) + sorted(DOCS.glob("seeds*/*.json"))
+    if not recorded:
+        pytest.skip(f"no recorded results in {DOCS}")
+    names = set()
+    for path in recorded:
+        doc = json.loads(path.read_text())
+        names.add(doc["experiment"])
+        assert doc["quick"] is False, path
+        assert doc["epochs"] == experiments.module(doc["experiment"]).DEFAULT_EPOCHS, path
+    assert names == set(experiments.EXPERIMENTS)
