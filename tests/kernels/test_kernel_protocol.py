@@ -50,6 +50,18 @@ def test_launch_arithmetic_helpers():
     assert [cdiv(a, 4) for a in (0, 1, 4, 5, 8, 9)] == [0, 1, 1, 2, 2, 3]
 
 
+def test_one_thread_per_item_kernels_launch_whole_warps_covering_every_item(monkeypatch):
+    """A block of a thread count that is not a multiple of 32 leaves part of a warp
+    idle in every block; the grid must still reach the last item."""
+    from kernels.cuda import _common
+    launched = []
+    monkeypatch.setattr(_common, "launch", lambda kernel, grid, block, *args: launched.append((grid, block)))
+    for count in (1, 127, 128, 129, 5000):
+        _common.launch_per_item(None, count)
+        grid, block = launched[-1]
+        assert block % 32 == 0 and block <= _common.LAUNCH.threads and grid * block >= count > (grid - 1) * block
+
+
 def test_grid_stride_kernels_aim_for_blocks_per_sm_blocks_on_every_multiprocessor(monkeypatch):
     """A grid-stride kernel over more rows than it needs blocks for launches
     blocks_per_sm (4) blocks per SM: on a 132-SM H100, 528; fewer rows, fewer blocks."""
