@@ -89,6 +89,25 @@ def test_grad_outputs_that_require_grad_join_the_graph():
     np.testing.assert_allclose(jv.numpy(), jacobian @ v.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grad_outputs_may_be_arrays_lists_or_tensors_and_join_the_graph_only_when_recording(create_graph):
+    """An array (or a list, inside the sequence of grad_outputs) is a constant gradient;
+    a Tensor that requires grad is a constant too without create_graph (nothing is
+    recorded), and an input of the recorded graph with it."""
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    u = tg.tensor([1.0, 3.0], dtype=tg.float64, requires_grad=True)
+    for given in ([np.array([1.0, 3.0])], [[1.0, 3.0]], u):
+        (g,) = tg.grad(x * x, x, grad_outputs=given, create_graph=create_graph)
+        np.testing.assert_array_equal(g.detach().numpy(), [2.0, 12.0])
+        assert g.requires_grad == create_graph
+    if create_graph:
+        (du,) = tg.grad(g.sum(), u)  # g = 2 x u
+        np.testing.assert_array_equal(du.numpy(), [2.0, 4.0])
+    y = x * x
+    y.backward(np.array([1.0, 3.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 12.0])
+
+
 def test_hooks_run_in_every_pass_and_see_graph_tensors_when_recording():
     x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
     seen = []
