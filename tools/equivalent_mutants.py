@@ -189,4 +189,8 @@ EQUIVALENT = [
      "x_train = (x_train.reshape(len(x_train), -1) / 255.0).astype(np.float32)",
      "x_train = (x_train.reshape(len(x_train), - 2) / 255.0).astype(np.float32)",
      "NumPy's reshape infers any negative size as it does -1: (5, 28, 28).reshape(5, -2) is (5, 784)"),
+    ("kernels/cuda/_common.py", "core/ReplaceTrueWithFalse", "shared._atomic_get_or_create = True",
+     "shared._atomic_get_or_create = False",
+     "the flag only stops a second patch of the simulator's shared arrays, and the module runs the patch once "
+     "(a second wrapper would hand the same cases to the first)"),
 ]
