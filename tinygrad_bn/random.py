@@ -7,12 +7,17 @@ import os
 from .backends import get_backend, last_seed, seed_all
 
 
+def _seed_arg(who, seed):
+    """seed as a Python int, or a ValueError naming ``who``."""
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"{who}: expected a non-negative int, got {seed!r}")
+    return int(seed)
+
+
 def manual_seed(seed: int) -> "Generator":
     """Seed the generators behind rand, randn, weight init and dropout on every device; returns
     the CPU's default stream as a ``Generator`` (PyTorch returns its default generator)."""
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"manual_seed: expected a non-negative int, got {seed!r}")
-    seed_all(int(seed))
+    seed_all(_seed_arg("manual_seed", seed))
     return _DefaultStream("cpu")
 
 
@@ -88,9 +93,7 @@ class Generator:
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
-        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"Generator.manual_seed: expected a non-negative int, got {seed!r}")
-        self._seed = int(seed)
+        self._seed = _seed_arg("Generator.manual_seed", seed)
         xp = getattr(get_backend(self.device), "xp", None)  # the device's array module
         if xp is None:
             raise RuntimeError(f"Generator: device '{self.device}' has no array module to make a generator with")

@@ -850,4 +850,8 @@ MUTANTS = [
            '            if as_tensors and isinstance(given, TensorBase) and given.requires_grad:',
            '            if as_tensors and isinstance(given, TensorBase) or given.requires_grad:',
            'an array or list among grad_outputs fails on .requires_grad', ('tests/engine/test_create_graph.py',)),
+    Mutant("MS-86", 'tinygrad_bn/random.py',
+           '    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:',
+           '    if not isinstance(seed, numbers.Integral) and isinstance(seed, bool) or seed < 0:',
+           'manual_seed takes 1.5 and fails on "3" with a comparison error', ('tests/tensor/test_tensor.py',)),
 ]

@@ -79,8 +79,12 @@ def test_factories_and_seed():
     tg.manual_seed(7)
     np.testing.assert_array_equal(a, tg.randn(5).numpy())
     assert tg.randn(2, dtype=tg.float64).dtype == np.float64
-    with pytest.raises(ValueError):
-        tg.manual_seed(-1)
+    for bad in (-1, 1.5, True, "3", None):
+        for seed, who in ((tg.manual_seed, "manual_seed"), (tg.Generator().manual_seed, "Generator.manual_seed")):
+            with pytest.raises(ValueError, match=f"^{who}: expected a non-negative int, got {bad!r}$"):
+                seed(bad)
+    tg.manual_seed(np.int64(7))  # any integer type
+    np.testing.assert_array_equal(a, tg.randn(5).numpy())
 
 
 def test_requires_grad_flag():
