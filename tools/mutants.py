@@ -854,4 +854,7 @@ MUTANTS = [
            '    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:',
            '    if not isinstance(seed, numbers.Integral) and isinstance(seed, bool) or seed < 0:',
            'manual_seed takes 1.5 and fails on "3" with a comparison error', ('tests/tensor/test_tensor.py',)),
+    Mutant("MS-87", 'tinygrad_bn/nn/utils.py', 'def clip_grad_norm_(parameters, max_norm, norm_type=2.0,',
+           'def clip_grad_norm_(parameters, max_norm, norm_type=1.0,', 'clip_grad_norm_ clips the L1 norm by default',
+           ('tests/cross_cutting/test_pytorch_defaults.py',)),
 ]

@@ -1,5 +1,5 @@
-"""Every nn module, functional, Tensor method and top-level function that
-PyTorch also has takes PyTorch's default for each argument the two share (a
+"""Every nn module, functional, Tensor method, top-level function and function
+of autograd, autograd.functional, nn.init and nn.utils that PyTorch also has takes PyTorch's default for each argument the two share (a
 margin of 1.0, a reduction of "mean", an eps of 1e-5, unbind's dim=0,
 log_normal_'s mean=1, ...), so a script that leaves an argument out means what
 it meant with PyTorch. The few differences are listed with the reason.
@@ -39,6 +39,8 @@ DIFFERENT = {
     ("cdist", "compute_mode"): "ours has no effect (distances are never computed through the matmul expansion), "
                                "so it defaults to None",
     ("asarray", "requires_grad"): "PyTorch's signature line says None, its text says the default is False, as ours",
+    ("autograd.grad", "allow_unused"): "PyTorch's None means materialize_grads' value, False by default; we have "
+                                       "no materialize_grads, so ours is False",
 }
 
 
@@ -78,7 +80,9 @@ def _ours():
             out["nn." + name] = _signature_defaults(thing.__init__)
     for name in (n for n in dir(tg.Tensor) if not n.startswith("_")):
         out["Tensor." + name] = _signature_defaults(getattr(tg.Tensor, name))
-    for prefix, space in (("", tg), ("F.", tg.nn.functional)):
+    for prefix, space in (("", tg), ("F.", tg.nn.functional), ("autograd.", tg.autograd),
+                          ("autograd.functional.", tg.autograd.functional), ("nn.init.", tg.nn.init),
+                          ("nn.utils.", tg.nn.utils)):
         for name in (n for n in dir(space) if not n.startswith("_")):
             thing = getattr(space, name)
             if callable(thing) and not isinstance(thing, type):
@@ -92,7 +96,9 @@ def _pytorchs(torch, ours):
     out = {}
     for key, mine in sorted(ours.items()):
         space, _, name = key.rpartition(".")
-        theirs = {"nn": torch.nn, "Tensor": torch.Tensor, "": torch, "F": TF}[space]
+        theirs = {"nn": torch.nn, "Tensor": torch.Tensor, "": torch, "F": TF, "autograd": torch.autograd,
+                  "autograd.functional": torch.autograd.functional, "nn.init": torch.nn.init,
+                  "nn.utils": torch.nn.utils}[space]
         thing = getattr(theirs, name, None)
         if thing is None or (space == "nn") != isinstance(thing, type):
             continue
@@ -131,7 +137,8 @@ def test_we_take_pytorchs_defaults():
     shared = _compared()
     # the comparison reaches modules, Tensor methods, functions and functionals
     spaces = [key.rpartition(".")[0] for key, *_ in shared]
-    for space, least in (("nn", 150), ("Tensor", 150), ("F", 150), ("", 60)):
+    for space, least in (("nn", 150), ("Tensor", 150), ("F", 150), ("", 60), ("autograd", 5),
+                         ("autograd.functional", 8), ("nn.init", 10), ("nn.utils", 8)):
         assert spaces.count(space) > least, (space, spaces.count(space))
     wrong = [row for row in shared if row[:2] not in DIFFERENT and not _same(row[2], row[3])]
     assert not wrong, f"defaults that differ from PyTorch's (name, argument, ours, PyTorch's): {wrong}"
