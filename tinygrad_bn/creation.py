@@ -64,7 +64,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
     return filled("full", (size,), fill_value, dtype, requires_grad, device)
 
 
-def filled(who, size, fill_value, dtype=None, requires_grad=False, device="cpu"):
+def filled(who, size, fill_value, dtype, requires_grad, device):
     """A leaf of ``size`` (the sizes as given: ints or one sequence) filled with ``fill_value``, its
     errors naming ``who``: ``full`` and the tensor methods new_full, new_zeros, new_ones, new_empty."""
     if not isinstance(fill_value, bool):

@@ -83,7 +83,7 @@ def _check_grad(entry, i, g, be):
     return be.cast(g, dtype)
 
 
-def run_backward(outputs, grad_outputs, retain_graph, deliver, create_graph=False):
+def run_backward(outputs, grad_outputs, retain_graph, deliver, create_graph):
     """The walk. Every entry reachable from the outputs, newest first, turns the
     gradients of its outputs into those of its inputs: an input made by another
     entry gets it summed into that entry's pending gradient, a leaf gets it

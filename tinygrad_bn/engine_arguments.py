@@ -16,7 +16,7 @@ def tensor_list(value, name, who="grad"):
     return list(value)
 
 
-def default_grad_outputs(outputs, grad_outputs, who, as_tensors=False):
+def default_grad_outputs(outputs, grad_outputs, who, as_tensors):
     """The gradient each output starts with: given, or 1 for a scalar. Arrays,
     or (``as_tensors``, for a recorded pass) tensors: a given tensor as it is,
     graph and all."""

@@ -27,7 +27,7 @@ def _fmt_num(v):
     return f"{v:.2e}" if (abs(v) < 1e-2 or abs(v) >= 1e4) else f"{v:.3f}"
 
 
-def format_table(records, summary, width=120):
+def format_table(records, summary, width):
     has_grad = any(r.grad is not None for r in records)
     seq_width = max([3] + [len(str(r.seq)) for r in records])  # sequence numbers grow all session
     # wider numbers take their room from the shapes column (down to 16), then the

@@ -103,4 +103,4 @@ def test_train_run_puts_every_nth_step_on_a_tape_starting_with_the_first():
 def test_norm_layer_refuses_a_name_it_does_not_know(name):
     from tinygrad_bn.experiments.common import norm_layer
     with pytest.raises(ValueError, match=f"mlp: norm must be one of batch, layer, group, instance or None, got {name!r}"):
-        norm_layer(name, 8)
+        norm_layer(name, 8, 4)

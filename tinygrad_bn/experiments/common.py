@@ -59,7 +59,7 @@ class FeaturesAsChannels(nn.Module):
         return self.norm(x.reshape(n, self.channels, -1)).reshape(n, -1)
 
 
-def norm_layer(norm, features, groups=4):
+def norm_layer(norm, features, groups):
     """The normalization ``mlp`` puts after a hidden Linear of ``features`` units."""
     if norm == "batch":
         return nn.BatchNorm1d(features)

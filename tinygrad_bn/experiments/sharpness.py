@@ -71,7 +71,7 @@ def power_iteration(product, shapes, iterations, seed, shift=0.0):
     return estimates[-1], change
 
 
-def top_eigenvalue(product, shapes, iterations=ITERATIONS, seed=0):
+def top_eigenvalue(product, shapes, iterations, seed):
     """The largest (most positive) eigenvalue of a symmetric ``H``. Power
     iteration finds the one of largest magnitude; when that is negative (a
     saddle, as a BN net at initialization can be), a second run on
