@@ -193,4 +193,8 @@ EQUIVALENT = [
      "shared._atomic_get_or_create = False",
      "the flag only stops a second patch of the simulator's shared arrays, and the module runs the patch once "
      "(a second wrapper would hand the same cases to the first)"),
+    ("tinygrad_bn/ops/gather_scatter.py", "core/ReplaceComparisonOperator_NotEq_IsNot",
+     "if src is not None and (src.ndim != index.ndim or any(n > s for n, s in zip(index.shape, src.shape))):",
+     "if src is not None and (src.ndim is not index.ndim or any(n > s for n, s in zip(index.shape, src.shape))):",
+     "ndim is a small int, and CPython keeps one object per small int, so is not and != agree"),
 ]

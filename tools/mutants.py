@@ -857,4 +857,9 @@ MUTANTS = [
     Mutant("MS-87", 'tinygrad_bn/nn/utils.py', 'def clip_grad_norm_(parameters, max_norm, norm_type=2.0,',
            'def clip_grad_norm_(parameters, max_norm, norm_type=1.0,', 'clip_grad_norm_ clips the L1 norm by default',
            ('tests/cross_cutting/test_pytorch_defaults.py',)),
+    Mutant("MS-88", 'tinygrad_bn/experiments/train_vs_eval.py',
+           'disagreement[str(b)] = float((preds != evals[:len(preds)]).mean())',
+           'disagreement[str(b)] = float((preds == evals[:len(preds)]).mean())',
+           'train-vs-eval records the agreement of train and eval mode as their disagreement',
+           ('tests/experiments/test_small_batch_and_train_vs_eval.py',)),
 ]

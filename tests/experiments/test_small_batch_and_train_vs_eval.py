@@ -245,6 +245,10 @@ def test_train_vs_eval_renorm_and_gaps_in_the_json(quick):
         assert set(r["accuracy"]) == set(train_vs_eval.VARIANTS) | {train_vs_eval.CHECK}
         assert r["accuracy"][train_vs_eval.CHECK] == r["accuracy"]["running"]
         assert all(0 <= d <= 1 for d in r["disagreement"].values())
+        for b in ("1000", "8"):  # both over all 1000 test digits: accuracies differ by at most the disagreement
+            assert abs(r["accuracy"][f"train mode {b}"] - r["accuracy"]["running"]) <= r["disagreement"][b] + 1e-12
+        if r["model"] == "renorm 0.1":  # unclipped r and d make train mode eval mode: the same predictions
+            assert r["disagreement"]["1000"] < 0.01
         assert r["gap_8"] == pytest.approx(abs(r["accuracy"]["running"] - r["accuracy"]["train mode 8"]))
         if r["norm"] == "renorm":
             assert r["renorm"]["final_r_max"] == 3.0 and r["renorm"]["final_d_max"] == 5.0
