@@ -862,4 +862,13 @@ MUTANTS = [
            'disagreement[str(b)] = float((preds == evals[:len(preds)]).mean())',
            'train-vs-eval records the agreement of train and eval mode as their disagreement',
            ('tests/experiments/test_small_batch_and_train_vs_eval.py',)),
+    Mutant("MS-89", 'tinygrad_bn/experiments/train_vs_eval.py',
+           'xs = np.arange(len(models)) + (i - (len(VARIANTS) - 1) / 2) * width',
+           'xs = np.arange(len(models)) + (i - (len(VARIANTS) - 1) ^ 2) * width',
+           'train-vs-eval\'s bars sit off their model\'s tick', ('tests/experiments/test_plot_content.py',)),
+    Mutant("MS-90", 'tinygrad_bn/nn/layers_extra.py',
+           'fits = (n % known == 0) if -1 in sizes and known else (known == n)',
+           'fits = (n % known == 0) if -1 in sizes or known else (known == n)',
+           'Unflatten takes sizes whose product only divides the dim; reshape fails later',
+           ('tests/nn/test_activations.py',)),
 ]

@@ -141,6 +141,7 @@ def test_sigmoid_draws_each_panels_mean_curves_from_its_own_runs(caught, tmp_pat
         # the reference lines: the marks the experiment times, and chance (ten balanced classes)
         levels = sorted(float(ln.get_ydata()[0]) for ln in ax.get_lines() if ln.get_linestyle() in ("--", ":"))
         assert levels == sorted([0.1, *sigmoid.MARKS])
+        assert ax.get_ylim() == (0, 1)  # accuracy, the whole range
 
 
 def test_sharpness_draws_each_nets_eigenvalues_from_its_own_runs(caught, tmp_path):
@@ -230,6 +231,10 @@ def test_train_vs_eval_draws_each_variants_bars_and_seeds_and_the_differences(ca
     assert sorted(diffs) == pytest.approx(sorted(want))
     labels = [t.get_text() for t in bottom.get_xticklabels()]
     assert len(labels) == len(models) and "(1 diverged)" in labels[1] and "diverged" not in labels[0]
+    # each model's group of bars is centred on its tick, one bar per variant, left to right in VARIANTS' order
+    centres = np.array([[b.get_x() + b.get_width() / 2 for b in c] for c in top.containers])  # variant x model
+    np.testing.assert_allclose(centres.mean(axis=0), np.arange(len(models)), atol=1e-12)
+    assert (np.diff(centres, axis=0) > 0).all()
 
 
 def test_sync_bn_draws_each_variants_mean_and_seeds_at_each_batch(caught, tmp_path):

@@ -446,6 +446,9 @@ ERRORS = [
     (lambda: nn.Unflatten(1, "ab"), TypeError, "Unflatten: unflattened_size must be a tuple or list"),
     (lambda: nn.Unflatten(1, (2, -1, -1)), ValueError, "at most one -1"),
     (lambda: nn.Unflatten(1, (2, 2))(x43), ValueError, "Unflatten: sizes"),
+    # sizes whose product divides the dim but is not it: refused here, not by reshape
+    (lambda: nn.Unflatten(1, (2, 2))(tg.randn(4, 8)), ValueError,
+     r"Unflatten: sizes \(2, 2\) don't multiply up to the size 8 of dim 1"),
 ]
 
 
