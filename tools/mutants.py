@@ -871,4 +871,11 @@ MUTANTS = [
            'fits = (n % known == 0) if -1 in sizes or known else (known == n)',
            'Unflatten takes sizes whose product only divides the dim; reshape fails later',
            ('tests/nn/test_activations.py',)),
+    Mutant("MS-91", 'tinygrad_bn/experiments/small_batch.py',
+           'v = [r["final_acc"] for r in runs if r["norm"] == norm and r["batch"] == b]',
+           'v = [r["final_acc"] for r in runs if r["norm"] is norm and r["batch"] == b]',
+           'the group-sweep plot finds no runs whose norm name is not the very constant object',
+           ('tests/experiments/test_plot_content.py',)),
+    Mutant("MS-92", 'tinygrad_bn/tensor_linalg.py', '    if not index or r == 0:', '    if not index and r == 0:',
+           'combinations(t, 0) fails with IndexError', ('tests/tensor/test_products_attributes_and_defaults.py',)),
 ]

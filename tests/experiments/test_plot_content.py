@@ -94,7 +94,9 @@ def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its
         for b in batches:
             for groups in ([small_batch.GROUPS] + ([1, 32] if b == 2 else [])) if norm == "group" else [None]:
                 for seed in range(seeds):
-                    runs.append({"norm": norm, "batch": b, "groups": groups if norm != "instance" else small_batch.GROUPS, "seed": seed,
+                    # the norm's name as JSON or argv would hand it over: equal to the constant, not the same object
+                    runs.append({"norm": "".join(list(norm)), "batch": b,
+                                 "groups": groups if norm != "instance" else small_batch.GROUPS, "seed": seed,
                                  "final_acc": float(rng.uniform(0.3, 0.95)), "diverged": False,
                                  "weight_change": [float(rng.uniform(0.1, 3.0))],
                                  "diagnostics": {"accuracy": {e: float(rng.uniform(0.2, 0.9))
@@ -124,6 +126,12 @@ def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its
         np.testing.assert_allclose(heights, [np.mean([r["weight_change"][0] for r in cell(norm, b)]) for b in batches],
                                    rtol=1e-12, err_msg=norm)
     assert [t.get_text() for t in movement.get_xticklabels()] == [small_batch.SHORT[n] for n in small_batch.NORMS]
+    # the group sweep's reference lines: batch norm and renorm at the small batch, batch norm at the large one
+    refs = {line.get_label(): line.get_ydata()[0] for fig in caught.values() for ax in fig.axes
+            for line in ax.get_lines() if "(mean)" in str(line.get_label()) and " at batch " in str(line.get_label())}
+    for norm, b in (("batch", 2), ("renorm", 2), ("batch", 64)):
+        want = np.mean([r["final_acc"] for r in runs if r["norm"] == norm and r["batch"] == b])
+        assert refs[f"{small_batch.LABELS[norm]} at batch {b} (mean)"] == pytest.approx(want, rel=1e-12)
 
 
 def test_sigmoid_draws_each_panels_mean_curves_from_its_own_runs(caught, tmp_path):

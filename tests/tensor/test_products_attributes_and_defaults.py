@@ -104,6 +104,10 @@ def test_trapezoid_gradient_vander_block_diag_combinations_and_isin():
         pick = itertools.combinations_with_replacement if rep else itertools.combinations
         np.testing.assert_array_equal(tg.combinations(e, r, with_replacement=rep).numpy(),
                                       np.array(list(pick([1.0, 2.0, 3.0, 4.0], r))))
+    # the edges, as PyTorch: r = 0 gives shape (0,), more than the elements (0, r), r = 1 the elements
+    assert tg.combinations(e, 0).shape == (0,) and tg.combinations(e, 0, with_replacement=True).shape == (0,)
+    assert tg.combinations(e, 5).shape == (0, 5)
+    np.testing.assert_array_equal(tg.combinations(e, 1).numpy(), e.numpy())
     items, tests = np.array([[1, 5, 3], [7, 3, 9]]), np.array([3, 7, 8])
     np.testing.assert_array_equal(tg.isin(tg.tensor(items), tg.tensor(tests)).numpy(), np.isin(items, tests))
     np.testing.assert_array_equal(tg.isin(tg.tensor(items), 3, invert=True).numpy(), np.isin(items, 3, invert=True))
