@@ -66,6 +66,7 @@ def test_the_recorded_sync_bn_results_ran_the_design_the_code_runs():
 def test_the_recorded_small_batch_results_ran_the_design_the_code_runs():
     recorded = _recorded("small-batch")
     assert recorded["design"]["noise"]["batch_sizes"] == small_batch.NOISE_BATCHES
+    assert recorded["design"]["noise"]["draws"] == small_batch.NOISE_DRAWS
     for per_batch in recorded["noise"].values():
         assert per_batch["batch_sizes"] == small_batch.NOISE_BATCHES
 

@@ -452,6 +452,14 @@ ERRORS = [
 ]
 
 
+def test_softplus_takes_an_infinite_threshold():
+    """threshold=inf never switches to the identity, as PyTorch: log(1 + exp(x)) everywhere."""
+    x = tg.tensor([30.0, 1.0, -3.0], dtype=tg.float64)
+    want = np.log1p(np.exp(x.numpy()))
+    np.testing.assert_allclose(nn.Softplus(threshold=float("inf"))(x).numpy(), want, rtol=1e-15)
+    np.testing.assert_allclose(F.softplus(x, threshold=float("inf")).numpy(), want, rtol=1e-15)
+
+
 @pytest.mark.parametrize("call, error, match", ERRORS)
 def test_bad_arguments_are_refused_clearly(call, error, match):
     with pytest.raises(error, match=match):

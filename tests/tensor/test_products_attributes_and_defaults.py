@@ -200,3 +200,23 @@ def test_print_options_change_how_tensors_print():
     assert repr(tg.tensor([1.5])) == "tensor([1.5])"
     with pytest.raises(ValueError, match="set_printoptions: profile must be one of"):
         tg.set_printoptions(profile="long")
+
+
+def test_indexing_methods_show_their_ops_docstring_unless_they_have_their_own():
+    """help(Tensor.sort) shows ops.sorting.sort's docstring; a method with a docstring
+    of its own keeps it; none is left without one."""
+    import ast
+    import inspect
+
+    from tinygrad_bn import tensor_indexing
+    from tinygrad_bn.ops import sorting
+    tree = ast.parse(inspect.getsource(tensor_indexing.IndexingMethods))
+    own = {f.name: ast.get_docstring(f, clean=False) for f in tree.body[0].body
+           if isinstance(f, ast.FunctionDef) and ast.get_docstring(f) and not f.name.startswith("_")}
+    methods = {n: f for n, f in vars(tensor_indexing.IndexingMethods).items() if callable(f) and not n.startswith("_")}
+    assert own and len(own) < len(methods)
+    for name, f in methods.items():
+        assert f.__doc__, name
+        if name in own:
+            assert f.__doc__ == own[name], name
+    assert tg.Tensor.sort.__doc__ == sorting.sort.__doc__
