@@ -200,4 +200,6 @@ EQUIVALENT = [
     ("tinygrad_bn/engine_refcounts.py", "core/NumberReplacer", "_TEMPORARY_REFERENCES = sys.getrefcount(_probe[0]) - 1",
      "_TEMPORARY_REFERENCES = sys.getrefcount(_probe[ -1]) - 1",
      "_probe is a one-element list here, so [0] and [-1] are the same object"),
+    ("tinygrad_bn/backends/derived.py", "core/NumberReplacer", "ndim = arrays[0].ndim + 1", "ndim = arrays[ -1].ndim + 1",
+     "stack takes same-shaped arrays (the docstring; the ops check it before), so the first and the last have one ndim"),
 ]

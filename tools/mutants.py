@@ -889,4 +889,12 @@ MUTANTS = [
     Mutant("MS-95", 'tinygrad_bn/experiments/small_batch.py', 'NOISE_DRAWS = 500', 'NOISE_DRAWS = 499',
            'the noise measure\'s draws differ from the published design\'s',
            ('tests/experiments/test_design_and_statistics_constants.py',)),
+    Mutant("MS-96", 'tinygrad_bn/creation.py', '            return zeros(0, dtype=dtype, device=device)',
+           '            return zeros(1, dtype=dtype, device=device)', 'FloatTensor() holds one zero instead of none',
+           ('tests/cross_cutting/test_pytorch_names.py',)),
+    Mutant("MS-97", 'tinygrad_bn/tensor_math.py', '    return {2: 65504.0,', '    return {1: 65504.0,',
+           'nan_to_num fails on float16', ('tests/ops/test_pointwise_math.py',)),
+    Mutant("MS-98", 'tinygrad_bn/optim/adam.py', 'def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,\n                 amsgrad=False',
+           'def __init__(self, params, lr=-0.999, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,\n                 amsgrad=False', 'Adam\'s default lr is refused by its own check',
+           ('tests/cross_cutting/test_pytorch_defaults.py',)),
 ]

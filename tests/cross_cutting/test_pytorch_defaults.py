@@ -1,5 +1,6 @@
-"""Every nn module, functional, Tensor method, top-level function and function
-of autograd, autograd.functional, nn.init and nn.utils that PyTorch also has takes PyTorch's default for each argument the two share (a
+"""Every nn module, optimizer, scheduler, functional, Tensor method, top-level
+function and function of autograd, autograd.functional, nn.init and nn.utils
+that PyTorch also has takes PyTorch's default for each argument the two share (a
 margin of 1.0, a reduction of "mean", an eps of 1e-5, unbind's dim=0,
 log_normal_'s mean=1, ...), so a script that leaves an argument out means what
 it meant with PyTorch. The few differences are listed with the reason.
@@ -74,10 +75,11 @@ def _signature_defaults(fn):
 def _ours():
     """name -> {argument: default} for everything of ours that PyTorch may also have."""
     out = {}
-    for name in dir(tg.nn):
-        thing = getattr(tg.nn, name)
-        if isinstance(thing, type) and not name.startswith("_"):
-            out["nn." + name] = _signature_defaults(thing.__init__)
+    for prefix, space in (("nn.", tg.nn), ("optim.", tg.optim), ("optim.lr_scheduler.", tg.optim.lr_scheduler)):
+        for name in dir(space):
+            thing = getattr(space, name)
+            if isinstance(thing, type) and not name.startswith("_"):
+                out[prefix + name] = _signature_defaults(thing.__init__)
     for name in (n for n in dir(tg.Tensor) if not n.startswith("_")):
         out["Tensor." + name] = _signature_defaults(getattr(tg.Tensor, name))
     for prefix, space in (("", tg), ("F.", tg.nn.functional), ("autograd.", tg.autograd),
@@ -98,11 +100,12 @@ def _pytorchs(torch, ours):
         space, _, name = key.rpartition(".")
         theirs = {"nn": torch.nn, "Tensor": torch.Tensor, "": torch, "F": TF, "autograd": torch.autograd,
                   "autograd.functional": torch.autograd.functional, "nn.init": torch.nn.init,
-                  "nn.utils": torch.nn.utils}[space]
+                  "nn.utils": torch.nn.utils, "optim": torch.optim, "optim.lr_scheduler": torch.optim.lr_scheduler}[space]
         thing = getattr(theirs, name, None)
-        if thing is None or (space == "nn") != isinstance(thing, type):
+        classes = space in ("nn", "optim", "optim.lr_scheduler")
+        if thing is None or classes != isinstance(thing, type):
             continue
-        if space == "nn":
+        if classes:
             defaults = _signature_defaults(thing.__init__)
         else:
             defaults = _signature_defaults(thing) or _docstring_defaults(thing, name)
@@ -138,7 +141,8 @@ def test_we_take_pytorchs_defaults():
     # the comparison reaches modules, Tensor methods, functions and functionals
     spaces = [key.rpartition(".")[0] for key, *_ in shared]
     for space, least in (("nn", 150), ("Tensor", 150), ("F", 150), ("", 60), ("autograd", 5),
-                         ("autograd.functional", 8), ("nn.init", 10), ("nn.utils", 8)):
+                         ("autograd.functional", 8), ("nn.init", 10), ("nn.utils", 8), ("optim", 30),
+                         ("optim.lr_scheduler", 30)):
         assert spaces.count(space) > least, (space, spaces.count(space))
     wrong = [row for row in shared if row[:2] not in DIFFERENT and not _same(row[2], row[3])]
     assert not wrong, f"defaults that differ from PyTorch's (name, argument, ours, PyTorch's): {wrong}"

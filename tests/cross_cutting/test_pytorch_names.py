@@ -96,6 +96,7 @@ def test_devices_sizes_and_types():
 def test_legacy_constructors_and_variable():
     assert tg.FloatTensor(2, 3).shape == (2, 3) and tg.FloatTensor(2, 3).dtype == np.float32
     assert tg.FloatTensor([1, 2]).tolist() == [1.0, 2.0] and tg.LongTensor([1, 2]).dtype == np.int64
+    assert tg.FloatTensor().shape == (0,) and tg.LongTensor().dtype == np.int64  # no arguments: empty, as PyTorch
     assert tg.DoubleTensor([[1]]).dtype == np.float64 and tg.BoolTensor([1, 0]).tolist() == [True, False]
     with pytest.raises(TypeError, match="FloatTensor: expected sizes"):
         tg.FloatTensor([1], 2)

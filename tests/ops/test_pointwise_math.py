@@ -280,6 +280,8 @@ def test_nan_to_num_frexp_mvlgamma_and_heaviside():
     x = np.array([np.nan, np.inf, -np.inf, 1.5, -0.0], dtype=np.float32)
     np.testing.assert_array_equal(tg.nan_to_num(tg.tensor(x)).numpy(), np.nan_to_num(x))
     np.testing.assert_array_equal(tg.tensor(x).nan_to_num(1.0, 2.0, -3.0).numpy(), [1.0, 2.0, -3.0, 1.5, -0.0])
+    for dtype in (np.float16, np.float64):  # infinities become the dtype's largest finite values
+        np.testing.assert_array_equal(tg.tensor(x.astype(dtype)).nan_to_num().numpy(), np.nan_to_num(x.astype(dtype)))
     t = tg.tensor(x.astype(np.float64), requires_grad=True)
     t.nan_to_num().backward(tg.ones(5, dtype=tg.float64))
     np.testing.assert_array_equal(t.grad.numpy(), [0.0, 0.0, 0.0, 1.0, 1.0])
