@@ -169,6 +169,11 @@ def test_sharpness_draws_each_nets_eigenvalues_from_its_own_runs(caught, tmp_pat
                                        rtol=1e-12, err_msg=f"{setting} {net}")
             drawn = [ln for ln in axes[1, col].get_lines() if ln.get_color() == sharpness.COLORS[net]]
             assert sorted(map(tuple, (ln.get_ydata() for ln in drawn))) == sorted(tuple(r["top_eigenvalue"]) for r in mine)
+        # each column is titled over its top panel with its setting and what it trains with
+        cfg = bn_vs_plain.SETTINGS[setting]
+        title = axes[0, col].get_title()
+        assert title.startswith(f"{setting}: ") and f"{cfg['lr']:g}" in title
+        assert ("raw pixels" in title) == (cfg["pixels"] == "raw") and ("mom." in title) == (cfg["momentum"] > 0)
 
 
 def test_learning_rates_draws_each_nets_mean_seeds_and_diverged_counts(caught, tmp_path):
