@@ -44,6 +44,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -219,13 +220,18 @@ class Worker:
         cmd = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore",
                *targets]
         t0 = time.perf_counter()
+        # a session of its own, so a hang is stopped with every process it started (the simulator
+        # tests run pytest in a child: killing pytest alone left that child spinning for an hour)
+        proc = subprocess.Popen(cmd, cwd=self.dir, env=self.env(scratch), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            run = subprocess.run(cmd, cwd=self.dir, env=self.env(scratch), capture_output=True, text=True,
-                                 timeout=TIME_LIMIT)
-            by = first_failure(run.stdout) or ("" if run.returncode == 0 else f"pytest exit status {run.returncode}")
-            return run.returncode, by, time.perf_counter() - t0
+            stdout, _ = proc.communicate(timeout=TIME_LIMIT)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return -1, f"timed out after {TIME_LIMIT} s", time.perf_counter() - t0
+        by = first_failure(stdout) or ("" if proc.returncode == 0 else f"pytest exit status {proc.returncode}")
+        return proc.returncode, by, time.perf_counter() - t0
 
     def run(self, mutant, tests, confirm, mapped=True):
         """Plant ``mutant`` in the copy and run its mapped tests (unless
