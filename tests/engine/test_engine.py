@@ -113,7 +113,8 @@ def test_custom_function_lands_on_tape_like_ours():
     np.testing.assert_allclose(x.grad.numpy(), [12.0])
 
 
-def test_custom_function_wrong_gradient_shape_is_named():
+def _doubling_function_with_backward(backward):
+    """An array-level Function ``Bad``: forward 2 x, backward ``backward(g)``."""
     class Bad(tg.Function):
         @staticmethod
         def forward(ctx, x):
@@ -121,8 +122,13 @@ def test_custom_function_wrong_gradient_shape_is_named():
 
         @staticmethod
         def backward(ctx, g):
-            return g[:1]
+            return backward(g)
 
+    return Bad
+
+
+def test_custom_function_wrong_gradient_shape_is_named():
+    Bad = _doubling_function_with_backward(lambda g: g[:1])
     with pytest.raises(RuntimeError, match="Bad.backward returned a gradient of shape"):
         Bad.apply(tg.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
 
@@ -130,15 +136,7 @@ def test_custom_function_wrong_gradient_shape_is_named():
 @pytest.mark.parametrize("anomaly", [False, True])
 @pytest.mark.parametrize("returned", [2.0, [1.0, 1.0]], ids=["float", "list"])
 def test_custom_function_gradient_that_is_not_an_array_is_named(returned, anomaly):
-    class Bad(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return returned
-
+    Bad = _doubling_function_with_backward(lambda g: returned)
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     with tg.autograd.set_detect_anomaly(anomaly):
         y = Bad.apply(x)

@@ -63,7 +63,6 @@ def masked_scatter(t, mask, source):
 
 
 # ------------------------------------------------------------------ select and the *_scatter family
-# The defaults (PyTorch's) live on the Tensor methods (tensor_indexing.py), which pass every argument.
 
 def _src_of_shape(who, t, src, shape):
     tensor_arg(who, src, "src")
