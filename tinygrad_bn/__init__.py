@@ -37,6 +37,7 @@ from .tensor import set_printoptions
 from .tensor_linalg import (block_diag, combinations, cumulative_trapezoid, gradient, is_nonzero, is_tensor, isin,
                             trapezoid, trapz, vander)
 from .anomaly import AnomalyError, detect_anomaly
+from .compiled import compile  # noqa: A004  (torch.compile's name; builtins.compile stays reachable there)
 from . import nn, optim, data, cuda, utils, autograd, distributions  # noqa: E402  (submodules that use the names above)
 
 half = float16

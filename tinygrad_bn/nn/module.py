@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..compiled import tracing
 from ..tensor import Tensor
 from ..tensor_base import write_in_place
 from .module_conversion import ModuleConversion
@@ -271,6 +272,8 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
         return self
 
     def zero_grad(self, set_to_none=True):
+        if set_to_none and (tracer := tracing.current()) is not None:
+            tracer.cleared(self.parameters())  # replay repeats it
         for p in self.parameters():
             if set_to_none:
                 p.grad = None

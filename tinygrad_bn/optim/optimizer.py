@@ -6,6 +6,7 @@ from itertools import chain
 from typing import ClassVar
 
 from ..arguments import iterable_arg, number_arg
+from ..compiled import tracing
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import RemovableHandle, Tensor
 from ..tensor_base import array_of, backend_of, same_device, write_in_place
@@ -101,6 +102,8 @@ class Optimizer:
                 number_arg(who, name, group[name], low, high)
 
     def zero_grad(self, set_to_none=True):
+        if set_to_none and (tracer := tracing.current()) is not None:
+            tracer.cleared(p for g in self.param_groups for p in g["params"])  # replay repeats it
         for g in self.param_groups:
             for p in g["params"]:
                 if set_to_none:
@@ -168,6 +171,12 @@ class Optimizer:
         PyTorch): a function that recomputes the loss (with grad enabled) before
         the update; its result is returned. The step hooks run around it and get,
         as PyTorch's, ``args`` = (the optimizer,) or (the optimizer, closure)."""
+        tracer = tracing.current()
+        if tracer is not None:  # inside a step being compiled: the tracer runs it (traced or kept as Python)
+            return tracer.optimizer_step(self, closure, self._hooked_step)
+        return self._hooked_step(closure)
+
+    def _hooked_step(self, closure):
         args, kwargs = ((self,), {}) if closure is None else ((self, closure), {})
         for hook in chain(_global_step_pre_hooks.values(), self._step_pre_hooks.values()):
             out = hook(self, args, kwargs)

@@ -1,0 +1,334 @@
+"""tg.compile: a compiled step leaves parameters, gradients, optimizer state and
+running statistics exactly where the eager step leaves them (replay calls the
+same array functions on the same arrays in the same order, so bit for bit),
+retraces when what it depends on changes, and refuses what it cannot replay."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_bn as tg
+from tinygrad_bn import nn, optim
+from tinygrad_bn.compiled import CompiledStep, CompileError
+
+
+def _model(spec, in_features=12, classes=4):
+    """A Sequential MLP from spec: widths, activation, norm, dropout."""
+    widths, act, norm, p = spec["widths"], spec["act"], spec["norm"], spec["dropout"]
+    layers, prev = [], in_features
+    for w in widths:
+        layers.append(nn.Linear(prev, w))
+        if norm == "bn":
+            layers.append(nn.BatchNorm1d(w))
+        elif norm == "ln":
+            layers.append(nn.LayerNorm(w))
+        elif norm == "gn":
+            layers.append(nn.GroupNorm(2, w))
+        layers.append({"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}[act]())
+        if p:
+            layers.append(nn.Dropout(p))
+        prev = w
+    layers.append(nn.Linear(prev, classes))
+    return nn.Sequential(*layers)
+
+
+def _optimizer(name, params):
+    if name == "sgd":
+        return optim.SGD(params, lr=0.05)
+    if name == "momentum":
+        return optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-3)
+    if name == "nesterov":
+        return optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True)
+    if name == "adam":
+        return optim.Adam(params, lr=1e-2)
+    if name == "adamw":
+        return optim.AdamW(params, lr=1e-2)
+    return optim.RMSprop(params, lr=1e-2, momentum=0.5)
+
+
+def _setup(spec, seed=0):
+    tg.manual_seed(seed)
+    model = _model(spec)
+    opt = _optimizer(spec["opt"], model.parameters())
+    loss_fn = nn.CrossEntropyLoss() if spec["loss"] == "ce" else nn.MSELoss()
+    return model, opt, loss_fn
+
+
+def _batches(spec, steps, n=8, seed=1):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(steps):
+        x = tg.tensor(rng.standard_normal((n, 12)).astype(np.float32))
+        y = tg.tensor(rng.integers(0, 4, n)) if spec["loss"] == "ce" else \
+            tg.tensor(rng.standard_normal((n, 4)).astype(np.float32))
+        out.append((x, y))
+    return out
+
+
+def _make_step(model, opt, loss_fn):
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def _state(model, opt):
+    """Every number the step leaves behind: parameters, gradients, buffers, optimizer state."""
+    out = {}
+    for name, p in model.named_parameters():
+        out[name] = p.detach().numpy().copy()
+        out[name + ".grad"] = None if p.grad is None else p.grad.numpy().copy()
+    for name, b in model.named_buffers():
+        out[name] = b.numpy().copy()
+    for i, (p, s) in enumerate(opt.state.items()):
+        for k, v in s.items():
+            out[f"opt{i}.{k}"] = v if isinstance(v, (int, float)) else np.array(v, copy=True)
+    return out
+
+
+def _assert_same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        if a[k] is None or b[k] is None:
+            assert a[k] is None and b[k] is None, k
+        else:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+            assert np.asarray(a[k]).dtype == np.asarray(b[k]).dtype, k
+
+
+def _run_both(spec, steps=6, between=None):
+    """Eager and compiled runs of one seeded setup: their losses and end states."""
+    results = []
+    for compiled in (False, True):
+        model, opt, loss_fn = _setup(spec)
+        step = _make_step(model, opt, loss_fn)
+        if compiled:
+            step = tg.compile(step)
+        losses = []
+        for i, (x, y) in enumerate(_batches(spec, steps)):
+            if between is not None:
+                between(i, model, opt)
+            losses.append(step(x, y).detach().numpy().copy())
+        results.append((losses, _state(model, opt), step))
+    return results
+
+
+BASE = {"widths": [16], "act": "relu", "norm": "none", "dropout": 0.0, "opt": "momentum", "loss": "ce"}
+
+
+@pytest.mark.parametrize("norm", ["none", "bn", "ln", "gn"])
+def test_compiled_step_ends_where_the_eager_step_does(norm):
+    spec = dict(BASE, norm=norm, widths=[16, 8])
+    (le, se, _), (lc, sc, step) = _run_both(spec)
+    np.testing.assert_array_equal(np.array(le), np.array(lc))
+    _assert_same(se, sc)
+    entry = next(iter(step._entries.values()))
+    assert entry.replays >= 2, "the later steps were replayed, not traced"
+
+
+def test_replay_runs_no_tape_entries_and_returns_a_plain_loss():
+    model, opt, loss_fn = _setup(BASE)
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    for x, y in _batches(BASE, 4):
+        loss = step(x, y)
+    assert loss.grad_fn is None and not loss.requires_grad
+    assert loss.shape == () and np.isfinite(loss.item())
+    assert "matmul" in step.describe() and "replayed" in step.describe()
+
+
+def test_dropout_draws_the_masks_the_eager_step_draws():
+    spec = dict(BASE, dropout=0.5)
+    (le, se, _), (lc, sc, _) = _run_both(spec, steps=5)
+    np.testing.assert_array_equal(np.array(le), np.array(lc))
+    _assert_same(se, sc)
+
+
+@pytest.mark.parametrize("opt", ["adam", "adamw", "rmsprop"])
+def test_optimizers_with_a_step_count_run_their_step_in_python(opt):
+    spec = dict(BASE, opt=opt)
+    (le, se, _), (lc, sc, step) = _run_both(spec)
+    np.testing.assert_array_equal(np.array(le), np.array(lc))
+    _assert_same(se, sc)
+    if opt != "rmsprop":  # Adam's bias corrections use its step count, a Python number
+        assert "run in Python" in step.describe()
+
+
+def test_a_new_learning_rate_is_used_at_once():
+    def schedule(i, model, opt):
+        if i == 4:
+            for g in opt.param_groups:
+                g["lr"] = 0.5
+    (le, se, _), (lc, sc, _) = _run_both(BASE, steps=7, between=schedule)
+    np.testing.assert_array_equal(np.array(le), np.array(lc))
+    _assert_same(se, sc)
+
+
+def test_switching_to_eval_and_back_follows_the_mode():
+    spec = dict(BASE, norm="bn", dropout=0.3)
+
+    def modes(i, model, opt):
+        model.train(i not in (4, 5))
+    (le, se, _), (lc, sc, _) = _run_both(spec, steps=8, between=modes)
+    np.testing.assert_array_equal(np.array(le), np.array(lc))
+    _assert_same(se, sc)
+
+
+def test_state_replaced_under_the_step_is_the_state_it_uses():
+    """load_state_dict and assignment give parameters new arrays: the program must not keep the old ones."""
+    snapshot = {}
+
+    def reload(i, model, opt):
+        if i == 2:
+            snapshot.update({k: v.clone() for k, v in model.state_dict().items()})
+        if i == 5:
+            model.load_state_dict(snapshot)
+            model[0].weight.data = model[0].weight.data * 0.5
+    (le, se, _), (lc, sc, _) = _run_both(dict(BASE, norm="bn"), steps=8, between=reload)
+    np.testing.assert_array_equal(np.array(le), np.array(lc))
+    _assert_same(se, sc)
+
+
+def test_gradient_accumulation_across_calls_matches():
+    """No zero_grad in the step: gradients add up over calls until the caller clears them."""
+    results = []
+    for compiled in (False, True):
+        model, opt, loss_fn = _setup(BASE)
+
+        def step(x, y, model=model, loss_fn=loss_fn):
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            return loss
+        if compiled:
+            step = tg.compile(step)
+        for i, (x, y) in enumerate(_batches(BASE, 9)):
+            step(x, y)
+            if i % 3 == 2:
+                opt.step()
+                opt.zero_grad()
+        results.append(_state(model, opt))
+    _assert_same(*results)
+
+
+def test_a_gradient_made_anew_when_traced_is_added_to_when_one_is_there():
+    """Traced while the caller cleared gradients after each call, then called without clearing:
+    the eager step adds into the gradient that is there, and so must the compiled one."""
+    results = []
+    for compiled in (False, True):
+        model, opt, loss_fn = _setup(BASE)
+
+        def step(x, y, model=model, loss_fn=loss_fn):
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            return loss
+        if compiled:
+            step = tg.compile(step)
+        for i, (x, y) in enumerate(_batches(BASE, 7)):
+            step(x, y)
+            if i < 4:
+                opt.zero_grad()
+        results.append(_state(model, opt))
+    _assert_same(*results)
+
+
+def test_zero_grad_in_the_step_clears_a_gradient_the_step_does_not_make():
+    results = []
+    for compiled in (False, True):
+        model, opt, loss_fn = _setup(BASE)
+        spare = nn.Parameter(tg.ones(3))
+        opt.add_param_group({"params": [spare]})
+        step = _make_step(model, opt, loss_fn)
+        if compiled:
+            step = tg.compile(step)
+        for x, y in _batches(BASE, 5):
+            spare.grad = tg.ones(3)  # set by the caller between steps; the step's zero_grad clears it
+            step(x, y)
+        results.append((spare.grad, _state(model, opt)))
+    assert results[0][0] is None and results[1][0] is None
+    _assert_same(results[0][1], results[1][1])
+
+
+def test_a_new_shape_traces_again_and_both_keys_replay():
+    model, opt, loss_fn = _setup(BASE)
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    for n in (8, 8, 8, 8, 5, 5, 5, 8, 5):
+        x = tg.randn(n, 12)
+        y = tg.tensor(np.arange(n) % 4)
+        step(x, y)
+    assert len(step.programs()) == 2
+    assert sorted(e.replays for e in step._entries.values()) == [2, 2]
+
+
+def test_item_inside_the_step_is_refused_with_its_line():
+    model, opt, loss_fn = _setup(BASE)
+    seen = []
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        seen.append(loss.item())
+        loss.backward()
+        opt.step()
+        return loss
+    compiled = tg.compile(step)
+    batches = _batches(BASE, 4)
+    with pytest.raises(CompileError, match=r"reads tensor values into Python at .*test_compile\.py:\d+"):
+        for x, y in batches:
+            compiled(x, y)
+
+
+def test_hooks_are_refused_and_fallback_runs_eagerly():
+    model, opt, loss_fn = _setup(BASE)
+    calls = []
+    model[0].register_forward_hook(lambda m, i, o: calls.append(1))
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    x, y = _batches(BASE, 1)[0]
+    with pytest.raises(CompileError, match="Linear has forward or backward hooks"):
+        step(x, y)
+    eager = tg.compile(_make_step(model, opt, loss_fn), fallback=True)
+    for _ in range(4):
+        eager(x, y)
+    assert len(calls) == 1 + 4, "with fallback=True every call runs eagerly, hooks and all"
+
+
+def test_a_tape_sees_the_eager_step():
+    model, opt, loss_fn = _setup(BASE)
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    batches = _batches(BASE, 5)
+    for x, y in batches[:4]:
+        step(x, y)
+    with tg.Tape() as tape:
+        step(*batches[4])
+    # the step ran eagerly: the Tape holds its forward ops (Linear, ReLU, Linear, CrossEntropy)
+    assert [str(r).split()[2] for r in tape] == ["Linear", "ReLU", "Linear", "CrossEntropy"]
+
+
+def test_compile_as_a_decorator_and_bad_arguments():
+    @tg.compile(fallback=True)
+    def f(x):
+        return x * 2
+    assert isinstance(f, CompiledStep)
+    np.testing.assert_array_equal(f(tg.ones(3)).numpy(), [2, 2, 2])
+    with pytest.raises(TypeError, match="compile: expected a function"):
+        tg.compile(3)
+    with pytest.raises(TypeError, match="neither a tensor nor hashable"):
+        f([np.ones(2)], )
+
+
+@settings(max_examples=12, deadline=None)
+@given(widths=st.lists(st.integers(2, 9), min_size=1, max_size=3),
+       act=st.sampled_from(["relu", "tanh", "gelu", "sigmoid"]),
+       norm=st.sampled_from(["none", "bn", "ln", "gn"]),
+       dropout=st.sampled_from([0.0, 0.25]),
+       opt=st.sampled_from(["sgd", "momentum", "nesterov", "adam", "rmsprop"]),
+       loss=st.sampled_from(["ce", "mse"]))
+def test_random_mlps_compiled_equal_eager(widths, act, norm, dropout, opt, loss):
+    if norm == "gn":
+        widths = [2 * w for w in widths]
+    spec = {"widths": widths, "act": act, "norm": norm, "dropout": dropout, "opt": opt, "loss": loss}
+    (le, se, _), (lc, sc, step) = _run_both(spec, steps=5)
+    np.testing.assert_array_equal(np.array(le), np.array(lc))
+    _assert_same(se, sc)
+    assert next(iter(step._entries.values())).replays >= 1

@@ -1,0 +1,362 @@
+"""A traced step as a program: the recorded calls over symbolic values, the
+comparison that says whether two traces are one program, and the Python
+function that replays it.
+
+Every array a call takes is one of:
+- ``("a", k)``: the array of the step's k-th tensor argument;
+- ``("v", i)``: value i, made by an earlier call of the program;
+- ``("x", i)``: external i, an array that was there before the step (a
+  parameter, a buffer, an optimizer's state), kept by reference: the program
+  reads and writes that very array, as the eager step does;
+and anything else is a constant (``("c", value)``). A call whose result is not
+an array (a Python bool, a host read's values) steered the Python code that
+ran around it, so replay checks that it comes out the same.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor_base import make_tensor
+from .tracing import Call, ClearGrads, HostStep
+
+_SAME_WHEN_SAME_DTYPE = frozenset({"cast", "asarray", "ascontiguous"})
+"""Names that return their argument itself when it already is what they would
+make: where the trace saw that, replay skips the call (the argument's dtype and
+layout are part of the program)."""
+
+HOST_READS = frozenset({"to_numpy"})
+
+
+def is_array(x):
+    return isinstance(x, np.ndarray) or (hasattr(x, "__cuda_array_interface__") and hasattr(x, "dtype"))
+
+
+class Instr:
+    """One step of the program."""
+
+    __slots__ = ("args", "expect", "fn", "kind", "kwargs", "line", "meta", "name", "outs", "payload", "region")
+
+    def __init__(self, kind, name, fn=None, args=(), kwargs=None, outs=(), expect=None, line=None, region=None,
+                 meta=(), payload=None):
+        self.kind, self.name, self.fn, self.args, self.kwargs = kind, name, fn, args, kwargs or {}
+        self.outs, self.expect, self.line, self.region = outs, expect, line, region
+        self.meta, self.payload = meta, payload
+
+
+class Program:
+    """The symbolic form of one trace (see the module docstring)."""
+
+    def __init__(self, events, arg_arrays):
+        self.instrs = []
+        self.externals = []  # the arrays of ("x", i)
+        self.n_values = 0
+        self.value_meta = []  # (shape, dtype) of each value
+        self._refs = {id(a): ("a", k) for k, a in reversed(list(enumerate(arg_arrays)))}
+        self._keep = list(arg_arrays)
+        for ev in events:
+            if type(ev) is Call:
+                self._add_call(ev)
+            elif type(ev) is HostStep:
+                self.instrs.append(Instr("host", f"{type(ev.optimizer).__name__}.step", payload=ev.optimizer,
+                                         line=ev.line))
+            elif type(ev) is ClearGrads:
+                self.instrs.append(Instr("clear", "zero_grad", payload=ev.tensors, line=ev.line))
+            else:
+                self.instrs.append(Instr("grads", "grads", payload=[
+                    (t, None if a is None else self.ref(a)) for t, a in ev.states.values()]))
+
+    # ------------------------------------------------------------------ building
+    def ref(self, x):
+        """The symbolic form of an argument (arrays by where they come from)."""
+        if is_array(x):
+            r = self._refs.get(id(x))
+            if r is None:
+                r = ("x", len(self.externals))
+                self.externals.append(x)
+                self._refs[id(x)] = r
+            return r
+        if isinstance(x, np.generic):
+            r = self._refs.get(id(x))
+            return r if r is not None else ("c", x)
+        if type(x) in (tuple, list):
+            return ("t" if type(x) is tuple else "l", tuple(self.ref(e) for e in x))
+        if type(x) is dict:
+            return ("d", tuple((k, self.ref(v)) for k, v in x.items()))
+        return ("c", x)
+
+    def _new_value(self, x):
+        i = self.n_values
+        self.n_values += 1
+        self._refs[id(x)] = ("v", i)
+        self._keep.append(x)
+        self.value_meta.append((tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x).__name__))))
+        return i
+
+    def _add_call(self, c):
+        args = tuple(self.ref(a) for a in c.args)
+        kwargs = {k: self.ref(v) for k, v in c.kwargs.items()}
+        r = c.result
+        base = {"name": c.name, "fn": c.fn, "args": args, "kwargs": kwargs, "line": c.line, "region": c.region}
+        if c.name in HOST_READS:
+            # the values went to Python: replay checks they are what the trace saw
+            self.instrs.append(Instr("guard", expect=np.array(r, copy=True), **base))
+            return
+        if r is None:
+            self.instrs.append(Instr("call", **base))
+        elif (is_array(r) or isinstance(r, np.generic)) and id(r) in self._refs and c.name in _SAME_WHEN_SAME_DTYPE \
+                and any(a is r for a in c.args):
+            # cast to the dtype it has: the very same array; no call in replay
+            self.instrs.append(Instr("alias", outs=(self._refs[id(r)],), **base))
+        elif is_array(r) or isinstance(r, np.generic):
+            self.instrs.append(Instr("call", outs=(self._new_value(r),), **base))
+        elif type(r) is tuple and r and all(is_array(e) for e in r):
+            self.instrs.append(Instr("call", outs=tuple(self._new_value(e) for e in r), meta=("tuple",), **base))
+        else:
+            self.instrs.append(Instr("guard", expect=r, **base))
+
+    # ------------------------------------------------------------- comparing
+    def signature(self):
+        """What two traces must share to be one program, op by op."""
+        return [_instr_key(ins, self.externals) for ins in self.instrs]
+
+    def first_difference(self, other):
+        """Index of the first op where this trace and ``other`` differ, or None."""
+        a, b = self.signature(), other.signature()
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return i
+        return None if len(a) == len(b) else min(len(a), len(b))
+
+    # -------------------------------------------------------------- printing
+    def describe(self):
+        """The program as text: one line per op, with its values' shapes."""
+        lines = []
+        for i, ins in enumerate(self.instrs):
+            outs = ", ".join(f"v{o}{_meta(self.value_meta[o])}" for o in ins.outs if isinstance(o, int))
+            if ins.kind in ("call", "guard", "alias"):
+                args = ", ".join(_show(a) for a in ins.args)
+                kw = "".join(f", {k}={_show(v)}" for k, v in ins.kwargs.items())
+                head = f"{outs} = " if outs else ""
+                tail = "   (checked: the trace's value)" if ins.kind == "guard" else (
+                    "   (its argument itself: skipped)" if ins.kind == "alias" else "")
+                lines.append(f"{i:4d}  {head}{ins.name}({args}{kw}){tail}")
+            elif ins.kind == "host":
+                lines.append(f"{i:4d}  {ins.name}()   (run in Python: its update is not traced)")
+            elif ins.kind == "clear":
+                lines.append(f"{i:4d}  zero_grad: .grad = None for {len(ins.payload)} tensors")
+            else:
+                lines.append(f"{i:4d}  .grad of {len(ins.payload)} leaves set from " +
+                             ", ".join(_show(r) if r is not None else "None" for _, r in ins.payload))
+        return "\n".join(lines)
+
+
+def _meta(m):
+    shape, dtype = m
+    return f":{dtype}{list(shape)}"
+
+
+def _show(r):
+    kind, v = r
+    if kind in ("a", "x"):
+        return f"{'arg' if kind == 'a' else 'ext'}{v}"
+    if kind == "v":
+        return f"v{v}"
+    if kind in ("t", "l"):
+        inner = ", ".join(_show(e) for e in v)
+        return f"({inner})" if kind == "t" else f"[{inner}]"
+    if kind == "d":
+        return "{" + ", ".join(f"{k}: {_show(e)}" for k, e in v) + "}"
+    if callable(v):
+        return getattr(v, "__name__", "fn")
+    return repr(v)
+
+
+def _const_key(v):
+    """A constant as something == compares as the eager step would see it: NaN
+    equal to NaN, a function by its code (a closure made anew each call is the
+    same function), a NumPy scalar with its type."""
+    if isinstance(v, float) and math.isnan(v):
+        return ("nan",)
+    if isinstance(v, np.generic):
+        return ("np", type(v), v.tobytes())
+    if hasattr(v, "__code__"):
+        return ("fn", v.__code__)
+    if isinstance(v, slice):
+        return ("slice", v.start, v.stop, v.step)
+    return ("c", type(v), v)
+
+
+def _ref_key(r, externals):
+    kind, v = r
+    if kind == "x":
+        return ("x", id(externals[v]))
+    if kind in ("t", "l"):
+        return (kind, tuple(_ref_key(e, externals) for e in v))
+    if kind == "d":
+        return ("d", tuple((k, _ref_key(e, externals)) for k, e in v))
+    if kind == "c":
+        return _const_key(v)
+    return r
+
+
+def _instr_key(ins, externals):
+    if ins.kind == "host":
+        return ("host", id(ins.payload))
+    if ins.kind == "clear":
+        return ("clear", tuple(id(t) for t in ins.payload))
+    if ins.kind == "grads":
+        return ("grads", tuple((id(t), None if r is None else _ref_key(r, externals)) for t, r in ins.payload))
+    expect = ins.expect
+    if ins.kind == "guard":
+        expect = (expect.shape, str(expect.dtype), expect.tobytes()) if isinstance(expect, np.ndarray) else \
+            _const_key(expect)
+    return (ins.kind, ins.name, tuple(_ref_key(a, externals) for a in ins.args),
+            tuple((k, _ref_key(v, externals)) for k, v in ins.kwargs.items()), ins.outs, expect,
+            id(ins.region) if ins.region is not None else None)
+
+
+# ---------------------------------------------------------------------- replay
+class ReplayMismatch(RuntimeError):
+    """A call came out otherwise than when the step was traced."""
+
+
+def generate(program, n_args, results):
+    """A Python function ``replay(*arg_arrays)`` that runs the program's calls as
+    straight-line code and returns the arrays of ``results`` (refs), with the
+    source it was made from."""
+    ns = {"_mismatch": _mismatch, "_same": _same}
+    lines = [f"def replay({', '.join(f'a{k}' for k in range(n_args))}):"]
+    last_use = _last_uses(program, results)
+    synced = {}  # id(leaf) -> the ref its .grad was last set to
+
+    def name(r):
+        kind, v = r
+        if kind == "a":
+            return f"a{v}"
+        if kind == "v":
+            return f"v{v}"
+        if kind == "x":
+            ns[f"x{v}"] = program.externals[v]
+            return f"x{v}"
+        if kind in ("t", "l"):
+            inner = "".join(f"{name(e)}, " for e in v)
+            return f"({inner})" if kind == "t" else f"[{inner}]"
+        if kind == "d":
+            return "{" + "".join(f"{k!r}: {name(e)}, " for k, e in v) + "}"
+        key = f"c{len(ns)}"
+        ns[key] = v
+        return key
+
+    for i, ins in enumerate(program.instrs):
+        if ins.kind in ("call", "guard"):
+            ns[f"f{i}"] = ins.fn
+            args = [name(a) for a in ins.args] + [f"{k}={name(v)}" for k, v in ins.kwargs.items()]
+            if ins.name == "check":  # its message was built from the trace's arrays: say what failed instead
+                args[2] = name(("c", _replay_check_message(ins.line)))
+            call = f"f{i}({', '.join(args)})"
+            if ins.kind == "guard":
+                ns[f"e{i}"] = ins.expect
+                lines.append(f"    r = {call}")
+                lines.append(f"    if not _same(r, e{i}): _mismatch({i}, r)")
+            elif len(ins.outs) == 1 and not ins.meta:
+                lines.append(f"    v{ins.outs[0]} = {call}")
+            elif ins.outs:
+                lines.append(f"    {', '.join(f'v{o}' for o in ins.outs)}, = {call}")
+            else:
+                lines.append(f"    {call}")
+        elif ins.kind == "alias":
+            continue  # its result is its argument: the ref already names it
+        elif ins.kind == "host":
+            ns[f"h{i}"] = ins.payload.step
+            lines.append(f"    h{i}()")
+        elif ins.kind == "clear":
+            ns[f"h{i}"] = _clear_grads(ins.payload)
+            lines.append(f"    h{i}()")
+        else:
+            # only the leaves whose gradient changed since the last sync get a new .grad tensor
+            leaves = [(t, r) for t, r in ins.payload if synced.get(id(t)) != r]
+            synced.update((id(t), r) for t, r in leaves)
+            if not leaves:
+                continue
+            ns[f"h{i}"] = _grad_setter([t for t, _ in leaves], [r is None or r[0] == "x" for _, r in leaves],
+                                       program)
+            grads = ", ".join("None" if r is None or r[0] == "x" else name(r) for _, r in leaves)
+            lines.append(f"    h{i}(({grads}{',' if leaves else ''}))")
+        dead = [v for v, at in last_use.items() if at == i]
+        if dead:
+            lines.append(f"    del {', '.join(f'v{v}' for v in sorted(dead))}")
+    lines.append(f"    return ({''.join(name(r) + ', ' for r in results)})")
+    source = "\n".join(lines)
+    ns["_program"] = program
+    exec(compile(source, "<tinygrad_bn compiled step>", "exec"), ns)  # noqa: S102  (our own generated source)
+    return ns["replay"], source
+
+
+def _last_uses(program, results):
+    """value -> index of the last instruction that reads it (values a result
+    needs are kept to the end)."""
+    last = {}
+
+    def visit(r, i):
+        kind, v = r
+        if kind == "v":
+            last[v] = i
+        elif kind in ("t", "l"):
+            for e in v:
+                visit(e, i)
+        elif kind == "d":
+            for _, e in v:
+                visit(e, i)
+
+    for i, ins in enumerate(program.instrs):
+        for o in ins.outs:
+            if isinstance(o, int):
+                last.setdefault(o, i)
+        for a in ins.args:
+            visit(a, i)
+        for a in ins.kwargs.values():
+            visit(a, i)
+        if ins.kind == "grads":
+            for _, r in ins.payload:
+                if r is not None:
+                    visit(r, i)
+    for r in results:
+        if r[0] == "v":
+            last.pop(r[1], None)
+    return last
+
+
+def _same(a, b):
+    if isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    return _const_key(a) == _const_key(b)
+
+
+def _mismatch(i, got):
+    raise ReplayMismatch(f"compiled step: op {i} came out as {got!r}, not as when the step was traced")
+
+
+def _replay_check_message(line):
+    return lambda: (f"a check the step makes at {line} failed (the compiled step replays it without the values "
+                    "that name the cause; run the step uncompiled for the full message)")
+
+
+def _clear_grads(tensors):
+    def clear():
+        for t in tensors:
+            t.grad = None
+    return clear
+
+
+def _grad_setter(leaves, kept, program):
+    """Set each leaf's .grad to a new tensor around its gradient array; leaves
+    whose grad was kept from before the step (or has none) are left alone there."""
+    pairs = list(zip(leaves, kept))
+
+    def set_grads(grads):
+        for (t, keep), g in zip(pairs, grads):
+            if not keep:
+                t.grad = make_tensor(g, t._backend, False)
+    return set_grads

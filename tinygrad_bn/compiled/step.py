@@ -1,0 +1,323 @@
+"""``CompiledStep``: trace a step eagerly until two runs record the same program,
+then replay that program.
+
+A call goes through three stages, per key (the tensor arguments' shapes,
+dtypes, devices and ``requires_grad``, the other arguments, grad mode):
+1. traced: the step runs eagerly (its results are the eager ones) while a
+   ``Tracer`` records the calls it makes;
+2. when two traces in a row are one program (``Program.first_difference``), the
+   program is kept; the first step of an optimizer makes its state, so this is
+   usually the second and third call. An optimizer whose calls differ between
+   two traces (Adam's bias corrections use its step count, a Python number) is
+   kept as a host call: its ``step()`` runs in Python between replayed calls;
+3. replayed: the program's calls run as straight-line code, with no Tensor
+   objects, tape entries, argument checks or Python dispatch, while its guards
+   hold: the modules' train/eval flags, the traced optimizers' hyperparameters
+   (a scheduler's new lr retraces), and every state array still the one its
+   tensor or optimizer holds (``Module.to``, ``load_state_dict`` that replace an
+   array retrace).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from .. import observers
+from ..grad_mode import GradMode
+from ..tensor_base import TensorBase, make_tensor
+from .program import HOST_READS, Program, generate
+from .tracing import Tracer
+
+MAX_TRACES = 4
+"""Eager traced runs a key gets to settle into one program before compile gives up."""
+
+
+class CompileError(RuntimeError):
+    """The step cannot be replayed as one program: what differs, where."""
+
+
+class _Entry:
+    """What compile knows about one key."""
+
+    def __init__(self):
+        self.previous = None  # the last trace's Program
+        self.previous_leaves = ()
+        self.traces = 0
+        self.host_optimizers = set()  # ids of optimizers whose step runs in Python
+        self.settling = set()  # ids of optimizers whose calls differed once (their first step)
+        self.replay = None
+        self.source = ""
+        self.program = None
+        self.guards = None
+        self.results = None
+        self.output_tree = None
+        self.replays = 0
+
+
+class CompiledStep:
+    """``step_fn`` traced once per key and replayed (see the module docstring).
+    Calling it returns what ``step_fn`` returns; a returned tensor made in the
+    step is a new tensor without history (``loss.item()`` works as always,
+    ``loss.backward()`` belongs inside the step)."""
+
+    def __init__(self, fn, *, fallback=False, cache_size=8):
+        self.fn = fn
+        self.fallback = fallback
+        self.cache_size = cache_size
+        self._entries = OrderedDict()
+        self.__wrapped__ = fn
+        self.__name__ = getattr(fn, "__name__", "step")
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def __repr__(self):
+        return f"<compiled {self.__name__}: {len(self._entries)} keys>"
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args, **kwargs):
+        if observers.active:
+            # a Tape or anomaly mode watches ops: they see the eager step
+            return self.fn(*args, **kwargs)
+        tensors = []
+        key = (_key(args, tensors), _key(tuple(sorted(kwargs.items())), tensors), GradMode.enabled)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry()
+            while len(self._entries) > self.cache_size:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        if entry.replay is not None:
+            if _guards_hold(entry.guards):
+                return self._replay(entry, tensors)
+            entry.replay = None  # state changed under it: trace again
+            entry.previous, entry.traces = None, 0
+        return self._trace(entry, args, kwargs, tensors)
+
+    def _replay(self, entry, tensors):
+        outs = entry.replay(*[t._data for t in tensors])
+        entry.replays += 1
+        return _rebuild(entry.output_tree, outs, tensors)
+
+    def _trace(self, entry, args, kwargs, tensors):
+        tracer = Tracer(entry.host_optimizers)
+        with tracer:
+            out = self.fn(*args, **kwargs)
+            tracer.sync_grads()
+        entry.traces += 1
+        why = _not_replayable(tracer)
+        if why:
+            return self._give_up(entry, why, out)
+        if tracer.python_state:
+            # an optimizer keeps Python numbers in its state (a step count): its step stays Python
+            entry.host_optimizers.update(tracer.python_state)
+            entry.previous = None
+            return out
+        out_refs, tree = [], None
+        program = Program(tracer.events, [t._data for t in tensors])
+        tree = _output_tree(out, program, out_refs)
+        previous, entry.previous = entry.previous, program
+        if tree is None:
+            return self._give_up(entry, "the step returned something other than tensors, numbers, None "
+                                        "and tuples, lists or dicts of them", out)
+        if previous is None:
+            return out
+        at = previous.first_difference(program)
+        if at is None:
+            entry.program, entry.results, entry.output_tree = program, out_refs, tree
+            entry.replay, entry.source = generate(program, len(tensors), out_refs)
+            entry.guards = _guards(program, tracer)
+            return out
+        here = [p.instrs[at] for p in (program, previous) if at < len(p.instrs)]
+        read = next((i for i in here if i.kind == "guard" and i.name in HOST_READS), None)
+        if read is not None:
+            return self._give_up(entry, f"the step reads tensor values into Python at {read.line} (.item(), "
+                                        ".tolist(), .numpy() or a NumPy conversion) and they change from call to "
+                                        "call; replay runs no Python between ops, so return the tensor from the "
+                                        "step and read it after the call", out)
+        regions = [i.region for i in here if i.region is not None and id(i.region) not in entry.host_optimizers]
+        settling = [r for r in regions if id(r) not in entry.settling]
+        if settling:
+            # an optimizer's first step makes its state (a momentum buffer): its calls differ once
+            entry.settling.update(id(r) for r in settling)
+            return out
+        if regions:
+            # the optimizer's own calls differ from step to step: run its step in Python
+            entry.host_optimizers.update(id(r) for r in regions)
+            entry.previous = None
+            return out
+        if entry.traces >= MAX_TRACES:
+            ins = here[0]
+            return self._give_up(entry, f"op {at} ({ins.name}, at {ins.line}) differs between two runs of the "
+                                        "step; its arguments or result depend on something outside the tensors (a "
+                                        "Python number that changes, data-dependent control flow, an array made "
+                                        "outside the backend)", out)
+        return out
+
+    def _give_up(self, entry, why, out):
+        if self.fallback:
+            entry.replay = None
+            entry.traces = -10 ** 9  # never again: eager from now on
+            return out
+        raise CompileError(f"compile({self.__name__}): cannot replay the step: {why}. Pass fallback=True to run "
+                           "it eagerly instead.")
+
+    # --------------------------------------------------------------- inspecting
+    def programs(self):
+        """The compiled programs, one per key, as ``Program`` objects."""
+        return [e.program for e in self._entries.values() if e.program is not None]
+
+    def describe(self):
+        """Each compiled program as text: its ops, values' shapes and host calls."""
+        parts = []
+        for key, e in self._entries.items():
+            if e.program is None:
+                parts.append(f"key {key}: tracing ({e.traces} runs so far)")
+            else:
+                parts.append(f"key {key}: {len(e.program.instrs)} ops, {e.program.n_values} values, "
+                             f"{len(e.program.externals)} state arrays, replayed {e.replays} times\n"
+                             + e.program.describe())
+        return "\n\n".join(parts)
+
+
+def compile(fn=None, *, fallback=False, cache_size=8):
+    """Trace ``fn`` (a training step: forward, loss, backward, optimizer update)
+    and replay it without Python dispatch. Usable as ``compile(step)`` and as a
+    decorator, ``@compile`` or ``@compile(fallback=True)``. ``fallback=True``
+    runs a step that cannot be replayed eagerly instead of raising. See
+    ``compiled/step.py`` for what is traced, what is guarded and what retraces."""
+    if fn is None:
+        return lambda f: CompiledStep(f, fallback=fallback, cache_size=cache_size)
+    if not callable(fn):
+        raise TypeError(f"compile: expected a function (the step), got {type(fn).__name__}")
+    return CompiledStep(fn, fallback=fallback, cache_size=cache_size)
+
+
+# ---------------------------------------------------------------------- keys
+def _key(value, tensors):
+    """A hashable key of the arguments; tensors by their metadata (collected, in order)."""
+    if isinstance(value, TensorBase):
+        tensors.append(value)
+        return ("T", value._data.shape, str(value._data.dtype), value._backend.name, value.requires_grad)
+    if type(value) in (tuple, list):
+        return (type(value).__name__, tuple(_key(v, tensors) for v in value))
+    if type(value) is dict:
+        return ("dict", tuple((k, _key(v, tensors)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"compile: a step argument of type {type(value).__name__} is neither a tensor nor "
+                        "hashable; pass tensors, numbers, strings or tuples of them") from None
+    return ("=", type(value), value)
+
+
+def _output_tree(out, program, refs):
+    """The step's result with each tensor replaced by the index of its array's ref."""
+    if out is None or isinstance(out, (bool, int, float, str)):
+        return ("c", out)
+    if isinstance(out, TensorBase):
+        refs.append(program.ref(out._data))
+        return ("T", len(refs) - 1, out.dtype)
+    if type(out) in (tuple, list):
+        parts = [_output_tree(o, program, refs) for o in out]
+        return None if any(p is None for p in parts) else (type(out).__name__, parts)
+    if type(out) is dict:
+        parts = {k: _output_tree(v, program, refs) for k, v in out.items()}
+        return None if any(p is None for p in parts.values()) else ("dict", parts)
+    return None
+
+
+def _rebuild(tree, arrays, tensors):
+    kind = tree[0]
+    if kind == "c":
+        return tree[1]
+    if kind == "T":
+        return make_tensor(arrays[tree[1]], tensors[0]._backend if tensors else _cpu(), False)
+    if kind == "dict":
+        return {k: _rebuild(v, arrays, tensors) for k, v in tree[1].items()}
+    parts = [_rebuild(p, arrays, tensors) for p in tree[1]]
+    return tuple(parts) if kind == "tuple" else parts
+
+
+def _cpu():
+    from ..backends import get_backend
+    return get_backend("cpu")
+
+
+# --------------------------------------------------------------------- guards
+def _guards(program, tracer):
+    """What must still hold for the program to be the step: (modules' training
+    flags, traced optimizers' hyperparameters, checks that each state array is
+    still the one its tensor, gradient or optimizer holds)."""
+    owners = {}  # id(array) -> a function that returns where the step found it now
+    for t in tracer.leaves.values():
+        owners.setdefault(id(t._data), _attribute(t, "_data"))
+        if t.grad is not None:
+            owners.setdefault(id(t.grad._data), _grad_array(t))
+    for m in tracer.modules.values():
+        for t in list(m.parameters(recurse=False)) + [b for b in m.buffers(recurse=False) if b is not None]:
+            owners.setdefault(id(t._data), _attribute(t, "_data"))
+    traced = [o for o in tracer.optimizers.values() if id(o) not in tracer.host_optimizers]
+    for o in traced:
+        for state in o.state.values():
+            for k, v in state.items():
+                owners.setdefault(id(v), _item(state, k))
+    held = [(owners[id(x)], x) for x in program.externals if id(x) in owners]
+    # a leaf whose gradient the step made anew (no zero_grad in the step before it) had none before
+    # the step: the eager step would add into one that is there
+    cleared, first_seen = set(), set()
+    for ins in program.instrs:
+        if ins.kind == "clear":
+            cleared.update(id(t) for t in ins.payload)
+        elif ins.kind == "grads":
+            for t, r in ins.payload:
+                if id(t) in first_seen:
+                    continue
+                first_seen.add(id(t))
+                if r is not None and r[0] != "x" and id(t) not in cleared:
+                    held.append((_attribute(t, "grad"), None))
+    modules = [(m, m.training) for m in tracer.modules.values()]
+    hyper = [(o, _hyperparameters(o)) for o in traced]
+    return modules, hyper, held
+
+
+def _attribute(obj, name):
+    return lambda: getattr(obj, name, None)
+
+
+def _item(d, key):
+    return lambda: d.get(key)
+
+
+def _grad_array(t):
+    return lambda: None if t.grad is None else t.grad._data
+
+
+def _not_replayable(tracer):
+    """Why replay would not be the eager step (hooks it would skip), or ''."""
+    for m in tracer.modules.values():
+        d = m.__dict__
+        if any(d.get(n) for n in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")):
+            return (f"{type(m).__name__} has forward or backward hooks (Python that replay would not run); "
+                    "remove them from modules the step calls")
+    for t in tracer.leaves.values():
+        if t._hooks:
+            return (f"a tensor of shape {tuple(t.shape)} that the step uses has hooks (register_hook: Python that "
+                    "replay would not run)")
+    return ""
+
+
+def _hyperparameters(optimizer):
+    return [tuple((k, v) for k, v in g.items() if k != "params") for g in optimizer.param_groups]
+
+
+def _guards_hold(guards):
+    modules, hyper, held = guards
+    for m, training in modules:
+        if m.training is not training:
+            return False
+    for o, values in hyper:
+        if _hyperparameters(o) != values:
+            return False
+    for now, x in held:
+        if now() is not x:
+            return False
+    return True
