@@ -1,0 +1,136 @@
+"""A training step eager and compiled (``tg.compile``), beside PyTorch's eager
+step and, when JAX is installed, JAX's jitted step, measured side by side.
+
+    python benchmarks/bench_compile.py [--steps 200] [--repeats 5] [--batches 16 64 256 1024 4096]
+    OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/bench_compile.py   # one thread
+
+The step is SimpleNet or SimpleNetBN (benchmarks/mlp_steps.py): zero_grad,
+forward, cross entropy, backward, SGD with momentum, returning the loss (not
+read: a host read is the caller's choice). Each figure is the median over
+``repeats`` rounds of the mean step time of ``steps`` steps; the contenders
+take turns within each round, so load on this shared machine hits them alike.
+"trace" is the time of the compiled step's first three calls (eager runs under
+the tracer, then code generation) beyond three eager steps.
+"""
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+try:  # before tinygrad_bn, so PyTorch's OpenMP keeps its own default wait policy
+    import torch
+except ImportError:
+    torch = None
+try:
+    import jax
+    import jax.numpy as jnp
+except ImportError:
+    jax = None
+
+import tinygrad_bn as tg  # noqa: E402
+from mlp_steps import ours_step, torch_step  # noqa: E402
+
+
+def jax_step(model_name, x, y):
+    """The same model and update as a jitted JAX function (state in, state out)."""
+    rng = np.random.default_rng(0)
+    sizes = [(784, 64), (64, 128), (128, 10)]
+    params = [(jnp.asarray(rng.uniform(-1, 1, s).astype(np.float32) / np.sqrt(s[0])),
+               jnp.zeros(s[1], jnp.float32)) for s in sizes]
+    bn = model_name != "simplenet"
+
+    def loss_fn(params, x, y):
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < 2:
+                if bn:
+                    m, v = h.mean(0), h.var(0)
+                    h = (h - m) / jnp.sqrt(v + 1e-5)
+                h = jax.nn.relu(h)
+        logp = jax.nn.log_softmax(h)
+        return -jnp.take_along_axis(logp, y[:, None], 1).mean()
+
+    @jax.jit
+    def step(params, bufs, x, y):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        bufs = jax.tree_util.tree_map(lambda b, g: 0.9 * b + g, bufs, grads)
+        params = jax.tree_util.tree_map(lambda p, b: p - 0.01 * b, params, bufs)
+        return params, bufs, loss
+
+    state = {"p": params, "b": jax.tree_util.tree_map(jnp.zeros_like, params)}
+    xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+    def run():
+        state["p"], state["b"], loss = step(state["p"], state["b"], xj, yj)
+        return loss
+    return run, lambda: jax.block_until_ready(state["p"])
+
+
+def time_round(step, steps, sync=None):
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if sync is not None:
+        sync()
+    return (time.perf_counter() - t0) / steps
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--batches", type=int, nargs="+", default=[16, 64, 256, 1024, 4096])
+    ap.add_argument("--models", nargs="+", default=["simplenet", "simplenet-bn"])
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((max(args.batches), 784)).astype(np.float32)
+    y = rng.integers(0, 10, max(args.batches)).astype(np.int64)
+    print(f"training step, float32; tinygrad_bn threads: {tg.get_num_threads()}; "
+          f"PyTorch: {torch.__version__ + ' (' + str(torch.get_num_threads()) + ' threads)' if torch else 'absent'}; "
+          f"JAX: {jax.__version__ if jax else 'absent'}")
+    names = ["eager", "compiled"] + (["torch"] if torch else []) + (["jax jit"] if jax else [])
+    header = (f"{'model':<13} {'batch':>6} " + "".join(f"{n + ' (us)':>15}" for n in names)
+              + f"{'compiled/eager':>16}" + (f"{'compiled/torch':>16}" if torch else "")
+              + (f"{'compiled/jax':>14}" if jax else "") + f"{'trace (ms)':>12}")
+    print(header)
+    print("-" * len(header))
+    for model_name, batch in [(m, b) for m in args.models for b in args.batches]:
+        xb, yb = x[:batch], y[:batch]
+        eager = ours_step(model_name, xb, yb)
+        plain = ours_step(model_name, xb, yb)
+        t0 = time.perf_counter()
+        for _ in range(3):
+            plain()
+        t_eager3 = time.perf_counter() - t0
+        compiled = tg.compile(ours_step(model_name, xb, yb))
+        t0 = time.perf_counter()
+        for _ in range(3):
+            compiled()
+        trace_ms = (time.perf_counter() - t0 - t_eager3) * 1e3
+        contenders = {"eager": (eager, None), "compiled": (compiled, None)}
+        if torch:
+            contenders["torch"] = (torch_step(model_name, xb, yb), None)
+        if jax:
+            contenders["jax jit"] = jax_step(model_name, xb, yb)
+        for fn, _ in contenders.values():
+            for _ in range(20):  # warm up: JIT, allocator, BLAS threads
+                fn()
+        times = {n: [] for n in contenders}
+        for _ in range(args.repeats):
+            for n, (fn, sync) in contenders.items():
+                times[n].append(time_round(fn, args.steps, sync))
+        med = {n: statistics.median(t) * 1e6 for n, t in times.items()}
+        row = f"{model_name:<13} {batch:>6} " + "".join(f"{med[n]:>15.1f}" for n in names)
+        row += f"{med['compiled'] / med['eager']:>16.2f}"
+        if torch:
+            row += f"{med['compiled'] / med['torch']:>16.2f}"
+        if jax:
+            row += f"{med['compiled'] / med['jax jit']:>14.2f}"
+        print(row + f"{trace_ms:>12.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
