@@ -9,7 +9,8 @@ def _train(args):
 
     model, history = train(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                            seed=args.seed, optimizer=args.optimizer, checkpoint=args.checkpoint,
-                           progress=not args.no_progress, device=args.device, distributed=args.distributed)
+                           progress=not args.no_progress, device=args.device, distributed=args.distributed,
+                           compile=args.compile)
     from . import distributed
     if not distributed.is_initialized() or distributed.rank() == 0:
         print(f"weights digest: {weights_digest(model)}")
@@ -81,6 +82,8 @@ def build_parser():
     t.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     t.add_argument("--distributed", action="store_true",
                    help="data-parallel over MPI: run as mpiexec -n N tinygrad-bn train --distributed")
+    t.add_argument("--compile", action="store_true",
+                   help="run each step as a compiled step (tg.compile): the same weights, less time per step")
     t.set_defaults(func=_train)
     tp = sub.add_parser("tape", help="print the autograd tape of one training step and write its graph")
     tp.add_argument("--model", default="simplenet-bn", choices=sorted(MODELS))

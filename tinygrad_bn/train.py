@@ -46,7 +46,7 @@ def has_batch_norm(model):
 
 
 def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, optimizer="sgd",
-          checkpoint=None, log=print, progress=True, device="cpu", distributed=False):
+          checkpoint=None, log=print, progress=True, device="cpu", distributed=False, compile=False):
     """Train a reference model on the bundled digits on ``device`` ("cpu" or
     "cuda"); returns the model and the history (a list of dicts with epoch,
     loss, test_acc, seconds). Batches are copied to the device as they are
@@ -61,7 +61,16 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
     shard of every batch (``batch_size / N`` samples, so the global batch is
     ``batch_size``), gradients are averaged by DistributedDataParallel and batch
     norm layers become SyncBatchNorm, so the run follows the one-process one;
-    only rank 0 logs and saves."""
+    only rank 0 logs and saves.
+
+    With ``compile``, each step (forward, loss, backward, update) runs as a
+    ``tg.compile``d step: the same weights bit for bit, faster. The loss is then
+    read after the update, so a non-finite loss stops training with the weights
+    in memory already stepped (the checkpoint still holds the last finished
+    epoch's)."""
+    if compile and distributed:
+        raise ValueError("train: compile=True with distributed=True: the gradient all-reduce runs from hooks, "
+                         "which a compiled step does not replay; use one or the other")
     manual_seed(seed)
     x_train, y_train, x_test, y_test = load_mnist_5k(seed=seed)
     model = build_model(model_name).to(device)
@@ -77,6 +86,7 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, seed=seed, drop_last=drop_single)
     opt = make_optimizer(optimizer, trained.parameters(), lr)
     loss_fn = nn.CrossEntropyLoss()
+    compiled = _compiled_step(trained, opt, loss_fn) if compile else None
     # Ctrl-C sets a flag, read between steps: the caller's (the CLI keeps one), or ours until we return
     outer = _InterruptFlag.active()
     interrupt = outer or _InterruptFlag().install()
@@ -101,17 +111,16 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
                     raise KeyboardInterrupt
                 if device != "cpu":
                     xb, yb = xb.to(device), yb.to(device)
-                opt.zero_grad()
-                loss = loss_fn(trained(xb), yb)
-                value = loss.item()
-                if not math.isfinite(value):  # before the step: no NaN weights, no NaN checkpoint
-                    raise NonFiniteLoss(
-                        f"train: the loss is {value} at step {count // max(len(yb), 1) + 1} of epoch {epoch} "
-                        f"(lr {lr}); training stopped" + (f", {checkpoint} keeps the weights of the last finished "
-                                                          "epoch" if checkpoint and epoch > 1 else "")
-                        + "; try a smaller --lr")
-                loss.backward()
-                opt.step()
+                if compiled is not None:
+                    value = compiled(xb, yb).item()
+                    _check_finite_loss(value, count, yb, epoch, lr, checkpoint)
+                else:
+                    opt.zero_grad()
+                    loss = loss_fn(trained(xb), yb)
+                    value = loss.item()
+                    _check_finite_loss(value, count, yb, epoch, lr, checkpoint)  # before the step: no NaN weights
+                    loss.backward()
+                    opt.step()
                 total += value * len(yb)
                 count += len(yb)
                 if progress:
@@ -137,6 +146,27 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
         log(f"saved checkpoint to {checkpoint}")
     log(f"final held-out accuracy: {history[-1]['test_acc']:.2%}")
     return model, history
+
+
+def _compiled_step(model, opt, loss_fn):
+    from .compiled import compile as compile_step
+
+    def step(xb, yb):
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+    return compile_step(step)
+
+
+def _check_finite_loss(value, count, yb, epoch, lr, checkpoint):
+    if not math.isfinite(value):  # no NaN checkpoint
+        raise NonFiniteLoss(
+            f"train: the loss is {value} at step {count // max(len(yb), 1) + 1} of epoch {epoch} "
+            f"(lr {lr}); training stopped" + (f", {checkpoint} keeps the weights of the last finished "
+                                              "epoch" if checkpoint and epoch > 1 else "")
+            + "; try a smaller --lr")
 
 
 def _distributed_setup(model, dataset, batch_size, seed, log, progress):

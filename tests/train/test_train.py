@@ -22,10 +22,24 @@ def test_two_epochs_learn_and_reproduce_to_the_bit(tmp_path, capsys):
     assert any("held-out accuracy" in line for line in logs)
 
 
+@pytest.mark.parametrize("model_name, optimizer", [("simplenet-bn", "sgd"), ("simplenet", "adam")])
+def test_compiled_training_ends_with_the_eager_weights_to_the_bit(model_name, optimizer, capsys):
+    """--compile replays each step (Adam's update as a Python call); the last batch of each
+    epoch is smaller, a second program; train and eval alternate between epochs."""
+    runs = [train(model_name, epochs=2, seed=1, optimizer=optimizer, lr=0.01, log=lambda s: None,
+                  progress=False, compile=c) for c in (False, True)]
+    assert weights_digest(runs[0][0]) == weights_digest(runs[1][0])
+    assert [h["loss"] for h in runs[0][1]] == [h["loss"] for h in runs[1][1]]
+    with pytest.raises(ValueError, match="compile=True with distributed=True"):
+        train(epochs=1, compile=True, distributed=True)
+
+
 def test_cli_train_runs(tmp_path, capsys):
     assert main(["train", "--epochs", "1", "--checkpoint", str(tmp_path / "c.npz"), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "final held-out accuracy" in out and "weights digest" in out
+    assert main(["train", "--epochs", "1", "--checkpoint", str(tmp_path / "c.npz"), "--no-progress", "--compile"]) == 0
+    assert out.splitlines()[-1] == capsys.readouterr().out.splitlines()[-1]  # the same weights digest
 
 
 def test_console_script_help():

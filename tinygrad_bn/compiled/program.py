@@ -54,7 +54,9 @@ class Program:
         self.n_values = 0
         self.value_meta = []  # (shape, dtype) of each value
         self._refs = {id(a): ("a", k) for k, a in reversed(list(enumerate(arg_arrays)))}
-        self._keep = list(arg_arrays)
+        self.arg_arrays = list(arg_arrays)  # the trace's arrays, until release(): what fusion inspects
+        self.value_arrays = []
+        self.runs = []  # fused runs (fusion.Run) once generated
         for ev in events:
             if type(ev) is Call:
                 self._add_call(ev)
@@ -90,7 +92,7 @@ class Program:
         i = self.n_values
         self.n_values += 1
         self._refs[id(x)] = ("v", i)
-        self._keep.append(x)
+        self.value_arrays.append(x)
         self.value_meta.append((tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x).__name__))))
         return i
 
@@ -116,10 +118,18 @@ class Program:
         else:
             self.instrs.append(Instr("guard", expect=r, **base))
 
+    def release(self):
+        """Drop the trace's arrays (all of a step's values): the program keeps
+        only its state arrays, which it reads and writes by reference."""
+        self.signature()
+        self.arg_arrays, self.value_arrays, self._refs = [], [], {}
+
     # ------------------------------------------------------------- comparing
     def signature(self):
         """What two traces must share to be one program, op by op."""
-        return [_instr_key(ins, self.externals) for ins in self.instrs]
+        if getattr(self, "_signature", None) is None:
+            self._signature = [_instr_key(ins, self.externals) for ins in self.instrs]
+        return self._signature
 
     def first_difference(self, other):
         """Index of the first op where this trace and ``other`` differ, or None."""
@@ -133,7 +143,12 @@ class Program:
     def describe(self):
         """The program as text: one line per op, with its values' shapes."""
         lines = []
+        fused = {i: k for k, run in enumerate(self.runs) for i in run.indices}
         for i, ins in enumerate(self.instrs):
+            if i in fused and (i == 0 or fused.get(i - 1) != fused[i]):
+                run = self.runs[fused[i]]
+                lines.append(f"      fused run {fused[i]}: {sum(self.instrs[j].kind == 'call' for j in run.indices)} "
+                             f"calls in one Numba function ({run.name}), {len(run.outputs)} arrays out")
             outs = ", ".join(f"v{o}{_meta(self.value_meta[o])}" for o in ins.outs if isinstance(o, int))
             if ins.kind in ("call", "guard", "alias"):
                 args = ", ".join(_show(a) for a in ins.args)
@@ -222,13 +237,15 @@ class ReplayMismatch(RuntimeError):
     """A call came out otherwise than when the step was traced."""
 
 
-def generate(program, n_args, results):
+def generate(program, n_args, results, fuse=True):
     """A Python function ``replay(*arg_arrays)`` that runs the program's calls as
-    straight-line code and returns the arrays of ``results`` (refs), with the
+    straight-line code (runs of elementwise calls as one fused Numba function
+    each, when ``fuse``) and returns the arrays of ``results`` (refs), with the
     source it was made from."""
+    steps = _steps(program, results, fuse)
     ns = {"_mismatch": _mismatch, "_same": _same}
     lines = [f"def replay({', '.join(f'a{k}' for k in range(n_args))}):"]
-    last_use = _last_uses(program, results)
+    last_use = _last_uses(steps, results)
     synced = {}  # id(leaf) -> the ref its .grad was last set to
 
     def name(r):
@@ -249,8 +266,13 @@ def generate(program, n_args, results):
         ns[key] = v
         return key
 
-    for i, ins in enumerate(program.instrs):
-        if ins.kind in ("call", "guard"):
+    for s, (i, ins, run) in enumerate(steps):
+        if run is not None:
+            ns[f"g{i}"] = run.fn
+            outs = "".join(f"v{o}, " for o in run.outputs)
+            call = f"g{i}({', '.join(name(r) for r in run.inputs)})"
+            lines.append(f"    {outs} = {call}" if outs else f"    {call}")
+        elif ins.kind in ("call", "guard"):
             ns[f"f{i}"] = ins.fn
             args = [name(a) for a in ins.args] + [f"{k}={name(v)}" for k, v in ins.kwargs.items()]
             if ins.name == "check":  # its message was built from the trace's arrays: say what failed instead
@@ -266,62 +288,92 @@ def generate(program, n_args, results):
                 lines.append(f"    {', '.join(f'v{o}' for o in ins.outs)}, = {call}")
             else:
                 lines.append(f"    {call}")
-        elif ins.kind == "alias":
-            continue  # its result is its argument: the ref already names it
         elif ins.kind == "host":
             ns[f"h{i}"] = ins.payload.step
             lines.append(f"    h{i}()")
         elif ins.kind == "clear":
             ns[f"h{i}"] = _clear_grads(ins.payload)
             lines.append(f"    h{i}()")
-        else:
+        elif ins.kind == "grads":
             # only the leaves whose gradient changed since the last sync get a new .grad tensor
             leaves = [(t, r) for t, r in ins.payload if synced.get(id(t)) != r]
             synced.update((id(t), r) for t, r in leaves)
-            if not leaves:
-                continue
-            ns[f"h{i}"] = _grad_setter([t for t, _ in leaves], [r is None or r[0] == "x" for _, r in leaves],
-                                       program)
-            grads = ", ".join("None" if r is None or r[0] == "x" else name(r) for _, r in leaves)
-            lines.append(f"    h{i}(({grads}{',' if leaves else ''}))")
-        dead = [v for v, at in last_use.items() if at == i]
+            if leaves:
+                ns[f"h{i}"] = _grad_setter([t for t, _ in leaves], [r is None or r[0] == "x" for _, r in leaves])
+                grads = ", ".join("None" if r is None or r[0] == "x" else name(r) for _, r in leaves)
+                lines.append(f"    h{i}(({grads},))")
+        dead = [v for v, at in last_use.items() if at == s]
         if dead:
             lines.append(f"    del {', '.join(f'v{v}' for v in sorted(dead))}")
     lines.append(f"    return ({''.join(name(r) + ', ' for r in results)})")
     source = "\n".join(lines)
-    ns["_program"] = program
     exec(compile(source, "<tinygrad_bn compiled step>", "exec"), ns)  # noqa: S102  (our own generated source)
     return ns["replay"], source
 
 
-def _last_uses(program, results):
-    """value -> index of the last instruction that reads it (values a result
-    needs are kept to the end)."""
-    last = {}
+def _steps(program, results, fuse):
+    """(index, instruction, run) per step of the replay: a fused run stands for
+    all its instructions (at its first), alias instructions emit nothing."""
+    runs = {}
+    if fuse:
+        from . import fusion
+        for indices in fusion.find_runs(program):
+            runs[indices[0]] = indices
+    inside = {i for indices in runs.values() for i in indices}
+    read_at = {}  # value -> last instruction index that reads it
+    for i, ins in enumerate(program.instrs):
+        for v in _values_read(ins):
+            read_at[v] = i
+    needed_final = {r[1] for r in results if r[0] == "v"}
+    steps = []
+    program.runs = []
+    for i, ins in enumerate(program.instrs):
+        if i in runs:
+            from . import fusion
+            indices = runs[i]
+            end = indices[-1]
+            needed = {v for v, at in read_at.items() if at > end} | needed_final
+            run = fusion.build_run(program, indices, needed)
+            run.fn = fusion.load(run)
+            program.runs.append(run)
+            steps.append((i, ins, run))
+        elif i not in inside and ins.kind != "alias":
+            steps.append((i, ins, None))
+    return steps
 
-    def visit(r, i):
+
+def _values_read(ins):
+    refs = list(ins.args) + list(ins.kwargs.values())
+    if ins.kind == "grads":
+        refs = [r for _, r in ins.payload if r is not None]
+    out = []
+
+    def visit(r):
         kind, v = r
         if kind == "v":
-            last[v] = i
+            out.append(v)
         elif kind in ("t", "l"):
             for e in v:
-                visit(e, i)
+                visit(e)
         elif kind == "d":
             for _, e in v:
-                visit(e, i)
+                visit(e)
+    for r in refs:
+        visit(r)
+    return out
 
-    for i, ins in enumerate(program.instrs):
-        for o in ins.outs:
-            if isinstance(o, int):
-                last.setdefault(o, i)
-        for a in ins.args:
-            visit(a, i)
-        for a in ins.kwargs.values():
-            visit(a, i)
-        if ins.kind == "grads":
-            for _, r in ins.payload:
-                if r is not None:
-                    visit(r, i)
+
+def _last_uses(steps, results):
+    """value -> the step after which no step reads it (values a result needs
+    are kept to the end; a value a step makes and nothing reads goes at once)."""
+    last = {}
+    for s, (_, ins, run) in enumerate(steps):
+        made = run.outputs if run is not None else [o for o in ins.outs if isinstance(o, int)]
+        reads = [r[1] for r in run.inputs if r[0] == "v"] if run is not None else _values_read(ins)
+        for v in reads:
+            last[v] = s
+        for o in made:
+            last.setdefault(o, s)
     for r in results:
         if r[0] == "v":
             last.pop(r[1], None)
@@ -350,7 +402,7 @@ def _clear_grads(tensors):
     return clear
 
 
-def _grad_setter(leaves, kept, program):
+def _grad_setter(leaves, kept):
     """Set each leaf's .grad to a new tensor around its gradient array; leaves
     whose grad was kept from before the step (or has none) are left alone there."""
     pairs = list(zip(leaves, kept))

@@ -19,6 +19,7 @@ dtypes, devices and ``requires_grad``, the other arguments, grad mode):
 """
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
 from .. import observers
@@ -51,6 +52,7 @@ class _Entry:
         self.results = None
         self.output_tree = None
         self.replays = 0
+        self.compile_seconds = 0.0  # code generation and Numba compilation (or loading) of the fused runs
 
 
 class CompiledStep:
@@ -59,9 +61,10 @@ class CompiledStep:
     step is a new tensor without history (``loss.item()`` works as always,
     ``loss.backward()`` belongs inside the step)."""
 
-    def __init__(self, fn, *, fallback=False, cache_size=8):
+    def __init__(self, fn, *, fallback=False, fuse=True, cache_size=8):
         self.fn = fn
         self.fallback = fallback
+        self.fuse = fuse
         self.cache_size = cache_size
         self._entries = OrderedDict()
         self.__wrapped__ = fn
@@ -116,16 +119,22 @@ class CompiledStep:
         tree = _output_tree(out, program, out_refs)
         previous, entry.previous = entry.previous, program
         if tree is None:
+            program.release()
             return self._give_up(entry, "the step returned something other than tensors, numbers, None "
                                         "and tuples, lists or dicts of them", out)
         if previous is None:
+            program.release()
             return out
         at = previous.first_difference(program)
         if at is None:
             entry.program, entry.results, entry.output_tree = program, out_refs, tree
-            entry.replay, entry.source = generate(program, len(tensors), out_refs)
+            t0 = time.perf_counter()
+            entry.replay, entry.source = generate(program, len(tensors), out_refs, fuse=self.fuse)
+            entry.compile_seconds = time.perf_counter() - t0
             entry.guards = _guards(program, tracer)
+            program.release()
             return out
+        program.release()
         here = [p.instrs[at] for p in (program, previous) if at < len(p.instrs)]
         read = next((i for i in here if i.kind == "guard" and i.name in HOST_READS), None)
         if read is not None:
@@ -178,17 +187,18 @@ class CompiledStep:
         return "\n\n".join(parts)
 
 
-def compile(fn=None, *, fallback=False, cache_size=8):
+def compile(fn=None, *, fallback=False, fuse=True, cache_size=8):
     """Trace ``fn`` (a training step: forward, loss, backward, optimizer update)
     and replay it without Python dispatch. Usable as ``compile(step)`` and as a
     decorator, ``@compile`` or ``@compile(fallback=True)``. ``fallback=True``
-    runs a step that cannot be replayed eagerly instead of raising. See
+    runs a step that cannot be replayed eagerly instead of raising.
+    ``fuse=False`` keeps every call a NumPy call (no Numba compilation). See
     ``compiled/step.py`` for what is traced, what is guarded and what retraces."""
     if fn is None:
-        return lambda f: CompiledStep(f, fallback=fallback, cache_size=cache_size)
+        return lambda f: CompiledStep(f, fallback=fallback, fuse=fuse, cache_size=cache_size)
     if not callable(fn):
         raise TypeError(f"compile: expected a function (the step), got {type(fn).__name__}")
-    return CompiledStep(fn, fallback=fallback, cache_size=cache_size)
+    return CompiledStep(fn, fallback=fallback, fuse=fuse, cache_size=cache_size)
 
 
 # ---------------------------------------------------------------------- keys

@@ -1,0 +1,243 @@
+"""The fuser: a run of elementwise backend calls replayed as one generated Numba
+function gives NumPy's values bit for bit (dtypes, NaN, infinities, signed
+zeros, broadcasting, in-place updates), over Hypothesis-drawn runs."""
+import warnings
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_bn as tg
+from tinygrad_bn.compiled import fusion
+from tinygrad_bn.tensor_base import array_of, backend_of, make_tensor
+
+SPECIAL = np.array([0.0, -0.0, 1.5, -2.25, np.nan, np.inf, -np.inf, 3.0, -1.0, 0.5, 7.0, -0.5])
+
+
+def _inputs():
+    """Arrays of every dtype and broadcasting shape the fuser handles."""
+    rng = np.random.default_rng(0)
+    full = rng.permutation(SPECIAL).reshape(4, 3)
+    w = rng.standard_normal((4, 3))
+    return {
+        "x": full.astype(np.float32),                       # (4, 3) float32 with NaN, inf, -0.0
+        "w": w,                                              # (4, 3) float64
+        "h": w.astype(np.float32),                           # w rounded to float32: unequal to w in float64
+        "row": np.array([0.5, -0.0, np.nan], np.float32),    # (3,): broadcast over rows
+        "col": np.array([[2.0], [-1.0], [0.0], [np.inf]]),   # (4, 1) float64: over columns
+        "i": rng.integers(-3, 4, (4, 3)),                    # int64
+        "b": rng.random((4, 3)) < 0.5,                       # bool
+    }
+
+
+ARITH = ["add", "sub", "mul", "div", "maximum", "minimum"]
+COMPARE = ["less", "greater", "less_equal", "greater_equal", "equal", "not_equal"]
+CONSTANTS = [0.5, -2, 0.0, float("nan"), 3]
+
+
+@st.composite
+def runs(draw):
+    """A list of (name, operands) over the inputs and earlier results; in-place
+    calls write float copies made first (copies are not fused: the run starts after)."""
+    pool = {k: v for k, v in _inputs().items()}
+    ops = [("copy", ["x"], "tx"), ("copy", ["w"], "tw")]
+    pool["tx"], pool["tw"] = pool["x"], pool["w"]
+    for k in range(draw(st.integers(3, 10))):
+        names = [n for n, a in pool.items()]
+        floats = [n for n in names if pool[n].dtype.kind == "f"]
+        kind = draw(st.sampled_from(["arith", "compare", "unary", "where", "logic", "inplace", "relu"]))
+        out = f"r{k}"
+        if kind in ("arith", "compare"):
+            name = draw(st.sampled_from(ARITH if kind == "arith" else COMPARE))
+            a = draw(st.sampled_from(floats if kind == "arith" else names))
+            b = draw(st.one_of(st.sampled_from(names), st.sampled_from(CONSTANTS)))
+            if kind == "arith" and (isinstance(b, str) and pool[b].dtype.kind == "b"):
+                b = "i"
+            args = [a, b] if draw(st.booleans()) else [b, a] if isinstance(b, str) else [a, b]
+        elif kind == "unary":
+            name, args = draw(st.sampled_from(["neg", "abs"])), [draw(st.sampled_from(floats))]
+        elif kind == "relu":
+            src = draw(st.sampled_from(floats))
+            name, args = draw(st.sampled_from([("relu", [src]), ("relu_backward", [src, "x"])]))
+        elif kind == "where":
+            name = "where"
+            args = [draw(st.sampled_from([n for n in names if pool[n].dtype.kind == "b"] or ["b"])),
+                    draw(st.sampled_from(names)), draw(st.one_of(st.sampled_from(names), st.sampled_from(CONSTANTS)))]
+        elif kind == "logic":
+            bools = [n for n in names if pool[n].dtype.kind == "b"]
+            name = draw(st.sampled_from(["logical_and", "logical_not"]))
+            args = [draw(st.sampled_from(bools))]
+            if name == "logical_and":
+                args.append(draw(st.sampled_from(bools)))
+        else:
+            name = draw(st.sampled_from(["iadd", "isub", "imul", "idiv", "axpy"]))
+            target = draw(st.sampled_from(["tx", "tw"]))
+            other = draw(st.sampled_from([n for n in floats if n not in ("tx", "tw")] + ["i"]))
+            args = [target, draw(st.sampled_from([0.5, -1.0, 2]))] + [other] if name == "axpy" else [target, other]
+            out = None
+        with np.errstate(all="ignore"):
+            be = tg.tensor(0.0)._backend
+            res = getattr(be, name)(*[pool[a] if isinstance(a, str) else a for a in args])
+        if out is not None:
+            if not isinstance(res, np.ndarray) or res.shape != (4, 3) and res.ndim == 0:
+                continue
+            pool[out] = res
+        ops.append((name, args, out))
+    return ops
+
+
+def _step_for(ops):
+    names = list(_inputs())
+
+    def step(*tensors):
+        be = backend_of(tensors[0])
+        pool = {n: array_of(t) for n, t in zip(names, tensors)}
+        for name, args, out in ops:
+            res = getattr(be, name)(*[pool[a] if isinstance(a, str) else a for a in args])
+            if out is not None:  # a result, or a copy that in-place calls write
+                pool[out] = res
+        keep = [n for n in pool if n not in names]
+        return tuple(make_tensor(pool[n], be) for n in keep)
+    return step
+
+
+def _same_bits(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape
+    if a.dtype.kind == "f":  # the same numbers, zeros of the same sign, NaN at the same places (of any sign)
+        assert np.array_equal(a, b, equal_nan=True)
+        real = ~np.isnan(a)
+        assert np.array_equal(np.signbit(a[real]), np.signbit(b[real]))
+    else:
+        assert np.array_equal(a, b)
+
+
+@settings(max_examples=15, deadline=None)  # each draws a new run: ~1 s of Numba compilation
+@given(ops=runs())
+def test_a_fused_run_gives_numpys_values_bit_for_bit(ops):
+    step = _step_for(ops)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        expected = [t._data.copy() for t in step(*[tg.tensor(v) for v in _inputs().values()])]
+        compiled = tg.compile(step)
+        for _ in range(3):
+            got = compiled(*[tg.tensor(v) for v in _inputs().values()])
+    program = compiled.programs()[0]
+    calls = [i for i in program.instrs if i.kind == "call" and i.name in fusion.FUSIBLE]
+    if len(calls) >= 2:
+        assert program.runs, "consecutive elementwise calls were fused"
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        _same_bits(g._data, e)
+
+
+EVERY_OP = [
+    # one run that calls every fusible name, on NaN, infinities and both zeros, across loop shapes
+    ("copy", ["x"], "tx"), ("copy", ["w"], "tw"),
+    ("mul", ["col", 2], "c2"),                      # a (4, 1) loop nest ...
+    ("add", ["x", "c2"], "r0"),                     # ... read by the (4, 3) one after it
+    ("sub", ["r0", "row"], "r1"), ("div", ["i", 2], "r2"), ("div", ["x", "tx"], "r3"),
+    ("maximum", ["x", "r4n"], "r4"), ("minimum", ["r4n", "x"], "r5"), ("maximum", ["x", 0.0], "r6"),
+    ("maximum", ["x", "w"], "r4w"), ("minimum", ["x", "w"], "r5w"),   # NaN in the first operand only
+    ("less", ["x", "row"], "r7"), ("greater", ["i", -0.5], "r8"), ("less_equal", ["x", 0], "r9"),
+    ("greater_equal", ["w", "x"], "r10"), ("equal", ["x", "r4n"], "r11"), ("not_equal", ["i", 1], "r12"),
+    ("equal", ["h", "w"], "r12h"),  # compared in float64, as NumPy does: not equal
+    ("neg", ["x"], "r13"), ("abs", ["r4n"], "r14"), ("where", ["b", "x", -1], "r15"),
+    ("logical_and", ["b", "r7"], "r16"), ("logical_not", ["r16"], "r17"),
+    ("relu", ["x"], "r18"), ("relu", ["r4n"], "r18n"), ("relu_backward", ["x", "w"], "r19"),
+    ("relu_backward", ["r4n", "w"], "r19n"),
+    ("iadd", ["tx", "row"], None), ("isub", ["tw", "i"], None), ("imul", ["tx", 0.5], None),
+    ("idiv", ["tw", "x"], None), ("axpy", ["tx", -0.25, "w"], None), ("add", ["tx", "tw"], "r20"),
+]
+
+
+def _every_op_step():
+    names = list(_inputs())
+
+    def step(*tensors):
+        be = backend_of(tensors[0])
+        pool = {n: array_of(t) for n, t in zip(names, tensors)}
+        pool["r4n"] = be.neg(pool["x"])  # -x: its zeros have the other sign, so maximum and minimum meet ties
+        for name, args, out in EVERY_OP:
+            res = getattr(be, name)(*[pool[a] if isinstance(a, str) else a for a in args])
+            if out is not None:
+                pool[out] = res
+        # c2 is read by the next loop nest only: the run keeps it as its own array and does not return it
+        return tuple(make_tensor(pool[n], be) for n in pool if n not in names and n != "c2")
+    return step
+
+
+def test_every_fusible_call_in_one_run_gives_numpys_values():
+    step = _every_op_step()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        expected = [t._data.copy() for t in step(*[tg.tensor(v) for v in _inputs().values()])]
+        compiled = tg.compile(step)
+        for _ in range(3):
+            got = compiled(*[tg.tensor(v) for v in _inputs().values()])
+    program = compiled.programs()[0]
+    fused = {program.instrs[i].name for run in program.runs for i in run.indices}
+    assert fused >= fusion.FUSIBLE, f"not fused: {fusion.FUSIBLE - fused}"
+    for g, e in zip(got, expected):
+        _same_bits(g._data, e)
+
+
+def test_an_in_place_write_to_an_array_a_view_of_it_reads_is_not_fused_with_the_read():
+    """t += 1 then t.T + 0 in one loop would read half of t.T before its update."""
+    def step(x):
+        be = backend_of(x)
+        t = be.copy(array_of(x))
+        view = be.swapaxes(t, 0, 1)
+        be.iadd(t, 1.0)
+        r = be.add(view, 0.0)
+        return make_tensor(be.mul(r, 2.0), be)
+    x = tg.tensor(np.arange(9.0).reshape(3, 3))
+    expected = step(x).numpy()
+    compiled = tg.compile(step)
+    for _ in range(3):
+        got = compiled(x)
+    np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_the_optimizer_update_of_every_parameter_is_one_run():
+    from tinygrad_bn import nn, optim
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2)
+
+    @tg.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    for _ in range(4):
+        step(tg.randn(7, 6), tg.tensor([0, 1, 2, 0, 1, 2, 0]))
+    program = step.programs()[0]
+    assert any(sum(program.instrs[i].region is opt for i in run.indices) >= 4 * 4 for run in program.runs)
+    assert "fused run" in step.describe()
+
+
+def test_without_fusion_no_numba_function_is_made():
+    model = tg.nn.Linear(3, 2)
+
+    @tg.compile(fuse=False)
+    def step(x):
+        return tg.nn.functional.relu(model(x) + 1.0) * 2.0
+    for _ in range(3):
+        step(tg.randn(4, 3))
+    assert step.programs()[0].runs == []
+
+
+def test_generated_files_live_in_the_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_BN_CACHE", str(tmp_path))
+    x = tg.randn(5, 4)
+
+    @tg.compile
+    def step(x):
+        return tg.nn.functional.relu(x * 3.0 - 1.0)
+    for _ in range(3):
+        out = step(x)
+    np.testing.assert_array_equal(out.numpy(), np.maximum(x.numpy() * np.float32(3.0) - np.float32(1.0), 0))
+    files = list((tmp_path / "fused").glob("fused_*.py"))
+    assert files and all("@njit(cache=True" in f.read_text() for f in files)
