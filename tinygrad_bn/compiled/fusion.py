@@ -360,3 +360,10 @@ def load(run):
             raise
     fn = _loaded[run.source] = getattr(module, run.name)
     return fn
+
+
+def compile_for(run, program):
+    """Compile (or load from Numba's cache) the run's function for the types of
+    the trace's arrays, which replays pass again (same dtypes, dimensions and layouts)."""
+    from numba import typeof
+    run.fn.compile(tuple(typeof(_array_of(program, ref)) for ref in run.inputs))

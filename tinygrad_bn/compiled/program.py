@@ -335,6 +335,7 @@ def _steps(program, results, fuse):
             needed = {v for v, at in read_at.items() if at > end} | needed_final
             run = fusion.build_run(program, indices, needed)
             run.fn = fusion.load(run)
+            fusion.compile_for(run, program)  # now, not in the first replay: from Numba's cache when it has it
             program.runs.append(run)
             steps.append((i, ins, run))
         elif i not in inside and ins.kind != "alias":

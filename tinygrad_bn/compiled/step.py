@@ -182,7 +182,8 @@ class CompiledStep:
                 parts.append(f"key {key}: tracing ({e.traces} runs so far)")
             else:
                 parts.append(f"key {key}: {len(e.program.instrs)} ops, {e.program.n_values} values, "
-                             f"{len(e.program.externals)} state arrays, replayed {e.replays} times\n"
+                             f"{len(e.program.externals)} state arrays, {len(e.program.runs)} fused runs "
+                             f"(generated and compiled in {e.compile_seconds:.3f} s), replayed {e.replays} times\n"
                              + e.program.describe())
         return "\n\n".join(parts)
 
