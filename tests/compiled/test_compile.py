@@ -332,3 +332,19 @@ def test_random_mlps_compiled_equal_eager(widths, act, norm, dropout, opt, loss)
     np.testing.assert_array_equal(np.array(le), np.array(lc))
     _assert_same(se, sc)
     assert next(iter(step._entries.values())).replays >= 1
+
+
+def test_two_true_results_of_scalar_comparisons_stay_two_values():
+    """NumPy returns its one True object for every true 0-d comparison: the program must still
+    tell the two results apart when a later input makes them differ."""
+    from tinygrad_bn.tensor_base import array_of, backend_of, make_tensor
+
+    def step(x):
+        be = backend_of(x)
+        total = be.sum(array_of(x))
+        positive, small = be.greater(total, 0), be.less(total, 100)
+        return make_tensor(be.add(be.where(positive, 1.0, 2.0), be.where(small, 10.0, 20.0)), be)
+    compiled = tg.compile(step, fuse=False)
+    for _ in range(3):
+        assert compiled(tg.ones(3)).item() == 11.0
+    assert compiled(tg.full((3,), 50.0)).item() == step(tg.full((3,), 50.0)).item() == 21.0

@@ -112,7 +112,7 @@ class Program:
             # cast to the dtype it has: the very same array; no call in replay
             self.instrs.append(Instr("alias", outs=(self._refs[id(r)],), **base))
         elif is_array(r) or isinstance(r, np.generic):
-            self.instrs.append(Instr("call", outs=(self._new_value(r),), **base))
+            self.instrs.append(Instr("call", outs=(self._new_value(r),), meta=("box",) if c.boxed else (), **base))
         elif type(r) is tuple and r and all(is_array(e) for e in r):
             self.instrs.append(Instr("call", outs=tuple(self._new_value(e) for e in r), meta=("tuple",), **base))
         else:
@@ -243,7 +243,7 @@ def generate(program, n_args, results, fuse=True):
     each, when ``fuse``) and returns the arrays of ``results`` (refs), with the
     source it was made from."""
     steps = _steps(program, results, fuse)
-    ns = {"_mismatch": _mismatch, "_same": _same}
+    ns = {"_mismatch": _mismatch, "_same": _same, "_box": np.asarray}
     lines = [f"def replay({', '.join(f'a{k}' for k in range(n_args))}):"]
     last_use = _last_uses(steps, results)
     synced = {}  # id(leaf) -> the ref its .grad was last set to
@@ -284,6 +284,8 @@ def generate(program, n_args, results, fuse=True):
                 lines.append(f"    if not _same(r, e{i}): _mismatch({i}, r)")
             elif len(ins.outs) == 1 and not ins.meta:
                 lines.append(f"    v{ins.outs[0]} = {call}")
+            elif ins.meta == ("box",):  # a NumPy bool scalar, as a 0-d array (the tracer's rule)
+                lines.append(f"    v{ins.outs[0]} = _box({call})")
             elif ins.outs:
                 lines.append(f"    {', '.join(f'v{o}' for o in ins.outs)}, = {call}")
             else:

@@ -19,6 +19,8 @@ import os
 import sys
 import threading
 
+import numpy as np
+
 from .. import attribution, backends, observers
 from ..backends import CONTRACT, KERNEL_NAMES
 
@@ -43,11 +45,11 @@ def current():
 class Call:
     """One recorded backend call."""
 
-    __slots__ = ("args", "fn", "kwargs", "line", "name", "region", "result")
+    __slots__ = ("args", "boxed", "fn", "kwargs", "line", "name", "region", "result")
 
-    def __init__(self, name, fn, args, kwargs, result, line, region):
+    def __init__(self, name, fn, args, kwargs, result, line, region, boxed=False):
         self.name, self.fn, self.args, self.kwargs = name, fn, args, kwargs
-        self.result, self.line, self.region = result, line, region
+        self.result, self.line, self.region, self.boxed = result, line, region, boxed
 
 
 class HostStep:
@@ -114,7 +116,12 @@ class Tracer:
                 result = fn(*args, **kwargs)
             finally:
                 self._depth -= 1
-            self.events.append(Call(name, fn, args, kwargs, result, user_line(), self._region))
+            boxed = type(result) is np.bool_
+            if boxed:
+                # NumPy's two bool scalars are singletons: two results would be one object, and the
+                # program names values by object. A 0-d array computes the same; replay boxes it too
+                result = np.asarray(result)
+            self.events.append(Call(name, fn, args, kwargs, result, user_line(), self._region, boxed))
             return result
         return recorded
 
