@@ -2,7 +2,9 @@
 step and, when JAX is installed, JAX's jitted step, measured side by side.
 
     python benchmarks/bench_compile.py [--steps 200] [--repeats 5] [--batches 16 64 256 1024 4096]
-    OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/bench_compile.py   # one thread
+    OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \
+      XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
+      python benchmarks/bench_compile.py                 # one thread each (PyTorch takes OPENBLAS_NUM_THREADS)
 
 The step is SimpleNet or SimpleNetBN (benchmarks/mlp_steps.py): zero_grad,
 forward, cross entropy, backward, SGD with momentum, returning the loss (not
@@ -13,6 +15,7 @@ take turns within each round, so load on this shared machine hits them alike.
 the tracer, then code generation) beyond three eager steps.
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -88,6 +91,8 @@ def main():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((max(args.batches), 784)).astype(np.float32)
     y = rng.integers(0, 10, max(args.batches)).astype(np.int64)
+    if torch is not None and os.environ.get("OPENBLAS_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OPENBLAS_NUM_THREADS"]))
     print(f"training step, float32; tinygrad_bn threads: {tg.get_num_threads()}; "
           f"PyTorch: {torch.__version__ + ' (' + str(torch.get_num_threads()) + ' threads)' if torch else 'absent'}; "
           f"JAX: {jax.__version__ if jax else 'absent'}")
