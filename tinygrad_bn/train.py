@@ -15,6 +15,7 @@ from .grad_mode import no_grad
 from .models import build_model
 from .random import manual_seed
 from .serialization import save
+from .tensor_base import array_of, backend_of
 
 
 def evaluate(model, x, y, batch_size=1000, device="cpu"):
@@ -64,10 +65,8 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
     only rank 0 logs and saves.
 
     With ``compile``, each step (forward, loss, backward, update) runs as a
-    ``tg.compile``d step: the same weights bit for bit, faster. The loss is then
-    read after the update, so a non-finite loss stops training with the weights
-    in memory already stepped (the checkpoint still holds the last finished
-    epoch's)."""
+    ``tg.compile``d step: the same weights bit for bit, faster; a non-finite
+    loss stops it before the update, as without."""
     if compile and distributed:
         raise ValueError("train: compile=True with distributed=True: the gradient all-reduce runs from hooks, "
                          "which a compiled step does not replay; use one or the other")
@@ -86,7 +85,7 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, seed=seed, drop_last=drop_single)
     opt = make_optimizer(optimizer, trained.parameters(), lr)
     loss_fn = nn.CrossEntropyLoss()
-    compiled = _compiled_step(trained, opt, loss_fn) if compile else None
+    compiled = compiled_training_step(trained, opt, loss_fn) if compile else None
     # Ctrl-C sets a flag, read between steps: the caller's (the CLI keeps one), or ours until we return
     outer = _InterruptFlag.active()
     interrupt = outer or _InterruptFlag().install()
@@ -112,7 +111,12 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
                 if device != "cpu":
                     xb, yb = xb.to(device), yb.to(device)
                 if compiled is not None:
-                    value = compiled(xb, yb).item()
+                    try:
+                        value = compiled(xb, yb).item()
+                    except ValueError as exc:
+                        if str(exc) != LOSS_NOT_FINITE:
+                            raise
+                        value = float("nan")
                     _check_finite_loss(value, count, yb, epoch, lr, checkpoint)
                 else:
                     opt.zero_grad()
@@ -148,16 +152,24 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
     return model, history
 
 
-def _compiled_step(model, opt, loss_fn):
+LOSS_NOT_FINITE = "the loss is not finite"
+
+
+def compiled_training_step(model, opt, loss_fn, fallback=False):
+    """``tg.compile`` of a step that stops before backward when the loss is NaN
+    or Inf, as the eager loops do: the check is a backend call (ValueError with
+    ``LOSS_NOT_FINITE``), so a replay stops there too and no weight moves.
+    ``fallback``: as ``compile``'s (run a step it cannot replay eagerly)."""
     from .compiled import compile as compile_step
 
     def step(xb, yb):
         opt.zero_grad()
         loss = loss_fn(model(xb), yb)
+        backend_of(loss).check_finite(LOSS_NOT_FINITE, array_of(loss))
         loss.backward()
         opt.step()
         return loss
-    return compile_step(step)
+    return compile_step(step, fallback=fallback)
 
 
 def _check_finite_loss(value, count, yb, epoch, lr, checkpoint):

@@ -101,12 +101,14 @@ def test_a_batch_norm_model_drops_a_last_batch_of_one():
     assert hist[0]["loss"] > 0
 
 
-def test_a_loss_that_turns_nan_stops_training_with_an_error_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+@pytest.mark.parametrize("flags", [[], ["--compile"]])
+def test_a_loss_that_turns_nan_stops_training_with_an_error_and_keeps_the_last_good_checkpoint(tmp_path, capsys,
+                                                                                              flags):
     from tinygrad_bn.cli import main
     path = tmp_path / "m.npz"
     assert main(["train", "--epochs", "1", "--checkpoint", str(path), "--no-progress"]) == 0
     good = {k: v.numpy().copy() for k, v in tg.load(path).items()}
-    assert main(["train", "--epochs", "2", "--lr", "1e6", "--checkpoint", str(path), "--no-progress"]) == 1
+    assert main(["train", "--epochs", "2", "--lr", "1e6", "--checkpoint", str(path), "--no-progress", *flags]) == 1
     err = capsys.readouterr().err
     assert "the loss is nan" in err and "try a smaller --lr" in err and "Traceback" not in err
     for k, v in tg.load(path).items():  # the diverged run never saved
