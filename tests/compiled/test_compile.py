@@ -2,6 +2,8 @@
 running statistics exactly where the eager step leaves them (replay calls the
 same array functions on the same arrays in the same order, so bit for bit),
 retraces when what it depends on changes, and refuses what it cannot replay."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -288,8 +290,12 @@ def test_hooks_are_refused_and_fallback_runs_eagerly():
     with pytest.raises(CompileError, match="Linear has forward or backward hooks"):
         step(x, y)
     eager = tg.compile(_make_step(model, opt, loss_fn), fallback=True)
-    for _ in range(4):
+    with pytest.warns(RuntimeWarning, match="running the step eagerly .*forward or backward hooks"):
         eager(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once
+        for _ in range(3):
+            eager(x, y)
     assert len(calls) == 1 + 4, "with fallback=True every call runs eagerly, hooks and all"
 
 
@@ -348,3 +354,50 @@ def test_two_true_results_of_scalar_comparisons_stay_two_values():
     for _ in range(3):
         assert compiled(tg.ones(3)).item() == 11.0
     assert compiled(tg.full((3,), 50.0)).item() == step(tg.full((3,), 50.0)).item() == 21.0
+
+
+def test_the_training_step_stops_before_the_update_when_a_replayed_loss_is_not_finite():
+    from tinygrad_bn.train import LOSS_NOT_FINITE, compiled_training_step
+    model, opt, loss_fn = _setup(BASE)
+    step = compiled_training_step(model, opt, loss_fn)
+    batches = _batches(BASE, 4)
+    for x, y in batches[:3]:
+        step(x, y)
+    assert next(iter(step._entries.values())).replay is not None
+    before = _state(model, opt)
+    bad = tg.tensor(np.full((8, 12), np.inf, np.float32))
+    with pytest.raises(ValueError, match=LOSS_NOT_FINITE):
+        step(bad, batches[3][1])
+    after = _state(model, opt)
+    for k in before:  # no parameter or buffer moved; the gradients are the ones the failed step made
+        if not k.endswith(".grad"):
+            np.testing.assert_array_equal(before[k], after[k], err_msg=k)
+
+
+def test_a_copy_is_dropped_only_where_nothing_can_tell():
+    """The traced engine copies each gradient (the tracer holds every array); replay hands the
+    gradient over as the eager step does. A copy whose source is read later, or is a view of an
+    array written later, stays a copy."""
+    from tinygrad_bn.tensor_base import array_of, backend_of, make_tensor
+
+    def step(x):
+        be = backend_of(x)
+        a = be.mul(array_of(x), 2.0)
+        kept = be.copy(a)               # a is read again below: a real copy
+        be.iadd(kept, 1.0)
+        base = be.mul(array_of(x), 3.0)
+        view = be.reshape(base, (-1,))
+        snapshot = be.copy(view)        # a view of base, which is written next: a real copy
+        be.iadd(base, 5.0)
+        alone = be.add(array_of(x), 1.0)
+        moved = be.copy(alone)          # nothing reads alone again: the copy can go
+        return tuple(make_tensor(t, be) for t in (be.add(a, kept), snapshot, moved))
+    x = tg.tensor(np.arange(4.0).reshape(2, 2))
+    expected = [t.numpy().copy() for t in step(x)]
+    compiled = tg.compile(step, fuse=False)
+    for _ in range(3):
+        got = compiled(x)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g.numpy(), e)
+    program = compiled.programs()[0]
+    assert [i.kind for i in program.instrs if i.name == "copy"] == ["call", "call", "alias"]

@@ -20,6 +20,7 @@ dtypes, devices and ``requires_grad``, the other arguments, grad mode):
 from __future__ import annotations
 
 import time
+import warnings
 from collections import OrderedDict
 
 from .. import observers
@@ -52,6 +53,7 @@ class _Entry:
         self.results = None
         self.output_tree = None
         self.replays = 0
+        self.eager = False  # fallback=True gave up on this key: it runs eagerly
         self.compile_seconds = 0.0  # code generation and Numba compilation (or loading) of the fused runs
 
 
@@ -88,6 +90,8 @@ class CompiledStep:
                 self._entries.popitem(last=False)
         else:
             self._entries.move_to_end(key)
+        if entry.eager:
+            return self.fn(*args, **kwargs)
         if entry.replay is not None:
             if _guards_hold(entry.guards):
                 return self._replay(entry, tensors)
@@ -127,6 +131,7 @@ class CompiledStep:
             return out
         at = previous.first_difference(program)
         if at is None:
+            out_refs = program.elide_copies(out_refs)
             entry.program, entry.results, entry.output_tree = program, out_refs, tree
             t0 = time.perf_counter()
             entry.replay, entry.source = generate(program, len(tensors), out_refs, fuse=self.fuse)
@@ -164,7 +169,9 @@ class CompiledStep:
     def _give_up(self, entry, why, out):
         if self.fallback:
             entry.replay = None
-            entry.traces = -10 ** 9  # never again: eager from now on
+            entry.eager = True  # never again: eager from now on, said once
+            warnings.warn(f"compile({self.__name__}): running the step eagerly (fallback=True): {why}",
+                          RuntimeWarning, stacklevel=3)
             return out
         raise CompileError(f"compile({self.__name__}): cannot replay the step: {why}. Pass fallback=True to run "
                            "it eagerly instead.")
