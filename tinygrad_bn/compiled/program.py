@@ -118,6 +118,46 @@ class Program:
         else:
             self.instrs.append(Instr("guard", expect=r, **base))
 
+    def elide_copies(self, results):
+        """Drop ``copy(v)`` where nothing reads v after it and v's memory is its
+        own: the copy's reader may take v itself. Tracing keeps every array it
+        sees alive, so the engine, which gives a leaf the gradient array it
+        alone holds, copied each gradient while traced; the eager step does not,
+        and neither does the replay."""
+        reads = {}  # value -> index of each instruction that reads it
+        for i, ins in enumerate(self.instrs):
+            for v in _values_read(ins):
+                reads.setdefault(v, []).append(i)
+        for r in results:
+            if r[0] == "v":
+                reads.setdefault(r[1], []).append(len(self.instrs))
+        renamed = {}
+        for i, ins in enumerate(self.instrs):
+            if ins.kind != "call" or ins.name != "copy" or len(ins.args) != 1 or ins.args[0][0] != "v":
+                continue
+            v = ins.args[0][1]
+            if max(reads.get(v, [i])) > i or not self._owns_memory(v, i, reads):
+                continue
+            renamed[ins.outs[0]] = renamed.get(v, v)
+            self.instrs[i] = Instr("alias", "copy", args=ins.args, outs=(("v", renamed[ins.outs[0]]),),
+                                   line=ins.line, region=ins.region)
+        if renamed:
+            for ins in self.instrs:
+                ins.args = tuple(_rename(a, renamed) for a in ins.args)
+                ins.kwargs = {k: _rename(a, renamed) for k, a in ins.kwargs.items()}
+                if ins.kind == "grads":
+                    ins.payload = [(t, None if r is None else _rename(r, renamed)) for t, r in ins.payload]
+        return [_rename(r, renamed) for r in results]
+
+    def _owns_memory(self, v, at, reads):
+        """Whether value v's array is not a view and no array read after ``at`` shares its memory."""
+        a = self.value_arrays[v]
+        if not isinstance(a, np.ndarray) or a.base is not None:
+            return False
+        later = [self.value_arrays[w] for w, idx in reads.items() if w != v and max(idx) > at]
+        return not any(np.may_share_memory(a, b) for b in later + self.externals + self.arg_arrays
+                       if isinstance(b, np.ndarray))
+
     def release(self):
         """Drop the trace's arrays (all of a step's values): the program keeps
         only its state arrays, which it reads and writes by reference."""
@@ -381,6 +421,17 @@ def _last_uses(steps, results):
         if r[0] == "v":
             last.pop(r[1], None)
     return last
+
+
+def _rename(r, renamed):
+    kind, v = r
+    if kind == "v":
+        return ("v", renamed.get(v, v))
+    if kind in ("t", "l"):
+        return (kind, tuple(_rename(e, renamed) for e in v))
+    if kind == "d":
+        return ("d", tuple((k, _rename(e, renamed)) for k, e in v))
+    return r
 
 
 def _same(a, b):
