@@ -16,6 +16,7 @@ from ..data import DataLoader, TensorDataset, load_mnist_5k
 from ..grad_mode import no_grad
 from ..random import manual_seed
 from ..serialization import _name_the_file
+from ..train import compiled_training_step
 
 _DATA = {}
 
@@ -103,7 +104,7 @@ def accuracy(model, x, y, batch_size=1000):
 
 
 def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pixels="standardized",
-              on_epoch=None, on_step=None, evaluate=True, tape_every=None, on_tape=None):
+              on_epoch=None, on_step=None, evaluate=True, tape_every=None, on_tape=None, compiled=True):
     """Train ``make_model()`` (built after seeding) with SGD; returns per-epoch
     mean training loss and held-out accuracy, and whether it diverged. A run
     whose loss turns NaN or Inf stops there: the rest of its curve is NaN and
@@ -111,6 +112,9 @@ def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pi
     ``on_epoch(model, epoch)`` runs after each epoch (epoch 0: before training);
     ``on_step(model, step, loss)`` after each step; with ``tape_every``, every
     that many steps the step runs on a ``Tape`` and ``on_tape(step, tape)`` sees it.
+    ``compiled``: the other steps run as a ``tg.compile``d step (the same
+    numbers bit for bit, and a non-finite loss stops it before the update, as
+    here; a model it cannot replay runs eagerly, with a warning).
     ``setup`` in the result: every training choice, for the JSON."""
     from ..tape import Tape
 
@@ -122,14 +126,27 @@ def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pi
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True, seed=seed,
                         drop_last=True)  # every step sees a full batch (batch norm needs two samples)
     losses, accs, diverged, step = [], [], False, 0
+    fast = compiled_training_step(model, opt, loss_fn, fallback=True) if compiled else None
     if on_epoch:
         on_epoch(model, 0)
     with np.errstate(all="ignore"):
         for epoch in range(1, epochs + 1):
             total, count = 0.0, 0
             for xb, yb in loader:
-                opt.zero_grad()
                 tape = Tape(activation_stats=False) if tape_every and step % tape_every == 0 else None
+                if fast is not None and tape is None:
+                    try:
+                        value = fast(xb, yb).item()
+                    except ValueError:  # batch norm's non-finite input, or the loss's: the run diverged
+                        diverged = True
+                        break
+                    step += 1
+                    total += value * len(yb)
+                    count += len(yb)
+                    if on_step:
+                        on_step(model, step, value)
+                    continue
+                opt.zero_grad()
                 try:
                     if tape is not None:
                         tape.__enter__()
