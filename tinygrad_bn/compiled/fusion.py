@@ -204,12 +204,16 @@ def build_run(program, indices, needed_after):
             pad += "    "
         local = {}
 
-        def read(ref, local=local, shape=shape, nd=nd, idx=idx):
+        written = {}  # in-place target -> the local that holds its element until the nest's end
+
+        def read(ref, local=local, written=written, shape=shape, nd=nd, idx=idx):
             kind, v = ref
             if kind == "c":
                 return _literal(v)
             if kind == "v" and v in local:
                 return local[v]
+            if ref in written:
+                return written[ref]
             a = _array_of(program, ref)
             sub = ["0" if a.shape[k] == 1 and shape[k + nd - a.ndim] != 1 else idx[k + nd - a.ndim]
                    for k in range(a.ndim)]
@@ -229,7 +233,13 @@ def build_run(program, indices, needed_after):
                 if target[1] in stored:
                     lines.append(f"{pad}v{target[1]}[{here}] = {local[target[1]]}")
             else:
-                lines.append(f"{pad}{read(target)} = {expr}")
+                # the element lives in a local until the nest's end: one load and one store per element
+                # however many calls update it (every access is at this same index: the target has the
+                # loop's shape, and no other array of the run shares its memory)
+                name = written.get(target) or f"w{len(written)}"
+                lines.append(f"{pad}{name} = {expr}")
+                written[target] = name
+        lines.extend(f"{pad}{array_name(t)}[{here}] = {name}" for t, name in written.items())
     params = ", ".join(names[r] for r in inputs)
     ret = "".join(f"v{o}, " for o in outputs)
     body = "\n".join(lines)
