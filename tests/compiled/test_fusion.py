@@ -241,3 +241,30 @@ def test_generated_files_live_in_the_cache_folder(tmp_path, monkeypatch):
     np.testing.assert_array_equal(out.numpy(), np.maximum(x.numpy() * np.float32(3.0) - np.float32(1.0), 0))
     files = list((tmp_path / "fused").glob("fused_*.py"))
     assert files and all("@njit(cache=True" in f.read_text() for f in files)
+
+
+def test_a_new_learning_rate_reuses_the_compiled_functions():
+    """Float constants are parameters of a fused run, not literals: the program traced for a new
+    lr has the same runs, so nothing compiles again (a scheduler's every epoch would)."""
+    from tinygrad_bn import nn, optim
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    @tg.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    x, y = tg.randn(7, 6), tg.tensor([0, 1, 2, 0, 1, 2, 0])
+    for _ in range(4):
+        step(x, y)
+    before = [r.name for r in step.programs()[0].runs]
+    opt.param_groups[0]["lr"] = 0.05
+    for _ in range(4):
+        step(x, y)
+    program = step.programs()[0]
+    assert [r.name for r in program.runs] == before and program is not None
+    assert any(("c", 0.05) == ref or ("c", -0.05) == ref for r in program.runs for ref in r.inputs)

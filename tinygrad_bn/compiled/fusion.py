@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import math
 import os
 import sys
 
@@ -127,14 +126,10 @@ def _dtype_name(dt):
 
 
 def _literal(v):
-    """A constant as source text (its dtype comes from the cast around it)."""
+    """A bool or integer constant as source text (its dtype comes from the cast
+    around it; float constants are parameters of the run instead)."""
     if isinstance(v, (bool, np.bool_)):
         return "True" if v else "False"
-    x = float(v) if isinstance(v, (float, np.floating)) else None
-    if x is not None and math.isnan(x):
-        return "np.nan"
-    if x is not None and math.isinf(x):
-        return "np.inf" if x > 0 else "-np.inf"
     return repr(v.item() if isinstance(v, np.generic) else v)
 
 
@@ -209,6 +204,9 @@ def build_run(program, indices, needed_after):
         def read(ref, local=local, written=written, shape=shape, nd=nd, idx=idx):
             kind, v = ref
             if kind == "c":
+                if isinstance(v, (float, np.floating)):
+                    # a parameter, not a literal: one compiled function serves every learning rate
+                    return array_name(ref)
                 return _literal(v)
             if kind == "v" and v in local:
                 return local[v]
@@ -376,4 +374,4 @@ def compile_for(run, program):
     """Compile (or load from Numba's cache) the run's function for the types of
     the trace's arrays, which replays pass again (same dtypes, dimensions and layouts)."""
     from numba import typeof
-    run.fn.compile(tuple(typeof(_array_of(program, ref)) for ref in run.inputs))
+    run.fn.compile(tuple(typeof(ref[1] if ref[0] == "c" else _array_of(program, ref)) for ref in run.inputs))
