@@ -103,8 +103,11 @@ def accuracy(model, x, y, batch_size=1000):
     return correct / len(x)
 
 
+COMPILE_FROM_STEPS = 500
+
+
 def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pixels="standardized",
-              on_epoch=None, on_step=None, evaluate=True, tape_every=None, on_tape=None, compiled=True):
+              on_epoch=None, on_step=None, evaluate=True, tape_every=None, on_tape=None, compiled=None):
     """Train ``make_model()`` (built after seeding) with SGD; returns per-epoch
     mean training loss and held-out accuracy, and whether it diverged. A run
     whose loss turns NaN or Inf stops there: the rest of its curve is NaN and
@@ -114,7 +117,10 @@ def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pi
     that many steps the step runs on a ``Tape`` and ``on_tape(step, tape)`` sees it.
     ``compiled``: the other steps run as a ``tg.compile``d step (the same
     numbers bit for bit, and a non-finite loss stops it before the update, as
-    here; a model it cannot replay runs eagerly, with a warning).
+    here; a model it cannot replay runs eagerly, with a warning). By default
+    (None) a run of ``COMPILE_FROM_STEPS`` steps or more is compiled: compiling
+    a model's fused runs the first time costs about a second, which a short run
+    (a ``--quick`` one) does not win back.
     ``setup`` in the result: every training choice, for the JSON."""
     from ..tape import Tape
 
@@ -126,6 +132,8 @@ def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pi
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True, seed=seed,
                         drop_last=True)  # every step sees a full batch (batch norm needs two samples)
     losses, accs, diverged, step = [], [], False, 0
+    if compiled is None:
+        compiled = epochs * len(loader) >= COMPILE_FROM_STEPS
     fast = compiled_training_step(model, opt, loss_fn, fallback=True) if compiled else None
     if on_epoch:
         on_epoch(model, 0)
