@@ -1,7 +1,7 @@
 """Training-step time under each thread setting, quiet and under background
 load, beside PyTorch under the same conditions.
 
-    python benchmarks/bench_threads.py [--steps 40] [--rounds 3] [--load 4] [--quick]
+    python benchmarks/bench_threads.py [--steps 40] [--rounds 3] [--load 4] [--batches 64 256 1024 4096] [--quick]
 
 Each cell is a median step time (SimpleNet or SimpleNetBN, SGD with momentum,
 forward + backward + step + loss.item()) in a fresh process started with that
@@ -100,6 +100,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--load", type=int, default=4, help="busy background processes in the loaded run")
+    ap.add_argument("--batches", type=int, nargs="+", default=[64, 256, 1024, 4096])
     ap.add_argument("--quick", action="store_true", help="batch 64 and 256, SimpleNetBN only, 20 steps")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -107,7 +108,7 @@ def main(argv=None):
         framework, model_name, steps, *batches = args.child
         return child(framework, model_name, [int(b) for b in batches], int(steps))
     models = ["simplenet-bn"] if args.quick else ["simplenet", "simplenet-bn"]
-    batches = [64, 256] if args.quick else [64, 256, 1024]
+    batches = [64, 256] if args.quick else args.batches
     steps = 20 if args.quick else args.steps
     try:
         import importlib.util

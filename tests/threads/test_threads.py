@@ -59,9 +59,9 @@ def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypa
     seen = []
     real = np.matmul
 
-    def spy(a, b):
+    def spy(a, b, **out):
         seen.append(get_threads())
-        return real(a, b)
+        return real(a, b, **out)
     monkeypatch.setattr(np, "matmul", spy)
     matmul = blas.small_products_on_one_thread()
     rng = np.random.default_rng(0)
@@ -74,8 +74,71 @@ def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypa
         np.testing.assert_array_equal(matmul(a, b[:, 0]), want_vector)
         assert seen == [1, 1] and get_threads() == before  # one thread inside, restored after
         monkeypatch.setattr(blas, "SERIAL_BELOW", 10)
-        matmul(a, b)  # a large product keeps the pool as it is
-        assert seen[-1] == before
+        for _ in range(2 * blas.PROBE_EVERY):  # large products, serial and in bands: one thread each, the same bits
+            np.testing.assert_array_equal(matmul(a, b), want)
+        assert set(seen) == {1} and get_threads() == before
+        assert matmul.chooser.cost["serial"] is not None and matmul.chooser.cost["split"] is not None
+
+
+def test_a_product_in_bands_is_the_one_thread_product_bit_for_bit():
+    """Each band is a one-thread product of some rows: the same bits as the whole (where
+    OpenBLAS's own two-thread split of some of these shapes is not)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from tinygrad_bn.backends import blas
+    rng = np.random.default_rng(0)
+    pool = ThreadPoolExecutor(3)
+    shapes = [((4096, 784), (784, 64)), ((64, 4096), (4096, 784)), ((1024, 784), (784, 128))]
+    with threadpool_limits(limits=1, user_api="blas"):
+        for (m, k), (_, n) in shapes:
+            for dtype in (np.float32, np.float64):
+                a = rng.standard_normal((m, k)).astype(dtype)
+                b = rng.standard_normal((n, k)).astype(dtype).T  # a transposed operand, as Linear's weight
+                want = a @ b
+                for bands in (2, 3, 4):
+                    got = blas.split_rows(a, b, bands, pool)
+                    assert got.dtype == want.dtype and got.flags.c_contiguous
+                    np.testing.assert_array_equal(got, want)
+
+
+def test_a_shape_whose_bands_differ_from_the_serial_product_is_never_split(monkeypatch):
+    """Bands of a few rows can take OpenBLAS's small-matrix code: the first split of a shape is
+    checked, and the product is serial from then on if the bits differ."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from tinygrad_bn.backends import blas
+    if blas._openblas_thread_functions() is None:
+        pytest.skip("NumPy's BLAS is not a pthreads OpenBLAS: matmul is np.matmul")
+    monkeypatch.setattr(blas, "SERIAL_BELOW", 1)
+    matmul = blas.small_products_on_one_thread()
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((7, 33)).astype(np.float32), rng.standard_normal((33, 5)).astype(np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        want = a @ b
+    with threadpool_limits(limits=2, user_api="blas"):
+        for _ in range(3 * blas.PROBE_EVERY):
+            np.testing.assert_array_equal(matmul(a, b), want)
+    assert list(matmul.same_bits.values()) == [False]  # these bands do differ; the product never did
+
+
+def test_the_chooser_takes_the_faster_way_and_keeps_trying_the_other():
+    from tinygrad_bn.backends import blas
+    chooser = blas.SplitChooser()
+    speed = {"serial": 2.0, "split": 1.0}  # seconds per multiply-add, as the machine gives them
+    picks = []
+    for i in range(6 * blas.PROBE_EVERY):
+        if i == 3 * blas.PROBE_EVERY:
+            speed["split"] = 5.0  # load arrives: the split waits for a descheduled thread
+        way = chooser.pick()
+        picks.append(way)
+        chooser.record(way, speed[way] * 100, 100)
+    quiet, loaded = picks[:3 * blas.PROBE_EVERY], picks[-2 * blas.PROBE_EVERY:]
+    assert quiet.count("split") > 0.8 * len(quiet) and quiet.count("serial") >= 2  # the other way tried again
+    assert loaded.count("serial") > 0.8 * len(loaded) and "split" in loaded
 
 
 def test_the_cpu_backend_uses_the_one_thread_matmul_for_small_products():

@@ -1,15 +1,27 @@
-"""NumPy's matmul with OpenBLAS on one thread for the small products of an MLP.
+"""NumPy's matmul with OpenBLAS on one thread per product, split by us for the large ones.
 
 OpenBLAS splits a product over every core. On a machine where other processes
 also run, a split product waits for a descheduled thread: on 2 cores with 4
 busy processes a SimpleNet step took 70-150 ms instead of 1-12 ms, and it did
-so at random, whole runs at a time (benchmarks/bench_threads.py). A product
-below ``SERIAL_BELOW`` multiply-adds gains little from a second core even on a
-quiet machine, so ``matmul`` runs it on one thread: it sets OpenBLAS to one
-thread for the call and puts the count back after (two calls into the library,
-well under a microsecond each). Larger products use the BLAS thread count as
-it is. Other BLAS libraries (MKL, Accelerate), or OpenBLAS built with OpenMP
-(whose limits are per thread), are left alone: ``matmul`` is ``np.matmul``.
+so at random, whole runs at a time (benchmarks/bench_threads.py). And its split
+changes the last bits of some products (a (4096, 784) by (784, 64) product on
+two threads is not the one-thread product), so results would depend on the
+thread count.
+
+So every product runs on one OpenBLAS thread (``matmul`` sets the count to one
+for the call and puts it back after: two calls into the library, well under a
+microsecond each), and a product of ``SERIAL_BELOW`` multiply-adds or more may
+be split by us instead: its rows in as many bands as the BLAS thread count,
+each band a one-thread product on a thread of our own, written into one
+output. Each output element is then the very product of the one-thread call
+(the first split of each shape is checked against the serial product, and a
+shape whose bands differ, which OpenBLAS's small-matrix code can do, is never
+split), so the split changes no bit and the choice can follow the machine:
+``SplitChooser`` times both ways as they run and takes the faster per
+multiply-add, trying the other again every ``PROBE_EVERY`` large products.
+Under load the split waits for a descheduled thread and loses; on a quiet
+machine it wins. Other BLAS libraries (MKL, Accelerate), or OpenBLAS built with
+OpenMP (whose limits are per thread), are left alone: ``matmul`` is ``np.matmul``.
 
 Products of ours that threads run at once take turns (see
 ``small_products_on_one_thread``), so each gets the count a serial run gives it; a NumPy product that another
@@ -17,12 +29,45 @@ Python thread runs directly during ours still sees the one thread limit for
 that time.
 """
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-# m * k * n below which a product runs on one BLAS thread (SimpleNet's largest
-# at batch 1024 is 1024 * 784 * 64 = 51M)
+# m * k * n below which a product is never split (SimpleNet's largest at batch
+# 1024 is 1024 * 784 * 64 = 51M; a split costs a thread hand-off, ~20 us)
 SERIAL_BELOW = 1 << 27
+PROBE_EVERY = 16
+"""Large products between two tries of the way ``SplitChooser`` is not taking."""
+
+
+class SplitChooser:
+    """Serial or split, by the time per multiply-add each took lately (an
+    average over the last few products of each way). Both ways give the same
+    bits, so this chooses speed only."""
+
+    WEIGHT = 0.25  # of the newest product in each way's running average
+
+    def __init__(self):
+        self.cost = {"serial": None, "split": None}  # seconds per multiply-add
+        self.count = 0
+
+    def pick(self):
+        self.count += 1
+        serial, split = self.cost["serial"], self.cost["split"]
+        if serial is None:
+            return "serial"
+        if split is None:
+            return "split"
+        best = "split" if split < serial else "serial"
+        if self.count % PROBE_EVERY == 0:  # the machine may have changed: time the other way again
+            return "serial" if best == "split" else "split"
+        return best
+
+    def record(self, way, seconds, macs):
+        per = seconds / macs
+        old = self.cost[way]
+        self.cost[way] = per if old is None else old + self.WEIGHT * (per - old)
 
 
 def _openblas_thread_functions():
@@ -40,34 +85,73 @@ def _openblas_thread_functions():
     return None
 
 
+def split_rows(a, b, bands, pool):
+    """``a @ b`` (2-d) with the rows of ``a`` in ``bands`` bands, each a
+    one-thread product on its own thread (the first on this one), into one
+    output: element by element the one-thread product of the whole."""
+    out = np.empty((a.shape[0], b.shape[1]), np.result_type(a.dtype, b.dtype))
+    edges = [a.shape[0] * i // bands for i in range(bands + 1)]
+    jobs = [pool.submit(np.matmul, a[lo:hi], b, out=out[lo:hi]) for lo, hi in zip(edges[1:-1], edges[2:])]
+    np.matmul(a[:edges[1]], b, out=out[:edges[1]])
+    for job in jobs:
+        job.result()
+    return out
+
+
 def small_products_on_one_thread():
     """``matmul(a, b)`` for the CPU backend (see the module docstring).
 
     The thread count is process-wide, so products of ours take turns: one at a
-    time, a small one on one thread (the count set for it and put back after),
-    a large one on the count as it is. A product then runs with the count a
-    serial run gives it, whatever other threads do, so threads that train at
-    once get the results of serial runs bit for bit. (Products are serialized
-    across Python threads; each is a BLAS call that holds its cores anyway, and
-    the turn costs one uncontended lock in a single thread.)"""
+    time, each on one OpenBLAS thread (the count set for it and put back after),
+    a large 2-d one perhaps in bands on our own threads (``SplitChooser``). A
+    product then gives the bits of a serial run whatever the thread counts and
+    whatever other threads do, so threads that train at once get the results
+    of serial runs bit for bit. (Products are serialized across Python threads;
+    each holds its cores anyway, and the turn costs one uncontended lock in a
+    single thread.)"""
     functions = _openblas_thread_functions()
     if functions is None:
         return np.matmul
     get_threads, set_threads = functions
     np_matmul = np.matmul
     turn = threading.Lock()
+    chooser = SplitChooser()
+    same_bits = {}  # (shapes, dtypes, strides, bands) -> whether bands gave the serial product's bits
+    pools = {}  # band count -> the threads that run all bands but the first
 
     def matmul(a, b):
         with turn:
-            if a.size * (b.shape[-1] if b.ndim > 1 else 1) >= SERIAL_BELOW:
-                return np_matmul(a, b)
             threads = get_threads()
-            if threads == 1:
-                return np_matmul(a, b)
-            set_threads(1)
+            if threads != 1:
+                set_threads(1)
             try:
-                return np_matmul(a, b)
+                macs = a.size * (b.shape[-1] if b.ndim > 1 else 1)
+                if macs < SERIAL_BELOW or threads == 1 or a.ndim != 2 or b.ndim != 2 or a.shape[0] < threads:
+                    return np_matmul(a, b)
+                shape = (a.shape, b.shape, a.dtype, b.dtype, a.strides, b.strides, threads)
+                if same_bits.get(shape) is False:
+                    return np_matmul(a, b)
+                way = chooser.pick()
+                start = time.perf_counter()
+                if way == "serial":
+                    out = np_matmul(a, b)
+                    chooser.record(way, time.perf_counter() - start, macs)
+                    return out
+                pool = pools.get(threads)
+                if pool is None:
+                    pool = pools[threads] = ThreadPoolExecutor(threads - 1, thread_name_prefix="tinygrad_bn-blas")
+                out = split_rows(a, b, threads, pool)
+                chooser.record(way, time.perf_counter() - start, macs)
+                if shape not in same_bits:
+                    # the first split of a shape is checked against the serial product: a shape whose
+                    # bands take another kernel path (OpenBLAS's small-matrix code) is never split
+                    serial = np_matmul(a, b)
+                    same_bits[shape] = bool(np.array_equal(out, serial, equal_nan=True))
+                    return serial
+                return out
             finally:
-                set_threads(threads)
+                if threads != 1:
+                    set_threads(threads)
 
+    matmul.chooser, matmul.same_bits = chooser, same_bits
     return matmul
