@@ -28,6 +28,7 @@ Products of ours that threads run at once take turns (see
 Python thread runs directly during ours still sees the one thread limit for
 that time.
 """
+import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -91,7 +92,7 @@ def split_rows(a, b, bands, pool):
     output: element by element the one-thread product of the whole."""
     out = np.empty((a.shape[0], b.shape[1]), np.result_type(a.dtype, b.dtype))
     edges = [a.shape[0] * i // bands for i in range(bands + 1)]
-    jobs = [pool.submit(np.matmul, a[lo:hi], b, out=out[lo:hi]) for lo, hi in zip(edges[1:-1], edges[2:])]
+    jobs = [pool.submit(np.matmul, a[lo:hi], b, out=out[lo:hi]) for lo, hi in itertools.pairwise(edges[1:])]
     np.matmul(a[:edges[1]], b, out=out[:edges[1]])
     for job in jobs:
         job.result()
