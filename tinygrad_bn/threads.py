@@ -4,14 +4,15 @@ A CPU step runs matmuls in NumPy's BLAS (OpenBLAS, its own pthreads) and
 normalization in Numba's OpenMP pool. ``set_num_threads(n)`` limits both;
 ``get_num_threads()`` reads Numba's (the BLAS limit is set alongside).
 
-Defaults, and why: both pools use every core; normalization kernels run on the
-calling thread below ~1M elements (``kernels/cpu/_common.py``), matmuls under
-2^27 multiply-adds on one BLAS thread (``backends/blas.py``), and idle OpenMP
-threads sleep at once instead of spinning (``OMP_WAIT_POLICY=PASSIVE``, set by
-``kernels/cpu`` unless you set a policy yourself), so the two pools do not take
-each other's cores. Results repeat exactly on the same machine for the same
-thread counts; for models whose products and activations are below those
-sizes, whatever the thread counts.
+Defaults, and why: normalization kernels use every core from ~1M elements and
+run on the calling thread below (``kernels/cpu/_common.py``); every matmul runs
+on one BLAS thread, a large one perhaps in row bands on as many threads of our
+own as the BLAS limit, when timing says that is faster (``backends/blas.py``);
+idle OpenMP threads sleep at once instead of spinning (``OMP_WAIT_POLICY=PASSIVE``,
+set by ``kernels/cpu`` unless you set a policy yourself), so the two pools do
+not take each other's cores. Results repeat exactly on the same machine for the
+same Numba thread count; for models whose activations are below ~1M elements,
+whatever the thread counts.
 """
 import numba
 
