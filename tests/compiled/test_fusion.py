@@ -101,6 +101,17 @@ def _step_for(ops):
     return step
 
 
+def _eager_and_replayed(step):
+    """The eager step's arrays, the third compiled call's (a replay) and its program."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        expected = [t._data.copy() for t in step(*[tg.tensor(v) for v in _inputs().values()])]
+        compiled = tg.compile(step)
+        for _ in range(3):
+            got = compiled(*[tg.tensor(v) for v in _inputs().values()])
+    return expected, got, compiled.programs()[0]
+
+
 def _same_bits(a, b):
     assert a.dtype == b.dtype and a.shape == b.shape
     if a.dtype.kind == "f":  # the same numbers, zeros of the same sign, NaN at the same places (of any sign)
@@ -114,14 +125,7 @@ def _same_bits(a, b):
 @settings(max_examples=15, deadline=None)  # each draws a new run: ~1 s of Numba compilation
 @given(ops=runs())
 def test_a_fused_run_gives_numpys_values_bit_for_bit(ops):
-    step = _step_for(ops)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        expected = [t._data.copy() for t in step(*[tg.tensor(v) for v in _inputs().values()])]
-        compiled = tg.compile(step)
-        for _ in range(3):
-            got = compiled(*[tg.tensor(v) for v in _inputs().values()])
-    program = compiled.programs()[0]
+    expected, got, program = _eager_and_replayed(_step_for(ops))
     calls = [i for i in program.instrs if i.kind == "call" and i.name in fusion.FUSIBLE]
     if len(calls) >= 2:
         assert program.runs, "consecutive elementwise calls were fused"
@@ -167,14 +171,7 @@ def _every_op_step():
 
 
 def test_every_fusible_call_in_one_run_gives_numpys_values():
-    step = _every_op_step()
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        expected = [t._data.copy() for t in step(*[tg.tensor(v) for v in _inputs().values()])]
-        compiled = tg.compile(step)
-        for _ in range(3):
-            got = compiled(*[tg.tensor(v) for v in _inputs().values()])
-    program = compiled.programs()[0]
+    expected, got, program = _eager_and_replayed(_every_op_step())
     fused = {program.instrs[i].name for run in program.runs for i in run.indices}
     assert fused >= fusion.FUSIBLE, f"not fused: {fusion.FUSIBLE - fused}"
     for g, e in zip(got, expected):
