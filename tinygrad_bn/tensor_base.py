@@ -21,6 +21,7 @@ import copy
 
 import numpy as np
 
+from . import compile_state
 from .backends import get_backend, move
 from .device import _DEVICES, device_of, shape_of
 from . import dtypes
@@ -152,6 +153,9 @@ class TensorBase:
         the old values notices. Every in-place write goes through here."""
         getattr(self._backend, method)(self._data, *args)
         self._version_cell[0] += 1
+        tracer = compile_state.current()
+        if tracer is not None:  # inside a step being compiled: replay bumps it too
+            tracer.bumped(self)
         return self
 
 

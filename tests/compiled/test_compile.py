@@ -380,3 +380,21 @@ def test_a_copy_is_dropped_only_where_nothing_can_tell():
         np.testing.assert_array_equal(g.numpy(), e)
     program = compiled.programs()[0]
     assert [i.kind for i in program.instrs if i.name == "copy"] == ["call", "call", "alias"]
+
+
+def test_a_replayed_update_raises_the_versions_the_eager_one_raises():
+    """A graph built before the step saved a parameter; the step updates it in place: backward
+    through that graph must refuse, replayed as eagerly (the version counter says so)."""
+    model, opt, loss_fn = _setup(BASE)
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    batches = _batches(BASE, 5)
+    for x, y in batches[:3]:
+        step(x, y)
+    assert next(iter(step._entries.values())).replay is not None
+    weight = model[0].weight
+    before = weight._version
+    stale = (model(batches[3][0]) * 2).sum()  # saved the weight at this version
+    step(*batches[4])
+    assert weight._version > before
+    with pytest.raises(RuntimeError, match="modified by an inplace operation|in-place|inplace"):
+        stale.backward()

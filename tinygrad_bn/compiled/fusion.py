@@ -102,7 +102,8 @@ def _writes_alias(program, run, ins):
 
 def find_runs(program):
     """Lists of instruction indices, each a run to fuse (alias instructions,
-    which emit nothing, may sit inside a run)."""
+    which emit nothing, and version bumps, which replay emits after the run,
+    may sit inside a run)."""
     runs, current = [], []
 
     def close():
@@ -111,7 +112,8 @@ def find_runs(program):
         current.clear()
 
     for i, ins in enumerate(program.instrs):
-        if (ins.kind == "alias" and current) or (
+        # an alias emits nothing and a version bump changes no array: neither ends a run
+        if (ins.kind in ("alias", "bump") and current) or (
                 _fusible(program, ins) and not _writes_alias(program, [program.instrs[j] for j in current], ins)):
             current.append(i)
         else:

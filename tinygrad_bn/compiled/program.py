@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..tensor_base import make_tensor
-from .tracing import Call, ClearGrads, HostStep
+from .tracing import Bump, Call, ClearGrads, HostStep
 
 _SAME_WHEN_SAME_DTYPE = frozenset({"cast", "asarray", "ascontiguous"})
 """Names that return their argument itself when it already is what they would
@@ -63,6 +63,13 @@ class Program:
             elif type(ev) is HostStep:
                 self.instrs.append(Instr("host", f"{type(ev.optimizer).__name__}.step", payload=ev.optimizer,
                                          line=ev.line))
+            elif type(ev) is Bump:
+                # a tensor that holds state from before the step (its array is kept by reference) gets
+                # its version raised in replay too; one made in the step is new at every call, and
+                # nothing outside it can hold an old version of it
+                ref = self.ref(ev.tensor._data)
+                if ref[0] == "x":
+                    self.instrs.append(Instr("bump", "version", args=(ref,), payload=ev.tensor, region=ev.region))
             elif type(ev) is ClearGrads:
                 self.instrs.append(Instr("clear", "zero_grad", payload=ev.tensors, line=ev.line))
             else:
@@ -201,6 +208,8 @@ class Program:
                 lines.append(f"{i:4d}  {ins.name}()   (run in Python: its update is not traced)")
             elif ins.kind == "clear":
                 lines.append(f"{i:4d}  zero_grad: .grad = None for {len(ins.payload)} tensors")
+            elif ins.kind == "bump":
+                lines.append(f"{i:4d}  version of a tensor of shape {tuple(ins.payload.shape)} + 1 (an in-place write)")
             else:
                 lines.append(f"{i:4d}  .grad of {len(ins.payload)} leaves set from " +
                              ", ".join(_show(r) if r is not None else "None" for _, r in ins.payload))
@@ -261,6 +270,8 @@ def _instr_key(ins, externals):
         return ("host", id(ins.payload))
     if ins.kind == "clear":
         return ("clear", tuple(id(t) for t in ins.payload))
+    if ins.kind == "bump":
+        return ("bump", _ref_key(ins.args[0], externals), id(ins.region) if ins.region is not None else None)
     if ins.kind == "grads":
         return ("grads", tuple((id(t), None if r is None else _ref_key(r, externals)) for t, r in ins.payload))
     expect = ins.expect
@@ -336,6 +347,9 @@ def generate(program, n_args, results, fuse=True):
         elif ins.kind == "clear":
             ns[f"h{i}"] = _clear_grads(ins.payload)
             lines.append(f"    h{i}()")
+        elif ins.kind == "bump":
+            ns[f"n{i}"] = ins.payload._version_cell
+            lines.append(f"    n{i}[0] += 1")
         elif ins.kind == "grads":
             # only the leaves whose gradient changed since the last sync get a new .grad tensor
             leaves = [(t, r) for t, r in ins.payload if synced.get(id(t)) != r]
@@ -380,6 +394,7 @@ def _steps(program, results, fuse):
             fusion.compile_for(run, program)  # now, not in the first replay: from Numba's cache when it has it
             program.runs.append(run)
             steps.append((i, ins, run))
+            steps.extend((j, program.instrs[j], None) for j in indices if program.instrs[j].kind == "bump")
         elif i not in inside and ins.kind != "alias":
             steps.append((i, ins, None))
     return steps

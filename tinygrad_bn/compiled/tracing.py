@@ -23,23 +23,12 @@ import numpy as np
 
 from .. import attribution, backends, observers
 from ..backends import CONTRACT, KERNEL_NAMES
+from ..compile_state import current, set_current
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NOT_RECORDED = frozenset({"synchronize", "summarize", "empty_cache", "finite_stats"})
 """Calls that only inspection makes (the Tape times ops, summarises values):
 they change nothing a step computes."""
-
-
-class _Current(threading.local):
-    tracer = None
-
-
-_current = _Current()
-
-
-def current():
-    """The tracer recording on this thread, or None (the common case)."""
-    return _current.tracer
 
 
 class Call:
@@ -59,6 +48,15 @@ class HostStep:
 
     def __init__(self, optimizer, line):
         self.optimizer, self.line, self.region = optimizer, line, None
+
+
+class Bump:
+    """A tensor's version counter raised by an in-place write (Python: replay repeats it)."""
+
+    __slots__ = ("line", "region", "tensor")
+
+    def __init__(self, tensor, region):
+        self.tensor, self.line, self.region = tensor, None, region
 
 
 class ClearGrads:
@@ -126,17 +124,17 @@ class Tracer:
         return recorded
 
     def __enter__(self):
-        if _current.tracer is not None:
+        if current() is not None:
             raise RuntimeError("compile: a compiled step was called while another step is being traced; "
                                "compiled steps do not nest (call the inner one's function directly)")
         for backend in backends._BACKENDS.values():
             self._instrument(backend)
         observers.attach(self)
-        _current.tracer = self
+        set_current(self)
         return self
 
     def __exit__(self, *exc):
-        _current.tracer = None
+        set_current(None)
         observers.detach(self)
         for backend, name, previous in reversed(self._patched):
             if previous is _ABSENT:
@@ -196,6 +194,10 @@ class Tracer:
             self._region = previous
             if _python_state(optimizer) != before:
                 self.python_state.add(id(optimizer))
+
+    def bumped(self, tensor):
+        """``write_in_place`` raised ``tensor``'s version: replay raises it too."""
+        self.events.append(Bump(tensor, self._region))
 
     def cleared(self, tensors):
         """``zero_grad()`` set these tensors' ``.grad`` to None."""

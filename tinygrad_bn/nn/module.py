@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..compiled import tracing
+from .. import compile_state as tracing
 from ..tensor import Tensor
 from ..tensor_base import write_in_place
 from .module_conversion import ModuleConversion

@@ -6,7 +6,7 @@ from itertools import chain
 from typing import ClassVar
 
 from ..arguments import iterable_arg, number_arg
-from ..compiled import tracing
+from .. import compile_state as tracing
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import RemovableHandle, Tensor
 from ..tensor_base import array_of, backend_of, same_device, write_in_place
