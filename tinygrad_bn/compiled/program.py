@@ -1,6 +1,6 @@
 """A traced step as a program: the recorded calls over symbolic values, the
-comparison that says whether two traces are one program, and the Python
-function that replays it.
+comparison that says whether two traces are one program, and the copies it
+can drop (``replay.py`` turns it into the function that replays it).
 
 Every array a call takes is one of:
 - ``("a", k)``: the array of the step's k-th tensor argument;
@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 
-from ..tensor_base import make_tensor
 from .tracing import Bump, Call, ClearGrads, HostStep
 
 _SAME_WHEN_SAME_DTYPE = frozenset({"cast", "asarray", "ascontiguous"})
@@ -133,7 +132,7 @@ class Program:
         and neither does the replay."""
         reads = {}  # value -> index of each instruction that reads it
         for i, ins in enumerate(self.instrs):
-            for v in _values_read(ins):
+            for v in values_read(ins):
                 reads.setdefault(v, []).append(i)
         for r in results:
             if r[0] == "v":
@@ -237,7 +236,7 @@ def _show(r):
     return repr(v)
 
 
-def _const_key(v):
+def const_key(v):
     """A constant as something == compares as the eager step would see it: NaN
     equal to NaN, a function by its code (a closure made anew each call is the
     same function), a NumPy scalar with its type."""
@@ -261,7 +260,7 @@ def _ref_key(r, externals):
     if kind == "d":
         return ("d", tuple((k, _ref_key(e, externals)) for k, e in v))
     if kind == "c":
-        return _const_key(v)
+        return const_key(v)
     return r
 
 
@@ -277,130 +276,24 @@ def _instr_key(ins, externals):
     expect = ins.expect
     if ins.kind == "guard":
         expect = (expect.shape, str(expect.dtype), expect.tobytes()) if isinstance(expect, np.ndarray) else \
-            _const_key(expect)
+            const_key(expect)
     return (ins.kind, ins.name, tuple(_ref_key(a, externals) for a in ins.args),
             tuple((k, _ref_key(v, externals)) for k, v in ins.kwargs.items()), ins.outs, expect,
             id(ins.region) if ins.region is not None else None)
 
 
-# ---------------------------------------------------------------------- replay
-class ReplayMismatch(RuntimeError):
-    """A call came out otherwise than when the step was traced."""
+def _rename(r, renamed):
+    kind, v = r
+    if kind == "v":
+        return ("v", renamed.get(v, v))
+    if kind in ("t", "l"):
+        return (kind, tuple(_rename(e, renamed) for e in v))
+    if kind == "d":
+        return ("d", tuple((k, _rename(e, renamed)) for k, e in v))
+    return r
 
 
-def generate(program, n_args, results, fuse=True):
-    """A Python function ``replay(*arg_arrays)`` that runs the program's calls as
-    straight-line code (runs of elementwise calls as one fused Numba function
-    each, when ``fuse``) and returns the arrays of ``results`` (refs), with the
-    source it was made from."""
-    steps = _steps(program, results, fuse)
-    ns = {"_mismatch": _mismatch, "_same": _same, "_box": np.asarray}
-    lines = [f"def replay({', '.join(f'a{k}' for k in range(n_args))}):"]
-    last_use = _last_uses(steps, results)
-    synced = {}  # id(leaf) -> the ref its .grad was last set to
-
-    def name(r):
-        kind, v = r
-        if kind == "a":
-            return f"a{v}"
-        if kind == "v":
-            return f"v{v}"
-        if kind == "x":
-            ns[f"x{v}"] = program.externals[v]
-            return f"x{v}"
-        if kind in ("t", "l"):
-            inner = "".join(f"{name(e)}, " for e in v)
-            return f"({inner})" if kind == "t" else f"[{inner}]"
-        if kind == "d":
-            return "{" + "".join(f"{k!r}: {name(e)}, " for k, e in v) + "}"
-        key = f"c{len(ns)}"
-        ns[key] = v
-        return key
-
-    for s, (i, ins, run) in enumerate(steps):
-        if run is not None:
-            ns[f"g{i}"] = run.fn
-            outs = "".join(f"v{o}, " for o in run.outputs)
-            call = f"g{i}({', '.join(name(r) for r in run.inputs)})"
-            lines.append(f"    {outs} = {call}" if outs else f"    {call}")
-        elif ins.kind in ("call", "guard"):
-            ns[f"f{i}"] = ins.fn
-            args = [name(a) for a in ins.args] + [f"{k}={name(v)}" for k, v in ins.kwargs.items()]
-            if ins.name == "check":  # its message was built from the trace's arrays: say what failed instead
-                args[2] = name(("c", _replay_check_message(ins.line)))
-            call = f"f{i}({', '.join(args)})"
-            if ins.kind == "guard":
-                ns[f"e{i}"] = ins.expect
-                lines.append(f"    r = {call}")
-                lines.append(f"    if not _same(r, e{i}): _mismatch({i}, r)")
-            elif len(ins.outs) == 1 and not ins.meta:
-                lines.append(f"    v{ins.outs[0]} = {call}")
-            elif ins.meta == ("box",):  # a NumPy bool scalar, as a 0-d array (the tracer's rule)
-                lines.append(f"    v{ins.outs[0]} = _box({call})")
-            elif ins.outs:
-                lines.append(f"    {', '.join(f'v{o}' for o in ins.outs)}, = {call}")
-            else:
-                lines.append(f"    {call}")
-        elif ins.kind == "host":
-            ns[f"h{i}"] = ins.payload.step
-            lines.append(f"    h{i}()")
-        elif ins.kind == "clear":
-            ns[f"h{i}"] = _clear_grads(ins.payload)
-            lines.append(f"    h{i}()")
-        elif ins.kind == "bump":
-            ns[f"n{i}"] = ins.payload._version_cell
-            lines.append(f"    n{i}[0] += 1")
-        elif ins.kind == "grads":
-            # only the leaves whose gradient changed since the last sync get a new .grad tensor
-            leaves = [(t, r) for t, r in ins.payload if synced.get(id(t)) != r]
-            synced.update((id(t), r) for t, r in leaves)
-            if leaves:
-                ns[f"h{i}"] = _grad_setter([t for t, _ in leaves], [r is None or r[0] == "x" for _, r in leaves])
-                grads = ", ".join("None" if r is None or r[0] == "x" else name(r) for _, r in leaves)
-                lines.append(f"    h{i}(({grads},))")
-        dead = [v for v, at in last_use.items() if at == s]
-        if dead:
-            lines.append(f"    del {', '.join(f'v{v}' for v in sorted(dead))}")
-    lines.append(f"    return ({''.join(name(r) + ', ' for r in results)})")
-    source = "\n".join(lines)
-    exec(compile(source, "<tinygrad_bn compiled step>", "exec"), ns)  # noqa: S102  (our own generated source)
-    return ns["replay"], source
-
-
-def _steps(program, results, fuse):
-    """(index, instruction, run) per step of the replay: a fused run stands for
-    all its instructions (at its first), alias instructions emit nothing."""
-    runs = {}
-    if fuse:
-        from . import fusion
-        for indices in fusion.find_runs(program):
-            runs[indices[0]] = indices
-    inside = {i for indices in runs.values() for i in indices}
-    read_at = {}  # value -> last instruction index that reads it
-    for i, ins in enumerate(program.instrs):
-        for v in _values_read(ins):
-            read_at[v] = i
-    needed_final = {r[1] for r in results if r[0] == "v"}
-    steps = []
-    program.runs = []
-    for i, ins in enumerate(program.instrs):
-        if i in runs:
-            from . import fusion
-            indices = runs[i]
-            end = indices[-1]
-            needed = {v for v, at in read_at.items() if at > end} | needed_final
-            run = fusion.build_run(program, indices, needed)
-            run.fn = fusion.load(run)
-            fusion.compile_for(run, program)  # now, not in the first replay: from Numba's cache when it has it
-            program.runs.append(run)
-            steps.append((i, ins, run))
-            steps.extend((j, program.instrs[j], None) for j in indices if program.instrs[j].kind == "bump")
-        elif i not in inside and ins.kind != "alias":
-            steps.append((i, ins, None))
-    return steps
-
-
-def _values_read(ins):
+def values_read(ins):
     refs = list(ins.args) + list(ins.kwargs.values())
     if ins.kind == "grads":
         refs = [r for _, r in ins.payload if r is not None]
@@ -419,65 +312,3 @@ def _values_read(ins):
     for r in refs:
         visit(r)
     return out
-
-
-def _last_uses(steps, results):
-    """value -> the step after which no step reads it (values a result needs
-    are kept to the end; a value a step makes and nothing reads goes at once)."""
-    last = {}
-    for s, (_, ins, run) in enumerate(steps):
-        made = run.outputs if run is not None else [o for o in ins.outs if isinstance(o, int)]
-        reads = [r[1] for r in run.inputs if r[0] == "v"] if run is not None else _values_read(ins)
-        for v in reads:
-            last[v] = s
-        for o in made:
-            last.setdefault(o, s)
-    for r in results:
-        if r[0] == "v":
-            last.pop(r[1], None)
-    return last
-
-
-def _rename(r, renamed):
-    kind, v = r
-    if kind == "v":
-        return ("v", renamed.get(v, v))
-    if kind in ("t", "l"):
-        return (kind, tuple(_rename(e, renamed) for e in v))
-    if kind == "d":
-        return ("d", tuple((k, _rename(e, renamed)) for k, e in v))
-    return r
-
-
-def _same(a, b):
-    if isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-    return _const_key(a) == _const_key(b)
-
-
-def _mismatch(i, got):
-    raise ReplayMismatch(f"compiled step: op {i} came out as {got!r}, not as when the step was traced")
-
-
-def _replay_check_message(line):
-    return lambda: (f"a check the step makes at {line} failed (the compiled step replays it without the values "
-                    "that name the cause; run the step uncompiled for the full message)")
-
-
-def _clear_grads(tensors):
-    def clear():
-        for t in tensors:
-            t.grad = None
-    return clear
-
-
-def _grad_setter(leaves, kept):
-    """Set each leaf's .grad to a new tensor around its gradient array; leaves
-    whose grad was kept from before the step (or has none) are left alone there."""
-    pairs = list(zip(leaves, kept))
-
-    def set_grads(grads):
-        for (t, keep), g in zip(pairs, grads):
-            if not keep:
-                t.grad = make_tensor(g, t._backend, False)
-    return set_grads

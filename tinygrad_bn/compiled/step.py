@@ -26,7 +26,8 @@ from collections import OrderedDict
 from .. import observers
 from ..grad_mode import GradMode
 from ..tensor_base import TensorBase, make_tensor
-from .program import HOST_READS, Program, generate
+from .program import HOST_READS, Program
+from .replay import generate
 from .tracing import Tracer
 
 MAX_TRACES = 4
