@@ -398,3 +398,17 @@ def test_a_replayed_update_raises_the_versions_the_eager_one_raises():
     assert weight._version > before
     with pytest.raises(RuntimeError, match="modified by an inplace operation|in-place|inplace"):
         stale.backward()
+
+
+def test_a_forward_with_history_is_refused_and_one_without_is_replayed():
+    """torch.compile(model) keeps autograd; a replay returns tensors without history, so compiling
+    a forward whose output a backward outside would need is refused at once."""
+    model, _, _ = _setup(BASE)
+    x = _batches(BASE, 1)[0][0]
+    with pytest.raises(CompileError, match="returns a tensor with history and runs no backward"):
+        tg.compile(model)(x)
+    forward = tg.compile(model)
+    with tg.no_grad():
+        outs = [forward(x) for _ in range(3)]
+        np.testing.assert_array_equal(outs[-1].numpy(), model(x).numpy())
+    assert next(iter(forward._entries.values())).replays == 1

@@ -111,7 +111,7 @@ class CompiledStep:
             out = self.fn(*args, **kwargs)
             tracer.sync_grads()
         entry.traces += 1
-        why = _not_replayable(tracer)
+        why = _not_replayable(tracer, out)
         if why:
             return self._give_up(entry, why, out)
         if tracer.python_state:
@@ -310,8 +310,23 @@ def _grad_array(t):
     return lambda: None if t.grad is None else t.grad._data
 
 
-def _not_replayable(tracer):
+def _with_history(out):
+    """Whether the step's result holds a tensor that requires grad (has history)."""
+    if isinstance(out, TensorBase):
+        return out.requires_grad
+    if type(out) in (tuple, list):
+        return any(_with_history(o) for o in out)
+    if type(out) is dict:
+        return any(_with_history(o) for o in out.values())
+    return False
+
+
+def _not_replayable(tracer, out=None):
     """Why replay would not be the eager step (hooks it would skip), or ''."""
+    if not tracer.backward_ran and _with_history(out):
+        return ("the step returns a tensor with history and runs no backward: a replay returns tensors without "
+                "history, so a backward outside would not reach the parameters. Compile the whole training step "
+                "(forward, backward and update), or a forward under tg.no_grad() for inference")
     for m in tracer.modules.values():
         d = m.__dict__
         if any(d.get(n) for n in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")):

@@ -98,6 +98,7 @@ class Tracer:
         self.modules = {}  # id -> module whose forward ran
         self.optimizers = {}  # id -> optimizer whose step ran
         self.host_optimizers = set(host_optimizers)
+        self.backward_ran = False  # a step that returns outputs with history must have used them
         self.python_state = set()  # ids of optimizers whose step changed a Python number in their state
         self._thread = threading.get_ident()
         self._depth = 0
@@ -164,7 +165,7 @@ class Tracer:
                 self.leaves[id(a)] = a
 
     def on_backward(self, entry, grads_out, grads_in, seconds):
-        pass
+        self.backward_ran = True
 
     # -------------------------------------------------------------- optimizers
     def optimizer_step(self, optimizer, closure, run_step):
