@@ -161,6 +161,11 @@ def cuda_backend(name="cuda"):
     import cupyx.scipy.special
 
     def special(fn):  # cupyx.scipy.special has them all, lgamma as gammaln
-        return getattr(cupyx.scipy.special, "gammaln" if fn == "lgamma" else fn)
+        f = getattr(cupyx.scipy.special, "gammaln" if fn == "lgamma" else fn)
+        if fn == "polygamma":
+            # cupyx's polygamma takes its order n as an array only (it calls cupy.where(n == 0, ...));
+            # ours is a Python int (torch.polygamma(n, x), digamma's derivative)
+            return lambda n, x: f(cupy.asarray(n), x)
+        return f
 
     return CupyBackend(name, cupy, kernels.cuda, cupyx.scipy.special.erf, to_numpy=cupy.asnumpy, special=special)
