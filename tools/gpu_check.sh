@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The checks that need an NVIDIA GPU, in one run: what the machine has, the CUDA
-# test suite on the card (pytest -m gpu), the kernel benchmark and a short
-# training run on "cuda". Logs go to $OUT (or ./gpu-check-out); the last lines
+# test suite on the card (pytest -m gpu), the kernel benchmark, the host time
+# of kernel launches and a short training run on "cuda". Logs go to $OUT (or ./gpu-check-out); the last lines
 # printed are a summary.
 #
 #     bash tools/gpu_check.sh [pytest workers, default 8]
@@ -42,6 +42,7 @@ stamp "CUDA tests on the card"
 timeout "${TEST_LIMIT:-330}" python3 -m pytest -o addopts= -p no:cacheprovider -q -n "$WORKERS" -m gpu \
     -rfE --tb=short --durations=15 \
     tests/kernels/test_cuda_kernels.py tests/kernels/test_cuda_rms_norm.py tests/kernels/test_cuda_batch_renorm.py \
+    tests/kernels/test_cuda_direct_launch.py \
     tests/backends/test_cuda_device.py tests/nn/test_losses.py tests/nn/test_parametrizations.py \
     tests/nn/test_activations.py >"$OUT/gpu_tests.log" 2>&1
 echo "pytest exit status $?" >>"$OUT/gpu_tests.log"
@@ -49,6 +50,10 @@ echo "pytest exit status $?" >>"$OUT/gpu_tests.log"
 stamp "kernel benchmark"
 timeout "${BENCH_LIMIT:-150}" python3 benchmarks/bench_cuda.py --repeats 20 >"$OUT/bench_cuda.log" 2>&1
 echo "bench exit status $?" >>"$OUT/bench_cuda.log"
+
+stamp "host time of the launches"
+timeout "${PROFILE_LIMIT:-60}" python3 benchmarks/profile_cuda_launch.py >"$OUT/profile.log" 2>&1
+echo "profile exit status $?" >>"$OUT/profile.log"
 
 stamp "training on cuda"
 timeout "${TRAIN_LIMIT:-90}" python3 -c "from tinygrad_bn.cli import main; main()" train --device cuda \
@@ -58,4 +63,5 @@ echo "train exit status $?" >>"$OUT/train.log"
 stamp "done"
 echo "=== tests";  grep -E "passed|failed|error|FAILED|ERROR|exit status" "$OUT/gpu_tests.log" | tail -25
 echo "=== bench";  tail -30 "$OUT/bench_cuda.log"
+echo "=== launches"; head -14 "$OUT/profile.log"
 echo "=== train";  tail -6 "$OUT/train.log"

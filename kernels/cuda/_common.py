@@ -23,10 +23,12 @@ use several blocks and row groups in the simulator.
 """
 import math
 import os
+import warnings
 
 import numpy as np
 from numba import cuda
 from numba.core import config as _config
+from numba.core.errors import NumbaPerformanceWarning
 
 from ..cache_stamp import drop_stale_kernel_cache, numba_locators
 
@@ -155,8 +157,118 @@ def launch(kernel, grid, block, *args):
     current stream; returns without waiting for the GPU."""
     if _SIMULATED:
         kernel[grid, block](*args)
-    else:
-        kernel[grid, block, _current_stream()](*[_device_arg(a) for a in args])
+        return
+    stream = _current_stream()
+    if DIRECT_LAUNCH:
+        key = (kernel, *[a.dtype if type(a) is _cupy_ndarray else type(a) for a in args])
+        direct = _direct.get(key)
+        if direct is not None and direct.launch(grid, block, stream, args):
+            launch_counts["direct"] += 1
+            return
+    with warnings.catch_warnings():
+        # our per-channel and per-row kernels launch small grids on purpose
+        warnings.simplefilter("ignore", NumbaPerformanceWarning)
+        wrapped = [_device_arg(a) for a in args]
+        kernel[grid, block, stream](*wrapped)
+    launch_counts["numba"] += 1
+    if DIRECT_LAUNCH and key not in _direct:
+        _direct[key] = DirectLaunch.after_first_launch(kernel, wrapped)
+
+
+# Numba's dispatcher costs about 40 us of host time a launch, and wrapping each
+# CuPy array for it (as_cuda_array) 15 us more (an H200 host,
+# benchmarks/profile_cuda_launch.py): a batch norm forward at (4096, 1024),
+# 3 launches of 17 arrays, took 0.9 ms of host time for far less GPU work, and
+# a small MLP's training step is nothing but such launches. So once a kernel
+# has been launched through Numba with some argument types (which compiles and
+# loads it), later launches with the same types hand their arguments straight
+# to cuda.core's launch, laid out as Numba lays them out (an array is meminfo,
+# parent, size, itemsize, pointer, shape, strides: _Kernel._prepare_args).
+# tests/kernels/test_cuda_kernels.py checks, on a GPU, that both launches give
+# the same bits; DIRECT_LAUNCH = False goes through Numba every time.
+DIRECT_LAUNCH = True
+launch_counts = {"direct": 0, "numba": 0}
+_direct = {}
+try:
+    from cupy import ndarray as _cupy_ndarray
+except ImportError:  # no CuPy: only the simulator runs kernels
+    _cupy_ndarray = None
+
+
+def _dim3(dims):
+    """A grid or block size (an int or a tuple of up to three) as three ints."""
+    dims = tuple(int(d) for d in dims) if isinstance(dims, tuple) else (int(dims),)
+    return dims + (1,) * (3 - len(dims))
+
+
+class DirectLaunch:
+    """One compiled kernel and how to lay out its arguments for cuda.core."""
+
+    def __init__(self, function, layout, core):
+        self.function = function  # cuda.core's Kernel
+        self.layout = layout  # per argument: None for a 1-D array, else the ctypes scalar type (or bool)
+        self.core = core  # (launch, LaunchConfig, to_core_stream, cooperative keyword)
+        self.configs = {}
+        self.streams = {}
+
+    @classmethod
+    def after_first_launch(cls, kernel, wrapped):
+        """The direct launch of ``kernel`` for these arguments' types, or None
+        where something is not as this layout expects (Numba keeps launching)."""
+        import ctypes
+
+        from numba.core import types
+        try:
+            from cuda.core import LaunchConfig
+            from cuda.core import launch as core_launch
+            from numba.cuda._compat import CUDA_CORE_GE_1_0
+            from numba.cuda.cudadrv.driver import _to_core_stream
+            overload = kernel.overloads[tuple(kernel.typeof_pyval(a) for a in wrapped)]
+            function = overload._codelibrary.get_cufunc().kernel
+        except Exception:  # noqa: BLE001 (another numba-cuda: its own launch path only)
+            return None
+        if getattr(overload, "debug", True) or getattr(overload, "cooperative", True):  # Numba does more for these
+            return None
+        layout = []
+        for ty in overload.argument_types:
+            if isinstance(ty, types.Array) and ty.ndim == 1 and ty.layout == "C":
+                layout.append(None)
+            elif isinstance(ty, types.Integer):
+                layout.append(getattr(ctypes, f"c_{ty}"))
+            elif ty == types.float64:
+                layout.append(ctypes.c_double)
+            elif ty == types.float32:
+                layout.append(ctypes.c_float)
+            elif ty == types.boolean:
+                layout.append(bool)
+            else:
+                return None
+        cooperative = "is_cooperative" if CUDA_CORE_GE_1_0 else "cooperative_launch"
+        return cls(function, layout, (core_launch, LaunchConfig, _to_core_stream, cooperative))
+
+    def launch(self, grid, block, stream, args):
+        """Launch; False (nothing launched) for an argument this layout cannot pass."""
+        params = []
+        for a, kind in zip(args, self.layout):
+            if kind is None:
+                if type(a) is not _cupy_ndarray or a.ndim != 1 or not a.flags.c_contiguous:
+                    return False
+                n, size = a.shape[0], a.itemsize
+                params += (0, 0, n, size, a.data.ptr, n, size)
+            elif kind is bool:
+                params.append(a)  # as Numba passes a bool
+            else:
+                params.append(kind(a))
+        core_launch, launch_config, to_core_stream, cooperative = self.core
+        config = self.configs.get((grid, block))
+        if config is None:
+            config = self.configs[grid, block] = launch_config(grid=_dim3(grid), block=_dim3(block), shmem_size=0,
+                                                               **{cooperative: False})
+        core_stream = self.streams.get(stream)
+        if core_stream is None:
+            core_stream = self.streams[stream] = to_core_stream(stream)
+        core_launch(core_stream, config, self.function, *params)
+        return True
 
 
 # ------------------------------------------------------------ kernels and their types
