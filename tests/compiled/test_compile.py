@@ -412,3 +412,89 @@ def test_a_forward_with_history_is_refused_and_one_without_is_replayed():
         outs = [forward(x) for _ in range(3)]
         np.testing.assert_array_equal(outs[-1].numpy(), model(x).numpy())
     assert next(iter(forward._entries.values())).replays == 1
+
+
+def _penalty_runs(opt_name, norm, steps=6):
+    """A WGAN-GP style critic step (a gradient penalty through autograd.grad with
+    create_graph, on a leaf made inside the step), eager and compiled."""
+    rng = np.random.default_rng(3)
+    batches = [tg.tensor(rng.standard_normal((16, 3)).astype(np.float32)) for _ in range(steps)]
+    results = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        layers = [nn.Linear(3, 8)] + ([nn.LayerNorm(8)] if norm == "ln" else [nn.BatchNorm1d(8)]) + \
+            [nn.Tanh(), nn.Linear(8, 1)]
+        model = nn.Sequential(*layers)
+        opt = _optimizer(opt_name, model.parameters())
+
+        def step(x):
+            x = x.detach().requires_grad_(True)  # a new leaf at every call
+            out = model(x)
+            g, = tg.autograd.grad(out.sum(), x, create_graph=True)
+            loss = out.mean() + 10 * ((g.norm(2, dim=1) - 1) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        if compiled:
+            step = tg.compile(step)
+        losses = [step(x).detach().numpy().copy() for x in batches]
+        results.append((losses, _state(model, opt), step))
+    return results
+
+
+@pytest.mark.parametrize(("opt", "norm"), [("momentum", "ln"), ("adam", "ln"), ("sgd", "bn")])
+def test_a_gradient_penalty_step_is_replayed_and_ends_where_the_eager_one_does(opt, norm):
+    """The double backward of the norms is recorded like any kernel (it was not: its
+    arrays came from nowhere, different at each call), and the .grad of a leaf made
+    inside the step is not set by replay (no such tensor exists outside the step)."""
+    (eager_losses, eager_state, _), (losses, state, step) = _penalty_runs(opt, norm)
+    entry = next(iter(step._entries.values()))
+    assert entry.replay is not None and entry.replays >= 2, "the step was not replayed"
+    np.testing.assert_array_equal(np.array(losses), np.array(eager_losses))
+    _assert_same(state, eager_state)
+
+
+def _input_grad_runs(calls):
+    """A step whose argument requires grad: the caller reads x.grad after each call (an
+    adversarial example's sign, a saliency map). ``calls`` (x, keep_grad) pairs."""
+    rng = np.random.default_rng(4)
+    results = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 6), nn.LayerNorm(6), nn.ReLU(), nn.Linear(6, 3))
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        y = tg.tensor(rng.integers(0, 3, 4)) if not results else results[0][2]
+
+        def step(x):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        if compiled:
+            step = tg.compile(step)
+        grads, xs = [], {}
+        for k, keep in calls:
+            x = xs.get(k) if keep else None
+            if x is None:
+                x = xs[k] = tg.tensor(np.random.default_rng(k).standard_normal((4, 5)).astype(np.float32),
+                                      requires_grad=True)
+            step(x)
+            grads.append(x.grad.numpy().copy())
+        results.append((grads, _state(model, opt), y, step))
+    return results
+
+
+def test_the_grad_of_an_argument_that_requires_grad_lands_on_the_calls_own_argument():
+    """Each call's x gets its own .grad (replay sets the grad of the argument it was
+    given, not of the tensor it was traced with); an x passed again adds into its grad,
+    as the eager step does."""
+    calls = [(0, False), (1, False), (2, False), (3, False), (4, False), (4, True), (5, False)]
+    (eager, eager_state, _, _), (got, state, _, step) = _input_grad_runs(calls)
+    entry = next(iter(step._entries.values()))
+    assert entry.replays >= 2, "the step was not replayed"
+    for i, (e, g) in enumerate(zip(eager, got)):
+        np.testing.assert_array_equal(g, e, err_msg=f"call {i}")
+    assert not np.array_equal(got[5], got[4])  # the repeated x accumulated
+    _assert_same(state, eager_state)

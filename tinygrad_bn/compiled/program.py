@@ -44,10 +44,27 @@ class Instr:
         self.meta, self.payload = meta, payload
 
 
+class ArgLeaf:
+    """The step's k-th argument tensor as a leaf whose ``.grad`` the step sets: the
+    tensor differs from call to call, so replay sets the grad of the call's own
+    argument (``cell[0]`` holds the call's argument tensors while it replays)."""
+
+    __slots__ = ("cell", "k")
+
+    def __init__(self, k, cell):
+        self.k, self.cell = k, cell
+
+    @property
+    def tensor(self):
+        return self.cell[0][self.k]
+
+
 class Program:
     """The symbolic form of one trace (see the module docstring)."""
 
-    def __init__(self, events, arg_arrays):
+    def __init__(self, events, arg_arrays, arg_tensors=()):
+        self.arg_cell = [None]  # the argument tensors of the call being replayed
+        arg_leaves = {id(t): ArgLeaf(k, self.arg_cell) for k, t in enumerate(arg_tensors)}
         self.instrs = []
         self.externals = []  # the arrays of ("x", i)
         self.n_values = 0
@@ -73,7 +90,7 @@ class Program:
                 self.instrs.append(Instr("clear", "zero_grad", payload=ev.tensors, line=ev.line))
             else:
                 self.instrs.append(Instr("grads", "grads", payload=[
-                    (t, None if a is None else self.ref(a)) for t, a in ev.states.values()]))
+                    (arg_leaves.get(id(t), t), None if a is None else self.ref(a)) for t, a in ev.states.values()]))
 
     # ------------------------------------------------------------------ building
     def ref(self, x):
@@ -177,6 +194,25 @@ class Program:
             self._signature = [_instr_key(ins, self.externals) for ins in self.instrs]
         return self._signature
 
+    def forget_per_call_leaves(self, other):
+        """Drop from both traces' grads the leaves that are a new tensor at every
+        call: made inside the step (``x.detach().requires_grad_()``), not one of its
+        arguments. Nothing outside the step holds one (replay makes no tensor of
+        it), so its ``.grad`` is not set. True if any was dropped."""
+        dropped = False
+        for a, b in zip(self.instrs, other.instrs):
+            if a.kind != "grads" or b.kind != "grads" or len(a.payload) != len(b.payload):
+                continue
+            per_call = [p for p, ((ta, _), (tb, _)) in enumerate(zip(a.payload, b.payload))
+                        if ta is not tb and not isinstance(ta, ArgLeaf) and not isinstance(tb, ArgLeaf)]
+            if per_call:
+                dropped = True
+                a.payload = [e for p, e in enumerate(a.payload) if p not in per_call]
+                b.payload = [e for p, e in enumerate(b.payload) if p not in per_call]
+        if dropped:
+            self._signature = other._signature = None
+        return dropped
+
     def first_difference(self, other):
         """Index of the first op where this trace and ``other`` differ, or None."""
         a, b = self.signature(), other.signature()
@@ -272,7 +308,8 @@ def _instr_key(ins, externals):
     if ins.kind == "bump":
         return ("bump", _ref_key(ins.args[0], externals), id(ins.region) if ins.region is not None else None)
     if ins.kind == "grads":
-        return ("grads", tuple((id(t), None if r is None else _ref_key(r, externals)) for t, r in ins.payload))
+        return ("grads", tuple((("arg", t.k) if isinstance(t, ArgLeaf) else id(t),
+                                None if r is None else _ref_key(r, externals)) for t, r in ins.payload))
     expect = ins.expect
     if ins.kind == "guard":
         expect = (expect.shape, str(expect.dtype), expect.tobytes()) if isinstance(expect, np.ndarray) else \

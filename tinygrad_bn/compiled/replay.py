@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor_base import make_tensor
-from .program import const_key, values_read
+from .program import ArgLeaf, const_key, values_read
 
 
 class ReplayMismatch(RuntimeError):
@@ -173,5 +173,7 @@ def _grad_setter(leaves, kept):
     def set_grads(grads):
         for (t, keep), g in zip(pairs, grads):
             if not keep:
+                if type(t) is ArgLeaf:
+                    t = t.tensor
                 t.grad = make_tensor(g, t._backend, False)
     return set_grads

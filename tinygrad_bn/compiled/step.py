@@ -26,7 +26,7 @@ from collections import OrderedDict
 from .. import observers
 from ..grad_mode import GradMode
 from ..tensor_base import TensorBase, make_tensor
-from .program import HOST_READS, Program
+from .program import HOST_READS, ArgLeaf, Program
 from .replay import generate
 from .tracing import Tracer
 
@@ -51,6 +51,8 @@ class _Entry:
         self.source = ""
         self.program = None
         self.guards = None
+        self.arg_grads_none = ()  # arguments whose .grad must be None for a replay (the step makes it)
+        self.arg_cell = None
         self.results = None
         self.output_tree = None
         self.replays = 0
@@ -94,14 +96,18 @@ class CompiledStep:
         if entry.eager:
             return self.fn(*args, **kwargs)
         if entry.replay is not None:
-            if _guards_hold(entry.guards):
+            if _guards_hold(entry.guards) and all(tensors[k].grad is None for k in entry.arg_grads_none):
                 return self._replay(entry, tensors)
             entry.replay = None  # state changed under it: trace again
             entry.previous, entry.traces = None, 0
         return self._trace(entry, args, kwargs, tensors)
 
     def _replay(self, entry, tensors):
-        outs = entry.replay(*[t._data for t in tensors])
+        entry.arg_cell[0] = tensors  # for the .grad of argument leaves
+        try:
+            outs = entry.replay(*[t._data for t in tensors])
+        finally:
+            entry.arg_cell[0] = None
         entry.replays += 1
         return _rebuild(entry.output_tree, outs, tensors)
 
@@ -120,7 +126,7 @@ class CompiledStep:
             entry.previous = None
             return out
         out_refs, tree = [], None
-        program = Program(tracer.events, [t._data for t in tensors])
+        program = Program(tracer.events, [t._data for t in tensors], tensors)
         tree = _output_tree(out, program, out_refs)
         previous, entry.previous = entry.previous, program
         if tree is None:
@@ -131,13 +137,16 @@ class CompiledStep:
             program.release()
             return out
         at = previous.first_difference(program)
+        if at is not None and program.instrs[at].kind == "grads" and program.forget_per_call_leaves(previous):
+            at = previous.first_difference(program)
         if at is None:
             out_refs = program.elide_copies(out_refs)
             entry.program, entry.results, entry.output_tree = program, out_refs, tree
             t0 = time.perf_counter()
             entry.replay, entry.source = generate(program, len(tensors), out_refs, fuse=self.fuse)
+            entry.arg_cell = program.arg_cell
             entry.compile_seconds = time.perf_counter() - t0
-            entry.guards = _guards(program, tracer)
+            entry.guards, entry.arg_grads_none = _guards(program, tracer)
             program.release()
             return out
         program.release()
@@ -282,7 +291,8 @@ def _guards(program, tracer):
     held = [(owners[id(x)], x) for x in program.externals if id(x) in owners]
     # a leaf whose gradient the step made anew (no zero_grad in the step before it) had none before
     # the step: the eager step would add into one that is there
-    cleared, first_seen = set(), set()
+    # (an argument's tensor differs from call to call: its check is on the call's own argument)
+    cleared, first_seen, arg_grads_none = set(), set(), []
     for ins in program.instrs:
         if ins.kind == "clear":
             cleared.update(id(t) for t in ins.payload)
@@ -292,10 +302,13 @@ def _guards(program, tracer):
                     continue
                 first_seen.add(id(t))
                 if r is not None and r[0] != "x" and id(t) not in cleared:
-                    held.append((_attribute(t, "grad"), None))
+                    if isinstance(t, ArgLeaf):
+                        arg_grads_none.append(t.k)
+                    else:
+                        held.append((_attribute(t, "grad"), None))
     modules = [(m, m.training) for m in tracer.modules.values()]
     hyper = [(o, _hyperparameters(o)) for o in traced]
-    return modules, hyper, held
+    return (modules, hyper, held), arg_grads_none
 
 
 def _attribute(obj, name):

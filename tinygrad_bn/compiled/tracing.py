@@ -231,13 +231,20 @@ class _RecordedKernels:
 
     def __init__(self, kernels, tracer):
         self._kernels = kernels
+        self._tracer = tracer
         for name in KERNEL_NAMES:
             fn = getattr(kernels, name, None)
             if callable(fn) and name not in _NOT_RECORDED:
                 setattr(self, name, tracer._wrap(f"kernels.{name}", fn))
 
     def __getattr__(self, name):
-        return getattr(self._kernels, name)
+        # an entry point beyond the protocol (the CPU's fused norm double backward):
+        # recorded too, or its results would enter the trace as arrays from nowhere
+        fn = getattr(self._kernels, name)
+        if callable(fn) and not isinstance(fn, type) and not name.startswith("_") and name not in _NOT_RECORDED:
+            fn = self._tracer._wrap(f"kernels.{name}", fn)
+            setattr(self, name, fn)
+        return fn
 
 
 _ABSENT = object()
