@@ -500,3 +500,60 @@ def test_the_cuda_device_gives_the_cpus_values_and_gradients(rng):
             results.append([out.item()] + [inputs[i].grad.cpu().numpy() for i in diff])
         for mine, ref in zip(results[1], results[0]):
             np.testing.assert_allclose(mine, ref, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+# ------------------------------------------------------------------ ignored targets
+
+
+def _ce_reference(x, y, ignore_index, reduction):
+    """Cross entropy in float64 with ignored rows: each row's -log_softmax at its target;
+    mean over the rows kept (NaN when none is), as PyTorch."""
+    logp = x - x.max(axis=1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    keep = y != ignore_index
+    rows = np.where(keep, -logp[np.arange(len(y)), np.where(keep, y, 0)], 0.0)
+    if reduction == "none":
+        return rows, keep
+    if reduction == "sum":
+        return rows.sum(), keep
+    return (rows.sum() / keep.sum() if keep.any() else np.nan), keep
+
+
+@pytest.mark.parametrize("classes", [1, 2, 5])
+@pytest.mark.parametrize("ignore_index", [-100, 0, "last", 7])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_and_nll_with_ignored_rows_match_the_formula(classes, ignore_index, reduction):
+    """Every number of classes down to one (log_softmax of one class is 0), an ignore_index
+    that is a real class (0, the last) or none, some rows ignored and, in a second draw, all:
+    the loss and the input gradient (the output weighted first, so 'none' is not summed
+    away) match the float64 formula, and ignored rows get exactly zero gradient."""
+    rng = np.random.default_rng(classes * 31 + len(reduction))
+    ii = classes - 1 if ignore_index == "last" else ignore_index
+    for n, ignored in ((6, [1, 4]), (3, [0, 1, 2])):
+        x = rng.standard_normal((n, classes))
+        y = rng.integers(0, classes, n)
+        y[ignored] = ii
+        want, keep = _ce_reference(x, y, ii, reduction)
+        for fn in ("ce", "nll"):
+            xt = t64(x, grad=True)
+            inp = xt if fn == "ce" else F.log_softmax(xt, dim=1)
+            loss_fn = F.cross_entropy if fn == "ce" else F.nll_loss
+            out = loss_fn(inp, tg.tensor(y), ignore_index=ii, reduction=reduction)
+            got = numpy_of(out)
+            if not keep.any() and reduction == "mean":
+                assert np.isnan(got), (fn, got)
+                continue
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, err_msg=fn)
+            weight = rng.standard_normal(got.shape) if reduction == "none" else np.array(1.7)
+            (out * t64(weight)).sum().backward()
+            grad = numpy_of(xt.grad)
+            assert np.all(grad[~keep] == 0), (fn, grad)
+            # d/dx of w * (-log_softmax(x)[y]) = w * (softmax(x) - onehot(y)), w scaled by the reduction
+            p = np.exp(x - x.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            onehot = np.eye(classes)[np.where(keep, y, 0)]
+            scale = weight if reduction == "none" else np.full(n, float(weight))
+            if reduction == "mean":
+                scale = scale / keep.sum()
+            expected = np.where(keep[:, None], scale[:, None] * (p - onehot), 0.0)
+            np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-14, err_msg=fn)

@@ -244,6 +244,9 @@ PLATEAU = [
     ({"mode": "max", "threshold_mode": "abs", "threshold": 0.5, "patience": 1},
      [1, 1.4, 1.6, 2.2, 2.3, 2.4, 2.5, 3.1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
     ({"factor": 0.5, "patience": 0, "min_lr": 0.04, "eps": 1e-3}, [1.0] * 12),
+    # a cut smaller than eps is skipped: the first group is cut once (0.1 -> 0.05, more than
+    # eps), then never (0.05 -> 0.025 is less); the second group never
+    ({"factor": 0.5, "patience": 0, "eps": 0.04}, [1.0] * 8),
     ({"mode": "max", "patience": 3, "threshold": 0.1}, [1, 1.05, 1.08, 1.09, 1.2, 1.3, 1.3, 1.3, 1.3, 1.3, 1.3]),
 ]
 

@@ -287,3 +287,27 @@ def test_safetensors_refuses_the_metadata_key_at_save(tmp_path):
     with pytest.raises(ValueError, match="__metadata__"):
         tg.save({"__metadata__": tg.ones(2), "w": tg.ones(2)}, path)
     assert not path.exists()
+
+
+@pytest.mark.parametrize(("fmt", "version", "message"), [
+    ("other.checkpoint", 1, "has format 'other.checkpoint', expected 'tinygrad_bn.checkpoint'"),  # sorts before ours
+    ("zzz.checkpoint", 1, "has format 'zzz.checkpoint'"),  # sorts after
+    ("tinygrad_bn.checkpoint2", 1, "has format 'tinygrad_bn.checkpoint2'"),  # ours with more after it
+    (None, 1, "has format None"),
+    ("tinygrad_bn.checkpoint", 2, "newer tinygrad_bn .format version 2, this one reads up to 1"),
+])
+def test_a_checkpoint_of_another_format_or_a_newer_version_is_refused_by_name(tmp_path, fmt, version, message):
+    """Only our own format string, exactly, and versions up to ours load: an npz with other
+    metadata would otherwise be read by rules that were never its own."""
+    import json
+
+    path = tmp_path / "other.npz"
+    meta = {"version": version, "tree": {"array": "t0"}}
+    if fmt is not None:
+        meta["format"] = fmt
+    np.savez(path, __tinygrad_bn__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), t0=np.arange(3.0))
+    with pytest.raises(ValueError, match=message):
+        tg.load(path)
+    meta.update(format="tinygrad_bn.checkpoint", version=1)  # the same file with our metadata loads
+    np.savez(path, __tinygrad_bn__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), t0=np.arange(3.0))
+    np.testing.assert_array_equal(np.asarray(tg.load(path)), np.arange(3.0))
