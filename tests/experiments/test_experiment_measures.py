@@ -209,3 +209,26 @@ def test_weight_init_verdicts_pair_bn_against_plain_seed_by_seed(quick):
     for vid, key in (("worst", "worst_accuracy"), ("count", "scales_reaching_good")):
         np.testing.assert_allclose(by[vid]["diffs"],
                                    np.subtract(doc["per_seed"]["bn"][key], doc["per_seed"]["plain"][key]), atol=1e-12)
+
+
+def test_the_setup_a_run_records_is_the_optimizer_and_loader_that_ran(monkeypatch):
+    """The JSON's setup is read as the recipe: each choice it names (rate, momentum,
+    Nesterov, weight decay, dampening, batch size) is the one the optimizer was built with."""
+    from tinygrad_bn.experiments import common
+    from tinygrad_bn.models import SimpleNet
+
+    made = []
+
+    class RecordingSGD(common.optim.SGD):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(common.optim, "SGD", RecordingSGD)
+    result = common.train_run(SimpleNet, seed=0, epochs=1, batch_size=500, lr=0.03, momentum=0.5, evaluate=False,
+                              compiled=False)
+    (opt,) = made
+    group, setup = opt.param_groups[0], result["setup"]
+    for key in ("lr", "momentum", "nesterov", "weight_decay"):
+        assert group[key] == setup[key], key
+    assert group["dampening"] == 0 and setup["optimizer"] == "SGD" and setup["batch_size"] == 500
