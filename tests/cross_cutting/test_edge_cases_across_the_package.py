@@ -311,3 +311,23 @@ def test_erfinv_of_the_initializers_inverts_erf_in_every_range_of_its_approximat
         else:
             assert math.erfc(abs(yi)) == pytest.approx(1 - abs(xi), rel=1e-11), xi
             assert np.sign(yi) == np.sign(xi)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_corrcoef_of_exactly_linear_rows_stays_in_minus_one_one(dtype):
+    """Rows that are exact linear functions of each other have correlation +-1, which
+    rounding overshoots (to 1.0000001 in float32, -1.0000000000000002 in float64) before
+    the clip; PyTorch clips to [-1, 1], so no entry may leave it and the extremes are hit."""
+    rng = np.random.default_rng(5)
+    lows, highs = [], []
+    for _ in range(40):
+        x = rng.standard_normal(7).astype(dtype)
+        a, b = rng.uniform(0.1, 10.0), rng.standard_normal()
+        rows = np.stack([x, (-a * x + b).astype(dtype), (a * x + b).astype(dtype)])
+        c = tg.tensor(rows).corrcoef().numpy()
+        assert c.dtype == dtype
+        lows.append(c.min())
+        highs.append(c.max())
+    assert min(lows) >= -1 and max(highs) <= 1
+    np.testing.assert_allclose(lows, -1, atol=4 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(highs, 1, atol=4 * np.finfo(dtype).eps)
