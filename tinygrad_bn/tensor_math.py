@@ -13,6 +13,7 @@ double backward on every device. Integer and bool inputs of a function whose
 result is floating point are converted to float32 first, as PyTorch does.
 """
 import math
+import numbers
 
 from .arguments import number_arg
 from .dtypes import bool_, float32, float64, int64, is_float
@@ -155,8 +156,9 @@ class MathMethods:
 
     def round(self, decimals=0):
         """Round half to even, to ``decimals`` places (as ``torch.round``); gradient 0."""
-        if isinstance(decimals, bool) or not isinstance(decimals, int):
+        if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
             raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__} {decimals!r}")
+        decimals = int(decimals)  # a NumPy int too, as PyTorch takes it
         if not is_float(self.dtype):
             return self.clone()
         if decimals == 0:

@@ -211,4 +211,8 @@ EQUIVALENT = [
     ("tinygrad_bn/serialization.py", "core/ReplaceComparisonOperator_NotEq_Gt",
      "data = {k: files[k] for k in files.files if k != _META}", "data = {k: files[k] for k in files.files if k > _META}",
      "save names its entries t0, t1, ... ('t' sorts after '_'), so > _META keeps exactly the entries != keeps"),
+    ("tinygrad_bn/recording_backend.py", "core/ReplaceAndWithOr", "if _number(a) and _number(b):",
+     "if _number(a) or _number(b):",
+     "with a number on one side, Python's + reaches Tensor.__add__/__radd__, which apply the same Add with the "
+     "number left as it is (E.operand), and on a constant device array NumPy's + gives the same constant"),
 ]

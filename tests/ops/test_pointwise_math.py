@@ -216,6 +216,17 @@ def test_integers_become_float32_for_float_functions_and_stay_integers_when_roun
     assert i.atan2(tg.tensor([1, 1, 1])).dtype == np.float32
 
 
+@pytest.mark.parametrize("decimals", [1.0, 1.5, "2", None, True, np.float64(2.0)])
+def test_round_takes_whole_numbers_of_decimals_only(decimals):
+    """PyTorch's round(decimals=) is an int: a float (even a whole one), a string, None or a
+    bool is a TypeError naming the argument, never 10 ** 1.5 silently."""
+    x = tg.tensor([1.2345, -2.5])
+    with pytest.raises(TypeError, match="round: decimals must be an int"):
+        x.round(decimals=decimals)
+    np.testing.assert_allclose(x.round(decimals=np.int64(2)).numpy(), [1.23, -2.5], rtol=1e-6)  # NumPy ints are ints
+    np.testing.assert_allclose(x.round(decimals=-1).numpy(), [0.0, -0.0], atol=0)
+
+
 def test_rounding_has_a_zero_gradient_and_rounds_half_to_even():
     x = tg.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1.2345], dtype=tg.float64, requires_grad=True)
     np.testing.assert_array_equal(x.round().detach().numpy(), [-2.0, -2.0, -0.0, 0.0, 2.0, 2.0, 1.0])
