@@ -215,4 +215,8 @@ EQUIVALENT = [
      "if _number(a) or _number(b):",
      "with a number on one side, Python's + reaches Tensor.__add__/__radd__, which apply the same Add with the "
      "number left as it is (E.operand), and on a constant device array NumPy's + gives the same constant"),
+    ("tinygrad_bn/ops/shaping.py", "core/NumberReplacer",
+     "counts = [int(c) for c in be.to_numpy(repeats._data).reshape(-1)] if repeats.ndim else [repeats.item()] * n",
+     "counts = [int(c) for c in be.to_numpy(repeats._data).reshape(- 2)] if repeats.ndim else [repeats.item()] * n",
+     "the array is NumPy's (to_numpy), and NumPy's reshape takes any negative size as the one unknown dimension"),
 ]

@@ -274,3 +274,31 @@ def test_an_array_level_op_with_two_outputs_saves_either_into_the_second_pass(sa
     (h,) = tg.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), 4 * np.exp(2 * x.detach().numpy()), rtol=1e-12)
     assert gradgradcheck(lambda t: ExpAndSign.apply(t)[saved], x)
+
+
+def test_reading_saved_tensors_after_backward_freed_them_is_pytorchs_error():
+    """A ctx kept past its backward: its saved tensors are freed, and reading them is
+    the 'backward through the graph a second time' error, as in PyTorch."""
+    kept = []
+
+    class Square(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            kept.append(ctx)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = tg.tensor([1.5, -2.0], requires_grad=True)
+    (Square.apply(x) * tg.tensor([1.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, -12.0])
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        kept[0].saved_tensors  # noqa: B018
+    y = tg.tensor([2.0], requires_grad=True)  # kept with retain_graph, it can be read again
+    out = Square.apply(y).sum()
+    out.backward(retain_graph=True)
+    np.testing.assert_array_equal(kept[1].saved_tensors[0].detach().numpy(), [2.0])

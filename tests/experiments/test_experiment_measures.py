@@ -232,3 +232,8 @@ def test_the_setup_a_run_records_is_the_optimizer_and_loader_that_ran(monkeypatc
     for key in ("lr", "momentum", "nesterov", "weight_decay"):
         assert group[key] == setup[key], key
     assert group["dampening"] == 0 and setup["optimizer"] == "SGD" and setup["batch_size"] == 500
+
+
+def test_the_bn_vs_plain_histograms_show_the_first_middle_and_last_epochs():
+    assert [bn_vs_plain.histogram_epochs(e) for e in (1, 2, 3, 4, 5, 10)] == [
+        [1], [1, 2], [1, 3], [1, 2, 4], [1, 2, 5], [1, 5, 10]]

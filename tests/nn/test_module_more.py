@@ -636,3 +636,10 @@ def test_containers_match_pytorch_keys():
     assert list(t.state_dict()) == list(m.state_dict())
     assert [n for n, _ in t.named_parameters()] == [n for n, _ in m.named_parameters()]
     assert all(p.requires_grad for p in m.parameters())
+
+
+def test_a_parameters_repr_is_pytorchs_header_over_its_tensors_repr():
+    p = tg.nn.Parameter(tg.tensor([1.0, -2.5]))
+    assert repr(p) == "Parameter containing:\n" + repr(tg.tensor([1.0, -2.5], requires_grad=True))
+    frozen = tg.nn.Parameter(tg.tensor([3.0]), requires_grad=False)
+    assert repr(frozen).startswith("Parameter containing:\ntensor([3.") and "requires_grad" not in repr(frozen)

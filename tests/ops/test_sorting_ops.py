@@ -487,3 +487,18 @@ def test_bad_arguments_get_clear_errors(exc, pattern, fn):
     x = f64(np.arange(12.0).reshape(3, 4))
     with pytest.raises(exc, match=pattern):
         fn(x)
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 5), (2, 3, 5)])
+def test_a_sorter_with_an_index_outside_the_last_dim_is_refused_naming_its_range(shape):
+    """The sorter indexes the last dim of sorted_sequence, whatever its rank: an index
+    past it (or below 0) is an IndexError that gives that dim's range, never a read out of bounds."""
+    seq = tg.tensor(np.sort(np.random.default_rng(0).standard_normal(shape), -1))
+    good = tg.tensor(np.broadcast_to(np.arange(5), shape).copy())
+    np.testing.assert_array_equal(tg.searchsorted(seq, seq, sorter=good).numpy(),
+                                  tg.searchsorted(seq, seq).numpy())
+    for bad in (5, -1):
+        order = np.broadcast_to(np.arange(5), shape).copy()
+        order[..., 2] = bad
+        with pytest.raises(IndexError, match=r"searchsorted: sorter holds indices outside \[0, 5\)"):
+            tg.searchsorted(seq, seq, sorter=tg.tensor(order))

@@ -547,3 +547,13 @@ def test_load_state_dict_refuses_a_bad_state_and_changes_nothing():
     with pytest.raises(ValueError, match="ReduceLROnPlateau: mode must be one of 'min', 'max', got 'median'"):
         plateau.load_state_dict(bad)
     assert plateau.mode == "min"
+
+
+@pytest.mark.parametrize(("kw", "name"), [({"threshold": -0.5}, "threshold"), ({"threshold": -1e-9}, "threshold"),
+                                          ({"factor": 1.0}, "factor"), ({"eps": -1.0}, "eps"),
+                                          ({"patience": -1}, "patience"), ({"cooldown": -2}, "cooldown")])
+def test_reduce_lr_on_plateau_refuses_settings_that_cannot_mean_anything(kw, name):
+    """A negative threshold would count a worse metric as better; a factor of 1 never cuts."""
+    with pytest.raises(ValueError, match=f"ReduceLROnPlateau.*{name}"):
+        S.ReduceLROnPlateau(make_opt(), **kw)
+    S.ReduceLROnPlateau(make_opt(), threshold=0.0)  # zero is allowed: any improvement counts

@@ -65,11 +65,16 @@ def _recorder(pixels, sample=SAMPLE):
     return pre, post, on_epoch
 
 
+def histogram_epochs(epochs):
+    """The epochs whose pre-BN values the histograms show: the first, the middle and the last."""
+    return sorted({1, max(1, epochs // 2), epochs})
+
+
 def run(out, *, seeds, epochs, progress, quick):  # (no smaller grid)
     runs = []
     bar = Progress(len(SETTINGS) * len(NETS) * seeds, "bn-vs-plain", progress)
     samples = {}  # (setting, net) -> {epoch: values}, seed 0, for the histograms
-    picks = sorted({1, max(1, epochs // 2), epochs})
+    picks = histogram_epochs(epochs)
     for setting, cfg in SETTINGS.items():
         for net, cls in NETS.items():
             for seed in range(seeds):
