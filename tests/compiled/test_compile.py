@@ -2,6 +2,7 @@
 running statistics exactly where the eager step leaves them (replay calls the
 same array functions on the same arrays in the same order, so bit for bit),
 retraces when what it depends on changes, and refuses what it cannot replay."""
+import re
 import warnings
 
 import numpy as np
@@ -138,7 +139,13 @@ def test_replay_runs_no_tape_entries_and_returns_a_plain_loss():
         loss = step(x, y)
     assert loss.grad_fn is None and not loss.requires_grad
     assert loss.shape == () and np.isfinite(loss.item())
-    assert "matmul" in step.describe() and "replayed" in step.describe()
+    text = step.describe()
+    assert "replayed" in text
+    # each op with its values' names, shapes and dtypes: the first product reads the step's
+    # argument and the transposed weight (a state array), and the bias add writes in place
+    assert re.search(r"\n +\d+  v(\d+):float32\[12, 16\] = swapaxes\(ext0, 0, 1\)\n +\d+  "
+                     r"v\d+:float32\[8, 16\] = matmul\(arg0, v\1\)", text), text
+    assert re.search(r"iadd\(v\d+, ext1\)", text) and re.search(r"fused run \d+: \d+ calls in one Numba function", text)
 
 
 def test_dropout_draws_the_masks_the_eager_step_draws():

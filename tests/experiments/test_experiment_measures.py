@@ -237,3 +237,18 @@ def test_the_setup_a_run_records_is_the_optimizer_and_loader_that_ran(monkeypatc
 def test_the_bn_vs_plain_histograms_show_the_first_middle_and_last_epochs():
     assert [bn_vs_plain.histogram_epochs(e) for e in (1, 2, 3, 4, 5, 10)] == [
         [1], [1, 2], [1, 3], [1, 2, 4], [1, 2, 5], [1, 5, 10]]
+
+
+def test_on_step_sees_every_step_and_its_loss_in_compiled_runs_as_in_eager_ones():
+    """Experiments measure along the trajectory through on_step (the landscape probes, the
+    sharpness checkpoints): a compiled run must call it at every step with the same losses."""
+    from tinygrad_bn.experiments import common
+    from tinygrad_bn.models import SimpleNet
+
+    seen = {}
+    for compiled in (False, True):
+        calls = seen[compiled] = []
+        common.train_run(SimpleNet, seed=0, epochs=1, batch_size=500, evaluate=False, compiled=compiled,
+                         on_step=lambda model, step, loss, calls=calls: calls.append((step, loss)))
+    assert [s for s, _ in seen[True]] == list(range(1, 9))  # 4,000 digits in batches of 500
+    assert seen[True] == seen[False]
