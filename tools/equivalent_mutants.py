@@ -221,4 +221,8 @@ EQUIVALENT = [
      "the array is NumPy's (to_numpy), and NumPy's reshape takes any negative size as the one unknown dimension"),
     ("kernels/cpu/special.py", "core/ReplaceBinaryOperator_Div_FloorDiv", "c = 1.0 / tiny", "c = 1.0 // tiny",
      "1.0 // 1e-300 and 1.0 / 1e-300 are the same float (9.999999999999999e+299), so c starts the same"),
+    ("tinygrad_bn/nn/layers.py", "core/NumberReplacer",
+     "if len(modules) == 1 and isinstance(modules[0], dict):",
+     "if len(modules) == 1 and isinstance(modules[ -1], dict):",
+     "the length is checked to be 1 first, so [0] and [-1] are the same module"),
 ]
