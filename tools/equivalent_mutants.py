@@ -225,4 +225,7 @@ EQUIVALENT = [
      "if len(modules) == 1 and isinstance(modules[0], dict):",
      "if len(modules) == 1 and isinstance(modules[ -1], dict):",
      "the length is checked to be 1 first, so [0] and [-1] are the same module"),
+    ("tinygrad_bn/nn/parameter.py", "core/ReplaceTrueWithFalse", "def __init__(self, data=None, *, persistent=True):",
+     "def __init__(self, data=None, *, persistent=False):",
+     "Buffer.__init__ does nothing (pass): __new__ builds the buffer, and its own persistent default decides"),
 ]
