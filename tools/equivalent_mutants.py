@@ -228,4 +228,6 @@ EQUIVALENT = [
     ("tinygrad_bn/nn/parameter.py", "core/ReplaceTrueWithFalse", "def __init__(self, data=None, *, persistent=True):",
      "def __init__(self, data=None, *, persistent=False):",
      "Buffer.__init__ does nothing (pass): __new__ builds the buffer, and its own persistent default decides"),
+    ("tinygrad_bn/ops/loss.py", "core/RemoveDecorator", "@staticmethod", "",
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
 ]

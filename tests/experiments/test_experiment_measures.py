@@ -252,3 +252,15 @@ def test_on_step_sees_every_step_and_its_loss_in_compiled_runs_as_in_eager_ones(
                          on_step=lambda model, step, loss, calls=calls: calls.append((step, loss)))
     assert [s for s, _ in seen[True]] == list(range(1, 9))  # 4,000 digits in batches of 500
     assert seen[True] == seen[False]
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_a_verdict_compares_in_the_direction_its_claim_names(quick, name):
+    """A claim of fewer epochs (or a lower, smaller value) is shown by a negative difference,
+    one of a higher value by a positive one: higher_is_better must follow the claim's words."""
+    for v in quick[name]["verdicts"]:
+        words = set(re.findall(r"[a-z]+", v["claim"].lower()))
+        if words & {"fewer", "lower", "smaller", "less"}:
+            assert v["higher_is_better"] is False, v["claim"]
+        elif words & {"higher", "larger"}:
+            assert v["higher_is_better"] is True, v["claim"]

@@ -328,6 +328,11 @@ def test_diff():
     same(x.diff(), np.diff(a))
     same(tg.diff(x, 2, 0), np.diff(a, 2, 0))
     same(x.diff(dim=1, prepend=f64(a[:, :2]), append=f64(a[:, :1])), np.diff(a, 1, 1, prepend=a[:, :2], append=a[:, :1]))
+    # prepend and append each alone, along either dim and with n = 2: each is joined on its own side
+    same(x.diff(append=f64(a[:, :2])), np.diff(a, append=a[:, :2]))
+    same(x.diff(prepend=f64(a[:, :1])), np.diff(a, prepend=a[:, :1]))
+    same(tg.diff(x, 2, 0, append=f64(a[:1])), np.diff(a, 2, 0, append=a[:1]))
+    same(tg.diff(x, 2, 0, prepend=f64(a[:2])), np.diff(a, 2, 0, prepend=a[:2]))
     same(tg.tensor([True, False, False, True]).diff(), [True, False, True])
     same(tg.tensor([1, 3, 6]).diff(n=2), [1])
     assert gradcheck(lambda t: t.diff(2), (x,))

@@ -51,6 +51,13 @@ def test_matrix_power_tensordot_free_and_cross():
     assert gradcheck(lambda q: q.matrix_power(3), (_t(3, 3, grad=True),))
     with pytest.raises(ValueError, match="matrix_power: n must be >= 0, got -1"):
         s.matrix_power(-1)
+    # a batch of square matrices whose batch size is not their size, and non-square ones refused
+    b = _t(4, 2, 2)
+    for n in (0, 3):
+        np.testing.assert_allclose(b.matrix_power(n).numpy(), np.linalg.matrix_power(b.numpy(), n), rtol=1e-12)
+    for shape in ((2, 3), (3, 2), (2, 2, 3), (3, 3, 2)):
+        with pytest.raises(RuntimeError, match=r"matrix_power: expected square matrices \(\.\.\., n, n\)"):
+            _t(*shape).matrix_power(2)
     p, q = _t(4, 3), _t(4, 3)
     np.testing.assert_allclose(p.cross(q).numpy(), np.cross(p.numpy(), q.numpy()), rtol=1e-13)
     np.testing.assert_allclose(tg.cross(p.t(), q.t(), dim=0).numpy(), np.cross(p.numpy(), q.numpy()).T, rtol=1e-13)
