@@ -230,4 +230,8 @@ EQUIVALENT = [
      "Buffer.__init__ does nothing (pass): __new__ builds the buffer, and its own persistent default decides"),
     ("tinygrad_bn/ops/loss.py", "core/RemoveDecorator", "@staticmethod", "",
      "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+    ("tinygrad_bn/experiments/weight_init.py", "core/NumberReplacer",
+     'ax.plot([], [], "X", color="tab:red", mec="black", mew=0.6, ms=9, label="diverged (shown at 10%)")',
+     'ax.plot([], [], "X", color="tab:red", mec="black", mew=0.6, ms= 10, label="diverged (shown at 10%)")',
+     "presentation only: the size of the legend's marker for diverged runs"),
 ]

@@ -643,3 +643,33 @@ def test_a_parameters_repr_is_pytorchs_header_over_its_tensors_repr():
     assert repr(p) == "Parameter containing:\n" + repr(tg.tensor([1.0, -2.5], requires_grad=True))
     frozen = tg.nn.Parameter(tg.tensor([3.0]), requires_grad=False)
     assert repr(frozen).startswith("Parameter containing:\ntensor([3.") and "requires_grad" not in repr(frozen)
+
+
+def test_a_state_dict_post_hook_registered_publicly_cannot_also_be_registered_privately():
+    """As PyTorch: one function registered through register_state_dict_post_hook and again
+    through _register_state_dict_hook is an error (their return rules differ), while a
+    function registered only privately may return a replacement dict."""
+    m = tg.nn.Linear(2, 2)
+
+    def public(module, state_dict, prefix, local_metadata):
+        state_dict[prefix + "extra"] = tg.zeros(1)
+
+    m.register_state_dict_post_hook(public)
+    assert "extra" in m.state_dict()
+    with pytest.raises(RuntimeError, match="already registered via register_state_dict_post_hook"):
+        m._register_state_dict_hook(public)
+
+    def private(module, state_dict, prefix, local_metadata):
+        return {"only": tg.ones(1)}
+
+    other = tg.nn.Linear(2, 2)
+    other._register_state_dict_hook(private)
+    assert list(other.state_dict()) == ["only"]
+
+    def returns_a_dict(module, state_dict, prefix, local_metadata):
+        return {}
+
+    third = tg.nn.Linear(2, 2)
+    third.register_state_dict_post_hook(returns_a_dict)
+    with pytest.raises(RuntimeError, match="must return None"):
+        third.state_dict()
