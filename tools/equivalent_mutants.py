@@ -234,4 +234,7 @@ EQUIVALENT = [
      'ax.plot([], [], "X", color="tab:red", mec="black", mew=0.6, ms=9, label="diverged (shown at 10%)")',
      'ax.plot([], [], "X", color="tab:red", mec="black", mew=0.6, ms= 10, label="diverged (shown at 10%)")',
      "presentation only: the size of the legend's marker for diverged runs"),
+    ("tinygrad_bn/nn/norm_hooks.py", "core/RemoveDecorator", "@staticmethod", "",
+     "WeightNorm.apply is called on the class (WeightNorm.apply(module, name, dim)), where a plain function is the "
+     "same function"),
 ]

@@ -154,6 +154,15 @@ def test_in_place_fills_have_their_distributions():
     assert big.max() <= 2 ** 24 and (big == np.round(big)).all()
     with pytest.raises(ValueError, match="exponential_: lambd must be a finite number > 0, got -1"):
         x.exponential_(-1)
+    # every positive scale of the samplers refuses what is not a finite number > 0, and leaves x alone
+    before = x.numpy().copy()
+    for fill, name in ((lambda v: x.exponential_(v), "exponential_: lambd"),
+                       (lambda v: x.cauchy_(0.0, v), "cauchy_: sigma"),
+                       (lambda v: x.log_normal_(0.0, v), "log_normal_: std")):
+        for bad in (0, -2.5, float("inf"), float("nan"), True):
+            with pytest.raises(ValueError, match=f"{name} must be a finite number > 0, got {bad!r}"):
+                fill(bad)
+    np.testing.assert_array_equal(x.numpy(), before)
     with pytest.raises(ValueError, match="random_: expected from < to, got from=5, to=5"):
         x.random_(5, 5)
     leaf = tg.zeros(3, requires_grad=True)
