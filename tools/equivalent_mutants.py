@@ -237,4 +237,6 @@ EQUIVALENT = [
     ("tinygrad_bn/nn/norm_hooks.py", "core/RemoveDecorator", "@staticmethod", "",
      "WeightNorm.apply is called on the class (WeightNorm.apply(module, name, dim)), where a plain function is the "
      "same function"),
+    ("kernels/cuda/batchnorm.py", "core/ReplaceBinaryOperator_Mul_Pow", "coefs[K * C + c] = k[c]",
+     "coefs[K ** C + c] = k[c]", "K is 0 (the first coefficient row), and 0 ** C is 0 * C = 0 for every C >= 1"),
 ]

@@ -179,6 +179,16 @@ def test_special_functions_have_their_known_values_and_identities():
     step = xs ** a * np.exp(-xs) / np.vectorize(math.gamma)(a + 1)
     np.testing.assert_allclose(tg.tensor(a + 1).igamma(tg.tensor(xs)).numpy(), lower - step, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(tg.tensor(a).igammac(tg.tensor(xs)).numpy(), 1 - lower, rtol=1e-12, atol=1e-15)
+    # the upper tail against closed forms independent of our continued fraction (x >= a + 1 takes it):
+    # Q(1/2, x) = erfc(sqrt x), and for whole a, Q(a, x) = e^-x sum_{k<a} x^k / k!
+    far = np.array([1.6, 2.5, 5.0, 11.0, 30.0, 80.0])
+    np.testing.assert_allclose(tg.tensor(np.full(6, 0.5)).igammac(tg.tensor(far)).numpy(),
+                               np.vectorize(math.erfc)(np.sqrt(far)), rtol=1e-13)
+    for whole in (2, 3, 6):
+        far_a = far[far >= whole + 1]
+        want = np.exp(-far_a) * sum(far_a ** k / math.factorial(k) for k in range(whole))
+        np.testing.assert_allclose(tg.tensor(np.full(far_a.size, float(whole))).igammac(tg.tensor(far_a)).numpy(),
+                                   want, rtol=1e-13)
     assert gradcheck(lambda t: tg.igamma(tg.tensor(a), t), (tg.tensor(xs, requires_grad=True),))
     assert gradcheck(lambda t: tg.igammac(tg.tensor(a), t), (tg.tensor(xs, requires_grad=True),))
 
