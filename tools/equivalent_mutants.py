@@ -239,4 +239,10 @@ EQUIVALENT = [
      "same function"),
     ("kernels/cuda/batchnorm.py", "core/ReplaceBinaryOperator_Mul_Pow", "coefs[K * C + c] = k[c]",
      "coefs[K ** C + c] = k[c]", "K is 0 (the first coefficient row), and 0 ** C is 0 * C = 0 for every C >= 1"),
+    ("tinygrad_bn/experiments/small_batch.py", "core/AddNot",
+     'sweep = QUICK["group_sweep"] if quick else GROUP_SWEEP', 'sweep = QUICK["group_sweep"] if not quick else GROUP_SWEEP',
+     "QUICK's group sweep is GROUP_SWEEP's list ([1, 4, 32]): either branch gives the same groups"),
+    ("tinygrad_bn/ops/scan.py", "core/NumberReplacer", "def diff(t, n=1, dim=-1, prepend=None, append=None):",
+     "def diff(t, n=1, dim=- 0, prepend=None, append=None):",
+     "its one caller, Tensor.diff (which tg.diff is), always passes dim, with its own default -1"),
 ]

@@ -388,6 +388,22 @@ def test_a_copy_is_dropped_only_where_nothing_can_tell():
     program = compiled.programs()[0]
     assert [i.kind for i in program.instrs if i.name == "copy"] == ["call", "call", "alias"]
 
+    def copies_its_argument(x):
+        be = backend_of(x)
+        doubled = be.mul(array_of(x), 2.0)  # a value no one reads after the copy below
+        total = be.sum(doubled)
+        own = be.copy(array_of(x))  # a copy of the caller's array is never dropped: the caller owns it
+        return make_tensor(own, be), make_tensor(total, be)
+    compiled = tg.compile(copies_its_argument, fuse=False)
+    for k in range(4):
+        x = tg.tensor(np.arange(4.0) + k)
+        own, total = compiled(x)
+        np.testing.assert_array_equal(own.numpy(), np.arange(4.0) + k)
+        assert float(total) == 2 * (6 + 4 * k)
+        x.add_(10.0)  # the caller changes its tensor: the returned copy does not follow
+        np.testing.assert_array_equal(own.numpy(), np.arange(4.0) + k)
+    assert [i.kind for i in compiled.programs()[0].instrs if i.name == "copy"] == ["call"]
+
 
 def test_a_replayed_update_raises_the_versions_the_eager_one_raises():
     """A graph built before the step saved a parameter; the step updates it in place: backward

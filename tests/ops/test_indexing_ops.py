@@ -299,6 +299,11 @@ def test_cdist_matches_the_definition(p, rng):
     batched = tg.cdist(f64(np.stack([a, a + 1])), tb, p=p)
     same(batched[1], {2: np.sqrt(((diff + 1) ** 2).sum(-1)), 1: np.abs(diff + 1).sum(-1),
                       0: (diff + 1 != 0).sum(-1).astype(float)}[p])
+    # x2 batched too (its rows, 5, differ from its columns, 3): the columns are its last dim
+    both = tg.cdist(f64(np.stack([a, a + 1])), f64(np.stack([b, b + 1])), p=p)
+    assert both.shape == (2, 4, 5)
+    same(both[0], want)
+    same(both[1], want)
     if torch is not None:
         same(out, torch.cdist(T(a), T(b), p=p))
     if p:

@@ -521,3 +521,22 @@ def test_hooks_match_torch(torch64):
 
     assert trace(optim, tg.tensor([1.0], requires_grad=True)) == trace(torch.optim,
                                                                       torch.tensor([1.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("kind", ["state_dict_pre", "state_dict_post", "load_state_dict_pre", "load_state_dict_post"])
+def test_optimizer_state_dict_hooks_run_in_registration_order_unless_prepended(kind):
+    """As PyTorch: hooks run in the order registered; prepend=True puts one first. Order
+    matters where a hook changes what the next one sees (a renamed key, a replaced dict)."""
+    p = tg.tensor([1.0], requires_grad=True)
+    opt = tg.optim.SGD([p], lr=0.1)
+    log = []
+    register = getattr(opt, f"register_{kind}_hook")
+    register(lambda *a: log.append("first"))
+    register(lambda *a: log.append("second"))
+    register(lambda *a: log.append("prepended"), prepend=True)
+    register(lambda *a: log.append("third"), prepend=False)
+    state = opt.state_dict()
+    if kind.startswith("load"):
+        log.clear()
+        opt.load_state_dict(state)
+    assert log == ["prepended", "first", "second", "third"]
