@@ -245,4 +245,8 @@ EQUIVALENT = [
     ("tinygrad_bn/ops/scan.py", "core/NumberReplacer", "def diff(t, n=1, dim=-1, prepend=None, append=None):",
      "def diff(t, n=1, dim=- 0, prepend=None, append=None):",
      "its one caller, Tensor.diff (which tg.diff is), always passes dim, with its own default -1"),
+    ("tinygrad_bn/experiments/sigmoid.py", "core/NumberReplacer",
+     "fig, axes = plt.subplots(1, len(grid), figsize=(3.4 * len(grid) + 0.6, 4.4), sharey=True, squeeze=False)",
+     "fig, axes = plt.subplots(1, len(grid), figsize=(3.4 * len(grid) + 1.6, 4.4), sharey=True, squeeze=False)",
+     "presentation only: the figure is an inch wider"),
 ]
