@@ -521,3 +521,33 @@ def test_the_grad_of_an_argument_that_requires_grad_lands_on_the_calls_own_argum
         np.testing.assert_array_equal(g, e, err_msg=f"call {i}")
     assert not np.array_equal(got[5], got[4])  # the repeated x accumulated
     _assert_same(state, eager_state)
+
+
+def test_a_second_models_gradient_made_anew_is_guarded_like_the_first():
+    """Two models, each with Adam (whose step stays a Python call, so the leaves' grads are
+    synced before each): the second model's leaves first appear at the second sync, after
+    leaves already seen. Traced while the caller cleared the second model's grads after each
+    call, then called without: the eager step adds into them, and so must the compiled one."""
+    rng = np.random.default_rng(6)
+    xs = [tg.tensor(rng.standard_normal((4, 3)).astype(np.float32)) for _ in range(7)]
+    states = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        first, second = nn.Linear(3, 2), nn.Linear(3, 2)
+        opt1, opt2 = optim.Adam(first.parameters(), lr=1e-2), optim.Adam(second.parameters(), lr=1e-2)
+
+        def step(x):
+            opt1.zero_grad()
+            (first(x) ** 2).sum().backward()
+            opt1.step()
+            (second(x) ** 2).sum().backward()  # accumulates across calls unless the caller clears it
+            opt2.step()
+        if compiled:
+            step = tg.compile(step)
+        for i, x in enumerate(xs):
+            step(x)
+            if i < 4:
+                second.zero_grad()
+        states.append({**_state(first, opt1), **{"second." + k: v for k, v in _state(second, opt2).items()}})
+    assert next(iter(step._entries.values())).replays >= 1
+    _assert_same(*states)

@@ -673,3 +673,17 @@ def test_a_state_dict_post_hook_registered_publicly_cannot_also_be_registered_pr
     third.register_state_dict_post_hook(returns_a_dict)
     with pytest.raises(RuntimeError, match="must return None"):
         third.state_dict()
+
+
+def test_module_zero_grad_in_place_keeps_each_grad_tensor_and_leaves_missing_ones_missing():
+    """zero_grad(set_to_none=False), as PyTorch: an existing .grad is filled with zeros in
+    place (the same tensor, so a reference to it sees zeros), one that is None stays None."""
+    m = tg.nn.Sequential(tg.nn.Linear(3, 2), tg.nn.Linear(2, 2))
+    (m[0](tg.ones(1, 3)) * tg.tensor([[1.0, -2.0]])).sum().backward()  # grads for the first layer only
+    held = m[0].weight.grad
+    assert held is not None and np.abs(held.numpy()).sum() > 0
+    m.zero_grad(set_to_none=False)
+    assert m[0].weight.grad is held and not held.numpy().any() and not m[0].bias.grad.numpy().any()
+    assert m[1].weight.grad is None and m[1].bias.grad is None
+    m.zero_grad()
+    assert m[0].weight.grad is None

@@ -507,3 +507,12 @@ def test_a_sorter_with_an_index_outside_the_last_dim_is_refused_naming_its_range
         order[..., 2] = bad
         with pytest.raises(IndexError, match=r"searchsorted: sorter holds indices outside \[0, 5\)"):
             tg.searchsorted(seq, seq, sorter=tg.tensor(order))
+
+
+def test_expand_names_the_target_size_and_dim_that_do_not_match():
+    """With leading dims added (lead > 0) the mismatch is reported at the target's dim and size."""
+    x = tg.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"expand: size 5 at dim 2 does not match the existing size 3"):
+        x.expand(4, 2, 5)
+    with pytest.raises(RuntimeError, match=r"expand: size 7 at dim 2 does not match the existing size 2"):
+        x.expand(1, 1, 7, 3)
