@@ -249,4 +249,8 @@ EQUIVALENT = [
      "fig, axes = plt.subplots(1, len(grid), figsize=(3.4 * len(grid) + 0.6, 4.4), sharey=True, squeeze=False)",
      "fig, axes = plt.subplots(1, len(grid), figsize=(3.4 * len(grid) + 1.6, 4.4), sharey=True, squeeze=False)",
      "presentation only: the figure is an inch wider"),
+    ("tinygrad_bn/experiments/common.py", "core/NumberReplacer",
+     'return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""',
+     'return items[ -1] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""',
+     "the branch is taken only for one item, where [0] and [-1] are the same"),
 ]
