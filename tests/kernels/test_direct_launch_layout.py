@@ -6,14 +6,15 @@ Numba's own launch builds (numba-cuda's ``_Kernel._prepare_args``: an array is
 meminfo, parent, size, itemsize, pointer, shape, strides; an integer its ctypes
 type, a float64 a c_double, a float32 a c_float, a bool itself)."""
 import ctypes
+import warnings
 from types import SimpleNamespace
 
 import pytest
 
 pytest.importorskip("numba.cuda")
-from numba.core import types  # noqa: E402
+from numba.core import types
 
-from kernels.cuda import _common as kc  # noqa: E402
+from kernels.cuda import _common as kc
 
 
 class FakeArray:
@@ -70,27 +71,115 @@ def test_an_argument_the_layout_does_not_describe_launches_nothing(fake_cupy, ba
     assert direct.launch(1, 32, "stream", (bad,)) is False and launched == []
 
 
-def test_the_layout_comes_from_the_compiled_kernels_argument_types(monkeypatch):
+def numbas_prepare_args(ty, value, stream, retr, kernelargs):
+    """numba-cuda 0.30's _Kernel._prepare_args for the types our kernels take, on the
+    fake arrays here (read from its source; the GPU test compares with the real one)."""
+    if isinstance(ty, types.Array):
+        kernelargs += [0, 0, value.shape[0], value.itemsize, value.data.ptr, value.shape[0], value.itemsize]
+    elif isinstance(ty, types.Integer):
+        kernelargs.append(getattr(ctypes, f"c_{ty}")(value))
+    elif ty == types.float64:
+        kernelargs.append(ctypes.c_double(value))
+    elif ty == types.float32:
+        kernelargs.append(ctypes.c_float(value))
+    elif ty == types.boolean:
+        kernelargs.append(value)
+    else:
+        raise NotImplementedError(ty)
+
+
+def _kernel_with(argument_types, debug=False, cooperative=False, prepare_args=numbas_prepare_args):
+    overload = SimpleNamespace(argument_types=argument_types, debug=debug, cooperative=cooperative,
+                               _codelibrary=SimpleNamespace(get_cufunc=lambda: SimpleNamespace(kernel="k")),
+                               _prepare_args=prepare_args)
+    return SimpleNamespace(overloads=_OneOverload(overload), typeof_pyval=lambda a: "sig")
+
+
+class _OneOverload(dict):
+    """A dispatcher's overloads with one entry, whatever the number of arguments."""
+
+    def __init__(self, overload):
+        super().__init__()
+        self.overload = overload
+
+    def __getitem__(self, key):
+        if set(key) != {"sig"}:
+            raise KeyError(key)
+        return self.overload
+
+
+F32 = types.Array(types.float32, 1, "C")
+ALL = (F32, types.int64, types.float64, types.float32, types.boolean, types.int32)
+
+
+def _all_args():
+    return [FakeArray(6, 4, 0x3000), 6, 1e-5, 0.5, True, 3]
+
+
+def test_the_layout_comes_from_the_compiled_kernels_argument_types(fake_cupy):
     """after_first_launch reads the overload Numba compiled for these arguments: each type
     gets its slot, and a type it cannot pass (a 2-d array, a record) leaves Numba launching."""
-    def kernel_with(argument_types, debug=False, cooperative=False):
-        overload = SimpleNamespace(argument_types=argument_types, debug=debug, cooperative=cooperative,
-                                   _codelibrary=SimpleNamespace(get_cufunc=lambda: SimpleNamespace(kernel="k")))
-        return SimpleNamespace(overloads={("sig",): overload}, typeof_pyval=lambda a: "sig")
-
-    f32 = types.Array(types.float32, 1, "C")
-    direct = kc.DirectLaunch.after_first_launch(
-        kernel_with((f32, types.int64, types.float64, types.float32, types.boolean, types.int32)), ["x"])
+    direct = kc.DirectLaunch.after_first_launch(_kernel_with(ALL), _all_args(), _all_args())
     assert direct.function == "k"
     assert direct.layout == [None, ctypes.c_int64, ctypes.c_double, ctypes.c_float, bool, ctypes.c_int32]
+    one = [FakeArray(6, 4, 0x3000)]
     for unsupported in (types.Array(types.float32, 2, "C"), types.Array(types.float32, 1, "A"),
                         types.complex128):
-        assert kc.DirectLaunch.after_first_launch(kernel_with((unsupported,)), ["x"]) is None
-    assert kc.DirectLaunch.after_first_launch(kernel_with((f32,), debug=True), ["x"]) is None
-    assert kc.DirectLaunch.after_first_launch(kernel_with((f32,), cooperative=True), ["x"]) is None
+        assert kc.DirectLaunch.after_first_launch(_kernel_with((unsupported,)), one, one) is None
+    assert kc.DirectLaunch.after_first_launch(_kernel_with((F32,), debug=True), one, one) is None
+    assert kc.DirectLaunch.after_first_launch(_kernel_with((F32,), cooperative=True), one, one) is None
     for attribute in ("debug", "cooperative"):  # an overload that does not say: Numba's launch, to be safe
-        k = kernel_with((f32,))
-        delattr(k.overloads[("sig",)], attribute)
-        assert kc.DirectLaunch.after_first_launch(k, ["x"]) is None
+        k = _kernel_with((F32,))
+        delattr(k.overloads.overload, attribute)
+        assert kc.DirectLaunch.after_first_launch(k, one, one) is None
     missing = SimpleNamespace(overloads={}, typeof_pyval=lambda a: "sig")  # another numba-cuda's internals
-    assert kc.DirectLaunch.after_first_launch(missing, ["x"]) is None
+    assert kc.DirectLaunch.after_first_launch(missing, one, one) is None
+
+
+def _differs(change):
+    def prepare_args(ty, value, stream, retr, kernelargs):
+        before = len(kernelargs)
+        numbas_prepare_args(ty, value, stream, retr, kernelargs)
+        if isinstance(ty, types.Array):
+            kernelargs[before:] = change(kernelargs[before:])
+    return prepare_args
+
+
+@pytest.mark.parametrize("prepare_args", [
+    _differs(lambda fields: fields[1:]),  # no meminfo
+    _differs(lambda fields: fields[:4] + [fields[4] + 8] + fields[5:]),  # another pointer
+    _differs(lambda fields: fields + [0]),  # one field more
+    _differs(lambda fields: [ctypes.c_int64(f) for f in fields]),  # fields as ctypes numbers
+    lambda ty, value, stream, retr, kernelargs: kernelargs.append(  # a float64 passed as float32
+        ctypes.c_float(value) if ty == types.float64 else None) if ty == types.float64
+    else numbas_prepare_args(ty, value, stream, retr, kernelargs),
+    lambda *args: (_ for _ in ()).throw(TypeError("another signature")),
+], ids=["no meminfo", "pointer", "extra field", "ctypes fields", "float width", "raises"])
+def test_a_numba_that_lays_arguments_out_otherwise_keeps_its_own_launch(fake_cupy, monkeypatch, prepare_args):
+    """The layout is checked once against Numba's own for the first launch's arguments: any
+    difference (a field more or less, another type or value) means Numba keeps launching, and
+    a warning says so once (slower launches are not silent)."""
+    monkeypatch.setattr(kc, "_said", set())
+    with pytest.warns(RuntimeWarning, match="lays kernel arguments out otherwise"):
+        assert kc.DirectLaunch.after_first_launch(_kernel_with(ALL, prepare_args=prepare_args),
+                                                 _all_args(), _all_args()) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once
+        assert kc.DirectLaunch.after_first_launch(_kernel_with(ALL, prepare_args=prepare_args),
+                                                 _all_args(), _all_args()) is None
+
+
+def test_an_empty_arrays_null_pointer_matches_numbas_none(fake_cupy):
+    def prepare_args(ty, value, stream, retr, kernelargs):
+        numbas_prepare_args(ty, value, stream, retr, kernelargs)
+        if isinstance(ty, types.Array) and value.shape[0] == 0:
+            kernelargs[-3] = None  # numba-cuda's ptr of an empty device array
+    empty = [FakeArray(0, 4, 0)]
+    assert kc.DirectLaunch.after_first_launch(_kernel_with((F32,), prepare_args=prepare_args), empty, empty)
+
+
+def test_same_params_compares_types_of_ctypes_numbers_and_boolness():
+    assert kc.same_params([0, ctypes.c_int64(3), True], [0, ctypes.c_int64(3), True])
+    assert not kc.same_params([ctypes.c_int64(3)], [ctypes.c_int32(3)])
+    assert not kc.same_params([ctypes.c_double(1.0)], [ctypes.c_double(2.0)])
+    assert not kc.same_params([1], [True]) and not kc.same_params([1], [2]) and not kc.same_params([1], [1, 2])
