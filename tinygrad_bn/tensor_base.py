@@ -27,6 +27,8 @@ from .device import _DEVICES, device_of, shape_of
 from . import dtypes
 from .dtypes import as_dtype, is_float
 
+_compiling = compile_state._current  # which tg.compile tracer records on this thread (None: none)
+
 
 def _host_array(data, dtype=None):
     """``data`` as a host NumPy array with PyTorch's dtype rules for Python values
@@ -92,6 +94,8 @@ class TensorBase:
         self._version_cell = [0]
         self._hooks = None
         self._backend = backend
+        if _compiling.tracer is not None:  # tg.compile notes the tensors a traced step makes
+            _compiling.tracer.born.add(id(self))
 
     # copies and pickles, as PyTorch's: a tensor is its device, dtype, values and
     # requires_grad; the graph is not copied (a non-leaf that requires grad is refused)
@@ -191,6 +195,8 @@ def make_tensor(array, backend, requires_grad=False):
     t._out_index = 0
     t._version_cell = [0]
     t._backend = backend
+    if _compiling.tracer is not None:  # tg.compile notes the tensors a traced step makes
+        _compiling.tracer.born.add(id(t))
     return t
 
 

@@ -551,3 +551,85 @@ def test_a_second_models_gradient_made_anew_is_guarded_like_the_first():
         states.append({**_state(first, opt1), **{"second." + k: v for k, v in _state(second, opt2).items()}})
     assert next(iter(step._entries.values())).replays >= 1
     _assert_same(*states)
+
+
+def test_one_tensor_passed_twice_is_its_own_program_and_its_gradients_add_up():
+    """f(a, b) traced, then f(x, x): x's gradient is the sum of both uses, as eagerly (and the
+    other way round: traced with one tensor twice, replayed with two, each gets its own)."""
+    def step(a, b):
+        ((a * 2).sum() + (b * b).sum()).backward()
+
+    def fresh(v):
+        return tg.tensor(np.array(v, np.float64), requires_grad=True)
+    compiled = tg.compile(step)
+    for k in range(4):
+        a, b = fresh([1.0, 2.0 + k]), fresh([3.0, -1.0])
+        compiled(a, b)
+        np.testing.assert_array_equal(a.grad.numpy(), [2.0, 2.0])
+        np.testing.assert_array_equal(b.grad.numpy(), [6.0, -2.0])
+    for k in range(4):
+        x = fresh([1.5, -2.0 + k])
+        compiled(x, x)
+        np.testing.assert_array_equal(x.grad.numpy(), 2 + 2 * x.detach().numpy())
+    assert len(compiled._entries) == 2 and all(e.replays >= 1 for e in compiled._entries.values())
+
+
+def test_a_parameter_passed_as_an_argument_is_replayed():
+    """The step clears and updates the very tensor it is given (its optimizer holds it)."""
+    w = tg.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def step(p):
+        opt.zero_grad()
+        (p * p).sum().backward()
+        opt.step()
+    compiled = tg.compile(step)
+    want = np.array([1.0, -2.0, 0.5])
+    for _ in range(8):
+        compiled(w)
+        want = want - 0.1 * 2 * want
+        np.testing.assert_allclose(w.detach().numpy(), want, rtol=1e-6)
+    assert next(iter(compiled._entries.values())).replays >= 5
+
+
+def test_a_leaf_the_caller_makes_anew_before_each_call_is_not_silently_dropped():
+    """A tensor made outside the step (the caller puts a new one where the step reads it)
+    is not the step's own: its .grad is observable, so the step is not replayed; with
+    fallback=True it runs eagerly and the gradient is there after every call."""
+    holder = {}
+    weight = tg.tensor([0.0, 1.0, 2.0])
+
+    def step():
+        (holder["w"] ** 2).sum().backward()
+    strict = tg.compile(step)
+    with pytest.raises(CompileError, match="differs between two runs"):
+        for _ in range(6):
+            holder["w"] = weight.detach().requires_grad_()
+            strict()
+    lenient = tg.compile(step, fallback=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(6):
+            holder["w"] = weight.detach().requires_grad_()
+            lenient()
+            np.testing.assert_array_equal(holder["w"].grad.numpy(), [0.0, 2.0, 4.0])
+
+
+def test_a_leaf_made_in_the_step_and_returned_keeps_its_gradient():
+    """Returned, a tensor made in the step is the caller's: a replay (which returns new
+    tensors without .grad) would lose the gradient, so the step is not replayed."""
+    w = tg.tensor([1.0, -2.0, 3.0])
+
+    def step():
+        x = tg.zeros(3, requires_grad=True)
+        (x * w).sum().backward()
+        return x
+    with pytest.raises(CompileError, match="differs between two runs"):
+        strict = tg.compile(step)
+        for _ in range(6):
+            strict()
+    lenient = tg.compile(step, fallback=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(6):
+            np.testing.assert_array_equal(lenient().grad.numpy(), [1.0, -2.0, 3.0])

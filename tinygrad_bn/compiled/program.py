@@ -15,6 +15,7 @@ ran around it, so replay checks that it comes out the same.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -44,27 +45,38 @@ class Instr:
         self.meta, self.payload = meta, payload
 
 
+class ArgCell(threading.local):
+    """The argument tensors of the call being replayed, per thread."""
+
+    tensors = None
+
+
 class ArgLeaf:
     """The step's k-th argument tensor as a leaf whose ``.grad`` the step sets: the
     tensor differs from call to call, so replay sets the grad of the call's own
-    argument (``cell[0]`` holds the call's argument tensors while it replays)."""
+    argument (``cell.tensors`` holds the call's argument tensors while it replays).
+    ``traced``: the argument's tensor in the trace."""
 
-    __slots__ = ("cell", "k")
+    __slots__ = ("cell", "k", "traced")
 
-    def __init__(self, k, cell):
-        self.k, self.cell = k, cell
+    def __init__(self, k, cell, traced):
+        self.k, self.cell, self.traced = k, cell, traced
 
     @property
     def tensor(self):
-        return self.cell[0][self.k]
+        return self.cell.tensors[self.k]
 
 
 class Program:
-    """The symbolic form of one trace (see the module docstring)."""
+    """The symbolic form of one trace (see the module docstring). ``arg_tensors``:
+    the step's tensor arguments; ``made``: ids of the tensors the step made (a leaf
+    among them is a new tensor at every call, its ``.grad`` not kept: nothing
+    outside the step holds it), but for ``returned``, the ids of the tensors it returns."""
 
-    def __init__(self, events, arg_arrays, arg_tensors=()):
-        self.arg_cell = [None]  # the argument tensors of the call being replayed
-        arg_leaves = {id(t): ArgLeaf(k, self.arg_cell) for k, t in enumerate(arg_tensors)}
+    def __init__(self, events, arg_arrays, arg_tensors=(), made=(), returned=()):
+        self.arg_cell = ArgCell()
+        arg_leaves = {id(t): ArgLeaf(k, self.arg_cell, t) for k, t in enumerate(arg_tensors)}
+        per_call = set(made) - set(returned) - set(arg_leaves)
         self.instrs = []
         self.externals = []  # the arrays of ("x", i)
         self.n_values = 0
@@ -90,7 +102,8 @@ class Program:
                 self.instrs.append(Instr("clear", "zero_grad", payload=ev.tensors, line=ev.line))
             else:
                 self.instrs.append(Instr("grads", "grads", payload=[
-                    (arg_leaves.get(id(t), t), None if a is None else self.ref(a)) for t, a in ev.states.values()]))
+                    (arg_leaves.get(id(t), t), None if a is None else self.ref(a))
+                    for t, a in ev.states.values() if id(t) not in per_call]))
 
     # ------------------------------------------------------------------ building
     def ref(self, x):
@@ -193,25 +206,6 @@ class Program:
         if getattr(self, "_signature", None) is None:
             self._signature = [_instr_key(ins, self.externals) for ins in self.instrs]
         return self._signature
-
-    def forget_per_call_leaves(self, other):
-        """Drop from both traces' grads the leaves that are a new tensor at every
-        call: made inside the step (``x.detach().requires_grad_()``), not one of its
-        arguments. Nothing outside the step holds one (replay makes no tensor of
-        it), so its ``.grad`` is not set. True if any was dropped."""
-        dropped = False
-        for a, b in zip(self.instrs, other.instrs):
-            if a.kind != "grads" or b.kind != "grads" or len(a.payload) != len(b.payload):
-                continue
-            per_call = [p for p, ((ta, _), (tb, _)) in enumerate(zip(a.payload, b.payload))
-                        if ta is not tb and not isinstance(ta, ArgLeaf) and not isinstance(tb, ArgLeaf)]
-            if per_call:
-                dropped = True
-                a.payload = [e for p, e in enumerate(a.payload) if p not in per_call]
-                b.payload = [e for p, e in enumerate(b.payload) if p not in per_call]
-        if dropped:
-            self._signature = other._signature = None
-        return dropped
 
     def first_difference(self, other):
         """Index of the first op where this trace and ``other`` differ, or None."""

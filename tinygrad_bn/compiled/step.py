@@ -86,6 +86,9 @@ class CompiledStep:
             return self.fn(*args, **kwargs)
         tensors = []
         key = (_key(args, tensors), _key(tuple(sorted(kwargs.items())), tensors), GradMode.enabled)
+        if len(tensors) > 1:  # one tensor passed twice is another program (its gradients add up)
+            firsts = {}
+            key += (tuple(firsts.setdefault(id(t), k) for k, t in enumerate(tensors)),)
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry()
@@ -103,11 +106,11 @@ class CompiledStep:
         return self._trace(entry, args, kwargs, tensors)
 
     def _replay(self, entry, tensors):
-        entry.arg_cell[0] = tensors  # for the .grad of argument leaves
+        entry.arg_cell.tensors = tensors  # for the .grad of argument leaves (per thread)
         try:
             outs = entry.replay(*[t._data for t in tensors])
         finally:
-            entry.arg_cell[0] = None
+            entry.arg_cell.tensors = None
         entry.replays += 1
         return _rebuild(entry.output_tree, outs, tensors)
 
@@ -126,7 +129,7 @@ class CompiledStep:
             entry.previous = None
             return out
         out_refs, tree = [], None
-        program = Program(tracer.events, [t._data for t in tensors], tensors)
+        program = Program(tracer.events, [t._data for t in tensors], tensors, tracer.born, _tensor_ids(out))
         tree = _output_tree(out, program, out_refs)
         previous, entry.previous = entry.previous, program
         if tree is None:
@@ -137,8 +140,6 @@ class CompiledStep:
             program.release()
             return out
         at = previous.first_difference(program)
-        if at is not None and program.instrs[at].kind == "grads" and program.forget_per_call_leaves(previous):
-            at = previous.first_difference(program)
         if at is None:
             out_refs = program.elide_copies(out_refs)
             entry.program, entry.results, entry.output_tree = program, out_refs, tree
@@ -220,6 +221,17 @@ def compile(fn=None, *, fallback=False, fuse=True, cache_size=8):
 
 
 # ---------------------------------------------------------------------- keys
+def _tensor_ids(out):
+    """The ids of the tensors in a step's result (tuples, lists and dicts of them)."""
+    if isinstance(out, TensorBase):
+        return {id(out)}
+    if type(out) in (tuple, list):
+        return set().union(*(_tensor_ids(o) for o in out)) if out else set()
+    if type(out) is dict:
+        return _tensor_ids(list(out.values()))
+    return set()
+
+
 def _key(value, tensors):
     """A hashable key of the arguments; tensors by their metadata (collected, in order)."""
     if isinstance(value, TensorBase):
@@ -301,7 +313,7 @@ def _guards(program, tracer):
                 if id(t) in first_seen:
                     continue
                 first_seen.add(id(t))
-                if r is not None and r[0] != "x" and id(t) not in cleared:
+                if r is not None and r[0] != "x" and id(getattr(t, "traced", t)) not in cleared:
                     if isinstance(t, ArgLeaf):
                         arg_grads_none.append(t.k)
                     else:

@@ -95,6 +95,7 @@ class Tracer:
     def __init__(self, host_optimizers=()):
         self.events = []  # Call, HostStep and GradSync, in order
         self.leaves = {}  # id -> leaf tensor that took part (an op's input, or an optimizer's parameter)
+        self.born = set()  # ids of the tensors made while tracing (tensor_base notes them)
         self.modules = {}  # id -> module whose forward ran
         self.optimizers = {}  # id -> optimizer whose step ran
         self.host_optimizers = set(host_optimizers)
