@@ -557,3 +557,14 @@ def test_cross_entropy_and_nll_with_ignored_rows_match_the_formula(classes, igno
                 scale = scale / keep.sum()
             expected = np.where(keep[:, None], scale[:, None] * (p - onehot), 0.0)
             np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-14, err_msg=fn)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_clamps_each_log_at_minus_100_for_tiny_and_zero_probabilities(dtype):
+    """PyTorch clamps log(input) and log(1 - input) at -100: a probability of 1e-30 (whose
+    log is -69) is not clamped, 1e-44 (log about -101 in float32 and float64) and 0 are."""
+    x = np.array([1e-30, 1e-44, 0.0, 0.5], dtype)
+    loss = F.binary_cross_entropy(tg.tensor(x), tg.tensor(np.ones(4, dtype)), reduction="none").numpy()
+    np.testing.assert_allclose(loss, [-math.log(float(x[0])), 100.0, 100.0, math.log(2.0)], rtol=1e-6)
+    loss = F.binary_cross_entropy(tg.tensor(1 - x), tg.tensor(np.zeros(4, dtype)), reduction="none").numpy()
+    assert loss[2] == 100.0  # log(1 - 1) clamped
