@@ -78,6 +78,11 @@ def test_largest_good_rate_skips_diverged_runs_and_bounds_a_net_that_never_train
     assert learning_rates.largest_good_rate(rates, [0.9, 0.5, 0.9], [False, False, False], 0.85) == 1.0
     assert learning_rates.largest_good_rate(rates, [0.9, 0.9, 0.9], [False, False, True], 0.85) == 0.1
     assert learning_rates.largest_good_rate(rates, [0.2, 0.2, 0.2], [False] * 3, 0.85) == pytest.approx(0.001)
+    # reaching the mark exactly counts, in both measures ("at least 85%")
+    assert learning_rates.largest_good_rate(rates, [0.9, 0.85, 0.84], [False] * 3, 0.85) == 0.1
+    assert learning_rates._trains({"diverged": False, "final_acc": 0.85}, 0.85) == 1.0
+    assert learning_rates._trains({"diverged": False, "final_acc": 0.8499}, 0.85) == 0.0
+    assert learning_rates._trains({"diverged": True, "final_acc": 0.9}, 0.85) == 0.0
 
 
 # ------------------------------------------------------------ gradients
