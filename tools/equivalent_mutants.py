@@ -262,4 +262,12 @@ EQUIVALENT = [
      'top.legend(ncol=3, loc="upper center", fontsize=9, frameon=False)',
      'top.legend(ncol=3, loc="upper center", fontsize= 10, frameon=False)',
      "presentation only: the legend's font size"),
+    ("tinygrad_bn/experiments/sync_bn.py", "core/ReplaceUnaryOperator_USub_UAdd",
+     'ax.plot(x + rng.uniform(-0.25, 0.25, acc.size) * width, acc, "o", color=colors[v], markersize=4)',
+     'ax.plot(x + rng.uniform(+0.25, 0.25, acc.size) * width, acc, "o", color=colors[v], markersize=4)',
+     "presentation only: the horizontal jitter of the per-seed dots"),
+    ("tinygrad_bn/experiments/sigmoid.py", "core/NumberReplacer",
+     'ax.plot(x, np.nanmean(acc, 0), color=color, lw=2, label="with BN" if bn else "without BN")',
+     'ax.plot(x, np.nanmean(acc, 0), color=color, lw= 1, label="with BN" if bn else "without BN")',
+     "presentation only: the width of the mean curve"),
 ]

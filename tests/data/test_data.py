@@ -235,3 +235,30 @@ def test_load_refuses_a_fifo_instead_of_hanging(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ValueError, match="not a regular file"):
         tg.load(fifo)
+
+
+def test_download_keeps_a_file_whose_sha256_matches_and_tries_the_next_mirror_otherwise(tmp_path, monkeypatch):
+    """Two local mirrors (file:// URLs): the first serves damaged files, the second the right
+    ones. Every file must come from the second (its digest checked, the damaged copy dropped),
+    and with only the damaged mirror the download fails naming the digest mismatch."""
+    import hashlib
+
+    bad, good = tmp_path / "bad", tmp_path / "good"
+    bad.mkdir()
+    good.mkdir()
+    files = {}
+    for k, name in enumerate(mnist._FILES["mnist"]):
+        payload = f"file {k}".encode()
+        (good / name).write_bytes(payload)
+        (bad / name).write_bytes(payload + b" damaged")
+        files[name] = hashlib.sha256(payload).hexdigest()
+    monkeypatch.setitem(mnist._FILES, "mnist", files)
+    monkeypatch.setitem(mnist._MIRRORS, "mnist", [bad.as_uri() + "/", good.as_uri() + "/"])
+    out = tmp_path / "out"
+    mnist.download(out)
+    for name in files:
+        assert (out / name).read_bytes() == (good / name).read_bytes()
+    assert not list(out.glob("*.part"))
+    monkeypatch.setitem(mnist._MIRRORS, "mnist", [bad.as_uri() + "/"])
+    with pytest.raises(RuntimeError, match="does not match the expected"):
+        mnist.download(tmp_path / "out2")

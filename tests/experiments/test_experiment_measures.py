@@ -269,3 +269,11 @@ def test_a_verdict_compares_in_the_direction_its_claim_names(quick, name):
             assert v["higher_is_better"] is False, v["claim"]
         elif words & {"higher", "larger"}:
             assert v["higher_is_better"] is True, v["claim"]
+
+
+def test_experiments_run_draws_progress_bars_unless_asked_not_to():
+    """As the train command: progress bars by default (progress=False for scripts and tests)."""
+    import inspect
+
+    params = inspect.signature(experiments.run).parameters
+    assert params["progress"].default is True and params["quick"].default is False
