@@ -99,3 +99,10 @@ def test_jvp_takes_the_structure_of_the_outputs():
     assert isinstance(prod, tuple) and len(prod) == 2
     _close(prod[0], 2 * X * Y)
     _close(prod[1], 3 * Y)
+
+
+@pytest.mark.parametrize("inputs", [(), [], 3.0, [1.0, 2.0], (None,), "x"])
+def test_inputs_that_are_not_a_tensor_or_a_tuple_of_tensors_are_refused_by_name(inputs):
+    for fn in (AF.jacobian, AF.hessian):
+        with pytest.raises(TypeError, match="the inputs must be a Tensor or a tuple of Tensors"):
+            fn(lambda *x: x[0].sum(), inputs)

@@ -215,6 +215,14 @@ def test_group_norm_kernels_match_float64_reference_and_cpu_twin(shape, groups, 
         close(got, want, dtype, f"{what} vs cpu", scale=10)
 
 
+def test_the_grid_aims_at_a_few_blocks_on_every_multiprocessor():
+    """On a GPU the card's multiprocessors; in the simulator two (it runs blocks one by one)."""
+    from numba import cuda
+    fresh = kc.Launch()
+    sms = 2 if kc.simulator() else cuda.get_current_device().MULTIPROCESSOR_COUNT
+    assert fresh.target_blocks() == kc.Launch.blocks_per_sm * sms
+
+
 def test_the_default_launch_shapes_give_the_same_results(monkeypatch):
     """The tests shrink the launch shapes; the production ones (256 threads,
     blocks of 32 channels by 8 rows, a warp per short row) on one input each."""

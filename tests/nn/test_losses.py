@@ -568,3 +568,11 @@ def test_binary_cross_entropy_clamps_each_log_at_minus_100_for_tiny_and_zero_pro
     np.testing.assert_allclose(loss, [-math.log(float(x[0])), 100.0, 100.0, math.log(2.0)], rtol=1e-6)
     loss = F.binary_cross_entropy(tg.tensor(1 - x), tg.tensor(np.zeros(4, dtype)), reduction="none").numpy()
     assert loss[2] == 100.0  # log(1 - 1) clamped
+
+
+@pytest.mark.parametrize("ndims", [(2, 1, 1), (1, 2, 2), (2, 2, 1), (2, 1, 2)])
+def test_triplet_losses_refuse_inputs_of_different_ranks(ndims):
+    a, p, n = (tg.ones(*([3] if d == 1 else [2, 3])) for d in ndims)
+    for fn in (F.triplet_margin_loss, F.triplet_margin_with_distance_loss):
+        with pytest.raises(ValueError, match="expected to have the same number of dimensions"):
+            fn(a, p, n)

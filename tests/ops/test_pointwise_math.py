@@ -363,6 +363,8 @@ def test_comparisons_tests_and_logical_ops():
     np.testing.assert_array_equal(tg.bitwise_and(tg.tensor(i), tg.tensor(j)).numpy(), i & j)
     np.testing.assert_array_equal((tg.tensor(i) | tg.tensor(j)).numpy(), i | j)
     np.testing.assert_array_equal(tg.tensor(i).bitwise_not().numpy(), ~i)
+    np.testing.assert_array_equal((~tg.tensor(i)).numpy(), ~i)  # the operator: bitwise on integers
+    np.testing.assert_array_equal((~tg.tensor([True, False])).numpy(), [False, True])  # logical on bools
     with pytest.raises(TypeError, match="bitwise_and: expected integer or bool operands, got float32"):
         tg.ones(2).bitwise_and(tg.ones(2))
     assert np.signbit(tg.tensor([-0.0, 0.0, -1.0]).signbit().numpy()).tolist() == [False] * 3

@@ -87,6 +87,11 @@ def test_trapezoid_gradient_vander_block_diag_combinations_and_isin():
     y, xs = _t(3, 6), np.sort(RNG.uniform(0, 5, 6))
     np.testing.assert_allclose(tg.trapezoid(y).numpy(), np.trapezoid(y.numpy(), axis=-1), rtol=1e-13)
     np.testing.assert_allclose(tg.trapz(y, tg.tensor(xs)).numpy(), np.trapezoid(y.numpy(), xs), rtol=1e-13)
+    grid = np.sort(RNG.uniform(0, 5, (3, 6)), axis=1)  # x of y's shape: each row its own points
+    np.testing.assert_allclose(tg.trapezoid(y, tg.tensor(grid)).numpy(), np.trapezoid(y.numpy(), grid, axis=-1),
+                               rtol=1e-13)
+    np.testing.assert_allclose(tg.cumulative_trapezoid(y, tg.tensor(grid)).numpy()[:, -1],
+                               np.trapezoid(y.numpy(), grid, axis=-1), rtol=1e-13)
     np.testing.assert_allclose(tg.trapezoid(y, dx=0.5, dim=0).numpy(), np.trapezoid(y.numpy(), dx=0.5, axis=0),
                                rtol=1e-13)
     running = tg.cumulative_trapezoid(y).numpy()
