@@ -633,3 +633,25 @@ def test_a_leaf_made_in_the_step_and_returned_keeps_its_gradient():
         warnings.simplefilter("ignore", RuntimeWarning)
         for _ in range(6):
             np.testing.assert_array_equal(lenient().grad.numpy(), [1.0, -2.0, 3.0])
+
+
+def test_a_copy_is_dropped_where_nothing_can_tell_in_long_programs_too():
+    """Past 256 ops (where Python's small ints end) a copy whose source nothing reads again
+    is still dropped: the rule compares positions by value."""
+    from tinygrad_bn.tensor_base import array_of, backend_of, make_tensor
+
+    def step(x):
+        be = backend_of(x)
+        y = array_of(x)
+        for _ in range(300):
+            y = be.add(y, 1.0)
+        moved = be.copy(be.add(y, 1.0))  # nothing reads its source again: the copy can go
+        return make_tensor(moved, be)
+    x = tg.tensor(np.arange(3.0))
+    compiled = tg.compile(step, fuse=False)
+    for _ in range(3):
+        got = compiled(x)
+    np.testing.assert_array_equal(got.numpy(), np.arange(3.0) + 301)
+    program = compiled.programs()[0]
+    assert len(program.instrs) > 300
+    assert [i.kind for i in program.instrs if i.name == "copy"] == ["alias"]
