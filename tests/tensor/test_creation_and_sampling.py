@@ -62,6 +62,12 @@ def test_as_tensor_shares_memory_when_it_can_and_asarray_copies_when_asked():
     with pytest.raises(ValueError, match="asarray: copy=False, but the data must be copied"):
         tg.asarray([1.0, 2.0], copy=False)
     assert tg.asarray([1.0, 2.0], requires_grad=True).requires_grad
+    # an array that cannot be shared (another byte order) is copied into native order, as a value
+    big = np.arange(4.0, dtype=">f8")
+    t = tg.as_tensor(big)
+    assert t.dtype == np.float64 and t.tolist() == [0.0, 1.0, 2.0, 3.0]
+    big[0] = 9.0
+    assert t.tolist()[0] == 0.0
 
 
 def test_bernoulli_draws_ones_with_the_given_probabilities():
