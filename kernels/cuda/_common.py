@@ -21,6 +21,7 @@ exactly on one GPU and every line runs in the simulator.
 Launch shapes live in ``LAUNCH``; the tests shrink them so tiny inputs still
 use several blocks and row groups in the simulator.
 """
+import ctypes
 import math
 import os
 import warnings
@@ -184,8 +185,9 @@ def launch(kernel, grid, block, *args):
 # loads it), later launches with the same types hand their arguments straight
 # to cuda.core's launch, laid out as Numba lays them out (an array is meminfo,
 # parent, size, itemsize, pointer, shape, strides: _Kernel._prepare_args).
-# tests/kernels/test_cuda_kernels.py checks, on a GPU, that both launches give
-# the same bits; DIRECT_LAUNCH = False goes through Numba every time.
+# tests/kernels/test_cuda_direct_launch.py checks, on a GPU, that both launches
+# give the same bits (test_direct_launch_layout.py the layout, anywhere);
+# DIRECT_LAUNCH = False goes through Numba every time.
 DIRECT_LAUNCH = True
 launch_counts = {"direct": 0, "numba": 0}
 _direct = {}
@@ -201,21 +203,23 @@ def _dim3(dims):
     return dims + (1,) * (3 - len(dims))
 
 
-_said = set()
+_warned_layout = False
 
 
-def _say_once(message):
-    """A RuntimeWarning, once per process for each kind of message."""
-    kind = message.split(":", 2)[-1]
-    if kind not in _said:
-        _said.add(kind)
-        warnings.warn(message, RuntimeWarning, stacklevel=4)
+def _warn_layout_once(kernel):
+    """Say once per process that kernels launch through Numba (as kernels/cpu says a lost thread pool)."""
+    global _warned_layout
+    if not _warned_layout:
+        _warned_layout = True
+        warnings.warn(f"kernels.cuda: {getattr(kernel, '__name__', 'a kernel')}: this numba-cuda lays kernel "
+                      "arguments out otherwise than the direct launch expects, so kernels launch through "
+                      "Numba (correct, but about 40 us + 15 us per array slower a launch)", RuntimeWarning,
+                      stacklevel=4)
 
 
 def same_params(ours, numbas):
     """Whether two kernel parameter lists are the same: ctypes scalars of one type
     and value, and plain numbers (array fields, bools) of one value and boolness."""
-    import ctypes
     if len(ours) != len(numbas):
         return False
     for a, b in zip(ours, numbas):
@@ -245,8 +249,6 @@ class DirectLaunch:
         The layout is checked once against the one Numba itself builds from
         them (``_prepare_args``), so a numba-cuda that lays arguments out
         otherwise keeps its own launch instead of reading wrong memory."""
-        import ctypes
-
         from numba.core import types
         try:
             from cuda.core import LaunchConfig
@@ -286,9 +288,7 @@ class DirectLaunch:
         except Exception:  # noqa: BLE001 (another numba-cuda)
             same = False
         if not same:
-            _say_once(f"kernels.cuda: {getattr(kernel, '__name__', 'a kernel')}: this numba-cuda lays kernel "
-                      "arguments out otherwise than the direct launch expects, so kernels launch through "
-                      "Numba (correct, but about 40 us + 15 us per array slower a launch)")
+            _warn_layout_once(kernel)
             return None
         return direct
 

@@ -159,7 +159,7 @@ def test_a_numba_that_lays_arguments_out_otherwise_keeps_its_own_launch(fake_cup
     """The layout is checked once against Numba's own for the first launch's arguments: any
     difference (a field more or less, another type or value) means Numba keeps launching, and
     a warning says so once (slower launches are not silent)."""
-    monkeypatch.setattr(kc, "_said", set())
+    monkeypatch.setattr(kc, "_warned_layout", False)
     with pytest.warns(RuntimeWarning, match="lays kernel arguments out otherwise"):
         assert kc.DirectLaunch.after_first_launch(_kernel_with(ALL, prepare_args=prepare_args),
                                                  _all_args(), _all_args()) is None
