@@ -157,9 +157,8 @@ class TensorBase:
         the old values notices. Every in-place write goes through here."""
         getattr(self._backend, method)(self._data, *args)
         self._version_cell[0] += 1
-        tracer = compile_state.current()
-        if tracer is not None:  # inside a step being compiled: replay bumps it too
-            tracer.bumped(self)
+        if _compiling.tracer is not None:  # inside a step being compiled: replay bumps it too
+            _compiling.tracer.bumped(self)
         return self
 
 

@@ -450,7 +450,7 @@ def _penalty_runs(opt_name, norm, steps=6):
         model = nn.Sequential(*layers)
         opt = _optimizer(opt_name, model.parameters())
 
-        def step(x):
+        def step(x, model=model, opt=opt):
             x = x.detach().requires_grad_(True)  # a new leaf at every call
             out = model(x)
             g, = tg.autograd.grad(out.sum(), x, create_graph=True)
@@ -481,15 +481,14 @@ def test_a_gradient_penalty_step_is_replayed_and_ends_where_the_eager_one_does(o
 def _input_grad_runs(calls):
     """A step whose argument requires grad: the caller reads x.grad after each call (an
     adversarial example's sign, a saliency map). ``calls`` (x, keep_grad) pairs."""
-    rng = np.random.default_rng(4)
+    y = tg.tensor(np.random.default_rng(4).integers(0, 3, 4))
     results = []
     for compiled in (False, True):
         tg.manual_seed(0)
         model = nn.Sequential(nn.Linear(5, 6), nn.LayerNorm(6), nn.ReLU(), nn.Linear(6, 3))
         opt = optim.SGD(model.parameters(), lr=0.1)
-        y = tg.tensor(rng.integers(0, 3, 4)) if not results else results[0][2]
 
-        def step(x):
+        def step(x, model=model, opt=opt):
             opt.zero_grad()
             loss = nn.functional.cross_entropy(model(x), y)
             loss.backward()
@@ -505,7 +504,7 @@ def _input_grad_runs(calls):
                                       requires_grad=True)
             step(x)
             grads.append(x.grad.numpy().copy())
-        results.append((grads, _state(model, opt), y, step))
+        results.append((grads, _state(model, opt), step))
     return results
 
 
@@ -514,7 +513,7 @@ def test_the_grad_of_an_argument_that_requires_grad_lands_on_the_calls_own_argum
     given, not of the tensor it was traced with); an x passed again adds into its grad,
     as the eager step does."""
     calls = [(0, False), (1, False), (2, False), (3, False), (4, False), (4, True), (5, False)]
-    (eager, eager_state, _, _), (got, state, _, step) = _input_grad_runs(calls)
+    (eager, eager_state, _), (got, state, step) = _input_grad_runs(calls)
     entry = next(iter(step._entries.values()))
     assert entry.replays >= 2, "the step was not replayed"
     for i, (e, g) in enumerate(zip(eager, got)):
@@ -536,7 +535,7 @@ def test_a_second_models_gradient_made_anew_is_guarded_like_the_first():
         first, second = nn.Linear(3, 2), nn.Linear(3, 2)
         opt1, opt2 = optim.Adam(first.parameters(), lr=1e-2), optim.Adam(second.parameters(), lr=1e-2)
 
-        def step(x):
+        def step(x, first=first, second=second, opt1=opt1, opt2=opt2):
             opt1.zero_grad()
             (first(x) ** 2).sum().backward()
             opt1.step()

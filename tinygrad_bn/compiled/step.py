@@ -129,7 +129,8 @@ class CompiledStep:
             entry.previous = None
             return out
         out_refs, tree = [], None
-        program = Program(tracer.events, [t._data for t in tensors], tensors, tracer.born, _tensor_ids(out))
+        program = Program(tracer.events, [t._data for t in tensors], tensors, tracer.born,
+                          {id(t) for t in _tensors_in(out)})
         tree = _output_tree(out, program, out_refs)
         previous, entry.previous = entry.previous, program
         if tree is None:
@@ -221,17 +222,6 @@ def compile(fn=None, *, fallback=False, fuse=True, cache_size=8):
 
 
 # ---------------------------------------------------------------------- keys
-def _tensor_ids(out):
-    """The ids of the tensors in a step's result (tuples, lists and dicts of them)."""
-    if isinstance(out, TensorBase):
-        return {id(out)}
-    if type(out) in (tuple, list):
-        return set().union(*(_tensor_ids(o) for o in out)) if out else set()
-    if type(out) is dict:
-        return _tensor_ids(list(out.values()))
-    return set()
-
-
 def _key(value, tensors):
     """A hashable key of the arguments; tensors by their metadata (collected, in order)."""
     if isinstance(value, TensorBase):
@@ -313,7 +303,8 @@ def _guards(program, tracer):
                 if id(t) in first_seen:
                     continue
                 first_seen.add(id(t))
-                if r is not None and r[0] != "x" and id(getattr(t, "traced", t)) not in cleared:
+                tensor = t.traced if isinstance(t, ArgLeaf) else t  # the argument's tensor in the trace
+                if r is not None and r[0] != "x" and id(tensor) not in cleared:
                     if isinstance(t, ArgLeaf):
                         arg_grads_none.append(t.k)
                     else:
@@ -335,15 +326,21 @@ def _grad_array(t):
     return lambda: None if t.grad is None else t.grad._data
 
 
+def _tensors_in(out):
+    """The tensors in a step's result (tuples, lists and dicts of them)."""
+    if isinstance(out, TensorBase):
+        yield out
+    elif type(out) in (tuple, list):
+        for o in out:
+            yield from _tensors_in(o)
+    elif type(out) is dict:
+        for o in out.values():
+            yield from _tensors_in(o)
+
+
 def _with_history(out):
     """Whether the step's result holds a tensor that requires grad (has history)."""
-    if isinstance(out, TensorBase):
-        return out.requires_grad
-    if type(out) in (tuple, list):
-        return any(_with_history(o) for o in out)
-    if type(out) is dict:
-        return any(_with_history(o) for o in out.values())
-    return False
+    return any(t.requires_grad for t in _tensors_in(out))
 
 
 def _not_replayable(tracer, out=None):

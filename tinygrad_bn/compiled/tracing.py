@@ -22,7 +22,7 @@ import threading
 import numpy as np
 
 from .. import attribution, backends, observers
-from ..backends import CONTRACT, KERNEL_NAMES
+from ..backends import CONTRACT
 from ..compile_state import current, set_current
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -228,19 +228,15 @@ def optimizer_has_hooks(optimizer):
 
 
 class _RecordedKernels:
-    """A device's kernel package with its protocol entry points recorded."""
+    """A device's kernel package with its entry points recorded: the protocol's and
+    any beyond it (the CPU's fused norm double backward), or their results would
+    enter the trace as arrays from nowhere. Each is wrapped at its first use."""
 
     def __init__(self, kernels, tracer):
         self._kernels = kernels
         self._tracer = tracer
-        for name in KERNEL_NAMES:
-            fn = getattr(kernels, name, None)
-            if callable(fn) and name not in _NOT_RECORDED:
-                setattr(self, name, tracer._wrap(f"kernels.{name}", fn))
 
     def __getattr__(self, name):
-        # an entry point beyond the protocol (the CPU's fused norm double backward):
-        # recorded too, or its results would enter the trace as arrays from nowhere
         fn = getattr(self._kernels, name)
         if callable(fn) and not isinstance(fn, type) and not name.startswith("_") and name not in _NOT_RECORDED:
             fn = self._tracer._wrap(f"kernels.{name}", fn)
