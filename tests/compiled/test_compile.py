@@ -430,6 +430,9 @@ def test_a_forward_with_history_is_refused_and_one_without_is_replayed():
     x = _batches(BASE, 1)[0][0]
     with pytest.raises(CompileError, match="returns a tensor with history and runs no backward"):
         tg.compile(model)(x)
+    for wrap in (lambda y: (1, [y]), lambda y: {"logits": y, "n": 3}):  # inside tuples, lists and dicts too
+        with pytest.raises(CompileError, match="returns a tensor with history and runs no backward"):
+            tg.compile(lambda x, wrap=wrap: wrap(model(x)))(x)
     forward = tg.compile(model)
     with tg.no_grad():
         outs = [forward(x) for _ in range(3)]
