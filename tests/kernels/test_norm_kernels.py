@@ -208,6 +208,37 @@ def test_the_parallel_path_gives_the_serial_results_and_repeats_exactly(rng, sha
         np.testing.assert_allclose(o, s, rtol=1e-13, atol=1e-13)
 
 
+def test_partial_sums_from_the_buffer_cache_start_at_zero(rng):
+    """The chunks' float64 partial rows come from the buffer cache, which hands
+    back whatever an earlier array left there: each chunk zeroes its own. Every
+    cached buffer of the partials' size is filled with NaN first."""
+    from kernels.cpu import pool, rmsnorm
+    from kernels.cpu._common import chunks, num_threads
+
+    x = rng.standard_normal((6, 40)) + 1.0
+    dy = rng.standard_normal((6, 40))
+    w = np.linspace(0.5, 1.5, 40)
+
+    def backward_sums():
+        _, m, i = layernorm.forward(x, w, w, 1e-5, 1)
+        _, r = rmsnorm.forward(x, w, 1e-5, 1)
+        return [*layernorm.backward(x, dy, m, i, w, 1)[1:], rmsnorm.backward(x, dy, r, w, 1)[1]]
+
+    serial = _with_serial_below(1 << 40, backward_sums, one_call_below=0)
+    parts = len(chunks(x.shape[0], num_threads())) - 1
+
+    def poisoned_then_sums():
+        buffers = [pool.empty((parts, 2, x.shape[1]), np.float64) for _ in range(4)]
+        for buffer in buffers:
+            buffer.fill(np.nan)
+        del buffers, buffer  # back to the cache, NaN inside
+        return backward_sums()
+
+    parallel = _with_serial_below(0, poisoned_then_sums, one_call_below=0)
+    for p, s in zip(parallel, serial):
+        np.testing.assert_allclose(p, s, rtol=1e-12, atol=1e-12)
+
+
 def test_norm_entries_name_kernel_and_parameters():
     x = tg.randn(8, 4, requires_grad=True)
     out = F.batch_norm(x, None, None, training=True, eps=1e-3)
