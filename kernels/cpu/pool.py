@@ -34,7 +34,12 @@ class _Owner:
             "data": (raw.ctypes.data, False), "shape": tuple(shape), "typestr": dtype.str, "version": 3,
         }
 
-    def __del__(self):
+    # The cache's lock and lists are bound here, not looked up as module globals:
+    # an owner that dies while the interpreter shuts down may find this module's
+    # globals already set to None ("Exception ignored in _Owner.__del__").
+    def __del__(self, _lock=_lock, _free=_free, _cached=_cached):
+        if MAX_CACHED_BYTES is None:  # the module is being cleared: nothing to keep
+            return
         raw = self.raw
         with _lock:
             if _cached[0] + raw.nbytes <= MAX_CACHED_BYTES:

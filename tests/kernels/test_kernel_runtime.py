@@ -112,6 +112,20 @@ def test_pool_reuses_buffers_only_after_every_view_is_gone():
     pool.empty_cache()
 
 
+def test_a_buffer_freed_while_the_interpreter_clears_the_pool_module_is_quiet(monkeypatch):
+    """At exit the interpreter sets a module's globals to None before the last
+    arrays die: freeing a pooled buffer then must not raise (Python would print
+    "Exception ignored in _Owner.__del__" after the user's program ended)."""
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    a = pool.empty((512, 1024), np.float32)
+    for name in ("_lock", "_free", "_cached", "MAX_CACHED_BYTES"):
+        monkeypatch.setattr(pool, name, None)
+    del a
+    gc.collect()
+    assert unraisable == []
+
+
 def test_kernel_outputs_stay_valid_while_held():
     x = np.random.default_rng(1).standard_normal((2048, 256)).astype(np.float32)
     y1 = batchnorm.forward_train(x, None, None, 1e-5)[0]
