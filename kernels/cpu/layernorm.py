@@ -48,16 +48,37 @@ def row_moments(xr, eps):
 
 @njit(**JIT)
 def _forward_rows(x, gamma, beta, eps, y, mean, invstd, r0, r1):
+    """Rows r0..r1, software-pipelined as RMS norm's forward (kernels/cpu/rmsnorm.py):
+    the loop that writes row r's output also takes the shifted sums of row
+    r + 1, so memory serves reads and writes at once. Every row's sums come
+    out of this one loop, whichever chunk the row falls in; the pass before
+    the first row writes a placeholder into that row's output (overwritten on
+    the next pass), and the last pass sums its own row again and drops it."""
+    if r0 >= r1:  # no rows: the placeholder pass would write outside y
+        return
     width = x.shape[1]
-    for r in range(r0, r1):
-        xr, yr = x[r], y[r]
-        k, m, inv = row_moments(xr, eps)
-        mean[r] = k + m
-        invstd[r] = inv
-        d = xr.dtype.type(m)
-        iv = xr.dtype.type(inv)
+    ty = x.dtype.type
+    k = ty(0.0)
+    d = ty(0.0)
+    iv = ty(0.0)
+    for r in range(r0 - 1, r1):
+        written = max(r, r0)
+        summed = min(r + 1, r1 - 1)
+        xr, yr, xn = x[written], y[written], x[summed]
+        kn = xn[0]
+        s1 = 0.0
+        s2 = 0.0
         for j in range(width):
+            p = np.float64(xn[j] - kn)
+            s1 += p
+            s2 += p * p
             yr[j] = ((xr[j] - k) - d) * iv * gamma[j] + beta[j]
+        if r + 1 < r1:
+            shifted_mean = s1 / width
+            inv = 1.0 / np.sqrt(max(s2 / width - shifted_mean * shifted_mean, 0.0) + eps)
+            mean[r + 1] = kn + shifted_mean
+            invstd[r + 1] = inv
+            k, d, iv = kn, ty(shifted_mean), ty(inv)
 
 
 @njit(**JIT)
