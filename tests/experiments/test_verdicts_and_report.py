@@ -79,6 +79,18 @@ def test_the_table_prints_interval_and_sign_count_and_marks_quick_runs():
     assert "quick run: no verdict" in verdict_table([v])
 
 
+def test_the_verdict_table_cuts_long_claims_so_its_columns_line_up():
+    """A claim takes at most 70 characters; the outcome column starts at the
+    same place on every line whatever the claims' lengths."""
+    short = paired_verdict("short claim", [2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    long = paired_verdict("a claim of more than seventy characters " * 3, [2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    header, *rows = verdict_table([short, long]).splitlines()
+    assert header.index("here") == 71
+    for row in rows:
+        assert row[70] == " " and row[71:].startswith(short["outcome"][:13])
+    assert rows[1][:70] == long["claim"][:70]
+
+
 def test_the_environment_names_versions_threads_and_the_commit():
     env = environment()
     assert env["numpy"] == np.__version__ and env["numba_threads"] >= 1 and env["cpu_count"] >= 1

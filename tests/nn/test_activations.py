@@ -452,6 +452,14 @@ ERRORS = [
 ]
 
 
+def test_threshold_takes_infinite_thresholds_as_pytorch():
+    """F.threshold(x, -inf, v) replaces nothing; (x, inf, v) replaces every element."""
+    x = tg.tensor([30.0, 1.0, -3.0], dtype=tg.float64)
+    np.testing.assert_array_equal(F.threshold(x, float("-inf"), 7.0).numpy(), x.numpy())
+    np.testing.assert_array_equal(F.threshold(x, float("inf"), 7.0).numpy(), [7.0, 7.0, 7.0])
+    np.testing.assert_array_equal(nn.Threshold(float("inf"), -1.0)(x).numpy(), [-1.0, -1.0, -1.0])
+
+
 def test_softplus_takes_an_infinite_threshold():
     """threshold=inf never switches to the identity, as PyTorch: log(1 + exp(x)) everywhere."""
     x = tg.tensor([30.0, 1.0, -3.0], dtype=tg.float64)

@@ -41,6 +41,15 @@ def test_constant_pad_takes_a_value_and_crops_with_negative_pads():
         F.pad(x, (1, 1), mode="reflect", value=2.0)
 
 
+def test_alpha_dropout_with_p_1_drops_everything_to_zero_as_pytorch():
+    """PyTorch returns input * 0 for p=1 (the affine map's scale would divide by zero)."""
+    x = tg.randn(5, 6, dtype=tg.float64, requires_grad=True)
+    y = F.alpha_dropout(x, 1.0, training=True)
+    assert y.shape == x.shape and (y.numpy() == 0).all()
+    y.sum().backward()
+    assert (x.grad.numpy() == 0).all()
+
+
 def test_alpha_dropout_keeps_zero_mean_and_unit_variance():
     tg.manual_seed(0)
     x = tg.randn(200_000, dtype=tg.float64)

@@ -90,6 +90,21 @@ def test_trunc_normal_stays_in_bounds_with_the_truncated_moments(mean, std, a, b
     assert abs(x.var() / v - 1) <= 5 * math.sqrt(2 / n) * 1.5  # the truncated law's kurtosis is below 3
 
 
+@pytest.mark.parametrize("mean, a, b, warns", [(1.0, -2.0, 0.2, False), (2.3, -2.0, 0.2, True),
+                                               (-3.9, -2.0, 0.2, False), (-4.1, -2.0, 0.2, True),
+                                               (0.0, 1.0, 4.0, False), (-1.1, 1.0, 4.0, True)])
+def test_trunc_normal_warns_only_when_the_mean_is_more_than_2_std_from_the_interval(mean, a, b, warns):
+    """As PyTorch: a warning when mean < a - 2 std or mean > b + 2 std (std 1 here)."""
+    import warnings
+
+    tg.manual_seed(0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        init.trunc_normal_(tg.zeros(50, dtype=tg.float64), mean, 1.0, a, b)
+    said = [w for w in caught if "more than 2 std" in str(w.message)]
+    assert bool(said) == warns, [str(w.message) for w in caught]
+
+
 def test_trunc_normal_has_the_truncated_cdf():
     tg.manual_seed(1)
     x = init.trunc_normal_(tg.zeros(100000, dtype=tg.float64), 0.0, 1.0, -1.0, 2.5).numpy()

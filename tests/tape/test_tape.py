@@ -108,6 +108,23 @@ def test_table_fits_120_columns_and_names_every_op():
     assert str(tape) == text
 
 
+def test_gradient_norms_print_with_three_decimals_between_0_01_and_1e4_else_in_scientific_form():
+    """A norm between 0.01 and 10^4 reads 0.123; a smaller or larger one 1.23e-05.
+    The first op's output gets a gradient of norm ``scale`` from the second."""
+    cases = [(1.2345e-6, "1.23e-06"), (1.2345e-3, "1.23e-03"), (0.012345, "0.012"), (1.2345, "1.234"),
+             (1234.5, "1234.500"), (12345.0, "1.23e+04"), (1.2345e7, "1.23e+07")]
+    for scale, text in cases:
+        x = tg.ones(1, dtype=tg.float64, requires_grad=True)
+        with Tape() as tape:
+            y = x * 2.0
+            out = (y * scale).sum()
+        out.backward()
+        first = tape.entries[0]
+        assert first.grad["norm"] == scale
+        line = next(l for l in tape.table().splitlines() if l.split() and l.split()[0] == str(first.seq))
+        assert f" {text} " in line + " ", (text, line)
+
+
 def test_the_table_keeps_its_last_column_when_sequence_numbers_grow(monkeypatch):
     import itertools
 
