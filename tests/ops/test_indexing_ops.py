@@ -164,6 +164,19 @@ def test_take_and_take_along_dim():
     assert gradcheck(lambda a: a.take_along_dim(idx([[1, 1]]), 1), (x,))
 
 
+def test_take_along_dim_of_a_0d_tensor_is_its_value():
+    """dim 0 or -1 of a 0-d tensor, as other dim arguments here (PyTorch 2.13's
+    take_along_dim raises IndexError there; with dim=None both give a 1-element result)."""
+    x = f64(2.5)
+    for dim in (0, -1):
+        y = tg.take_along_dim(x, idx(0), dim)
+        assert y.shape == () and y.item() == 2.5
+    same(x.take_along_dim(idx(0), None), [2.5])
+    if torch is not None:
+        same(x.take_along_dim(idx(0), None), torch.take_along_dim(T(np.float64(2.5)), T(np.int64(0))))
+    assert gradcheck(lambda a: a.take_along_dim(idx(0), 0) * a, (x,))
+
+
 def test_nonzero_argwhere_and_the_one_argument_where():
     a = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
     t = tg.tensor(a)

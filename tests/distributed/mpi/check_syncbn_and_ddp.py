@@ -123,6 +123,14 @@ dist._comm("test").Allgather(mine, everyone)
 assert set(everyone.tolist()) == set(range(10)) and len(everyone) == sampler.total_size
 results["sampler"] = "ok"
 
+# ---- broadcast copies rank 0's tensor by default (PyTorch's dist.broadcast takes src; ours defaults
+# to 0), and any rank's with src
+t = tg.tensor([10.0 + rank])
+dist.broadcast(t)
+from_last = dist.broadcast(tg.tensor([10.0 + rank]), src=world - 1)
+assert t.numpy().tolist() == [10.0] and from_last.numpy().tolist() == [10.0 + world - 1], (t, from_last)
+results["broadcast"] = "ok"
+
 if rank == 0:
     print(json.dumps(results))
 sys.stdout.flush()
