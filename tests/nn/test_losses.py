@@ -409,6 +409,9 @@ ERRORS = [
     (lambda: F.multilabel_margin_loss(x43, tg.tensor([[0, -1]] * 4)), ValueError, "inconsistent target size"),
     (lambda: F.multilabel_margin_loss(x43, y43), TypeError, "integer class indices"),
     (lambda: F.triplet_margin_with_distance_loss(x43, x43, x43, margin=0), ValueError, "margin must be > 0"),
+    # PyTorch's layer refuses a margin of 0 when it is made, not when it is called
+    (lambda: nn.TripletMarginWithDistanceLoss(margin=0.0), ValueError,
+     "TripletMarginWithDistanceLoss: margin must be > 0"),
     (lambda: nn.TripletMarginWithDistanceLoss(distance_function=3), TypeError, "distance_function must be callable"),
     (lambda: F.triplet_margin_with_distance_loss(x43, x43, x43[0]), ValueError, "same number of dimensions"),
 ]
