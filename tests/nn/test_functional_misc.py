@@ -41,11 +41,13 @@ def test_constant_pad_takes_a_value_and_crops_with_negative_pads():
         F.pad(x, (1, 1), mode="reflect", value=2.0)
 
 
-def test_alpha_dropout_with_p_1_drops_everything_to_zero_as_pytorch():
-    """PyTorch returns input * 0 for p=1 (the affine map's scale would divide by zero)."""
+@pytest.mark.parametrize("drop", [lambda x: F.alpha_dropout(x, 1.0, training=True), nn.AlphaDropout(1.0),
+                                  lambda x: F.dropout(x, 1.0, training=True), nn.Dropout(1.0)])
+def test_dropout_with_p_1_drops_everything_to_zero_as_pytorch(drop):
+    """PyTorch returns input * 0 for p=1 (the kept values' scale, 1 / (1 - p), would divide by zero)."""
     x = tg.randn(5, 6, dtype=tg.float64, requires_grad=True)
-    y = F.alpha_dropout(x, 1.0, training=True)
-    assert y.shape == x.shape and (y.numpy() == 0).all()
+    y = drop(x)
+    assert y.shape == x.shape and (y.detach().numpy() == 0).all()
     y.sum().backward()
     assert (x.grad.numpy() == 0).all()
 
