@@ -304,4 +304,8 @@ EQUIVALENT = [
      'ax.legend(fontsize=9, loc="lower left")',
      'ax.legend(fontsize= 8, loc="lower left")',
      "presentation only: the legend's font size"),
+    ('tinygrad_bn/engine.py', 'core/ReplaceComparisonOperator_Is_Eq',
+     'if type(parent) is TapeEntry:',
+     'if type(parent) == TapeEntry:',
+     'type(parent) is a class without a metaclass __eq__, so == is identity, as is'),
 ]

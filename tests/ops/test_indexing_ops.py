@@ -237,8 +237,16 @@ def test_diag_diagonal_diag_embed_diagflat_trace():
     for r in range(3):
         want[r] = np.diag(X[r], 1)
     same(emb, want)
+    # two batch dims, the new ones last or in the middle: each batch dim keeps its place
+    want = np.zeros((2, 3, 6, 6))
+    for i in range(2):
+        for j in range(3):
+            want[i, j] = np.diag(b[i, j], -2)
+    same(tb.diag_embed(-2), want)
+    same(tb.diag_embed(-2, 1, 3), want.transpose(0, 2, 1, 3))
     if torch is not None:
         same(x.diag_embed(-1, 0, 2), torch.diag_embed(T(X), -1, 0, 2))
+        same(tb.diag_embed(2, 3, 1), torch.diag_embed(T(b), 2, 3, 1))
         same(tb.diagonal(1, 0, 2), torch.diagonal(T(b), 1, 0, 2))
     for fn in (lambda a: a.diag(1), lambda a: a.diagonal(-1), lambda a: a.diag_embed(1, 0, 2), lambda a: a.trace(),
                lambda a: a[0].diag(-1), lambda a: tg.diagflat(a)):

@@ -1,4 +1,5 @@
 """End to end: training SimpleNet on the bundled digits, the CLI, reproducibility."""
+import re
 import subprocess
 import sys
 
@@ -17,7 +18,10 @@ def test_two_epochs_learn_and_reproduce_to_the_bit(tmp_path, capsys):
     assert hist[1]["loss"] < hist[0]["loss"]
     assert "epoch 1/2" not in capsys.readouterr().err
     model2, _ = train(epochs=2, seed=3, log=lambda s: None)  # progress bars by default, as the CLI
-    assert "epoch 1/2" in capsys.readouterr().err and weights_digest(model) == weights_digest(model2)
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and weights_digest(model) == weights_digest(model2)
+    for epoch in ("1/2", "2/2"):  # each epoch's finished bar stays on screen, ended by a newline
+        assert re.search(rf"epoch {epoch}: 100%[^\r\n]*\n", err), err[-500:]
     assert set(tg.load(tmp_path / "m.npz")) == set(model.state_dict())
     assert any("held-out accuracy" in line for line in logs)
 
