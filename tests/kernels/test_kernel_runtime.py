@@ -218,6 +218,36 @@ def test_the_stamp_also_guards_the_cache_numba_uses_under_numba_cache_dir(tmp_pa
     assert means() == "[100.5, 102.5, 104.5, 106.5]"  # not the cached kernel of the old source
 
 
+def test_the_cache_folders_skip_a_locator_that_cannot_take_the_probe(tmp_path):
+    """A cache locator of another Numba version may want more than the probe
+    function: it is passed over and the next one that accepts the folder names
+    the second place kernels are cached."""
+    from kernels.cache_stamp import cache_folders
+
+    class WantsMore:
+        @classmethod
+        def from_function(cls, fn, source):
+            raise TypeError("from_function() missing 1 required positional argument")
+
+    class Declines:
+        @classmethod
+        def from_function(cls, fn, source):
+            return None
+
+    class Elsewhere:
+        @classmethod
+        def from_function(cls, fn, source):
+            return cls()
+
+        def get_cache_path(self):
+            return str(tmp_path / "elsewhere")
+
+    folder = str(tmp_path / "kernels")
+    here = str(tmp_path / "kernels" / "__pycache__")
+    assert cache_folders(folder, [WantsMore, Declines, Elsewhere]) == [here, str(tmp_path / "elsewhere")]
+    assert cache_folders(folder, [WantsMore]) == [here]
+
+
 def test_every_cpu_kernel_is_compiled_into_the_on_disk_cache():
     """Each @njit / @vectorize in kernels/cpu says cache=True (directly or through its
     module's options dict): without it a fresh process compiles that kernel again,
