@@ -27,16 +27,37 @@ class _CountedProgress(common.Progress):
         super().tick(label)
 
 
+# experiment module name -> whether each model its train_run calls built has batch norm, in call order
+BUILT_WITH_BN = {}
+
+
+def _noting_models(name, train_run):
+    """train_run, noting for experiment ``name`` whether each model it trains has a BatchNorm layer."""
+    from tinygrad_bn.nn.normalization import _BatchNorm
+
+    def noted(make_model, *args, **kwargs):
+        def make():
+            model = make_model()
+            BUILT_WITH_BN.setdefault(name, []).append(
+                any(isinstance(m, _BatchNorm) for m in model.modules()))
+            return model
+        return train_run(make, *args, **kwargs)
+    return noted
+
+
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory):
     import importlib
     out = tmp_path_factory.mktemp("experiments")
     _CountedProgress.bars.clear()
+    BUILT_WITH_BN.clear()
     with pytest.MonkeyPatch.context() as mp:
         for name in ("common", *(m.replace("-", "_") for m in experiments.EXPERIMENTS)):
             module = importlib.import_module(f"tinygrad_bn.experiments.{name}")
             if hasattr(module, "Progress"):
                 mp.setattr(module, "Progress", _CountedProgress)
+            if name != "common" and hasattr(module, "train_run"):
+                mp.setattr(module, "train_run", _noting_models(name, module.train_run))
         results = experiments.run("all", out=str(out), quick=True, progress=False, log=lambda *a: None)
     return out, {r["experiment"]: r for r in results}
 
@@ -102,6 +123,21 @@ def test_experiment_specific_facts(quick_results):
     scales = r["weight-init"]["scales"]
     assert scales[0] == weight_init.SCALES[0] and scales[-1] == weight_init.SCALES[-1] and 3 <= len(scales) < 5
     assert {run["scale"] for run in r["weight-init"]["runs"]} == set(scales)
+
+
+def test_each_run_trains_the_net_it_is_labelled_with(quick_results):
+    """A run labelled with batch norm trained a model with a BatchNorm layer and
+    a plain run one without: a swapped flag would put each net's numbers under
+    the other's name, and every statistic after it would still look sound."""
+    _, r = quick_results
+    labels = {"gradients": [run["bn"] for run in r["gradients"]["runs"]],
+              "weight_init": [run["bn"] for run in r["weight-init"]["runs"]],
+              "sigmoid": [run["bn"] for run in r["sigmoid"]["runs"]],
+              "bn_vs_plain": [run["net"] == "bn" for run in r["bn-vs-plain"]["runs"]],
+              "learning_rates": [run["net"] == "bn" for run in r["learning-rates"]["runs"]]}
+    for name, flags in labels.items():
+        assert True in flags and False in flags, name
+        assert BUILT_WITH_BN[name] == flags, name
 
 
 def test_a_rerun_gives_the_same_numbers(tmp_path):
