@@ -140,6 +140,29 @@ def test_each_run_trains_the_net_it_is_labelled_with(quick_results):
         assert BUILT_WITH_BN[name] == flags, name
 
 
+def test_weight_init_counts_each_nets_diverged_runs_at_each_scale(tmp_path, monkeypatch):
+    """The diverged-run counts split by net and scale: plain diverges at the
+    largest scale, BN at the smallest (training stood in by a fake here)."""
+    from tinygrad_bn.experiments import weight_init
+
+    scales = weight_init.SCALES[::2]
+
+    def fake_train_run(make_model, seed, epochs, **kwargs):
+        model = make_model()
+        bn = any(isinstance(m, weight_init.nn.BatchNorm1d) for m in model.modules())
+        scale = float(next(m for m in model.modules() if isinstance(m, weight_init.nn.Linear)).weight.std().item())
+        diverged = (not bn and scale > scales[-1] / 2) or (bn and scale < scales[0] * 2)
+        acc = 0.1 if diverged else 0.9
+        return {"loss": [1.0] * (epochs + 1), "acc": [acc] * (epochs + 1), "final_acc": acc,
+                "diverged": diverged, "setup": {}}
+
+    monkeypatch.setattr(weight_init, "train_run", fake_train_run)
+    result = weight_init.run(str(tmp_path), seeds=2, epochs=1, progress=False, quick=True)
+    counts = result["diverged_runs"]
+    assert counts["plain"] == {str(sc): 2 * (sc == scales[-1]) for sc in scales}
+    assert counts["bn"] == {str(sc): 2 * (sc == scales[0]) for sc in scales}
+
+
 def test_a_rerun_gives_the_same_numbers(tmp_path):
     a = experiments.run("weight-init", out=str(tmp_path / "a"), quick=True, progress=False, log=lambda *x: None)
     b = experiments.run("weight-init", out=str(tmp_path / "b"), quick=True, progress=False, log=lambda *x: None)
