@@ -407,6 +407,30 @@ def test_right_inverse_on_assignment_and_at_registration(rng):
         m.weight = nn.Parameter(tg.tensor(target))
 
 
+def test_a_right_inverse_that_is_not_implemented_registers_the_tensor_as_it_is(rng):
+    """As PyTorch: a right_inverse raising NotImplementedError is skipped at
+    registration, and original holds the tensor unchanged."""
+    class DoubleOneWay(nn.Module):
+        def forward(self, x):
+            return x * 2
+
+        def right_inverse(self, x):
+            raise NotImplementedError
+
+    m = _linear(rng)
+    before = _np(m.weight).copy()
+    P.register_parametrization(m, "weight", DoubleOneWay())
+    np.testing.assert_array_equal(_np(m.parametrizations.weight.original), before)
+    np.testing.assert_allclose(_np(m.weight), before * 2, rtol=1e-6)
+    # chained onto another: its checks skip the missing inverse too, and original stays
+    m = _linear(rng)
+    before = _np(m.weight).copy()
+    P.register_parametrization(m, "weight", Double())
+    P.register_parametrization(m, "weight", DoubleOneWay())
+    np.testing.assert_allclose(_np(m.parametrizations.weight.original), before / 2, rtol=1e-6)
+    np.testing.assert_allclose(_np(m.weight), before * 2, rtol=1e-6)
+
+
 def test_right_inverse_with_a_tuple_gives_original0_original1(rng):
     m = _linear(rng)
     before = _np(m.weight).copy()
