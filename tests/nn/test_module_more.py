@@ -545,8 +545,11 @@ def test_parameter_list_registers_and_converts():
         pl[6]
     with pytest.raises(TypeError, match="indices must be ints or slices, got str"):
         pl["0"]
-    with pytest.raises(TypeError, match="ParameterList.extend: expected an iterable"):
-        pl.extend(tg.ones(2))
+    # a tensor (iterable, but one value), a string, and what is not iterable at all
+    for bad, kind in ((tg.ones(2), "Tensor"), ("ab", "str"), (5, "int"), (None, "NoneType")):
+        with pytest.raises(TypeError, match=f"ParameterList.extend: expected an iterable of parameters, got {kind}"):
+            pl.extend(bad)
+    assert len(pl) == 6  # nothing appended by a refused call
     with pytest.raises(RuntimeError, match="ParameterList should not be called"):
         pl(1)
     assert "Parameter containing: [float32 of size 2x3]" in repr(pl)
