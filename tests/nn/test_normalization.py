@@ -5,6 +5,7 @@ import pytest
 import tinygrad_bn as tg
 from tinygrad_bn import nn
 from tinygrad_bn.nn import functional as F
+from tinygrad_bn.testing import gradcheck
 
 
 def ref_norm(x, axes, eps):
@@ -218,3 +219,17 @@ def test_instance_norm_running_stats_follow_pytorchs_rule():
     mean = x.mean(axis=2).mean(axis=0)
     np.testing.assert_allclose(layer.running_mean.numpy(), 0.8 * 0 + 0.2 * mean, rtol=1e-12)
     np.testing.assert_allclose(layer.running_var.numpy(), 0.8 * 1 + 0.2 * var, rtol=1e-12)
+
+
+def test_layer_norm_and_rms_norm_take_a_1d_input_as_pytorch():
+    """One sample of 1-d features: the statistics are taken over all of it."""
+    x = tg.tensor([1.0, -2.0, 4.0, 0.5], dtype=tg.float64, requires_grad=True)
+    a = x.detach().numpy()
+    y = F.layer_norm(x, (4,), eps=1e-5)
+    np.testing.assert_allclose(y.detach().numpy(), (a - a.mean()) / np.sqrt(a.var() + 1e-5), rtol=1e-12)
+    np.testing.assert_allclose(nn.LayerNorm(4, dtype=tg.float64)(x).detach().numpy(), y.detach().numpy(), rtol=1e-15)
+    r = F.rms_norm(x, (4,), eps=1e-5)
+    np.testing.assert_allclose(r.detach().numpy(), a / np.sqrt((a * a).mean() + 1e-5), rtol=1e-12)
+    w = tg.tensor([0.3, -1.0, 2.0, 0.7], dtype=tg.float64)  # a fixed weighting: the sum of y is constant
+    assert gradcheck(lambda t: F.layer_norm(t, (4,)) * w, (x,))
+    assert gradcheck(lambda t: F.rms_norm(t, (4,)) * w, (x,))
