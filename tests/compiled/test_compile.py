@@ -617,6 +617,27 @@ def test_a_leaf_the_caller_makes_anew_before_each_call_is_not_silently_dropped()
             np.testing.assert_array_equal(holder["w"].grad.numpy(), [0.0, 2.0, 4.0])
 
 
+def test_a_step_that_differs_every_run_is_given_up_on_the_max_traces_th_call():
+    """Each call of a step that has not settled is a trace, counted from 1 and
+    shown by describe(); the MAX_TRACES-th that still differs ends the tries."""
+    from tinygrad_bn.compiled import step as step_module
+
+    holder = {}
+    weight = tg.tensor([0.0, 1.0, 2.0])
+
+    def step():
+        (holder["w"] ** 2).sum().backward()
+    strict = tg.compile(step)
+    calls = 0
+    with pytest.raises(CompileError, match="differs between two runs"):
+        for _ in range(2 * step_module.MAX_TRACES):
+            holder["w"] = weight.detach().requires_grad_()
+            calls += 1
+            strict()
+            assert f"tracing ({calls} runs so far)" in strict.describe()
+    assert calls == step_module.MAX_TRACES
+
+
 def test_a_leaf_made_in_the_step_and_returned_keeps_its_gradient():
     """Returned, a tensor made in the step is the caller's: a replay (which returns new
     tensors without .grad) would lose the gradient, so the step is not replayed."""
