@@ -379,8 +379,11 @@ def test_bilinear_and_its_module(rng):
     m = nn.Bilinear(40, 5, 30)
     bound = 1 / math.sqrt(40)
     assert m.weight.shape == (30, 40, 5) and m.bias.shape == (30,)
-    assert np.abs(numpy_of(m.weight)).max() <= bound and np.abs(numpy_of(m.weight)).max() > 0.9 * bound
-    assert np.abs(numpy_of(m.bias)).max() <= bound
+    weight, bias = numpy_of(m.weight), numpy_of(m.bias)
+    # U(-bound, bound), as PyTorch: both ends reached, centred on 0
+    assert np.abs(weight).max() <= bound and weight.min() < -0.9 * bound and weight.max() > 0.9 * bound
+    assert abs(weight.mean()) < 5 * bound / math.sqrt(3 * weight.size)
+    assert np.abs(bias).max() <= bound and bias.min() < 0 < bias.max()
     assert nn.Bilinear(2, 3, 4, bias=False).bias is None
     y = m(tg.randn(7, 40), tg.randn(7, 5))
     assert y.shape == (7, 30) and y.dtype == np.float32
