@@ -164,6 +164,17 @@ def test_take_and_take_along_dim():
     assert gradcheck(lambda a: a.take_along_dim(idx([[1, 1]]), 1), (x,))
 
 
+def test_index_copy_and_index_fill_of_a_0d_tensor_stay_0d_as_pytorch():
+    x = f64(1.5)
+    y = x.index_copy(0, idx([0]), f64([5.0]))
+    assert y.shape == () and y.item() == 5.0
+    z = x.index_fill(0, idx([0]), -2.0)
+    assert z.shape == () and z.item() == -2.0
+    if torch is not None:
+        same(y, T(np.float64(1.5)).index_copy(0, T([0]), T([5.0])))
+    assert gradcheck(lambda a, b: a.index_copy(0, idx([0]), b) * a, (x, f64([5.0])))
+
+
 def test_take_along_dim_of_a_0d_tensor_is_its_value():
     """dim 0 or -1 of a 0-d tensor, as other dim arguments here (PyTorch 2.13's
     take_along_dim raises IndexError there; with dim=None both give a 1-element result)."""

@@ -281,6 +281,19 @@ def test_cumsum_cumprod_logcumsumexp(rng, dim):
     assert gradgradcheck(lambda t: t.logcumsumexp(dim), (x,))
 
 
+@pytest.mark.parametrize("shape, dim", [((1, 3), 0), ((3, 1), 1), ((1,), 0), ((), 0)])
+def test_a_running_op_over_one_element_is_a_new_tensor(shape, dim):
+    """A scan over a dim of length 1 (or a 0-d tensor) gives its input's values in a
+    new tensor, as PyTorch: writing to the result leaves the input as it was."""
+    for op in ("cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"):
+        x = f64(np.full(shape, 0.5), requires_grad=False)
+        y = getattr(x, op)(dim)
+        y = y[0] if isinstance(y, tuple) else y  # cummax / cummin: (values, indices)
+        assert y is not x and y.shape == x.shape, op
+        y.add_(1.0)
+        assert (x.numpy() == 0.5).all(), op
+
+
 @pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning")  # log(0) of the -inf case
 def test_running_ops_on_integers_large_values_and_zeros():
     assert tg.tensor([1, 2, 3]).cumsum(0).dtype == tg.int64
