@@ -287,6 +287,33 @@ def test_functional_call_uses_the_given_tensors_and_restores_the_module():
     assert functional_call(Kw(), {"w": tg.full((2,), 2.0)}, (tg.ones(2),), {"scale": 3.0}).tolist() == [6.0, 6.0]
 
 
+def test_functional_call_puts_the_tensors_where_the_parameters_are_and_leaves_no_trace():
+    """Inside the call, named_parameters() and state_dict() give the tensors passed in
+    (PyTorch swaps them into the module's parameters); after it, the module's
+    attributes are its own again, with no copy left behind that would hide a
+    parameter assigned later."""
+    seen = {}
+
+    class Spy(Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+
+        def forward(self, x):
+            seen["param"] = dict(self.named_parameters())["lin.weight"]
+            seen["state"] = self.state_dict(keep_vars=True)["lin.weight"]
+            return self.lin(x)
+
+    m = Spy()
+    w = tg.randn(2, 3)
+    functional_call(m, {"lin.weight": w}, (tg.randn(4, 3),))
+    assert seen["param"] is w and seen["state"] is w
+    assert "weight" not in vars(m.lin) and isinstance(m.lin.weight, Parameter)
+    replacement = Parameter(tg.zeros(2, 3))
+    m.lin.weight = replacement
+    assert m.lin.weight is replacement and dict(m.named_parameters())["lin.weight"] is replacement
+
+
 def test_a_tensor_the_forward_assigns_anew_goes_back_into_the_callers_dict():
     """As PyTorch's functional_call: a forward that rebinds a given buffer leaves the new
     tensor in the dict it came from; the module keeps its own."""
