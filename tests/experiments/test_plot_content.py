@@ -135,7 +135,7 @@ def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its
 
 
 def test_sigmoid_draws_each_panels_mean_curves_from_its_own_runs(caught, tmp_path):
-    grid, epochs, seeds = [(3, 0.1), (6, 0.5)], 4, 3
+    grid, epochs, seeds = [(3, 0.1), (6, 0.1), (6, 0.5)], 4, 3  # two depths at one rate: each panel its own
     rng = np.random.default_rng(3)
     runs = [{"depth": d, "lr": lr, "bn": bn, "seed": k, "acc": list(rng.uniform(0.1, 1.0, epochs))}
             for d, lr in grid for bn in (False, True) for k in range(seeds)]
@@ -242,6 +242,8 @@ def test_train_vs_eval_draws_each_variants_bars_and_seeds_and_the_differences(ca
     diffs = np.concatenate([line.get_ydata() for line in bottom.get_lines() if line.get_marker() == "o"])
     want = [100 * (r["accuracy"][v] - r["accuracy"]["running"]) for r in runs for v in train_vs_eval.VARIANTS[1:]]
     assert sorted(diffs) == pytest.approx(sorted(want))
+    zero = [ln for ln in bottom.get_lines() if ln.get_marker() in ("None", "", None)]  # the reference line: no change
+    assert len(zero) == 1 and list(zero[0].get_ydata()) == [0, 0]
     labels = [t.get_text() for t in bottom.get_xticklabels()]
     assert len(labels) == len(models) and "(1 diverged)" in labels[1] and "diverged" not in labels[0]
     # each model's group of bars is centred on its tick, one bar per variant, left to right in VARIANTS' order
