@@ -1215,6 +1215,7 @@ def _math_creation_and_sampling_cases():
     call_case("Tensor.cov", "fweights of the wrong length", lambda: tg.ones(2, 4).cov(fweights=tg.ones(3)), "cov",
               "fweights")
     call_case("tg.gradient", "edge_order 2", lambda: tg.gradient(tg.ones(4), edge_order=2), "gradient", "2")
+    call_case("tg.gradient", "edge_order 0", lambda: tg.gradient(tg.ones(4), edge_order=0), "gradient", "edge_order")
     call_case("tg.gradient", "a dim of one point", lambda: tg.gradient(tg.ones(1)), "gradient", "2 points")
     call_case("tg.vander", "a negative N", lambda: tg.vander(tg.ones(3), N=-1), "vander", "-1")
     call_case("tg.combinations", "a negative r", lambda: tg.combinations(tg.ones(3), -1), "combinations", "-1")
