@@ -221,7 +221,7 @@ def test_softmin_along_a_dim_and_pytorchs_implicit_dim(rng):
     assert gradcheck(lambda t: F.softmin(t, 1), t64(x, grad=True))  # a weighted projection: sums are constant
     for shape, dim in (((5,), 0), ((2, 5), 1), ((2, 3, 4), 0), ((2, 3, 4, 5), 1)):
         x = rng.standard_normal(shape)
-        with pytest.warns(UserWarning, match="implicit dimension"):
+        with pytest.warns(UserWarning, match=f"implicit dimension.*Using dim={dim}"):  # the dim it says it uses
             out = F.softmin(t64(x))
         np.testing.assert_allclose(numpy_of(out), numpy_of(F.softmin(t64(x), dim)), rtol=1e-15)
         with pytest.warns(UserWarning, match="implicit dimension"):

@@ -186,6 +186,11 @@ def test_special_functions_have_their_known_values_and_identities():
         a0 = tg.tensor([1e-3, 0.5, 2.0, 7.0])
         np.testing.assert_array_equal(tg.igamma(a0, tg.zeros(4, dtype=tg.float64)).numpy(), np.zeros(4))
         np.testing.assert_array_equal(tg.igammac(a0, tg.zeros(4, dtype=tg.float64)).numpy(), np.ones(4))
+    # x = 1 (and 0.5, 1.5) beside the special case at 0: Q(n, x) = e^-x sum_{k<n} x^k / k! for whole n
+    for x1 in (0.5, 1.0, 1.5):
+        want = [math.exp(-x1) * sum(x1 ** k / math.factorial(k) for k in range(n)) for n in (1, 2, 3, 6)]
+        got = tg.igammac(tg.tensor([1.0, 2.0, 3.0, 6.0]), tg.full((4,), x1, dtype=tg.float64)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-12)
     # the upper tail against closed forms independent of our continued fraction (x >= a + 1 takes it):
     # Q(1/2, x) = erfc(sqrt x), and for whole a, Q(a, x) = e^-x sum_{k<a} x^k / k!
     far = np.array([1.6, 2.5, 5.0, 11.0, 30.0, 80.0])
