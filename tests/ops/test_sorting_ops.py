@@ -148,6 +148,14 @@ def test_topk_and_kthvalue_at_ties_and_nan():
 
 def test_median_is_the_lower_median_with_pytorchs_nan_rules():
     assert tg.tensor([4.0, 1.0, 3.0, 2.0]).median().item() == 2.0
+    # integers: no NaN to count, every value takes part (PyTorch's values and indices)
+    ints = tg.tensor([[3, 1, 2], [5, 4, 6]])
+    for median in (tg.median, tg.nanmedian):
+        along = median(ints, 1)
+        assert along.values.tolist() == [2, 5] and along.indices.tolist() == [2, 0]
+        down = median(ints, 0)
+        assert down.values.tolist() == [3, 1, 2] and down.indices.tolist() == [0, 0, 0]
+    assert tg.tensor([3, 1, 2, 7]).median().item() == 2
     m = tg.tensor(TIES).median(0)
     assert m.values.item() == 2.0 and m.indices.item() == 3
     n = tg.tensor(WITH_NAN)
@@ -349,6 +357,11 @@ def test_diff():
     same(tg.tensor([True, False, False, True]).diff(), [True, False, True])
     same(tg.tensor([1, 3, 6]).diff(n=2), [1])
     assert gradcheck(lambda t: t.diff(2), (x,))
+    # n = 0: the input's values in a new tensor (as PyTorch), which a write leaves the input apart from
+    y = x.detach().diff(n=0)
+    assert y is not x and y.tolist() == x.tolist()
+    y.add_(1.0)
+    same(x, a)
 
 
 # ------------------------------------------------------------------ counting (on the host)
