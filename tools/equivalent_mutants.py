@@ -308,4 +308,12 @@ EQUIVALENT = [
      'if type(parent) is TapeEntry:',
      'if type(parent) == TapeEntry:',
      'type(parent) is a class without a metaclass __eq__, so == is identity, as is'),
+    ('tinygrad_bn/experiments/landscape.py', 'core/NumberReplacer',
+     'ax.yaxis.set_major_locator(plt.LogLocator(base=10, subs=subs))',
+     'ax.yaxis.set_major_locator(plt.LogLocator(base= 11, subs=subs))',
+     'presentation only: where the log axis puts its labelled ticks'),
+    ('tinygrad_bn/counting.py', 'core/ReplaceComparisonOperator_Eq_LtE',
+     'return out[0] if len(out) == 1 else tuple(out)',
+     'return out[0] if len(out) <= 1 else tuple(out)',
+     'out starts as a one-element list and only grows, so len(out) <= 1 is len(out) == 1'),
 ]
