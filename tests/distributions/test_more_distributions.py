@@ -1270,3 +1270,36 @@ def test_every_constraint_has_pytorchs_event_dim_and_discreteness(name):
     # a check reduces exactly its event dims: a batch of 2 x 3 events gives 2 x 3 answers
     value = tg.zeros(2, 3, *([4] * event_dim))
     assert tuple(c.check(value).shape) == (2, 3)
+
+
+# each discrete or [0, 1] distribution with float32 or float64 parameters, and a value of its support
+D = distributions
+_LOG_PROB_DTYPE_CASES = {
+    "Bernoulli": (lambda f: D.Bernoulli(probs=f([0.3])), [1.0]),
+    "Beta": (lambda f: D.Beta(f([2.0]), f([3.0])), [0.5]),
+    "Binomial": (lambda f: D.Binomial(5, probs=f([0.3])), [2.0]),
+    "Geometric": (lambda f: D.Geometric(probs=f([0.3])), [2.0]),
+    "Multinomial": (lambda f: D.Multinomial(3, probs=f([0.2, 0.8])), [1.0, 2.0]),
+    "Poisson": (lambda f: D.Poisson(f([2.0])), [1.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LOG_PROB_DTYPE_CASES))
+def test_log_prob_of_a_value_in_another_float_dtype_is_in_pytorchs_dtype(name):
+    """As PyTorch: a float64 value of float32 parameters gives float64 log-probabilities
+    (the two dtypes' promotion; Bernoulli: the value's dtype, as its binary cross
+    entropy), and integer counts take the parameters' dtype. The numbers are the
+    float64 ones to float32 rounding."""
+    make, value = _LOG_PROB_DTYPE_CASES[name]
+    want = make(lambda v: tg.tensor(v, dtype=tg.float64)).log_prob(tg.tensor(value, dtype=tg.float64)).numpy()
+    for param, given, result in (("float32", "float64", "float64"), ("float64", "float32",
+                                                                      "float32" if name == "Bernoulli" else "float64"),
+                                 ("float32", "float32", "float32")):
+        dist = make(lambda v, p=param: tg.tensor(v, dtype=getattr(tg, p)))
+        got = dist.log_prob(tg.tensor(value, dtype=getattr(tg, given)))
+        assert str(got.dtype) == result, (param, given, got.dtype)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    if name not in ("Beta",):  # counts (and 0/1) as integers
+        got = make(lambda v: tg.tensor(v, dtype=tg.float32)).log_prob(tg.tensor([int(v) for v in value]))
+        assert str(got.dtype) == "float32"
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)

@@ -57,7 +57,10 @@ class Bernoulli(ProbsLogits):
             self._validate_sample(value)
         logits = self.logits
         if hasattr(value, "dtype") and value.dtype != logits.dtype:
-            value = value.to(logits.dtype)
+            if value.dtype.kind in "biu":  # 0/1 outcomes as integers or bools (PyTorch refuses these)
+                value = value.to(logits.dtype)
+            else:  # PyTorch's binary_cross_entropy_with_logits computes in the target's dtype
+                logits = logits.to(value.dtype)
         return -binary_cross_entropy_with_logits(logits, value)
 
     def entropy(self):

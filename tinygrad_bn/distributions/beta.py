@@ -7,7 +7,7 @@ from ..ops.movement import stack
 from . import constraints
 from .dirichlet import Dirichlet
 from .distribution import Distribution
-from .utils import broadcast_all
+from .utils import broadcast_all, outcome_value
 
 
 class Beta(Distribution):
@@ -70,8 +70,7 @@ class Beta(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         c = self._dirichlet.concentration
-        if value.dtype != c.dtype:
-            value = value.to(c.dtype)
+        value = outcome_value(value, c)
         return self._dirichlet.log_prob(stack([value, 1.0 - value], -1))
 
     def entropy(self):

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from . import constraints
 from .draws import binomial
 from .probs_logits import ProbsLogits
-from .utils import broadcast_all, one_parameter
+from .utils import broadcast_all, one_parameter, outcome_value
 
 
 def _clamp_by_zero(x):
@@ -80,8 +80,7 @@ class Binomial(ProbsLogits):
         if self._validate_args:
             self._validate_sample(value)
         n, logits = self.total_count, self.logits
-        if value.dtype != logits.dtype:
-            value = value.to(logits.dtype)
+        value = outcome_value(value, logits)
         normalize = n * _clamp_by_zero(logits) + n * (-logits.abs()).exp().log1p() - (n + 1).lgamma()
         return value * logits - (value + 1).lgamma() - (n - value + 1).lgamma() - normalize
 

@@ -7,7 +7,7 @@ from ..grad_mode import no_grad
 from ..ops.elementwise import where
 from . import constraints
 from .probs_logits import ProbsLogits
-from .utils import binary_cross_entropy_with_logits, finfo
+from .utils import binary_cross_entropy_with_logits, finfo, outcome_value
 
 
 class Geometric(ProbsLogits):
@@ -60,8 +60,7 @@ class Geometric(ProbsLogits):
         if self._validate_args:
             self._validate_sample(value)
         probs = self.probs
-        if value.dtype != probs.dtype:
-            value = value.to(probs.dtype)
+        value = outcome_value(value, probs)
         # where probs = 1 and value = 0 the first term is 0 (0 * log 0 is NaN); the gradient there is 0 too
         safe = where((probs.detach() == 1) * (value.detach() == 0), 0.0, probs)
         return value * (-safe).log1p() + probs.log()

@@ -10,6 +10,7 @@ from ..tensor import Tensor
 from . import constraints
 from .binomial import Binomial
 from .categorical import CategoricalEvents
+from .utils import outcome_value
 
 
 class Multinomial(CategoricalEvents):
@@ -70,8 +71,7 @@ class Multinomial(CategoricalEvents):
         if self._validate_args:
             self._validate_sample(value)
         logits = self.logits
-        if value.dtype != logits.dtype:
-            value = value.to(logits.dtype)
+        value = outcome_value(value, logits)
         # a category of probability 0 (logit -inf) counted 0 times adds 0, not NaN
         safe = where((value.detach() == 0) * (logits.detach() == float("-inf")), 0.0, logits)
         return (value.sum(-1) + 1).lgamma() - (value + 1).lgamma().sum(-1) + (safe * value).sum(-1)

@@ -8,6 +8,7 @@ from ..ops.elementwise import where
 from ..sampling import poisson
 from . import constraints
 from .distribution import Distribution
+from .utils import outcome_value
 
 
 class Poisson(Distribution):
@@ -49,8 +50,7 @@ class Poisson(Distribution):
         """value log(rate) - rate - log(value!) (0 log 0 = 0: a rate of 0 gives the count 0 probability 1)."""
         if self._validate_args:
             self._validate_sample(value)
-        if value.dtype != self.rate.dtype:
-            value = value.to(self.rate.dtype)
+        value = outcome_value(value, self.rate)
         return value.xlogy(self.rate) - self.rate - (value + 1).lgamma()
 
     def entropy(self):

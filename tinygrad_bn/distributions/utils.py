@@ -1,7 +1,8 @@
 """Helpers the distributions share, named after ``torch.distributions.utils``:
 ``broadcast_all``, ``clamp_probs``, ``probs_to_logits``, ``logits_to_probs``,
 ``euler_constant``, ``sum_rightmost``, ``xlogy`` and ``softplus`` (a stable composite of
-tensor ops, so its backward and double backward are the ops' own)."""
+tensor ops, so its backward and double backward are the ops' own); ``outcome_value``
+for log_prob."""
 import numbers
 
 import numpy as np
@@ -19,6 +20,14 @@ euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant, as torch.d
 def sum_rightmost(value, dim):
     """``value`` summed over its last ``dim`` dims (``dim`` = 0: as it is)."""
     return value if dim == 0 else value.reshape(*value.shape[:value.ndim - dim], -1).sum(-1)
+
+
+def outcome_value(value, param):
+    """``value`` ready for a log_prob beside ``param``: integer and bool outcomes
+    (counts, 0/1) take the parameter's dtype; a float value keeps its own, so the
+    result comes out in the two dtypes' promotion, as PyTorch's (float64 values of
+    a float32 Poisson give float64 log-probabilities)."""
+    return value.to(param.dtype) if value.dtype.kind in "biu" else value
 
 
 def xlogy(x, y):
