@@ -463,6 +463,13 @@ def test_threshold_takes_infinite_thresholds_as_pytorch():
     np.testing.assert_array_equal(nn.Threshold(float("inf"), -1.0)(x).numpy(), [-1.0, -1.0, -1.0])
 
 
+def test_hardtanh_takes_infinite_bounds_as_pytorch():
+    x = tg.tensor([-5.0, 0.0, 5.0], dtype=tg.float64)
+    np.testing.assert_array_equal(F.hardtanh(x, min_val=float("-inf")).numpy(), [-5.0, 0.0, 1.0])
+    np.testing.assert_array_equal(F.hardtanh(x, -1.0, float("inf")).numpy(), [-1.0, 0.0, 5.0])
+    np.testing.assert_array_equal(nn.Hardtanh(float("-inf"), float("inf"))(x).numpy(), [-5.0, 0.0, 5.0])
+
+
 def test_softplus_takes_an_infinite_threshold():
     """threshold=inf never switches to the identity, as PyTorch: log(1 + exp(x)) everywhere."""
     x = tg.tensor([30.0, 1.0, -3.0], dtype=tg.float64)

@@ -26,6 +26,17 @@ def test_pad_matches_numpy(mode, shape, pads):
     assert gradcheck(lambda t: F.pad(t, pads, mode=mode), (tg.tensor(x, requires_grad=True),))
 
 
+def test_replicate_pads_any_width_and_circular_up_to_the_dims_size_as_pytorch():
+    """Only reflect needs pads smaller than the dim (replicate repeats the edge any number of times)."""
+    x = RNG.standard_normal((2, 3))
+    np.testing.assert_array_equal(F.pad(tg.tensor(x), (5, 4), mode="replicate").numpy(),
+                                  np.pad(x, [(0, 0), (5, 4)], mode="edge"))
+    np.testing.assert_array_equal(F.pad(tg.tensor(x), (3, 3), mode="circular").numpy(),
+                                  np.pad(x, [(0, 0), (3, 3)], mode="wrap"))
+    with pytest.raises(ValueError, match="reflect padding"):
+        F.pad(tg.tensor(x), (3, 0), mode="reflect")
+
+
 def test_constant_pad_takes_a_value_and_crops_with_negative_pads():
     x = tg.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(F.pad(x, (1, 1), value=-1.0).numpy(), np.pad(x.numpy(), ((0, 0), (1, 1)),

@@ -49,3 +49,15 @@ def test_softmax_layers_and_constant_fills():
     w = tg.empty(2, 3)
     assert init.constant_(w, 0.5) is w and w.tolist() == [[0.5] * 3] * 2
     assert init.ones_(w).tolist() == [[1.0] * 3] * 2 and init.zeros_(w).tolist() == [[0.0] * 3] * 2
+
+
+def test_sequential_from_an_ordered_dict_keeps_the_names_and_the_order():
+    from collections import OrderedDict
+
+    tg.manual_seed(0)
+    fc, act = nn.Linear(2, 3), nn.Tanh()
+    seq = nn.Sequential(OrderedDict([("fc", fc), ("act", act)]))
+    assert [name for name, _ in seq.named_children()] == ["fc", "act"] and seq.fc is fc and seq[1] is act
+    assert list(seq.state_dict()) == ["fc.weight", "fc.bias"]
+    x = tg.randn(4, 2)
+    np.testing.assert_array_equal(seq(x).detach().numpy(), act(fc(x)).detach().numpy())

@@ -102,6 +102,14 @@ def test_scatter_add_sums_repeated_indices():
     assert gradgradcheck(lambda a, b: (a.scatter_add(1, idx(i), b) ** 2), (x, s))
 
 
+def test_an_out_of_range_index_error_names_the_first_bad_index():
+    x = f64(X)  # (3, 4)
+    with pytest.raises(IndexError, match=r"index_select: index 7 is out of range for dim 0 of size 3"):
+        x.index_select(0, idx([0, 7, 9, -5]))
+    with pytest.raises(IndexError, match=r"index -5 is out of range"):
+        x.index_select(0, idx([1, -5, 7]))
+
+
 def test_index_select_add_copy_fill():
     x, i = f64(X), np.array([2, 0, 2])
     same(x.index_select(0, idx(i)), X[i])
@@ -213,6 +221,7 @@ def test_flip_roll_rot90_are_copies_with_gradients():
     same(x.flip(0, 1), np.flip(X))
     same(x.fliplr(), np.fliplr(X))
     same(tg.flipud(x), np.flipud(X))
+    same(tg.flipud(f64([1.0, 2.0, 3.0])), [3.0, 2.0, 1.0])  # 1-d is enough, as torch.flipud
     same(x.roll(2), np.roll(X, 2))
     same(tg.roll(x, (1, -3), (0, 1)), np.roll(X, (1, -3), (0, 1)))
     same(x.roll(5, 1), np.roll(X, 5, 1))

@@ -145,6 +145,7 @@ def test_dot_marks_kinds_and_shapes(tmp_path):
     assert '"layers.0.weight"' in dot and "fillcolor=\"#cfe2f3\"" in dot  # parameters
     assert "doubleoctagon" in dot  # the loss
     assert '[label="(16,64)"]' in dot  # edges carry shapes
+    assert "\\n[batchnorm]" in dot and "\\n[cpu]" not in dot  # an op's box names its kernel (the module's last name)
     if shutil.which("dot") is None:
         with pytest.raises(RuntimeError, match="apt-get install graphviz"):
             tape.render(str(tmp_path / "g.svg"))
