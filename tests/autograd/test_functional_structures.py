@@ -106,3 +106,16 @@ def test_inputs_that_are_not_a_tensor_or_a_tuple_of_tensors_are_refused_by_name(
     for fn in (AF.jacobian, AF.hessian):
         with pytest.raises(TypeError, match="the inputs must be a Tensor or a tuple of Tensors"):
             fn(lambda *x: x[0].sum(), inputs)
+
+
+def test_an_output_that_does_not_depend_on_the_inputs_gives_zero_products_and_jacobians():
+    """As PyTorch: a function whose outputs need no gradient (constants) has
+    zero vjp and jacobian, of the inputs' shapes, or an error in strict mode."""
+    x, y = tg.randn(3), tg.randn(2, 2)
+    out, (gx, gy) = AF.vjp(lambda a, b: tg.ones(4), (x, y), tg.ones(4))
+    assert out.tolist() == [1.0] * 4
+    assert gx.shape == (3,) and gy.shape == (2, 2) and not gx.numpy().any() and not gy.numpy().any()
+    jac = AF.jacobian(lambda a: tg.ones(2), x)
+    assert jac.shape == (2, 3) and not jac.numpy().any()
+    with pytest.raises(RuntimeError, match="independent of input 0"):
+        AF.vjp(lambda a: tg.ones(3), x, tg.ones(3), strict=True)
