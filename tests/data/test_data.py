@@ -31,6 +31,9 @@ def test_split_is_stratified_seeded_and_disjoint():
     assert sum(r.tobytes() in train_rows for r in test_rows) < 5  # only true duplicate images
     with pytest.raises(ValueError, match="multiple of 10"):
         load_mnist_5k(test_size=15)
+    for bad in (-10, 2.0, True):  # a negative multiple of 10 too
+        with pytest.raises(ValueError, match=r"test_size must be an int >= 0"):
+            load_mnist_5k(test_size=bad)
 
 
 def write_idx(path, arr, gz):

@@ -163,6 +163,28 @@ def test_weight_init_counts_each_nets_diverged_runs_at_each_scale(tmp_path, monk
     assert counts["bn"] == {str(sc): 2 * (sc == scales[0]) for sc in scales}
 
 
+def test_learning_rates_takes_each_cells_largest_good_rate_from_its_own_runs(tmp_path, monkeypatch):
+    """Per net, momentum and seed, the largest rate that trains: each cell its own
+    runs (training stood in by a fake in which every net, momentum and seed has
+    its own limit)."""
+    from tinygrad_bn.experiments import learning_rates as lr_exp
+
+    rates = lr_exp.RATES[::3]  # the quick grid
+    limit = {("plain", 0.0): rates[0], ("plain", 0.9): rates[1], ("bn", 0.0): rates[2], ("bn", 0.9): rates[1]}
+    net_of = {cls: name for name, cls in lr_exp.NETS.items()}
+
+    def fake_train_run(cls, seed, epochs, *, lr, momentum):
+        top = limit[(net_of[cls], momentum)] if seed == 0 else rates[-1]  # seed 1 trains at every rate
+        acc = 0.95 if lr <= top else 0.1
+        return {"loss": [1.0] * (epochs + 1), "acc": [acc] * (epochs + 1), "final_acc": acc,
+                "diverged": lr > top, "setup": {}}
+
+    monkeypatch.setattr(lr_exp, "train_run", fake_train_run)
+    result = lr_exp.run(str(tmp_path), seeds=2, epochs=1, progress=False, quick=True)
+    for (net, momentum), top in limit.items():
+        assert result["largest_good_lr"][f"{net}/{momentum:g}"] == [top, rates[-1]], (net, momentum)
+
+
 def test_a_rerun_gives_the_same_numbers(tmp_path):
     a = experiments.run("weight-init", out=str(tmp_path / "a"), quick=True, progress=False, log=lambda *x: None)
     b = experiments.run("weight-init", out=str(tmp_path / "b"), quick=True, progress=False, log=lambda *x: None)

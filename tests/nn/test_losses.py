@@ -400,6 +400,9 @@ ERRORS = [
     (lambda: F.multi_margin_loss(x43, tg.tensor([0, 1, 2, 0]), p=3), ValueError, "only p == 1 and p == 2"),
     (lambda: nn.MultiMarginLoss(p=3), ValueError, "only p == 1 and p == 2"),
     (lambda: F.multi_margin_loss(x43, tg.tensor([0, 1, 3, 0])), IndexError, "target 3 is out of range for 3 classes"),
+    # the first bad target is the one named
+    (lambda: F.cross_entropy(x43, tg.tensor([0, 5, 1, 7])), IndexError, "cross_entropy: target 5 is out of bounds"),
+    (lambda: F.nll_loss(x43, tg.tensor([-3, 1, 9, 0])), IndexError, "nll_loss: target -3 is out of bounds"),
     (lambda: F.multi_margin_loss(x43, tg.tensor([0, 1, 2])), ValueError, "one class index per sample"),
     (lambda: F.multi_margin_loss(x43, tg.tensor([0.0, 1, 2, 0])), TypeError, "integer class indices"),
     (lambda: F.multi_margin_loss(x43, tg.tensor([0, 1, 2, 0]), weight=tg.ones(2)), ValueError, "weight must have"),

@@ -285,6 +285,8 @@ def test_outer_inner_dot_vdot_kron():
     same(tg.inner(f64(2.0), x), 2.0 * X)
     same(ta.dot(tb), np.dot(a, b))
     same(tg.vdot(ta, tb), np.vdot(a, b))
+    with pytest.raises(RuntimeError, match=r"vdot: expected two 1-d tensors of one length, got shapes \(3,\) and \(2,\)"):
+        tg.vdot(ta, tb[:2])
     same(tg.kron(x, ta.reshape(1, 3)), np.kron(X, a.reshape(1, 3)))
     same(tg.kron(ta, x), np.kron(a, X))
     for fn in (lambda p, q: p.outer(q), lambda p, q: tg.inner(p, q), lambda p, q: p.dot(q), lambda p, q: tg.kron(p, q)):
