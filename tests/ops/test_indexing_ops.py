@@ -88,6 +88,21 @@ def test_scatter_writes_src_or_a_value_and_passes_gradients_as_pytorch():
     same(x.scatter(1, idx(i), 2.5, reduce="add"), added)
 
 
+def test_scatter_and_scatter_add_into_a_0d_tensor_take_0d_or_one_element_index_and_src():
+    """As PyTorch, in every mix of 0-d and one-element index and src; the result is 0-d."""
+    for index in (idx(0), idx([0])):
+        for src in (f64(2.0), f64([2.0])):
+            added = f64(1.0).scatter_add(0, index, src)
+            written = f64(1.0).scatter(0, index, src)
+            assert added.shape == () and added.item() == 3.0, (index.shape, src.shape)
+            assert written.shape == () and written.item() == 2.0, (index.shape, src.shape)
+            if torch is not None:
+                same(added, T(np.float64(1.0)).scatter_add(0, T(values(index)), T(values(src))))
+    assert gradcheck(lambda a, b: a.scatter_add(0, idx(0), b) * a, (f64(1.0), f64(2.0)))
+    added = f64([1.0]).scatter_add(0, idx([0]), f64([2.0]))  # one element but 1-d: stays 1-d
+    assert added.shape == (1,) and added.tolist() == [3.0]
+
+
 def test_scatter_add_sums_repeated_indices():
     i = np.array([[0, 0, 2], [1, 1, 1]])
     src = np.arange(6.0).reshape(2, 3)

@@ -29,7 +29,10 @@ def _check_gather_shapes(who, t, index, dim, src=None):
         if d != dim and n > shape[d]:
             raise RuntimeError(f"{who}: index shape {index.shape} is larger than the input's {t.shape} at dim {d}; "
                                f"expected index.size(d) <= input.size(d) for every d != dim ({dim})")
-    if src is not None and (src.ndim != index.ndim or any(n > s for n, s in zip(index.shape, src.shape))):
+    # a 0-d input takes a 0-d or one-element index and src, in any mix (PyTorch's)
+    ishape, sshape = ((index.shape or (1,)), (src.shape or (1,))) if src is not None and t.ndim == 0 else (
+        index.shape, None if src is None else src.shape)
+    if src is not None and (len(sshape) != len(ishape) or any(n > s for n, s in zip(ishape, sshape))):
         raise RuntimeError(f"{who}: index shape {index.shape} must be no larger than src shape {src.shape} "
                                "in every dim (and have as many dims)")
 
@@ -88,7 +91,7 @@ def scatter(t, dim, index, src=None, *, value=None, reduce=None):
             return scatter_add(t, dim, index, src)
         tensor_arg(who, src, "src")
         same_dtype(who, t, src, "src")
-        parts, x = _gather_index(who, t, dim, index, src if src.ndim else src.reshape(1))
+        parts, x = _gather_index(who, t, dim, index, src)  # as scatter_add: shapes checked as given
         out = SetItem.apply(x, parts, _src_part(src if src.ndim else src.reshape(1), index if index.ndim else
                                                 index.reshape(1)))
     return out.reshape(()) if t.ndim == 0 else out
@@ -108,8 +111,8 @@ def scatter_add(t, dim, index, src):
     tensor_arg(who, t)
     tensor_arg(who, src, "src")
     same_dtype(who, t, src, "src")
+    parts, x = _gather_index(who, t, dim, index, src)  # shapes checked as given: all 0-d is PyTorch's 0-d case
     src1 = src if src.ndim else src.reshape(1)
-    parts, x = _gather_index(who, t, dim, index, src1)
     index1 = index if index.ndim else index.reshape(1)
     added = ScatterAdd.apply(_src_part(src1, index1), x.shape, parts)
     out = x + added
