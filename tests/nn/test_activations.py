@@ -248,6 +248,8 @@ def test_prelu_module_learns_one_slope_or_one_per_channel(rng):
     # a 1-d input is one channel; a 0-d input takes a single slope
     assert F.prelu(t64([-2.0, 2.0]), t64([0.5])).tolist() == [-1.0, 2.0]
     assert F.prelu(t64(-2.0), t64([0.5])).shape == ()
+    with pytest.raises(ValueError, match=r"found 3 parameters and channel size 1 \(dim 1 of input shape \(2,\)\)"):
+        F.prelu(t64([-2.0, 2.0]), t64([0.5, 0.2, 0.1]))  # a 1-d input has one channel
 
 
 def test_rrelu_training_draws_slopes_from_the_device_generator(rng):

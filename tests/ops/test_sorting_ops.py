@@ -108,6 +108,12 @@ def test_sort_values_have_second_derivatives(rng):
 
 # ------------------------------------------------------------------ topk, kthvalue
 
+def test_topk_of_a_0d_tensor_is_0d_as_pytorch():
+    top = f64(3.5).topk(1)
+    assert top.values.shape == () and top.indices.shape == () and top.values.item() == 3.5 and top.indices.item() == 0
+    assert gradcheck(lambda t: t.topk(1).values * t, (f64(3.5),))
+
+
 def test_topk_and_kthvalue(rng):
     a = distinct(rng, 3, 6)
     x = f64(a)

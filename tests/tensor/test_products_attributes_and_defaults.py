@@ -103,6 +103,10 @@ def test_trapezoid_gradient_vander_block_diag_combinations_and_isin():
     (g,) = tg.gradient(z, dim=1)
     np.testing.assert_allclose(g.numpy(), np.gradient(z.numpy(), axis=1), rtol=1e-13)
     assert gradcheck(lambda a: tg.gradient(a, dim=0)[0], (_t(4, 2, grad=True),))
+    (two,) = tg.gradient(tg.tensor([1.0, 4.0]))  # two points: one-sided at both ends
+    assert two.tolist() == [3.0, 3.0]
+    with pytest.raises(RuntimeError, match="gradient: each dim needs at least 2 points"):
+        tg.gradient(tg.tensor([1.0]))
     v = _t(4)
     np.testing.assert_allclose(tg.vander(v).numpy(), np.vander(v.numpy()), rtol=1e-13)
     np.testing.assert_allclose(tg.vander(v, N=3, increasing=True).numpy(), np.vander(v.numpy(), 3, increasing=True),
