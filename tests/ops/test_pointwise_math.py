@@ -189,7 +189,8 @@ def test_special_functions_have_their_known_values_and_identities():
     # x = 1 (and 0.5, 1.5) beside the special case at 0: Q(n, x) = e^-x sum_{k<n} x^k / k! for whole n
     for x1 in (0.5, 1.0, 1.5):
         want = [math.exp(-x1) * sum(x1 ** k / math.factorial(k) for k in range(n)) for n in (1, 2, 3, 6)]
-        got = tg.igammac(tg.tensor([1.0, 2.0, 3.0, 6.0]), tg.full((4,), x1, dtype=tg.float64)).numpy()
+        a_whole = tg.tensor([1.0, 2.0, 3.0, 6.0], dtype=tg.float64)
+        got = tg.igammac(a_whole, tg.full((4,), x1, dtype=tg.float64)).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-12)
     # the upper tail against closed forms independent of our continued fraction (x >= a + 1 takes it):
     # Q(1/2, x) = erfc(sqrt x), and for whole a, Q(a, x) = e^-x sum_{k<a} x^k / k!
