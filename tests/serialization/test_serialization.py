@@ -281,6 +281,25 @@ def test_overwriting_keeps_the_files_mode_and_a_new_file_follows_the_umask(tmp_p
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
+def test_where_the_umask_cannot_be_read_a_new_file_gets_the_usual_0o644(tmp_path, monkeypatch):
+    """Without /proc/self/status (macOS, a sandbox) the umask is taken as 022."""
+    import builtins
+    import stat
+
+    from tinygrad_bn import serialization
+
+    def no_proc(path, *args, **kwargs):
+        if str(path).startswith("/proc/"):
+            raise PermissionError(f"no access to {path}")
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(serialization, "open", no_proc, raising=False)
+    path = tmp_path / "m.npz"
+    tg.save({"w": tg.ones(2)}, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert tg.load(path)["w"].tolist() == [1.0, 1.0]
+
+
 def test_safetensors_refuses_the_metadata_key_at_save(tmp_path):
     pytest.importorskip("safetensors")
     path = tmp_path / "m.safetensors"
