@@ -233,3 +233,23 @@ def test_layer_norm_and_rms_norm_take_a_1d_input_as_pytorch():
     w = tg.tensor([0.3, -1.0, 2.0, 0.7], dtype=tg.float64)  # a fixed weighting: the sum of y is constant
     assert gradcheck(lambda t: F.layer_norm(t, (4,)) * w, (x,))
     assert gradcheck(lambda t: F.rms_norm(t, (4,)) * w, (x,))
+
+
+@pytest.mark.parametrize("layer", [lambda: nn.BatchNorm1d(3), lambda: nn.BatchNorm2d(3),
+                                   lambda: nn.InstanceNorm1d(3, track_running_stats=True),
+                                   lambda: nn.BatchRenorm1d(3)])
+def test_reset_running_stats_gives_mean_0_variance_1_and_no_batches(layer):
+    """As PyTorch: after training moved them, reset_running_stats puts the running
+    statistics back to where a new layer starts (reset_parameters also resets the affine)."""
+    m = layer()
+    x = tg.randn(8, 3, 5) * 3 + 2 if not isinstance(m, (nn.BatchNorm1d, nn.BatchRenorm1d)) else tg.randn(8, 3) * 3 + 2
+    if isinstance(m, nn.BatchNorm2d):
+        x = x.reshape(8, 3, 5, 1)
+    m.train()
+    m(x)
+    with tg.no_grad():
+        m.num_batches_tracked.fill_(5)  # (instance norm does not count its batches, as PyTorch's)
+    assert m.running_mean.abs().sum().item() > 0 and abs(m.running_var.sum().item() - 3) > 0.1
+    m.reset_running_stats()
+    assert m.running_mean.tolist() == [0.0] * 3 and m.running_var.tolist() == [1.0] * 3
+    assert m.num_batches_tracked.item() == 0

@@ -557,3 +557,13 @@ def test_reduce_lr_on_plateau_refuses_settings_that_cannot_mean_anything(kw, nam
     with pytest.raises(ValueError, match=f"ReduceLROnPlateau.*{name}"):
         S.ReduceLROnPlateau(make_opt(), **kw)
     S.ReduceLROnPlateau(make_opt(), threshold=0.0)  # zero is allowed: any improvement counts
+
+
+@pytest.mark.parametrize("name, kwargs", [("div_factor", {"div_factor": 0.0}), ("div_factor", {"div_factor": -2.0}),
+                                          ("final_div_factor", {"final_div_factor": 0.0})])
+def test_one_cycle_refuses_a_divisor_that_is_not_positive(name, kwargs):
+    """max_lr / div_factor is the first rate and / final_div_factor the last: both must be > 0."""
+    opt = optim.SGD([tg.zeros(2, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match=f"OneCycleLR: {name} must be > 0"):
+        S.OneCycleLR(opt, 0.05, total_steps=10, **kwargs)
+    assert opt.param_groups[0]["lr"] == 0.1 and "initial_lr" not in opt.param_groups[0]  # nothing changed
