@@ -86,10 +86,6 @@ EQUIVALENT = [
      "1.00167406, 2.83297682):",
      "a coefficient of erfinv's starting guess; the Newton steps that follow converge from it: at most 1 ulp "
      "from the unmutated results over 800 tail points (1 - |y| from 6e-3 to 1e-16)"),
-    ("kernels/cpu/_common.py", "core/ReplaceBinaryOperator_Sub_LShift",
-     "part = np.zeros((len(bounds) - 1, 2, partial_width))", "part = np.zeros((len(bounds) << 1, 2, partial_width))",
-     "the kernel fills the first len(bounds) - 1 rows; the extra rows stay zero and add exactly 0.0 to each sum "
-     "after the real partials (a few KB of scratch more)"),
     ("tinygrad_bn/experiments/small_batch.py", "core/NumberReplacer",
      'ax.legend(fontsize=9, title="training batch", title_fontsize=9)',
      'ax.legend(fontsize= 8, title="training batch", title_fontsize=9)',
@@ -193,10 +189,6 @@ EQUIVALENT = [
      "shared._atomic_get_or_create = False",
      "the flag only stops a second patch of the simulator's shared arrays, and the module runs the patch once "
      "(a second wrapper would hand the same cases to the first)"),
-    ("tinygrad_bn/ops/gather_scatter.py", "core/ReplaceComparisonOperator_NotEq_IsNot",
-     "if src is not None and (src.ndim != index.ndim or any(n > s for n, s in zip(index.shape, src.shape))):",
-     "if src is not None and (src.ndim is not index.ndim or any(n > s for n, s in zip(index.shape, src.shape))):",
-     "ndim is a small int, and CPython keeps one object per small int, so is not and != agree"),
     ("tinygrad_bn/engine_refcounts.py", "core/NumberReplacer", "_TEMPORARY_REFERENCES = sys.getrefcount(_probe[0]) - 1",
      "_TEMPORARY_REFERENCES = sys.getrefcount(_probe[ -1]) - 1",
      "_probe is a one-element list here, so [0] and [-1] are the same object"),
