@@ -133,7 +133,7 @@ MUTANTS = [
     Mutant("CK-1", COMMON, "    return np.array([total * i // parts for i in range(parts + 1)], dtype=np.int64)",
            "    return np.array([total // parts * i for i in range(parts + 1)], dtype=np.int64)",
            "the chunker drops the remainder rows", KERNEL_TESTS),
-    Mutant("CK-2", COMMON, "    for c in range(1, part.shape[0]):", "    for c in range(1, min(2, part.shape[0])):",
+    Mutant("CK-2", COMMON, "    total = part[:, :partial_rows].sum(axis=0)", "    total = part[:2, :partial_rows].sum(axis=0)",
            "only the first two chunks' partials are summed", KERNEL_TESTS),
     Mutant("CK-3", COMMON, "        serial_kernel(*args, s1, s2, 0, rows)\n        return s1, s2",
            "        serial_kernel(*args, s1, s2, 0, rows)\n        return s2, s1",

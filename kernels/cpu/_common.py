@@ -199,11 +199,8 @@ def run_rows(parallel_kernel, serial_kernel, rows, numel, args, partial_width=No
         parallel_kernel(*args, part, bounds)
     finally:
         release_pool()
-    # Chunk order, as part.sum(axis=0) adds, but only the rows in use: at
-    # (64, 200704) summing RMS norm's unused row cost 0.2 ms.
-    sums = [part[0, k].copy() for k in range(partial_rows)]
-    for c in range(1, part.shape[0]):
-        for k in range(partial_rows):
-            sums[k] += part[c, k]
-    return sums[0], (sums[1] if partial_rows == 2 else None)
+    # summed over the chunks in their order, only the rows in use: at (64, 200704)
+    # summing RMS norm's unused row cost 0.2 ms
+    total = part[:, :partial_rows].sum(axis=0)
+    return total[0], (total[1] if partial_rows == 2 else None)
 

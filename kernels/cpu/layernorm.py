@@ -41,9 +41,16 @@ def row_moments(xr, eps):
         p = np.float64(xr[j] - k)
         s1 += p
         s2 += p * p
+    m, inv = moments_of_sums(s1, s2, width, eps)
+    return k, m, inv
+
+
+@njit(inline="always", **JIT)
+def moments_of_sums(s1, s2, width, eps):
+    """(mean - k, 1 / sqrt(var + eps)) from the float64 sums of (x - k) and (x - k)^2."""
     m = s1 / width
     inv = 1.0 / np.sqrt(max(s2 / width - m * m, 0.0) + eps)
-    return k, m, inv
+    return m, inv
 
 
 @njit(**JIT)
@@ -74,8 +81,7 @@ def _forward_rows(x, gamma, beta, eps, y, mean, invstd, r0, r1):
             s2 += p * p
             yr[j] = ((xr[j] - k) - d) * iv * gamma[j] + beta[j]
         if r + 1 < r1:
-            shifted_mean = s1 / width
-            inv = 1.0 / np.sqrt(max(s2 / width - shifted_mean * shifted_mean, 0.0) + eps)
+            shifted_mean, inv = moments_of_sums(s1, s2, width, eps)
             mean[r + 1] = kn + shifted_mean
             invstd[r + 1] = inv
             k, d, iv = kn, ty(shifted_mean), ty(inv)

@@ -29,12 +29,14 @@ def _check_gather_shapes(who, t, index, dim, src=None):
         if d != dim and n > shape[d]:
             raise RuntimeError(f"{who}: index shape {index.shape} is larger than the input's {t.shape} at dim {d}; "
                                f"expected index.size(d) <= input.size(d) for every d != dim ({dim})")
-    # a 0-d input takes a 0-d or one-element index and src, in any mix (PyTorch's)
-    ishape, sshape = ((index.shape or (1,)), (src.shape or (1,))) if src is not None and t.ndim == 0 else (
-        index.shape, None if src is None else src.shape)
-    if src is not None and (len(sshape) != len(ishape) or any(n > s for n, s in zip(ishape, sshape))):
+    if src is None:
+        return
+    ishape, sshape = index.shape, src.shape
+    if t.ndim == 0:  # a 0-d input takes a 0-d or one-element index and src, in any mix (PyTorch's)
+        ishape, sshape = ishape or (1,), sshape or (1,)
+    if len(sshape) != len(ishape) or any(n > s for n, s in zip(ishape, sshape)):
         raise RuntimeError(f"{who}: index shape {index.shape} must be no larger than src shape {src.shape} "
-                               "in every dim (and have as many dims)")
+                           "in every dim (and have as many dims)")
 
 
 def _gather_index(who, t, dim, index, src=None, negative=False):
