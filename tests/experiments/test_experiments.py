@@ -140,6 +140,12 @@ def test_each_run_trains_the_net_it_is_labelled_with(quick_results):
         assert BUILT_WITH_BN[name] == flags, name
 
 
+def _fake_run(epochs, acc, diverged):
+    """What train_run returns, for a run that ends at ``acc`` (flat curves)."""
+    return {"loss": [1.0] * (epochs + 1), "acc": [acc] * (epochs + 1), "final_acc": acc,
+            "diverged": diverged, "setup": {}}
+
+
 def test_weight_init_counts_each_nets_diverged_runs_at_each_scale(tmp_path, monkeypatch):
     """The diverged-run counts split by net and scale: plain diverges at the
     largest scale, BN at the smallest (training stood in by a fake here)."""
@@ -152,9 +158,7 @@ def test_weight_init_counts_each_nets_diverged_runs_at_each_scale(tmp_path, monk
         bn = any(isinstance(m, weight_init.nn.BatchNorm1d) for m in model.modules())
         scale = float(next(m for m in model.modules() if isinstance(m, weight_init.nn.Linear)).weight.std().item())
         diverged = (not bn and scale > scales[-1] / 2) or (bn and scale < scales[0] * 2)
-        acc = 0.1 if diverged else 0.9
-        return {"loss": [1.0] * (epochs + 1), "acc": [acc] * (epochs + 1), "final_acc": acc,
-                "diverged": diverged, "setup": {}}
+        return _fake_run(epochs, 0.1 if diverged else 0.9, diverged)
 
     monkeypatch.setattr(weight_init, "train_run", fake_train_run)
     result = weight_init.run(str(tmp_path), seeds=2, epochs=1, progress=False, quick=True)
@@ -175,9 +179,7 @@ def test_learning_rates_takes_each_cells_largest_good_rate_from_its_own_runs(tmp
 
     def fake_train_run(cls, seed, epochs, *, lr, momentum):
         top = limit[(net_of[cls], momentum)] if seed == 0 else rates[-1]  # seed 1 trains at every rate
-        acc = 0.95 if lr <= top else 0.1
-        return {"loss": [1.0] * (epochs + 1), "acc": [acc] * (epochs + 1), "final_acc": acc,
-                "diverged": lr > top, "setup": {}}
+        return _fake_run(epochs, 0.95 if lr <= top else 0.1, lr > top)
 
     monkeypatch.setattr(lr_exp, "train_run", fake_train_run)
     result = lr_exp.run(str(tmp_path), seeds=2, epochs=1, progress=False, quick=True)
