@@ -1273,15 +1273,34 @@ def test_every_constraint_has_pytorchs_event_dim_and_discreteness(name):
 
 
 # each discrete or [0, 1] distribution with float32 or float64 parameters, and a value of its support
-D = distributions
+# each discrete or [0, 1] distribution, made from a module of distributions (ours or
+# torch.distributions) and a tensor maker of the parameters' dtype, and a value of its support
 _LOG_PROB_DTYPE_CASES = {
-    "Bernoulli": (lambda f: D.Bernoulli(probs=f([0.3])), [1.0]),
-    "Beta": (lambda f: D.Beta(f([2.0]), f([3.0])), [0.5]),
-    "Binomial": (lambda f: D.Binomial(5, probs=f([0.3])), [2.0]),
-    "Geometric": (lambda f: D.Geometric(probs=f([0.3])), [2.0]),
-    "Multinomial": (lambda f: D.Multinomial(3, probs=f([0.2, 0.8])), [1.0, 2.0]),
-    "Poisson": (lambda f: D.Poisson(f([2.0])), [1.0]),
+    "Bernoulli": (lambda M, f: M.Bernoulli(probs=f([0.3])), [1.0]),
+    "Beta": (lambda M, f: M.Beta(f([2.0]), f([3.0])), [0.5]),
+    "Binomial": (lambda M, f: M.Binomial(5, probs=f([0.3])), [2.0]),
+    "Geometric": (lambda M, f: M.Geometric(probs=f([0.3])), [2.0]),
+    "Multinomial": (lambda M, f: M.Multinomial(3, probs=f([0.2, 0.8])), [1.0, 2.0]),
+    "Poisson": (lambda M, f: M.Poisson(f([2.0])), [1.0]),
 }
+
+
+def _ours(name, param):
+    make, _ = _LOG_PROB_DTYPE_CASES[name]
+    return make(distributions, lambda v: tg.tensor(v, dtype=getattr(tg, param)))
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(_LOG_PROB_DTYPE_CASES))
+def test_log_prob_dtypes_and_values_are_pytorchs(name):
+    make, value = _LOG_PROB_DTYPE_CASES[name]
+    for param in ("float32", "float64"):
+        theirs_dist = make(torch.distributions, lambda v, p=param: torch.tensor(v, dtype=getattr(torch, p)))
+        for given in ("float32", "float64"):
+            ours = _ours(name, param).log_prob(tg.tensor(value, dtype=getattr(tg, given)))
+            theirs = theirs_dist.log_prob(torch.tensor(value, dtype=getattr(torch, given)))
+            assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (param, given)
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(_LOG_PROB_DTYPE_CASES))
@@ -1290,16 +1309,15 @@ def test_log_prob_of_a_value_in_another_float_dtype_is_in_pytorchs_dtype(name):
     (the two dtypes' promotion; Bernoulli: the value's dtype, as its binary cross
     entropy), and integer counts take the parameters' dtype. The numbers are the
     float64 ones to float32 rounding."""
-    make, value = _LOG_PROB_DTYPE_CASES[name]
-    want = make(lambda v: tg.tensor(v, dtype=tg.float64)).log_prob(tg.tensor(value, dtype=tg.float64)).numpy()
+    _, value = _LOG_PROB_DTYPE_CASES[name]
+    want = _ours(name, "float64").log_prob(tg.tensor(value, dtype=tg.float64)).numpy()
     for param, given, result in (("float32", "float64", "float64"), ("float64", "float32",
                                                                       "float32" if name == "Bernoulli" else "float64"),
                                  ("float32", "float32", "float32")):
-        dist = make(lambda v, p=param: tg.tensor(v, dtype=getattr(tg, p)))
-        got = dist.log_prob(tg.tensor(value, dtype=getattr(tg, given)))
+        got = _ours(name, param).log_prob(tg.tensor(value, dtype=getattr(tg, given)))
         assert str(got.dtype) == result, (param, given, got.dtype)
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
-    if name not in ("Beta",):  # counts (and 0/1) as integers
-        got = make(lambda v: tg.tensor(v, dtype=tg.float32)).log_prob(tg.tensor([int(v) for v in value]))
+    if name != "Beta":  # counts (and 0/1) as integers
+        got = _ours(name, "float32").log_prob(tg.tensor([int(v) for v in value]))
         assert str(got.dtype) == "float32"
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
