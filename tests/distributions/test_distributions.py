@@ -257,6 +257,19 @@ def test_bernoulli_log_prob_is_stable_for_large_logits():
                                rtol=1e-12)
 
 
+def test_bernoulli_log_prob_of_integer_and_bool_outcomes_is_the_float_outcomes():
+    """0/1 as int64 or bool give the float outcomes' log-probabilities in the
+    parameter's dtype (PyTorch refuses them: a documented difference)."""
+    for dtype in (np.float32, np.float64):
+        b = Bernoulli(probs=tg.tensor(np.array([0.3, 0.8, 0.5], dtype)))
+        want = b.log_prob(tg.tensor(np.array([1.0, 0.0, 1.0], dtype)))
+        for outcomes in (np.array([1, 0, 1]), np.array([True, False, True])):
+            got = b.log_prob(tg.tensor(outcomes))
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    np.testing.assert_allclose(want.numpy(), np.log([0.3, 0.2, 0.5]), rtol=1e-12)
+
+
 @needs_torch
 def test_bernoulli_agrees_with_torch():
     for kwargs in ({"probs": P}, {"logits": np.array([-3.0, 0.0, 0.7, 12.0, -0.2])}):
