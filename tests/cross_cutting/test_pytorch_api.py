@@ -32,6 +32,23 @@ def test_free_functions_are_the_methods():
         tg.mean([1.0, 2.0])
 
 
+def test_lists_tuples_and_arrays_beside_a_tensor_are_constants_and_other_operands_are_refused():
+    """x + [1, 2, 3] is x + tensor([1, 2, 3]) (PyTorch refuses a list; README), the
+    tensor side keeps its gradient; an operand that is no number is a TypeError."""
+    for other in ([1.0, -2.0, 4.0], (1.0, -2.0, 4.0), np.array([1.0, -2.0, 4.0])):
+        x = tg.tensor([3.0, 5.0, 7.0], requires_grad=True)
+        for y, want in [(x + other, [4.0, 3.0, 11.0]), (other * x, [3.0, -10.0, 28.0]),
+                        (tg.maximum(x, other), [3.0, 5.0, 7.0]), (x - other, [2.0, 7.0, 3.0])]:
+            np.testing.assert_array_equal(y.detach().numpy(), want)
+        (x * other).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [1.0, -2.0, 4.0])
+    x = tg.ones(3)
+    for bad, who in [("a", "add"), (object(), "mul"), ({1: 2}, "maximum")]:
+        with pytest.raises(TypeError, match=f"{who}.*the other operand must be a tensor, a number or a list or "
+                                            f"array of numbers, got {type(bad).__name__}"):
+            {"add": lambda: x + bad, "mul": lambda: x * bad, "maximum": lambda: tg.maximum(x, bad)}[who]()
+
+
 def test_free_functions_carry_gradients():
     x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (tg.sum(tg.exp(x) * tg.tensor([1.0, 0.0, 2.0]))).backward()
