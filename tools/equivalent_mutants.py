@@ -348,4 +348,8 @@ EQUIVALENT = [
      'label=f"{NET_NAMES[net]}{\' (pre-BN)\' if net == \'bn\' else \'\'}" if r["seed"] == 0 else None)',
      'label=f"{NET_NAMES[net]}{\' (pre-BN)\' if net == \'bn\' else \'\'}" if r["seed"] != 0 else None)',
      "presentation only: which seed's line carries the legend label"),
+    ('tinygrad_bn/function.py', 'core/ReplaceAndWithOr',
+     't0 = _start_clock(backend) if record and observers.active else None',
+     't0 = _start_clock(backend) if record or observers.active else None',
+     'timing only: t0 is read by _record alone, and its _notify loops over the active observers (none then)'),
 ]

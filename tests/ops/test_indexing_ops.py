@@ -415,6 +415,22 @@ def test_split_pieces_are_views():
     assert x[0, 0].item() == 5.0
 
 
+def test_flatten_of_a_0d_tensor_takes_dims_0_and_minus_1_as_pytorch():
+    """A 0-d tensor flattens to shape (1,) with start_dim and end_dim each 0 or -1
+    (its dims wrap as a 1-d tensor's); any other dim is an IndexError naming it."""
+    x = f64(np.float64(2.5))
+    for start, end in itertools.product((0, -1), repeat=2):
+        y = tg.flatten(x, start, end)
+        same(y, np.array([2.5]))
+        if torch is not None:
+            assert tuple(torch.flatten(torch.tensor(2.5), start, end).shape) == y.shape
+    same(x.flatten(), np.array([2.5]))
+    assert gradcheck(lambda a: a.flatten() * 3.0, (x,))
+    for start, end, name in [(1, 0, "start_dim 1"), (0, -2, "end_dim -2")]:
+        with pytest.raises(IndexError, match=f"flatten: {name} is out of range for a 0-d tensor"):
+            tg.flatten(x, start, end)
+
+
 def test_movedim_swapaxes_unflatten_broadcast():
     b = np.random.default_rng(2).standard_normal((2, 3, 4))
     t = f64(b)
