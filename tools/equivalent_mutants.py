@@ -352,4 +352,8 @@ EQUIVALENT = [
      't0 = _start_clock(backend) if record and observers.active else None',
      't0 = _start_clock(backend) if record or observers.active else None',
      'timing only: t0 is read by _record alone, and its _notify loops over the active observers (none then)'),
+    ('tinygrad_bn/recording_backend.py', 'core/ReplaceComparisonOperator_NotEq_IsNot',
+     'known *= n if n != -1 else 1',
+     'known *= n if n is not -1 else 1',
+     'the ops pass -1 as a Python int literal, and CPython keeps one -1 object'),
 ]
