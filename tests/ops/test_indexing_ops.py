@@ -705,6 +705,7 @@ def _raises(exc, pattern, fn):
     (ValueError, r"chunk: chunks must be >= 1, got 0", lambda x: x.chunk(0)),
     (RuntimeError, r"narrow: start \(3\) \+ length \(2\) exceeds dim 1 of size 4", lambda x: x.narrow(1, 3, 2)),
     (IndexError, r"unbind: dim 2 is out of range", lambda x: x.unbind(2)),
+    (IndexError, r"unbind: cannot unbind a 0-d tensor; expected at least 1 dim", lambda x: x.sum().unbind(0)),
     (RuntimeError, r"movedim: source names a dim twice", lambda x: x.movedim((0, 0), (0, 1))),
     (RuntimeError, r"unflatten: sizes \(3, 2\) do not multiply to the size of dim 1 \(4\)",
      lambda x: x.unflatten(1, (3, 2))),

@@ -243,6 +243,9 @@ PLATEAU = [
      [5, 4, 4, 4, 4, 3.9999, 4, 4, 4, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]),
     ({"mode": "max", "threshold_mode": "abs", "threshold": 0.5, "patience": 1},
      [1, 1.4, 1.6, 2.2, 2.3, 2.4, 2.5, 3.1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
+    # mode min by an absolute threshold: 9.4 is no better than 9.7 - 0.5 (a relative 0.5 would ask for 4.85)
+    ({"threshold_mode": "abs", "threshold": 0.5, "patience": 1},
+     [10, 9.7, 9.4, 8.8, 8.5, 8.4, 7.7, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5]),
     ({"factor": 0.5, "patience": 0, "min_lr": 0.04, "eps": 1e-3}, [1.0] * 12),
     # a cut smaller than eps is skipped: the first group is cut once (0.1 -> 0.05, more than
     # eps), then never (0.05 -> 0.025 is less); the second group never

@@ -158,7 +158,7 @@ def unbind(t, dim):
     """The slices of t along ``dim`` (views, without that dim), as torch.unbind."""
     tensor_arg("unbind", t)
     if t.ndim == 0:
-        raise RuntimeError("unbind: cannot unbind a 0-d tensor; expected at least 1 dim")
+        raise IndexError("unbind: cannot unbind a 0-d tensor; expected at least 1 dim")  # IndexError as PyTorch
     dim = dim_arg("unbind", t, dim)
     return tuple(t[(slice(None),) * dim + (i,)] for i in range(t.shape[dim]))
 
