@@ -368,4 +368,12 @@ EQUIVALENT = [
      'tail = "   (checked: the trace\'s value)" if ins.kind == "guard" else (',
      'tail = "   (checked: the trace\'s value)" if ins.kind >= "guard" else (',
      'the branch sees only "call", "guard" and "alias", and of these only "guard" is >= "guard"'),
+    ('tinygrad_bn/backends/blas.py', 'core/NumberReplacer',
+     'macs = a.size * (b.shape[-1] if b.ndim > 1 else 1)',
+     'macs = a.size * (b.shape[-1] if b.ndim > 1 else 2)',
+     'a 1-d b is never split (b.ndim != 2 is checked next), so its count of multiply-adds decides nothing'),
+    ('tinygrad_bn/nn/parametrizations.py', 'core/NumberReplacer',
+     'def __init__(self, dim=0):',
+     'def __init__(self, dim= 1):',
+     "_WeightNorm's one caller, weight_norm, always passes the checked dim"),
 ]

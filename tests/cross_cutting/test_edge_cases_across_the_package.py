@@ -291,6 +291,7 @@ def test_broadcastable_shapes_draws_scalars_and_every_rank_by_default():
     for rank in range(0, 5):
         found = find(strategies.broadcastable_shapes(), lambda shapes, r=rank: any(len(s) == r for s in shapes))
         assert any(len(s) == rank for s in found)
+        assert len(found) == 2  # a pair by default: a binary op's operands
 
 
 def test_erfinv_of_the_initializers_inverts_erf_in_every_range_of_its_approximation():
@@ -331,3 +332,28 @@ def test_corrcoef_of_exactly_linear_rows_stays_in_minus_one_one(dtype):
     assert min(lows) >= -1 and max(highs) <= 1
     np.testing.assert_allclose(lows, -1, atol=4 * np.finfo(dtype).eps)
     np.testing.assert_allclose(highs, 1, atol=4 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("beside_exists", [True, False])
+def test_sync_bn_prefers_the_mpiexec_beside_python_then_the_one_on_path(monkeypatch, tmp_path, beside_exists):
+    """A virtual environment's own mpiexec (mpi4py's wheel puts one beside python)
+    matches its MPI library; the one on PATH is the fallback."""
+    import shutil
+    import sys
+
+    from tinygrad_bn.experiments import sync_bn
+    env_bin, path_bin = tmp_path / "env" / "bin", tmp_path / "path"
+    env_bin.mkdir(parents=True)
+    path_bin.mkdir()
+    for where in ([env_bin] if beside_exists else []) + [path_bin]:
+        (where / "mpiexec").write_text("#!/bin/sh\n")
+        (where / "mpiexec").chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(env_bin / "python"))
+    monkeypatch.setenv("PATH", str(path_bin))
+    assert shutil.which("mpiexec") == str(path_bin / "mpiexec")
+    exe, why = sync_bn._mpiexec()
+    if exe is None:  # mpi4py missing: the first check says so
+        assert why == "mpi4py is not installed"
+        return
+    assert (exe, why) == (str((env_bin if beside_exists else path_bin) / "mpiexec"), "")
+

@@ -713,6 +713,8 @@ def _raises(exc, pattern, fn):
      lambda x: x.repeat(2)),
     (RuntimeError, r"repeat_interleave: expected 3 repeats \(the size of dim 0\), got 2",
      lambda x: x.repeat_interleave(tg.tensor([1, 2]), 0)),
+    (RuntimeError, r"repeat_interleave: repeats must be >= 0, got -1",
+     lambda x: x.repeat_interleave(tg.tensor([1, -1, 2]), 0)),
     (RuntimeError, r"meshgrid: expected 0-d or 1-d tensors, got tensor 0 of shape \(3, 4\)",
      lambda x: tg.meshgrid(x, x[0])),
     (ValueError, r"meshgrid: indexing must be 'ij' or 'xy', got 'ji'", lambda x: tg.meshgrid(x[0], indexing="ji")),

@@ -386,6 +386,7 @@ def test_a_rate_set_by_hand_carries_on_as_in_pytorch():
     ("ExponentialLR", lambda o: S.ExponentialLR(o, 0.9), lambda e, b: b * 0.9 ** e),
     ("LinearLR", lambda o: S.LinearLR(o, 0.5, 1.0, 8), lambda e, b: b * (0.5 + 0.5 * min(e, 8) / 8)),
     ("CosineAnnealingLR", lambda o: S.CosineAnnealingLR(o, 10), lambda e, b: cos_anneal(e, b, 10, 0.0)),
+    ("PolynomialLR", lambda o: S.PolynomialLR(o, 8, 2.0), lambda e, b: b * (1.0 - min(e, 8) / 8) ** 2.0),
 ])
 def test_step_with_an_epoch_jumps_to_the_closed_form_with_pytorchs_warning(name, build, closed):
     opt = make_opt()
@@ -395,6 +396,40 @@ def test_step_with_an_epoch_jumps_to_the_closed_form_with_pytorchs_warning(name,
             sched.step(e)
         assert sched.last_epoch == e
         np.testing.assert_allclose(sched.get_last_lr(), [closed(e, b) for b in BASE], rtol=1e-13)
+
+
+class _Scale:
+    """A scale function with state: CyclicLR's state dict carries its __dict__."""
+
+    def __init__(self, k=1.0):
+        self.k = k
+
+    def __call__(self, x):
+        return self.k / x
+
+
+def test_cyclic_lr_restores_the_state_of_a_custom_scale_function_object():
+    """As PyTorch: a scale_fn that is an object saves its attributes and a resumed
+    scheduler's own object takes them, so the rates continue where they were."""
+    def build(k):
+        opt = make_opt()
+        return opt, S.CyclicLR(opt, 0.01, 0.1, 2, 4, scale_fn=_Scale(k), scale_mode="cycle", cycle_momentum=False)
+
+    opt, first = build(0.5)
+    for _ in range(7):
+        opt.step()
+        first.step()
+    state = first.state_dict()
+    assert state["_scale_fn_custom"] == {"k": 0.5}
+    opt2, resumed = build(1.0)
+    resumed.load_state_dict(state)
+    assert resumed._scale_fn_custom.k == 0.5
+    for _ in range(6):
+        opt.step()
+        first.step()
+        opt2.step()
+        resumed.step()
+        assert resumed.get_last_lr() == first.get_last_lr()
 
 
 def test_warm_restarts_take_fractional_epochs_as_pytorch():
