@@ -376,4 +376,8 @@ EQUIVALENT = [
      'def __init__(self, dim=0):',
      'def __init__(self, dim= 1):',
      "_WeightNorm's one caller, weight_norm, always passes the checked dim"),
+    ('kernels/cpu/rmsnorm.py', 'core/NumberReplacer',
+     'for r in range(r0 - 1, r1):',
+     'for r in range(r0 - 2, r1):',
+     "one more placeholder pass: it writes rstd of the row before the chunk (or of the last row, x[-1]) with the bits that row's own pass gives it, and y[r0] again before its real pass"),
 ]

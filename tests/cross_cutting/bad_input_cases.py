@@ -275,6 +275,8 @@ def _constructor_cases():
         ("nn.LeakyReLU", "negative_slope='x'", lambda: nn.LeakyReLU("x"), "LeakyReLU", "'x'"),
         ("nn.GELU", "approximate='fast'", lambda: nn.GELU("fast"), "gelu", "'fast'"),
         ("nn.Softmax", "dim='x'", lambda: nn.Softmax("x"), "Softmax", "'x'"),
+        ("nn.Softmax", "dim=1.0", lambda: nn.Softmax(1.0), "Softmax", "1.0"),
+        ("nn.LogSoftmax", "dim=0.5", lambda: nn.LogSoftmax(0.5), "LogSoftmax", "0.5"),
         ("nn.Dropout", "p=-0.1", lambda: nn.Dropout(-0.1), "dropout", "-0.1"),
         ("nn.Dropout", "p=1.5", lambda: nn.Dropout(1.5), "dropout", "1.5"),
         ("nn.Dropout", "p='x'", lambda: nn.Dropout("x"), "dropout", "'x'"),

@@ -269,3 +269,29 @@ def test_a_plot_that_fails_midway_leaves_the_previous_plots_and_json_as_a_pair(t
         experiments.run("bn-vs-plain", out=out, seeds=1, quick=True, progress=False, log=lambda *a: None)
     assert len(calls) == 2  # the first plot was written (to its temporary name) before the second failed
     assert {name: (tmp_path / name).read_bytes() for name in os.listdir(out)} == before
+
+
+class _BarTotal(Exception):
+    """Raised by a stand-in progress bar with the total it was given, before any run."""
+
+
+def _total_of_the_bar(module, seeds, tmp_path):
+    def stop(total, name, enabled=True):
+        raise _BarTotal(total)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module, "Progress", stop)
+        with pytest.raises(_BarTotal) as got:
+            module.run(str(tmp_path), seeds=seeds, epochs=1, progress=False, quick=True)
+    return got.value.args[0]
+
+
+@pytest.mark.parametrize("name", [n for n in experiments.EXPERIMENTS if n != "sync-bn"])
+def test_each_progress_bar_counts_every_seed_of_every_run(name, tmp_path):
+    """The quick run's bar test above sees 2 seeds only, where 2 * k and 2 + k can
+    agree: at 3 and 5 seeds the total is the same number of runs per seed.
+    (sync-bn's bar counts processes, not seeds.)"""
+    import importlib
+    module = importlib.import_module(f"tinygrad_bn.experiments.{name.replace('-', '_')}")
+    three, five = _total_of_the_bar(module, 3, tmp_path), _total_of_the_bar(module, 5, tmp_path)
+    assert three % 3 == 0 and three // 3 == five / 5 >= 1
