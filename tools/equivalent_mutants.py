@@ -380,4 +380,8 @@ EQUIVALENT = [
      'for r in range(r0 - 1, r1):',
      'for r in range(r0 - 2, r1):',
      "one more placeholder pass: it writes rstd of the row before the chunk (or of the last row, x[-1]) with the bits that row's own pass gives it, and y[r0] again before its real pass"),
+    ('tinygrad_bn/experiments/sigmoid.py', 'core/NumberReplacer',
+     'at, fine, on_step = _fine_curve(len(data("standardized")[0]) // BATCH_SIZE)',
+     'at, fine, on_step = _fine_curve(len(data("standardized")[ 1]) // BATCH_SIZE)',
+     "data()'s items 0 and 1 are the training images and their labels: one length"),
 ]
