@@ -431,6 +431,17 @@ def test_flatten_of_a_0d_tensor_takes_dims_0_and_minus_1_as_pytorch():
             tg.flatten(x, start, end)
 
 
+def test_squeeze_drops_only_dims_of_size_1_and_keeps_empty_dims():
+    """A dim of size 0 is no dim of size 1: squeeze() keeps it, as NumPy and PyTorch."""
+    for shape in [(2, 0, 1), (1, 0), (0, 1, 3, 1), (1, 1)]:
+        t = tg.zeros(*shape)
+        want = np.zeros(shape).squeeze().shape
+        assert t.squeeze().shape == want
+        if torch is not None:
+            assert tuple(torch.zeros(*shape).squeeze().shape) == want
+    assert tg.zeros(2, 0, 1).squeeze(1).shape == (2, 0, 1)  # a named dim of size 0 stays too
+
+
 def test_movedim_swapaxes_unflatten_broadcast():
     b = np.random.default_rng(2).standard_normal((2, 3, 4))
     t = f64(b)
