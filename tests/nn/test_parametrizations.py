@@ -613,6 +613,22 @@ def test_old_spectral_norm_and_remove_spectral_norm(rng):
         nn.utils.spectral_norm(_linear(rng), name="w")
 
 
+@pytest.mark.parametrize("shape", [(6,), (3, 4, 5)])
+def test_old_spectral_norm_takes_negative_dims_as_their_positive_twin(shape):
+    """dim -k is dim ndim - k, also for a 1-d weight, where -1 is 0 (PyTorch's
+    hook fails there, permuting a 1-d weight by two dims)."""
+    def normalized(dim):
+        tg.manual_seed(0)
+        h = nn.utils.spectral_norm(Holder(np.random.default_rng(5), shape), dim=dim)
+        for hook in h._forward_pre_hooks.values():  # what a training forward runs first: one power iteration
+            hook(h, ())
+        return _np(h.weight), _np(h.weight_u), _np(h.weight_v)
+
+    for positive in range(len(shape)):
+        for a, b in zip(normalized(positive - len(shape)), normalized(positive)):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_a_state_dict_of_the_old_weight_norm_loads_into_the_new_one(rng):
     old = _linear(rng)
     with warnings.catch_warnings():
