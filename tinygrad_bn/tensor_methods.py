@@ -111,13 +111,11 @@ class TensorMethods:
         return self._no_grad_result("isnan")
 
     def argmax(self, dim=None, keepdim=False):
-        if dim is not None:
-            normalize_axis(dim, self.ndim, "argmax")
+        _check_arg_extreme(self, dim, "argmax")
         return self._no_grad_result("argmax", axis=dim, keepdims=keepdim)
 
     def argmin(self, dim=None, keepdim=False):
-        if dim is not None:
-            normalize_axis(dim, self.ndim, "argmin")
+        _check_arg_extreme(self, dim, "argmin")
         return self._no_grad_result("argmin", axis=dim, keepdims=keepdim)
 
     # ----------------------------------------------------------------- unary
@@ -172,10 +170,10 @@ class TensorMethods:
         return E.minimum(self, other)
 
     def softmax(self, dim=-1):
-        return R.Softmax.apply(self, normalize_axis(dim, self.ndim, "softmax")[0])
+        return _along_one_dim(self, dim, "softmax", R.Softmax)
 
     def log_softmax(self, dim=-1):
-        return R.LogSoftmax.apply(self, normalize_axis(dim, self.ndim, "log_softmax")[0])
+        return _along_one_dim(self, dim, "log_softmax", R.LogSoftmax)
 
     # ------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False):
@@ -358,3 +356,25 @@ def _triangle(t, diagonal, who):
     rows, cols = t.shape[-2:]
     mask = (np.triu if who == "triu" else np.tril)(np.ones((rows, cols), dtype=bool), diagonal)
     return E.where(mask, t, np.zeros((), dtype=t.dtype))
+
+
+def _check_arg_extreme(t, dim, who):
+    """argmax/argmin need an element to point at: over an empty tensor or an empty
+    dim they raise IndexError, as PyTorch (NumPy's ValueError named no op)."""
+    if dim is None:
+        empty = t.numel() == 0
+    else:
+        empty = any(t.shape[a] == 0 for a in normalize_axis(dim, t.ndim, who))
+    if empty:
+        raise IndexError(f"{who}: cannot take the {who[3:]} of an empty {'tensor' if dim is None else 'dimension'} "
+                         f"(shape {t.shape}); expected at least one element")
+
+
+def _along_one_dim(t, dim, who, op):
+    """softmax/log_softmax along ``dim``; a 0-d tensor is its own one-element dim
+    (dim 0 or -1), so its softmax is 1 and its log_softmax 0, as PyTorch's."""
+    axes = normalize_axis(dim, t.ndim, who)
+    if t.ndim == 0:
+        return op.apply(t.reshape(1), 0).reshape(())
+    return op.apply(t, axes[0])
+

@@ -6,6 +6,8 @@ inherits them.
 prod is an op of its own (``ops.reduce.Prod``); the rest are compositions of
 recorded ops, so every one has a backward and a double backward on every device.
 """
+import math
+
 from .dtypes import int64, is_float
 from .grad_mode import no_grad
 from .ops import elementwise as E
@@ -29,6 +31,10 @@ class ReductionMethods:
         """log(sum(exp(x))) over ``dim``, computed without overflow."""
         x = as_float(self)
         axes, keep = R.reduce_args(x, dim, keepdim, "logsumexp")
+        if any(x.shape[a] == 0 for a in axes):
+            # an empty sum is 0 and its log -inf, as PyTorch's (without log(0)'s warning);
+            # the sum keeps the result on the tape, with the empty gradient it has
+            return x.sum(axes, keepdim=keep) * 0.0 - math.inf
         with no_grad():
             m = x.detach().amax(axes, keepdim=True)
             m = E.where(m.isfinite(), m, 0.0)  # all -inf (or an inf): no shift

@@ -140,8 +140,10 @@ def index_select(t, dim, index):
     who = "index_select"
     tensor_arg(who, t)
     dim, idx = _index_along(who, t, dim, index)
-    if t.ndim == 0:
-        return GetItem.apply(t.reshape(1), idx).reshape(() if index.ndim == 0 else (-1,))
+    if t.ndim == 0:  # as PyTorch: one index, and a 0-d result
+        if index.numel() != 1:
+            raise RuntimeError(f"{who}: a 0-d input takes exactly one index, got {index.numel()}")
+        return GetItem.apply(t.reshape(1), idx).reshape(())
     return GetItem.apply(t, at_dim(dim, idx))
 
 

@@ -376,6 +376,10 @@ def cat(tensors, dim=0):
 def join(who, tensors, dim):
     """``cat`` for ``who`` (hstack, vstack, ...: the name its errors give)."""
     ts = _tensors(tensors, who)
+    for i, t in enumerate(ts):
+        if t.ndim == 0:  # RuntimeError, as PyTorch's (a 0-d tensor has no dim to join along)
+            raise RuntimeError(f"{who}: tensor {i} is 0-d and cannot be concatenated; expected tensors of at least "
+                               "1 dim (use stack to join 0-d tensors, or reshape(1) them first)")
     d = normalize_axis(dim, ts[0].ndim, who)[0]
     ref = ts[0].shape
     for i, t in enumerate(ts):

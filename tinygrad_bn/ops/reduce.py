@@ -37,8 +37,9 @@ def extreme(t, which, dim, keepdim, indices=True):
     (values alone with ``indices=False``: amax/amin)."""
     op = "amax" if which == "max" else "amin"
     axes, keep = reduce_args(t, dim, keepdim, op)
-    if any(t.shape[a] == 0 for a in axes):
-        raise RuntimeError(f"{op}: cannot reduce over an empty dimension (shape {t.shape})")
+    if any(t.shape[a] == 0 for a in axes):  # PyTorch's classes: RuntimeError over all, IndexError along a dim
+        raise (RuntimeError if dim is None else IndexError)(
+            f"{op}: cannot reduce over an empty dimension (shape {t.shape}); a max or min needs at least one element")
     values = (Max if which == "max" else Min).apply(t, axes, keep)
     if not indices or dim is None:
         return values
@@ -242,8 +243,11 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
         be = ctx.backend
-        shifted = be.sub(a, be.max(a, axis=axis, keepdims=True))
-        out = be.sub(shifted, be.log(be.sum(be.exp(shifted), axis=axis, keepdims=True)))
+        if a.shape[axis] == 0:  # no elements to normalize along: an empty result, as PyTorch's
+            out = be.full(a.shape, 0, a.dtype)
+        else:
+            shifted = be.sub(a, be.max(a, axis=axis, keepdims=True))
+            out = be.sub(shifted, be.log(be.sum(be.exp(shifted), axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         ctx.axis = axis
         ctx.params = {"dim": axis}
@@ -260,8 +264,11 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
         be = ctx.backend
-        e = be.exp(be.sub(a, be.max(a, axis=axis, keepdims=True)))
-        out = be.div(e, be.sum(e, axis=axis, keepdims=True))
+        if a.shape[axis] == 0:  # as LogSoftmax
+            out = be.full(a.shape, 0, a.dtype)
+        else:
+            e = be.exp(be.sub(a, be.max(a, axis=axis, keepdims=True)))
+            out = be.div(e, be.sum(e, axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
         ctx.params = {"dim": axis}

@@ -178,12 +178,14 @@ def movedim(t, source, destination):
     for name, dims in (("source", src), ("destination", dst)):
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"{who}: {name} names a dim twice: {dims}")
+    if t.ndim == 0:  # dim 0 or -1 to dim 0 or -1: nothing moves, as PyTorch
+        return t
     order = [None] * t.ndim
     for s, d in zip(src, dst):
         order[d] = s
     rest = iter(d for d in range(t.ndim) if d not in src)
     order = [next(rest) if o is None else o for o in order]
-    return permute(t, order) if t.ndim else t
+    return permute(t, order)
 
 
 def swapaxes(t, axis0, axis1):
@@ -320,7 +322,9 @@ def repeat_interleave(t, repeats, dim, *, output_size):
     if dim is None:
         t, dim = t.reshape(-1), 0
     dim = dim_arg(who, t, dim)
-    n = (t.shape or (1,))[dim]
+    if t.ndim == 0:  # dim 0 or -1 of a 0-d tensor: its one element, as a 1-element dim (PyTorch raises)
+        t = t.reshape(1)
+    n = t.shape[dim]
     be = t._backend
     if isinstance(repeats, TensorBase):
         if repeats.dtype.kind not in "iu" or repeats.ndim > 1:

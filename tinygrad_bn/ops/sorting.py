@@ -101,8 +101,8 @@ def _count_arg(who, name, k, low, high, dim, n):
         k = k.item()
     if isinstance(k, bool) or not isinstance(k, int):
         raise TypeError(f"{who}: {name} must be an int, got {type(k).__name__} {k!r}")
-    if not low <= k <= high:
-        raise IndexError(f"{who}: {name} ({k}) is out of range for dim {dim} of size {n}; expected {low} <= {name} "
+    if not low <= k <= high:  # RuntimeError, as PyTorch's
+        raise RuntimeError(f"{who}: {name} ({k}) is out of range for dim {dim} of size {n}; expected {low} <= {name} "
                          f"<= {high}")
     return k
 
@@ -191,7 +191,10 @@ def _median(who, result_cls, t, dim, keepdim, skip_nan):
     tensor_arg(who, t)
     if dim is None:
         if t.numel() == 0:
-            raise RuntimeError(f"{who}: cannot take the median of an empty tensor (shape {t.shape})")
+            if t.dtype.kind == "f":  # NaN, as PyTorch's (the sum keeps it on the tape, with an empty gradient)
+                return t.sum() * float("nan")
+            raise RuntimeError(f"{who}: cannot take the median of an empty integer tensor (shape {t.shape}); "
+                               "PyTorch returns a meaningless value there")
         flat = t.reshape(-1)
         idx = _median_index(flat, 0, skip_nan)
         value = flat._backend.reshape(flat._backend.getitem(flat._data, idx), ())
