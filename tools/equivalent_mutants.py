@@ -384,4 +384,8 @@ EQUIVALENT = [
      'at, fine, on_step = _fine_curve(len(data("standardized")[0]) // BATCH_SIZE)',
      'at, fine, on_step = _fine_curve(len(data("standardized")[ 1]) // BATCH_SIZE)',
      "data()'s items 0 and 1 are the training images and their labels: one length"),
+    ('kernels/cpu/pool.py', 'core/NumberReplacer',
+     '_cached[0] = 0',
+     '_cached[ -1] = 0',
+     '_cached is a one-element list: [-1] is [0]'),
 ]

@@ -209,6 +209,20 @@ def test_the_summary_takes_its_numbers_from_the_json(quick, name):
     assert mod.summary(changed) != text and "12.3%" in mod.summary(changed)
 
 
+@pytest.mark.parametrize("still, population, cause", [
+    ("shows", "shows", "Better statistics at evaluation do not rescue it"),
+    ("shows", "inconclusive", "Better statistics at evaluation do not rescue it"),
+    ("inconclusive", "shows", "Better statistics at evaluation rescue it"),
+    ("inconclusive", "inconclusive", "Whether better statistics at evaluation rescue it is within noise"),
+])
+def test_the_small_batch_summary_names_the_cause_its_diagnostics_show(quick, still, population, cause):
+    doc = json.loads(json.dumps(quick["small-batch"]))
+    for v in doc["verdicts"]:
+        if v["id"] in ("diag/population-still-trails", "diag/population"):
+            v["outcome"] = still if v["id"] == "diag/population-still-trails" else population
+    assert f"{cause}:" in experiments.module("small-batch").summary(doc)
+
+
 def test_small_batch_diagnostics_in_the_json(quick):
     doc = quick["small-batch"]
     small, large = min(doc["batches"]), max(doc["batches"])
