@@ -388,4 +388,12 @@ EQUIVALENT = [
      '_cached[0] = 0',
      '_cached[ -1] = 0',
      '_cached is a one-element list: [-1] is [0]'),
+    ('kernels/checks.py', 'core/AddNot',
+     'got = tuple(a.shape) if hasattr(a, "shape") else np.shape(a)',
+     'got = tuple(a.shape) if not hasattr(a, "shape") else np.shape(a)',
+     "every caller has checked dy's array type first, and np.shape of an array is its shape"),
+    ('tinygrad_bn/optim/lr_scheduler_cyclic.py', 'core/ReplaceUnaryOperator_USub_Invert',
+     'number_arg(who, "last_epoch", last_epoch, -1, integer=True)',
+     'number_arg(who, "last_epoch", last_epoch, ~1, integer=True)',
+     "LRScheduler's __init__ refuses last_epoch -2 with the same message, and nothing before it writes to the optimizer unless last_epoch is -1"),
 ]

@@ -540,6 +540,8 @@ BAD = [
     (lambda o: S.OneCycleLR(o, 0.1, 10, anneal_strategy="exp"), ValueError,
      ["OneCycleLR", "anneal_strategy", "'cos', 'linear'", "'exp'"]),
     (lambda o: S.StepLR(o, 2, last_epoch=-2), ValueError, ["StepLR", "last_epoch", ">= -1", "-2"]),
+    (lambda o: S.OneCycleLR(o, 0.1, 10, last_epoch=-2), ValueError, ["OneCycleLR", "last_epoch", ">= -1", "-2"]),
+    (lambda o: S.CyclicLR(o, 0.01, 0.1, last_epoch=-2), ValueError, ["CyclicLR", "last_epoch", ">= -1", "-2"]),
     (lambda o: S.ExponentialLR([o], 0.9), TypeError, ["ExponentialLR", "optimizer", "Optimizer", "list"]),
     (lambda o: S.ExponentialLR(o, 0.9).step("3"), TypeError, ["ExponentialLR.step", "epoch", "'3'"]),
 ]
