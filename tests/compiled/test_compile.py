@@ -678,3 +678,14 @@ def test_a_copy_is_dropped_where_nothing_can_tell_in_long_programs_too():
     program = compiled.programs()[0]
     assert len(program.instrs) > 300
     assert [i.kind for i in program.instrs if i.name == "copy"] == ["alias"]
+
+
+def test_describe_shows_each_kind_of_argument():
+    """describe()'s argument forms: the step's arguments, external arrays, values,
+    tuples, lists, dicts (as some kernels take options), functions and constants."""
+    from tinygrad_bn.compiled.program import _show
+    forms = [(("a", 0), "arg0"), (("x", 2), "ext2"), (("v", 7), "v7"), (("c", 1.5), "1.5"),
+             (("c", np.add), "add"), (("t", (("c", 1), ("v", 2))), "(1, v2)"), (("l", (("c", "s"),)), "['s']"),
+             (("d", (("eps", ("c", 1e-5)), ("out", ("v", 3)))), "{eps: 1e-05, out: v3}")]
+    for ref, shown in forms:
+        assert _show(ref) == shown, ref

@@ -155,3 +155,19 @@ def test_clamp_uniform_and_normal_in_place():
         a.normal_()
     with pytest.raises(RuntimeError, match="random values are floating point"):
         tg.tensor([1, 2]).uniform_()
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1, 2.0, -3.0, 0])
+@pytest.mark.parametrize("name", ["add_", "sub_"])
+def test_add_and_sub_in_place_scale_other_by_alpha_in_value_and_gradient(name, alpha):
+    """x.add_(y, alpha=a) is x + a * y (sub_: x - a * y), on the tape as out of
+    place: a's factor reaches y's gradient for every a, not only a > 1."""
+    sign = 1.0 if name == "add_" else -1.0
+    x0 = tg.tensor([1.0, 2.0, -1.0], requires_grad=True)
+    y = tg.tensor([3.0, -4.0, 0.5], requires_grad=True)
+    x = x0 * 1.0  # a non-leaf, so it may be written in place
+    getattr(x, name)(y, alpha=alpha)
+    np.testing.assert_allclose(x.detach().numpy(), np.array([1.0, 2.0, -1.0]) + sign * alpha * np.array([3.0, -4.0, 0.5]))
+    (x * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), sign * alpha * np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(x0.grad.numpy(), [1.0, 2.0, 3.0])

@@ -407,6 +407,25 @@ def test_right_inverse_on_assignment_and_at_registration(rng):
         m.weight = nn.Parameter(tg.tensor(target))
 
 
+@pytest.mark.parametrize("returned", ["ab", b"ab", {"a": 1}, 3, None], ids=["str", "bytes", "dict", "int", "None"])
+def test_a_right_inverse_must_return_a_tensor_or_a_sequence_of_tensors(rng, returned):
+    """A string is a Sequence but not one of tensors; a dict, a number or None is
+    none: registration refuses each and leaves the module as it was."""
+    class Odd(nn.Module):
+        def forward(self, x):
+            return x
+
+        def right_inverse(self, x):
+            return returned
+
+    m = _linear(rng)
+    w = m.weight
+    with pytest.raises(ValueError, match="register_parametrization: 'right_inverse' must return a Tensor or a "
+                                         f"Sequence of tensors .*got {type(returned).__name__}"):
+        P.register_parametrization(m, "weight", Odd())
+    assert m.weight is w and not P.is_parametrized(m)
+
+
 def test_a_right_inverse_that_is_not_implemented_registers_the_tensor_as_it_is(rng):
     """As PyTorch: a right_inverse raising NotImplementedError is skipped at
     registration, and original holds the tensor unchanged."""
