@@ -203,3 +203,7 @@ def test_the_deprecated_range_includes_its_end_and_warns():
         np.testing.assert_allclose(tg.range(0, 1, 0.25).numpy(), [0.0, 0.25, 0.5, 0.75, 1.0])
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="range: step -1 must be non-zero and point"):
         tg.range(0, 3, -1)
+    with pytest.warns(UserWarning):  # a negative step counts down, to end inclusive, as torch.range
+        np.testing.assert_allclose(tg.range(5, 1, -2).numpy(), [5.0, 3.0, 1.0])
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="range: step 0 must be non-zero"):
+        tg.range(0, 3, 0)
