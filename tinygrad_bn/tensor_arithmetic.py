@@ -10,7 +10,8 @@ from .arguments import number_arg
 from .dtypes import is_float
 from .ops import elementwise as E
 from .ops import pointwise as P
-from .tensor_base import TensorBase, make_tensor
+from .promotion import promoted
+from .tensor_base import TensorBase, make_tensor, new_tensor
 from .tensor_math import _other, _raw
 
 
@@ -19,20 +20,28 @@ class ArithmeticMethods:
 
     def fmod(self, other):
         """The remainder of self / other with self's sign (C's fmod), as ``torch.fmod``."""
-        return P.OPS["fmod"].apply(self, _other(other, "fmod"))
+        return E.binary(P.OPS["fmod"], self, other, "fmod")
 
     def remainder(self, other):
         """The remainder of self / other with other's sign (Python's %), as ``torch.remainder``."""
-        return P.OPS["remainder"].apply(self, _other(other, "remainder"))
+        return E.binary(P.OPS["remainder"], self, other, "remainder")
 
     __mod__ = remainder
 
     def __rmod__(self, other):
-        return P.OPS["remainder"].apply(E.operand(other, "remainder (%)"), self)
+        return E.binary(P.OPS["remainder"], other, self, "remainder (%)")
 
     def floor_divide(self, other):
         """floor(self / other), as ``torch.floor_divide``; gradient 0."""
         return self.div(other, rounding_mode="floor")
+
+    __floordiv__ = floor_divide
+
+    def __rfloordiv__(self, other):
+        other = E.operand(other, "floor_divide (//)")
+        if not isinstance(other, TensorBase):  # a number: a 0-d tensor of its own dtype, as PyTorch wraps it
+            other = new_tensor(other, device=self.device)
+        return other.div(self, rounding_mode="floor")
 
     def lerp(self, end, weight):
         """self + weight * (end - self)."""
@@ -49,13 +58,13 @@ class ArithmeticMethods:
     def div(self, other, *, rounding_mode=None):
         """self / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (gradient 0 then)."""
         if rounding_mode is None:
-            return E.Div.apply(self, E.operand(other, "div (/)"))
+            return E.binary(E.Div, self, other, "div (/)", true_division=True)
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
         if not is_float(self.dtype) and not (isinstance(other, TensorBase) and is_float(other.dtype)) \
                 and not isinstance(other, float):
-            return _integer_division(self, other, rounding_mode)
-        q = E.Div.apply(self, E.operand(other, "div"))
+            return _integer_division(*promoted(self, E.operand(other, "div")), rounding_mode)
+        q = E.binary(E.Div, self, other, "div", true_division=True)
         return q.trunc() if rounding_mode == "trunc" else q.floor()
 
     def add(self, other, *, alpha=1):

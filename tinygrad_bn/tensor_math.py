@@ -10,16 +10,17 @@ free functions.
 A function with an op of its own (``ops.pointwise``) is one tape entry; the
 rest are compositions of recorded ops, so every one has a backward and a
 double backward on every device. Integer and bool inputs of a function whose
-result is floating point are converted to float32 first, as PyTorch does.
+result is floating point are converted to the default float dtype first, as PyTorch does.
 """
 import math
 import numbers
 
 from .arguments import number_arg
-from .dtypes import bool_, float32, float64, int64, is_float
+from .dtypes import bool_, float64, get_default_dtype, int64, is_float
 from .grad_mode import no_grad
 from .ops import elementwise as E
 from .ops import pointwise as P
+from .promotion import promoted
 from .tensor_base import TensorBase, make_tensor
 
 # name -> ops.pointwise function, for the one-input functions with a float result
@@ -38,8 +39,9 @@ _ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "as
 
 
 def as_float(t):
-    """t itself when floating point, else t as float32 (PyTorch's promotion for float-valued functions)."""
-    return t if is_float(t.dtype) else t.to(float32)
+    """t itself when floating point, else t in the default float dtype (PyTorch's
+    promotion for float-valued functions of integer and bool tensors)."""
+    return t if is_float(t.dtype) else t.to(get_default_dtype())
 
 
 def _other(x, who):
@@ -49,11 +51,8 @@ def _other(x, who):
 
 def _binary_float(name, fn):
     def method(self, other):
-        a = as_float(self)
-        b = _other(other, name)
-        if isinstance(b, TensorBase) and not is_float(b.dtype):
-            b = b.to(a.dtype)
-        return P.OPS[fn].apply(a, b)
+        # PyTorch's result dtype of the pair, the default float dtype if that is an integer or bool
+        return P.OPS[fn].apply(*promoted(self, _other(other, name), true_division=True))
     method.__name__ = name
     method.__doc__ = f"Elementwise ``{name}(self, other)``, as ``torch.{name}``."
     return method

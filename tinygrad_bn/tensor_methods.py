@@ -11,7 +11,7 @@ from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
 from .arguments import number_arg, tensor_arg
-from .dtypes import is_float
+from .dtypes import get_default_dtype, is_float
 from .ops.reduce import normalize_axis
 from .tensor_base import TensorBase, make_tensor, new_tensor
 
@@ -21,34 +21,34 @@ class TensorMethods:
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
-        return E.Add.apply(self, E.operand(other, "add (+)"))
+        return E.binary(E.Add, self, other, "add (+)")
 
     def __radd__(self, other):
-        return E.Add.apply(E.operand(other, "add (+)"), self)
+        return E.binary(E.Add, other, self, "add (+)")
 
     def __sub__(self, other):
-        return E.Sub.apply(self, E.operand(other, "sub (-)"))
+        return E.binary(E.Sub, self, other, "sub (-)")
 
     def __rsub__(self, other):
-        return E.Sub.apply(E.operand(other, "sub (-)"), self)
+        return E.binary(E.Sub, other, self, "sub (-)")
 
     def __mul__(self, other):
-        return E.Mul.apply(self, E.operand(other, "mul (*)"))
+        return E.binary(E.Mul, self, other, "mul (*)")
 
     def __rmul__(self, other):
-        return E.Mul.apply(E.operand(other, "mul (*)"), self)
+        return E.binary(E.Mul, other, self, "mul (*)")
 
     def __truediv__(self, other):
-        return E.Div.apply(self, E.operand(other, "div (/)"))
+        return E.binary(E.Div, self, other, "div (/)", true_division=True)
 
     def __rtruediv__(self, other):
-        return E.Div.apply(E.operand(other, "div (/)"), self)
+        return E.binary(E.Div, other, self, "div (/)", true_division=True)
 
     def __pow__(self, other):
-        return E.Pow.apply(self, E.operand(other, "pow (**)"))
+        return E.binary(E.Pow, self, other, "pow (**)")
 
     def __rpow__(self, other):
-        return E.Pow.apply(E.operand(other, "pow (**)"), self)
+        return E.binary(E.Pow, other, self, "pow (**)")
 
     def __neg__(self):
         return E.Neg.apply(self)
@@ -120,19 +120,19 @@ class TensorMethods:
 
     # ----------------------------------------------------------------- unary
     def exp(self):
-        return E.Exp.apply(self)
+        return E.Exp.apply(_float(self))
 
     def log(self):
-        return E.Log.apply(self)
+        return E.Log.apply(_float(self))
 
     def log10(self):
-        return E.Log.apply(self) * _INV_LN10
+        return E.Log.apply(_float(self)) * _INV_LN10
 
     def log2(self):
-        return E.Log.apply(self) * _INV_LN2
+        return E.Log.apply(_float(self)) * _INV_LN2
 
     def sqrt(self):
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(_float(self))
 
     def abs(self):
         return E.Abs.apply(self)
@@ -148,10 +148,10 @@ class TensorMethods:
     clamp = clip
 
     def tanh(self):
-        return E.Tanh.apply(self)
+        return E.Tanh.apply(_float(self))
 
     def sigmoid(self):
-        return E.Sigmoid.apply(self)
+        return E.Sigmoid.apply(_float(self))
 
     def relu(self):
         return E.ReLU.apply(self)
@@ -377,4 +377,10 @@ def _along_one_dim(t, dim, who, op):
     if t.ndim == 0:
         return op.apply(t.reshape(1), 0).reshape(())
     return op.apply(t, axes[0])
+
+
+def _float(t):
+    """t itself when floating point, else t in the default float dtype: PyTorch's
+    float functions (exp, log, sqrt, tanh, sigmoid) of integer and bool tensors."""
+    return t if t.dtype.kind in "fc" else t.to(get_default_dtype())
 

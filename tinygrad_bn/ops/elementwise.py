@@ -5,6 +5,7 @@ import math
 from ..arguments import devices_differ
 from ..function import Function
 from ..tensor_base import TensorBase, new_tensor
+from ..promotion import promoted
 
 GELU_APPROXIMATIONS = ("none", "tanh")
 
@@ -20,6 +21,12 @@ def operand(x, who="a tensor op"):
                     f"got {type(x).__name__}")
 
 
+def binary(cls, a, b, who, true_division=False):
+    """``cls.apply(a, b)`` for a binary op named ``who``, the operands first taken as
+    tensors or numbers (``operand``) and cast to PyTorch's result dtype (promotion.py)."""
+    return cls.apply(*promoted(operand(a, who), operand(b, who), true_division=true_division))
+
+
 def where(condition, input, other):
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
     if not isinstance(condition, TensorBase):
@@ -30,15 +37,15 @@ def where(condition, input, other):
     for name, t in (("input", input), ("other", other)):
         if isinstance(t, TensorBase) and t._backend is not condition._backend:
             raise devices_differ("where", condition.device, t.device, f"the condition and {name}")
-    return Where.apply(condition._data, operand(input, "where"), operand(other, "where"))
+    return Where.apply(condition._data, *promoted(operand(input, "where"), operand(other, "where")))
 
 
 def maximum(a, b):
-    return Maximum.apply(operand(a, "maximum"), operand(b, "maximum"))
+    return binary(Maximum, a, b, "maximum")
 
 
 def minimum(a, b):
-    return Minimum.apply(operand(a, "minimum"), operand(b, "minimum"))
+    return binary(Minimum, a, b, "minimum")
 
 
 def check_gelu_approximate(approximate, who="gelu"):

@@ -1,0 +1,163 @@
+"""Binary and float-valued ops give PyTorch's result dtype (``torch.result_type``)
+and values for every pair of bool, int32, int64, float32 and float64 tensors,
+0-d tensors and Python numbers, where NumPy's own promotion differs (an integer
+tensor with a float32 tensor or a Python float is float32, not float64; a 0-d
+float64 tensor leaves a float32 tensor float32; exp of an integer tensor is the
+default float dtype).
+
+PyTorch's answers are kept in ``pytorch_promotion.json`` so the comparison runs
+without PyTorch installed; where it is installed, a test checks the file
+against it (``python tests/cross_cutting/test_pytorch_promotion.py`` rewrites
+it). Where we differ on purpose, ``differs`` says how (the README says so too)."""
+import json
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+
+SNAPSHOT = Path(__file__).with_name("pytorch_promotion.json")
+DTYPES = ["bool", "int32", "int64", "float32", "float64"]
+# operands by name: tensors of each dtype, 0-d tensors, Python numbers
+OPERANDS = DTYPES + ["0d int64", "0d float64", "2", "2.5", "True"]
+
+
+def operand(M, name):
+    if name in DTYPES:
+        a = np.array([True, False, True]) if name == "bool" else np.array([1, 2, 3])
+        return M.tensor(a.astype(name))
+    if name.startswith("0d"):
+        return M.tensor(np.array(3).astype(name.split()[1]))
+    return {"2": 2, "2.5": 2.5, "True": True}[name]
+
+
+BINARY = {
+    "add": lambda M, a, b: a + b,
+    "sub": lambda M, a, b: a - b,
+    "mul": lambda M, a, b: a * b,
+    "truediv": lambda M, a, b: a / b,
+    "floordiv": lambda M, a, b: a // b,
+    "pow": lambda M, a, b: a ** b,
+    "remainder": lambda M, a, b: a % b,
+    "maximum": lambda M, a, b: M.maximum(a, b),
+    "atan2": lambda M, a, b: M.atan2(a, b),
+    "where": lambda M, a, b: M.where(M.tensor([True, False, True]), a, b),
+}
+UNARY = ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "reciprocal", "log2", "rsqrt", "expm1"]
+
+
+def differs(op, a, b):
+    """Why ours knowingly differs from PyTorch for (op, a, b), or None."""
+    if op == "sub" and "bool" in (a, b) or op == "sub" and "True" in (a, b):
+        return "sub with a bool operand is computed (PyTorch refuses it)"
+    if op in ("floordiv", "remainder", "pow") and all(x in ("bool", "True") for x in (a, b)):
+        return "bool // % ** bool is int8, NumPy's (PyTorch refuses or keeps bool)"
+    if op in ("floordiv", "remainder") and b == "bool":
+        return "integer // and % by zero (False) give 0, NumPy's, with its warning (PyTorch raises)"
+    if op in ("maximum", "atan2") and (a not in DTYPES[:5] + ["0d int64", "0d float64"]
+                                       or b not in DTYPES[:5] + ["0d int64", "0d float64"]):
+        return "a Python number operand is taken (PyTorch's maximum and atan2 take tensors only)"
+    return None
+
+
+def describe(M, f):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = f()
+    except (RuntimeError, TypeError, ValueError, NotImplementedError) as exc:
+        return {"error": type(exc).__name__}
+    a = np.asarray(r.detach().numpy() if hasattr(r, "detach") else r)
+    return {"dtype": str(a.dtype), "values": [None if math.isnan(v) else round(v, 5)
+                                              for v in a.reshape(-1).astype(float).tolist()]}
+
+
+def run(M, op, a, b=None):
+    if b is None:
+        return describe(M, lambda: getattr(operand(M, a), op)())
+    if not (a in DTYPES or a.startswith("0d") or b in DTYPES or b.startswith("0d")):
+        return None  # two Python numbers: no tensor op
+    return describe(M, lambda: BINARY[op](M, operand(M, a), operand(M, b)))
+
+
+def cases():
+    for op in BINARY:
+        for a in OPERANDS:
+            for b in OPERANDS:
+                if a in DTYPES or b in DTYPES or a.startswith("0d") or b.startswith("0d"):
+                    yield op, a, b
+    for op in UNARY:
+        for a in DTYPES:
+            yield op, a, None
+
+
+def key(op, a, b):
+    return f"{op}({a})" if b is None else f"{op}({a}, {b})"
+
+
+def record():
+    import torch
+    return {key(*c): run(torch, *c) for c in cases()}
+
+
+EXPECTED = json.loads(SNAPSHOT.read_text()) if SNAPSHOT.exists() else {}
+
+
+def _agree(ours, theirs):
+    if "error" in ours or "error" in theirs:
+        return ("error" in ours) == ("error" in theirs)  # the class may differ: NumPy's TypeError, PyTorch's Runtime
+    return ours["dtype"] == theirs["dtype"] and np.allclose(
+        np.array(ours["values"], float), np.array(theirs["values"], float), rtol=1e-4, equal_nan=True)
+
+
+@pytest.mark.parametrize("op", list(BINARY) + UNARY)
+def test_result_dtypes_and_values_are_pytorchs(op):
+    wrong = []
+    for c in cases():
+        if c[0] != op:
+            continue
+        ours, theirs = run(tg, *c), EXPECTED[key(*c)]
+        if c[2] is not None and differs(*c):
+            continue
+        if not _agree(ours, theirs):
+            wrong.append(f"{key(*c)}: ours {ours}, PyTorch's {theirs}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_float32_stays_float32_beside_python_floats_and_0d_float64_and_integer_tensors():
+    """The training-time cases: a float32 activation beside a Python float, a 0-d
+    float64 tensor or an integer tensor (labels, counts) stays float32, and its
+    gradient comes back float32."""
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for other in (2.5, tg.tensor(3.0, dtype=tg.float64), tg.tensor([1, 2, 3]), tg.tensor([True, False, True])):
+        for y in (x * other, x + other, x / other, other - x):
+            assert y.dtype == tg.float32
+    (x * tg.tensor([1, 2, 3]) / tg.tensor(2.0, dtype=tg.float64)).sum().backward()
+    assert x.grad.dtype == tg.float32
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 1.0, 1.5])
+    counts = tg.tensor([3, 4])
+    assert (counts / 2).dtype == tg.float32 and (counts / counts).dtype == tg.float32
+    assert counts.exp().dtype == tg.float32 and tg.tensor([True]).sigmoid().dtype == tg.float32
+    tg.set_default_dtype(tg.float64)
+    try:
+        assert (counts / 2).dtype == tg.float64 and (counts * 2.5).dtype == tg.float64
+    finally:
+        tg.set_default_dtype(tg.float32)
+
+
+def test_the_snapshot_covers_every_case():
+    assert set(EXPECTED) == {key(*c) for c in cases()}
+
+
+def test_the_snapshot_is_pytorchs():
+    pytest.importorskip("torch")
+    assert record() == EXPECTED
+
+
+if __name__ == "__main__":
+    SNAPSHOT.write_text(json.dumps(record(), indent=0, sort_keys=True) + "\n")
+    print(f"wrote {SNAPSHOT}", file=sys.stderr)
