@@ -396,4 +396,8 @@ EQUIVALENT = [
      'number_arg(who, "last_epoch", last_epoch, -1, integer=True)',
      'number_arg(who, "last_epoch", last_epoch, ~1, integer=True)',
      "LRScheduler's __init__ refuses last_epoch -2 with the same message, and nothing before it writes to the optimizer unless last_epoch is -1"),
+    ('tinygrad_bn/ops/movement.py', 'core/NumberReplacer',
+     'def transpose(t, dim0=-2, dim1=-1):',
+     'def transpose(t, dim0=-2, dim1=- 0):',
+     "every caller passes both dims (Tensor.transpose has the defaults users see)"),
 ]
