@@ -400,4 +400,8 @@ EQUIVALENT = [
      'def transpose(t, dim0=-2, dim1=-1):',
      'def transpose(t, dim0=-2, dim1=- 0):',
      "every caller passes both dims (Tensor.transpose has the defaults users see)"),
+    ('tinygrad_bn/nn/module_conversion.py', 'core/ReplaceFalseWithTrue',
+     'def to(self, *args, dtype=None, device=None, non_blocking=False):',
+     'def to(self, *args, dtype=None, device=None, non_blocking=True):',
+     "non_blocking is accepted for PyTorch's signature and read nowhere: every move here completes before to() returns"),
 ]

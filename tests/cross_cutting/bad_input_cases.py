@@ -768,6 +768,8 @@ def _data_cases():
         ("distributed.broadcast", "before init()", lambda: dist.broadcast(np.ones(2)), "broadcast", "init()"),
         ("distributed.DistributedSampler", "rank 4 of 2", lambda: dist.DistributedSampler(list(range(5)), 2, 4),
          "DistributedSampler", "4"),
+        ("distributed.DistributedSampler", "rank -1 of 2", lambda: dist.DistributedSampler(list(range(5)), 2, -1),
+         "DistributedSampler", "-1"),
         ("data.DataLoader", "a sampler with shuffle=True",
          lambda: data.DataLoader(data.TensorDataset(*xs()), sampler=[0, 1], shuffle=True), "DataLoader", "shuffle"),
         ("data.DataLoader", "a sampler that is an int", lambda: data.DataLoader(data.TensorDataset(*xs()), sampler=3),

@@ -119,6 +119,19 @@ def test_a_loss_that_turns_nan_stops_training_with_an_error_and_keeps_the_last_g
         np.testing.assert_array_equal(v.numpy(), good[k])
 
 
+@pytest.mark.parametrize("checkpoint, epoch, keeps", [(None, 3, False), ("m.npz", 1, False), ("m.npz", 2, True)])
+def test_the_non_finite_loss_message_names_the_checkpoint_only_when_it_holds_a_finished_epoch(checkpoint, epoch,
+                                                                                              keeps):
+    from tinygrad_bn import train as train_module
+    with pytest.raises(train_module.NonFiniteLoss) as caught:
+        train_module._check_finite_loss(float("nan"), 30, np.zeros(10), epoch, 0.5, checkpoint)
+    message = str(caught.value)
+    assert message.startswith(f"train: the loss is nan at step 4 of epoch {epoch} (lr 0.5); training stopped")
+    assert ("m.npz keeps the weights of the last finished epoch" in message) == keeps
+    assert message.endswith("; try a smaller --lr")
+    train_module._check_finite_loss(1.5, 30, np.zeros(10), epoch, 0.5, checkpoint)  # a finite loss passes
+
+
 def test_a_disk_error_is_a_message_and_exit_status_1_not_a_traceback(tmp_path, monkeypatch, capsys):
     import errno
 
