@@ -648,6 +648,21 @@ def test_old_spectral_norm_takes_negative_dims_as_their_positive_twin(shape):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("shape", [(6,), (3, 4, 5)])
+def test_spectral_norm_takes_negative_dims_as_their_positive_twin(shape):
+    """As the hook above, for parametrizations.spectral_norm: dim -k is ndim - k
+    (the weight, after the power iterations of a training forward, and u and v)."""
+    def normalized(dim):
+        tg.manual_seed(0)
+        h = parametrizations.spectral_norm(Holder(np.random.default_rng(5), shape), dim=dim, n_power_iterations=2)
+        sn = h.parametrizations.weight[0]  # a 1-d weight has no u and v: its norm is exact
+        return [_np(h.weight)] + ([_np(sn._u), _np(sn._v)] if len(shape) > 1 else [])
+
+    for positive in range(len(shape)):
+        for a, b in zip(normalized(positive - len(shape)), normalized(positive)):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_a_state_dict_of_the_old_weight_norm_loads_into_the_new_one(rng):
     old = _linear(rng)
     with warnings.catch_warnings():
