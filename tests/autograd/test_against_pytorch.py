@@ -437,3 +437,14 @@ def test_once_differentiable_second_derivative_by_grad_raises():
     (g,) = tg.autograd.grad((OnceExp.apply(x) ** 2).sum(), x, create_graph=True)
     with pytest.raises(RuntimeError, match="once_differentiable"):
         tg.autograd.grad(g.sum(), x)
+
+
+def test_once_differentiable_keeps_the_backwards_name_and_doc():
+    from tinygrad_bn.autograd.function import once_differentiable
+
+    def backward(ctx, g):
+        """The gradient."""
+        return g
+
+    wrapped = once_differentiable(backward)
+    assert (wrapped.__name__, wrapped.__doc__, wrapped.__wrapped__) == ("backward", "The gradient.", backward)

@@ -277,3 +277,19 @@ def test_experiments_run_draws_progress_bars_unless_asked_not_to():
 
     params = inspect.signature(experiments.run).parameters
     assert params["progress"].default is True and params["quick"].default is False
+
+
+@pytest.mark.parametrize("bn", [False, True])
+def test_weight_init_draws_each_linear_weight_from_a_centred_normal_of_the_scale(bn):
+    """The experiment's init: weights N(0, scale^2), biases 0 (a mean moved off 0
+    would test another claim)."""
+    from tinygrad_bn import manual_seed, nn
+    manual_seed(0)
+    for scale in (0.01, 1.0):
+        model = weight_init._net(bn, scale)()
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                w = m.weight.detach().numpy().astype(float)
+                assert abs(w.mean()) < 5 * scale / math.sqrt(w.size)
+                assert abs(w.std() / scale - 1) < 0.1
+                assert not m.bias.detach().numpy().any()
