@@ -471,6 +471,14 @@ def multinomial_lp(x, p):
             + sum(c * math.log(q) for c, q in zip(x, p) if c))
 
 
+def test_multinomial_without_validation_computes_with_bad_probs_instead_of_raising():
+    """validate_args=False is a promise the caller made: its entropy (through the
+    binomial marginals) is NaN for NaN probs, not a validation error from inside."""
+    from tinygrad_bn.distributions import Multinomial
+    m = Multinomial(3, probs=tg.tensor([0.5, float("nan"), 0.5]), validate_args=False)
+    assert np.isnan(m.entropy().numpy()).all()
+
+
 def test_multinomial_is_the_formula_with_its_entropy_summed_over_every_count_vector():
     p = W / W.sum(-1, keepdims=True)
     d = Multinomial(5, probs=t64(W))
