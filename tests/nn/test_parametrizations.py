@@ -571,6 +571,24 @@ def test_a_parametrized_module_moves_to_float64(rng):
 
 # ------------------------------------------------------------------ the older hook-based spellings
 
+@pytest.mark.parametrize("hook", ["weight_norm", "spectral_norm"])
+def test_old_norm_hooks_on_two_parameters_of_one_module_are_two_hooks(rng, hook):
+    """Only a second hook on the same parameter is refused: "bias" then "weight"
+    (names in either order) are two hooks, each normalizing its own parameter."""
+    m = _linear(rng)
+    m.bias = nn.Parameter(tg.tensor(rng.standard_normal((4, 3)).astype(np.float32)))  # 2-d, for spectral norm
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        getattr(nn.utils, hook)(m, "bias")
+        getattr(nn.utils, hook)(m, "weight")
+    suffixes = ("_g", "_v") if hook == "weight_norm" else ("_orig", "_u", "_v")
+    assert {n for n, _ in m.named_parameters()} | {n for n, _ in m.named_buffers()} >= {
+        p + s for p in ("weight", "bias") for s in suffixes}
+    getattr(nn.utils, "remove_" + hook)(m, "bias")
+    getattr(nn.utils, "remove_" + hook)(m, "weight")
+    assert {n for n, _ in m.named_parameters()} == {"weight", "bias"}
+
+
 def test_old_weight_norm_and_remove_weight_norm(rng):
     m = _linear(rng)
     before = _np(m.weight).copy()

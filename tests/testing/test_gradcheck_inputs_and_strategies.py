@@ -155,6 +155,20 @@ def test_affine_true_and_false_are_kept(kind, data):
 
 
 @pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_well_scaled_normalization_inputs_alternate_around_zero_by_half_to_one_and_a_half(kind, data):
+    """The promise that bounds each group's variance away from 0: a +-1 pattern
+    plus noise of at most 0.5, so every value is 0.5 to 1.5 from zero, and both
+    signs are in each group of two or more values."""
+    case = data.draw(tst.normalization_inputs(kind, scale="well"))
+    x = np.abs(case.x.astype(float))
+    assert ((x >= 0.5 - 1e-12) & (x <= 1.5 + 1e-12)).all(), case.x
+    grouped, axes = case.grouped(case.x.astype(float))
+    assert (grouped > 0).any(axis=axes).all() and (grouped < 0).any(axis=axes).all()
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
 def test_normalization_inputs_draw_each_scale_eps_and_rank(kind):
     strategy = tst.normalization_inputs(kind)
     found(strategy, lambda c: abs(c.x.mean()) > 100)  # riding on a large offset
