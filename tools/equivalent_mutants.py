@@ -404,4 +404,8 @@ EQUIVALENT = [
      'def to(self, *args, dtype=None, device=None, non_blocking=False):',
      'def to(self, *args, dtype=None, device=None, non_blocking=True):',
      "non_blocking is accepted for PyTorch's signature and read nowhere: every move here completes before to() returns"),
+    ('tinygrad_bn/ops/products.py', 'core/ReplaceComparisonOperator_NotEq_IsNot',
+     'if len(da) != len(db):',
+     'if len(da) is not len(db):',
+     'the lengths are counts of dims, small ints of which CPython keeps one object each'),
 ]

@@ -266,3 +266,20 @@ def test_the_summary_follows_the_verdicts_and_the_numbers(quick):
     for v in doc["verdicts"]:
         v["outcome"] = "within noise"
     assert "no clear difference to the effective beta-smoothness" in landscape.summary(doc)
+
+
+@pytest.mark.parametrize("low, high, want", [(1e-3, 1e3, [1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3]),
+                                             (0.1, 10.0, [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0])])
+def test_log_axes_tick_decades_when_wide_and_1_2_5_when_narrow(low, high, want):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    try:
+        ax.set_yscale("log")
+        ax.set_ylim(low, high)
+        landscape._log_ticks(plt, ax)
+        ticks = [t for t in ax.yaxis.get_major_locator().tick_values(low, high) if low * 0.999 <= t <= high * 1.001]
+        np.testing.assert_allclose(ticks, want, rtol=1e-9)
+    finally:
+        plt.close(fig)
