@@ -408,4 +408,12 @@ EQUIVALENT = [
      'if len(da) != len(db):',
      'if len(da) is not len(db):',
      'the lengths are counts of dims, small ints of which CPython keeps one object each'),
+    ('tinygrad_bn/promotion.py', 'core/ReplaceComparisonOperator_Eq_Is',
+     'if ta and tb and a.dtype == b.dtype and (a.dtype.kind == "f" or not true_division):',
+     'if ta and tb and a.dtype is b.dtype and (a.dtype.kind == "f" or not true_division):',
+     'a fast path only: two equal dtypes that are not one object go the full way, to the same dtype and no cast'),
+    ('tinygrad_bn/tensor_compare.py', 'core/ReplaceComparisonOperator_Eq_LtE',
+     'return self.logical_xor(other) if self.dtype == bool_ else self.bitwise_xor(other)',
+     'return self.logical_xor(other) if self.dtype <= bool_ else self.bitwise_xor(other)',
+     "a dtype <= bool (NumPy's safe cast to bool) is bool alone"),
 ]
