@@ -82,7 +82,8 @@ def test_load_mnist_refuses_files_that_are_not_mnist_images_and_labels(tmp_path)
     images = np.zeros((5, 28, 28), np.uint8)
     cases = [(images, images, "labels are uint8 classes"),           # an image file given as the labels
              (np.zeros((5, 28, 7), np.uint8), np.arange(5), "(N, 28, 28)"),  # 7 pixels wide
-             (images, np.full(5, 12), "classes 0-9")]
+             (images, np.full(5, 12), "classes 0-9"),
+             (images, np.array(3), "of shape (N,)")]  # a 0-d labels file: one number, no list of labels
     for imgs, labels, message in cases:
         write_idx(tmp_path / "t10k-images-idx3-ubyte", imgs, False)
         write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels, False)
