@@ -153,6 +153,8 @@ def test_sigmoid_draws_each_panels_mean_curves_from_its_own_runs(caught, tmp_pat
         levels = sorted(float(ln.get_ydata()[0]) for ln in ax.get_lines() if ln.get_linestyle() in ("--", ":"))
         assert levels == sorted([0.1, *sigmoid.MARKS])
         assert ax.get_ylim() == (0, 1)  # accuracy, the whole range
+    # one accuracy axis for all panels: labelled once, at the left
+    assert all(fig.axes[0].get_shared_y_axes().joined(fig.axes[0], ax) for ax in fig.axes[1:])
 
 
 def test_sharpness_draws_each_nets_eigenvalues_from_its_own_runs(caught, tmp_path):
