@@ -584,3 +584,12 @@ def test_triplet_losses_refuse_inputs_of_different_ranks(ndims):
     for fn in (F.triplet_margin_loss, F.triplet_margin_with_distance_loss):
         with pytest.raises(ValueError, match="expected to have the same number of dimensions"):
             fn(a, p, n)
+
+
+@pytest.mark.parametrize("weight_shape", [(4,), (2,), (3, 1), (1, 3)])
+def test_huber_loss_refuses_a_weight_of_another_shape_than_the_input(weight_shape):
+    """Larger, smaller, or one that would broadcast: the weight must have the input's shape."""
+    x, y = tg.tensor([1.0, 2.0, 3.0]), tg.tensor([0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match=rf"huber_loss: weight shape \({weight_shape[0]},"):
+        F.huber_loss(x, y, weight=tg.ones(*weight_shape))
+    assert F.huber_loss(x, y, weight=tg.ones(3), delta=1.0).item() == pytest.approx((0.5 + 1.5 + 2.5) / 3)
