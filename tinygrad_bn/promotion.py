@@ -12,10 +12,10 @@ tensors with dims (``x_int + 2.5``), and a Python number then stands for the
 default dtype of its category (float: ``get_default_dtype()``; int: int64)."""
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import get_default_dtype, is_float
 from .tensor_base import TensorBase
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
 def promote_types(x, y):
@@ -33,7 +33,7 @@ def _combine(higher, lower):
     """A group's dtype with a lower-priority group's (PyTorch's combine_categories)."""
     if higher is None:
         return lower
-    if lower is None or higher.kind in "fc":
+    if lower is None or is_float(higher):
         return higher
     if higher.kind == "b" or _CATEGORY[lower.kind] > _CATEGORY[higher.kind]:
         return promote_types(higher, lower)
@@ -45,9 +45,7 @@ def _number_dtype(x):
         return np.dtype(bool)
     if isinstance(x, int):
         return np.dtype(np.int64)
-    if isinstance(x, float):
-        return np.dtype(get_default_dtype())
-    return np.dtype(np.complex128 if get_default_dtype() == np.float64 else np.complex64)
+    return np.dtype(get_default_dtype())  # a float: elementwise.operand admits no other number
 
 
 def result_type(*operands):
@@ -78,6 +76,6 @@ def promoted(a, b, *, true_division=False):
                 t.dtype.kind in "iu" and type(n) in (int, bool) and not true_division:
             return a, b
     target = result_type(a, b)
-    if true_division and target.kind not in "fc":
+    if true_division and not is_float(target):
         target = np.dtype(get_default_dtype())
     return tuple(x.to(target) if isinstance(x, TensorBase) and x.dtype != target else x for x in (a, b))

@@ -20,7 +20,6 @@ from .dtypes import bool_, float64, get_default_dtype, int64, is_float
 from .grad_mode import no_grad
 from .ops import elementwise as E
 from .ops import pointwise as P
-from .promotion import promoted
 from .tensor_base import TensorBase, make_tensor
 
 # name -> ops.pointwise function, for the one-input functions with a float result
@@ -52,7 +51,7 @@ def _other(x, who):
 def _binary_float(name, fn):
     def method(self, other):
         # PyTorch's result dtype of the pair, the default float dtype if that is an integer or bool
-        return P.OPS[fn].apply(*promoted(self, _other(other, name), true_division=True))
+        return E.binary(P.OPS[fn], self, other, name, true_division=True)
     method.__name__ = name
     method.__doc__ = f"Elementwise ``{name}(self, other)``, as ``torch.{name}``."
     return method

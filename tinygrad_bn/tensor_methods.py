@@ -11,9 +11,10 @@ from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
 from .arguments import number_arg, tensor_arg
-from .dtypes import get_default_dtype, is_float
+from .dtypes import is_float
 from .ops.reduce import normalize_axis
 from .tensor_base import TensorBase, make_tensor, new_tensor
+from .tensor_math import as_float
 
 
 class TensorMethods:
@@ -120,19 +121,19 @@ class TensorMethods:
 
     # ----------------------------------------------------------------- unary
     def exp(self):
-        return E.Exp.apply(_float(self))
+        return E.Exp.apply(as_float(self))
 
     def log(self):
-        return E.Log.apply(_float(self))
+        return E.Log.apply(as_float(self))
 
     def log10(self):
-        return E.Log.apply(_float(self)) * _INV_LN10
+        return E.Log.apply(as_float(self)) * _INV_LN10
 
     def log2(self):
-        return E.Log.apply(_float(self)) * _INV_LN2
+        return E.Log.apply(as_float(self)) * _INV_LN2
 
     def sqrt(self):
-        return E.Sqrt.apply(_float(self))
+        return E.Sqrt.apply(as_float(self))
 
     def abs(self):
         return E.Abs.apply(self)
@@ -148,10 +149,10 @@ class TensorMethods:
     clamp = clip
 
     def tanh(self):
-        return E.Tanh.apply(_float(self))
+        return E.Tanh.apply(as_float(self))
 
     def sigmoid(self):
-        return E.Sigmoid.apply(_float(self))
+        return E.Sigmoid.apply(as_float(self))
 
     def relu(self):
         return E.ReLU.apply(self)
@@ -377,10 +378,3 @@ def _along_one_dim(t, dim, who, op):
     if t.ndim == 0:
         return op.apply(t.reshape(1), 0).reshape(())
     return op.apply(t, axes[0])
-
-
-def _float(t):
-    """t itself when floating point, else t in the default float dtype: PyTorch's
-    float functions (exp, log, sqrt, tanh, sigmoid) of integer and bool tensors."""
-    return t if t.dtype.kind in "fc" else t.to(get_default_dtype())
-
