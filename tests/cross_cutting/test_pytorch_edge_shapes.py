@@ -7,13 +7,12 @@ runs without PyTorch installed; where it is installed, a test checks the file
 against it (``python tests/cross_cutting/test_pytorch_edge_shapes.py``
 rewrites the file). Where we differ on purpose, DIFFERENT says how and the
 README's "How we differ from PyTorch" says so too."""
-import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import pytorch_snapshots
 
 import tinygrad_bn as tg
 
@@ -187,7 +186,7 @@ def _same(ours, theirs):
     return np.allclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True)
 
 
-EXPECTED = json.loads(SNAPSHOT.read_text()) if SNAPSHOT.exists() else {}
+EXPECTED = pytorch_snapshots.load(SNAPSHOT)
 
 
 @pytest.mark.parametrize("op", list(OPS))
@@ -230,5 +229,4 @@ def test_the_snapshot_is_pytorchs():
 
 
 if __name__ == "__main__":
-    SNAPSHOT.write_text(json.dumps(record(), indent=0, sort_keys=True) + "\n")
-    print(f"wrote {SNAPSHOT}", file=sys.stderr)
+    pytorch_snapshots.rewrite(SNAPSHOT, record())

@@ -9,14 +9,13 @@ PyTorch's answers are kept in ``pytorch_promotion.json`` so the comparison runs
 without PyTorch installed; where it is installed, a test checks the file
 against it (``python tests/cross_cutting/test_pytorch_promotion.py`` rewrites
 it). Where we differ on purpose, ``differs`` says how (the README says so too)."""
-import json
 import math
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+import pytorch_snapshots
 
 import tinygrad_bn as tg
 
@@ -104,7 +103,7 @@ def record():
     return {key(*c): run(torch, *c) for c in cases()}
 
 
-EXPECTED = json.loads(SNAPSHOT.read_text()) if SNAPSHOT.exists() else {}
+EXPECTED = pytorch_snapshots.load(SNAPSHOT)
 
 
 def _agree(ours, theirs):
@@ -159,5 +158,4 @@ def test_the_snapshot_is_pytorchs():
 
 
 if __name__ == "__main__":
-    SNAPSHOT.write_text(json.dumps(record(), indent=0, sort_keys=True) + "\n")
-    print(f"wrote {SNAPSHOT}", file=sys.stderr)
+    pytorch_snapshots.rewrite(SNAPSHOT, record())
