@@ -103,7 +103,7 @@ def _count_arg(who, name, k, low, high, dim, n):
         raise TypeError(f"{who}: {name} must be an int, got {type(k).__name__} {k!r}")
     if not low <= k <= high:  # RuntimeError, as PyTorch's
         raise RuntimeError(f"{who}: {name} ({k}) is out of range for dim {dim} of size {n}; expected {low} <= {name} "
-                         f"<= {high}")
+                           f"<= {high}")
     return k
 
 
