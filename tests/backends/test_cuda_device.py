@@ -28,6 +28,13 @@ def host(a):
     return a if isinstance(a, np.ndarray) else a.get()
 
 
+def narrow_net_bn():
+    """SimpleNetBN's layers (Linear, BatchNorm1d, ReLU twice, then Linear) at widths 20-8-16-10:
+    the simulator runs each block's threads as Python threads, so a launch costs by its blocks."""
+    return nn.Sequential(nn.Linear(20, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                         nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 10))
+
+
 def test_a_training_step_of_simplenet_bn_on_cuda_matches_the_cpu(train_simplenet_bn):
     cpu_model, cpu_loss = train_simplenet_bn("cpu", steps=2)
     gpu_model, gpu_loss = train_simplenet_bn("cuda", steps=2)
@@ -485,8 +492,9 @@ def test_the_cuda_benchmark_script_runs_in_the_simulator(capsys, monkeypatch):
 
 
 def test_the_tape_shows_the_device_and_the_cuda_kernels():
-    model = SimpleNetBN().to("cuda")
-    x = tg.randn(16, 784, device="cuda")
+    # one BN layer: in the simulator the Tape's statistics of each array cost a launch of many blocks
+    model = nn.Sequential(nn.Linear(20, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 10)).to("cuda")
+    x = tg.randn(16, 20, device="cuda")
     with tg.Tape() as tape:
         loss = nn.CrossEntropyLoss()(model(x), tg.tensor([1] * 16, device="cuda"))
     loss.backward()
@@ -515,7 +523,7 @@ def test_a_compiled_training_step_on_cuda_ends_where_the_eager_one_does():
     finals = []
     for compiled in (False, True):
         tg.manual_seed(0)
-        model = SimpleNetBN().to("cuda")
+        model = narrow_net_bn().to("cuda")
         opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 
         def step(x, y, model=model, opt=opt):
@@ -529,7 +537,7 @@ def test_a_compiled_training_step_on_cuda_ends_where_the_eager_one_does():
         rng = np.random.default_rng(0)
         losses = []
         for _ in range(5):
-            x = tg.tensor(rng.standard_normal((16, 784)).astype(np.float32)).to("cuda")
+            x = tg.tensor(rng.standard_normal((16, 20)).astype(np.float32)).to("cuda")
             y = tg.tensor(rng.integers(0, 10, 16)).to("cuda")
             losses.append(step(x, y).item())
         finals.append((losses, {k: host(v._data).copy() for k, v in model.state_dict().items()}))
