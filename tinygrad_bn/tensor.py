@@ -444,17 +444,20 @@ _PROFILES = {"default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "max
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
     """How tensors print, as ``torch.set_printoptions``: a profile ("default", "short",
     "full") and then any of the options given."""
-    if profile is not None:
-        if profile not in _PROFILES:
-            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
-        PRINT_OPTIONS.clear()
-        PRINT_OPTIONS.update(_PROFILES[profile])
+    # every argument checked before any is applied: a refused call leaves the options as they were
+    if profile is not None and profile not in _PROFILES:
+        raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+    given = {}
     for name, key, value in (("precision", "precision", precision), ("threshold", "threshold", threshold),
                              ("edgeitems", "edgeitems", edgeitems), ("linewidth", "max_line_width", linewidth)):
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"set_printoptions: {name} must be an int >= 0, got {value!r}")
-            PRINT_OPTIONS[key] = value
+            given[key] = value
+    if profile is not None:
+        PRINT_OPTIONS.clear()
+        PRINT_OPTIONS.update(_PROFILES[profile])
+    PRINT_OPTIONS.update(given)
     if sci_mode is not None:
         PRINT_OPTIONS["suppress_small"] = not sci_mode
         PRINT_OPTIONS["floatmode"] = "maxprec"

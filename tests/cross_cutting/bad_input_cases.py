@@ -1234,6 +1234,10 @@ def _math_creation_and_sampling_cases():
               "set_printoptions", "tiny")
     call_case("tg.set_printoptions", "a negative precision", lambda: tg.set_printoptions(precision=-1),
               "set_printoptions", "-1")
+    call_case("tg.set_printoptions", "a profile with a negative threshold",
+              lambda: tg.set_printoptions(profile="full", threshold=-1), "set_printoptions", "-1")
+    call_case("tg.set_printoptions", "a precision and a bad linewidth",
+              lambda: tg.set_printoptions(precision=2, linewidth="80"), "set_printoptions", "'80'")
     call_case("tg.inference_mode", "a str mode", lambda: tg.inference_mode("yes"), "inference_mode", "str")
     call_case("Tensor.sum_to_size", "a size that does not broadcast", lambda: tg.ones(2, 3).sum_to_size(4),
               "sum_to_size", "(4,)")

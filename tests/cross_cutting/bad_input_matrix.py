@@ -8,8 +8,10 @@ point, and checks that
   it expected (one of ``EXPECTATION_WORDS``),
 - the watched objects (module states, tensors with their versions and grads,
   optimizers, files) are as they were.
-Cases run one by one in forked children, so a crash or a hang is counted (and
-the child killed) instead of ending the run.
+Cases run one after another in a forked child, so a crash or a hang is counted
+(and the child killed, a fresh one going on from the next case) instead of
+ending the run. Each case also leaves the package's global settings as it found
+them (``global_settings``): a case in the same child cannot see another's.
 
 ``python tests/cross_cutting/bad_input_matrix.py`` prints the counts and every case that fails.
 """
@@ -89,12 +91,23 @@ def fingerprint(obj):
     return ("value", repr(obj))
 
 
+def global_settings():
+    """The package's process-wide settings, which a refused call must leave as they were
+    (not the random state: many calls build their arguments from it)."""
+    from tinygrad_bn.anomaly import is_anomaly_enabled
+    from tinygrad_bn.tensor import PRINT_OPTIONS
+
+    return (str(tg.get_default_dtype()), tg.get_default_device(), tg.is_grad_enabled(),
+            tg.is_inference_mode_enabled(), is_anomaly_enabled(), tg.get_num_threads(),
+            sorted((k, v if not callable(v) else "callable") for k, v in PRINT_OPTIONS.items()))
+
+
 # -------------------------------------------------------------------- judging
 def judge(case):
     """Run one case here; return (verdict, detail). Verdicts: clear, unclear,
     accepted (no error), state (changed state)."""
     call, watched = case.make()
-    before = fingerprint(watched)
+    before = fingerprint(watched), global_settings()
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
@@ -116,9 +129,11 @@ def judge(case):
             return "unclear", f"{type(exc).__module__}.{error}: {message[:300]}"
     else:
         return "accepted", "no error"
-    after = fingerprint(watched)
-    if after != before:
+    after = fingerprint(watched), global_settings()
+    if after[0] != before[0]:
         return "state", f"{error}: {message[:200]} (and the watched state changed)"
+    if after[1] != before[1]:
+        return "state", f"{error}: {message[:200]} (and a global setting changed: {before[1]} -> {after[1]})"
     missing = [s for s in case.says if not _holds(message, s)]
     if missing:
         return "unclear", f"{error}: {message[:300]!r} does not say {missing}"
@@ -134,51 +149,83 @@ def _holds(message, fragment):
 
 def run_isolated(case, seconds=CASE_SECONDS):
     """Judge ``case`` in a forked child: a crash or hang there is reported, not suffered."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        code = 0
-        try:
-            os.close(read)
+    return _run_in_children([case], seconds)[0][:2]
+
+
+def _judge_in_child(cases, seconds, write):
+    """In a forked child: judge ``cases`` in turn, writing each verdict to ``write`` as it is
+    reached, so the parent knows which case was running when the child died."""
+    code = 0
+    with os.fdopen(write, "wb") as out:
+        warnings.filterwarnings("ignore", message=".*forked after its parent used Numba")
+        for case in cases:
+            t0 = time.perf_counter()
             signal.alarm(seconds)
-            warnings.filterwarnings("ignore", message=".*forked after its parent used Numba")
-            result = judge(case)
-        except BaseException as exc:  # noqa: B902
-            result = ("unclear", f"the harness failed: {type(exc).__name__}: {exc}")
-            code = 1
-        with os.fdopen(write, "wb") as f:
-            pickle.dump(result, f)
-        os._exit(code)
-    os.close(write)
-    with os.fdopen(read, "rb") as f:
-        data = f.read()
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGALRM:
-            return "hang", f"no answer in {seconds} s"
-        return "crash", f"the process died of signal {signal.Signals(sig).name}"
-    if not data:
-        return "crash", f"the process exited with status {os.waitstatus_to_exitcode(status)} and no verdict"
-    return pickle.loads(data)
+            try:
+                result = judge(case)
+            except BaseException as exc:  # noqa: B902
+                result, code = ("unclear", f"the harness failed: {type(exc).__name__}: {exc}"), 1
+            signal.alarm(0)
+            pickle.dump((*result, time.perf_counter() - t0), out)
+            out.flush()
+            if code:
+                break
+    os._exit(code)
+
+
+def _run_in_children(cases, seconds):
+    """(verdict, detail, seconds) for each case. The cases run in order in a forked child,
+    which a crash or hang ends: that case is reported as such, and a fresh child goes on
+    from the next (a child per case would cost a fork each, most of the matrix's time)."""
+    results = []
+    while len(results) < len(cases):
+        rest = cases[len(results):]
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            _judge_in_child(rest, seconds, write)
+        os.close(write)
+        t0 = time.perf_counter()
+        with os.fdopen(read, "rb") as f:
+            while len(results) < len(cases):
+                try:
+                    results.append(pickle.load(f))
+                except EOFError:
+                    break
+                t0 = time.perf_counter()
+        _, status = os.waitpid(pid, 0)
+        if len(results) == len(cases):
+            break
+        if not os.WIFSIGNALED(status):
+            code = os.waitstatus_to_exitcode(status)
+            verdict = ("crash", f"the process exited with status {code} and no verdict")
+        elif os.WTERMSIG(status) == signal.SIGALRM:
+            verdict = ("hang", f"no answer in {seconds} s")
+        else:
+            verdict = ("crash", f"the process died of signal {signal.Signals(os.WTERMSIG(status)).name}")
+        results.append((*verdict, time.perf_counter() - t0))
+    return results
 
 
 def run_matrix(cases, isolated=True):
     """Judge every case; the files cases make go to one temporary folder, removed after."""
     import tempfile
 
-    results = []
     before = tempfile.tempdir
     with tempfile.TemporaryDirectory(prefix="bad-inputs-") as folder:
         tempfile.tempdir = folder
         try:
-            for case in cases:
-                t0 = time.perf_counter()
-                verdict, detail = run_isolated(case) if isolated else judge(case)
-                results.append((case, verdict, detail, time.perf_counter() - t0))
+            if isolated:
+                verdicts = _run_in_children(list(cases), CASE_SECONDS)
+            else:
+                verdicts = []
+                for case in cases:
+                    t0 = time.perf_counter()
+                    verdicts.append((*judge(case), time.perf_counter() - t0))
         finally:
             tempfile.tempdir = before
-    return results
+    return [(case, *v) for case, v in zip(cases, verdicts)]
 
 
 def summary(results):

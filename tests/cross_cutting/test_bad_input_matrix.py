@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+import tinygrad_bn as tg
+
 from bad_input_cases import all_cases
 from bad_input_matrix import judge, run_matrix, summary
 
@@ -54,8 +56,25 @@ def test_the_judge_sees_changed_state():
     assert judge(type(case)(case.entry, case.bad, make, case.says))[0] == "state"
 
 
+def test_the_judge_sees_a_changed_global_setting():
+    case = next(c for c in CASES if c.name == "tg.set_printoptions: a negative precision")
+
+    def make():
+        call, watched = case.make()
+
+        def change_then_raise():
+            tg.set_printoptions(edgeitems=1)
+            call()
+        return change_then_raise, watched
+    try:
+        verdict, detail = judge(type(case)(case.entry, case.bad, make, case.says))
+    finally:
+        tg.set_printoptions(profile="default")
+    assert verdict == "state" and "global setting" in detail
+
+
 def test_a_crash_in_a_case_is_counted_not_suffered():
-    from bad_input_matrix import Case, run_isolated
+    from bad_input_matrix import Case, run_isolated, run_matrix
 
     def abort_quietly():
         import faulthandler
@@ -66,6 +85,12 @@ def test_a_crash_in_a_case_is_counted_not_suffered():
     assert run_isolated(crash)[0] == "crash"
     hang = Case("time.sleep", "a hang", lambda: ((lambda: __import__("time").sleep(30)), []))
     assert run_isolated(hang, seconds=1)[0] == "hang"
+    # in a run of cases, the child that crashed is replaced and the cases after it are judged
+    clear = next(c for c in CASES if c.name == "F.relu: input is None")
+    exits = Case("os._exit", "an exit", lambda: ((lambda: os._exit(3)), []))
+    results = run_matrix([clear, crash, clear, exits, clear])
+    assert [verdict for _, verdict, *_ in results] == ["clear", "crash", "clear", "crash", "clear"]
+    assert "SIGABRT" in results[1][2] and "status 3" in results[3][2]
 
 
 def _raise(exc):
