@@ -7,6 +7,13 @@
     loss.backward()
 """
 import math
+import warnings
+
+# IEEE results (log(0) = -inf, 0/0 = nan, exp(1000) = inf) come back silently, as in PyTorch:
+# NumPy's floating-point warnings are ignored when our own modules' NumPy calls raise them
+# (the user's own NumPy code still warns)
+warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow) encountered",
+                        category=RuntimeWarning, module=r"(tinygrad_bn|kernels)(\.|$)")
 
 from .threads import get_num_threads, set_num_threads
 from .dtypes import (bool_, dtype, finfo, float16, float32, float64, get_default_dtype, iinfo, int8, int16, int32,

@@ -110,3 +110,34 @@ def test_clamp_in_place_with_a_bound_that_requires_grad_records_it():
     assert x.requires_grad and x.tolist() == [0.5, 1.0, 2.0]
     x.sum().backward()
     assert lo.grad.tolist() == [1.0, 0.0, 0.0]  # PyTorch's
+
+
+IEEE_EDGES = """
+import numpy as np
+import tinygrad_bn as tg
+x = tg.tensor([0.0, -1.0, 1000.0, float("inf")], requires_grad=True)
+parts = [x.log(), x.sqrt(), x.exp(), 1 / x, x / x, x - float("inf"), x.rsqrt(), x ** -1,
+         tg.ones(0).mean(), tg.ones(2, 0).mean(1), tg.ones(2, 0).var(1), tg.ones(0).std(),
+         tg.tensor([float("inf"), 1.0]).softmax(0)]
+sum(p.nansum() for p in parts if p.requires_grad).backward()
+e = tg.ones(2, 0, requires_grad=True)
+(e.mean(1).nansum() + e.var(1).nansum()).backward()
+print([p.tolist() for p in parts[8:12]], e.grad.shape)
+try:
+    np.log(np.zeros(1))
+except RuntimeWarning as w:
+    print("numpy:", w)
+"""
+
+
+def test_ieee_edge_values_come_back_without_numpy_warnings_as_in_pytorch():
+    """log(0), 0/0, exp(1000), the mean and variance of nothing: -inf, NaN and inf silently, as
+    PyTorch, under ``python -W error``; the user's own NumPy calls still warn."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-W", "error", "-c", IEEE_EDGES], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "[nan, [nan, nan], [nan, nan], nan] (2, 0)"
+    assert lines[1] == "numpy: divide by zero encountered in log"

@@ -111,12 +111,15 @@ class Mean(Function):
         for ax in axes:
             count *= a.shape[ax]
         ctx.count = count
+        if count == 0:  # NaN, as PyTorch (NumPy's mean would warn "Mean of empty slice")
+            return ctx.backend.mul(ctx.backend.sum(a, axis=axes, keepdims=keepdims), float("nan"))
         return ctx.backend.mean(a, axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, g):
         be = ctx.backend
-        g = _expand_back(be, be.div(g, ctx.count), ctx.in_shape, ctx.axes, ctx.keepdims)
+        # with no elements averaged the input's gradient is empty: any divisor will do
+        g = _expand_back(be, be.div(g, max(ctx.count, 1)), ctx.in_shape, ctx.axes, ctx.keepdims)
         return be.ascontiguous(be.broadcast_to(g, ctx.in_shape)), None, None
 
 
@@ -154,6 +157,14 @@ class Min(_Extreme):
     reduce_name = "min"
 
 
+def _centered(be, a, axes):
+    """a less its mean over axes (a itself when that is empty: nothing to center, and no
+    NumPy warning about the mean of an empty slice)."""
+    if a.size == 0:
+        return a
+    return be.sub(a, be.mean(a, axis=axes, keepdims=True))
+
+
 class Var(Function):
     """Variance over axes with ``correction`` (1 = unbiased, 0 = biased), as torch.var.
     Saves its input (as PyTorch does), so a recorded backward sees how the
@@ -166,7 +177,7 @@ class Var(Function):
         for ax in axes:
             count *= a.shape[ax]
         denom = count - correction
-        centered = be.sub(a, be.mean(a, axis=axes, keepdims=True))
+        centered = _centered(be, a, axes)
         ctx.save_for_backward(a)
         ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
         ctx.params = {"dim": axes, "correction": correction, "keepdim": keepdims}
@@ -178,7 +189,7 @@ class Var(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         be = ctx.backend
-        centered = be.sub(a, be.mean(a, axis=ctx.axes, keepdims=True))
+        centered = _centered(be, a, ctx.axes)
         g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)
         scale = 2.0 / ctx.denom if ctx.denom > 0 else float("nan")
         return be.mul(be.mul(centered, scale), g), None, None, None
@@ -200,7 +211,7 @@ class Std(Function):
     def backward(ctx, g):
         a, out = ctx.saved_tensors
         be = ctx.backend
-        centered = be.sub(a, be.mean(a, axis=ctx.axes, keepdims=True))
+        centered = _centered(be, a, ctx.axes)
         g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)
         std = _expand_back(be, out, a.shape, ctx.axes, ctx.keepdims)
         if ctx.denom <= 0:
