@@ -30,11 +30,7 @@ DIFFERENT = {
                        "PyTorch's value does"
        for m in ("BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d")
        for a in ("affine", "track_running_stats")},
-    ("nn.Softmax", "dim"): "PyTorch's None (an implicit dim, deprecated) picks dim 0 for 0-, 1- and 3-d input; "
-                           "ours is the last dim, which is PyTorch's choice for 2-d input",
-    ("nn.LogSoftmax", "dim"): "as Softmax",
     **{("Tensor." + f, "dim"): "PyTorch's None means the last dim, which is our -1" for f in ("kthvalue", "mode", "topk")},
-    **{("F." + f, "dim"): "as the Softmax module" for f in ("softmax", "log_softmax")},
     **{(f, "device"): "PyTorch's None means the default device; we have no set_default_device, so ours is always "
                       "the CPU, spelt out" for f in ("eye", "full", "linspace", "logspace", "randperm", "tensor")},
     ("cdist", "compute_mode"): "ours has no effect (distances are never computed through the matmul expansion), "

@@ -286,3 +286,29 @@ def test_the_axis_list_is_every_op_with_a_dim():
     for name in python_level_functionals:
         fn = getattr(torch.nn.functional, name.rsplit(".", 1)[1])
         assert inspect.isfunction(fn), f"torch's {name} takes axis= now: move it to AXIS_CALLS"
+
+
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)], ids=str)
+def test_softmax_without_dim_takes_pytorchs_implicit_dim(shape):
+    """F.softmax / log_softmax / softmin and nn.Softmax() with no dim: dim 0 for 0-, 1- and
+    3-dim inputs, else 1 (PyTorch's deprecated rule), with its warning; so a 3-dim input is
+    normalized along dim 0, not the last."""
+    import warnings
+
+    import tinygrad_bn.nn.functional as F
+    from tinygrad_bn import nn
+    implicit = 0 if len(shape) in (0, 1, 3) else 1
+    x = tg.tensor(np.random.default_rng(0).standard_normal(shape))
+    for implicit_call, explicit in ((lambda: F.softmax(x), x.softmax(implicit)),
+                                    (lambda: F.log_softmax(x), x.log_softmax(implicit)),
+                                    (lambda: F.softmin(x), (-x).softmax(implicit)),
+                                    (lambda: nn.Softmax()(x), x.softmax(implicit)),
+                                    (lambda: nn.LogSoftmax()(x), x.log_softmax(implicit))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = implicit_call()
+        assert [f"dim={implicit}" in str(w.message) for w in caught] == [True]
+        np.testing.assert_array_equal(got.numpy(), explicit.numpy())
+    assert repr(nn.Softmax()) == "Softmax(dim=None)" and repr(nn.LogSoftmax(1)) == "LogSoftmax(dim=1)"
+    out = F.softmax(x.float(), 0 if not shape else -1, dtype=tg.float64)  # dtype casts first, as PyTorch
+    assert out.dtype == tg.float64

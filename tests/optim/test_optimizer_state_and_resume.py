@@ -358,3 +358,18 @@ def test_the_state_keys_are_pytorchs():
         p.grad = torch.ones(2)
         opt.step()
         assert sorted(opt.state[p]) == keys, (name, options)
+
+
+@pytest.mark.parametrize("name", SCHEDULER_CLASSES)
+def test_every_scheduler_counts_its_steps_in_last_epoch_and_its_state_dict(name):
+    """last_epoch, which a resume reads from the state dict, is 0 after construction and one
+    more per step for every scheduler (SWALR's rates follow its own step count, so a wrong
+    last_epoch there shows nowhere else)."""
+    ps = params()
+    opt = make("SGD", ps)
+    sched = BUILD[name](opt)
+    if not hasattr(sched, "last_epoch"):  # ChainedScheduler keeps none, as PyTorch's
+        return
+    assert sched.last_epoch == 0
+    train_scheduled(opt, sched, ps, range(K))
+    assert sched.last_epoch == K and sched.state_dict()["last_epoch"] == K

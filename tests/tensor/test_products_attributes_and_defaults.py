@@ -211,6 +211,9 @@ def test_print_options_change_how_tensors_print():
         assert "..." in repr(tg.zeros(2000))
         tg.set_printoptions(sci_mode=True)
         assert "e+00" in repr(t)
+        tg.set_printoptions(sci_mode=False)  # fixed point: tiny values print as zeros, as PyTorch
+        wide = repr(tg.tensor([1e-8, 1234.5]))
+        assert "e" not in wide.replace("tensor", "") and "1234.5" in wide
     finally:
         tg.set_printoptions(profile="default")
     assert repr(tg.tensor([1.5])) == "tensor([1.5])"

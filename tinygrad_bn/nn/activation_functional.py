@@ -248,25 +248,28 @@ def glu(input, dim=-1):
     return a * b.sigmoid()
 
 
-def _implicit_softmax_dim(who, ndim):
-    warnings.warn(f"{who}: implicit dimension choice is deprecated (as in PyTorch); pass dim=X. "
-                  f"Using dim={0 if ndim in (0, 1, 3) else 1}", UserWarning, stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
+def softmax_dim_and_input(who, input, dim, dtype, stacklevel):
+    """The dim a softmax-like op runs along and its input cast to ``dtype``. dim=None is
+    PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-dim inputs, else 1), with its
+    warning ``stacklevel`` frames up from the op (3 from a function, 5 from a module)."""
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+        warnings.warn(f"{who}: implicit dimension choice is deprecated (as in PyTorch); pass dim=X. "
+                      f"Using dim={dim}", UserWarning, stacklevel=stacklevel)
+    number_arg(who, "dim", dim, integer=True)
+    if dtype is not None:
+        dtype = as_dtype(dtype, who)
+        if not is_float(dtype):
+            raise TypeError(f"{who}: dtype must be a floating point type, got {dtype}")
+        input = input.to(dtype)
+    return dim, input
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``. With dim=None, PyTorch's deprecated implicit choice
     (0 for 0-, 1- and 3-dim inputs, else 1) with a warning. ``dtype`` casts the input first."""
-    who = "softmin"
-    float_tensor_arg(who, input)
-    if dim is None:
-        dim = _implicit_softmax_dim(who, input.ndim)
-    number_arg(who, "dim", dim, integer=True)
-    if dtype is not None:
-        dtype = as_dtype(dtype, who)
-        if not is_float(dtype):
-            raise TypeError(f"softmin: dtype must be a floating point type, got {dtype}")
-        input = input.to(dtype)
+    float_tensor_arg("softmin", input)
+    dim, input = softmax_dim_and_input("softmin", input, dim, dtype, _stacklevel)
     return (-input).softmax(dim)
 
 

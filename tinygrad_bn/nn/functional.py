@@ -10,6 +10,7 @@ from ..ops import norm as BN
 from ..ops.elementwise import where
 from ..tensor import Tensor
 from ..tensor_base import array_of, backend_of, make_tensor, same_device, write_in_place
+from .activation_functional import softmax_dim_and_input as _softmax_dim_and_input
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -70,13 +71,18 @@ def tanh(input):
     return input.tanh()
 
 
-def softmax(input, dim=-1):
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``. With dim=None, PyTorch's deprecated implicit
+    choice (0 for 0-, 1- and 3-dim inputs, else 1) with a warning. ``dtype`` casts the input first."""
     tensor_arg("softmax", input)
+    dim, input = _softmax_dim_and_input("softmax", input, dim, dtype, _stacklevel)
     return input.softmax(dim)
 
 
-def log_softmax(input, dim=-1):
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(x)) along ``dim``, as ``softmax`` takes its arguments."""
     tensor_arg("log_softmax", input)
+    dim, input = _softmax_dim_and_input("log_softmax", input, dim, dtype, _stacklevel)
     return input.log_softmax(dim)
 
 

@@ -93,17 +93,22 @@ class GELU(Module):
 
 
 class Softmax(Module):
-    def __init__(self, dim=-1):
+    """softmax along ``dim`` (None: PyTorch's deprecated implicit choice, with a warning)."""
+
+    def __init__(self, dim=None):
         super().__init__()
-        self.dim = number_arg(type(self).__name__, "dim", dim, integer=True)
+        self.dim = number_arg(type(self).__name__, "dim", dim, integer=True, allow_none=True)
 
     def forward(self, x):
-        return F.softmax(x, self.dim)
+        return F.softmax(x, self.dim, _stacklevel=5)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
     def forward(self, x):
-        return F.log_softmax(x, self.dim)
+        return F.log_softmax(x, self.dim, _stacklevel=5)
 
 
 class Dropout(Module):
