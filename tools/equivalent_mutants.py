@@ -416,4 +416,12 @@ EQUIVALENT = [
      'return self.logical_xor(other) if self.dtype == bool_ else self.bitwise_xor(other)',
      'return self.logical_xor(other) if self.dtype <= bool_ else self.bitwise_xor(other)',
      "a dtype <= bool (NumPy's safe cast to bool) is bool alone"),
+    ('tinygrad_bn/counting.py', 'core/NumberReplacer',
+     'a = _host(t).reshape(-1)',
+     'a = _host(t).reshape(- 2)',
+     'NumPy takes any negative size as the one to infer, so reshape(-2) flattens as reshape(-1) does'),
+    ('tinygrad_bn/tape_export.py', 'core/NumberReplacer',
+     'lines.append("-" * len(lines[0]))',
+     'lines.append("-" * len(lines[ -1]))',
+     'every line of the table is its cells padded to the column widths, so the last is as long as the first'),
 ]

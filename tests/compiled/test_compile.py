@@ -689,3 +689,21 @@ def test_describe_shows_each_kind_of_argument():
              (("d", (("eps", ("c", 1e-5)), ("out", ("v", 3)))), "{eps: 1e-05, out: v3}")]
     for ref, shown in forms:
         assert _show(ref) == shown, ref
+
+
+@pytest.mark.parametrize("constant", [[1.0, -2.0, 3.0], [float("nan")], [-0.0, 0.0]], ids=["three values", "NaN",
+                                                                                              "signed zeros"])
+def test_values_read_into_python_that_never_change_are_replayed_under_a_guard(constant):
+    """A step may read a tensor into Python when its value is the same every call: two traces
+    are one program when the values read agree bit for bit (a NaN agrees with itself, and
+    three values are compared as a whole), and replay checks them each call."""
+    table = tg.tensor(constant, dtype=tg.float64)
+
+    def step(x):
+        scale = sum(v if v == v else 1.0 for v in table.tolist())  # (NaN counts as 1)
+        return x * (scale + 1.0)
+    compiled = tg.compile(step)
+    for k in range(4):
+        x = tg.full((3,), float(k))
+        np.testing.assert_array_equal(compiled(x).numpy(), step(x).numpy())
+    assert next(iter(compiled._entries.values())).replays >= 1

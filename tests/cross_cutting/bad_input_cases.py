@@ -589,6 +589,14 @@ def _module_cases():
          "int"),
         ("Module.add_module", "a non-module", lambda m: m.add_module("x", 3), "add_module", "int"),
         ("Module.add_module", "a name with a dot", lambda m: m.add_module("a.b", nn.ReLU()), "add_module", "'a.b'"),
+        ("Module.register_parameter", "a method's name", lambda m: m.register_parameter("forward", nn.Parameter(
+            tg.ones(1))), "register_parameter", "'forward'"),
+        ("Module.register_buffer", "a method's name", lambda m: m.register_buffer("train", tg.ones(1)),
+         "register_buffer", "'train'"),
+        ("Module.add_module", "a method's name", lambda m: m.add_module("parameters", nn.ReLU()), "add_module",
+         "'parameters'"),
+        ("Module.__setattr__", "a Parameter under a method's name",
+         lambda m: setattr(m, "cuda", nn.Parameter(tg.ones(1))), "__setattr__", "'cuda'"),
         ("Module.train", "mode 'yes'", lambda m: m.train("yes"), "train", "'yes'"),
         ("Module.apply", "a non-callable", lambda m: m.apply(3), "apply", "int"),
         ("Module.__call__", "two inputs to Sequential", lambda m: m(tg.randn(2, 3), tg.randn(2, 3)), "Sequential"),
@@ -1228,6 +1236,12 @@ def _math_creation_and_sampling_cases():
     call_case("tg.gradient", "a dim of one point", lambda: tg.gradient(tg.ones(1)), "gradient", "2 points")
     call_case("tg.vander", "a negative N", lambda: tg.vander(tg.ones(3), N=-1), "vander", "-1")
     call_case("tg.combinations", "a negative r", lambda: tg.combinations(tg.ones(3), -1), "combinations", "-1")
+    call_case("tg.unique", "a bool dim", lambda: tg.unique(tg.ones(2, 3), dim=True), "unique", "True")
+    call_case("tg.unique", "a float dim", lambda: tg.unique(tg.ones(2, 3), dim=1.0), "unique", "1.0")
+    call_case("tg.unique_consecutive", "a bool dim", lambda: tg.unique_consecutive(tg.ones(2, 3), dim=False),
+              "unique_consecutive", "False")
+    call_case("tg.unique_consecutive", "a float dim", lambda: tg.unique_consecutive(tg.ones(2, 3), dim=0.0),
+              "unique_consecutive", "0.0")
     call_case("tg.trapezoid", "x and dx both", lambda: tg.trapezoid(tg.ones(3), tg.ones(3), dx=1.0), "trapezoid",
               "dx")
     call_case("tg.is_nonzero", "two elements", lambda: tg.is_nonzero(tg.ones(2)), "is_nonzero", "one element")

@@ -1329,3 +1329,16 @@ def test_log_prob_of_a_value_in_another_float_dtype_is_in_pytorchs_dtype(name):
         got = _ours(name, "float32").log_prob(tg.tensor([int(v) for v in value]))
         assert str(got.dtype) == "float32"
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+
+
+def test_probs_and_logits_convert_as_pytorchs_helpers_by_default_and_for_binary():
+    """distributions.utils' converters (PyTorch's names and defaults): log-probabilities and
+    softmax over the last dim unless ``is_binary``, then log-odds and the sigmoid; each
+    inverts the other."""
+    from tinygrad_bn.distributions.utils import logits_to_probs, probs_to_logits
+    p = tg.tensor([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]], dtype=tg.float64)
+    np.testing.assert_allclose(probs_to_logits(p).numpy(), np.log(p.numpy()), rtol=1e-15)
+    np.testing.assert_allclose(probs_to_logits(p, is_binary=True).numpy(), np.log(p.numpy() / (1 - p.numpy())),
+                               rtol=1e-14)
+    np.testing.assert_allclose(logits_to_probs(probs_to_logits(p)).numpy(), p.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(logits_to_probs(probs_to_logits(p, True), True).numpy(), p.numpy(), rtol=1e-14)

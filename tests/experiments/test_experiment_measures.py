@@ -293,3 +293,19 @@ def test_weight_init_draws_each_linear_weight_from_a_centred_normal_of_the_scale
                 assert abs(w.mean()) < 5 * scale / math.sqrt(w.size)
                 assert abs(w.std() / scale - 1) < 0.1
                 assert not m.bias.detach().numpy().any()
+
+
+@pytest.mark.parametrize("outcome", [None, "shows", "reversed", "within noise"])
+@pytest.mark.parametrize("name", MINE)
+def test_the_summary_is_sentences_whatever_the_verdicts(quick, name, outcome):
+    """Each sentence of a summary starts with a capital letter or a number and ends with a
+    full stop, for a quick run's results and with every verdict set to each outcome."""
+    doc = json.loads(json.dumps(quick[name]))
+    if outcome is not None:
+        for v in doc["verdicts"]:
+            v["outcome"] = outcome
+    text = experiments.module(name).summary(doc)
+    sentences = re.split(r"(?<=[.!?])\s+(?=\S)", text.strip())
+    assert len(sentences) >= 2
+    for s in sentences:
+        assert (s[0].isupper() or s[0].isdigit()) and s.endswith((".", ".)")), s

@@ -45,13 +45,42 @@ def _noting_models(name, train_run):
     return noted
 
 
+# file name -> for each drawn panel of the figure: (title, x label, y label, whether its x ticks
+# are named categories, the panels sharing its x axis, those sharing its y axis), by index
+FIGURES = {}
+
+
+def _noting_figures(savefig):
+    """Figure.savefig, first noting each panel's labels for the test below."""
+    def named(ax):  # tick labels that are words, not numbers (nor mathtext powers of ten)
+        texts = [t.get_text() for t in ax.get_xticklabels()]
+        return any(any(c.isalpha() for c in t) and not t.startswith("$") for t in texts)
+
+    def noted(fig, fname, *args, **kwargs):
+        panels = [ax for ax in fig.axes if ax.get_visible() and (ax.lines or ax.collections or ax.patches)]
+        index = {id(ax): i for i, ax in enumerate(panels)}
+
+        def shared(group, ax):
+            return {index[id(o)] for o in group.get_siblings(ax) if o is not ax and id(o) in index}
+        FIGURES[str(fname).rsplit("/", 1)[-1].split("-", 3)[-1]] = [  # (the name, less save_figure's prefix)
+            (ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), named(ax),
+             shared(ax.get_shared_x_axes(), ax), shared(ax.get_shared_y_axes(), ax)) for ax in panels]
+        return savefig(fig, fname, *args, **kwargs)
+    return noted
+
+
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory):
     import importlib
     out = tmp_path_factory.mktemp("experiments")
     _CountedProgress.bars.clear()
     BUILT_WITH_BN.clear()
+    FIGURES.clear()
     with pytest.MonkeyPatch.context() as mp:
+        matplotlib = pytest.importorskip("matplotlib")
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+        mp.setattr(Figure, "savefig", _noting_figures(Figure.savefig))
         for name in ("common", *(m.replace("-", "_") for m in experiments.EXPERIMENTS)):
             module = importlib.import_module(f"tinygrad_bn.experiments.{name}")
             if hasattr(module, "Progress"):
@@ -60,6 +89,18 @@ def quick_results(tmp_path_factory):
                 mp.setattr(module, "train_run", _noting_models(name, module.train_run))
         results = experiments.run("all", out=str(out), quick=True, progress=False, log=lambda *a: None)
     return out, {r["experiment"]: r for r in results}
+
+
+def test_every_panel_of_every_figure_says_what_its_axes_are(quick_results):
+    """Each drawn panel has a y label, or shares its y axis with a labeled panel of its row;
+    and an x label, named categories as x ticks, or an x axis shared with a panel that has one
+    of those; and the figure has a title on some panel."""
+    assert len(FIGURES) >= 12
+    for name, panels in FIGURES.items():
+        assert panels and any(title for title, *_ in panels), name
+        for i, (_, xlabel, ylabel, categories, share_x, share_y) in enumerate(panels):
+            assert ylabel or any(panels[j][2] for j in share_y), (name, i, "no y label")
+            assert xlabel or categories or any(panels[j][1] or panels[j][3] for j in share_x), (name, i, "no x label")
 
 
 def test_each_progress_bar_counts_to_its_total(quick_results):

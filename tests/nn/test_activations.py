@@ -457,12 +457,17 @@ ERRORS = [
 ]
 
 
-def test_threshold_takes_infinite_thresholds_as_pytorch():
-    """F.threshold(x, -inf, v) replaces nothing; (x, inf, v) replaces every element."""
+def test_threshold_takes_infinite_thresholds_and_values_as_pytorch():
+    """F.threshold(x, -inf, v) replaces nothing; (x, inf, v) replaces every element; the
+    replacing value may be infinite too, in the function and the module alike."""
     x = tg.tensor([30.0, 1.0, -3.0], dtype=tg.float64)
     np.testing.assert_array_equal(F.threshold(x, float("-inf"), 7.0).numpy(), x.numpy())
     np.testing.assert_array_equal(F.threshold(x, float("inf"), 7.0).numpy(), [7.0, 7.0, 7.0])
     np.testing.assert_array_equal(nn.Threshold(float("inf"), -1.0)(x).numpy(), [-1.0, -1.0, -1.0])
+    inf = float("inf")
+    for value in (inf, -inf):
+        np.testing.assert_array_equal(F.threshold(x, 0.0, value).numpy(), [30.0, 1.0, value])
+        np.testing.assert_array_equal(nn.Threshold(0.0, value)(x).numpy(), [30.0, 1.0, value])
 
 
 def test_hardtanh_takes_infinite_bounds_as_pytorch():

@@ -777,3 +777,39 @@ def test_parametrizations_on_the_cuda_device_give_the_cpus_values_and_gradients(
             assert out.device.type == device
         for a, b in zip(*results):
             np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+class _Scaled(nn.Linear):
+    """A Linear with a property of its own, as user modules have."""
+
+    @property
+    def scale(self):
+        return getattr(self, "_scale", 1.0)
+
+    @scale.setter
+    def scale(self, value):
+        self._scale = value
+
+
+class _Doubled(nn.Module):
+    def forward(self, w):
+        return 2 * w
+
+
+@pytest.mark.parametrize("parametrized", [False, True])
+def test_a_modules_own_property_keeps_its_setter_and_refuses_a_parameter(parametrized):
+    """Assigning to a property of the module's class calls its setter, whether or not another
+    tensor is parametrized; a Parameter, a buffer or a submodule under its name is PyTorch's
+    KeyError (it would hide behind the property), and nothing is registered."""
+    m = _Scaled(2, 2)
+    if parametrized:
+        P.register_parametrization(m, "weight", _Doubled())
+    m.scale = 3.0
+    assert m.scale == 3.0 and m._scale == 3.0
+    for register in (lambda: setattr(m, "scale", nn.Parameter(tg.ones(2))),
+                     lambda: m.register_parameter("scale", nn.Parameter(tg.ones(2))),
+                     lambda: m.register_buffer("scale", tg.ones(2)),
+                     lambda: m.add_module("scale", nn.ReLU())):
+        with pytest.raises(KeyError, match="attribute 'scale' already exists \\(a property of "):
+            register()
+    assert m.scale == 3.0 and "scale" not in dict(m.named_parameters()) and "scale" not in m.state_dict()

@@ -186,6 +186,65 @@ def test_json_before_backward_also_validates():
     jsonschema.validate(json.loads(tape.to_json()), TAPE_JSON_SCHEMA)
 
 
+_WRONG_TYPE = {"string": 1, "integer": "1", "number": "1", "boolean": "yes", "object": [], "array": {}}
+
+
+def _breakages(schema, doc, path=()):
+    """(path, value) pairs, each a change of ``doc`` that one rule of ``schema`` refuses:
+    a required key dropped (value None), a value below its minimum, another const or enum
+    value, a value of the wrong type; through $ref, oneOf's matching branch, properties and
+    the first item of arrays."""
+    if "$ref" in schema:
+        schema = TAPE_JSON_SCHEMA["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+    if "oneOf" in schema:
+        branch = next(b for b in schema["oneOf"] if b.get("type") != "null") if doc is not None else None
+        if branch is not None:
+            yield from _breakages(branch, doc, path)
+        return
+    for key in schema.get("required", ()):
+        yield path + (key,), None
+    if "minimum" in schema and isinstance(doc, (int, float)):
+        yield path, schema["minimum"] - (1 if schema.get("type") == "integer" else 0.5)
+    if "const" in schema:
+        yield path, "something else"
+    if "enum" in schema:
+        yield path, "not one of them"
+    if isinstance(schema.get("type"), str):
+        yield path, _WRONG_TYPE[schema["type"]]
+    for key, sub in schema.get("properties", {}).items():
+        if isinstance(doc, dict) and doc.get(key) is not None:
+            yield from _breakages(sub, doc[key], path + (key,))
+    if "items" in schema and isinstance(doc, list) and doc:
+        yield from _breakages(schema["items"], doc[0], path + (0,))
+
+
+def test_the_schema_refuses_a_document_that_breaks_any_of_its_rules():
+    """The schema's own power: from a valid document of a step with backward, every rule
+    (required keys, minimums, consts, enums, types, at every level) is broken one at a time,
+    and each broken document must fail to validate."""
+    import copy
+    tape, _, _ = one_step()
+    doc = json.loads(tape.to_json())
+    broken = list(_breakages(TAPE_JSON_SCHEMA, doc))
+    assert len(broken) > 60
+    for path, value in broken:
+        if not path:  # the document itself of another type
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(value, TAPE_JSON_SCHEMA)
+            continue
+        bad = copy.deepcopy(doc)
+        parent = bad
+        for key in path[:-1]:
+            parent = parent[key]
+        if value is None:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = value
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, TAPE_JSON_SCHEMA)
+    assert (("summary", "forward_ms"), -0.5) in broken and (("entries", 0, "forward_ms"), -0.5) in broken
+
+
 def test_grad_flow_lists_parameter_norms_in_layer_order():
     tape, _, model = one_step()
     flow = tape.grad_flow()

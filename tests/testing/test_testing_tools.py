@@ -119,6 +119,19 @@ def test_gradcheck_checks_every_input_not_only_the_first(fast_mode):
 
 
 @pytest.mark.parametrize("fast_mode", [False, True])
+def test_gradcheck_checks_every_output_after_one_that_needs_no_grad(fast_mode):
+    """Outputs that do not require grad are skipped, and the outputs after them still checked."""
+    a = tg.tensor([0.5, -1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    b = tg.tensor([1.5, 0.3, -0.7], dtype=tg.float64, requires_grad=True)
+
+    def constant_then_wrong(u, v):
+        return tg.ones(3, dtype=tg.float64), _WrongSecondInput.apply(u, v)
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradcheck(constant_then_wrong, (a, b), fast_mode=fast_mode)
+    assert gradcheck(lambda u, v: (tg.ones(3, dtype=tg.float64), u * v), (a, b), fast_mode=fast_mode)
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
 def test_gradcheck_leaves_its_inputs_exactly_as_they_were(fast_mode):
     rng = np.random.default_rng(3)
     x = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True)

@@ -51,6 +51,10 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
                 "is called; call super().__init__() first in your __init__."
             )
         params, modules, buffers = self._parameters, self._modules, self._buffers
+        if isinstance(value, Parameter):
+            _refuse_class_attribute(self, "__setattr__", name, params)
+        elif isinstance(value, Module):
+            _refuse_class_attribute(self, "__setattr__", name, modules)
         if isinstance(value, Buffer):
             params.pop(name, None)
             modules.pop(name, None)
@@ -94,6 +98,7 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
         _check_name("register_parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+        _refuse_class_attribute(self, "register_parameter", name, self._parameters)
         self.__dict__.pop(name, None)
         self._parameters[name] = param
 
@@ -101,6 +106,7 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
         _check_name("register_buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        _refuse_class_attribute(self, "register_buffer", name, self._buffers)
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if not persistent:
@@ -112,6 +118,7 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
         _check_name("add_module", name)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        _refuse_class_attribute(self, "add_module", name, self._modules)
         self._modules[name] = module
         if module is not None:
             module._set_qualified_name(f"{self._name}.{name}" if self._name else name)
@@ -298,6 +305,16 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _refuse_class_attribute(module, who, name, store):
+    """A parameter, buffer or submodule may not take the name of a class attribute (a
+    property or method): reads would find the class's attribute and the registered value
+    would hide behind it. PyTorch's KeyError, before anything changes."""
+    if name not in store and hasattr(type(module), name):
+        kind = "a property" if isinstance(getattr(type(module), name), property) else "a class attribute"
+        raise KeyError(f"{who}: attribute '{name}' already exists ({kind} of {type(module).__name__}); "
+                       "choose another name")
 
 
 def _check_name(who, name):

@@ -133,10 +133,10 @@ def diag_embed(t, offset=0, dim1=-2, dim2=-1):
     a, b = dim_arg(who, t, dim1, ndim), dim_arg(who, t, dim2, ndim)
     if a == b:
         raise RuntimeError(f"{who}: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    x = t if t.ndim else t.reshape(1)
-    n = x.shape[-1] + abs(offset)
+    # t is at least 1-d here: a 0-d input's result has one dim, where dim1 and dim2 cannot differ
+    n = t.shape[-1] + abs(offset)
     rows, cols, _ = _diagonal_positions(t._backend, n, n, offset)
-    out = ScatterAdd.apply(x, x.shape[:-1] + (n, n), (Ellipsis, rows, cols))
+    out = ScatterAdd.apply(t, t.shape[:-1] + (n, n), (Ellipsis, rows, cols))
     order = [d for d in range(ndim) if d not in (a, b)]  # the result's dims, filled from (batch..., n, n)
     perm = [0] * ndim
     for i, d in enumerate(order):
