@@ -424,4 +424,10 @@ EQUIVALENT = [
      'lines.append("-" * len(lines[0]))',
      'lines.append("-" * len(lines[ -1]))',
      'every line of the table is its cells padded to the column widths, so the last is as long as the first'),
+    ('tinygrad_bn/function.py', 'core/AddNot',
+     'if output_backend is not None:',
+     'if not output_backend is not None:',
+     "a recorded backward's context keeps the plain output backend instead of the lifted one, and nothing in "
+     "that pass reads it but synchronize, which both share (ToDevice's recorded backward moves with "
+     "ctx.backend.base; the engine lifts the original context's)"),
 ]
