@@ -154,9 +154,11 @@ def test_losses_against_hand_computation():
 
 def test_loss_errors():
     ce = nn.CrossEntropyLoss()
-    with pytest.raises(TypeError, match="integer class indices"):
-        ce(tg.zeros(2, 3), tg.tensor([0.0, 1.0]))
-    with pytest.raises(ValueError, match="expected target of shape"):
+    with pytest.raises(ValueError, match=r"target of probabilities \(the input's shape\) of shape \(2, 3\).*got \(2,\)"):
+        ce(tg.zeros(2, 3), tg.tensor([0.0, 1.0]))  # float targets are probabilities, of the input's shape
+    with pytest.raises(TypeError, match="nll_loss: target must hold integer class indices, got dtype float32"):
+        nn.NLLLoss()(tg.zeros(2, 3), tg.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"target of class indices of shape \(2,\) .* got \(3,\)"):
         ce(tg.zeros(2, 3), tg.tensor([0, 1, 2]))
     with pytest.raises(IndexError, match="out of bounds for 3 classes"):
         ce(tg.zeros(2, 3), tg.tensor([0, 3]))

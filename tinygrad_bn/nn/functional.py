@@ -5,12 +5,13 @@ import numbers
 from ..arguments import devices_differ, float_tensor_arg, number_arg, tensor_arg
 from ..dtypes import finfo, float16
 from ..ops import linalg as L
-from ..ops import loss as LS
 from ..ops import norm as BN
 from ..ops.elementwise import where
 from ..tensor import Tensor
 from ..tensor_base import array_of, backend_of, make_tensor, same_device, write_in_place
 from .activation_functional import softmax_dim_and_input as _softmax_dim_and_input
+from .class_losses import cross_entropy, nll_loss  # noqa: F401  (F.cross_entropy, F.nll_loss)
+from .loss_functional import reduction_arg
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -99,52 +100,31 @@ def dropout(input, p=0.5, training=True):
     return input * make_tensor(be.mul(mask, 1.0 / (1.0 - p)), be)
 
 
-def _check_class_target(who, input, target):
-    float_tensor_arg(who, input)
-    if not isinstance(target, Tensor):
-        raise TypeError(f"{who}: target must be a Tensor of class indices, got {type(target).__name__}")
-    if target.dtype.kind not in "iu":
-        raise TypeError(
-            f"{who}: target must hold integer class indices, got dtype {target.dtype}; "
-            "use target.long() (probability targets are not supported)"
-        )
-    if input.ndim != 2:
-        raise ValueError(f"{who}: expected input of shape (N, C), got {input.shape}")
-    if target.shape != (input.shape[0],):
-        raise ValueError(f"{who}: expected target of shape ({input.shape[0]},) for input {input.shape}, got {target.shape}")
-
-
 def check_reduction(who, reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def cross_entropy(input, target, reduction="mean", ignore_index=-100):
-    """Cross entropy of logits (N, C) and class indices (N,), fused and stable."""
-    _check_class_target("cross_entropy", input, target)
-    check_reduction("cross_entropy", reduction)
-    number_arg("cross_entropy", "ignore_index", ignore_index, integer=True)
-    # the target goes in as a tensor, so apply checks it is on the input's device
-    return LS.CrossEntropy.apply(input, target, reduction, ignore_index)
-
-
-def nll_loss(input, target, reduction="mean", ignore_index=-100):
-    """Negative log likelihood of log-probabilities (N, C) and class indices (N,)."""
-    _check_class_target("nll_loss", input, target)
-    check_reduction("nll_loss", reduction)
-    number_arg("nll_loss", "ignore_index", ignore_index, integer=True)
-    return LS.NLL.apply(input, target, reduction, ignore_index)
-
-
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(input - target)^2; with ``weight`` (the input's shape) each term is weighted and
+    'mean' divides by the weights' sum (PyTorch's rule)."""
     float_tensor_arg("mse_loss", input)
     tensor_arg("mse_loss", target, "target")
-    check_reduction("mse_loss", reduction)
+    reduction = reduction_arg("mse_loss", reduction, size_average, reduce)
     tshape = target.shape
     if tshape != input.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {tshape} differ; they must match")
     diff = input - target
     sq = diff * diff
+    if weight is not None:
+        float_tensor_arg("mse_loss", weight, "weight")
+        if not same_device(input, weight):
+            raise devices_differ("mse_loss", input.device, weight.device, "the input and the weight")
+        if weight.shape != input.shape:
+            raise ValueError(f"mse_loss: weight shape {weight.shape} and input shape {input.shape} must be the same")
+        sq = sq * weight
+        if reduction == "mean":
+            return sq.sum() / weight.sum()
     if reduction == "mean":
         return sq.mean()
     if reduction == "sum":
