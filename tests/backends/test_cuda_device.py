@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_bn as tg
 from tinygrad_bn import nn, optim
 from tinygrad_bn.models import SimpleNetBN
+from tinygrad_bn.nn import functional as F
 
 pytestmark = [pytest.mark.cuda_sim, pytest.mark.gpu, pytest.mark.usefixtures("small_cuda_launches")]
 
@@ -546,3 +547,24 @@ def test_a_compiled_training_step_on_cuda_ends_where_the_eager_one_does():
     assert finals[0][0] == finals[1][0]
     for k in finals[0][1]:
         np.testing.assert_array_equal(finals[0][1][k], finals[1][1][k], err_msg=k)
+
+
+def test_weighted_smoothed_and_probability_cross_entropy_run_on_cuda_as_on_the_cpu():
+    """The composed cross entropy (weights, smoothing, probability targets, K-dim) on the device:
+    the same values and gradients as on the CPU, and an out-of-range class raises there too."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((3, 4, 2)), rng.random(4) + 0.5
+    targets = (np.array([[0, 3], [-100, 1], [2, 2]]), rng.dirichlet(np.ones(4), (3, 2)).transpose(0, 2, 1))
+    for t in targets:
+        results = []
+        for device in ("cpu", "cuda"):
+            logits = tg.tensor(x, device=device, requires_grad=True)
+            loss = F.cross_entropy(logits, tg.tensor(t, device=device), weight=tg.tensor(w, device=device),
+                                   label_smoothing=0.2)
+            loss.backward()
+            results.append((loss.item(), host(logits.grad._data)))
+        assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
+        np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12, atol=1e-15)
+    with pytest.raises(IndexError, match="cross_entropy: target 7 is out of bounds for 4 classes"):
+        F.cross_entropy(tg.tensor(x, device="cuda"), tg.tensor([[0, 7], [1, 1], [2, 2]], device="cuda"),
+                        weight=tg.tensor(w, device="cuda")).item()

@@ -88,7 +88,9 @@ def _nll_rows(who, log_probs, target, weight, ignore_index, reduction, label_smo
     classes = log_probs.shape[1]
     _check_targets(who, target, classes, ignore_index)
     counted = target != ignore_index
-    safe = where(counted, target, 0)  # an ignored row reads class 0 and counts for nothing
+    # an ignored row reads class 0 and counts for nothing; so does a class out of range until the
+    # deferred check raises (on a GPU nothing may index outside the rows before it does)
+    safe = where(counted & (target >= 0) & (target < classes), target, 0)
     picked = log_probs.gather(1, safe.reshape(-1, 1)).reshape(-1)
     row_weight = counted.to(log_probs.dtype)
     if weight is not None:
