@@ -418,7 +418,7 @@ def test_manual_seed_seeds_every_device(alt_device):
     assert tg.rand(5).tolist() == a.tolist()
 
 
-FIRST_CHECKED = {"Where": "where", "BatchNorm": "batch_norm"}
+FIRST_CHECKED = {"Where": "where", "BatchNorm": "batch_norm", "CrossEntropy": "cross_entropy"}
 
 
 @pytest.mark.parametrize("op, fn", [

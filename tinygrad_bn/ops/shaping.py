@@ -348,9 +348,7 @@ def repeat_interleave(t, repeats, dim, *, output_size):
 def broadcast_shapes(*shapes):
     """The shape that tensors of these shapes broadcast to (a Size), as torch.broadcast_shapes."""
     norm = []
-    for s in shapes:
-        if isinstance(s, numbers.Integral) and not isinstance(s, bool):
-            s = (s,)
+    for s in shapes:  # a shape, or one int for a 1-d shape
         norm.append(shape_arg((tuple(s),) if isinstance(s, (list, tuple, Size)) else (s,), "broadcast_shapes"))
     for s in norm:
         if any(n < 0 for n in s):
