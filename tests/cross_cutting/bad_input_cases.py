@@ -523,7 +523,7 @@ def _functional_argument_cases():
         ("F.instance_norm", "running_var of 2",
          lambda x, rm, rv: F.instance_norm(x.reshape(2, 3, 2), rm, tg.ones(2)), "instance_norm", "(2,)"),
         ("F.linear", "bias of 3 for 2 outputs", lambda x, rm, rv: F.linear(x, tg.randn(2, 3), tg.zeros(3)), "linear",
-         "(3,)"),
+         "bias shape (3,) does not match 2 output features"),
         ("F.linear", "weight 1-d", lambda x, rm, rv: F.linear(x, tg.randn(3)), "linear", "(3,)"),
         ("F.dropout", "p 1.5", lambda x, rm, rv: F.dropout(x, 1.5), "dropout", "1.5"),
         ("F.dropout", "p None", lambda x, rm, rv: F.dropout(x, None), "dropout", "None"),
