@@ -12,7 +12,7 @@ import numpy as np
 
 from .arguments import number_arg, tensor_arg
 from .backends import get_backend
-from .dtypes import is_float
+from .dtypes import as_dtype, get_default_dtype, is_float
 from .random import stream
 from .tensor_base import make_tensor
 
@@ -128,15 +128,19 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
             raise TypeError(f"{who}: with a number mean and std, give size (e.g. normal(0.0, 1.0, size=(3,)))")
         shape = tuple(size) if isinstance(size, (tuple, list)) else (size,)
         be = get_backend(device or "cpu")
-        out_dtype = dtype or "float32"
+        out_dtype = as_dtype(dtype, who) if dtype is not None else get_default_dtype()
     else:
         if size is not None:
             raise TypeError(f"{who}: size is only for a number mean and std; the tensors give the shape")
+        if dtype is not None:
+            raise TypeError(f"{who}: dtype is only for a number mean and std; the tensors give the dtype")
         be = tensors[0]._backend
         if any(t._backend is not be for t in tensors):
             raise RuntimeError(f"{who}: mean and std are on different devices ({mean.device} and {std.device})")
         shape = np.broadcast_shapes(*(t.shape for t in tensors))
         out_dtype = tensors[0].dtype
+    if not is_float(out_dtype):
+        raise TypeError(f"{who}: random values are floating point; expected a floating dtype, got {out_dtype}")
     std_values = be.to_numpy(std._data) if isinstance(std, TensorBase) else np.asarray(std)
     if not (std_values >= 0).all():
         raise RuntimeError(f"{who}: std must be >= 0, got negative or NaN values")

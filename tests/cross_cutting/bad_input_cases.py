@@ -1221,6 +1221,12 @@ def _math_creation_and_sampling_cases():
               "std")
     call_case("tg.normal", "numbers without size", lambda: tg.normal(0.0, 1.0), "normal", "size")
     call_case("tg.normal", "a str mean", lambda: tg.normal("0", 1.0, (2,)), "normal", "str")
+    call_case("tg.normal", "a bool dtype", lambda: tg.normal(0.0, 1.0, (2,), dtype=tg.bool_), "normal", "bool")
+    call_case("tg.normal", "an int64 dtype", lambda: tg.normal(0.0, 1.0, (2,), dtype=tg.int64), "normal", "int64")
+    call_case("tg.normal", "an integer mean tensor", lambda: tg.normal(tg.zeros(2, dtype=tg.int32), 1.0), "normal",
+              "int32")
+    call_case("tg.normal", "a dtype beside tensors", lambda: tg.normal(tg.zeros(2), 1.0, dtype=tg.float64), "normal",
+              "dtype")
 
     def fill(entry, bad, fn, *says):
         def make():

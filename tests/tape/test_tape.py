@@ -451,3 +451,24 @@ def test_parameters_outside_a_module_call_are_named_by_the_tape():
     assert inputs[2] == [("input0", "input"), ("weight", "param"), ("bias", "param")]
     assert inputs[3] == [("param2", "param")]
     assert inputs[5] == [("input0", "input"), ("param1", "param")]  # the same parameter, the same name
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_each_norm_entry_records_its_eps_and_whether_it_is_affine(affine):
+    """The params a norm's tape entry shows: eps, affine, and batch norm's training flag, as set."""
+    x3, x4 = tg.randn(4, 3, requires_grad=True), tg.randn(4, 3, 5, requires_grad=True)
+    layers = [(nn.BatchNorm1d(3, eps=1e-3, affine=affine), x3, "BatchNorm"),
+              (nn.BatchRenorm1d(3, eps=1e-3, affine=affine), x3, "BatchRenorm"),
+              (nn.LayerNorm(3, eps=1e-3, elementwise_affine=affine), x3, "LayerNorm"),
+              (nn.RMSNorm(3, eps=1e-3, elementwise_affine=affine), x3, "RMSNorm"),
+              (nn.GroupNorm(1, 3, eps=1e-3, affine=affine), x4, "GroupNorm"),
+              (nn.InstanceNorm1d(3, eps=1e-3, affine=affine), x4, "GroupNorm")]
+    for layer, x, op in layers:
+        with Tape() as tape:
+            layer(x)
+        (entry,) = [e for e in tape.entries if e.op == op]
+        assert entry.params["eps"] == 1e-3 and entry.params["affine"] is affine, (type(layer).__name__, entry.params)
+    bn = nn.BatchNorm1d(3).eval()
+    with Tape() as tape:
+        bn(x3)
+    assert tape.entries[0].params["training"] is False

@@ -172,3 +172,18 @@ def test_makemore_style_sampling_runs_as_written():
     assert all(1 <= len(n) <= 20 and all(0 <= i < 27 for i in n) for n in names)
     ix = torch.randint(0, 100, (32,), generator=g)
     assert ix.shape == (32,) and 0 <= int(ix.min()) and int(ix.max()) < 100
+
+
+def test_normal_of_numbers_takes_the_default_dtype_or_a_float_one():
+    """tg.normal(mean, std, size) is in the default dtype unless told another float dtype,
+    as torch.normal; a non-float dtype is refused (it drew True for every element of a bool one)."""
+    assert tg.normal(0.0, 1.0, (3,)).dtype == tg.get_default_dtype()
+    try:
+        tg.set_default_dtype(tg.float64)
+        assert tg.normal(0.0, 1.0, (3,)).dtype == tg.float64
+    finally:
+        tg.set_default_dtype(tg.float32)
+    assert tg.normal(0.0, 1.0, (3,), dtype=tg.float16).dtype == tg.float16
+    for dtype in (tg.bool_, tg.int64):
+        with pytest.raises(TypeError, match="normal: random values are floating point"):
+            tg.normal(0.0, 1.0, (3,), dtype=dtype)

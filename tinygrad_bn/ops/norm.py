@@ -116,7 +116,8 @@ class LayerNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.ndim = mean, invstd, normalized_ndim
         ctx.kernel = be.kernels.KERNEL_MODULES["layer_norm"]
-        ctx.params = {"eps": eps, "normalized_shape": tuple(x.shape[x.ndim - normalized_ndim:])}
+        ctx.params = {"eps": eps, "normalized_shape": tuple(x.shape[x.ndim - normalized_ndim:]),
+                      "affine": weight is not None}
         return y
 
     @staticmethod
@@ -145,7 +146,8 @@ class RMSNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.rstd, ctx.ndim = rstd, normalized_ndim
         ctx.kernel = be.kernels.KERNEL_MODULES["rms_norm"]
-        ctx.params = {"eps": eps, "normalized_shape": tuple(x.shape[x.ndim - normalized_ndim:])}
+        ctx.params = {"eps": eps, "normalized_shape": tuple(x.shape[x.ndim - normalized_ndim:]),
+                      "affine": weight is not None}
         return y
 
     @staticmethod
@@ -181,7 +183,7 @@ class GroupNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.invstd, ctx.groups = mean, invstd, num_groups
         ctx.kernel = be.kernels.KERNEL_MODULES["group_norm"]
-        ctx.params = {"eps": eps, "num_groups": num_groups}
+        ctx.params = {"eps": eps, "num_groups": num_groups, "affine": weight is not None}
         return y, mean, invstd
 
     @staticmethod
