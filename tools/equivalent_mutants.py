@@ -430,4 +430,23 @@ EQUIVALENT = [
      "a recorded backward's context keeps the plain output backend instead of the lifted one, and nothing in "
      "that pass reads it but synchronize, which both share (ToDevice's recorded backward moves with "
      "ctx.backend.base; the engine lifts the original context's)"),
+    ('tinygrad_bn/optim/swa_utils.py', 'core/ReplaceFalseWithTrue',
+     'self._get_lr_called_within_step = False',
+     'self._get_lr_called_within_step = True',
+     "the base constructor's first step() sets the flag and clears it before anything reads it"),
+    ('tinygrad_bn/backends/__init__.py', 'core/AddNot',
+     'return target.copy(out) if out is host or out is array else out',
+     'return target.copy(out) if not out is host or out is array else out',
+     'the same values and never shared memory: it copies a fresh device array again, or keeps the host copy '
+     'to_numpy made (when out is host but not the array, host is already a copy)'),
+    ('tinygrad_bn/backends/cuda.py', 'core/ReplaceComparisonOperator_Eq_LtE',
+     'return dtype if np.dtype(dtype).kind == "f" else np.float64',
+     'return dtype if np.dtype(dtype).kind <= "f" else np.float64',
+     'differs for bool and complex dtypes only, which no sampler is given: the creation functions, '
+     'tg.normal and the in-place samplers refuse non-float dtypes first'),
+    ('tinygrad_bn/nn/loss_functional.py', 'core/NumberReplacer',
+     'return where(positive, where(positive, p, 1.0).log(), -100.0).clamp(min=-100.0)',
+     'return where(positive, where(positive, p, 0.0).log(), -100.0).clamp(min=-100.0)',
+     "the inner where's mask also zeroes the NaN gradient of log at the placeholder 0; values and gradients "
+     "are the same (the placeholder 1 only keeps log from seeing 0)"),
 ]

@@ -593,3 +593,16 @@ def test_huber_loss_refuses_a_weight_of_another_shape_than_the_input(weight_shap
     with pytest.raises(ValueError, match=rf"huber_loss: weight shape \({weight_shape[0]},"):
         F.huber_loss(x, y, weight=tg.ones(*weight_shape))
     assert F.huber_loss(x, y, weight=tg.ones(3), delta=1.0).item() == pytest.approx((0.5 + 1.5 + 2.5) / 3)
+
+
+def test_binary_cross_entropy_gradient_at_exactly_0_and_1_is_the_clamped_logs_derivative():
+    """At an input of exactly 0 or 1 the gradient is the derivative of the clamped loss
+    (README: PyTorch's formula gives 0 or +-1e12 there): 1 / (1 - p) for the unclamped term,
+    0 for a clamped one; never NaN or inf."""
+    p = tg.tensor([0.0, 1.0, 0.0, 1.0], dtype=tg.float64, requires_grad=True)
+    y = tg.tensor([0.0, 1.0, 1.0, 0.0], dtype=tg.float64)
+    weights = tg.tensor([1.0, 2.0, 3.0, 4.0], dtype=tg.float64)
+    loss = F.binary_cross_entropy(p, y, reduction="none")
+    assert loss.tolist() == [0.0, 0.0, 100.0, 100.0]
+    (loss * weights).sum().backward()
+    assert p.grad.tolist() == [1.0, -2.0, 0.0, 0.0]

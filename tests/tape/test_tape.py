@@ -472,3 +472,29 @@ def test_each_norm_entry_records_its_eps_and_whether_it_is_affine(affine):
     with Tape() as tape:
         bn(x3)
     assert tape.entries[0].params["training"] is False
+
+
+class _Renumbered:
+    """A tape record shown under another sequence number (records are read-only)."""
+
+    def __init__(self, record, seq):
+        self._record, self.seq = record, seq
+
+    def __getattr__(self, name):
+        return getattr(self._record, name)
+
+
+def test_the_table_keeps_its_width_as_sequence_numbers_grow():
+    """Longer sequence numbers (a long session) take their room from the shapes column, then the
+    module column, so every line stays as wide as with 3-digit numbers, until both are at their
+    minimum (up to 17 digits)."""
+    from tinygrad_bn.tape_export import format_table
+    tape, _, _ = one_step()
+    widths = {}
+    for digits in (3, 4, 6, 9, 12, 17, 18):
+        records = [_Renumbered(r, 10 ** (digits - 1) + i) for i, r in enumerate(tape.entries)]
+        lines = format_table(records, tape.summary(), 500).splitlines()
+        widths[digits] = {len(line) for line in lines[:-1]}  # (the summary line is free text)
+    assert all(len(w) == 1 for w in widths.values()), widths
+    assert len({widths[d].pop() for d in (3, 4, 6, 9, 12, 17)}) == 1
+    assert widths[18].pop() == len(format_table(tape.entries, tape.summary(), 500).splitlines()[0]) + 1
