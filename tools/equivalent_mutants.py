@@ -449,4 +449,8 @@ EQUIVALENT = [
      'return where(positive, where(positive, p, 0.0).log(), -100.0).clamp(min=-100.0)',
      "the inner where's mask also zeroes the NaN gradient of log at the placeholder 0; values and gradients "
      "are the same (the placeholder 1 only keeps log from seeing 0)"),
+    ('kernels/cpu/special.py', 'core/ReplaceComparisonOperator_Eq_LtE',
+     'return total if order == 0 or x >= 0 else -total',
+     'return total if order <= 0 or x >= 0 else -total',
+     'the order is 0 or 1 (i0 and i1 are its only callers), so <= 0 is == 0'),
 ]

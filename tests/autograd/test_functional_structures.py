@@ -119,3 +119,15 @@ def test_an_output_that_does_not_depend_on_the_inputs_gives_zero_products_and_ja
     assert jac.shape == (2, 3) and not jac.numpy().any()
     with pytest.raises(RuntimeError, match="independent of input 0"):
         AF.vjp(lambda a: tg.ones(3), x, tg.ones(3), strict=True)
+
+
+def test_backward_of_many_outputs_takes_one_gradient_each_past_small_int_counts():
+    """autograd.backward over 300 outputs (past CPython's cached small ints) with 300 gradients:
+    each output's gradient reaches the leaf; 299 gradients are refused, naming both counts."""
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    outputs = [x * k for k in range(300)]
+    grads = [tg.ones(2, dtype=tg.float64) for _ in range(300)]
+    tg.autograd.backward(outputs, grads)
+    np.testing.assert_array_equal(x.grad.numpy(), [sum(range(300))] * 2)
+    with pytest.raises(RuntimeError, match="backward: got 299 grad_tensors for 300 tensors"):
+        tg.autograd.backward([x * k for k in range(300)], grads[:299])

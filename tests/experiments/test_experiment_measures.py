@@ -309,3 +309,14 @@ def test_the_summary_is_sentences_whatever_the_verdicts(quick, name, outcome):
     assert len(sentences) >= 2
     for s in sentences:
         assert (s[0].isupper() or s[0].isdigit()) and s.endswith((".", ".)")), s
+
+
+def test_the_sigmoid_summary_speaks_of_the_last_mark_from_its_own_verdict(quick):
+    """Each mark has its own time-to-mark verdict: the summary's speed clause is the last
+    mark's, read from that verdict, not from another mark's."""
+    doc = json.loads(json.dumps(quick["sigmoid"]))
+    for v in doc["verdicts"]:
+        v["outcome"] = "shows"
+    last = [v for v in doc["verdicts"] if v["id"].split("/")[-1].startswith("to")][-1]
+    last["outcome"] = "reversed"
+    assert "the plain net gets to" in sigmoid.summary(doc) and "BN gets to" not in sigmoid.summary(doc)

@@ -72,3 +72,12 @@ def test_factories_agree_with_pytorch():
             assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
             np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     np.testing.assert_array_equal(base_ours.new_full((2,), 3).numpy(), base_torch.new_full((2,), 3).numpy())
+
+
+@pytest.mark.parametrize("steps", [7, 49, 100])
+def test_linspace_ends_exactly_at_end_where_start_plus_steps_would_miss_it(steps):
+    """-0.3 + (steps - 1) * ((2.9 + 0.3) / (steps - 1)) is not 2.9 in float64: the last value
+    is end itself, as torch.linspace's, and the first start."""
+    values = tg.linspace(-0.3, 2.9, steps, dtype=tg.float64).tolist()
+    assert -0.3 + (steps - 1) * ((2.9 + 0.3) / (steps - 1)) != 2.9
+    assert values[0] == -0.3 and values[-1] == 2.9 and len(values) == steps
