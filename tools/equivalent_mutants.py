@@ -453,4 +453,12 @@ EQUIVALENT = [
      'return total if order == 0 or x >= 0 else -total',
      'return total if order <= 0 or x >= 0 else -total',
      'the order is 0 or 1 (i0 and i1 are its only callers), so <= 0 is == 0'),
+    ('tinygrad_bn/function.py', 'core/NumberReplacer',
+     'if cell[0] != version:',
+     'if cell[ -1] != version:',
+     "a tensor's version cell is a one-element list, so [-1] is [0]"),
+    ('tinygrad_bn/experiments/landscape.py', 'core/NumberReplacer',
+     'steps = set(probe_steps(epochs, len(data(cfg["pixels"])[0]), every))',
+     'steps = set(probe_steps(epochs, len(data(cfg["pixels"])[ 1]), every))',
+     "data() gives the training images and their labels, one label per image: the two lengths are equal"),
 ]

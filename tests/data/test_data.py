@@ -266,3 +266,11 @@ def test_download_keeps_a_file_whose_sha256_matches_and_tries_the_next_mirror_ot
     monkeypatch.setitem(mnist._MIRRORS, "mnist", [bad.as_uri() + "/"])
     with pytest.raises(RuntimeError, match="does not match the expected"):
         mnist.download(tmp_path / "out2")
+
+
+def test_a_dataloader_with_no_options_gives_batches_of_one_in_order():
+    """PyTorch's defaults: batch_size=1, shuffle=False, drop_last=False."""
+    data = TensorDataset(tg.arange(5.0), tg.arange(5))
+    batches = list(DataLoader(data))
+    assert len(batches) == 5
+    assert [(x.tolist(), y.tolist()) for x, y in batches] == [([float(i)], [i]) for i in range(5)]
