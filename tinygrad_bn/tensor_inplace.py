@@ -59,11 +59,13 @@ class InPlaceMethods:
         if isinstance(other, TensorBase):
             _check_same_device(op_name, self, other)
             shape, floating = other.shape, is_float(other.dtype)
+            integral = other.dtype.kind in "iu"
         else:
             o = np.asarray(other) if isinstance(other, (list, tuple)) else other
             shape = tuple(getattr(o, "shape", ()))
             kind = getattr(getattr(o, "dtype", None), "kind", None)
             floating = kind in ("f", "c") if kind is not None else isinstance(other, float)
+            integral = kind in ("i", "u") if kind is not None else isinstance(other, int) and not isinstance(other, bool)
         if not M.broadcasts_to(tuple(shape), self.shape):
             raise RuntimeError(
                 f"{op_name}: the operand of shape {tuple(shape)} does not broadcast to the tensor's "
@@ -75,6 +77,11 @@ class InPlaceMethods:
                 f"{op_name}: the result is floating point and cannot be stored in place in a "
                 f"tensor of dtype {self.dtype}; convert first (x = x.float()) or use the "
                 "out-of-place form"
+            )
+        if self.dtype.kind == "b" and integral:
+            raise RuntimeError(
+                f"{op_name}: the result is an integer and cannot be stored in place in a bool tensor; "
+                "convert first (x = x.long()) or use the out-of-place form"
             )
 
     def _scaled(self, other, alpha):

@@ -1260,6 +1260,9 @@ def _math_creation_and_sampling_cases():
     call_case("tg.gradient", "a dim of one point", lambda: tg.gradient(tg.ones(1)), "gradient", "2 points")
     call_case("tg.vander", "a negative N", lambda: tg.vander(tg.ones(3), N=-1), "vander", "-1")
     call_case("tg.combinations", "a negative r", lambda: tg.combinations(tg.ones(3), -1), "combinations", "-1")
+    call_case("Tensor.add_", "an int into a bool tensor", lambda: tg.tensor([True, False]).add_(1), "add_", "bool")
+    call_case("Tensor.mul_", "an int tensor into a bool tensor",
+              lambda: tg.tensor([True, False]).mul_(tg.tensor([2, 3])), "mul_", "bool")
     call_case("tg.unique", "a bool dim", lambda: tg.unique(tg.ones(2, 3), dim=True), "unique", "True")
     call_case("tg.unique", "a float dim", lambda: tg.unique(tg.ones(2, 3), dim=1.0), "unique", "1.0")
     call_case("tg.unique_consecutive", "a bool dim", lambda: tg.unique_consecutive(tg.ones(2, 3), dim=False),
