@@ -461,4 +461,9 @@ EQUIVALENT = [
      'steps = set(probe_steps(epochs, len(data(cfg["pixels"])[0]), every))',
      'steps = set(probe_steps(epochs, len(data(cfg["pixels"])[ 1]), every))',
      "data() gives the training images and their labels, one label per image: the two lengths are equal"),
+    ('kernels/cpu/_common.py', 'core/NumberReplacer',
+     'if numel < SERIAL_BELOW or rows < 2 or num_threads() < 2:',
+     'if numel < SERIAL_BELOW or rows < 2 or num_threads() < 1:',
+     "with one thread the parallel twin runs instead of the serial kernel; the twins give the serial "
+     "kernels' results bit for bit (tests/kernels), so only the dispatch differs"),
 ]

@@ -430,3 +430,17 @@ def test_an_in_place_write_through_a_view_has_the_gradients_of_its_out_of_place_
     np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-10, atol=1e-12)
     if c2.grad is not None and np.abs(c2.grad.numpy()).max() > 0:
         np.testing.assert_allclose(c.grad.numpy(), c2.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_hook_handles_are_numbered_one_after_another_and_remove_only_their_hook():
+    """As PyTorch's RemovableHandle: each new handle's id is the previous one's plus one, and
+    remove() takes out its own hook alone (twice is harmless)."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    first = x.register_hook(lambda g: seen.append("first"))
+    second = x.register_hook(lambda g: seen.append("second"))
+    assert second.id == first.id + 1
+    first.remove()
+    first.remove()
+    (x * 2).sum().backward()
+    assert seen == ["second"]

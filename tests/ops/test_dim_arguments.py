@@ -312,3 +312,14 @@ def test_softmax_without_dim_takes_pytorchs_implicit_dim(shape):
     assert repr(nn.Softmax()) == "Softmax(dim=None)" and repr(nn.LogSoftmax(1)) == "LogSoftmax(dim=1)"
     out = F.softmax(x.float(), 0 if not shape else -1, dtype=tg.float64)  # dtype casts first, as PyTorch
     assert out.dtype == tg.float64
+
+
+def test_split_defaults_to_dim_0_and_matmul_refuses_batch_dims_either_way_round():
+    """split's dim is 0 unless given (PyTorch's default); matmul refuses batch dims that do not
+    broadcast whichever operand has the larger one."""
+    chunks = tg.ones(4, 6).split(2)
+    assert [c.shape for c in chunks] == [(2, 6), (2, 6)]
+    assert [c.shape for c in tg.split(tg.ones(4, 6), 3)] == [(3, 6), (1, 6)]
+    for a, b in (((2, 3, 4), (3, 4, 5)), ((3, 3, 4), (2, 4, 5))):
+        with pytest.raises(RuntimeError, match="matmul: batch dimensions of .* do not broadcast"):
+            tg.ones(*a) @ tg.ones(*b)
