@@ -466,4 +466,8 @@ EQUIVALENT = [
      'if numel < SERIAL_BELOW or rows < 2 or num_threads() < 1:',
      "with one thread the parallel twin runs instead of the serial kernel; the twins give the serial "
      "kernels' results bit for bit (tests/kernels), so only the dispatch differs"),
+    ('kernels/cpu/special.py', 'core/ReplaceComparisonOperator_Eq_LtE',
+     'if x == 0.0:',
+     'if x <= 0.0:',
+     'a negative x has already returned NaN two lines above, so x <= 0 is x == 0 here'),
 ]
