@@ -470,4 +470,8 @@ EQUIVALENT = [
      'if x == 0.0:',
      'if x <= 0.0:',
      'a negative x has already returned NaN two lines above, so x <= 0 is x == 0 here'),
+    ('tinygrad_bn/ops/shaping.py', 'core/NumberReplacer',
+     'def split(t, split_size_or_sections, dim=0):',
+     'def split(t, split_size_or_sections, dim= -1):',
+     "no caller leaves dim to this default: Tensor.split (and tg.split through it) passes its own dim=0"),
 ]
