@@ -11,9 +11,7 @@ from ..tensor import Tensor
 from ..tensor_base import array_of, backend_of, make_tensor, same_device, write_in_place
 from .activation_functional import softmax_dim_and_input as _softmax_dim_and_input
 from .class_losses import cross_entropy, nll_loss  # noqa: F401  (F.cross_entropy, F.nll_loss)
-from .loss_functional import reduction_arg
-
-_REDUCTIONS = ("mean", "sum", "none")
+from .loss_functional import mse_loss  # noqa: F401  (F.mse_loss)
 
 
 def linear(input, weight, bias=None):
@@ -98,38 +96,6 @@ def dropout(input, p=0.5, training=True):
     be = backend_of(input)
     mask = be.bernoulli_mask(1.0 - p, input.shape, input.dtype)
     return input * make_tensor(be.mul(mask, 1.0 / (1.0 - p)), be)
-
-
-def check_reduction(who, reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """(input - target)^2; with ``weight`` (the input's shape) each term is weighted and
-    'mean' divides by the weights' sum (PyTorch's rule)."""
-    float_tensor_arg("mse_loss", input)
-    tensor_arg("mse_loss", target, "target")
-    reduction = reduction_arg("mse_loss", reduction, size_average, reduce)
-    tshape = target.shape
-    if tshape != input.shape:
-        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {tshape} differ; they must match")
-    diff = input - target
-    sq = diff * diff
-    if weight is not None:
-        float_tensor_arg("mse_loss", weight, "weight")
-        if not same_device(input, weight):
-            raise devices_differ("mse_loss", input.device, weight.device, "the input and the weight")
-        if weight.shape != input.shape:
-            raise ValueError(f"mse_loss: weight shape {weight.shape} and input shape {input.shape} must be the same")
-        sq = sq * weight
-        if reduction == "mean":
-            return sq.sum() / weight.sum()
-    if reduction == "mean":
-        return sq.mean()
-    if reduction == "sum":
-        return sq.sum()
-    return sq
 
 
 # ---------------------------------------------------------------- normalization

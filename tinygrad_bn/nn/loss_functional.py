@@ -21,7 +21,7 @@ from .activation_functional import logsigmoid, pairwise_distance
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss", "gaussian_nll_loss",
-    "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss", "multi_margin_loss",
+    "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss", "mse_loss", "multi_margin_loss",
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss", "smooth_l1_loss",
     "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]
@@ -82,6 +82,28 @@ def _weight_arg(who, weight, shape, input, name="weight"):
     return weight
 
 
+def _elementwise_weight(who, weight, input):
+    """A floating ``weight`` of exactly the input's shape, one per term (None passes)."""
+    if weight is None:
+        return None
+    float_tensor_arg(who, weight, "weight")
+    _same_device(who, input, weight, "the input and the weight")
+    if weight.shape != input.shape:
+        raise ValueError(f"{who}: weight shape {weight.shape} and input shape {input.shape} must be the same")
+    return weight
+
+
+def _reduce_weighted(loss, weight, reduction):
+    """``loss`` times ``weight`` (None: unweighted) reduced, 'mean' dividing by the weights'
+    sum (PyTorch's rule for l1_loss and mse_loss)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
 def _margin_arg(who, margin, name="margin"):
     return number_arg(who, name, margin)
 
@@ -94,17 +116,20 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     who = "l1_loss"
     _pair(who, input, target)
     reduction = reduction_arg(who, reduction, size_average, reduce)
-    loss = (input - target).abs()
-    if weight is None:
-        return _reduce(loss, reduction)
-    float_tensor_arg(who, weight, "weight")
-    _same_device(who, input, weight, "the input and the weight")
-    if weight.shape != input.shape:
-        raise ValueError(f"{who}: weight shape {weight.shape} and input shape {input.shape} must be the same")
-    loss = loss * weight
-    if reduction == "mean":
-        return loss.sum() / weight.sum()
-    return _reduce(loss, reduction)
+    return _reduce_weighted((input - target).abs(), _elementwise_weight(who, weight, input), reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(input - target)^2; with ``weight`` (the input's shape) each term is weighted and
+    'mean' divides by the weights' sum (PyTorch's rule)."""
+    who = "mse_loss"
+    float_tensor_arg(who, input)
+    tensor_arg(who, target, "target")
+    reduction = reduction_arg(who, reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(f"{who}: input shape {input.shape} and target shape {target.shape} differ; they must match")
+    diff = input - target
+    return _reduce_weighted(diff * diff, _elementwise_weight(who, weight, input), reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -131,13 +156,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     d = input - target
     size = d.abs()
     loss = where(size < delta, d * d * 0.5, (size - 0.5 * delta) * delta)
-    if weight is not None:
-        float_tensor_arg(who, weight, "weight")
-        _same_device(who, input, weight, "the input and the weight")
-        if weight.shape != input.shape:
-            raise ValueError(f"{who}: weight shape {weight.shape} and input shape {input.shape} must be the same")
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    weight = _elementwise_weight(who, weight, input)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
