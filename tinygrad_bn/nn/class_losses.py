@@ -11,9 +11,8 @@ out as rows of classes: (M, C), with M = N * d1 * ... * dk.
 """
 from ..arguments import devices_differ, float_tensor_arg, number_arg
 from ..ops import loss as LS
-from ..ops.elementwise import where
 from ..tensor import Tensor
-from ..tensor_base import array_of, backend_of, same_device
+from ..tensor_base import array_of, backend_of, make_tensor, same_device
 from .loss_functional import reduction_arg
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -42,15 +41,12 @@ def _rows_of_classes(who, input, target, probabilities_allowed):
         kind = "probabilities (the input's shape)" if probabilities else "class indices"
         raise ValueError(f"{who}: expected a target of {kind} of shape {want} for input of shape "
                          f"{tuple(input.shape)}, got {tuple(target.shape)}")
-    if input.ndim == 1:
-        rows = input.reshape(1, classes)
-    elif input.ndim == 2:
-        rows = input
-    else:
-        rows = input.movedim(1, -1).reshape(-1, classes)
-    target = target.movedim(1, -1).reshape(-1, classes) if probabilities and input.ndim > 2 else \
-        target.reshape(-1, classes) if probabilities else target.reshape(-1)
-    return rows, target, probabilities, batch
+    def as_rows(t):  # (C,), (N, C) or (N, C, d1, ...) -> (M, C): class dim last, the rest flattened
+        if t.ndim == 1:
+            return t.reshape(1, classes)
+        return t if t.ndim == 2 else t.movedim(1, -1).reshape(-1, classes)
+    # probabilities come in the input's shape; class indices in the batch's
+    return as_rows(input), as_rows(target) if probabilities else target.reshape(-1), probabilities, batch
 
 
 def _class_weight(who, weight, input, classes):
@@ -67,38 +63,25 @@ def _class_weight(who, weight, input, classes):
     return weight
 
 
-def _check_targets(who, target, classes, ignore_index):
-    """IndexError for a class index outside [0, C) that is not ``ignore_index`` (on a GPU at
-    the next host read, as the fused op's check)."""
-    be, t = backend_of(target), array_of(target)
-    inside = be.logical_and(be.greater_equal(t, 0), be.less(t, classes))
-    bad = be.logical_and(be.not_equal(t, ignore_index), be.logical_not(inside))
-
-    def message():  # built only when raising
-        first = int(be.to_numpy(t)[be.to_numpy(bad)][0])
-        return (f"{who}: target {first} is out of bounds for {classes} classes "
-                f"(expected 0 <= target < {classes}, or ignore_index={ignore_index})")
-    be.check(bad, IndexError, message)
-
-
 def _nll_rows(who, log_probs, target, weight, ignore_index, reduction, label_smoothing=0.0):
     """The loss of rows of log-probabilities against class indices, PyTorch's rules: a row's
     term is -weight[t] * log_p[t] (0 for ignored rows), 'mean' divides by the weights of the
     rows counted; smoothing mixes in -sum_c weight[c] * log_p[c] / C, reduced alike."""
     classes = log_probs.shape[1]
-    _check_targets(who, target, classes, ignore_index)
-    counted = target != ignore_index
+    be = backend_of(target)
     # an ignored row reads class 0 and counts for nothing; so does a class out of range until the
     # deferred check raises (on a GPU nothing may index outside the rows before it does)
-    safe = where(counted & (target >= 0) & (target < classes), target, 0)
+    counted, safe = LS.check_class_targets(be, who, array_of(target), classes, ignore_index)
+    counted = make_tensor(counted, be).to(log_probs.dtype)  # 1 for a row that counts, else 0
+    safe = make_tensor(safe, be)
     picked = log_probs.gather(1, safe.reshape(-1, 1)).reshape(-1)
-    row_weight = counted.to(log_probs.dtype)
+    row_weight = counted
     if weight is not None:
         row_weight = row_weight * weight[safe]
     loss = -picked * row_weight
     if label_smoothing:
         every = log_probs if weight is None else log_probs * weight.reshape(1, classes)
-        smooth = -every.sum(1) * counted.to(log_probs.dtype)
+        smooth = -every.sum(1) * counted
         loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * smooth
     if reduction == "mean":
         return loss.sum() / row_weight.sum()

@@ -3,12 +3,11 @@ backward is the closed form (softmax - one_hot) instead of a chain of ops."""
 from ..function import Function
 
 
-def _pick_targets(ctx, who, log_probs, target, reduction, ignore_index):
-    """The per-row losses -log_probs[i, target[i]] reduced as asked; rows whose
-    target is ``ignore_index`` count for nothing. Keeps what backward needs.
-    A target outside [0, C) raises IndexError (on a GPU at the next host read)."""
-    be = ctx.backend
-    n_classes = log_probs.shape[1]
+def check_class_targets(be, who, target, n_classes, ignore_index):
+    """(where target counts: it is not ``ignore_index``; the target with class 0 wherever it
+    does not count or is out of range). A counted target outside [0, C) raises IndexError
+    naming the first (on a GPU at the next host read); until that check raises, a bad target
+    reads class 0, so nothing indexes out of bounds."""
     valid = be.not_equal(target, ignore_index)
     inside = be.logical_and(be.greater_equal(target, 0), be.less(target, n_classes))
     bad = be.logical_and(valid, be.logical_not(inside))
@@ -18,8 +17,15 @@ def _pick_targets(ctx, who, log_probs, target, reduction, ignore_index):
         return (f"{who}: target {first} is out of bounds for {n_classes} classes "
                 f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})")
     be.check(bad, IndexError, message)
-    # until a deferred check raises, a bad target reads class 0: nothing indexes out of bounds
-    safe_target = be.where(be.logical_and(valid, inside), target, 0)
+    return valid, be.where(be.logical_and(valid, inside), target, 0)
+
+
+def _pick_targets(ctx, who, log_probs, target, reduction, ignore_index):
+    """The per-row losses -log_probs[i, target[i]] reduced as asked; rows whose
+    target is ``ignore_index`` count for nothing. Keeps what backward needs.
+    A target outside [0, C) raises IndexError (on a GPU at the next host read)."""
+    be = ctx.backend
+    valid, safe_target = check_class_targets(be, who, target, log_probs.shape[1], ignore_index)
     picked = be.reshape(be.take_along_axis(log_probs, be.reshape(safe_target, (-1, 1)), 1), (-1,))
     losses = be.where(valid, be.neg(picked), be.zeros_like(picked))
     # the number of valid rows stays on the device (no wait on a GPU); NaN when
