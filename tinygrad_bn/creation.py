@@ -6,7 +6,7 @@ import numbers
 from .arguments import number_arg, tensor_arg
 from .backends import get_backend
 from . import dtypes
-from .dtypes import as_dtype, bool_, float16, float32, float64, int32, int64, is_float
+from .dtypes import as_dtype, bool_, float16, float32, float64, float_only, int32, int64, is_float
 from .ops.movement import shape_arg
 from .tensor import Tensor
 from .tensor_base import make_tensor
@@ -77,7 +77,7 @@ def filled(who, size, fill_value, dtype, requires_grad, device):
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device="cpu"):
     """Uniform on [0, 1) from the device's generator (seeded by ``manual_seed``) or ``generator``."""
-    _float_only("rand", dtype)
+    float_only("rand", dtype)
     rng = stream("rand", generator, device)
     return _make("rand", size, dtype, requires_grad, device,
                  lambda be, s, d: be.rand(s, d) if generator is None else rng.random(s).astype(d, copy=False))
@@ -85,7 +85,7 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, device="cpu"):
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device="cpu"):
     """Standard normal from the device's generator (seeded by ``manual_seed``) or ``generator``."""
-    _float_only("randn", dtype)
+    float_only("randn", dtype)
     rng = stream("randn", generator, device)
     return _make("randn", size, dtype, requires_grad, device,
                  lambda be, s, d: be.randn(s, d) if generator is None else rng.standard_normal(s).astype(d, copy=False))
@@ -234,11 +234,6 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
 def _steps_arg(who, steps):
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"{who}: steps must be an int >= 0, got {steps!r}")
-
-
-def _float_only(who, dtype):
-    if dtype is not None and not is_float(as_dtype(dtype, who)):
-        raise TypeError(f"{who}: random values are floating point; expected a floating dtype, got {as_dtype(dtype)}")
 
 
 def _like(fn, t, dtype, requires_grad, device, **draw):

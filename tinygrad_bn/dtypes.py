@@ -62,3 +62,9 @@ def as_dtype(dtype, who="tensor"):
 
 def is_float(dtype) -> bool:
     return dtype.kind == "f"
+
+
+def float_only(who, dtype):
+    """Refuse a dtype random floating-point values cannot take (None passes)."""
+    if dtype is not None and not is_float(as_dtype(dtype, who)):
+        raise TypeError(f"{who}: random values are floating point; expected a floating dtype, got {as_dtype(dtype)}")

@@ -12,7 +12,7 @@ import numpy as np
 
 from .arguments import number_arg, tensor_arg
 from .backends import get_backend
-from .dtypes import as_dtype, get_default_dtype, is_float
+from .dtypes import as_dtype, float_only, get_default_dtype, is_float
 from .random import stream
 from .tensor_base import make_tensor
 
@@ -139,8 +139,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
             raise RuntimeError(f"{who}: mean and std are on different devices ({mean.device} and {std.device})")
         shape = np.broadcast_shapes(*(t.shape for t in tensors))
         out_dtype = tensors[0].dtype
-    if not is_float(out_dtype):
-        raise TypeError(f"{who}: random values are floating point; expected a floating dtype, got {out_dtype}")
+    float_only(who, out_dtype)
     std_values = be.to_numpy(std._data) if isinstance(std, TensorBase) else np.asarray(std)
     if not (std_values >= 0).all():
         raise RuntimeError(f"{who}: std must be >= 0, got negative or NaN values")
