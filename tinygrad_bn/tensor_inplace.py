@@ -58,14 +58,12 @@ class InPlaceMethods:
         _check_operand_values(op_name, other)
         if isinstance(other, TensorBase):
             _check_same_device(op_name, self, other)
-            shape, floating = other.shape, is_float(other.dtype)
-            integral = other.dtype.kind in "iu"
+            shape, kind = other.shape, other.dtype.kind
         else:
             o = np.asarray(other) if isinstance(other, (list, tuple)) else other
             shape = tuple(getattr(o, "shape", ()))
-            kind = getattr(getattr(o, "dtype", None), "kind", None)
-            floating = kind in ("f", "c") if kind is not None else isinstance(other, float)
-            integral = kind in ("i", "u") if kind is not None else isinstance(other, int) and not isinstance(other, bool)
+            kind = getattr(getattr(o, "dtype", None), "kind", None) or _number_kind(other)
+        floating, integral = kind in ("f", "c"), kind in ("i", "u")
         if not M.broadcasts_to(tuple(shape), self.shape):
             raise RuntimeError(
                 f"{op_name}: the operand of shape {tuple(shape)} does not broadcast to the tensor's "
@@ -244,3 +242,11 @@ def _check_operand_values(op_name, other):
 def _or_self(other, self, stand_in):
     """The operand of an in-place op, with ``stand_in`` for self (x *= x)."""
     return stand_in if other is self else other
+
+
+def _number_kind(value):
+    """The NumPy dtype kind a Python number stands for (None for anything else)."""
+    for kind, types in (("b", bool), ("i", int), ("f", float), ("c", complex)):
+        if isinstance(value, types):
+            return kind
+    return None
