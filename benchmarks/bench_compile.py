@@ -3,8 +3,14 @@ step and, when JAX is installed, JAX's jitted step, measured side by side.
 
     python benchmarks/bench_compile.py [--steps 200] [--repeats 5] [--batches 16 64 256 1024 4096]
     OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \
-      XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
-      python benchmarks/bench_compile.py                 # one thread each (PyTorch takes OPENBLAS_NUM_THREADS)
+      taskset -c 0 python benchmarks/bench_compile.py    # one core each (PyTorch takes OPENBLAS_NUM_THREADS)
+
+XLA's CPU runtime runs a large product on a pool of its own whatever
+``XLA_FLAGS`` says (``--xla_cpu_multi_thread_eigen=false`` left JAX's step at
+batch 4096 using 1.8 cores), so one core for every contender takes
+``taskset``. The "cores" column gives each contender's CPU time over its wall
+time (eager/compiled/torch/jax), so a contender that used more than it was
+meant to shows.
 
 The step is SimpleNet or SimpleNetBN (benchmarks/mlp_steps.py): zero_grad,
 forward, cross entropy, backward, SGD with momentum, returning the loss (not
@@ -72,12 +78,15 @@ def jax_step(model_name, x, y):
 
 
 def time_round(step, steps, sync=None):
-    t0 = time.perf_counter()
+    """Mean wall time of one step over ``steps`` steps, and the process's CPU
+    time over that wall time (the cores the step kept busy)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
     if sync is not None:
         sync()
-    return (time.perf_counter() - t0) / steps
+    wall = time.perf_counter() - t0
+    return wall / steps, (time.process_time() - c0) / wall
 
 
 def main():
@@ -95,11 +104,12 @@ def main():
         torch.set_num_threads(int(os.environ["OPENBLAS_NUM_THREADS"]))
     print(f"training step, float32; tinygrad_bn threads: {tg.get_num_threads()}; "
           f"PyTorch: {torch.__version__ + ' (' + str(torch.get_num_threads()) + ' threads)' if torch else 'absent'}; "
-          f"JAX: {jax.__version__ if jax else 'absent'}")
+          f"JAX: {jax.__version__ if jax else 'absent'}; CPUs this process may use: "
+          f"{len(os.sched_getaffinity(0))} of {os.cpu_count()}")
     names = ["eager", "compiled"] + (["torch"] if torch else []) + (["jax jit"] if jax else [])
     header = (f"{'model':<13} {'batch':>6} " + "".join(f"{n + ' (us)':>15}" for n in names)
               + f"{'compiled/eager':>16}" + (f"{'compiled/torch':>16}" if torch else "")
-              + (f"{'compiled/jax':>14}" if jax else "") + f"{'trace (ms)':>12}")
+              + (f"{'compiled/jax':>14}" if jax else "") + f"{'trace (ms)':>12}  cores")
     print(header)
     print("-" * len(header))
     for model_name, batch in [(m, b) for m in args.models for b in args.batches]:
@@ -124,9 +134,12 @@ def main():
             for _ in range(20):  # warm up: JIT, allocator, BLAS threads
                 fn()
         times = {n: [] for n in contenders}
+        cores = {n: [] for n in contenders}
         for _ in range(args.repeats):
             for n, (fn, sync) in contenders.items():
-                times[n].append(time_round(fn, args.steps, sync))
+                step_s, busy = time_round(fn, args.steps, sync)
+                times[n].append(step_s)
+                cores[n].append(busy)
         med = {n: statistics.median(t) * 1e6 for n, t in times.items()}
         row = f"{model_name:<13} {batch:>6} " + "".join(f"{med[n]:>15.1f}" for n in names)
         row += f"{med['compiled'] / med['eager']:>16.2f}"
@@ -134,7 +147,8 @@ def main():
             row += f"{med['compiled'] / med['torch']:>16.2f}"
         if jax:
             row += f"{med['compiled'] / med['jax jit']:>14.2f}"
-        print(row + f"{trace_ms:>12.1f}", flush=True)
+        print(row + f"{trace_ms:>12.1f}  " + "/".join(f"{statistics.median(cores[n]):.1f}" for n in names),
+              flush=True)
 
 
 if __name__ == "__main__":
