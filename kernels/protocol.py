@@ -51,8 +51,12 @@ class NormKernels(Protocol):
     def empty_cache(): """Give the memory the kernels keep for reuse back to its allocator."""
 
 
-# Beyond the protocol, ``kernels.cpu`` alone has ``batch_norm_double_backward``
-# and ``layer_norm_double_backward`` (kernels/cpu/double_backward.py); an op asks
-# for them with getattr and runs the composite form (ops/norm_grad.py) elsewhere.
+# Beyond the protocol, ``kernels.cpu`` alone has these: the fused norm double
+# backward (kernels/cpu/double_backward.py) and cross entropy's forward and
+# backward (kernels/cpu/crossentropy.py). An op asks whether its device's
+# package has one and runs the composed form (ops/norm_grad.py, ops/loss.py)
+# where it does not.
+OPTIONAL_NAMES = ("batch_norm_double_backward", "layer_norm_double_backward", "cross_entropy",
+                  "cross_entropy_backward")
 
 NAMES = tuple(n for n in NormKernels.__dict__ if not n.startswith("_")) + tuple(NormKernels.__annotations__)

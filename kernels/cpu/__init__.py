@@ -18,7 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .. import interrupts  # noqa: E402
 
 with interrupts.interrupts_held():
-    from . import batchnorm, batchrenorm, double_backward, elementwise, groupnorm, layernorm, pool, rmsnorm, stats  # noqa: F401 (erf)
+    from . import batchnorm, batchrenorm, crossentropy, double_backward, elementwise, groupnorm, layernorm, pool, rmsnorm, stats  # noqa: F401 (erf)
 
 # The kernel protocol (kernels/protocol.py), as this package's names.
 batch_norm_backward = interrupts.holds_interrupts(batchnorm.backward)
@@ -39,6 +39,10 @@ summarize = interrupts.holds_interrupts(stats.summarize)
 # elsewhere ops/norm_grad.py's composite form runs).
 batch_norm_double_backward = interrupts.holds_interrupts(double_backward.batch_norm_double_backward)
 layer_norm_double_backward = interrupts.holds_interrupts(double_backward.layer_norm_double_backward)
+# ... and cross entropy's forward and backward in one pass each (kernels/cpu/crossentropy.py;
+# elsewhere ops/loss.py composes them from the backend's ops).
+cross_entropy = interrupts.holds_interrupts(crossentropy.cross_entropy)
+cross_entropy_backward = interrupts.holds_interrupts(crossentropy.cross_entropy_backward)
 
 KERNEL_MODULES = {"batch_norm": "kernels.cpu.batchnorm", "layer_norm": "kernels.cpu.layernorm",
                   "group_norm": "kernels.cpu.groupnorm", "rms_norm": "kernels.cpu.rmsnorm",

@@ -17,6 +17,7 @@ import kernels.cpu
 import kernels.protocol
 import tinygrad_bn as tg
 from kernels.cpu.elementwise import erf
+from kernels.protocol import OPTIONAL_NAMES as OPTIONAL_KERNEL_NAMES
 from tinygrad_bn import backends
 from tinygrad_bn.backends import CONTRACT, CORE, DERIVED, KERNEL_NAMES, Derived, get_backend
 from tinygrad_bn.backends.array import SPECIAL_FUNCTIONS
@@ -80,7 +81,15 @@ def test_code_outside_backends_asks_only_for_contract_names():
     assert len(used) > 40 and len(kernel_used) >= 8  # the scan sees the ops and the tape
     assert {n: f for n, f in used.items() if n not in CONTRACT + ("kernels",)} == {}, \
         "names not in backends/contract.py"
-    assert {n: f for n, f in kernel_used.items() if n not in KERNEL_NAMES} == {}, "not in kernels/protocol.py"
+    assert {n: f for n, f in kernel_used.items() if n not in KERNEL_NAMES + OPTIONAL_KERNEL_NAMES} == {}, \
+        "not in kernels/protocol.py"
+
+
+def test_the_optional_kernels_are_the_cpus_own():
+    """The names beyond the protocol: the CPU's package has each, the CUDA one none (its ops compose them)."""
+    assert [n for n in OPTIONAL_KERNEL_NAMES if not callable(getattr(kernels.cpu, n, None))] == []
+    cuda_source = "\n".join(p.read_text() for p in (ROOT / "kernels" / "cuda").glob("*.py"))
+    assert [n for n in OPTIONAL_KERNEL_NAMES if re.search(rf"^{n}\b", cuda_source, re.MULTILINE)] == []
 
 
 

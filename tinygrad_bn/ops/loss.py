@@ -11,13 +11,17 @@ def check_class_targets(be, who, target, n_classes, ignore_index):
     valid = be.not_equal(target, ignore_index)
     inside = be.logical_and(be.greater_equal(target, 0), be.less(target, n_classes))
     bad = be.logical_and(valid, be.logical_not(inside))
+    be.check(bad, IndexError, _bad_target_message(be, who, target, n_classes, ignore_index))
+    return valid, be.where(be.logical_and(valid, inside), target, 0)
 
+
+def _bad_target_message(be, who, target, n_classes, ignore_index):
     def message():  # built only when raising
-        first = int(be.to_numpy(target)[be.to_numpy(bad)][0])
+        targets = [int(t) for t in be.to_numpy(target).reshape(-1)]
+        first = next(t for t in targets if t != ignore_index and not 0 <= t < n_classes)
         return (f"{who}: target {first} is out of bounds for {n_classes} classes "
                 f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})")
-    be.check(bad, IndexError, message)
-    return valid, be.where(be.logical_and(valid, inside), target, 0)
+    return message
 
 
 def _pick_targets(ctx, who, log_probs, target, reduction, ignore_index):
@@ -62,6 +66,9 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, target, reduction, ignore_index):
         be = ctx.backend
+        ctx.fused = _fused_kernels(be, logits, target)
+        if ctx.fused:
+            return _fused_forward(ctx, logits, target, reduction, ignore_index)
         shifted = be.sub(logits, be.max(logits, axis=1, keepdims=True))
         log_probs = be.sub(shifted, be.log(be.sum(be.exp(shifted), axis=1, keepdims=True)))
         ctx.save_for_backward(log_probs)
@@ -77,10 +84,39 @@ class CrossEntropy(Function):
             logits = ctx.graph_input(0, log_probs)
             grad = CrossEntropyBackward.apply(logits, g, ctx.target, ctx.valid, ctx.count, ctx.reduction)
             return grad, None, None, None
+        if ctx.fused and g.dtype == log_probs.dtype:
+            # (softmax - one_hot) * (valid * scale) in one pass: scale is g / count, g, or g per row
+            scale = be.div(g, ctx.count) if ctx.reduction == "mean" else g
+            grad = be.kernels.cross_entropy_backward(log_probs, ctx.target, ctx.valid, scale)
+            return grad, None, None, None
         idx = be.reshape(ctx.target, (-1, 1))
         grad = be.exp(log_probs)  # softmax - one_hot(target), in place
         be.put_along_axis(grad, idx, be.sub(be.take_along_axis(grad, idx, 1), 1), 1)
         return be.mul(grad, _row_scale(ctx, g, grad.dtype)), None, None, None
+
+
+def _fused_kernels(be, logits, target):
+    """Whether the device's fused cross entropy (the CPU's kernels/cpu/crossentropy.py)
+    takes these arrays: 2-d float32 or float64 logits with a class or more, int64
+    targets. Other devices and arrays run the composed form."""
+    return (hasattr(be.kernels, "cross_entropy") and logits.ndim == 2 and logits.shape[1] > 0
+            and logits.dtype.kind == "f" and logits.dtype.itemsize in (4, 8)
+            and target.dtype.kind == "i" and target.dtype.itemsize == 8 and target.ndim == 1)
+
+
+def _fused_forward(ctx, logits, target, reduction, ignore_index):
+    be = ctx.backend
+    log_probs, losses, valid, safe_target, bad, total, count = be.kernels.cross_entropy(
+        logits, target, ignore_index)
+    be.check(bad, IndexError, _bad_target_message(be, "cross_entropy", target, logits.shape[1], ignore_index))
+    ctx.save_for_backward(log_probs)
+    ctx.target, ctx.valid, ctx.reduction, ctx.count = safe_target, valid, reduction, count
+    ctx.params = {"reduction": reduction, "ignore_index": ignore_index}
+    if reduction == "mean":
+        return be.div(total, count)
+    if reduction == "sum":
+        return total
+    return losses
 
 
 class CrossEntropyBackward(Function):

@@ -1,0 +1,164 @@
+"""The CPU's fused cross entropy (kernels/cpu/crossentropy.py) against a float64
+reference written from the formula, and the op (ops/loss.py) with the kernels
+against its composed form, which other devices run: same values within
+rounding, same gradients, same errors."""
+import contextlib
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kernels.cpu as K
+import tinygrad_bn as tg
+from tinygrad_bn.backends import get_backend
+from tinygrad_bn.ops import loss as loss_ops
+
+IGNORE = -100
+TOL = {np.float32: 2e-6, np.float64: 1e-14}
+
+
+def _reference(z, target, ignore_index):
+    """float64 log_probs, per-row losses (0 where ignored), the counted rows, and dz / scale."""
+    z = z.astype(np.float64)
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    valid = target != ignore_index
+    safe = np.where(valid & (target >= 0) & (target < z.shape[1]), target, 0)
+    losses = np.where(valid, -log_probs[np.arange(len(z)), safe], 0.0)
+    one_hot = np.zeros_like(z)
+    one_hot[np.arange(len(z)), safe] = 1
+    return log_probs, losses, valid, safe, np.exp(log_probs) - one_hot
+
+
+CASES = st.tuples(st.integers(0, 9), st.integers(1, 12), st.sampled_from([np.float32, np.float64]),
+                  st.floats(0.01, 30), st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(CASES)
+def test_forward_and_backward_match_the_float64_formula(case):
+    rows, classes, dtype, spread, seed = case
+    rng = np.random.default_rng(seed)
+    z = (rng.standard_normal((rows, classes)) * spread + rng.uniform(-50, 50)).astype(dtype)
+    target = rng.integers(0, classes, rows)
+    target[rng.random(rows) < 0.3] = IGNORE
+    lp, losses, valid, safe, bad, total, count = K.cross_entropy(z, target, IGNORE)
+    ref_lp, ref_losses, ref_valid, ref_safe, ref_dz = _reference(z, target, IGNORE)
+    tol = TOL[dtype] * max(1.0, spread)
+    assert lp.dtype == losses.dtype == total.dtype == count.dtype == dtype
+    np.testing.assert_allclose(lp, ref_lp, rtol=tol, atol=tol * 10)
+    np.testing.assert_allclose(losses, ref_losses, rtol=tol, atol=tol * 10)
+    np.testing.assert_array_equal(valid, ref_valid)
+    np.testing.assert_array_equal(safe, ref_safe)
+    assert not bad[0]
+    assert total.shape == count.shape == ()
+    np.testing.assert_allclose(total, ref_losses.sum(), rtol=tol, atol=tol * 10 * rows)
+    if ref_valid.any():
+        assert count == ref_valid.sum()
+    else:
+        assert np.isnan(count)
+    # one scale for every row (mean, sum) and one per row (none)
+    for scale in (np.array([rng.standard_normal()], dtype), rng.standard_normal(rows).astype(dtype)):
+        dz = K.cross_entropy_backward(lp, safe, valid, scale)
+        expected = ref_dz * (ref_valid * (scale if scale.size == rows else scale[0]))[:, None]
+        assert dz.dtype == dtype
+        np.testing.assert_allclose(dz, expected, rtol=tol, atol=tol * 10 * np.abs(scale).max(initial=1))
+
+
+def test_a_counted_target_out_of_range_is_flagged_and_read_as_class_0():
+    z = np.zeros((4, 3), np.float32)
+    for target, flagged in (([0, 1, 2, IGNORE], False), ([0, 3, 1, 2], True), ([-1, 0, 0, 0], True),
+                            ([IGNORE] * 4, False)):
+        _, losses, valid, safe, bad, total, count = K.cross_entropy(z, np.array(target), IGNORE)
+        assert bool(bad[0]) is flagged
+        assert list(safe) == [t if 0 <= t < 3 else 0 for t in target]
+        assert list(valid) == [t != IGNORE for t in target]
+    assert np.isnan(count) and total == 0  # no counted rows: the mean is NaN
+    # ignore_index may be a class: its rows do not count, and their safe target is 0
+    _, losses, valid, safe, bad, total, count = K.cross_entropy(z, np.array([1, 2, 1, 0]), 1)
+    assert list(valid) == [False, True, False, True] and list(safe) == [0, 2, 0, 0]
+    assert list(losses) == [0, np.float32(np.log(3)), 0, np.float32(np.log(3))] and count == 2 and not bad[0]
+
+
+def test_nan_and_infinities_propagate_as_in_the_composed_form():
+    z = np.array([[1, np.nan, 2], [np.inf, 0, 1], [-np.inf, 0, 1], [-np.inf, -np.inf, -np.inf],
+                  [np.nan, 1, 2]], np.float64)
+    target = np.array([0, 1, 1, 0, 2])
+    lp, losses, *_ = K.cross_entropy(z, target, IGNORE)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shifted = z - z.max(axis=1, keepdims=True)
+        composed = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(lp, composed)  # NaN where NaN, -inf where -inf, the values alike
+    assert np.isnan(losses[[0, 1, 3, 4]]).all() and losses[2] == -composed[2, 1]
+
+
+@pytest.mark.parametrize("bad", [(np.zeros((3, 2), np.float16), np.zeros(3, np.int64)),
+                                 (np.zeros((3, 2)), np.zeros(3, np.int32)),
+                                 (np.zeros((3, 0)), np.zeros(3, np.int64)),
+                                 (np.zeros((3, 2)), np.zeros(2, np.int64)),
+                                 (np.zeros(6), np.zeros(3, np.int64))])
+def test_the_kernel_refuses_arrays_it_does_not_take_and_says_which(bad):
+    with pytest.raises(TypeError, match="kernels.cpu.cross_entropy: expected NumPy logits"):
+        K.cross_entropy(*bad, IGNORE)
+
+
+def _composed():
+    """The op without the fused kernels: the composed form other devices run."""
+    return mock.patch.object(loss_ops, "_fused_kernels", lambda be, logits, target: False)
+
+
+class _KernelsWithout:
+    """A kernel package without the fused cross entropy (as kernels.cuda)."""
+
+    def __getattr__(self, name):
+        if name.startswith("cross_entropy"):
+            raise AttributeError(name)
+        return getattr(K, name)
+
+
+class _DeviceWithout:
+    kernels = _KernelsWithout()
+
+
+def test_the_op_takes_the_kernels_only_where_they_apply():
+    cpu = get_backend("cpu")
+    z, t = np.zeros((3, 4), np.float32), np.zeros(3, np.int64)
+    assert loss_ops._fused_kernels(cpu, z, t)
+    assert not loss_ops._fused_kernels(_DeviceWithout(), z, t)
+    assert not loss_ops._fused_kernels(cpu, z.astype(np.float16), t)
+    assert not loss_ops._fused_kernels(cpu, z, t.astype(np.int32))
+    assert not loss_ops._fused_kernels(cpu, np.zeros((3, 0), np.float32), t)
+
+
+@settings(max_examples=25, deadline=None)
+@given(CASES, st.sampled_from(["mean", "sum", "none"]))
+def test_the_fused_op_gives_the_composed_ops_values_and_gradients(case, reduction):
+    rows, classes, dtype, spread, seed = case
+    rng = np.random.default_rng(seed)
+    z = (rng.standard_normal((rows, classes)) * spread).astype(dtype)
+    target = rng.integers(0, classes, rows)
+    target[rng.random(rows) < 0.3] = IGNORE
+    weight = rng.standard_normal(rows if reduction == "none" else ()).astype(dtype)
+    results = []
+    for fused in (True, False):
+        x = tg.tensor(z, requires_grad=True)
+        with mock.patch.object(loss_ops, "_fused_kernels", wraps=loss_ops._fused_kernels) as chooser:
+            if not fused:
+                chooser.side_effect = lambda be, logits, target: False
+            out = tg.nn.functional.cross_entropy(x, tg.tensor(target), reduction=reduction)
+            (out * tg.tensor(weight)).sum().backward()
+        assert chooser.call_count == 1
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    (fused_out, fused_grad), (composed_out, composed_grad) = results
+    tol = TOL[dtype] * max(1.0, spread) * 10
+    np.testing.assert_allclose(fused_out, composed_out, rtol=tol, atol=tol * rows, equal_nan=True)
+    np.testing.assert_allclose(fused_grad, composed_grad, rtol=tol, atol=tol, equal_nan=True)
+
+
+@pytest.mark.parametrize("composed", [False, True])
+def test_a_bad_target_raises_the_same_error_either_way(composed):
+    expected = r"^cross_entropy: target 7 is out of bounds for 4 classes \(expected 0 <= target < 4, or ignore_index=-100\)$"
+    with _composed() if composed else contextlib.nullcontext(), pytest.raises(IndexError, match=expected):
+        tg.nn.functional.cross_entropy(tg.zeros(3, 4), tg.tensor([1, -100, 7]))
