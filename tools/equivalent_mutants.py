@@ -474,4 +474,8 @@ EQUIVALENT = [
      'def split(t, split_size_or_sections, dim=0):',
      'def split(t, split_size_or_sections, dim= -1):',
      "no caller leaves dim to this default: Tensor.split (and tg.split through it) passes its own dim=0"),
+    ('tinygrad_bn/counting.py', 'core/ReplaceUnaryOperator_USub_Invert',
+     'inverse = inverse.reshape(-1)',
+     'inverse = inverse.reshape(~1)',
+     "NumPy's reshape takes any negative size as the one to infer: reshape(-2) is reshape(-1)"),
 ]

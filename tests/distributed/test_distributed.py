@@ -55,6 +55,7 @@ def test_syncbn_and_ddp_match_one_process_on_the_global_batch(n):
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["world"] == n and result["sampler"] == "ok" and result["broadcast"] == "ok"
+    assert {"syncbn (23, 5)", "syncbn (17, 4, 6)", "syncbn (19, 3) no affine"} <= set(result)
     for key, worst in result.items():
         if key.startswith(("syncbn", "ddp")):
             assert worst < 1e-10, (key, worst)

@@ -85,7 +85,6 @@ def test_weight_init_draws_every_seed_as_a_point_and_each_mean(caught, tmp_path)
     assert crosses == [r["final_acc"] for r in runs if r["diverged"]]
 
 
-@pytest.mark.filterwarnings("ignore:No artists with labels")  # no noise curves in these runs: an empty legend
 def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its_norm(caught, tmp_path):
     batches, sweep, seeds = [2, 16, 64], [1, 4, 32], 3
     rng = np.random.default_rng(2)
@@ -101,6 +100,10 @@ def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its
                                  "weight_change": [float(rng.uniform(0.1, 3.0))],
                                  "diagnostics": {"accuracy": {e: float(rng.uniform(0.2, 0.9))
                                                               for e in small_batch.EVALUATIONS}, "noise": None}})
+                    if norm == "batch":  # every BN net measures its noise; the panel shows the large batch's
+                        runs[-1]["diagnostics"]["noise"] = {"batch_sizes": [2, 8, 32],
+                                                            "mean": list(rng.uniform(0.05, 1, 3)),
+                                                            "std": list(rng.uniform(0.05, 1, 3))}
     small_batch._plot(str(tmp_path), runs, batches, sweep, 2)
 
     def cell(norm, b):
@@ -111,7 +114,12 @@ def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its
         (line,) = _lines(ax, label)
         np.testing.assert_allclose(line.get_ydata(), [np.mean([r["final_acc"] for r in cell(norm, b)]) for b in batches],
                                    rtol=1e-12, err_msg=norm)
-    accuracy, _, movement = caught["small-batch-diagnostics.png"].axes
+    accuracy, noise, movement = caught["small-batch-diagnostics.png"].axes
+    large = [r["diagnostics"]["noise"] for r in cell("batch", max(batches))]
+    for key, label in (("mean", "batch mean"), ("std", "batch std")):
+        (line,) = [line for line in noise.get_lines() if str(line.get_label()).startswith(label + ":")]
+        np.testing.assert_allclose(line.get_ydata(), np.mean([c[key] for c in large], axis=0), rtol=1e-12)
+    assert f"band: min-max over {seeds} seeds" in noise.get_title()
     for e in small_batch.EVALUATIONS:
         (line,) = _lines(accuracy, e)
         want = [np.mean([r["diagnostics"]["accuracy"][e] for r in cell("batch", b)]) for b in batches]
