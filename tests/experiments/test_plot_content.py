@@ -85,6 +85,24 @@ def test_weight_init_draws_every_seed_as_a_point_and_each_mean(caught, tmp_path)
     assert crosses == [r["final_acc"] for r in runs if r["diverged"]]
 
 
+def test_weight_init_keeps_each_diverged_label_inside_the_axes(caught, tmp_path):
+    """Labels at the first and last scale are aligned inwards: centred there, they stuck out of the plot."""
+    scales, seeds = [0.01, 0.1, 1.0, 10.0], 5
+    runs = [{"bn": bn, "scale": s, "seed": k, "final_acc": 0.1 if k < 2 else 0.9, "diverged": k < 2}
+            for bn in (False, True) for s in scales for k in range(seeds)]
+    weight_init._plot(str(tmp_path), runs, scales, 3, seeds)
+    fig = caught["weight-init.png"]
+    (ax,) = fig.axes
+    fig.tight_layout()
+    fig.canvas.draw()
+    inside = ax.get_window_extent()
+    labels = [t for t in ax.texts if t.get_text().endswith("diverged")]
+    assert len(labels) == 2 * len(scales)
+    for label in labels:
+        box = label.get_window_extent()
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, (label.get_text(), label.xy, box, inside)
+
+
 def test_small_batch_draws_each_cells_mean_and_centres_each_group_of_bars_on_its_norm(caught, tmp_path):
     batches, sweep, seeds = [2, 16, 64], [1, 4, 32], 3
     rng = np.random.default_rng(2)
