@@ -239,3 +239,23 @@ def test_indexing_methods_show_their_ops_docstring_unless_they_have_their_own():
         if name in own:
             assert f.__doc__ == own[name], name
     assert tg.Tensor.sort.__doc__ == sorting.sort.__doc__
+
+
+# Tensor methods that take sizes or dims as *args, as PyTorch's: separate ints, one tuple, one
+# list and one tg.Size all mean the same (name, self's shape, the sizes)
+VARARG_SIZE_METHODS = [
+    ("reshape", (2, 3), (3, 2)), ("view", (2, 3), (3, 2)), ("permute", (2, 3, 4), (2, 0, 1)),
+    ("expand", (2, 1), (2, 5)), ("broadcast_to", (1, 3), (4, 3)), ("repeat", (2, 3), (2, 1)),
+    ("tile", (2, 3), (1, 2)), ("flip", (2, 3, 4), (0, 2)), ("sum_to_size", (4, 2, 3), (2, 1)),
+    ("new_zeros", (2,), (3, 2)), ("new_ones", (2,), (3, 2)), ("new_empty", (2,), (3, 2)),
+]
+
+
+@pytest.mark.parametrize(("name", "shape", "sizes"), VARARG_SIZE_METHODS, ids=[c[0] for c in VARARG_SIZE_METHODS])
+def test_methods_that_take_sizes_take_them_as_ints_a_tuple_a_list_or_a_size(name, shape, sizes):
+    t = tg.tensor(np.arange(np.prod(shape), dtype=np.float64).reshape(shape))
+    results = [getattr(t, name)(*form) for form in (sizes, (tuple(sizes),), (list(sizes),), (tg.Size(sizes),))]
+    for form, out in zip(("ints", "tuple", "list", "Size"), results):
+        assert out.shape == results[0].shape, (name, form, out.shape)
+        if name != "new_empty":
+            np.testing.assert_array_equal(out.numpy(), results[0].numpy(), err_msg=f"{name} {form}")
