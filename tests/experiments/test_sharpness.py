@@ -107,3 +107,30 @@ def test_python_m_runs_the_experiments():
     done = subprocess.run([sys.executable, "-m", "tinygrad_bn.experiments", "--help"], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0 and "sharpness" in done.stdout
+
+
+def test_the_verdicts_compare_each_seeds_median_peak_and_last_eigenvalue_after_step_0():
+    rng = np.random.default_rng(5)
+    runs = []
+    for net in ("bn", "plain"):
+        for seed in range(4):
+            tops = list(10 ** rng.uniform(-1, 2, 7))
+            if seed == 1:  # diverged after its fourth checkpoint: the last finite one is the end
+                tops[5:] = [None, float("nan")]
+            runs.append({"setting": "baseline", "net": net, "seed": seed, "top_eigenvalue": tops})
+    verdicts = sharpness._verdicts(runs, ["baseline"])
+    assert [v["claim"] for v in verdicts] == [f"baseline: BN lowers the top Hessian eigenvalue: {what}"
+                                              for what in ("median over training", "peak", "at the end")]
+
+    def per_seed(net, summary):
+        out = []
+        for r in runs:
+            if r["net"] == net:
+                tops = np.array([np.nan if t is None else t for t in r["top_eigenvalue"][1:]], float)
+                out.append(np.log10(summary(tops[np.isfinite(tops)])))
+        return np.array(out)
+
+    for v, summary in zip(verdicts, (np.median, np.max, lambda t: t[-1])):
+        # BN "better" when lower: each pair's difference is plain's decades minus BN's
+        np.testing.assert_allclose(v["diffs"], per_seed("plain", summary) - per_seed("bn", summary), rtol=1e-12)
+        assert v["unit"] == "decades" and v["higher_is_better"] is False

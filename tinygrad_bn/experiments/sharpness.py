@@ -158,22 +158,7 @@ def run(out, *, seeds, epochs, progress, quick):
                 bar.tick(f"{setting} {net} seed {seed}")
     seconds = bar.close()
 
-    def decades(setting, net, summary):
-        # per seed: log10 of a summary of its top eigenvalues after step 0 (NaN past a divergence)
-        out = []
-        for r in runs:
-            if r["setting"] == setting and r["net"] == net:
-                tops = np.array(r["top_eigenvalue"][1:], float)
-                out.append(float(np.log10(summary(tops[np.isfinite(tops)]))))
-        return out
-
-    verdicts = []
-    for setting in settings:
-        for what, summary in (("median over training", np.median), ("peak", np.max),
-                              ("at the end", lambda tops: tops[-1])):
-            verdicts.append(paired_verdict(f"{setting}: BN lowers the top Hessian eigenvalue: {what}",
-                                        decades(setting, "bn", summary), decades(setting, "plain", summary),
-                                        higher_is_better=False, unit="decades"))
+    verdicts = _verdicts(runs, settings)
     results = {"settings": {s: SETTINGS[s] for s in settings}, "hessian_batch": hessian_batch,
                "iterations": iterations, "checkpoints": checkpoints(epochs, len(data()[0])),
                "stability_threshold": {s: stability_threshold(SETTINGS[s]["lr"], SETTINGS[s]["momentum"])
@@ -188,6 +173,27 @@ def run(out, *, seeds, epochs, progress, quick):
                           "per_seed_value": "log10 of the median / peak / last top eigenvalue after step 0"}}
     results["plots"] = _plot(out, runs, settings)
     return results
+
+
+def _verdicts(runs, settings):
+    """Per setting, BN against plain on each seed's median, peak and last top eigenvalue
+    after step 0 (its finite ones: NaN past a divergence), in log10 (decades)."""
+    def decades(setting, net, summary):
+        out = []
+        for r in runs:
+            if r["setting"] == setting and r["net"] == net:
+                tops = np.array([np.nan if t is None else t for t in r["top_eigenvalue"][1:]], float)
+                out.append(float(np.log10(summary(tops[np.isfinite(tops)]))))
+        return out
+
+    verdicts = []
+    for setting in settings:
+        for what, summary in (("median over training", np.median), ("peak", np.max),
+                              ("at the end", lambda tops: tops[-1])):
+            verdicts.append(paired_verdict(f"{setting}: BN lowers the top Hessian eigenvalue: {what}",
+                                        decades(setting, "bn", summary), decades(setting, "plain", summary),
+                                        higher_is_better=False, unit="decades"))
+    return verdicts
 
 
 def _geometric_curve(results, setting, net):
