@@ -478,4 +478,8 @@ EQUIVALENT = [
      'inverse = inverse.reshape(-1)',
      'inverse = inverse.reshape(~1)',
      "NumPy's reshape takes any negative size as the one to infer: reshape(-2) is reshape(-1)"),
+    ('tinygrad_bn/autograd/function.py', 'core/NumberReplacer',
+     'return wrapped[0] if single else wrapped',
+     'return wrapped[ -1] if single else wrapped',
+     "single: backward returned one value, wrapped as a one-element tuple two lines above, whose [-1] is its [0]"),
 ]

@@ -266,3 +266,15 @@ def test_train_vs_eval_renorm_and_gaps_in_the_json(quick):
         assert r["gap_8"] == pytest.approx(abs(r["accuracy"]["running"] - r["accuracy"]["train mode 8"]))
         if r["norm"] == "renorm":
             assert r["renorm"]["final_r_max"] == 3.0 and r["renorm"]["final_d_max"] == 5.0
+
+
+def test_the_group_sweep_finds_its_runs_by_value_in_results_read_back_from_json():
+    """Batch sizes and group counts read from JSON are new int objects (past CPython's cached
+    small ints), so the sweep must compare them by value."""
+    runs = [{"norm": norm, "batch": b, "groups": g, "seed": seed, "final_acc": 0.5 + seed / 10 + (g or 0) / 1000}
+            for norm, g in (("group", 32), ("group", 300), ("layer", None)) for b in (300, 600) for seed in range(3)]
+    back = json.loads(json.dumps(runs))
+    small = int("300")
+    assert small_batch._sweep_values(back, small, 300) == [0.5 + s / 10 + 0.3 for s in range(3)]
+    assert small_batch._sweep_values(back, small, 32) == [0.5 + s / 10 + 0.032 for s in range(3)]
+    assert len(small_batch._sweep_runs(back, small, 1)) == 3  # one group: layer norm's runs

@@ -178,6 +178,14 @@ def test_an_mpiexec_that_cannot_start_a_job_skips_but_a_failed_job_raises(tmp_pa
         sync_bn.run(str(tmp_path), seeds=1, epochs=1, progress=False, quick=True)
 
 
+def test_an_mpiexec_the_system_cannot_run_skips_with_the_systems_reason(tmp_path, monkeypatch):
+    not_executable = tmp_path / "mpiexec"
+    not_executable.write_text("#!/bin/sh\n")  # no execute bit: starting it raises PermissionError
+    monkeypatch.setattr(sync_bn, "_mpiexec", lambda: (str(not_executable), ""))
+    r = sync_bn.run(str(tmp_path), seeds=1, epochs=1, progress=False, quick=True)
+    assert r["skipped"].startswith("mpiexec could not start: [Errno 13] Permission denied") and r["runs"] == []
+
+
 def test_the_process_count_comes_from_the_environment_and_quick_uses_two(monkeypatch):
     monkeypatch.setenv(sync_bn.PROCESSES_ENV, "4")
     assert sync_bn.processes(quick=False) == 4 and sync_bn.processes(quick=True) == 2
