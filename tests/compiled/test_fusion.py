@@ -4,6 +4,7 @@ zeros, broadcasting, in-place updates), over Hypothesis-drawn runs."""
 import warnings
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -266,3 +267,25 @@ def test_a_new_learning_rate_reuses_the_compiled_functions():
     program = step.programs()[0]
     assert [r.name for r in program.runs] == before and program is not None
     assert any(("c", 0.05) == ref or ("c", -0.05) == ref for r in program.runs for ref in r.inputs)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int16", "uint8", "int8"])
+def test_arrays_of_a_dtype_the_fuser_does_not_generate_stay_numpy_calls(dtype):
+    """Only float32/64, int32/64 and bool become generated loops; other dtypes keep NumPy's own
+    arithmetic (float16's rounding at every step, uint8's wrap-around), bit for bit."""
+    def step(x, y):
+        be = backend_of(x)
+        a, b = array_of(x), array_of(y)
+        t = be.copy(a)  # in-place calls: no output array whose dtype would keep them out
+        be.iadd(t, b)
+        be.imul(t, 3)
+        be.iadd(t, a)
+        return make_tensor(be.mul(be.add(be.mul(t, b), a), b), be)
+    rng = np.random.default_rng(0)
+    x, y = (tg.tensor((rng.uniform(0, 9, (5, 4))).astype(dtype)) for _ in range(2))
+    expected = step(x, y).numpy()
+    compiled = tg.compile(step)
+    for _ in range(3):
+        got = compiled(x, y)
+    assert compiled.programs()[0].runs == [], dtype
+    _same_bits(got.numpy(), expected)

@@ -259,3 +259,20 @@ def test_methods_that_take_sizes_take_them_as_ints_a_tuple_a_list_or_a_size(name
         assert out.shape == results[0].shape, (name, form, out.shape)
         if name != "new_empty":
             np.testing.assert_array_equal(out.numpy(), results[0].numpy(), err_msg=f"{name} {form}")
+
+
+@pytest.mark.parametrize("name", ["prod", "nansum", "nanmean", "cumsum", "cumprod"])
+def test_reductions_with_a_dtype_compute_in_it(name):
+    """dtype=: the input is cast first, as PyTorch (an int input's mean, a float32 product
+    accumulated in float64)."""
+    rng = np.random.default_rng(4)
+    for values, dtype in ((rng.integers(1, 4, (3, 5)).astype(np.int32), tg.float64),
+                          (rng.uniform(0.5, 1.5, (3, 5)).astype(np.float32), tg.float64),
+                          (rng.uniform(0.5, 1.5, (3, 5)), tg.float32)):
+        if name == "nanmean" and values.dtype.kind == "i":
+            continue  # nanmean takes floats only, as PyTorch
+        t = tg.tensor(values)
+        got = getattr(t, name)(1, dtype=dtype)
+        want = getattr(tg.tensor(values.astype(np.dtype(str(dtype)))), name)(1)
+        assert got.dtype == want.dtype, (name, values.dtype, dtype)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
