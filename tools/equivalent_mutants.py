@@ -482,4 +482,8 @@ EQUIVALENT = [
      'return wrapped[0] if single else wrapped',
      'return wrapped[ -1] if single else wrapped',
      "single: backward returned one value, wrapped as a one-element tuple two lines above, whose [-1] is its [0]"),
+    ('tinygrad_bn/experiments/learning_rates.py', 'core/NumberReplacer',
+     'ax.plot([lr], [strip[net]], "X", color=color, ms=10, mec="black", mew=0.6)',
+     'ax.plot([lr], [strip[net]], "X", color=color, ms=10, mec="black", mew= -0.4)',
+     "presentation only: a marker's edge width"),
 ]

@@ -9,6 +9,7 @@ import pytest
 from tinygrad_bn import nn
 from tinygrad_bn.experiments.common import mlp, train_run
 from tinygrad_bn.experiments.train_vs_eval import renorm_mlp
+from tinygrad_bn.train import compiled_training_step
 
 
 def _renorm_mlp():
@@ -45,3 +46,28 @@ def test_a_diverging_compiled_run_stops_where_the_eager_one_does():
     assert runs[0]["diverged"] and runs[1]["diverged"] and runs[0]["steps"] == runs[1]["steps"]
     for (k, a), (_, b) in zip(runs[0]["model"].state_dict().items(), runs[1]["model"].state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+
+
+def test_compiled_says_whether_the_run_trains_through_a_compiled_step(monkeypatch):
+    """compiled=True trains through tg.compile's step, compiled=False eagerly, None by the
+    run's length (COMPILE_FROM_STEPS): the numbers are alike, so only the steps used tell."""
+    from tinygrad_bn.experiments import common
+
+    made = []
+
+    def spy(*args, **kwargs):
+        step = compiled_training_step(*args, **kwargs)
+        made.append(step)
+        return step
+    monkeypatch.setattr(common, "compiled_training_step", spy)
+    for compiled, steps in ((False, 0), (True, 1)):
+        made.clear()
+        train_run(lambda: mlp([784, 16, 10]), seed=0, epochs=1, batch_size=512, compiled=compiled)
+        assert len(made) == steps, compiled
+    monkeypatch.setattr(common, "COMPILE_FROM_STEPS", 10 ** 9)
+    made.clear()
+    train_run(lambda: mlp([784, 16, 10]), seed=0, epochs=1, batch_size=512)
+    assert made == []
+    monkeypatch.setattr(common, "COMPILE_FROM_STEPS", 1)
+    train_run(lambda: mlp([784, 16, 10]), seed=0, epochs=1, batch_size=512)
+    assert len(made) == 1

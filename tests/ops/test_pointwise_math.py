@@ -465,3 +465,31 @@ def test_pointwise_functions_run_on_the_tape_by_name():
         (x.sin() + x.atan2(x + 1) + x.lgamma()).sum().backward()
     names = [e.op for e in tape.entries]
     assert {"Sin", "Arctan2", "Lgamma"} <= set(names), names
+
+
+# The functions without a gradient (ops/pointwise.py's NO_GRADIENT_FUNCTIONS) keep their own
+# result dtype, as PyTorch's: bools from a float input are not cast to the input's float dtype.
+NO_GRADIENT_DTYPES = [
+    ("signbit", lambda a, b, i: tg.signbit(a), "bool"),
+    ("logical_or", lambda a, b, i: tg.logical_or(a, b), "bool"),
+    ("logical_xor", lambda a, b, i: tg.logical_xor(a, b), "bool"),
+    ("floor_divide", lambda a, b, i: tg.floor_divide(a, b + 1), "float32"),
+    ("invert", lambda a, b, i: tg.bitwise_not(i), "int32"),
+    ("bitwise_and", lambda a, b, i: tg.bitwise_and(i, i), "int32"),
+    ("bitwise_or", lambda a, b, i: tg.bitwise_or(i, i), "int32"),
+    ("bitwise_xor", lambda a, b, i: tg.bitwise_xor(i, i), "int32"),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "dtype"), NO_GRADIENT_DTYPES, ids=[c[0] for c in NO_GRADIENT_DTYPES])
+def test_functions_without_a_gradient_keep_their_own_result_dtype(name, call, dtype):
+    from tinygrad_bn.ops.pointwise import NO_GRADIENT_FUNCTIONS
+    assert name in NO_GRADIENT_FUNCTIONS
+    a, b = tg.tensor([-1.5, 2.0, -0.0]), tg.tensor([0.0, 1.0, 2.0])
+    out = call(a, b, tg.tensor([1, 2, 3], dtype=tg.int32))
+    assert str(out.dtype) == dtype, (name, out.dtype)
+
+
+def test_every_function_without_a_gradient_has_its_dtype_checked():
+    from tinygrad_bn.ops.pointwise import NO_GRADIENT_FUNCTIONS
+    assert sorted(NO_GRADIENT_FUNCTIONS) == sorted(c[0] for c in NO_GRADIENT_DTYPES)
