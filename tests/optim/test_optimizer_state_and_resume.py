@@ -5,6 +5,8 @@ gradient, a scheduler built on groups that already hold ``initial_lr`` keeps it
 (as PyTorch's), and a run resumed from a checkpoint into fresh objects ends at the
 uninterrupted run's parameters, bit for bit, for every optimizer and every
 scheduler the package exports."""
+import re
+
 import numpy as np
 import pytest
 
@@ -373,3 +375,22 @@ def test_every_scheduler_counts_its_steps_in_last_epoch_and_its_state_dict(name)
     assert sched.last_epoch == 0
     train_scheduled(opt, sched, ps, range(K))
     assert sched.last_epoch == K and sched.state_dict()["last_epoch"] == K
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_load_state_dict_refuses_a_state_array_of_any_other_shape_and_changes_nothing(name):
+    """Smaller, larger, transposed, flattened or with a dim more: each is refused, naming the
+    state and both shapes, and the optimizer keeps its own state."""
+    ps = params()
+    opt = make(name, ps)
+    train(opt, ps, 2)
+    before = snapshot(opt.state_dict())
+    key, state = next((k, s) for k, s in opt.state_dict()["state"].items() if ps[k].shape == (2, 3))
+    field = next(n for n, v in state.items() if isinstance(v, np.ndarray) and v.shape == (2, 3))
+    for shape in ((2, 2), (1, 3), (2, 4), (3, 2), (6,), (1, 2, 3)):
+        sd = opt.state_dict()
+        sd["state"][key] = {**state, field: np.zeros(shape)}
+        with pytest.raises(ValueError, match=rf"state '{field}' of parameter {key} has shape "
+                                             rf"{re.escape(str(tg.Size(shape)))}, the parameter has"):
+            opt.load_state_dict(sd)
+        assert_same(opt.state_dict(), before)
