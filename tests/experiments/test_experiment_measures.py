@@ -320,3 +320,18 @@ def test_the_sigmoid_summary_speaks_of_the_last_mark_from_its_own_verdict(quick)
     last = [v for v in doc["verdicts"] if v["id"].split("/")[-1].startswith("to")][-1]
     last["outcome"] = "reversed"
     assert "the plain net gets to" in sigmoid.summary(doc) and "BN gets to" not in sigmoid.summary(doc)
+
+
+def test_weight_inits_per_seed_scores_and_verdicts_come_from_that_seeds_runs_of_that_net(quick):
+    doc = quick["weight-init"]
+    runs = doc["runs"]
+    seeds = sorted({r["seed"] for r in runs})
+    assert {r["bn"] for r in runs} == {False, True}
+    for bn, key in ((True, "bn"), (False, "plain")):
+        accs = [[r["final_acc"] for r in runs if r["bn"] is bn and r["seed"] == s] for s in seeds]
+        assert all(len(a) == len(doc["design"]["scales"]) for a in accs)
+        assert doc["per_seed"][key]["worst_accuracy"] == [weight_init.worst_over_scales(a) for a in accs]
+        assert doc["per_seed"][key]["scales_reaching_good"] == [weight_init.scales_reaching(a) for a in accs]
+    worst = next(v for v in doc["verdicts"] if v["id"] == "worst")
+    diffs = np.array(doc["per_seed"]["bn"]["worst_accuracy"]) - np.array(doc["per_seed"]["plain"]["worst_accuracy"])
+    np.testing.assert_allclose(worst["diffs"], diffs, rtol=1e-12, atol=1e-15)

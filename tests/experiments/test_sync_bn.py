@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tinygrad_bn import experiments
@@ -192,3 +193,10 @@ def test_the_process_count_comes_from_the_environment_and_quick_uses_two(monkeyp
     monkeypatch.setenv(sync_bn.PROCESSES_ENV, "1")
     with pytest.raises(ValueError, match="must be a whole number of processes >= 2, got '1'"):
         sync_bn.processes(quick=False)
+
+
+def test_differences_take_the_weights_and_the_running_statistics_apart():
+    mine = {"0.weight": np.zeros(3), "0.bias": np.zeros(2), "1.running_mean": np.zeros(3), "1.running_var": np.ones(3)}
+    theirs = {"0.weight": np.array([0.0, -0.25, 0.0]), "0.bias": np.array([0.125, 0.0]),
+              "1.running_mean": np.array([0.0, 0.0, 2.0]), "1.running_var": np.array([1.0, 1.5, 1.0])}
+    assert sync_bn._differences(mine, theirs) == {"weights": 0.25, "running_stats": 2.0}
