@@ -1,4 +1,6 @@
 """End to end: training SimpleNet on the bundled digits, the CLI, reproducibility."""
+import json
+import os
 import re
 import subprocess
 import sys
@@ -207,9 +209,35 @@ CLI_TRAIN = [sys.executable, "-u", "-m", "tinygrad_bn.cli", "train", "--epochs",
 STEPS_PER_EPOCH = 63  # 4,000 digits in batches of 64
 
 
+# One OpenBLAS thread configured in the processes whose weights are compared bit for bit:
+# with two configured, NumPy's OpenBLAS 0.3.31 gave some processes other bits for the same
+# one-thread product than others (a SimpleNet step's gradients differed in 1 process of 2-4).
+ONE_BLAS_THREAD = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+
+
 def _start_training(path):
     return subprocess.Popen([*CLI_TRAIN, "--checkpoint", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, env=ONE_BLAS_THREAD)
+
+
+# The states a CLI-default run passes through, step by step, as digests (run in a process
+# of its own with ONE_BLAS_THREAD, as the interrupted run).
+_STATES_SCRIPT = """
+import hashlib, json, sys
+import numpy as np
+from tinygrad_bn import optim
+from tinygrad_bn.train import train
+states, original = [], optim.SGD.step
+def step_and_record(self):
+    original(self)
+    h = hashlib.sha256()
+    for p in self.param_groups[0]["params"]:
+        h.update(np.ascontiguousarray(p.detach().numpy()).tobytes())
+    states.append(h.hexdigest())
+optim.SGD.step = step_and_record
+train(epochs=int(sys.argv[1]), seed=0, log=lambda s: None, progress=False)  # the CLI's defaults
+print(json.dumps(states))
+"""
 
 
 def _read_until(proc, prefix):
@@ -260,13 +288,10 @@ def test_a_storm_of_sigints_stops_training_cleanly_with_a_checkpoint(tmp_path):
 def test_one_sigint_after_the_first_epoch_stops_with_the_weights_it_had(tmp_path):
     """One Ctrl-C once epoch 1 is logged: exit status 130, "interrupted", and a
     checkpoint holding exactly the weights after some step at or after the end
-    of epoch 1 and before the epoch it names (the same run in this process,
+    of epoch 1 and before the epoch it names (the same run in another process,
     step by step, gives them to the bit)."""
     import hashlib
-    import re
     import signal
-
-    from tinygrad_bn import optim
 
     path = tmp_path / "m.npz"
     proc = _start_training(path)
@@ -283,17 +308,9 @@ def test_one_sigint_after_the_first_epoch_stops_with_the_weights_it_had(tmp_path
             h.update(np.ascontiguousarray(a).tobytes())
         return h.hexdigest()
 
-    states, original = [], optim.SGD.step
-
-    def step_and_record(self):
-        original(self)
-        states.append(digest(p.detach().numpy() for p in self.param_groups[0]["params"]))
-
-    optim.SGD.step = step_and_record
-    try:
-        train(epochs=epoch, seed=0, log=lambda s: None, progress=False)  # the CLI's defaults
-    finally:
-        optim.SGD.step = original
+    run = subprocess.run([sys.executable, "-c", _STATES_SCRIPT, str(epoch)], capture_output=True, text=True,
+                         env=ONE_BLAS_THREAD, timeout=300, check=True)
+    states = json.loads(run.stdout)
     saved = digest(t.numpy() for t in tg.load(path).values())
     assert saved in states, "the checkpoint is no state this run passed through"
     assert STEPS_PER_EPOCH * (epoch - 1) - 1 <= states.index(saved) < STEPS_PER_EPOCH * epoch - 1
