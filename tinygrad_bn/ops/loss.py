@@ -36,13 +36,19 @@ def _pick_targets(ctx, who, log_probs, target, reduction, ignore_index):
     # there are none, so a mean over zero targets is NaN as in PyTorch
     count = be.sum(valid)
     count = be.where(be.greater(count, 0), be.cast(count, log_probs.dtype), float("nan"))
+    return _keep_and_reduce(ctx, losses, valid, safe_target, count, reduction, ignore_index)
+
+
+def _keep_and_reduce(ctx, losses, valid, safe_target, count, reduction, ignore_index, total=None):
+    """Keeps what backward needs and returns the per-row losses reduced as asked
+    (``total``: their sum, when the caller has it already)."""
     ctx.target, ctx.valid, ctx.reduction, ctx.count = safe_target, valid, reduction, count
     ctx.params = {"reduction": reduction, "ignore_index": ignore_index}
-    if reduction == "mean":
-        return be.div(be.sum(losses), count)
-    if reduction == "sum":
-        return be.sum(losses)
-    return losses
+    if reduction == "none":
+        return losses
+    if total is None:
+        total = ctx.backend.sum(losses)
+    return ctx.backend.div(total, count) if reduction == "mean" else total
 
 
 def _row_scale(ctx, g, dtype):
@@ -110,13 +116,7 @@ def _fused_forward(ctx, logits, target, reduction, ignore_index):
         logits, target, ignore_index)
     be.check(bad, IndexError, _bad_target_message(be, "cross_entropy", target, logits.shape[1], ignore_index))
     ctx.save_for_backward(log_probs)
-    ctx.target, ctx.valid, ctx.reduction, ctx.count = safe_target, valid, reduction, count
-    ctx.params = {"reduction": reduction, "ignore_index": ignore_index}
-    if reduction == "mean":
-        return be.div(total, count)
-    if reduction == "sum":
-        return total
-    return losses
+    return _keep_and_reduce(ctx, losses, valid, safe_target, count, reduction, ignore_index, total)
 
 
 class CrossEntropyBackward(Function):
