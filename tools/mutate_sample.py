@@ -78,9 +78,10 @@ FALLBACK = {
     "tinygrad_bn/cli*": ["tests/train/test_train.py", "tests/experiments/test_experiments.py"],
     "tinygrad_bn/distributed/*": ["tests/distributed/test_distributed.py"],
     # the suites that call the whole API (3-4 s each): a mutant anywhere in the package may
-    # show only there (a loss's argument checks removed outright, an error of the wrong class)
+    # show only there (a loss's argument checks removed outright, an error of the wrong class);
+    # the defaults table runs for every mutant anyway (SIGNATURE_TESTS)
     "tinygrad_bn/*": ["tests/cross_cutting/test_bad_input_matrix.py", "tests/cross_cutting/test_pytorch_edge_shapes.py",
-                      "tests/cross_cutting/test_pytorch_promotion.py", "tests/cross_cutting/test_pytorch_defaults.py"],
+                      "tests/cross_cutting/test_pytorch_promotion.py"],
     # its warnings (size_average, reduce) are raised through loss_functional's helper
     "tinygrad_bn/nn/class_losses.py": ["tests/cross_cutting/test_warnings_point_at_the_caller.py"],
 }
