@@ -46,7 +46,7 @@ def runs(draw):
     for k in range(draw(st.integers(3, 10))):
         names = [n for n, a in pool.items()]
         floats = [n for n in names if pool[n].dtype.kind == "f"]
-        kind = draw(st.sampled_from(["arith", "compare", "unary", "where", "logic", "inplace", "relu"]))
+        kind = draw(st.sampled_from(["arith", "compare", "unary", "where", "logic", "inplace", "relu", "cast"]))
         out = f"r{k}"
         if kind in ("arith", "compare"):
             name = draw(st.sampled_from(ARITH if kind == "arith" else COMPARE))
@@ -60,6 +60,13 @@ def runs(draw):
         elif kind == "relu":
             src = draw(st.sampled_from(floats))
             name, args = draw(st.sampled_from([("relu", [src]), ("relu_backward", [src, "x"])]))
+        elif kind == "cast":
+            src = draw(st.sampled_from(names))
+            dst = np.dtype(draw(st.sampled_from(["float32", "float64"] + (["int32"] if pool[src].dtype.kind in "biu"
+                                                                            else []))))
+            if pool[src].dtype == dst:
+                continue
+            name, args = "cast", [src, dst]
         elif kind == "where":
             name = "where"
             args = [draw(st.sampled_from([n for n in names if pool[n].dtype.kind == "b"] or ["b"])),
@@ -71,7 +78,7 @@ def runs(draw):
             if name == "logical_and":
                 args.append(draw(st.sampled_from(bools)))
         else:
-            name = draw(st.sampled_from(["iadd", "isub", "imul", "idiv", "axpy"]))
+            name = draw(st.sampled_from(["iadd", "isub", "imul", "idiv", "axpy", "copyto"]))
             target = draw(st.sampled_from(["tx", "tw"]))
             other = draw(st.sampled_from([n for n in floats if n not in ("tx", "tw")] + ["i"]))
             args = [target, draw(st.sampled_from([0.5, -1.0, 2]))] + [other] if name == "axpy" else [target, other]
@@ -152,6 +159,10 @@ EVERY_OP = [
     ("relu_backward", ["r4n", "w"], "r19n"),
     ("iadd", ["tx", "row"], None), ("isub", ["tw", "i"], None), ("imul", ["tx", 0.5], None),
     ("idiv", ["tw", "x"], None), ("axpy", ["tx", -0.25, "w"], None), ("add", ["tx", "tw"], "r20"),
+    # casts NumPy rounds (float64 to float32, int64 to float32), widens, and makes from bools
+    ("cast", ["w", np.dtype("float32")], "r21"), ("cast", ["x", np.dtype("float64")], "r22"), ("cast", ["i", np.dtype("float32")], "r23"),
+    ("cast", ["b", np.dtype("float64")], "r24"), ("cast", ["i", np.dtype("int32")], "r25"),
+    ("copyto", ["tx", "w"], None), ("copyto", ["tw", "row"], None), ("mul", ["tx", "tw"], "r26"),
 ]
 
 

@@ -2,7 +2,8 @@
 
 A run is a stretch of consecutive program calls that are elementwise in
 NumPy's sense (arithmetic, comparisons, ``where``, ``relu`` and its backward,
-the in-place updates ``iadd``/``imul``/``axpy``/...) on NumPy arrays. The run
+dtype casts, the in-place updates ``iadd``/``imul``/``axpy``/``copyto``/...) on
+NumPy arrays. The run
 becomes one ``@njit`` function: consecutive calls over one shape share one loop
 nest, a value used only inside its loop nest stays a local number (never an
 array), and only values used after the run are written out. Each call keeps
@@ -35,7 +36,8 @@ _COMPARE = {"less": "<", "greater": ">", "less_equal": "<=", "greater_equal": ">
             "not_equal": "!="}
 _IN_PLACE = {"iadd": "+", "isub": "-", "imul": "*", "idiv": "/"}
 FUSIBLE = frozenset(_BINARY) | frozenset(_COMPARE) | frozenset(_IN_PLACE) | {
-    "neg", "abs", "maximum", "minimum", "where", "logical_and", "logical_not", "relu", "relu_backward", "axpy"}
+    "neg", "abs", "maximum", "minimum", "where", "logical_and", "logical_not", "relu", "relu_backward", "axpy",
+    "cast", "copyto"}
 MIN_RUN = 2
 """Fewer calls than this are left as they are: one NumPy call costs what one Numba call does."""
 
@@ -57,10 +59,28 @@ def _array_of(program, ref):
     return None
 
 
+def _converts_alike(src, dst):
+    """Whether Numba's conversion of a ``src`` number to ``dst`` is NumPy's
+    ``astype``: to a float, or between integers and bools. A float to an integer
+    is left to NumPy (NaN, infinities and overflow are undefined in C and differ)."""
+    return dst.kind == "f" or (src.kind in "biu" and dst.kind in "iu")
+
+
 def _fusible(program, ins):
     """Whether this call can join a run (see the module docstring)."""
     if ins.kind != "call" or ins.name not in FUSIBLE or ins.kwargs:
         return False
+    if ins.name == "cast":  # cast(x, dtype): the dtype is a constant, not an operand
+        src = _array_of(program, ins.args[0]) if ins.args[0][0] in ("v", "x", "a") else None
+        out = program.value_arrays[ins.outs[0]] if len(ins.outs) == 1 else None
+        return (type(src) is np.ndarray and type(out) is np.ndarray and out.shape == src.shape
+                and str(src.dtype) in _DTYPES and str(out.dtype) in _DTYPES and _converts_alike(src.dtype, out.dtype))
+    if ins.name == "copyto":  # copyto(dst, src), casting="unsafe"
+        dst = _array_of(program, ins.args[0]) if ins.args[0][0] in ("v", "x", "a") else None
+        src = _array_of(program, ins.args[1]) if ins.args[1][0] in ("v", "x", "a") else None
+        if type(dst) is not np.ndarray or type(src) is not np.ndarray or str(src.dtype) not in _DTYPES or \
+                not _converts_alike(src.dtype, dst.dtype):
+            return False
     shapes = []
     for ref in ins.args:
         kind, v = ref
@@ -71,7 +91,7 @@ def _fusible(program, ins):
             shapes.append(a.shape)
         elif kind != "c" or not isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)):
             return False
-    if ins.name in _IN_PLACE or ins.name == "axpy":
+    if ins.name in _IN_PLACE or ins.name in ("axpy", "copyto"):
         target = _array_of(program, ins.args[0])
         return target is not None and ins.args[0][0] != "c" and \
             np.broadcast_shapes(*shapes) == target.shape and not ins.outs
@@ -93,7 +113,7 @@ def _writes_alias(program, run, ins):
             if a is not None:
                 arrays.append(a)
     for c in calls:
-        if c.name in _IN_PLACE or c.name == "axpy":
+        if c.name in _IN_PLACE or c.name in ("axpy", "copyto"):
             target = _array_of(program, c.args[0])
             if any(a is not target and np.shares_memory(a, target) for a in arrays):
                 return True
@@ -299,8 +319,12 @@ def _expression(program, c, read):
         return f"(({read(args[0])} != 0) and ({read(args[1])} != 0))", None
     if name == "logical_not":
         return f"({read(args[0])} == 0)", None
+    if name == "cast":
+        return f"{T}({read(args[0])})", None
     target = args[0]
     into = np.dtype(_array_of(program, target).dtype)
+    if name == "copyto":
+        return f"{_dtype_name(into)}({read(args[1])})", target
     if name in _IN_PLACE:  # ufunc(x, y, out=x, casting="unsafe"): in the result dtype, then cast to x's
         dt = np.result_type(*weak)
         return f"{_dtype_name(into)}({cast(target, dt)} {_IN_PLACE[name]} {cast(args[1], dt)})", target
