@@ -227,6 +227,50 @@ def backward(x, dy, mean, invstd, weight, training=True):
     return dx.reshape(x.shape), dgamma, dbeta
 
 
+# ------------------------------------------------- forms for a compiled replay
+# A compiled step (tinygrad_bn.compiled) replays calls whose arguments the trace
+# already checked, with the same shapes and dtypes every time: a function's
+# ``replay_form(*traced_args)`` returns what replay calls instead. Small inputs
+# then go straight to their one compiled call; the Python checks around it cost
+# twice the call itself at (16, 64). Layouts may differ between calls, so the
+# forms still make their views contiguous.
+
+
+def _forward_train_replay_form(x, weight, bias, eps):
+    if _view(x).nbytes >= pool.MIN_BYTES:
+        return forward_train
+    ones, zeros = affine_or_default(None, None, _view(x).shape[1], np)  # for a layer without affine
+
+    def forward_train_replayed(x, weight, bias, eps):
+        gamma = ones if weight is None else weight.astype(np.float64)
+        beta = zeros if bias is None else bias.astype(np.float64)
+        y, mean, var, invstd = _forward_train_small(_view(x), gamma, beta, float(eps))
+        return y.reshape(x.shape), mean, var, invstd
+    return forward_train_replayed
+
+
+def _backward_replay_form(x, dy, mean, invstd, weight, training=True):
+    if _view(x).nbytes >= pool.MIN_BYTES:
+        return backward
+    ones, _ = affine_or_default(None, None, _view(x).shape[1], np)
+    # the forward's statistics are float64 vectors already (the dtypes are the trace's every time)
+    stats64 = all(v.dtype == np.float64 and v.ndim == 1 for v in (mean, invstd))
+
+    def backward_replayed(x, dy, mean, invstd, weight, training=True):
+        xv = _view(x)
+        dyv = np.ascontiguousarray(dy, dtype=xv.dtype).reshape(xv.shape)
+        gamma = ones if weight is None else weight.astype(np.float64)
+        if not stats64:
+            mean, invstd = flat(mean, np.float64), flat(invstd, np.float64)
+        dx, dgamma, dbeta = _backward_small(xv, dyv, mean, invstd, gamma, bool(training))
+        return dx.reshape(x.shape), dgamma, dbeta
+    return backward_replayed
+
+
+forward_train.replay_form = _forward_train_replay_form
+backward.replay_form = _backward_replay_form
+
+
 # ------------------------------------------------------ small inputs, one call
 # Below SERIAL_BELOW elements a direction is one compiled call instead of a
 # dozen NumPy calls around two kernels (at (64, 64) those calls cost several

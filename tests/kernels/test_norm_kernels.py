@@ -208,6 +208,37 @@ def test_the_parallel_path_gives_the_serial_results_and_repeats_exactly(rng, sha
         np.testing.assert_allclose(o, s, rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("shape", [(16, 64), (6, 5, 7), (300, 40), (1100, 256)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_replay_forms_give_the_functions_own_results(rng, shape, affine):
+    """A compiled step calls ``replay_form(*traced_args)`` in place of the function:
+    on new values of the traced shapes and dtypes, in any layout, the same bits
+    (small inputs skip the checks; large ones keep the function itself)."""
+    dtype = np.float32
+    traced = rng.standard_normal(shape).astype(dtype)
+    w = None if not affine else np.linspace(0.5, 1.5, shape[1]).astype(dtype)
+    b = None if not affine else np.linspace(-1, 1, shape[1]).astype(dtype)
+    _, m0, _, i0 = batchnorm.forward_train(traced, w, b, 1e-5)
+    forward = batchnorm.forward_train.replay_form(traced, w, b, 1e-5)
+    backward = batchnorm.backward.replay_form(traced, traced, m0, i0, w, True)
+    from kernels.cpu import pool
+    large = traced.nbytes >= pool.MIN_BYTES
+    assert ((forward, backward) == (batchnorm.forward_train, batchnorm.backward)) == large
+    for layout in ("C", "F"):
+        x = np.asarray(rng.standard_normal(shape) * 3 + 2, dtype, order=layout)
+        dy = np.asarray(rng.standard_normal(shape), dtype, order=layout)
+        expected = batchnorm.forward_train(x, w, b, 0.1)
+        got = forward(x, w, b, 0.1)
+        for e, g in zip(expected, got):
+            assert e.dtype == g.dtype and e.shape == g.shape
+            np.testing.assert_array_equal(e, g)
+        for training in (True, False):
+            expected = batchnorm.backward(x, dy, got[1], got[3], w, training)
+            for e, g in zip(expected, backward(x, dy, got[1], got[3], w, training)):
+                assert e.dtype == g.dtype and e.shape == g.shape
+                np.testing.assert_array_equal(e, g)
+
+
 def test_partial_sums_from_the_buffer_cache_start_at_zero(rng):
     """The chunks' float64 partial rows come from the buffer cache, which hands
     back whatever an earlier array left there: each chunk zeroes its own. Every

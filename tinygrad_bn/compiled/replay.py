@@ -50,7 +50,7 @@ def generate(program, n_args, results, fuse=True):
             call = f"g{i}({', '.join(name(r) for r in run.inputs)})"
             lines.append(f"    {outs} = {call}" if outs else f"    {call}")
         elif ins.kind in ("call", "guard"):
-            ns[f"f{i}"] = ins.fn
+            ns[f"f{i}"] = _replay_form(program, ins)
             args = [name(a) for a in ins.args] + [f"{k}={name(v)}" for k, v in ins.kwargs.items()]
             if ins.name == "check":  # its message was built from the trace's arrays: say what failed instead
                 args[2] = name(("c", _replay_check_message(ins.line)))
@@ -91,6 +91,18 @@ def generate(program, n_args, results, fuse=True):
     source = "\n".join(lines)
     exec(compile(source, "<tinygrad_bn compiled step>", "exec"), ns)  # noqa: S102  (our own generated source)
     return ns["replay"], source
+
+
+def _replay_form(program, ins):
+    """The function replay calls for ``ins``: its own, or the form it offers for
+    arguments like the trace's (``fn.replay_form(*traced_args)``: a kernel
+    whose checks the trace already passed, on arrays of the same shapes and
+    dtypes, may skip them)."""
+    offer = getattr(ins.fn, "replay_form", None)
+    if offer is None or any(r[0] not in ("a", "v", "x", "c") for r in ins.args) or ins.kwargs:
+        return ins.fn
+    from .fusion import _array_of
+    return offer(*[r[1] if r[0] == "c" else _array_of(program, r) for r in ins.args])
 
 
 def _steps(program, results, fuse):
