@@ -228,7 +228,8 @@ class ArrayBackend(Derived):
         self.xp.copyto(dst, src, casting="unsafe")
 
     def check(self, bad, error, message):
-        if self.xp.any(bad):
+        # the array's own any() skips the dispatch of xp.any (about 1 us of a small step's replay)
+        if bad.any() if hasattr(bad, "any") else bad:
             raise error(message() if callable(message) else message)
 
     def check_finite(self, message, *arrays):
