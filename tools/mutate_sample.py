@@ -295,13 +295,17 @@ def draw(mutants, count, seed):
     """``count`` mutants at ``count`` distinct sites: a site drawn uniformly, then
     one of its mutants. Drawing mutants uniformly would weigh each binary
     operator ten times (Cosmic Ray swaps it for each of ten others, most of
-    them type errors) against one number or one comparison."""
+    them type errors) against one number or one comparison.
+
+    A seed orders every site once and picks each site's mutant by the seed and
+    the site alone, so a smaller count draws a prefix of a larger one's sample
+    (``--show SEED:INDEX`` names the mutant a run of any count drew there)."""
     sites = {}
     for m in mutants:
         sites.setdefault((m.path, m.line, m.col), []).append(m)
-    rng = random.Random(seed)
-    keys = rng.sample(sorted(sites), min(count, len(sites)))
-    return [rng.choice(sites[k]) for k in keys]
+    keys = sorted(sites)
+    random.Random(seed).shuffle(keys)
+    return [sites[k][random.Random(f"{seed}:{k}").randrange(len(sites[k]))] for k in keys[:count]]
 
 
 def report(results, seed, started):

@@ -49,3 +49,23 @@ def test_a_mutant_also_runs_the_signature_tests_unless_the_whole_suite_runs():
     mapped = {"files": {"a.py": [["tests/x.py", 9]], "b.py": [["tests", 0]]}}
     assert tests_for("a.py", mapped) == ["tests/x.py", *SIGNATURE_TESTS]
     assert tests_for("b.py", mapped) == ["tests"]
+
+
+def test_a_smaller_sample_of_a_seed_is_a_prefix_of_a_larger_one():
+    """``--show SEED:INDEX`` draws INDEX + 1 mutants: it names the run's mutant
+    only if every count draws the same first ones."""
+    import sys
+    from collections import namedtuple
+    sys.path.insert(0, str(ROOT / "tools"))
+    from mutate_sample import draw
+
+    Mutant = namedtuple("Mutant", "path line col operator")
+    mutants = [Mutant(f"f{f}.py", line, col, op) for f in range(3) for line in range(40) for col in (0, 4)
+               for op in ("a", "b", "c")[: 1 + (line + col) % 3]]
+    for seed in (1, 7, 2435548778):
+        whole = draw(mutants, 200, seed)
+        assert len({(m.path, m.line, m.col) for m in whole}) == 200, "one mutant per site"
+        for count in (1, 13, 100):
+            assert draw(mutants, count, seed) == whole[:count]
+    assert draw(mutants, 50, 1) != draw(mutants, 50, 7)
+    assert {m.operator for m in draw(mutants, 240, 3)} == {"a", "b", "c"}
