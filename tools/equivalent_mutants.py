@@ -486,4 +486,13 @@ EQUIVALENT = [
      'ax.plot([lr], [strip[net]], "X", color=color, ms=10, mec="black", mew=0.6)',
      'ax.plot([lr], [strip[net]], "X", color=color, ms=10, mec="black", mew= -0.4)',
      "presentation only: a marker's edge width"),
+    ('tinygrad_bn/experiments/small_batch.py', 'core/NumberReplacer',
+     'lowest = 1.0',
+     'lowest = 2.0',
+     "the start of a running minimum of accuracies, which are at most 1 (a diverged run counts 0.1): "
+     "any start above 1 gives the same minimum"),
+    ('tinygrad_bn/experiments/learning_rates.py', 'core/ReplaceComparisonOperator_Eq_LtE',
+     '[_trains(r) for r in runs if r["net"] == "bn" and r["lr"] == top',
+     '[_trains(r) for r in runs if r["net"] <= "bn" and r["lr"] == top',
+     'the nets are "bn" and "plain" only, and "plain" <= "bn" is False as "plain" == "bn" is'),
 ]

@@ -126,6 +126,25 @@ def test_the_gaussian_std_noise_formula():
     assert small_batch.gaussian_std_noise(400) == pytest.approx(1 / math.sqrt(800), rel=0.02)
 
 
+def test_the_noise_table_summarizes_each_batch_that_has_curves_and_skips_the_rest():
+    """Per training batch, mean/min/max over seeds of the BN runs' noise curves;
+    a batch whose runs kept none (or only other norms' runs) is left out, and
+    the batches after it are still there."""
+    def run(norm, batch, seed, curve):
+        return {"norm": norm, "batch": batch, "seed": seed, "diagnostics": {"noise": curve}}
+
+    def curve(scale):
+        return {"batch_sizes": [2, 8], "mean": [scale, scale / 2], "std": [2 * scale, scale]}
+
+    runs = [run("batch", 2, 0, None), run("batch", 2, 1, None), run("layer", 4, 0, curve(9.0)),
+            run("batch", 8, 0, curve(1.0)), run("batch", 8, 1, curve(3.0)), run("layer", 8, 0, curve(50.0))]
+    table = small_batch._noise_table(runs, [2, 4, 8])
+    assert list(table) == ["8"]
+    assert table["8"] == {"batch_sizes": [2, 8],
+                          "mean": {"mean": [2.0, 1.0], "min": [1.0, 0.5], "max": [3.0, 1.5]},
+                          "std": {"mean": [4.0, 2.0], "min": [2.0, 1.0], "max": [6.0, 3.0]}}
+
+
 def test_batch_noise_of_the_whole_population_is_zero_and_bad_sizes_are_refused():
     x = np.random.default_rng(0).standard_normal((64, 3))
     noise = small_batch.batch_noise(x, [64], draws=5)

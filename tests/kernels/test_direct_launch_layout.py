@@ -65,7 +65,8 @@ def test_arrays_and_scalars_are_laid_out_as_numba_lays_them_out(fake_cupy):
     assert launched[-1][1]["grid"] == (3, 1, 1) and launched[-1][1]["block"] == (32, 1, 1)
 
 
-@pytest.mark.parametrize("bad", [FakeArray(4, 4, 8, ndim=2), FakeArray(4, 4, 8, contiguous=False), [1.0, 2.0]])
+@pytest.mark.parametrize("bad", [FakeArray(4, 4, 8, ndim=2), FakeArray(4, 4, 8, ndim=0), FakeArray(4, 4, 8, contiguous=False),
+                                 [1.0, 2.0]])
 def test_an_argument_the_layout_does_not_describe_launches_nothing(fake_cupy, bad):
     direct, launched = _direct([None])
     assert direct.launch(1, 32, "stream", (bad,)) is False and launched == []

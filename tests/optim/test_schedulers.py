@@ -490,8 +490,13 @@ def test_sequential_lr_rejects_plateau_and_other_optimizers():
         S.SequentialLR(opt, [S.StepLR(opt, 2), S.ReduceLROnPlateau(opt)], [3])
     with pytest.raises(ValueError, match="SequentialLR: every scheduler must belong to the same optimizer"):
         S.SequentialLR(opt, [S.StepLR(opt, 2), S.StepLR(other, 2)], [3])
-    with pytest.raises(ValueError, match="ChainedScheduler: every scheduler must belong to the same optimizer"):
+    # without an optimizer given, the first scheduler's is the one: the other is named, as PyTorch names it
+    with pytest.raises(ValueError, match="ChainedScheduler: every scheduler must belong to the same optimizer; "
+                                         "schedulers\\[1\\]"):
         S.ChainedScheduler([S.StepLR(opt, 2), S.StepLR(other, 2)])
+    with pytest.raises(ValueError, match="schedulers\\[2\\]"):
+        S.ChainedScheduler([S.StepLR(opt, 2), S.ExponentialLR(opt, 0.5), S.StepLR(other, 2)])
+    assert S.ChainedScheduler([S.StepLR(other, 2), S.ExponentialLR(other, 0.5)]).optimizer is other
 
 
 # ---------------------------------------------------------------- errors
