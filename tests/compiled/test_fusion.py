@@ -163,7 +163,11 @@ EVERY_OP = [
     ("cast", ["w", np.dtype("float32")], "r21"), ("cast", ["x", np.dtype("float64")], "r22"), ("cast", ["i", np.dtype("float32")], "r23"),
     ("cast", ["b", np.dtype("float64")], "r24"), ("cast", ["i", np.dtype("int32")], "r25"),
     ("copyto", ["tx", "w"], None), ("copyto", ["tw", "row"], None), ("mul", ["tx", "tw"], "r26"),
+    ("check_finite", ["w", "h"], None), ("add", ["w", 1.0], "r27"), ("sub", ["r27", "h"], "r28"),  # a new run
 ]
+
+
+CHECK_MESSAGE = "a statistic is not finite"
 
 
 def _every_op_step():
@@ -174,7 +178,9 @@ def _every_op_step():
         pool = {n: array_of(t) for n, t in zip(names, tensors)}
         pool["r4n"] = be.neg(pool["x"])  # -x: its zeros have the other sign, so maximum and minimum meet ties
         for name, args, out in EVERY_OP:
-            res = getattr(be, name)(*[pool[a] if isinstance(a, str) else a for a in args])
+            if name == "check_finite":  # its first argument is the message
+                args = [CHECK_MESSAGE, *args]
+            res = getattr(be, name)(*[pool[a] if isinstance(a, str) and a in pool else a for a in args])
             if out is not None:
                 pool[out] = res
         # c2 is read by the next loop nest only: the run keeps it as its own array and does not return it
@@ -188,6 +194,39 @@ def test_every_fusible_call_in_one_run_gives_numpys_values():
     assert fused >= fusion.FUSIBLE, f"not fused: {fusion.FUSIBLE - fused}"
     for g, e in zip(got, expected):
         _same_bits(g._data, e)
+
+
+def test_a_check_that_starts_a_run_raises_before_the_run_writes_anything():
+    """check_finite of two arrays, then an update of state from before the step:
+    fused into one function that checks first, so a non-finite value in either
+    raises the eager step's error and leaves the state as it was, as the eager
+    step does."""
+    state = np.zeros(3, np.float32)
+
+    def step(x, y):
+        be = backend_of(x)
+        m, n = be.mul(array_of(x), 2.0), be.mul(array_of(y), 1.0)
+        be.check_finite("step: m or n is not finite", m, n)
+        be.copyto(state, be.add(m, n))
+        return make_tensor(be.mul(m, 0.5), be)
+
+    def vectors(a, b):
+        return tg.tensor(np.array(a, np.float32)), tg.tensor(np.array(b, np.float32))
+
+    compiled = tg.compile(step)
+    for k in range(3):
+        got = compiled(*vectors([1.0, -2.0, k], [1.0, 1.0, 1.0]))
+    np.testing.assert_array_equal(state, [3.0, -3.0, 5.0])
+    np.testing.assert_array_equal(got.numpy(), [1.0, -2.0, 2.0])
+    before, run = compiled.programs()[0].runs  # the two products, then the check and the rest
+    assert before.check is None and run.check == "step: m or n is not finite" and len(run.indices) == 4
+    for bad in (np.nan, np.inf, -np.inf):
+        for a, b in (([1.0, bad, 0.0], [0.0, 0.0, 0.0]), ([0.0, 0.0, 0.0], [0.0, 0.0, bad])):
+            with pytest.raises(ValueError, match="step: m or n is not finite"):
+                compiled(*vectors(a, b))
+            np.testing.assert_array_equal(state, [3.0, -3.0, 5.0])
+    compiled(*vectors([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]))  # and it goes on
+    np.testing.assert_array_equal(state, [1.0, 1.0, 1.0])
 
 
 def test_an_in_place_write_to_an_array_a_view_of_it_reads_is_not_fused_with_the_read():

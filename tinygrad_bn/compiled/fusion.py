@@ -3,7 +3,8 @@
 A run is a stretch of consecutive program calls that are elementwise in
 NumPy's sense (arithmetic, comparisons, ``where``, ``relu`` and its backward,
 dtype casts, the in-place updates ``iadd``/``imul``/``axpy``/``copyto``/...) on
-NumPy arrays. The run
+NumPy arrays; a run may start with a ``check_finite``, which the function makes
+before it writes anything (its flag comes back first, and replay raises). The run
 becomes one ``@njit`` function: consecutive calls over one shape share one loop
 nest, a value used only inside its loop nest stays a local number (never an
 array), and only values used after the run are written out. Each call keeps
@@ -37,7 +38,7 @@ _COMPARE = {"less": "<", "greater": ">", "less_equal": "<=", "greater_equal": ">
 _IN_PLACE = {"iadd": "+", "isub": "-", "imul": "*", "idiv": "/"}
 FUSIBLE = frozenset(_BINARY) | frozenset(_COMPARE) | frozenset(_IN_PLACE) | {
     "neg", "abs", "maximum", "minimum", "where", "logical_and", "logical_not", "relu", "relu_backward", "axpy",
-    "cast", "copyto"}
+    "cast", "copyto", "check_finite"}
 MIN_RUN = 2
 """Fewer calls than this are left as they are: one NumPy call costs what one Numba call does."""
 
@@ -70,6 +71,12 @@ def _fusible(program, ins):
     """Whether this call can join a run (see the module docstring)."""
     if ins.kind != "call" or ins.name not in FUSIBLE or ins.kwargs:
         return False
+    if ins.name == "check_finite":  # check_finite(message, *arrays): a run's first call only (see find_runs)
+        message, *refs = ins.args
+        arrays = [_array_of(program, r) if r[0] in ("v", "x", "a") else None for r in refs]
+        return (message[0] == "c" and isinstance(message[1], str) and not ins.outs and bool(arrays)
+                and all(type(a) is np.ndarray and a.dtype.kind == "f" and str(a.dtype) in _DTYPES and a.ndim
+                        for a in arrays))
     if ins.name == "cast":  # cast(x, dtype): the dtype is a constant, not an operand
         src = _array_of(program, ins.args[0]) if ins.args[0][0] in ("v", "x", "a") else None
         out = program.value_arrays[ins.outs[0]] if len(ins.outs) == 1 else None
@@ -132,6 +139,13 @@ def find_runs(program):
         current.clear()
 
     for i, ins in enumerate(program.instrs):
+        if ins.kind == "call" and ins.name == "check_finite":
+            # a check raises before the calls after it run, as the eager step does, only as a run's
+            # first call: the run checks its arrays before it writes anything
+            close()
+            if _fusible(program, ins):
+                current.append(i)
+            continue
         # an alias emits nothing and a version bump changes no array: neither ends a run
         if (ins.kind in ("alias", "bump") and current) or (
                 _fusible(program, ins) and not _writes_alias(program, [program.instrs[j] for j in current], ins)):
@@ -165,8 +179,9 @@ class Run:
     """One fused run: the instructions it replaces, the refs it reads (its
     parameters, in order), the values it returns, its source and name."""
 
-    def __init__(self, indices, inputs, outputs, source, name):
+    def __init__(self, indices, inputs, outputs, source, name, check=None):
         self.indices, self.inputs, self.outputs, self.source, self.name = indices, inputs, outputs, source, name
+        self.check = check  # a leading check_finite's message: the function then returns its flag first
 
 
 def _nests(program, calls):
@@ -184,6 +199,7 @@ def _nests(program, calls):
 def build_run(program, indices, needed_after):
     """The generated source of one run. ``needed_after``: values read after the run."""
     calls = [program.instrs[i] for i in indices if program.instrs[i].kind == "call"]
+    check = calls.pop(0) if calls[0].name == "check_finite" else None
     nests = _nests(program, calls)
     made_in = {o: n for n, (_, cs) in enumerate(nests) for c in cs for o in c.outs}
     read_by = {}  # value made in the run -> the nests that read it
@@ -206,6 +222,7 @@ def build_run(program, indices, needed_after):
         return names[ref]
 
     lines = []
+    allocations = [] if check is not None else lines  # with a check, every output is made before it
     for n, (shape, cs) in enumerate(nests):
         nd = len(shape)
         idx = [f"i{d}" for d in range(nd)]
@@ -214,7 +231,7 @@ def build_run(program, indices, needed_after):
             for o in c.outs:
                 if o in stored:
                     dt = _dtype_name(program.value_arrays[o].dtype)
-                    lines.append(f"    v{o} = np.empty(({''.join(e + ', ' for e in extents)}), {dt})")
+                    allocations.append(f"    v{o} = np.empty(({''.join(e + ', ' for e in extents)}), {dt})")
         pad = "    "
         for d in range(nd):
             lines.append(f"{pad}for i{d} in range({extents[d]}):")
@@ -260,12 +277,16 @@ def build_run(program, indices, needed_after):
                 lines.append(f"{pad}{name} = {expr}")
                 written[target] = name
         lines.extend(f"{pad}{array_name(t)}[{here}] = {name}" for t, name in written.items())
-    params = ", ".join(names[r] for r in inputs)
     ret = "".join(f"v{o}, " for o in outputs)
+    if check is not None:
+        finite = " and ".join(f"np.isfinite({array_name(r)}).all()" for r in check.args[1:])
+        lines = [*allocations, f"    if not ({finite}):", f"        return (True, {ret})", *lines]
+        ret = f"False, {ret}"
+    params = ", ".join(names[r] for r in inputs)
     body = "\n".join(lines)
     name = "fused_" + hashlib.sha256(f"{params}\n{body}\n{ret}".encode()).hexdigest()[:20]
     source = f"@njit(cache=True, error_model='numpy')\ndef {name}({params}):\n{body}\n    return ({ret})\n"
-    return Run(indices, inputs, outputs, source, name)
+    return Run(indices, inputs, outputs, source, name, None if check is None else check.args[0][1])
 
 
 def _extent(program, calls, d, shape, made_in, nest, array_name):

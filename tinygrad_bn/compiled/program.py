@@ -224,7 +224,8 @@ class Program:
             if i in fused and (i == 0 or fused.get(i - 1) != fused[i]):
                 run = self.runs[fused[i]]
                 lines.append(f"      fused run {fused[i]}: {sum(self.instrs[j].kind == 'call' for j in run.indices)} "
-                             f"calls in one Numba function ({run.name}), {len(run.outputs)} arrays out")
+                             f"calls in one Numba function ({run.name}), {len(run.outputs)} arrays out"
+                             + (" (it checks first, and writes nothing when the check fails)" if run.check else ""))
             outs = ", ".join(f"v{o}{_meta(self.value_meta[o])}" for o in ins.outs if isinstance(o, int))
             if ins.kind in ("call", "guard", "alias"):
                 args = ", ".join(_show(a) for a in ins.args)

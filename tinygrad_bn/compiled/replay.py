@@ -46,9 +46,11 @@ def generate(program, n_args, results, fuse=True):
     for s, (i, ins, run) in enumerate(steps):
         if run is not None:
             ns[f"g{i}"] = run.fn
-            outs = "".join(f"v{o}, " for o in run.outputs)
+            outs = ("bad, " if run.check is not None else "") + "".join(f"v{o}, " for o in run.outputs)
             call = f"g{i}({', '.join(name(r) for r in run.inputs)})"
             lines.append(f"    {outs} = {call}" if outs else f"    {call}")
+            if run.check is not None:  # the run's leading check_finite: its error, before the run wrote anything
+                lines.append(f"    if bad: raise ValueError({name(('c', run.check))})")
         elif ins.kind in ("call", "guard"):
             ns[f"f{i}"] = _replay_form(program, ins)
             args = [name(a) for a in ins.args] + [f"{k}={name(v)}" for k, v in ins.kwargs.items()]
