@@ -495,4 +495,9 @@ EQUIVALENT = [
      '[_trains(r) for r in runs if r["net"] == "bn" and r["lr"] == top',
      '[_trains(r) for r in runs if r["net"] <= "bn" and r["lr"] == top',
      'the nets are "bn" and "plain" only, and "plain" <= "bn" is False as "plain" == "bn" is'),
+    ('tinygrad_bn/function.py', 'core/ReplaceAndWithOr',
+     'if ctx._saved and any(s is value for s in ctx._saved):',
+     'if ctx._saved or any(s is value for s in ctx._saved):',
+     "forward time, where _saved is a tuple: with a saved value the rebuild swaps only the output for its "
+     "array, so it gives the same tuple; with none, any() of nothing is False"),
 ]

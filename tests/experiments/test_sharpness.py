@@ -89,6 +89,8 @@ def quick(tmp_path_factory):
 def test_the_quick_json_has_a_converged_positive_eigenvalue_at_every_checkpoint(quick):
     assert quick["experiment"] == "sharpness" and quick["quick"] is True
     assert quick["hessian_batch"] == sharpness.QUICK["hessian_batch"]  # the quick run measures on the quick batch
+    assert quick["iterations"] == sharpness.QUICK["iterations"] != sharpness.ITERATIONS  # with the quick count
+    assert {r["setting"] for r in quick["runs"]} == set(sharpness.QUICK["settings"])
     assert quick["checkpoints"][0] == 0 and quick["checkpoints"] == sorted(set(quick["checkpoints"]))
     assert quick["stability_threshold"]["baseline"] == pytest.approx(2 * 1.9 / 0.05)
     assert {(r["net"], r["seed"]) for r in quick["runs"]} == {("plain", 0), ("plain", 1), ("bn", 0), ("bn", 1)}
