@@ -60,6 +60,12 @@ def as_dtype(dtype, who="tensor"):
                         "use e.g. tinygrad_bn.float32") from None
 
 
+def cast_for(x, dtype, who):
+    """``x`` cast to a reduction's ``dtype=`` argument first, as PyTorch's reductions
+    do (x itself for None; a TypeError naming ``who`` for what is not a dtype)."""
+    return x if dtype is None else x.to(as_dtype(dtype, who))
+
+
 def is_float(dtype) -> bool:
     return dtype.kind == "f"
 

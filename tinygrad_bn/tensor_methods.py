@@ -11,7 +11,7 @@ from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
 from .arguments import number_arg, tensor_arg
-from .dtypes import is_float
+from .dtypes import cast_for, is_float
 from .ops.reduce import normalize_axis
 from .tensor_base import TensorBase, make_tensor, new_tensor
 from .tensor_math import as_float
@@ -177,14 +177,20 @@ class TensorMethods:
         return _along_one_dim(self, dim, "log_softmax", R.LogSoftmax)
 
     # ------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False):
-        return R.Sum.apply(self, *R.reduce_args(self, dim, keepdim, "sum"))
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        """The sum over ``dim`` (all elements when None); ``dtype``: the input is
+        cast to it first (as PyTorch's, which sums in that dtype), and the
+        gradient comes back in the input's own dtype."""
+        x = cast_for(self, dtype, "sum")
+        return R.Sum.apply(x, *R.reduce_args(x, dim, keepdim, "sum"))
 
-    def mean(self, dim=None, keepdim=False):
-        axes, keep = R.reduce_args(self, dim, keepdim, "mean")
-        if not is_float(self.dtype):
-            raise RuntimeError(f"mean: expected a floating point tensor, got {self.dtype}; call .float() first.")
-        return R.Mean.apply(self, axes, keep)
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        x = cast_for(self, dtype, "mean")
+        axes, keep = R.reduce_args(x, dim, keepdim, "mean")
+        if not is_float(x.dtype):
+            raise RuntimeError(f"mean: expected a floating point tensor, got {x.dtype}; call .float() first, "
+                               "or pass dtype=tinygrad_bn.float32.")
+        return R.Mean.apply(x, axes, keep)
 
     def amax(self, dim=None, keepdim=False):
         return R.extreme(self, "max", dim, keepdim, indices=False)
@@ -226,7 +232,7 @@ class TensorMethods:
         (the smallest |x|), 0 (the count of non-zeros) or any other number
         ((sum |x|^p)^(1/p))."""
         axes, keep = R.reduce_args(self, dim, keepdim, "norm")
-        x = self if dtype is None else self.to(dtype)
+        x = cast_for(self, dtype, "norm")
         if p in ("fro", 2, 2.0):
             return R.Norm2.apply(x, axes, keep)
         if isinstance(p, bool) or not isinstance(p, (int, float)) or math.isnan(p):

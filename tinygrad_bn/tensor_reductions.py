@@ -8,7 +8,7 @@ recorded ops, so every one has a backward and a double backward on every device.
 """
 import math
 
-from .dtypes import int64, is_float
+from .dtypes import cast_for, int64, is_float
 from .grad_mode import no_grad
 from .ops import elementwise as E
 from .ops import reduce as R
@@ -21,7 +21,7 @@ class ReductionMethods:
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         """The product over ``dim`` (all elements when None); its gradient is the product of
         the others, exact where elements are 0, as in PyTorch."""
-        x = self if dtype is None else self.to(dtype)
+        x = cast_for(self, dtype, "prod")
         if dim is None:
             return R.Prod.apply(x, None, False)
         axes, keep = R.reduce_args(x, dim, keepdim, "prod")
@@ -43,11 +43,11 @@ class ReductionMethods:
         return out if keep else out.squeeze(axes) if axes else out.reshape(())
 
     def nansum(self, dim=None, keepdim=False, *, dtype=None):
-        x = self if dtype is None else self.to(dtype)
+        x = cast_for(self, dtype, "nansum")
         return E.where(x.isnan(), 0.0, x).sum(dim, keepdim) if is_float(x.dtype) else x.sum(dim, keepdim)
 
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
-        x = self if dtype is None else self.to(dtype)
+        x = cast_for(self, dtype, "nanmean")
         if not is_float(x.dtype):
             raise RuntimeError(f"nanmean: expected a floating point tensor, got {x.dtype}; call .float() first")
         count = (~x.isnan()).to(x.dtype).sum(dim, keepdim)

@@ -261,18 +261,26 @@ def test_methods_that_take_sizes_take_them_as_ints_a_tuple_a_list_or_a_size(name
             np.testing.assert_array_equal(out.numpy(), results[0].numpy(), err_msg=f"{name} {form}")
 
 
-@pytest.mark.parametrize("name", ["prod", "nansum", "nanmean", "cumsum", "cumprod"])
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "nansum", "nanmean", "cumsum", "cumprod"])
 def test_reductions_with_a_dtype_compute_in_it(name):
     """dtype=: the input is cast first, as PyTorch (an int input's mean, a float32 product
-    accumulated in float64)."""
+    accumulated in float64), and the gradient comes back in the input's dtype."""
     rng = np.random.default_rng(4)
     for values, dtype in ((rng.integers(1, 4, (3, 5)).astype(np.int32), tg.float64),
                           (rng.uniform(0.5, 1.5, (3, 5)).astype(np.float32), tg.float64),
                           (rng.uniform(0.5, 1.5, (3, 5)), tg.float32)):
         if name == "nanmean" and values.dtype.kind == "i":
-            continue  # nanmean takes floats only, as PyTorch
+            continue  # nanmean takes floats only, as PyTorch (mean takes an int input given a float dtype)
         t = tg.tensor(values)
         got = getattr(t, name)(1, dtype=dtype)
         want = getattr(tg.tensor(values.astype(np.dtype(str(dtype)))), name)(1)
         assert got.dtype == want.dtype, (name, values.dtype, dtype)
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+        if name in ("sum", "mean", "prod", "nansum", "nanmean"):  # the free function too, and the whole tensor
+            np.testing.assert_array_equal(getattr(tg, name)(t, 1, dtype=dtype).numpy(), want.numpy())
+            assert getattr(t, name)(dtype=dtype).dtype == want.dtype
+    x = tg.tensor(rng.uniform(0.5, 1.5, 4).astype(np.float32), requires_grad=True)
+    getattr(x, name)(0, dtype=tg.float64).sum().backward()
+    assert x.grad.dtype == tg.float32
+    with pytest.raises(TypeError, match=f"{name}: 'float128bit' \\(str\\) is not a dtype"):
+        getattr(tg.ones(3), name)(0, dtype="float128bit")
