@@ -40,10 +40,20 @@ def test_normal_initializers_have_their_std(init, kwargs, std):
     assert abs(w.std() / std - 1) < 0.02 and abs(w.mean()) < 0.02 * std * 3
 
 
-def test_linear_initializes_as_pytorch():
+@pytest.mark.parametrize("make, fan_in", [(lambda: nn.Linear(300, 2000), 300),
+                                          (lambda: nn.Bilinear(300, 4, 500), 300)])
+def test_layers_initialize_uniformly_on_their_bound_as_pytorch(make, fan_in):
+    """Weight and bias uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)] (Linear's weight
+    by kaiming_uniform_ with a = sqrt(5)): both ends reached, mean 0, the std of a
+    uniform, and the layer's reset_parameters() draws again."""
     tg.manual_seed(0)
-    layer = nn.Linear(300, 2000)
-    bound = 1 / math.sqrt(300)  # weight (kaiming_uniform_, a = sqrt(5)) and bias both
+    layer = make()
+    bound = 1 / math.sqrt(fan_in)
     for t in (layer.weight, layer.bias):
-        a = np.abs(t.detach().numpy())
-        assert a.max() <= bound and a.max() > 0.99 * bound
+        v = t.detach().numpy()
+        assert v.min() >= -bound and v.max() <= bound
+        assert v.min() < -0.95 * bound and v.max() > 0.95 * bound, "both ends of the interval"
+        assert abs(v.mean()) < 0.1 * bound and abs(v.std() / (bound / math.sqrt(3)) - 1) < 0.1
+    before = layer.bias.detach().numpy().copy()
+    layer.reset_parameters()
+    assert not np.array_equal(layer.bias.detach().numpy(), before)
