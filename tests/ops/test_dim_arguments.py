@@ -1,4 +1,6 @@
 """Ops that take a dim, called the ways PyTorch programs call them: all/any over dims, max/min of two tensors."""
+import re
+
 import numpy as np
 import pytest
 
@@ -60,6 +62,19 @@ def test_all_and_any_refuse_bad_dims():
         x.any("a")
     with pytest.raises(TypeError, match="all: keepdim must be a bool"):
         x.all(0, "yes")
+
+
+@pytest.mark.parametrize("shape, dim, valid", [((2, 3), 2, "[-2, 1]"), ((2, 3), -3, "[-2, 1]"), ((4,), 1, "[-1, 0]"),
+                                               ((), 1, "[-1, 0]"), ((), -2, "[-1, 0]")])
+def test_a_dim_out_of_range_names_the_valid_range_as_pytorch(shape, dim, valid):
+    """A 0-d tensor takes dim 0 and -1, as a 1-d one does (PyTorch's "[-1, 0]")."""
+    x = tg.ones(*shape)
+    for op in ("sum", "mean", "amax"):
+        with pytest.raises(IndexError, match=f"{op}: dim {dim} is out of range for a tensor with {len(shape)} "
+                                             f"dimensions \\(expected a value in {re.escape(valid)}\\)"):
+            getattr(x, op)(dim)
+    if not shape:
+        assert x.sum(0).shape == x.sum(-1).shape == ()
 
 
 @pytest.mark.parametrize("which", ["max", "min"])

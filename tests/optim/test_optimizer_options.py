@@ -80,3 +80,17 @@ def test_every_optimizer_option_follows_pytorchs_rule(kind, options):
     defaults = {"weight_decay": 1e-2} if kind == "AdamW" else {}  # AdamW's default decay, as PyTorch's
     want = reference(kind, lr, **{**defaults, **options})
     np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-12, atol=1e-14)
+
+
+def test_an_optimizers_repr_lists_each_groups_options_as_pytorchs():
+    """PyTorch's layout: the class, then per group its options sorted by name
+    (all but the parameters), one per line."""
+    a, b = tg.nn.Parameter(tg.ones(2)), tg.nn.Parameter(tg.ones(1))
+    opt = tg.optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    lines = repr(opt).split("\n")
+    assert lines[0] == "Adam (" and lines[-1] == ")"
+    assert [i for i, line in enumerate(lines) if line.startswith("Parameter Group")] == [1, 8]
+    for group, start in zip(opt.param_groups, (2, 9)):
+        keys = sorted(k for k in group if k != "params")
+        assert lines[start:start + len(keys)] == [f"    {k}: {group[k]}" for k in keys]
+    assert "    lr: 0.1" in lines[2:8] and "    lr: 0.5" in lines[9:15] and "    betas: (0.9, 0.999)" in lines
