@@ -34,6 +34,41 @@ def test_registering_parameters_buffers_and_submodules():
         outer.add_module("a.b", Scale())
 
 
+@pytest.mark.parametrize("slot, kind, wrong", [("weight", "parameter", tg.ones(3)), ("weight", "parameter", 5),
+                                               ("weight", "parameter", nn.Linear(1, 1)),
+                                               ("inner", "child module", tg.ones(3)), ("count", "buffer", 5.0)])
+def test_a_registered_name_takes_its_kind_or_none_as_pytorchs(slot, kind, wrong):
+    """Assigning a parameter's name anything but a Parameter (or None), a child
+    module's anything but a Module, a buffer's anything but a tensor, is a
+    TypeError that leaves the module as it was; None keeps the name's slot, out
+    of named_parameters and the state dict, and the slot takes one of its kind
+    again (PyTorch's rules: a plain tensor is not silently made an untrained
+    attribute while the optimizer holds the old parameter)."""
+    m = Scale()
+    m.inner = nn.Linear(2, 2)
+    before = {k: v.numpy().copy() for k, v in m.state_dict().items()}
+    with pytest.raises(TypeError, match=f"Scale: cannot assign a {type(wrong).__name__} as {kind} '{slot}'"):
+        setattr(m, slot, wrong)
+    assert {k: v.numpy().tolist() for k, v in m.state_dict().items()} == {k: v.tolist() for k, v in before.items()}
+    setattr(m, slot, None)
+    assert getattr(m, slot) is None
+    stores = {"parameter": m._parameters, "child module": m._modules, "buffer": m._buffers}
+    assert slot in stores[kind] and not any(slot in d for k, d in stores.items() if k != kind)
+    assert not any(k == slot or k.startswith(slot + ".") for k in m.state_dict())
+    assert slot not in dict(m.named_parameters()) and slot not in dict(m.named_children())
+    if kind == "parameter":
+        with pytest.raises(TypeError, match="as parameter 'weight'"):
+            m.weight = tg.ones(3)  # the slot is still a parameter's
+        m.weight = nn.Parameter(tg.full((3,), 2.0))
+        assert [n for n, _ in m.named_parameters()][0] == "weight"
+    elif kind == "child module":
+        m.inner = nn.Linear(2, 2)
+        assert "inner.weight" in m.state_dict()
+    else:
+        m.count = tg.ones(1)
+        assert m.state_dict()["count"].tolist() == [1.0]
+
+
 def test_a_forward_pre_hook_can_replace_the_input():
     m = Scale()
     handle = m.register_forward_pre_hook(lambda module, args: (args[0] * 2,))

@@ -60,18 +60,33 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
             modules.pop(name, None)
             self.register_buffer(name, value, persistent=value.persistent)
             return
-        for d in (params, modules, buffers):
-            if name in d and not (d is buffers and (value is None or isinstance(value, Tensor))):
-                del d[name]
+        # PyTorch's rules: a registered parameter's or child module's name takes one of its kind or None
+        # (None keeps the slot: state_dict and named_parameters leave it out), a buffer's a tensor or None
+        who = type(self).__name__
         if isinstance(value, Parameter):
+            modules.pop(name, None)
+            buffers.pop(name, None)
             params[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"{who}: cannot assign a {type(value).__name__} as parameter {name!r}; expected a "
+                                f"Parameter or None. Wrap it (nn.Parameter(t)), or write its values into the "
+                                f"parameter (with no_grad(): self.{name}.copy_(t))")
+            params[name] = None
         elif isinstance(value, Module):
+            buffers.pop(name, None)
             modules[name] = value
             value._set_qualified_name(f"{self._name}.{name}" if self._name else name)
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{who}: cannot assign a {type(value).__name__} as child module {name!r}; "
+                                "expected a Module or None")
+            modules[name] = None
         elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{who}: cannot assign a {type(value).__name__} as buffer {name!r}; expected a "
+                                "Tensor or None (tinygrad_bn.tensor(value) makes one)")
             buffers[name] = value
-        elif name in params and value is None:
-            params[name] = None
         else:
             object.__setattr__(self, name, value)
             return
