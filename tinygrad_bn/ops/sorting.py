@@ -65,7 +65,7 @@ def _zero_index(t):
     return make_tensor(be.zeros((), "int64"), be)
 
 
-def sort(t, dim, descending=False, stable=False):
+def sort(t, dim, descending, stable):
     """(values, indices) of t sorted along ``dim``, as torch.sort (always stable here)."""
     who = "sort"
     tensor_arg(who, t)
@@ -78,7 +78,7 @@ def sort(t, dim, descending=False, stable=False):
     return Sort(_pick(t, idx, d), make_tensor(idx, t._backend))
 
 
-def argsort(t, dim=-1, descending=False, stable=False):
+def argsort(t, dim, descending, stable):
     """The indices that sort t along ``dim`` (no gradient), as torch.argsort (always stable here)."""
     who = "argsort"
     tensor_arg(who, t)
@@ -93,7 +93,7 @@ def argsort(t, dim=-1, descending=False, stable=False):
 def msort(t):
     """t sorted along dim 0 (the values), as torch.msort."""
     tensor_arg("msort", t)
-    return sort(t, 0).values
+    return sort(t, 0, False, False).values
 
 
 def _count_arg(who, name, k, low, high, dim, n):
@@ -209,7 +209,7 @@ def _median(who, result_cls, t, dim, keepdim, skip_nan):
     return _keep(result_cls, _pick(t, idx, d), make_tensor(idx, t._backend), d, keepdim)
 
 
-def median(t, dim=None, keepdim=False):
+def median(t, dim, keepdim):
     """The lower median: of all elements (a 0-d tensor; NaN if there is a NaN), or
     (values, indices) along ``dim``, as torch.median."""
     return _median("median", Median, t, dim, keepdim, False)
