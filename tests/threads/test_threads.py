@@ -138,6 +138,11 @@ def test_the_chooser_takes_the_faster_way_and_keeps_trying_the_other():
         chooser.record(way, speed[way] * 100, 100)
     quiet, loaded = picks[:3 * blas.PROBE_EVERY], picks[-2 * blas.PROBE_EVERY:]
     assert quiet.count("split") > 0.8 * len(quiet) and quiet.count("serial") >= 2  # the other way tried again
+    # each way once to start, then the other way on every PROBE_EVERY-th product, no more often
+    assert [i for i, way in enumerate(quiet) if way == "serial"] == [0] + [
+        k * blas.PROBE_EVERY - 1 for k in range(1, 4)]
+    probes = [i for i, way in enumerate(loaded) if way == "split"]
+    assert [(len(picks) - 2 * blas.PROBE_EVERY + i + 1) % blas.PROBE_EVERY for i in probes] == [0] * len(probes)
     assert loaded.count("serial") > 0.8 * len(loaded) and "split" in loaded
 
 
