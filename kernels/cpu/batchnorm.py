@@ -228,7 +228,7 @@ def backward(x, dy, mean, invstd, weight, training=True):
 
 
 # ------------------------------------------------- forms for a compiled replay
-# A compiled step (tinygrad_bn.compiled) replays calls whose arguments the trace
+# A compiled step replays calls whose arguments the trace
 # already checked, with the same shapes and dtypes every time: a function's
 # ``replay_form(*traced_args)`` returns what replay calls instead. Small inputs
 # then go straight to their one compiled call; the Python checks around it cost
