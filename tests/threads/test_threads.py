@@ -80,6 +80,73 @@ def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypa
         assert matmul.chooser.cost["serial"] is not None and matmul.chooser.cost["split"] is not None
 
 
+_NUMPYS_COUNT = """
+import json, os, numpy as np
+try:
+    import scipy.linalg  # its wheels bring an OpenBLAS of their own: then there are two
+except ImportError:
+    pass
+from threadpoolctl import ThreadpoolController
+from tinygrad_bn.backends import blas
+functions = blas._openblas_thread_functions()
+if functions is not None:
+    functions[1](1)
+package = os.path.dirname(os.path.realpath(np.__file__))
+counts = {c.filepath: c.num_threads for c in ThreadpoolController().lib_controllers if c.internal_api == "openblas"}
+numpys = [n for f, n in counts.items() if os.path.realpath(f).startswith((package + os.sep, package + ".libs" + os.sep))]
+print(json.dumps({"functions": functions is not None, "libraries": len(counts), "numpys": numpys}))
+"""
+
+
+def test_the_count_set_for_a_product_is_the_one_of_numpys_own_openblas():
+    """With SciPy imported a process holds two OpenBLAS libraries, listed in an
+    order that changes from process to process: the count must be set on the
+    one NumPy calls in every process (else its products run on every core, with
+    other bits). Several processes, each with another hash seed."""
+    import json
+
+    for seed in range(6):
+        env = dict(os.environ, PYTHONHASHSEED=str(seed), OPENBLAS_NUM_THREADS="2")
+        run = subprocess.run([sys.executable, "-c", _NUMPYS_COUNT], capture_output=True, text=True, env=env,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr
+        got = json.loads(run.stdout.strip().splitlines()[-1])
+        if not got["functions"] or not got["numpys"]:
+            pytest.skip(f"NumPy's BLAS is not a pthreads OpenBLAS of its own wheel here: {got}")
+        assert got["numpys"] == [1], (seed, got)
+
+
+def test_numpys_openblas_is_told_apart_from_another_one():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from tinygrad_bn.backends import blas
+    package = os.path.dirname(os.path.realpath(np.__file__))
+
+    def lib(path, api="openblas"):
+        return SimpleNamespace(internal_api=api, filepath=path)
+    ours = lib(os.path.join(package + ".libs", "libscipy_openblas64_-x.so"))
+    scipys = lib("/site-packages/scipy.libs/libscipy_openblas-y.so")
+    omp = lib("/usr/lib/libgomp.so.1", "openmp")
+    assert blas.numpys_openblas([scipys, ours, omp]) is ours and blas.numpys_openblas([ours, scipys]) is ours
+    assert blas.numpys_openblas([omp, scipys]) is scipys  # the only one: NumPy's
+    assert blas.numpys_openblas([omp]) is None and blas.numpys_openblas([]) is None
+    assert blas.numpys_openblas([scipys, lib("/usr/lib/libopenblas.so.0")]) is None  # two, neither NumPy's
+
+
+def test_two_openblas_libraries_neither_numpys_leave_products_alone_and_say_so(monkeypatch):
+    from types import SimpleNamespace
+
+    import threadpoolctl
+
+    from tinygrad_bn.backends import blas
+    libs = [SimpleNamespace(internal_api="openblas", filepath=p) for p in ("/a/libopenblas.so", "/b/libopenblas.so")]
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", lambda: SimpleNamespace(lib_controllers=libs))
+    with pytest.warns(RuntimeWarning, match="cannot tell which of 2 OpenBLAS libraries NumPy calls"):
+        assert blas._openblas_thread_functions() is None
+
+
 def test_a_product_in_bands_is_the_one_thread_product_bit_for_bit():
     """Each band is a one-thread product of some rows: the same bits as the whole (where
     OpenBLAS's own two-thread split of some of these shapes is not)."""

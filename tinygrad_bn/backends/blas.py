@@ -29,8 +29,10 @@ Python thread runs directly during ours still sees the one thread limit for
 that time.
 """
 import itertools
+import os
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -71,19 +73,47 @@ class SplitChooser:
         self.cost[way] = per if old is None else old + self.WEIGHT * (per - old)
 
 
+def numpys_openblas(controllers):
+    """Of threadpoolctl's library controllers, the OpenBLAS that NumPy calls, or None.
+
+    A process may hold several: SciPy's wheels bring an OpenBLAS of their own
+    (LP64, beside NumPy's ILP64 one), loaded as soon as anything imports
+    ``scipy.linalg``, and threadpoolctl lists the two in an order that changes
+    from process to process. Setting the thread count of the other one leaves
+    NumPy's products on every core: in about half of the processes, with other
+    bits. So with more than one, only a library inside NumPy's own folders
+    (``numpy.libs`` in a wheel) is taken."""
+    openblas = [c for c in controllers if c.internal_api == "openblas"]
+    if len(openblas) <= 1:
+        return openblas[0] if openblas else None
+    package = os.path.dirname(os.path.realpath(np.__file__))
+    folders = tuple(os.path.join(d, "") for d in (package, package + ".libs"))
+    numpys = [c for c in openblas if os.path.realpath(c.filepath).startswith(folders)]
+    return numpys[0] if len(numpys) == 1 else None
+
+
 def _openblas_thread_functions():
-    """(get, set) of NumPy's OpenBLAS thread count as ctypes functions, or None."""
+    """(get, set) of NumPy's OpenBLAS thread count as ctypes functions, or None
+    (with a warning when there is an OpenBLAS that cannot be told apart)."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return None
     np.ones((2, 2)) @ np.ones((2, 2))  # make sure NumPy's BLAS is loaded
-    for lib in ThreadpoolController().lib_controllers:
-        if lib.internal_api == "openblas" and lib.threading_layer == "pthreads":
-            get, set_ = lib._get_symbol("openblas_get_num_threads"), lib._get_symbol("openblas_set_num_threads")
-            if get is not None and set_ is not None:
-                return get, set_
-    return None
+    controllers = ThreadpoolController().lib_controllers
+    lib = numpys_openblas(controllers)
+    if lib is None:
+        found = [c.filepath for c in controllers if c.internal_api == "openblas"]
+        if found:
+            warnings.warn(f"tinygrad_bn: cannot tell which of {len(found)} OpenBLAS libraries NumPy calls "
+                          f"({', '.join(found)}); matrix products use OpenBLAS's own thread count, so their last "
+                          "bits may depend on it (set OPENBLAS_NUM_THREADS=1 for results that repeat across "
+                          "processes)", RuntimeWarning, stacklevel=2)
+        return None
+    if lib.threading_layer != "pthreads":
+        return None
+    get, set_ = lib._get_symbol("openblas_get_num_threads"), lib._get_symbol("openblas_set_num_threads")
+    return (get, set_) if get is not None and set_ is not None else None
 
 
 def split_rows(a, b, bands, pool):
