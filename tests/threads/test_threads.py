@@ -77,7 +77,8 @@ def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypa
         for _ in range(2 * blas.PROBE_EVERY):  # large products, serial and in bands: one thread each, the same bits
             np.testing.assert_array_equal(matmul(a, b), want)
         assert set(seen) == {1} and get_threads() == before
-        assert matmul.chooser.cost["serial"] is not None and matmul.chooser.cost["split"] is not None
+        (chooser,) = matmul.choosers.values()  # one shape, one chooser
+        assert chooser.cost["serial"] is not None and chooser.cost["split"] is not None
 
 
 _NUMPYS_COUNT = """

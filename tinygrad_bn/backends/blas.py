@@ -18,7 +18,9 @@ output. Each output element is then the very product of the one-thread call
 shape whose bands differ, which OpenBLAS's small-matrix code can do, is never
 split), so the split changes no bit and the choice can follow the machine:
 ``SplitChooser`` times both ways as they run and takes the faster per
-multiply-add, trying the other again every ``PROBE_EVERY`` large products.
+multiply-add, one chooser per shape (a split pays off for some shapes of a
+size and not for others), trying the other way again every ``PROBE_EVERY``
+products of the shape.
 Under load the split waits for a descheduled thread and loses; on a quiet
 machine it wins. Other BLAS libraries (MKL, Accelerate), or OpenBLAS built with
 OpenMP (whose limits are per thread), are left alone: ``matmul`` is ``np.matmul``.
@@ -38,7 +40,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 # m * k * n below which a product is never split (SimpleNet's largest at batch
-# 1024 is 1024 * 784 * 64 = 51M; a split costs a thread hand-off, ~20 us)
+# 1024 is 1024 * 784 * 64 = 51M; a split costs a thread hand-off, ~20 us).
+# Alone, a (1024, 784) by (784, 64) product takes 1035 us on one thread and 659
+# in two bands, but in a step at batch 256-1024 a threshold of 2^23 or 2^25 gave
+# no steady gain (the step's other work and the second thread's wake-ups)
 SERIAL_BELOW = 1 << 27
 PROBE_EVERY = 16
 """Large products between two tries of the way ``SplitChooser`` is not taking."""
@@ -146,7 +151,7 @@ def small_products_on_one_thread():
     get_threads, set_threads = functions
     np_matmul = np.matmul
     turn = threading.Lock()
-    chooser = SplitChooser()
+    choosers = {}  # shape -> its SplitChooser: a split pays off for some shapes and not others
     same_bits = {}  # (shapes, dtypes, strides, bands) -> whether bands gave the serial product's bits
     pools = {}  # band count -> the threads that run all bands but the first
 
@@ -162,6 +167,9 @@ def small_products_on_one_thread():
                 shape = (a.shape, b.shape, a.dtype, b.dtype, a.strides, b.strides, threads)
                 if same_bits.get(shape) is False:
                     return np_matmul(a, b)
+                chooser = choosers.get(shape)
+                if chooser is None:
+                    chooser = choosers[shape] = SplitChooser()
                 way = chooser.pick()
                 start = time.perf_counter()
                 if way == "serial":
@@ -184,5 +192,5 @@ def small_products_on_one_thread():
                 if threads != 1:
                     set_threads(threads)
 
-    matmul.chooser, matmul.same_bits = chooser, same_bits
+    matmul.choosers, matmul.same_bits = choosers, same_bits
     return matmul
