@@ -79,6 +79,8 @@ def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypa
         assert set(seen) == {1} and get_threads() == before
         (chooser,) = matmul.choosers.values()  # one shape, one chooser
         assert chooser.cost["serial"] is not None and chooser.cost["split"] is not None
+        np.testing.assert_array_equal(matmul(a[:, :50], b[:50]), real(a[:, :50], b[:50]))  # another shape ...
+        assert len(matmul.choosers) == 2 and chooser.count == 2 * blas.PROBE_EVERY  # ... has its own chooser
 
 
 _NUMPYS_COUNT = """
