@@ -50,6 +50,7 @@ def cache_dir():
 
 # ------------------------------------------------------------------ finding runs
 def _array_of(program, ref):
+    """The trace's array of an argument ref, or None for a constant or a container."""
     kind, v = ref
     if kind == "v":
         return program.value_arrays[v]
@@ -73,18 +74,18 @@ def _fusible(program, ins):
         return False
     if ins.name == "check_finite":  # check_finite(message, *arrays): a run's first call only (see find_runs)
         message, *refs = ins.args
-        arrays = [_array_of(program, r) if r[0] in ("v", "x", "a") else None for r in refs]
+        arrays = [_array_of(program, r) for r in refs]
         return (message[0] == "c" and isinstance(message[1], str) and not ins.outs and bool(arrays)
                 and all(type(a) is np.ndarray and a.dtype.kind == "f" and str(a.dtype) in _DTYPES and a.ndim
                         for a in arrays))
     if ins.name == "cast":  # cast(x, dtype): the dtype is a constant, not an operand
-        src = _array_of(program, ins.args[0]) if ins.args[0][0] in ("v", "x", "a") else None
+        src = _array_of(program, ins.args[0])
         out = program.value_arrays[ins.outs[0]] if len(ins.outs) == 1 else None
         return (type(src) is np.ndarray and type(out) is np.ndarray and out.shape == src.shape
                 and str(src.dtype) in _DTYPES and str(out.dtype) in _DTYPES and _converts_alike(src.dtype, out.dtype))
     if ins.name == "copyto":  # copyto(dst, src), casting="unsafe"
-        dst = _array_of(program, ins.args[0]) if ins.args[0][0] in ("v", "x", "a") else None
-        src = _array_of(program, ins.args[1]) if ins.args[1][0] in ("v", "x", "a") else None
+        dst = _array_of(program, ins.args[0])
+        src = _array_of(program, ins.args[1])
         if type(dst) is not np.ndarray or type(src) is not np.ndarray or str(src.dtype) not in _DTYPES or \
                 not _converts_alike(src.dtype, dst.dtype):
             return False
@@ -116,7 +117,7 @@ def _writes_alias(program, run, ins):
     arrays = []
     for c in calls:
         for ref in c.args:
-            a = _array_of(program, ref) if ref[0] in ("v", "x", "a") else None
+            a = _array_of(program, ref)
             if a is not None:
                 arrays.append(a)
     for c in calls:
