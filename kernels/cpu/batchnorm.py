@@ -237,9 +237,10 @@ def backward(x, dy, mean, invstd, weight, training=True):
 
 
 def _forward_train_replay_form(x, weight, bias, eps):
-    if _view(x).nbytes >= pool.MIN_BYTES:
+    traced = _view(x)
+    if traced.nbytes >= pool.MIN_BYTES:
         return forward_train
-    ones, zeros = affine_or_default(None, None, _view(x).shape[1], np)  # for a layer without affine
+    ones, zeros = affine_or_default(None, None, traced.shape[1], np)  # for a layer without affine
 
     def forward_train_replayed(x, weight, bias, eps):
         gamma = ones if weight is None else weight.astype(np.float64)
@@ -250,9 +251,10 @@ def _forward_train_replay_form(x, weight, bias, eps):
 
 
 def _backward_replay_form(x, dy, mean, invstd, weight, training=True):
-    if _view(x).nbytes >= pool.MIN_BYTES:
+    traced = _view(x)
+    if traced.nbytes >= pool.MIN_BYTES:
         return backward
-    ones, _ = affine_or_default(None, None, _view(x).shape[1], np)
+    ones, _ = affine_or_default(None, None, traced.shape[1], np)
     # the forward's statistics are float64 vectors already (the dtypes are the trace's every time)
     stats64 = all(v.dtype == np.float64 and v.ndim == 1 for v in (mean, invstd))
 
