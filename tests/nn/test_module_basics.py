@@ -69,6 +69,30 @@ def test_a_registered_name_takes_its_kind_or_none_as_pytorchs(slot, kind, wrong)
         assert m.state_dict()["count"].tolist() == [1.0]
 
 
+def test_assignment_rules_are_pytorchs():
+    """The same assignments on a PyTorch module: refused where ours refuses, and
+    None keeping the slot where ours keeps it."""
+    torch = pytest.importorskip("torch")
+    for module, tg_module in ((torch.nn.Linear(2, 3), nn.Linear(2, 3)),):
+        for wrong in (lambda lib: lib.ones(3), lambda lib: 5):
+            for m, lib in ((module, torch), (tg_module, tg)):
+                with pytest.raises(TypeError, match="as parameter 'bias'"):
+                    m.bias = wrong(lib)
+        for m in (module, tg_module):
+            m.bias = None
+            assert "bias" in m._parameters and m.bias is None and "bias" not in m.state_dict()
+    outer, tg_outer = torch.nn.Sequential(torch.nn.Linear(2, 2)), nn.Sequential(nn.Linear(2, 2))
+    for m, lib in ((outer, torch), (tg_outer, tg)):
+        with pytest.raises(TypeError, match="as child module '0'"):
+            setattr(m, "0", lib.ones(2))
+        setattr(m, "0", None)
+        assert "0" in m._modules and getattr(m, "0") is None
+    bn, tg_bn = torch.nn.BatchNorm1d(3), nn.BatchNorm1d(3)
+    for m in (bn, tg_bn):
+        with pytest.raises(TypeError, match="as buffer 'running_mean'"):
+            m.running_mean = 5
+
+
 def test_a_forward_pre_hook_can_replace_the_input():
     m = Scale()
     handle = m.register_forward_pre_hook(lambda module, args: (args[0] * 2,))
