@@ -2,24 +2,46 @@
 function runs on synthetic runs with known values, the figure is caught before
 it is saved, and the plotted lines and points are compared with the runs (a
 filter that mixes the two nets, or a loop that draws no per-seed points, changes
-a picture that the JSON alone would never show)."""
+a picture that the JSON alone would never show).
+
+Every figure caught is also compared, as it is handed to be saved, with its
+recorded fingerprint (``figure_fingerprint.py``; ``figure_snapshots/``, one file
+per test): titles, labels, ticks, limits, every line, text, bar and band with
+its data and style. The checks above say what a figure must show; the snapshot
+catches what they do not name (a label on the wrong panel, a marker size, an
+alignment). A change meant to alter a figure is recorded with
+``TINYGRAD_BN_UPDATE_FIGURES=1 pytest tests/experiments/test_plot_content.py``
+and the changed snapshot files go into the same commit."""
+import json
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
+
+from figure_fingerprint import first_difference, fingerprint  # noqa: E402
 
 from tinygrad_bn.experiments import (  # noqa: E402
     bn_vs_plain, common, gradients, landscape, learning_rates, sharpness, sigmoid, small_batch, sync_bn,
     train_vs_eval, weight_init)
 
 
+SNAPSHOTS = Path(__file__).with_name("figure_snapshots")
+UPDATE = os.environ.get("TINYGRAD_BN_UPDATE_FIGURES") == "1"
+
+
 @pytest.fixture
-def caught(monkeypatch):
-    """The figures the plot functions save, by file name, instead of files."""
-    figs = {}
+def caught(monkeypatch, request):
+    """The figures the plot functions save, by file name, instead of files;
+    at the end of the test, their fingerprints are checked against the
+    recorded ones."""
+    figs, prints = {}, {}
 
     def keep(fig, out, name):
         figs[name] = fig
+        prints[name] = json.loads(json.dumps(fingerprint(fig)))  # as the plot function left it
         return name
 
     for module in (common, bn_vs_plain, gradients, landscape, learning_rates, sharpness, sigmoid, small_batch,
@@ -30,6 +52,28 @@ def caught(monkeypatch):
     import matplotlib.pyplot as plt
     for fig in figs.values():
         plt.close(fig)
+    _check_snapshot(request.node.name, prints)
+
+
+def _check_snapshot(test, prints):
+    path = SNAPSHOTS / f"{test}.json"
+    if UPDATE:
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(json.dumps(prints, indent=1, sort_keys=True) + "\n")
+        return
+    how = ("if the change is meant, record it with TINYGRAD_BN_UPDATE_FIGURES=1 pytest "
+           "tests/experiments/test_plot_content.py and commit tests/experiments/figure_snapshots/")
+    assert path.exists(), f"{test}: no recorded figures at {path}; {how}"
+    want = json.loads(path.read_text())
+    recorded = {fp["matplotlib"] for fp in want.values()}
+    running = {fp["matplotlib"] for fp in prints.values()}
+    if recorded != running:  # defaults and tick choices may move between releases: only like is compared
+        pytest.skip(f"{test}: figures recorded with matplotlib {', '.join(sorted(recorded))}, "
+                    f"this is {', '.join(sorted(running))}; re-record them ({how})")
+    assert sorted(prints) == sorted(want), f"{test}: drew figures {sorted(prints)}, recorded {sorted(want)}; {how}"
+    for name in want:
+        found = first_difference(prints[name], want[name], name)
+        assert found is None, (f"{test}: {found[0]} is {found[1]!r}, recorded {found[2]!r}; {how}")
 
 
 def _lines(ax, label):
@@ -46,11 +90,10 @@ def test_bn_vs_plain_draws_each_nets_mean_curve_from_its_own_runs(caught, tmp_pa
                 runs.append({"setting": setting, "net": net, "seed": seed,
                              "loss": list(rng.uniform(0.1, 2.0, epochs)), "acc": list(rng.uniform(0.5, 1.0, epochs)),
                              "first_linear_std": list(rng.uniform(0.5, 2.0, epochs + 1))})
-    histograms = {net: {"pre": [np.zeros(10), np.linspace(-1, 1, 11)]} for net in bn_vs_plain.NETS}
-    try:
-        bn_vs_plain._plot(str(tmp_path), runs, histograms, epochs, seeds)
-    except (KeyError, TypeError, IndexError, ValueError):
-        pass  # the second figure wants real histograms; the first is caught before it
+    edges = list(np.linspace(-3, 3, 9))
+    histograms = {f"{setting}/{net}": {"edges": edges, "counts": {e: list(rng.integers(1, 50, 8)) for e in (1, 2, 4)}}
+                  for setting in bn_vs_plain.SETTINGS for net in bn_vs_plain.NETS}
+    bn_vs_plain._plot(str(tmp_path), runs, histograms, epochs, seeds)
     fig = caught["bn-vs-plain.png"]
     axes = np.array(fig.axes).reshape(3, 2)
     for col, setting in enumerate(bn_vs_plain.SETTINGS):
@@ -336,3 +379,20 @@ def test_landscape_draws_each_measures_geometric_mean_per_net_and_setting(caught
                 np.testing.assert_array_equal(line.get_xdata(), steps)
                 want = np.exp(np.log([r[key] for r in mine]).mean(0))
                 np.testing.assert_allclose(line.get_ydata(), want, rtol=1e-12, err_msg=f"{setting} {key} {net}")
+
+
+@pytest.mark.parametrize("high, want", [(100.0, [1, 2, 5, 10, 20, 50, 100]), (299.0, [1, 2, 5, 10, 20, 50, 100, 200]),
+                                        (300.0, [1, 10, 100]), (1e3, [1, 10, 100, 1000]),
+                                        (1e4, [1, 10, 100, 1000, 10000])])
+def test_landscape_log_axes_tick_1_2_5_over_short_spans_and_decades_over_long_ones(high, want):
+    plt = common.pyplot()
+    fig, ax = plt.subplots()
+    try:
+        ax.set_yscale("log")
+        ax.set_ylim(1.0, high)
+        landscape._log_ticks(plt, ax)
+        ticks = [t for t in ax.yaxis.get_majorticklocs() if 1.0 <= t <= high]
+        np.testing.assert_allclose(ticks, want)
+        assert ax.yaxis.get_major_formatter().format_ticks(ticks) == [f"{t:g}" for t in want]  # plain numbers
+    finally:
+        plt.close(fig)
