@@ -93,6 +93,28 @@ def test_assignment_rules_are_pytorchs():
             m.running_mean = 5
 
 
+@pytest.mark.parametrize("taken_by", ["parameter", "module", "del", "registered again"])
+def test_a_buffer_name_taken_over_forgets_that_it_was_not_persistent(taken_by):
+    """PyTorch drops the name from its non-persistent set when a parameter or a
+    module takes it (or it is deleted): a buffer registered under it again is
+    saved unless it says otherwise."""
+    m = nn.Module()
+    m.register_buffer("stat", tg.zeros(2), persistent=False)
+    assert "stat" not in m.state_dict()
+    if taken_by == "parameter":
+        m.stat = nn.Parameter(tg.ones(2))
+        assert "stat" in m.state_dict()
+        del m.stat
+    elif taken_by == "module":
+        m.stat = nn.Linear(2, 2)
+        assert "stat.weight" in m.state_dict()
+        del m.stat
+    elif taken_by == "del":
+        del m.stat
+    m.register_buffer("stat", tg.full((2,), 3.0))
+    assert m.state_dict()["stat"].tolist() == [3.0, 3.0]
+
+
 def test_a_forward_pre_hook_can_replace_the_input():
     m = Scale()
     handle = m.register_forward_pre_hook(lambda module, args: (args[0] * 2,))

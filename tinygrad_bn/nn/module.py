@@ -65,7 +65,7 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
         who = type(self).__name__
         if isinstance(value, Parameter):
             modules.pop(name, None)
-            buffers.pop(name, None)
+            self._forget_buffer(name)
             params[name] = value
         elif name in params:
             if value is not None:
@@ -74,7 +74,7 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
                                 f"parameter (with no_grad(): self.{name}.copy_(t))")
             params[name] = None
         elif isinstance(value, Module):
-            buffers.pop(name, None)
+            self._forget_buffer(name)
             modules[name] = value
             value._set_qualified_name(f"{self._name}.{name}" if self._name else name)
         elif name in modules:
@@ -92,6 +92,13 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
             return
         self.__dict__.pop(name, None)
 
+    def _forget_buffer(self, name):
+        """Drop buffer ``name`` and its entry in the non-persistent set, as PyTorch
+        does when a parameter or a module takes the name or it is deleted: nothing
+        stale stays under a name that is no longer a buffer's."""
+        self.__dict__["_buffers"].pop(name, None)
+        self.__dict__.get("_non_persistent", set()).discard(name)
+
     def __getattr__(self, name):
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
@@ -103,9 +110,10 @@ class Module(ModuleHooks, ModuleState, ModuleConversion):
     def __delattr__(self, name):
         for key in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__[key]:
-                del self.__dict__[key][name]
                 if key == "_buffers":
-                    self.__dict__.get("_non_persistent", set()).discard(name)
+                    self._forget_buffer(name)
+                else:
+                    del self.__dict__[key][name]
                 return
         object.__delattr__(self, name)
 
