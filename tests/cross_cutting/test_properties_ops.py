@@ -152,3 +152,27 @@ def test_normalization_gradcheck(kind, data):
     if case.weight is not None:
         leaves += [tg.tensor(case.weight, requires_grad=True), tg.tensor(case.bias, requires_grad=True)]
     assert gradcheck(case.call, leaves, atol=1e-5, rtol=1e-3)
+
+
+_SHAPE = st.lists(st.integers(0, 3), max_size=4).map(tuple)
+
+
+@given(shapes=st.lists(_SHAPE, max_size=4))
+def test_every_broadcast_rule_agrees_with_numpys(shapes):
+    """broadcast_shapes, broadcast_tensors and the distributions' helper give NumPy's
+    shape, or refuse exactly where NumPy does: with no shapes, zero sizes and 1s."""
+    from tinygrad_bn.distributions.utils import broadcast_shapes as distributions_broadcast
+    try:
+        want = np.broadcast_shapes(*shapes)
+    except ValueError:
+        want = None
+    if want is None:
+        with pytest.raises(RuntimeError, match="broadcast"):
+            tg.broadcast_shapes(*shapes)
+        with pytest.raises(RuntimeError, match="broadcast"):
+            distributions_broadcast("op", shapes)
+        return
+    assert tuple(tg.broadcast_shapes(*shapes)) == want
+    assert tuple(distributions_broadcast("op", shapes)) == want
+    if shapes:
+        assert [tuple(t.shape) for t in tg.broadcast_tensors(*(tg.zeros(s) for s in shapes))] == [want] * len(shapes)

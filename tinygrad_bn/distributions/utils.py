@@ -12,6 +12,7 @@ from ..arguments import devices_differ
 from ..creation import tensor
 from ..dtypes import is_float
 from ..ops.elementwise import where
+from ..ops.index_args import broadcast_shape
 from ..tensor import Tensor
 
 euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant, as torch.distributions.utils
@@ -40,15 +41,7 @@ def xlogy(x, y):
 
 def broadcast_shapes(who, shapes):
     """The shape all of ``shapes`` broadcast to (NumPy's rule), or a RuntimeError."""
-    ndim = max((len(s) for s in shapes), default=0)
-    out = [1] * ndim
-    for s in shapes:
-        for i, n in enumerate(s, ndim - len(s)):
-            if n != 1 and out[i] not in (1, n):
-                raise RuntimeError(f"{who}: shapes {', '.join(str(tuple(s)) for s in shapes)} do not broadcast "
-                                   "together; expected shapes that agree or are 1 in each trailing dim")
-            out[i] = n if n != 1 else out[i]
-    return tuple(out)
+    return broadcast_shape(who, *shapes)
 
 
 def broadcast_all(who, **params):
