@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import tinygrad_bn as tg
 from tinygrad_bn.testing import gradcheck, gradgradcheck
@@ -736,3 +737,44 @@ def _raises(exc, pattern, fn):
 def test_bad_arguments_get_clear_errors(exc, pattern, fn):
     x = f64(X)
     _raises(exc, pattern, lambda: fn(x))
+
+
+@st.composite
+def _einsum_calls(draw):
+    """An equation over the letters i, j, k (repeats, an ellipsis, implicit or
+    explicit output, letters the operands lack) with operands sized from one
+    drawn size per letter, sometimes off by one so that sizes disagree."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "ijk"}
+    terms, shapes = [], []
+    for _ in range(draw(st.integers(1, 3))):
+        letters = draw(st.lists(st.sampled_from("ijk"), max_size=3))
+        ellipsis = draw(st.booleans()) and draw(st.booleans())
+        shape = [sizes[c] + (draw(st.integers(0, 6)) == 0) for c in letters]
+        if ellipsis:
+            shape = [draw(st.integers(1, 2)) for _ in range(draw(st.integers(0, 2)))] + shape
+        terms.append(("..." if ellipsis else "") + "".join(letters))
+        shapes.append(tuple(shape))
+    eq = ",".join(terms)
+    if draw(st.booleans()):
+        out = draw(st.lists(st.sampled_from("ijk"), max_size=3))
+        dots = "..." if draw(st.booleans()) else ""
+        eq += "->" + dots + "".join(out)
+    return eq, shapes
+
+
+@given(call=_einsum_calls())
+@settings(max_examples=150, deadline=None)
+def test_einsum_refuses_exactly_where_numpy_does_and_agrees_elsewhere(call):
+    """Drawn equations: a repeated or unknown output letter, sizes that differ,
+    more letters than dims are refused with a message naming einsum; the rest give
+    NumPy's values."""
+    eq, shapes = call
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    try:
+        want = np.einsum(eq, *arrays)
+    except ValueError:
+        with pytest.raises((RuntimeError, ValueError), match="einsum"):
+            tg.einsum(eq, *[f64(a) for a in arrays])
+        return
+    np.testing.assert_allclose(tg.einsum(eq, *[f64(a) for a in arrays]).detach().numpy(), want, rtol=1e-12, atol=1e-12)

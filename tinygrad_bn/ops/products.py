@@ -202,7 +202,11 @@ def einsum(equation, *operands):
     # sizes: equal, or 1 where the others broadcast
     sizes = {}
     for k, (lab, t) in enumerate(zip(labels, operands)):
+        within = {}  # a diagonal takes equal sizes: no broadcasting inside one operand, as in PyTorch
         for c, n in zip(lab, t.shape):
+            if within.setdefault(c, n) != n:
+                raise RuntimeError(f"{who}: subscript {c!r} is repeated in operand {k} with sizes {within[c]} and "
+                                   f"{n}; expected equal sizes to take its diagonal")
             if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
                 name = "..." if c in ell else repr(c)
                 raise RuntimeError(f"{who}: subscript {name} has size {sizes[c]} in one operand and {n} in "
