@@ -1242,6 +1242,14 @@ def _math_creation_and_sampling_cases():
     fill("Tensor.cauchy_", "sigma = -1", lambda t: t.cauchy_(0.0, -1.0), "cauchy_", "-1")
     fill("Tensor.geometric_", "p = 0", lambda t: t.geometric_(0.0), "geometric_", "0")
     fill("Tensor.log_normal_", "std = inf", lambda t: t.log_normal_(0.0, float("inf")), "log_normal_", "inf")
+    # not numbers: a str, a bool (bools are not numbers here), NaN
+    fill("Tensor.bernoulli_", "p a str", lambda t: t.bernoulli_("0.5"), "bernoulli_", "'0.5'")
+    fill("Tensor.bernoulli_", "p = True", lambda t: t.bernoulli_(True), "bernoulli_", "True")
+    fill("Tensor.bernoulli_", "p = nan", lambda t: t.bernoulli_(float("nan")), "bernoulli_", "nan")
+    fill("Tensor.geometric_", "p = True", lambda t: t.geometric_(True), "geometric_", "True")
+    fill("Tensor.exponential_", "lambd a str", lambda t: t.exponential_("1"), "exponential_", "'1'")
+    fill("Tensor.cauchy_", "sigma = True", lambda t: t.cauchy_(0.0, True), "cauchy_", "True")
+    fill("Tensor.log_normal_", "std = nan", lambda t: t.log_normal_(0.0, float("nan")), "log_normal_", "nan")
     fill("Tensor.random_", "from >= to", lambda t: t.random_(4, 2), "random_", "from=4")
     fill("Tensor.random_", "a float bound", lambda t: t.random_(0, 2.5), "random_", "float")
     call_case("Tensor.random_", "an int64 tensor", lambda: tg.zeros(2, dtype=tg.int64).random_(0, 3), "random_",
