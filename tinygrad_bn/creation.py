@@ -66,13 +66,25 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
 
 def filled(who, size, fill_value, dtype, requires_grad, device):
     """A leaf of ``size`` (the sizes as given: ints or one sequence) filled with ``fill_value``, its
-    errors naming ``who``: ``full`` and the tensor methods new_full, new_zeros, new_ones, new_empty."""
+    errors naming ``who``: ``full`` and the tensor methods new_full, new_zeros, new_ones, new_empty.
+    A 0-d tensor gives its number, as PyTorch reads one as a Scalar."""
+    fill_value = _scalar_of(who, fill_value)
     if not isinstance(fill_value, bool):
         number_arg(who, "fill_value", fill_value, finite=False)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else \
             int64 if isinstance(fill_value, numbers.Integral) else dtypes.default_float
     return _make(who, size, dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
+
+
+def _scalar_of(who, value):
+    """A 0-d tensor's number (a Python scalar); anything else as it is."""
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"{who}: fill_value must be a number or a 0-d tensor, got a tensor of shape "
+                               f"{tuple(value.shape)}")
+        return value.item()
+    return value
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device="cpu"):
@@ -275,6 +287,7 @@ def randint_like(t, low=0, high=None, *, generator=None, dtype=None, requires_gr
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
     tensor_arg("full_like", t)
+    fill_value = _scalar_of("full_like", fill_value)
     if not isinstance(fill_value, bool):
         number_arg("full_like", "fill_value", fill_value, finite=False)
     return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)

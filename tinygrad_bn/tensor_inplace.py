@@ -14,6 +14,7 @@ from .dtypes import is_float
 from .grad_mode import GradMode, no_grad
 from .ops import convert as C
 from .ops import movement as M
+from .ops.index_args import fill_number
 from .tensor_base import TensorBase, make_tensor
 
 
@@ -174,7 +175,7 @@ class InPlaceMethods:
             if value.requires_grad:  # the filled values depend on it: recorded, as in PyTorch
                 source = value
             value = value.item()
-        number_arg("fill_", "value", value, finite=False)
+        value = fill_number("fill_", self.dtype, value)
         return self._inplace("fill_", lambda t: C.Overwrite.apply(t, value if source is None else source), "fill",
                              value, operand=source)
 

@@ -1,7 +1,11 @@
 """The argument checks the index ops share (dims, ints, index tensors and their
 ranges, fill values, broadcast shapes) and the helpers that place an index
 along one dim; ops.shaping, ops.sorting, ops.scan and ops.products use them too."""
+import math
+import numbers
+
 from ..arguments import devices_differ
+from ..dtypes import iinfo
 from ..tensor_base import TensorBase
 from .reduce import normalize_axis
 
@@ -93,13 +97,29 @@ def _value_arg(who, t, value):
         if value._backend is not t._backend:
             raise devices_differ(who, t.device, value.device, "the input and the value")
         return value if value.dtype == t.dtype else value.to(t.dtype)
-    if isinstance(value, bool) and t.dtype.kind == "b":
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{who}: the value must be a number or a 0-d tensor, got {type(value).__name__}")
-    if isinstance(value, float) and t.dtype.kind in "biu":
-        raise TypeError(f"{who}: cannot fill a {t.dtype} tensor with the float {value!r}; expected an int")
-    return value
+    return fill_number(who, t.dtype, value)
+
+
+def fill_number(who, dtype, value):
+    """A Python number (bool, int or float) as the Python scalar of ``dtype``'s
+    kind, as PyTorch casts a fill value to the tensor's dtype: bool for a bool
+    tensor, int (a float truncated toward zero) for an integer one, float
+    otherwise; so the fill keeps the tensor's dtype. A NaN, an infinity or an int
+    out of the integer dtype's range has no value there and is refused."""
+    numpy_bool = getattr(value, "shape", None) == () and getattr(getattr(value, "dtype", None), "kind", "") == "b"
+    if not isinstance(value, numbers.Real) and not numpy_bool:  # NumPy's bool is not a numbers.Real
+        raise TypeError(f"{who}: the value must be a number or a 0-d tensor, got {type(value).__name__} {value!r}")
+    if dtype.kind == "b":
+        return bool(value)
+    if dtype.kind in "iu":
+        if not math.isfinite(value):
+            raise ValueError(f"{who}: cannot fill a {dtype} tensor with {value!r}; expected a finite number")
+        info = iinfo(dtype)
+        if not info.min <= int(value) <= info.max:
+            raise RuntimeError(f"{who}: the value {value!r} does not fit in {dtype} (range {info.min} to "
+                               f"{info.max}); expected a value in range, or a wider dtype")
+        return int(value)
+    return float(value)
 
 
 def broadcast_shape(who, *shapes):
