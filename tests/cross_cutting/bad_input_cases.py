@@ -1252,6 +1252,16 @@ def _math_creation_and_sampling_cases():
     fill("Tensor.log_normal_", "std = nan", lambda t: t.log_normal_(0.0, float("nan")), "log_normal_", "nan")
     fill("Tensor.random_", "from >= to", lambda t: t.random_(4, 2), "random_", "from=4")
     fill("Tensor.random_", "a float bound", lambda t: t.random_(0, 2.5), "random_", "float")
+    # fill values an integer tensor cannot hold
+    for entry, fn in (("Tensor.fill_", lambda t, v: t.fill_(v)),
+                      ("Tensor.masked_fill", lambda t, v: t.masked_fill(tg.tensor([True, False, True, False]), v)),
+                      ("Tensor.index_fill", lambda t, v: t.index_fill(0, tg.tensor([1]), v))):
+        who = entry.split(".")[1]
+        for bad, v, says in (("NaN", float("nan"), "nan"), ("inf", float("inf"), "inf"), ("2**40", 2 ** 40, "int32")):
+            def make(fn=fn, v=v):
+                t = tg.zeros(4, dtype=tg.int32)
+                return (lambda: fn(t, v)), [t]
+            case(entry, f"{bad} into an int32 tensor", make, who, says)
     call_case("Tensor.random_", "an int64 tensor", lambda: tg.zeros(2, dtype=tg.int64).random_(0, 3), "random_",
               "int64")
     call_case("tg.set_rng_state", "a list", lambda: tg.set_rng_state([1, 2]), "set_rng_state", "list")
