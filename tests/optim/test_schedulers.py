@@ -612,3 +612,15 @@ def test_one_cycle_refuses_a_divisor_that_is_not_positive(name, kwargs):
     with pytest.raises(ValueError, match=f"OneCycleLR: {name} must be > 0"):
         S.OneCycleLR(opt, 0.05, total_steps=10, **kwargs)
     assert opt.param_groups[0]["lr"] == 0.1 and "initial_lr" not in opt.param_groups[0]  # nothing changed
+
+
+@pytest.mark.parametrize("t_mult", [1, 2, 3])
+def test_warm_restarts_jump_to_any_integer_epoch_forwards_and_back(t_mult):
+    """step(epoch) with the restart rule that ``t_mult`` selects (equal periods for 1,
+    growing ones otherwise): each epoch lands where the stepped sequence is, however reached."""
+    opt = make_opt()
+    sched = S.CosineAnnealingWarmRestarts(opt, 3, t_mult, 0.001)
+    for e in (7, 3, 12, 0, 4, 40, 2):
+        sched.step(e)
+        np.testing.assert_allclose(sched.get_last_lr(), [warm_restarts(e, b, 3, t_mult, 0.001) for b in BASE],
+                                   rtol=1e-12, err_msg=f"epoch {e}")
