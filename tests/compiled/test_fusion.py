@@ -339,3 +339,24 @@ def test_arrays_of_a_dtype_the_fuser_does_not_generate_stay_numpy_calls(dtype):
         got = compiled(x, y)
     assert compiled.programs()[0].runs == [], dtype
     _same_bits(got.numpy(), expected)
+
+
+@pytest.mark.parametrize("kind", ["0-d", "float16", "no arrays"])
+def test_a_check_of_arrays_the_fuser_does_not_generate_stays_a_numpy_call(kind):
+    """check_finite opens a run only for float32/64 arrays of one dim or more: a 0-d
+    loss, a float16 array, or no array at all stays the eager call, and still raises."""
+    def step(x):
+        be = backend_of(x)
+        a = be.mul(array_of(x), 2.0)
+        checked = {"0-d": [be.sum(a)], "float16": [be.cast(a, "float16")], "no arrays": []}[kind]
+        be.check_finite("step: not finite", *checked)
+        return make_tensor(be.add(a, 1.0), be)
+
+    compiled = tg.compile(step)
+    for _ in range(3):
+        got = compiled(tg.tensor(np.array([1.0, 2.0], np.float32)))
+    np.testing.assert_array_equal(got.numpy(), [3.0, 5.0])
+    assert all(run.check is None for run in compiled.programs()[0].runs), kind
+    if kind != "no arrays":
+        with pytest.raises(ValueError, match="step: not finite"):
+            compiled(tg.tensor(np.array([1.0, np.inf], np.float32)))
