@@ -263,7 +263,7 @@ class TensorMethods:
     def permute(self, *dims):
         return M.permute(self, dims)
 
-    def transpose(self, dim0=-2, dim1=-1):
+    def transpose(self, dim0, dim1):
         return M.transpose(self, dim0, dim1)
 
     def t(self):

@@ -275,7 +275,7 @@ def permute(t, dims):
     return Permute.apply(t, tuple(d % t.ndim for d in dims))
 
 
-def transpose(t, dim0=-2, dim1=-1):
+def transpose(t, dim0, dim1):
     if t.ndim < 2:
         for d in (dim0, dim1):  # nothing to exchange, but a dim that is no int is refused all the same
             if isinstance(d, bool) or not isinstance(d, int):
