@@ -3,6 +3,7 @@ and the samplers (bernoulli, poisson, normal, the in-place fills, random state)
 by their distributions' moments and quantiles over many draws: each check allows
 about five standard errors, so a correct sampler fails one in millions of runs."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -131,6 +132,28 @@ def test_normal_in_its_forms():
         tg.normal(0.0, 1.0)
     with pytest.raises(RuntimeError, match="normal: std must be >= 0"):
         tg.normal(tg.zeros(2), tg.tensor([1.0, -1.0]))
+
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_samplers_at_the_edges_of_their_parameters_give_the_one_value_there_is(dtype):
+    """At the end of a parameter's range a distribution has one value: every draw is it,
+    without a warning."""
+    tg.manual_seed(5)
+    x = tg.zeros(500, dtype=dtype)
+    edges = {
+        "geometric_(1)": (lambda: x.geometric_(1.0), 1.0),  # the first trial succeeds
+        "bernoulli_(0)": (lambda: x.bernoulli_(0.0), 0.0),
+        "bernoulli_(1)": (lambda: x.bernoulli_(1.0), 1.0),
+        "random_(3, 4)": (lambda: x.random_(3, 4), 3.0),
+        "uniform_(2, 2)": (lambda: x.uniform_(2.0, 2.0), 2.0),
+        "normal_(-1, 0)": (lambda: x.normal_(-1.0, 0.0), -1.0),
+        "bernoulli(ones)": (lambda: tg.bernoulli(tg.ones(500, dtype=dtype)), 1.0),
+        "poisson(zeros)": (lambda: tg.poisson(tg.zeros(500, dtype=dtype)), 0.0),
+    }
+    for name, (draw, value) in edges.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # and quietly: no "divide by zero" from a log of 1 - 1
+            np.testing.assert_array_equal(draw().numpy(), np.full(500, value), err_msg=name)
 
 
 def test_in_place_fills_have_their_distributions():
