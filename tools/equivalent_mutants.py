@@ -509,4 +509,13 @@ EQUIVALENT = [
      'if w < 6.0:',
      "the branch only picks Newton's starting guess: at w in [5, 6) six Newton steps on log erfc reach the "
      "root from either polynomial, within 1 ulp (they differ in the last bit for 5% of y there)"),
+    ('tinygrad_bn/ops/index_args.py', 'core/NumberReplacer',
+     'ndim = max((len(s) for s in shapes), default=0)',
+     'ndim = max((len(s) for s in shapes), default= -1)',
+     "the default is read only when no shapes are given, and range(-1) is as empty as range(0): () either way"),
+    ('kernels/cpu/special.py', 'core/NumberReplacer',
+     'if math.isnan(y) or y < -1.0 or y > 1.0:',
+     'if math.isnan(y) or y < - 2.0 or y > 1.0:',
+     "for y in [-2, -1) the compiled log of the negative (1 - y)(1 + y) is NaN (Numba does not raise), and "
+     "the NaN runs through to the result, which the early return gives too"),
 ]
