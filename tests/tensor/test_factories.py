@@ -2,8 +2,11 @@
 dtype, device and requires_grad PyTorch gives: zeros/ones/full/empty, their _like
 forms and the new_* methods (which take self's dtype and device unless given).
 Values are checked element for element, so a factory that fills 0 for 1 fails."""
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import tinygrad_bn as tg
 
@@ -81,3 +84,34 @@ def test_linspace_ends_exactly_at_end_where_start_plus_steps_would_miss_it(steps
     values = tg.linspace(-0.3, 2.9, steps, dtype=tg.float64).tolist()
     assert -0.3 + (steps - 1) * ((2.9 + 0.3) / (steps - 1)) != 2.9
     assert values[0] == -0.3 and values[-1] == 2.9 and len(values) == steps
+
+
+_ENDS = st.one_of(st.integers(-6, 6), st.sampled_from([-2.5, -0.5, 0.25, 1.5, 3.75]))
+_STEPS = st.one_of(st.integers(-3, 3), st.sampled_from([-1.5, -0.5, 0.25, 0.75, 2.5]))
+
+
+@given(start=_ENDS, end=_ENDS, step=_STEPS)
+def test_arange_and_range_give_numpys_values_or_refuse_as_pytorch(start, end, step):
+    """arange: NumPy's values (start + i * step, i < ceil((end - start) / step)), int64
+    when every argument is an int, else the default float; a zero step or one that
+    points away from end is refused, and start == end gives an empty tensor.
+    range (deprecated): end included."""
+    away = step == 0 or (end - start) * step < 0
+    if away:
+        with pytest.raises(ValueError, match="arange: step"):
+            tg.arange(start, end, step)
+    else:
+        got = tg.arange(start, end, step)
+        want = np.arange(start, end, step, dtype=np.float64)
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        assert got.dtype == (tg.int64 if ints else tg.float32)
+        np.testing.assert_allclose(got.numpy().astype(np.float64), want, rtol=1e-6, atol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # range's deprecation
+        if away:
+            with pytest.raises(ValueError, match="range: step"):
+                tg.range(start, end, step)
+        else:
+            count = int(np.floor((end - start) / step + 1e-9)) + 1
+            got = tg.range(start, end, step).numpy().astype(np.float64)
+            np.testing.assert_allclose(got, start + step * np.arange(count), rtol=1e-6, atol=1e-6)
