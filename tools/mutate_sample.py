@@ -6,6 +6,7 @@ mutants, one at a time, and report the share the test suite kills.
     python tools/mutate_sample.py --only kernels/    # draw from some files only
     python tools/mutate_sample.py --show 7:12        # the 12th mutant of seed 7's sample, as a diff
     python tools/mutate_sample.py --map              # rebuild tests/mutation_map.json (a coverage run)
+    python tools/mutate_sample.py --map --map-tests tests/x/test_new.py   # map new or changed test files only
 
 The mutants are Cosmic Ray's (its "core" operators: every binary, unary,
 comparison and boolean operator swapped for each other, numbers moved by
@@ -436,41 +437,33 @@ def build_map(args):
     """Run the suite under coverage with one context per test file and write, for
     every source file, the test files that execute its lines (most lines
     first). Files that only other processes run (the CUDA kernels under the
-    simulator, the CLI) take their tests from FALLBACK."""
-    worker = Worker("map")
-    worker.refresh()
-    rc_file = worker.dir / ".coveragerc"
-    rc_file.write_text("[run]\nsource = tinygrad_bn,kernels\ndata_file = .coverage-map\n")
-    env = worker.env(scratch=False)
-    env["PYTHONPATH"] += os.pathsep + str(worker.dir / "tools")  # the coverage_contexts plugin
-    # the map's own check is left out: the map it reads is the one being rebuilt
-    run = subprocess.run([sys.executable, "-m", "coverage", "run", "--rcfile", str(rc_file), "-m", "pytest", "-q",
-                          "-p", "no:cacheprovider", "-p", "coverage_contexts", "-o", "addopts=", "-W", "ignore",
-                          "--ignore", "tests/cross_cutting/test_mutation_map.py", *args.pytest_args, "tests"],
-                         cwd=worker.dir, env=env)
-    if run.returncode not in (0, 1):  # 1: some tests failed, which still maps what ran
-        raise SystemExit(f"the coverage run stopped (pytest exit status {run.returncode}); no map written")
-    import coverage
-    data = coverage.CoverageData(str(worker.dir / ".coverage-map"))
-    data.read()
-    tests = {p.relative_to(worker.dir).as_posix() for p in (worker.dir / "tests").rglob("test_*.py")}
-    files = {}
-    for measured in data.measured_files():
-        rel = Path(measured).resolve().relative_to(worker.dir.resolve()).as_posix()
-        counts = {}
-        for contexts in data.contexts_by_lineno(measured).values():
-            for test in contexts:  # a test file's path (tools/coverage_contexts.py), or "" outside tests
-                if test in tests:
-                    counts[test] = counts.get(test, 0) + 1
-        files[rel] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    for f in source_files():
-        found = files.get(f, [])
-        named = {t for t, _ in found}
-        fallback = [t for pattern, ts in FALLBACK.items() if fnmatch.fnmatch(f, pattern) for t in ts]
-        files[f] = list(found) + [[t, 0] for t in dict.fromkeys(fallback) if t not in named]
-        if not files[f]:  # only run at import (names, constants): every test may depend on it
-            files[f] = [["tests", 0]]
-    for test, sources in imported_sources(tests).items():
+    simulator, the CLI) take their tests from FALLBACK. With ``--map-tests``
+    only the named test files run, and only their entries change."""
+    only = [Path(t).as_posix() for t in args.map_tests or []]
+    measured = _covered_lines(only or ["tests"], args.pytest_args)
+    tests = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py")}
+    if only:
+        missing = [t for t in only if t not in tests]
+        if missing:
+            raise SystemExit(f"--map-tests takes test files (tests/.../test_*.py); not found: {missing}")
+        files = json.loads(MAP_FILE.read_text())["files"]
+        for f in source_files():
+            entries = files.get(f, [])
+            if entries == [["tests", 0]]:
+                continue  # the whole suite runs for it, the remapped tests among it
+            entries = [e for e in entries if e[0] not in only]
+            entries += [[t, n] for t, n in measured.get(f, {}).items() if t in only]
+            files[f] = sorted(entries, key=lambda e: -e[1])  # (stable: the old order among equals)
+    else:
+        files = {}
+        for f in source_files():
+            found = sorted(([t, n] for t, n in measured.get(f, {}).items() if t in tests), key=lambda e: (-e[1], e[0]))
+            named = {t for t, _ in found}
+            fallback = [t for pattern, ts in FALLBACK.items() if fnmatch.fnmatch(f, pattern) for t in ts]
+            files[f] = found + [[t, 0] for t in dict.fromkeys(fallback) if t not in named]
+            if not files[f]:  # only run at import (names, constants): every test may depend on it
+                files[f] = [["tests", 0]]
+    for test, sources in imported_sources(set(only) if only else tests).items():
         for f in sources:  # a module a test imports: it may read its constants without running a line
             if files[f] != [["tests", 0]] and test not in {t for t, _ in files[f]}:
                 files[f].append([test, 0])
@@ -478,8 +471,40 @@ def build_map(args):
                                              "python tools/mutate_sample.py --map rebuilds it",
                                     "files": {f: files[f] for f in sorted(files) if f in set(source_files())}},
                                    indent=1) + "\n")
-    print(f"wrote {MAP_FILE.relative_to(ROOT)}: {len(files)} files")
+    print(f"wrote {MAP_FILE.relative_to(ROOT)}: {len(files)} files" + (f" ({len(only)} test files remapped)"
+                                                                      if only else ""))
     return 0
+
+
+def _covered_lines(test_paths, pytest_args):
+    """{source file: {test file: lines of it the test file runs}} from one coverage run
+    of ``test_paths`` in a copy of the checkout."""
+    worker = Worker("map")
+    worker.refresh()
+    rc_file = worker.dir / ".coveragerc"
+    rc_file.write_text("[run]\nsource = tinygrad_bn,kernels\ndata_file = .coverage-map\n")
+    (worker.dir / ".coverage-map").unlink(missing_ok=True)
+    env = worker.env(scratch=False)
+    env["PYTHONPATH"] += os.pathsep + str(worker.dir / "tools")  # the coverage_contexts plugin
+    # the map's own check is left out: the map it reads is the one being rebuilt
+    run = subprocess.run([sys.executable, "-m", "coverage", "run", "--rcfile", str(rc_file), "-m", "pytest", "-q",
+                          "-p", "no:cacheprovider", "-p", "coverage_contexts", "-o", "addopts=", "-W", "ignore",
+                          "--ignore", "tests/cross_cutting/test_mutation_map.py", *pytest_args, *test_paths],
+                         cwd=worker.dir, env=env)
+    if run.returncode not in (0, 1):  # 1: some tests failed, which still maps what ran
+        raise SystemExit(f"the coverage run stopped (pytest exit status {run.returncode}); no map written")
+    import coverage
+    data = coverage.CoverageData(str(worker.dir / ".coverage-map"))
+    data.read()
+    out = {}
+    for path in data.measured_files():
+        rel = Path(path).resolve().relative_to(worker.dir.resolve()).as_posix()
+        counts = out.setdefault(rel, {})
+        for contexts in data.contexts_by_lineno(path).values():
+            for test in contexts:  # a test file's path (tools/coverage_contexts.py), or "" outside tests
+                if test:
+                    counts[test] = counts.get(test, 0) + 1
+    return out
 
 
 def imported_sources(tests, root=ROOT):
@@ -525,6 +550,8 @@ def main(argv):
     ap.add_argument("--recheck", metavar="RESULTS", help="run the survivors of a results file again, against the "
                                                          "suite as it is now")
     ap.add_argument("--map", action="store_true", help="rebuild tests/mutation_map.json from a coverage run")
+    ap.add_argument("--map-tests", nargs="+", metavar="TEST_FILE",
+                    help="with --map: run only these test files and change only their entries (new tests)")
     ap.add_argument("--pytest-args", nargs="*", default=[], help="more pytest arguments for the --map run")
     args = ap.parse_args(argv)
     return build_map(args) if args.map else run(args)
