@@ -124,9 +124,17 @@ def _operators():
             yield name, cls()
 
 
+# the "after" line of a mutant Cosmic Ray enumerates but cannot build: its ExceptionReplacer
+# fails on a dotted name in an except tuple (``except (urllib.error.URLError, OSError)``)
+UNBUILDABLE = "(Cosmic Ray cannot build this mutant)"
+
+
 def _mutated_line(text, operator, occurrence, line):
     from cosmic_ray.mutating import mutate_code
-    mutated = mutate_code(text, operator, occurrence)
+    try:
+        mutated = mutate_code(text, operator, occurrence)
+    except AttributeError:
+        return None, UNBUILDABLE
     if mutated is None:
         return None, None
     old, new = text.splitlines(), mutated.splitlines()
@@ -249,6 +257,8 @@ class Worker:
         path = self.dir / mutant.path
         mutated, after = _mutated_line(path.read_text(), get_operator(mutant.operator)(), mutant.occurrence, mutant.line)
         result = dict(asdict(mutant), seconds=0.0, by="")
+        if after == UNBUILDABLE:
+            return dict(result, status="incompetent", by=UNBUILDABLE)
         if mutated is None or after != mutant.after:
             return dict(result, status="stale")  # the copy's file differs from the enumerated one
         try:

@@ -69,3 +69,20 @@ def test_a_smaller_sample_of_a_seed_is_a_prefix_of_a_larger_one():
             assert draw(mutants, count, seed) == whole[:count]
     assert draw(mutants, 50, 1) != draw(mutants, 50, 7)
     assert {m.operator for m in draw(mutants, 240, 3)} == {"a", "b", "c"}
+
+
+def test_a_mutant_cosmic_ray_cannot_build_counts_as_incompetent_and_stops_nothing():
+    """Cosmic Ray enumerates an ExceptionReplacer site at a dotted name in an except
+    tuple but fails to build it; the run must go on and leave it out of the score."""
+    import sys
+
+    import pytest
+    pytest.importorskip("cosmic_ray")  # the mutation extra
+    sys.path.insert(0, str(ROOT / "tools"))
+    from cosmic_ray.plugins import get_operator
+    from mutate_sample import UNBUILDABLE, _mutated_line
+    text = "import os.path\ntry:\n    pass\nexcept (os.path.Missing, OSError):\n    pass\n"
+    operator = get_operator("core/ExceptionReplacer")()
+    got = [_mutated_line(text, operator, k, 4)[1] for k in range(2)]
+    assert UNBUILDABLE in got
+    assert "except (os.path.Missing, CosmicRayTestingException):" in got
