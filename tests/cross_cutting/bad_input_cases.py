@@ -1269,6 +1269,22 @@ def _math_creation_and_sampling_cases():
     call_case("Tensor.mv", "a vector of the wrong length", lambda: tg.ones(2, 3).mv(tg.ones(4)), "mv", "4")
     call_case("Tensor.addmm", "a str beta", lambda: tg.ones(2, 2).addmm(tg.ones(2, 2), tg.ones(2, 2), beta="1"),
               "addmm", "str")
+    # the beta * self + alpha * product family: operands of the wrong rank, a self the product cannot take
+    for entry, bad, fn, says in (
+            ("Tensor.addr", "a 2-d vec1", lambda: tg.zeros(2, 3).addr(tg.ones(2, 1), tg.ones(3)), ("addr", "2-d")),
+            ("Tensor.addr", "a 2-d vec2", lambda: tg.zeros(2, 3).addr(tg.ones(2), tg.ones(1, 3)), ("addr", "2-d")),
+            ("Tensor.addr", "a list vec2", lambda: tg.zeros(2, 3).addr(tg.ones(2), [1.0, 1.0, 1.0]), ("addr", "list")),
+            ("Tensor.addr", "a self larger than the product", lambda: tg.zeros(3, 3).addr(tg.ones(2), tg.ones(3)),
+             ("addr", "(3, 3)", "(2, 3)")),
+            ("Tensor.addmv", "a 2-d vec", lambda: tg.zeros(2).addmv(tg.ones(2, 3), tg.ones(3, 1)), ("mv", "2-d")),
+            ("Tensor.addmm", "a 1-d mat2", lambda: tg.zeros(2, 3).addmm(tg.ones(2, 3), tg.ones(3)), ("mm", "1-d")),
+            ("Tensor.addmm", "a self of more dims than the product",
+             lambda: tg.zeros(2, 2, 3).addmm(tg.ones(2, 3), tg.ones(3, 3)), ("addmm", "(2, 2, 3)")),
+            ("Tensor.baddbmm", "a 2-d batch1", lambda: tg.zeros(4, 2, 3).baddbmm(tg.ones(2, 5), tg.ones(4, 5, 3)),
+             ("bmm", "2-d")),
+            ("Tensor.addbmm", "a 2-d batch2", lambda: tg.zeros(2, 3).addbmm(tg.ones(4, 2, 5), tg.ones(5, 3)),
+             ("bmm", "2-d"))):
+        call_case(entry, bad, fn, *says)
     call_case("Tensor.matrix_power", "a negative power", lambda: tg.ones(2, 2).matrix_power(-2), "matrix_power",
               "-2")
     call_case("Tensor.matrix_power", "a non-square matrix", lambda: tg.ones(2, 3).matrix_power(2), "matrix_power",
