@@ -778,3 +778,31 @@ def test_einsum_refuses_exactly_where_numpy_does_and_agrees_elsewhere(call):
             tg.einsum(eq, *[f64(a) for a in arrays])
         return
     np.testing.assert_allclose(tg.einsum(eq, *[f64(a) for a in arrays]).detach().numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def _broadcast_pair(draw):
+    """Two shapes that broadcast together, either one the larger in any dim."""
+    out = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    a = [draw(st.sampled_from([n, 1])) for n in out][draw(st.integers(0, len(out) - 1)):]
+    b = [draw(st.sampled_from([n, 1])) for n in out][draw(st.integers(0, len(out) - 1)):]
+    return tuple(a), tuple(b)
+
+
+@given(shapes=_broadcast_pair(), seed=st.integers(0, 99))
+@settings(max_examples=60, deadline=None)
+def test_masked_ops_broadcast_the_mask_and_the_input_both_ways(shapes, seed):
+    """masked_select, masked_fill and masked_scatter with a mask larger or smaller
+    than the input in any dim: NumPy's values on the broadcast shape (PyTorch's
+    out-of-place rule)."""
+    t_shape, m_shape = shapes
+    rng = np.random.default_rng(seed)
+    x, m = rng.standard_normal(t_shape), rng.random(m_shape) < 0.5
+    shape = np.broadcast_shapes(t_shape, m_shape)
+    xb, mb = np.broadcast_to(x, shape), np.broadcast_to(m, shape)
+    np.testing.assert_array_equal(tg.masked_select(f64(x), tg.tensor(m)).detach().numpy(), xb[mb])
+    np.testing.assert_array_equal(tg.masked_fill(f64(x), tg.tensor(m), 7.0).detach().numpy(), np.where(mb, 7.0, xb))
+    source = rng.standard_normal(mb.size)
+    want = xb.copy()
+    want[mb] = source[:mb.sum()]
+    np.testing.assert_array_equal(tg.masked_scatter(f64(x), tg.tensor(m), f64(source)).detach().numpy(), want)
