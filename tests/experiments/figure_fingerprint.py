@@ -134,7 +134,8 @@ def _legend(legend):
             "handlelength": _num(legend.handlelength), "size": _num(legend.get_texts()[0].get_fontsize())
             if legend.get_texts() else None,
             "title": legend.get_title().get_text(), "frame": legend.get_frame_on(),
-            "anchor": str(legend.get_bbox_to_anchor().bounds) if legend._bbox_to_anchor is not None else None}
+            # bbox_to_anchor as the code gave it (in its own coordinates), not where it lands in pixels
+            "anchor": _array(legend._bbox_to_anchor._bbox.bounds) if legend._bbox_to_anchor is not None else None}
 
 
 def _axes(ax, index):
@@ -193,3 +194,17 @@ def first_difference(got, want, where="figure"):
             return f"{where} (length)", len(got), len(want)
         return None
     return None if got == want else (where, got, want)
+
+
+def dumps(value, indent=0):
+    """JSON with one key per line but every list of plain values on one line, so a
+    snapshot reads (and diffs) by line without a line per number."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f'{pad} {json.dumps(k)}: {dumps(v, indent + 1)}' for k, v in sorted(value.items())]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        return "[\n" + ",\n".join(f"{pad} {dumps(v, indent + 1)}" for v in value) + "\n" + pad + "]"
+    return json.dumps(value)

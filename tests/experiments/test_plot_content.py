@@ -21,6 +21,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
+import figure_fingerprint  # noqa: E402
 from figure_fingerprint import first_difference, fingerprint  # noqa: E402
 
 from tinygrad_bn.experiments import (  # noqa: E402
@@ -59,7 +60,7 @@ def _check_snapshot(test, prints):
     path = SNAPSHOTS / f"{test}.json"
     if UPDATE:
         SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(json.dumps(prints, indent=1, sort_keys=True) + "\n")
+        path.write_text(figure_fingerprint.dumps(prints) + "\n")
         return
     how = ("if the change is meant, record it with TINYGRAD_BN_UPDATE_FIGURES=1 pytest "
            "tests/experiments/test_plot_content.py and commit tests/experiments/figure_snapshots/")
