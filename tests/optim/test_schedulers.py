@@ -624,3 +624,32 @@ def test_warm_restarts_jump_to_any_integer_epoch_forwards_and_back(t_mult):
         sched.step(e)
         np.testing.assert_allclose(sched.get_last_lr(), [warm_restarts(e, b, 3, t_mult, 0.001) for b in BASE],
                                    rtol=1e-12, err_msg=f"epoch {e}")
+
+
+# every count a scheduler takes: (build(optimizer, value), the argument's name)
+_COUNTS = {
+    "StepLR.step_size": (lambda o, v: S.StepLR(o, v), "step_size"),
+    "MultiStepLR.milestones": (lambda o, v: S.MultiStepLR(o, [1, v]), "milestones"),
+    "ConstantLR.total_iters": (lambda o, v: S.ConstantLR(o, total_iters=v), "total_iters"),
+    "LinearLR.total_iters": (lambda o, v: S.LinearLR(o, total_iters=v), "total_iters"),
+    "PolynomialLR.total_iters": (lambda o, v: S.PolynomialLR(o, total_iters=v), "total_iters"),
+    "OneCycleLR.total_steps": (lambda o, v: S.OneCycleLR(o, 0.1, total_steps=v), "total_steps"),
+    "OneCycleLR.epochs": (lambda o, v: S.OneCycleLR(o, 0.1, epochs=v, steps_per_epoch=2), "epochs"),
+    "OneCycleLR.steps_per_epoch": (lambda o, v: S.OneCycleLR(o, 0.1, epochs=2, steps_per_epoch=v), "steps_per_epoch"),
+    "CosineAnnealingWarmRestarts.T_0": (lambda o, v: S.CosineAnnealingWarmRestarts(o, v), "T_0"),
+    "CosineAnnealingWarmRestarts.T_mult": (lambda o, v: S.CosineAnnealingWarmRestarts(o, 2, v), "T_mult"),
+    "ReduceLROnPlateau.patience": (lambda o, v: S.ReduceLROnPlateau(o, patience=v), "patience"),
+    "ReduceLROnPlateau.cooldown": (lambda o, v: S.ReduceLROnPlateau(o, cooldown=v), "cooldown"),
+    "SequentialLR.milestones": (lambda o, v: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(o, 3)], [v]), "milestones"),
+    "ExponentialLR.last_epoch": (lambda o, v: S.ExponentialLR(o, 0.9, last_epoch=v), "last_epoch"),
+}
+
+
+@pytest.mark.parametrize("name", list(_COUNTS))
+def test_every_count_a_scheduler_takes_refuses_a_float_and_a_bool_and_takes_an_int(name):
+    build, arg = _COUNTS[name]
+    for bad in (2.5, True):
+        with pytest.raises(TypeError, match=rf"{name.split('.')[0]}.*{arg}.*(int|bool)"):
+            build(make_opt(), bad)
+    if arg != "last_epoch":  # (a last_epoch other than -1 wants initial_lr in every group, as in PyTorch)
+        build(make_opt(), 3)
