@@ -514,4 +514,19 @@ EQUIVALENT = [
      'if math.isnan(y) or y < - 2.0 or y > 1.0:',
      "for y in [-2, -1) the compiled log of the negative (1 - y)(1 + y) is NaN (Numba does not raise), and "
      "the NaN runs through to the result, which the early return gives too"),
+    ('tinygrad_bn/sampling.py', 'core/NumberReplacer',
+     'return be.cast(be.maximum(trials, 1.0), self.dtype)',
+     'return be.cast(be.maximum(trials, 0.0), self.dtype)',
+     "ceil(log1p(-u) / log1p(-p)) is 1 or more for every uniform u in (0, 1); the floor of 1 acts only on u == 0 "
+     "exactly, which a 53-bit uniform draws with probability 2**-53 per element"),
+    ('tinygrad_bn/nn/norm_hooks.py', 'core/NumberReplacer',
+     'u = F.normalize(weight.new_empty(h).normal_(0, 1), dim=0, eps=fn.eps)',
+     'u = F.normalize(weight.new_empty(h).normal_(0, 2), dim=0, eps=fn.eps)',
+     "u is normalized at once: the same draws times 2 (exact in floating point) give the same unit vector, bit "
+     "for bit"),
+    ('tinygrad_bn/compiled/fusion.py', 'core/ReplaceAndWithOr',
+     'return target is not None and ins.args[0][0] != "c" and \\',
+     'return target is not None or ins.args[0][0] != "c" and \\',
+     "when the target is an array the trace made, the other terms hold too: a constant has no traced array, "
+     "an in-place call returns nothing, and its operands broadcast to its target or the eager call had failed"),
 ]
