@@ -27,6 +27,11 @@ def _scaled_sum(who, base, product, beta, alpha):
     """beta * base + alpha * product; base is ignored when beta is 0 (its NaN too), as PyTorch."""
     number_arg(who, "beta", beta)
     number_arg(who, "alpha", alpha)
+    tensor_arg(who, base, "self")
+    shape = tuple(product.shape)
+    if len(base.shape) > len(shape) or any(b not in (1, p) for b, p in zip(reversed(base.shape), reversed(shape))):
+        raise RuntimeError(f"{who}: self of shape {tuple(base.shape)} does not broadcast to the product's shape "
+                           f"{shape}; expected a shape that does (sizes equal or 1, from the right)")
     out = product if alpha == 1 else product * alpha
     if beta == 0:
         return out
