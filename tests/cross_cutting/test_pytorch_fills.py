@@ -1,5 +1,5 @@
 """Every op that writes a given value into a tensor (masked_fill, index_fill,
-scatter with a value, fill_, full_like, and their in-place forms) takes the
+scatter with a value, fill_, full_like, item assignment, and the in-place forms) takes the
 value as PyTorch does, for every pair of a bool, int32, int64, float32 or
 float64 tensor with a Python bool, int or float or a 0-d bool, int64 or float64
 tensor: the same result dtype and values, or a refusal where PyTorch refuses.
@@ -48,7 +48,14 @@ FILLS = {
     "scatter_": lambda M, t, v: t.scatter_(0, M.tensor([1, 3]), v),
     "fill_": lambda M, t, v: t.fill_(v),
     "full_like": lambda M, t, v: M.full_like(t, v),
+    "setitem": lambda M, t, v: _assigned(t, (slice(1, 3),), v),
+    "setitem of one place": lambda M, t, v: _assigned(t, (0,), v),
 }
+
+
+def _assigned(t, index, v):
+    t[index] = v
+    return t
 
 
 def differs(op, dtype, val):

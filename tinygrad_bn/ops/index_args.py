@@ -113,7 +113,7 @@ def fill_number(who, dtype, value):
         return bool(value)
     if dtype.kind in "iu":
         if not math.isfinite(value):
-            raise ValueError(f"{who}: cannot fill a {dtype} tensor with {value!r}; expected a finite number")
+            raise ValueError(f"{who}: cannot store {value!r} in an integer tensor ({dtype}); expected a finite number")
         info = iinfo(dtype)
         if not info.min <= int(value) <= info.max:
             raise RuntimeError(f"{who}: the value {value!r} does not fit in {dtype} (range {info.min} to "

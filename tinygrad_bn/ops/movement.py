@@ -6,6 +6,7 @@ import numbers
 from ..arguments import accepts_axis, devices_differ
 from ..function import Function
 from ..tensor_base import TensorBase, new_tensor
+from .index_args import fill_number
 from .reduce import normalize_axis
 
 
@@ -182,10 +183,10 @@ def setitem(t, index, value):
         raise RuntimeError(f"assigning into a tensor of shape {t.shape}: a value of shape {shape} does not "
                            f"broadcast to the {tuple(selected.shape)} places selected; expected a number or a value "
                            "of that shape (or one that broadcasts to it)")
-    floating = value.dtype.kind == "f" if is_tensor else isinstance(value, float)
-    if t.dtype.kind != "f" and floating:
-        raise RuntimeError(f"assigning into a tensor of dtype {t.dtype}: a floating value cannot be stored; "
-                           "convert the tensor first (t = t.float())")
+    if not is_tensor:  # cast to t's dtype as PyTorch casts it (a float into an integer tensor truncates)
+        value = fill_number("assigning into a tensor", t.dtype, value)
+    elif value.ndim > len(selected.shape):  # its extra leading dims are 1s (above): NumPy's assignment wants them gone
+        value = value.reshape(*value.shape[value.ndim - len(selected.shape):])
     raw = value._data if is_tensor else value
     return t._inplace("__setitem__", lambda s: SetItem.apply(s, index, value), "setitem", index, raw,
                       operand=value if is_tensor else None)
