@@ -173,3 +173,19 @@ def test_add_and_sub_in_place_scale_other_by_alpha_in_value_and_gradient(name, a
     (x * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
     np.testing.assert_allclose(y.grad.numpy(), sign * alpha * np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(x0.grad.numpy(), [1.0, 2.0, 3.0])
+
+
+def test_an_assigned_value_may_have_extra_leading_ones_as_in_pytorch():
+    """t[0] = tensor([1.5]) and t[0] = tensor([[[1, 2, 3]]]): the leading 1-dims go, and
+    the gradient comes back in the value's own shape."""
+    t = tg.zeros(3)
+    t[0] = tg.tensor([1.5])
+    np.testing.assert_array_equal(t.numpy(), [1.5, 0.0, 0.0])
+    m = tg.zeros(2, 3, dtype=tg.int64)
+    m[1] = tg.tensor([[[1.5, 2.0, 3.0]]])
+    np.testing.assert_array_equal(m.numpy(), [[0, 0, 0], [1, 2, 3]])
+    value = tg.tensor([[5.0]], requires_grad=True)
+    b = tg.tensor([1.0, 2.0], requires_grad=True) * 1.0
+    b[0] = value * 1.0
+    (b * tg.tensor([3.0, 4.0])).sum().backward()
+    assert value.grad.shape == (1, 1) and value.grad.item() == 3.0
