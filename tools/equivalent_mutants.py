@@ -529,4 +529,13 @@ EQUIVALENT = [
      'return target is not None or ins.args[0][0] != "c" and \\',
      "when the target is an array the trace made, the other terms hold too: a constant has no traced array, "
      "an in-place call returns nothing, and its operands broadcast to its target or the eager call had failed"),
+    ('kernels/cuda/stats.py', 'core/ReplaceComparisonOperator_Eq_LtE',
+     'if t == 0:',
+     'if t <= 0:',
+     "t is the thread's index in its block, never below 0"),
+    ('tinygrad_bn/optim/lr_scheduler_cyclic.py', 'core/ReplaceComparisonOperator_Eq_GtE',
+     'if self.mode == "triangular2":',
+     'if self.mode >= "triangular2":',
+     "the modes that reach the line are triangular2 and exp_range (__init__ refuses others), and "
+     "\"exp_range\" sorts before \"triangular2\""),
 ]
