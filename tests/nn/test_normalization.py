@@ -253,3 +253,37 @@ def test_reset_running_stats_gives_mean_0_variance_1_and_no_batches(layer):
     m.reset_running_stats()
     assert m.running_mean.tolist() == [0.0] * 3 and m.running_var.tolist() == [1.0] * 3
     assert m.num_batches_tracked.item() == 0
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda **kw: nn.BatchNorm1d(4, **kw), (6, 4)),
+    (lambda **kw: nn.BatchNorm2d(4, **kw), (3, 4, 2, 2)),
+    (lambda **kw: nn.InstanceNorm1d(4, affine=True, **kw), (3, 4, 5)),
+    (lambda **kw: nn.GroupNorm(2, 4, **kw), (3, 4, 5)),
+    (lambda **kw: nn.LayerNorm(4, **kw), (3, 4)),
+    (lambda **kw: nn.BatchRenorm1d(4, **kw), (6, 4)),
+])
+def test_bias_false_is_gamma_alone_as_pytorchs_keyword(make, shape, rng):
+    """bias=False: no beta in the parameters, the state dict or the repr's bias=; the
+    output and gamma's gradient are those of the layer with beta at 0, train and eval."""
+    plain, with_zero = make(bias=False), make()
+    assert plain.bias is None and [n for n, _ in plain.named_parameters()] == ["weight"]
+    assert "bias" not in plain.state_dict() and "bias=False" in repr(plain) and "bias=True" in repr(with_zero)
+    x = rng.standard_normal(shape) * 2 + 1
+    project = tg.tensor(rng.standard_normal(shape), dtype=tg.float64)
+    for module in (plain, with_zero):
+        module.weight.data = tg.tensor(rng.uniform(0.5, 2, module.weight.shape), dtype=tg.float64)
+        module.double()
+    with_zero.weight.data = plain.weight.data.clone()
+    for train in (True, False):
+        plain.train(train)
+        with_zero.train(train)
+        outs = []
+        for module in (plain, with_zero):
+            module.weight.grad = None
+            xt = tg.tensor(x, dtype=tg.float64)
+            out = module(xt)
+            (out * project).sum().backward()
+            outs.append((out.detach().numpy(), module.weight.grad.numpy()))
+        np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-12, atol=1e-12)

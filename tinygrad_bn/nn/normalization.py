@@ -23,7 +23,8 @@ class _NormBase(Module):
     default_affine = True
     default_track = True
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, dtype=None):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, dtype=None, *,
+                 bias=True):
         super().__init__()
         name = type(self).__name__
         number_arg(name, "num_features", num_features, 1, integer=True)
@@ -32,9 +33,12 @@ class _NormBase(Module):
         self.num_features, self.eps, self.momentum = int(num_features), _positive_eps(self, eps), momentum
         self.affine = self.default_affine if affine is None else bool(affine)
         self.track_running_stats = self.default_track if track_running_stats is None else bool(track_running_stats)
-        if self.affine:
+        if self.affine:  # bias=False: gamma alone, as PyTorch's keyword
             self.weight = Parameter(ones(num_features, dtype=dtype))
-            self.bias = Parameter(zeros(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -80,7 +84,7 @@ class _NormBase(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_NormBase):
@@ -123,13 +127,13 @@ class _BatchRenorm(_NormBase):
     _optional_state = _BatchNorm._optional_state  # load_state_dict fills it in when absent, as PyTorch
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, r_max=1.0,
-                 d_max=0.0, warmup=None, dtype=None):
+                 d_max=0.0, warmup=None, dtype=None, *, bias=True):
         name = type(self).__name__
         F.check_renorm_limits(name, r_max, d_max)
         if not track_running_stats:
             raise ValueError(f"{name}: track_running_stats=False is not supported: r and d compare the batch's "
                              "statistics with the running ones (use BatchNorm for batch statistics alone)")
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
         self.r_max, self.d_max = float(r_max), float(d_max)
         self.warmup = _warmup_arg(name, warmup)
 
@@ -269,7 +273,8 @@ class LayerNorm(Module):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class RMSNorm(Module):
@@ -307,16 +312,19 @@ class GroupNorm(Module):
     """Group norm of (N, C, *): channels split into ``num_groups`` groups,
     statistics per sample and group, gamma and beta per channel."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None, *, bias=True):
         super().__init__()
         number_arg("GroupNorm", "num_channels", num_channels, 1, integer=True)
         F.check_groups(num_groups, num_channels, "GroupNorm")
         dtype = _float_dtype(self, dtype)
         self.num_groups, self.num_channels, self.eps, self.affine = (int(num_groups), int(num_channels),
                                                                       _positive_eps(self, eps), affine)
-        if affine:
+        if affine:  # bias=False: gamma alone, as PyTorch's keyword
             self.weight = Parameter(ones(num_channels, dtype=dtype))
-            self.bias = Parameter(zeros(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -331,7 +339,7 @@ class GroupNorm(Module):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
 
 
 def _positive_eps(module, eps):
