@@ -105,3 +105,28 @@ def test_hardshrink_as_a_tensor_method():
     x = tg.tensor([-1.0, -0.3, 0.0, 0.4, 0.6])
     assert x.hardshrink().tolist() == F.hardshrink(x).tolist() == [-1.0, 0.0, 0.0, 0.0, 0.6000000238418579]
     assert x.hardshrink(0.35).tolist()[3] == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("module", [False, True])
+def test_in_place_dropout_writes_the_out_of_place_result_into_its_input(p, module):
+    """Same seed, same mask: the input itself holds the result (a version bump), and the
+    gradient reaching the layer before is the out-of-place one; eval leaves it alone."""
+    rng = np.random.default_rng(0)
+    z = tg.tensor(rng.standard_normal((5, 4)), dtype=tg.float32)
+    project = tg.tensor(rng.standard_normal((5, 6)), dtype=tg.float32)
+    results = []
+    for inplace in (False, True):
+        tg.manual_seed(3)
+        lin = nn.Linear(4, 6)
+        x = lin(z)
+        drop = nn.Dropout(p, inplace=inplace) if module else (lambda t: F.dropout(t, p, True, inplace=inplace))
+        version = x._version
+        y = drop(x)
+        assert (y is x) == (inplace or p == 0) and (x._version > version) == (inplace and p > 0)  # p = 0: x itself
+        (y * project).sum().backward()
+        results.append((y.detach().numpy().copy(), lin.weight.grad.numpy().copy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    x = tg.ones(3)
+    assert F.dropout(x, 0.5, training=False, inplace=True) is x and x.tolist() == [1.0, 1.0, 1.0]

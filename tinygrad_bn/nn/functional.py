@@ -85,17 +85,20 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return input.log_softmax(dim)
 
 
-def dropout(input, p=0.5, training=True):
-    """Zero each element with probability p and scale the rest by 1/(1-p)."""
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p);
+    ``inplace`` writes the result into ``input`` (a version bump, as PyTorch's)."""
     tensor_arg("dropout", input)
     check_dropout_p(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    be = backend_of(input)
-    mask = be.bernoulli_mask(1.0 - p, input.shape, input.dtype)
-    return input * make_tensor(be.mul(mask, 1.0 / (1.0 - p)), be)
+        out = input * 0.0
+    else:
+        be = backend_of(input)
+        mask = be.bernoulli_mask(1.0 - p, input.shape, input.dtype)
+        out = input * make_tensor(be.mul(mask, 1.0 / (1.0 - p)), be)
+    return input.copy_(out) if inplace else out
 
 
 # ---------------------------------------------------------------- normalization
