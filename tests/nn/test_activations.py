@@ -197,7 +197,8 @@ def test_in_place_forms_overwrite_the_input_and_keep_the_gradient(inplace, outof
 def test_modules_with_inplace_return_their_input(module, rng):
     x = t64(rng.standard_normal(5))
     assert module(x) is x
-    assert "inplace=True" in repr(module)
+    # (PyTorch's Hardsigmoid and Hardswish print no inplace=: test_pytorch_reprs.py)
+    assert ("inplace=True" in repr(module)) != isinstance(module, (nn.Hardsigmoid, nn.Hardswish))
 
 
 # ------------------------------------------------------------------ glu, softmin, prelu, rrelu

@@ -94,12 +94,17 @@ class Hardsigmoid(SiLU):
     def forward(self, input):
         return AF.hardsigmoid(input, self.inplace)
 
+    def extra_repr(self):
+        return ""  # PyTorch's Hardsigmoid and Hardswish print no inplace= (its SiLU and Mish do)
+
 
 class Hardswish(SiLU):
     """x * relu6(x + 3) / 6."""
 
     def forward(self, input):
         return AF.hardswish(input, self.inplace)
+
+    extra_repr = Hardsigmoid.extra_repr
 
 
 class Softplus(Module):
