@@ -498,3 +498,23 @@ def test_the_table_keeps_its_width_as_sequence_numbers_grow():
     assert all(len(w) == 1 for w in widths.values()), widths
     assert len({widths[d].pop() for d in (3, 4, 6, 9, 12, 17)}) == 1
     assert widths[18].pop() == len(format_table(tape.entries, tape.summary(), 500).splitlines()[0]) + 1
+
+
+def test_the_table_header_and_rows_keep_their_columns():
+    """The header as documented, the rule under it as long, and each row's fields
+    starting where their column's title starts (op, module, device, shapes) or ending
+    where it ends (the numbers, right-aligned)."""
+    tape, _, _ = one_step()
+    header, rule, *rows = tape.table().splitlines()[:-1]
+    assert header == ("  # op           module               device.kernel  in -> out                 saved  fwd ms"
+                      "  bwd ms    |grad| nan/inf")
+    assert rule == "-" * len(header)
+    starts = {name: header.index(name) for name in ("op", "module", "device.kernel", "in -> out")}
+    ends = {name: header.index(name) + len(name) for name in ("saved", "fwd ms", "bwd ms", "|grad|", "nan/inf")}
+    for row, r in zip(rows, tape.entries):
+        assert len(row) == len(header), row
+        assert row[:3] == f"{r.seq:>3}" and row[starts["op"]:].startswith(r.op[:12]), row
+        assert row[starts["module"] - 1] == " " and row[starts["device.kernel"]:].startswith("cpu"), row
+        assert row[starts["in -> out"]:].startswith("("), row
+        for name, end in ends.items():
+            assert row[end - 1] != " " and row[end] == " " if end < len(row) else row[end - 1] != " ", (name, row)
