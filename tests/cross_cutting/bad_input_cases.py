@@ -429,6 +429,8 @@ def _tensor_op_cases():
     on_x("Tensor.clamp", "no bounds", lambda x: x.clamp(), "clamp", ("None", "min or max"))
     on_x("Tensor @", "inner dims 3 and 2", lambda x: x @ tg.randn(2, 3), "matmul", "(2, 3)")
     on_x("Tensor @", "a 0-d operand", lambda x: x @ tg.tensor(2.0), "matmul", "()")
+    on_x("Tensor @", "a batch whose first dim matches the inner dim", lambda x: x @ tg.ones(3, 4, 5), "matmul",
+         "(3, 4, 5)")
     on_x("Tensor +", "shapes (2, 3) and (4,)", lambda x: x + tg.ones(4), "add", "(4,)")
     on_x("Tensor *", "shapes (2, 3) and (2,)", lambda x: x * tg.ones(2), "mul", "(2,)")
     on_x("tg.cat", "shapes differ off the dim", lambda x: tg.cat([x, tg.ones(2, 4)]), "cat", "(2, 4)")

@@ -1,4 +1,6 @@
 """Normalization layers: running statistics, train and eval modes, state dicts as PyTorch has them, float16, and clear errors that leave the layer as it was."""
+import re
+
 import numpy as np
 import pytest
 
@@ -287,3 +289,20 @@ def test_bias_false_is_gamma_alone_as_pytorchs_keyword(make, shape, rng):
             outs.append((out.detach().numpy(), module.weight.grad.numpy()))
         np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stored, loads", [((1,), True), ((), True), ((2,), False), ((1, 1), False)])
+def test_a_0_d_buffer_loads_from_a_1_element_tensor_and_no_other_shape(stored, loads):
+    """num_batches_tracked is 0-d; PyTorch loads it from a [1] tensor too (old checkpoints),
+    and refuses any other shape, changing nothing."""
+    m = nn.BatchNorm1d(3)
+    state = m.state_dict()
+    state["num_batches_tracked"] = tg.tensor(np.full(stored, 7, np.int64))
+    if loads:
+        m.load_state_dict(state)
+        assert m.num_batches_tracked.shape == () and m.num_batches_tracked.item() == 7
+    else:
+        with pytest.raises(RuntimeError, match=rf"num_batches_tracked: shape {re.escape(str(stored))} in the state "
+                                               r"dict, \(\) in the model"):
+            m.load_state_dict(state)
+        assert m.num_batches_tracked.item() == 0
