@@ -538,4 +538,8 @@ EQUIVALENT = [
      'if self.mode >= "triangular2":',
      "the modes that reach the line are triangular2 and exp_range (__init__ refuses others), and "
      "\"exp_range\" sorts before \"triangular2\""),
+    ('tinygrad_bn/experiments/landscape.py', 'core/ReplaceComparisonOperator_Eq_GtE',
+     'elif shows and len(shows) == len(settings):',
+     'elif shows and len(shows) >= len(settings):',
+     "shows is drawn from settings (the ones whose verdict shows), so it is never longer"),
 ]
