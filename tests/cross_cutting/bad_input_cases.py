@@ -1543,7 +1543,7 @@ def _joining_indexing_and_init_cases():
     call_case("tg.bucketize", "2-d boundaries", lambda: tg.bucketize(tg.ones(1), tg.ones(2, 2)), "bucketize", "2")
     call_case("tg.searchsorted", "a 0-d sorted_sequence", lambda: tg.searchsorted(tg.tensor(1.0), tg.ones(1)),
               "searchsorted", "0-d")
-    call_case("tg.bucketize", "0-d boundaries", lambda: tg.bucketize(tg.ones(1), tg.tensor(1.0)), "bucketize", "0")
+    call_case("tg.bucketize", "0-d boundaries", lambda: tg.bucketize(tg.ones(1), tg.tensor(1.0)), "bucketize", "()")
     call_case("tg.meshgrid", "indexing 'zz'", lambda: tg.meshgrid(tg.arange(3.0), tg.arange(2.0), indexing="zz"),
               "meshgrid", "'zz'")
     call_case("tg.meshgrid", "a 2-d tensor", lambda: tg.meshgrid(tg.ones(2, 2), tg.ones(2), indexing="ij"),
