@@ -7,6 +7,7 @@ from .arguments import number_arg, tensor_arg
 from .backends import get_backend
 from . import dtypes
 from .dtypes import as_dtype, bool_, float16, float32, float64, float_only, int32, int64, is_float
+from .ops.index_args import fill_number
 from .ops.movement import shape_arg
 from .tensor import Tensor
 from .tensor_base import make_tensor
@@ -69,12 +70,15 @@ def filled(who, size, fill_value, dtype, requires_grad, device):
     errors naming ``who``: ``full`` and the tensor methods new_full, new_zeros, new_ones, new_empty.
     A 0-d tensor gives its number, as PyTorch reads one as a Scalar."""
     fill_value = _scalar_of(who, fill_value)
+    if type(fill_value).__module__ == "numpy" and getattr(fill_value, "dtype", None) == bool_:
+        fill_value = bool(fill_value)  # NumPy's bool, which is no Python bool
     if not isinstance(fill_value, bool):
         number_arg(who, "fill_value", fill_value, finite=False)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else \
             int64 if isinstance(fill_value, numbers.Integral) else dtypes.default_float
-    return _make(who, size, dtype, requires_grad, device, lambda be, s, d: be.full(s, fill_value, d))
+    value = fill_number(who, as_dtype(dtype, who), fill_value)  # PyTorch's cast: truncated, wrapped or refused
+    return _make(who, size, dtype, requires_grad, device, lambda be, s, d: be.full(s, value, d))
 
 
 def _scalar_of(who, value):
@@ -287,10 +291,7 @@ def randint_like(t, low=0, high=None, *, generator=None, dtype=None, requires_gr
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
     tensor_arg("full_like", t)
-    fill_value = _scalar_of("full_like", fill_value)
-    if not isinstance(fill_value, bool):
-        number_arg("full_like", "fill_value", fill_value, finite=False)
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+    return filled("full_like", (t.shape,), fill_value, dtype or t.dtype, requires_grad, device or t.device)
 
 
 def _legacy_constructor(dtype, name):

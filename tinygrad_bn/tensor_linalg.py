@@ -27,8 +27,7 @@ def _scaled_sum(who, base, product, beta, alpha):
     """beta * base + alpha * product; base is ignored when beta is 0 (its NaN too), as PyTorch."""
     number_arg(who, "beta", beta)
     number_arg(who, "alpha", alpha)
-    tensor_arg(who, base, "self")
-    shape = tuple(product.shape)
+    shape = tuple(product.shape)  # (self may have fewer dims, not more: PyTorch expands it to the product)
     if len(base.shape) > len(shape) or any(b not in (1, p) for b, p in zip(reversed(base.shape), reversed(shape))):
         raise RuntimeError(f"{who}: self of shape {tuple(base.shape)} does not broadcast to the product's shape "
                            f"{shape}; expected a shape that does (sizes equal or 1, from the right)")
@@ -62,13 +61,16 @@ class LinalgMethods:
 
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
         """beta * self + alpha * (mat1 @ mat2)."""
-        tensor_arg("addmm", mat1, "mat1")
-        _dims("addmm", mat1, 2)
+        for name, m in (("mat1", mat1), ("mat2", mat2)):  # checked here, so the errors name addmm, not mm
+            tensor_arg("addmm", m, name)
+            _dims("addmm", m, 2)
         return _scaled_sum("addmm", self, mat1.mm(mat2), beta, alpha)
 
     def addmv(self, mat, vec, *, beta=1, alpha=1):
         """beta * self + alpha * (mat @ vec)."""
-        tensor_arg("addmv", mat, "mat")
+        for name, m, ndim in (("mat", mat, 2), ("vec", vec, 1)):
+            tensor_arg("addmv", m, name)
+            _dims("addmv", m, ndim)
         return _scaled_sum("addmv", self, mat.mv(vec), beta, alpha)
 
     def addr(self, vec1, vec2, *, beta=1, alpha=1):
@@ -80,12 +82,16 @@ class LinalgMethods:
 
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
         """beta * self + alpha * bmm(batch1, batch2)."""
-        tensor_arg("baddbmm", batch1, "batch1")
+        for name, b in (("batch1", batch1), ("batch2", batch2)):
+            tensor_arg("baddbmm", b, name)
+            _dims("baddbmm", b, 3)
         return _scaled_sum("baddbmm", self, batch1.bmm(batch2), beta, alpha)
 
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
         """beta * self + alpha * sum over the batch of batch1[i] @ batch2[i]."""
-        tensor_arg("addbmm", batch1, "batch1")
+        for name, b in (("batch1", batch1), ("batch2", batch2)):
+            tensor_arg("addbmm", b, name)
+            _dims("addbmm", b, 3)
         return _scaled_sum("addbmm", self, batch1.bmm(batch2).sum(0), beta, alpha)
 
     def matrix_power(self, n):

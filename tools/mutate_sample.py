@@ -347,7 +347,10 @@ def show(mutants, spec):
     m = draw(mutants, index + 1, seed)[index]
     from cosmic_ray.plugins import get_operator
     text = (ROOT / m.path).read_text()
-    mutated, _ = _mutated_line(text, get_operator(m.operator)(), m.occurrence, m.line)
+    mutated, after = _mutated_line(text, get_operator(m.operator)(), m.occurrence, m.line)
+    if mutated is None:
+        print(f"{m.path}:{m.line} {m.operator}: {after or 'the file changed since the draw'}")
+        return
     sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), mutated.splitlines(True),
                                                m.path, m.path + " (mutant)"))
 
@@ -450,20 +453,23 @@ def build_map(args):
     simulator, the CLI) take their tests from FALLBACK. With ``--map-tests``
     only the named test files run, and only their entries change."""
     only = [Path(t).as_posix() for t in args.map_tests or []]
-    measured = _covered_lines(only or ["tests"], args.pytest_args)
     tests = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py")}
+    missing = [t for t in only if t not in tests]
+    if missing:
+        raise SystemExit(f"--map-tests takes test files (tests/.../test_*.py); not found: {missing}")
+    measured = _covered_lines(only or ["tests"], args.pytest_args)
     if only:
-        missing = [t for t in only if t not in tests]
-        if missing:
-            raise SystemExit(f"--map-tests takes test files (tests/.../test_*.py); not found: {missing}")
         files = json.loads(MAP_FILE.read_text())["files"]
         for f in source_files():
-            entries = files.get(f, [])
+            entries = files.get(f)
             if entries == [["tests", 0]]:
                 continue  # the whole suite runs for it, the remapped tests among it
-            entries = [e for e in entries if e[0] not in only]
+            entries = [e for e in entries or [] if e[0] not in only]
             entries += [[t, n] for t, n in measured.get(f, {}).items() if t in only]
-            files[f] = sorted(entries, key=lambda e: -e[1])  # (stable: the old order among equals)
+            fallback = [t for pattern, ts in FALLBACK.items() if fnmatch.fnmatch(f, pattern) for t in ts]
+            entries += [[t, 0] for t in dict.fromkeys(fallback) if t in only and t not in {e[0] for e in entries}]
+            # (stable: the old order among equals); a file new to the map that no test runs: the whole suite
+            files[f] = sorted(entries, key=lambda e: -e[1]) or [["tests", 0]]
     else:
         files = {}
         for f in source_files():

@@ -1278,14 +1278,14 @@ def _math_creation_and_sampling_cases():
             ("Tensor.addr", "a list vec2", lambda: tg.zeros(2, 3).addr(tg.ones(2), [1.0, 1.0, 1.0]), ("addr", "list")),
             ("Tensor.addr", "a self larger than the product", lambda: tg.zeros(3, 3).addr(tg.ones(2), tg.ones(3)),
              ("addr", "(3, 3)", "(2, 3)")),
-            ("Tensor.addmv", "a 2-d vec", lambda: tg.zeros(2).addmv(tg.ones(2, 3), tg.ones(3, 1)), ("mv", "2-d")),
-            ("Tensor.addmm", "a 1-d mat2", lambda: tg.zeros(2, 3).addmm(tg.ones(2, 3), tg.ones(3)), ("mm", "1-d")),
+            ("Tensor.addmv", "a 2-d vec", lambda: tg.zeros(2).addmv(tg.ones(2, 3), tg.ones(3, 1)), ("addmv", "2-d")),
+            ("Tensor.addmm", "a 1-d mat2", lambda: tg.zeros(2, 3).addmm(tg.ones(2, 3), tg.ones(3)), ("addmm", "1-d")),
             ("Tensor.addmm", "a self of more dims than the product",
              lambda: tg.zeros(2, 2, 3).addmm(tg.ones(2, 3), tg.ones(3, 3)), ("addmm", "(2, 2, 3)")),
             ("Tensor.baddbmm", "a 2-d batch1", lambda: tg.zeros(4, 2, 3).baddbmm(tg.ones(2, 5), tg.ones(4, 5, 3)),
-             ("bmm", "2-d")),
+             ("baddbmm", "2-d")),
             ("Tensor.addbmm", "a 2-d batch2", lambda: tg.zeros(2, 3).addbmm(tg.ones(4, 2, 5), tg.ones(5, 3)),
-             ("bmm", "2-d"))):
+             ("addbmm", "2-d"))):
         call_case(entry, bad, fn, *says)
     call_case("Tensor.matrix_power", "a negative power", lambda: tg.ones(2, 2).matrix_power(-2), "matrix_power",
               "-2")
@@ -1541,6 +1541,12 @@ def _joining_indexing_and_init_cases():
     call_case("tg.searchsorted", "leading dims that differ",
               lambda: tg.searchsorted(tg.ones(2, 5), tg.ones(3, 1)), "searchsorted", ("(3, 1)", "(2, 5)", "3"))
     call_case("tg.bucketize", "2-d boundaries", lambda: tg.bucketize(tg.ones(1), tg.ones(2, 2)), "bucketize", "2")
+    for entry, fn in (("F.dropout", lambda x, inplace: F.dropout(x, 0.5, True, inplace)),
+                      ("F.alpha_dropout", lambda x, inplace: F.alpha_dropout(x, 0.5, True, inplace))):
+        for inplace in (False, True):
+            call_case(entry, f"an int64 input in training{' in place' if inplace else ''}",
+                      lambda fn=fn, inplace=inplace: fn(tg.ones(3, dtype=tg.int64), inplace),
+                      entry.split(".")[1], "int64")
     call_case("tg.searchsorted", "a 0-d sorted_sequence", lambda: tg.searchsorted(tg.tensor(1.0), tg.ones(1)),
               "searchsorted", "0-d")
     call_case("tg.bucketize", "0-d boundaries", lambda: tg.bucketize(tg.ones(1), tg.tensor(1.0)), "bucketize", "()")

@@ -1,8 +1,9 @@
 """Every op that writes a given value into a tensor (masked_fill, index_fill,
 scatter with a value, fill_, full_like, item assignment, and the in-place forms) takes the
-value as PyTorch does, for every pair of a bool, int32, int64, float32 or
-float64 tensor with a Python bool, int or float or a 0-d bool, int64 or float64
-tensor: the same result dtype and values, or a refusal where PyTorch refuses.
+value as PyTorch does, for every pair of a bool, uint8, int8, int32, int64,
+float16, float32 or float64 tensor with a Python bool, int or float (at the
+edges of PyTorch's cast too) or a 0-d bool, int64 or float64 tensor: the same
+result dtype and values, or a refusal where PyTorch refuses.
 
 PyTorch's answers are kept in ``pytorch_fills.json`` so the comparison runs
 without PyTorch installed; where it is installed, a test checks the file
@@ -19,8 +20,10 @@ import pytorch_snapshots
 import tinygrad_bn as tg
 
 SNAPSHOT = Path(__file__).with_name("pytorch_fills.json")
-DTYPES = ["bool", "int32", "int64", "float32", "float64"]
-VALUES = ["True", "2", "2.5", "0d bool", "0d int64", "0d float64"]
+DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+# and the edges of PyTorch's cast: a negative int into uint8 wraps, a float out of range, NaN and a
+# float past float32's range are refused
+VALUES = ["True", "2", "2.5", "0d bool", "0d int64", "0d float64", "-1", "300", "-0.5", "nan", "1e300"]
 
 
 def tensor(M, dtype):
@@ -32,7 +35,8 @@ def value(M, name):
     if name.startswith("0d"):
         kind = name.split()[1]
         return M.tensor(np.array(True if kind == "bool" else 2 if kind == "int64" else 2.5).astype(kind))
-    return {"True": True, "2": 2, "2.5": 2.5}[name]
+    return {"True": True, "2": 2, "2.5": 2.5, "-1": -1, "300": 300, "-0.5": -0.5, "nan": float("nan"),
+            "1e300": 1e300}[name]
 
 
 def _mask(M):

@@ -757,7 +757,9 @@ def _einsum_calls(draw):
     eq = ",".join(terms)
     if draw(st.booleans()):
         out = draw(st.lists(st.sampled_from("ijk"), max_size=3))
-        dots = "..." if draw(st.booleans()) else ""
+        # an operand's ellipsis kept in the output: without it PyTorch sums those dims where NumPy refuses
+        # (test_einsum_sums_an_ellipsis_the_output_leaves_out_as_pytorch has that case)
+        dots = "..." if "..." in eq or draw(st.booleans()) else ""
         eq += "->" + dots + "".join(out)
     return eq, shapes
 
@@ -806,3 +808,14 @@ def test_masked_ops_broadcast_the_mask_and_the_input_both_ways(shapes, seed):
     want = xb.copy()
     want[mb] = source[:mb.sum()]
     np.testing.assert_array_equal(tg.masked_scatter(f64(x), tg.tensor(m), f64(source)).detach().numpy(), want)
+
+
+def test_einsum_sums_an_ellipsis_the_output_leaves_out_as_pytorch():
+    """An explicit output without '...' sums the ellipsis dims (PyTorch's rule; NumPy refuses)."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5))
+    np.testing.assert_allclose(tg.einsum("...j->j", f64(x)).detach().numpy(), x.sum((0, 1)), rtol=1e-12)
+    np.testing.assert_allclose(tg.einsum("...j,jk->k", f64(x), f64(y)).detach().numpy(), (x @ y).sum((0, 1)),
+                               rtol=1e-12)
+    if torch is not None:
+        np.testing.assert_allclose(torch.einsum("...j->j", T(x)).numpy(), x.sum((0, 1)), rtol=1e-12)

@@ -92,6 +92,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     check_dropout_p(p)
     if not training or p == 0.0:
         return input
+    _floating_for_dropout("dropout", input)
     if p == 1.0:
         out = input * 0.0
     else:
@@ -99,6 +100,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
         mask = be.bernoulli_mask(1.0 - p, input.shape, input.dtype)
         out = input * make_tensor(be.mul(mask, 1.0 / (1.0 - p)), be)
     return input.copy_(out) if inplace else out
+
+
+def _floating_for_dropout(who, input):
+    """Dropout in training scales by 1 / (1 - p), a float: PyTorch refuses an integer input there."""
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{who}: cannot drop out of a {input.dtype} input in training (the kept values are "
+                           "scaled by 1 / (1 - p)); expected a floating point input (x.float())")
 
 
 # ---------------------------------------------------------------- normalization

@@ -80,11 +80,12 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout that keeps a SELU network's mean and variance: dropped elements take
     SELU's negative saturation value, then an affine map restores the moments, as
     ``F.alpha_dropout``. The identity when not training."""
-    from .functional import check_dropout_p  # functional imports this module: read at call time
+    from .functional import _floating_for_dropout, check_dropout_p  # functional imports this module: at call time
     tensor_arg("alpha_dropout", input)
     check_dropout_p(p, "alpha_dropout")
     if not training or p == 0.0:
         return input
+    _floating_for_dropout("alpha_dropout", input)
     if p == 1.0:
         return input * 0.0
     saturation = -_SELU_SCALE * _SELU_ALPHA

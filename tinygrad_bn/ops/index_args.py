@@ -100,26 +100,48 @@ def _value_arg(who, t, value):
     return fill_number(who, t.dtype, value)
 
 
-def fill_number(who, dtype, value):
-    """A Python number (bool, int or float) as the Python scalar of ``dtype``'s
-    kind, as PyTorch casts a fill value to the tensor's dtype: bool for a bool
-    tensor, int (a float truncated toward zero) for an integer one, float
-    otherwise; so the fill keeps the tensor's dtype. A NaN, an infinity or an int
-    out of the integer dtype's range has no value there and is refused."""
-    numpy_bool = getattr(value, "shape", None) == () and getattr(getattr(value, "dtype", None), "kind", "") == "b"
+def fill_number(who, dtype, value, overflowing=("float16", "float32")):
+    """A number (a Python or NumPy bool, int or float) as the Python scalar of
+    ``dtype``'s kind, as PyTorch casts a fill value to a tensor's dtype: bool for
+    a bool tensor, int for an integer one (a float truncated toward zero, a
+    negative int into an unsigned dtype wrapped: -1 is 255 in uint8), float
+    otherwise. What PyTorch's cast calls an overflow is refused: a float outside
+    the integer dtype's range (NaN and infinities too), an int outside it (down
+    to -max for unsigned dtypes), and a finite float past the largest of a float
+    dtype in ``overflowing`` (PyTorch's item assignment stores inf in float16)."""
+    numpy_bool = type(value).__module__ == "numpy" and getattr(getattr(value, "dtype", None), "kind", "") == "b"
     if not isinstance(value, numbers.Real) and not numpy_bool:  # NumPy's bool is not a numbers.Real
         raise TypeError(f"{who}: the value must be a number or a 0-d tensor, got {type(value).__name__} {value!r}")
     if dtype.kind == "b":
         return bool(value)
     if dtype.kind in "iu":
-        if not math.isfinite(value):
-            raise ValueError(f"{who}: cannot store {value!r} in an integer tensor ({dtype}); expected a finite number")
         info = iinfo(dtype)
-        if not info.min <= int(value) <= info.max:
-            raise RuntimeError(f"{who}: the value {value!r} does not fit in {dtype} (range {info.min} to "
-                               f"{info.max}); expected a value in range, or a wider dtype")
-        return int(value)
-    return float(value)
+        if isinstance(value, numbers.Integral) or numpy_bool:
+            low, v = (-info.max if dtype.kind == "u" else info.min), int(value)
+            if low <= v <= info.max:
+                return v % (info.max + 1) if v < 0 and dtype.kind == "u" else v
+        else:
+            low = info.min
+            if low <= float(value) <= info.max:  # (False for NaN)
+                return int(value)
+        raise _overflow(who, value, dtype, f"from {low} to {info.max}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int past the float64 range
+        raise _overflow(who, value, dtype, "up to 1.8e308") from None
+    largest = _FLOAT_MAX.get(str(dtype)) if str(dtype) in overflowing else None
+    if largest and math.isfinite(v) and abs(v) > largest[0]:
+        raise _overflow(who, value, dtype, f"up to {largest[1]}")
+    return v
+
+
+_FLOAT_MAX = {"float16": (65504.0, "65504"), "float32": (3.4028234663852886e38, "3.4e38")}
+
+
+def _overflow(who, value, dtype, holds):
+    shown = f"{value!r}" if len(repr(value)) < 30 else f"a {len(str(abs(int(value))))}-digit int"
+    return RuntimeError(f"{who}: {shown} does not fit in {dtype}, which holds {holds} (PyTorch calls this an "
+                        "overflow); expected a value it holds, or a wider dtype")
 
 
 def broadcast_shape(who, *shapes):

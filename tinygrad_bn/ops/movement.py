@@ -171,7 +171,9 @@ def setitem(t, index, value):
     is_tensor = isinstance(value, TensorBase)
     if is_tensor and value._backend is not be:
         raise devices_differ("assigning into a tensor", t.device, value.device, "the tensor and the value")
-    if not is_tensor and not isinstance(value, (int, float, bool)):
+    number = not is_tensor and (isinstance(value, numbers.Real) or type(value).__module__ == "numpy"
+                                and getattr(value, "shape", None) == ())  # (NumPy's scalars, its bool among them)
+    if not is_tensor and not number:
         try:
             value = new_tensor(value, dtype=t.dtype, device=t.device)
         except (TypeError, ValueError):
@@ -184,9 +186,12 @@ def setitem(t, index, value):
                            f"broadcast to the {tuple(selected.shape)} places selected; expected a number or a value "
                            "of that shape (or one that broadcasts to it)")
     if not is_tensor:  # cast to t's dtype as PyTorch casts it (a float into an integer tensor truncates)
-        value = fill_number("assigning into a tensor", t.dtype, value)
-    elif value.ndim > len(selected.shape):  # its extra leading dims are 1s (above): NumPy's assignment wants them gone
-        value = value.reshape(*value.shape[value.ndim - len(selected.shape):])
+        value = fill_number("assigning into a tensor", t.dtype, value, overflowing=("float32",))
+    else:
+        if value.ndim > len(selected.shape):  # its extra leading dims are 1s (above): NumPy's assignment wants them gone
+            value = value.reshape(*value.shape[value.ndim - len(selected.shape):])
+        if t.dtype.kind != "f" and value.requires_grad:  # cast into integers: no gradient flows back, as in PyTorch
+            value = value.detach()
     raw = value._data if is_tensor else value
     return t._inplace("__setitem__", lambda s: SetItem.apply(s, index, value), "setitem", index, raw,
                       operand=value if is_tensor else None)
