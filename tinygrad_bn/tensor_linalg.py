@@ -14,6 +14,7 @@ from .dtypes import int64, is_float
 from .grad_mode import no_grad
 from .ops import elementwise as E
 from .ops.reduce import normalize_axis
+from .promotion import result_type
 from .tensor_base import TensorBase, make_tensor
 
 
@@ -314,10 +315,7 @@ def block_diag(*tensors):
     if not blocks:
         from .creation import zeros
         return zeros(1, 0)
-    dtype = blocks[0].dtype
-    for b in blocks[1:]:
-        if b.dtype.itemsize > dtype.itemsize or is_float(b.dtype) and not is_float(dtype):
-            dtype = b.dtype
+    dtype = result_type(*tensors)  # PyTorch's type promotion (a 0-d block ranks below the others, as there)
     width = sum(b.shape[1] for b in blocks)
     rows, left = [], 0
     for b in blocks:

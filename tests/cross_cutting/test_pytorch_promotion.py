@@ -1,4 +1,4 @@
-"""Binary and float-valued ops give PyTorch's result dtype (``torch.result_type``)
+"""Binary and float-valued ops, and the joins (cat, stack, block_diag), give PyTorch's result dtype (``torch.result_type``)
 and values for every pair of bool, int32, int64, float32 and float64 tensors,
 0-d tensors and Python numbers, where NumPy's own promotion differs (an integer
 tensor with a float32 tensor or a Python float is float32, not float64; a 0-d
@@ -45,6 +45,10 @@ BINARY = {
     "maximum": lambda M, a, b: M.maximum(a, b),
     "atan2": lambda M, a, b: M.atan2(a, b),
     "where": lambda M, a, b: M.where(M.tensor([True, False, True]), a, b),
+    # the joins: NumPy's concatenate would promote an int32 and a float32 tensor to float64
+    "cat": lambda M, a, b: M.cat([a, b]),
+    "stack": lambda M, a, b: M.stack([a, b]),
+    "block_diag": lambda M, a, b: M.block_diag(a, b),
 }
 UNARY = ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "reciprocal", "log2", "rsqrt", "expm1"]
 

@@ -1,10 +1,12 @@
 """Shape ops: reshape, permute, expand, indexing, cat and stack; each op with
 the function that checks its arguments before it runs (Tensor methods call these)."""
+import functools
 import math
 import numbers
 
 from ..arguments import accepts_axis, devices_differ
 from ..function import Function
+from ..promotion import promote_types
 from ..tensor_base import TensorBase, new_tensor
 from .index_args import fill_number
 from .reduce import normalize_axis
@@ -373,6 +375,13 @@ def _tensors(seq, who):
     return seq
 
 
+def _promoted(ts):
+    """The tensors in the dtype PyTorch joins them in (an int32 and a float32 tensor: float32,
+    where NumPy's concatenate would give float64); casts are recorded, so gradients flow back."""
+    dtype = functools.reduce(promote_types, (t.dtype for t in ts))
+    return ts if all(t.dtype == dtype for t in ts) else [t if t.dtype == dtype else t.to(dtype) for t in ts]
+
+
 @accepts_axis
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension."""
@@ -391,7 +400,7 @@ def join(who, tensors, dim):
     for i, t in enumerate(ts):
         if t.ndim != len(ref) or any(a != b for k, (a, b) in enumerate(zip(t.shape, ref)) if k != d):
             raise RuntimeError(f"{who}: tensor {i} has shape {t.shape}, which does not match {ref} outside dim {d}")
-    return Cat.apply(d, *ts)
+    return Cat.apply(d, *_promoted(ts))
 
 
 @accepts_axis
@@ -402,4 +411,4 @@ def stack(tensors, dim=0):
         if t.shape != ts[0].shape:
             raise RuntimeError(f"stack: tensor {i} has shape {t.shape}, expected {ts[0].shape} like tensor 0")
     d = normalize_axis(dim, ts[0].ndim + 1, "stack")[0]
-    return Stack.apply(d, *ts)
+    return Stack.apply(d, *_promoted(ts))
