@@ -140,3 +140,28 @@ def test_gradcheck_leaves_its_inputs_exactly_as_they_were(fast_mode):
     assert gradcheck(lambda a, b: (a * b).tanh(), (x, w), fast_mode=fast_mode)
     np.testing.assert_array_equal(x.detach().numpy(), before[0])
     np.testing.assert_array_equal(w.detach().numpy(), before[1])
+
+
+def _reaches(strategy, holds):
+    """Whether ``strategy`` draws an example for which ``holds`` is true (Hypothesis searches for one)."""
+    from hypothesis import find, settings as hsettings
+    from hypothesis.errors import NoSuchExample
+    try:
+        find(strategy, holds, settings=hsettings(max_examples=400, database=None))
+        return True
+    except NoSuchExample:
+        return False
+
+
+def test_the_shape_strategies_span_their_documented_defaults():
+    """shapes(): 1 to 4 dims of sides 1 to 6; broadcastable_shapes(): 2 shapes of 0 to 4
+    dims of sides 1 to 5: each end reached, nothing past it."""
+    s = tst.shapes()
+    assert _reaches(s, lambda sh: len(sh) == 4) and _reaches(s, lambda sh: len(sh) == 1)
+    assert _reaches(s, lambda sh: 6 in sh) and _reaches(s, lambda sh: 1 in sh)
+    assert not _reaches(s, lambda sh: len(sh) not in range(1, 5) or any(n not in range(1, 7) for n in sh))
+    b = tst.broadcastable_shapes()
+    assert not _reaches(b, lambda shs: len(shs) != 2)
+    assert _reaches(b, lambda shs: any(len(sh) == 4 for sh in shs)) and _reaches(b, lambda shs: () in shs)
+    assert _reaches(b, lambda shs: any(5 in sh for sh in shs))
+    assert not _reaches(b, lambda shs: any(len(sh) > 4 or any(n not in range(1, 6) for n in sh) for sh in shs))

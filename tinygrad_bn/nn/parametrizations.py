@@ -123,7 +123,7 @@ class _SpectralNorm(Module):
     matrix (``dim`` first), estimated as ``u . (W v)`` with the power-iteration vectors
     ``_u`` and ``_v`` (buffers). A 1-D weight is divided by its norm."""
 
-    def __init__(self, weight, n_power_iterations=1, dim=0, eps=1e-12):
+    def __init__(self, weight, n_power_iterations, dim, eps):  # (spectral_norm passes its own defaults)
         super().__init__()
         who = "spectral_norm"
         ndim = weight.ndim
