@@ -1547,6 +1547,9 @@ def _joining_indexing_and_init_cases():
             call_case(entry, f"an int64 input in training{' in place' if inplace else ''}",
                       lambda fn=fn, inplace=inplace: fn(tg.ones(3, dtype=tg.int64), inplace),
                       entry.split(".")[1], "int64")
+    call_case("tg.bincount", "a 2-d input", lambda: tg.bincount(tg.ones(2, 2, dtype=tg.int64)), "bincount", "2-d")
+    call_case("tg.bincount", "a float input", lambda: tg.bincount(tg.ones(3)), "bincount", "float32")
+    call_case("tg.bincount", "a negative value", lambda: tg.bincount(tg.tensor([1, -2])), "bincount", "-2")
     call_case("tg.searchsorted", "a 0-d sorted_sequence", lambda: tg.searchsorted(tg.tensor(1.0), tg.ones(1)),
               "searchsorted", "0-d")
     call_case("tg.bucketize", "0-d boundaries", lambda: tg.bucketize(tg.ones(1), tg.tensor(1.0)), "bucketize", "()")
