@@ -947,6 +947,15 @@ def test_kl_agrees_with_a_monte_carlo_estimate(name):
     assert (np.abs(ratio.mean(0) - expected) <= 5 * se + 1e-9).all(), (ratio.mean(0), expected, se)
 
 
+def test_bernoulli_kl_at_every_pair_of_boundary_and_inner_probabilities():
+    """p and q each 0, 0.3 or 1 (PyTorch's values): 0 log 0 counts 0, a support q lacks is inf."""
+    grid = [0.0, 0.3, 1.0]
+    p, q = np.meshgrid(grid, grid, indexing="ij")
+    want = [[0.0, -math.log(0.7), np.inf], [np.inf, 0.0, np.inf], [np.inf, -math.log(0.3), 0.0]]
+    got = kl_divergence(Bernoulli(probs=t64(p.ravel())), Bernoulli(probs=t64(q.ravel()))).numpy().reshape(3, 3)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
 def test_kl_gives_inf_and_zero_where_the_supports_say_so():
     np.testing.assert_allclose(
         kl_divergence(Bernoulli(probs=t64([0.0, 0.3, 1.0, 0.5])), Bernoulli(probs=t64([0.2, 0.0, 0.7, 1.0]))).numpy(),

@@ -189,3 +189,16 @@ def test_an_assigned_value_may_have_extra_leading_ones_as_in_pytorch():
     b[0] = value * 1.0
     (b * tg.tensor([3.0, 4.0])).sum().backward()
     assert value.grad.shape == (1, 1) and value.grad.item() == 3.0
+
+
+def test_a_fill_overwrites_so_the_leaf_upstream_gets_a_gradient_of_zeros_as_in_pytorch():
+    """y = x * 1; y.fill_(2.0): the old values get a zero gradient (not None), with a number
+    or a tensor that needs no grad as the value; a value that needs grad gets the sum."""
+    for value in (2.0, tg.tensor(2.0), tg.tensor(2.0, requires_grad=True)):
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1.0
+        y.fill_(value)
+        (y * tg.tensor([3.0, 4.0])).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+        if isinstance(value, tg.Tensor) and value.requires_grad:
+            assert value.grad.item() == 7.0

@@ -101,3 +101,4 @@ def test_the_recorded_results_ran_the_default_epochs_and_are_full_runs():
         assert doc["quick"] is False, path
         assert doc["epochs"] == experiments.module(doc["experiment"]).DEFAULT_EPOCHS, path
     assert names == set(experiments.EXPERIMENTS)
+

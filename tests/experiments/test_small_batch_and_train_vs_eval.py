@@ -297,3 +297,17 @@ def test_the_group_sweep_finds_its_runs_by_value_in_results_read_back_from_json(
     assert small_batch._sweep_values(back, small, 300) == [0.5 + s / 10 + 0.3 for s in range(3)]
     assert small_batch._sweep_values(back, small, 32) == [0.5 + s / 10 + 0.032 for s in range(3)]
     assert len(small_batch._sweep_runs(back, small, 1)) == 3  # one group: layer norm's runs
+
+
+def test_the_small_batch_design_gives_the_instance_norm_positions_the_model_has(quick):
+    """"viewed as G channels of P (first layer) and Q (second) positions": G, P and Q are
+    what the model's two InstanceNorm layers see."""
+    model = mlp(small_batch.WIDTHS, "relu", small_batch.NORMS["instance"], small_batch.GROUPS)
+    seen = []
+    for m in model.modules():
+        if isinstance(m, nn.InstanceNorm1d):
+            m.register_forward_pre_hook(lambda mod, args: seen.append(tuple(args[0].shape)))
+    model(from_numpy(np.zeros((2, small_batch.WIDTHS[0]), np.float32)))
+    assert len(seen) == 2 and all(s[1] == small_batch.GROUPS for s in seen)
+    words = quick["small-batch"]["design"]["norms"]["instance"]
+    assert f"{small_batch.GROUPS} channels of {seen[0][2]} (first layer) and {seen[1][2]} (second) positions" in words

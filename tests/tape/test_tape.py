@@ -520,3 +520,23 @@ def test_the_table_header_and_rows_keep_their_columns():
         assert row[starts["in -> out"]:].startswith("("), row
         for name, end in ends.items():
             assert row[end - 1] != " " and row[end] == " " if end < len(row) else row[end - 1] != " ", (name, row)
+
+
+def test_anomaly_mode_finds_a_nan_gradient_after_an_input_with_none():
+    """A backward that returns None for its first input and NaN for its second: the
+    check goes on past the None and names the op."""
+    class FirstFree(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return None, g * float("nan")
+
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    with tg.detect_anomaly():
+        out = FirstFree.apply(a, b).sum()
+        with pytest.raises(tg.AnomalyError, match="FirstFree"):
+            out.backward()
