@@ -547,4 +547,14 @@ EQUIVALENT = [
      'k = xp.ascontiguousarray(xf.reshape(N, C, L)[0, :, -1])',
      "k is only the shift the sums are taken about: any value of the channel keeps them small, and the "
      "statistics differ from the first value's by rounding alone"),
+    ('tinygrad_bn/distributed/syncbn.py', 'core/RemoveDecorator', '@staticmethod', '',
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+    ('tinygrad_bn/ops/flips_diagonals.py', 'core/NumberReplacer',
+     'perm = [0] * ndim',
+     'perm = [ 1] * ndim',
+     "every entry is written before it is read: the kept dims in the loop, a and b after it"),
+    ('tinygrad_bn/recording_backend.py', 'core/ReplaceComparisonOperator_NotEq_Gt',
+     'known *= n if n != -1 else 1',
+     'known *= n if n > -1 else 1',
+     "the sizes reaching here are -1 or at least 0 (shape_arg refuses any other negative), where != -1 and > -1 agree"),
 ]
