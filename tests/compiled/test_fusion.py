@@ -360,3 +360,38 @@ def test_a_check_of_arrays_the_fuser_does_not_generate_stays_a_numpy_call(kind):
     if kind != "no arrays":
         with pytest.raises(ValueError, match="step: not finite"):
             compiled(tg.tensor(np.array([1.0, np.inf], np.float32)))
+
+
+@pytest.mark.parametrize("option, value", [("lr", 0.05), ("weight_decay", 0.1), ("momentum", 0.5)])
+def test_a_changed_hyperparameter_is_used_by_the_next_compiled_step(option, value):
+    """Changing any option of a parameter group between steps (a scheduler's lr, a
+    weight_decay raised by hand) gives the eager step's parameters after the change."""
+    from tinygrad_bn import nn, optim
+
+    def build():
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+        return model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
+
+    def make_step(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    x, y = tg.randn(7, 6), tg.tensor([0, 1, 2, 0, 1, 2, 0])
+    results = []
+    for compiled in (False, True):
+        model, opt = build()
+        step = make_step(model, opt)
+        step = tg.compile(step) if compiled else step
+        for k in range(6):
+            if k == 3:
+                opt.param_groups[0][option] = value
+            step(x, y)
+        results.append([p.detach().numpy().copy() for p in model.parameters()])
+    for eager, replayed in zip(*results):
+        np.testing.assert_allclose(replayed, eager, rtol=1e-6, atol=1e-7)
