@@ -7,7 +7,7 @@ from .arguments import number_arg, tensor_arg
 from .backends import get_backend
 from . import dtypes
 from .dtypes import as_dtype, bool_, float16, float32, float64, float_only, int32, int64, is_float
-from .ops.index_args import fill_number
+from .ops.index_args import fill_number, python_number
 from .ops.movement import shape_arg
 from .tensor import Tensor
 from .tensor_base import make_tensor
@@ -69,9 +69,7 @@ def filled(who, size, fill_value, dtype, requires_grad, device):
     """A leaf of ``size`` (the sizes as given: ints or one sequence) filled with ``fill_value``, its
     errors naming ``who``: ``full`` and the tensor methods new_full, new_zeros, new_ones, new_empty.
     A 0-d tensor gives its number, as PyTorch reads one as a Scalar."""
-    fill_value = _scalar_of(who, fill_value)
-    if type(fill_value).__module__ == "numpy" and getattr(fill_value, "dtype", None) == bool_:
-        fill_value = bool(fill_value)  # NumPy's bool, which is no Python bool
+    fill_value = python_number(_scalar_of(who, fill_value))
     if not isinstance(fill_value, bool):
         number_arg(who, "fill_value", fill_value, finite=False)
     if dtype is None:

@@ -202,3 +202,15 @@ def test_a_fill_overwrites_so_the_leaf_upstream_gets_a_gradient_of_zeros_as_in_p
         np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
         if isinstance(value, tg.Tensor) and value.requires_grad:
             assert value.grad.item() == 7.0
+
+
+def test_numpy_scalars_and_0_d_arrays_are_assigned_as_numbers():
+    """np.float32(2.5) takes the number rules (cast, overflow refused), and a 0-d array is
+    taken as an array of one value. (PyTorch refuses both into an integer tensor; ours casts
+    them as it casts a Python number or a list.)"""
+    t = tg.zeros(3, dtype=tg.int32)
+    t[0], t[1], t[2] = np.float32(2.5), np.array(7.5), np.True_
+    np.testing.assert_array_equal(t.numpy(), [2, 7, 1])
+    with pytest.raises(RuntimeError, match="does not fit in int32"):
+        t[0] = np.int64(2 ** 40)
+    np.testing.assert_array_equal(t.numpy(), [2, 7, 1])

@@ -100,6 +100,15 @@ def _value_arg(who, t, value):
     return fill_number(who, t.dtype, value)
 
 
+def python_number(value):
+    """A NumPy scalar (a float32 2.5, an int64 3, NumPy's True) as the Python number it
+    holds, so one set of number rules serves both; anything else, a 0-d array among
+    them, as it is. (The ops import no NumPy: its scalars are told by their module.)"""
+    kind = type(value)
+    return value.item() if kind.__module__ == "numpy" and kind.__name__ != "ndarray" and hasattr(value, "item") \
+        else value
+
+
 def fill_number(who, dtype, value, overflowing=("float16", "float32")):
     """A number (a Python or NumPy bool, int or float) as the Python scalar of
     ``dtype``'s kind, as PyTorch casts a fill value to a tensor's dtype: bool for
@@ -109,14 +118,14 @@ def fill_number(who, dtype, value, overflowing=("float16", "float32")):
     the integer dtype's range (NaN and infinities too), an int outside it (down
     to -max for unsigned dtypes), and a finite float past the largest of a float
     dtype in ``overflowing`` (PyTorch's item assignment stores inf in float16)."""
-    numpy_bool = type(value).__module__ == "numpy" and getattr(getattr(value, "dtype", None), "kind", "") == "b"
-    if not isinstance(value, numbers.Real) and not numpy_bool:  # NumPy's bool is not a numbers.Real
+    value = python_number(value)
+    if not isinstance(value, numbers.Real):
         raise TypeError(f"{who}: the value must be a number or a 0-d tensor, got {type(value).__name__} {value!r}")
     if dtype.kind == "b":
         return bool(value)
     if dtype.kind in "iu":
         info = iinfo(dtype)
-        if isinstance(value, numbers.Integral) or numpy_bool:
+        if isinstance(value, numbers.Integral):
             low, v = (-info.max if dtype.kind == "u" else info.min), int(value)
             if low <= v <= info.max:
                 return v % (info.max + 1) if v < 0 and dtype.kind == "u" else v

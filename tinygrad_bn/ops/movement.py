@@ -1,14 +1,13 @@
 """Shape ops: reshape, permute, expand, indexing, cat and stack; each op with
 the function that checks its arguments before it runs (Tensor methods call these)."""
-import functools
 import math
 import numbers
 
 from ..arguments import accepts_axis, devices_differ
 from ..function import Function
-from ..promotion import promote_types
+from ..promotion import result_type
 from ..tensor_base import TensorBase, new_tensor
-from .index_args import fill_number
+from .index_args import fill_number, python_number
 from .reduce import normalize_axis
 
 
@@ -173,9 +172,9 @@ def setitem(t, index, value):
     is_tensor = isinstance(value, TensorBase)
     if is_tensor and value._backend is not be:
         raise devices_differ("assigning into a tensor", t.device, value.device, "the tensor and the value")
-    number = not is_tensor and (isinstance(value, numbers.Real) or type(value).__module__ == "numpy"
-                                and getattr(value, "shape", None) == ())  # (NumPy's scalars, its bool among them)
-    if not is_tensor and not number:
+    if not is_tensor:
+        value = python_number(value)
+    if not is_tensor and not isinstance(value, numbers.Real):  # a list or an array (a 0-d one too)
         try:
             value = new_tensor(value, dtype=t.dtype, device=t.device)
         except (TypeError, ValueError):
@@ -378,7 +377,7 @@ def _tensors(seq, who):
 def _promoted(ts):
     """The tensors in the dtype PyTorch joins them in (an int32 and a float32 tensor: float32,
     where NumPy's concatenate would give float64); casts are recorded, so gradients flow back."""
-    dtype = functools.reduce(promote_types, (t.dtype for t in ts))
+    dtype = result_type(*ts)
     return ts if all(t.dtype == dtype for t in ts) else [t if t.dtype == dtype else t.to(dtype) for t in ts]
 
 
