@@ -214,3 +214,6 @@ def test_numpy_scalars_and_0_d_arrays_are_assigned_as_numbers():
     with pytest.raises(RuntimeError, match="does not fit in int32"):
         t[0] = np.int64(2 ** 40)
     np.testing.assert_array_equal(t.numpy(), [2, 7, 1])
+    # NumPy's bool is no Python number, yet fills and full take it as True (PyTorch does too)
+    np.testing.assert_array_equal(tg.zeros(2).fill_(np.True_).numpy(), [1.0, 1.0])
+    assert tg.full((2,), np.True_).dtype == tg.bool and tg.full((2,), np.int64(3)).dtype == tg.int64
