@@ -69,12 +69,13 @@ def filled(who, size, fill_value, dtype, requires_grad, device):
     """A leaf of ``size`` (the sizes as given: ints or one sequence) filled with ``fill_value``, its
     errors naming ``who``: ``full`` and the tensor methods new_full, new_zeros, new_ones, new_empty.
     A 0-d tensor gives its number, as PyTorch reads one as a Scalar."""
-    fill_value = python_number(_scalar_of(who, fill_value))
+    given = _scalar_of(who, fill_value)
+    fill_value = python_number(given)
     if not isinstance(fill_value, bool):
         number_arg(who, "fill_value", fill_value, finite=False)
-    if dtype is None:
-        dtype = bool_ if isinstance(fill_value, bool) else \
-            int64 if isinstance(fill_value, numbers.Integral) else dtypes.default_float
+    if dtype is None:  # (PyTorch reads NumPy's bool as a float: only a Python bool makes a bool tensor)
+        dtype = (bool_ if isinstance(given, bool) else dtypes.default_float if isinstance(fill_value, bool)
+                 else int64 if isinstance(fill_value, numbers.Integral) else dtypes.default_float)
     value = fill_number(who, as_dtype(dtype, who), fill_value)  # PyTorch's cast: truncated, wrapped or refused
     return _make(who, size, dtype, requires_grad, device, lambda be, s, d: be.full(s, value, d))
 

@@ -214,6 +214,11 @@ def test_numpy_scalars_and_0_d_arrays_are_assigned_as_numbers():
     with pytest.raises(RuntimeError, match="does not fit in int32"):
         t[0] = np.int64(2 ** 40)
     np.testing.assert_array_equal(t.numpy(), [2, 7, 1])
-    # NumPy's bool is no Python number, yet fills and full take it as True (PyTorch does too)
+    # NumPy's bool is no Python number, yet fills and full take it as 1, and full's dtype from it
+    # is PyTorch's: the default float for it (a Python bool's is bool), int64 for an integer
     np.testing.assert_array_equal(tg.zeros(2).fill_(np.True_).numpy(), [1.0, 1.0])
-    assert tg.full((2,), np.True_).dtype == tg.bool and tg.full((2,), np.int64(3)).dtype == tg.int64
+    assert tg.full((2,), np.True_).dtype == tg.float32 and tg.full((2,), True).dtype == tg.bool
+    assert tg.full((2,), np.int64(3)).dtype == tg.int64 and tg.full((2,), tg.tensor(True)).dtype == tg.bool
+    torch = pytest.importorskip("torch")
+    for value in (np.True_, True, np.int64(3), np.float32(2.5)):
+        assert str(tg.full((2,), value).dtype) == str(torch.full((2,), value).dtype).replace("torch.", ""), value
