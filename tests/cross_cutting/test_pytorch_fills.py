@@ -9,8 +9,6 @@ PyTorch's answers are kept in ``pytorch_fills.json`` so the comparison runs
 without PyTorch installed; where it is installed, a test checks the file
 against it (``python tests/cross_cutting/test_pytorch_fills.py`` rewrites it).
 Where we differ on purpose, ``differs`` says how."""
-import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -67,20 +65,8 @@ def differs(op, dtype, val):
     return None
 
 
-def describe(f):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = f()
-    except (RuntimeError, TypeError, ValueError, NotImplementedError) as exc:
-        return {"error": type(exc).__name__}
-    a = np.asarray(r.detach().numpy())
-    return {"dtype": str(a.dtype), "values": [None if math.isnan(v) else round(v, 5)
-                                              for v in a.reshape(-1).astype(float).tolist()]}
-
-
 def run(M, op, dtype, val):
-    return describe(lambda: FILLS[op](M, tensor(M, dtype), value(M, val)))
+    return pytorch_snapshots.dtype_and_values(lambda: FILLS[op](M, tensor(M, dtype), value(M, val)))
 
 
 def cases():

@@ -9,8 +9,6 @@ PyTorch's answers are kept in ``pytorch_promotion.json`` so the comparison runs
 without PyTorch installed; where it is installed, a test checks the file
 against it (``python tests/cross_cutting/test_pytorch_promotion.py`` rewrites
 it). Where we differ on purpose, ``differs`` says how (the README says so too)."""
-import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -67,24 +65,12 @@ def differs(op, a, b):
     return None
 
 
-def describe(M, f):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = f()
-    except (RuntimeError, TypeError, ValueError, NotImplementedError) as exc:
-        return {"error": type(exc).__name__}
-    a = np.asarray(r.detach().numpy() if hasattr(r, "detach") else r)
-    return {"dtype": str(a.dtype), "values": [None if math.isnan(v) else round(v, 5)
-                                              for v in a.reshape(-1).astype(float).tolist()]}
-
-
 def run(M, op, a, b=None):
     if b is None:
-        return describe(M, lambda: getattr(operand(M, a), op)())
+        return pytorch_snapshots.dtype_and_values(lambda: getattr(operand(M, a), op)())
     if not (a in DTYPES or a.startswith("0d") or b in DTYPES or b.startswith("0d")):
         return None  # two Python numbers: no tensor op
-    return describe(M, lambda: BINARY[op](M, operand(M, a), operand(M, b)))
+    return pytorch_snapshots.dtype_and_values(lambda: BINARY[op](M, operand(M, a), operand(M, b)))
 
 
 def cases():
