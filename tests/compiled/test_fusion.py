@@ -246,19 +246,26 @@ def test_an_in_place_write_to_an_array_a_view_of_it_reads_is_not_fused_with_the_
     np.testing.assert_array_equal(got.numpy(), expected)
 
 
-def test_the_optimizer_update_of_every_parameter_is_one_run():
+def _mlp_sgd_step(**sgd_options):
+    """A seeded 6-5-3 ReLU MLP, SGD over it with ``sgd_options``, and its eager training
+    step on (x, y) (cross entropy), for the tests to compile."""
     from tinygrad_bn import nn, optim
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
-    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2)
+    opt = optim.SGD(model.parameters(), **sgd_options)
 
-    @tg.compile
     def step(x, y):
         opt.zero_grad()
         loss = nn.functional.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss
+    return model, opt, step
+
+
+def test_the_optimizer_update_of_every_parameter_is_one_run():
+    _, opt, step = _mlp_sgd_step(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2)
+    step = tg.compile(step)
     for _ in range(4):
         step(tg.randn(7, 6), tg.tensor([0, 1, 2, 0, 1, 2, 0]))
     program = step.programs()[0]
@@ -295,18 +302,8 @@ def test_generated_files_live_in_the_cache_folder(tmp_path, monkeypatch):
 def test_a_new_learning_rate_reuses_the_compiled_functions():
     """Float constants are parameters of a fused run, not literals: the program traced for a new
     lr has the same runs, so nothing compiles again (a scheduler's every epoch would)."""
-    from tinygrad_bn import nn, optim
-    tg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
-    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-    @tg.compile
-    def step(x, y):
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    _, opt, step = _mlp_sgd_step(lr=0.1, momentum=0.9)
+    step = tg.compile(step)
     x, y = tg.randn(7, 6), tg.tensor([0, 1, 2, 0, 1, 2, 0])
     for _ in range(4):
         step(x, y)
@@ -366,27 +363,10 @@ def test_a_check_of_arrays_the_fuser_does_not_generate_stays_a_numpy_call(kind):
 def test_a_changed_hyperparameter_is_used_by_the_next_compiled_step(option, value):
     """Changing any option of a parameter group between steps (a scheduler's lr, a
     weight_decay raised by hand) gives the eager step's parameters after the change."""
-    from tinygrad_bn import nn, optim
-
-    def build():
-        tg.manual_seed(0)
-        model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
-        return model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
-
-    def make_step(model, opt):
-        def step(x, y):
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-
     x, y = tg.randn(7, 6), tg.tensor([0, 1, 2, 0, 1, 2, 0])
     results = []
     for compiled in (False, True):
-        model, opt = build()
-        step = make_step(model, opt)
+        model, opt, step = _mlp_sgd_step(lr=0.1, momentum=0.9, weight_decay=0.01)
         step = tg.compile(step) if compiled else step
         for k in range(6):
             if k == 3:
