@@ -33,15 +33,7 @@ class _NormBase(Module):
         self.num_features, self.eps, self.momentum = int(num_features), _positive_eps(self, eps), momentum
         self.affine = self.default_affine if affine is None else bool(affine)
         self.track_running_stats = self.default_track if track_running_stats is None else bool(track_running_stats)
-        if self.affine:  # bias=False: gamma alone, as PyTorch's keyword
-            self.weight = Parameter(ones(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_features,), self.affine, bias, dtype)
         if self.track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, dtype=dtype))
@@ -259,15 +251,7 @@ class LayerNorm(Module):
         self.normalized_shape = F.normalized_shape_arg(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = _positive_eps(self, eps), elementwise_affine
         dtype = _float_dtype(self, dtype)
-        if elementwise_affine:
-            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -319,15 +303,7 @@ class GroupNorm(Module):
         dtype = _float_dtype(self, dtype)
         self.num_groups, self.num_channels, self.eps, self.affine = (int(num_groups), int(num_channels),
                                                                       _positive_eps(self, eps), affine)
-        if affine:  # bias=False: gamma alone, as PyTorch's keyword
-            self.weight = Parameter(ones(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_channels,), affine, bias, dtype)
 
     def forward(self, x):
         if not isinstance(x, Tensor):
@@ -340,6 +316,13 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
+
+
+def _affine_parameters(module, shape, affine, bias, dtype):
+    """gamma (ones) and beta (zeros) of ``shape`` when ``affine``, beta left out for
+    ``bias=False`` (PyTorch's keyword); the slots registered as None otherwise."""
+    module.register_parameter("weight", Parameter(ones(*shape, dtype=dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(zeros(*shape, dtype=dtype)) if affine and bias else None)
 
 
 def _positive_eps(module, eps):
