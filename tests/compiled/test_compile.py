@@ -737,3 +737,34 @@ def test_a_step_with_weighted_smoothed_cross_entropy_replays_bit_for_bit():
         if compiled:
             assert next(iter(step._entries.values())).replays >= 2
     assert runs[0] == runs[1]
+
+
+def test_a_gradient_the_step_leaves_alone_stays_the_tensor_that_was_there():
+    """zero_grad(set_to_none=False) zeroes each .grad in place: a parameter the forward
+    does not use keeps the gradient tensor it had before the step, zeroed, and a replay
+    leaves that very tensor there, as the eager step does."""
+    rng = np.random.default_rng(3)
+    xs = [tg.tensor(rng.standard_normal((5, 3)).astype(np.float32)) for _ in range(6)]
+    weights = tg.tensor(rng.standard_normal((5, 2)).astype(np.float32))
+    results = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = nn.Linear(3, 2)
+        spare = nn.Parameter(tg.ones(4))
+        opt = optim.SGD(list(model.parameters()) + [spare], lr=0.1, momentum=0.9)
+        spare.grad = tg.full((4,), 2.0)
+        kept = spare.grad
+
+        def step(x, model=model, opt=opt):
+            opt.zero_grad(set_to_none=False)
+            (model(x) * weights).sum().backward()
+            opt.step()
+        if compiled:
+            step = tg.compile(step)
+        for x in xs:
+            step(x)
+            assert spare.grad is kept
+            np.testing.assert_array_equal(spare.grad.numpy(), np.zeros(4, np.float32))
+        results.append(_state(model, opt) | {"spare": spare.detach().numpy().copy()})
+    _assert_same(*results)
+    assert next(iter(step._entries.values())).replays >= 3
