@@ -141,8 +141,8 @@ _FUSED = {"batch": "batch_norm_double_backward", "layer": "layer_norm_double_bac
 
 
 def _like(be, grad, param):
-    if grad.shape != param.shape:
-        grad = be.reshape(grad, param.shape)
+    # the kernels give parameter gradients in the parameter's shape (kernels/protocol.py); the
+    # float64 accumulators of a float32 parameter are cast back to its dtype
     return be.cast(grad, param.dtype)
 
 
