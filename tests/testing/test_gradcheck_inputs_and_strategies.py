@@ -215,3 +215,18 @@ def test_gradgradcheck_takes_one_tensor_as_grad_outputs():
     v = tg.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=tg.float64)
     assert gradgradcheck(lambda a: a ** 3, (x,), grad_outputs=v)
     assert gradgradcheck(lambda a: a ** 3, (x,), grad_outputs=(v,))
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_normalization_inputs_keep_the_drawn_rank_but_for_a_group_of_one_value(kind, data):
+    """Ranks 2 (3 for instance norm) to 4 and sides up to max_side, as drawn (a side
+    of 1 raised to 2 where batch, instance or layer norm would see one value); only a
+    group norm input whose every group would hold one value gets a fifth, trailing
+    axis of 2, and then channels and trailing sides were all ones per group."""
+    case = data.draw(tst.normalization_inputs(kind, max_side=3))
+    shape = case.x.shape
+    assert 2 <= len(shape) <= (5 if kind == "group" else 4) and max(shape) <= 3, shape
+    if len(shape) == 5:
+        assert shape[-1] == 2 and shape[1] == case.params["num_groups"] and shape[2:4] == (1, 1), shape
