@@ -142,8 +142,10 @@ def _axes(ax, index):
     spec = ax.get_subplotspec()
     return {
         "grid": [int(v) for v in spec.get_geometry()] if spec is not None else None,
-        "titles": [ax.get_title(loc) for loc in ("left", "center", "right")],
-        "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+        # the titles' and labels' font sizes as well: rcParams set them for every figure
+        "titles": [[t.get_text(), _num(t.get_fontsize())] for t in (ax._left_title, ax.title, ax._right_title)],
+        "xlabel": [ax.get_xlabel(), _num(ax.xaxis.label.get_fontsize())],
+        "ylabel": [ax.get_ylabel(), _num(ax.yaxis.label.get_fontsize())],
         "scales": [ax.get_xscale(), ax.get_yscale()],
         "xlim": _array(ax.get_xlim()), "ylim": _array(ax.get_ylim()),
         "xticks": _ticks(ax.xaxis), "yticks": _ticks(ax.yaxis),
