@@ -2,13 +2,41 @@
 each with the reason. The sampled run reads this list and counts these
 mutants as "equivalent", not as killed or survived.
 
-An entry is (path, operator, line before, line after, reason): the lines as
-the run prints them (stripped), so an entry follows its code when lines move
-and lapses when the line itself changes. Add one only with a reason a
-reviewer can check by reading the line; a mutant that changes only speed or
-memory is not equivalent (a benchmark, not a test, should catch it, and the
-run counts it as a survivor).
+An entry is (path, operator, line before, line after, reason[, where]): the
+lines as the run prints them (stripped), so an entry follows its code when
+lines move and lapses when the line itself changes. Where the same text is on
+more than one line of the file, ``where`` says which: an ``fnmatch`` pattern
+of the function or class around the line, as ``scope_at`` names it
+("SWALR.__init__", "*.forward"), or "*" for every such line, when the reason
+holds for each (tests/cross_cutting/test_mutation_map.py asks for it there).
+Add one only with a reason a reviewer can check by reading the line; a
+mutant that changes only speed or memory is not equivalent (a benchmark, not
+a test, should catch it, and the run counts it as a survivor), nor is one
+that changes only a figure (the figure fingerprints see it).
 """
+import ast
+
+
+def scope_at(source, line):
+    """The dotted name of the innermost function or class around ``line`` (1-based)
+    of ``source``, its decorators counted as its lines; "" at module level."""
+    found = ""
+
+    def visit(node, prefix):
+        nonlocal found
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                if first <= line <= child.end_lineno:
+                    found = prefix + child.name
+                    visit(child, found + ".")
+                    return
+            elif not hasattr(child, "lineno") or child.lineno <= line <= child.end_lineno:
+                visit(child, prefix)  # a statement or expression that holds the line
+
+    visit(ast.parse(source), "")
+    return found
+
 
 EQUIVALENT = [
     ("tinygrad_bn/autograd/functional.py", "core/ReplaceFalseWithTrue",
@@ -30,7 +58,7 @@ EQUIVALENT = [
      "return zero_or_one * (value.sum(-1) == 1)", "return zero_or_one & (value.sum(-1) == 1)",
      "both operands are bool tensors, where * and & are the same (a bool tensor)"),
     ("tinygrad_bn/ops/norm.py", "core/RemoveDecorator", "@staticmethod", "",
-     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function", "*"),
     ("tinygrad_bn/tensor_linalg.py", "core/NumberReplacer",
      "if self.shape[1] != vec.shape[0]:", "if self.shape[1] != vec.shape[ -1]:",
      "vec is checked to be 1-D just above, so its first dim is its last"),
@@ -39,11 +67,11 @@ EQUIVALENT = [
      'str(sc): sum(r["diverged"] for r in runs if r["bn"] == bn and r["scale"] is sc) for sc in scales}',
      "each run's scale is the very float object taken from scales in the same function, so == and is agree"),
     ("tinygrad_bn/ops/reduce.py", "core/RemoveDecorator", "@staticmethod", "",
-     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function", "*"),
     ("tinygrad_bn/ops/shaping.py", "core/ReplaceComparisonOperator_Eq_LtE", "if t.ndim == 0:", "if t.ndim <= 0:",
-     "a tensor's ndim is never negative, so ndim <= 0 is ndim == 0"),
+     "a tensor's ndim is never negative, so ndim <= 0 is ndim == 0", "*"),
     ("tinygrad_bn/ops/elementwise.py", "core/RemoveDecorator", "@staticmethod", "",
-     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function", "*"),
     ("tinygrad_bn/counting.py", "core/ReplaceFalseWithTrue",
      "def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):",
      "def unique_consecutive(t, return_inverse=True, return_counts=False, dim=None):",
@@ -118,15 +146,15 @@ EQUIVALENT = [
     ("kernels/cuda/_common.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
      '@cuda.jit(device=False, inline="always")',
      "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
-     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
+     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)", "*"),
     ("kernels/cuda/batchnorm.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
      '@cuda.jit(device=False, inline="always")',
      "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
-     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
+     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)", "*"),
     ("kernels/cuda/layernorm.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
      '@cuda.jit(device=False, inline="always")',
      "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
-     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)"),
+     "device function whatever its flag (the mutant passed the simulator suite and the sm_80/sm_90 compile check)", "*"),
     ("kernels/cuda/rmsnorm.py", "core/ReplaceTrueWithFalse", '@cuda.jit(device=True, inline="always")',
      '@cuda.jit(device=False, inline="always")',
      "these helpers are only called from kernels, and numba-cuda compiles a dispatcher called from device code as a "
@@ -162,7 +190,7 @@ EQUIVALENT = [
     ("tinygrad_bn/recording_backend.py", "core/ReplaceAndWithOr", "if _number(a) and _number(b):",
      "if _number(a) or _number(b):",
      "with a number on one side, Python's + reaches Tensor.__add__/__radd__, which apply the same Add with the "
-     "number left as it is (E.operand), and on a constant device array NumPy's + gives the same constant"),
+     "number left as it is (E.operand), and on a constant device array NumPy's + gives the same constant", "*"),
     ("tinygrad_bn/ops/shaping.py", "core/NumberReplacer",
      "counts = [int(c) for c in be.to_numpy(repeats._data).reshape(-1)] if repeats.ndim else [repeats.item()] * n",
      "counts = [int(c) for c in be.to_numpy(repeats._data).reshape(- 2)] if repeats.ndim else [repeats.item()] * n",
@@ -177,10 +205,10 @@ EQUIVALENT = [
      "def __init__(self, data=None, *, persistent=False):",
      "Buffer.__init__ does nothing (pass): __new__ builds the buffer, and its own persistent default decides"),
     ("tinygrad_bn/ops/loss.py", "core/RemoveDecorator", "@staticmethod", "",
-     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function", "*"),
     ("tinygrad_bn/nn/norm_hooks.py", "core/RemoveDecorator", "@staticmethod", "",
-     "WeightNorm.apply is called on the class (WeightNorm.apply(module, name, dim)), where a plain function is the "
-     "same function"),
+     "WeightNorm.apply and SpectralNorm.apply are called on their class (WeightNorm.apply(module, name, dim)), "
+     "where a plain function is the same function", "*"),
     ("kernels/cuda/batchnorm.py", "core/ReplaceBinaryOperator_Mul_Pow", "coefs[K * C + c] = k[c]",
      "coefs[K ** C + c] = k[c]", "K is 0 (the first coefficient row), and 0 ** C is 0 * C = 0 for every C >= 1"),
     ("tinygrad_bn/experiments/small_batch.py", "core/AddNot",
@@ -194,7 +222,7 @@ EQUIVALENT = [
      'return items[ -1] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""',
      "the branch is taken only for one item, where [0] and [-1] are the same"),
     ("tinygrad_bn/autograd/function.py", "core/RemoveDecorator", "@staticmethod", "",
-     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function", "*"),
     ("tinygrad_bn/experiments/landscape.py", "core/ReplaceComparisonOperator_Eq_LtE", "if row == 0:", "if row <= 0:",
      "row counts the figure's rows from 0 (enumerate), so <= 0 is == 0"),
     ("tinygrad_bn/nn/norm_hooks.py", "core/NumberReplacer",
@@ -220,15 +248,15 @@ EQUIVALENT = [
     ('kernels/cuda/batchnorm.py', 'core/ReplaceComparisonOperator_Eq_NotEq',
      'if ty == 0:',
      'if ty != 0:',
-     'after block_sum2 every thread of a column holds the same sums (in both fused kernels), and every launch shape in use has rows ty = 1.. (height = threads / bn_channels: 8 on a GPU, 4 in the simulator), so they write what row 0 would'),
+     'after block_sum2 every thread of a column holds the same sums (in both fused kernels), and every launch shape in use has rows ty = 1.. (height = threads / bn_channels: 8 on a GPU, 4 in the simulator), so they write what row 0 would', "*"),
     ('tinygrad_bn/engine.py', 'core/ReplaceComparisonOperator_Is_Eq',
      'if type(parent) is TapeEntry:',
      'if type(parent) == TapeEntry:',
-     'type(parent) is a class without a metaclass __eq__, so == is identity, as is'),
+     'type(parent) is a class without a metaclass __eq__, so == is identity, as is', "*"),
     ('tinygrad_bn/counting.py', 'core/ReplaceComparisonOperator_Eq_LtE',
      'return out[0] if len(out) == 1 else tuple(out)',
      'return out[0] if len(out) <= 1 else tuple(out)',
-     'out starts as a one-element list and only grows, so len(out) <= 1 is len(out) == 1'),
+     'out starts as a one-element list and only grows, so len(out) <= 1 is len(out) == 1', "*"),
     ('tinygrad_bn/compiled/replay.py', 'core/ReplaceComparisonOperator_Eq_GtE',
      'elif ins.kind == "grads":',
      'elif ins.kind >= "grads":',
@@ -260,7 +288,7 @@ EQUIVALENT = [
     ('kernels/cuda/batchnorm.py', 'core/NumberReplacer',
      'coefs = xp.empty(5 * C, x.dtype)',
      'coefs = xp.empty( 6 * C, x.dtype)',
-     'size only: the kernels index the first 5 * C coefficients by C, so a longer scratch buffer is never read'),
+     'size only: the kernels index the first 5 * C coefficients by C, so a longer scratch buffer is never read', "*"),
     ('tinygrad_bn/compiled/program.py', 'core/ReplaceComparisonOperator_Eq_GtE',
      'tail = "   (checked: the trace\'s value)" if ins.kind == "guard" else (',
      'tail = "   (checked: the trace\'s value)" if ins.kind >= "guard" else (',
@@ -292,7 +320,7 @@ EQUIVALENT = [
     ('tinygrad_bn/optim/lr_scheduler_cyclic.py', 'core/ReplaceUnaryOperator_USub_Invert',
      'number_arg(who, "last_epoch", last_epoch, -1, integer=True)',
      'number_arg(who, "last_epoch", last_epoch, ~1, integer=True)',
-     "LRScheduler's __init__ refuses last_epoch -2 with the same message, and nothing before it writes to the optimizer unless last_epoch is -1"),
+     "LRScheduler's __init__ refuses last_epoch -2 with the same message, and nothing before it writes to the optimizer unless last_epoch is -1", "*"),
     ('tinygrad_bn/nn/module_conversion.py', 'core/ReplaceFalseWithTrue',
      'def to(self, *args, dtype=None, device=None, non_blocking=False):',
      'def to(self, *args, dtype=None, device=None, non_blocking=True):',
@@ -312,11 +340,11 @@ EQUIVALENT = [
     ('tinygrad_bn/counting.py', 'core/NumberReplacer',
      'a = _host(t).reshape(-1)',
      'a = _host(t).reshape(- 2)',
-     'NumPy takes any negative size as the one to infer, so reshape(-2) flattens as reshape(-1) does'),
+     'NumPy takes any negative size as the one to infer, so reshape(-2) flattens as reshape(-1) does', "*"),
     ('tinygrad_bn/tape_export.py', 'core/NumberReplacer',
      'lines.append("-" * len(lines[0]))',
      'lines.append("-" * len(lines[ -1]))',
-     'every line of the table is its cells padded to the column widths, so the last is as long as the first'),
+     'every line of the table is its cells padded to the column widths, so the last is as long as the first', "*"),
     ('tinygrad_bn/function.py', 'core/AddNot',
      'if output_backend is not None:',
      'if not output_backend is not None:',
@@ -326,7 +354,7 @@ EQUIVALENT = [
     ('tinygrad_bn/optim/swa_utils.py', 'core/ReplaceFalseWithTrue',
      'self._get_lr_called_within_step = False',
      'self._get_lr_called_within_step = True',
-     "the base constructor's first step() sets the flag and clears it before anything reads it"),
+     "the base constructor's first step() sets the flag and clears it before anything reads it", "SWALR.__init__"),
     ('tinygrad_bn/backends/__init__.py', 'core/AddNot',
      'return target.copy(out) if out is host or out is array else out',
      'return target.copy(out) if not out is host or out is array else out',
@@ -362,7 +390,7 @@ EQUIVALENT = [
     ('kernels/cpu/special.py', 'core/ReplaceComparisonOperator_Eq_LtE',
      'if x == 0.0:',
      'if x <= 0.0:',
-     'a negative x has already returned NaN two lines above, so x <= 0 is x == 0 here'),
+     'a negative x has already returned NaN two lines above, so x <= 0 is x == 0 here', "*"),
     ('tinygrad_bn/ops/shaping.py', 'core/NumberReplacer',
      'def split(t, split_size_or_sections, dim=0):',
      'def split(t, split_size_or_sections, dim= -1):',
@@ -441,7 +469,7 @@ EQUIVALENT = [
      "k is only the shift the sums are taken about: any value of the channel keeps them small, and the "
      "statistics differ from the first value's by rounding alone"),
     ('tinygrad_bn/distributed/syncbn.py', 'core/RemoveDecorator', '@staticmethod', '',
-     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function"),
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function", "*"),
     ('tinygrad_bn/ops/flips_diagonals.py', 'core/NumberReplacer',
      'perm = [0] * ndim',
      'perm = [ 1] * ndim',

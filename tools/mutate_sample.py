@@ -100,6 +100,7 @@ class Mutant:
     col: int           # its column: (path, line, col) is a site, where one or more mutants apply
     before: str        # that line, unmutated (stripped)
     after: str         # that line, mutated (stripped); the changed lines joined when the line count changes
+    scope: str = ""    # the function or class around the line ("Class.method"; "" at module level)
 
     @property
     def key(self):
@@ -178,14 +179,28 @@ def enumerate_mutants(files):
 def realize(mutant):
     """``mutant`` with its mutated line filled in."""
     from cosmic_ray.plugins import get_operator
+    from equivalent_mutants import scope_at
     text = (ROOT / mutant.path).read_text()
     _, after = _mutated_line(text, get_operator(mutant.operator)(), mutant.occurrence, mutant.line)
-    return Mutant(**dict(asdict(mutant), after=after))
+    return Mutant(**dict(asdict(mutant), after=after, scope=scope_at(text, mutant.line)))
 
 
 def equivalent_keys():
+    """(path, operator, before, after) -> [(where, reason)] of tools/equivalent_mutants.py."""
     from equivalent_mutants import EQUIVALENT
-    return {tuple(e[:4]): e[4] for e in EQUIVALENT}
+    keys = {}
+    for path, operator, before, after, reason, *where in EQUIVALENT:
+        keys.setdefault((path, operator, before, after), []).append((where[0] if where else None, reason))
+    return keys
+
+
+def equivalent_reason(equivalent, key, scope):
+    """Why the mutant ``key`` at ``scope`` is equivalent, or None: an entry with a
+    ``where`` holds only in the functions it names."""
+    for where, reason in equivalent.get(key, ()):
+        if where is None or fnmatch.fnmatchcase(scope, where):
+            return reason
+    return None
 
 
 def area(path):
@@ -363,8 +378,12 @@ def report_file(path):
     for line in Path(path).read_text().splitlines():
         r = json.loads(line)
         key = (r["path"], r["operator"], r["before"], r["after"])
-        if r["status"] == "survived" and key in equivalent:
-            r = dict(r, status="equivalent", by=equivalent[key])
+        if "scope" not in r:  # a run from before scopes were kept: the line's scope in the file as it is now
+            from equivalent_mutants import scope_at
+            r["scope"] = scope_at((ROOT / r["path"]).read_text(), r["line"])
+        reason = equivalent_reason(equivalent, key, r["scope"])
+        if r["status"] == "survived" and reason is not None:
+            r = dict(r, status="equivalent", by=reason)
         results.append(r)
     seed = Path(path).stem.split("-")[1]
     return report(results, seed, None)
@@ -381,6 +400,10 @@ def run(args):
         earlier = [json.loads(line) for line in Path(args.recheck).read_text().splitlines()]
         fields = set(Mutant.__dataclass_fields__)
         sample = [Mutant(**{k: v for k, v in r.items() if k in fields}) for r in earlier if r["status"] == "survived"]
+        if any(not m.scope for m in sample):  # results from before scopes were kept
+            from equivalent_mutants import scope_at
+            sample = [m if m.scope else Mutant(**dict(asdict(m), scope=scope_at((ROOT / m.path).read_text(), m.line)))
+                      for m in sample]
         seed = Path(args.recheck).stem.split("-")[1] + "-recheck"
     else:
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
@@ -420,8 +443,9 @@ def run(args):
                     return
                 m = queue.pop(0)
             earlier = confirming.get((m.path, m.operator, m.occurrence))
-            if m.key in equivalent:
-                r = dict(asdict(m), status="equivalent", by=equivalent[m.key], seconds=0.0)
+            reason = equivalent_reason(equivalent, m.key, m.scope)
+            if reason is not None:
+                r = dict(asdict(m), status="equivalent", by=reason, seconds=0.0)
             elif earlier:  # survived its mapped tests in an earlier --no-confirm run
                 r = worker.run(m, tests_for(m.path, test_map), confirm=True, mapped=False)
                 r["seconds"] = round(r["seconds"] + earlier["seconds"], 1)

@@ -2,6 +2,7 @@
 the sampled mutation run (tools/mutate_sample.py): every file of the package
 must be there with tests that exist, or its mutants would run against nothing
 ("tests", the whole suite, for a file whose lines run only at import)."""
+import fnmatch
 import json
 from pathlib import Path
 
@@ -29,14 +30,39 @@ def test_every_equivalent_mutant_names_a_line_that_is_there_with_a_reason():
     should go (the run would count the new line's mutant again anyway)."""
     import sys
     sys.path.insert(0, str(ROOT / "tools"))
-    from equivalent_mutants import EQUIVALENT
-    lapsed = []
-    for path, operator, before, after, reason in EQUIVALENT:
-        lines = {line.strip() for line in (ROOT / path).read_text().splitlines()}
+    from equivalent_mutants import EQUIVALENT, scope_at
+    lapsed, unplaced = [], []
+    for path, operator, before, after, reason, *where in EQUIVALENT:
+        source = (ROOT / path).read_text()
+        at = [n for n, line in enumerate(source.splitlines(), 1) if line.strip() == before]
         assert operator.startswith("core/") and before != after and len(reason) > 20, (path, before)
-        if before not in lines:
+        if not at:
             lapsed.append(f"{path}: {before}")
+        elif len(at) > 1 and not where:  # which of the lines is meant: the run would take the entry for each
+            unplaced.append(f"{path}: {before} (lines {at})")
+        elif where and where[0] != "*" and not any(fnmatch.fnmatchcase(scope_at(source, n), where[0]) for n in at):
+            lapsed.append(f"{path}: {before} in {where[0]}")
     assert not lapsed, f"tools/equivalent_mutants.py names lines that are gone: {lapsed}"
+    assert not unplaced, ("tools/equivalent_mutants.py names text on several lines without saying which "
+                          f"(give where: a function pattern, or \"*\" for all): {unplaced}")
+
+
+def test_an_equivalent_mutant_with_a_where_holds_only_there():
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    from equivalent_mutants import scope_at
+    from mutate_sample import equivalent_keys, equivalent_reason
+    source = (ROOT / "tinygrad_bn/optim/swa_utils.py").read_text()
+    lines = [n for n, line in enumerate(source.splitlines(), 1) if line.strip() == "self._get_lr_called_within_step = False"]
+    scopes = sorted(scope_at(source, n) for n in lines)
+    assert scopes == ["SWALR.__init__", "SWALR.step"]
+    key = ("tinygrad_bn/optim/swa_utils.py", "core/ReplaceFalseWithTrue", "self._get_lr_called_within_step = False",
+           "self._get_lr_called_within_step = True")
+    equivalent = equivalent_keys()
+    assert equivalent_reason(equivalent, key, "SWALR.__init__") is not None
+    assert equivalent_reason(equivalent, key, "SWALR.step") is None
+    assert scope_at("class A:\n    @staticmethod\n    def f():\n        return 1\n\nx = 2\n", 2) == "A.f"
+    assert scope_at("class A:\n    @staticmethod\n    def f():\n        return 1\n\nx = 2\n", 6) == ""
 
 
 def test_a_mutant_also_runs_the_signature_tests_unless_the_whole_suite_runs():
