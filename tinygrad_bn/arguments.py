@@ -79,6 +79,17 @@ def iterable_arg(who, name, value):
 DIM_ALIASES = (("axis", "dim"), ("keepdims", "keepdim"))
 
 
+def varargs_or_keyword(who, name, args, value):
+    """The sizes or dims a method takes as ``*args`` (``x.flip(0, 1)``, ``x.flip((0, 1))``)
+    or, as PyTorch also takes them, by keyword (``x.flip(dims=(0, 1))``): ``args``, or
+    ``(value,)`` when given by keyword; both at once is refused."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"{who}: got {name} both by position {args!r} and as {name}={value!r}; pass them one way")
+    return (value,)
+
+
 def accepts_axis(fn, who=None):
     """``fn`` taking ``axis=`` for its ``dim=`` (and ``keepdims=`` for ``keepdim=`` when it has
     one), as PyTorch; both spellings at once are refused. The one normalizer of these aliases."""

@@ -15,7 +15,7 @@ import weakref
 import numpy as np
 
 from . import engine
-from .arguments import accept_axis_in_methods
+from .arguments import accept_axis_in_methods, varargs_or_keyword
 from .backends import devices, get_backend
 from .dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int32, int64, is_float, uint8
 from .ops import convert as C
@@ -283,14 +283,17 @@ class Tensor(TensorBase, MathMethods, ArithmeticMethods, ComparisonMethods, Redu
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         return self._new_filled("new_full", (size,), fill_value, dtype, device, requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+        size = varargs_or_keyword("new_zeros", "size", args, size)
         return self._new_filled("new_zeros", size, 0, dtype, device, requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+        size = varargs_or_keyword("new_ones", "size", args, size)
         return self._new_filled("new_ones", size, 1, dtype, device, requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_empty(self, *args, size=None, dtype=None, device=None, requires_grad=False):
         """Zeros (no uninitialised memory, as empty)."""
+        size = varargs_or_keyword("new_empty", "size", args, size)
         return self._new_filled("new_empty", size, 0, dtype, device, requires_grad)
 
     def _new_filled(self, who, size, fill_value, dtype, device, requires_grad):

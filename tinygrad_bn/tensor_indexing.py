@@ -10,7 +10,7 @@ call into ``ops.indexing``, ``ops.shaping``, ``ops.products``, ``ops.scan``,
 (``meshgrid``, ``einsum``, ``hstack``, ...). functions.py makes both ``tg.<name>``.
 """
 from . import counting
-from .arguments import accepts_axis, tensor_arg
+from .arguments import accepts_axis, tensor_arg, varargs_or_keyword
 from .grad_mode import no_grad
 from .ops import elementwise as E
 from .ops import indexing as I
@@ -133,8 +133,8 @@ class IndexingMethods:
         return counting.argwhere(self)
 
     # ------------------------------------------------------------ flips and diagonals
-    def flip(self, *dims):
-        return I.flip(self, dims)
+    def flip(self, *args, dims=None):
+        return I.flip(self, varargs_or_keyword("flip", "dims", args, dims))
 
     def fliplr(self):
         return I.fliplr(self)
@@ -222,14 +222,14 @@ class IndexingMethods:
     def unflatten(self, dim, sizes):
         return S.unflatten(self, dim, sizes)
 
-    def broadcast_to(self, *shape):
-        return S.broadcast_to(self, shape_arg(shape, "broadcast_to"))
+    def broadcast_to(self, *args, shape=None):
+        return S.broadcast_to(self, shape_arg(varargs_or_keyword("broadcast_to", "shape", args, shape), "broadcast_to"))
 
     def repeat(self, *sizes):
         return S.repeat(self, *sizes)
 
-    def tile(self, *dims):
-        return S.tile(self, shape_arg(dims, "tile"))
+    def tile(self, *args, dims=None):
+        return S.tile(self, shape_arg(varargs_or_keyword("tile", "dims", args, dims), "tile"))
 
     def repeat_interleave(self, repeats, dim=None, *, output_size=None):
         return S.repeat_interleave(self, repeats, dim, output_size=output_size)

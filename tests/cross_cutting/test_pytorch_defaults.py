@@ -28,7 +28,7 @@ SNAPSHOT = Path(__file__).with_name("pytorch_defaults.json")
 DIFFERENT = {
     **{("nn." + m, a): "None means the class's own default (True for batch norm, False for instance norm), as "
                        "PyTorch's value does"
-       for m in ("BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d")
+       for m in ("BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d")
        for a in ("affine", "track_running_stats")},
     **{("Tensor." + f, "dim"): "PyTorch's None means the last dim, which is our -1" for f in ("kthvalue", "mode", "topk")},
     **{(f, "device"): "PyTorch's None means the default device; we have no set_default_device, so ours is always "
@@ -68,43 +68,60 @@ def _signature_defaults(fn):
         return {}
 
 
-def _ours():
-    """name -> {argument: default} for everything of ours that PyTorch may also have."""
+CLASS_SPACES = ("nn", "optim", "optim.lr_scheduler")
+
+
+def our_callables():
+    """name ("nn.Linear", "Tensor.sum", "F.relu", "cat", ...) -> the function a call
+    of it runs (a class's ``__init__``), for everything of ours PyTorch may also have."""
     out = {}
     for prefix, space in (("nn.", tg.nn), ("optim.", tg.optim), ("optim.lr_scheduler.", tg.optim.lr_scheduler)):
         for name in dir(space):
             thing = getattr(space, name)
             if isinstance(thing, type) and not name.startswith("_"):
-                out[prefix + name] = _signature_defaults(thing.__init__)
+                out[prefix + name] = thing.__init__
     for name in (n for n in dir(tg.Tensor) if not n.startswith("_")):
-        out["Tensor." + name] = _signature_defaults(getattr(tg.Tensor, name))
+        out["Tensor." + name] = getattr(tg.Tensor, name)
     for prefix, space in (("", tg), ("F.", tg.nn.functional), ("autograd.", tg.autograd),
                           ("autograd.functional.", tg.autograd.functional), ("nn.init.", tg.nn.init),
                           ("nn.utils.", tg.nn.utils)):
         for name in (n for n in dir(space) if not n.startswith("_")):
             thing = getattr(space, name)
             if callable(thing) and not isinstance(thing, type):
-                out[prefix + name] = _signature_defaults(thing)
+                out[prefix + name] = thing
     return out
+
+
+def pytorch_callable(torch, key):
+    """PyTorch's thing of that name, as ``our_callables`` names it, or None."""
+    import torch.nn.functional as TF
+    space, _, name = key.rpartition(".")
+    theirs = {"nn": torch.nn, "Tensor": torch.Tensor, "": torch, "F": TF, "autograd": torch.autograd,
+              "autograd.functional": torch.autograd.functional, "nn.init": torch.nn.init,
+              "nn.utils": torch.nn.utils, "optim": torch.optim, "optim.lr_scheduler": torch.optim.lr_scheduler}[space]
+    thing = getattr(theirs, name, None)
+    classes = space in CLASS_SPACES
+    if thing is None or classes != isinstance(thing, type):
+        return None
+    return thing.__init__ if classes else thing
+
+
+def _ours():
+    """name -> {argument: default} for everything of ours that PyTorch may also have."""
+    return {key: _signature_defaults(fn) for key, fn in our_callables().items()}
 
 
 def _pytorchs(torch, ours):
     """PyTorch's defaults for the arguments ``ours`` also has a default for."""
-    import torch.nn.functional as TF
     out = {}
     for key, mine in sorted(ours.items()):
-        space, _, name = key.rpartition(".")
-        theirs = {"nn": torch.nn, "Tensor": torch.Tensor, "": torch, "F": TF, "autograd": torch.autograd,
-                  "autograd.functional": torch.autograd.functional, "nn.init": torch.nn.init,
-                  "nn.utils": torch.nn.utils, "optim": torch.optim, "optim.lr_scheduler": torch.optim.lr_scheduler}[space]
-        thing = getattr(theirs, name, None)
-        classes = space in ("nn", "optim", "optim.lr_scheduler")
-        if thing is None or classes != isinstance(thing, type):
+        thing = pytorch_callable(torch, key)
+        if thing is None:
             continue
-        if classes:
-            defaults = _signature_defaults(thing.__init__)
-        else:
-            defaults = _signature_defaults(thing) or _docstring_defaults(thing, name)
+        name = key.rpartition(".")[2]
+        defaults = _signature_defaults(thing)
+        if not defaults and key.rpartition(".")[0] not in CLASS_SPACES:
+            defaults = _docstring_defaults(thing, name)
         shared = {a: _jsonable(v) for a, v in defaults.items() if a in mine}
         if shared:
             out[key] = shared

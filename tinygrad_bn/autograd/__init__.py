@@ -12,6 +12,8 @@
 - ``functional``: ``vjp``, ``jvp``, ``hvp``, ``vhp``, ``jacobian``, ``hessian``.
 - ``Variable``: PyTorch's deprecated wrapper, for old scripts.
 """
+import warnings
+
 from .. import engine as _engine
 from ..engine_grad import grad
 from ..tensor_base import TensorBase as _TensorBase
@@ -21,9 +23,16 @@ from . import functional
 from .function import Function, FunctionCtx, once_differentiable
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Accumulate the gradients of ``tensors`` (one or a sequence) into the leaves'
-    ``.grad``, or into ``inputs``' only (``torch.autograd.backward``)."""
+    ``.grad``, or into ``inputs``' only (``torch.autograd.backward``).
+    ``grad_variables`` is PyTorch's deprecated name for ``grad_tensors``."""
+    if grad_variables is not None:
+        warnings.warn("backward: grad_variables is deprecated; use grad_tensors", FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError("backward: got both grad_tensors and grad_variables (its deprecated name); "
+                               "pass grad_tensors alone")
+        grad_tensors = grad_variables
     tensors = [tensors] if isinstance(tensors, _TensorBase) else list(tensors)
     for k, t in enumerate(tensors):
         if not isinstance(t, _TensorBase):

@@ -18,15 +18,16 @@ class Linear(Module):
     (kaiming_uniform_ with a = sqrt(5) for W).
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
             number_arg("Linear", name, v, 1, integer=True)
         if dtype is not None and not is_float(as_dtype(dtype, "Linear")):
             raise TypeError(f"Linear: dtype must be a floating point type, got {as_dtype(dtype)}")
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(zeros(out_features, in_features, dtype=dtype))
-        self.bias = Parameter(zeros(out_features, dtype=dtype)) if bias else None
+        device = device or "cpu"
+        self.weight = Parameter(zeros(out_features, in_features, dtype=dtype, device=device))
+        self.bias = Parameter(zeros(out_features, dtype=dtype, device=device)) if bias else None
         if not bias:
             self.register_parameter("bias", None)
         self.reset_parameters()

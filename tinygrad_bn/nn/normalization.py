@@ -23,8 +23,8 @@ class _NormBase(Module):
     default_affine = True
     default_track = True
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, dtype=None, *,
-                 bias=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, device=None,
+                 dtype=None, *, bias=True):
         super().__init__()
         name = type(self).__name__
         number_arg(name, "num_features", num_features, 1, integer=True)
@@ -33,11 +33,12 @@ class _NormBase(Module):
         self.num_features, self.eps, self.momentum = int(num_features), _positive_eps(self, eps), momentum
         self.affine = self.default_affine if affine is None else bool(affine)
         self.track_running_stats = self.default_track if track_running_stats is None else bool(track_running_stats)
-        _affine_parameters(self, (num_features,), self.affine, bias, dtype)
+        device = device or "cpu"
+        _affine_parameters(self, (num_features,), self.affine, bias, dtype, device)
         if self.track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64))
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -119,13 +120,13 @@ class _BatchRenorm(_NormBase):
     _optional_state = _BatchNorm._optional_state  # load_state_dict fills it in when absent, as PyTorch
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, r_max=1.0,
-                 d_max=0.0, warmup=None, dtype=None, *, bias=True):
+                 d_max=0.0, warmup=None, device=None, dtype=None, *, bias=True):
         name = type(self).__name__
         F.check_renorm_limits(name, r_max, d_max)
         if not track_running_stats:
             raise ValueError(f"{name}: track_running_stats=False is not supported: r and d compare the batch's "
                              "statistics with the running ones (use BatchNorm for batch statistics alone)")
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device=device, dtype=dtype, bias=bias)
         self.r_max, self.d_max = float(r_max), float(d_max)
         self.warmup = _warmup_arg(name, warmup)
 
@@ -246,12 +247,12 @@ class LayerNorm(Module):
     ``bias=False`` drops beta).
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape = F.normalized_shape_arg(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = _positive_eps(self, eps), elementwise_affine
         dtype = _float_dtype(self, dtype)
-        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype, device or "cpu")
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -296,14 +297,14 @@ class GroupNorm(Module):
     """Group norm of (N, C, *): channels split into ``num_groups`` groups,
     statistics per sample and group, gamma and beta per channel."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None, *, bias=True):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         number_arg("GroupNorm", "num_channels", num_channels, 1, integer=True)
         F.check_groups(num_groups, num_channels, "GroupNorm")
         dtype = _float_dtype(self, dtype)
         self.num_groups, self.num_channels, self.eps, self.affine = (int(num_groups), int(num_channels),
                                                                       _positive_eps(self, eps), affine)
-        _affine_parameters(self, (num_channels,), affine, bias, dtype)
+        _affine_parameters(self, (num_channels,), affine, bias, dtype, device or "cpu")
 
     def forward(self, x):
         if not isinstance(x, Tensor):
@@ -318,11 +319,11 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
 
 
-def _affine_parameters(module, shape, affine, bias, dtype):
-    """gamma (ones) and beta (zeros) of ``shape`` when ``affine``, beta left out for
-    ``bias=False`` (PyTorch's keyword); the slots registered as None otherwise."""
-    module.register_parameter("weight", Parameter(ones(*shape, dtype=dtype)) if affine else None)
-    module.register_parameter("bias", Parameter(zeros(*shape, dtype=dtype)) if affine and bias else None)
+def _affine_parameters(module, shape, affine, bias, dtype, device):
+    """gamma (ones) and beta (zeros) of ``shape`` on ``device`` when ``affine``, beta
+    left out for ``bias=False`` (PyTorch's keyword); the slots registered as None otherwise."""
+    module.register_parameter("weight", Parameter(ones(*shape, dtype=dtype, device=device)) if affine else None)
+    module.register_parameter("bias", Parameter(zeros(*shape, dtype=dtype, device=device)) if affine and bias else None)
 
 
 def _positive_eps(module, eps):

@@ -16,6 +16,14 @@ class SyncBatchNorm(_BatchNorm):
 
     expected_ndims = (2, 3, 4, 5)
 
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None, *, bias=True):
+        if process_group is not None:
+            raise ValueError(f"SyncBatchNorm: process_group must be None, got {type(process_group).__name__}: the "
+                             "statistics are always those of every rank of the MPI job (there are no sub-groups)")
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device=device, dtype=dtype,
+                         bias=bias)
+
     def forward(self, x):
         from .. import distributed
 
@@ -33,10 +41,15 @@ class SyncBatchNorm(_BatchNorm):
         return F._as_input_dtype(out, x)
 
     @classmethod
-    def convert_sync_batchnorm(cls, module):
+    def convert_sync_batchnorm(cls, module, process_group=None):
         """``module`` with every BatchNorm layer replaced by a SyncBatchNorm that
         holds the same parameters and buffers (an optimizer built before keeps
-        working); returns the new root when ``module`` itself is a BatchNorm."""
+        working); returns the new root when ``module`` itself is a BatchNorm.
+        ``process_group`` must be None, as in the constructor."""
+        if process_group is not None:
+            raise ValueError(f"SyncBatchNorm.convert_sync_batchnorm: process_group must be None, got "
+                             f"{type(process_group).__name__}: the statistics are always those of every rank of the "
+                             "MPI job (there are no sub-groups)")
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             sync = cls(module.num_features, module.eps, module.momentum, module.affine,
                        module.track_running_stats)

@@ -1,5 +1,6 @@
 """RMSprop with PyTorch's update rule."""
 from ..arguments import number_arg
+from ._common import implementation_flags
 from .optimizer import Optimizer
 from ..tensor_base import array_of, backend_of, write_in_place
 
@@ -11,7 +12,9 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, maximize=False):
+                 centered=False, capturable=False, foreach=None, maximize=False, differentiable=False):
+        # PyTorch's order, so a call that passes them by position means the same
+        implementation_flags("RMSprop", foreach=foreach, capturable=capturable, differentiable=differentiable)
         number_arg("RMSprop", "alpha", alpha, 0.0, 1.0)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
