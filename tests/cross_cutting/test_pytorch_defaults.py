@@ -36,6 +36,8 @@ DIFFERENT = {
     ("cdist", "compute_mode"): "ours has no effect (distances are never computed through the matmul expansion), "
                                "so it defaults to None",
     ("asarray", "requires_grad"): "PyTorch's signature line says None, its text says the default is False, as ours",
+    ("utils.data.random_split", "generator"): "PyTorch's default is its CPU default generator object; our None "
+                                              "means the same stream",
     ("autograd.grad", "allow_unused"): "PyTorch's None means materialize_grads' value, False by default; we have "
                                        "no materialize_grads, so ours is False",
 }
@@ -68,42 +70,55 @@ def _signature_defaults(fn):
         return {}
 
 
-CLASS_SPACES = ("nn", "optim", "optim.lr_scheduler")
+CLASS_SPACES = ("nn", "optim", "optim.lr_scheduler")  # their classes only (their functions are helpers)
+FUNCTION_SPACES = ("", "F", "autograd", "autograd.functional", "nn.init", "nn.utils")  # their functions only
+MIXED_SPACES = ("nn.utils.parametrize", "nn.utils.parametrizations", "nn.utils.stateless", "optim.swa_utils",
+                "utils.data", "distributions")  # both
+
+
+def _space(root, dotted):
+    for part in filter(None, dotted.split(".")):
+        root = getattr(root, part)
+    return root
 
 
 def our_callables():
     """name ("nn.Linear", "Tensor.sum", "F.relu", "cat", ...) -> the function a call
     of it runs (a class's ``__init__``), for everything of ours PyTorch may also have."""
     out = {}
-    for prefix, space in (("nn.", tg.nn), ("optim.", tg.optim), ("optim.lr_scheduler.", tg.optim.lr_scheduler)):
-        for name in dir(space):
-            thing = getattr(space, name)
-            if isinstance(thing, type) and not name.startswith("_"):
-                out[prefix + name] = thing.__init__
     for name in (n for n in dir(tg.Tensor) if not n.startswith("_")):
         out["Tensor." + name] = getattr(tg.Tensor, name)
-    for prefix, space in (("", tg), ("F.", tg.nn.functional), ("autograd.", tg.autograd),
-                          ("autograd.functional.", tg.autograd.functional), ("nn.init.", tg.nn.init),
-                          ("nn.utils.", tg.nn.utils)):
-        for name in (n for n in dir(space) if not n.startswith("_")):
-            thing = getattr(space, name)
-            if callable(thing) and not isinstance(thing, type):
+    for space in CLASS_SPACES + FUNCTION_SPACES + MIXED_SPACES:
+        module = tg.nn.functional if space == "F" else _space(tg, space)
+        prefix = space + "." if space else ""
+        for name in (n for n in dir(module) if not n.startswith("_")):
+            thing = getattr(module, name)
+            if space in MIXED_SPACES and not getattr(thing, "__module__", "").startswith("tinygrad_bn"):
+                continue  # what the module imports (copy.deepcopy)
+            if isinstance(thing, type) and space not in FUNCTION_SPACES:
+                out[prefix + name] = thing.__init__
+            elif callable(thing) and not isinstance(thing, type) and space not in CLASS_SPACES:
                 out[prefix + name] = thing
     return out
 
 
-def pytorch_callable(torch, key):
-    """PyTorch's thing of that name, as ``our_callables`` names it, or None."""
-    import torch.nn.functional as TF
+def pytorch_callable(torch, key, ours):
+    """PyTorch's thing named ``key`` (as ``our_callables`` names it; ``ours`` is our
+    callable of that name), or None where PyTorch has none or a class for a function."""
+    import torch.nn.functional
+    import torch.nn.utils.parametrizations
+    import torch.nn.utils.parametrize
+    import torch.nn.utils.stateless
+    import torch.optim.swa_utils
+    import torch.utils.data  # each space as an attribute of torch
     space, _, name = key.rpartition(".")
-    theirs = {"nn": torch.nn, "Tensor": torch.Tensor, "": torch, "F": TF, "autograd": torch.autograd,
-              "autograd.functional": torch.autograd.functional, "nn.init": torch.nn.init,
-              "nn.utils": torch.nn.utils, "optim": torch.optim, "optim.lr_scheduler": torch.optim.lr_scheduler}[space]
-    thing = getattr(theirs, name, None)
-    classes = space in CLASS_SPACES
-    if thing is None or classes != isinstance(thing, type):
+    module = torch.nn.functional if space == "F" else torch.Tensor if space == "Tensor" else _space(torch, space)
+    thing = getattr(module, name, None)
+    if thing is None:
         return None
-    return thing.__init__ if classes else thing
+    if isinstance(thing, type) != (getattr(ours, "__name__", "") == "__init__"):
+        return None
+    return thing.__init__ if isinstance(thing, type) else thing
 
 
 def _ours():
@@ -113,14 +128,14 @@ def _ours():
 
 def _pytorchs(torch, ours):
     """PyTorch's defaults for the arguments ``ours`` also has a default for."""
-    out = {}
+    out, callables = {}, our_callables()
     for key, mine in sorted(ours.items()):
-        thing = pytorch_callable(torch, key)
+        thing = pytorch_callable(torch, key, callables[key])
         if thing is None:
             continue
         name = key.rpartition(".")[2]
         defaults = _signature_defaults(thing)
-        if not defaults and key.rpartition(".")[0] not in CLASS_SPACES:
+        if not defaults and getattr(thing, "__name__", "") != "__init__":
             defaults = _docstring_defaults(thing, name)
         shared = {a: _jsonable(v) for a, v in defaults.items() if a in mine}
         if shared:
@@ -129,7 +144,11 @@ def _pytorchs(torch, ours):
 
 
 def _jsonable(v):
-    return list(map(_jsonable, v)) if isinstance(v, tuple) else v
+    if isinstance(v, (tuple, list)):
+        return list(map(_jsonable, v))
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return f"<{type(v).__name__} object>"  # random_split's generator=default_generator
 
 
 def _same(ours, theirs):

@@ -66,9 +66,9 @@ def _docstring_parameters(fn, name, method):
 
 def record():
     import torch
-    out = {}
-    for key in sorted(our_callables()):
-        thing = pytorch_callable(torch, key)
+    out, ours = {}, our_callables()
+    for key in sorted(ours):
+        thing = pytorch_callable(torch, key, ours[key])
         if thing is None:
             continue
         params = _parameters(thing)

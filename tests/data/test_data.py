@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn.data import DataLoader, TensorDataset, load_mnist, load_mnist_5k, mnist, read_idx
+from tinygrad_bn.data import DataLoader, TensorDataset, load_mnist, load_mnist_5k, mnist, random_split, read_idx
 
 
 def test_bundled_file_is_the_documented_one():
@@ -274,3 +274,45 @@ def test_a_dataloader_with_no_options_gives_batches_of_one_in_order():
     batches = list(DataLoader(data))
     assert len(batches) == 5
     assert [(x.tolist(), y.tolist()) for x, y in batches] == [([float(i)], [i]) for i in range(5)]
+
+
+def test_dataloader_takes_pytorchs_arguments_in_pytorchs_order():
+    """DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn,
+    pin_memory, drop_last, timeout, worker_init_fn, multiprocessing_context, generator)."""
+    ds = TensorDataset(np.arange(10.0), np.arange(10))
+
+    def epoch(loader):
+        return [b[1].tolist() for b in loader]
+    seeded = [epoch(DataLoader(ds, 4, True, None, None, 0, None, False, True, 0, None, None,
+                               tg.Generator().manual_seed(3))) for _ in range(2)]
+    assert seeded[0] == seeded[1] and [len(b) for b in seeded[0]] == [4, 4]  # drop_last, by position
+    loader = DataLoader(ds, 5, shuffle=True, generator=tg.Generator().manual_seed(3))
+    first, second = epoch(loader), epoch(loader)  # the generator moves on: a new order each epoch
+    assert first != second and sorted(sum(first, [])) == sorted(sum(second, [])) == list(range(10))
+    assert epoch(DataLoader(ds, batch_sampler=[[3, 1], [0, 9, 2]])) == [[3, 1], [0, 9, 2]]
+    assert len(DataLoader(ds, batch_sampler=[[3, 1], [0, 9, 2]])) == 2
+    assert list(DataLoader(ds, 4, collate_fn=lambda items: [int(y) for _, y in items])) == [[0, 1, 2, 3], [4, 5, 6, 7],
+                                                                                         [8, 9]]
+    with pytest.raises(ValueError, match="batch_sampler"):
+        DataLoader(ds, 2, batch_sampler=[[0]])
+    with pytest.raises(TypeError, match="generator must be a tinygrad_bn.Generator"):
+        DataLoader(ds, 2, shuffle=True, generator=7)
+    with pytest.raises(ValueError, match="both seed"):
+        DataLoader(ds, 2, shuffle=True, generator=tg.Generator(), seed=1)
+
+
+def test_random_split_draws_its_order_from_a_generator_it_is_given():
+    data = list(range(10))
+
+    def split(generator):
+        return [s.indices for s in random_split(data, [0.7, 0.3], generator=generator)]
+    assert split(tg.Generator().manual_seed(42)) == split(tg.Generator().manual_seed(42))
+    g = tg.Generator().manual_seed(42)
+    first, second = split(g), split(g)
+    assert first != second and sorted(first[0] + first[1]) == list(range(10))
+    tg.manual_seed(0)
+    default = split(None)
+    tg.manual_seed(0)
+    assert split(None) == default  # without one, the CPU default stream that manual_seed sets
+    with pytest.raises(TypeError, match="generator must be a tinygrad_bn.Generator"):
+        random_split(data, [5, 5], generator=np.random.default_rng(0))
