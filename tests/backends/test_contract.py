@@ -9,6 +9,7 @@ computation as "cpu" trains bit for bit like it."""
 import inspect
 import pathlib
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from kernels.cpu.elementwise import erf
 from kernels.protocol import OPTIONAL_NAMES as OPTIONAL_KERNEL_NAMES
 from tinygrad_bn import backends
 from tinygrad_bn.backends import CONTRACT, CORE, DERIVED, KERNEL_NAMES, Derived, get_backend
-from tinygrad_bn.backends.array import SPECIAL_FUNCTIONS
+from tinygrad_bn.backends.array import SPECIAL_FUNCTIONS, ArrayBackend
 from tinygrad_bn.backends.contract import Core
 from tinygrad_bn.backends.cpu import cpu_backend, cpu_special_function
 
@@ -129,6 +130,16 @@ def test_a_backend_missing_a_name_is_refused_with_the_names():
 
     with pytest.raises(TypeError, match="lacks contract names.*'mul'.*subclasses backends.Derived"):
         backends.register_backend("half", Half())
+
+
+def test_a_backend_whose_kernels_lack_a_kernel_is_refused_naming_it():
+    """Every name of the contract there, but its kernels module without layer_norm:
+    refused at registration, not with an AttributeError in the first LayerNorm."""
+    kernels_without = SimpleNamespace(**{n: getattr(kernels.cpu, n) for n in KERNEL_NAMES if n != "layer_norm"})
+    backend = ArrayBackend("nolayernorm", np, kernels_without, erf)
+    with pytest.raises(TypeError, match=r"lacks contract names \['kernels.layer_norm'\]"):
+        backends.register_backend("nolayernorm", backend)
+    assert "nolayernorm" not in backends.devices()
 
 
 # ------------------------------------------------------------------ a device with only the core
