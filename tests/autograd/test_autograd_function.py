@@ -303,3 +303,20 @@ def test_reading_saved_tensors_after_backward_freed_them_is_pytorchs_error():
     out = Square.apply(y).sum()
     out.backward(retain_graph=True)
     np.testing.assert_array_equal(kept[1].saved_tensors[0].detach().numpy(), [2.0])
+
+
+def test_save_for_backward_takes_tensors_and_none_only_and_names_what_it_got():
+    class SavesANumber(autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x, None, scale)
+            return x * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None
+
+    x = x64(1.0, 2.0)
+    with pytest.raises(TypeError, match=r"save_for_backward: argument 2 is a float; only tensors \(or None\)"):
+        SavesANumber.apply(x, 2.0)
+    assert x.grad is None and x._version == 0  # the refusal left the input as it was
