@@ -70,8 +70,7 @@ class BackwardHook:
             grad_input = (None,) * self.n_inputs
             for hook in self.full_hooks:
                 res = hook(self.module, grad_input, self.grad_outputs)
-                res = () if res is None else (res if isinstance(res, (tuple, list)) else (res,))
-                if any(r is not None for r in res):
+                if res is not None and not (isinstance(res, tuple) and all(r is None for r in res)):  # PyTorch's test
                     raise RuntimeError(
                         f"backward hook of {type(self.module).__name__}: no input of the module requires grad, so "
                         "the hook must return None (or None for every gradient); got gradients")
