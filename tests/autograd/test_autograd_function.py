@@ -320,3 +320,31 @@ def test_save_for_backward_takes_tensors_and_none_only_and_names_what_it_got():
     with pytest.raises(TypeError, match=r"save_for_backward: argument 2 is a float; only tensors \(or None\)"):
         SavesANumber.apply(x, 2.0)
     assert x.grad is None and x._version == 0  # the refusal left the input as it was
+
+
+@pytest.mark.parametrize("position", [0, 1])
+def test_an_array_level_op_with_several_outputs_that_returns_an_input_shares_its_version(position):
+    """The same rule where forward returns a tuple: the output that is an input as it is
+    shares that input's version counter; the other output has its own."""
+    from tinygrad_bn.function import Function
+
+    class PickAndDouble(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            picked = (a, b)[position]
+            return picked, picked * 2
+
+        @staticmethod
+        def backward(ctx, g_picked, g_double):
+            g = g_picked + 2 * g_double
+            return tuple(g if i == position else None for i in range(2))
+
+    inputs = [tg.tensor([1.0, 2.0], requires_grad=True) * 1 for _ in range(2)]
+    same, doubled = PickAndDouble.apply(*inputs)
+    assert np.shares_memory(same.detach().numpy(), inputs[position].detach().numpy())
+    inputs[position].add_(1.0)
+    assert same._version == inputs[position]._version == 1 and doubled._version == 0
+    loss = (same * same).sum()  # mul saves the output that is the input
+    inputs[position].mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation|version"):
+        loss.backward()
