@@ -214,7 +214,7 @@ def area(path):
 # credits a ``def`` line to the import, never to them, so a mutant of a default
 # value (``dim=-1`` to ``dim=+1``) reached no mapped test. Run last, after the
 # mapped ones (so with -x they cost time only when those pass).
-SIGNATURE_TESTS = ["tests/cross_cutting/test_pytorch_defaults.py"]
+SIGNATURE_TESTS = ["tests/cross_cutting/test_pytorch_defaults.py", "tests/cross_cutting/test_pytorch_signatures.py"]
 
 
 def tests_for(path, test_map):
