@@ -498,9 +498,11 @@ def _functional_argument_cases():
 
     items = [
         ("F.batch_norm", "running_var without running_mean",
-         lambda x, rm, rv: F.batch_norm(x, None, rv, training=True), "batch_norm", "running_mean"),
+         lambda x, rm, rv: F.batch_norm(x, None, rv, training=True), "batch_norm",
+         "running_var was given but running_mean is None"),
         ("F.batch_norm", "running_mean without running_var",
-         lambda x, rm, rv: F.batch_norm(x, rm, None, training=True), "batch_norm", "running_var"),
+         lambda x, rm, rv: F.batch_norm(x, rm, None, training=True), "batch_norm",
+         "running_mean was given but running_var is None"),
         ("F.batch_norm", "running_mean of 4 values", lambda x, rm, rv: F.batch_norm(x, tg.zeros(4), rv, training=True),
          "batch_norm", "4"),
         ("F.batch_norm", "eval without running stats", lambda x, rm, rv: F.batch_norm(x, None, None, training=False),

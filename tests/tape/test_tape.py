@@ -191,7 +191,7 @@ _WRONG_TYPE = {"string": 1, "integer": "1", "number": "1", "boolean": "yes", "ob
 
 def _breakages(schema, doc, path=()):
     """(path, value) pairs, each a change of ``doc`` that one rule of ``schema`` refuses:
-    a required key dropped (value None), a value below its minimum, another const or enum
+    a required key dropped (value None), a negative count, size or time, another const or enum
     value, a value of the wrong type; through $ref, oneOf's matching branch, properties and
     the first item of arrays."""
     if "$ref" in schema:
@@ -204,7 +204,8 @@ def _breakages(schema, doc, path=()):
     for key in schema.get("required", ()):
         yield path + (key,), None
     if "minimum" in schema and isinstance(doc, (int, float)):
-        yield path, schema["minimum"] - (1 if schema.get("type") == "integer" else 0.5)
+        # every bounded value is a count, a size or a time: a negative one must be refused
+        yield path, -1 if schema.get("type") == "integer" else -0.5
     if "const" in schema:
         yield path, "something else"
     if "enum" in schema:
