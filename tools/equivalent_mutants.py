@@ -483,4 +483,8 @@ EQUIVALENT = [
      '_SHIFT_TO = 15.0',
      "the asymptotic series is as accurate from 15: over 6,000 points of (-9.7, 1e3) both shifts are within "
      "4.55e-13 of SciPy's digamma at worst (near its roots) and within 4.1e-14 of each other"),
+    ("tinygrad_bn/function.py", "core/NumberReplacer",
+     "versions.append((i, cell, cell[0], position, leaf))", "versions.append((i, cell, cell[ -1], position, leaf))",
+     "a version cell is a one-element list ([0], made in tensor_base, function and recording_backend), so "
+     "cell[-1] is cell[0]"),
 ]
