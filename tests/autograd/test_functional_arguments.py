@@ -51,6 +51,9 @@ def test_the_function_given_to_vhp_and_hvp_returns_one_one_element_tensor():
         with pytest.raises(RuntimeError, match=r"vhp: the function must return a Tensor with one element, "
                                                r"got shape \(2,\)"):
             fn(lambda a: a * 2, x, v)
+        with pytest.raises(RuntimeError, match=r"vhp: the function must return a Tensor with one element, "
+                                               r"got shape \(0,\)"):
+            fn(lambda a: a[:0], x, v)
 
 
 def test_jacobian_has_reverse_mode_only():
