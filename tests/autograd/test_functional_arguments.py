@@ -68,3 +68,20 @@ def test_the_jacobian_of_an_output_without_elements_is_empty_with_the_right_shap
     j_pair = AF.jacobian(lambda a: (a[:0].reshape(0, 1), a * 3), x)
     assert j_pair[0].shape == (0, 1, 3)
     np.testing.assert_array_equal(j_pair[1].numpy(), 3 * np.eye(3))
+
+
+def test_autograd_backward_takes_one_gradient_per_tensor_by_either_name():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    tg.autograd.backward([x * 2, x * x], [tg.ones(2), tg.tensor([1.0, 10.0])])
+    np.testing.assert_array_equal(x.grad.numpy(), [2 + 2, 2 + 40])  # 2 + 2x * g
+    x.grad = None
+    with pytest.warns(FutureWarning, match="grad_variables is deprecated; use grad_tensors"):
+        tg.autograd.backward(x * 3, grad_variables=tg.tensor([1.0, -1.0]))  # PyTorch's old name, positionally too
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, -3.0])
+    with pytest.warns(FutureWarning), pytest.raises(RuntimeError, match="both grad_tensors and grad_variables"):
+        tg.autograd.backward(x * 3, tg.ones(2), None, False, tg.ones(2))
+    with pytest.raises(RuntimeError, match=r"backward: got 1 grad_tensors for 2 tensors; expected one per tensor"):
+        tg.autograd.backward([x * 2, x * 3], [tg.ones(2)])
+    with pytest.raises(TypeError, match=r"backward: tensors\[1\] must be a Tensor, got float"):
+        tg.autograd.backward([x.sum(), 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, -3.0])  # the refusals added nothing
