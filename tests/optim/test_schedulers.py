@@ -642,6 +642,11 @@ _COUNTS = {
     "ReduceLROnPlateau.cooldown": (lambda o, v: S.ReduceLROnPlateau(o, cooldown=v), "cooldown"),
     "SequentialLR.milestones": (lambda o, v: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(o, 3)], [v]), "milestones"),
     "ExponentialLR.last_epoch": (lambda o, v: S.ExponentialLR(o, 0.9, last_epoch=v), "last_epoch"),
+    # the schedulers that check last_epoch before the base class does (they use it first)
+    "CyclicLR.last_epoch": (lambda o, v: S.CyclicLR(o, 0.01, 0.1, last_epoch=v), "last_epoch"),
+    "OneCycleLR.last_epoch": (lambda o, v: S.OneCycleLR(o, 0.1, total_steps=10, last_epoch=v), "last_epoch"),
+    "SequentialLR.last_epoch": (lambda o, v: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(o, 3)], [2],
+                                                            last_epoch=v), "last_epoch"),
 }
 
 
