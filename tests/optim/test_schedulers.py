@@ -653,8 +653,11 @@ _COUNTS = {
 @pytest.mark.parametrize("name", list(_COUNTS))
 def test_every_count_a_scheduler_takes_refuses_a_float_and_a_bool_and_takes_an_int(name):
     build, arg = _COUNTS[name]
-    for bad in (2.5, True):
+    for bad in (2.5, True, -1.0):  # -1.0 equals the default -1, where some write the groups' first rates
+        opt = make_opt()
+        rates = [(g["lr"], g["momentum"]) for g in opt.param_groups]
         with pytest.raises(TypeError, match=rf"{name.split('.')[0]}.*{arg}.*(int|bool)"):
-            build(make_opt(), bad)
+            build(opt, bad)
+        assert [(g["lr"], g["momentum"]) for g in opt.param_groups] == rates, bad  # refused before any write
     if arg != "last_epoch":  # (a last_epoch other than -1 wants initial_lr in every group, as in PyTorch)
         build(make_opt(), 3)
