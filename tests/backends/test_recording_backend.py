@@ -57,13 +57,13 @@ def test_max_and_min_reduce_as_the_base_and_pass_the_gradient_to_the_extreme(axi
 
 
 def test_cat_joins_along_an_axis_given_negative_too_and_splits_the_gradient_back():
-    a, b = leaf(A), leaf(B)
-    out = RB.concatenate([a, b], -1)  # -1: the last axis
-    np.testing.assert_array_equal(out.detach().numpy(), np.concatenate([A, B], -1))
+    a, b = leaf(A[..., None]), leaf(B[..., None].repeat(2, -1))  # (2, 3, 1) and (2, 3, 2)
+    out = RB.concatenate([a, b], -1)  # -1: the last of three axes
+    np.testing.assert_array_equal(out.detach().numpy(), np.concatenate([A[..., None], B[..., None].repeat(2, -1)], -1))
     w = weights(out.shape)
     (out * w).sum().backward()
-    np.testing.assert_array_equal(a.grad.numpy(), w.numpy()[:, :3])
-    np.testing.assert_array_equal(b.grad.numpy(), w.numpy()[:, 3:])
+    np.testing.assert_array_equal(a.grad.numpy(), w.numpy()[..., :1])
+    np.testing.assert_array_equal(b.grad.numpy(), w.numpy()[..., 1:])
 
 
 def test_constants_carry_no_gradient_and_match_the_base():
