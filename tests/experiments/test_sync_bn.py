@@ -134,6 +134,7 @@ def test_inside_an_mpi_job_rank_0_alone_writes_and_prints(tmp_path):
                          capture_output=True, text=True, timeout=300, env=ENV, check=False)
     assert job.returncode == 0, job.stderr[-2000:]
     assert job.stdout.count("SyncBN: small per-process batches") == 1 and job.stdout.count("wrote ") == 1
+    assert "sync-bn:" not in job.stderr and "it/s" not in job.stderr  # --no-progress: no bar on any rank
     assert sorted(os.listdir(tmp_path)) == ["sync-bn.json", "sync-bn.png"]  # no temporaries from rank 1
     doc = json.loads((tmp_path / "sync-bn.json").read_text())
     assert doc["design"]["launch"] == "inside the caller's MPI job of 2 processes" and doc["seeds"] == 1
