@@ -19,7 +19,7 @@ class _CountedProgress(common.Progress):
 
     def __init__(self, total, name, enabled=True):
         super().__init__(total, name, enabled)
-        self.total, self.name, self.ticks = total, name, 0
+        self.total, self.name, self.ticks, self.enabled = total, name, 0, enabled
         _CountedProgress.bars.append(self)
 
     def tick(self, label=""):
@@ -107,6 +107,7 @@ def test_each_progress_bar_counts_to_its_total(quick_results):
     # a bar whose total is not the number of runs it ticks shows a wrong ETA and fraction
     assert len(_CountedProgress.bars) >= 8
     assert [(b.name, b.ticks) for b in _CountedProgress.bars] == [(b.name, b.total) for b in _CountedProgress.bars]
+    assert not any(b.enabled for b in _CountedProgress.bars)  # the run asked for progress=False
 
 
 def _accuracies(doc):
