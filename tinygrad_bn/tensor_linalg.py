@@ -219,7 +219,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     (d,) = normalize_axis(dim, y.ndim, "trapezoid")
     n = y.shape[d]
     if n == 0:
-        return y.sum(d)
+        return y.sum()
     mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) / 2
     return (mid * _spacing("trapezoid", x, dx, y, d)).sum(d)
 

@@ -491,4 +491,9 @@ EQUIVALENT = [
      "if math.isnan(y) or y < -1.0 or y > 1.0:", "if math.isnan(y) or y < -1.0 or y > 2.0:",
      "for 1 < y <= 2 the approximation takes the log of (1 - y)(1 + y) < 0, NaN as the check gives (all NaN at "
      "20,000 points of (1, 2] with the mutant)"),
+    ("tinygrad_bn/nn/parametrizations.py", "core/NumberReplacer",
+     "moved = v if dim == 0 else v.permute(dim, *(d for d in range(v.ndim) if d != dim))",
+     "moved = v if dim == -1 else v.permute(dim, *(d for d in range(v.ndim) if d != dim))",
+     "dim is taken modulo v.ndim two lines above, so it is never -1, and for dim 0 the permute is (0, 1, ...), "
+     "the identity: the same norms"),
 ]
