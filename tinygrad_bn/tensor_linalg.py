@@ -314,7 +314,7 @@ def block_diag(*tensors):
         blocks.append(t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t)
     if not blocks:
         from .creation import zeros
-        return zeros(1, 0)
+        return zeros(0, 1)
     dtype = result_type(*tensors)  # PyTorch's type promotion (a 0-d block ranks below the others, as there)
     width = sum(b.shape[1] for b in blocks)
     rows, left = [], 0

@@ -768,3 +768,61 @@ def test_a_gradient_the_step_leaves_alone_stays_the_tensor_that_was_there():
         results.append(_state(model, opt) | {"spare": spare.detach().numpy().copy()})
     _assert_same(*results)
     assert next(iter(step._entries.values())).replays >= 3
+
+
+def test_a_step_over_a_dict_with_numbers_returns_a_dict_and_each_number_is_its_own_key():
+    """Arguments in a dict and Python numbers (part of the key: another value is another
+    program); a dict result keeps its keys, its tensors and its constants."""
+    w = tg.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def step(batch, scale):
+        opt.zero_grad()
+        loss = ((w * batch["x"]).sum() * scale) ** 2
+        loss.backward()
+        opt.step()
+        return {"loss": loss, "scale": scale, "grad": w.grad}
+
+    compiled = tg.compile(step)
+    eager_w = w.detach().numpy().astype(np.float64)
+    for i in range(8):
+        x = np.array([1.0, 2.0, 3.0]) * (i + 1) / 8
+        scale = 0.5 if i % 2 else 2.0
+        out = compiled({"x": tg.tensor(x)}, scale)
+        want_loss = (eager_w @ x * scale) ** 2
+        want_grad = 2 * (eager_w @ x * scale) * scale * x
+        eager_w = eager_w - 0.1 * want_grad
+        assert sorted(out) == ["grad", "loss", "scale"] and out["scale"] == scale
+        np.testing.assert_allclose(out["loss"].item(), want_loss, rtol=1e-5)
+        np.testing.assert_allclose(out["grad"].numpy(), want_grad, rtol=1e-5)
+        np.testing.assert_allclose(w.detach().numpy(), eager_w, rtol=1e-5)
+    assert len(compiled._entries) == 2 and repr(compiled) == "<compiled step: 2 keys>"
+    assert all(e.replays >= 1 for e in compiled._entries.values())
+
+
+def test_the_least_recently_used_key_goes_past_cache_size_and_is_traced_again():
+    def step(x):
+        return x * 2 + 1
+    compiled = tg.compile(step, cache_size=2)
+    for n in (1, 2, 1, 3):  # 2 is the least recently used when 3 comes
+        for _ in range(3):
+            np.testing.assert_array_equal(compiled(tg.ones(n)).numpy(), np.full(n, 3.0))
+    assert [k[0][1][0][1] for k in compiled._entries] == [(1,), (3,)]
+    assert repr(compiled) == "<compiled step: 2 keys>"
+    compiled(tg.ones(2))  # evicted: traced anew, and 1 goes
+    assert [k[0][1][0][1] for k in compiled._entries] == [(3,), (2,)]
+    assert next(reversed(compiled._entries.values())).replays == 0
+
+
+def test_a_step_that_returns_something_else_than_tensors_is_refused_or_run_eagerly():
+    def step(x):
+        return {"doubled": x * 2, "note": object()}
+    with pytest.raises(CompileError, match="returned something other than tensors, numbers, None and tuples, "
+                                           "lists or dicts of them. Pass fallback=True"):
+        strict = tg.compile(step)
+        for _ in range(3):
+            strict(tg.ones(2))
+    lenient = tg.compile(step, fallback=True)
+    with pytest.warns(RuntimeWarning, match="running the step eagerly"):
+        out = lenient(tg.ones(2))
+    np.testing.assert_array_equal(out["doubled"].numpy(), [2.0, 2.0])
