@@ -826,3 +826,22 @@ def test_a_step_that_returns_something_else_than_tensors_is_refused_or_run_eager
     with pytest.warns(RuntimeWarning, match="running the step eagerly"):
         out = lenient(tg.ones(2))
     np.testing.assert_array_equal(out["doubled"].numpy(), [2.0, 2.0])
+
+
+def test_a_value_read_under_a_guard_that_changes_after_tracing_stops_the_replay():
+    """The guard of a value read into Python: when the tensor changes in place after the
+    step was compiled, replay raises ReplayMismatch naming the op, before it returns a
+    result computed with the old value."""
+    from tinygrad_bn.compiled import ReplayMismatch
+
+    table = tg.tensor([1.0, 2.0], dtype=tg.float64)
+
+    def step(x):
+        return x * sum(table.tolist())
+    compiled = tg.compile(step)
+    for _ in range(3):
+        np.testing.assert_array_equal(compiled(tg.ones(2, dtype=tg.float64)).numpy(), [3.0, 3.0])
+    assert next(iter(compiled._entries.values())).replays >= 1
+    table.add_(1.0)
+    with pytest.raises(ReplayMismatch, match=r"compiled step: op \d+ came out as .*not as when the step was traced"):
+        compiled(tg.ones(2, dtype=tg.float64))
