@@ -58,15 +58,24 @@ def test_console_script_help():
 def test_cli_refuses_bad_flags_before_training(tmp_path, capsys):
     from tinygrad_bn.cli import main
 
+    (tmp_path / "a-file").write_text("x")
     for argv, message in ((["train", "--lr", "-0.1"], "--lr must be a positive number"),
                           (["train", "--lr", "nan"], "--lr must be a positive number"),
                           (["train", "--model", "simplenet-bn", "--batch-size", "1"], "batch norm needs at least 2"),
-                          (["train", "--checkpoint", str(tmp_path)], "is a folder")):
+                          (["train", "--checkpoint", str(tmp_path)], "is a folder"),
+                          (["train", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+                          (["tape", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+                          (["train", "--distributed", "--device", "cuda"], "--distributed runs on the CPU, got "
+                                                                           "--device cuda"),
+                          (["train", "--device", "tpu"], "--device tpu: unknown device 'tpu'"),
+                          (["experiment", "bn-vs-plain", "--out", str(tmp_path / "a-file" / "x")],
+                           "cannot write there"),  # a file where a folder should be
+                          (["experiment", "bn-vs-plain", "--seeds", "0"], "--seeds must be at least 1, got 0")):
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 2
         err = capsys.readouterr().err
-        assert message in err and "Traceback" not in err
+        assert message in err and "Traceback" not in err, (argv, err)
     blocked = tmp_path / "file"
     blocked.write_text("x")
     with pytest.raises(SystemExit):
