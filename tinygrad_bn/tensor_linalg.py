@@ -219,7 +219,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     (d,) = normalize_axis(dim, y.ndim, "trapezoid")
     n = y.shape[d]
     if n == 0:
-        return y.sum()
+        return y.sum(d)
     mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) / 2
     return (mid * _spacing("trapezoid", x, dx, y, d)).sum(d)
 
@@ -314,7 +314,7 @@ def block_diag(*tensors):
         blocks.append(t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t)
     if not blocks:
         from .creation import zeros
-        return zeros(0, 1)
+        return zeros(1, 0)
     dtype = result_type(*tensors)  # PyTorch's type promotion (a 0-d block ranks below the others, as there)
     width = sum(b.shape[1] for b in blocks)
     rows, left = [], 0

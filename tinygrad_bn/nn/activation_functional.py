@@ -341,7 +341,7 @@ def _broadcast(who, a, b, names=("x1", "x2")):
 
 def _same_device(who, a, b, names):
     if not same_device(a, b):
-        raise devices_differ(who, a.device, b.device, f"{names[1]} and {names[0]}")
+        raise devices_differ(who, a.device, b.device, f"{names[0]} and {names[1]}")
 
 
 def _p_arg(who, p):

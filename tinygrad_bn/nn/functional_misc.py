@@ -58,7 +58,7 @@ def _pad_dim(x, dim, left, right, mode, value):
         raise ValueError(f"pad: negative pads are only for mode='constant', got ({left}, {right}) with mode={mode!r}")
     if mode == "reflect" and (left >= n or right >= n):
         raise ValueError(f"pad: reflect padding ({left}, {right}) must be smaller than the dim's size {n}")
-    if mode == "circular" and (left >= n or right > n):
+    if mode == "circular" and (left > n or right > n):
         raise ValueError(f"pad: circular padding ({left}, {right}) must be at most the dim's size {n}")
     if n == 0:
         raise ValueError(f"pad: cannot pad an empty dim with mode={mode!r}")

@@ -465,7 +465,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     reduction = reduction_arg(who, reduction, size_average, reduce)
     if target.dtype.kind not in "iu":
         raise TypeError(f"{who}: target must hold integer class indices, got dtype {target.dtype}; use .long()")
-    if input.ndim not in (1, 2, 3) or input.numel() == 0:
+    if input.ndim not in (1, 2) or input.numel() == 0:
         raise ValueError(f"{who}: expected a non-empty input of shape (N, C) or (C,), got {input.shape}")
     if target.shape != input.shape:
         raise ValueError(f"{who}: inconsistent target size {target.shape} for input of size {input.shape}; "

@@ -98,7 +98,7 @@ def msort(t):
 
 def _count_arg(who, name, k, low, high, dim, n):
     if isinstance(k, TensorBase) and k.ndim == 0 and k.dtype.kind in "iu":
-        pass
+        k = k.item()
     if isinstance(k, bool) or not isinstance(k, int):
         raise TypeError(f"{who}: {name} must be an int, got {type(k).__name__} {k!r}")
     if not low <= k <= high:  # RuntimeError, as PyTorch's
