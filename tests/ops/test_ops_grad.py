@@ -225,3 +225,24 @@ def test_x_to_the_power_zero_has_a_zero_gradient_at_zero():
     y = tg.tensor([0.0, 2.0], requires_grad=True)
     (y ** tg.tensor([0.0, 3.0]) * tg.tensor([1.0, 3.0])).sum().backward()
     np.testing.assert_array_equal(y.grad.numpy(), [0.0, 36.0])  # 3 * 3 * 2^2
+
+
+@pytest.mark.parametrize("correction", [2, 3])
+def test_var_and_std_without_degrees_of_freedom_are_pytorchs_and_differentiate(correction):
+    """n - correction <= 0: PyTorch divides by max(0, n - correction), so inf where the values
+    differ and NaN where they are all equal; the gradient is there in the input's shape (var's
+    2 (x - mean) / 0 keeps the sign of x - mean; std's is NaN), not an error."""
+    import warnings
+    rows = np.array([[2.0, 3.0], [1.0, 1.0]])
+    for fn in ("var", "std"):
+        x = tg.tensor(rows, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = getattr(x, fn)(1, correction=correction)
+            (out * tg.tensor([1.0, 2.0])).sum().backward()
+        np.testing.assert_array_equal(out.detach().numpy(), [np.inf, np.nan])
+        assert x.grad.shape == (2, 2)
+        if fn == "var":
+            np.testing.assert_array_equal(x.grad.numpy(), [[-np.inf, np.inf], [np.nan, np.nan]])
+        else:
+            assert np.isnan(x.grad.numpy()).all()

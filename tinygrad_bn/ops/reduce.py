@@ -181,9 +181,10 @@ class Var(Function):
         ctx.save_for_backward(a)
         ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
         ctx.params = {"dim": axes, "correction": correction, "keepdim": keepdims}
-        # denom <= 0 gives inf/nan, as in PyTorch (it warns); we keep the IEEE result
         sq = be.sum(be.mul(centered, centered), axis=axes, keepdims=keepdims)
-        return be.div(sq, float(denom)) if denom > 0 else be.mul(sq, float("nan"))
+        # no degrees of freedom (denom <= 0): PyTorch divides by max(0, denom), so inf
+        # where the values differ and NaN (0 / 0) where they are all equal
+        return be.div(sq, float(denom)) if denom > 0 else be.mul(sq, float("inf"))
 
     @staticmethod
     def backward(ctx, g):
@@ -191,7 +192,7 @@ class Var(Function):
         be = ctx.backend
         centered = _centered(be, a, ctx.axes)
         g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)
-        scale = 2.0 / ctx.denom if ctx.denom > 0 else float("nan")
+        scale = 2.0 / ctx.denom if ctx.denom > 0 else float("inf")  # as the forward: 2 (x - mean) / 0
         return be.mul(be.mul(centered, scale), g), None, None, None
 
 
@@ -214,8 +215,8 @@ class Std(Function):
         centered = _centered(be, a, ctx.axes)
         g = _expand_back(be, g, a.shape, ctx.axes, ctx.keepdims)
         std = _expand_back(be, out, a.shape, ctx.axes, ctx.keepdims)
-        if ctx.denom <= 0:
-            return be.mul(g, float("nan")), None, None, None
+        if ctx.denom <= 0:  # (x - mean) / (0 * std): NaN everywhere, in the input's shape
+            return be.mul(be.mul(centered, g), float("nan")), None, None, None
         # d std / d x = (x - mean) / (denom * std), set to 0 where std is 0
         positive = be.greater(std, 0)
         scale = be.where(positive, be.div(1.0 / ctx.denom, be.where(positive, std, 1)), 0)
