@@ -496,4 +496,14 @@ EQUIVALENT = [
      "moved = v if dim == -1 else v.permute(dim, *(d for d in range(v.ndim) if d != dim))",
      "dim is taken modulo v.ndim two lines above, so it is never -1, and for dim 0 the permute is (0, 1, ...), "
      "the identity: the same norms"),
+    ("kernels/cuda/_common.py", "core/ReplaceBinaryOperator_Add_BitXor",
+     "sh1[me] += sh1[me + step * stride]", "sh1[me] += sh1[me ^ step * stride]",
+     "every launch shape is a power of two (Launch: threads, bn_channels, row_threads) and each group starts at a "
+     "multiple of count * stride, so for pos < step the bit step * stride of me is 0 and me ^ step * stride is "
+     "me + step * stride"),
+    ("kernels/cuda/_common.py", "core/ReplaceBinaryOperator_Add_BitXor",
+     "sh2[me] += sh2[me + step * stride]", "sh2[me] += sh2[me ^ step * stride]",
+     "every launch shape is a power of two (Launch: threads, bn_channels, row_threads) and each group starts at a "
+     "multiple of count * stride, so for pos < step the bit step * stride of me is 0 and me ^ step * stride is "
+     "me + step * stride"),
 ]
