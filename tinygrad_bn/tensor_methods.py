@@ -212,18 +212,17 @@ class TensorMethods:
             return _pairwise(self, E.minimum, "min", dim, keepdim, other)
         return R.extreme(self, "min", dim, keepdim)
 
-    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
-        """Variance; ``correction=1`` (default) is unbiased, 0 biased, as torch.var."""
+    def var(self, dim=None, *args, correction=1, keepdim=False, unbiased=None):
+        """Variance; ``correction=1`` (default) is unbiased, 0 biased, as torch.var, with
+        PyTorch's older forms ``var(unbiased)`` and ``var(dim, unbiased, keepdim)`` too."""
+        dim, correction, keepdim = _variance_args("var", dim, args, correction, keepdim, unbiased)
         axes, keep = R.reduce_args(self, dim, keepdim, "var")
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
         return R.Var.apply(self, axes, correction, keep)
 
-    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None):
-        """Standard deviation, as torch.std (gradient 0 where it is 0)."""
+    def std(self, dim=None, *args, correction=1, keepdim=False, unbiased=None):
+        """Standard deviation, as torch.std (gradient 0 where it is 0); the older forms as var's."""
+        dim, correction, keepdim = _variance_args("std", dim, args, correction, keepdim, unbiased)
         axes, keep = R.reduce_args(self, dim, keepdim, "std")
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
         return R.Std.apply(self, axes, correction, keep)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
@@ -384,3 +383,25 @@ def _along_one_dim(t, dim, who, op):
     if t.ndim == 0:
         return op.apply(t.reshape(1), 0).reshape(())
     return op.apply(t, axes[0])
+
+
+def _variance_args(who, dim, args, correction, keepdim, unbiased):
+    """(dim, correction, keepdim) of var/std from PyTorch's three forms: ``(dim=None, *,
+    correction=1, keepdim=False)``, ``(unbiased)`` and ``(dim, unbiased, keepdim=False)``."""
+    if isinstance(dim, bool):  # var(unbiased)
+        if args:
+            raise TypeError(f"{who}: after unbiased={dim} nothing more goes by position, got {args!r}")
+        dim, args = None, (dim,)
+    if args:
+        if len(args) > 2 or unbiased is not None:
+            raise TypeError(f"{who}: takes (dim, unbiased, keepdim) by position, and unbiased once; got dim={dim!r} "
+                            f"and {args!r}" + ("" if unbiased is None else f" with unbiased={unbiased!r}"))
+        unbiased = args[0]
+        if len(args) == 2:
+            keepdim = args[1]
+    if unbiased is not None:
+        if not isinstance(unbiased, bool):
+            raise TypeError(f"{who}: unbiased must be a bool, got {type(unbiased).__name__} {unbiased!r}")
+        correction = 1 if unbiased else 0
+    return dim, correction, keepdim
+

@@ -246,3 +246,24 @@ def test_var_and_std_without_degrees_of_freedom_are_pytorchs_and_differentiate(c
             np.testing.assert_array_equal(x.grad.numpy(), [[-np.inf, np.inf], [np.nan, np.nan]])
         else:
             assert np.isnan(x.grad.numpy()).all()
+
+
+def test_var_and_std_take_pytorchs_older_positional_forms():
+    """var(unbiased) and var(dim, unbiased, keepdim), as PyTorch still takes them, mean
+    what the keyword forms mean; unbiased given twice or not a bool is refused."""
+    rows = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 9.0]])
+    x = tg.tensor(rows)
+    for fn in ("var", "std"):
+        f = getattr(x, fn)
+        np.testing.assert_array_equal(f(False).numpy(), f(correction=0).numpy())
+        np.testing.assert_array_equal(f(True).numpy(), f(correction=1).numpy())
+        np.testing.assert_array_equal(f(0, False).numpy(), f(0, correction=0).numpy())
+        np.testing.assert_array_equal(f(1, True, True).numpy(), f(1, correction=1, keepdim=True).numpy())
+        assert f(1, False, True).shape == (2, 1)
+        np.testing.assert_allclose(x.var(0, False).numpy(), rows.var(0))
+        with pytest.raises(TypeError, match=rf"{fn}: unbiased must be a bool, got int 1"):
+            f(0, 1)
+        with pytest.raises(TypeError, match=rf"{fn}: takes \(dim, unbiased, keepdim\) by position, and unbiased once"):
+            f(0, True, unbiased=False)
+        with pytest.raises(TypeError, match=rf"{fn}: after unbiased=False nothing more goes by position"):
+            f(False, 1)
