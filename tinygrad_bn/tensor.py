@@ -412,7 +412,9 @@ class Tensor(TensorBase, MathMethods, ArithmeticMethods, ComparisonMethods, Redu
 accept_axis_in_methods(Tensor, python_level=("norm", "split", "unique", "unique_consecutive"))
 
 _TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
-               int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
+               int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor", bool_: "BoolTensor",
+               # PyTorch's newer unsigned types (a tensor made from a NumPy array of them has these dtypes)
+               **{np.dtype(f"uint{bits}"): f"UInt{bits}Tensor" for bits in (16, 32, 64)}}
 
 
 def _is_device(name):

@@ -577,6 +577,14 @@ def test_type_name_is_refused_for_a_dtype_pytorch_has_no_tensor_type_for():
     assert tg.tensor([1.0]).type() == "torch.FloatTensor" and tg.tensor([True]).type() == "torch.BoolTensor"
 
 
+def test_the_unsigned_types_have_pytorchs_names_both_ways():
+    for bits in (16, 32, 64):
+        x = tg.tensor(np.array([1, 2], dtype=f"uint{bits}"))
+        assert x.type() == f"torch.UInt{bits}Tensor"
+        assert tg.tensor([1.0, 2.0]).type(f"torch.UInt{bits}Tensor").dtype == np.dtype(f"uint{bits}")
+    assert tg.tensor(np.array([1], dtype=np.uint8)).type() == "torch.ByteTensor"
+
+
 def test_to_another_tensor_takes_its_dtype_and_device(alt_device):
     other = tg.zeros(1, dtype=tg.float64, device="alt")
     out = tg.tensor([1.5, 2.5]).to(other)
