@@ -298,6 +298,8 @@ def vander(x, N=None, increasing=False):
         raise ValueError(f"vander: N must be an int >= 0, got {N!r}")
     powers = range(n) if increasing else range(n - 1, -1, -1)
     from .ops.movement import stack
+    if not is_float(x.dtype):  # integer and bool columns are int64, as PyTorch's
+        x = x.to(int64)
     if n == 0:
         return make_tensor(x._backend.zeros((x.shape[0], 0), x.dtype), x._backend)
     return stack([x ** p if p else x * 0 + 1 for p in powers], 1)

@@ -68,6 +68,16 @@ def test_vander_with_n_0_is_an_empty_matrix_of_the_input_dtype():
     assert empty.shape == (0, 0) and empty.dtype == tg.float32
 
 
+def test_vander_of_integers_or_bools_is_int64_as_pytorch():
+    for dtype in (tg.int32, tg.int8, tg.uint8, tg.bool):
+        x = tg.tensor([1, 2, 0]).to(dtype)
+        for n in (None, 0, 2):
+            out = tg.vander(x, N=n)
+            assert out.dtype == tg.int64, (dtype, n)
+        want = [[1, 1, 1], [4, 2, 1], [0, 0, 1]] if dtype != tg.bool else [[1, 1, 1], [1, 1, 1], [0, 0, 1]]
+        np.testing.assert_array_equal(tg.vander(x).numpy(), want)
+
+
 def test_vander_with_n_1_is_a_column_of_ones():
     out = tg.vander(f64([2.0, 3.0]), N=1)
     np.testing.assert_array_equal(out.numpy(), [[1.0], [1.0]])
