@@ -337,3 +337,17 @@ def test_the_optimizer_is_chosen_by_its_names_value():
     assert type(make_optimizer(adam, params, 0.1)) is optim.Adam
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; choose sgd or adam"):
         make_optimizer("rmsprop", params, 0.1)
+
+
+def test_a_distributed_epochs_loss_sums_the_loss_and_the_count_over_ranks(monkeypatch):
+    """The epoch's mean loss in a data-parallel run: each rank's (loss sum, sample count),
+    summed over ranks by one all-reduce, then divided; here a stand-in all-reduce adds a
+    second rank's (3.5, 7)."""
+    from tinygrad_bn import distributed
+    from tinygrad_bn.train import _summed_over_ranks
+
+    def all_reduce(buf):
+        buf += np.array([3.5, 7.0])
+    monkeypatch.setattr(distributed, "all_reduce", all_reduce)
+    total, count = _summed_over_ranks(10.25, 41)
+    assert (total, count) == (13.75, 48) and isinstance(count, int)
