@@ -74,8 +74,6 @@ def test_the_gradient_of_a_cropping_pad_reaches_only_the_kept_elements():
                                                        requires_grad=True),))
 
 
-@pytest.mark.xfail(raises=ValueError, strict=True,
-                   reason="PyTorch crops with negative pads in every mode; pad refuses them outside 'constant'")
 @pytest.mark.parametrize("mode, want", [
     ("reflect", [1.0, 2.0, 3.0, 4.0, 3.0, 2.0]),
     ("replicate", [1.0, 2.0, 3.0, 4.0, 4.0, 4.0]),
@@ -85,6 +83,31 @@ def test_negative_pads_crop_in_every_mode_as_pytorch(mode, want):
     # torch.nn.functional.pad(torch.arange(5.)[None], (-1, 2), mode=mode) gives these
     out = F.pad(tg.arange(5.0).reshape(1, 5), (-1, 2), mode=mode)
     np.testing.assert_array_equal(out.numpy(), [want])
+
+
+@pytest.mark.parametrize("mode, pads, want", [
+    # reflect and replicate index the input as it is (PyTorch's kernels): a crop past the
+    # other side's pad still reads the input's far elements
+    ("reflect", (-3, 2), [3.0, 4.0, 3.0, 2.0]),
+    ("reflect", (2, -3), [2.0, 1.0, 0.0, 1.0]),
+    ("reflect", (-4, 3), [4.0, 3.0, 2.0, 1.0]),
+    ("replicate", (-4, 3), [4.0, 4.0, 4.0, 4.0]),
+    ("replicate", (6, -9), [0.0, 0.0]),
+    ("constant", (-2, -1), [2.0, 3.0]),
+    ("constant", (0, -5), []),
+    ("circular", (-2, -3), []),
+])
+def test_negative_pads_past_the_other_sides_pad_are_pytorchs(mode, pads, want):
+    out = F.pad(tg.arange(5.0).reshape(1, 5), pads, mode=mode)
+    np.testing.assert_array_equal(out.numpy(), np.array([want]).reshape(1, -1))
+
+
+@pytest.mark.parametrize("mode, pads", [("reflect", (0, -5)), ("replicate", (-5, 0)), ("replicate", (-9, 4)),
+                                        ("constant", (0, -6)), ("circular", (-4, -2))])
+def test_negative_pads_that_leave_nothing_to_pad_are_refused_naming_the_pads(mode, pads):
+    # PyTorch raises (reflect, replicate) or fails inside narrow (constant, circular)
+    with pytest.raises(ValueError, match=rf"pad: pads \({pads[0]}, {pads[1]}\) on dim 1 of size 5 crop more than"):
+        F.pad(tg.arange(5.0).reshape(1, 5), pads, mode=mode)
 
 
 @pytest.mark.parametrize("pads", [(3, 0), (0, 3), (3, 3)])
@@ -106,7 +129,7 @@ def test_circular_pads_wider_than_the_dim_are_refused(pads):
 def test_an_empty_dim_cannot_be_padded_by_copying_its_elements(mode):
     # replicate and circular have nothing to copy from (PyTorch: RuntimeError, "non-zero dimensions")
     with pytest.raises(ValueError, match=rf"pad: cannot pad an empty dim with mode='{mode}'"):
-        F.pad(tg.zeros(1, 0), (0, 0) if mode == "circular" else (1, 0), mode=mode)
+        F.pad(tg.zeros(1, 0), (1, 0), mode=mode)
 
 
 def test_a_one_element_dim_is_replicated_and_wrapped():
@@ -121,10 +144,10 @@ def test_an_empty_dim_pads_with_constants():
     np.testing.assert_array_equal(out.numpy(), [[5.0, 5.0, 5.0]])
 
 
-@pytest.mark.xfail(raises=ValueError, strict=True,
-                   reason="PyTorch returns the empty tensor for a zero circular pad of an empty dim")
-def test_a_zero_circular_pad_of_an_empty_dim_is_the_input_as_pytorch():
-    assert F.pad(tg.zeros(1, 0), (0, 0), mode="circular").shape == (1, 0)
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_a_zero_pad_of_an_empty_dim_is_the_input_as_pytorch(mode):
+    x = tg.zeros(1, 0)
+    assert F.pad(x, (0, 0), mode=mode) is x
 
 
 # ------------------------------------------------------------------ alpha dropout in place

@@ -18,8 +18,8 @@ PAD_MODES = ("constant", "reflect", "replicate", "circular")
 def pad(input, pad, mode="constant", value=None):
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right)`` for the last dim, then
     (left, right) for the one before, ..., as ``F.pad``. Modes: "constant" (``value``,
-    0 by default; negative pads crop), "reflect" (mirror without the edge), "replicate"
-    (repeat the edge), "circular" (wrap around)."""
+    0 by default), "reflect" (mirror without the edge), "replicate" (repeat the edge),
+    "circular" (wrap around); in every mode negative pads crop, first."""
     who = "pad"
     tensor_arg(who, input)
     if not isinstance(pad, (tuple, list)) or len(pad) % 2 or not all(
@@ -44,24 +44,30 @@ def _pad_dim(x, dim, left, right, mode, value):
     n = x.shape[dim]
     if mode == "constant":
         number_arg("pad", "value", value, finite=False)
-        if left < 0:  # negative pads crop, as PyTorch
-            x, n, left = x.narrow(dim, -left, n + left), n + left, 0
-        if right < 0:
-            x, n, right = x.narrow(dim, 0, n + right), n + right, 0
+    keep = n + min(left, 0) + min(right, 0)
+    indexed = mode in ("reflect", "replicate")  # negative pads move where the indices below start or end
+    if (keep < 0 and not indexed) or (indexed and (left < 0 or right < 0) and n + left + right <= 0):
+        raise ValueError(f"pad: pads ({left}, {right}) on dim {dim} of size {n} crop more than the dim holds; "
+                         "negative pads may crop at most its size" + (
+                             f", and with mode={mode!r} must leave an element" if indexed else ""))
+    if (left < 0 or right < 0) and not indexed:  # constant and circular: negative pads crop first, as PyTorch
+        x, n = x.narrow(dim, -min(left, 0), keep), keep
+        left, right = max(left, 0), max(right, 0)
+    if left == right == 0:
+        return x
+    if mode == "constant":
         parts = []
         for width in (left, right):
             shape = list(x.shape)
             shape[dim] = width
             parts.append(full(tuple(shape), value, dtype=x.dtype, device=x.device))
-        return cat([parts[0], x, parts[1]], dim) if left or right else x
-    if left < 0 or right < 0:
-        raise ValueError(f"pad: negative pads are only for mode='constant', got ({left}, {right}) with mode={mode!r}")
+        return cat([parts[0], x, parts[1]], dim)
+    if n == 0:
+        raise ValueError(f"pad: cannot pad an empty dim with mode={mode!r}")
     if mode == "reflect" and (left >= n or right >= n):
         raise ValueError(f"pad: reflect padding ({left}, {right}) must be smaller than the dim's size {n}")
     if mode == "circular" and (left > n or right > n):
         raise ValueError(f"pad: circular padding ({left}, {right}) must be at most the dim's size {n}")
-    if n == 0:
-        raise ValueError(f"pad: cannot pad an empty dim with mode={mode!r}")
     positions = range(-left, n + right)
     if mode == "reflect":
         index = [abs(i) if i < 0 else (2 * (n - 1) - i if i >= n else i) for i in positions]
