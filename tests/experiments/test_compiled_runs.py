@@ -41,8 +41,11 @@ def test_a_compiled_run_records_the_eager_runs_numbers(name):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
 
 
-def test_a_diverging_compiled_run_stops_where_the_eager_one_does():
-    runs = [train_run(lambda: mlp([784, 32, 10]), seed=0, epochs=1, lr=1e4, compiled=c) for c in (False, True)]
+@pytest.mark.parametrize("norm", [None, "batch"])
+def test_a_diverging_compiled_run_stops_where_the_eager_one_does(norm):
+    # without a norm the loss turns non-finite; with batch norm its input does, and it raises
+    runs = [train_run(lambda: mlp([784, 32, 10], "relu", norm), seed=0, epochs=1, lr=1e4, compiled=c)
+            for c in (False, True)]
     assert runs[0]["diverged"] and runs[1]["diverged"] and runs[0]["steps"] == runs[1]["steps"]
     for (k, a), (_, b) in zip(runs[0]["model"].state_dict().items(), runs[1]["model"].state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
