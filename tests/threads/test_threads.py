@@ -195,6 +195,25 @@ def test_a_shape_whose_bands_differ_from_the_serial_product_is_never_split(monke
     assert list(matmul.same_bits.values()) == [False]  # these bands do differ; the product never did
 
 
+def test_a_products_multiply_adds_decide_whether_it_may_be_split(monkeypatch):
+    """m * k * n multiply-adds, SERIAL_BELOW or more: the product is a candidate for bands
+    (its shape gets a chooser); fewer: serial, never looked at."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from tinygrad_bn.backends import blas
+    if blas._openblas_thread_functions() is None:
+        pytest.skip("NumPy's BLAS is not a pthreads OpenBLAS: matmul is np.matmul")
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((8, 16)), rng.standard_normal((16, 4))  # 8 * 16 * 4 = 512
+    for threshold, considered in ((513, False), (512, True)):
+        monkeypatch.setattr(blas, "SERIAL_BELOW", threshold)
+        matmul = blas.small_products_on_one_thread()
+        with threadpool_limits(limits=2, user_api="blas"):
+            np.testing.assert_array_equal(matmul(a, b), a @ b)
+        assert bool(matmul.choosers) == considered, threshold  # a chooser times the ways of each candidate
+
+
 def test_the_chooser_takes_the_faster_way_and_keeps_trying_the_other():
     from tinygrad_bn.backends import blas
     chooser = blas.SplitChooser()
