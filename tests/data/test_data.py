@@ -80,10 +80,13 @@ def test_load_mnist_from_unpacked_files(tmp_path):
 
 def test_load_mnist_refuses_files_that_are_not_mnist_images_and_labels(tmp_path):
     images = np.zeros((5, 28, 28), np.uint8)
-    cases = [(images, images, "labels are uint8 classes"),           # an image file given as the labels
-             (np.zeros((5, 28, 7), np.uint8), np.arange(5), "(N, 28, 28)"),  # 7 pixels wide
-             (images, np.full(5, 12), "classes 0-9"),
-             (images, np.array(3), "of shape (N,)")]  # a 0-d labels file: one number, no list of labels
+    # each message names the file at fault
+    cases = [(images, images, "labels-idx1-ubyte holds uint8 data of shape (5, 28, 28); mnist labels are uint8 classes"),
+             (np.zeros((5, 28, 7), np.uint8), np.arange(5), "images-idx3-ubyte holds uint8 data of shape (5, 28, 7)"),
+             (images, np.full(5, 12), "labels-idx1-ubyte holds uint8 data of shape (5,); mnist labels are uint8 "
+                                      "classes 0-9"),
+             (images, np.array(3), "labels-idx1-ubyte holds uint8 data of shape (); mnist labels are uint8 classes 0-9 "
+                                   "of shape (N,)")]  # a 0-d labels file: one number, no list of labels
     for imgs, labels, message in cases:
         write_idx(tmp_path / "t10k-images-idx3-ubyte", imgs, False)
         write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels, False)
