@@ -1,6 +1,7 @@
 """The fuser: a run of elementwise backend calls replayed as one generated Numba
 function gives NumPy's values bit for bit (dtypes, NaN, infinities, signed
 zeros, broadcasting, in-place updates), over Hypothesis-drawn runs."""
+import re
 import warnings
 
 import numpy as np
@@ -283,6 +284,21 @@ def test_without_fusion_no_numba_function_is_made():
         for _ in range(3):
             step(tg.randn(4, 3))
     assert step.programs()[0].runs == []
+
+
+def test_compile_and_the_class_it_builds_fuse_by_default_and_say_so():
+    from tinygrad_bn.compiled import CompiledStep
+    model = tg.nn.Linear(3, 2)
+
+    def step(x):
+        return tg.nn.functional.relu(model(x) + 1.0) * 2.0
+    for make in (tg.compile, CompiledStep):
+        compiled = make(step)
+        with tg.no_grad():
+            for _ in range(3):
+                compiled(tg.randn(4, 3))
+        assert compiled.programs()[0].runs, make.__name__
+        assert re.search(r"[1-9]\d* fused runs", compiled.describe()), make.__name__
 
 
 def test_generated_files_live_in_the_cache_folder(tmp_path, monkeypatch):
