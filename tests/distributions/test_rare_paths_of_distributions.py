@@ -237,3 +237,16 @@ def test_kl_dispatch_keys_hash_as_they_compare():
     a, b = _Match(Normal, Normal), _Match(Normal, Normal)
     assert a == b and hash(a) == hash(b)
     assert len({a, b, _Match(Normal, Gamma)}) == 2
+
+
+def test_a_binomial_with_an_integer_count_and_a_number_for_probs_is_float():
+    """total_count an int tensor, probs a Python number: the count becomes the default float
+    (PyTorch 2.13 casts the probability to the count's int64 instead, so its mean is 0)."""
+    from tinygrad_bn.distributions import Binomial
+
+    d = Binomial(tg.tensor([3, 5]), probs=0.3)
+    assert d.total_count.dtype == tg.float32 and d.mean.dtype == tg.float32
+    np.testing.assert_allclose(d.mean.numpy(), [0.9, 1.5], rtol=1e-6)
+    d64 = Binomial(tg.tensor([3, 5]), probs=tg.tensor([0.5, 0.25], dtype=tg.float64))
+    assert d64.total_count.dtype == tg.float64
+    np.testing.assert_array_equal(d64.mean.numpy(), [1.5, 1.25])
