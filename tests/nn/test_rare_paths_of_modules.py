@@ -23,6 +23,8 @@ import copy
 import pickle
 from collections import OrderedDict
 
+import types
+
 import numpy as np
 import pytest
 
@@ -697,6 +699,11 @@ def test_fuse_linear_bn_weights_checks_its_tensors():
 def test_fuse_linear_bn_eval_wants_a_linear():
     with pytest.raises(TypeError, match="fuse_linear_bn_eval: linear must be an nn.Linear, got ReLU"):
         U.fuse_linear_bn_eval(nn.ReLU(), nn.BatchNorm1d(2).eval())
+    # a module with a weight but no out_features, and an object with a Linear's attributes that is no module
+    lookalike = types.SimpleNamespace(weight=tg.ones(2, 3), bias=None, out_features=2, training=False)
+    for wrong in (nn.Embedding(2, 3).eval(), lookalike):
+        with pytest.raises(TypeError, match="linear must be an nn.Linear"):
+            U.fuse_linear_bn_eval(wrong, nn.BatchNorm1d(2).eval())
 
 
 def test_weight_norm_hook_checks_module_and_name():
