@@ -2,6 +2,7 @@
 DistributedSampler against one process on the whole batch (mpiexec -n 2 and 3,
 float64, 1e-10), a failing rank ending the job instead of hanging, and the
 errors and pieces that need no MPI job."""
+import hashlib
 import json
 import os
 import shutil
@@ -210,3 +211,34 @@ def test_a_collective_is_polled_before_any_sleep_and_never_slept_on_for_long(mon
     # the poll without sleeping lasts 2 ms of the clock (one read per poll), not longer:
     # a collective that misses it must leave the core to the ranks that share it
     assert 1000 <= len(spins) <= 2000, len(spins)
+
+
+class _TwoRanks:
+    """A communicator of two ranks whose rank 1 passed ``theirs``: what agree() gathers."""
+
+    def __init__(self, theirs):
+        self.theirs = theirs
+
+    def Get_size(self):
+        return 2
+
+    def Iallgather(self, digest, gathered):
+        gathered[0] = digest
+        gathered[1] = np.frombuffer(hashlib.sha256(repr(self.theirs).encode()).digest(), dtype=np.uint8)
+        return _Request(lambda: True)
+
+    def allgather(self, signature):
+        return [signature, self.theirs]
+
+
+@pytest.mark.parametrize("mine, theirs, says", [
+    (["a", "b"], ["a", "c"], "rank 0 has b where rank 1 has c"),
+    (["a"] * 300, ["a"] * 300 + ["w"], "rank 0 has nothing where rank 1 has w"),  # past the small ints
+    (["a"] * 300 + ["w"], ["a"] * 300, "rank 0 has w where rank 1 has nothing"),
+])
+def test_agree_names_the_first_difference_from_rank_0(monkeypatch, mine, theirs, says):
+    monkeypatch.setattr(dist, "_comm", lambda who: _TwoRanks(theirs))
+    with pytest.raises(ValueError, match=f"DDP: the ranks disagree on parameters: {says}; expected the same"):
+        dist.agree("DDP", mine, "parameters")
+    monkeypatch.setattr(dist, "_comm", lambda who: _TwoRanks(mine))
+    dist.agree("DDP", mine, "parameters")  # the same: nothing raised
