@@ -518,6 +518,8 @@ BAD = [
      ["CosineAnnealingWarmRestarts", "T_mult", "int", "1.5"]),
     (lambda o: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(o, 3)], [2, 4]), ValueError,
      ["SequentialLR", "one milestone fewer than schedulers (1)", "got 2"]),
+    (lambda o: S.SequentialLR(o, [S.StepLR(o, 2)] * 4, [2]), ValueError,
+     ["SequentialLR", "one milestone fewer than schedulers (3)", "got 1 milestones for 4 schedulers"]),
     (lambda o: S.SequentialLR(o, [S.StepLR(o, 2)] * 3, [5, 2]), ValueError,
      ["SequentialLR", "milestones", "increasing", "[5, 2]"]),
     (lambda o: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(o, 3)], 3), TypeError,
