@@ -506,4 +506,7 @@ EQUIVALENT = [
      "every launch shape is a power of two (Launch: threads, bn_channels, row_threads) and each group starts at a "
      "multiple of count * stride, so for pos < step the bit step * stride of me is 0 and me ^ step * stride is "
      "me + step * stride"),
+    ("kernels/cpu/special.py", "core/NumberReplacer", "_SHIFT_TO = 16.0", "_SHIFT_TO = 17.0",
+     "the asymptotic series is as accurate from 17: over 8,000 points of (-9.7, 1e3) and (0, 20) both shifts are "
+     "within 1.7e-13 of SciPy's digamma at worst (near its roots) and within 2.8e-14 of each other"),
 ]

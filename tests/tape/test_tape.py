@@ -138,6 +138,17 @@ def test_the_table_keeps_its_last_column_when_sequence_numbers_grow(monkeypatch)
     assert all(line.rstrip().endswith("0/0") for line in lines[2:-2])
 
 
+@pytest.mark.parametrize("shape, loss", [((), True), ((1,), True), ((2,), False), ((1, 1), False)])
+def test_dot_marks_the_last_op_as_the_loss_when_it_gives_one_number(shape, loss):
+    """The last op's node is drawn as the loss when its output is 0-d or holds one element
+    in one dim (a loss kept with keepdim); any other last op is an ordinary box."""
+    x = tg.ones(2, requires_grad=True)
+    with Tape() as tape:
+        (x * 2).sum().reshape(shape) if shape in ((), (1,), (1, 1)) else (x * 2).reshape(shape)
+    nodes = [line for line in tape.to_dot().splitlines() if "#" in line and "label=" in line]
+    assert ("doubleoctagon" in nodes[-1]) == loss and not any("doubleoctagon" in n for n in nodes[:-1])
+
+
 def test_dot_marks_kinds_and_shapes(tmp_path):
     tape, _, _ = one_step()
     dot = tape.to_dot()
