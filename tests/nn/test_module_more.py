@@ -511,6 +511,8 @@ def test_buffer_shares_memory_and_keeps_requires_grad():
         Buffer(tg.zeros(1), persistent="yes")
     with pytest.raises(TypeError, match="Buffer: data must be a Tensor"):
         Buffer("abc")
+    by_name = Buffer(data=tg.ones(2), persistent=False)  # PyTorch's keywords, data's too
+    assert by_name.persistent is False and by_name.tolist() == [1.0, 1.0]
 
 
 def test_buffer_state_dict_keys_match_pytorch():

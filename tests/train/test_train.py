@@ -19,7 +19,10 @@ def test_two_epochs_learn_and_reproduce_to_the_bit(tmp_path, capsys):
     assert hist[-1]["test_acc"] > 0.85
     assert hist[1]["loss"] < hist[0]["loss"]
     assert "epoch 1/2" not in capsys.readouterr().err
-    model2, _ = train(epochs=2, seed=3, log=lambda s: None)  # progress bars by default, as the CLI
+    assert f"saved checkpoint to {tmp_path / 'm.npz'}" in logs
+    logs2 = []
+    model2, _ = train(epochs=2, seed=3, log=logs2.append)  # progress bars by default, as the CLI
+    assert not any("checkpoint" in line for line in logs2)  # none asked for, none said
     err = capsys.readouterr().err
     assert "epoch 1/2" in err and weights_digest(model) == weights_digest(model2)
     for epoch in ("1/2", "2/2"):  # each epoch's finished bar stays on screen, ended by a newline
