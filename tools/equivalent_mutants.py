@@ -509,4 +509,8 @@ EQUIVALENT = [
     ("kernels/cpu/special.py", "core/NumberReplacer", "_SHIFT_TO = 16.0", "_SHIFT_TO = 17.0",
      "the asymptotic series is as accurate from 17: over 8,000 points of (-9.7, 1e3) and (0, 20) both shifts are "
      "within 1.7e-13 of SciPy's digamma at worst (near its roots) and within 2.8e-14 of each other"),
+    ("kernels/cpu/double_backward.py", "core/NumberReplacer",
+     "x2 = np.ascontiguousarray(x).reshape(-1, int(np.prod(shape)))",
+     "x2 = np.ascontiguousarray(x).reshape(- 2, int(np.prod(shape)))",
+     "NumPy takes any negative size as the one to infer, so reshape(-2, n) is reshape(-1, n)"),
 ]

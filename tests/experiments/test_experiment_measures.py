@@ -335,3 +335,11 @@ def test_weight_inits_per_seed_scores_and_verdicts_come_from_that_seeds_runs_of_
     worst = next(v for v in doc["verdicts"] if v["id"] == "worst")
     diffs = np.array(doc["per_seed"]["bn"]["worst_accuracy"]) - np.array(doc["per_seed"]["plain"]["worst_accuracy"])
     np.testing.assert_allclose(worst["diffs"], diffs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("pixels", ["abc", "Raw", "zzz", ""])
+def test_the_data_helper_takes_only_standardized_or_raw_pixels(pixels):
+    from tinygrad_bn.experiments import common
+    with pytest.raises(ValueError, match=f"data: pixels must be 'standardized' or 'raw', got {pixels!r}"):
+        common.data(pixels)
+    assert pixels not in common._DATA  # nothing cached for a refused name
