@@ -212,6 +212,12 @@ def test_a_products_multiply_adds_decide_whether_it_may_be_split(monkeypatch):
         with threadpool_limits(limits=2, user_api="blas"):
             np.testing.assert_array_equal(matmul(a, b), a @ b)
         assert bool(matmul.choosers) == considered, threshold  # a chooser times the ways of each candidate
+    # split, its bands beyond the first go to a pool of one thread fewer than the count (the caller
+    # computes the first band itself)
+    with threadpool_limits(limits=2, user_api="blas"):
+        for _ in range(4):
+            np.testing.assert_array_equal(matmul(a, b), a @ b)
+    assert [(n, pool._max_workers) for n, pool in matmul.pools.items()] == [(2, 1)]
 
 
 def test_the_chooser_takes_the_faster_way_and_keeps_trying_the_other():

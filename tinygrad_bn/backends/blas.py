@@ -192,5 +192,5 @@ def small_products_on_one_thread():
                 if threads != 1:
                     set_threads(threads)
 
-    matmul.choosers, matmul.same_bits = choosers, same_bits
+    matmul.choosers, matmul.same_bits, matmul.pools = choosers, same_bits, pools
     return matmul
