@@ -125,6 +125,9 @@ def test_eval_mode_is_batch_norms_eval(rng):
     ref = (x - rm.reshape(view)) / np.sqrt(rv.reshape(view) + EPS) * w.reshape(view) + b.reshape(view)
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(args[0].numpy(), rm.astype(np.float32))  # eval updates nothing
+    # eval is the default, as batch_norm's (training=False)
+    assert np.array_equal(F.batch_renorm(tg.tensor(x), *args, r_max=3.0, d_max=5.0).numpy(), want.numpy())
+    np.testing.assert_array_equal(args[1].numpy(), rv.astype(np.float32))
 
 
 def leaf(a):
