@@ -513,4 +513,8 @@ EQUIVALENT = [
      "x2 = np.ascontiguousarray(x).reshape(-1, int(np.prod(shape)))",
      "x2 = np.ascontiguousarray(x).reshape(- 2, int(np.prod(shape)))",
      "NumPy takes any negative size as the one to infer, so reshape(-2, n) is reshape(-1, n)"),
+    ("tinygrad_bn/testing/strategies.py", "core/ReplaceComparisonOperator_Eq_GtE",
+     'if scale == "well":', 'if scale >= "well":',
+     "scale is checked to be one of SCALES and \"any\" is drawn as \"well\" or \"bad\" two lines above, and of "
+     "those only \"well\" sorts at or after \"well\""),
 ]

@@ -48,3 +48,16 @@ def test_backward_into_an_empty_list_of_inputs_is_refused():
     with pytest.raises(RuntimeError, match="backward: inputs is empty; pass the tensors to accumulate into, or None"):
         (x * 2).sum().backward(inputs=[])
     assert x.grad is None
+
+
+def test_backward_time_is_recorded_and_adds_up_over_backward_passes():
+    x = tg.tensor(np.linspace(-1, 1, 2000), requires_grad=True)
+    with tg.Tape() as tape:
+        y = (x.exp() * x).sum()
+    assert all(r.backward_ms is None for r in tape.entries)  # no backward yet
+    y.backward(retain_graph=True)
+    first = [r.backward_ms for r in tape.entries]
+    assert all(ms > 0 for ms in first), first
+    y.backward()
+    second = [r.backward_ms for r in tape.entries]
+    assert all(b > a for a, b in zip(first, second)), (first, second)  # each pass's time added
