@@ -324,6 +324,12 @@ def test_validation_is_on_by_default_and_refuses_values_outside_the_support(name
             d.cdf(t64([OUTSIDE[name]] * 2))
 
 
+def test_a_refused_value_is_named_by_its_count_and_the_first_one():
+    d = Exponential(t64([1.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"2 of the values are not \(e\.g\. -2\.0\)"):
+        d.log_prob(t64([0.5, -2.0, -3.0]))
+
+
 def test_half_distributions_give_minus_inf_below_zero_without_validation():
     for d in (HalfNormal(1.0, validate_args=False), HalfCauchy(1.0, validate_args=False)):
         assert d.log_prob(tg.tensor(-0.5)).item() == -np.inf
