@@ -60,6 +60,12 @@ def test_get_total_norm_edges_and_errors():
     assert utils.get_total_norm(t).item() == pytest.approx(5.0)
     mixed = utils.get_total_norm([tg.tensor([3.0]), tg.tensor([4.0], dtype=tg.float64)])
     assert mixed.dtype == tg.float64 and mixed.item() == pytest.approx(5.0)
+    # the dtype PyTorch's stack of the norms promotes to: float16 and float32 give float32,
+    # one dtype stays that dtype
+    for dtypes, want in (((tg.float16, tg.float32), tg.float32), ((tg.float32, tg.float32), tg.float32),
+                         ((tg.float16, tg.float16), tg.float16)):
+        norm = utils.get_total_norm([tg.tensor([3.0], dtype=dtypes[0]), tg.tensor([4.0], dtype=dtypes[1])])
+        assert norm.dtype == want and norm.item() == 5.0, dtypes
     with pytest.raises(RuntimeError, match="get_total_norm: the total norm of order 2.0 .* is nan"):
         utils.get_total_norm([tg.tensor([float("nan")])], error_if_nonfinite=True)
     assert math.isinf(utils.get_total_norm([tg.tensor([float("inf")])]).item())

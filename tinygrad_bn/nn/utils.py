@@ -15,7 +15,6 @@ import types
 import warnings
 
 from ..arguments import iterable_arg
-from ..dtypes import float64
 from ..grad_mode import no_grad
 from ..ops.movement import cat, stack
 from ..tensor import Tensor
@@ -85,9 +84,7 @@ def _total_norm(who, tensors, norm_type, error_if_nonfinite):
     with no_grad():
         norms = [t.norm(norm_type) for t in tensors]
         norms = [n if n.device == device else n.to(device) for n in norms]
-        if len({n.dtype for n in norms}) > 1:
-            norms = [n.to(float64) for n in norms]
-        total = stack(norms).norm(norm_type)
+        total = stack(norms).norm(norm_type)  # stack promotes as PyTorch's: float16 and float32 give float32
         if error_if_nonfinite and not total.isfinite().item():
             raise RuntimeError(
                 f"{who}: the total norm of order {norm_type} of the gradients is {total.item()}, expected a "
