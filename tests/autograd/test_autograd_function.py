@@ -348,3 +348,34 @@ def test_an_array_level_op_with_several_outputs_that_returns_an_input_shares_its
     inputs[position].mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation|version"):
         loss.backward()
+
+
+def test_hooks_and_retained_grads_of_a_later_output_run_when_an_earlier_one_gets_no_gradient():
+    """An op with two outputs of which only the second reaches the loss: the first has no
+    gradient, and the second's hook and retain_grad still see its gradient."""
+    from tinygrad_bn.function import Function
+
+    class Halves(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2, a * 3
+
+        @staticmethod
+        def backward(ctx, g_double, g_triple):
+            be = ctx.backend
+            total = None
+            for g, k in ((g_double, 2.0), (g_triple, 3.0)):
+                if g is not None:
+                    total = be.mul(g, k) if total is None else be.add(total, be.mul(g, k))
+            return total
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    _, triple = Halves.apply(x)
+    seen = []
+    triple.register_hook(lambda g: seen.append(g.numpy().copy()))
+    triple.retain_grad()
+    (triple * tg.tensor([1.0, -1.0])).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [1.0, -1.0])
+    np.testing.assert_array_equal(triple.grad.numpy(), [1.0, -1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, -3.0])
