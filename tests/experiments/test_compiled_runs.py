@@ -74,3 +74,21 @@ def test_compiled_says_whether_the_run_trains_through_a_compiled_step(monkeypatc
     monkeypatch.setattr(common, "COMPILE_FROM_STEPS", 1)
     train_run(lambda: mlp([784, 16, 10]), seed=0, epochs=1, batch_size=512)
     assert len(made) == 1
+
+
+def test_a_diverged_eager_run_tries_no_batch_after_the_one_that_failed():
+    """With batch norm the failing batch raises in the forward pass: the run stops there and
+    no later batch of the epoch is tried (one forward in training per step, plus the failed one)."""
+    calls = []
+
+    class Counted(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = mlp([784, 32, 10], "relu", "batch")
+
+        def forward(self, x):
+            if self.training:
+                calls.append(1)
+            return self.net(x)
+    run = train_run(Counted, seed=0, epochs=1, lr=1e4, compiled=False)
+    assert run["diverged"] and len(calls) == run["steps"] + 1
