@@ -517,4 +517,10 @@ EQUIVALENT = [
      'if scale == "well":', 'if scale >= "well":',
      "scale is checked to be one of SCALES and \"any\" is drawn as \"well\" or \"bad\" two lines above, and of "
      "those only \"well\" sorts at or after \"well\""),
+    ("tinygrad_bn/ops/movement.py", "core/NumberReplacer",
+     'a = normalize_axis(dim0, t.ndim, "transpose")[0]', 'a = normalize_axis(dim0, t.ndim, "transpose")[ -1]',
+     "dim0 is checked to be an int above, so normalize_axis gives a 1-tuple, whose [-1] is its [0]"),
+    ("tinygrad_bn/ops/movement.py", "core/NumberReplacer",
+     'b = normalize_axis(dim1, t.ndim, "transpose")[0]', 'b = normalize_axis(dim1, t.ndim, "transpose")[ -1]',
+     "dim1 is checked to be an int above, so normalize_axis gives a 1-tuple, whose [-1] is its [0]"),
 ]

@@ -969,3 +969,14 @@ def test_in_place_random_fills_refuse_bad_arguments():
     # (PyTorch fills integer tensors too; tinygrad_bn says so and points to randint)
     with pytest.raises(RuntimeError, match="random_: tinygrad_bn fills floating point tensors only; this one is int64"):
         tg.zeros(2, dtype=tg.int64).random_(0, 5)
+
+
+def test_transpose_takes_one_dim_each_and_refuses_a_tuple():
+    # PyTorch's transpose(dim0, dim1) takes two ints; a tuple is refused, not read as its first dim
+    x = tg.ones(2, 3, 4)
+    assert x.transpose(0, 2).shape == (4, 3, 2) and x.transpose(-1, 0).shape == (4, 3, 2)
+    for dims in (((0, 1), 2), (0, (2,)), ((0,), 1)):
+        with pytest.raises(TypeError, match=r"transpose: dim must be an int, got \(.*\) \(dim0 and dim1 are one"):
+            x.transpose(*dims)
+        with pytest.raises(TypeError, match="transpose: dim must be an int"):
+            tg.ones(3).transpose(*dims)  # on a vector too, where nothing is exchanged

@@ -283,11 +283,11 @@ def permute(t, dims):
 
 
 def transpose(t, dim0, dim1):
+    for d in (dim0, dim1):  # one dim each, as PyTorch's (a tuple is refused, not read as its first)
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise TypeError(f"transpose: dim must be an int, got {d!r} (dim0 and dim1 are one dim each)")
     if t.ndim < 2:
-        for d in (dim0, dim1):  # nothing to exchange, but a dim that is no int is refused all the same
-            if isinstance(d, bool) or not isinstance(d, int):
-                raise TypeError(f"transpose: dim must be an int or a tuple of ints, got {d!r}")
-        return t
+        return t  # nothing to exchange
     a = normalize_axis(dim0, t.ndim, "transpose")[0]
     b = normalize_axis(dim1, t.ndim, "transpose")[0]
     dims = list(range(t.ndim))
