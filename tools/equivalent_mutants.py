@@ -523,4 +523,11 @@ EQUIVALENT = [
     ("tinygrad_bn/ops/movement.py", "core/NumberReplacer",
      'b = normalize_axis(dim1, t.ndim, "transpose")[0]', 'b = normalize_axis(dim1, t.ndim, "transpose")[ -1]',
      "dim1 is checked to be an int above, so normalize_axis gives a 1-tuple, whose [-1] is its [0]"),
+    ("tinygrad_bn/ops/convert.py", "core/RemoveDecorator", "@staticmethod", "",
+     "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function", "*"),
+    ("tinygrad_bn/compiled/replay.py", "core/NumberReplacer",
+     'return offer(*[r[1] if r[0] == "c" else _array_of(program, r) for r in ins.args])',
+     'return offer(*[r[1] if r[ -1] == "c" else _array_of(program, r) for r in ins.args])',
+     "a constant then reaches the offer as None, and the kernels' replay forms (batch norm's forward_train and "
+     "backward) read only their arrays when built: eps and training come with each call"),
 ]

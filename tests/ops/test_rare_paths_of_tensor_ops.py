@@ -980,3 +980,11 @@ def test_transpose_takes_one_dim_each_and_refuses_a_tuple():
             x.transpose(*dims)
         with pytest.raises(TypeError, match="transpose: dim must be an int"):
             tg.ones(3).transpose(*dims)  # on a vector too, where nothing is exchanged
+
+
+def test_histc_without_min_and_max_bins_the_datas_range_as_pytorch():
+    # torch.histc(torch.tensor([1., 2., 2., 5.]), bins=4) is [1, 2, 0, 1]: bins of 1 over [1, 5]
+    x = tg.tensor([1.0, 2.0, 2.0, 5.0])
+    for counts in (tg.histc(x, bins=4), x.histc(4), tg.histc(x, 4, 0, 0)):
+        np.testing.assert_array_equal(counts.numpy(), [1.0, 2.0, 0.0, 1.0])
+    np.testing.assert_array_equal(tg.histc(x, 2, min=0, max=4).numpy(), [1.0, 2.0])  # 5 is outside
