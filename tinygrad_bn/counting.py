@@ -4,6 +4,8 @@ bincount, histc, histogram, searchsorted, bucketize, tril_indices and
 triu_indices. Each reads its input into NumPy (``backend.to_numpy``), computes
 there, and returns tensors on the input's device. None carries a gradient (as in
 PyTorch: they count and search, their results are piecewise constant).
+The Tensor methods of the same names hold PyTorch's defaults and pass every
+argument, so those here that only the methods call take none.
 """
 import numbers
 from collections import namedtuple
@@ -48,7 +50,7 @@ def _dim(who, t, dim):
 
 # ------------------------------------------------------------------ nonzero
 
-def nonzero(t, *, as_tuple=False):
+def nonzero(t, *, as_tuple):
     """The indices of t's non-zero elements: an (n, t.ndim) int64 tensor, one row
     per element in row-major order, or with ``as_tuple`` one 1-d tensor per dim,
     as torch.nonzero."""
@@ -62,12 +64,12 @@ def nonzero(t, *, as_tuple=False):
 def argwhere(t):
     """nonzero(t): the (n, t.ndim) indices of t's non-zero elements, as torch.argwhere."""
     tensor_arg("argwhere", t)
-    return nonzero(t)
+    return nonzero(t, as_tuple=False)
 
 
 # ------------------------------------------------------------------ unique
 
-def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
+def unique(t, sorted, return_inverse, return_counts, dim):
     """t's distinct values in ascending order (slices along ``dim`` when given),
     with the index of each element's value (``return_inverse``, t's shape) and how
     often each occurs (``return_counts``), as torch.unique. As PyTorch on the CPU,
@@ -93,7 +95,7 @@ def unique(t, sorted=True, return_inverse=False, return_counts=False, dim=None):
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
+def unique_consecutive(t, return_inverse, return_counts, dim):
     """t with each run of equal consecutive values (slices along ``dim``) kept once,
     with each element's run number (``return_inverse``) and the run lengths
     (``return_counts``), as torch.unique_consecutive."""
@@ -125,7 +127,7 @@ def unique_consecutive(t, return_inverse=False, return_counts=False, dim=None):
 
 # ------------------------------------------------------------------ counting and histograms
 
-def bincount(t, weights=None, minlength=0):
+def bincount(t, weights, minlength):
     """How often each value 0, 1, ..., max occurs in a 1-d tensor of non-negative
     ints (at least ``minlength`` bins), or the sums of ``weights`` per value, as
     torch.bincount (int64; with weights their dtype, float64 for integer weights)."""
@@ -149,7 +151,7 @@ def bincount(t, weights=None, minlength=0):
     return _on(t, np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dtype))
 
 
-def histc(t, bins=100, min=0, max=0):  # PyTorch's argument names (shadowing builtins)
+def histc(t, bins, min, max):  # PyTorch's argument names (shadowing builtins)
     """Counts of t's elements in ``bins`` equal bins over [min, max] (the data's
     range when both are 0; elements outside are ignored; max falls in the last
     bin), in t's dtype, as torch.histc."""
@@ -175,7 +177,7 @@ def histc(t, bins=100, min=0, max=0):  # PyTorch's argument names (shadowing bui
     return _on(t, counts.astype(t.dtype))
 
 
-def histogram(t, bins=100, *, range=None, weight=None, density=False):
+def histogram(t, bins, *, range, weight, density):
     """(hist, bin_edges): counts (or summed ``weight``; a density with ``density``)
     of t's elements in ``bins`` equal bins over ``range`` (default the data's), or
     in the bins between the edges of a 1-d tensor ``bins``, as torch.histogram."""
