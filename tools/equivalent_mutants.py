@@ -526,4 +526,7 @@ EQUIVALENT = [
      'return offer(*[r[1] if r[ -1] == "c" else _array_of(program, r) for r in ins.args])',
      "a constant then reaches the offer as None, and the kernels' replay forms (batch norm's forward_train and "
      "backward) read only their arrays when built: eps and training come with each call"),
+    ("tinygrad_bn/nn/loss_functional.py", "core/ReplaceComparisonOperator_Gt_NotEq",
+     "is_target = hits.long().sum(1) > 0  # (n, class)", "is_target = hits.long().sum(1) != 0  # (n, class)",
+     "a sum of 0/1 counts is never negative, so > 0 is != 0"),
 ]
