@@ -663,3 +663,17 @@ def test_every_count_a_scheduler_takes_refuses_a_float_and_a_bool_and_takes_an_i
         assert [(g["lr"], g["momentum"]) for g in opt.param_groups] == rates, bad  # refused before any write
     if arg != "last_epoch":  # (a last_epoch other than -1 wants initial_lr in every group, as in PyTorch)
         build(make_opt(), 3)
+
+
+@pytest.mark.parametrize("t_0, t_mult", [(300, 1), (260, 2)])
+def test_warm_restarts_restart_after_long_periods_stepped_one_at_a_time(t_0, t_mult):
+    """Periods past 256 steps (where Python's small ints end): each step(), counted from the
+    last restart, lands where the closed form is, and the rate is the base rate at a restart."""
+    opt = make_opt()
+    sched = S.CosineAnnealingWarmRestarts(opt, t_0, t_mult, 0.001)
+    for e in range(1, t_0 * (1 + t_mult) + 3):
+        sched.step()
+        np.testing.assert_allclose(sched.get_last_lr(), [warm_restarts(e, b, t_0, t_mult, 0.001) for b in BASE],
+                                   rtol=1e-12, err_msg=f"epoch {e}")
+        if e in (t_0, t_0 * (1 + t_mult)):
+            assert sched.get_last_lr() == list(BASE)
