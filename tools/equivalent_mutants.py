@@ -529,4 +529,8 @@ EQUIVALENT = [
     ("tinygrad_bn/nn/loss_functional.py", "core/ReplaceComparisonOperator_Gt_NotEq",
      "is_target = hits.long().sum(1) > 0  # (n, class)", "is_target = hits.long().sum(1) != 0  # (n, class)",
      "a sum of 0/1 counts is never negative, so > 0 is != 0"),
+    ("tinygrad_bn/ops/flips_diagonals.py", "core/NumberReplacer",
+     "n = (t.shape or (1,))[d]", "n = (t.shape or ( 2,))[d]",
+     "the (1,) stands in only for a 0-d tensor, whose roll is skipped two lines below (t.ndim is 0) whatever "
+     "shift % n is"),
 ]
