@@ -61,3 +61,12 @@ def test_backward_time_is_recorded_and_adds_up_over_backward_passes():
     y.backward()
     second = [r.backward_ms for r in tape.entries]
     assert all(b > a for a, b in zip(first, second)), (first, second)  # each pass's time added
+
+
+def test_a_norms_record_says_its_order_dims_and_keepdim():
+    x = tg.ones(2, 3, requires_grad=True)
+    with tg.Tape() as tape:
+        x.norm()
+        x.norm(dim=1, keepdim=True)
+    assert [dict(r.params) for r in tape.entries] == [{"p": 2, "dim": (0, 1), "keepdim": False},
+                                                     {"p": 2, "dim": (1,), "keepdim": True}]
