@@ -43,14 +43,21 @@ DIFFERENT = {
 }
 
 
+def docstring_signatures(fn, name, prefix=""):
+    """The argument lists (``ast.arguments``) of the ``name(...)`` signature lines that
+    open fn's docstring (PyTorch's builtins have no Python signature), ``prefix`` a
+    pattern allowed before the name; lines that do not parse are skipped."""
+    for line in re.finditer(rf"^\s*{prefix}{re.escape(name)}\((.*?)\)\s*(?:->|$)", fn.__doc__ or "", re.M):
+        try:
+            yield ast.parse(f"def f({line.group(1)}): pass").body[0].args
+        except SyntaxError:
+            continue
+
+
 def _docstring_defaults(fn, name):
     """The literal defaults on the ``name(...)`` signature lines of fn's docstring."""
     found = {}
-    for line in re.finditer(rf"^\s*{re.escape(name)}\((.*?)\)\s*(?:->|$)", fn.__doc__ or "", re.M):
-        try:
-            args = ast.parse(f"def f({line.group(1)}): pass").body[0].args
-        except SyntaxError:
-            continue
+    for args in docstring_signatures(fn, name):
         positional = args.posonlyargs + args.args
         pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
         pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]

@@ -14,14 +14,12 @@ rewrites it). Builtins without a Python signature (most Tensor methods and
 ``*`` is not always where the builtin puts it (``cumsum(dim, dtype=None)``
 takes dtype by keyword only): for those only the keyword rule and the
 positions of arguments without a default are checked."""
-import ast
 import inspect
-import re
 from pathlib import Path
 
 import pytest
 import pytorch_snapshots
-from test_pytorch_defaults import our_callables, pytorch_callable
+from test_pytorch_defaults import docstring_signatures, our_callables, pytorch_callable
 
 SNAPSHOT = Path(__file__).with_name("pytorch_signatures.json")
 POSITIONAL = ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")
@@ -45,11 +43,7 @@ def _docstring_parameters(fn, name, method):
     """The signatures on the ``name(...)`` lines of fn's docstring, each as ``_parameters``
     gives them (a method's leading ``input`` left out)."""
     found = []
-    for line in re.finditer(rf"^\s*(?:torch\.)?{re.escape(name)}\((.*?)\)\s*(?:->|$)", fn.__doc__ or "", re.M):
-        try:
-            args = ast.parse(f"def f({line.group(1)}): pass").body[0].args
-        except SyntaxError:
-            continue
+    for args in docstring_signatures(fn, name, prefix=r"(?:torch\.)?"):
         positional = args.posonlyargs + args.args
         defaulted = {a.arg for a in positional[len(positional) - len(args.defaults):]}
         params = [[a.arg, "POSITIONAL_ONLY", a.arg in defaulted] for a in args.posonlyargs]
