@@ -269,7 +269,7 @@ def _cuda_leaf(a):
 
 
 @pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(data=st.data())
 def test_gradgradcheck_of_every_norm_on_drawn_shapes_on_cuda(kind, data):
     """The norms' second derivatives on the device over drawn shapes (every simulated
@@ -281,7 +281,7 @@ def test_gradgradcheck_of_every_norm_on_drawn_shapes_on_cuda(kind, data):
     assert gradgradcheck(lambda *a: case.call(*a), tuple(args), fast_mode=True, n_directions=2)
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(data=st.data())
 def test_gradgradcheck_of_eval_mode_batch_norm_on_drawn_shapes_on_cuda(data):
     from tinygrad_bn.testing import gradgradcheck

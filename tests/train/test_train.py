@@ -282,7 +282,7 @@ def test_a_storm_of_sigints_stops_training_cleanly_with_a_checkpoint(tmp_path):
     import time
 
     rng = random.Random(0)
-    for run in range(int(os.environ.get("SIGINT_STORM_RUNS", "20"))):
+    for run in range(int(os.environ.get("SIGINT_STORM_RUNS", "12"))):
         path = tmp_path / f"m{run}.npz"
         proc = _start_training(path)
         seen = _read_until(proc, "training" if run % 2 else "epoch  1")  # the loop has started / one epoch done
