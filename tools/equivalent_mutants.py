@@ -533,4 +533,9 @@ EQUIVALENT = [
      "n = (t.shape or (1,))[d]", "n = (t.shape or ( 2,))[d]",
      "the (1,) stands in only for a 0-d tensor, whose roll is skipped two lines below (t.ndim is 0) whatever "
      "shift % n is"),
+    ("tinygrad_bn/nn/module_conversion.py", "core/ReplaceComparisonOperator_NotEq_IsNot",
+     'if dtype is not None and holder.dtype.kind == "f" and holder.dtype != dtype:',
+     'if dtype is not None and holder.dtype.kind == "f" and holder.dtype is not dtype:',
+     "where the dtypes are equal but not one object, the backend's cast returns the array itself (cast: x if "
+     "x.dtype == dtype), so nothing is replaced, as with !="),
 ]

@@ -391,3 +391,31 @@ def test_a_changed_hyperparameter_is_used_by_the_next_compiled_step(option, valu
         results.append([p.detach().numpy().copy() for p in model.parameters()])
     for eager, replayed in zip(*results):
         np.testing.assert_allclose(replayed, eager, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("src, dst", [("float32", "float16"), ("float64", "int64"), ("float32", "int32"),
+                                      ("int64", "uint8"), ("int64", "int8"), ("float64", "bool")])
+def test_a_cast_the_fuser_does_not_generate_stays_numpys_between_fused_calls(src, dst):
+    """A cast to a dtype the fuser does not generate (float16, int8, bool), or from a float to
+    an integer (NaN, infinities and overflow are undefined in C), is left to NumPy even between
+    fusible calls, so a NaN or an overflow gives the eager step's values bit for bit."""
+    values = {"float32": np.array([1.5, -2.5, np.nan, np.inf, -np.inf, 3e9, -0.0, 7.25], np.float32),
+              "float64": np.array([1.5, -2.5, np.nan, np.inf, -np.inf, 3e19, -0.0, 7.25]),
+              "int64": np.array([1, -2, 300, -129, 255, 256, 0, 2 ** 40])}[src]
+
+    def step(x):
+        be = backend_of(x)
+        a = be.mul(array_of(x), 3)             # fusible before the cast
+        c = be.cast(a, np.dtype(dst))
+        return make_tensor(be.add(c, be.cast(c, np.dtype(dst))), be), make_tensor(be.neg(a), be)
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        expected = [t.numpy() for t in step(tg.tensor(values))]
+        compiled = tg.compile(step)
+        for _ in range(3):
+            got = compiled(tg.tensor(values))
+    program = compiled.programs()[0]
+    assert not any(program.instrs[i].name == "cast" for run in program.runs for i in run.indices), (src, dst)
+    for g, e in zip(got, expected):
+        _same_bits(g.numpy(), e)

@@ -95,6 +95,18 @@ def test_copy_from_a_broadcast_source_sums_its_gradient():
     assert src.grad.tolist() == [3.0, 4.0, 5.0]
 
 
+@pytest.mark.parametrize("src", [np.array([1.5, -2.0, 4.0]), [1.5, -2.0, 4.0], np.array([[7.0]]), 3])
+def test_copy_from_an_array_a_list_or_a_number_copies_its_values(src):
+    """Beyond PyTorch (whose copy_ takes a Tensor only), a NumPy array, a list or a number
+    is copied as a tensor of it would be: broadcast and cast to the destination's dtype."""
+    a = tg.zeros(2, 3, dtype=tg.float32, requires_grad=True) * 1.0
+    a.copy_(src)
+    want = np.broadcast_to(np.asarray(src, np.float32), (2, 3))
+    np.testing.assert_array_equal(a.detach().numpy(), want)
+    assert a.dtype == tg.float32
+    (a * tg.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3))).sum().backward()
+
+
 class Fresh(tg.Function):
     """Backward returns a new array each time and remembers which."""
 

@@ -349,6 +349,9 @@ def test_comparisons_tests_and_logical_ops():
     np.testing.assert_array_equal(ta.isclose(tb).numpy(), np.isclose(a, b))
     np.testing.assert_array_equal(tg.isclose(ta, tb, equal_nan=True).numpy(), np.isclose(a, b, equal_nan=True))
     np.testing.assert_array_equal(tg.isclose(ta, tb, rtol=0, atol=0).numpy(), np.isclose(a, b, rtol=0, atol=0))
+    for number in (1.0, float("inf"), float("nan"), 2):  # a Python number as the other operand (PyTorch wants a Tensor)
+        np.testing.assert_array_equal(ta.isclose(number, equal_nan=True).numpy(),
+                                      np.isclose(a, number, equal_nan=True), err_msg=str(number))
     np.testing.assert_array_equal(ta.isinf().numpy(), np.isinf(a))
     np.testing.assert_array_equal(tg.isposinf(ta).numpy(), np.isposinf(a))
     np.testing.assert_array_equal(tg.isneginf(ta).numpy(), np.isneginf(a))
