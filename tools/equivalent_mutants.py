@@ -538,4 +538,14 @@ EQUIVALENT = [
      'if dtype is not None and holder.dtype.kind == "f" and holder.dtype is not dtype:',
      "where the dtypes are equal but not one object, the backend's cast returns the array itself (cast: x if "
      "x.dtype == dtype), so nothing is replaced, as with !="),
+    ("tinygrad_bn/compiled/replay.py", "core/NumberReplacer",
+     'return offer(*[r[1] if r[0] == "c" else _array_of(program, r) for r in ins.args])',
+     'return offer(*[r[ 0] if r[0] == "c" else _array_of(program, r) for r in ins.args])',
+     "a constant then reaches the offer as the tag \"c\"; the only replay forms (kernels/cpu/batchnorm.py's "
+     "forward_train and backward) read only their arrays when built: eps, training and a missing weight come "
+     "with each call"),
+    ("kernels/cpu/double_backward.py", "core/ReplaceComparisonOperator_Gt_NotEq",
+     "xv = xv.reshape(x.shape[0], x.shape[1], -1) if x.ndim > 2 else xv",
+     "xv = xv.reshape(x.shape[0], x.shape[1], -1) if x.ndim != 2 else xv",
+     "batch norm refuses inputs of fewer than 2 dims before any kernel runs, so ndim > 2 and ndim != 2 agree"),
 ]

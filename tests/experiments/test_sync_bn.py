@@ -201,3 +201,13 @@ def test_differences_take_the_weights_and_the_running_statistics_apart():
     theirs = {"0.weight": np.array([0.0, -0.25, 0.0]), "0.bias": np.array([0.125, 0.0]),
               "1.running_mean": np.array([0.0, 0.0, 2.0]), "1.running_var": np.array([1.0, 1.5, 1.0])}
     assert sync_bn._differences(mine, theirs) == {"weights": 0.25, "running_stats": 2.0}
+
+
+def test_a_full_run_trains_on_every_training_digit_and_a_quick_one_on_the_first_thousand():
+    """The bundled split is 4,000 training and 1,000 held-out digits: a full run trains on the
+    4,000 (not on as many as are held out), --quick on 1,000."""
+    from tinygrad_bn.experiments import common
+    x_train, y_train, x_test, y_test = common.data()
+    assert (len(x_train), len(y_train), len(x_test), len(y_test)) == (4000, 4000, 1000, 1000)
+    assert sync_bn.training_digits(False) == 4000
+    assert sync_bn.training_digits(True) == sync_bn.QUICK_DIGITS == 1000

@@ -251,6 +251,14 @@ def test_flip_roll_rot90_are_copies_with_gradients():
         y = x.detach().flip(0)
         y[0, 0] = 100.0  # a copy, as in PyTorch: the input keeps its values
     assert values(x)[2, 0] == X[2, 0]
+    n0 = X.shape[0]
+    for rolled in (lambda a: a.roll(0, 0), lambda a: a.roll(n0, 0), lambda a: a.roll((0, -n0), (1, 0)),
+                   lambda a: a.reshape(-1)[0].roll(3), lambda a: a.roll(0)):
+        r = rolled(x)  # no shift at all: still a new tensor on the tape, never the input itself
+        assert r is not x and r.grad_fn is not None
+        with tg.no_grad():
+            r.detach().mul_(0.0)
+        assert values(x)[0, 0] == X[0, 0]
     for fn in (lambda a: a.flip(1), lambda a: a.roll((1, 2), (0, 1)), lambda a: a.rot90(1), lambda a: a.roll(7)):
         assert gradcheck(fn, (x,))
     assert gradgradcheck(lambda a: a.roll(1, 0) * a, (x,))
