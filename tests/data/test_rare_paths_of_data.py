@@ -63,7 +63,7 @@ def test_tensor_dataset_arguments_need_a_first_dim(bad):
         TensorDataset(tg.zeros(3), bad)
 
 
-@pytest.mark.parametrize("index", [3, -4])
+@pytest.mark.parametrize("index", [3, -4, 4, 1000, np.int64(3), np.int32(-5)])
 def test_tensor_dataset_index_out_of_range(index):
     ds = TensorDataset(tg.zeros(3), np.arange(3))
     with pytest.raises(IndexError, match=rf"TensorDataset: index {index} is out of range for 3 items; "

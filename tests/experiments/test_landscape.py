@@ -211,6 +211,9 @@ def test_the_quick_json_is_sound(quick):
     design = quick["design"]
     assert set(design["nets"]) == {"plain", "bn"} and set(design["measures"]) == set(landscape.MEASURES)
     assert design["eta_steps"] == len(design["eta_over_lr"]) == len(landscape.QUICK["eta_over_lr"])
+    # the quick sweep is the full grid's two ends and its middle point (a loss range needs the middle)
+    full = landscape.ETA_OVER_LR
+    assert design["eta_over_lr"] == pytest.approx([full[0], full[len(full) // 2], full[-1]], rel=1e-12)
     assert {(r["net"], r["seed"]) for r in quick["runs"]} == {("plain", 0), ("plain", 1), ("bn", 0), ("bn", 1)}
     steps = landscape.probe_steps(1, 4000, design["probe_every"])
     for r in quick["runs"]:
