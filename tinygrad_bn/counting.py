@@ -7,6 +7,7 @@ PyTorch: they count and search, their results are piecewise constant).
 The Tensor methods of the same names hold PyTorch's defaults and pass every
 argument, so those here that only the methods call take none.
 """
+import math
 import numbers
 from collections import namedtuple
 
@@ -85,6 +86,7 @@ def unique(t, sorted, return_inverse, return_counts, dim):
         d = _dim(who, t, dim)
         if a.ndim == 0:
             raise IndexError(f"{who}: dim {dim} given for a 0-d tensor; expected dim=None")
+        _check_empty_dims(who, a.shape, d)
         values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
         inverse = inverse.reshape(-1)
     out = [_on(t, values)]
@@ -93,6 +95,16 @@ def unique(t, sorted, return_inverse, return_counts, dim):
     if return_counts:
         out.append(_on(t, counts, "int64"))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def _check_empty_dims(who, shape, d):
+    """PyTorch's rule for unique along a dim of a tensor with no elements: only the
+    selected dim may be empty (slices of nothing cannot be told apart)."""
+    empty = [i for i, n in enumerate(shape) if n == 0]
+    if len(empty) > 1 or (empty and empty[0] != d):
+        raise RuntimeError(
+            f"{who}: the tensor of shape {tuple(shape)} has a dim of size 0 other than dim {d}; along a dim, "
+            "only the selected dim may be empty (as in PyTorch). Select the empty dim, or pass dim=None")
 
 
 def unique_consecutive(t, return_inverse, return_counts, dim):
@@ -111,9 +123,11 @@ def unique_consecutive(t, return_inverse, return_counts, dim):
         d = _dim(who, t, dim)
         if a.ndim == 0:
             raise IndexError(f"{who}: dim {dim} given for a 0-d tensor; expected dim=None")
+        _check_empty_dims(who, a.shape, d)
         moved = np.moveaxis(a, d, 0)
         starts = np.ones(moved.shape[0], dtype=bool)
-        differs = (moved[1:] != moved[:-1]).reshape(max(moved.shape[0] - 1, 0), -1)
+        # the slice sizes spelled out: NumPy cannot infer a -1 beside a 0 (an empty selected dim)
+        differs = (moved[1:] != moved[:-1]).reshape(max(moved.shape[0] - 1, 0), math.prod(moved.shape[1:]))
         starts[1:] = differs.any(axis=1) if differs.shape[1] else False
         values, shape = np.moveaxis(moved[starts], 0, d), (moved.shape[0],)
     runs = np.cumsum(starts) - 1

@@ -549,3 +549,25 @@ def test_expand_names_the_target_size_and_dim_that_do_not_match():
         x.expand(4, 2, 5)
     with pytest.raises(RuntimeError, match=r"expand: size 7 at dim 2 does not match the existing size 2"):
         x.expand(1, 1, 7, 3)
+
+
+# PyTorch 2.13's answers: the shapes of (values, inverse, counts), or its refusal
+EMPTY_UNIQUE_CASES = [((0, 3), 0, [(0, 3), (0,), (0,)]), ((3, 0), 1, [(3, 0), (0,), (0,)]),
+                      ((2, 0, 2), 1, [(2, 0, 2), (0,), (0,)]), ((0,), 0, [(0,), (0,), (0,)]),
+                      ((3, 0), 0, None), ((0, 3), 1, None), ((0, 0), 0, None), ((0, 0, 3), 2, None)]
+
+
+@pytest.mark.parametrize("name", ["unique", "unique_consecutive"])
+@pytest.mark.parametrize("shape, dim, want", EMPTY_UNIQUE_CASES)
+def test_unique_along_a_dim_of_an_empty_tensor_is_pytorchs(name, shape, dim, want):
+    """Along a dim, only the selected dim may be empty: then every result is empty;
+    an empty dim that is not selected is refused (slices of nothing cannot be told apart)."""
+    t = tg.zeros(*shape)
+    call = getattr(tg, name)
+    if want is None:
+        with pytest.raises(RuntimeError, match=rf"{name}: the tensor of shape .* has a dim of size 0 other than dim"):
+            call(t, dim=dim, return_inverse=True, return_counts=True)
+        return
+    values, inverse, counts = call(t, dim=dim, return_inverse=True, return_counts=True)
+    assert [values.shape, inverse.shape, counts.shape] == want
+    assert inverse.dtype == counts.dtype == tg.int64
