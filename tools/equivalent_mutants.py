@@ -548,4 +548,25 @@ EQUIVALENT = [
      "xv = xv.reshape(x.shape[0], x.shape[1], -1) if x.ndim > 2 else xv",
      "xv = xv.reshape(x.shape[0], x.shape[1], -1) if x.ndim != 2 else xv",
      "batch norm refuses inputs of fewer than 2 dims before any kernel runs, so ndim > 2 and ndim != 2 agree"),
+    ("tinygrad_bn/optim/swa_utils.py", "core/NumberReplacer",
+     "t = max(0, min(1, step / max(1, self.anneal_epochs)))", "t = max( -1, min(1, step / max(1, self.anneal_epochs)))",
+     "step is _step_count - 1, and the constructor's first step makes _step_count at least 1, so t is never "
+     "below 0"),
+    ("tinygrad_bn/ops/flips_diagonals.py", "core/NumberReplacer",
+     "if len(dims) == 1 and isinstance(dims[0], (tuple, list)):",
+     "if len(dims) == 1 and isinstance(dims[ -1], (tuple, list)):",
+     "the test reads dims[0] only when dims has one element, which is also dims[-1]"),
+    ("tinygrad_bn/testing/strategies.py", "core/ReplaceComparisonOperator_Eq_NotEq",
+     "sign = np.where(flat % 2 == 0, 1.0, -1.0).reshape(tuple(grouped.shape[a] for a in axes))",
+     "sign = np.where(flat % 2 != 0, 1.0, -1.0).reshape(tuple(grouped.shape[a] for a in axes))",
+     "it negates the +-1 pattern; the noise added to it is drawn symmetric about 0, so the strategy draws the "
+     "same distribution of inputs"),
+    ("tinygrad_bn/testing/strategies.py", "core/NumberReplacer",
+     "sign = np.where(flat % 2 == 0, 1.0, -1.0).reshape(tuple(grouped.shape[a] for a in axes))",
+     "sign = np.where(flat % 2 == 1, 1.0, -1.0).reshape(tuple(grouped.shape[a] for a in axes))",
+     "it negates the +-1 pattern; the noise added to it is drawn symmetric about 0, so the strategy draws the "
+     "same distribution of inputs"),
+    ("tinygrad_bn/backends/blas.py", "core/NumberReplacer",
+     "macs = a.size * (b.shape[-1] if b.ndim > 1 else 1)", "macs = a.size * (b.shape[-1] if b.ndim > 1 else 2)",
+     "a b of fewer than 2 dims takes NumPy's product whatever macs is (the b.ndim != 2 test on the next line)"),
 ]

@@ -411,7 +411,7 @@ def run(args):
     equivalent = equivalent_keys()
     test_map = json.loads(MAP_FILE.read_text())
     print(f"{len(mutants)} mutants in {len(files)} files; seed {seed}: {len(sample)} drawn", flush=True)
-    out = CACHE / "runs" / f"seed-{seed}{'-' + '-'.join(args.only).replace('/', '_') if args.only else ''}.jsonl"
+    out = CACHE / "runs" / f"seed-{seed}{_only_suffix(args.only)}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     done = {}
     if args.resume and out.exists():
@@ -574,6 +574,15 @@ def imported_sources(tests, root=ROOT):
             found.update(f for f in map(as_file, names) if f and f.split("/")[0] in PACKAGES)
         out[test] = sorted(found)
     return out
+
+
+def _only_suffix(only):
+    """The results file's name part for ``--only``: the paths themselves when short,
+    else a hash of them (a file name has at most 255 bytes)."""
+    if not only:
+        return ""
+    joined = "-".join(only).replace("/", "_").replace("*", "x")
+    return "-" + (joined if len(joined) <= 80 else "only-" + hashlib.sha256(joined.encode()).hexdigest()[:12])
 
 
 def main(argv):

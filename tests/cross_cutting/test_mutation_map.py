@@ -112,3 +112,13 @@ def test_a_mutant_cosmic_ray_cannot_build_counts_as_incompetent_and_stops_nothin
     got = [_mutated_line(text, operator, k, 4)[1] for k in range(2)]
     assert UNBUILDABLE in got
     assert "except (os.path.Missing, CosmicRayTestingException):" in got
+
+
+def test_a_run_drawn_from_many_files_gets_a_results_file_name_the_system_takes():
+    """--only with many paths names the results file by a hash of them: the paths
+    themselves made a name past the 255 bytes a file name may have."""
+    from mutate_sample import _only_suffix
+    many = [f"tinygrad_bn/optim/lr_scheduler_cyclic_{i}.py" for i in range(12)]
+    assert len(f"seed-4294967295{_only_suffix(many)}.jsonl") <= 255
+    assert _only_suffix(many) != _only_suffix(many[:-1])  # distinct draws keep distinct files
+    assert _only_suffix(["kernels/"]) == "-kernels_" and _only_suffix(None) == _only_suffix([]) == ""
