@@ -569,4 +569,8 @@ EQUIVALENT = [
     ("tinygrad_bn/backends/blas.py", "core/NumberReplacer",
      "macs = a.size * (b.shape[-1] if b.ndim > 1 else 1)", "macs = a.size * (b.shape[-1] if b.ndim > 1 else 2)",
      "a b of fewer than 2 dims takes NumPy's product whatever macs is (the b.ndim != 2 test on the next line)"),
+    ("tinygrad_bn/experiments/landscape.py", "core/ReplaceComparisonOperator_Eq_Is",
+     'if r["setting"] == setting and r["net"] == net:', 'if r["setting"] == setting and r["net"] is net:',
+     "each run's net and the net per_seed is asked for are both keys of NETS, taken in the same process: one "
+     "str object"),
 ]

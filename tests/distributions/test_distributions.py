@@ -540,6 +540,11 @@ def test_the_constraints_are_pytorchs_sets():
     }
     for c, want in expect.items():
         np.testing.assert_array_equal(c.check(x).numpy(), np.array(want, bool), err_msg=repr(c))
+    # what a refusal says the value must be: "positive" only for a bound of 0, below or above it the bound
+    texts = {0: "positive (> 0)", 0.0: "positive (> 0)", -1.0: "greater than -1.0", -2: "greater than -2",
+             0.5: "greater than 0.5"}
+    for bound, text in texts.items():
+        assert constraints.greater_than(bound).text == text, bound
     rows = tg.tensor([[0.25, 0.75], [0.5, 0.6], [-0.5, 1.5], [np.nan, 1.0]])
     np.testing.assert_array_equal(constraints.simplex.check(rows).numpy(), [True, False, False, False])
     np.testing.assert_array_equal(constraints.real_vector.check(rows).numpy(), [True, True, True, False])
