@@ -588,4 +588,8 @@ EQUIVALENT = [
      'name = getattr(ctx, "_op", (None,))[0] or backward.__qualname__.split(".")[0]',
      'name = getattr(ctx, "_op", (None,))[0] or backward.__qualname__.split(".")[ 1]',
      "the engine sets ctx._op before it runs any backward, so the name from __qualname__ is never read"),
+    ("tinygrad_bn/backends/derived.py", "core/ReplaceComparisonOperator_Eq_LtE", 'if kind == "b":',
+     'if kind <= "b":',
+     "a tensor's array is bool, int, uint, float or complex (kinds b, i, u, f, c); of these only b is <= \"b\" "
+     "(the kinds below it, O, S, U, V, M, are dtypes no tensor holds)", "_kind"),
 ]

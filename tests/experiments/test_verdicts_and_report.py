@@ -39,6 +39,12 @@ def test_a_paired_gain_shows_where_the_groups_overlap():
     assert lower["outcome"] == "shows" and lower["mean_diff"] > 0
 
 
+@pytest.mark.parametrize("better, worse", [(1.0, 2.0), ([[1.0, 2.0]], [[0.5, 1.0]]), ([1.0, 2.0], [1.0])])
+def test_a_verdict_needs_two_equal_length_lists(better, worse):
+    with pytest.raises(ValueError, match="paired_verdict: 'c' needs two equal-length lists of per-seed values"):
+        paired_verdict("c", better, worse)
+
+
 def test_the_interval_is_students_t_on_the_differences_with_ddof_1():
     v = paired_verdict("c", [2.0, 4.0, 6.0], [1.0, 2.0, 3.0])  # differences 1, 2, 3
     assert v["mean_diff"] == 2.0 and v["sd"] == 1.0  # ddof=1 (ddof=0 would give 0.816)

@@ -132,6 +132,15 @@ def test_double_backward(fn, rng):
     assert gradgradcheck(fn, t64(rng.standard_normal((2, 4)) * 2, grad=True))
 
 
+@pytest.mark.parametrize("alpha", [0.25, 0.5, 1.0, 3.0])
+def test_celu_below_zero_is_alpha_times_expm1_of_x_over_alpha(alpha):
+    """celu(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) for any alpha, above 1 and below."""
+    x = np.array([-4.0, -1.0, -0.3, 0.0, 0.7, 2.0])
+    want = np.maximum(0, x) + np.minimum(0, alpha * np.expm1(x / alpha))
+    np.testing.assert_allclose(F.celu(t64(x), alpha=alpha).numpy(), want, rtol=1e-14)
+    np.testing.assert_allclose(nn.CELU(alpha)(t64(x)).numpy(), want, rtol=1e-14)
+
+
 def test_the_stable_forms_neither_overflow_nor_lose_the_tail():
     x = t64([-1000.0, -40.0, 0.0, 40.0, 1000.0], grad=True)
     for fn, ref in ((F.softplus, [0.0, math.exp(-40), math.log(2), 40.0, 1000.0]),

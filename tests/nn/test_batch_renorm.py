@@ -169,7 +169,8 @@ def test_module_runs_and_tracks_like_batch_norm(rng):
     m = nn.BatchRenorm1d(4, r_max=2.0, d_max=1.0)
     y = m(tg.tensor(rng.standard_normal((8, 4, 3)).astype(np.float32)))
     assert y.shape == (8, 4, 3)
-    assert "r_max=2.0, d_max=1.0" in repr(m)
+    assert "r_max=2.0, d_max=1.0" in repr(m) and "warmup" not in repr(m)
+    assert repr(nn.BatchRenorm1d(4, warmup=(5, 10))).endswith(", warmup=(5, 10, 10))")
 
 
 def test_the_warmup_schedule(rng):

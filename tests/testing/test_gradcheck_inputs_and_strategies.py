@@ -210,6 +210,23 @@ def test_arrays_and_tensors_draw_each_scale():
     found(tst.tensors(scale="any"), lambda t: abs(t.detach().numpy()).min() >= 900)
 
 
+@pytest.mark.parametrize("offset", [1e4, -1e4, 1e3, -1e3])
+def test_badly_scaled_arrays_sit_on_each_documented_offset(offset):
+    """scale="bad" is offset + spread * u, u in [-2, 2], on an offset of +-1e4 or +-1e3 exactly:
+    a draw with the narrow spread (0.01) lies within 0.02 of it."""
+    bad = tst.arrays(np.float64, (16,), scale="bad")
+    found(bad, lambda a: abs(a.mean() - offset) < 0.03 and np.ptp(a) < 0.05)
+
+
+def test_gradgradcheck_of_a_function_that_ignores_an_input():
+    """An input the function does not use has zero derivatives, not an error (PyTorch's
+    gradgradcheck passes allow_unused=True to its first derivatives too)."""
+    x = tg.tensor([0.5, -1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    unused = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    assert gradgradcheck(lambda a, b: a * a * a, (x, unused))
+    assert gradgradcheck(lambda a, b: (a * a).sum() * a, (x, unused), fast_mode=True)
+
+
 def test_gradgradcheck_takes_one_tensor_as_grad_outputs():
     x = tg.tensor([[0.5, -1.0], [2.0, 1.5]], dtype=tg.float64, requires_grad=True)
     v = tg.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=tg.float64)
