@@ -592,4 +592,8 @@ EQUIVALENT = [
      'if kind <= "b":',
      "a tensor's array is bool, int, uint, float or complex (kinds b, i, u, f, c); of these only b is <= \"b\" "
      "(the kinds below it, O, S, U, V, M, are dtypes no tensor holds)", "_kind"),
+    ("tinygrad_bn/ops/pointwise.py", "core/NumberReplacer",
+     "be.sub(be.math(\"i0\", a), be.div(out, be.where(be.equal(a, 0), 1, a))))),",
+     "be.sub(be.math(\"i0\", a), be.div(out, be.where(be.equal(a, 0), 2, a))))),",
+     "the 1 only stands in for a zero divisor where a == 0, and there the outer where takes 0.5 instead"),
 ]

@@ -45,6 +45,10 @@ def test_the_table_starts_standard_normal_with_the_padding_row_zero():
 def test_a_negative_padding_idx_counts_from_the_end():
     e = nn.Embedding(5, 3, padding_idx=-2)
     assert e.padding_idx == 3 and (e.weight.detach().numpy()[3] == 0).all()
+    first = nn.Embedding(5, 3, padding_idx=-5)  # -num_embeddings is row 0, as in PyTorch
+    assert first.padding_idx == 0 and (first.weight.detach().numpy()[0] == 0).all()
+    with pytest.raises(ValueError, match=r"padding_idx must be a row of the weight, in \[-5, 5\)"):
+        nn.Embedding(5, 3, padding_idx=-6)
 
 
 def test_the_lookup_is_the_rows_at_the_indices_for_any_input_shape():

@@ -119,6 +119,18 @@ def test_logical_not_in_place_and_the_logical_and_bitwise_free_functions():
     assert tg.bitwise_or(i, j).tolist() == [14, 7] and tg.bitwise_xor(i, j).tolist() == [6, 6]
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+def test_the_operators_and_or_xor_invert_are_bitwise_on_integers_and_logical_on_bools(dtype):
+    """&, |, ^ and ~ are NumPy's (and PyTorch's) bitwise operators: on integers they keep the
+    dtype and combine bits (12 & 10 = 8), on bools they are and/or/xor/not."""
+    a = np.array([12, 5, 0, 255], dtype) if dtype is not np.bool_ else np.array([True, True, False, False])
+    b = np.array([10, 3, 7, 1], dtype) if dtype is not np.bool_ else np.array([True, False, True, False])
+    ta, tb = tg.tensor(a), tg.tensor(b)
+    for got, want in ((ta & tb, a & b), (ta | tb, a | b), (ta ^ tb, a ^ b), (~ta, ~a)):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
 @pytest.mark.parametrize("name", ["addmm_", "addmv_", "addr_", "addbmm_", "baddbmm_", "tril_", "triu_",
                                   "fill_diagonal_", "index_put_"])
 def test_product_and_matrix_in_place_forms(name):
