@@ -318,6 +318,12 @@ def test_movedim_and_unflatten_refuse_mismatched_or_empty_arguments():
         tg.unflatten(tg.tensor(1.0), 0, (1,))
     with pytest.raises(RuntimeError, match="unflatten: sizes must be non-empty"):
         tg.unflatten(tg.zeros(4), 0, ())
+    # a bare int is refused, as PyTorch refuses it; a list, tuple or Size of one size is taken
+    with pytest.raises(TypeError, match=r"unflatten: sizes must be a tuple or list of ints, got int \(4\); "
+                                        r"for one size write \(4,\)"):
+        tg.zeros(4, 2).unflatten(0, 4)
+    for one in ((4,), [4], tg.Size([4]), [-1]):
+        assert tg.zeros(4, 2).unflatten(0, one).shape == (4, 2)
 
 
 def test_stacking_functions_refuse_non_tensors_and_empty_lists():

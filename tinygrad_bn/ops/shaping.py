@@ -202,7 +202,10 @@ def unflatten(t, dim, sizes):
     if t.ndim == 0:
         raise RuntimeError(f"{who}: cannot unflatten a 0-d tensor; expected at least 1 dim")
     dim = dim_arg(who, t, dim)
-    sizes = shape_arg(tuple(sizes) if isinstance(sizes, (list, tuple, Size)) else (sizes,), who)
+    if not isinstance(sizes, (list, tuple, Size)):  # PyTorch takes no bare int here (view does)
+        raise TypeError(f"{who}: sizes must be a tuple or list of ints, got {type(sizes).__name__} ({sizes!r}); "
+                        f"for one size write ({sizes!r},)")
+    sizes = shape_arg(tuple(sizes), who)
     if not sizes:
         raise RuntimeError(f"{who}: sizes must be non-empty")
     n = t.shape[dim]
