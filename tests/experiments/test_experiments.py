@@ -4,6 +4,7 @@ real PNGs, runs repeatable, and the JSON and table still written without
 matplotlib."""
 import json
 import math
+import re
 import sys
 
 import pytest
@@ -19,11 +20,12 @@ class _CountedProgress(common.Progress):
 
     def __init__(self, total, name, enabled=True):
         super().__init__(total, name, enabled)
-        self.total, self.name, self.ticks, self.enabled = total, name, 0, enabled
+        self.total, self.name, self.ticks, self.enabled, self.labels = total, name, 0, enabled, []
         _CountedProgress.bars.append(self)
 
     def tick(self, label=""):
         self.ticks += 1
+        self.labels.append(label)
         super().tick(label)
 
 
@@ -89,6 +91,16 @@ def quick_results(tmp_path_factory):
                 mp.setattr(module, "train_run", _noting_models(name, module.train_run))
         results = experiments.run("all", out=str(out), quick=True, progress=False, log=lambda *a: None)
     return out, {r["experiment"]: r for r in results}
+
+
+def test_the_small_batch_bar_names_each_runs_norm_batch_and_groups(quick_results):
+    """Each tick says which run just ended: "group batch 2 groups 4"; the groups only
+    for the norms that have them (group and instance norm)."""
+    (bar,) = [b for b in _CountedProgress.bars if b.name == "small-batch"]
+    assert len(bar.labels) == bar.total
+    for label in bar.labels:
+        norm, rest = label.split(" ", 1)
+        assert re.fullmatch(r"batch \d+ groups \d+" if norm in ("group", "instance") else r"batch \d+", rest), label
 
 
 def test_every_panel_of_every_figure_says_what_its_axes_are(quick_results):
