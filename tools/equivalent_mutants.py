@@ -596,4 +596,8 @@ EQUIVALENT = [
      "be.sub(be.math(\"i0\", a), be.div(out, be.where(be.equal(a, 0), 1, a))))),",
      "be.sub(be.math(\"i0\", a), be.div(out, be.where(be.equal(a, 0), 2, a))))),",
      "the 1 only stands in for a zero divisor where a == 0, and there the outer where takes 0.5 instead"),
+    ("tinygrad_bn/backends/derived.py", "core/ReplaceComparisonOperator_Eq_Is",
+     'elif _is_number(a) and not _is_number(b) and _kind(b, "sub") == "u" and isinstance(a, int):',
+     'elif _is_number(a) and not _is_number(b) and _kind(b, "sub") is "u" and isinstance(a, int):',
+     "a dtype's kind is a one-character str, and CPython keeps one object for each one-character str"),
 ]

@@ -134,6 +134,10 @@ def test_index_select_add_copy_fill():
     added = X.copy()
     np.add.at(added, i, 0.5 * src)
     same(x.index_add(0, idx(i), f64(src), alpha=0.5), added)
+    for alpha in (1, 2.5, -3, 0):  # any scale, above 1 and below: alpha * source is added
+        scaled = X.copy()
+        np.add.at(scaled, i, alpha * src)
+        same(x.index_add(0, idx(i), f64(src), alpha=alpha), scaled)
     copied = X.copy()
     copied[:, [3, 0]] = src[:, :2]
     same(x.index_copy(1, idx([3, 0]), f64(src[:, :2])), copied)
