@@ -600,4 +600,17 @@ EQUIVALENT = [
      'elif _is_number(a) and not _is_number(b) and _kind(b, "sub") == "u" and isinstance(a, int):',
      'elif _is_number(a) and not _is_number(b) and _kind(b, "sub") is "u" and isinstance(a, int):',
      "a dtype's kind is a one-character str, and CPython keeps one object for each one-character str"),
+    ("tinygrad_bn/engine.py", "core/ReplaceComparisonOperator_IsNot_NotEq",
+     "if ctx.output_backend is not None and ctx.output_backend is not ctx.backend:",
+     "if ctx.output_backend is not None and ctx.output_backend != ctx.backend:",
+     "no backend class defines __eq__, so != between backends is identity"),
+    ("tinygrad_bn/experiments/sync_bn.py", "core/ReplaceComparisonOperator_Eq_Is",
+     'diffs = [r["max_abs_diff_to_syncbn"] for r in runs if r["variant"] == "global" and r["per_process_batch"] == b]',
+     'diffs = [r["max_abs_diff_to_syncbn"] for r in runs if r["variant"] == "global" and r["per_process_batch"] is b]',
+     "the per-process batches are 2 and 4, small ints of which CPython keeps one object each, also after "
+     "the ranks' records are unpickled"),
+    ("kernels/cuda/groupnorm.py", "core/ReplaceBinaryOperator_Add_BitXor",
+     "dx[i] = iv * (dy[i] * like(x, gamma[c]) - like(x, row_coefs[2 * r]) - h * like(x, row_coefs[2 * r + 1]))",
+     "dx[i] = iv * (dy[i] * like(x, gamma[c]) - like(x, row_coefs[2 * r]) - h * like(x, row_coefs[2 * r ^ 1]))",
+     "2 * r is even, and an even number xor 1 is that number plus 1"),
 ]
