@@ -73,6 +73,10 @@ def test_a_dim_out_of_range_names_the_valid_range_as_pytorch(shape, dim, valid):
         with pytest.raises(IndexError, match=f"{op}: dim {dim} is out of range for a tensor with {len(shape)} "
                                              f"dimensions \\(expected a value in {re.escape(valid)}\\)"):
             getattr(x, op)(dim)
+    for op in ("unique", "unique_consecutive") if shape else ():
+        with pytest.raises(IndexError, match=f"{op}: dim {dim} is out of range for a tensor with {len(shape)} "
+                                             f"dimensions \\(expected a value in {re.escape(valid)}\\)"):
+            getattr(x, op)(dim=dim)
     if not shape:
         assert x.sum(0).shape == x.sum(-1).shape == ()
 
