@@ -613,4 +613,7 @@ EQUIVALENT = [
      "dx[i] = iv * (dy[i] * like(x, gamma[c]) - like(x, row_coefs[2 * r]) - h * like(x, row_coefs[2 * r + 1]))",
      "dx[i] = iv * (dy[i] * like(x, gamma[c]) - like(x, row_coefs[2 * r]) - h * like(x, row_coefs[2 * r ^ 1]))",
      "2 * r is even, and an even number xor 1 is that number plus 1"),
+    ("tinygrad_bn/distributions/uniform.py", "core/ReplaceBinaryOperator_Mul_Add",
+     'return float("nan") * self.high', 'return float("nan") + self.high',
+     "NaN times or plus high is NaN of high's shape and dtype either way"),
 ]

@@ -95,8 +95,12 @@ def test_randint_and_randperm():
         tg.randint(5, 5, (2,))
     with pytest.raises(TypeError, match="randint: size must be a tuple"):
         tg.randint(5, 3)
-    with pytest.raises(TypeError, match=r"randint: expected \(high, size\) or \(low, high, size\)"):
+    with pytest.raises(TypeError, match=r"randint: expected \(high, size\) or \(low, high, size\), got 4 arg"):
         tg.randint(1, 2, 3, (4,))
+    with pytest.raises(TypeError, match=r"randint: expected \(high, size\) or \(low, high, size\), got 1 arg"):
+        tg.randint(5)  # no size, as PyTorch refuses it
+    with pytest.raises(TypeError, match=r"randint: expected \(high, size\) or \(low, high, size\), got 0 arg"):
+        tg.randint()
 
 
 def test_multinomial_draws_in_proportion_to_the_weights():
