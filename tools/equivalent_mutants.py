@@ -616,4 +616,7 @@ EQUIVALENT = [
     ("tinygrad_bn/distributions/uniform.py", "core/ReplaceBinaryOperator_Mul_Add",
      'return float("nan") * self.high', 'return float("nan") + self.high',
      "NaN times or plus high is NaN of high's shape and dtype either way"),
+    ("kernels/cuda/stats.py", "core/ReplaceComparisonOperator_Gt_NotEq", "while step > 0:", "while step != 0:",
+     "step starts at half a block's thread count (a power of two, at least 1) and is halved by //, so it "
+     "reaches 0 and is never negative", "block_max"),
 ]
