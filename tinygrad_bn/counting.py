@@ -128,7 +128,7 @@ def unique_consecutive(t, return_inverse, return_counts, dim):
         starts = np.ones(moved.shape[0], dtype=bool)
         # the slice sizes spelled out: NumPy cannot infer a -1 beside a 0 (an empty selected dim)
         differs = (moved[1:] != moved[:-1]).reshape(max(moved.shape[0] - 1, 0), math.prod(moved.shape[1:]))
-        starts[1:] = differs.any(axis=1) if differs.shape[1] else False
+        starts[1:] = differs.any(axis=1)  # each slice holds a value: an empty dim but the selected one is refused
         values, shape = np.moveaxis(moved[starts], 0, d), (moved.shape[0],)
     runs = np.cumsum(starts) - 1
     out = [_on(t, values)]
