@@ -101,6 +101,25 @@ def test_gz_files_are_checked_against_sha256(tmp_path):
         load_mnist(tmp_path, train=False)
 
 
+def test_the_sha256_check_streams_a_file_in_chunks_of_at_most_a_mebibyte(tmp_path):
+    # A downloaded archive may be large; the check must not hold it, nor big pieces
+    # of it, in memory. While hashing, the next 1 MiB chunk is read before the last
+    # one is dropped, so Python's allocations peak near 2 MiB, far below 8.
+    import tracemalloc
+
+    path = tmp_path / "big.bin"
+    data = np.random.default_rng(0).integers(0, 256, 8 << 20, dtype=np.uint8).tobytes()
+    path.write_bytes(data)
+    tracemalloc.start()
+    try:
+        got = mnist._sha256(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == hashlib.sha256(data).hexdigest()
+    assert peak < 3 << 20, f"hashing 8 MiB peaked at {peak} bytes of Python memory"
+
+
 def test_missing_files_offline_say_where_to_put_them(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="download_missing=True"):
         load_mnist(tmp_path, kind="fashion-mnist")
