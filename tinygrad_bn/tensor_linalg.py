@@ -194,16 +194,23 @@ class LinalgMethods:
     def unfold(self, dimension, size, step):
         """The windows of ``size`` elements every ``step`` along ``dimension``: that dim becomes
         the window count and a last dim of ``size`` is added, as ``Tensor.unfold`` (a copy here)."""
-        (d,) = normalize_axis(dimension, self.ndim, "unfold")
-        n = self.shape[d] if self.ndim else 1
+        axes = normalize_axis(dimension, self.ndim, "unfold")  # () for a 0-d tensor, with dim 0 or -1
+        # A 0-d tensor unfolds as one element along dim 0, into ``size`` (0 or 1) values.
+        x = self.reshape(1) if self.ndim == 0 else self
+        d = axes[0] if axes else 0
+        n = x.shape[d]
         for name, v in (("size", size), ("step", step)):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (0 if name == "size" else 1):
                 raise ValueError(f"unfold: {name} must be an int >= {0 if name == 'size' else 1}, got {v!r}")
         if size > n:
             raise RuntimeError(f"unfold: size {size} is larger than dim {dimension}'s {n} elements")
+        if self.ndim == 0:
+            return x[:size]
         count = (n - size) // step + 1
-        windows = [[w * step + k for k in range(size)] for w in range(count)]
-        x = self.reshape(1) if self.ndim == 0 else self
+        # windows[w, k] is the index of element k of window w; an int array with its shape
+        # given, so that windows of size 0 index as ints too
+        windows = x._backend.asarray([w * step + k for w in range(count) for k in range(size)],
+                                     dtype=int64).reshape(count, size)
         return x.movedim(d, -1)[..., windows].movedim(-2, d)
 
     def ravel(self):

@@ -211,3 +211,28 @@ def test_unfold_gives_the_sliding_windows_and_their_gradient():
     assert gradcheck(lambda t: t.unfold(1, 3, 1), (tg.tensor(RNG.standard_normal((2, 5)), requires_grad=True),))
     with pytest.raises(RuntimeError, match="unfold: size 5 is larger than dim 1's 4 elements"):
         x.unfold(1, 5, 1)
+
+
+@pytest.mark.parametrize("dim, size, step, shape", [
+    (1, 0, 1, (3, 5, 0)), (1, 0, 3, (3, 2, 0)), (0, 0, 2, (2, 4, 0)),  # windows of no elements
+    (0, 3, 5, (1, 4, 3)), (1, 4, 1, (3, 1, 4)), (-1, 1, 1, (3, 4, 1))])  # one window; windows of one
+def test_unfold_takes_empty_windows_and_whole_dims_as_pytorch(dim, size, step, shape):
+    a = np.arange(12.0).reshape(3, 4)
+    w = tg.tensor(a).unfold(dim, size, step)
+    assert w.shape == shape and w.dtype == tg.float64
+    d = dim % 2
+    for i in range(shape[d]):  # window i along dim d holds elements i*step ... i*step+size-1
+        np.testing.assert_array_equal(np.moveaxis(w.numpy(), d, 0)[i],
+                                      np.moveaxis(a, d, -1)[..., i * step:i * step + size])
+
+
+def test_unfold_of_a_0d_tensor_is_its_value_or_nothing():
+    x = tg.tensor(3.0, dtype=tg.float64, requires_grad=True)
+    assert x.unfold(0, 1, 1).tolist() == [3.0] and x.unfold(-1, 1, 4).tolist() == [3.0]
+    assert x.unfold(0, 0, 1).shape == (0,)
+    (x.unfold(0, 1, 2) * 2.0).sum().backward()
+    assert x.grad.item() == 2.0
+    with pytest.raises(IndexError, match="unfold: dim 1 is out of range for a tensor with 0 dimensions"):
+        x.unfold(1, 1, 1)
+    with pytest.raises(RuntimeError, match="unfold: size 2 is larger than dim 0's 1 elements"):
+        x.unfold(0, 2, 1)
