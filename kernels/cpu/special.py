@@ -145,24 +145,85 @@ def _bessel_i(order, x):
     return total if order == 0 or x >= 0 else -total
 
 
+# zeta(2), ..., zeta(18): the Taylor coefficients of log Gamma(1 + a) at a = 0
+_ZETA_2_TO_18 = np.array([1.6449340668482264, 1.2020569031595942, 1.0823232337111381, 1.03692775514337,
+                          1.0173430619844492, 1.008349277381923, 1.0040773561979444, 1.0020083928260821,
+                          1.000994575127818, 1.0004941886041194, 1.000246086553308, 1.0001227133475785,
+                          1.0000612481350588, 1.000030588236307, 1.0000152822594086, 1.0000076371976379,
+                          1.000003817293265])
+_EULER_GAMMA = 0.5772156649015329
+
+
+@njit(cache=True)
+def _lgamma1p(a):
+    """log Gamma(1 + a), accurate for tiny a too (where 1 + a rounds to 1 and
+    ``lgamma(1 + a)`` would give 0): its Taylor series below 0.1."""
+    if abs(a) >= 0.1:
+        return math.lgamma(1.0 + a)
+    total = 0.0
+    power = -a  # (-a)^k after the k-th step
+    for k in range(2, 19):  # 0.1^18 / 18 is below float64's resolution of the sum
+        power *= -a
+        total += _ZETA_2_TO_18[k - 2] * power / k
+    return -_EULER_GAMMA * a + total
+
+
+@njit(cache=True)
+def _log1pmx(t):
+    """log(1 + t) - t without the cancellation of the two near t = 0."""
+    if abs(t) >= 0.1:
+        return math.log1p(t) - t
+    total = 0.0
+    power = t  # -(-t)^k after the k-th step: -t^2 / 2 + t^3 / 3 - ...
+    for k in range(2, 20):
+        power *= -t
+        total += power / k
+    return total
+
+
+@njit(cache=True)
+def _gammainc_log_prefix(a, x):
+    """log(x^a e^-x / Gamma(a)). For large a its three terms are each about a log a and
+    cancel to about log a, so past a = 10 it is a (log(1 + t) - t) + log(a / 2 pi) / 2
+    - (Stirling's correction), with t = x / a - 1, where nothing large cancels."""
+    if a < 10.0:
+        return a * math.log(x) - x - math.lgamma(a)
+    r = 1.0 / (a * a)  # the series' next term at a = 10 is 3e-17
+    stirling = (1.0 / 12.0 - r * (1.0 / 360.0 - r * (1.0 / 1260.0 - r * (1.0 / 1680.0 - r * (
+        1.0 / 1188.0 - r * (691.0 / 360360.0 - r / 156.0)))))) / a
+    return a * _log1pmx((x - a) / a) + 0.5 * math.log(a / (2.0 * math.pi)) - stirling
+
+
+@njit(cache=True)
+def _gammainc_iterations(a):
+    """Enough terms for the series and the continued fraction: past a of about 10^5
+    both need a number that grows as sqrt(a) (the terms fall as exp(-n^2 / 2a))."""
+    return 10000 + int(20.0 * math.sqrt(a))
+
+
 @njit(cache=True)
 def _gammainc_lower(a, x):
     """The regularized lower incomplete gamma function P(a, x) (Numerical Recipes'
-    series below a + 1, continued fraction above, for the other side)."""
-    if math.isnan(a) or math.isnan(x) or a < 0.0 or x < 0.0:
+    series below a + 1, continued fraction above, for the other side). The special
+    values and NaNs follow PyTorch's (SciPy's) order of checks."""
+    if x < 0.0 or a < 0.0:
         return math.nan
     if a == 0.0:
         return 1.0 if x > 0.0 else math.nan
     if x == 0.0:
         return 0.0
+    if a == math.inf:  # all the mass lies past any finite x
+        return math.nan if x == math.inf else 0.0
     if x == math.inf:
         return 1.0
-    log_prefix = a * math.log(x) - x - math.lgamma(a)
+    if math.isnan(a) or math.isnan(x):
+        return math.nan
+    log_prefix = _gammainc_log_prefix(a, x)
     if x < a + 1.0:
         term = 1.0 / a
         total = term
         n = a
-        for _ in range(10000):
+        for _ in range(_gammainc_iterations(a)):
             n += 1.0
             term *= x / n
             total += term
@@ -180,7 +241,7 @@ def _gammainc_upper_fraction(a, x, log_prefix):
     c = 1.0 / tiny
     d = 1.0 / b
     h = d
-    for i in range(1, 10000):
+    for i in range(1, _gammainc_iterations(a)):
         an = -i * (i - a)
         b += 2.0
         d = an * d + b
@@ -196,18 +257,44 @@ def _gammainc_upper_fraction(a, x, log_prefix):
 
 
 @njit(cache=True)
+def _gammainc_upper_small_x(a, x):
+    """Q(a, x) for x < 1.1 and a < 0.5, where P is near 1 and 1 - P would lose Q's
+    digits (for a = 1e-10, Q(a, 1) is about 2e-11). From P = x^a / Gamma(a + 1)
+    (1 + a sum_{n>=1} (-x)^n / (n! (a + n))):
+    Q = -expm1(a log x - log Gamma(1 + a)) - x^a / Gamma(a) sum_{n>=1} (-x)^n / (n! (a + n))."""
+    term = 1.0
+    total = 0.0
+    for n in range(1, 200):
+        term *= -x / n
+        piece = term / (a + n)
+        total += piece
+        if abs(piece) <= 1e-17 * abs(total):
+            break
+    # x^a / Gamma(a + 1) as one exp of a small number; x^a / Gamma(a) is a times it (its own
+    # exp of a log x - log Gamma(a) would lose |log a| ulps: 690 of them at a = 1e-300)
+    x_a_over_gamma_1p = math.exp(a * math.log(x) - _lgamma1p(a))
+    return -math.expm1(a * math.log(x) - _lgamma1p(a)) - a * x_a_over_gamma_1p * total
+
+
+@njit(cache=True)
 def _gammainc_upper(a, x):
-    if math.isnan(a) or math.isnan(x) or a < 0.0 or x < 0.0:
+    if x < 0.0 or a < 0.0:
         return math.nan
     if a == 0.0:
         return 0.0 if x > 0.0 else math.nan
     if x == 0.0:
         return 1.0
+    if a == math.inf:
+        return math.nan if x == math.inf else 1.0
     if x == math.inf:
         return 0.0
+    if math.isnan(a) or math.isnan(x):
+        return math.nan
+    if x < 1.1 and a < 0.5:
+        return _gammainc_upper_small_x(a, x)
     if x < a + 1.0:
         return 1.0 - _gammainc_lower(a, x)
-    return _gammainc_upper_fraction(a, x, a * math.log(x) - x - math.lgamma(a))
+    return _gammainc_upper_fraction(a, x, _gammainc_log_prefix(a, x))
 
 
 @vectorize(_F1, cache=True)

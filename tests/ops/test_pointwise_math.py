@@ -225,6 +225,85 @@ def test_special_functions_at_poles_and_edges_follow_pytorch():
         tg.igamma(a, tg.tensor([2.0], dtype=tg.float64)).backward(tg.ones(1, dtype=tg.float64))
 
 
+# (a, x, P, Q) at the edges, in PyTorch's (SciPy's) order of checks: a negative argument
+# gives NaN, then a = 0, then x = 0, then an infinite a, then an infinite x; a NaN that
+# reaches none of these gives NaN
+IGAMMA_EDGES = [
+    (0.0, 0.0, np.nan, np.nan), (0.0, 2.0, 1.0, 0.0), (0.0, np.inf, 1.0, 0.0), (0.0, np.nan, np.nan, np.nan),
+    (2.0, 0.0, 0.0, 1.0), (np.inf, 0.0, 0.0, 1.0), (np.nan, 0.0, 0.0, 1.0),
+    (np.inf, 3.0, 0.0, 1.0), (np.inf, 1e300, 0.0, 1.0), (np.inf, np.nan, 0.0, 1.0), (np.inf, np.inf, np.nan, np.nan),
+    (2.0, np.inf, 1.0, 0.0), (np.nan, np.inf, 1.0, 0.0), (1e300, np.inf, 1.0, 0.0),
+    (np.nan, 1.0, np.nan, np.nan), (1.0, np.nan, np.nan, np.nan), (-1.0, 0.0, np.nan, np.nan),
+    (np.inf, -1.0, np.nan, np.nan), (0.0, -1.0, np.nan, np.nan)]
+
+
+def test_incomplete_gamma_edges_follow_pytorch():
+    a, x, p, q = (np.array(c) for c in zip(*IGAMMA_EDGES))
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(tg.igamma(tg.tensor(a), tg.tensor(x)).numpy(), p)
+        np.testing.assert_array_equal(tg.igammac(tg.tensor(a), tg.tensor(x)).numpy(), q)
+
+
+def _e1(x):
+    """The exponential integral E1(x) = -gamma - log x - sum_k (-x)^k / (k k!), for x < 2."""
+    return -0.5772156649015329 - math.log(x) - sum((-x) ** k / (k * math.factorial(k)) for k in range(1, 40))
+
+
+def test_upper_incomplete_gamma_keeps_its_digits_for_tiny_a():
+    """For a near 0, Q(a, x) = Gamma(a, x) / Gamma(a) tends to a E1(x): far below 1 - P's
+    resolution. It stays positive and relatively exact, and P + Q = 1."""
+    for a_small in (1e-300, 1e-20, 1e-10):
+        x = np.array([1e-3, 0.1, 0.5, 1.0, 1.09])
+        q = tg.igammac(tg.tensor(np.full(5, a_small)), tg.tensor(x)).numpy()
+        np.testing.assert_allclose(q / a_small, [_e1(v) for v in x], rtol=1e-9 if a_small == 1e-10 else 5e-15)
+    # a between 1e-3 and 0.5 beside x up to 1.1: against P + Q = 1 and Q's a -> 0 limit's first correction
+    a = np.array([1e-3, 1e-2, 0.05, 0.2, 0.49])
+    for x1 in (0.01, 0.3, 1.0):
+        p = tg.igamma(tg.tensor(a), tg.tensor(np.full(5, x1))).numpy()
+        q = tg.igammac(tg.tensor(a), tg.tensor(np.full(5, x1))).numpy()
+        assert (q > 0).all()
+        np.testing.assert_allclose(p + q, 1.0, rtol=2e-15, atol=0)
+    # Q(1/2, x) = erfc(sqrt x) holds for small x too (this branch too)
+    small = np.array([1e-12, 1e-4, 0.05, 0.6, 1.05])
+    np.testing.assert_allclose(tg.tensor(np.full(5, 0.49999999999999994)).igammac(tg.tensor(small)).numpy(),
+                               np.vectorize(math.erfc)(np.sqrt(small)), rtol=1e-12)
+
+
+def _temme_p(a, x):
+    """P(a, x) by the first two terms of Temme's uniform expansion (DLMF 8.12):
+    Q = erfc(eta sqrt(a / 2)) / 2 + exp(-a eta^2 / 2) / sqrt(2 pi a) (c0(eta) + c1(eta) / a),
+    with d = x / a - 1, eta^2 / 2 = d - log(1 + d) (summed as a series: the two cancel),
+    c0 = 1 / d - 1 / eta and c1 = 1 / eta^3 - 1 / d^3 - 1 / d^2 - 1 / (12 d). The next
+    term is below 1e-16 of P for a >= 1e6 and |d| <= 3 / sqrt(a)."""
+    d = (x - a) / a
+    half_eta2 = sum((-d) ** k / k for k in range(2, 40))
+    eta = math.copysign(math.sqrt(2.0 * half_eta2), d)
+    c0 = 1.0 / d - 1.0 / eta
+    c1 = 1.0 / eta ** 3 - 1.0 / d ** 3 - 1.0 / d ** 2 - 1.0 / (12.0 * d)
+    q = 0.5 * math.erfc(eta * math.sqrt(a / 2.0)) + \
+        math.exp(-a * half_eta2) / math.sqrt(2.0 * math.pi * a) * (c0 + c1 / a)
+    return 1.0 - q
+
+
+@pytest.mark.parametrize("a", [1e6, 1e8, 1e10])
+def test_incomplete_gamma_of_a_large_a_near_its_mean(a):
+    """Near x = a, past a of about 1e5, the series and fraction need a number of terms
+    growing as sqrt(a), and a log x - x - log Gamma(a) cancels from about a log a: P
+    stays near Temme's expansion: its rounding grows as sqrt(a) eps, with the terms summed."""
+    z = np.array([-3.0, -1.0, 0.5, 2.0])
+    x = a + z * math.sqrt(a)
+    p = tg.igamma(tg.tensor(np.full(4, a)), tg.tensor(x)).numpy()
+    q = tg.igammac(tg.tensor(np.full(4, a)), tg.tensor(x)).numpy()
+    want = np.array([_temme_p(a, v) for v in x])
+    rtol = 1e-13 + 5e-17 * math.sqrt(a)
+    np.testing.assert_allclose(p, want, rtol=rtol)
+    np.testing.assert_allclose(q, 1.0 - want, rtol=rtol)
+    # at x = a exactly: P = 1/2 + 1 / (3 sqrt(2 pi a)) + 1 / (540 a sqrt(2 pi a)) (c0(0) = -1/3, c1(0) = -1/540)
+    middle = tg.igamma(tg.tensor([a], dtype=tg.float64), tg.tensor([a], dtype=tg.float64)).item()
+    root = math.sqrt(2.0 * math.pi * a)
+    assert middle == pytest.approx(0.5 + 1.0 / (3.0 * root) + 1.0 / (540.0 * a * root), rel=rtol)
+
+
 def test_float32_special_functions_are_the_float64_values_rounded():
     x = _draw(0.2, 8, (50,))
     for name in ("lgamma", "digamma", "i0", "erfc"):
