@@ -619,4 +619,8 @@ EQUIVALENT = [
     ("kernels/cuda/stats.py", "core/ReplaceComparisonOperator_Gt_NotEq", "while step > 0:", "while step != 0:",
      "step starts at half a block's thread count (a power of two, at least 1) and is halved by //, so it "
      "reaches 0 and is never negative", "block_max"),
+    ("tinygrad_bn/experiments/landscape.py", "core/ReplaceComparisonOperator_Gt_NotEq",
+     'return [float(np.log10(v)) if v > 0 else float("nan") for v in values]',
+     'return [float(np.log10(v)) if v != 0 else float("nan") for v in values]',
+     "under errstate(all='ignore') log10 of a negative value, of -inf and of NaN is NaN, as the else branch"),
 ]
