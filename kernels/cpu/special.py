@@ -22,7 +22,7 @@ _B2K_OVER_FACT = np.array([1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 479001
 _SHIFT_TO = 16.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _digamma(x):
     x = np.float64(x)
     if math.isnan(x) or x == -math.inf:
@@ -46,7 +46,7 @@ def _digamma(x):
     return result + math.log(x) - 0.5 / x - tail
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _hurwitz_zeta(s, q):
     """sum_{k>=0} (q + k)^-s for s > 1 and q not a non-positive integer."""
     total = 0.0
@@ -64,7 +64,7 @@ def _hurwitz_zeta(s, q):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _polygamma(n, x):
     if n == 0:
         return _digamma(x)
@@ -81,7 +81,7 @@ def _polygamma(n, x):
     return sign * math.gamma(n + 1.0) * _hurwitz_zeta(n + 1.0, x)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _erfinv(y):
     y = np.float64(y)
     if math.isnan(y) or y < -1.0 or y > 1.0:
@@ -122,7 +122,7 @@ def _erfinv(y):
     return a if y > 0 else -a
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bessel_i(order, x):
     """Modified Bessel function I_0 or I_1 by its power series (all terms positive: no
     cancellation; about |x| terms)."""
@@ -154,7 +154,7 @@ _ZETA_2_TO_18 = np.array([1.6449340668482264, 1.2020569031595942, 1.082323233711
 _EULER_GAMMA = 0.5772156649015329
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _lgamma1p(a):
     """log Gamma(1 + a), accurate for tiny a too (where 1 + a rounds to 1 and
     ``lgamma(1 + a)`` would give 0): its Taylor series below 0.1."""
@@ -168,7 +168,7 @@ def _lgamma1p(a):
     return -_EULER_GAMMA * a + total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _log1pmx(t):
     """log(1 + t) - t without the cancellation of the two near t = 0."""
     if abs(t) >= 0.1:
@@ -181,7 +181,7 @@ def _log1pmx(t):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gammainc_log_prefix(a, x):
     """log(x^a e^-x / Gamma(a)). For large a its three terms are each about a log a and
     cancel to about log a, so past a = 10 it is a (log(1 + t) - t) + log(a / 2 pi) / 2
@@ -194,14 +194,14 @@ def _gammainc_log_prefix(a, x):
     return a * _log1pmx((x - a) / a) + 0.5 * math.log(a / (2.0 * math.pi)) - stirling
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gammainc_iterations(a):
     """Enough terms for the series and the continued fraction: past a of about 10^5
     both need a number that grows as sqrt(a) (the terms fall as exp(-n^2 / 2a))."""
     return 10000 + int(20.0 * math.sqrt(a))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gammainc_lower(a, x):
     """The regularized lower incomplete gamma function P(a, x) (Numerical Recipes'
     series below a + 1, continued fraction above, for the other side). The special
@@ -233,7 +233,7 @@ def _gammainc_lower(a, x):
     return 1.0 - _gammainc_upper_fraction(a, x, log_prefix)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gammainc_upper_fraction(a, x, log_prefix):
     """Q(a, x) by Lentz's continued fraction, for x >= a + 1."""
     tiny = 1e-300
@@ -256,7 +256,7 @@ def _gammainc_upper_fraction(a, x, log_prefix):
     return math.exp(log_prefix) * h
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gammainc_upper_small_x(a, x):
     """Q(a, x) for x < 1.1 and a < 0.5, where P is near 1 and 1 - P would lose Q's
     digits (for a = 1e-10, Q(a, 1) is about 2e-11). From P = x^a / Gamma(a + 1)
@@ -276,7 +276,7 @@ def _gammainc_upper_small_x(a, x):
     return -math.expm1(a * math.log(x) - _lgamma1p(a)) - a * x_a_over_gamma_1p * total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gammainc_upper(a, x):
     if x < 0.0 or a < 0.0:
         return math.nan

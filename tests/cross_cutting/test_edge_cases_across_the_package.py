@@ -184,6 +184,25 @@ def test_every_cpu_kernel_is_cached_on_disk():
     assert not uncached, f"compiled without cache=True: {uncached}"
 
 
+def test_every_cpu_kernel_releases_the_gil():
+    """A kernel that holds the GIL serializes every thread that computes beside it
+    (ranks run as threads, a user's own thread pool): every Numba function of
+    kernels/cpu is compiled with nogil=True."""
+    import importlib
+    import pkgutil
+
+    import kernels.cpu
+    from numba.core.registry import CPUDispatcher
+    holding = []
+    for info in pkgutil.iter_modules(kernels.cpu.__path__):
+        module = importlib.import_module(f"kernels.cpu.{info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
+                if not obj.targetoptions.get("nogil"):
+                    holding.append(f"{info.name}.{name}")
+    assert not holding, f"compiled without nogil=True: {holding}"
+
+
 def test_experiments_record_the_commit_they_ran_from():
     import os
     import subprocess
