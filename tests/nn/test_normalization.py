@@ -139,6 +139,22 @@ def test_errors_are_clear_and_leave_state_alone():
         nn.BatchNorm1d(0)
 
 
+@pytest.mark.parametrize("who, shape, call", [
+    ("batch_norm", (4,), lambda x: F.batch_norm(x, None, None, training=True)),
+    ("batch_renorm", (4,), lambda x: F.batch_renorm(x, tg.zeros(4), tg.ones(4), training=True)),
+    ("group_norm", (4,), lambda x: F.group_norm(x, 1)),
+    ("instance_norm", (2, 4), lambda x: F.instance_norm(x)),
+    ("layer_norm", (), lambda x: F.layer_norm(x, (1,))),
+    ("rms_norm", (), lambda x: F.rms_norm(x, (1,)))])
+def test_a_functional_norm_names_the_dims_it_needs(who, shape, call):
+    """One dim fewer than the norm needs ((N, C) for the batch and group norms, (N, C, L)
+    for instance norm, one normalized dim for layer and RMS norm) is refused with the
+    number it needs, before any shape is read from the missing dims."""
+    need = len(shape) + 1
+    with pytest.raises(ValueError, match=rf"{who}: expected an input with at least {need} dims .*got shape"):
+        call(tg.zeros(shape))
+
+
 def test_simplenet_bn_trains_on_bundled_digits():
     from tinygrad_bn.train import train
 
