@@ -170,10 +170,11 @@ class TensorMethods:
     def minimum(self, other):
         return E.minimum(self, other)
 
-    def softmax(self, dim=-1):
+    # dim is required, as in PyTorch's Tensor methods (only F.softmax guesses one, with a warning)
+    def softmax(self, dim):
         return _along_one_dim(self, dim, "softmax", R.Softmax)
 
-    def log_softmax(self, dim=-1):
+    def log_softmax(self, dim):
         return _along_one_dim(self, dim, "log_softmax", R.LogSoftmax)
 
     # ------------------------------------------------------------ reductions

@@ -241,6 +241,16 @@ def test_softmin_along_a_dim_and_pytorchs_implicit_dim(rng):
     assert repr(nn.Softmin(1)) == "Softmin(dim=1)"
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_the_softmax_tensor_methods_need_a_dim_as_in_pytorch(name, rng):
+    """Tensor.softmax(dim) has no default in PyTorch (only F.softmax guesses, with a
+    warning): a call without one is a TypeError naming dim, not a softmax along some dim."""
+    x = t64(rng.standard_normal((3, 4)))
+    with pytest.raises(TypeError, match="dim"):
+        getattr(x, name)()
+    np.testing.assert_array_equal(numpy_of(getattr(x, name)(dim=0)), numpy_of(getattr(F, name)(x, 0)))
+
+
 def test_prelu_module_learns_one_slope_or_one_per_channel(rng):
     m = nn.PReLU()
     assert m.weight.shape == (1,) and m.weight.requires_grad and np.all(numpy_of(m.weight) == np.float32(0.25))
