@@ -623,4 +623,8 @@ EQUIVALENT = [
      'return [float(np.log10(v)) if v > 0 else float("nan") for v in values]',
      'return [float(np.log10(v)) if v != 0 else float("nan") for v in values]',
      "under errstate(all='ignore') log10 of a negative value, of -inf and of NaN is NaN, as the else branch"),
+    ('tinygrad_bn/experiments/common.py', 'core/ReplaceComparisonOperator_Gt_NotEq', 'elif n > 1 and high < 0:', 'elif n != 1 and high < 0:', 'with no pairs (n = 0) the mean, and so high, is NaN, and NaN < 0 is false either way'),
+    ('tinygrad_bn/autograd/functional.py', 'core/NumberReplacer', 'return rows[0] if in_tuple else rows[0][0]', 'return rows[0] if in_tuple else rows[0][ -1]', 'without a tuple of inputs there is one input, so rows[0] holds one entry and [0] is [-1]'),
+    ('tinygrad_bn/ops/movement.py', 'core/RemoveDecorator', '@staticmethod', '', 'Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function', '*'),
+    ('tinygrad_bn/tensor_linalg.py', 'core/NumberReplacer', 'return make_tensor(x._backend.zeros((x.shape[0], 0), x.dtype), x._backend)', 'return make_tensor(x._backend.zeros((x.shape[ -1], 0), x.dtype), x._backend)', 'x is checked to be 1-D just above, so its first dim is its last'),
 ]
