@@ -627,4 +627,5 @@ EQUIVALENT = [
     ('tinygrad_bn/autograd/functional.py', 'core/NumberReplacer', 'return rows[0] if in_tuple else rows[0][0]', 'return rows[0] if in_tuple else rows[0][ -1]', 'without a tuple of inputs there is one input, so rows[0] holds one entry and [0] is [-1]'),
     ('tinygrad_bn/ops/movement.py', 'core/RemoveDecorator', '@staticmethod', '', 'Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function', '*'),
     ('tinygrad_bn/tensor_linalg.py', 'core/NumberReplacer', 'return make_tensor(x._backend.zeros((x.shape[0], 0), x.dtype), x._backend)', 'return make_tensor(x._backend.zeros((x.shape[ -1], 0), x.dtype), x._backend)', 'x is checked to be 1-D just above, so its first dim is its last'),
+    ('tinygrad_bn/counting.py', 'core/NumberReplacer', 'differs = (moved[1:] != moved[:-1]).reshape(max(moved.shape[0] - 1, 0), math.prod(moved.shape[1:]))', 'differs = (moved[1:] != moved[:-1]).reshape(max(moved.shape[0] - 1, -1), math.prod(moved.shape[1:]))', 'the other dims are checked non-empty just above, so with no slices (an empty selected dim) -1 resolves to 0'),
 ]
