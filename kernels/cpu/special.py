@@ -270,10 +270,10 @@ def _gammainc_upper_small_x(a, x):
         total += piece
         if abs(piece) <= 1e-17 * abs(total):
             break
-    # x^a / Gamma(a + 1) as one exp of a small number; x^a / Gamma(a) is a times it (its own
-    # exp of a log x - log Gamma(a) would lose |log a| ulps: 690 of them at a = 1e-300)
-    x_a_over_gamma_1p = math.exp(a * math.log(x) - _lgamma1p(a))
-    return -math.expm1(a * math.log(x) - _lgamma1p(a)) - a * x_a_over_gamma_1p * total
+    # log(x^a / Gamma(a + 1)) is small; x^a / Gamma(a) is a times its exp (an exp of
+    # a log x - log Gamma(a) would lose |log a| ulps: 690 of them at a = 1e-300)
+    log_u = a * math.log(x) - _lgamma1p(a)
+    return -math.expm1(log_u) - a * math.exp(log_u) * total
 
 
 @njit(cache=True, nogil=True)
