@@ -15,13 +15,25 @@ from tinygrad_bn.experiments import report
 from tinygrad_bn.experiments.common import (
     QUICK_OUTCOME,
     binomial_se,
+    counted,
     environment,
+    finite_mean,
     paired_verdict,
     t_quantile_975,
     verdict_table,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_counts_in_the_reports_are_singular_at_one_only():
+    assert [counted(n, "epoch") for n in (0, 1, 2, 10)] == ["0 epochs", "1 epoch", "2 epochs", "10 epochs"]
+    assert counted(1, "seed") == "1 seed" and counted(3, "group") == "3 groups"
+
+
+def test_finite_mean_leaves_out_none_nan_and_infinities():
+    assert finite_mean([1.0, None, float("nan"), 3.0, float("inf"), -float("inf")]) == 2.0
+    assert math.isnan(finite_mean([None, float("nan")])) and math.isnan(finite_mean([]))
 
 
 def test_a_paired_gain_shows_where_the_groups_overlap():

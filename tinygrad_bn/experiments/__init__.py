@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .common import discard_pending, environment, verdict_table, withhold_verdicts, write_results
+from .common import counted, discard_pending, environment, verdict_table, withhold_verdicts, write_results
 
 EXPERIMENTS = {
     "bn-vs-plain": "bn_vs_plain",
@@ -63,7 +63,7 @@ def run(name, out="results", seeds=DEFAULT_SEEDS, epochs=None, quick=False, prog
         withhold_verdicts(results["verdicts"])
     results["seconds"] = time.perf_counter() - start
     json_path = write_results(out, name, results)
-    log(f"\n{mod.TITLE} ({seeds} seed{'s' * (seeds != 1)}, {epochs} epoch{'s' * (epochs != 1)}, "
+    log(f"\n{mod.TITLE} ({counted(seeds, 'seed')}, {counted(epochs, 'epoch')}, "
         f"{results['seconds']:.0f} s)")
     log(verdict_table(results["verdicts"]))
     log(f"wrote {json_path}" + "".join(f", {p}" for p in results.get("plots", [])))

@@ -15,7 +15,7 @@ import numpy as np
 from ..creation import from_numpy
 from ..grad_mode import no_grad
 from ..models import SimpleNet, SimpleNetBN
-from .common import Progress, data, figures, finite_mean, paired_verdict, save_figure, train_run, verdict_by_id
+from .common import Progress, counted, data, figures, finite_mean, paired_verdict, save_figure, train_run, verdict_by_id
 
 TITLE = "BN vs plain: convergence and pre-activation scale"
 SETTINGS = {"baseline": {"pixels": "standardized", "lr": 0.05, "momentum": 0.9},
@@ -160,7 +160,7 @@ def summary(results):
     a, b = verdict_by_id(results, "article/final"), verdict_by_id(results, "baseline/final")
     a1, b1 = verdict_by_id(results, "article/acc1"), verdict_by_id(results, "baseline/acc1")
     out.append(
-        f"In the articles' setting ({labels['article']}) {_say(_AHEAD, a)} after {epochs} epoch{'s' * (epochs != 1)}: "
+        f"In the articles' setting ({labels['article']}) {_say(_AHEAD, a)} after {counted(epochs, 'epoch')}: "
         f"{100 * a['better_mean']:.1f}% held-out accuracy with BN against {100 * a['worse_mean']:.1f}% without, "
         f"after a gap of {100 * a1['mean_diff']:+.1f} points at epoch 1.")
     out.append(

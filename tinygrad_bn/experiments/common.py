@@ -300,6 +300,11 @@ def finite_mean(values):
     return sum(vals) / len(vals) if vals else float("nan")
 
 
+def counted(n, noun):
+    """``n`` and ``noun``, plural unless n is 1: "1 epoch", "2 epochs", "0 seeds"."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def join_words(items):
     """``["a", "b", "c"]`` as "a, b and c" ("" for none)."""
     items = [str(i) for i in items]

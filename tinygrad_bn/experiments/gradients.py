@@ -4,7 +4,7 @@ SGD (lr 0.1, no momentum); every 10 steps the step runs on a Tape and
 ``Tape.grad_flow()`` gives each weight's gradient norm."""
 import numpy as np
 
-from .common import Progress, figures, mlp, paired_verdict, save_figure, train_run
+from .common import Progress, counted, figures, mlp, paired_verdict, save_figure, train_run
 
 TITLE = "Per-layer gradient norms from the tape"
 WIDTHS = [784, 64, 64, 64, 64, 10]
@@ -79,7 +79,7 @@ def summary(results):
     for r in results["runs"]:
         acc.setdefault(f"{r['activation']}/{'bn' if r['bn'] else 'plain'}", []).append(r["final_acc"])
     epochs = results["epochs"]
-    out = [(f"Over {epochs} epoch{'s' * (epochs != 1)} of SGD (lr {LR:g}, no momentum), the first Linear's weight "
+    out = [(f"Over {counted(epochs, 'epoch')} of SGD (lr {LR:g}, no momentum), the first Linear's weight "
             f"gradient norm sits {med['sigmoid/plain']:+.1f} decades from the last one's in the sigmoid net without "
             f"BN (a factor of {10 ** abs(med['sigmoid/plain']):.0f}) and {med['sigmoid/bn']:+.1f} with it, and "
             f"{med['relu/plain']:+.1f} without and {med['relu/bn']:+.1f} with in the ReLU net (log10 of the median "

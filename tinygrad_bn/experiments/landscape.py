@@ -30,7 +30,7 @@ from ..engine_grad import grad
 from ..grad_mode import enable_grad, no_grad
 from ..nn import CrossEntropyLoss
 from .bn_vs_plain import NETS, SETTINGS
-from .common import Progress, data, figures, join_words, paired_verdict, save_figure, train_run
+from .common import Progress, counted, data, figures, join_words, paired_verdict, save_figure, train_run
 
 TITLE = "Landscape: loss and gradient along the gradient step (Santurkar et al. 2018)"
 DEFAULT_EPOCHS = 5
@@ -285,7 +285,7 @@ def _plot(plt, out, runs, settings, every, multipliers, seeds):
     for ax in axes.flat:  # (after every row's data: its limits are shared)
         _log_ticks(plt, ax)
     fig.suptitle(f"Along the gradient g of each probed step's batch, w - eta g (line: geometric mean over "
-                 f"{seeds} seed{'s' * (seeds != 1)}; band: min to max)")
+                 f"{counted(seeds, 'seed')}; band: min to max)")
     return [save_figure(fig, out, "landscape.png")]
 
 

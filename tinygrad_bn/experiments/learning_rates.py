@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from ..models import SimpleNet, SimpleNetBN
-from .common import Progress, figures, finite_mean, paired_verdict, percent, save_figure, train_run, verdict_by_id
+from .common import (Progress, counted, figures, finite_mean, paired_verdict, percent, save_figure, train_run,
+                     verdict_by_id)
 
 TITLE = "Learning rates: how far up does each net still train?"
 RATES = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
@@ -117,7 +118,7 @@ def summary(results):
     def at_top(net, m):
         return [r["final_acc"] for r in runs if r["net"] == net and r["momentum"] == m and r["lr"] == top]
     epochs = results["epochs"]
-    out = [(f"Each run trained {epochs} epoch{'s' * (epochs != 1)}; a net's usable range ends at the largest rate "
+    out = [(f"Each run trained {counted(epochs, 'epoch')}; a net's usable range ends at the largest rate "
             f"where it still reaches {good:.0%} held-out accuracy.")]
     for m in results["momenta"]:
         largest = {net: float(np.median(results["largest_good_lr"][f"{net}/{m:g}"])) for net in ("plain", "bn")}

@@ -18,7 +18,7 @@ import os
 import sys
 
 from . import EXPERIMENTS, module
-from .common import QUICK_OUTCOME, join_words
+from .common import QUICK_OUTCOME, counted, join_words
 
 START = "<!-- experiments: written by python -m tinygrad_bn.experiments.report; do not edit by hand -->"
 END = "<!-- experiments: end -->"
@@ -134,7 +134,7 @@ def render(results_folder=RESULTS, stability_folder=STABILITY, image_prefix="doc
             parts += [f"**{name}**: not run ({doc['skipped']}).", ""]
             continue
         mod = module(name)
-        epochs = f"{doc['epochs']} epoch{'s' * (doc['epochs'] != 1)}"
+        epochs = counted(doc['epochs'], 'epoch')
         parts += [f"**{name}** ({doc['title']}; {doc['seeds']} seeds, {epochs}): "
                   + mod.summary(doc).strip(), "", verdict_rows(doc, again.get(name)), ""]
         for png in doc.get("plot_sha256", {}):

@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from .common import Progress, accuracy, data, figures, mlp, paired_verdict, save_figure, train_run, verdict_by_id
+from .common import (Progress, accuracy, counted, data, figures, mlp, paired_verdict, save_figure, train_run,
+                     verdict_by_id)
 
 TITLE = "Sigmoid nets with and without BN"
 DEPTHS = {"2 hidden": [784, 64, 128, 10], "4 hidden": [784, 64, 64, 64, 64, 10]}
@@ -133,7 +134,7 @@ def _when(runs, mark, epochs):
     reached = [r["epochs_to"][mark] for r in runs if r["epochs_to"][mark] is not None]
     never = len(runs) - len(reached)
     if not reached:
-        return f"never reaches {mark}% in {epochs} epoch{'s' * (epochs != 1)}"
+        return f"never reaches {mark}% in {counted(epochs, 'epoch')}"
     text = f"reaches {mark}% after {float(np.median(reached)):g} epochs"
     return text + (f" ({never} of {len(runs)} seeds never)" if never else "")
 
@@ -147,7 +148,7 @@ def summary(results):
     """The README paragraph, every number from ``results`` (as loaded from the JSON)."""
     epochs, runs = results["epochs"], results["runs"]
     marks = [_key(m) for m in results["marks"]]
-    out = [(f"Each net trained {epochs} epoch{'s' * (epochs != 1)} with SGD without momentum; a net that never "
+    out = [(f"Each net trained {counted(epochs, 'epoch')} with SGD without momentum; a net that never "
             f"reached a mark counts as {epochs + 1} epochs in the table, and the times below are medians over seeds.")]
     for depth, lr in results["grid"]:
         cell = [r for r in runs if r["depth"] == depth and r["lr"] == lr]

@@ -19,8 +19,8 @@ import math
 import numpy as np
 
 from .. import nn
-from .common import (Progress, accuracy, data, figures, mlp, paired_verdict, percent, points, save_figure, train_run,
-                     verdict_by_id)
+from .common import (Progress, accuracy, counted, data, figures, mlp, paired_verdict, percent, points, save_figure,
+                     train_run, verdict_by_id)
 from .train_vs_eval import (RENORM_D_MAX, RENORM_R_MAX, RENORM_WARMUP_FRACTIONS, batch_statistics_accuracy,
                             first_norm_input, population_accuracy, renorm_mlp, renorm_warmup)
 
@@ -373,7 +373,7 @@ def summary(results):
           "shift per channel instead of per unit. ")
     groups = results["groups"]
     second += (f"Group norm at batch {small} reaches " + ", ".join(
-        f"{percent(groups[str(g)]['mean'])} with {g} group{'s' * (g != 1)}" + (" (LayerNorm)" if g == 1 else "")
+        f"{percent(groups[str(g)]['mean'])} with {counted(g, 'group')}" + (" (LayerNorm)" if g == 1 else "")
         for g in results["group_sweep"]) + ".")
     g32 = verdict_by_id(results, "groups/4-vs-32")
     if g32 is not None:

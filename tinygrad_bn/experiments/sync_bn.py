@@ -42,6 +42,7 @@ from .common import (
     Progress,
     _plain,
     accuracy,
+    counted,
     data,
     figures,
     join_words,
@@ -426,7 +427,7 @@ def _plot(plt, out, runs, d):
     ax.set_ylim(0, 1)
     ax.set_ylabel("held-out accuracy (eval mode)")
     epochs = d["epochs"]
-    ax.set_title(f"mpiexec -n {world}, MLP 784-64-128-10, {epochs} epoch{'s' * (epochs != 1)}, SGD momentum "
+    ax.set_title(f"mpiexec -n {world}, MLP 784-64-128-10, {counted(epochs, 'epoch')}, SGD momentum "
                  f"{MOMENTUM},\nlr = {BASE_LR} x global batch / {BASE_BATCH}; bars: mean of {d['seeds']} seeds, "
                  "dots: seeds")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=9, frameon=False)

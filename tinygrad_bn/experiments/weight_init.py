@@ -7,7 +7,8 @@ import numpy as np
 
 from .. import nn
 from ..grad_mode import no_grad
-from .common import Progress, figures, finite_mean, mlp, paired_verdict, percent, save_figure, train_run, verdict_by_id
+from .common import (Progress, counted, figures, finite_mean, mlp, paired_verdict, percent, save_figure, train_run,
+                     verdict_by_id)
 
 TITLE = "Weight-init scale with and without BN (5 x 100 ReLU MLP)"
 SCALES = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
@@ -111,7 +112,7 @@ def summary(results):
         return percent(finite_mean([r["final_acc"] for r in runs if r["bn"] == bn and r["scale"] == scale]))
 
     worst, count = verdict_by_id(results, "worst"), verdict_by_id(results, "count")
-    out = [f"After {results['epochs']} epoch{'s' * (results['epochs'] != 1)} the mean held-out accuracy at init std "
+    out = [f"After {counted(results['epochs'], 'epoch')} the mean held-out accuracy at init std "
            + ", ".join(f"{sc:g}" for sc in scales) + " is "
            + ", ".join(mean_acc(False, sc) for sc in scales) + " without BN and "
            + ", ".join(mean_acc(True, sc) for sc in scales) + " with BN."]
