@@ -347,6 +347,18 @@ def test_rounding_has_a_zero_gradient_and_rounds_half_to_even():
     np.testing.assert_array_equal(x.detach().frac().numpy(), x.detach().numpy() - np.trunc(x.detach().numpy()))
 
 
+def test_sinc_derivatives_at_0_up_to_the_fourth_are_sincs_own():
+    """sinc(x) = 1 - (pi x)^2 / 6 + (pi x)^4 / 120 - ...: at 0 its derivatives are 0,
+    -pi^2 / 3, 0 and pi^4 / 5 (PyTorch's second derivative there is NaN)."""
+    x = tg.tensor(0.0, dtype=tg.float64, requires_grad=True)
+    d = x.sinc()
+    got = []
+    for _ in range(4):
+        (d,) = tg.autograd.grad(d, x, create_graph=True)
+        got.append(d.item())
+    np.testing.assert_allclose(got, [0.0, -math.pi ** 2 / 3, 0.0, math.pi ** 4 / 5], rtol=1e-14, atol=1e-14)
+
+
 def test_sinc_logit_and_xlogy_at_their_special_points():
     z = tg.tensor([0.0, 1.0], dtype=tg.float64, requires_grad=True)
     out = z.sinc()
