@@ -205,6 +205,11 @@ def test_print_options_change_how_tensors_print():
     try:
         tg.set_printoptions(precision=2)
         assert "1.23" in repr(t) and "1.2346" not in repr(t)
+        tg.set_printoptions(precision=0)  # 0 is a count like any other (PyTorch takes it too)
+        assert "1.2" not in repr(t) and "1." in repr(t)
+        tg.set_printoptions(profile="default", threshold=0, edgeitems=0)
+        assert "..." in repr(tg.arange(10.0)) and "4." not in repr(tg.arange(10.0))
+        tg.set_printoptions(profile="default")
         tg.set_printoptions(profile="full")
         assert "..." not in repr(tg.zeros(2000))
         tg.set_printoptions(threshold=10, edgeitems=2)
