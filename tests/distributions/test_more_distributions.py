@@ -969,6 +969,9 @@ def test_kl_gives_inf_and_zero_where_the_supports_say_so():
     assert kl_divergence(Categorical(probs=t64([0.5, 0.5, 0.0])), Categorical(probs=t64([0.5, 0.0, 0.5]))).item() == np.inf
     assert kl_divergence(Categorical(probs=t64([1.0, 0.0])), Categorical(probs=t64([0.5, 0.5]))).item() == pytest.approx(
         math.log(2), rel=1e-12)
+    # a category neither has adds nothing (0 log 0/0 counts 0, as PyTorch's)
+    assert kl_divergence(Categorical(probs=t64([0.5, 0.5, 0.0])), Categorical(probs=t64([0.25, 0.75, 0.0]))).item() == \
+        pytest.approx(0.5 * math.log(2) + 0.5 * math.log(0.5 / 0.75), rel=1e-12)
     # q must cover p's interval
     got = kl_divergence(Uniform(t64([0.0, 0.0]), t64([1.0, 1.0])), Uniform(t64([0.5, -1.0]), t64([2.0, 0.5]))).numpy()
     np.testing.assert_array_equal(got, [np.inf, np.inf])

@@ -109,6 +109,24 @@ def test_checkpoint_each_epoch_and_on_interrupt(tmp_path, monkeypatch):
                                   "layers.4.weight", "layers.4.bias"}
 
 
+def test_train_puts_back_the_ctrl_c_handler_it_found():
+    """While it trains, Ctrl-C only sets a flag; afterwards it raises KeyboardInterrupt again.
+    Called under a flag a caller installed (the CLI's), train keeps that flag in place."""
+    import signal
+
+    from tinygrad_bn.train import _InterruptFlag
+    before = signal.getsignal(signal.SIGINT)
+    train(epochs=1, log=lambda s: None, progress=False)
+    assert signal.getsignal(signal.SIGINT) is before
+    outer = _InterruptFlag().install()
+    try:
+        train(epochs=1, log=lambda s: None, progress=False)
+        assert _InterruptFlag.active() is outer
+    finally:
+        outer.restore()
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_a_batch_norm_model_drops_a_last_batch_of_one():
     from tinygrad_bn.train import train
 
