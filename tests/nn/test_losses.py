@@ -182,6 +182,15 @@ def test_double_backward(name, rng):
     assert gradgradcheck(lambda *t: fn(*t, **kwargs, reduction="sum"), inputs)
 
 
+def test_hinge_embedding_targets_other_than_plus_or_minus_one_get_both_terms():
+    """PyTorch's form: the margin term wherever target != 1, the input wherever target != -1
+    (so 0, 2, 0.5 or -2 get both: values from PyTorch 2.13)."""
+    x = t64([0.3, -0.5, 2.0, 0.1, 1.5, 0.2])
+    target = t64([0.0, 2.0, 0.5, -2.0, 1.0, -1.0])
+    got = F.hinge_embedding_loss(x, target, margin=0.8, reduction="none").numpy()
+    np.testing.assert_allclose(got, [0.8, 0.8, 2.0, 0.8, 1.5, 0.6], rtol=1e-15)
+
+
 def test_kinks_have_pytorchs_gradients():
     def grad_of(fn, *values):
         xs = [t64(v, grad=True) for v in values]
