@@ -628,4 +628,5 @@ EQUIVALENT = [
     ('tinygrad_bn/ops/movement.py', 'core/RemoveDecorator', '@staticmethod', '', 'Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function', '*'),
     ('tinygrad_bn/tensor_linalg.py', 'core/NumberReplacer', 'return make_tensor(x._backend.zeros((x.shape[0], 0), x.dtype), x._backend)', 'return make_tensor(x._backend.zeros((x.shape[ -1], 0), x.dtype), x._backend)', 'x is checked to be 1-D just above, so its first dim is its last'),
     ('tinygrad_bn/counting.py', 'core/NumberReplacer', 'differs = (moved[1:] != moved[:-1]).reshape(max(moved.shape[0] - 1, 0), math.prod(moved.shape[1:]))', 'differs = (moved[1:] != moved[:-1]).reshape(max(moved.shape[0] - 1, -1), math.prod(moved.shape[1:]))', 'the other dims are checked non-empty just above, so with no slices (an empty selected dim) -1 resolves to 0'),
+    ('tinygrad_bn/serialization.py', 'core/NumberReplacer', 'pid = name[len(_TMP_PREFIX):].split("-", 1)[0]', 'pid = name[len(_TMP_PREFIX):].split("-", 2)[0]', "only the first field is read, and it is the same whatever the split's limit"),
 ]

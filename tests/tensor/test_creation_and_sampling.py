@@ -39,6 +39,7 @@ def test_eye_empty_like_and_randint_like():
     tg.manual_seed(3)
     r = tg.randint_like(x, 10)
     assert r.dtype == np.float64 and r.numpy().min() >= 0 and r.numpy().max() < 10
+    assert set(tg.randint_like(tg.zeros(1000, dtype=tg.int64), 3).tolist()) == {0, 1, 2}  # high alone: from 0
     r = tg.randint_like(tg.zeros(1000, dtype=tg.int64), 5, 8)
     assert set(r.tolist()) == {5, 6, 7}
     with pytest.raises(ValueError, match="eye: n must be an int >= 0, got -2"):
