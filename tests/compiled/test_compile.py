@@ -285,6 +285,19 @@ def test_hooks_are_refused_and_fallback_runs_eagerly():
     assert len(calls) == 1 + 4, "with fallback=True every call runs eagerly, hooks and all"
 
 
+def test_a_tensor_hook_on_a_parameter_is_refused_naming_the_tensor():
+    """A hook registered on a tensor the step uses (register_hook) is Python that replay
+    would skip: the compile refuses it, naming the tensor by its shape."""
+    model, opt, loss_fn = _setup(BASE)
+    seen = []
+    model[0].weight.register_hook(lambda g: seen.append(1))
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    x, y = _batches(BASE, 1)[0]
+    shape = tuple(model[0].weight.shape)
+    with pytest.raises(CompileError, match=re.escape(f"a tensor of shape {shape} that the step uses has hooks")):
+        step(x, y)
+
+
 def test_a_tape_sees_the_eager_step():
     model, opt, loss_fn = _setup(BASE)
     step = tg.compile(_make_step(model, opt, loss_fn))
