@@ -149,6 +149,25 @@ def test_weight_norm_on_a_1d_parameter_and_bad_arguments(rng):
         parametrizations.weight_norm(3)
 
 
+@pytest.mark.parametrize("dim", [0, -1, None])
+@pytest.mark.parametrize("form", ["parametrization", "hook"])
+def test_weight_norm_refuses_a_0d_weight_for_every_dim_and_leaves_the_module(form, dim):
+    """A 0-d weight has no dim to normalize over: PyTorch refuses it for dim 0, -1 and
+    None alike (dim 0 used to reach a modulo by zero, None passed)."""
+    class Scalar(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(tg.tensor(2.0))
+
+    m = Scalar()
+    fn = parametrizations.weight_norm if form == "parametrization" else nn.utils.weight_norm
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        with pytest.raises(RuntimeError, match=r"weight_norm: the weight is 0-d .*at least one dim"):
+            fn(m, dim=dim)
+    assert [n for n, _ in m.named_parameters()] == ["weight"] and not m._forward_pre_hooks
+
+
 # ------------------------------------------------------------------ gradcheck
 
 def test_gradcheck_through_weight_norm_and_spectral_norm(rng):

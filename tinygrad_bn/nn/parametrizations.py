@@ -59,11 +59,14 @@ def _weight_norm(v, g, dim):
 def _weight_norm_dim(who, weight, dim):
     """``dim`` checked against ``weight`` (None is -1: the whole tensor, as PyTorch)."""
     dim = _int_arg(who, "dim", dim, allow_none=True)
-    if dim is None:
-        return -1
     if not isinstance(weight, Tensor):
         raise TypeError(f"{who}: the tensor to normalize must be a Tensor, got {type(weight).__name__}")
-    if not -weight.ndim <= dim < max(weight.ndim, 1):
+    if weight.ndim == 0:  # PyTorch refuses it for every dim, None included
+        raise RuntimeError(f"{who}: the weight is 0-d (one value), which has no dim to normalize over; "
+                           "give it a shape of at least one dim, e.g. (1,)")
+    if dim is None:
+        return -1
+    if not -weight.ndim <= dim < weight.ndim:
         raise IndexError(f"{who}: dim {dim} is out of range for a {weight.ndim}-D weight (shape {weight.shape}); "
                          f"expected a dim in [{-weight.ndim}, {weight.ndim - 1}] or None")
     return dim
