@@ -269,6 +269,8 @@ class Function:
         ctx.backend = backend
         ctx.needs_input_grad = tuple(needs)
         record = any_needs and GradMode.enabled
+        if record and len(arrays) > 1 and (len(arrays) > 2 or arrays[0] is arrays[1]):
+            _alias_apart(args, arrays, backend)
         t0 = _start_clock(backend) if record and observers.active else None
         try:
             out = cls.forward(ctx, *arrays)
@@ -277,7 +279,7 @@ class Function:
                 raise
             raise _naming_the_op(cls, exc) from exc
         if type(out) is tuple:
-            return _several_outputs(cls, ctx, args, out, record, t0)
+            return _several_outputs(cls, ctx, args, out, record, t0, arrays)
         be = ctx.output_backend or backend
         if record and ctx._non_differentiable:
             record = not any(out is a for a in ctx._non_differentiable)
@@ -295,13 +297,27 @@ class Function:
         else:
             result._version_cell = [0]
         if record:
-            _record(cls, ctx, args, result, t0)
+            _record(cls, ctx, args, result, t0, arrays)
         return result
 
 
 # ------------------------------------------------------------------ apply's rarer steps
 
 _new = object.__new__
+
+
+def _alias_apart(args, arrays, backend):
+    """Two different tensors on one array (x and x.detach()) reach forward as two array
+    objects, a view for the later one, so an array the op saves is known to be the one
+    it was given as: a recorded backward gives back that tensor (x, or the constant
+    x.detach()), and its version is checked as that tensor's."""
+    for j in range(1, len(arrays)):
+        a = arrays[j]
+        if isinstance(args[j], TensorBase):
+            for i in range(j):
+                if arrays[i] is a and args[i] is not args[j]:
+                    arrays[j] = backend.reshape(a, a.shape)
+                    break
 
 
 def _mixed_devices(cls, backend, other):
@@ -362,7 +378,7 @@ def _as_device_array(ctx, be, value, cls=None):
     return array
 
 
-def _several_outputs(cls, ctx, args, out, record, t0):
+def _several_outputs(cls, ctx, args, out, record, t0, arrays):
     """The tensors of a forward that returned a tuple of arrays; those marked
     non-differentiable never require grad."""
     be = ctx.output_backend or ctx.backend
@@ -370,19 +386,20 @@ def _several_outputs(cls, ctx, args, out, record, t0):
     results = tuple(make_tensor(o if type(o) is be.ndarray else _as_device_array(ctx, be, o), be,
                                 record and id(o) not in nondiff)
                     for o in out)
-    for a in args:
+    for a, arr in zip(args, arrays):
         if isinstance(a, TensorBase):
             for r, o in zip(results, out):
-                if o is a._data:  # an input returned as it is: its version counter too
+                if o is arr:  # an input returned as it is: its version counter too
                     r._version_cell = a._version_cell
     if record:
-        _record(cls, ctx, args, results, t0)
+        _record(cls, ctx, args, results, t0, arrays)
     return results
 
 
-def _record(cls, ctx, args, results, t0):
+def _record(cls, ctx, args, results, t0, arrays):
     """The tape entry of an op that just ran (TapeEntry's fields, set inline),
-    pointed to by its differentiable outputs (``results``: one tensor, or a tuple)."""
+    pointed to by its differentiable outputs (``results``: one tensor, or a tuple);
+    ``arrays``: what forward was given for ``args``."""
     entry = _new(TapeEntry)
     entry.seq = next(_sequence)
     entry.fn = cls
@@ -419,7 +436,7 @@ def _record(cls, ctx, args, results, t0):
             if r.requires_grad:
                 r._entry, r._out_index = entry, i
     if ctx._saved:
-        _remember_versions(ctx, args, results)
+        _remember_versions(ctx, args, results, arrays)
     if t0 is not None:
         (ctx.output_backend or ctx.backend).synchronize()
         _notify(entry, args, results, time.perf_counter() - t0)
@@ -430,17 +447,18 @@ def _notify(entry, args, outputs, seconds):
         obs.on_forward(entry, args, outputs, seconds)
 
 
-def _remember_versions(ctx, args, results):
+def _remember_versions(ctx, args, results, arrays):
     """For each saved array that is an input's or an output's array, note which
     version of that tensor it was, so backward can detect in-place changes, and
     which one it was (its position in outputs + inputs: a recorded backward
     gives it back as that tensor)."""
     versions = []
     candidates = results + args
+    given = [r._data for r in results] + list(arrays)  # each candidate's array as forward saw it
     for i, s in enumerate(ctx._saved):
         if s is not None:
             for position, t in enumerate(candidates):
-                if isinstance(t, TensorBase) and s is t._data:
+                if isinstance(t, TensorBase) and s is given[position]:
                     cell = t._version_cell
                     # a leaf is saved as itself: backward reads its array then (PyTorch's
                     # rule, so `w.data = ...` before backward is seen)

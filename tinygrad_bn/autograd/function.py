@@ -141,7 +141,8 @@ class Function:
         if record and slots:
             ctx.output_slots, ctx.n_outputs = slots, len(outs)
             tensors = tuple(results[k] for k in slots)
-            _record(cls._node, ctx, args, tensors if len(tensors) > 1 else tensors[0], t0)
+            arrays = [a._data if isinstance(a, TensorBase) else a for a in args]
+            _record(cls._node, ctx, args, tensors if len(tensors) > 1 else tensors[0], t0, arrays)
             # a tensor the forward saved that is now an output stands for it on the graph
             ctx._tensors = tuple(_output_for(t, outs, results) for t in ctx._tensors)
         return results[0] if single else tuple(results)
