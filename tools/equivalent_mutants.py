@@ -632,4 +632,5 @@ EQUIVALENT = [
     ('tinygrad_bn/tape_export.py', 'core/ReplaceComparisonOperator_Eq_Is', 'return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"', 'return f"{n:.0f}{unit}" if unit is "B" else f"{n:.1f}{unit}"', 'unit is taken from the literal tuple just above, so it is the very "B" object'),
     ('tinygrad_bn/optim/swa_utils.py', 'core/NumberReplacer', 'multi(group[0], group[1], self.n_averaged.to(group[0][0].device))', 'multi(group[0], group[1], self.n_averaged.to(group[ -1][0].device))', "a group's second list holds the model's tensors already moved to the averaged ones' device, so both give that device"),
     ('tinygrad_bn/optim/lr_scheduler_cyclic.py', 'core/NumberReplacer', 'state["_scale_fn_custom"] = None if fn is None else functions_out([fn])[0]', 'state["_scale_fn_custom"] = None if fn is None else functions_out([fn])[ -1]', 'functions_out of a one-element list returns one element, so [0] is [-1]'),
+    ('tinygrad_bn/counting.py', 'core/ReplaceComparisonOperator_Eq_LtE', 'empty = [i for i, n in enumerate(shape) if n == 0]', 'empty = [i for i, n in enumerate(shape) if n <= 0]', "an array's sizes are never negative, so n <= 0 is n == 0"),
 ]
