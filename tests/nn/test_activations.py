@@ -344,6 +344,10 @@ def test_cosine_similarity(rng):
     ref = (x1 * x2).sum(1) / (np.linalg.norm(x1, axis=1) * np.linalg.norm(x2, axis=1))
     np.testing.assert_allclose(numpy_of(F.cosine_similarity(t64(x1), t64(x2))), ref, rtol=1e-12)
     np.testing.assert_allclose(numpy_of(nn.CosineSimilarity(dim=1)(t64(x1), t64(x2))), ref, rtol=1e-12)
+    # eps clamps a norm from below: 0 is taken, a negative one is refused
+    assert nn.CosineSimilarity(eps=0.0).eps == 0.0
+    with pytest.raises(ValueError, match=r"CosineSimilarity: eps must be >= 0.0, got -0.5"):
+        nn.CosineSimilarity(eps=-0.5)
     # broadcast first, along the reduced dim too, as PyTorch
     x3 = rng.standard_normal((4, 1))
     ref = (x3 * x2).sum(1) / (np.sqrt(5) * np.abs(x3[:, 0]) * np.linalg.norm(x2, axis=1))

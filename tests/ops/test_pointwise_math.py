@@ -407,6 +407,20 @@ def test_arithmetic_forms_with_alpha_value_weight_and_rounding_mode():
         assert gradcheck(f, tuple(xs))
 
 
+@pytest.mark.parametrize("bias", [-1e-9, 1e-9])
+def test_frexp_is_exact_where_log2_rounds_across_a_power_of_two(monkeypatch, bias):
+    """frexp takes its exponent from log2, which a less exact log2 (a GPU's) may round to
+    just below or above a whole number at a power of two: the one-step correction after
+    it still gives 0.5 <= |mantissa| < 1 and mantissa * 2 ** exponent == x exactly."""
+    original = tg.Tensor.log2
+    monkeypatch.setattr(tg.Tensor, "log2", lambda t: original(t) + bias)
+    x = np.array([1.0, 2.0, 8.0, 0.25, -4.0, 3.0, 1024.0, 2.0 ** -20, 5e-324 * 2 ** 10])
+    mantissa, exponent = tg.tensor(x).frexp()
+    want_m, want_e = np.frexp(x)
+    np.testing.assert_array_equal(mantissa.numpy(), want_m)
+    np.testing.assert_array_equal(exponent.numpy(), want_e)
+
+
 def test_nan_to_num_frexp_mvlgamma_and_heaviside():
     x = np.array([np.nan, np.inf, -np.inf, 1.5, -0.0], dtype=np.float32)
     np.testing.assert_array_equal(tg.nan_to_num(tg.tensor(x)).numpy(), np.nan_to_num(x))
