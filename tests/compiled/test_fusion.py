@@ -1,7 +1,9 @@
 """The fuser: a run of elementwise backend calls replayed as one generated Numba
 function gives NumPy's values bit for bit (dtypes, NaN, infinities, signed
 zeros, broadcasting, in-place updates), over Hypothesis-drawn runs."""
+import os
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -419,3 +421,25 @@ def test_a_cast_the_fuser_does_not_generate_stays_numpys_between_fused_calls(src
     assert not any(program.instrs[i].name == "cast" for run in program.runs for i in run.indices), (src, dst)
     for g, e in zip(got, expected):
         _same_bits(g.numpy(), e)
+
+
+def test_a_fused_run_whose_load_is_interrupted_loads_on_the_next_call(tmp_path, monkeypatch):
+    """A load stopped halfway (Ctrl-C while its module runs) leaves no half module
+    registered: the next load runs the file again and finds the function."""
+    import builtins
+    import types
+
+    monkeypatch.setenv("TINYGRAD_BN_CACHE", str(tmp_path))
+    name = f"probe_interrupted_load_{os.getpid()}"
+    source = (f"import builtins\nif getattr(builtins, '_tg_probe_fail', False):\n    raise KeyboardInterrupt\n\n\n"
+              f"def {name}(a):\n    return a + 1\n")
+    run = types.SimpleNamespace(name=name, source=source)
+    monkeypatch.setattr(builtins, "_tg_probe_fail", True, raising=False)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fusion.load(run)
+        builtins._tg_probe_fail = False
+        assert fusion.load(run)(1) == 2
+    finally:
+        sys.modules.pop(f"tinygrad_bn_{name}", None)
+        fusion._loaded.pop(source, None)
