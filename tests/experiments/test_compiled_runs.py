@@ -47,6 +47,7 @@ def test_a_diverging_compiled_run_stops_where_the_eager_one_does(norm):
     runs = [train_run(lambda: mlp([784, 32, 10], "relu", norm), seed=0, epochs=1, lr=1e4, compiled=c)
             for c in (False, True)]
     assert runs[0]["diverged"] and runs[1]["diverged"] and runs[0]["steps"] == runs[1]["steps"]
+    assert runs[0]["final_acc"] == runs[1]["final_acc"] == 0.1  # a diverged run scores chance (ten classes)
     for (k, a), (_, b) in zip(runs[0]["model"].state_dict().items(), runs[1]["model"].state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
 

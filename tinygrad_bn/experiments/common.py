@@ -104,6 +104,7 @@ def accuracy(model, x, y, batch_size=1000):
 
 
 COMPILE_FROM_STEPS = 500
+CHANCE = 0.1  # a guess's accuracy on ten balanced classes: what a diverged run scores
 
 
 def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pixels="standardized",
@@ -186,7 +187,7 @@ def train_run(make_model, seed, epochs, batch_size=64, lr=0.05, momentum=0.9, pi
                 on_epoch(model, epoch)
     missing = epochs - len(losses)
     if diverged:
-        accs_final = 0.1  # chance on ten balanced classes
+        accs_final = CHANCE
     else:
         accs_final = accs[-1] if accs else float("nan")
     return {"loss": losses + [float("nan")] * missing, "acc": accs + [float("nan")] * missing,

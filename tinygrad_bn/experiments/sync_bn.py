@@ -39,6 +39,7 @@ import time
 import numpy as np
 
 from .common import (
+    CHANCE,
     Progress,
     _plain,
     accuracy,
@@ -291,7 +292,7 @@ def _train(variant, seed, per_process, epochs, world, digits, first_weights=None
     seconds = time.perf_counter() - start
     diverged = not np.isfinite(losses[-1])
     record = {"variant": variant, "seed": seed, "per_process_batch": per_process, "global_batch": global_batch,
-              "world_size": world, "loss": losses, "acc": accs, "final_acc": 0.1 if diverged else accs[-1],
+              "world_size": world, "loss": losses, "acc": accs, "final_acc": CHANCE if diverged else accs[-1],
               "diverged": diverged, "steps": steps, "seconds": seconds, "rank": dist.rank(),
               "setup": training_setup(
                   batch, lr, MOMENTUM, epochs, "standardized", world_size=1 if variant == "global" else world,
