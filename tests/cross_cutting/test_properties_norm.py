@@ -79,7 +79,10 @@ def test_layer_norm_sample_does_not_depend_on_others(case, seed):
     other[1:] = np.random.default_rng(seed).standard_normal(other[1:].shape) * 5
     y1 = case.call(tg.tensor(x)).numpy()[0]
     y2 = case.call(tg.tensor(other)).numpy()[0]
-    np.testing.assert_array_equal(y1, y2)
+    # to rounding, not bit for bit: a CI run once saw one ulp of difference on a (2, 4) float64
+    # input. The kernel reads no other row for a row's statistics or output, and a dependence on
+    # the others (random, 5x the scale) would move y by far more than 4 ulps.
+    np.testing.assert_allclose(y1, y2, rtol=4 * np.finfo(y1.dtype).eps, atol=4 * np.finfo(y1.dtype).eps)
 
 
 @given(tst.normalization_inputs("batch", affine=True), st.floats(0.1, 10))
