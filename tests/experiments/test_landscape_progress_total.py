@@ -5,28 +5,9 @@ the runs themselves are stand-ins here, and the experiment is stopped as the bar
 import collections
 
 import pytest
+from progress_stand_in import MADE, RecordingBar, StopAtClose
 
 from tinygrad_bn.experiments import landscape
-
-
-class _Stop(Exception):
-    pass
-
-
-MADE = []
-
-
-class _Bar:
-    def __init__(self, total, name, enabled=True):
-        self.total, self.name, self.ticks, self.labels = total, name, 0, []
-        MADE.append(self)
-
-    def tick(self, label=""):
-        self.ticks += 1
-        self.labels.append(label)
-
-    def close(self):
-        raise _Stop
 
 
 def _stand_in_run(cls, seed, epochs, cfg, every, etas):
@@ -45,10 +26,10 @@ def test_the_bar_counts_every_run_of_every_setting_net_and_seed(monkeypatch, see
         net = next(k for k, v in landscape.NETS.items() if v is cls)
         calls.append((setting, net, seed))
         return _stand_in_run(*args)
-    monkeypatch.setattr(landscape, "Progress", _Bar)
+    monkeypatch.setattr(landscape, "Progress", RecordingBar)
     monkeypatch.setattr(landscape, "_probed_run", counted)
     MADE.clear()
-    with pytest.raises(_Stop):
+    with pytest.raises(StopAtClose):
         landscape.run("unused", seeds=seeds, epochs=1, progress=False, quick=quick)
     (bar,) = MADE
     assert bar.ticks == len(calls) == bar.total

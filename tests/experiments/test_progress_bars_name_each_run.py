@@ -3,27 +3,10 @@ and the cell it belongs to), and the bar counts to its total, full grid or quick
 runs are stand-ins here (each model is built and looked at, not trained), and the
 experiment is stopped as its bar closes."""
 import pytest
+from progress_stand_in import MADE, RecordingBar, StopAtClose
 
 from tinygrad_bn import nn
 from tinygrad_bn.experiments import gradients, sigmoid, weight_init
-
-BARS = []
-
-
-class _Stop(Exception):
-    pass
-
-
-class _Bar:
-    def __init__(self, total, name, enabled=True):
-        self.total, self.labels = total, []
-        BARS.append(self)
-
-    def tick(self, label=""):
-        self.labels.append(label)
-
-    def close(self):
-        raise _Stop
 
 
 class _Tape:
@@ -47,12 +30,12 @@ def _ticks(monkeypatch, module, quick, seeds=2):
         if kwargs.get("on_tape"):
             kwargs["on_tape"](0, _Tape())
         return {"loss": [], "acc": [], "final_acc": 0.5, "diverged": False, "setup": {}}
-    monkeypatch.setattr(module, "Progress", _Bar)
+    monkeypatch.setattr(module, "Progress", RecordingBar)
     monkeypatch.setattr(module, "train_run", stand_in)
-    BARS.clear()
-    with pytest.raises(_Stop):
+    MADE.clear()
+    with pytest.raises(StopAtClose):
         module.run("unused", seeds=seeds, epochs=1, progress=False, quick=quick)
-    (bar,) = BARS
+    (bar,) = MADE
     assert len(bar.labels) == len(ran) == bar.total
     assert {r["bn"] for r in ran} == {False, True}  # both kinds of net ran
     return bar, ran

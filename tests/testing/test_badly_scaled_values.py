@@ -10,8 +10,7 @@ with a value exactly that far: each end is reached and nothing goes past it.
 """
 import numpy as np
 import pytest
-from hypothesis import Phase, find, settings
-from hypothesis.errors import NoSuchExample
+from reaching import reaches
 
 from tinygrad_bn.testing import strategies as tst
 
@@ -21,14 +20,6 @@ NORM_OFFSETS = (1e4, -1e3, 300.0)
 NORM_SPREADS = (1e-1, 1.0, 10.0)
 
 
-def _reaches(strategy, holds):
-    """Whether ``strategy`` draws an example for which ``holds`` is true (a derandomized search, no shrinking)."""
-    try:
-        find(strategy, holds, settings=settings(max_examples=400, database=None, derandomize=True,
-                                                phases=[Phase.generate]))
-        return True
-    except NoSuchExample:
-        return False
 
 
 def _offset_and_reach(x, offsets):
@@ -46,16 +37,16 @@ BAD_ARRAYS = tst.arrays(np.float64, (3,), scale="bad")
 
 @pytest.mark.parametrize("offset", ARRAY_OFFSETS)
 def test_bad_arrays_reach_each_offset(offset):
-    assert _reaches(BAD_ARRAYS, lambda a: _offset_and_reach(a, ARRAY_OFFSETS)[0] == offset)
+    assert reaches(BAD_ARRAYS, lambda a: _offset_and_reach(a, ARRAY_OFFSETS)[0] == offset, max_examples=400)
 
 
 @pytest.mark.parametrize("spread", ARRAY_SPREADS)
 def test_bad_arrays_reach_two_of_each_spread_from_the_offset(spread):
-    assert _reaches(BAD_ARRAYS, lambda a: _is(_offset_and_reach(a, ARRAY_OFFSETS)[1], 2 * spread))
+    assert reaches(BAD_ARRAYS, lambda a: _is(_offset_and_reach(a, ARRAY_OFFSETS)[1], 2 * spread), max_examples=400)
 
 
 def test_bad_arrays_stay_within_two_of_the_largest_spread():
-    assert not _reaches(BAD_ARRAYS, lambda a: _offset_and_reach(a, ARRAY_OFFSETS)[1] > 2 * 10.0 * (1 + 1e-9))
+    assert not reaches(BAD_ARRAYS, lambda a: _offset_and_reach(a, ARRAY_OFFSETS)[1] > 2 * 10.0 * (1 + 1e-9), max_examples=400)
 
 
 BAD_NORM = tst.normalization_inputs("batch", scale="bad", affine=False, max_side=2)
@@ -63,13 +54,13 @@ BAD_NORM = tst.normalization_inputs("batch", scale="bad", affine=False, max_side
 
 @pytest.mark.parametrize("offset", NORM_OFFSETS)
 def test_bad_normalization_inputs_reach_each_offset(offset):
-    assert _reaches(BAD_NORM, lambda c: _offset_and_reach(c.x, NORM_OFFSETS)[0] == offset)
+    assert reaches(BAD_NORM, lambda c: _offset_and_reach(c.x, NORM_OFFSETS)[0] == offset, max_examples=400)
 
 
 @pytest.mark.parametrize("spread", NORM_SPREADS)
 def test_bad_normalization_inputs_reach_one_and_a_half_of_each_spread_from_the_offset(spread):
-    assert _reaches(BAD_NORM, lambda c: _is(_offset_and_reach(c.x, NORM_OFFSETS)[1], 1.5 * spread))
+    assert reaches(BAD_NORM, lambda c: _is(_offset_and_reach(c.x, NORM_OFFSETS)[1], 1.5 * spread), max_examples=400)
 
 
 def test_bad_normalization_inputs_stay_within_one_and_a_half_of_the_largest_spread():
-    assert not _reaches(BAD_NORM, lambda c: _offset_and_reach(c.x, NORM_OFFSETS)[1] > 1.5 * 10.0 * (1 + 1e-9))
+    assert not reaches(BAD_NORM, lambda c: _offset_and_reach(c.x, NORM_OFFSETS)[1] > 1.5 * 10.0 * (1 + 1e-9), max_examples=400)

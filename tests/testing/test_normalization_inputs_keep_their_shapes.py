@@ -5,20 +5,10 @@ group over a long spatial dim) are drawn as they are, so those edge cases reach
 the tests that use the strategy; and within each group the values alternate in sign."""
 import numpy as np
 import pytest
-from hypothesis import Phase, find, given, settings
-from hypothesis.errors import NoSuchExample
+from hypothesis import given, settings
+from reaching import reaches
 
 from tinygrad_bn.testing import strategies as tst
-
-
-def _reaches(strategy, holds):
-    """Whether ``strategy`` draws an example for which ``holds`` is true (a derandomized search, no shrinking)."""
-    try:
-        find(strategy, holds, settings=settings(max_examples=300, database=None, derandomize=True,
-                                                phases=[Phase.generate]))
-        return True
-    except NoSuchExample:
-        return False
 
 
 def _group_size(case):
@@ -30,7 +20,7 @@ def test_a_layer_norm_over_exactly_two_values_keeps_its_size_1_dims():
     """A normalized shape of 2 values with a size-1 dim ((2, 1), (1, 2), ...) is kept:
     only a normalized shape of a single value is widened to 2."""
     layer = tst.normalization_inputs("layer", scale="well", affine=False, max_side=2)
-    assert _reaches(layer, lambda c: c.params["normalized_shape"][-1] == 1 and _group_size(c) == 2)
+    assert reaches(layer, lambda c: c.params["normalized_shape"][-1] == 1 and _group_size(c) == 2)
 
 
 def test_group_norm_with_one_channel_per_group_keeps_a_long_spatial_dim():
@@ -38,8 +28,8 @@ def test_group_norm_with_one_channel_per_group_keeps_a_long_spatial_dim():
     (rank 3), and so are groups of exactly 2 values; a dim is appended only where a
     group would hold one value."""
     group = tst.normalization_inputs("group", scale="well", affine=False, max_side=3)
-    assert _reaches(group, lambda c: c.x.ndim == 3 and c.x.shape[1] == c.params["num_groups"] and c.x.shape[2] >= 3)
-    assert _reaches(group, lambda c: c.x.ndim == 2 and _group_size(c) == 2)
+    assert reaches(group, lambda c: c.x.ndim == 3 and c.x.shape[1] == c.params["num_groups"] and c.x.shape[2] >= 3)
+    assert reaches(group, lambda c: c.x.ndim == 2 and _group_size(c) == 2)
 
 
 @pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
