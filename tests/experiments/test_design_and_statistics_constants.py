@@ -102,3 +102,21 @@ def test_the_recorded_results_ran_the_default_epochs_and_are_full_runs():
         assert doc["epochs"] == experiments.module(doc["experiment"]).DEFAULT_EPOCHS, path
     assert names == set(experiments.EXPERIMENTS)
 
+
+
+def test_the_recorded_runs_trained_at_the_batch_size_the_code_names():
+    """An experiment that names its batch size (BATCH_SIZE: the steps per epoch of
+    its checkpoints and probes come from it) ran every recorded run at that size."""
+    from tinygrad_bn import experiments
+    checked = []
+    for name in experiments.EXPERIMENTS:
+        size = getattr(experiments.module(name), "BATCH_SIZE", None)
+        path = DOCS / f"{name}.json"
+        if size is None or not path.exists():
+            continue
+        runs = json.loads(path.read_text())["runs"]
+        assert runs and {r["setup"]["batch_size"] for r in runs} == {size}, name
+        checked.append(name)
+    if not checked:
+        pytest.skip(f"no recorded results in {DOCS}")
+    assert {"sigmoid", "sharpness", "landscape", "train-vs-eval"} <= set(checked)

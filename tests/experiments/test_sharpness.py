@@ -57,6 +57,19 @@ def test_a_dominant_negative_eigenvalue_is_shifted_away_to_find_the_top_one():
     assert abs(result["top"] - 3.0) < 1e-6 and result["change"] < 1e-6
 
 
+def test_one_power_iteration_gives_its_estimate_and_no_change():
+    """With one iteration there is no earlier estimate to compare: the change
+    is NaN (not a crash, and not a made-up zero)."""
+    a = np.diag([2.0, 1.0])
+    estimate, change = sharpness.power_iteration(lambda v: [a @ v[0]], [(2,)], iterations=1, seed=0)
+    v = np.random.default_rng(0).standard_normal(2)
+    v /= np.linalg.norm(v)
+    assert estimate == pytest.approx(v @ a @ v, rel=1e-12)
+    assert math.isnan(change)
+    _, change2 = sharpness.power_iteration(lambda v: [a @ v[0]], [(2,)], iterations=2, seed=0)
+    assert math.isfinite(change2) and change2 > 0
+
+
 def test_measuring_changes_neither_the_model_nor_the_training_trajectory():
     cfg = SETTINGS["baseline"]
     x_train, y_train = data(cfg["pixels"])[:2]

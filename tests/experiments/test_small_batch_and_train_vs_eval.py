@@ -102,6 +102,18 @@ def test_batch_statistics_of_a_renorm_net_are_batch_norms():
     assert (own != pure).any()
 
 
+def test_renorm_warmup_scales_with_the_run_and_never_jumps_a_limit():
+    """The warm-up is the run's fractions of its steps (start 5%, r_max ramp 25%,
+    d_max ramp 15%); a ramp is at least one step even in a tiny run, so a limit
+    always grows over a step rather than jumping at once to its maximum."""
+    assert train_vs_eval.renorm_warmup(1000) == (50, 250, 150)
+    for steps in range(1, 60):
+        start, r_ramp, d_ramp = train_vs_eval.renorm_warmup(steps)
+        assert r_ramp >= 1 and d_ramp >= 1, (steps, r_ramp, d_ramp)
+        assert (start, r_ramp, d_ramp) == (round(0.05 * steps), max(1, round(0.25 * steps)),
+                                           max(1, round(0.15 * steps)))
+
+
 # ------------------------------------------------------------ the noise measure
 def test_batch_noise_is_one_over_sqrt_b_on_gaussian_data():
     rng = np.random.default_rng(1)
