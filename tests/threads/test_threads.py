@@ -366,3 +366,31 @@ def test_threads_training_at_once_give_the_weights_of_serial_runs_bit_for_bit():
                          timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True"], out.stdout + out.stderr
+
+
+def test_the_thread_count_functions_come_from_a_pthreads_openblas_only(monkeypatch):
+    """Setting OpenBLAS's count around a product works with its pthreads
+    build; an OpenMP build takes its count from OpenMP, so there the functions
+    are not used (matmul stays np.matmul). Checked with a stand-in controller
+    of each kind, and on this machine's own library (the products test above
+    skips where they are None, so None must mean a library that is not a
+    pthreads OpenBLAS)."""
+    from types import SimpleNamespace
+
+    import threadpoolctl
+
+    from tinygrad_bn.backends import blas
+
+    def controller(layer, symbols=("openblas_get_num_threads", "openblas_set_num_threads")):
+        return SimpleNamespace(internal_api="openblas", filepath="/x/libopenblas.so", threading_layer=layer,
+                               _get_symbol=lambda name: f"<{name}>" if name in symbols else None)
+
+    real = threadpoolctl.ThreadpoolController
+    numpys = blas.numpys_openblas(real().lib_controllers)
+    on_this_machine = blas._openblas_thread_functions()
+    assert (on_this_machine is not None) == (numpys is not None and numpys.threading_layer == "pthreads"), \
+        getattr(numpys, "threading_layer", None)
+    for lib, want in ((controller("pthreads"), ("<openblas_get_num_threads>", "<openblas_set_num_threads>")),
+                      (controller("openmp"), None), (controller("pthreads", symbols=()), None)):
+        monkeypatch.setattr(threadpoolctl, "ThreadpoolController", lambda lib=lib: SimpleNamespace(lib_controllers=[lib]))
+        assert blas._openblas_thread_functions() == want, lib.threading_layer
