@@ -639,4 +639,5 @@ EQUIVALENT = [
     ('tinygrad_bn/counting.py', 'core/ReplaceComparisonOperator_LtE_IsNot', 'inside = a[(a >= lo) & (a <= hi)]', 'inside = a[(a >= lo) & (a is not hi)]', "np.histogram drops values above hi itself (its range is (lo, hi)), so the mask's upper bound is redundant; NaN is dropped by a >= lo"),
     ('tinygrad_bn/tensor_linalg.py', 'core/NumberReplacer', 'return steps.reshape(*(steps.shape[0] if i == d else 1 for i in range(y.ndim)))', 'return steps.reshape(*(steps.shape[ -1] if i == d else 1 for i in range(y.ndim)))', 'steps is 1-D (x is checked to be 1-D just above), so its first dim is its last'),
     ('tinygrad_bn/experiments/bn_vs_plain.py', 'core/ReplaceComparisonOperator_Eq_Is', 'for r in (r for r in runs if r["setting"] == setting and r["net"] == net):', 'for r in (r for r in runs if r["setting"] is setting and r["net"] == net):', "the runs are made in run() from SETTINGS' own keys, the very objects this loop takes, so is and == agree"),
+    ('kernels/cpu/rmsnorm.py', 'core/NumberReplacer', 'for j in range(xr.shape[0]):', 'for j in range(xr.shape[ -1]):', 'xr is one row (1-D), so its first dim is its last'),
 ]
