@@ -20,7 +20,7 @@ import pytest
 
 import tinygrad_bn as tg
 from tinygrad_bn import serialization
-from tinygrad_bn.data import DataLoader, Dataset, Subset, TensorDataset
+from tinygrad_bn.data import DataLoader, Dataset, Subset, TensorDataset, random_split
 
 # ------------------------------------------------------------------------------- datasets
 
@@ -75,6 +75,29 @@ def test_tensor_dataset_index_out_of_range(index):
 def test_data_loader_wants_a_dataset():
     with pytest.raises(TypeError, match=r"DataLoader: expected a dataset \(an object with __len__ and __getitem__.* got int"):
         DataLoader(3)
+
+
+class _LengthOnly:
+    def __len__(self):
+        return 2
+
+
+class _ItemsOnly:
+    def __getitem__(self, i):
+        return i
+
+
+@pytest.mark.parametrize("dataset", [_LengthOnly(), _ItemsOnly(), {1, 2}, "ab", b"ab"],
+                         ids=["len only", "getitem only", "set", "str", "bytes"])
+def test_each_data_entry_point_wants_both_len_and_getitem(dataset):
+    """A map-style dataset needs both methods; half of one (or a string, which
+    has both but is text) is refused at once, with the type's name."""
+    name = type(dataset).__name__
+    for who, make in (("DataLoader", lambda: DataLoader(dataset)),
+                      ("random_split", lambda: random_split(dataset, [1, 1])),
+                      ("Subset", lambda: Subset(dataset, [0]))):
+        with pytest.raises(TypeError, match=rf"{who}: expected a dataset .* got {name}"):
+            make()
 
 
 def test_data_loader_items_must_have_the_same_number_of_fields():
