@@ -211,3 +211,36 @@ def test_a_full_run_trains_on_every_training_digit_and_a_quick_one_on_the_first_
     assert (len(x_train), len(y_train), len(x_test), len(y_test)) == (4000, 4000, 1000, 1000)
     assert sync_bn.training_digits(False) == 4000
     assert sync_bn.training_digits(True) == sync_bn.QUICK_DIGITS == 1000
+
+
+class _BarMade(Exception):
+    """Raised by the stand-in bar as it is made: the run stops before any training."""
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_in_an_mpi_job_rank_0_alone_shows_the_bar_and_the_reference_runs_are_shared_out(monkeypatch, world):
+    """Every process runs the distributed variants of every (seed, batch); the
+    one-process reference runs are shared out, each to one process: so the bars'
+    totals add up to world x the variants' runs + the references, and only rank 0
+    draws its bar (the others would print over it)."""
+    from tinygrad_bn import distributed as dist
+    made = []
+
+    class Bar:
+        def __init__(self, total, name, enabled=True):
+            made.append((total, name, enabled))
+            raise _BarMade
+
+    monkeypatch.setattr(sync_bn, "Progress", Bar)
+    monkeypatch.setattr(dist, "world_size", lambda: world)
+    seeds = 3
+    for progress in (True, False):
+        made.clear()
+        for rank in range(world):
+            monkeypatch.setattr(dist, "init", lambda rank=rank: rank)
+            with pytest.raises(_BarMade):
+                sync_bn._distributed(seeds=seeds, epochs=1, quick=True, progress=progress)
+        assert [enabled for _, _, enabled in made] == [progress] + [False] * (world - 1)
+        references = seeds * len(sync_bn.QUICK_PER_PROCESS)
+        assert sum(total for total, _, _ in made) == world * references * len(sync_bn.DISTRIBUTED) + references
+        assert {name for _, name, _ in made} == {"sync-bn"}
