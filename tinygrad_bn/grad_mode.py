@@ -115,7 +115,9 @@ def is_inference_mode_enabled() -> bool:
 
 
 class inference_mode(ContextDecorator):
-    """``torch.inference_mode``: no recording inside (as ``no_grad``) when ``mode`` is True.
+    """``torch.inference_mode``: no recording inside (as ``no_grad``) when ``mode`` is True,
+    and recording on when it is False, as PyTorch's (``inference_mode(False)`` inside
+    ``no_grad`` or ``inference_mode()`` records again until the block ends).
     PyTorch also marks the tensors made inside as inference tensors, which may not
     enter autograd later; here they are ordinary tensors that do not require grad."""
 
@@ -127,8 +129,7 @@ class inference_mode(ContextDecorator):
 
     def _enter(self):
         previous = GradMode.enabled, InferenceMode.enabled
-        if self.mode:
-            GradMode.enabled = False
+        GradMode.enabled = not self.mode  # PyTorch's InferenceMode guard sets grad mode to !mode
         InferenceMode.enabled = self.mode
         return previous
 
