@@ -289,3 +289,16 @@ def test_reductions_with_a_dtype_compute_in_it(name):
     assert x.grad.dtype == tg.float32
     with pytest.raises(TypeError, match=f"{name}: 'float128bit' \\(str\\) is not a dtype"):
         getattr(tg.ones(3), name)(0, dtype="float128bit")
+
+
+@pytest.mark.parametrize("shape, size, want", [((2, 0), (2, 1), (2, 1)), ((3, 0, 4), (1, 1, 4), (1, 1, 4)),
+                                               ((0, 3), (1, 3), (1, 3)), ((2, 0), (0,), (0,)),
+                                               ((2, 3), (2, 3), (2, 3))])
+def test_sum_to_size_reaches_the_size_from_empty_dims_too(shape, size, want):
+    """A dim of size 0 summed to size 1 gives one zero (PyTorch's shapes and values),
+    and a sum over such a dim keeps its gradient shape."""
+    x = tg.zeros(*shape, requires_grad=True)
+    y = x.sum_to_size(*size)
+    assert y.shape == want and not y.detach().numpy().any()
+    y.backward(tg.ones(*want))
+    assert x.grad.shape == shape
