@@ -146,14 +146,15 @@ class InPlaceMethods:
         values = draw(self._backend)
         return self._inplace(op_name, lambda t: C.Overwrite.apply(t, values), "copyto", values)
 
-    def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        """Fill with values uniform on [a, b) from the device's generator or ``generator``, as PyTorch."""
-        number_arg("uniform_", "a", a)
-        number_arg("uniform_", f"b (with a={a})", b, a)
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        """Fill with values uniform on [from, to) from the device's generator or ``generator``,
+        as PyTorch (``from`` is spelled ``from_`` here: a Python keyword; ``to=`` is PyTorch's)."""
+        number_arg("uniform_", "from", from_)
+        number_arg("uniform_", f"to (with from={from_})", to, from_)
         if generator is None:
-            return self._random_fill("uniform_", lambda be: be.uniform(a, b, self.shape, self.dtype))
+            return self._random_fill("uniform_", lambda be: be.uniform(from_, to, self.shape, self.dtype))
         return self._random_fill("uniform_", lambda be: be.cast(be.add(be.mul(
-            self._draw("uniform_", generator), b - a), a), self.dtype))
+            self._draw("uniform_", generator), to - from_), from_), self.dtype))
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with normal values from the device's generator or ``generator``, as PyTorch."""

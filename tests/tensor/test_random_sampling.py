@@ -71,6 +71,23 @@ def test_uniform_and_normal_fills_from_a_generator_are_its_rand_and_randn():
         tg.zeros(2).uniform_(generator=3)
 
 
+def test_the_in_place_fills_take_pytorchs_calling_forms():
+    """PyTorch's ``uniform_(from=0, to=1, *, generator=None)``, ``normal_(mean=0, std=1, *,
+    generator=None)`` and ``random_(from, to, *, generator=None)``: bounds by position,
+    ``to``/``mean``/``std`` by keyword, the generator by keyword only."""
+    g = tg.Generator()
+    for fill, want in ((lambda x: x.uniform_(2.0, to=3.0, generator=g.manual_seed(1)), (2.0, 3.0)),
+                       (lambda x: x.uniform_(from_=-1.0, to=0.0), (-1.0, 0.0)),
+                       (lambda x: x.random_(2, to=4, generator=g.manual_seed(1)), (2.0, 3.0))):
+        values = fill(tg.zeros(200, dtype=tg.float64)).numpy()
+        assert want[0] <= values.min() and values.max() <= want[1]
+    assert abs(tg.zeros(2000).normal_(mean=5.0, std=0.1).numpy().mean() - 5.0) < 0.05
+    with pytest.raises(TypeError):
+        tg.zeros(2).uniform_(0.0, 1.0, g)  # the generator is keyword only, as PyTorch's
+    with pytest.raises(ValueError, match=r"uniform_: to \(with from=2.0\) must be >= 2.0, got 1.0"):
+        tg.zeros(2).uniform_(2.0, 1.0)
+
+
 def test_manual_seed_returns_the_default_stream_as_a_generator():
     """As PyTorch's (which returns torch.default_generator): drawing with it is drawing without one."""
     g = tg.manual_seed(4)
