@@ -186,3 +186,29 @@ def test_train_vs_eval(folder):
         _trained_as(run, doc, train_vs_eval.LR, train_vs_eval.SGD_MOMENTUM, batch_size=train_vs_eval.BATCH_SIZE)
         assert set(run["accuracy"]) == set(train_vs_eval.VARIANTS) | {train_vs_eval.CHECK}
         assert math.isclose(run["gap_8"], abs(run["accuracy"]["running"] - run["accuracy"]["train mode 8"]))
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=["seeds5", "seeds10"])
+def test_the_designs_built_by_a_function_are_what_it_builds_now(folder):
+    """sync-bn and landscape write their design with a function of the run's
+    shape: called with the recorded shape, it gives the recorded design."""
+    from tinygrad_bn.experiments import sync_bn
+    from tinygrad_bn.experiments.common import _plain
+
+    doc = _recorded(folder, "sync-bn")
+    recorded = {k: v for k, v in doc["design"].items() if k != "launch"}  # how this run was started
+    assert recorded == _plain(sync_bn.design(recorded["world_size"], doc["seeds"], doc["epochs"], False))
+    doc = _recorded(folder, "landscape")
+    assert doc["design"] == _plain(landscape._design(list(doc["settings"]), landscape.PROBE_EVERY,
+                                                     landscape.ETA_OVER_LR))
+
+
+def test_a_sync_bn_design_without_a_job_leaves_the_batches_it_cannot_know_empty():
+    from tinygrad_bn.experiments import sync_bn
+
+    d = sync_bn.design(None, 2, 1, True)
+    assert d["world_size"] is None and d["global_batches"] is None and d["lr"] is None
+    assert d["per_process_batches"] == sync_bn.QUICK_PER_PROCESS and d["training_digits"] == sync_bn.QUICK_DIGITS
+    d = sync_bn.design(4, 2, 1, False)
+    assert d["global_batches"] == [4 * b for b in sync_bn.PER_PROCESS]
+    assert d["lr"] == {str(4 * b): 0.05 * 4 * b / 64 for b in sync_bn.PER_PROCESS}
