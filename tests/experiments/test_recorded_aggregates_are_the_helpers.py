@@ -118,3 +118,26 @@ def test_sync_bn_tables_and_verdicts(folder):
 def test_sharpness_verdicts(folder):
     doc = _recorded(folder, "sharpness")
     _verdicts_agree(doc["verdicts"], sharpness._verdicts(doc["runs"], list(doc["settings"])))
+
+
+def test_sharpness_curves_are_geometric_means_over_the_seeds_that_have_a_value():
+    runs = [{"setting": "s", "net": "bn", "hessian_steps": [0, 5, 10], "top_eigenvalue": [1.0, 100.0, None]},
+            {"setting": "s", "net": "bn", "hessian_steps": [0, 5, 10], "top_eigenvalue": [4.0, 1.0, 10.0]},
+            {"setting": "s", "net": "plain", "hessian_steps": [0, 5, 10], "top_eigenvalue": [1e6, 1e6, 1e6]},
+            {"setting": "t", "net": "bn", "hessian_steps": [0, 5, 10], "top_eigenvalue": [1e6, 1e6, 1e6]}]
+    steps, curve, mine = sharpness._geometric_curve({"runs": runs}, "s", "bn")
+    assert steps == [0, 5, 10] and mine == runs[:2]
+    np.testing.assert_allclose(curve, [2.0, 10.0, 10.0])
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=["seeds5", "seeds10"])
+def test_the_sharpness_summary_counts_bn_runs_starting_at_a_saddle_among_those_measured(folder):
+    doc = _recorded(folder, "sharpness")
+    bn = [r for r in doc["runs"] if r["net"] == "bn"]
+    for r in bn:
+        r["dominant_eigenvalue"][0] = 1.0
+    bn[0]["dominant_eigenvalue"][0] = -0.5
+    bn[1]["dominant_eigenvalue"][0] = -2.0
+    bn[2]["dominant_eigenvalue"][0] = None  # not measured
+    bn[3]["dominant_eigenvalue"][0] = 0.0  # not negative
+    assert f"is negative in 2 of {len(bn) - 1} runs (a saddle)" in sharpness.summary(doc)
