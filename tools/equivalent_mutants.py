@@ -641,4 +641,5 @@ EQUIVALENT = [
     ('tinygrad_bn/experiments/bn_vs_plain.py', 'core/ReplaceComparisonOperator_Eq_Is', 'for r in (r for r in runs if r["setting"] == setting and r["net"] == net):', 'for r in (r for r in runs if r["setting"] is setting and r["net"] == net):', "the runs are made in run() from SETTINGS' own keys, the very objects this loop takes, so is and == agree"),
     ('kernels/cpu/rmsnorm.py', 'core/NumberReplacer', 'for j in range(xr.shape[0]):', 'for j in range(xr.shape[ -1]):', 'xr is one row (1-D), so its first dim is its last'),
     ('kernels/cuda/batchnorm.py', 'core/NumberReplacer', 'K, D, SCALE, SHIFT, MDY, COEF = 0, 1, 2, 3, 3, 4', 'K, D, SCALE, SHIFT, MDY, COEF = 0, 1, 2, 4, 3, 4', "each call allocates its own 5-row table, and SHIFT's row is written and read only by the forward kernels, which use no COEF row: rows 3 and 4 are both free for it"),
+    ('tinygrad_bn/experiments/landscape.py', 'core/ReplaceComparisonOperator_Eq_Is', 'if row == len(ROWS) - 1:', 'if row is len(ROWS) - 1:', "row comes from enumerate over the few plot rows: a small int, and CPython keeps one object per small int, so is and == agree"),
 ]

@@ -453,6 +453,29 @@ def test_a_forward_with_history_is_refused_and_one_without_is_replayed():
     assert next(iter(forward._entries.values())).replays == 1
 
 
+def test_a_replay_returns_the_containers_the_step_returned():
+    """Tuples stay tuples, lists lists and dicts dicts, nested, with numbers kept as they are."""
+    model, _, _ = _setup(BASE)
+    x = _batches(BASE, 1)[0][0]
+    shapes = {"tuple": lambda y: (y, 2), "list": lambda y: [y, (y, [3])], "dict": lambda y: {"y": [y], "n": (4,)}}
+    for name, wrap in shapes.items():
+        forward = tg.compile(lambda x, wrap=wrap: wrap(model(x)))
+        with tg.no_grad():
+            outs = [forward(x) for _ in range(3)]
+            eager = wrap(model(x))
+        assert next(iter(forward._entries.values())).replays >= 1, name
+        for out in outs:
+            assert _structure(out) == _structure(eager), name
+
+
+def _structure(out):
+    if isinstance(out, (tuple, list)):
+        return type(out).__name__, [_structure(o) for o in out]
+    if isinstance(out, dict):
+        return "dict", {k: _structure(v) for k, v in out.items()}
+    return ("tensor", out.shape) if isinstance(out, tg.Tensor) else out
+
+
 def _penalty_runs(opt_name, norm, steps=6):
     """A WGAN-GP style critic step (a gradient penalty through autograd.grad with
     create_graph, on a leaf made inside the step), eager and compiled."""

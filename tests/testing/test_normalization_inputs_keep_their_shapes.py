@@ -32,6 +32,15 @@ def test_group_norm_with_one_channel_per_group_keeps_a_long_spatial_dim():
     assert reaches(group, lambda c: c.x.ndim == 2 and _group_size(c) == 2)
 
 
+def test_batch_and_instance_norm_reach_exactly_two_values_per_group():
+    """The smallest valid batch (2 samples of one value per channel) and the smallest
+    instance (a spatial dim of 2) are drawn: widening stops at 2, not beyond."""
+    batch = tst.normalization_inputs("batch", scale="well", affine=False, max_side=3)
+    assert reaches(batch, lambda c: c.x.ndim == 2 and c.x.shape[0] == 2)
+    instance = tst.normalization_inputs("instance", scale="well", affine=False, max_side=3)
+    assert reaches(instance, lambda c: c.x.ndim == 3 and c.x.shape[2] == 2)
+
+
 @pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
 def test_well_scaled_values_alternate_in_sign_along_each_group(kind):
     """Well scaled, each group's flattened values are a +-1 pattern plus noise of at
