@@ -642,4 +642,5 @@ EQUIVALENT = [
     ('kernels/cpu/rmsnorm.py', 'core/NumberReplacer', 'for j in range(xr.shape[0]):', 'for j in range(xr.shape[ -1]):', 'xr is one row (1-D), so its first dim is its last'),
     ('kernels/cuda/batchnorm.py', 'core/NumberReplacer', 'K, D, SCALE, SHIFT, MDY, COEF = 0, 1, 2, 3, 3, 4', 'K, D, SCALE, SHIFT, MDY, COEF = 0, 1, 2, 4, 3, 4', "each call allocates its own 5-row table, and SHIFT's row is written and read only by the forward kernels, which use no COEF row: rows 3 and 4 are both free for it"),
     ('tinygrad_bn/experiments/landscape.py', 'core/ReplaceComparisonOperator_Eq_Is', 'if row == len(ROWS) - 1:', 'if row is len(ROWS) - 1:', "row comes from enumerate over the few plot rows: a small int, and CPython keeps one object per small int, so is and == agree"),
+    ('kernels/cpu/rmsnorm.py', 'core/ReplaceComparisonOperator_GtE_Is', 'if r0 >= r1:  # no rows: the placeholder pass below would write outside y', 'if r0 is r1:  # no rows: the placeholder pass below would write outside y', "Numba compares two ints with is by value, and r0 <= r1 always (the serial call takes 0, rows; chunks() gives nondecreasing bounds), so is and >= agree"),
 ]
