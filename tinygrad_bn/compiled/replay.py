@@ -14,7 +14,7 @@ class ReplayMismatch(RuntimeError):
     """A call came out otherwise than when the step was traced."""
 
 
-def generate(program, n_args, results, fuse=True):
+def generate(program, n_args, results, *, fuse):
     """A Python function ``replay(*arg_arrays)`` that runs the program's calls as
     straight-line code (runs of elementwise calls as one fused Numba function
     each, when ``fuse``) and returns the arrays of ``results`` (refs), with the
