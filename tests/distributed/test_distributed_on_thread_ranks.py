@@ -451,3 +451,44 @@ def test_a_job_of_one_rank_reduces_and_broadcasts_to_itself(ranks):
     np.testing.assert_array_equal(a, np.arange(4.0))
     np.testing.assert_array_equal(b, np.arange(3.0))
     np.testing.assert_array_equal(c, np.arange(5.0))
+
+
+def test_ddp_averages_each_pass_and_counts_a_parameter_a_rank_did_not_use_as_zero(ranks):
+    """Two passes of DistributedDataParallel on 2 ranks. In the first, rank 1 does
+    not use the second layer, so its .grad stays None there until the average
+    (this pass's mean over the ranks, rank 1's part zero) sets it; in the second
+    pass every rank uses both layers, and .grad accumulates: it holds the first
+    average plus the second, on every rank alike."""
+    size = 2
+    rng = np.random.default_rng(7)
+    xs = [[rng.standard_normal((4, 3)) for _ in range(2)] for _ in range(size)]
+    w1, w2 = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+
+    def local_grads(x, both):
+        """This rank's gradients of one pass, eagerly and alone (no averaging)."""
+        a, b = tg.tensor(w1, requires_grad=True), tg.tensor(w2, requires_grad=True)
+        h = tg.tensor(x) @ a
+        (((h @ b) if both else h) ** 2).sum().backward()
+        return a.grad.numpy(), (b.grad.numpy() if both else np.zeros_like(w2))
+
+    def body(r):
+        model = tg.nn.Module()
+        model.a, model.b = tg.nn.Parameter(tg.tensor(w1)), tg.nn.Parameter(tg.tensor(w2))
+        ddp = tg.nn.parallel.DistributedDataParallel(model)
+        seen = []
+        for step, x in enumerate(xs[r]):
+            both = r == 0 or step == 1
+            h = tg.tensor(x) @ ddp.module.a
+            (((h @ ddp.module.b) if both else h) ** 2).sum().backward()
+            seen.append((model.a.grad.numpy().copy(), model.b.grad.numpy().copy()))
+        return seen
+
+    got = ranks(size, body)
+    first = [local_grads(xs[r][0], r == 0) for r in range(size)]
+    second = [local_grads(xs[r][1], True) for r in range(size)]
+    for p in range(2):
+        mean1 = (first[0][p] + first[1][p]) / size
+        mean2 = (second[0][p] + second[1][p]) / size
+        for r in range(size):
+            np.testing.assert_allclose(got[r][0][p], mean1, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(got[r][1][p], mean1 + mean2, rtol=1e-12, atol=1e-12)
