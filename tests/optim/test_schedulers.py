@@ -119,6 +119,7 @@ SPECS = {
     "MultiplicativeLR": (lambda M, o: M.MultiplicativeLR(o, mult),
                          per_group(lambda e, b: b * math.prod(mult(k) for k in range(1, e + 1)))),
     "StepLR": (lambda M, o: M.StepLR(o, 4, 0.5), per_group(lambda e, b: b * 0.5 ** (e // 4))),
+    "StepLR every epoch": (lambda M, o: M.StepLR(o, 1, 0.5), per_group(lambda e, b: b * 0.5 ** e)),
     "MultiStepLR": (lambda M, o: M.MultiStepLR(o, [3, 8, 8, 20], 0.5),
                     per_group(lambda e, b: b * 0.5 ** sum(m <= e for m in [3, 8, 8, 20]))),
     "ConstantLR": (lambda M, o: M.ConstantLR(o, 0.25, 6), per_group(lambda e, b: b * (0.25 if e < 6 else 1.0))),
