@@ -330,3 +330,48 @@ def test_a_checkpoint_of_another_format_or_a_newer_version_is_refused_by_name(tm
     meta.update(format="tinygrad_bn.checkpoint", version=1)  # the same file with our metadata loads
     np.savez(path, __tinygrad_bn__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), t0=np.arange(3.0))
     np.testing.assert_array_equal(np.asarray(tg.load(path)), np.arange(3.0))
+
+
+def _deflated_size(payload):
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("pad.bin", payload)
+    with zipfile.ZipFile(buf) as z:
+        return z.infolist()[0].compress_size
+
+
+def test_the_compression_ratio_limit_is_100_to_1(tmp_path, monkeypatch):
+    """An entry claiming just over 100 times its compressed size is refused, one at
+    just under is read (the size floor lowered so that small entries show it; the
+    payloads are found by a search, since deflate's sizes vary with zlib)."""
+    import zipfile
+
+    from tinygrad_bn import serialization
+    monkeypatch.setattr(serialization, "_SMALL_ENTRY_BYTES", 0)
+    head = np.random.default_rng(1).bytes(200)
+    found = {}
+    for n in range(20000, 60000, 5):
+        payload = head + bytes(n)
+        ratio = len(payload) / _deflated_size(payload)
+        kind = "over" if 100 < ratio <= 101 else "under" if 99 < ratio <= 100 else None
+        if kind and kind not in found:
+            found[kind] = payload
+        if len(found) == 2:
+            break
+    assert len(found) == 2, "no payload of ratio 99-101 found"
+    good = tmp_path / "good.npz"
+    tg.save({"w": tg.ones(2)}, good)
+    for kind, payload in found.items():
+        path = tmp_path / f"{kind}.npz"
+        with zipfile.ZipFile(path, "w") as z:
+            for name, raw in _checkpoint_entries(good):
+                z.writestr(name, raw)
+            z.writestr("pad.bin", payload, compress_type=zipfile.ZIP_DEFLATED)
+        try:
+            tg.load(path)
+            error = ""
+        except ValueError as e:
+            error = str(e)
+        assert ("ratio over 100:1" in error) == (kind == "over"), (kind, error)
