@@ -64,3 +64,13 @@ def test_bad_normalization_inputs_reach_one_and_a_half_of_each_spread_from_the_o
 
 def test_bad_normalization_inputs_stay_within_one_and_a_half_of_the_largest_spread():
     assert not reaches(BAD_NORM, lambda c: _offset_and_reach(c.x, NORM_OFFSETS)[1] > 1.5 * 10.0 * (1 + 1e-9), max_examples=400)
+
+
+WELL_ARRAYS = tst.arrays(np.float64, (3,), scale="well")
+
+
+@pytest.mark.parametrize("sign", [-1.0, 1.0])
+def test_well_scaled_arrays_reach_both_ends_of_minus_two_to_two(sign):
+    """The unit values span [-2, 2] on both sides (the bad draws scale the same values)."""
+    assert reaches(WELL_ARRAYS, lambda a: (sign * a).max() > 1.9, max_examples=400)
+    assert not reaches(WELL_ARRAYS, lambda a: np.abs(a).max() > 2.0, max_examples=400)
