@@ -21,3 +21,16 @@ class RecordingBar:
 
     def close(self):
         raise StopAtClose
+
+
+def bar_of_a_stand_in_run(monkeypatch, module, runner, stand_in, seeds, quick):
+    """Run experiment ``module`` with ``module.<runner>`` replaced by ``stand_in`` and its
+    bar by a RecordingBar, until the bar closes; returns that one bar."""
+    import pytest
+    monkeypatch.setattr(module, "Progress", RecordingBar)
+    monkeypatch.setattr(module, runner, stand_in)
+    MADE.clear()
+    with pytest.raises(StopAtClose):
+        module.run("unused", seeds=seeds, epochs=1, progress=False, quick=quick)
+    (bar,) = MADE
+    return bar

@@ -5,7 +5,7 @@ the runs themselves are stand-ins here, and the experiment is stopped as the bar
 import collections
 
 import pytest
-from progress_stand_in import MADE, RecordingBar, StopAtClose
+from progress_stand_in import bar_of_a_stand_in_run
 
 from tinygrad_bn.experiments import landscape
 
@@ -26,12 +26,7 @@ def test_the_bar_counts_every_run_of_every_setting_net_and_seed(monkeypatch, see
         net = next(k for k, v in landscape.NETS.items() if v is cls)
         calls.append((setting, net, seed))
         return _stand_in_run(*args)
-    monkeypatch.setattr(landscape, "Progress", RecordingBar)
-    monkeypatch.setattr(landscape, "_probed_run", counted)
-    MADE.clear()
-    with pytest.raises(StopAtClose):
-        landscape.run("unused", seeds=seeds, epochs=1, progress=False, quick=quick)
-    (bar,) = MADE
+    bar = bar_of_a_stand_in_run(monkeypatch, landscape, "_probed_run", counted, seeds, quick)
     assert bar.ticks == len(calls) == bar.total
     assert sorted({seed for _, _, seed in calls}) == list(range(seeds))
     assert bar.labels == [f"{setting} {net} seed {seed}" for setting, net, seed in calls]

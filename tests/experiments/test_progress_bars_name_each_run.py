@@ -3,7 +3,7 @@ and the cell it belongs to), and the bar counts to its total, full grid or quick
 runs are stand-ins here (each model is built and looked at, not trained), and the
 experiment is stopped as its bar closes."""
 import pytest
-from progress_stand_in import MADE, RecordingBar, StopAtClose
+from progress_stand_in import bar_of_a_stand_in_run
 
 from tinygrad_bn import nn
 from tinygrad_bn.experiments import gradients, sigmoid, weight_init
@@ -30,12 +30,7 @@ def _ticks(monkeypatch, module, quick, seeds=2):
         if kwargs.get("on_tape"):
             kwargs["on_tape"](0, _Tape())
         return {"loss": [], "acc": [], "final_acc": 0.5, "diverged": False, "setup": {}}
-    monkeypatch.setattr(module, "Progress", RecordingBar)
-    monkeypatch.setattr(module, "train_run", stand_in)
-    MADE.clear()
-    with pytest.raises(StopAtClose):
-        module.run("unused", seeds=seeds, epochs=1, progress=False, quick=quick)
-    (bar,) = MADE
+    bar = bar_of_a_stand_in_run(monkeypatch, module, "train_run", stand_in, seeds, quick)
     assert len(bar.labels) == len(ran) == bar.total
     assert {r["bn"] for r in ran} == {False, True}  # both kinds of net ran
     return bar, ran
