@@ -527,6 +527,24 @@ def test_independent_sums_log_prob_and_entropy_over_the_reinterpreted_dims():
     assert ohc.event_shape == (2, 4) and ohc.log_prob(t64(ONE_HOTS)).shape == (2,)
 
 
+
+@pytest.mark.parametrize("sample_dims", [(), (5,), (4, 5)])
+@pytest.mark.parametrize("reinterpreted", [0, 1, 2, 3])
+def test_independent_sums_exactly_the_rightmost_dims_for_values_of_any_rank(sample_dims, reinterpreted):
+    """Values with sample dims in front of the batch (2, 3, 2): the log_prob is
+    the base's summed over the last ``reinterpreted`` dims, whatever the rank."""
+    rng = np.random.default_rng(3)
+    loc, scale = rng.standard_normal((2, 3, 2)), rng.uniform(0.5, 2.0, (2, 3, 2))
+    d = Independent(Normal(t64(loc), t64(scale)), reinterpreted)
+    x = rng.standard_normal(sample_dims + (2, 3, 2))
+    per_element = vec(normal_lp)(x, loc, scale)
+    want = per_element.sum(axis=tuple(range(per_element.ndim - reinterpreted, per_element.ndim)))
+    got = d.log_prob(t64(x)).numpy()
+    assert got.shape == sample_dims + (2, 3, 2)[:3 - reinterpreted]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    entropy = (0.5 + 0.5 * np.log(2 * np.pi) + np.log(scale)).sum(axis=tuple(range(3 - reinterpreted, 3)))
+    np.testing.assert_allclose(d.entropy().numpy(), entropy, rtol=1e-12)
+
 @needs_torch
 def test_discrete_and_multivariate_agree_with_torch():
     td = torch.distributions

@@ -286,3 +286,30 @@ def test_log_axes_tick_decades_when_wide_and_1_2_5_when_narrow(low, high, want):
         np.testing.assert_allclose(ticks, want, rtol=1e-9)
     finally:
         plt.close(fig)
+
+
+def test_with_one_seed_each_curve_is_that_seeds_measure_at_its_probe_steps(monkeypatch, tmp_path):
+    """One seed per net: the line is the run's own values (a geometric mean of
+    one), drawn at the run's probe steps, and the band has no width."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+    figs = {}
+    monkeypatch.setattr(landscape, "save_figure", lambda fig, out, name: figs.setdefault(name, fig))
+    settings, steps, rng = list(landscape.SETTINGS)[:1], [0, 3, 6, 9], np.random.default_rng(2)
+    runs = []
+    for net in landscape.NETS:
+        run = {"setting": settings[0], "net": net, "seed": 0, "probe_steps": steps, "loss": [1.0, 0.5]}
+        for key, _ in landscape.ROWS:
+            run[key] = list(rng.uniform(0.01, 100.0, len(steps)))
+        runs.append(run)
+    landscape._plot(str(tmp_path), runs, settings, 3, [0.5, 1.0], 1)
+    try:
+        axes = figs["landscape.png"].axes
+        for row, (key, _) in enumerate(landscape.ROWS):
+            lines = axes[row].get_lines()
+            assert len(lines) == len(runs)
+            for line, run in zip(lines, runs):
+                np.testing.assert_array_equal(line.get_xdata(), steps)
+                np.testing.assert_allclose(line.get_ydata(), run[key], rtol=1e-12)
+    finally:
+        plt.close("all")

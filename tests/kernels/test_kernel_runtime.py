@@ -112,6 +112,21 @@ def test_pool_reuses_buffers_only_after_every_view_is_gone():
     pool.empty_cache()
 
 
+def test_the_pool_takes_buffers_from_min_bytes_up_and_leaves_smaller_ones_to_malloc():
+    """MIN_BYTES is the first pooled size: exactly MIN_BYTES comes over an owner
+    (and goes back to the cache), one element fewer is a plain array."""
+    gc.collect()
+    pool.empty_cache()
+    at = pool.empty((pool.MIN_BYTES // 8,), np.float64)
+    under = pool.empty((pool.MIN_BYTES // 8 - 1,), np.float64)
+    assert at.nbytes == pool.MIN_BYTES and at.base is not None
+    assert under.base is None
+    del at, under
+    gc.collect()
+    assert pool.cached_bytes() == pool.MIN_BYTES
+    pool.empty_cache()
+
+
 def test_a_buffer_freed_while_the_interpreter_clears_the_pool_module_is_quiet(monkeypatch):
     """At exit the interpreter sets a module's globals to None before the last
     arrays die: freeing a pooled buffer then must not raise (Python would print
