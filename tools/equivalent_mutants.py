@@ -649,4 +649,5 @@ EQUIVALENT = [
     ('tinygrad_bn/ops/movement.py', 'core/NumberReplacer', 'if extra > 0 and any(d != 1 for d in shape[:extra]):', 'if extra > -1 and any(d != 1 for d in shape[:extra]):', 'the two differ only at extra == 0, where shape[:0] is empty and any() is False'),
     ('kernels/cpu/special.py', 'core/ReplaceOrWithAnd', 'if math.isnan(x) or x == -math.inf:', 'if math.isnan(x) and x == -math.inf:', 'digamma of NaN still comes out NaN from the series below, and -inf is caught two lines down as a non-positive whole number (NaN): the same results'),
     ('tinygrad_bn/ops/sorting.py', 'core/ReplaceComparisonOperator_Eq_LtE', 'if t.ndim == 0:', 'if t.ndim <= 0:', "a tensor's ndim is never negative, so <= 0 is == 0"),
+    ('tinygrad_bn/nn/class_losses.py', 'core/ReplaceComparisonOperator_Eq_GtE', 'return loss.sum() if reduction == "sum" else loss', 'return loss.sum() if reduction >= "sum" else loss', "reduction_arg leaves only 'none', 'mean' and 'sum', 'mean' returns above, and 'none' < 'sum'", '_nll_rows'),
 ]

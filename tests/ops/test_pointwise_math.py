@@ -269,6 +269,42 @@ def test_upper_incomplete_gamma_keeps_its_digits_for_tiny_a():
                                np.vectorize(math.erfc)(np.sqrt(small)), rtol=1e-12)
 
 
+def _bernoulli(n):
+    """The Bernoulli numbers B_0..B_n exactly (Akiyama-Tanigawa), B_1 = +1/2."""
+    from fractions import Fraction
+    out, row = [], []
+    for m in range(n + 1):
+        row.append(Fraction(1, m + 1))
+        for j in range(m, 0, -1):
+            row[j - 1] = j * (row[j - 1] - row[j])
+        out.append(row[0])
+    return out
+
+
+def test_the_series_tables_of_the_special_functions_hold_the_numbers_they_name():
+    """The Bernoulli table B_2k / (2k)! and the zeta(2)..zeta(18) table, each
+    against its exact rational value (zeta by Euler-Maclaurin at N = 20 with
+    eight Bernoulli terms: error below 1e-20), to within one ulp."""
+    from fractions import Fraction
+
+    from kernels.cpu import special
+    b = _bernoulli(2 * len(special._B2K_OVER_FACT) + 2)
+    want = [b[2 * k] / math.factorial(2 * k) for k in range(1, len(special._B2K_OVER_FACT) + 1)]
+    assert list(special._B2K_OVER_FACT) == [float(w) for w in want]  # each a correctly rounded division
+
+    def zeta(s, n=20):
+        total = sum(Fraction(1, j ** s) for j in range(1, n)) + Fraction(1, (s - 1) * n ** (s - 1)) + \
+            Fraction(1, 2 * n ** s)
+        rising = Fraction(s)  # s (s + 1) ... (s + 2k - 2)
+        for k in range(1, 9):
+            total += b[2 * k] / math.factorial(2 * k) * rising / n ** (s + 2 * k - 1)
+            rising *= (s + 2 * k - 1) * (s + 2 * k)
+        return total
+
+    for s, got in zip(range(2, 19), special._ZETA_2_TO_18):
+        assert abs(Fraction(float(got)) - zeta(s)) <= Fraction(math.ulp(float(got))), s
+
+
 def _temme_p(a, x):
     """P(a, x) by the first two terms of Temme's uniform expansion (DLMF 8.12):
     Q = erfc(eta sqrt(a / 2)) / 2 + exp(-a eta^2 / 2) / sqrt(2 pi a) (c0(eta) + c1(eta) / a),

@@ -394,3 +394,23 @@ def test_load_state_dict_refuses_a_state_array_of_any_other_shape_and_changes_no
                                              rf"{re.escape(str(tg.Size(shape)))}, the parameter has"):
             opt.load_state_dict(sd)
         assert_same(opt.state_dict(), before)
+
+
+def test_state_round_trips_with_hundreds_of_parameter_groups():
+    """Counts past CPython's cache of small ints (256): the optimizer's and the
+    scheduler's state dicts load back into a fresh pair of the same many groups."""
+    def pair():
+        params = [tg.tensor([float(i)], requires_grad=True) for i in range(300)]
+        opt = optim.SGD([{"params": [p], "lr": 0.1 + i / 1000} for i, p in enumerate(params)], lr=0.1, momentum=0.9)
+        return params, opt, S.StepLR(opt, step_size=1, gamma=0.5)
+
+    params, opt, sched = pair()
+    for p in params:
+        p.grad = tg.ones(1)
+    opt.step()
+    sched.step()
+    _, opt2, sched2 = pair()
+    opt2.load_state_dict(opt.state_dict())
+    sched2.load_state_dict(sched.state_dict())
+    assert sched2.base_lrs == sched.base_lrs and len(sched2.base_lrs) == 300
+    assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
