@@ -36,6 +36,15 @@ def test_split_is_stratified_seeded_and_disjoint():
             load_mnist_5k(test_size=bad)
 
 
+def test_the_largest_test_size_the_error_names_is_the_largest_that_works():
+    """Too large a test_size names the largest that leaves a training digit of
+    every class (500 per class: 10 x 499), and that one works."""
+    with pytest.raises(ValueError, match=r"leaves no training digits of class 0; expected at most 4990$"):
+        load_mnist_5k(test_size=5000)
+    xtr, ytr, xte, _ = load_mnist_5k(test_size=4990, normalize=False)
+    assert len(xte) == 4990 and np.bincount(ytr).tolist() == [1] * 10
+
+
 def write_idx(path, arr, gz):
     header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in arr.shape)
     data = header + arr.astype(np.uint8).tobytes()
