@@ -148,6 +148,23 @@ def test_replay_runs_no_tape_entries_and_returns_a_plain_loss():
     assert re.search(r"iadd\(v\d+, ext1\)", text) and re.search(r"fused run \d+: \d+ calls in one Numba function", text)
 
 
+def test_each_fused_run_in_the_description_counts_the_calls_listed_under_it():
+    """A fused run's header says how many calls it stands for: the op lines of
+    its instructions, less the version bumps (not calls)."""
+    model, opt, loss_fn = _setup(dict(BASE, widths=[16, 8]))
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    for x, y in _batches(BASE, 3):
+        step(x, y)
+    entry = next(iter(step._entries.values()))
+    text = step.describe()
+    ops = {int(m.group(1)): m.group(2) for m in re.finditer(r"^ +(\d+)  (.*)$", text, re.M)}
+    headers = [(int(k), int(n)) for k, n in re.findall(r"fused run (\d+): (\d+) calls in one Numba", text)]
+    assert [k for k, _ in headers] == list(range(len(entry.program.runs))) and headers
+    for k, n in headers:
+        listed = [ops[i] for i in entry.program.runs[k].indices if not ops[i].startswith("version of")]
+        assert n == len(listed) > 0, (k, listed)
+
+
 def test_dropout_draws_the_masks_the_eager_step_draws():
     spec = dict(BASE, dropout=0.5)
     (le, se, _), (lc, sc, _) = _run_both(spec, steps=5)
