@@ -165,6 +165,17 @@ def bincount(t, weights, minlength):
     return _on(t, np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dtype))
 
 
+def _data_range(who, a, fix):
+    """(min, max) of ``a`` for bins taken from the data. As PyTorch, a range that
+    is not finite (a NaN, which min and max pass on, or an infinity) is refused:
+    its bins would have no width or no end."""
+    lo, hi = float(np.min(a)), float(np.max(a))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"{who}: the data's range [{lo:g}, {hi:g}] is not finite (the input holds NaN or an "
+                           f"infinity); {fix}")
+    return lo, hi
+
+
 def histc(t, bins, min, max):  # PyTorch's argument names (shadowing builtins)
     """Counts of t's elements in ``bins`` equal bins over [min, max] (the data's
     range when both are 0; elements outside are ignored; max falls in the last
@@ -182,8 +193,7 @@ def histc(t, bins, min, max):  # PyTorch's argument names (shadowing builtins)
     if lo > hi:
         raise ValueError(f"{who}: max must be >= min, got min={min}, max={max}")
     if lo == hi and a.size:
-        finite = a[np.isfinite(a)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (lo, hi)
+        lo, hi = _data_range(who, a, "pass min and max to count only the values between them")
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     inside = a[(a >= lo) & (a <= hi)]
@@ -219,6 +229,8 @@ def histogram(t, bins, *, range, weight, density):
         if weight.shape != t.shape:
             raise RuntimeError(f"{who}: weight must have the input's shape {t.shape}, got {weight.shape}")
         w = _host(weight).reshape(-1).astype(np.float64)
+    if range is None and a.size and not isinstance(edges, np.ndarray):
+        range = _data_range(who, a, "pass range=(min, max) to count only the values between them")
     hist, edges = np.histogram(a.astype(np.float64), bins=edges, range=range, weights=w, density=bool(density))
     return Histogram(_on(t, hist.astype(t.dtype)), _on(t, edges.astype(t.dtype)))
 

@@ -2,6 +2,8 @@
 edges of their ranges: values exactly at a histogram's min and max and just outside,
 equal bounds (the data's range), one value; ties on either side of a search; runs along
 a dim; 0-d inputs; the last flat index and one past it. The values are PyTorch's."""
+import re
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,23 @@ def test_unravel_index_takes_the_last_flat_index_and_refuses_one_past_it():
     with pytest.raises(IndexError, match="index 6 is out of range for shape"):
         tg.unravel_index(tg.tensor([1, 6]), (2, 3))
     np.testing.assert_array_equal(tg.unravel_index(tg.tensor([3]), 4)[0].numpy(), [3])
+
+
+@pytest.mark.parametrize("values, shown", [([float("nan")], "[nan, nan]"), ([1.0, float("nan")], "[nan, nan]"),
+                                           ([float("inf"), 1.0], "[1, inf]"), ([-float("inf"), 2.0], "[-inf, 2]")])
+def test_a_range_taken_from_data_that_is_not_finite_is_refused_as_pytorch_does(values, shown):
+    """torch.histc(tensor([inf, 1.])) raises "range of [1, inf] is not finite" (and
+    torch.histogram alike); with the range given, the values outside it, NaN too,
+    are left out: torch.histc(tensor([nan, 1.]), 3, 0, 2) is [0., 1., 0.]."""
+    t = tg.tensor(values)
+    with pytest.raises(RuntimeError, match=re.escape(f"histc: the data's range {shown} is not finite") +
+                       ".*pass min and max"):
+        t.histc(3)
+    with pytest.raises(RuntimeError, match=re.escape(f"histogram: the data's range {shown} is not finite") +
+                       ".*pass range="):
+        t.histogram(3)
+    finite = [v for v in values if np.isfinite(v)]
+    want = np.histogram(finite, 3, (0.0, 2.0))[0].tolist() if finite else [0.0, 0.0, 0.0]
+    assert t.histc(3, 0, 2).tolist() == want
+    assert t.histogram(3, range=(0.0, 2.0)).hist.tolist() == want
+    assert t.histogram(tg.tensor([0.0, 1.0, 2.0])).hist.sum().item() == len([v for v in finite if 0 <= v <= 2])
