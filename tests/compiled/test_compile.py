@@ -143,8 +143,9 @@ def test_replay_runs_no_tape_entries_and_returns_a_plain_loss():
     assert "replayed" in text
     # each op with its values' names, shapes and dtypes: the first product reads the step's
     # argument and the transposed weight (a state array), and the bias add writes in place
-    assert re.search(r"\n +\d+  v(\d+):float32\[12, 16\] = swapaxes\(ext0, 0, 1\)\n +\d+  "
-                     r"v\d+:float32\[8, 16\] = matmul\(arg0, v\1\)", text), text
+    assert re.search(r"\n +\d+  v(\d+):float32\[12, 16\] = swapaxes\(ext0, 0, 1\)   \(of state arrays only: "
+                     r"made once, when the step was compiled\)\n +\d+  v\d+:float32\[8, 16\] = matmul\(arg0, v\1\)",
+                     text), text
     assert re.search(r"iadd\(v\d+, ext1\)", text) and re.search(r"fused run \d+: \d+ calls in one Numba function", text)
 
 
@@ -163,6 +164,40 @@ def test_each_fused_run_in_the_description_counts_the_calls_listed_under_it():
     for k, n in headers:
         listed = [ops[i] for i in entry.program.runs[k].indices if not ops[i].startswith("version of")]
         assert n == len(listed) > 0, (k, listed)
+
+
+def test_views_of_state_arrays_are_made_once_and_copies_every_step():
+    """A weight's transpose is a view: the same one at every replay, made once
+    when compiling. A reshape of a weight that is not C-contiguous is a copy:
+    it must be made again each step, after the optimizer moved the weight."""
+    def make():
+        tg.manual_seed(0)
+        w = tg.tensor(np.arange(12.0).reshape(3, 4).T, requires_grad=True)  # (4, 3), Fortran order
+        v = tg.tensor(np.linspace(1.0, 2.0, 12).reshape(3, 4), requires_grad=True)
+        opt = optim.SGD([w, v], lr=0.05)
+        c = tg.tensor(np.linspace(-1.0, 1.0, 12))
+
+        def step():
+            opt.zero_grad()
+            loss = ((w.reshape(-1) - c) ** 2 * c).sum() + ((w.t() @ v.t()) * 0.1).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, (w, v)
+
+    eager, eager_params = make()
+    step, params = make()
+    compiled = tg.compile(step)
+    for _ in range(5):
+        assert eager().item() == compiled().item()
+    for a, b in zip(eager_params, params):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    text = compiled.describe()
+    assert re.search(r"= transpose\(ext\d+, \(1, 0\)\)   \(of state arrays only: made once", text), text
+    assert re.search(r"= reshape\(ext\d+, \(-1\)\)\n", text), text
+    made_once = [int(i) for i in re.findall(r"^ +(\d+)  .*made once, when the step was compiled", text, re.M)]
+    source = next(iter(compiled._entries.values())).source
+    assert made_once and not any(f"f{i}(" in source for i in made_once), source
 
 
 def test_dropout_draws_the_masks_the_eager_step_draws():

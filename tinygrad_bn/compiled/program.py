@@ -85,6 +85,7 @@ class Program:
         self.arg_arrays = list(arg_arrays)  # the trace's arrays, until release(): what fusion inspects
         self.value_arrays = []
         self.runs = []  # fused runs (fusion.Run) once generated
+        self.folded = set()  # indices of the calls and guards replay.fold_views made once, at generation
         for ev in events:
             if type(ev) is Call:
                 self._add_call(ev)
@@ -233,6 +234,8 @@ class Program:
                 head = f"{outs} = " if outs else ""
                 tail = "   (checked: the trace's value)" if ins.kind == "guard" else (
                     "   (its argument itself: skipped)" if ins.kind == "alias" else "")
+                if i in self.folded:
+                    tail = "   (of state arrays only: made once, when the step was compiled)"
                 lines.append(f"{i:4d}  {head}{ins.name}({args}{kw}){tail}")
             elif ins.kind == "host":
                 lines.append(f"{i:4d}  {ins.name}()   (run in Python: its update is not traced)")

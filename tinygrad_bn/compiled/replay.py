@@ -19,6 +19,7 @@ def generate(program, n_args, results, *, fuse):
     straight-line code (runs of elementwise calls as one fused Numba function
     each, when ``fuse``) and returns the arrays of ``results`` (refs), with the
     source it was made from."""
+    folded = fold_views(program, results)
     steps = _steps(program, results, fuse)
     ns = {"_mismatch": _mismatch, "_same": _same, "_box": np.asarray}
     lines = [f"def replay({', '.join(f'a{k}' for k in range(n_args))}):"]
@@ -29,6 +30,9 @@ def generate(program, n_args, results, *, fuse):
         kind, v = r
         if kind == "a":
             return f"a{v}"
+        if kind == "v" and v in folded:
+            ns[f"k{v}"] = folded[v]
+            return f"k{v}"
         if kind == "v":
             return f"v{v}"
         if kind == "x":
@@ -86,13 +90,69 @@ def generate(program, n_args, results, *, fuse):
                 ns[f"h{i}"] = _grad_setter([t for t, _ in leaves], [r is None or r[0] == "x" for _, r in leaves])
                 grads = ", ".join("None" if r is None or r[0] == "x" else name(r) for _, r in leaves)
                 lines.append(f"    h{i}(({grads},))")
-        dead = [v for v, at in last_use.items() if at == s]
+        dead = [v for v, at in last_use.items() if at == s and v not in folded]
         if dead:
             lines.append(f"    del {', '.join(f'v{v}' for v in sorted(dead))}")
     lines.append(f"    return ({''.join(name(r) + ', ' for r in results)})")
     source = "\n".join(lines)
     exec(compile(source, "<tinygrad_bn compiled step>", "exec"), ns)  # noqa: S102  (our own generated source)
     return ns["replay"], source
+
+
+_VIEWS = frozenset({"swapaxes", "reshape", "transpose"})
+"""Calls whose result, when it is a view, follows from its array's layout alone."""
+_LAYOUT_GUARDS = frozenset({"shares_memory"})
+
+
+def fold_views(program, results):
+    """value -> array, for the views of state arrays that replay need not make
+    again: a state array is the very same array at every replay (the step's
+    guards retrace when one is replaced), so a transposed weight or a reshaped
+    batch the step closes over is the same view every time. They are made once
+    here, and the guards that only compare such views' memory are checked once
+    here (one that fails is left to fail in replay). A value the step returns or
+    sets as a gradient is never folded: those must be new arrays each call.
+    Marks the folded instructions in ``program.folded``."""
+    keep = {r[1] for r in results if r[0] == "v"}
+    for ins in program.instrs:
+        if ins.kind == "grads":
+            keep.update(r[1] for _, r in ins.payload if r is not None and r[0] == "v")
+    folded = {}
+
+    def resolve(r):  # the argument as replay would pass it, or _NOT when it is made per call
+        kind, v = r
+        if kind == "x":
+            return program.externals[v]
+        if kind == "v":
+            return folded.get(v, _NOT)
+        if kind == "c":
+            return v
+        if kind == "t":
+            inner = tuple(resolve(e) for e in v)
+            return _NOT if any(e is _NOT for e in inner) else inner
+        return _NOT
+
+    for i, ins in enumerate(program.instrs):
+        if ins.kind not in ("call", "guard") or ins.kwargs:
+            continue
+        args = [resolve(r) for r in ins.args]
+        if not args or any(a is _NOT for a in args) or type(args[0]) is not np.ndarray:
+            continue
+        if ins.kind == "guard" and ins.name in _LAYOUT_GUARDS:
+            if _same(ins.fn(*args), ins.expect):
+                program.folded.add(i)
+        elif ins.kind == "call" and ins.name in _VIEWS and len(ins.outs) == 1 and not ins.meta \
+                and ins.outs[0] not in keep:
+            traced = program.value_arrays[ins.outs[0]]
+            out = ins.fn(*args)
+            if type(out) is np.ndarray and np.may_share_memory(out, args[0]) and out.shape == traced.shape \
+                    and out.strides == traced.strides and out.dtype == traced.dtype:
+                folded[ins.outs[0]] = out
+                program.folded.add(i)
+    return folded
+
+
+_NOT = object()
 
 
 def _replay_form(program, ins):
@@ -135,7 +195,7 @@ def _steps(program, results, fuse):
             program.runs.append(run)
             steps.append((i, ins, run))
             steps.extend((j, program.instrs[j], None) for j in indices if program.instrs[j].kind == "bump")
-        elif i not in inside and ins.kind != "alias":
+        elif i not in inside and ins.kind != "alias" and i not in program.folded:
             steps.append((i, ins, None))
     return steps
 
