@@ -57,9 +57,11 @@ def test_instance_norm_needs_the_units_to_split_into_its_channels():
 
 def test_the_json_gets_plain_python_values():
     doc = _plain({1: np.float32(1.5), "t": (np.int64(2), float("nan"), np.float64(-np.inf)),
-                  "a": np.array([[1.0, np.nan], [2.0, 3.0]]), "s": "text", "b": True, "n": None})
-    assert doc == {"1": 1.5, "t": [2, None, None], "a": [[1.0, None], [2.0, 3.0]], "s": "text", "b": True, "n": None}
-    assert type(doc["1"]) is float and type(doc["t"][0]) is int
+                  "a": np.array([[1.0, np.nan], [2.0, 3.0]]), "s": "text", "b": True, "n": None,
+                  "verdict": np.float64(2.0) > 1.0})
+    assert doc == {"1": 1.5, "t": [2, None, None], "a": [[1.0, None], [2.0, 3.0]], "s": "text", "b": True, "n": None,
+                   "verdict": True}
+    assert type(doc["1"]) is float and type(doc["t"][0]) is int and type(doc["verdict"]) is bool
     json.dumps(doc, allow_nan=False)
 
 

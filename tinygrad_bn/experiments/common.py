@@ -469,6 +469,8 @@ def _plain(obj):
         return float(obj) if math.isfinite(obj) else None
     if isinstance(obj, np.integer):
         return int(obj)
+    if isinstance(obj, np.bool_):  # json.dumps refuses NumPy's bool (a verdict computed from arrays)
+        return bool(obj)
     return obj
 
 
