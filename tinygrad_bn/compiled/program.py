@@ -96,8 +96,14 @@ class Program:
                 # a tensor that holds state from before the step (its array is kept by reference) gets
                 # its version raised in replay too; one made in the step is new at every call, and
                 # nothing outside it can hold an old version of it
+                # an argument's tensor (or a view of it, which shares its counter) differs from call to call:
+                # replay raises the version of the call's own argument
                 ref = self.ref(ev.tensor._data)
-                if ref[0] == "x":
+                k = next((k for k, t in enumerate(arg_tensors) if t._version_cell is ev.tensor._version_cell), None)
+                if k is not None:
+                    self.instrs.append(Instr("bump", "version", args=(("a", k),),
+                                             payload=ArgLeaf(k, self.arg_cell, arg_tensors[k]), region=ev.region))
+                elif ref[0] == "x":
                     self.instrs.append(Instr("bump", "version", args=(ref,), payload=ev.tensor, region=ev.region))
             elif type(ev) is ClearGrads:
                 self.instrs.append(Instr("clear", "zero_grad", payload=ev.tensors, line=ev.line))
@@ -242,7 +248,8 @@ class Program:
             elif ins.kind == "clear":
                 lines.append(f"{i:4d}  zero_grad: .grad = None for {len(ins.payload)} tensors")
             elif ins.kind == "bump":
-                lines.append(f"{i:4d}  version of a tensor of shape {tuple(ins.payload.shape)} + 1 (an in-place write)")
+                t = ins.payload.traced if isinstance(ins.payload, ArgLeaf) else ins.payload
+                lines.append(f"{i:4d}  version of a tensor of shape {tuple(t.shape)} + 1 (an in-place write)")
             else:
                 lines.append(f"{i:4d}  .grad of {len(ins.payload)} leaves set from " +
                              ", ".join(_show(r) if r is not None else "None" for _, r in ins.payload))
@@ -273,9 +280,12 @@ def _show(r):
 def const_key(v):
     """A constant as something == compares as the eager step would see it: NaN
     equal to NaN, a function by its code (a closure made anew each call is the
-    same function), a NumPy scalar with its type."""
+    same function), a NumPy scalar with its type, a float zero with its sign (the
+    signed zeros it makes differ)."""
     if isinstance(v, float) and math.isnan(v):
         return ("nan",)
+    if isinstance(v, float) and v == 0:
+        return ("c", type(v), v, math.copysign(1.0, v))
     if isinstance(v, np.generic):
         return ("np", type(v), v.tobytes())
     if hasattr(v, "__code__"):

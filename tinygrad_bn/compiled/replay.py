@@ -79,6 +79,9 @@ def generate(program, n_args, results, *, fuse):
         elif ins.kind == "clear":
             ns[f"h{i}"] = _clear_grads(ins.payload)
             lines.append(f"    h{i}()")
+        elif ins.kind == "bump" and type(ins.payload) is ArgLeaf:  # the call's own argument
+            ns[f"n{i}"] = ins.payload
+            lines.append(f"    n{i}.tensor._version_cell[0] += 1")
         elif ins.kind == "bump":
             ns[f"n{i}"] = ins.payload._version_cell
             lines.append(f"    n{i}[0] += 1")
@@ -218,8 +221,11 @@ def _last_uses(steps, results):
 
 
 def _same(a, b):
+    """Whether a guard's value is the trace's: arrays bit for bit (signed zeros apart, a
+    NaN equal to itself), as two traces are compared."""
     if isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+        return isinstance(a, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype and \
+            a.tobytes() == b.tobytes()
     return const_key(a) == const_key(b)
 
 

@@ -198,8 +198,11 @@ class Tracer:
                 self.python_state.add(id(optimizer))
 
     def bumped(self, tensor):
-        """``write_in_place`` raised ``tensor``'s version: replay raises it too."""
-        self.events.append(Bump(tensor, self._region))
+        """``write_in_place`` raised ``tensor``'s version: replay raises it too (but
+        not for a write inside a host optimizer step: replay runs that step, which
+        raises its own versions)."""
+        if not self._depth:
+            self.events.append(Bump(tensor, self._region))
 
     def cleared(self, tensors):
         """``zero_grad()`` set these tensors' ``.grad`` to None."""
