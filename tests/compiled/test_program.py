@@ -42,6 +42,7 @@ def _square():
     (True, 1, False),
     (np.float32(1.0), np.float64(1.0), False),
     (np.float32(0.0), np.float32(-0.0), False),     # equal, but the signed zeros they make differ
+    (np.int32(0), np.float32(0.0), False),          # the same bytes, not the same dtype
     (0.0, -0.0, False),
     (float("nan"), 1.0, False),
     (_square(), lambda v: v + v, False),
@@ -95,8 +96,8 @@ def test_a_constant_made_anew_each_call_that_the_eager_step_sees_alike_is_replay
 
 
 def test_copies_are_kept_where_a_container_or_the_result_reads_their_source():
-    """A copy whose source is read again only inside a tuple (concatenate's arrays), or is
-    itself returned, stays a copy; a copy of a copy that nothing reads again goes with
+    """A copy whose source is read again only inside a tuple (concatenate's arrays), is
+    itself returned, or is written next through a view, stays a copy; a copy of a copy that nothing reads again goes with
     the copy before it, and a tuple that reads it reads the source."""
     def step(x):
         be = backend_of(x)
@@ -110,7 +111,11 @@ def test_copies_are_kept_where_a_container_or_the_result_reads_their_source():
         both = be.concatenate((again, joined), 0)
         r = be.mul(array_of(x), 3.0)
         dup = be.copy(r)                        # r is returned: two arrays, not one
-        return make_tensor(both, be), make_tensor(r, be), make_tensor(dup, be)
+        shared = be.mul(array_of(x), 4.0)
+        flat = be.reshape(shared, (-1,))
+        snapshot = be.copy(shared)              # shared is written next, through a view of it
+        be.iadd(flat, 5.0)
+        return make_tensor(both, be), make_tensor(r, be), make_tensor(dup, be), make_tensor(snapshot, be)
     x = tg.tensor(np.arange(3.0))
     expected = [t.numpy().copy() for t in step(x)]
     compiled = tg.compile(step, fuse=False)
@@ -120,11 +125,12 @@ def test_copies_are_kept_where_a_container_or_the_result_reads_their_source():
     for g, e in zip(got, expected):
         np.testing.assert_array_equal(g.numpy(), e)
     np.testing.assert_array_equal(expected[0], [1, 2, 3, 0, 2, 4, 1, 3, 5])
+    np.testing.assert_array_equal(expected[3], [0, 4, 8])
     assert not np.shares_memory(got[1].numpy(), got[2].numpy())
     got[2].add_(1.0)
     np.testing.assert_array_equal(got[1].numpy(), [0.0, 3.0, 6.0])
     program = compiled.programs()[0]
-    assert [i.kind for i in program.instrs if i.name == "copy"] == ["call", "alias", "alias", "call"]
+    assert [i.kind for i in program.instrs if i.name == "copy"] == ["call", "alias", "alias", "call", "call"]
     assert re.search(r"= concatenate\(\(v\d+, v\d+\), 0\)\n", program.describe())
 
 
