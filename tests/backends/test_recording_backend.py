@@ -117,3 +117,15 @@ def test_in_place_names_and_checks_behave_as_the_base():
     with pytest.raises(ValueError, match="not finite"):
         RB.check_finite("not finite", leaf(A), RB.div(leaf(A), 0.0))
     assert repr(RB) == f"<RecordingBackend over {CPU!r}>"
+
+
+def test_constants_from_0d_operands_are_0d_arrays_not_numpy_scalars():
+    """NumPy's ufuncs return a scalar for 0-d operands (np.less(array(1.), array(2.))
+    is np.True_); the constant tensors the recording backend makes hold 0-d device
+    arrays all the same, with the value and dtype of the comparison."""
+    t = tg.tensor(1.0, requires_grad=True)
+    cases = {"less": (RB.less(t, 2.0), True), "equal": (RB.equal(t, 1.0), True),
+             "less, two tensors": (RB.less(t, t), False), "isnan": (RB.math("isnan", t), False)}
+    for name, (got, want) in cases.items():
+        assert type(got._data) is np.ndarray and got.shape == () and got.dtype == np.bool_, name
+        assert bool(got._data) is want and not got.requires_grad, name

@@ -213,6 +213,16 @@ def test_unfold_gives_the_sliding_windows_and_their_gradient():
         x.unfold(1, 5, 1)
 
 
+@pytest.mark.parametrize("size, step, message", [
+    (2, 0, "step must be an int >= 1, got 0"), (2, -1, "step must be an int >= 1, got -1"),
+    (-1, 1, "size must be an int >= 0, got -1"), (2, True, "step must be an int >= 1, got True"),
+    (2.0, 1, "size must be an int >= 0, got 2.0")])
+def test_unfold_refuses_a_step_under_1_and_a_size_under_0(size, step, message):
+    """PyTorch: "step is 0 but must be > 0", "size is -1 but must be >= 0"."""
+    with pytest.raises(ValueError, match=f"unfold: {message}"):
+        tg.arange(6.0).unfold(0, size, step)
+
+
 @pytest.mark.parametrize("dim, size, step, shape", [
     (1, 0, 1, (3, 5, 0)), (1, 0, 3, (3, 2, 0)), (0, 0, 2, (2, 4, 0)),  # windows of no elements
     (0, 3, 5, (1, 4, 3)), (1, 4, 1, (3, 1, 4)), (-1, 1, 1, (3, 4, 1))])  # one window; windows of one

@@ -285,6 +285,19 @@ def test_plot_grad_flow(tmp_path):
         tg.plot_grad_flow([], str(path))
 
 
+def test_plot_grad_flows_own_figure_widens_with_the_number_of_parameters(monkeypatch):
+    """6 inches up to 12 parameters, then half an inch each, so the names stay legible."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    for count, width in ((3, 6.0), (12, 6.0), (20, 10.0)):
+        flow = [{"param": f"p{i}", "norm": 1.0 + i} for i in range(count)]
+        tg.plot_grad_flow(flow)
+        fig = plt.gcf()
+        assert tuple(fig.get_size_inches()) == (width, 4.0), count
+        plt.close(fig)
+
+
 def test_plot_grad_flow_picks_the_file_backend_only_when_it_saves_its_own_figure(tmp_path, monkeypatch):
     """Saving to a file needs no display, so that call switches matplotlib to Agg;
     drawing on the screen or on the caller's axes keeps the caller's backend."""
