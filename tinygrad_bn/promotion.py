@@ -72,10 +72,27 @@ def promoted(a, b, *, true_division=False):
         return a, b
     if ta != tb:
         t, n = (a, b) if ta else (b, a)
-        if t.dtype.kind == "f" and type(n) in (int, float, bool) or \
-                t.dtype.kind in "iu" and type(n) in (int, bool) and not true_division:
+        if t.dtype.kind == "f" and type(n) in (int, float, bool):
             return a, b
+        if t.dtype.kind in "iu" and type(n) in (int, bool) and not true_division:
+            lo, hi = _INT_RANGES[t.dtype]
+            return (a, b) if lo <= n <= hi else tuple(_wrapped(x, t.dtype) for x in (a, b))
     target = result_type(a, b)
     if true_division and not is_float(target):
         target = np.dtype(get_default_dtype())
-    return tuple(x.to(target) if isinstance(x, TensorBase) and x.dtype != target else x for x in (a, b))
+    return tuple(x.to(target) if isinstance(x, TensorBase) and x.dtype != target else _wrapped(x, target)
+                 for x in (a, b))
+
+
+_INT_RANGES = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+               for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
+def _wrapped(x, dtype):
+    """A Python int outside an integer dtype's range wrapped into it, as PyTorch
+    casts the scalar of a binary op (int8 tensor * 300 multiplies by 44); NumPy
+    would refuse it. Anything else as it is."""
+    if type(x) is not int or dtype not in _INT_RANGES:
+        return x
+    lo, hi = _INT_RANGES[dtype]
+    return x if lo <= x <= hi else (x - lo) % (hi - lo + 1) + lo

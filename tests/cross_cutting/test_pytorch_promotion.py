@@ -20,7 +20,8 @@ import tinygrad_bn as tg
 SNAPSHOT = Path(__file__).with_name("pytorch_promotion.json")
 DTYPES = ["bool", "int32", "int64", "float32", "float64"]
 # operands by name: tensors of each dtype, 0-d tensors, Python numbers
-OPERANDS = DTYPES + ["0d int64", "0d float64", "2", "2.5", "True"]
+# and NumPy's numbers, which PyTorch takes as Python numbers (weak: float16 * np.float64 is float16)
+OPERANDS = DTYPES + ["0d int64", "0d float64", "2", "2.5", "True", "np.int64(2)", "np.float32(2.5)", "np.float64(2.5)"]
 
 
 def operand(M, name):
@@ -29,7 +30,8 @@ def operand(M, name):
         return M.tensor(a.astype(name))
     if name.startswith("0d"):
         return M.tensor(np.array(3).astype(name.split()[1]))
-    return {"2": 2, "2.5": 2.5, "True": True}[name]
+    return {"2": 2, "2.5": 2.5, "True": True, "np.int64(2)": np.int64(2), "np.float32(2.5)": np.float32(2.5),
+            "np.float64(2.5)": np.float64(2.5)}[name]
 
 
 BINARY = {
@@ -136,6 +138,23 @@ def test_float32_stays_float32_beside_python_floats_and_0d_float64_and_integer_t
         assert (counts / 2).dtype == tg.float64 and (counts * 2.5).dtype == tg.float64
     finally:
         tg.set_default_dtype(tg.float32)
+
+# PyTorch 2.13's results: the Python int is cast into the tensor's dtype, wrapping (300 is 44 in int8)
+WRAPPED = [("int8", [1, 100], "add", 300, [45, -112]), ("int8", [1, 100], "mul", 300, [44, 48]),
+           ("int8", [1, 100], "sub", 300, [-43, 56]), ("int8", [1, 100], "floordiv", 300, [0, 2]),
+           ("uint8", [1, 2], "add", -1, [0, 1]), ("uint8", [0, 255], "mul", 257, [0, 255]),
+           ("int16", [1, 2], "add", 2 ** 40, [1, 2]), ("int32", [1, 2], "add", 2 ** 33 + 5, [6, 7]),
+           ("int8", [1, 100], "radd", 300, [45, -112])]
+
+
+@pytest.mark.parametrize("dtype, values, op, number, want", WRAPPED)
+def test_a_python_int_outside_an_integer_tensors_range_wraps_into_it_as_pytorchs(dtype, values, op, number, want):
+    """NumPy refuses such an int (OverflowError, naming no op); PyTorch casts it."""
+    t = tg.tensor(values, dtype=getattr(tg, dtype))
+    got = {"add": lambda: t + number, "mul": lambda: t * number, "sub": lambda: t - number,
+           "floordiv": lambda: t // number, "radd": lambda: number + t}[op]()
+    assert got.dtype == t.dtype and got.tolist() == want
+
 
 
 def test_the_snapshot_covers_every_case():

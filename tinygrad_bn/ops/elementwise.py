@@ -1,6 +1,7 @@
 """Elementwise ops. Binary ops broadcast like NumPy; their backward sums each
 gradient back to its input's shape. A Python scalar may stand in for either side."""
 import math
+import numbers
 
 from ..arguments import devices_differ
 from ..function import Function
@@ -13,7 +14,13 @@ GELU_APPROXIMATIONS = ("none", "tanh")
 def operand(x, who="a tensor op"):
     """The other side of a binary op: a tensor, or a Python number left as it is
     (the array module then keeps the tensor's dtype, as PyTorch does)."""
-    if isinstance(x, (TensorBase, bool, int, float)):
+    if isinstance(x, TensorBase) or type(x) in (bool, int, float):
+        return x
+    if isinstance(x, numbers.Number) and not isinstance(x, complex) and hasattr(x, "item"):
+        # a NumPy number (np.float32, np.int64; np.float64 even is a float) is a Python number to
+        # PyTorch, weak in promotion: float16 * np.float64(2.5) stays float16, int64 * np.float32 is float32
+        return x.item()
+    if isinstance(x, (bool, int, float)):
         return x
     if isinstance(x, (list, tuple)) or hasattr(x, "dtype"):
         return new_tensor(x)
