@@ -888,6 +888,29 @@ def test_a_step_over_a_dict_with_numbers_returns_a_dict_and_each_number_is_its_o
     assert all(e.replays >= 1 for e in compiled._entries.values())
 
 
+@pytest.mark.parametrize("kind", [float, np.float64, np.float32])
+def test_a_number_argument_is_a_key_by_what_the_step_can_tell_apart(kind):
+    """0.0 == -0.0 in Python, but x * -0.0 makes negative zeros: they are two keys.
+    1, True and 1.0 are three (their types differ). Every NaN is one key, though no
+    NaN equals another, so a NaN argument replays instead of tracing each call."""
+    def step(x, s):
+        return x * s
+
+    compiled = tg.compile(step)
+    x = tg.tensor(np.array([1.0, 2.0], dtype=np.float32))
+    for _ in range(3):
+        assert not np.signbit(compiled(x, kind(0.0)).numpy()).any()
+    assert np.signbit(compiled(x, kind(-0.0)).numpy()).all()
+    assert not np.signbit(compiled(x, kind(0.0)).numpy()).any()
+    assert len(compiled._entries) == 2
+    for _ in range(4):
+        assert np.isnan(compiled(x, kind(float("nan"))).numpy()).all()
+    assert len(compiled._entries) == 3 and max(e.replays for e in compiled._entries.values()) >= 2
+    for s in (1, True, 1.0):
+        compiled(x, s)
+    assert len(compiled._entries) == 6
+
+
 def test_the_least_recently_used_key_goes_past_cache_size_and_is_traced_again():
     def step(x):
         return x * 2 + 1

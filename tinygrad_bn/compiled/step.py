@@ -19,9 +19,12 @@ dtypes, devices and ``requires_grad``, the other arguments, grad mode):
 """
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections import OrderedDict
+
+import numpy as np
 
 from .. import observers
 from ..grad_mode import GradMode
@@ -236,6 +239,10 @@ def _key(value, tensors):
     except TypeError:
         raise TypeError(f"compile: a step argument of type {type(value).__name__} is neither a tensor nor "
                         "hashable; pass tensors, numbers, strings or tuples of them") from None
+    if isinstance(value, (float, np.floating)) and value != value:  # NaN: never == itself; every NaN is one case
+        return ("nan", type(value))
+    if isinstance(value, (float, np.floating)) and value == 0:  # 0.0 == -0.0, but the signed zeros they make differ
+        return ("zero", type(value), math.copysign(1.0, value))
     return ("=", type(value), value)
 
 
