@@ -90,7 +90,7 @@ def train(model_name="simplenet", epochs=10, batch_size=64, lr=0.05, seed=0, opt
     outer = _InterruptFlag.active()
     interrupt = outer or _InterruptFlag().install()
     log(f"training {model_name} on {len(x_train)} bundled MNIST digits "
-        f"({len(x_test)} held out), {epochs} epochs, batch {batch_size}, {optimizer} lr {lr}"
+        f"({len(x_test)} held out), {epochs} epoch{'' if epochs == 1 else 's'}, batch {batch_size}, {optimizer} lr {lr}"
         + ("" if device == "cpu" else f", on {device}")
         + ("; the last batch of each epoch holds one sample and is dropped (batch norm needs two)"
            if drop_single else ""))

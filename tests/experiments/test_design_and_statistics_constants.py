@@ -50,6 +50,17 @@ def test_the_t_table_has_every_entry_and_falls_with_the_degrees_of_freedom():
         assert common.t_quantile_975(df) == pytest.approx(_t_quantile(0.975, df), abs=5.01e-4), df
 
 
+# Student's 0.975 quantiles by SciPy 1.x (stats.t.ppf), to double precision
+_T975_FAR = {100: 1.9839715185235518, 200: 1.9718962236339088, 400: 1.9659123432294627}
+
+
+@pytest.mark.parametrize("df", sorted(_T975_FAR))
+def test_the_expansion_past_the_table_leaves_only_its_1_over_df5_term(df):
+    """Every term to 1/df^4 right leaves an error of about -0.73 / df^5 (a wrong
+    coefficient of the 1/df^4 term would add c / df^4 and grow this with df)."""
+    assert -0.745 < (common.t_quantile_975(df) - _T975_FAR[df]) * df ** 5 < -0.725
+
+
 def _recorded(name):
     path = DOCS / f"{name}.json"
     if not path.exists():

@@ -29,6 +29,8 @@ def test_two_epochs_learn_and_reproduce_to_the_bit(tmp_path, capsys):
         assert re.search(rf"epoch {epoch}: 100%[^\r\n]*\n", err), err[-500:]
     assert set(tg.load(tmp_path / "m.npz")) == set(model.state_dict())
     assert any("held-out accuracy" in line for line in logs)
+    # on the CPU the first line names no device
+    assert logs[0] == "training simplenet on 4000 bundled MNIST digits (1000 held out), 2 epochs, batch 64, sgd lr 0.05"
 
 
 @pytest.mark.parametrize("model_name, optimizer", [("simplenet-bn", "sgd"), ("simplenet", "adam")])
@@ -134,6 +136,7 @@ def test_a_batch_norm_model_drops_a_last_batch_of_one():
     # 4,000 training digits: batch 3 leaves one sample over
     _, hist = train("simplenet-bn", epochs=1, batch_size=3, log=logs.append, progress=False)
     assert "last batch of each epoch holds one sample and is dropped" in logs[0]
+    assert "(1000 held out), 1 epoch, batch 3, sgd lr 0.05; the last batch" in logs[0]
     assert hist[0]["loss"] > 0
 
 
