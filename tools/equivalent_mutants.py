@@ -654,4 +654,5 @@ EQUIVALENT = [
     ('tinygrad_bn/experiments/small_batch.py', 'core/NumberReplacer', 'ax.set_xscale("log", base=2)', 'ax.set_xscale("log", base= 3)', "the ticks and their labels are set just below and minor ticks turned off, so the base only scales the axis's log coordinate, and the figure is the same", '_log2_axis'),
     ('tinygrad_bn/nn/module_state.py', 'core/ReplaceComparisonOperator_Gt_NotEq', 'if len(args) > 1 and prefix == "":', 'if len(args) != 1 and prefix == "":', "inside 'if args:', so len(args) >= 1 and != 1 is > 1", 'ModuleState.state_dict'),
     ('tinygrad_bn/experiments/sync_bn.py', 'core/ReplaceComparisonOperator_NotEq_Gt', 'if dist.rank() != 0:', 'if dist.rank() > 0:', "a rank is never negative, so > 0 is != 0", 'run'),
+    ('tinygrad_bn/tensor.py', 'core/ReplaceComparisonOperator_Eq_LtE', 'if self.ndim == 0:', 'if self.ndim <= 0:', "a tensor's ndim is never negative, so <= 0 is == 0", '*'),
 ]
