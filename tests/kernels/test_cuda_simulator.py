@@ -7,6 +7,7 @@ compiles every kernel for sm_80 and sm_90 with NVVM and ptxas, no GPU needed).
 """
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -53,3 +54,7 @@ def test_every_cuda_kernel_compiles_for_sm80_and_sm90_without_spills():
     code, out = _run(["-m", "kernels.cuda.compile_check"], {"NUMBA_ENABLE_CUDASIM": "0"}, timeout=600)
     assert code == 0, out
     assert "FAIL" not in out and "kernels in" in out
+    # one line per kernel, dtype and arch, each with its registers and no spill bytes
+    lines = [line for line in out.splitlines() if line.startswith("ok  ")]
+    assert lines and all(re.search(r": \d+ registers, 0 spill bytes$", line) for line in lines), out
+    assert {line.split()[-6] for line in lines} == {"sm_80:", "sm_90:"}, out
