@@ -571,3 +571,15 @@ def test_unique_along_a_dim_of_an_empty_tensor_is_pytorchs(name, shape, dim, wan
     values, inverse, counts = call(t, dim=dim, return_inverse=True, return_counts=True)
     assert [values.shape, inverse.shape, counts.shape] == want
     assert inverse.dtype == counts.dtype == tg.int64
+
+
+@pytest.mark.parametrize("fn", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("kw", [{}, {"keepdim": True}, {"dim": 0}, {"dim": 0, "keepdim": True}, {"dim": -1, "keepdim": True}])
+def test_quantile_of_a_0d_tensor_is_its_value_in_pytorchs_shape(fn, kw):
+    """torch.quantile(tensor(3.), 0.5, dim=0, keepdim=True) is tensor(3.) (shape ()), and
+    with q of shape (2,) it is tensor([3., 3.]): a 0-d input keeps no dim, keepdim or not."""
+    x = tg.tensor(3.0)
+    one = getattr(tg, fn)(x, 0.5, **kw)
+    two = getattr(tg, fn)(x, tg.tensor([0.25, 0.5]), **kw)
+    assert one.shape == () and one.item() == 3.0
+    assert two.shape == (2,) and two.tolist() == [3.0, 3.0]
