@@ -54,6 +54,8 @@ def test_epochs_to_accuracy_on_a_synthetic_curve():
     assert sigmoid.epochs_to([0.1] * 30, 0.5) is None  # never leaves chance
     assert sigmoid.epochs_to([0.6, None, float("nan")], 0.5) == 1
     assert sigmoid.epochs_to([float("nan"), None], 0.5) is None  # diverged at once
+    for n in range(1, 6):  # a mark first reached at the last epoch, for curves of odd and even length
+        assert sigmoid.epochs_to([0.1] * (n - 1) + [0.9], 0.5) == n
     assert sigmoid.censored(None, 30) == 31 and sigmoid.censored(7, 30) == 7
     quarters = [0.25, 0.5, 0.75, 1.0, 1.25]
     assert sigmoid.epochs_to([0.2, 0.4, 0.6, 0.7, 0.85], 0.5, quarters) == 0.75
