@@ -348,6 +348,9 @@ def test_cosine_similarity(rng):
     assert nn.CosineSimilarity(eps=0.0).eps == 0.0
     with pytest.raises(ValueError, match=r"CosineSimilarity: eps must be >= 0.0, got -0.5"):
         nn.CosineSimilarity(eps=-0.5)
+    with pytest.raises(ValueError, match=r"cosine_similarity: eps must be >= 0.0, got -0.5"):
+        F.cosine_similarity(t64(x1), t64(x2), eps=-0.5)
+    np.testing.assert_allclose(numpy_of(F.cosine_similarity(t64(x1), t64(x2), eps=0.0)), ref, rtol=1e-12)
     # broadcast first, along the reduced dim too, as PyTorch
     x3 = rng.standard_normal((4, 1))
     ref = (x3 * x2).sum(1) / (np.sqrt(5) * np.abs(x3[:, 0]) * np.linalg.norm(x2, axis=1))
