@@ -350,3 +350,17 @@ def test_random_split_draws_its_order_from_a_generator_it_is_given():
     assert split(None) == default  # without one, the CPU default stream that manual_seed sets
     with pytest.raises(TypeError, match="generator must be a tinygrad_bn.Generator"):
         random_split(data, [5, 5], generator=np.random.default_rng(0))
+
+
+def test_images_are_standardised_from_0_1_pixels_with_mnists_mean_and_std():
+    """torchvision's ToTensor then Normalize((0.1307,), (0.3081,)): pixel / 255, then
+    (x - 0.1307) / 0.3081, in float32, one row of 784 per image."""
+    from tinygrad_bn.data.mnist import normalize_images
+    images = np.zeros((2, 28, 28), np.uint8)
+    images[0, 0, :3] = [0, 128, 255]
+    images[1, 27, 27] = 51
+    x = normalize_images(images)
+    assert x.shape == (2, 784) and x.dtype == np.float32
+    want = (np.array([0, 128, 255, 51], np.float32) / np.float32(255) - np.float32(0.1307)) / np.float32(0.3081)
+    np.testing.assert_allclose(x[[0, 0, 0, 1], [0, 1, 2, 783]], want, rtol=1e-6)
+    assert (x[0, 3:] == x[0, 3]).all() and x[0, 3] == pytest.approx(-0.1307 / 0.3081, rel=1e-6)

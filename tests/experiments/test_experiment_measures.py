@@ -345,3 +345,24 @@ def test_the_data_helper_takes_only_standardized_or_raw_pixels(pixels):
     with pytest.raises(ValueError, match=f"data: pixels must be 'standardized' or 'raw', got {pixels!r}"):
         common.data(pixels)
     assert pixels not in common._DATA  # nothing cached for a refused name
+
+
+def test_learning_rates_counts_diverged_runs_per_net_momentum_and_rate(monkeypatch):
+    """diverged_runs["<net>/<momentum>"]["<lr>"] counts that cell's seeds whose loss
+    became NaN or Inf, and no other cell's (stand-in runs: the plain net diverges at
+    the top rate with momentum for seed 0, the BN net without momentum for both seeds)."""
+    from tinygrad_bn.models import SimpleNetBN
+
+    def stand_in(cls, seed, epochs, lr, momentum):
+        bn = cls is SimpleNetBN
+        diverged = lr == 3.0 and ((not bn and momentum == 0.9 and seed == 0) or (bn and momentum == 0.0))
+        acc = float("nan") if diverged else 0.9
+        return {"loss": [acc], "acc": [acc], "final_acc": acc, "diverged": diverged, "setup": {}}
+
+    monkeypatch.setattr(learning_rates, "train_run", stand_in)
+    monkeypatch.setattr(learning_rates, "_plot", lambda *a, **k: [])
+    results = learning_rates.run("unused", seeds=2, epochs=1, progress=False, quick=True)
+    assert results["rates"] == [0.003, 0.1, 3.0]
+    none = {"0.003": 0, "0.1": 0, "3": 0}
+    assert results["diverged_runs"] == {"plain/0": none, "plain/0.9": {**none, "3": 1},
+                                        "bn/0": {**none, "3": 2}, "bn/0.9": none}

@@ -244,3 +244,16 @@ def test_in_an_mpi_job_rank_0_alone_shows_the_bar_and_the_reference_runs_are_sha
         references = seeds * len(sync_bn.QUICK_PER_PROCESS)
         assert sum(total for total, _, _ in made) == world * references * len(sync_bn.DISTRIBUTED) + references
         assert {name for _, name, _ in made} == {"sync-bn"}
+
+
+@pytest.mark.parametrize("missing", ["--seeds", "--epochs"])
+def test_the_mpi_worker_refuses_a_command_line_without_seeds_or_epochs(missing, tmp_path, capsys):
+    """The worker's arguments come from _launch; a command line without one of them
+    stops in argparse (exit status 2, naming it), before MPI is touched."""
+    argv = [str(tmp_path / "r.json"), "--seeds", "1", "--epochs", "1"]
+    at = argv.index(missing)
+    del argv[at:at + 2]
+    with pytest.raises(SystemExit) as stop:
+        sync_bn._worker(argv)
+    assert stop.value.code == 2 and f"the following arguments are required: {missing}" in capsys.readouterr().err
+    assert not (tmp_path / "r.json").exists()

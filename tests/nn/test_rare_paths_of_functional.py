@@ -37,6 +37,16 @@ def test_pad_takes_as_many_pairs_as_the_input_has_dims():
     np.testing.assert_array_equal(F.pad(y, (1, 0, 0, 1), value=9.0).numpy(), [[9.0, 1.0, 2.0], [9.0, 9.0, 9.0]])
 
 
+@pytest.mark.parametrize("mode", ["replicate", "reflect"])
+@pytest.mark.parametrize("pads", [(0, -1), (-1, 0), (1, -2), (-2, 1), (2, -3)])
+def test_an_indexed_pad_that_leaves_no_element_is_refused(mode, pads):
+    """PyTorch: "input (W: 1) is too small. Calculated output W: 0" (or its padding-size
+    error): a negative pad on either side that leaves nothing to index from."""
+    with pytest.raises(ValueError, match=rf"pad: pads \({pads[0]}, {pads[1]}\) on dim 2 of size 1 crop more than the "
+                                         rf"dim holds; .* with mode='{mode}' must leave an element"):
+        F.pad(tg.ones(1, 1, 1), pads, mode=mode)
+
+
 def test_pad_refuses_more_pairs_than_dims():
     # PyTorch raises RuntimeError("Padding length should be less than or equal to two times the input dimension")
     with pytest.raises(ValueError, match=r"pad: pad has 2 \(left, right\) pairs but the input only 1 dims "
