@@ -39,3 +39,15 @@ def test_the_default_eps_keeps_a_zero_weight_finite_in_the_power_iteration():
     np.testing.assert_array_equal(lin.weight_u.numpy(), np.zeros(2))
     np.testing.assert_array_equal(lin.weight_v.numpy(), np.zeros(3))
 
+
+
+def test_a_weight_norm_hook_built_with_dim_none_norms_the_whole_tensor():
+    """torch.nn.utils.weight_norm.WeightNorm('weight', None).dim is -1 (the whole tensor
+    in _weight_norm), and a given dim is kept; the hook then computes g * v / ||v||."""
+    from tinygrad_bn.nn.norm_hooks import WeightNorm
+    assert WeightNorm("weight", None).dim == -1 and WeightNorm("weight", 1).dim == 1
+    layer = nn.Linear(3, 2)
+    v = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+    layer.weight_v, layer.weight_g = nn.Parameter(tg.tensor(v)), nn.Parameter(tg.tensor(2.0))
+    w = WeightNorm("weight", None).compute_weight(layer).detach().numpy()
+    np.testing.assert_allclose(w, 2.0 * v / np.linalg.norm(v), rtol=1e-6)

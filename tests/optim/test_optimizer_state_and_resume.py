@@ -414,3 +414,16 @@ def test_state_round_trips_with_hundreds_of_parameter_groups():
     sched2.load_state_dict(sched.state_dict())
     assert sched2.base_lrs == sched.base_lrs and len(sched2.base_lrs) == 300
     assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (2.5, TypeError, "last_epoch must be an int, got float 2.5"), (True, TypeError, "last_epoch must be an int"),
+    (-2, ValueError, "last_epoch must be >= -1, got -2")])
+def test_a_scheduler_state_with_a_last_epoch_that_is_not_an_epoch_is_refused_and_changes_nothing(bad, error, message):
+    p = tg.tensor([1.0], requires_grad=True)
+    sched = S.StepLR(optim.SGD([p], lr=0.1), step_size=2)
+    state = sched.state_dict()
+    state["last_epoch"] = bad
+    with pytest.raises(error, match=f"StepLR.load_state_dict: {re.escape(message)}"):
+        sched.load_state_dict(state)
+    assert sched.last_epoch == 0 and sched.state_dict()["last_epoch"] == 0
