@@ -17,8 +17,8 @@ def operand(x, who="a tensor op"):
     if isinstance(x, TensorBase) or type(x) in (bool, int, float):
         return x
     if isinstance(x, numbers.Number) and not isinstance(x, complex) and hasattr(x, "item"):
-        # a NumPy number (np.float32, np.int64; np.float64 even is a float) is a Python number to
-        # PyTorch, weak in promotion: float16 * np.float64(2.5) stays float16, int64 * np.float32 is float32
+        # a NumPy number (float32, int64; NumPy's float64 even is a float) is a Python number to PyTorch,
+        # weak in promotion: float16 * float64(2.5) of NumPy stays float16, int64 * NumPy's float32 is float32
         return x.item()
     if isinstance(x, (bool, int, float)):
         return x
