@@ -615,3 +615,15 @@ def test_binary_cross_entropy_gradient_at_exactly_0_and_1_is_the_clamped_logs_de
     assert loss.tolist() == [0.0, 0.0, 100.0, 100.0]
     (loss * weights).sum().backward()
     assert p.grad.tolist() == [1.0, -2.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("p, want", [(1, 0.8 / 3), (2, 0.34 / 3)])
+def test_multi_margin_loss_of_one_unbatched_sample_has_its_targets_shape(p, want):
+    """torch: multi_margin_loss(tensor([0.1, 0.8, 0.3]), tensor(1), reduction='none') is
+    tensor(0.2667), shape (); with target tensor([1]) shape (1,); p=2 gives 0.1133."""
+    x = tg.tensor([0.1, 0.8, 0.3], dtype=tg.float64)
+    for target, shape in ((tg.tensor(1), ()), (tg.tensor([1]), (1,))):
+        for reduction in ("none", "mean", "sum"):
+            got = F.multi_margin_loss(x, target, p=p, reduction=reduction)
+            assert got.shape == (shape if reduction == "none" else ()), (target.shape, reduction)
+            assert got.item() == pytest.approx(want, rel=1e-12)
