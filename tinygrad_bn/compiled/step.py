@@ -239,7 +239,7 @@ def _key(value, tensors):
     except TypeError:
         raise TypeError(f"compile: a step argument of type {type(value).__name__} is neither a tensor nor "
                         "hashable; pass tensors, numbers, strings or tuples of them") from None
-    if isinstance(value, (float, np.floating)) and value != value:  # NaN: never == itself; every NaN is one case
+    if isinstance(value, (float, np.floating)) and math.isnan(value):  # NaN equals nothing; every NaN is one case
         return ("nan", type(value))
     if isinstance(value, (float, np.floating)) and value == 0:  # 0.0 == -0.0, but the signed zeros they make differ
         return ("zero", type(value), math.copysign(1.0, value))
