@@ -196,6 +196,35 @@ def test_an_argument_written_in_place_has_its_version_raised_by_a_replay(write):
     assert "version of a tensor of shape (2,) + 1 (an in-place write)" in compiled.describe()
 
 
+def test_a_write_through_a_view_of_a_state_tensor_raises_its_version_in_a_replay():
+    """buf.view(2, 2)[0].add_(...) inside the step writes into a buffer from before the
+    step through views made in it: they share the buffer's version counter, which every
+    replay raises as the eager step does."""
+    def make():
+        buf = tg.zeros(4)
+        w = tg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            buf.view(2, 2)[0].add_(x.sum())
+            loss = (w * x).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        return buf, step
+
+    eager_buf, eager = make()
+    buf, step = make()
+    compiled = tg.compile(step)
+    for i in range(5):
+        x = tg.tensor(np.full(4, float(i)))
+        eager(x)
+        compiled(x)
+        assert buf._version == eager_buf._version == i + 1 and buf.tolist() == eager_buf.tolist()
+    assert next(iter(compiled._entries.values())).replays >= 2
+
+
 def test_describe_has_a_line_for_each_kind_of_op():
     """zero_grad, a cast to the dtype its argument has (skipped), keyword arguments, a value
     read into Python (checked), a view of a weight (made once), a fused run's header with

@@ -103,7 +103,9 @@ class Program:
                 if k is not None:
                     self.instrs.append(Instr("bump", "version", args=(("a", k),),
                                              payload=ArgLeaf(k, self.arg_cell, arg_tensors[k]), region=ev.region))
-                elif ref[0] == "x":
+                elif ref[0] == "x" or (ref[0] == "v" and self._views_state(ref[1])):
+                    # a view made in the step of a state tensor shares that tensor's counter
+                    # (ev.tensor's cell is the state tensor's, which outlives the call)
                     self.instrs.append(Instr("bump", "version", args=(ref,), payload=ev.tensor, region=ev.region))
             elif type(ev) is ClearGrads:
                 self.instrs.append(Instr("clear", "zero_grad", payload=ev.tensors, line=ev.line))
@@ -130,6 +132,12 @@ class Program:
         if type(x) is dict:
             return ("d", tuple((k, self.ref(v)) for k, v in x.items()))
         return ("c", x)
+
+    def _views_state(self, v):
+        """Whether value v's array is a view into a state array (an external)."""
+        a = self.value_arrays[v]
+        return isinstance(a, np.ndarray) and a.base is not None and any(
+            isinstance(x, np.ndarray) and np.shares_memory(a, x) for x in self.externals)
 
     def _new_value(self, x):
         i = self.n_values
