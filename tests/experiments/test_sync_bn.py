@@ -257,3 +257,31 @@ def test_the_mpi_worker_refuses_a_command_line_without_seeds_or_epochs(missing, 
         sync_bn._worker(argv)
     assert stop.value.code == 2 and f"the following arguments are required: {missing}" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("returncode, doc, outcome", [
+    (0, {"state": "done", "design": {}}, "results"), (0, {"state": "started"}, "failed"),
+    (1, {"state": "done", "design": {}}, "failed"), (0, None, "skipped"), (3, None, "skipped")])
+def test_the_runner_takes_results_only_from_a_job_that_exited_0_and_finished(monkeypatch, capsys, returncode, doc,
+                                                                            outcome):
+    """Rank 0 writes "started" once it joins and "done" with the results; the runner
+    returns them only after exit status 0 and "done". A job that ran but did not finish,
+    or finished and then failed, is an error; one no rank joined means MPI cannot run."""
+    monkeypatch.setattr(sync_bn, "_mpiexec", lambda: ("mpiexec", ""))
+
+    def job(cmd, **kw):
+        if doc is not None:
+            with open(cmd[6], "w") as f:
+                json.dump(doc, f)
+        return subprocess.CompletedProcess(cmd, returncode, stdout="", stderr="a rank's error")
+
+    monkeypatch.setattr(sync_bn.subprocess, "run", job)
+    if outcome == "failed":
+        with pytest.raises(RuntimeError, match=rf"the job under mpiexec -n \d+ failed \(exit status {returncode}\)"):
+            sync_bn._launch(1, 1, True, False)
+        return
+    found = sync_bn._launch(1, 1, True, False)
+    if outcome == "results":
+        assert found["state"] == "done" and found["design"]["launch"].startswith("started by the runner as mpiexec")
+    else:
+        assert found["skipped"].startswith(f"mpiexec -n 2 could not start a job (exit status {returncode})")
