@@ -73,3 +73,16 @@ def test_a_numpy_scalar_fills_as_its_number_and_a_0d_numpy_array_is_refused():
     assert tg.zeros(2, dtype=tg.int64).masked_fill(mask, np.int32(-3)).tolist() == [-3, 0]
     with pytest.raises(TypeError, match="masked_fill: the value must be a number or a 0-d tensor, got ndarray"):
         tg.zeros(2).masked_fill(mask, np.array(2.0))
+
+
+@pytest.mark.parametrize("op", ["index_select", "index_add", "index_copy", "index_fill"])
+def test_the_index_ops_on_a_0d_tensor_take_index_0_only(op):
+    """A 0-d tensor has one element along dim 0 (-1): torch.tensor(5.).index_select(0,
+    tensor([1])) raises "index out of range in self", tensor([0]) gives tensor(5.)."""
+    t = tg.tensor(5.0)
+    call = {"index_select": lambda i: t.index_select(0, i), "index_add": lambda i: t.index_add(0, i, tg.tensor(1.0)),
+            "index_copy": lambda i: t.index_copy(0, i, tg.tensor(1.0)), "index_fill": lambda i: t.index_fill(0, i, 1.0)}[op]
+    assert call(tg.tensor([0])).shape == ()
+    for bad in ([1], 1, [-1]):
+        with pytest.raises(IndexError, match=rf"{op}: index -?1 is out of range for dim 0 of size 1"):
+            call(tg.tensor(bad))
