@@ -526,3 +526,28 @@ def test_clip_grad_norm_over_parameters_on_two_devices_is_the_one_device_clip(al
     np.testing.assert_allclose(total.item(), want_total.item(), rtol=1e-12)
     for p, q in zip(params, want):
         np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-12)
+
+
+def test_an_override_of_a_derived_name_takes_its_parameters_with_the_same_defaults():
+    """Callers pass optional arguments by the derived form's defaults (argmin's
+    keepdims=False, ...): each backend's own form of a derived name takes the same
+    parameters, of the same kinds, with the same defaults."""
+    from tinygrad_bn.recording_backend import RecordingBackend
+    classes = [ArrayBackend, RecordingBackend]
+    try:
+        from tinygrad_bn.backends.cuda import CudaBackend
+        classes.append(CudaBackend)
+    except ImportError:
+        pass
+    checked = 0
+    for cls in classes:
+        for name, derived in vars(Derived).items():
+            own = getattr(cls, name, None)
+            if name.startswith("_") or not callable(derived) or own is None or own is derived:
+                continue
+            a, b = inspect.signature(derived).parameters.values(), inspect.signature(own).parameters.values()
+            assert [(p.kind, p.default) for p in a] == [(p.kind, p.default) for p in b], (cls.__name__, name)
+            checked += 1
+    assert checked >= 40
+    a = np.array([[3.0, 1.0, 2.0], [0.0, 5.0, -1.0]])
+    assert Derived.argmin(get_backend("cpu"), a, axis=1).tolist() == [1, 2]  # the derived form itself
