@@ -117,9 +117,9 @@ def fold_views(program, results):
     sets as a gradient is never folded: those must be new arrays each call.
     Marks the folded instructions in ``program.folded``."""
     keep = {r[1] for r in results if r[0] == "v"}
-    for ins in program.instrs:
-        if ins.kind == "grads":
-            keep.update(r[1] for _, r in ins.payload if r is not None and r[0] == "v")
+    for ins in program.instrs:  # (the engine copies a gradient that is a view before a leaf takes it, so
+        if ins.kind == "grads":  # none is one today: this keeps the rule if that changes)
+            keep.update(values_read(ins))
     folded = {}
 
     def resolve(r):  # the argument as replay would pass it, or _NOT when it is made per call

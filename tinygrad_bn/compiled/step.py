@@ -19,7 +19,6 @@ dtypes, devices and ``requires_grad``, the other arguments, grad mode):
 """
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections import OrderedDict
@@ -29,7 +28,7 @@ import numpy as np
 from .. import observers
 from ..grad_mode import GradMode
 from ..tensor_base import TensorBase, make_tensor
-from .program import HOST_READS, ArgLeaf, Program
+from .program import HOST_READS, ArgLeaf, Program, const_key
 from .replay import generate
 from .tracing import Tracer
 
@@ -239,10 +238,8 @@ def _key(value, tensors):
     except TypeError:
         raise TypeError(f"compile: a step argument of type {type(value).__name__} is neither a tensor nor "
                         "hashable; pass tensors, numbers, strings or tuples of them") from None
-    if isinstance(value, (float, np.floating)) and math.isnan(value):  # NaN equals nothing; every NaN is one case
-        return ("nan", type(value))
-    if isinstance(value, (float, np.floating)) and value == 0:  # 0.0 == -0.0, but the signed zeros they make differ
-        return ("zero", type(value), math.copysign(1.0, value))
+    if isinstance(value, (float, np.floating)):  # as the program compares constants: NaN is one case, -0.0 not 0.0
+        return ("=", type(value), const_key(value))
     return ("=", type(value), value)
 
 
