@@ -200,6 +200,24 @@ def test_views_of_state_arrays_are_made_once_and_copies_every_step():
     assert made_once and not any(f"f{i}(" in source for i in made_once), source
 
 
+def test_a_view_of_a_state_array_that_the_step_returns_is_a_new_array_each_call():
+    """Views of state arrays are made once when compiling, but not one the step returns:
+    each call's result is its own array (as eagerly), which still sees the weight's
+    current values."""
+    w = tg.tensor([1.0, 2.0, 3.0, 4.0])
+
+    def step():
+        with tg.no_grad():
+            return w.reshape(2, 2)
+
+    compiled = tg.compile(step)
+    outs = [compiled() for _ in range(5)]
+    assert next(iter(compiled._entries.values())).replays >= 2
+    assert len({id(o._data) for o in outs}) == 5
+    w.mul_(2.0)
+    assert outs[-1].tolist() == [[2.0, 4.0], [6.0, 8.0]]
+
+
 def test_dropout_draws_the_masks_the_eager_step_draws():
     spec = dict(BASE, dropout=0.5)
     (le, se, _), (lc, sc, _) = _run_both(spec, steps=5)
