@@ -46,37 +46,49 @@ from mlp_steps import ours_step, torch_step  # noqa: E402
 
 
 def jax_step(model_name, x, y):
-    """The same model and update as a jitted JAX function (state in, state out)."""
+    """The same model and update as a jitted JAX function (state in, state out).
+
+    SimpleNetBN's batch norm does what ``nn.BatchNorm1d`` does in training mode:
+    an affine transform with its own weight and bias (trained with the rest)
+    and the running mean and unbiased variance updated with momentum 0.1, so
+    each contender's step does the same work."""
     rng = np.random.default_rng(0)
     sizes = [(784, 64), (64, 128), (128, 10)]
     params = [(jnp.asarray(rng.uniform(-1, 1, s).astype(np.float32) / np.sqrt(s[0])),
                jnp.zeros(s[1], jnp.float32)) for s in sizes]
     bn = model_name != "simplenet"
+    if bn:  # (weight, bias) of each BatchNorm1d
+        params += [(jnp.ones(s[1], jnp.float32), jnp.zeros(s[1], jnp.float32)) for s in sizes[:2]]
+    running = [(jnp.zeros(s[1], jnp.float32), jnp.ones(s[1], jnp.float32)) for s in sizes[:2]] if bn else []
 
     def loss_fn(params, x, y):
-        h = x
-        for i, (w, b) in enumerate(params):
+        h, stats = x, []
+        for i, (w, b) in enumerate(params[:3]):
             h = h @ w + b
             if i < 2:
                 if bn:
+                    g, beta = params[3 + i]
                     m, v = h.mean(0), h.var(0)
-                    h = (h - m) / jnp.sqrt(v + 1e-5)
+                    h = (h - m) / jnp.sqrt(v + 1e-5) * g + beta
+                    stats.append((m, v * (h.shape[0] / (h.shape[0] - 1))))
                 h = jax.nn.relu(h)
         logp = jax.nn.log_softmax(h)
-        return -jnp.take_along_axis(logp, y[:, None], 1).mean()
+        return -jnp.take_along_axis(logp, y[:, None], 1).mean(), stats
 
     @jax.jit
-    def step(params, bufs, x, y):
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+    def step(params, bufs, running, x, y):
+        (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y)
         bufs = jax.tree_util.tree_map(lambda b, g: 0.9 * b + g, bufs, grads)
         params = jax.tree_util.tree_map(lambda p, b: p - 0.01 * b, params, bufs)
-        return params, bufs, loss
+        running = [(0.9 * rm + 0.1 * jax.lax.stop_gradient(m), 0.9 * rv + 0.1 * jax.lax.stop_gradient(v))
+                   for (rm, rv), (m, v) in zip(running, stats)]
+        return params, bufs, running, loss
 
-    state = {"p": params, "b": jax.tree_util.tree_map(jnp.zeros_like, params)}
+    state = {"p": params, "b": jax.tree_util.tree_map(jnp.zeros_like, params), "r": running}
     xj, yj = jnp.asarray(x), jnp.asarray(y)
 
     def run():
-        state["p"], state["b"], loss = step(state["p"], state["b"], xj, yj)
+        state["p"], state["b"], state["r"], loss = step(state["p"], state["b"], state["r"], xj, yj)
         return loss
     return run, lambda: jax.block_until_ready(state["p"])
 
