@@ -363,6 +363,17 @@ def test_cosine_similarity(rng):
     assert gradgradcheck(lambda a, b: F.cosine_similarity(a, b, dim=-1), (t64(x1[:2], grad=True), t64(x2[:2], grad=True)))
 
 
+@pytest.mark.parametrize("swap", [False, True])
+def test_distances_broadcast_an_operand_of_fewer_dims_either_side(rng, swap):
+    """A (3,) operand against a (2, 3) one counts as (1, 3), in either place, as in PyTorch."""
+    a, b = rng.standard_normal(3), rng.standard_normal((2, 3))
+    x1, x2 = (b, a) if swap else (a, b)
+    cos = (a * b).sum(-1) / (np.linalg.norm(a) * np.linalg.norm(b, axis=-1))
+    np.testing.assert_allclose(numpy_of(F.cosine_similarity(t64(x1), t64(x2), dim=-1)), cos, rtol=1e-12)
+    d = np.linalg.norm(x1 - x2 + 1e-6, axis=-1)
+    np.testing.assert_allclose(numpy_of(F.pairwise_distance(t64(x1), t64(x2))), d, rtol=1e-12)
+
+
 def test_pairwise_distance_and_pdist(rng):
     x1, x2 = rng.standard_normal((2, 4, 3))
     for p in (2, 1, 3.0, float("inf")):
