@@ -73,11 +73,12 @@ def _weight_norm_dim(who, weight, dim):
 
 
 class _WeightNorm(Module):
-    """``weight = g * v / ||v||`` (norm over every dim but ``dim``; -1 or None: all)."""
+    """``weight = g * v / ||v||`` (norm over every dim but ``dim``; -1: all).
+    ``weight_norm`` gives it a checked dim, None already made -1."""
 
     def __init__(self, dim=0):
         super().__init__()
-        self.dim = -1 if dim is None else dim
+        self.dim = dim
 
     def forward(self, weight_g, weight_v):
         return _weight_norm(weight_v, weight_g, self.dim)
