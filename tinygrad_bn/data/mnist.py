@@ -49,7 +49,8 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 
 def normalize_images(images):
     """uint8 images (N, 28, 28) -> float32 (N, 784), standardised with MNIST's mean and std."""
-    x = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    # the row length from the image shape, not -1: NumPy cannot infer it for no images
+    x = images.reshape(len(images), int(np.prod(images.shape[1:]))).astype(np.float32) / 255.0
     return (x - MNIST_MEAN) / MNIST_STD
 
 
