@@ -279,7 +279,12 @@ CASES = {
     "isfinite": [(a,) for a in F + I + B],
     # reductions take axis and keepdims by keyword, as ops pass them
     "mean": [(a, {"axis": ax, "keepdims": k}) for a in M + F[:1] + I[:1] + [np.array([1, 2, 4], np.float16)]
-             for ax, k in ((None, False), (0, True), (-1, False))] + [(M[0], {"axis": (0, 2)})],
+             for ax, k in ((None, False), (0, True), (-1, False))] + [(M[0], {"axis": (0, 2)})]
+            # bool and unsigned input averaged in float64; no elements: NaN (0 / 0), of the reduced shape
+            + [(a, {"axis": ax}) for a in B + I[1:] + [np.array([[True, False], [True, True]])] for ax in (None, -1)]
+            + [(np.zeros(s, d), {"axis": ax, "keepdims": k}) for s, d in (((0, 3), np.float64), ((2, 0), np.int64),
+                                                                          ((0,), np.float16))
+               for ax, k in ((None, False), (0, False), (0, True), (-1, True))],
     "min": [(a, {"axis": ax, "keepdims": k}) for a in M + F + I + B for ax, k in ((None, False), (0, True))],
     "argmin": [(a, {"axis": ax, "keepdims": k}) for a in M + F + I + B
                for ax, k in ((None, False), (0, False), (-1, True))],
@@ -290,7 +295,9 @@ CASES = {
     "stack": [([F[0], F[0][::-1]], 0), ([M[0], M[0]], -1), ([M[0], M[0]], 1)],
     "split_at": [(M[0], 2, 0), (M[0], [1, 3], 2), (M[0], [2], -1)],
     "take_along_axis": [(M[0], np.array([[[0], [2], [1]], [[3], [0], [0]]]), 2),
-                        (M[0], np.array([[[1, 0, 1, 0]]]).repeat(2, 0), 1)],
+                        (M[0], np.array([[[1, 0, 1, 0]]]).repeat(2, 0), 1),
+                        (M[0], np.array([[[0], [2], [1]], [[3], [0], [0]]]), -1),
+                        (M[0], np.array([[[1, 0, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]]]), 0)],
     "argsort": [(a, axis) for a in F + I + B + M + [np.array([[2.0, 1.0, 2.0], [np.nan, 1.0, 1.0]])]
                 for axis in range(a.ndim)],
 }
@@ -339,6 +346,7 @@ def test_every_override_is_tested_here():
     assert missing == []
 
 
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_an_override_gives_what_the_derived_layer_gives(name):
     cpu, core = get_backend("cpu"), NumpyCore()
