@@ -492,3 +492,52 @@ def test_ddp_averages_each_pass_and_counts_a_parameter_a_rank_did_not_use_as_zer
         for r in range(size):
             np.testing.assert_allclose(got[r][0][p], mean1, rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(got[r][1][p], mean1 + mean2, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bucket_bytes, buckets", [
+    (40, [5, 4]),  # 3 + 2 values are 40 bytes: that bucket is full, the 4 left go in the last
+    (42, [9]),  # 40 bytes are not 42: all nine in one
+    (25, [5, 4]),  # 3 values are 24 bytes, not 25
+    (17, [3, 6]),  # each bucket counted from empty: 3 values fill one, 2 do not
+    (8, [3, 2, 4]),  # every parameter fills a bucket of its own
+    (1 << 20, [9]),
+])
+def test_gradients_go_in_float64_buckets_of_bucket_bytes_in_parameter_order(ranks, monkeypatch, bucket_bytes,
+                                                                             buckets):
+    """average_in_buckets packs the parameters in their order into flat float64 buffers
+    (8 bytes a value), closing one as soon as it holds bucket_bytes; each parameter's
+    .grad then holds the mean over the ranks in place of this rank's contribution (set,
+    in the parameter's dtype, where .grad was None; a missing contribution is zero)."""
+    from tinygrad_bn.distributed import buckets as bucketing
+    reduced = []
+    original = bucketing.sum_in_place
+
+    def counting(who, buf):
+        if dist.rank() == 0:
+            reduced.append((who, buf.dtype, buf.size))
+        original(who, buf)
+
+    monkeypatch.setattr(bucketing, "sum_in_place", counting)
+    size = 2
+    contribution = {0: [np.array([1.0, 2.0, 3.0]), np.array([4.0, -4.0]), np.array([[1.0, 0.0], [2.0, 8.0]])],
+                    1: [np.array([3.0, 6.0, 9.0]), None, np.array([[-1.0, 2.0], [0.0, 0.5]])]}
+    earlier = np.array([[10.0, 20.0], [30.0, 40.0]])  # what .grad held before this pass
+
+    def body(r):
+        params = [tg.nn.Parameter(tg.zeros(3)), tg.nn.Parameter(tg.zeros(2, dtype=tg.float64)),
+                  tg.nn.Parameter(tg.zeros(2, 2))]
+        mine = contribution[r]
+        params[1].grad = tg.tensor(np.array([0.5, 0.5]) + (mine[1] if mine[1] is not None else 0.0))
+        params[2].grad = tg.tensor((earlier + mine[2]).astype(np.float32))
+        seen = {id(p): g for p, g in zip(params, mine) if g is not None}
+        bucketing.average_in_buckets(params, seen, bucket_bytes)
+        return [(p.grad.dtype, p.grad.numpy()) for p in params]
+
+    results = ranks(size, body)
+    assert reduced == [("DistributedDataParallel", np.float64, n) for n in buckets]
+    for grads in results:
+        (d0, g0), (d1, g1), (d2, g2) = grads
+        assert (d0, d1, d2) == (tg.float32, tg.float64, tg.float32)
+        np.testing.assert_array_equal(g0, [2.0, 4.0, 6.0])
+        np.testing.assert_array_equal(g1, [0.5 + 2.0, 0.5 - 2.0])
+        np.testing.assert_array_equal(g2, earlier + [[0.0, 1.0], [1.0, 4.25]])
