@@ -702,3 +702,24 @@ def test_module_zero_grad_in_place_keeps_each_grad_tensor_and_leaves_missing_one
     assert m[1].weight.grad is None and m[1].bias.grad is None
     m.zero_grad()
     assert m[0].weight.grad is None
+
+
+def test_a_submodule_shared_under_two_names_loads_under_each_as_pytorch():
+    """A module registered twice keeps both prefixes in its state dict, loads from them
+    strictly (the later entry wins, as PyTorch's copies run in the dict's order), and its
+    load hooks run once per name (PyTorch: pre hooks see "a." then "b.", two post calls)."""
+    lin = nn.Linear(2, 2)
+    outer = Module()
+    outer.a = lin
+    outer.b = lin
+    prefixes, posts = [], []
+    lin.register_load_state_dict_pre_hook(lambda m, sd, prefix, *rest: prefixes.append(prefix))
+    lin.register_load_state_dict_post_hook(lambda m, keys: posts.append(m))
+    sd = outer.state_dict()
+    assert list(sd) == ["a.weight", "a.bias", "b.weight", "b.bias"]
+    sd = {k: tg.full(v.shape, float(i)) for i, (k, v) in enumerate(sd.items())}
+    result = outer.load_state_dict(sd)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert prefixes == ["a.", "b."] and posts == [lin, lin]
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), 2.0)
+    np.testing.assert_array_equal(lin.bias.detach().numpy(), 3.0)
