@@ -76,7 +76,7 @@ class _WeightNorm(Module):
     """``weight = g * v / ||v||`` (norm over every dim but ``dim``; -1: all).
     ``weight_norm`` gives it a checked dim, None already made -1."""
 
-    def __init__(self, dim=0):
+    def __init__(self, dim):
         super().__init__()
         self.dim = dim
 
