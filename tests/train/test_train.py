@@ -292,6 +292,35 @@ def _assert_stopped_by_ctrl_c(proc, path, seen, out, err):
     return out
 
 
+_FLAG_SCRIPT = """
+import os, signal, sys
+import tinygrad_bn.train as T
+from tinygrad_bn import cli
+def spy(*args, **kwargs):
+    print("flag held:", T._InterruptFlag.active() is not None, flush=True)
+    signal.raise_signal(signal.SIGINT)  # a Ctrl-C as train starts
+    print("still running", flush=True)
+    os._exit(0)
+T.train = spy
+sys.exit(cli.main())
+"""
+
+
+def test_the_train_command_run_as_a_program_holds_the_ctrl_c_flag_from_the_start():
+    """Run as a program (no argv given), the CLI installs the Ctrl-C flag before it
+    calls train, so a SIGINT from then on only sets the flag (train stops between
+    steps and saves); a call with argv (a caller's own program) leaves SIGINT alone."""
+    command = ["train", "--epochs", "1", "--no-progress"]  # the words as a shell passes them
+    run = subprocess.run([sys.executable, "-c", _FLAG_SCRIPT, *command], capture_output=True, text=True, timeout=120,
+                         env=ONE_BLAS_THREAD)
+    assert run.returncode == 0 and run.stdout.split("\n")[:2] == ["flag held: True", "still running"], \
+        (run.returncode, run.stdout, run.stderr[-2000:])
+    with_argv = _FLAG_SCRIPT.replace("sys.exit(cli.main())", "sys.exit(cli.main(sys.argv[1:]))")
+    run = subprocess.run([sys.executable, "-c", with_argv, *command], capture_output=True, text=True, timeout=120,
+                         env=ONE_BLAS_THREAD)
+    assert run.stdout.split("\n")[0] == "flag held: False" and "still running" not in run.stdout, run.stdout
+
+
 def test_a_storm_of_sigints_stops_training_cleanly_with_a_checkpoint(tmp_path):
     """Ctrl-C becomes a flag read between steps: SIGINT every 0.5-20 ms, from the
     first steps (kernels loading) or from the end of the first epoch on, through
