@@ -1,0 +1,331 @@
+"""gradcheck, gradgradcheck and check_grads: their refusals name the function, the
+argument, what it got and what it expects; their defaults are PyTorch's
+(eps=1e-6, atol=1e-5, rtol=1e-3); every output and every input takes part (several
+outputs, an output that does not require grad, an input the function ignores, constants
+of any dtype and plain numbers beside the checked inputs, a size-0 input); a failure
+names the input, its shape and the element; the seed picks the random draws; and
+gradgradcheck checks the first derivatives as functions of grad_outputs too."""
+import inspect
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn.testing import GradcheckError, check_grads, gradcheck, gradgradcheck
+
+BOTH_MODES = pytest.mark.parametrize("fast_mode", [False, True])
+
+
+def _x(values=(0.5, -1.0, 2.0)):
+    return tg.tensor(list(values), dtype=tg.float64, requires_grad=True)
+
+
+# ------------------------------------------------------------------ refusals
+def test_gradcheck_refuses_inputs_that_need_no_grad():
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64)
+    with pytest.raises(ValueError, match=r"^gradcheck: no input requires grad; create the inputs with "
+                                         r"requires_grad=True"):
+        gradcheck(lambda t: t * 2, (x, 3.0))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_gradcheck_refuses_a_low_precision_input_that_requires_grad_naming_it(dtype):
+    """Only the inputs that require grad must be float64: the error names the other one by its position."""
+    a = _x()
+    b = tg.tensor([1.0, 2.0, 3.0], dtype=getattr(tg, dtype), requires_grad=True)
+    with pytest.raises(TypeError, match=rf"^gradcheck: input 1 is {dtype}; central differences need float64"):
+        gradcheck(lambda u, v: u * v, (a, b))
+
+
+@BOTH_MODES
+def test_constants_of_any_dtype_and_plain_numbers_pass_through_unchecked(fast_mode):
+    x = _x()
+    c32 = tg.tensor([1.5, 2.0, -0.5], dtype=tg.float32)
+    assert gradcheck(lambda t, c, k: (t * c.double()) * k, (x, c32, 3.0), fast_mode=fast_mode)
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+@pytest.mark.parametrize("returned", [None, 2.0, (), [np.ones(3)]], ids=["None", "float", "empty", "array"])
+def test_fn_must_return_tensors(check, returned):
+    name = check.__name__
+    got = type(returned).__name__
+    with pytest.raises(TypeError, match=rf"^{name}: fn must return a Tensor or a tuple of Tensors, got {got}$"):
+        check(lambda t: returned, (_x(),))
+
+
+def test_fn_must_return_tensors_at_the_shifted_inputs_too():
+    calls = []
+
+    def first_call_only(t):
+        calls.append(1)
+        return t * t if len(calls) == 1 else t.detach().numpy()
+
+    with pytest.raises(TypeError, match=r"^gradcheck: fn must return a Tensor or a tuple of Tensors, got ndarray$"):
+        gradcheck(first_call_only, (_x(),))
+
+
+def test_gradgradcheck_wants_one_grad_output_per_differentiable_output():
+    """Outputs that do not require grad take no grad_output: one is right for (constant, x*x), two are too many."""
+    x = _x()
+
+    def f(t):
+        return tg.ones(3, dtype=tg.float64), t * t
+
+    v = tg.tensor([1.0, -2.0, 0.5], dtype=tg.float64)
+    assert gradgradcheck(f, (x,), grad_outputs=(v,))
+    with pytest.raises(ValueError, match=r"^gradgradcheck: got 2 grad_outputs for 1 differentiable outputs; "
+                                         r"expected one per output that requires grad$"):
+        gradgradcheck(f, (x,), grad_outputs=(v, v))
+    with pytest.raises(ValueError, match=r"^gradgradcheck: got 1 grad_outputs for 2 differentiable outputs"):
+        gradgradcheck(lambda t: (t * t, t * t * t), (x,), grad_outputs=v)
+
+
+@pytest.mark.parametrize("order", [0, 3, "2"])
+def test_check_grads_refuses_an_order_other_than_1_or_2(order):
+    with pytest.raises(ValueError, match=rf"^check_grads: order must be 1 or 2, got {order!r}$"):
+        check_grads(lambda t: t * t, (_x(),), order=order)
+
+
+# ------------------------------------------------------------------ defaults
+def test_the_defaults_are_pytorchs():
+    """torch.autograd.gradcheck(eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True, fast_mode=False);
+    gradgradcheck the same, with grad_outputs=None."""
+    for check in (gradcheck, gradgradcheck):
+        p = inspect.signature(check).parameters
+        assert (p["eps"].default, p["atol"].default, p["rtol"].default) == (1e-6, 1e-5, 1e-3)
+        assert p["fast_mode"].default is False and p["raise_exception"].default is True
+        assert p["seed"].default == 0 and p["n_directions"].default == 4
+    assert inspect.signature(gradgradcheck).parameters["grad_outputs"].default is None
+    assert inspect.signature(check_grads).parameters["order"].default == 1
+
+
+def _off_by(absolute):
+    """y = x (constant gradient 1 * projection) with backward g + absolute: a fixed absolute error."""
+
+    class Off(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g + absolute
+
+    return Off.apply
+
+
+def _relatively_off(delta):
+    """y = 100 x with backward g * 100 (1 + delta): a relative error of delta, far above atol."""
+
+    class Off(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 100.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * (100.0 * (1 + delta))
+
+    return Off.apply
+
+
+def _zero_off(absolute):
+    """y = 0 x with backward 0 g + absolute: an absolute error on a zero gradient, where rtol adds nothing."""
+
+    class Off(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 0.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 0.0 + absolute
+
+    return Off.apply
+
+
+@BOTH_MODES
+def test_the_default_tolerances_at_work(fast_mode):
+    """|analytic - numeric| <= 1e-5 + 1e-3 * |numeric|: a relative error of 5e-4 passes and one of
+    2e-3 fails; on a zero gradient an absolute error of 5e-6 passes and one of 5e-5 fails."""
+    assert gradcheck(_relatively_off(5e-4), _x(), fast_mode=fast_mode)
+    assert not gradcheck(_relatively_off(2e-3), _x(), fast_mode=fast_mode, raise_exception=False)
+    x1 = tg.tensor([0.7], dtype=tg.float64, requires_grad=True)
+    assert gradcheck(_zero_off(5e-6), x1, fast_mode=fast_mode)
+    assert not gradcheck(_zero_off(5e-5), x1, fast_mode=fast_mode, raise_exception=False)
+
+
+# ------------------------------------------------------------------ every output and input
+class _Pair(tg.autograd.Function):
+    """(x * x, 3 x) with the right backward for both outputs."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x, x * 3
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (x,) = ctx.saved_tensors
+        return 2 * g1 * x + 3 * g2
+
+
+@BOTH_MODES
+@pytest.mark.parametrize("fn", [_Pair.apply, lambda t: (t * t, t.sin(), t.exp())], ids=["Function", "tuple"])
+def test_a_right_backward_through_several_outputs_passes(fn, fast_mode):
+    """Every output counts, each with its own weight, in the analytic and in the numeric side alike."""
+    assert gradcheck(fn, _x(), fast_mode=fast_mode)
+    assert gradgradcheck(fn, _x(), fast_mode=fast_mode)
+
+
+class _PairWrongFirst(_Pair):
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (x,) = ctx.saved_tensors
+        return 3 * g1 * x + 3 * g2
+
+
+@BOTH_MODES
+def test_a_wrong_gradient_through_the_first_of_two_outputs_fails(fast_mode):
+    with pytest.raises(GradcheckError, match="input 0"):
+        gradcheck(_PairWrongFirst.apply, _x(), fast_mode=fast_mode)
+
+
+@BOTH_MODES
+def test_an_output_that_needs_no_grad_must_not_depend_on_the_input(fast_mode):
+    """Its analytic gradient is zero: a constant output passes, a detached function of x fails (as in PyTorch)."""
+    assert gradcheck(lambda t: tg.ones(3, dtype=tg.float64), _x(), fast_mode=fast_mode)
+    assert not gradcheck(lambda t: (t * 2).detach(), _x(), fast_mode=fast_mode, raise_exception=False)
+
+
+@BOTH_MODES
+def test_an_input_the_function_ignores_has_a_zero_gradient(fast_mode):
+    x, unused = _x(), _x((1.0, 2.0))
+    assert gradcheck(lambda a, b: a.tanh(), (x, unused), fast_mode=fast_mode)
+    assert gradcheck(lambda a, b: a.tanh(), (unused, x), fast_mode=fast_mode)
+
+
+@BOTH_MODES
+def test_a_size_0_input_has_nothing_to_compare(fast_mode):
+    empty = tg.tensor(np.zeros((0, 3)), dtype=tg.float64, requires_grad=True)
+    assert gradcheck(lambda e, t: (e * 2, t * t), (empty, _x()), fast_mode=fast_mode)
+
+
+# ------------------------------------------------------------------ where a failure is
+def _wrong_at(bad_index):
+    """y = a * c with c's element at ``bad_index`` given a wrong gradient (2 c) in backward."""
+
+    class WrongAt(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1.5
+
+        @staticmethod
+        def backward(ctx, g):
+            scale = np.full(g.shape, 1.5)
+            scale[bad_index] = 3.0
+            return g * tg.tensor(scale, dtype=tg.float64)
+
+    return WrongAt.apply
+
+
+@pytest.mark.parametrize("bad_index", [(0, 0), (1, 2), (0, 1)])
+def test_the_error_names_the_input_its_shape_and_the_element(bad_index):
+    """The input by its position among all the arguments, constants included."""
+    a = tg.tensor(np.arange(6.0).reshape(2, 3) / 7, dtype=tg.float64, requires_grad=True)
+    b = tg.tensor(np.arange(6.0).reshape(2, 3) / 5 - 0.4, dtype=tg.float64, requires_grad=True)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda k, u, v: u.sin() * k + _wrong_at(bad_index)(v), (2.0, a, b))
+    err = info.value
+    assert err.input_index == 2 and err.index == bad_index
+    assert err.analytic == pytest.approx(2 * err.numeric, rel=1e-6)
+    assert str(err).startswith(f"gradcheck failed for input 2 (shape (2, 3)) at index {bad_index}: "
+                               f"analytic {err.analytic:.6g}, numeric {err.numeric:.6g}")
+
+
+def test_the_fast_mode_error_names_the_input_its_shape_and_the_direction():
+    """The input by its position among all the arguments, constants included."""
+    a = tg.tensor(np.arange(6.0).reshape(2, 3) / 7, dtype=tg.float64, requires_grad=True)
+    b = tg.tensor(np.arange(6.0).reshape(2, 3) / 5 - 0.4, dtype=tg.float64, requires_grad=True)
+    c = tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda k, u, v: (u * k).sin() + _off_by(1.0)(v), (c, a, b), fast_mode=True)
+    err = info.value
+    assert err.input_index == 2 and err.index == "direction 0"
+    assert str(err).startswith("gradcheck (fast mode) failed for input 2 (shape (2, 3)) along random direction 0: "
+                               f"analytic {err.analytic:.6g}, numeric {err.numeric:.6g}")
+
+
+def test_gradcheck_is_also_a_namespace_holding_its_error():
+    """``torch.autograd.gradcheck.GradcheckError``: scripts reach the error through the function."""
+    assert gradcheck.GradcheckError is GradcheckError and issubclass(GradcheckError, AssertionError)
+
+
+# ------------------------------------------------------------------ the seed
+def _failure(seed, fast_mode):
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(_off_by(1.0), _x(), seed=seed, fast_mode=fast_mode)
+    return info.value.analytic, info.value.numeric
+
+
+@BOTH_MODES
+def test_each_seed_draws_its_own_projection_and_directions(fast_mode):
+    """The numeric value compared depends on the random projection (and fast mode's directions):
+    the same seed gives the same numbers, each other seed others; seed 0 is the default."""
+    seen = {seed: _failure(seed, fast_mode) for seed in (0, 1, 2, 7)}
+    values = list(seen.values())
+    assert all(values[i] != values[j] for i in range(len(values)) for j in range(i))
+    assert _failure(1, fast_mode) == seen[1]
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(_off_by(1.0), _x(), fast_mode=fast_mode)
+    assert (info.value.analytic, info.value.numeric) == seen[0]
+
+
+# ------------------------------------------------------------------ gradgradcheck's grad_outputs
+class _UpstreamDetached(tg.autograd.Function):
+    """y = 2 x with backward 2 * g.detach(): the right value, but the gradient's own
+    dependence on g (2) is lost."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, g):
+        return 2 * g.detach()
+
+
+@BOTH_MODES
+def test_gradgradcheck_checks_the_first_derivatives_in_grad_outputs_too(fast_mode):
+    """Random grad_outputs require grad, so a backward that cuts its upstream gradient off fails
+    (as in PyTorch); grad_outputs given without requires_grad are held fixed, and it passes."""
+    x = _x()
+    assert gradcheck(_UpstreamDetached.apply, x, fast_mode=fast_mode)
+    assert not gradgradcheck(_UpstreamDetached.apply, x, fast_mode=fast_mode, raise_exception=False)
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradgradcheck(_UpstreamDetached.apply, x, fast_mode=fast_mode)
+    fixed = tg.tensor([1.0, -0.5, 2.0], dtype=tg.float64)
+    assert gradgradcheck(_UpstreamDetached.apply, x, grad_outputs=fixed, fast_mode=fast_mode)
+    assert not gradgradcheck(_UpstreamDetached.apply, x, grad_outputs=fixed.requires_grad_(), fast_mode=fast_mode,
+                             raise_exception=False)
+
+
+class _SquareDetachedSecond(tg.autograd.Function):
+    """y = x * x with the right first derivative whose own derivative in x is lost."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 2 * g * x.detach()
+
+
+def test_check_grads_checks_second_derivatives_only_at_order_2():
+    x = _x()
+    assert check_grads(_SquareDetachedSecond.apply, (x,))
+    assert check_grads(_SquareDetachedSecond.apply, (x,), order=1)
+    assert not check_grads(_SquareDetachedSecond.apply, (x,), order=2, raise_exception=False)
