@@ -24,8 +24,11 @@ PROFILES = {
 
 
 def register_profiles():
+    # each on Hypothesis' defaults: with no parent a profile inherits whatever is loaded now,
+    # so dev and thorough registered after ci would be derandomized ("the same examples every run")
+    base = settings.get_profile("default")
     for name, kw in PROFILES.items():
-        settings.register_profile(f"{name}", **kw)
+        settings.register_profile(f"{name}", parent=base, **kw)
 
 
 def load_profile(name=None):
