@@ -329,3 +329,54 @@ def test_check_grads_checks_second_derivatives_only_at_order_2():
     assert check_grads(_SquareDetachedSecond.apply, (x,))
     assert check_grads(_SquareDetachedSecond.apply, (x,), order=1)
     assert not check_grads(_SquareDetachedSecond.apply, (x,), order=2, raise_exception=False)
+
+
+# ------------------------------------------------------------------ arguments passed on
+@BOTH_MODES
+def test_eps_is_the_central_difference_step(fast_mode):
+    """A central difference of x**3 with step h is 3 x**2 + h**2, of the derivative of x**4 (4 x**3) it is
+    12 x**2 + 4 h**2: exact enough at the default step, off by far more than the tolerance at h = 0.3.
+    Of a quadratic it is exact at any step, as long as both sides are taken h away."""
+    x = _x()
+    assert gradcheck(lambda t: t * t - 3 * t, x, eps=0.3, fast_mode=fast_mode)
+    assert gradgradcheck(lambda t: t ** 3, x, eps=0.3, fast_mode=fast_mode)
+    assert gradcheck(lambda t: t ** 3, x, fast_mode=fast_mode)
+    assert not gradcheck(lambda t: t ** 3, x, eps=0.3, fast_mode=fast_mode, raise_exception=False)
+    assert gradgradcheck(lambda t: t ** 4, x, fast_mode=fast_mode)
+    assert not gradgradcheck(lambda t: t ** 4, x, eps=0.3, fast_mode=fast_mode, raise_exception=False)
+
+
+@BOTH_MODES
+def test_gradgradcheck_passes_its_tolerances_on(fast_mode):
+    """_UpstreamDetached's first derivative has analytic 0 against numeric 2 in grad_outputs: within
+    atol=100, and within rtol=1.5 of the numeric value, but not within the defaults."""
+    x = _x()
+    assert not gradgradcheck(_UpstreamDetached.apply, x, fast_mode=fast_mode, raise_exception=False)
+    assert gradgradcheck(_UpstreamDetached.apply, x, atol=100.0, rtol=0.0, fast_mode=fast_mode)
+    assert gradgradcheck(_UpstreamDetached.apply, x, atol=0.0, rtol=1.5, fast_mode=fast_mode)
+
+
+def test_gradgradcheck_passes_the_seed_and_fast_mode_on(monkeypatch):
+    import sys
+    module = sys.modules["tinygrad_bn.testing.gradcheck"]
+    seen = []
+    real = module.gradcheck
+
+    def spy(fn, inputs, **kw):
+        seen.append(kw)
+        return real(fn, inputs, **kw)
+
+    monkeypatch.setattr(module, "gradcheck", spy)
+    gradgradcheck(lambda t: t * t * t, _x(), seed=5, fast_mode=True, n_directions=2, eps=1e-5)
+    assert {k: seen[0][k] for k in ("seed", "fast_mode", "n_directions", "eps")} == \
+        {"seed": 5, "fast_mode": True, "n_directions": 2, "eps": 1e-5}
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_check_grads_passes_its_keywords_to_the_second_order_check_too(fast_mode):
+    """A first derivative right in x but cut off from its upstream gradient passes gradcheck and fails
+    gradgradcheck: check_grads(order=2, raise_exception=False) then returns False, not raises."""
+    x = _x()
+    assert check_grads(_UpstreamDetached.apply, x, order=1, fast_mode=fast_mode)
+    assert check_grads(_UpstreamDetached.apply, x, order=2, raise_exception=False, fast_mode=fast_mode) is False
+    assert check_grads(_UpstreamDetached.apply, x, order=2, atol=100.0, fast_mode=fast_mode)
