@@ -6,6 +6,7 @@ of any dtype and plain numbers beside the checked inputs, a size-0 input); a fai
 names the input, its shape and the element; the seed picks the random draws; and
 gradgradcheck checks the first derivatives as functions of grad_outputs too."""
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -80,10 +81,28 @@ def test_gradgradcheck_wants_one_grad_output_per_differentiable_output():
         gradgradcheck(lambda t: (t * t, t * t * t), (x,), grad_outputs=v)
 
 
-@pytest.mark.parametrize("order", [0, 3, "2"])
+@pytest.mark.parametrize("order", [0, 3, "2", True])
 def test_check_grads_refuses_an_order_other_than_1_or_2(order):
     with pytest.raises(ValueError, match=rf"^check_grads: order must be 1 or 2, got {order!r}$"):
         check_grads(lambda t: t * t, (_x(),), order=order)
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+@pytest.mark.parametrize(("option", "value", "error", "wanted"), [
+    ("n_directions", 0, ValueError, "must be >= 1, got 0"),  # fast mode would compare nothing and pass
+    ("n_directions", 2.0, TypeError, "must be an int, got float 2.0"),
+    ("eps", 0.0, ValueError, "must be > 0.0, got 0.0"),
+    ("eps", float("nan"), ValueError, "must be a finite number, got nan"),
+    ("atol", -1e-5, ValueError, "must be >= 0.0, got -1e-05"),
+    ("rtol", "1e-3", TypeError, "must be a number, got str '1e-3'"),
+])
+def test_a_step_tolerance_or_direction_count_out_of_range_is_refused_by_name(check, option, value, error, wanted):
+    """A check that cannot fail is worse than none: no directions, a zero step or a
+    negative tolerance are refused before fn runs, naming the check and the option."""
+    called = []
+    with pytest.raises(error, match=rf"^{check.__name__}: {option} {re.escape(wanted)}$"):
+        check(lambda t: called.append(1) or t * t, (_x(),), fast_mode=True, **{option: value})
+    assert called == []
 
 
 # ------------------------------------------------------------------ defaults

@@ -7,6 +7,7 @@ constant, so a plain sum would let any backward pass.
 """
 import numpy as np
 
+from ..arguments import number_arg
 from ..engine_grad import grad as autograd_grad
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
@@ -50,6 +51,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, n_dir
     naming the input, the index, both values and the relative error (returns
     False instead with ``raise_exception=False``).
     """
+    _options("gradcheck", eps, atol, rtol, n_directions)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
@@ -140,6 +142,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     are themselves checked with ``gradcheck`` against central differences, as
     functions of the inputs and of ``grad_outputs``. Arguments as ``gradcheck``'s.
     """
+    _options("gradgradcheck", eps, atol, rtol, n_directions)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     outs = _as_outputs(fn(*inputs), "gradgradcheck")
     differentiable = [k for k, o in enumerate(outs) if o.requires_grad]
@@ -167,10 +170,20 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                      fast_mode=fast_mode, n_directions=n_directions, seed=seed, raise_exception=raise_exception)
 
 
+def _options(who, eps, atol, rtol, n_directions):
+    """The step and tolerances as numbers, the step above 0 (at 0 the differences
+    divide by 0), and at least one direction (with none, fast mode compares
+    nothing and passes any gradient)."""
+    number_arg(who, "eps", eps, 0.0, low_open=True)
+    number_arg(who, "atol", atol, 0.0)
+    number_arg(who, "rtol", rtol, 0.0)
+    number_arg(who, "n_directions", n_directions, 1, integer=True)
+
+
 def check_grads(fn, inputs, order=1, **kwargs):
     """``gradcheck`` and, with ``order=2``, ``gradgradcheck`` too (as JAX's
     ``check_grads(f, args, order)`` in reverse mode). Keyword arguments go to both."""
-    if order not in (1, 2):
+    if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"check_grads: order must be 1 or 2, got {order!r}")
     ok = gradcheck(fn, inputs, **kwargs)
     if ok and order == 2:
