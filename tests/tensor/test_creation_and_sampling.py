@@ -127,6 +127,8 @@ def test_normal_in_its_forms():
     fixed = tg.normal(-1.0, 0.5, size=(N,))
     assert fixed.shape == (N,) and fixed.dtype == np.float32
     _within(fixed.numpy().mean(), -1.0, 0.5 / math.sqrt(N))
+    default_std = tg.normal(tg.full((N,), -2.0)).numpy()  # std defaults to 1, as PyTorch's
+    _within(default_std.std(), 1.0, 1.0 / math.sqrt(2 * N))
     mean = tg.zeros(3, requires_grad=True)
     assert not tg.normal(mean, 1.0).requires_grad
     with pytest.raises(TypeError, match="normal: with a number mean and std, give size"):
