@@ -48,3 +48,46 @@ def test_polygammas_order_goes_to_cupyx_as_an_array(backend_over_fake_cupy):
     x = np.array([0.5, 2.0])
     name, (n, got) = backend_over_fake_cupy._special("polygamma")(2, x)
     assert name == "polygamma" and isinstance(n, np.ndarray) and n.shape == () and n == 2 and got is x
+
+
+class _RecordingRandomState:
+    """CuPy's RandomState as far as the backend uses it: each draw records the dtype
+    asked for, and (as cuRAND) takes float32 or float64 only."""
+
+    asked = []
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def _draw(self, shape, dtype):
+        assert np.dtype(dtype) in (np.float32, np.float64), dtype
+        self.asked.append(np.dtype(dtype))
+        return np.zeros(shape, dtype)
+
+    def random_sample(self, shape, dtype):
+        return self._draw(shape, dtype)
+
+    def standard_normal(self, shape, dtype):
+        return self._draw(shape, dtype)
+
+    def uniform(self, low, high, shape, dtype):
+        return self._draw(shape, dtype)
+
+    def normal(self, mean, std, shape, dtype):
+        return self._draw(shape, dtype)
+
+
+@pytest.mark.parametrize(("dtype", "drawn"), [(np.float32, np.float32), (np.float64, np.float64),
+                                              (np.float16, np.float64)])
+def test_cupys_generator_draws_float32_as_float32_and_half_through_float64(backend_over_fake_cupy, monkeypatch,
+                                                                           dtype, drawn):
+    """cuRAND draws float32 samples directly (not float64 rounded down) and has no
+    float16: those are drawn in float64 and cast. Each draw comes back in the dtype asked."""
+    be = backend_over_fake_cupy
+    monkeypatch.setattr(be.xp, "random", types.SimpleNamespace(RandomState=_RecordingRandomState), raising=False)
+    monkeypatch.setattr(_RecordingRandomState, "asked", [])
+    be.seed(3)
+    outs = [be.rand((2,), dtype), be.randn((2,), dtype), be.uniform(0.0, 1.0, (2,), dtype),
+            be.normal(0.0, 1.0, (2,), dtype)]
+    assert _RecordingRandomState.asked == [np.dtype(drawn)] * 4
+    assert [o.dtype for o in outs] == [np.dtype(dtype)] * 4

@@ -145,7 +145,9 @@ class CupyBackend(CudaBackend):
 
 
 def _float_for(dtype):
-    return dtype if np.dtype(dtype).kind == "f" else np.float64
+    """The dtype CuPy's generator draws in for ``dtype``: float32 and float64 as they
+    are; cuRAND has no other (float16 and the rest are drawn in float64 and cast)."""
+    return dtype if np.dtype(dtype) in (np.float32, np.float64) else np.float64
 
 
 def cuda_backend(name="cuda"):
