@@ -597,6 +597,11 @@ def test_dirichlet_and_beta_are_the_formulas():
                                rtol=1e-13)
     # the mode: (a - 1)+ normalized; every a < 1 gives PyTorch's first vertex
     np.testing.assert_allclose(d.mode.numpy(), [[0, 1, 0], [1, 0, 0], [1, 0, 0]], atol=1e-15)
+    # of any batch rank, the vertex along the last dim (PyTorch's values)
+    np.testing.assert_allclose(Dirichlet(t64([0.5, 0.3, 0.2])).mode.numpy(), [1, 0, 0], atol=1e-15)
+    deep = Dirichlet(t64([[[0.5, 0.3, 0.2], [2.0, 3.0, 1.0]], [[0.1, 0.1, 0.1], [1.5, 1.5, 3.0]]]))
+    np.testing.assert_allclose(deep.mode.numpy(), [[[1, 0, 0], [1 / 3, 2 / 3, 0]], [[1, 0, 0], [1 / 6, 1 / 6, 2 / 3]]],
+                               rtol=1e-14, atol=1e-15)
     # Beta(a, b) is Dirichlet([a, b]) at (x, 1 - x)
     b = Beta(t64(BETA_A), t64(BETA_B))
     two = Dirichlet(t64(np.stack([BETA_A, BETA_B], -1)))

@@ -464,6 +464,8 @@ def test_movedim_swapaxes_unflatten_broadcast():
     same(tg.swapdims(t, -1, 1), np.swapaxes(b, -1, 1))
     same(t.unflatten(2, (2, -1)), b.reshape(2, 3, 2, 2))
     same(tg.unflatten(t, 0, [1, 2]), b.reshape(1, 2, 3, 4))
+    # the -1 is worked out from the dim alone, so a size-0 dim elsewhere leaves it known (PyTorch's (2, 3, 0))
+    assert tg.zeros(6, 0).unflatten(0, (-1, 3)).shape == (2, 3, 0)
     same(f64(b[0, 0]).broadcast_to((2, 4)), np.broadcast_to(b[0, 0], (2, 4)))
     same(tg.broadcast_to(f64(b[:, :1]), (2, 3, 4)), np.broadcast_to(b[:, :1], (2, 3, 4)))
     assert tg.broadcast_shapes((2, 1), (3, 1, 4), 4) == tg.Size([3, 2, 4])
