@@ -352,11 +352,6 @@ EQUIVALENT = [
      'return target.copy(out) if not out is host or out is array else out',
      'the same values and never shared memory: it copies a fresh device array again, or keeps the host copy '
      'to_numpy made (when out is host but not the array, host is already a copy)'),
-    ('tinygrad_bn/backends/cuda.py', 'core/ReplaceComparisonOperator_Eq_LtE',
-     'return dtype if np.dtype(dtype).kind == "f" else np.float64',
-     'return dtype if np.dtype(dtype).kind <= "f" else np.float64',
-     'differs for bool and complex dtypes only, which no sampler is given: the creation functions, '
-     'tg.normal and the in-place samplers refuse non-float dtypes first'),
     ('tinygrad_bn/nn/loss_functional.py', 'core/NumberReplacer',
      'return where(positive, where(positive, p, 1.0).log(), -100.0).clamp(min=-100.0)',
      'return where(positive, where(positive, p, 0.0).log(), -100.0).clamp(min=-100.0)',
