@@ -323,3 +323,15 @@ def test_the_small_batch_design_gives_the_instance_norm_positions_the_model_has(
     assert len(seen) == 2 and all(s[1] == small_batch.GROUPS for s in seen)
     words = quick["small-batch"]["design"]["norms"]["instance"]
     assert f"{small_batch.GROUPS} channels of {seen[0][2]} (first layer) and {seen[1][2]} (second) positions" in words
+
+
+@pytest.mark.parametrize("label", list(train_vs_eval.MODELS))
+def test_each_train_vs_eval_model_is_built_with_its_norm_and_momentum(label):
+    """Each label's net: SimpleNetBN's BatchNorm1d layers for "batch", BatchRenorm1d for
+    "renorm", every norm layer with the label's momentum (None: a cumulative average)."""
+    norm, momentum = train_vs_eval.MODELS[label]
+    model = train_vs_eval._make(norm, momentum, train_vs_eval.renorm_warmup(1000))()
+    layers = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchRenorm1d))]
+    wanted = nn.BatchRenorm1d if norm == "renorm" else nn.BatchNorm1d
+    assert len(layers) == 2 and all(type(m) is wanted for m in layers)
+    assert all(m.momentum == momentum for m in layers)
