@@ -181,10 +181,15 @@ class LinalgMethods:
         number_arg("renorm", "maxnorm", maxnorm, 0.0)
         (d,) = normalize_axis(dim, self.ndim, "renorm")
         others = tuple(i for i in range(self.ndim) if i != d)
-        norms = self.norm(p, others, keepdim=True) if others else self.abs()
-        with no_grad():  # PyTorch's scale is a constant in backward too
-            scale = E.where(norms.detach() > maxnorm, maxnorm / (norms.detach() + 1e-7), 1.0)
-        return self * scale
+        def slice_norms(t):
+            return t.norm(p, others, keepdim=True) if others else t.abs()
+        with no_grad():
+            over = slice_norms(self.detach()) > maxnorm
+        # The norm is differentiated through where it scales, as PyTorch's renorm backward. The
+        # slices left as they are take their norm of ones instead (its gradient is dropped), so that
+        # a zero slice's p-norm backward (NaN for some p) never meets their zero gradient.
+        norms = slice_norms(E.where(over, self, 1.0))
+        return self * E.where(over, maxnorm / (norms + 1e-7), 1.0)
 
     def renorm_(self, p, dim, maxnorm):
         with no_grad():
@@ -240,6 +245,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     tensor_arg("cumulative_trapezoid", y, "y")
     (d,) = normalize_axis(dim, y.ndim, "cumulative_trapezoid")
     n = y.shape[d]
+    if n == 0:  # no points, no intervals: empty along dim, as for one point (PyTorch's shape and dtype)
+        return y.narrow(d, 0, 0) / 2
     mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) / 2
     return (mid * _spacing("cumulative_trapezoid", x, dx, y, d)).cumsum(d)
 
