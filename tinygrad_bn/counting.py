@@ -144,7 +144,8 @@ def unique_consecutive(t, return_inverse, return_counts, dim):
 def bincount(t, weights, minlength):
     """How often each value 0, 1, ..., max occurs in a 1-d tensor of non-negative
     ints (at least ``minlength`` bins), or the sums of ``weights`` per value, as
-    torch.bincount (int64; with weights their dtype, float64 for integer weights)."""
+    torch.bincount (int64; with weights float32 for float32 weights and float64 for
+    any other, float16 and integers included, as PyTorch's CPU kernel sums in float or double)."""
     who = "bincount"
     tensor_arg(who, t)
     if t.ndim != 1 or t.dtype.kind not in "biu":
@@ -161,7 +162,7 @@ def bincount(t, weights, minlength):
     if weights.shape != t.shape:
         raise RuntimeError(f"{who}: weights must have the input's shape {t.shape}, got {weights.shape}")
     w = _host(weights)
-    dtype = w.dtype if w.dtype.kind == "f" else np.dtype("float64")
+    dtype = np.dtype("float32") if w.dtype == np.float32 else np.dtype("float64")
     return _on(t, np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dtype))
 
 

@@ -124,3 +124,12 @@ def test_triangle_indices_refuse_negative_sizes():
         for row, col, bad in ((-1, 3, "row must be >= 0, got -1"), (3, -2, "col must be >= 0, got -2")):
             with pytest.raises(ValueError, match=f"{fn.__name__}: {bad}"):
                 fn(row, col)
+@pytest.mark.parametrize("weights, want", [(tg.float32, tg.float32), (tg.float64, tg.float64),
+                                           (tg.float16, tg.float64), (tg.int32, tg.float64),
+                                           (tg.uint8, tg.float64)])
+def test_bincount_sums_weights_in_float32_or_float64_as_pytorch(weights, want):
+    """torch.bincount(tensor([0, 2, 2]), w) is float32 for float32 weights and float64 for every
+    other dtype, float16 included (PyTorch's CPU kernel sums in float or double)."""
+    out = tg.bincount(tg.tensor([0, 2, 2]), tg.tensor([1, 2, 3]).to(weights))
+    assert out.dtype == want
+    assert out.tolist() == [1.0, 0.0, 5.0]
