@@ -176,9 +176,15 @@ class LinalgMethods:
         return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)
 
     def renorm(self, p, dim, maxnorm):
-        """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm maxnorm."""
-        number_arg("renorm", "p", p, 0.0)
+        """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm maxnorm
+        (p > 0, inf included; 2 or more dims, as PyTorch's)."""
+        number_arg("renorm", "p", p, 0.0, low_open=True, finite=False)
+        if p != p:
+            raise ValueError("renorm: p must be a number > 0.0 (inf included), got nan")
         number_arg("renorm", "maxnorm", maxnorm, 0.0)
+        if self.ndim < 2:
+            raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim} (shape {self.shape}); "
+                               "each slice along dim is a row of the others")
         (d,) = normalize_axis(dim, self.ndim, "renorm")
         others = tuple(i for i in range(self.ndim) if i != d)
         def slice_norms(t):

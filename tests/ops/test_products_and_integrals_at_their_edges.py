@@ -204,3 +204,15 @@ def test_mvlgamma_refuses_an_element_at_the_bound_and_takes_one_just_above():
     with pytest.raises(ValueError, match=r"mvlgamma: all elements must be greater than \(p-1\)/2 = 0.5"):
         f64([0.5]).mvlgamma(2)
     assert np.isfinite(f64([1.0 + 1e-9, 3.0]).mvlgamma(3).numpy()).all()
+
+
+def test_renorm_takes_p_inf_and_refuses_p_0_nan_and_one_dim_as_pytorch():
+    """PyTorch's renorm takes p = inf (the largest |value| of each slice), refuses a
+    p of 0 or below and an input of fewer than 2 dims; NaN is refused too."""
+    x = tg.tensor([[3.0, 4.0], [0.3, 0.4]], dtype=tg.float64)
+    np.testing.assert_allclose(tg.renorm(x, float("inf"), 0, 1.0).numpy(), [[0.75, 1.0], [0.3, 0.4]], rtol=1e-6)
+    for p in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match=r"^renorm: p must be"):
+            tg.renorm(x, p, 0, 1.0)
+    with pytest.raises(RuntimeError, match=r"^renorm: input needs at least 2 dimensions, got 1"):
+        tg.renorm(tg.tensor([3.0, 4.0]), 2, 0, 1.0)
