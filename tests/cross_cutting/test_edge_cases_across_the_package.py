@@ -3,6 +3,7 @@ untested: argument checks that let a wrong value through when another check
 happens to agree, warning boundaries, non-finite values where PyTorch takes
 them, one-variable statistics, and a fallback for a missing optional package."""
 import math
+import re
 import warnings
 
 import numpy as np
@@ -82,6 +83,28 @@ def test_the_compile_check_finds_ptxas_without_the_nvcc_wheel(monkeypatch, tmp_p
     monkeypatch.setenv("CUDA_HOME", str(tmp_path))
     assert compile_check.find_ptxas() == str(ptxas)
     assert compile_check.find_ptxas("/given/ptxas") == "/given/ptxas"
+
+
+@pytest.mark.parametrize(("assembled", "failure"), [
+    ((40, 16, None), "16 bytes of register spills"),  # spills alone fail the check
+    ((None, None, "ptxas fatal: bad ptx"), "ptxas fatal: bad ptx"),  # an assembler error alone
+    ((40, 0, None), None),  # neither: passes
+])
+def test_the_compile_check_fails_on_spills_alone_and_on_an_assembler_error(monkeypatch, capsys, assembled, failure):
+    """Each kernel, dtype and arch is one line; a spill or an assembler error makes it a FAIL
+    line and a listed failure, and the check returns 1; otherwise it returns 0."""
+    from kernels.cuda import _common, compile_check
+    monkeypatch.setattr(compile_check.cuda, "compile_ptx", lambda fn, sig, cc: ("ptx", None))
+    monkeypatch.setattr(compile_check, "assemble", lambda ptxas, ptx, arch: assembled)
+    monkeypatch.setattr(_common, "REGISTRY", _common.REGISTRY[:1])
+    code = compile_check.main(["--ptxas", "/no/ptxas", "--arch", "sm_80"])
+    out = capsys.readouterr().out
+    if failure is None:
+        assert code == 0 and "FAIL" not in out and "failures:" not in out
+        assert re.search(r"^ok  .* sm_80: 40 registers, 0 spill bytes$", out, re.MULTILINE), out
+    else:
+        assert code == 1 and re.search(r"^FAIL .* sm_80: ", out, re.MULTILINE), out
+        assert failure in out.split("failures:")[1], out
 
 
 @pytest.mark.parametrize("dim", [2, -3, 7])

@@ -602,6 +602,11 @@ def test_dirichlet_and_beta_are_the_formulas():
     deep = Dirichlet(t64([[[0.5, 0.3, 0.2], [2.0, 3.0, 1.0]], [[0.1, 0.1, 0.1], [1.5, 1.5, 3.0]]]))
     np.testing.assert_allclose(deep.mode.numpy(), [[[1, 0, 0], [1 / 3, 2 / 3, 0]], [[1, 0, 0], [1 / 6, 1 / 6, 2 / 3]]],
                                rtol=1e-14, atol=1e-15)
+    c = deep.concentration.numpy()
+    c0 = c.sum(-1, keepdims=True)
+    np.testing.assert_allclose(deep.mean.numpy(), c / c0, rtol=1e-14)
+    np.testing.assert_allclose(deep.variance.numpy(), c * (c0 - c) / (c0 ** 2 * (c0 + 1)), rtol=1e-13)
+    np.testing.assert_allclose(Dirichlet(t64([0.5, 1.5])).mean.numpy(), [0.25, 0.75], rtol=1e-15)
     # Beta(a, b) is Dirichlet([a, b]) at (x, 1 - x)
     b = Beta(t64(BETA_A), t64(BETA_B))
     two = Dirichlet(t64(np.stack([BETA_A, BETA_B], -1)))
