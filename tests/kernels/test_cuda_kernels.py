@@ -115,6 +115,10 @@ def test_the_batch_norm_shapes_cover_both_paths():
         assert max(planes.values()) > 1
         assert cb._column_blocks(37, 10)[1] == 2  # C = 10 spans two column blocks of 8
         assert cl.row_block(10) == (4, 8) and cl.row_block(70) == (16, 2)  # short rows share a block
+    # however many rows, the grid aims at target_blocks blocks in all (more only for one group per column block)
+    width_blocks, groups = cb._column_blocks(10**6, 70)[1:]
+    assert groups == max(1, kc.LAUNCH.target_blocks() // width_blocks)
+    assert cb._plane_groups(10**6, 3, 10) == max(1, kc.LAUNCH.target_blocks() // 3)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
