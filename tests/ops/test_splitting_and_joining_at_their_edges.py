@@ -17,6 +17,7 @@ def test_narrow_takes_a_start_at_either_end_of_the_dim_and_no_further():
     assert tg.narrow(x, 0, 3, 0).tolist() == []  # start == size with length 0: empty, as PyTorch
     assert tg.narrow(x, 0, -3, 2).tolist() == [0, 1]  # start == -size counts from the end
     assert tg.narrow(x, 0, 1, 2).tolist() == [1, 2]  # start + length == size: up to the end
+    assert tg.narrow(x, 0, 0, 2).tolist() == [0, 1]  # start 0 is the first element, not counted from the end
     with pytest.raises(IndexError, match=r"narrow: start 4 is out of range for dim 0 of size 3"):
         tg.narrow(x, 0, 4, 0)
     with pytest.raises(IndexError, match=r"narrow: start -4 is out of range"):
@@ -54,6 +55,7 @@ def test_tensor_split_sections_and_indices_past_either_end():
     # indices count from the end when negative and are clamped to the dim; a cut before the last is empty
     assert pieces(tg.tensor_split(tg.arange(6), [-2, 1, 9, -9])) == [[0, 1, 2, 3], [], [1, 2, 3, 4, 5], [],
                                                                     [0, 1, 2, 3, 4, 5]]
+    assert pieces(tg.tensor_split(tg.arange(6), [0, 2])) == [[], [0, 1], [2, 3, 4, 5]]  # index 0: the start
     assert pieces(tg.tensor_split(tg.arange(6), tg.tensor(4))) == [[0, 1], [2, 3], [4], [5]]  # 0-d: sections
     with pytest.raises(ValueError, match="tensor_split: sections must be >= 1, got 0"):
         tg.tensor_split(tg.arange(6), 0)
@@ -79,7 +81,7 @@ def test_unflatten_works_out_one_minus_1_and_refuses_sizes_that_do_not_multiply(
     assert tg.arange(6).unflatten(0, (-1, 2)).tolist() == [[0, 1], [2, 3], [4, 5]]
     assert tg.arange(6).reshape(1, 6).unflatten(-1, (3, 2)).shape == (1, 3, 2)
     assert tg.arange(6).unflatten(0, (1, 6, 1)).shape == (1, 6, 1)
-    for sizes in [(4, -1), (-1, -1), (2, 2), (0, -1), (-2, -3)]:
+    for sizes in [(4, -1), (-1, -1), (2, 2), (0, -1), (-2, -3), (-2, -1)]:
         with pytest.raises(RuntimeError, match="unflatten: sizes .* do not multiply to the size of dim 0 \\(6\\)"):
             tg.arange(6).unflatten(0, sizes)
 
@@ -158,5 +160,7 @@ def test_movedim_and_unbind_at_their_edges():
         x.movedim((0, 2), (1, -2))
     with pytest.raises(RuntimeError, match="movedim: source and destination must name as many dims, got 2 and 1"):
         x.movedim((0, 1), (1,))
+    with pytest.raises(RuntimeError, match="movedim: source and destination must name as many dims, got 1 and 2"):
+        x.movedim((0,), (1, 2))
     assert tg.zeros(0, 2).unbind(0) == ()
     assert pieces(tg.arange(6).reshape(2, 3).unbind(-1)) == [[0, 3], [1, 4], [2, 5]]
