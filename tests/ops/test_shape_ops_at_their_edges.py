@@ -22,7 +22,7 @@ def test_reshape_takes_one_minus_1_and_refuses_what_cannot_be_worked_out():
     assert x.reshape(-1, 3).shape == (2, 3)
     assert x.reshape(3, -1).shape == (3, 2)
     assert tg.zeros(0, 2).reshape(-1, 2).shape == (0, 2)
-    for shape in [(-1, -1), (4, -1), (0, -1), (-2, -3), (-3, -2), (7,), (2, 2)]:
+    for shape in [(-1, -1), (4, -1), (0, -1), (-2, -3), (-3, -2), (-2, -1), (3, -2), (7,), (2, 2)]:
         with pytest.raises(RuntimeError, match=r"reshape: shape .* is invalid for a tensor of shape \(6,\) \(6 elements\)"):
             x.reshape(*shape)
 
@@ -85,6 +85,8 @@ def test_permute_and_transpose_with_negative_dims_and_their_gradients():
     assert x.transpose(0, -1).shape == (4, 3, 2)
     assert x.transpose(-1, -2).shape == (2, 4, 3)
     assert x.transpose(1, 1).shape == (2, 3, 4)
+    assert tg.arange(6).reshape(2, 3).transpose(0, 1).tolist() == [[0, 3], [1, 4], [2, 5]]
+    assert tg.arange(3).transpose(0, -1).tolist() == [0, 1, 2]  # 1-d: nothing to exchange
     for bad in [(0, 1), (0, 1, 1), (0, 1, 2, 3), (0, 0, -3)]:
         with pytest.raises(ValueError, match="permute: "):
             x.permute(*bad)
@@ -143,8 +145,12 @@ def test_assigning_a_value_with_extra_leading_1s_and_refusing_one_that_does_not_
     x = tg.zeros(2, 3)
     x[0] = tg.tensor([[[1.0, 2.0, 3.0]]])  # (1, 1, 3) into (3,): the leading 1s drop, as PyTorch
     assert x.tolist() == [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]
+    x[1] = tg.tensor([[4.0, 5.0, 6.0]])  # (1, 3) into (3,)
+    assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    x[1, 2] = tg.tensor([[0.0]])  # (1, 1) into one element
+    assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 0.0]]
     x[:, 1:] = tg.tensor([[7.0], [8.0]])
-    assert x.tolist() == [[1.0, 7.0, 7.0], [0.0, 8.0, 8.0]]
+    assert x.tolist() == [[1.0, 7.0, 7.0], [4.0, 8.0, 8.0]]
     for bad in [tg.zeros(2, 3), tg.zeros(2), tg.zeros(2, 1, 3)]:
         with pytest.raises(RuntimeError, match=r"assigning into a tensor of shape \(2, 3\): a value of shape .* does not "
                                                r"broadcast to the \(3,\) places selected"):
