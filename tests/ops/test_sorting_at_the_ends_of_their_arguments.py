@@ -49,6 +49,9 @@ def test_kthvalue_takes_k_from_1_to_the_dims_size():
     for k in (0, 4):
         with pytest.raises(RuntimeError, match=rf"kthvalue: k \({k}\) is out of range for dim 0 of size 3; expected 1 <= k <= 3"):
             tg.kthvalue(x, k)
+    assert pair(tg.kthvalue(tg.tensor([[5.0], [6.0]]), 1, dim=1)) == ([5.0, 6.0], [0, 0])  # a size-1 dim: k = 1 only
+    with pytest.raises(RuntimeError, match=r"kthvalue: k \(2\) is out of range for dim 1 of size 1; expected 1 <= k <= 1"):
+        tg.kthvalue(tg.tensor([[5.0], [6.0]]), 2, dim=1)
 
 
 def test_median_of_integers_nan_rows_and_keepdim():
@@ -114,3 +117,4 @@ def test_quantile_is_nan_with_a_nan_and_nanquantile_only_where_all_are_nan():
     assert got.tolist()[0] == 2.0 and got.isnan().tolist() == [False, True]
     assert tg.nanquantile(tg.tensor([1.0, NAN, 3.0, 2.0, 7.0]), 0.4).item() == pytest.approx(2.2)
     assert tg.nanquantile(tg.tensor([1.0, NAN, 3.0, 2.0, 7.0]), 1.0).item() == 7.0
+    assert tg.nanquantile(tg.tensor([NAN, 5.0, NAN]), tg.tensor([0.0, 0.5, 1.0])).tolist() == [5.0, 5.0, 5.0]
