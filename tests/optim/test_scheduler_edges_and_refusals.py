@@ -216,3 +216,30 @@ def test_the_bounds_themselves_are_accepted(make):
         warnings.simplefilter("error")
         sched = make(opt)
     assert len(sched.get_last_lr()) == 2
+
+
+def test_warm_restarts_step_on_from_a_fractional_epoch():
+    """step(2.5) sets last_epoch to floor(2.5) and T_cur to 2.5; each step() after adds one to both,
+    restarting when T_cur passes T_i, so the fraction is kept."""
+    opt = make_opt()
+    sched = S.CosineAnnealingWarmRestarts(opt, 3, 2, 0.001)
+    sched.step(2.5)
+    got = [(sched.last_epoch, sched.T_cur, sched.T_i, *sched.get_last_lr())]
+    for _ in range(3):
+        sched.step()
+        got.append((sched.last_epoch, sched.T_cur, sched.T_i, *sched.get_last_lr()))
+    # torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, 3, 2, 0.001): step(2.5), then step() three times
+    want = [(2, 2.5, 3, 0.007631742512670284, 0.004282377607281252),
+            (3, 0.5, 6, 0.09831332840130888, 0.04916518274408217),
+            (4, 1.5, 6, 0.0855017856687341, 0.04282411613907042),
+            (5, 2.5, 6, 0.06331154273257478, 0.03184106660501176)]
+    np.testing.assert_allclose(np.array(got, dtype=float), np.array(want, dtype=float), rtol=1e-12)
+
+
+def test_a_tuple_of_lambdas_gives_one_per_group():
+    # torch.optim.lr_scheduler.LambdaLR(opt, (lambda e: 0.5 ** e, lambda e: 1 / (1 + e))), after two steps
+    opt = make_opt()
+    sched = S.LambdaLR(opt, (lambda e: 0.5 ** e, lambda e: 1 / (1 + e)))
+    sched.step()
+    sched.step()
+    np.testing.assert_allclose(sched.get_last_lr(), [0.025, 0.016666666666666666], rtol=1e-14)
