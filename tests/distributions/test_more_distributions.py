@@ -607,6 +607,8 @@ def test_dirichlet_and_beta_are_the_formulas():
     np.testing.assert_allclose(deep.mean.numpy(), c / c0, rtol=1e-14)
     np.testing.assert_allclose(deep.variance.numpy(), c * (c0 - c) / (c0 ** 2 * (c0 + 1)), rtol=1e-13)
     np.testing.assert_allclose(Dirichlet(t64([0.5, 1.5])).mean.numpy(), [0.25, 0.75], rtol=1e-15)
+    # a concentration of exactly 1 is not below 1: no vertex, and 0 / 0 as in PyTorch (NaN)
+    assert np.isnan(Dirichlet(t64([1.0, 0.5, 0.2])).mode.numpy()).all()
     # Beta(a, b) is Dirichlet([a, b]) at (x, 1 - x)
     b = Beta(t64(BETA_A), t64(BETA_B))
     two = Dirichlet(t64(np.stack([BETA_A, BETA_B], -1)))

@@ -121,6 +121,27 @@ def test_each_run_records_its_setup_and_the_experiment_its_design(quick, name):
 
 
 @pytest.mark.parametrize("name", MINE)
+def test_each_runs_setup_is_what_the_designs_optimizer_line_says(quick, name):
+    """The design's optimizer line ("SGD lr 0.1, no momentum, batch 64", "SGD momentum 0.9",
+    ...) is what each run trained with: its rate, momentum and batch size where it names them."""
+    doc = quick[name]
+    line = doc["design"].get("optimizer", "")  # (bn-vs-plain's settings name their own, checked elsewhere)
+    lr = re.search(r"SGD lr ([\d.e-]+)", line)
+    momentum = 0.0 if "no momentum" in line else re.search(r"momentum ([\d.]+)", line)
+    batch = re.search(r"batch (\d+)", line)
+    for r in doc["runs"]:
+        setup = r["setup"]
+        if lr:
+            assert setup["lr"] == float(lr.group(1)), (line, setup)
+        if momentum is not None:
+            assert setup["momentum"] == (momentum if momentum == 0.0 else float(momentum.group(1))), (line, setup)
+        if batch:
+            assert setup["batch_size"] == int(batch.group(1)), (line, setup)
+    if name in ("sigmoid", "gradients"):
+        assert "no momentum" in line
+
+
+@pytest.mark.parametrize("name", MINE)
 def test_accuracy_verdicts_carry_their_binomial_error(quick, name):
     for v in quick[name]["verdicts"]:
         assert {"mean_diff", "ci95", "wins", "pairs", "diffs"} <= set(v)  # paired_verdict's
