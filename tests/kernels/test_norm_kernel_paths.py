@@ -194,3 +194,28 @@ def test_batch_norm_backward_replay_takes_statistics_of_any_shape_with_c_values(
     for e, g in zip(expected, replayed(x, dy, m, i, w, True)):
         assert e.shape == g.shape and e.dtype == g.dtype
         np.testing.assert_array_equal(e, g)
+
+
+# ------------------------------------------------------- the buffer cache's cap
+def test_the_cache_keeps_buffers_up_to_max_cached_bytes_inclusive(monkeypatch):
+    """At most MAX_CACHED_BYTES are kept: buffers that fill the cap exactly stay,
+    one more goes back to the allocator; a cached buffer serves only its own size."""
+    import gc
+    gc.collect()
+    pool.empty_cache()
+    monkeypatch.setattr(pool, "MAX_CACHED_BYTES", 2 * pool.MIN_BYTES)
+    try:
+        buffers = [pool.empty((pool.MIN_BYTES // 4,), np.float32) for _ in range(3)]
+        assert all(_pooled(b) for b in buffers)
+        del buffers
+        gc.collect()
+        assert pool.cached_bytes() == 2 * pool.MIN_BYTES
+        wider = pool.empty((pool.MIN_BYTES // 2,), np.float32)  # twice the size: not from the cache
+        assert pool.cached_bytes() == 2 * pool.MIN_BYTES and _pooled(wider)
+        same = pool.empty((pool.MIN_BYTES // 8,), np.float64)  # same bytes, other dtype: from the cache
+        assert pool.cached_bytes() == pool.MIN_BYTES and same.dtype == np.float64
+        del wider, same
+        gc.collect()
+        assert pool.cached_bytes() == 2 * pool.MIN_BYTES  # the wider one found no room
+    finally:
+        pool.empty_cache()
