@@ -313,3 +313,11 @@ def test_with_one_seed_each_curve_is_that_seeds_measure_at_its_probe_steps(monke
                 np.testing.assert_allclose(line.get_ydata(), run[key], rtol=1e-12)
     finally:
         plt.close("all")
+
+
+def test_the_verdicts_log_scale_leaves_out_zero_negative_and_nan_medians():
+    """A median of 0 (a measure that vanished), below 0 or NaN is NaN in decades, so
+    nanmean and the paired verdict leave it out instead of meeting -inf."""
+    got = landscape.log_decades([100.0, 0.5, 0.0, -0.5, float("nan"), 1e-300])
+    assert got[0] == 2.0 and got[1] == pytest.approx(math.log10(0.5), rel=1e-15) and got[5] == -300.0
+    assert all(math.isnan(v) for v in got[2:5])

@@ -184,6 +184,13 @@ def _design(settings, every, multipliers):
                         "each probe; no random draws"}
 
 
+def log_decades(values):
+    """log10 of each value, NaN for a value that is 0, negative or NaN (a measure that
+    vanished or was not measured has no place on a log scale: left out, not -inf)."""
+    with np.errstate(all="ignore"):
+        return [float(np.log10(v)) if v > 0 else float("nan") for v in values]
+
+
 def run(out, *, seeds, epochs, progress, quick):
     settings = QUICK["settings"] if quick else list(SETTINGS)
     every = QUICK["probe_every"] if quick else PROBE_EVERY
@@ -216,22 +223,18 @@ def run(out, *, seeds, epochs, progress, quick):
                 values.append(float(np.median(v)) if v.size else float("nan"))
         return values
 
-    def log10(values):
-        with np.errstate(all="ignore"):
-            return [float(np.log10(v)) if v > 0 else float("nan") for v in values]
-
     verdicts, medians, typical = [], {}, {}
     for setting in settings:
         medians[setting], typical[setting] = {}, {}
         for key in (*MEASURES, "grad_norm", "probe_loss"):
             medians[setting][key] = {net: per_seed(setting, net, key) for net in NETS}
             # the geometric mean over seeds of the per-seed medians (10 ** a verdict's side mean)
-            typical[setting][key] = {net: float(10 ** np.nanmean(log10(medians[setting][key][net])))
-                                     if np.isfinite(log10(medians[setting][key][net])).any() else float("nan")
+            typical[setting][key] = {net: float(10 ** np.nanmean(log_decades(medians[setting][key][net])))
+                                     if np.isfinite(log_decades(medians[setting][key][net])).any() else float("nan")
                                      for net in NETS}
         for key, (_, claim) in MEASURES.items():
-            v = paired_verdict(f"{setting}: {claim}", log10(medians[setting][key]["bn"]),
-                               log10(medians[setting][key]["plain"]), higher_is_better=False, unit="decades")
+            v = paired_verdict(f"{setting}: {claim}", log_decades(medians[setting][key]["bn"]),
+                               log_decades(medians[setting][key]["plain"]), higher_is_better=False, unit="decades")
             v["id"] = f"{setting}/{key}"
             verdicts.append(v)
     results = {"design": _design(settings, every, multipliers), "settings": {s: SETTINGS[s] for s in settings},
