@@ -41,16 +41,6 @@ def test_batch_and_instance_norm_reach_exactly_two_values_per_group():
     assert reaches(instance, lambda c: c.x.ndim == 3 and c.x.shape[2] == 2)
 
 
-def test_a_batch_of_one_and_a_size_1_spatial_dim_are_drawn_where_groups_hold_2_values():
-    """A batch of one sample over a spatial dim of 2 or more (PyTorch's batch norm takes
-    it: 2 or more values per channel) and an instance whose first spatial dim is 1
-    beside a longer one are drawn as they are."""
-    batch = tst.normalization_inputs("batch", scale="well", affine=False, max_side=3)
-    assert reaches(batch, lambda c: c.x.ndim == 3 and c.x.shape[0] == 1 and c.x.shape[2] >= 2)
-    instance = tst.normalization_inputs("instance", scale="well", affine=False, max_side=3)
-    assert reaches(instance, lambda c: c.x.ndim == 4 and c.x.shape[2] == 1 and c.x.shape[3] >= 2)
-
-
 @pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
 def test_well_scaled_values_alternate_in_sign_along_each_group(kind):
     """Well scaled, each group's flattened values are a +-1 pattern plus noise of at

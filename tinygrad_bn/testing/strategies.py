@@ -112,12 +112,10 @@ def normalization_inputs(draw, kind, dtype=np.float64, scale="any", affine=None,
     min_dims = 3 if kind == "instance" else 2
     ndim = draw(st.integers(min_dims, 4))
     shape = list(draw(hnp.array_shapes(min_dims=ndim, max_dims=ndim, min_side=1, max_side=max_side)))
-    # widen a dim only where a group would hold one value: a batch of 1 over a spatial
-    # dim of 2 or more, or an instance with a size-1 dim beside a longer one, stays as drawn
-    if kind == "batch" and shape[0] * int(np.prod(shape[2:])) < 2:
-        shape[0] = 2
-    if kind == "instance" and int(np.prod(shape[2:])) < 2:
-        shape[2] = 2
+    if kind == "batch":
+        shape[0] = max(shape[0], 2)
+    if kind == "instance":
+        shape[2] = max(shape[2], 2)
     params = {"eps": draw(st.sampled_from((1e-5, 1e-3)))}
     if kind == "group":
         params["num_groups"] = draw(st.sampled_from(_divisors(shape[1])))
