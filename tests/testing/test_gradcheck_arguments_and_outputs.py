@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+from test_gradcheck_inputs_and_strategies import _DetachedSquare
 
 import tinygrad_bn as tg
 from tinygrad_bn.testing import GradcheckError, check_grads, gradcheck, gradgradcheck
@@ -118,49 +119,34 @@ def test_the_defaults_are_pytorchs():
     assert inspect.signature(check_grads).parameters["order"].default == 1
 
 
-def _off_by(absolute):
-    """y = x (constant gradient 1 * projection) with backward g + absolute: a fixed absolute error."""
+def _scaled(scale, backward):
+    """y = scale * x, with ``backward(g)`` as its gradient (right or deliberately off)."""
 
-    class Off(tg.autograd.Function):
+    class Scaled(tg.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            return x * 1.0
+            return x * scale
 
         @staticmethod
         def backward(ctx, g):
-            return g + absolute
+            return backward(g)
 
-    return Off.apply
+    return Scaled.apply
+
+
+def _off_by(absolute):
+    """y = x (constant gradient 1 * projection) with backward g + absolute: a fixed absolute error."""
+    return _scaled(1.0, lambda g: g + absolute)
 
 
 def _relatively_off(delta):
     """y = 100 x with backward g * 100 (1 + delta): a relative error of delta, far above atol."""
-
-    class Off(tg.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 100.0
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * (100.0 * (1 + delta))
-
-    return Off.apply
+    return _scaled(100.0, lambda g: g * (100.0 * (1 + delta)))
 
 
 def _zero_off(absolute):
     """y = 0 x with backward 0 g + absolute: an absolute error on a zero gradient, where rtol adds nothing."""
-
-    class Off(tg.autograd.Function):
-        @staticmethod
-        def forward(ctx, t):
-            return t * 0.0
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 0.0 + absolute
-
-    return Off.apply
+    return _scaled(0.0, lambda g: g * 0.0 + absolute)
 
 
 @BOTH_MODES
@@ -329,25 +315,12 @@ def test_gradgradcheck_checks_the_first_derivatives_in_grad_outputs_too(fast_mod
                              raise_exception=False)
 
 
-class _SquareDetachedSecond(tg.autograd.Function):
-    """y = x * x with the right first derivative whose own derivative in x is lost."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return 2 * g * x.detach()
-
-
 def test_check_grads_checks_second_derivatives_only_at_order_2():
+    """_DetachedSquare's first derivative is right and its second is lost."""
     x = _x()
-    assert check_grads(_SquareDetachedSecond.apply, (x,))
-    assert check_grads(_SquareDetachedSecond.apply, (x,), order=1)
-    assert not check_grads(_SquareDetachedSecond.apply, (x,), order=2, raise_exception=False)
+    assert check_grads(_DetachedSquare.apply, (x,))
+    assert check_grads(_DetachedSquare.apply, (x,), order=1)
+    assert not check_grads(_DetachedSquare.apply, (x,), order=2, raise_exception=False)
 
 
 # ------------------------------------------------------------------ arguments passed on
