@@ -191,6 +191,13 @@ def log_decades(values):
         return [float(np.log10(v)) if v > 0 else float("nan") for v in values]
 
 
+def _geometric_mean(values):
+    """The geometric mean over seeds of per-seed medians: 10 ** the mean of their decades (a
+    verdict's side mean), NaN when none counts."""
+    logs = log_decades(values)
+    return float(10 ** np.nanmean(logs)) if np.isfinite(logs).any() else float("nan")
+
+
 def run(out, *, seeds, epochs, progress, quick):
     settings = QUICK["settings"] if quick else list(SETTINGS)
     every = QUICK["probe_every"] if quick else PROBE_EVERY
@@ -228,10 +235,7 @@ def run(out, *, seeds, epochs, progress, quick):
         medians[setting], typical[setting] = {}, {}
         for key in (*MEASURES, "grad_norm", "probe_loss"):
             medians[setting][key] = {net: per_seed(setting, net, key) for net in NETS}
-            # the geometric mean over seeds of the per-seed medians (10 ** a verdict's side mean)
-            typical[setting][key] = {net: float(10 ** np.nanmean(log_decades(medians[setting][key][net])))
-                                     if np.isfinite(log_decades(medians[setting][key][net])).any() else float("nan")
-                                     for net in NETS}
+            typical[setting][key] = {net: _geometric_mean(medians[setting][key][net]) for net in NETS}
         for key, (_, claim) in MEASURES.items():
             v = paired_verdict(f"{setting}: {claim}", log_decades(medians[setting][key]["bn"]),
                                log_decades(medians[setting][key]["plain"]), higher_is_better=False, unit="decades")
