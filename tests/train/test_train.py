@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -306,18 +307,25 @@ sys.exit(cli.main())
 """
 
 
+def _as_a_shell_starts_it():
+    """SIGINT at its default in the child, as an interactive shell starts a program:
+    a test run in a background job (nohup, ``&``) inherits SIGINT ignored, and Python
+    then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_the_train_command_run_as_a_program_holds_the_ctrl_c_flag_from_the_start():
     """Run as a program (no argv given), the CLI installs the Ctrl-C flag before it
     calls train, so a SIGINT from then on only sets the flag (train stops between
     steps and saves); a call with argv (a caller's own program) leaves SIGINT alone."""
     command = ["train", "--epochs", "1", "--no-progress"]  # the words as a shell passes them
     run = subprocess.run([sys.executable, "-c", _FLAG_SCRIPT, *command], capture_output=True, text=True, timeout=120,
-                         env=ONE_BLAS_THREAD)
+                         env=ONE_BLAS_THREAD, preexec_fn=_as_a_shell_starts_it)
     assert run.returncode == 0 and run.stdout.split("\n")[:2] == ["flag held: True", "still running"], \
         (run.returncode, run.stdout, run.stderr[-2000:])
     with_argv = _FLAG_SCRIPT.replace("sys.exit(cli.main())", "sys.exit(cli.main(sys.argv[1:]))")
     run = subprocess.run([sys.executable, "-c", with_argv, *command], capture_output=True, text=True, timeout=120,
-                         env=ONE_BLAS_THREAD)
+                         env=ONE_BLAS_THREAD, preexec_fn=_as_a_shell_starts_it)
     assert run.stdout.split("\n")[0] == "flag held: False" and "still running" not in run.stdout, run.stdout
 
 
