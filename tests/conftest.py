@@ -125,3 +125,34 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    items.sort(key=_start_order)
+
+
+# The tests that take many seconds (or whose module fixture does), longest first.
+# pytest-xdist's worksteal gives each worker a contiguous share of the list and
+# lets an idle worker take the tail of another's queue, so tests at the front
+# run first and are never taken: a long test that starts last keeps one worker
+# busy while the other has nothing left. Whole modules move where a module
+# fixture is costly, so its tests stay on one worker and it is built once.
+# A long test missing here still runs, only later; ``--durations=20`` shows them.
+LONG_FIRST = (
+    "tests/kernels/test_cuda_simulator.py::test_the_cuda_suite_passes_in_numbas_simulator[rms",
+    "tests/kernels/test_cuda_simulator.py",
+    "tests/experiments/test_experiments.py",
+    "tests/train/test_train.py::test_a_storm_of_sigints",
+    "tests/kernels/test_kernel_interrupts.py",
+    "tests/experiments/test_small_batch_and_train_vs_eval.py",
+    "tests/distributed/test_distributed.py",
+    "tests/threads/test_threads.py",
+    "tests/experiments/test_experiment_measures.py",
+)
+
+
+def _start_order(item):
+    """Sort key: the position of the first entry of LONG_FIRST that names the
+    test (its module, or the test itself), then every other test in collection
+    order (the sort is stable)."""
+    for rank, prefix in enumerate(LONG_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONG_FIRST)
