@@ -512,11 +512,6 @@ EQUIVALENT = [
      "dim1 is checked to be an int above, so normalize_axis gives a 1-tuple, whose [-1] is its [0]"),
     ("tinygrad_bn/ops/convert.py", "core/RemoveDecorator", "@staticmethod", "",
      "Function.apply calls cls.forward / cls.backward on the class, where a plain function is the same function", "*"),
-    ("tinygrad_bn/compiled/replay.py", "core/NumberReplacer",
-     'return offer(*[r[1] if r[0] == "c" else _array_of(program, r) for r in ins.args])',
-     'return offer(*[r[1] if r[ -1] == "c" else _array_of(program, r) for r in ins.args])',
-     "a constant then reaches the offer as None, and the kernels' replay forms (batch norm's forward_train and "
-     "backward) read only their arrays when built: eps and training come with each call"),
     ("tinygrad_bn/nn/loss_functional.py", "core/ReplaceComparisonOperator_Gt_NotEq",
      "is_target = hits.long().sum(1) > 0  # (n, class)", "is_target = hits.long().sum(1) != 0  # (n, class)",
      "a sum of 0/1 counts is never negative, so > 0 is != 0"),
@@ -529,12 +524,6 @@ EQUIVALENT = [
      'if dtype is not None and holder.dtype.kind == "f" and holder.dtype is not dtype:',
      "where the dtypes are equal but not one object, the backend's cast returns the array itself (cast: x if "
      "x.dtype == dtype), so nothing is replaced, as with !="),
-    ("tinygrad_bn/compiled/replay.py", "core/NumberReplacer",
-     'return offer(*[r[1] if r[0] == "c" else _array_of(program, r) for r in ins.args])',
-     'return offer(*[r[ 0] if r[0] == "c" else _array_of(program, r) for r in ins.args])',
-     "a constant then reaches the offer as the tag \"c\"; the only replay forms (kernels/cpu/batchnorm.py's "
-     "forward_train and backward) read only their arrays when built: eps, training and a missing weight come "
-     "with each call"),
     ("kernels/cpu/double_backward.py", "core/ReplaceComparisonOperator_Gt_NotEq",
      "xv = xv.reshape(x.shape[0], x.shape[1], -1) if x.ndim > 2 else xv",
      "xv = xv.reshape(x.shape[0], x.shape[1], -1) if x.ndim != 2 else xv",

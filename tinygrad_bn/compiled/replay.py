@@ -164,10 +164,14 @@ def _replay_form(program, ins):
     whose checks the trace already passed, on arrays of the same shapes and
     dtypes, may skip them)."""
     offer = getattr(ins.fn, "replay_form", None)
-    if offer is None or any(r[0] not in ("a", "v", "x", "c") for r in ins.args) or ins.kwargs:
+    if offer is None or any(r[0] not in ("a", "v", "x", "c") for r in ins.args) or \
+            any(r[0] != "c" for r in ins.kwargs.values()):
         return ins.fn
     from .fusion import _array_of
-    return offer(*[r[1] if r[0] == "c" else _array_of(program, r) for r in ins.args])
+
+    def traced(r):  # the trace's array, or the constant itself
+        return r[1] if r[0] == "c" else _array_of(program, r)
+    return offer(*map(traced, ins.args), **{k: traced(r) for k, r in ins.kwargs.items()})
 
 
 def _steps(program, results, fuse):

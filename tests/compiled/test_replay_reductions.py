@@ -1,0 +1,87 @@
+"""The compiled replay's bias-gradient sum: a compiled loop over a batch's rows
+where it gives NumPy's bits, NumPy's own reduction everywhere else."""
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from kernels.cpu.reductions import rows_summed_form
+from tinygrad_bn import nn, optim
+
+SUM = tg.backends.get_backend("cpu").sum
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [0, 1, 2, 16, 257])
+@pytest.mark.parametrize("cols", [2, 3, 128])
+def test_the_rows_summed_are_numpys_sum_bit_for_bit(rows, cols, dtype):
+    rng = np.random.default_rng(rows * 1000 + cols)
+    x = (rng.standard_normal((rows, cols)) * rng.uniform(1, 1e4, cols)).astype(dtype)
+    form = rows_summed_form(SUM, x, 0, False)
+    assert form is not SUM
+    for axis in (0, -2):
+        got = form(x, axis=axis)
+        want = np.sum(x, axis=0)
+        assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+        assert got is not form(x, axis=axis)  # a new array each call: it becomes a .grad
+
+
+@pytest.mark.parametrize("traced, axis, keepdims", [
+    (np.ones((5, 1), np.float32), 0, False),  # one column: NumPy sums it pairwise
+    (np.ones((5, 3), np.float32), 0, True),
+    (np.ones((5, 3), np.float32), 1, False),
+    (np.ones((5, 3), np.float32), None, False),
+    (np.ones((5, 3), np.float16), 0, False),
+    (np.ones((5, 3), np.int64), 0, False),
+    (np.ones(5, np.float32), 0, False),
+    (np.ones((2, 5, 3), np.float32), 0, False),
+    (np.ones((3, 5), np.float32).T, 0, False),  # not C-contiguous
+    ([[1.0, 2.0], [3.0, 4.0]], 0, False),
+])
+def test_any_other_sum_replays_numpys_reduction_itself(traced, axis, keepdims):
+    assert rows_summed_form(SUM, traced, axis, keepdims) is SUM
+
+
+def test_a_replayed_array_laid_out_otherwise_than_the_traced_one_goes_to_numpy():
+    form = rows_summed_form(SUM, np.zeros((4, 3), np.float32), 0, False)
+    rng = np.random.default_rng(0)
+    for x in (rng.standard_normal((3, 4)).astype(np.float32).T,   # transposed
+              rng.standard_normal((4, 6)).astype(np.float32)[:, ::2],  # strided
+              rng.standard_normal((4, 3)),  # float64 where the trace had float32
+              rng.standard_normal((4, 3, 2)).astype(np.float32)):
+        want = np.sum(x, axis=0)
+        got = form(x, axis=0)
+        assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+def test_a_compiled_step_sums_its_bias_gradients_in_the_compiled_loop_and_ends_where_eager_does():
+    """SimpleNet's three bias gradients are batch sums: the replay calls the loop for
+    them, and after three replays the weights are the eager step's, bit for bit."""
+    rng = np.random.default_rng(3)
+    x = tg.tensor(rng.standard_normal((16, 20)).astype(np.float32))
+    y = tg.tensor(rng.integers(0, 5, 16))
+
+    def model_and_step():
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(20, 8), nn.ReLU(), nn.Linear(8, 5))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step():
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return model, step
+
+    eager_model, eager = model_and_step()
+    model, step = model_and_step()
+    compiled = tg.compile(step)
+    for _ in range(6):
+        eager()
+        compiled()
+    (entry,) = compiled._entries.values()
+    assert entry.replays >= 3
+    called = [entry.replay.__globals__.get(name) for name in entry.replay.__code__.co_names]
+    assert [getattr(f, "__name__", "") for f in called].count("rows_summed") == 2  # the two Linear biases
+    for a, b in zip(eager_model.parameters(), model.parameters()):
+        assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
