@@ -191,6 +191,23 @@ def _every_op_step():
     return step
 
 
+@pytest.mark.parametrize("ops, fused", [
+    ([("relu_backward", ["x", "w"], "g")], True),     # NumPy: a mask, then the product
+    ([("relu_backward", ["w", "x"], "g")], True),
+    ([("copy", ["w"], "t"), ("axpy", ["t", -0.5, "x"], None)], True),  # the copy and the scaled sum: one run
+    ([("copy", ["w"], "t"), ("transpose", ["t", (1, 0)], "tt"), ("matmul", ["t", "tt"], "p"),
+      ("axpy", ["t", -0.5, "x"], None)], True),      # after a product, the axpy alone
+    ([("add", ["x", "w"], "g")], False),               # one pass: a Numba call would cost what NumPy's does
+    ([("where", ["b", "x", "w"], "g")], False),
+])
+def test_a_call_numpy_makes_in_two_passes_is_a_run_alone(ops, fused):
+    expected, got, program = _eager_and_replayed(_step_for(ops))
+    lone = [program.instrs[i].name for run in program.runs for i in run.indices if program.instrs[i].kind == "call"]
+    assert ("relu_backward" in lone or "axpy" in lone) == fused, program.describe()
+    for g, e in zip(got, expected):
+        _same_bits(g._data, e)
+
+
 def test_every_fusible_call_in_one_run_gives_numpys_values():
     expected, got, program = _eager_and_replayed(_every_op_step())
     fused = {program.instrs[i].name for run in program.runs for i in run.indices}
