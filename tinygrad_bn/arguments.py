@@ -38,7 +38,8 @@ def float_tensor_arg(who, value, name="input"):
 def number_arg(who, name, value, low=None, high=None, low_open=False, integer=False, allow_none=False,
                finite=True):
     """``value`` when it is a number (finite, unless ``finite=False``) within
-    [low, high] (``low_open``: above low); bools are not numbers here.
+    [low, high] (``low_open``: above low; a NaN is within no bound); bools are
+    not numbers here.
     Otherwise a TypeError or ValueError."""
     if value is None and allow_none:
         return value
@@ -47,8 +48,9 @@ def number_arg(who, name, value, low=None, high=None, low_open=False, integer=Fa
         raise TypeError(f"{who}: {name} must be {wanted}, got {_kind(value)} {value!r}")
     if finite and not integer and not math.isfinite(value):
         raise ValueError(f"{who}: {name} must be a finite number, got {value!r}")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and value > high
+    # written as "not within" so that a NaN (every comparison false) is outside any bound
+    too_low = low is not None and not (value > low if low_open else value >= low)
+    too_high = high is not None and not value <= high
     if too_low or too_high:
         lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
         hi = "" if high is None else f"<= {high}"
