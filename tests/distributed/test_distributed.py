@@ -62,6 +62,45 @@ def test_syncbn_and_ddp_match_one_process_on_the_global_batch(n):
             assert worst < 1e-10, (key, worst)
 
 
+_LOADER_SCRIPT = """
+import json, sys
+import numpy as np
+import tinygrad_bn as tg
+from tinygrad_bn import distributed as dist
+from tinygrad_bn.data import TensorDataset
+from tinygrad_bn.models import SimpleNetBN
+from tinygrad_bn.train import _distributed_setup
+n, batch = int(sys.argv[1]), int(sys.argv[2])
+data = TensorDataset(tg.tensor(np.arange(n * 784, dtype=np.float32).reshape(n, 784)), tg.tensor(np.arange(n)))
+_, _, loader, _, _ = _distributed_setup(SimpleNetBN(), data, batch, 0, lambda *a: None, False)
+seen = [yb.numpy().tolist() for _, yb in loader]
+with open(f"{sys.argv[3]}/rank{dist.rank()}.json", "w") as f:  # a file each: the ranks' prints interleave
+    json.dump({"rank": dist.rank(), "sizes": [len(b) for b in seen], "seen": sorted(sum(seen, []))}, f)
+"""
+
+
+@needs_mpi
+@pytest.mark.parametrize("n, batch", [(100, 16), (96, 16)])
+def test_each_rank_takes_only_full_batches_and_the_same_number_of_steps(n, batch, tmp_path):
+    """A distributed epoch gives every rank batch / world samples a step: a last
+    partial batch is dropped on every rank (SyncBatchNorm's statistics and DDP's
+    averaged gradients assume one batch size), and the ranks step alike."""
+    script = tmp_path / "loader.py"
+    script.write_text(_LOADER_SCRIPT)
+    run = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(script), str(n), str(batch), str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, env=ENV)
+    assert run.returncode == 0, run.stderr[-2000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    per_rank = batch // 2
+    full = (n // 2) // per_rank  # the sampler gives each rank n / 2 samples
+    assert [r["rank"] for r in ranks] == [0, 1]
+    for r in ranks:
+        assert r["sizes"] == [per_rank] * full, r
+    # the two ranks' samples are disjoint: together one epoch's worth, less the dropped ones
+    both = ranks[0]["seen"] + ranks[1]["seen"]
+    assert len(set(both)) == len(both) == 2 * full * per_rank and set(both) <= set(range(n))
+
+
 # scenario -> what stderr must say (the job ends with an error), or None (it must pass and print "ok")
 DISAGREEMENTS = {
     "fail_before_init": "rank 1 failed with RuntimeError before init()",
