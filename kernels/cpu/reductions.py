@@ -6,10 +6,14 @@ step makes three of them. NumPy adds the rows in order into the output (for a
 C-contiguous array with two or more columns; one column is summed pairwise), so
 a loop that does the same gives the same bits."""
 import numpy as np
-from numba import njit
+from numba import njit, types
+
+# float32 and float64, writeable and read-only (a broadcast view, a reshape of one)
+_SIGNATURES = [types.Array(dt, 1, "C")(types.Array(dt, 2, "C", readonly=readonly))
+               for dt in (types.float32, types.float64) for readonly in (False, True)]
 
 
-@njit(["float32[:](float32[:, ::1])", "float64[:](float64[:, ::1])"], cache=True)
+@njit(_SIGNATURES, cache=True)
 def _rows_summed(x):
     out = np.zeros(x.shape[1], x.dtype)
     for i in range(x.shape[0]):

@@ -85,3 +85,29 @@ def test_a_compiled_step_sums_its_bias_gradients_in_the_compiled_loop_and_ends_w
     assert [getattr(f, "__name__", "") for f in called].count("rows_summed") == 2  # the two Linear biases
     for a, b in zip(eager_model.parameters(), model.parameters()):
         assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+
+
+def test_a_read_only_gradient_is_summed_too():
+    """A batch of one makes the sum's gradient a broadcast view (read-only, yet
+    C-contiguous): the loop takes it, and the step ends where the eager one does."""
+    x = np.broadcast_to(np.arange(4, dtype=np.float32), (1, 4))
+    assert not x.flags.writeable and x.flags.c_contiguous
+    form = rows_summed_form(SUM, x, 0, False)
+    assert form(x, axis=0).tobytes() == np.sum(x, axis=0).tobytes()
+
+    def run(compiled):
+        tg.manual_seed(0)
+        model = nn.Linear(4, 3)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(xb):
+            opt.zero_grad()
+            loss = model(xb).sum(0).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        step = tg.compile(step) if compiled else step
+        for k in range(5):
+            step(tg.tensor(np.full((1, 4), k, np.float32)))
+        return [p.detach().numpy().tobytes() for p in model.parameters()]
+    assert run(True) == run(False)

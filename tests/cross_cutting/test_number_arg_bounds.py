@@ -44,6 +44,10 @@ def test_the_public_checks_with_a_bound_refuse_a_nan_before_changing_anything():
     with pytest.raises(ValueError, match=r"trunc_normal_: b \(with a=-2.0\) must be > -2.0, got nan"):
         nn.init.trunc_normal_(w, a=-2.0, b=NAN)
     assert not w.numpy().any()
+    with pytest.raises(ValueError, match=r"^trunc_normal_: a, the lower bound of the values, must be a number or -inf, "
+                                         r"got nan$"):
+        nn.init.trunc_normal_(w, a=NAN, b=2.0)
+    assert not w.numpy().any()
     with pytest.raises(ValueError, match=r"norm_type must be > 0.0, got nan"):
         nn.functional.embedding(tg.tensor([0, 1]), tg.ones(3, 2), max_norm=1.0, norm_type=NAN)
     with pytest.raises(ValueError, match=r"renorm"):

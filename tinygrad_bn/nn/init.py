@@ -125,6 +125,8 @@ def trunc_normal_(t, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     number_arg(who, "mean", mean)
     number_arg(who, "std", std, 0.0, low_open=True)
     number_arg(who, "a", a, finite=False)
+    if math.isnan(a):
+        raise ValueError(f"{who}: a, the lower bound of the values, must be a number or -inf, got nan")
     number_arg(who, f"b (with a={a})", b, a, low_open=True, finite=False)
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn(f"{who}: mean {mean} is more than 2 std ({std}) from [a, b] = [{a}, {b}]; the distribution "
