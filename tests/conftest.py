@@ -125,34 +125,57 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-    items.sort(key=_start_order)
+    items[:] = long_tests_first(items, getattr(config, "workerinput", {}).get("workercount", 1))
 
 
-# The tests that take many seconds (or whose module fixture does), longest first.
-# pytest-xdist's worksteal gives each worker a contiguous share of the list and
-# lets an idle worker take the tail of another's queue, so tests at the front
-# run first and are never taken: a long test that starts last keeps one worker
-# busy while the other has nothing left. Whole modules move where a module
-# fixture is costly, so its tests stay on one worker and it is built once.
+# The tests that take many seconds (or whose module fixture does), in the order
+# they are dealt out. pytest-xdist's worksteal gives each of n workers a
+# contiguous 1/n share of the list and lets an idle worker take the tail of
+# another's queue, so the tests at the front of a share run first and are not
+# taken: a long test that starts last keeps one worker busy while the others
+# have nothing left. So entry k goes to the front of share k mod n, and
+# whole modules move where a module fixture is costly, so that its tests run
+# on one worker and it is built once. Entries alternate between the two
+# workers of a 2-core machine with about the same seconds on each (the two
+# simulator children, pinned to one CPU each, run side by side).
 # A long test missing here still runs, only later; ``--durations=20`` shows them.
 LONG_FIRST = (
-    "tests/kernels/test_cuda_simulator.py::test_the_cuda_suite_passes_in_numbas_simulator[rms",
-    "tests/kernels/test_cuda_simulator.py",
-    "tests/experiments/test_experiments.py",
-    "tests/train/test_train.py::test_a_storm_of_sigints",
-    "tests/kernels/test_kernel_interrupts.py",
-    "tests/experiments/test_small_batch_and_train_vs_eval.py",
-    "tests/distributed/test_distributed.py",
-    "tests/threads/test_threads.py",
-    "tests/experiments/test_experiment_measures.py",
+    "tests/kernels/test_cuda_simulator.py::test_the_cuda_suite_passes_in_numbas_simulator[rms",  # ~35 s
+    "tests/experiments/test_experiments.py",                                                     # ~50 s
+    "tests/kernels/test_cuda_simulator.py::test_every_cuda_kernel_compiles",                     # ~30 s
+    "tests/kernels/test_cuda_simulator.py::test_the_cuda_suite_passes_in_numbas_simulator[kernels",  # ~15 s
+    "tests/train/test_train.py::test_a_storm_of_sigints",                                        # ~15 s
+    "tests/kernels/test_kernel_interrupts.py",                                                   # ~11 s
+    "tests/experiments/test_small_batch_and_train_vs_eval.py",                                   # ~10 s
+    "tests/distributed/test_distributed.py",                                                     # ~37 s
+    "tests/threads/test_threads.py",                                                             # ~21 s
+    "tests/experiments/test_experiment_measures.py",                                             # ~6 s
 )
 
 
-def _start_order(item):
-    """Sort key: the position of the first entry of LONG_FIRST that names the
-    test (its module, or the test itself), then every other test in collection
-    order (the sort is stable)."""
-    for rank, prefix in enumerate(LONG_FIRST):
-        if item.nodeid.startswith(prefix):
-            return rank
-    return len(LONG_FIRST)
+def _long_rank(item):
+    """The index of the first LONG_FIRST entry that names the test (its module
+    or itself), or None."""
+    return next((k for k, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), None)
+
+
+def long_tests_first(items, workers):
+    """``items`` with the LONG_FIRST tests at the fronts of the workers' shares
+    (entry k at share k mod ``workers``), the rest in collection order between."""
+    groups = [[] for _ in LONG_FIRST]
+    rest = []
+    for item in items:
+        k = _long_rank(item)
+        (rest if k is None else groups[k]).append(item)
+    heads = [[] for _ in range(max(workers, 1))]
+    for k, group in enumerate(groups):
+        heads[k % len(heads)].extend(group)
+    # the shares are len // workers items each: fill each after its head from the rest
+    share = len(items) // len(heads)
+    ordered, taken = [], 0
+    for w, head in enumerate(heads):
+        ordered.extend(head)
+        fill = len(rest) - taken if w == len(heads) - 1 else max(share - len(head), 0)
+        ordered.extend(rest[taken:taken + fill])
+        taken += fill
+    return ordered

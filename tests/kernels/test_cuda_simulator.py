@@ -19,24 +19,36 @@ pytestmark = pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
                                 reason="already inside the simulator")
 
 
-def _run(args, env_extra, timeout, preexec_fn=None):
+def _run(args, env_extra, timeout, cpu=None):
+    """Run python with ``args``; with ``cpu``, on that one CPU (where the OS lets
+    a process choose: Linux)."""
     env = dict(os.environ, **env_extra)
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout, preexec_fn=preexec_fn)
-    return proc.returncode, proc.stdout[-12000:] + proc.stderr[-4000:]
+    proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        _pin(proc.pid, cpu)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return -9, f"timed out after {timeout} s\n" + out[-12000:] + err[-4000:]
+    return proc.returncode, out[-12000:] + err[-4000:]
 
 
-def _on_one_cpu(k):
-    """A preexec function that keeps the child on one CPU (the k-th it may use, cycling).
-    The simulator runs each CUDA thread as a Python thread, handing the GIL over at
-    every barrier; across CPUs each handover waits for the other CPU's scheduler, and
-    with the other test worker busy there that made the run 3x slower than on one CPU
-    (rms/renorm/device part: 131 s against 33 s beside a busy core)."""
-    def pin():
-        if hasattr(os, "sched_setaffinity"):
-            cpus = sorted(os.sched_getaffinity(0))
-            os.sched_setaffinity(0, {cpus[k % len(cpus)]})
-    return pin
+def _pin(pid, k):
+    """Keep process ``pid`` on one CPU, the k-th it may use (cycling), set as it
+    starts, before Python makes its threads (they take the process's CPUs).
+    The simulator runs each CUDA thread as a Python thread, handing the GIL over
+    at every barrier; across CPUs each handover waits for the other CPU's
+    scheduler, and with the other test worker busy there that made the run 3x
+    slower than on one CPU (rms/renorm/device part: 131 s against 33 s beside a
+    busy core)."""
+    try:
+        cpus = sorted(os.sched_getaffinity(pid))
+        os.sched_setaffinity(pid, {cpus[k % len(cpus)]})
+    except OSError:  # the process is gone already, or the container forbids it: it runs unpinned
+        pass
 
 
 # The simulator suite in two children, so that two test workers can run them side by side.
@@ -52,7 +64,7 @@ def test_the_cuda_suite_passes_in_numbas_simulator(part):
     pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install -e '.[test]')")
     code, out = _run(["-m", "pytest", "-m", "cuda_sim", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
                       *SIMULATOR_FILES[part]], {"NUMBA_ENABLE_CUDASIM": "1"}, timeout=900,
-                     preexec_fn=_on_one_cpu(sorted(SIMULATOR_FILES).index(part)))
+               cpu=sorted(SIMULATOR_FILES).index(part))
     assert code == 0, "NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda_sim failed:\n" + out
     summary = out.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary and "deselected" not in summary, out

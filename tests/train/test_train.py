@@ -2,7 +2,6 @@
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 
@@ -295,6 +294,9 @@ def _assert_stopped_by_ctrl_c(proc, path, seen, out, err):
 
 _FLAG_SCRIPT = """
 import os, signal, sys
+# SIGINT raises KeyboardInterrupt, as in a program a shell starts (a test run from a
+# background job, nohup or &, hands its children SIGINT ignored, and Python then keeps it so)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import tinygrad_bn.train as T
 from tinygrad_bn import cli
 def spy(*args, **kwargs):
@@ -307,25 +309,18 @@ sys.exit(cli.main())
 """
 
 
-def _as_a_shell_starts_it():
-    """SIGINT at its default in the child, as an interactive shell starts a program:
-    a test run in a background job (nohup, ``&``) inherits SIGINT ignored, and Python
-    then installs no KeyboardInterrupt handler."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_the_train_command_run_as_a_program_holds_the_ctrl_c_flag_from_the_start():
     """Run as a program (no argv given), the CLI installs the Ctrl-C flag before it
     calls train, so a SIGINT from then on only sets the flag (train stops between
     steps and saves); a call with argv (a caller's own program) leaves SIGINT alone."""
     command = ["train", "--epochs", "1", "--no-progress"]  # the words as a shell passes them
     run = subprocess.run([sys.executable, "-c", _FLAG_SCRIPT, *command], capture_output=True, text=True, timeout=120,
-                         env=ONE_BLAS_THREAD, preexec_fn=_as_a_shell_starts_it)
+                         env=ONE_BLAS_THREAD)
     assert run.returncode == 0 and run.stdout.split("\n")[:2] == ["flag held: True", "still running"], \
         (run.returncode, run.stdout, run.stderr[-2000:])
     with_argv = _FLAG_SCRIPT.replace("sys.exit(cli.main())", "sys.exit(cli.main(sys.argv[1:]))")
     run = subprocess.run([sys.executable, "-c", with_argv, *command], capture_output=True, text=True, timeout=120,
-                         env=ONE_BLAS_THREAD, preexec_fn=_as_a_shell_starts_it)
+                         env=ONE_BLAS_THREAD)
     assert run.stdout.split("\n")[0] == "flag held: False" and "still running" not in run.stdout, run.stdout
 
 
