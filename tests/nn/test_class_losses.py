@@ -3,6 +3,7 @@ ignore_index, label smoothing, probability targets, unbatched (C,) and K-dim
 (N, C, d1, ...) inputs, the deprecated size_average/reduce; values against the
 float64 formulas written out in NumPy (and PyTorch's when it is installed),
 gradients and second derivatives by gradcheck through a randomly weighted output."""
+import re
 import warnings
 
 import numpy as np
@@ -196,3 +197,17 @@ def test_against_pytorch_when_it_is_installed():
                     torch.tensor(x), torch.tensor(t), reduction=reduction,
                     **{k: torch.tensor(v) if k == "weight" else v for k, v in kw.items()})
                 np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "multi_margin_loss"])
+@pytest.mark.parametrize("shape", [(4,), (2,), (3, 1), (1, 3), (), (3, 3)], ids=str)
+def test_a_class_weight_of_any_shape_but_one_per_class_is_refused_naming_it(loss, shape):
+    """Three classes: the weight must be (3,). A longer or shorter vector, or the
+    right count in another shape, is an error naming the op and both shapes (a
+    weight that broadcast would weigh the wrong classes or none)."""
+    x = tg.randn(4, 3)
+    y = tg.tensor([0, 1, 2, 0])
+    w = tg.ones(*shape) if shape else tg.tensor(1.0)
+    with pytest.raises(ValueError, match=rf"^{loss}: weight must .*\(3,\).* got {re.escape(str(shape))}$"):
+        getattr(tg.nn.functional, loss)(x, y, weight=w)
+    assert getattr(tg.nn.functional, loss)(x, y, weight=tg.ones(3)).shape == ()
