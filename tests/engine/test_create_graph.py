@@ -243,3 +243,38 @@ def test_backward_into_given_inputs_only():
     assert h.grad.tolist() == [6.0, 16.0]  # a non-leaf input gets its .grad too
     autograd.backward([(a * 3).sum()], inputs=a)
     assert a.grad.tolist() == [21.0, 67.0]
+
+
+class _CubeWatchedInBackward(tg.autograd.Function):
+    """y = x ** 3, whose backward opens a Tape of its own over the ops it runs."""
+    tapes = []
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        with tg.Tape() as tape:
+            out = 3 * g * x * x
+        _CubeWatchedInBackward.tapes.append(tape)
+        return out
+
+
+def test_a_tape_opened_inside_a_recorded_backward_names_whose_backward_it_was():
+    """With no Tape open around it, a create_graph pass still marks the ops each
+    recorded backward runs: a Tape a Function's backward opens sees them as made
+    by that entry's backward; in a plain pass nothing is recorded there."""
+    _CubeWatchedInBackward.tapes.clear()
+    x = tg.tensor([1.0, -2.0], requires_grad=True)
+    y = _CubeWatchedInBackward.apply(x)
+    (g,) = tg.grad(y.sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
+    (tape,) = _CubeWatchedInBackward.tapes
+    made = {r.made_by for r in tape.entries}
+    assert tape.entries and made == {y.grad_fn.seq}, [(r.op, r.made_by) for r in tape.entries]
+    y2 = _CubeWatchedInBackward.apply(x)
+    y2.sum().backward()
+    assert not _CubeWatchedInBackward.tapes[-1].entries  # a plain pass records no op
