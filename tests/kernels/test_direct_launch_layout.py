@@ -184,3 +184,16 @@ def test_same_params_compares_types_of_ctypes_numbers_and_boolness():
     assert not kc.same_params([ctypes.c_int64(3)], [ctypes.c_int32(3)])
     assert not kc.same_params([ctypes.c_double(1.0)], [ctypes.c_double(2.0)])
     assert not kc.same_params([1], [True]) and not kc.same_params([1], [2]) and not kc.same_params([1], [1, 2])
+
+
+def test_the_launch_counts_start_at_zero_in_a_fresh_process():
+    """``launch_counts`` counts the launches since the process started, each way
+    (the direct-launch test reads it to see which way a launch went)."""
+    import os
+    import subprocess
+    import sys
+    code = "from kernels.cuda import _common as kc; print(sorted(kc.launch_counts.items()))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "[('direct', 0), ('numba', 0)]"

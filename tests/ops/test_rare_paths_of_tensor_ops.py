@@ -994,3 +994,18 @@ def test_histc_without_min_and_max_bins_the_datas_range_as_pytorch():
     for counts in (tg.histc(x, bins=4), x.histc(4), tg.histc(x, 4, 0, 0)):
         np.testing.assert_array_equal(counts.numpy(), [1.0, 2.0, 0.0, 1.0])
     np.testing.assert_array_equal(tg.histc(x, 2, min=0, max=4).numpy(), [1.0, 2.0])  # 5 is outside
+
+
+@pytest.mark.parametrize("method", ["var", "std"])
+def test_var_and_std_given_unbiased_twice_or_too_many_positions_say_exactly_what_they_got(method):
+    """The message quotes the call: the extra positions, and the keyword unbiased
+    only where the call gave one."""
+    x = tg.tensor([[1.0, 2.0], [4.0, 8.0]])
+    call = getattr(x, method)
+    head = rf"^{method}: takes \(dim, unbiased, keepdim\) by position, and unbiased once; got dim=0 and "
+    with pytest.raises(TypeError, match=head + r"\(True,\) with unbiased=False$"):
+        call(0, True, unbiased=False)
+    with pytest.raises(TypeError, match=head + r"\(True, False, 1\)$"):
+        call(0, True, False, 1)
+    with pytest.raises(TypeError, match=rf"^{method}: after unbiased=True nothing more goes by position, got \(0,\)$"):
+        call(True, 0)
