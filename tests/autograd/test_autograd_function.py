@@ -381,3 +381,30 @@ def test_hooks_and_retained_grads_of_a_later_output_run_when_an_earlier_one_gets
     np.testing.assert_array_equal(seen[0], [1.0, -1.0])
     np.testing.assert_array_equal(second.grad.numpy(), [1.0, -1.0])
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, -3.0])
+
+
+class _MarksWhatItDoesNotReturn(tg.autograd.Function):
+    """Marks its input non-differentiable, which is not an output: nothing to mark."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.mark_non_differentiable(x)
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def test_marking_a_non_output_changes_nothing_the_output_needs_grad_as_the_inputs_and_mode_say():
+    """mark_non_differentiable on an array the forward does not return leaves the
+    output as any other: it needs grad exactly when an input does and grad mode
+    is on (never because something was marked)."""
+    assert not _MarksWhatItDoesNotReturn.apply(tg.ones(3)).requires_grad
+    with tg.no_grad():
+        assert not _MarksWhatItDoesNotReturn.apply(tg.ones(3, requires_grad=True)).requires_grad
+    x = tg.ones(3, requires_grad=True)
+    y = _MarksWhatItDoesNotReturn.apply(x)
+    assert y.requires_grad
+    y.backward(tg.tensor([1.0, 2.0, 3.0]))
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]

@@ -278,3 +278,22 @@ def test_a_tape_opened_inside_a_recorded_backward_names_whose_backward_it_was():
     y2 = _CubeWatchedInBackward.apply(x)
     y2.sum().backward()
     assert not _CubeWatchedInBackward.tapes[-1].entries  # a plain pass records no op
+
+
+@pytest.mark.parametrize("shape", [(), (5,)], ids=["0-d", "1-d"])
+def test_a_recorded_pass_gives_the_plain_passes_gradient_bit_for_bit(shape):
+    """create_graph records the backward's ops, on the tensors' own dtype: a Python
+    number in a backward stays a weak scalar there too (a 0-d float32 gradient
+    times 0.1 is float32 arithmetic, not float64 rounded back), so the recorded
+    first derivative is the plain one, bit for bit."""
+    values = np.linspace(0.11, 3.7, 5).astype(np.float32).reshape(shape or (5,))
+    fns = [lambda x: (x * 0.1) * (x * 0.1), lambda x: (x / 0.3) * (x + 0.2) * x, lambda x: (0.7 - x).exp() * 1.3,
+           lambda x: (x * 0.1).tanh() / 0.7]
+    for k, fn in enumerate(fns):
+        for v in (values if shape == () else [values]):
+            plain_x = tg.tensor(v, requires_grad=True)
+            (plain,) = tg.grad(fn(plain_x).sum(), plain_x)
+            x = tg.tensor(v, requires_grad=True)
+            (recorded,) = tg.grad(fn(x).sum(), x, create_graph=True)
+            assert recorded.requires_grad and recorded.dtype == plain.dtype == tg.float32
+            assert recorded.detach().numpy().tobytes() == plain.numpy().tobytes(), (k, v)
