@@ -197,3 +197,24 @@ def test_the_launch_counts_start_at_zero_in_a_fresh_process():
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "[('direct', 0), ('numba', 0)]"
+
+
+def _launch_like(kernel):  # stands for kernels.cuda._common.launch, which calls after_first_launch
+    return kc.DirectLaunch.after_first_launch(kernel, _all_args(), _all_args())
+
+
+def _kernel_module_like(kernel):  # stands for a kernel module's function, which calls launch
+    return _launch_like(kernel)  # the line the warning names
+
+
+def test_the_layout_warning_names_the_line_that_launched_the_kernel(fake_cupy, monkeypatch):
+    """Raised three calls down (launch -> after_first_launch -> the warning), the
+    warning is attributed to the kernel module's line that called launch."""
+    import inspect
+    monkeypatch.setattr(kc, "_warned_layout", False)
+    kernel = _kernel_with(ALL, prepare_args=lambda *args: (_ for _ in ()).throw(TypeError("another signature")))
+    with pytest.warns(RuntimeWarning, match="lays kernel arguments out otherwise") as caught:
+        _kernel_module_like(kernel)
+    lines, first = inspect.getsourcelines(_kernel_module_like)
+    expected = first + next(i for i, line in enumerate(lines) if "the line the warning names" in line)
+    assert (caught[0].filename, caught[0].lineno) == (__file__, expected)
