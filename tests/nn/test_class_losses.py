@@ -211,3 +211,15 @@ def test_a_class_weight_of_any_shape_but_one_per_class_is_refused_naming_it(loss
     with pytest.raises(ValueError, match=rf"^{loss}: weight must .*\(3,\).* got {re.escape(str(shape))}$"):
         getattr(tg.nn.functional, loss)(x, y, weight=w)
     assert getattr(tg.nn.functional, loss)(x, y, weight=tg.ones(3)).shape == ()
+
+
+@pytest.mark.parametrize("shape1, shape2", [((3, 4), (3, 5)), ((3, 4), (1, 4)), ((3, 4), (4,)), ((4,), (3, 4))])
+def test_cosine_embedding_loss_refuses_inputs_of_two_shapes_naming_both(shape1, shape2):
+    """The two inputs are compared row by row: they must have one shape (no
+    broadcasting), as many rows as the target has entries."""
+    target = tg.ones(3) if len(shape1) == 2 else tg.tensor(1.0)
+    x1, x2 = tg.randn(*shape1), tg.randn(*shape2)
+    with pytest.raises(ValueError, match=rf"^cosine_embedding_loss: .* got input1 {re.escape(str(x1.shape))} and "
+                                         rf"input2 {re.escape(str(x2.shape))}$"):
+        F.cosine_embedding_loss(x1, x2, target)
+    assert F.cosine_embedding_loss(x1, tg.randn(*shape1), target).shape == ()
