@@ -13,7 +13,7 @@ _SIGNATURES = [types.Array(dt, 1, "C")(types.Array(dt, 2, "C", readonly=readonly
                for dt in (types.float32, types.float64) for readonly in (False, True)]
 
 
-@njit(_SIGNATURES, cache=True)
+@njit(_SIGNATURES, cache=True, nogil=True)  # no fastmath: reassoc would change the order of the sum
 def _rows_summed(x):
     out = np.zeros(x.shape[1], x.dtype)
     for i in range(x.shape[0]):
