@@ -288,7 +288,7 @@ def test_a_recorded_pass_gives_the_plain_passes_gradient_bit_for_bit(shape):
     first derivative is the plain one, bit for bit."""
     values = np.linspace(0.11, 3.7, 5).astype(np.float32).reshape(shape or (5,))
     fns = [lambda x: (x * 0.1) * (x * 0.1), lambda x: (x / 0.3) * (x + 0.2) * x, lambda x: (0.7 - x).exp() * 1.3,
-           lambda x: (x * 0.1).tanh() / 0.7]
+           lambda x: (x * 0.1).tanh() / 0.7, lambda x: (x / 0.3) ** 3, lambda x: (x + 0.2) ** 2.5]
     for k, fn in enumerate(fns):
         for v in (values if shape == () else [values]):
             plain_x = tg.tensor(v, requires_grad=True)
@@ -297,3 +297,15 @@ def test_a_recorded_pass_gives_the_plain_passes_gradient_bit_for_bit(shape):
             (recorded,) = tg.grad(fn(x).sum(), x, create_graph=True)
             assert recorded.requires_grad and recorded.dtype == plain.dtype == tg.float32
             assert recorded.detach().numpy().tobytes() == plain.numpy().tobytes(), (k, v)
+
+
+@pytest.mark.parametrize("exponent", [3, 2.5, -1])
+def test_a_float32_powers_gradient_is_float32_arithmetic(exponent):
+    """x ** n with a Python exponent: the gradient n * x ** (n - 1) * g is computed
+    in float32, as PyTorch does (the exponent stays a weak scalar), not in float64
+    and rounded back."""
+    v = np.array([0.11, 0.3666667, 1.7, 2.9], np.float32)
+    x = tg.tensor(v, requires_grad=True)
+    (x ** exponent).backward(tg.tensor(np.full(4, 0.7, np.float32)))
+    want = np.float32(0.7) * (np.float32(exponent) * np.power(v, np.float32(exponent - 1)))
+    assert x.grad.numpy().tobytes() == want.astype(np.float32).tobytes()

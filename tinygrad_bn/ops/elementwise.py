@@ -148,7 +148,9 @@ class Pow(Function):
         if na:
             # b * a^(b-1), written without dividing by a so a = 0 works; 0 where
             # b = 0 (PyTorch's rule: x ** 0 is constant, though 0 * 0^-1 is NaN)
-            local = be.mul(b, be.pow(a, be.sub(b, 1)))
+            # a Python exponent stays a Python number (a weak scalar): the backend's
+            # sub would make it a NumPy int64, and a float32 base to its power float64
+            local = be.mul(b, be.pow(a, b - 1 if type(b) in (int, float) else be.sub(b, 1)))
             local = be.where(be.equal(b, 0), 0, local)
             ga = _reduce(be, be.mul(g, local), a)
         if nb:
