@@ -309,3 +309,17 @@ def test_a_float32_powers_gradient_is_float32_arithmetic(exponent):
     (x ** exponent).backward(tg.tensor(np.full(4, 0.7, np.float32)))
     want = np.float32(0.7) * (np.float32(exponent) * np.power(v, np.float32(exponent - 1)))
     assert x.grad.numpy().tobytes() == want.astype(np.float32).tobytes()
+
+
+@pytest.mark.parametrize("base", [2.0, 3, 0.0, -2.0])
+def test_a_python_base_to_a_float32_power_has_a_float32_gradient(base):
+    """base ** x with a Python base: d/dx = base ** x * log(base) * g in float32
+    (0 where base is 0 and x >= 0, NaN for a negative base), the base a weak
+    scalar as in PyTorch, not a float64 array."""
+    v = np.array([0.11, 1.5, 2.25], np.float32)
+    x = tg.tensor(v, requires_grad=True)
+    (base ** x).backward(tg.tensor(np.full(3, 0.7, np.float32)))
+    log_base = np.float32(np.log(base)) if base > 0 else np.float32(0.0 if base == 0 else np.nan)
+    want = np.float32(0.7) * (np.power(np.float32(base), v) * log_base)
+    assert x.grad.dtype == tg.float32
+    assert x.grad.numpy().tobytes() == want.astype(np.float32).tobytes()

@@ -157,8 +157,11 @@ class Pow(Function):
             # a^b * log(a); the log is undefined where a <= 0: PyTorch gives 0 at
             # a = 0 and NaN for a < 0 (a real power of a negative base has no
             # derivative in the exponent), and so does this
-            safe = be.where(be.greater(a, 0), a, 1)
-            local = be.where(be.less(a, 0), float("nan"), be.mul(out, be.log(safe)))
+            if type(a) in (int, float):  # a Python base stays a weak scalar (where() would make it float64)
+                local = be.mul(out, math.log(a) if a > 0 else (0.0 if a == 0 else float("nan")))
+            else:
+                safe = be.where(be.greater(a, 0), a, 1)
+                local = be.where(be.less(a, 0), float("nan"), be.mul(out, be.log(safe)))
             gb = _reduce(be, be.mul(g, local), b)
         return ga, gb
 
