@@ -53,38 +53,47 @@ def test_a_replayed_array_laid_out_otherwise_than_the_traced_one_goes_to_numpy()
         assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
 
 
+def _trained_eagerly_and_compiled(make_model, loss_of, batches):
+    """The parameters' bytes after an SGD momentum step on each batch, eager and
+    compiled (from the same seed), and the compiled step."""
+    params = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = make_model()
+        step = _sgd_step(model, loss_of)
+        step = tg.compile(step) if compiled else step
+        for batch in batches:
+            step(*batch)
+        params.append([p.detach().numpy().tobytes() for p in model.parameters()])
+    return params[0], params[1], step
+
+
+def _sgd_step(model, loss_of):
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(*batch):
+        opt.zero_grad()
+        loss = loss_of(model, *batch)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def test_a_compiled_step_sums_its_bias_gradients_in_the_compiled_loop_and_ends_where_eager_does():
-    """SimpleNet's three bias gradients are batch sums: the replay calls the loop for
-    them, and after three replays the weights are the eager step's, bit for bit."""
+    """The two Linear layers' bias gradients are batch sums: the replay calls the
+    loop for them, and after the replays the weights are the eager step's, bit for bit."""
     rng = np.random.default_rng(3)
     x = tg.tensor(rng.standard_normal((16, 20)).astype(np.float32))
     y = tg.tensor(rng.integers(0, 5, 16))
-
-    def model_and_step():
-        tg.manual_seed(0)
-        model = nn.Sequential(nn.Linear(20, 8), nn.ReLU(), nn.Linear(8, 5))
-        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-        def step():
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return model, step
-
-    eager_model, eager = model_and_step()
-    model, step = model_and_step()
-    compiled = tg.compile(step)
-    for _ in range(6):
-        eager()
-        compiled()
-    (entry,) = compiled._entries.values()
+    eager, compiled, step = _trained_eagerly_and_compiled(
+        lambda: nn.Sequential(nn.Linear(20, 8), nn.ReLU(), nn.Linear(8, 5)),
+        lambda model, xb, yb: nn.functional.cross_entropy(model(xb), yb), [(x, y)] * 6)
+    (entry,) = step._entries.values()
     assert entry.replays >= 3
     called = [entry.replay.__globals__.get(name) for name in entry.replay.__code__.co_names]
     assert [getattr(f, "__name__", "") for f in called].count("rows_summed") == 2  # the two Linear biases
-    for a, b in zip(eager_model.parameters(), model.parameters()):
-        assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    assert compiled == eager
 
 
 def test_a_read_only_gradient_is_summed_too():
@@ -94,20 +103,7 @@ def test_a_read_only_gradient_is_summed_too():
     assert not x.flags.writeable and x.flags.c_contiguous
     form = rows_summed_form(SUM, x, 0, False)
     assert form(x, axis=0).tobytes() == np.sum(x, axis=0).tobytes()
-
-    def run(compiled):
-        tg.manual_seed(0)
-        model = nn.Linear(4, 3)
-        opt = optim.SGD(model.parameters(), lr=0.1)
-
-        def step(xb):
-            opt.zero_grad()
-            loss = model(xb).sum(0).sum()
-            loss.backward()
-            opt.step()
-            return loss
-        step = tg.compile(step) if compiled else step
-        for k in range(5):
-            step(tg.tensor(np.full((1, 4), k, np.float32)))
-        return [p.detach().numpy().tobytes() for p in model.parameters()]
-    assert run(True) == run(False)
+    eager, compiled, _ = _trained_eagerly_and_compiled(
+        lambda: nn.Linear(4, 3), lambda model, xb: model(xb).sum(0).sum(),
+        [(tg.tensor(np.full((1, 4), k, np.float32)),) for k in range(5)])
+    assert compiled == eager
