@@ -41,6 +41,15 @@ KINKS = [
     ("pow: base 0, exponent 2, 0 and 0.5", lambda a, b: a ** b, [[0.0, 0.0, 2.0], [2.0, 0.0, 0.5]],
      [[0.0, 0.0, 0.5 * 2 ** -0.5], [0.0, 0.0, 2 ** 0.5 * np.log(2.0)]]),
     ("pow: negative base", lambda a, b: a ** b, [[-2.0], [2.0]], [[-4.0], [NAN]]),
+    # at a zero base, a negative exponent's gradient is a^b * log(0) = -a^b (infinite), not 0 * inf
+    ("pow: base +-0, exponent < 0, NaN and -0", lambda a, b: a ** b,
+     [[0.0, -0.0, 0.0, 0.0, 0.0], [-1.0, -1.0, -2.0, NAN, -0.0]],
+     [[-np.inf, -np.inf, -np.inf, NAN, 0.0], [-np.inf, np.inf, -np.inf, NAN, 0.0]]),
+    ("pow: Python base 0", lambda b: 0.0 ** b, [[-1.0, -2.0, NAN, 0.0, 2.0, -0.0]],
+     [[-np.inf, -np.inf, NAN, 0.0, 0.0, 0.0]]),
+    # a NaN on either side makes the result NaN, and both inputs get the whole gradient
+    ("maximum with NaN", tg.maximum, [[NAN, 1.0, 2.0], [1.0, NAN, 2.0]], [[1.0, 1.0, 0.5], [1.0, 1.0, 0.5]]),
+    ("minimum with NaN", tg.minimum, [[NAN, 1.0, 2.0], [1.0, NAN, 2.0]], [[1.0, 1.0, 0.5], [1.0, 1.0, 0.5]]),
     ("x ** 0 at 0", lambda a: a ** 0, [[0.0, 3.0]], [[0.0, 0.0]]),
     ("sqrt at 0", lambda a: a.sqrt(), [[0.0, 4.0]], [[np.inf, 0.25]]),
     ("gelu at 0", F.gelu, [[0.0]], [[0.5]]),
@@ -53,6 +62,19 @@ def test_gradients_at_kinks_ties_and_bounds_are_pytorchs(name, fn, inputs, expec
         got = grads(fn, *inputs)
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, np.asarray(e, dtype=np.float64), rtol=1e-12, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("fn, expected", [(tg.maximum, ([0.0, -1.0], [-1.0, 0.0])),
+                                          (tg.minimum, ([-1.0, 0.0], [0.0, -1.0]))], ids=["maximum", "minimum"])
+def test_the_input_that_loses_a_maximum_or_minimum_gets_a_positive_zero(fn, expected):
+    """PyTorch fills the loser's gradient with 0: +0 also where the incoming gradient is
+    negative (a product by a 0/1 mask would give -0, which 1 / grad and copysign see)."""
+    a, b = (tg.tensor(v, dtype=tg.float64, requires_grad=True) for v in ([0.0, 2.0], [1.0, 1.0]))
+    (fn(a, b) * tg.tensor([-1.0, -1.0], dtype=tg.float64)).sum().backward()
+    for leaf, want in zip((a, b), expected):
+        got = leaf.grad.numpy()
+        np.testing.assert_array_equal(got, want)
+        assert list(np.signbit(got)) == list(np.signbit(want))
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5])

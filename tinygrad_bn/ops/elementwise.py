@@ -154,14 +154,20 @@ class Pow(Function):
             local = be.where(be.equal(b, 0), 0, local)
             ga = _reduce(be, be.mul(g, local), a)
         if nb:
-            # a^b * log(a); the log is undefined where a <= 0: PyTorch gives 0 at
-            # a = 0 and NaN for a < 0 (a real power of a negative base has no
-            # derivative in the exponent), and so does this
+            # a^b * log(a), as PyTorch takes it where the log is undefined: NaN for
+            # a < 0 (a real power of a negative base has no derivative in the
+            # exponent); at a = 0, 0 for b >= 0 and a^b * -inf for b < 0 (a^b is
+            # +-inf there, so that is -a^b; NaN for a NaN b, as a^b is)
             if type(a) in (int, float):  # a Python base stays a weak scalar (where() would make it float64)
-                local = be.mul(out, math.log(a) if a > 0 else (0.0 if a == 0 else float("nan")))
+                if a == 0:
+                    local = be.where(be.greater_equal(b, 0), 0, be.neg(out))
+                else:
+                    local = be.mul(out, math.log(a) if a > 0 else float("nan"))
             else:
                 safe = be.where(be.greater(a, 0), a, 1)
-                local = be.where(be.less(a, 0), float("nan"), be.mul(out, be.log(safe)))
+                at_zero = be.where(be.greater_equal(b, 0), 0, be.neg(out))
+                local = be.where(be.less(a, 0), float("nan"),
+                                 be.where(be.equal(a, 0), at_zero, be.mul(out, be.log(safe))))
             gb = _reduce(be, be.mul(g, local), b)
         return ga, gb
 
@@ -177,10 +183,11 @@ class Neg(Function):
 
 
 class _Pick(Function):
-    """Elementwise maximum or minimum; where the inputs tie, each gets half the
-    gradient (as in PyTorch)."""
+    """Elementwise maximum or minimum, with PyTorch's gradient: where the inputs
+    tie, each gets half; the input that loses gets a zero (+0, not the sign of
+    g); where either is NaN (the result is NaN), both get the whole gradient."""
 
-    pick = wins = None  # backend names: the op, and the comparison where a alone is picked
+    pick = loses = None  # backend names: the op, and the comparison (a, b) true where a loses
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -191,19 +198,19 @@ class _Pick(Function):
     def backward(cls, ctx, g):
         a, b = ctx.saved_tensors
         be, na, nb = ctx.backend, *ctx.needs_input_grad
-        dtype = g.dtype
-        wa = be.add(be.cast(getattr(be, cls.wins)(a, b), dtype), be.mul(be.cast(be.equal(a, b), dtype), 0.5))
-        ga = _reduce(be, be.mul(g, wa), a) if na else None
-        gb = _reduce(be, be.mul(g, be.sub(1, wa)), b) if nb else None
+        loses = getattr(be, cls.loses)
+        shared = be.where(be.equal(a, b), be.mul(g, 0.5), g)
+        ga = _reduce(be, be.where(loses(a, b), 0, shared), a) if na else None
+        gb = _reduce(be, be.where(loses(b, a), 0, shared), b) if nb else None
         return ga, gb
 
 
 class Maximum(_Pick):
-    pick, wins = "maximum", "greater"
+    pick, loses = "maximum", "less"
 
 
 class Minimum(_Pick):
-    pick, wins = "minimum", "less"
+    pick, loses = "minimum", "greater"
 
 
 class Where(Function):
