@@ -236,17 +236,33 @@ def backward(x, dy, mean, invstd, weight, training=True):
 # forms still make their views contiguous.
 
 
+def _affine_as_is(weight, bias):
+    """Whether the kernels may take ``weight`` and ``bias`` as they are: 1-d
+    float32 or float64 vectors (or None). Their products with the float64
+    statistics are float64 in Numba too, and a float32 value widens exactly, so
+    the results are those of the float64 copies the eager path makes, without
+    the copies."""
+    return all(v is None or (type(v) is np.ndarray and v.ndim == 1 and v.dtype in (np.float32, np.float64))
+               for v in (weight, bias))
+
+
 def _forward_train_replay_form(x, weight, bias, eps):
     traced = _view(x)
     if traced.nbytes >= pool.MIN_BYTES:
         return forward_train
     ones, zeros = affine_or_default(None, None, traced.shape[1], np)  # for a layer without affine
+    as_is = _affine_as_is(weight, bias)
+    flat2d = x.ndim == 2  # y has x's shape already: no reshape
 
     def forward_train_replayed(x, weight, bias, eps):
-        gamma = ones if weight is None else weight.astype(np.float64)
-        beta = zeros if bias is None else bias.astype(np.float64)
+        if as_is:
+            gamma = ones if weight is None else weight
+            beta = zeros if bias is None else bias
+        else:
+            gamma = ones if weight is None else weight.astype(np.float64)
+            beta = zeros if bias is None else bias.astype(np.float64)
         y, mean, var, invstd = _forward_train_small(_view(x), gamma, beta, float(eps))
-        return y.reshape(x.shape), mean, var, invstd
+        return (y if flat2d else y.reshape(x.shape)), mean, var, invstd
     return forward_train_replayed
 
 
@@ -257,15 +273,17 @@ def _backward_replay_form(x, dy, mean, invstd, weight, training=True):
     ones, _ = affine_or_default(None, None, traced.shape[1], np)
     # the forward's statistics are float64 vectors already (the dtypes are the trace's every time)
     stats64 = all(v.dtype == np.float64 and v.ndim == 1 for v in (mean, invstd))
+    as_is = _affine_as_is(weight, None)
+    flat2d = x.ndim == 2 and dy.shape == x.shape and dy.dtype == x.dtype
 
     def backward_replayed(x, dy, mean, invstd, weight, training=True):
         xv = _view(x)
-        dyv = np.ascontiguousarray(dy, dtype=xv.dtype).reshape(xv.shape)
-        gamma = ones if weight is None else weight.astype(np.float64)
+        dyv = np.ascontiguousarray(dy) if flat2d else np.ascontiguousarray(dy, dtype=xv.dtype).reshape(xv.shape)
+        gamma = ones if weight is None else (weight if as_is else weight.astype(np.float64))
         if not stats64:
             mean, invstd = flat(mean, np.float64), flat(invstd, np.float64)
         dx, dgamma, dbeta = _backward_small(xv, dyv, mean, invstd, gamma, bool(training))
-        return dx.reshape(x.shape), dgamma, dbeta
+        return (dx if flat2d else dx.reshape(x.shape)), dgamma, dbeta
     return backward_replayed
 
 

@@ -209,15 +209,17 @@ def test_the_parallel_path_gives_the_serial_results_and_repeats_exactly(rng, sha
 
 
 @pytest.mark.parametrize("shape", [(16, 64), (6, 5, 7), (300, 40), (1100, 256)])
-@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("affine", [np.float32, np.float64, np.float16, None], ids=["f32", "f64", "f16", "none"])
 def test_batch_norm_replay_forms_give_the_functions_own_results(rng, shape, affine):
     """A compiled step calls ``replay_form(*traced_args)`` in place of the function:
     on new values of the traced shapes and dtypes, in any layout, the same bits
-    (small inputs skip the checks; large ones keep the function itself)."""
+    (small inputs skip the checks; large ones keep the function itself). The
+    small forms pass float32 and float64 weights to the kernels as they are,
+    others as float64 copies, as the functions do."""
     dtype = np.float32
     traced = rng.standard_normal(shape).astype(dtype)
-    w = None if not affine else np.linspace(0.5, 1.5, shape[1]).astype(dtype)
-    b = None if not affine else np.linspace(-1, 1, shape[1]).astype(dtype)
+    w = None if affine is None else (np.linspace(0.5, 1.5, shape[1]) + 1 / 3).astype(affine)
+    b = None if affine is None else (np.linspace(-1, 1, shape[1]) + 1 / 7).astype(affine)
     _, m0, _, i0 = batchnorm.forward_train(traced, w, b, 1e-5)
     forward = batchnorm.forward_train.replay_form(traced, w, b, 1e-5)
     backward = batchnorm.backward.replay_form(traced, traced, m0, i0, w, True)
