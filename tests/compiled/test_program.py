@@ -134,6 +134,38 @@ def test_copies_are_kept_where_a_container_or_the_result_reads_their_source():
     assert re.search(r"= concatenate\(\(v\d+, v\d+\), 0\)\n", program.describe())
 
 
+def test_a_reshape_of_a_value_to_its_own_shape_is_the_value_itself_and_others_stay_calls():
+    """reshape(v, (-1, C)) of an (N, C) value (a linear layer's backward does it) gives a
+    view like v in every way, so the replay reads v (a transposed view too); a reshape
+    that changes the shape stays a call (a view, or a copy of a transposed value), and
+    every result is the eager step's, also through later in-place writes."""
+    def step(x):
+        be = backend_of(x)
+        a = be.mul(array_of(x), 2.0)
+        same = be.reshape(a, (-1, 3))               # (2, 3) -> (2, 3): a itself
+        flat = be.reshape(a, (-1,))                 # another shape: a call
+        t = be.swapaxes(a, 0, 1)
+        turned = be.reshape(t, (-1, 2))             # (3, 2) -> (3, 2): t itself
+        copied = be.reshape(t, (-1,))               # NumPy copies: a call
+        be.iadd(same, 1.0)                          # written through the view: a, flat and t see it
+        return make_tensor(flat, be), make_tensor(be.add(turned, 0.0), be), make_tensor(copied, be), \
+            make_tensor(be.add(same, 0.5), be)
+    x = tg.tensor(np.arange(6.0).reshape(2, 3))
+    expected = [t.numpy().copy() for t in step(x)]
+    compiled = tg.compile(step, fuse=False)
+    for _ in range(3):
+        got = compiled(x)
+    assert next(iter(compiled._entries.values())).replays == 1
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g.numpy(), e)
+    np.testing.assert_array_equal(expected[0], [1, 3, 5, 7, 9, 11])
+    np.testing.assert_array_equal(expected[1], [[1, 7], [3, 9], [5, 11]])
+    np.testing.assert_array_equal(expected[2], [0, 6, 2, 8, 4, 10])  # copied before the write
+    program = compiled.programs()[0]
+    assert [i.kind for i in program.instrs if i.name == "reshape"] == ["alias", "call", "alias", "call"]
+    assert "reshape(v0, (-1, 3))   (its argument itself: skipped)" in program.describe()
+
+
 def _versions(compiled, make_step, calls=5):
     """The version counters after each call of one step, eager or compiled."""
     step, watched = make_step()

@@ -171,7 +171,8 @@ class Program:
 
     def elide_copies(self, results):
         """Drop ``copy(v)`` where nothing reads v after it and v's memory is its
-        own: the copy's reader may take v itself. Tracing keeps every array it
+        own: the copy's reader may take v itself; and a reshape of v to its own
+        shape (``_same_view``). Tracing keeps every array it
         sees alive, so the engine, which gives a leaf the gradient array it
         alone holds, copied each gradient while traced; the eager step does not,
         and neither does the replay."""
@@ -184,13 +185,17 @@ class Program:
                 reads.setdefault(r[1], []).append(len(self.instrs))
         renamed = {}
         for i, ins in enumerate(self.instrs):
-            if ins.kind != "call" or ins.name != "copy" or len(ins.args) != 1 or ins.args[0][0] != "v":
+            if self._same_view(ins):
+                pass
+            elif ins.kind != "call" or ins.name != "copy" or len(ins.args) != 1 or ins.args[0][0] != "v":
                 continue
+            else:
+                v = ins.args[0][1]
+                if max(reads.get(v, [i])) > i or not self._owns_memory(v, i, reads):
+                    continue
             v = ins.args[0][1]
-            if max(reads.get(v, [i])) > i or not self._owns_memory(v, i, reads):
-                continue
             renamed[ins.outs[0]] = renamed.get(v, v)
-            self.instrs[i] = Instr("alias", "copy", args=ins.args, outs=(("v", renamed[ins.outs[0]]),),
+            self.instrs[i] = Instr("alias", ins.name, args=ins.args, outs=(("v", renamed[ins.outs[0]]),),
                                    line=ins.line, region=ins.region)
         if renamed:
             for ins in self.instrs:
@@ -199,6 +204,18 @@ class Program:
                 if ins.kind == "grads":
                     ins.payload = [(t, None if r is None else _rename(r, renamed)) for t, r in ins.payload]
         return [_rename(r, renamed) for r in results]
+
+    def _same_view(self, ins):
+        """Whether ``ins`` is a reshape of a value to the shape it has (a linear
+        layer's backward flattens its (N, C) gradient to (-1, C)): NumPy gives a
+        view of the same memory, shape, strides and dtype at every call, so the
+        value itself serves (its readers cannot tell a view from it)."""
+        if ins.kind != "call" or ins.name != "reshape" or len(ins.outs) != 1 or ins.meta or ins.kwargs \
+                or not ins.args or ins.args[0][0] != "v":
+            return False
+        a, out = self.value_arrays[ins.args[0][1]], self.value_arrays[ins.outs[0]]
+        return type(a) is np.ndarray and type(out) is np.ndarray and out.shape == a.shape and \
+            out.strides == a.strides and out.dtype == a.dtype and np.may_share_memory(out, a)
 
     def _owns_memory(self, v, at, reads):
         """Whether value v's array is not a view and no array read after ``at`` shares its memory."""
