@@ -185,14 +185,8 @@ class Program:
                 reads.setdefault(r[1], []).append(len(self.instrs))
         renamed = {}
         for i, ins in enumerate(self.instrs):
-            if self._same_view(ins):
-                pass
-            elif ins.kind != "call" or ins.name != "copy" or len(ins.args) != 1 or ins.args[0][0] != "v":
+            if not (self._same_view(ins) or self._needless_copy(ins, i, reads)):
                 continue
-            else:
-                v = ins.args[0][1]
-                if max(reads.get(v, [i])) > i or not self._owns_memory(v, i, reads):
-                    continue
             v = ins.args[0][1]
             renamed[ins.outs[0]] = renamed.get(v, v)
             self.instrs[i] = Instr("alias", ins.name, args=ins.args, outs=(("v", renamed[ins.outs[0]]),),
@@ -204,6 +198,13 @@ class Program:
                 if ins.kind == "grads":
                     ins.payload = [(t, None if r is None else _rename(r, renamed)) for t, r in ins.payload]
         return [_rename(r, renamed) for r in results]
+
+    def _needless_copy(self, ins, at, reads):
+        """Whether ``ins`` copies a value that nothing reads after it and whose memory is its own."""
+        if ins.kind != "call" or ins.name != "copy" or len(ins.args) != 1 or ins.args[0][0] != "v":
+            return False
+        v = ins.args[0][1]
+        return max(reads.get(v, [at])) <= at and self._owns_memory(v, at, reads)
 
     def _same_view(self, ins):
         """Whether ``ins`` is a reshape of a value to the shape it has (a linear
