@@ -445,6 +445,59 @@ def test_the_training_step_stops_before_the_update_when_a_replayed_loss_is_not_f
             np.testing.assert_array_equal(before[k], after[k], err_msg=k)
 
 
+@pytest.mark.parametrize("bad_target", [4, -1, 1000])
+def test_a_replayed_step_refuses_a_target_out_of_range_before_it_updates(bad_target):
+    """Cross entropy's target check is replayed: a class index out of range raises
+    IndexError naming the step's line, before backward and the update, as the eager
+    step does; the next good batch replays again."""
+    model, opt, loss_fn = _setup(BASE)
+
+    @tg.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    batches = _batches(BASE, 5)
+    for x, y in batches[:3]:
+        step(x, y)
+    entry = next(iter(step._entries.values()))
+    assert entry.replay is not None
+    before = _state(model, opt)
+    x, y = batches[3]
+    wrong = y.numpy().copy()
+    wrong[5] = bad_target
+    with pytest.raises(IndexError, match=r"a check the step makes at .*test_compile\.py:\d+ failed"):
+        step(x, tg.tensor(wrong))
+    after = _state(model, opt)
+    for k in before:
+        if not k.endswith(".grad"):
+            np.testing.assert_array_equal(before[k], after[k], err_msg=k)
+    replays = entry.replays
+    step(*batches[4])
+    assert entry.replays == replays + 1
+
+
+def test_a_one_element_flag_is_checked_by_its_replay_form_and_other_flags_by_check_itself():
+    from tinygrad_bn.backends import get_backend
+    from tinygrad_bn.compiled.replay import _replay_form
+    from tinygrad_bn.compiled.program import Instr
+    be = get_backend("cpu")
+    flag = np.zeros(1, bool)
+    form = be.check.replay_form(flag, IndexError, "message")
+    form(flag, IndexError, "message")  # False: nothing
+    with pytest.raises(IndexError, match="^late$"):
+        form(np.ones(1, bool), IndexError, lambda: "late")
+    assert be.check.replay_form(np.zeros(3, bool), IndexError, "message") is None
+    assert be.check.replay_form(False, IndexError, "message") is None
+    # replay takes the form where one is offered, and the function itself where None is
+    many = Instr("call", "check", be.check, args=(("c", np.zeros(3, bool)), ("c", IndexError), ("c", "m")))
+    one = Instr("call", "check", be.check, args=(("c", flag), ("c", IndexError), ("c", "m")))
+    assert _replay_form(None, many) == be.check
+    assert _replay_form(None, one).__name__ == "check_flag"
+
+
 def test_a_copy_is_dropped_only_where_nothing_can_tell():
     """The traced engine copies each gradient (the tracer holds every array); replay hands the
     gradient over as the eager step does. A copy whose source is read later, or is a view of an

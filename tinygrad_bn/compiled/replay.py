@@ -162,7 +162,7 @@ def _replay_form(program, ins):
     """The function replay calls for ``ins``: its own, or the form it offers for
     arguments like the trace's (``fn.replay_form(*traced_args)``: a kernel
     whose checks the trace already passed, on arrays of the same shapes and
-    dtypes, may skip them)."""
+    dtypes, may skip them; None offers none)."""
     offer = getattr(ins.fn, "replay_form", None)
     if offer is None or any(r[0] not in ("a", "v", "x", "c") for r in ins.args) or \
             any(r[0] != "c" for r in ins.kwargs.values()):
@@ -171,7 +171,8 @@ def _replay_form(program, ins):
 
     def traced(r):  # the trace's array, or the constant itself
         return r[1] if r[0] == "c" else _array_of(program, r)
-    return offer(*map(traced, ins.args), **{k: traced(r) for k, r in ins.kwargs.items()})
+    form = offer(*map(traced, ins.args), **{k: traced(r) for k, r in ins.kwargs.items()})
+    return ins.fn if form is None else form  # None: no other form for these arguments
 
 
 def _steps(program, results, fuse):
