@@ -451,14 +451,7 @@ def test_a_replayed_step_refuses_a_target_out_of_range_before_it_updates(bad_tar
     IndexError naming the step's line, before backward and the update, as the eager
     step does; the next good batch replays again."""
     model, opt, loss_fn = _setup(BASE)
-
-    @tg.compile
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = tg.compile(_make_step(model, opt, loss_fn))
     batches = _batches(BASE, 5)
     for x, y in batches[:3]:
         step(x, y)
@@ -496,6 +489,27 @@ def test_a_one_element_flag_is_checked_by_its_replay_form_and_other_flags_by_che
     one = Instr("call", "check", be.check, args=(("c", flag), ("c", IndexError), ("c", "m")))
     assert _replay_form(None, many) == be.check
     assert _replay_form(None, one).__name__ == "check_flag"
+
+
+def test_a_replayed_gradient_is_a_tensor_as_make_tensor_makes_it():
+    """Replay makes each .grad inline: every slot as make_tensor sets it, a version
+    counter of its own, the parameter's backend."""
+    from tinygrad_bn.tensor_base import TensorBase, make_tensor
+    model, opt, loss_fn = _setup(BASE)
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    for x, y in _batches(BASE, 4):
+        step(x, y)
+    assert next(iter(step._entries.values())).replays == 1
+    grads = [p.grad for p in model.parameters()]
+    for p, g in zip(model.parameters(), grads):
+        want = make_tensor(g._data, p._backend, False)
+        assert type(g) is type(want) is tg.Tensor
+        for slot in TensorBase.__slots__:
+            if slot != "__weakref__":
+                got, made = getattr(g, slot, "unset"), getattr(want, slot, "unset")
+                assert got is made or (type(got) is not np.ndarray and got == made), slot
+        assert g._version_cell is not want._version_cell
+    assert len({id(g._version_cell) for g in grads}) == len(grads)
 
 
 def test_a_copy_is_dropped_only_where_nothing_can_tell():
