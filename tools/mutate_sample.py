@@ -61,6 +61,11 @@ PACKAGES = ("tinygrad_bn", "kernels")
 COPIED = ("tinygrad_bn", "kernels", "tests", "examples", "benchmarks", "tools", "docs",
           "README.md", "pyproject.toml")
 TIME_LIMIT = 900  # seconds for one test run; past it the mutant counts as killed (a hang)
+HANG_FACTOR, MIN_LIMIT = 4, 240
+"""A file whose mutants have survived their mapped tests before (in any earlier
+run's results) gives its next mutants HANG_FACTOR times the longest such run,
+at least MIN_LIMIT seconds, before they count as a hang (a loop that never
+ends took a worker for all of TIME_LIMIT)."""
 # Tests for files that run mostly in other processes, which coverage does not
 # follow: the CUDA kernels (run by the simulator tests in a process of their
 # own), the command line and the examples (run as subprocesses). Added after
@@ -247,7 +252,7 @@ class Worker:
         return dict(os.environ, HYPOTHESIS_PROFILE="ci", NUMBA_CACHE_DIR=str(cache), PYTHONDONTWRITEBYTECODE="1",
                     PYTHONPATH=str(self.dir), MPLBACKEND="Agg")
 
-    def pytest(self, targets, scratch, python=sys.executable):
+    def pytest(self, targets, scratch, python=sys.executable, limit=TIME_LIMIT):
         cmd = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore",
                *targets]
         t0 = time.perf_counter()
@@ -256,18 +261,18 @@ class Worker:
         proc = subprocess.Popen(cmd, cwd=self.dir, env=self.env(scratch), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            stdout, _ = proc.communicate(timeout=TIME_LIMIT)
+            stdout, _ = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            return -1, f"timed out after {TIME_LIMIT} s", time.perf_counter() - t0
+            return -1, f"timed out after {limit:.0f} s", time.perf_counter() - t0
         by = first_failure(stdout) or ("" if proc.returncode == 0 else f"pytest exit status {proc.returncode}")
         return proc.returncode, by, time.perf_counter() - t0
 
-    def run(self, mutant, tests, confirm, mapped=True):
+    def run(self, mutant, tests, confirm, mapped=True, limit=TIME_LIMIT):
         """Plant ``mutant`` in the copy and run its mapped tests (unless
-        ``mapped`` is False) and, if it survives them and ``confirm``, the rest
-        of the suite; returns a result dict."""
+        ``mapped`` is False; within ``limit`` seconds) and, if it survives them
+        and ``confirm``, the rest of the suite; returns a result dict."""
         from cosmic_ray.plugins import get_operator
         path = self.dir / mutant.path
         mutated, after = _mutated_line(path.read_text(), get_operator(mutant.operator)(), mutant.occurrence, mutant.line)
@@ -284,7 +289,7 @@ class Worker:
         rc, by, seconds, stage = 0, "", 0.0, "mapped"
         with planted(path, mutated):
             if mapped:
-                rc, by, seconds = self.pytest(tests, scratch)
+                rc, by, seconds = self.pytest(tests, scratch, limit=limit)
             if rc == 0 and confirm and tests != ["tests"]:
                 # the rest of the suite (the mapped files passed already)
                 skip = [a for t in tests for a in ("--ignore", t)] if mapped else []
@@ -316,6 +321,28 @@ def _sync(src, dst):
 
 
 # --- the run ----------------------------------------------------------------------
+
+def mapped_seconds(runs_folder):
+    """{source file: the longest time its mapped tests took where one of its
+    mutants survived them}, from every results file in ``runs_folder``."""
+    longest = {}
+    for results in Path(runs_folder).glob("*.jsonl"):
+        for line in results.read_text().splitlines():
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a stopped run
+                continue
+            if r.get("status") == "survived" and r.get("stage") == "mapped" and r.get("seconds"):
+                longest[r["path"]] = max(longest.get(r["path"], 0.0), r["seconds"])
+    return longest
+
+
+def time_limit(path, longest):
+    """Seconds a mutant of ``path`` gets for its mapped tests before it counts as a hang."""
+    if path not in longest:
+        return TIME_LIMIT
+    return min(TIME_LIMIT, max(MIN_LIMIT, HANG_FACTOR * longest[path]))
+
 
 def draw(mutants, count, seed):
     """``count`` mutants at ``count`` distinct sites: a site drawn uniformly, then
@@ -435,6 +462,7 @@ def run(args):
     results = list(done.values())
     lock = threading.Lock()
     started = time.time()
+    longest = mapped_seconds(CACHE / "runs")
 
     def work(worker):
         while True:
@@ -450,8 +478,11 @@ def run(args):
                 r = worker.run(m, tests_for(m.path, test_map), confirm=True, mapped=False)
                 r["seconds"] = round(r["seconds"] + earlier["seconds"], 1)
             else:
-                r = worker.run(m, tests_for(m.path, test_map), confirm=not args.no_confirm)
+                r = worker.run(m, tests_for(m.path, test_map), confirm=not args.no_confirm,
+                               limit=time_limit(m.path, longest))
             with lock:
+                if r["status"] == "survived" and r.get("stage") == "mapped":
+                    longest[m.path] = max(longest.get(m.path, 0.0), r["seconds"])
                 results.append(r)
                 with out.open("a") as f:
                     f.write(json.dumps(r) + "\n")

@@ -122,3 +122,30 @@ def test_a_run_drawn_from_many_files_gets_a_results_file_name_the_system_takes()
     assert len(f"seed-4294967295{_only_suffix(many)}.jsonl") <= 255
     assert _only_suffix(many) != _only_suffix(many[:-1])  # distinct draws keep distinct files
     assert _only_suffix(["kernels/"]) == "-kernels_" and _only_suffix(None) == _only_suffix([]) == ""
+
+
+def test_a_file_whose_mutants_survived_before_gets_a_hang_limit_from_those_runs(tmp_path):
+    """A mutant that loops forever once took a worker for all of TIME_LIMIT: where an
+    earlier run shows how long a file's mapped tests take (a survivor's time), a
+    mutant of it gets HANG_FACTOR times the longest, within [MIN_LIMIT, TIME_LIMIT]."""
+    import json
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    from mutate_sample import HANG_FACTOR, MIN_LIMIT, TIME_LIMIT, mapped_seconds, time_limit
+    runs = [
+        {"path": "a.py", "status": "survived", "stage": "mapped", "seconds": 80.0},
+        {"path": "a.py", "status": "survived", "stage": "mapped", "seconds": 100.0},
+        {"path": "a.py", "status": "killed", "stage": "mapped", "seconds": 500.0},     # -x: a part of the tests
+        {"path": "b.py", "status": "survived", "stage": "suite", "seconds": 700.0},    # the whole suite's time
+        {"path": "c.py", "status": "survived", "stage": "mapped", "seconds": 10.0},
+        {"path": "d.py", "status": "survived", "stage": "mapped", "seconds": 600.0},
+    ]
+    (tmp_path / "seed-1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in runs[:3]) + '{"path": "a.p')
+    (tmp_path / "seed-2.jsonl").write_text("".join(json.dumps(r) + "\n" for r in runs[3:]))
+    longest = mapped_seconds(tmp_path)
+    assert longest == {"a.py": 100.0, "c.py": 10.0, "d.py": 600.0}
+    assert time_limit("a.py", longest) == HANG_FACTOR * 100.0
+    assert time_limit("c.py", longest) == MIN_LIMIT
+    assert time_limit("d.py", longest) == TIME_LIMIT
+    assert time_limit("b.py", longest) == time_limit("e.py", longest) == TIME_LIMIT
+    assert MIN_LIMIT < HANG_FACTOR * 100.0 < TIME_LIMIT
