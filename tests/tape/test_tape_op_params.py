@@ -3,6 +3,8 @@ reader of the tape uses to tell one call from another (sizes, dims, eps,
 modes). Inputs are chosen so that each parameter differs from its neighbours
 (a Linear of 3 to 5 features, dims other than 0 and -1 where it matters), so a
 parameter taken from the wrong place shows."""
+import pytest
+
 import tinygrad_bn as tg
 import tinygrad_bn.nn.functional as F
 from tinygrad_bn import nn
@@ -88,3 +90,15 @@ def test_the_norms_and_their_recorded_backwards_record_their_parameters():
         ("CrossEntropy", {"reduction": "sum", "ignore_index": -100}),
         ("CrossEntropyBackward", {"reduction": "sum"}),
     ]
+
+
+
+@pytest.mark.parametrize("shape, normalized", [((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)), ((2, 3, 4, 5), (4, 5)),
+                                               ((2, 3, 4, 5), (5,)), ((2, 3, 4, 5), (3, 4, 5))])
+def test_layer_and_rms_norm_record_the_trailing_shape_they_normalize(shape, normalized):
+    """The recorded normalized_shape is the input's last dims, for inputs of 3 and 4
+    dims and 1 to 3 normalized dims (a 2-d input cannot tell x.shape[1:] from others)."""
+    x = tg.randn(*shape, requires_grad=True)
+    got = _params(lambda: (F.layer_norm(x, normalized), F.rms_norm(x, normalized)))
+    assert got == [("LayerNorm", {"eps": 1e-5, "normalized_shape": normalized, "affine": False}),
+                   ("RMSNorm", {"eps": got[1][1]["eps"], "normalized_shape": normalized, "affine": False})]
