@@ -21,9 +21,15 @@ def manual_seed(seed: int) -> "Generator":
     return _DefaultStream("cpu")
 
 
+def _entropy_seed():
+    """63 bits from the operating system: a seed an int64 holds (a checkpoint's
+    dtype) and torch.manual_seed accepts."""
+    return int.from_bytes(os.urandom(8), "little") >> 1
+
+
 def seed() -> int:
     """Seed every device's generators from the operating system's entropy; returns the seed."""
-    s = int.from_bytes(os.urandom(8), "little") >> 1
+    s = _entropy_seed()
     seed_all(s)
     return s
 
@@ -102,7 +108,7 @@ class Generator:
 
     def seed(self):
         """Reseed from the operating system's entropy; returns the new seed."""
-        seed = int.from_bytes(os.urandom(8), "little") >> 1
+        seed = _entropy_seed()
         self.manual_seed(seed)
         return seed
 

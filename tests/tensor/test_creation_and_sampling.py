@@ -221,6 +221,20 @@ def test_the_random_state_round_trips_and_rejects_other_data():
     assert tg.rand(1).shape == (1,)  # the generator still works after the refused states
 
 
+def test_a_seed_from_the_os_fits_an_int64_and_reseeds_alike():
+    """tg.seed() and Generator.seed() draw 63 bits: a seed a checkpoint stores as an int64
+    and torch.manual_seed accepts, different from draw to draw, that reseeds alike."""
+    for draw in (tg.seed, lambda: tg.Generator().seed()):
+        seeds = [draw() for _ in range(100)]
+        assert all(type(s) is int and 0 <= s < 2 ** 63 for s in seeds)
+        assert len(set(seeds)) == len(seeds)
+        assert max(seeds) >= 2 ** 61  # all 63 bits are drawn: 100 seeds below 2^61 is a chance of 4^-100
+        np.asarray(seeds, dtype=np.int64)  # no overflow
+    g = tg.Generator()
+    s = g.seed()
+    assert tg.rand(3, generator=g).tolist() == tg.rand(3, generator=tg.Generator().manual_seed(s)).tolist()
+
+
 def test_the_deprecated_range_includes_its_end_and_warns():
     with pytest.warns(UserWarning, match="range is deprecated"):
         r = tg.range(1, 4)
