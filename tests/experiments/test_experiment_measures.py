@@ -360,6 +360,24 @@ def test_weight_inits_per_seed_scores_and_verdicts_come_from_that_seeds_runs_of_
     np.testing.assert_allclose(worst["diffs"], diffs, rtol=1e-12, atol=1e-15)
 
 
+def test_the_data_helper_scales_train_and_test_pixels_alike():
+    """'raw' is each split's bundled bytes / 255 (pixels in [0, 1], the articles' input);
+    'standardized' is the CLI's MNIST mean and std: the same images and labels in the
+    same order, in float32 (N, 784), the test split scaled exactly as the training one."""
+    from tinygrad_bn.data.mnist import MNIST_MEAN, MNIST_STD, load_mnist_5k
+    from tinygrad_bn.experiments import common
+    raw, standardized = common.data("raw"), common.data("standardized")
+    images = load_mnist_5k(seed=0, normalize=False)
+    for pixels, labels in [(0, 1), (2, 3)]:  # the training split, then the test split
+        bytes_ = images[pixels].reshape(len(images[pixels]), -1)
+        assert raw[pixels].dtype == standardized[pixels].dtype == np.float32
+        np.testing.assert_array_equal(raw[pixels], (bytes_ / 255.0).astype(np.float32))
+        assert raw[pixels].min() == 0.0 and raw[pixels].max() == 1.0
+        np.testing.assert_array_equal(raw[labels], images[labels])
+        np.testing.assert_array_equal(standardized[labels], images[labels])
+        np.testing.assert_allclose(standardized[pixels], (raw[pixels] - MNIST_MEAN) / MNIST_STD, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("pixels", ["abc", "Raw", "zzz", ""])
 def test_the_data_helper_takes_only_standardized_or_raw_pixels(pixels):
     from tinygrad_bn.experiments import common
