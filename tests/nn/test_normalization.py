@@ -322,3 +322,24 @@ def test_a_0_d_buffer_loads_from_a_1_element_tensor_and_no_other_shape(stored, l
                                                r"dict, \(\) in the model"):
             m.load_state_dict(state)
         assert m.num_batches_tracked.item() == 0
+
+
+@pytest.mark.parametrize("defers", [True, False])
+def test_a_device_that_checks_later_keeps_running_statistics_where_the_batch_is_not_finite(monkeypatch, defers):
+    """On a device whose checks raise at the next host read (CUDA), batch norm's update
+    of a running statistic has run before the error: each channel whose batch value is
+    NaN or inf keeps its old value, and the others move as always. On a device that
+    checks at once the op raised before the update, which then applies to every channel."""
+    from tinygrad_bn.nn.functional import _update_running
+    from tinygrad_bn.tensor_base import backend_of
+    running = tg.tensor([1.0, 2.0, 3.0, 4.0], dtype=tg.float32)
+    monkeypatch.setattr(backend_of(running), "defers_checks", defers)
+    batch = np.array([5.0, np.nan, np.inf, 8.0])
+    with np.errstate(invalid="ignore"):
+        _update_running(running, batch, 0.25)
+    got = running.tolist()
+    assert got[0] == 0.75 * 1.0 + 0.25 * 5.0 and got[3] == 0.75 * 4.0 + 0.25 * 8.0
+    if defers:
+        assert got[1:3] == [2.0, 3.0]
+    else:
+        assert np.isnan(got[1]) and got[2] == np.inf
