@@ -270,6 +270,13 @@ def test_dirac_refuses_bad_shapes_and_groups():
         init.dirac_(tg.zeros(5, 2, 3), groups=2)
     with pytest.raises(ValueError, match="dirac_: groups must be >= 1, got 0"):
         init.dirac_(tg.zeros(4, 2, 3), groups=0)
+    # a count of groups is an int: 2.0 divides 4 channels but is refused as PyTorch refuses it,
+    # and the tensor is left as it was
+    w = tg.full((4, 2, 3), 7.0)
+    for groups, shown in ((2.0, "float 2.0"), (1.5, "float 1.5"), (True, "bool True")):
+        with pytest.raises(TypeError, match=f"dirac_: groups must be an int, got {shown}"):
+            init.dirac_(w, groups=groups)
+    assert w.tolist() == tg.full((4, 2, 3), 7.0).tolist()
 
 
 # ------------------------------------------------------------------ sparse_
