@@ -158,16 +158,14 @@ class Pow(Function):
             # a < 0 (a real power of a negative base has no derivative in the
             # exponent); at a = 0, 0 for b >= 0 and a^b * -inf for b < 0 (a^b is
             # +-inf there, so that is -a^b; NaN for a NaN b, as a^b is)
+            def at_zero():
+                return be.where(be.greater_equal(b, 0), 0, be.neg(out))
             if type(a) in (int, float):  # a Python base stays a weak scalar (where() would make it float64)
-                if a == 0:
-                    local = be.where(be.greater_equal(b, 0), 0, be.neg(out))
-                else:
-                    local = be.mul(out, math.log(a) if a > 0 else float("nan"))
+                local = at_zero() if a == 0 else be.mul(out, math.log(a) if a > 0 else float("nan"))
             else:
                 safe = be.where(be.greater(a, 0), a, 1)
-                at_zero = be.where(be.greater_equal(b, 0), 0, be.neg(out))
                 local = be.where(be.less(a, 0), float("nan"),
-                                 be.where(be.equal(a, 0), at_zero, be.mul(out, be.log(safe))))
+                                 be.where(be.equal(a, 0), at_zero(), be.mul(out, be.log(safe))))
             gb = _reduce(be, be.mul(g, local), b)
         return ga, gb
 
