@@ -332,9 +332,15 @@ def mapped_seconds(runs_folder):
                 r = json.loads(line)
             except json.JSONDecodeError:  # a line cut short by a stopped run
                 continue
-            if r.get("status") == "survived" and r.get("stage") == "mapped" and r.get("seconds"):
-                longest[r["path"]] = max(longest.get(r["path"], 0.0), r["seconds"])
+            note_mapped_seconds(longest, r)
     return longest
+
+
+def note_mapped_seconds(longest, r):
+    """Keep result ``r``'s time in ``longest`` where its mutant survived the mapped
+    tests: then it is how long they all take (a killed mutant stopped them early)."""
+    if r.get("status") == "survived" and r.get("stage") == "mapped" and r.get("seconds"):
+        longest[r["path"]] = max(longest.get(r["path"], 0.0), r["seconds"])
 
 
 def time_limit(path, longest):
@@ -481,8 +487,7 @@ def run(args):
                 r = worker.run(m, tests_for(m.path, test_map), confirm=not args.no_confirm,
                                limit=time_limit(m.path, longest))
             with lock:
-                if r["status"] == "survived" and r.get("stage") == "mapped":
-                    longest[m.path] = max(longest.get(m.path, 0.0), r["seconds"])
+                note_mapped_seconds(longest, r)
                 results.append(r)
                 with out.open("a") as f:
                     f.write(json.dumps(r) + "\n")
