@@ -95,6 +95,19 @@ def test_a_constant_made_anew_each_call_that_the_eager_step_sees_alike_is_replay
     assert next(iter(compiled._entries.values())).replays >= 1
 
 
+def _replayed_as_eager(step, x):
+    """The eager step's results (copied), the compiled step's on its first replay (the
+    third call), checked equal, and the program."""
+    expected = [t.numpy().copy() for t in step(x)]
+    compiled = tg.compile(step, fuse=False)
+    for _ in range(3):
+        got = compiled(x)
+    assert next(iter(compiled._entries.values())).replays == 1
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g.numpy(), e)
+    return expected, got, compiled.programs()[0]
+
+
 def test_copies_are_kept_where_a_container_or_the_result_reads_their_source():
     """A copy whose source is read again only inside a tuple (concatenate's arrays), is
     itself returned, or is written next through a view, stays a copy; a copy of a copy that nothing reads again goes with
@@ -116,20 +129,12 @@ def test_copies_are_kept_where_a_container_or_the_result_reads_their_source():
         snapshot = be.copy(shared)              # shared is written next, through a view of it
         be.iadd(flat, 5.0)
         return make_tensor(both, be), make_tensor(r, be), make_tensor(dup, be), make_tensor(snapshot, be)
-    x = tg.tensor(np.arange(3.0))
-    expected = [t.numpy().copy() for t in step(x)]
-    compiled = tg.compile(step, fuse=False)
-    for _ in range(3):
-        got = compiled(x)
-    assert next(iter(compiled._entries.values())).replays == 1
-    for g, e in zip(got, expected):
-        np.testing.assert_array_equal(g.numpy(), e)
+    expected, got, program = _replayed_as_eager(step, tg.tensor(np.arange(3.0)))
     np.testing.assert_array_equal(expected[0], [1, 2, 3, 0, 2, 4, 1, 3, 5])
     np.testing.assert_array_equal(expected[3], [0, 4, 8])
     assert not np.shares_memory(got[1].numpy(), got[2].numpy())
     got[2].add_(1.0)
     np.testing.assert_array_equal(got[1].numpy(), [0.0, 3.0, 6.0])
-    program = compiled.programs()[0]
     assert [i.kind for i in program.instrs if i.name == "copy"] == ["call", "alias", "alias", "call", "call"]
     assert re.search(r"= concatenate\(\(v\d+, v\d+\), 0\)\n", program.describe())
 
@@ -150,18 +155,10 @@ def test_a_reshape_of_a_value_to_its_own_shape_is_the_value_itself_and_others_st
         be.iadd(same, 1.0)                          # written through the view: a, flat and t see it
         return make_tensor(flat, be), make_tensor(be.add(turned, 0.0), be), make_tensor(copied, be), \
             make_tensor(be.add(same, 0.5), be)
-    x = tg.tensor(np.arange(6.0).reshape(2, 3))
-    expected = [t.numpy().copy() for t in step(x)]
-    compiled = tg.compile(step, fuse=False)
-    for _ in range(3):
-        got = compiled(x)
-    assert next(iter(compiled._entries.values())).replays == 1
-    for g, e in zip(got, expected):
-        np.testing.assert_array_equal(g.numpy(), e)
+    expected, _, program = _replayed_as_eager(step, tg.tensor(np.arange(6.0).reshape(2, 3)))
     np.testing.assert_array_equal(expected[0], [1, 3, 5, 7, 9, 11])
     np.testing.assert_array_equal(expected[1], [[1, 7], [3, 9], [5, 11]])
     np.testing.assert_array_equal(expected[2], [0, 6, 2, 8, 4, 10])  # copied before the write
-    program = compiled.programs()[0]
     assert [i.kind for i in program.instrs if i.name == "reshape"] == ["alias", "call", "alias", "call"]
     assert "reshape(v0, (-1, 3))   (its argument itself: skipped)" in program.describe()
 
