@@ -1,13 +1,15 @@
 """Training-step time under each thread setting, quiet and under background
 load, beside PyTorch under the same conditions.
 
-    python benchmarks/bench_threads.py [--steps 40] [--rounds 3] [--load 4] [--batches 64 256 1024 4096] [--quick]
+    python benchmarks/bench_threads.py [--steps 40] [--seconds 0.5] [--rounds 5] [--load 4]
+                                       [--batches 64 256 1024 4096] [--quick]
 
 Each cell is a median step time (SimpleNet or SimpleNetBN, SGD with momentum,
-forward + backward + step + loss.item()) in a fresh process started with that
-setting, so thread pools start as a user's program would; the table shows the
-median over ``rounds`` such processes, the settings taking turns within each
-round so that a burst of load on this shared machine hits them alike:
+forward + backward + step + loss.item(); at least ``steps`` steps and
+``seconds`` of them) in a fresh process started with that setting, so
+thread pools start as a user's program would; the table shows the median
+over ``rounds`` such processes, the settings taking turns within each round
+so that a burst of load on this shared machine hits them alike:
 
   default      no thread variables (tinygrad_bn's defaults)
   1 thread     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
@@ -60,14 +62,18 @@ def _step(framework, model_name, batch):
     return lambda: step().item()
 
 
-def child(framework, model_name, batches, steps):
+def child(framework, model_name, batches, steps, seconds):
+    """Median step time per batch, over at least ``steps`` steps and ``seconds``
+    of stepping: at batch 64 a step takes well under a millisecond, and 40 steps
+    alone would fit inside one burst of another process's work."""
     result = {}
     for batch in batches:
         step = _step(framework, model_name, batch)
         for _ in range(10):
             step()
         times = []
-        for _ in range(steps):
+        start = time.perf_counter()
+        while len(times) < steps or time.perf_counter() - start < seconds:
             t0 = time.perf_counter()
             step()
             times.append(time.perf_counter() - t0)
@@ -84,11 +90,11 @@ def _busy(deadline):
         x += 1
 
 
-def measure(framework, env_extra, model_name, batches, steps):
+def measure(framework, env_extra, model_name, batches, steps, seconds):
     env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
     env.update(env_extra)
     cmd = [sys.executable, os.path.abspath(__file__), "--child", framework, model_name, str(steps),
-           *map(str, batches)]
+           str(seconds), *map(str, batches)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     if out.returncode:
         raise RuntimeError(f"{framework} {env_extra}: {out.stderr[-2000:]}")
@@ -98,18 +104,19 @@ def measure(framework, env_extra, model_name, batches, steps):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=40)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=0.5, help="least stepping time per cell")
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--load", type=int, default=4, help="busy background processes in the loaded run")
     ap.add_argument("--batches", type=int, nargs="+", default=[64, 256, 1024, 4096])
     ap.add_argument("--quick", action="store_true", help="batch 64 and 256, SimpleNetBN only, 20 steps")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        framework, model_name, steps, *batches = args.child
-        return child(framework, model_name, [int(b) for b in batches], int(steps))
+        framework, model_name, steps, seconds, *batches = args.child
+        return child(framework, model_name, [int(b) for b in batches], int(steps), float(seconds))
     models = ["simplenet-bn"] if args.quick else ["simplenet", "simplenet-bn"]
     batches = [64, 256] if args.quick else args.batches
-    steps = 20 if args.quick else args.steps
+    steps, seconds = (20, 0.1) if args.quick else (args.steps, args.seconds)
     try:
         import importlib.util
         have_torch = importlib.util.find_spec("torch") is not None
@@ -137,7 +144,7 @@ def main(argv=None):
                 for _ in range(1 if args.quick else args.rounds):
                     for name, env in settings.items():
                         framework = "torch" if name.startswith("torch") else "ours"
-                        runs[name].append(measure(framework, env, model_name, batches, steps))
+                        runs[name].append(measure(framework, env, model_name, batches, steps, seconds))
                 for batch in batches:
                     row = {n: statistics.median(r[batch] for r in runs[n]) * 1e3 for n in names}
                     ours = [row[n] for n in SETTINGS]
