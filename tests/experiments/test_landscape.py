@@ -199,6 +199,16 @@ def test_probing_leaves_training_bit_for_bit_as_it_was(cls):
         assert np.array_equal(a[key].numpy(), b[key].numpy()), key
 
 
+def test_the_step_size_grid_is_half_octaves_from_a_quarter_to_eight():
+    """The grid of eta / lr: 11 points, each sqrt(2) times the last, 0.25 to 8, with
+    the whole octaves exact (so it is the same grid on every machine)."""
+    grid = landscape.ETA_OVER_LR
+    assert len(grid) == 11 and grid[0] == 0.25 and grid[-1] == 8.0
+    assert grid[::2] == (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+    for a, b in zip(grid, grid[1:]):
+        assert b / a == pytest.approx(math.sqrt(2.0), rel=1e-15)
+
+
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("landscape")

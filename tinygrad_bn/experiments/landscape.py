@@ -37,10 +37,11 @@ DEFAULT_EPOCHS = 5
 BATCH_SIZE = 64  # train_run's default: the probes use the same batches
 PROBE_EVERY = 10  # steps between probes (the first at step 0)
 # eta / lr: a log grid of half octaves from a quarter of the learning rate to
-# 8 times it (with momentum 0.9 the optimizer's own steps reach about 10 lr)
-ETA_OVER_LR = tuple(float(m) for m in np.geomspace(0.25, 8.0, 11))
-QUICK = {"settings": ["baseline"], "probe_every": 20,
-         "eta_over_lr": tuple(float(m) for m in np.geomspace(0.25, 8.0, 3))}
+# 8 times it (with momentum 0.9 the optimizer's own steps reach about 10 lr),
+# 2^(k/2) / 4 made of a correctly rounded sqrt and exact powers of two, so every
+# machine has the same grid (np.geomspace's last bits follow the CPU's SIMD code)
+ETA_OVER_LR = tuple(math.ldexp(math.sqrt(2.0) if k % 2 else 1.0, k // 2 - 2) for k in range(11))
+QUICK = {"settings": ["baseline"], "probe_every": 20, "eta_over_lr": ETA_OVER_LR[::5]}
 MEASURES = {  # key -> (what it is, the verdict's claim)
     "loss_range": ("max - min over the sweep of L(w_t - eta g): the variation of the loss along the gradient",
                    "BN narrows the range of the loss along the gradient"),
