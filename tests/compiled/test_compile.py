@@ -491,6 +491,21 @@ def test_a_one_element_flag_is_checked_by_its_replay_form_and_other_flags_by_che
     assert _replay_form(None, one).__name__ == "check_flag"
 
 
+def test_a_replay_reads_the_blas_thread_count_once_at_its_start():
+    """The small products' forms share one ``before_replay``, which the replay
+    calls once, before its first line, so each replay reads the count anew."""
+    from tinygrad_bn.backends import blas
+    if blas._openblas_thread_functions() is None:
+        pytest.skip("NumPy's BLAS is not a pthreads OpenBLAS: matmul is np.matmul")
+    model, opt, loss_fn = _setup(dict(BASE, widths=[16, 16]))
+    step = tg.compile(_make_step(model, opt, loss_fn))
+    for x, y in _batches(BASE, 3):
+        step(x, y)
+    lines = next(iter(step._entries.values())).source.splitlines()
+    assert lines[1] == "    p0()" and not any(line.startswith("    p1") for line in lines), lines[:3]
+    assert sum(line.strip() == "p0()" for line in lines) == 1
+
+
 def test_a_replayed_gradient_is_a_tensor_as_make_tensor_makes_it():
     """Replay makes each .grad inline: every slot as make_tensor sets it, a version
     counter of its own, the parameter's backend."""

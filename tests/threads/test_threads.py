@@ -242,6 +242,52 @@ def test_a_products_multiply_adds_decide_whether_it_may_be_split(monkeypatch):
     assert [(n, pool._max_workers) for n, pool in matmul.pools.items()] == [(2, 1)]
 
 
+def test_a_replayed_small_product_reads_the_count_once_per_replay(monkeypatch):
+    """A compiled step's form of a product below SERIAL_BELOW: when OpenBLAS's count
+    was 1 as the replay began (``before_replay``), NumPy directly; otherwise the
+    one-thread matmul, which sets the count for the product and puts it back."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from tinygrad_bn.backends import blas
+    functions = blas._openblas_thread_functions()
+    if functions is None:
+        pytest.skip("NumPy's BLAS is not a pthreads OpenBLAS: matmul is np.matmul")
+    get_threads, _ = functions
+    seen = []
+    real = np.matmul
+
+    def spy(a, b, **out):
+        seen.append(get_threads())
+        return real(a, b, **out)
+    monkeypatch.setattr(np, "matmul", spy)
+    matmul = blas.small_products_on_one_thread()
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((64, 100)), rng.standard_normal((100, 30))
+    monkeypatch.setattr(blas, "SERIAL_BELOW", 64 * 100 * 30)
+    assert matmul.replay_form(a, b) is None  # a candidate for bands: the matmul itself
+    monkeypatch.setattr(blas, "SERIAL_BELOW", 64 * 100 * 30 + 1)
+    form = matmul.replay_form(a, b)
+    assert matmul.replay_form(a, b[:, 0]).before_replay is form.before_replay  # one read for all products
+    with threadpool_limits(limits=1, user_api="blas"):
+        want = real(a, b)
+    with threadpool_limits(limits=2, user_api="blas"):
+        form.before_replay()
+        seen.clear()
+        np.testing.assert_array_equal(form(a, b), want)
+        assert seen == [1] and get_threads() == 2  # through the matmul: one thread inside, restored after
+    with threadpool_limits(limits=1, user_api="blas"):
+        form.before_replay()
+    with threadpool_limits(limits=2, user_api="blas"):  # a count changed during the replay is not seen ...
+        seen.clear()
+        form(a, b)
+        assert seen == [2]  # ... because the product went to NumPy directly
+        form.before_replay()  # the next replay reads it again
+        seen.clear()
+        np.testing.assert_array_equal(form(a, b), want)
+        assert seen == [1] and get_threads() == 2
+
+
 def test_the_chooser_takes_the_faster_way_and_keeps_trying_the_other():
     from tinygrad_bn.backends import blas
     chooser = blas.SplitChooser()

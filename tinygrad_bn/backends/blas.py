@@ -192,5 +192,28 @@ def small_products_on_one_thread():
                 if threads != 1:
                     set_threads(threads)
 
+    one_thread = [False]  # OpenBLAS's own count was 1 when this replay began
+
+    def before_replay():
+        # read under the turn: another thread's product sets the count to 1 only for its turn
+        with turn:
+            one_thread[0] = get_threads() == 1
+
+    def replay_form(a, b):
+        """For a compiled step: a product below ``SERIAL_BELOW`` that replays
+        while OpenBLAS's count is 1 calls NumPy directly (the turn, the two
+        count calls and the size test cost about 1 us a product, 3% of a
+        SimpleNet step at batch 64). The count is read once per replay
+        (``before_replay``); products of ours never change a count of 1, so
+        only a thread count set by another thread during the step could differ."""
+        if a.size * (b.shape[-1] if b.ndim > 1 else 1) >= SERIAL_BELOW:
+            return None
+
+        def small_product(a, b):
+            return np_matmul(a, b) if one_thread[0] else matmul(a, b)
+        small_product.before_replay = before_replay
+        return small_product
+
     matmul.choosers, matmul.same_bits, matmul.pools = choosers, same_bits, pools
+    matmul.replay_form = replay_form
     return matmul

@@ -25,6 +25,7 @@ def generate(program, n_args, results, *, fuse):
     lines = [f"def replay({', '.join(f'a{k}' for k in range(n_args))}):"]
     last_use = _last_uses(steps, results)
     synced = {}  # id(leaf) -> the ref its .grad was last set to
+    prologue = []  # the forms' before_replay functions, called once as each replay begins
 
     def name(r):
         kind, v = r
@@ -56,7 +57,10 @@ def generate(program, n_args, results, *, fuse):
             if run.check is not None:  # the run's leading check_finite: its error, before the run wrote anything
                 lines.append(f"    if bad: raise ValueError({name(('c', run.check))})")
         elif ins.kind in ("call", "guard"):
-            ns[f"f{i}"] = _replay_form(program, ins)
+            ns[f"f{i}"] = form = _replay_form(program, ins)
+            hook = getattr(form, "before_replay", None)
+            if hook is not None and hook not in prologue:
+                prologue.append(hook)
             args = [name(a) for a in ins.args] + [f"{k}={name(v)}" for k, v in ins.kwargs.items()]
             if ins.name == "check":  # its message was built from the trace's arrays: say what failed instead
                 args[2] = name(("c", _replay_check_message(ins.line)))
@@ -97,6 +101,9 @@ def generate(program, n_args, results, *, fuse):
         if dead:
             lines.append(f"    del {', '.join(f'v{v}' for v in sorted(dead))}")
     lines.append(f"    return ({''.join(name(r) + ', ' for r in results)})")
+    for k, hook in enumerate(prologue):
+        ns[f"p{k}"] = hook
+    lines[1:1] = [f"    p{k}()" for k in range(len(prologue))]
     source = "\n".join(lines)
     exec(compile(source, "<tinygrad_bn compiled step>", "exec"), ns)  # noqa: S102  (our own generated source)
     return ns["replay"], source
