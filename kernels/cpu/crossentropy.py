@@ -166,3 +166,29 @@ def cross_entropy_backward(log_probs, safe_target, valid, scale):
     dz = np.empty_like(log_probs)
     _backward(log_probs, safe_target, valid, np.ascontiguousarray(scale).reshape(-1), dz)
     return dz
+
+
+# ------------------------------------------------- forms for a compiled replay
+# A compiled step replays calls whose arguments the trace already checked, with
+# the same shapes and dtypes every time (see batchnorm.py's forms): the forward
+# skips the checks and makes its outputs at the traced shapes.
+
+
+def _cross_entropy_replay_form(logits, target, ignore_index):
+    shape, dtype = logits.shape, logits.dtype
+    rows, ty = shape[0], dtype.type
+
+    def cross_entropy_replayed(logits, target, ignore_index):
+        log_probs = np.empty(shape, dtype)
+        losses = np.empty(rows, dtype)
+        valid = np.empty(rows, np.bool_)
+        safe = np.empty(rows, np.int64)
+        bad = np.zeros(1, np.bool_)
+        total, count = _forward(np.ascontiguousarray(logits), np.ascontiguousarray(target), int(ignore_index),
+                                log_probs, losses, valid, safe, bad)
+        return (log_probs, losses, valid, safe, bad, np.asarray(ty(total)),
+                np.asarray(ty(count) if count else ty(np.nan)))
+    return cross_entropy_replayed
+
+
+cross_entropy.replay_form = _cross_entropy_replay_form
