@@ -25,7 +25,9 @@ Each mutant runs in a copy of the checkout under ``.mutate-cache/`` (so an
 interrupted run never leaves a mutated file in your tree): first the test
 files that cover its file (``tests/mutation_map.json``, most lines first, with
 ``-x``), then, if it survived them, the whole suite. A failing run kills the
-mutant; a run past the time limit kills it too (a hang). A mutant whose code
+mutant; a run past the time limit kills it too (a hang). The failing test must
+pass without the mutant: one that fails on the checkout as it is (say, on this
+machine) is deselected, and the mutant runs again without it. A mutant whose code
 no longer compiles to Python bytecode is "incompetent" and not counted;
 one listed in ``tools/equivalent_mutants.py`` (behaviour identical, with a
 one-line reason) is "equivalent" and not counted either.
@@ -236,6 +238,44 @@ def tests_for(path, test_map):
 
 # --- one worker: a copy of the checkout ------------------------------------------
 
+class CleanTests:
+    """Whether a test passes without any mutant, asked of the copies as kills
+    name their tests: a test that fails on the checkout as it is (a test that
+    depends on the machine, or a tree with a bug) would kill every mutant whose
+    run reaches it. Shared by the workers; a test found failing is deselected
+    from then on, and its id kept in the run's results."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.passes = {}  # test id -> whether it passed on the unmutated copy
+        self.failing = []  # the ids found failing, in the order found
+
+    def deselect(self):
+        with self.lock:
+            return [a for t in self.failing for a in ("--deselect", t)]
+
+    def check(self, worker, by):
+        """Whether the kill ``by`` (first_failure's text) names a test that passes
+        unmutated in ``worker``'s copy; a hang or an exit status is taken as a kill."""
+        test = by[len("error: "):] if by.startswith("error: ") else by
+        if "::" not in test:
+            return True
+        with self.lock:
+            known = self.passes.get(test)
+        if known is None:
+            rc, _, _ = worker.pytest([test], scratch=False)
+            known = rc == 0
+            with self.lock:
+                self.passes[test] = known
+                if not known:
+                    self.failing.append(test)
+                    print(f"note: {test} fails without a mutant; it is deselected from now on", flush=True)
+        return known
+
+
+CLEAN = CleanTests()
+
+
 class Worker:
     def __init__(self, index):
         self.dir = CACHE / f"work-{index}"
@@ -272,7 +312,18 @@ class Worker:
     def run(self, mutant, tests, confirm, mapped=True, limit=TIME_LIMIT):
         """Plant ``mutant`` in the copy and run its mapped tests (unless
         ``mapped`` is False; within ``limit`` seconds) and, if it survives them
-        and ``confirm``, the rest of the suite; returns a result dict."""
+        and ``confirm``, the rest of the suite; returns a result dict. A kill
+        by a test that fails without the mutant does not count: the mutant runs
+        again without that test (``CleanTests``)."""
+        while True:
+            deselected = CLEAN.deselect()
+            result = self._run_once(mutant, tests, confirm, mapped, limit, deselected)
+            if result["status"] != "killed" or CLEAN.check(self, result["by"]):
+                if deselected:
+                    result["deselected"] = deselected[1::2]
+                return result
+
+    def _run_once(self, mutant, tests, confirm, mapped, limit, deselected):
         from cosmic_ray.plugins import get_operator
         path = self.dir / mutant.path
         mutated, after = _mutated_line(path.read_text(), get_operator(mutant.operator)(), mutant.occurrence, mutant.line)
@@ -289,11 +340,11 @@ class Worker:
         rc, by, seconds, stage = 0, "", 0.0, "mapped"
         with planted(path, mutated):
             if mapped:
-                rc, by, seconds = self.pytest(tests, scratch, limit=limit)
+                rc, by, seconds = self.pytest([*tests, *deselected], scratch, limit=limit)
             if rc == 0 and confirm and tests != ["tests"]:
                 # the rest of the suite (the mapped files passed already)
                 skip = [a for t in tests for a in ("--ignore", t)] if mapped else []
-                rc, by, more = self.pytest(["tests", *skip], scratch)
+                rc, by, more = self.pytest(["tests", *skip, *deselected], scratch)
                 seconds += more
                 stage = "suite"
         if rc == 5:
@@ -387,6 +438,9 @@ def report(results, seed, started):
     for r in results:
         if r["status"] == "survived":
             print(f"  survived: {r['path']}:{r['line']} {r['operator']}\n      - {r['before']}\n      + {r['after']}")
+    failing = sorted({t for r in results for t in r.get("deselected", ())})
+    if failing:
+        print("deselected, failing without a mutant:\n" + "".join(f"  {t}\n" for t in failing), end="")
     return score
 
 
@@ -429,10 +483,14 @@ def run(args):
     mutants = enumerate_mutants(files)
     if args.show:
         return show(mutants, args.show)
-    if args.recheck:  # the survivors of an earlier run, against the suite as it is now
+    if args.recheck:  # an earlier run's survivors, and its kills by tests that fail unmutated, against the suite now
         earlier = [json.loads(line) for line in Path(args.recheck).read_text().splitlines()]
         fields = set(Mutant.__dataclass_fields__)
-        sample = [Mutant(**{k: v for k, v in r.items() if k in fields}) for r in earlier if r["status"] == "survived"]
+        checker = Worker(0)
+        checker.refresh()
+        again = [r for r in earlier if r["status"] == "survived"
+                 or (r["status"] == "killed" and not CLEAN.check(checker, r.get("by", "")))]
+        sample = [Mutant(**{k: v for k, v in r.items() if k in fields}) for r in again]
         if any(not m.scope for m in sample):  # results from before scopes were kept
             from equivalent_mutants import scope_at
             sample = [m if m.scope else Mutant(**dict(asdict(m), scope=scope_at((ROOT / m.path).read_text(), m.line)))
@@ -632,8 +690,8 @@ def main(argv):
                     help="go on with an earlier run of the same seed (interrupted, or run with --no-confirm)")
     ap.add_argument("--show", metavar="SEED:INDEX", help="print one drawn mutant as a diff")
     ap.add_argument("--report", metavar="RESULTS", help="print the table of a results file (.mutate-cache/runs/...)")
-    ap.add_argument("--recheck", metavar="RESULTS", help="run the survivors of a results file again, against the "
-                                                         "suite as it is now")
+    ap.add_argument("--recheck", metavar="RESULTS", help="run the survivors of a results file again, and its kills by a "
+                    "test that fails without a mutant, against the suite as it is now")
     ap.add_argument("--map", action="store_true", help="rebuild tests/mutation_map.json from a coverage run")
     ap.add_argument("--map-tests", nargs="+", metavar="TEST_FILE",
                     help="with --map: run only these test files and change only their entries (new tests)")

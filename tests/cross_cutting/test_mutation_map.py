@@ -149,3 +149,45 @@ def test_a_file_whose_mutants_survived_before_gets_a_hang_limit_from_those_runs(
     assert time_limit("d.py", longest) == TIME_LIMIT
     assert time_limit("b.py", longest) == time_limit("e.py", longest) == TIME_LIMIT
     assert MIN_LIMIT < HANG_FACTOR * 100.0 < TIME_LIMIT
+
+
+def test_a_kill_by_a_test_that_fails_without_the_mutant_does_not_count(monkeypatch):
+    """A test that fails on the checkout as it is (one that depends on the machine)
+    would kill every mutant that reaches it: a kill counts only when its test passes
+    unmutated; a test found failing is deselected from then on, and the mutant runs
+    again without it. A hang counts as a kill without that check."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    import mutate_sample
+    clean = mutate_sample.CleanTests()
+    monkeypatch.setattr(mutate_sample, "CLEAN", clean)
+    broken, real = "tests/a.py::test_broken[x]", "tests/b.py::test_real"
+
+    class FakeWorker(mutate_sample.Worker):
+        def __init__(self, catches):
+            self.catches, self.clean_runs, self.runs = catches, [], []
+
+        def pytest(self, targets, scratch, python=None, limit=None):  # the unmutated copy
+            self.clean_runs.append(targets)
+            return (1 if targets == [broken] else 0), "", 0.1
+
+        def _run_once(self, mutant, tests, confirm, mapped, limit, deselected):
+            self.runs.append(list(deselected))
+            if broken not in deselected:
+                return {"status": "killed", "by": broken}
+            if self.catches:
+                return {"status": "killed", "by": "error: " + real}
+            return {"status": "survived", "by": ""}
+
+    w = FakeWorker(catches=True)
+    r = w.run(None, ["tests/a.py"], confirm=True)
+    assert r["status"] == "killed" and r["by"] == "error: " + real and r["deselected"] == [broken]
+    assert w.runs == [[], ["--deselect", broken]] and w.clean_runs == [[broken], [real]]
+    assert clean.failing == [broken]
+    w = FakeWorker(catches=False)  # the next mutant: the broken test is left out from the start, no more checks
+    r = w.run(None, ["tests/a.py"], confirm=True)
+    assert r["status"] == "survived" and r["deselected"] == [broken]
+    assert w.runs == [["--deselect", broken]] and w.clean_runs == []
+    w = FakeWorker(catches=True)  # a kill by a test known to pass is not checked again
+    assert w.run(None, ["tests/a.py"], confirm=True)["status"] == "killed" and w.clean_runs == []
+    assert clean.check(w, "timed out after 240 s") and clean.check(w, "pytest exit status 3") and w.clean_runs == []
