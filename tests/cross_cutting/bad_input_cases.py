@@ -290,6 +290,10 @@ def _constructor_cases():
         ("nn.Dropout", "p=1.5", lambda: nn.Dropout(1.5), "dropout", "1.5"),
         ("nn.Dropout", "p='x'", lambda: nn.Dropout("x"), "dropout", "'x'"),
         ("nn.Flatten", "start_dim='x'", lambda: nn.Flatten("x"), "Flatten", "'x'"),
+        ("nn.Flatten", "start_dim=1.0", lambda: nn.Flatten(1.0), "Flatten", "1.0"),
+        ("nn.Flatten", "end_dim=-1.0", lambda: nn.Flatten(1, -1.0), "Flatten", "-1.0"),
+        ("nn.Flatten", "start_dim=True", lambda: nn.Flatten(True), "Flatten", "True"),
+        ("nn.Unflatten", "dim=1.0", lambda: nn.Unflatten(1.0, (2, 2)), "Unflatten", "1.0"),
         ("nn.Sequential", "a non-module", lambda: nn.Sequential(nn.ReLU(), 3), "Sequential", "int"),
         ("nn.ModuleList", "a non-module", lambda: nn.ModuleList([nn.ReLU(), "x"]), "ModuleList", "str"),
         ("nn.ModuleList", "not iterable", lambda: nn.ModuleList(3), "ModuleList", "int"),
@@ -342,6 +346,9 @@ def _constructor_cases():
         ("nn.Embedding.from_pretrained", "a 1-d tensor", lambda: nn.Embedding.from_pretrained(tg.ones(5)),
          "Embedding", "(5,)"),
     ]
+    # an input of 5 channels whose other dims are not 5 (the batch is 6)
+    CHANNELS_5 = {"BatchNorm1d": (6, 5), "BatchNorm2d": (6, 5, 7, 7), "InstanceNorm1d": (6, 5, 7),
+                  "InstanceNorm2d": (6, 5, 7, 7)}
     for norm in ("BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"):
         cls = getattr(nn, norm)
         bad += [
@@ -357,6 +364,9 @@ def _constructor_cases():
             (f"nn.{norm}", "momentum=1.5", lambda cls=cls: cls(4, momentum=1.5), norm, "1.5"),
             (f"nn.{norm}", "momentum='x'", lambda cls=cls: cls(4, momentum="x"), norm, "'x'"),
             (f"nn.{norm}", "dtype=int32", lambda cls=cls: cls(4, dtype=tg.int32), norm, "int32"),
+            # the message says which num_features the input has (dim 1), not another of its dims
+            (f"nn.{norm}", "5 channels for 4", lambda cls=cls, shape=CHANNELS_5[norm]: cls(4, affine=True)(
+                tg.zeros(shape)), norm, "num_features=5 "),
         ]
     for entry, bad_, fn, word, got in bad:
         case(entry, bad_, calls(fn), word, got)
