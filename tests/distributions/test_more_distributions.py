@@ -1390,3 +1390,22 @@ def test_probs_and_logits_convert_as_pytorchs_helpers_by_default_and_for_binary(
                                rtol=1e-14)
     np.testing.assert_allclose(logits_to_probs(probs_to_logits(p)).numpy(), p.numpy(), rtol=1e-14)
     np.testing.assert_allclose(logits_to_probs(probs_to_logits(p, True), True).numpy(), p.numpy(), rtol=1e-14)
+
+
+def test_samples_at_a_certain_outcome_are_that_outcome():
+    """Where a parameter leaves one outcome (a probability of 0 or 1, a rate of 0),
+    every draw is it: the edge the samplers guard against log(0) and divisions by 0."""
+    tg.manual_seed(0)
+    draws = {
+        "Geometric": (Geometric(probs=t64([1.0, 0.5])).sample((200,)), 0.0),  # success at once: no failure
+        "Bernoulli 1": (Bernoulli(probs=t64([1.0, 0.5])).sample((200,)), 1.0),
+        "Bernoulli 0": (Bernoulli(probs=t64([0.0, 0.5])).sample((200,)), 0.0),
+        "Binomial 1": (Binomial(6, probs=t64([1.0, 0.5])).sample((200,)), 6.0),
+        "Binomial 0": (Binomial(6, probs=t64([0.0, 0.5])).sample((200,)), 0.0),
+        "Poisson": (Poisson(t64([0.0, 2.0])).sample((200,)), 0.0),
+    }
+    for name, (x, certain) in draws.items():
+        x = x.numpy()
+        assert (x[:, 0] == certain).all(), name
+        assert len(np.unique(x[:, 1])) > 1, name  # the other column is random: the draws are real draws
+    np.testing.assert_array_equal(Categorical(probs=t64([0.0, 0.0, 1.0])).sample((50,)).numpy(), [2] * 50)
