@@ -460,3 +460,26 @@ def test_a_fused_run_whose_load_is_interrupted_loads_on_the_next_call(tmp_path, 
     finally:
         sys.modules.pop(f"tinygrad_bn_{name}", None)
         fusion._loaded.pop(source, None)
+
+
+def test_a_call_joins_a_run_only_with_the_shapes_a_fused_loop_writes():
+    """A fused loop writes each output over the broadcast of its operands' shapes (an
+    in-place call: over its target, the first operand, which must be an array of that
+    shape); a call whose recorded output or target has another shape stays NumPy's."""
+    import types
+
+    from tinygrad_bn.compiled.program import Instr
+    a, row, col = np.ones((4, 3), np.float32), np.ones(3, np.float32), np.ones((4, 1), np.float32)
+    program = types.SimpleNamespace(value_arrays={0: a, 1: row, 2: col, 3: np.ones((4, 3), np.float32),
+                                                  4: np.ones((4, 1), np.float32)}, externals={}, arg_arrays={})
+
+    def call(name, *args, out=None):
+        return Instr("call", name, args=args, outs=() if out is None else (out,))
+    assert fusion._fusible(program, call("add", ("v", 0), ("v", 1), out=3))
+    assert fusion._fusible(program, call("add", ("v", 2), ("v", 1), out=3))  # (4, 1) + (3,) -> (4, 3)
+    assert not fusion._fusible(program, call("add", ("v", 0), ("v", 1), out=4))  # an output of another shape
+    assert not fusion._fusible(program, call("add", ("v", 1), ("c", 2.0), out=3))  # (3,) recorded as (4, 3)
+    assert fusion._fusible(program, call("iadd", ("v", 0), ("v", 1)))
+    assert not fusion._fusible(program, call("iadd", ("v", 2), ("v", 1)))  # the target would grow to (4, 3)
+    assert not fusion._fusible(program, call("iadd", ("c", 1.0), ("v", 1)))  # no array to write into
+    assert not fusion._fusible(program, call("iadd", ("v", 0), ("v", 1), out=3))  # an in-place call returns nothing
