@@ -3,6 +3,7 @@ running statistics exactly where the eager step leaves them (replay calls the
 same array functions on the same arrays in the same order, so bit for bit),
 retraces when what it depends on changes, and refuses what it cannot replay."""
 import re
+import types
 import warnings
 
 import numpy as np
@@ -489,6 +490,53 @@ def test_a_one_element_flag_is_checked_by_its_replay_form_and_other_flags_by_che
     one = Instr("call", "check", be.check, args=(("c", flag), ("c", IndexError), ("c", "m")))
     assert _replay_form(None, many) == be.check
     assert _replay_form(None, one).__name__ == "check_flag"
+
+
+def test_the_backends_replay_forms_give_the_methods_results():
+    """asarray, ones_like and iadd offer replay a form for NumPy arrays like the
+    trace's: the same array (asarray of its own dtype), the same ones in the same
+    dtype, shape and layout, the same in-place sum; other arguments get none."""
+    from tinygrad_bn.backends import get_backend
+    be = get_backend("cpu")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    form = be.asarray.replay_form(x)
+    assert form(x) is x and form(x, np.float32) is x
+    assert be.asarray.replay_form(x, np.float64) is None and be.asarray.replay_form(3.0) is None
+    for traced, dtype in ((np.asarray(np.float32(2.5)), None), (x, None), (x, np.float64)):
+        form = be.ones_like.replay_form(traced, dtype)
+        want, got = be.ones_like(traced, dtype), form(traced, dtype)
+        assert type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
+        assert got.strides == want.strides and (got == want).all()
+    assert be.ones_like.replay_form(np.ones((3, 2)).T) is None  # not C-ordered
+    bias = rng.standard_normal(3).astype(np.float32)
+    form = be.iadd.replay_form(x, bias)
+    a, b = x.copy(), x.copy()
+    be.iadd(a, bias)
+    assert form(b, bias) is None
+    np.testing.assert_array_equal(a, b)
+    assert be.iadd.replay_form(x, bias.astype(np.float64)) is None and be.iadd.replay_form(x, 2.0) is None
+
+
+def test_numpys_view_functions_replay_as_the_arrays_methods():
+    from tinygrad_bn.compiled.program import Instr
+    from tinygrad_bn.compiled.replay import _replay_form, _reshape, _swapaxes, _transpose
+    program = types.SimpleNamespace(value_arrays={0: np.ones((2, 3)), 1: 2.0}, externals={}, arg_arrays={})
+    cases = [(np.swapaxes, (("v", 0), ("c", 0), ("c", 1)), _swapaxes),
+             (np.transpose, (("v", 0), ("c", (1, 0))), _transpose),
+             (np.reshape, (("v", 0), ("c", (3, 2))), _reshape)]
+    for fn, args, method in cases:
+        assert _replay_form(program, Instr("call", fn.__name__, fn, args=args)) is method
+        got, want = method(*(program.value_arrays[0], *(r[1] for r in args[1:]))), fn(program.value_arrays[0],
+                                                                                       *(r[1] for r in args[1:]))
+        assert got.shape == want.shape and got.strides == want.strides and np.shares_memory(got, want)
+    # another count of arguments, a keyword or a first argument that is no array: NumPy's function
+    assert _replay_form(program, Instr("call", "reshape", np.reshape, args=(("v", 0), ("c", (3, 2)), ("c", "F")))) \
+        is np.reshape
+    assert _replay_form(program, Instr("call", "reshape", np.reshape, args=(("v", 0),),
+                                       kwargs={"shape": ("c", (6,))})) is np.reshape
+    assert _replay_form(program, Instr("call", "swapaxes", np.swapaxes,
+                                       args=(("v", 1), ("c", 0), ("c", 1)))) is np.swapaxes
 
 
 def test_a_replay_reads_the_blas_thread_count_once_at_its_start():

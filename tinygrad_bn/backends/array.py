@@ -88,6 +88,20 @@ class ArrayBackend(Derived):
     def asarray(self, x, dtype=None):
         return self.xp.asarray(x, dtype=dtype)
 
+    # The replay forms below (see check's) serve a compiled step's replay, whose
+    # arrays have the trace's types and dtypes every time: for a NumPy array each
+    # is one C call in place of a method frame and NumPy's argument handling.
+    def _asarray_replay_form(x, dtype=None):
+        """A NumPy array of the dtype asked is itself (NumPy's asarray returns it)."""
+        if type(x) is not np.ndarray or (dtype is not None and np.dtype(dtype) != x.dtype):
+            return None
+
+        def asarray_replayed(x, dtype=None):
+            return x if type(x) is np.ndarray and (dtype is None or x.dtype == dtype) else np.asarray(x, dtype=dtype)
+        return asarray_replayed
+    asarray.replay_form = _asarray_replay_form
+    del _asarray_replay_form
+
     def to_numpy(self, x):
         return x if self._to_numpy is None else self._to_numpy(x)
 
@@ -162,6 +176,18 @@ class ArrayBackend(Derived):
     def ones_like(self, x, dtype=None):
         return self.xp.ones_like(x, dtype=dtype)
 
+    def _ones_like_replay_form(x, dtype=None):
+        """The ones of a C-ordered NumPy array (backward's seed, a 0-d loss): made at
+        the traced shape and dtype (ones_like would copy a layout, and C order is it)."""
+        if type(x) is not np.ndarray or not x.flags.c_contiguous:
+            return None
+        shape, dt = x.shape, np.dtype(x.dtype if dtype is None else dtype)
+        if shape == ():
+            return lambda x, dtype=None: np.array(1, dt)
+        return lambda x, dtype=None: np.ones(shape, dt)
+    ones_like.replay_form = _ones_like_replay_form
+    del _ones_like_replay_form
+
     def uniform(self, low, high, shape, dtype):
         return self.generator.uniform(low, high, size=shape).astype(dtype, copy=False)
 
@@ -213,6 +239,18 @@ class ArrayBackend(Derived):
 
     def iadd(self, x, y):
         self.xp.add(x, y, out=x, casting="unsafe")
+
+    def _iadd_replay_form(x, y):
+        """Two NumPy arrays of one dtype (a bias added in place): NumPy's add into x,
+        whose casting rule then has nothing to cast."""
+        if type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype:
+            return None
+
+        def iadd_replayed(x, y):
+            np.add(x, y, x)
+        return iadd_replayed
+    iadd.replay_form = _iadd_replay_form
+    del _iadd_replay_form
 
     def isub(self, x, y):
         self.xp.subtract(x, y, out=x, casting="unsafe")

@@ -165,11 +165,34 @@ def fold_views(program, results):
 _NOT = object()
 
 
+def _swapaxes(a, axis1, axis2):
+    return a.swapaxes(axis1, axis2)
+
+
+def _transpose(a, axes):
+    return a.transpose(axes)
+
+
+def _reshape(a, shape):
+    return a.reshape(shape)
+
+
+_METHOD_FORMS = {np.swapaxes: (_swapaxes, 3), np.transpose: (_transpose, 2), np.reshape: (_reshape, 2)}
+"""NumPy functions that call their array's method of the name, through NumPy's
+dispatch (about 0.4 us of a 0.6 us swapaxes): replay calls the method of an
+ndarray directly (for a call with these many positional arguments)."""
+
+
 def _replay_form(program, ins):
     """The function replay calls for ``ins``: its own, or the form it offers for
     arguments like the trace's (``fn.replay_form(*traced_args)``: a kernel
     whose checks the trace already passed, on arrays of the same shapes and
     dtypes, may skip them; None offers none)."""
+    method, count = _METHOD_FORMS.get(ins.fn, (None, 0))
+    if method is not None and len(ins.args) == count and not ins.kwargs and ins.args[0][0] in ("a", "v", "x"):
+        from .fusion import _array_of
+        if type(_array_of(program, ins.args[0])) is np.ndarray:
+            return method
     offer = getattr(ins.fn, "replay_form", None)
     if offer is None or any(r[0] not in ("a", "v", "x", "c") for r in ins.args) or \
             any(r[0] != "c" for r in ins.kwargs.values()):
