@@ -242,8 +242,9 @@ class CleanTests:
     """Whether a test passes without any mutant, asked of the copies as kills
     name their tests: a test that fails on the checkout as it is (a test that
     depends on the machine, or a tree with a bug) would kill every mutant whose
-    run reaches it. Shared by the workers; a test found failing is deselected
-    from then on, and its id kept in the run's results."""
+    run reaches it. Shared by the workers; a test found failing (run alone, so
+    a test that fails only after others is not found) is deselected from then
+    on, and its id kept in the run's results."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -267,7 +268,7 @@ class CleanTests:
             known = rc == 0
             with self.lock:
                 self.passes[test] = known
-                if not known:
+                if not known and test not in self.failing:  # (two workers may have run it at once)
                     self.failing.append(test)
                     print(f"note: {test} fails without a mutant; it is deselected from now on", flush=True)
         return known
@@ -315,13 +316,16 @@ class Worker:
         and ``confirm``, the rest of the suite; returns a result dict. A kill
         by a test that fails without the mutant does not count: the mutant runs
         again without that test (``CleanTests``)."""
+        tried = set()
         while True:
             deselected = CLEAN.deselect()
             result = self._run_once(mutant, tests, confirm, mapped, limit, deselected)
-            if result["status"] != "killed" or CLEAN.check(self, result["by"]):
+            if result["status"] != "killed" or result["by"] in tried or CLEAN.check(self, result["by"]):
+                # (a kill by the same test again: its id did not deselect it, so it stands)
                 if deselected:
                     result["deselected"] = deselected[1::2]
                 return result
+            tried.add(result["by"])
 
     def _run_once(self, mutant, tests, confirm, mapped, limit, deselected):
         from cosmic_ray.plugins import get_operator

@@ -191,3 +191,28 @@ def test_a_kill_by_a_test_that_fails_without_the_mutant_does_not_count(monkeypat
     w = FakeWorker(catches=True)  # a kill by a test known to pass is not checked again
     assert w.run(None, ["tests/a.py"], confirm=True)["status"] == "killed" and w.clean_runs == []
     assert clean.check(w, "timed out after 240 s") and clean.check(w, "pytest exit status 3") and w.clean_runs == []
+
+
+def test_a_kill_whose_test_deselection_does_not_remove_stands(monkeypatch):
+    """A failing test whose id --deselect does not match (say, cut short in pytest's
+    summary line) kills the mutant again: the kill stands instead of a loop."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    import mutate_sample
+    monkeypatch.setattr(mutate_sample, "CLEAN", mutate_sample.CleanTests())
+    cut = "tests/a.py::test_x[a"
+
+    class FakeWorker(mutate_sample.Worker):
+        def __init__(self):
+            self.runs = 0
+
+        def pytest(self, targets, scratch, python=None, limit=None):
+            return 4, "", 0.1  # the id selects nothing: pytest's usage error
+
+        def _run_once(self, mutant, tests, confirm, mapped, limit, deselected):
+            self.runs += 1
+            return {"status": "killed", "by": cut}
+
+    w = FakeWorker()
+    r = w.run(None, ["tests/a.py"], confirm=True)
+    assert r["status"] == "killed" and r["by"] == cut and w.runs == 2
