@@ -26,9 +26,11 @@ machine it wins. Other BLAS libraries (MKL, Accelerate), or OpenBLAS built with
 OpenMP (whose limits are per thread), are left alone: ``matmul`` is ``np.matmul``.
 
 Products of ours that threads run at once take turns (see
-``small_products_on_one_thread``), so each gets the count a serial run gives it; a NumPy product that another
-Python thread runs directly during ours still sees the one thread limit for
-that time.
+``small_products_on_one_thread``), so each gets the count a serial run gives
+it; a NumPy product that another Python thread runs directly during ours still
+sees the one thread limit for that time. A compiled step's replay reads the
+count once, as it begins, and while it was 1 the step's small products call
+NumPy directly (``replay_form``).
 """
 import itertools
 import os
@@ -134,6 +136,11 @@ def split_rows(a, b, bands, pool):
     return out
 
 
+_TURN = threading.Lock()
+"""Held by a product of ours while it sets and restores OpenBLAS's count: one lock
+for the process, as the count is (every CPU backend's matmul takes it)."""
+
+
 def small_products_on_one_thread():
     """``matmul(a, b)`` for the CPU backend (see the module docstring).
 
@@ -150,7 +157,7 @@ def small_products_on_one_thread():
         return np.matmul
     get_threads, set_threads = functions
     np_matmul = np.matmul
-    turn = threading.Lock()
+    turn = _TURN
     choosers = {}  # shape -> its SplitChooser: a split pays off for some shapes and not others
     same_bits = {}  # (shapes, dtypes, strides, bands) -> whether bands gave the serial product's bits
     pools = {}  # band count -> the threads that run all bands but the first
@@ -192,25 +199,28 @@ def small_products_on_one_thread():
                 if threads != 1:
                     set_threads(threads)
 
-    one_thread = [False]  # OpenBLAS's own count was 1 when this replay began
+    replaying = threading.local()  # .one_thread: OpenBLAS's count was 1 as this thread's replay began
 
     def before_replay():
         # read under the turn: another thread's product sets the count to 1 only for its turn
         with turn:
-            one_thread[0] = get_threads() == 1
+            replaying.one_thread = get_threads() == 1
 
     def replay_form(a, b):
         """For a compiled step: a product below ``SERIAL_BELOW`` that replays
         while OpenBLAS's count is 1 calls NumPy directly (the turn, the two
         count calls and the size test cost about 1 us a product, 3% of a
-        SimpleNet step at batch 64). The count is read once per replay
-        (``before_replay``); products of ours never change a count of 1, so
-        only a thread count set by another thread during the step could differ."""
+        SimpleNet step at batch 64). The count is read once per replay, by
+        the replaying thread (``before_replay``); products of ours never change
+        a count of 1, so only a count that another thread sets by hand during
+        the step (``tg.set_num_threads``, threadpoolctl) is not seen, as it
+        would not be by an eager product that it changes halfway either. With
+        a count above 1 each product takes the turn as an eager one does."""
         if a.size * (b.shape[-1] if b.ndim > 1 else 1) >= SERIAL_BELOW:
             return None
 
         def small_product(a, b):
-            return np_matmul(a, b) if one_thread[0] else matmul(a, b)
+            return np_matmul(a, b) if getattr(replaying, "one_thread", False) else matmul(a, b)
         small_product.before_replay = before_replay
         return small_product
 
