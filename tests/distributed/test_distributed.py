@@ -72,10 +72,13 @@ from tinygrad_bn.models import SimpleNetBN
 from tinygrad_bn.train import _distributed_setup
 n, batch = int(sys.argv[1]), int(sys.argv[2])
 data = TensorDataset(tg.tensor(np.arange(n * 784, dtype=np.float32).reshape(n, 784)), tg.tensor(np.arange(n)))
-_, _, loader, _, _ = _distributed_setup(SimpleNetBN(), data, batch, 0, lambda *a: None, False)
+lines = []
+_, _, loader, log, progress = _distributed_setup(SimpleNetBN(), data, batch, 0, lambda *a: lines.append(a), True)
+log("after setup")
 seen = [yb.numpy().tolist() for _, yb in loader]
 with open(f"{sys.argv[3]}/rank{dist.rank()}.json", "w") as f:  # a file each: the ranks' prints interleave
-    json.dump({"rank": dist.rank(), "sizes": [len(b) for b in seen], "seen": sorted(sum(seen, []))}, f)
+    json.dump({"rank": dist.rank(), "sizes": [len(b) for b in seen], "seen": sorted(sum(seen, [])),
+               "logged": len(lines), "progress": progress}, f)
 """
 
 
@@ -94,6 +97,9 @@ def test_each_rank_takes_only_full_batches_and_the_same_number_of_steps(n, batch
     per_rank = batch // 2
     full = (n // 2) // per_rank  # the sampler gives each rank n / 2 samples
     assert [r["rank"] for r in ranks] == [0, 1]
+    # rank 0 alone logs and shows progress (its own line and the caller's later ones)
+    assert ranks[0]["logged"] == 2 and ranks[0]["progress"] is True
+    assert ranks[1]["logged"] == 0 and ranks[1]["progress"] is False
     for r in ranks:
         assert r["sizes"] == [per_rank] * full, r
     # the two ranks' samples are disjoint: together one epoch's worth, less the dropped ones
