@@ -107,6 +107,8 @@ class SpectralNorm:
     sigma ``u . (W v)`` with ``<name>_u`` and ``<name>_v`` updated by power iteration in
     training mode."""
 
+    _version = 1
+
     def __init__(self, name="weight", n_power_iterations=1, dim=0, eps=1e-12):
         self.name = name
         self.dim = dim
