@@ -656,4 +656,5 @@ EQUIVALENT = [
     ('tinygrad_bn/nn/norm_hooks.py', 'core/NumberReplacer', '_version = 1', '_version = 2', "nothing reads SpectralNorm._version (PyTorch's state-dict hooks read theirs; ours have none), so its value changes nothing", 'SpectralNorm'),
     ('tinygrad_bn/counting.py', 'core/NumberReplacer', 'inverse = inverse.reshape(-1)', 'inverse = inverse.reshape(- 2)', 'NumPy takes any negative size in reshape as the one it infers, so reshape(-2) is reshape(-1)', 'unique'),
     ('tinygrad_bn/experiments/sync_bn.py', 'core/ReplaceBinaryOperator_Mul_Div', 'def run(out, *, seeds, epochs, progress, quick):', 'def run(out, /, seeds, epochs, progress, quick):', 'the one caller, experiments.run, passes out by position and seeds, epochs, progress and quick by keyword, which (out, /, ...) takes as (out, *, ...) does', 'run'),
+    ('kernels/cuda/batchnorm.py', 'core/ReplaceComparisonOperator_Eq_GtE', 'if t == 0:', 'if t >= 0:', "block_sum2 gives every thread of the block the block's two sums (read back from shared memory), so each thread stores the same two values thread 0 stored, to the same places", '_sums_planes'),
 ]
