@@ -283,6 +283,20 @@ def test_load_state_dict_post_hook_sees_and_may_clear_incompatible_keys():
         lin.load_state_dict(lin.state_dict())
 
 
+def test_load_state_dict_names_every_key_whose_shape_differs():
+    """As PyTorch lists every size mismatch: each wrong key in one message, nothing changed."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 4))
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    state = dict(model.state_dict(), **{"0.weight": tg.ones(2, 2), "0.bias": tg.ones(1), "2.bias": tg.ones(5)})
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict(state)
+    message = str(info.value)
+    for key, got, want in (("0.weight", "(2, 2)", "(3, 2)"), ("0.bias", "(1,)", "(3,)"), ("2.bias", "(5,)", "(4,)")):
+        assert f"{key}: shape {got} in the state dict, {want} in the model" in message, message
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k])
+
+
 def test_load_state_dict_assign_takes_the_tensors():
     lin = nn.Linear(2, 3)
     sd = {"weight": tg.ones(3, 2, dtype=tg.float64), "bias": tg.zeros(3, dtype=tg.float64)}
