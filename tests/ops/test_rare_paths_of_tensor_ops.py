@@ -832,6 +832,11 @@ def test_flips_rolls_and_rotations_refuse_bad_dims():
         tg.flipud(tg.tensor(1.0))
     with pytest.raises(RuntimeError, match=r"roll: without dims, expected one shift, got 2 \(\(1, 1\)\)"):
         tg.roll(tg.zeros(2, 2), (1, 1))
+    # one shift per dim, more of either refused (zip would drop the extra ones)
+    for shifts, dims in (((1, 1), (0,)), ((1,), (0, 1))):
+        with pytest.raises(RuntimeError, match=rf"roll: expected as many shifts as dims, got {len(shifts)} shifts "
+                                               rf"and {len(dims)} dims"):
+            tg.roll(tg.zeros(2, 2), shifts, dims)
     with pytest.raises(RuntimeError, match=r"rot90: expected 2 dims, got 3 \(\(0, 1, 1\)\)"):
         tg.rot90(tg.zeros(2, 2), 1, (0, 1, 1))
     with pytest.raises(RuntimeError, match=r"rot90: expected a tensor of at least 2 dims, got 1 \(shape \(2,\)\)"):
