@@ -47,9 +47,10 @@ def test_small_kernels_stay_on_the_calling_thread():
     assert _common.SERIAL_BELOW >= 1 << 20  # a SimpleNetBN batch of 1024 (131K values) wakes no pool
 
 
-def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypatch):
+def _spied_matmul(monkeypatch):
+    """(get_threads, seen, NumPy's matmul, the one-thread matmul), where ``seen`` gets
+    OpenBLAS's count at each NumPy product; skips without a pthreads OpenBLAS."""
     import numpy as np
-    from threadpoolctl import threadpool_limits
 
     from tinygrad_bn.backends import blas
     functions = blas._openblas_thread_functions()
@@ -63,7 +64,15 @@ def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypa
         seen.append(get_threads())
         return real(a, b, **out)
     monkeypatch.setattr(np, "matmul", spy)
-    matmul = blas.small_products_on_one_thread()
+    return get_threads, seen, real, blas.small_products_on_one_thread()
+
+
+def test_small_products_run_on_one_blas_thread_and_the_count_comes_back(monkeypatch):
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from tinygrad_bn.backends import blas
+    get_threads, seen, real, matmul = _spied_matmul(monkeypatch)
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((64, 100)), rng.standard_normal((100, 30))
     with threadpool_limits(limits=1, user_api="blas"):  # the same computation: bit for bit
@@ -252,18 +261,7 @@ def test_a_replayed_small_product_reads_the_count_once_per_replay(monkeypatch):
     from threadpoolctl import threadpool_limits
 
     from tinygrad_bn.backends import blas
-    functions = blas._openblas_thread_functions()
-    if functions is None:
-        pytest.skip("NumPy's BLAS is not a pthreads OpenBLAS: matmul is np.matmul")
-    get_threads, _ = functions
-    seen = []
-    real = np.matmul
-
-    def spy(a, b, **out):
-        seen.append(get_threads())
-        return real(a, b, **out)
-    monkeypatch.setattr(np, "matmul", spy)
-    matmul = blas.small_products_on_one_thread()
+    get_threads, seen, real, matmul = _spied_matmul(monkeypatch)
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((64, 100)), rng.standard_normal((100, 30))
     monkeypatch.setattr(blas, "SERIAL_BELOW", 64 * 100 * 30)
