@@ -146,15 +146,19 @@ def cross_entropy(logits, target, ignore_index):
     whose target is ``ignore_index``), their sum, and the number of counted rows
     in the logits' dtype (NaN when none, so a mean over no targets is NaN)."""
     _check(logits, target)
+    return _forward_arrays(logits, target, ignore_index)
+
+
+def _forward_arrays(logits, target, ignore_index):
+    """cross_entropy's outputs, for arguments already checked."""
     z = np.ascontiguousarray(logits)
-    t = np.ascontiguousarray(target)
-    rows, _ = z.shape
+    rows = z.shape[0]
     log_probs = np.empty_like(z)
     losses = np.empty(rows, z.dtype)
     valid = np.empty(rows, np.bool_)
     safe = np.empty(rows, np.int64)
     bad = np.zeros(1, np.bool_)
-    total, count = _forward(z, t, int(ignore_index), log_probs, losses, valid, safe, bad)
+    total, count = _forward(z, np.ascontiguousarray(target), int(ignore_index), log_probs, losses, valid, safe, bad)
     ty = z.dtype.type
     return (log_probs, losses, valid, safe, bad, np.asarray(ty(total)),
             np.asarray(ty(count) if count else ty(np.nan)))
@@ -171,24 +175,11 @@ def cross_entropy_backward(log_probs, safe_target, valid, scale):
 # ------------------------------------------------- forms for a compiled replay
 # A compiled step replays calls whose arguments the trace already checked, with
 # the same shapes and dtypes every time (see batchnorm.py's forms): the forward
-# skips the checks and makes its outputs at the traced shapes.
+# skips the checks.
 
 
 def _cross_entropy_replay_form(logits, target, ignore_index):
-    shape, dtype = logits.shape, logits.dtype
-    rows, ty = shape[0], dtype.type
-
-    def cross_entropy_replayed(logits, target, ignore_index):
-        log_probs = np.empty(shape, dtype)
-        losses = np.empty(rows, dtype)
-        valid = np.empty(rows, np.bool_)
-        safe = np.empty(rows, np.int64)
-        bad = np.zeros(1, np.bool_)
-        total, count = _forward(np.ascontiguousarray(logits), np.ascontiguousarray(target), int(ignore_index),
-                                log_probs, losses, valid, safe, bad)
-        return (log_probs, losses, valid, safe, bad, np.asarray(ty(total)),
-                np.asarray(ty(count) if count else ty(np.nan)))
-    return cross_entropy_replayed
+    return _forward_arrays
 
 
 cross_entropy.replay_form = _cross_entropy_replay_form
