@@ -84,3 +84,32 @@ def test_every_cuda_kernel_compiles_for_sm80_and_sm90_without_spills():
     lines = [line for line in out.splitlines() if line.startswith("ok  ")]
     assert lines and all(re.search(r": \d+ registers, 0 spill bytes$", line) for line in lines), out
     assert {line.split()[-6] for line in lines} == {"sm_80:", "sm_90:"}, out
+
+
+# A kernel with shared arrays: the PTX names them by a counter, as it names the kernel by a version.
+_SAME_PTX = """
+import re
+from numba import cuda, float32
+from kernels.cuda import _common, compile_check as cc
+names = lambda ptx: re.sub(r"_cudapy_smem_\\d+", "SMEM", re.sub(r"_ZN\\w+", "NAME", ptx))
+fn, arg_types = next(k for k in _common.REGISTRY if k[0].__name__ == "_sums_columns")
+sig = cc.signature(arg_types, float32)
+shared = cc.ptx_for_each_cc(fn, sig, [(8, 0), (9, 0)])
+alone = [cuda.compile_ptx(fn, sig, cc=c)[0] for c in [(8, 0), (9, 0)]]
+assert [".target sm_80" in p for p in shared] == [True, False] and ".target sm_90" in shared[1]
+assert [names(p) for p in shared] == [names(p) for p in alone], "the PTX differs"
+print("same PTX")
+"""
+
+
+def test_lowering_once_for_every_arch_gives_compile_ptxs_own_ptx():
+    """The compile check lowers each kernel once and asks NVVM for each arch's PTX;
+    that must be the PTX ``cuda.compile_ptx`` gives for the arch, but for names."""
+    pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install -e '.[test]')")
+    from numba.cuda.cudadrv import nvvm
+    try:
+        nvvm.NVVM()
+    except Exception as exc:
+        pytest.skip(f"NVVM not found ({exc}); pip install 'numba-cuda[cu12]'")
+    code, out = _run(["-c", _SAME_PTX], {"NUMBA_ENABLE_CUDASIM": "0"}, timeout=300)
+    assert code == 0 and "same PTX" in out, out
