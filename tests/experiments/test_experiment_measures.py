@@ -11,6 +11,7 @@ import pytest
 
 from tinygrad_bn import experiments
 from tinygrad_bn.experiments import bn_vs_plain, gradients, learning_rates, sigmoid, weight_init
+from quick_runs import quick_run
 
 MINE = ("bn-vs-plain", "sigmoid", "weight-init", "learning-rates", "gradients")
 
@@ -97,11 +98,9 @@ def test_first_over_last_in_decades():
 # ------------------------------------------------------------ the quick runs
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("measures")
     docs = {}
     for name in MINE:
-        experiments.run(name, out=str(out), quick=True, progress=False, log=lambda *a: None)
-        with open(out / f"{name}.json") as f:
+        with open(quick_run(tmp_path_factory, name).out / f"{name}.json") as f:
             docs[name] = json.load(f)  # as the README's report reads it: NaN as None, string keys
     return docs
 

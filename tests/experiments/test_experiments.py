@@ -13,90 +13,21 @@ from tinygrad_bn import experiments
 from tinygrad_bn.experiments import common
 from tinygrad_bn.experiments.common import QUICK_OUTCOME
 
-
-class _CountedProgress(common.Progress):
-    """The progress bar, keeping its total and its ticks for the test below."""
-    bars = []
-
-    def __init__(self, total, name, enabled=True):
-        super().__init__(total, name, enabled)
-        self.total, self.name, self.ticks, self.enabled, self.labels = total, name, 0, enabled, []
-        _CountedProgress.bars.append(self)
-
-    def tick(self, label=""):
-        self.ticks += 1
-        self.labels.append(label)
-        super().tick(label)
-
-
-# experiment module name -> whether each model its train_run calls built has batch norm, in call order
-BUILT_WITH_BN = {}
-
-
-def _noting_models(name, train_run):
-    """train_run, noting for experiment ``name`` whether each model it trains has a BatchNorm layer."""
-    from tinygrad_bn.nn.normalization import _BatchNorm
-
-    def noted(make_model, *args, **kwargs):
-        def make():
-            model = make_model()
-            BUILT_WITH_BN.setdefault(name, []).append(
-                any(isinstance(m, _BatchNorm) for m in model.modules()))
-            return model
-        return train_run(make, *args, **kwargs)
-    return noted
-
-
-# file name -> for each drawn panel of the figure: (title, x label, y label, whether its x ticks
-# are named categories, the panels sharing its x axis, those sharing its y axis), by index
-FIGURES = {}
-
-
-def _noting_figures(savefig):
-    """Figure.savefig, first noting each panel's labels for the test below."""
-    def named(ax):  # tick labels that are words, not numbers (nor mathtext powers of ten)
-        texts = [t.get_text() for t in ax.get_xticklabels()]
-        return any(any(c.isalpha() for c in t) and not t.startswith("$") for t in texts)
-
-    def noted(fig, fname, *args, **kwargs):
-        panels = [ax for ax in fig.axes if ax.get_visible() and (ax.lines or ax.collections or ax.patches)]
-        index = {id(ax): i for i, ax in enumerate(panels)}
-
-        def shared(group, ax):
-            return {index[id(o)] for o in group.get_siblings(ax) if o is not ax and id(o) in index}
-        FIGURES[str(fname).rsplit("/", 1)[-1].split("-", 3)[-1]] = [  # (the name, less save_figure's prefix)
-            (ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), named(ax),
-             shared(ax.get_shared_x_axes(), ax), shared(ax.get_shared_y_axes(), ax)) for ax in panels]
-        return savefig(fig, fname, *args, **kwargs)
-    return noted
+from quick_runs import quick_runs
 
 
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory):
-    import importlib
-    out = tmp_path_factory.mktemp("experiments")
-    _CountedProgress.bars.clear()
-    BUILT_WITH_BN.clear()
-    FIGURES.clear()
-    with pytest.MonkeyPatch.context() as mp:
-        matplotlib = pytest.importorskip("matplotlib")
-        matplotlib.use("Agg")
-        from matplotlib.figure import Figure
-        mp.setattr(Figure, "savefig", _noting_figures(Figure.savefig))
-        for name in ("common", *(m.replace("-", "_") for m in experiments.EXPERIMENTS)):
-            module = importlib.import_module(f"tinygrad_bn.experiments.{name}")
-            if hasattr(module, "Progress"):
-                mp.setattr(module, "Progress", _CountedProgress)
-            if name != "common" and hasattr(module, "train_run"):
-                mp.setattr(module, "train_run", _noting_models(name, module.train_run))
-        results = experiments.run("all", out=str(out), quick=True, progress=False, log=lambda *a: None)
-    return out, {r["experiment"]: r for r in results}
+    """Every experiment's quick run (made once a session): ``outs`` and ``results`` by
+    name, and what the runs noted as they ran: ``bars``, ``built_with_bn``, ``figures``."""
+    pytest.importorskip("matplotlib")
+    return quick_runs(tmp_path_factory)
 
 
 def test_the_small_batch_bar_names_each_runs_norm_batch_and_groups(quick_results):
     """Each tick says which run just ended: "group batch 2 groups 4"; the groups only
     for the norms that have them (group and instance norm)."""
-    (bar,) = [b for b in _CountedProgress.bars if b.name == "small-batch"]
+    (bar,) = [b for b in quick_results.bars if b.name == "small-batch"]
     assert len(bar.labels) == bar.total
     for label in bar.labels:
         norm, rest = label.split(" ", 1)
@@ -107,8 +38,8 @@ def test_every_panel_of_every_figure_says_what_its_axes_are(quick_results):
     """Each drawn panel has a y label, or shares its y axis with a labeled panel of its row;
     and an x label, named categories as x ticks, or an x axis shared with a panel that has one
     of those; and the figure has a title on some panel."""
-    assert len(FIGURES) >= 12
-    for name, panels in FIGURES.items():
+    assert len(quick_results.figures) >= 12
+    for name, panels in quick_results.figures.items():
         assert panels and any(title for title, *_ in panels), name
         for i, (_, xlabel, ylabel, categories, share_x, share_y) in enumerate(panels):
             assert ylabel or any(panels[j][2] for j in share_y), (name, i, "no y label")
@@ -117,9 +48,9 @@ def test_every_panel_of_every_figure_says_what_its_axes_are(quick_results):
 
 def test_each_progress_bar_counts_to_its_total(quick_results):
     # a bar whose total is not the number of runs it ticks shows a wrong ETA and fraction
-    assert len(_CountedProgress.bars) >= 8
-    assert [(b.name, b.ticks) for b in _CountedProgress.bars] == [(b.name, b.total) for b in _CountedProgress.bars]
-    assert not any(b.enabled for b in _CountedProgress.bars)  # the run asked for progress=False
+    assert len(quick_results.bars) >= 8
+    assert [(b.name, b.ticks) for b in quick_results.bars] == [(b.name, b.total) for b in quick_results.bars]
+    assert not any(b.enabled for b in quick_results.bars)  # the run asked for progress=False
 
 
 def _accuracies(doc):
@@ -137,8 +68,8 @@ def _accuracies(doc):
 
 @pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
 def test_each_experiment_writes_a_sound_json_and_real_pngs(quick_results, name):
-    out, results = quick_results
-    doc = json.loads((out / f"{name}.json").read_text())
+    results = quick_results.results
+    doc = json.loads((quick_results.outs[name] / f"{name}.json").read_text())
     assert doc["experiment"] == name and doc["quick"] is True and doc["seeds"] == 2 and doc["seconds"] > 0
     if doc.get("skipped"):
         pytest.skip(f"{name}: {doc['skipped']}")
@@ -164,7 +95,7 @@ def test_each_experiment_writes_a_sound_json_and_real_pngs(quick_results, name):
 
 
 def test_experiment_specific_facts(quick_results):
-    _, r = quick_results
+    r = quick_results.results
     assert r["train-vs-eval"]["eval_batch_1_matches"]  # eval mode is per sample: batch 1 = any batch
     for run in r["gradients"]["runs"]:
         norms = run["weight_grad_norms"]
@@ -183,7 +114,7 @@ def test_each_run_trains_the_net_it_is_labelled_with(quick_results):
     """A run labelled with batch norm trained a model with a BatchNorm layer and
     a plain run one without: a swapped flag would put each net's numbers under
     the other's name, and every statistic after it would still look sound."""
-    _, r = quick_results
+    r = quick_results.results
     labels = {"gradients": [run["bn"] for run in r["gradients"]["runs"]],
               "weight_init": [run["bn"] for run in r["weight-init"]["runs"]],
               "sigmoid": [run["bn"] for run in r["sigmoid"]["runs"]],
@@ -191,7 +122,7 @@ def test_each_run_trains_the_net_it_is_labelled_with(quick_results):
               "learning_rates": [run["net"] == "bn" for run in r["learning-rates"]["runs"]]}
     for name, flags in labels.items():
         assert True in flags and False in flags, name
-        assert BUILT_WITH_BN[name] == flags, name
+        assert quick_results.built_with_bn[name] == flags, name
 
 
 def _fake_run(epochs, acc, diverged):

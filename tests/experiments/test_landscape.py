@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn import experiments, nn
+from tinygrad_bn import nn
 from tinygrad_bn.engine_grad import grad
 from tinygrad_bn.experiments import landscape
 from tinygrad_bn.experiments.bn_vs_plain import SETTINGS
 from tinygrad_bn.experiments.common import train_run
 from tinygrad_bn.models import SimpleNet, SimpleNetBN
 from json_numbers import numbers_in
+from quick_runs import quick_run
 
 ETAS = [0.05, 0.1, 0.2, 0.4, 0.8]
 
@@ -211,8 +212,7 @@ def test_the_step_size_grid_is_half_octaves_from_a_quarter_to_eight():
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("landscape")
-    experiments.run("landscape", out=str(out), quick=True, progress=False, log=lambda *a: None)
+    out = quick_run(tmp_path_factory, "landscape").out
     return json.loads((out / "landscape.json").read_text())
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import tinygrad_bn as tg
-from tinygrad_bn import experiments
 from tinygrad_bn.experiments import sharpness
 from tinygrad_bn.experiments.bn_vs_plain import SETTINGS
 from tinygrad_bn.experiments.common import data, train_run
 from tinygrad_bn.models import SimpleNetBN
+from quick_runs import quick_run
 
 
 def _quadratic(eigenvalues, seed=0):
@@ -94,8 +94,7 @@ def test_measuring_changes_neither_the_model_nor_the_training_trajectory():
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sharpness")
-    experiments.run("sharpness", out=str(out), quick=True, progress=False, log=lambda *a: None)
+    out = quick_run(tmp_path_factory, "sharpness").out
     return json.loads((out / "sharpness.json").read_text())
 
 

@@ -16,6 +16,7 @@ from tinygrad_bn.grad_mode import no_grad
 from tinygrad_bn.models import SimpleNetBN
 from tinygrad_bn.random import manual_seed
 from json_numbers import numbers_in
+from quick_runs import quick_run
 
 
 # ------------------------------------------------------------ hand recomputations
@@ -197,10 +198,8 @@ def test_one_group_is_layer_norm():
 # ------------------------------------------------------------ the quick runs
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("small-batch-train-vs-eval")
-    for name in ("small-batch", "train-vs-eval"):
-        experiments.run(name, out=str(out), quick=True, progress=False, log=lambda *a: None)
-    return {name: json.loads((out / f"{name}.json").read_text()) for name in ("small-batch", "train-vs-eval")}
+    return {name: json.loads((quick_run(tmp_path_factory, name).out / f"{name}.json").read_text())
+            for name in ("small-batch", "train-vs-eval")}
 
 
 

@@ -19,6 +19,7 @@ from tinygrad_bn import experiments
 from tinygrad_bn.experiments import sync_bn
 from tinygrad_bn.experiments.common import QUICK_OUTCOME
 from json_numbers import numbers_in
+from quick_runs import quick_run
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
@@ -37,15 +38,13 @@ def _mpi():
 
 MPIEXEC, WHY_NOT = _mpi()
 needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason=f"MPI cannot start: {WHY_NOT}")
-QUIET = {"progress": False, "log": lambda *a: None}
 
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     """The quick run as the runner starts it from one process: under mpiexec -n 2, as a subprocess."""
-    out = tmp_path_factory.mktemp("sync-bn")
-    returned = experiments.run("sync-bn", out=str(out), quick=True, **QUIET)
-    return out, returned, json.loads((out / "sync-bn.json").read_text())
+    run = quick_run(tmp_path_factory, "sync-bn")
+    return run.out, run.result, json.loads((run.out / "sync-bn.json").read_text())
 
 
 def _runs(doc, variant):
