@@ -166,7 +166,7 @@ def main(argv=None):
     kernel_table(xp, torch, shapes, repeats, copy_bw)
     print("\nSimpleNetBN training steps per second (forward, backward, SGD step, loss.item()):")
     print(f"{'batch':>6} {'ours':>9} " + (f"{'torch':>9} {'ours/torch':>10}" if torch is not None else ""))
-    for batch in ((64,) if args.smoke else (64, 256, 4096)):
+    for batch in ((8,) if args.smoke else (64, 256, 4096)):
         mine = train_steps_per_second("cuda", batch, steps)
         line = f"{batch:>6} {mine:>9.0f} "
         if torch is not None:
