@@ -1106,3 +1106,26 @@ def test_a_value_read_under_a_guard_that_changes_after_tracing_stops_the_replay(
     table.add_(1.0)
     with pytest.raises(ReplayMismatch, match=r"compiled step: op \d+ came out as .*not as when the step was traced"):
         compiled(tg.ones(2, dtype=tg.float64))
+
+
+def test_a_step_without_arguments_returns_its_tensors_on_their_own_device(alt_device):
+    """A step that closes over its model and batch (no arguments) on another
+    device: the replayed loss is on that device, as the eager one is."""
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 3)).to("alt")
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = tg.tensor(np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32), device="alt")
+    y = tg.tensor(np.array([0, 1, 2, 1, 0]), device="alt")
+
+    def step():
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(x), y)
+        loss.backward()
+        opt.step()
+        return {"loss": loss, "both": (loss, loss * 2)}
+
+    compiled = tg.compile(step)
+    outs = [compiled() for _ in range(4)]
+    assert next(iter(compiled._entries.values())).replays >= 1  # the last calls were replays
+    for out in outs:
+        assert out["loss"].device == out["both"][0].device == out["both"][1].device == "alt"

@@ -114,7 +114,7 @@ class CompiledStep:
         finally:
             entry.arg_cell.tensors = None
         entry.replays += 1
-        return _rebuild(entry.output_tree, outs, tensors)
+        return _rebuild(entry.output_tree, outs)
 
     def _trace(self, entry, args, kwargs, tensors):
         tracer = Tracer(entry.host_optimizers)
@@ -249,7 +249,7 @@ def _output_tree(out, program, refs):
         return ("c", out)
     if isinstance(out, TensorBase):
         refs.append(program.ref(out._data))
-        return ("T", len(refs) - 1, out.dtype)
+        return ("T", len(refs) - 1, out._backend)  # the tensor's device, whatever the arguments
     if type(out) in (tuple, list):
         parts = [_output_tree(o, program, refs) for o in out]
         return None if any(p is None for p in parts) else (type(out).__name__, parts)
@@ -259,21 +259,16 @@ def _output_tree(out, program, refs):
     return None
 
 
-def _rebuild(tree, arrays, tensors):
+def _rebuild(tree, arrays):
     kind = tree[0]
     if kind == "c":
         return tree[1]
     if kind == "T":
-        return make_tensor(arrays[tree[1]], tensors[0]._backend if tensors else _cpu(), False)
+        return make_tensor(arrays[tree[1]], tree[2], False)
     if kind == "dict":
-        return {k: _rebuild(v, arrays, tensors) for k, v in tree[1].items()}
-    parts = [_rebuild(p, arrays, tensors) for p in tree[1]]
+        return {k: _rebuild(v, arrays) for k, v in tree[1].items()}
+    parts = [_rebuild(p, arrays) for p in tree[1]]
     return tuple(parts) if kind == "tuple" else parts
-
-
-def _cpu():
-    from ..backends import get_backend
-    return get_backend("cpu")
 
 
 # --------------------------------------------------------------------- guards
