@@ -19,6 +19,7 @@ dtypes, devices and ``requires_grad``, the other arguments, grad mode):
 """
 from __future__ import annotations
 
+import builtins
 import time
 import warnings
 from collections import OrderedDict
@@ -87,7 +88,8 @@ class CompiledStep:
             # a Tape or anomaly mode watches ops: they see the eager step
             return self.fn(*args, **kwargs)
         tensors = []
-        key = (_key(args, tensors), _key(tuple(sorted(kwargs.items())), tensors), GradMode.enabled)
+        key = (_key(args, tensors), _key(tuple(sorted(kwargs.items())), tensors) if kwargs else _NO_KWARGS,
+               GradMode.enabled)
         if len(tensors) > 1:  # one tensor passed twice is another program (its gradients add up)
             firsts = {}
             key += (tuple(firsts.setdefault(id(t), k) for k, t in enumerate(tensors)),)
@@ -101,7 +103,8 @@ class CompiledStep:
         if entry.eager:
             return self.fn(*args, **kwargs)
         if entry.replay is not None:
-            if _guards_hold(entry.guards) and all(tensors[k].grad is None for k in entry.arg_grads_none):
+            if entry.guards() and (not entry.arg_grads_none
+                                   or all(tensors[k].grad is None for k in entry.arg_grads_none)):
                 return self._replay(entry, tensors)
             entry.replay = None  # state changed under it: trace again
             entry.previous, entry.traces = None, 0
@@ -150,7 +153,7 @@ class CompiledStep:
             entry.replay, entry.source = generate(program, len(tensors), out_refs, fuse=self.fuse)
             entry.arg_cell = program.arg_cell
             entry.compile_seconds = time.perf_counter() - t0
-            entry.guards, entry.arg_grads_none = _guards(program, tracer)
+            entry.guards, entry.arg_grads_none = _guard_function(*_guards(program, tracer))
             program.release()
             return out
         program.release()
@@ -224,6 +227,9 @@ def compile(fn=None, *, fallback=False, fuse=True, cache_size=8):
 
 
 # ---------------------------------------------------------------------- keys
+_NO_KWARGS = ("tuple", ())  # _key(()): the key of a call without keyword arguments
+
+
 def _key(value, tensors):
     """A hashable key of the arguments; tensors by their metadata (collected, in order)."""
     if isinstance(value, TensorBase):
@@ -275,20 +281,23 @@ def _rebuild(tree, arrays):
 def _guards(program, tracer):
     """What must still hold for the program to be the step: (modules' training
     flags, traced optimizers' hyperparameters, checks that each state array is
-    still the one its tensor, gradient or optimizer holds)."""
-    owners = {}  # id(array) -> a function that returns where the step found it now
+    still the one its tensor, gradient or optimizer holds), and the arguments
+    whose .grad must be None. Where a state array is found now is a spec:
+    ("attr", obj, name), ("grad", tensor) (its gradient's array) or ("item",
+    dict, key); each held check is (spec, the object it must be)."""
+    owners = {}  # id(array) -> where the step found it
     for t in tracer.leaves.values():
-        owners.setdefault(id(t._data), _attribute(t, "_data"))
+        owners.setdefault(id(t._data), ("attr", t, "_data"))
         if t.grad is not None:
-            owners.setdefault(id(t.grad._data), _grad_array(t))
+            owners.setdefault(id(t.grad._data), ("grad", t))
     for m in tracer.modules.values():
         for t in list(m.parameters(recurse=False)) + [b for b in m.buffers(recurse=False) if b is not None]:
-            owners.setdefault(id(t._data), _attribute(t, "_data"))
+            owners.setdefault(id(t._data), ("attr", t, "_data"))
     traced = [o for o in tracer.optimizers.values() if id(o) not in tracer.host_optimizers]
     for o in traced:
         for state in o.state.values():
             for k, v in state.items():
-                owners.setdefault(id(v), _item(state, k))
+                owners.setdefault(id(v), ("item", state, k))
     held = [(owners[id(x)], x) for x in program.externals if id(x) in owners]
     # a leaf whose gradient the step made anew (no zero_grad in the step before it) had none before
     # the step: the eager step would add into one that is there
@@ -307,22 +316,54 @@ def _guards(program, tracer):
                     if isinstance(t, ArgLeaf):
                         arg_grads_none.append(t.k)
                     else:
-                        held.append((_attribute(t, "grad"), None))
+                        held.append((("attr", t, "grad"), None))
     modules = [(m, m.training) for m in tracer.modules.values()]
     hyper = [(o, _hyperparameters(o)) for o in traced]
-    return (modules, hyper, held), arg_grads_none
+    return modules, hyper, held, arg_grads_none
 
 
-def _attribute(obj, name):
-    return lambda: getattr(obj, name, None)
+_MISSING = object()
 
 
-def _item(d, key):
-    return lambda: d.get(key)
+def _guard_function(modules, hyper, held, arg_grads_none):
+    """(a function of no arguments that is True while every guard holds,
+    ``arg_grads_none``). The checks are written out as straight Python over
+    the objects they read, as the replay is: looping over closures and
+    rebuilding each optimizer's hyperparameter tuples took about 6 us a call,
+    4% of a SimpleNet step at batch 16. Each check is the one ``_guards``
+    describes: a module's flag is the same object, each hyperparameter of each
+    group is the same or equal (the same keys, in any order), and each state
+    array is the same object."""
+    objects, lines = {"_MISSING": _MISSING}, ["def guards_hold():"]
 
+    def name(obj):
+        objects[f"o{len(objects)}"] = obj
+        return f"o{len(objects) - 1}"
 
-def _grad_array(t):
-    return lambda: None if t.grad is None else t.grad._data
+    for m, training in modules:
+        lines.append(f"    if {name(m)}.training is not {name(training)}: return False")
+    for o, groups in hyper:
+        lines += [f"    groups = {name(o)}.param_groups",
+                  f"    if len(groups) != {len(groups)}: return False"]
+        for i, items in enumerate(groups):
+            lines += [f"    group = groups[{i}]",
+                      f"    if len(group) != {len(items) + 1} or 'params' not in group: return False"]
+            for key, value in items:
+                lines += [f"    value = group.get({name(key)}, _MISSING)",
+                          f"    if value is not {name(value)} and not value == {name(value)}: return False"]
+    for spec, x in held:
+        if spec[0] == "attr":
+            now = f"getattr({name(spec[1])}, {spec[2]!r}, None)"
+        elif spec[0] == "grad":
+            lines.append(f"    grad = {name(spec[1])}.grad")
+            now = "(None if grad is None else grad._data)"
+        else:
+            now = f"{name(spec[1])}.get({name(spec[2])})"
+        lines.append(f"    if {now} is not {name(x)}: return False")
+    lines.append("    return True")
+    code = builtins.compile("\n".join(lines), "<tinygrad_bn compiled step guards>", "exec")  # (compile is ours here)
+    exec(code, objects)  # noqa: S102  (our own generated source)
+    return objects["guards_hold"], arg_grads_none
 
 
 def _tensors_in(out):
@@ -364,15 +405,3 @@ def _hyperparameters(optimizer):
     return [tuple((k, v) for k, v in g.items() if k != "params") for g in optimizer.param_groups]
 
 
-def _guards_hold(guards):
-    modules, hyper, held = guards
-    for m, training in modules:
-        if m.training is not training:
-            return False
-    for o, values in hyper:
-        if _hyperparameters(o) != values:
-            return False
-    for now, x in held:
-        if now() is not x:
-            return False
-    return True
