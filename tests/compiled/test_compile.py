@@ -1129,3 +1129,61 @@ def test_a_step_without_arguments_returns_its_tensors_on_their_own_device(alt_de
     assert next(iter(compiled._entries.values())).replays >= 1  # the last calls were replays
     for out in outs:
         assert out["loss"].device == out["both"][0].device == out["both"][1].device == "alt"
+
+
+def test_the_guards_fail_on_each_change_that_must_retrace_and_only_on_those():
+    """The replay's guards, one change at a time from a fresh copy of the state:
+    a module's train flag, a hyperparameter's value, a key added to a parameter
+    group, another group, a parameter's or momentum buffer's array replaced.
+    An equal hyperparameter (another float object) and the same keys in another
+    order still hold."""
+    import copy
+
+    def fresh():
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 3))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x = tg.tensor(np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32))
+        y = tg.tensor(np.array([0, 1, 2, 1, 0, 2]))
+
+        def step():
+            opt.zero_grad()
+            loss = nn.CrossEntropyLoss()(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        compiled = tg.compile(step)
+        for _ in range(4):
+            compiled()
+        entry = next(iter(compiled._entries.values()))
+        assert entry.replays >= 1 and entry.guards()
+        return model, opt, entry
+
+    def reorder(group):
+        items = list(group.items())[::-1]
+        group.clear()
+        group.update(items)
+
+    holds = {
+        "an equal lr": lambda m, o: o.param_groups[0].update(lr=float("0.1")),
+        "the keys in another order": lambda m, o: reorder(o.param_groups[0]),
+        "nothing": lambda m, o: None,
+    }
+    breaks = {
+        "eval mode": lambda m, o: m.eval(),
+        "one layer in eval mode": lambda m, o: m[1].eval(),
+        "a new lr": lambda m, o: o.param_groups[0].update(lr=0.05),
+        "a new momentum": lambda m, o: o.param_groups[0].update(momentum=0.5),
+        "a key added": lambda m, o: o.param_groups[0].update(initial_lr=0.1),
+        "a group added": lambda m, o: o.param_groups.append(copy.copy(o.param_groups[0])),
+        "a weight's array replaced": lambda m, o: setattr(m[0].weight, "_data", m[0].weight._data.copy()),
+        "a running mean's array replaced": lambda m, o: setattr(m[1].running_mean, "_data",
+                                                                 m[1].running_mean._data.copy()),
+        "a momentum buffer replaced": lambda m, o: o.state[m[3].bias].update(
+            momentum_buffer=o.state[m[3].bias]["momentum_buffer"].copy()),
+    }
+    for what, change in {**holds, **breaks}.items():
+        model, opt, entry = fresh()
+        change(model, opt)
+        assert entry.guards() is (what in holds), what

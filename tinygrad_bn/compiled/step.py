@@ -88,8 +88,8 @@ class CompiledStep:
             # a Tape or anomaly mode watches ops: they see the eager step
             return self.fn(*args, **kwargs)
         tensors = []
-        key = (_key(args, tensors), _key(tuple(sorted(kwargs.items())), tensors) if kwargs else _NO_KWARGS,
-               GradMode.enabled)
+        key = (_key(args, tensors) if args else _NOTHING,
+               _key(tuple(sorted(kwargs.items())), tensors) if kwargs else _NOTHING, GradMode.enabled)
         if len(tensors) > 1:  # one tensor passed twice is another program (its gradients add up)
             firsts = {}
             key += (tuple(firsts.setdefault(id(t), k) for k, t in enumerate(tensors)),)
@@ -227,7 +227,7 @@ def compile(fn=None, *, fallback=False, fuse=True, cache_size=8):
 
 
 # ---------------------------------------------------------------------- keys
-_NO_KWARGS = ("tuple", ())  # _key(()): the key of a call without keyword arguments
+_NOTHING = ("tuple", ())  # _key(()): the key of a call without (keyword) arguments
 
 
 def _key(value, tensors):
