@@ -1143,6 +1143,7 @@ def test_the_guards_fail_on_each_change_that_must_retrace_and_only_on_those():
         tg.manual_seed(0)
         model = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 3))
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        opt.param_groups[0]["mask"] = np.ones(3)  # a user's own entry, whose == is elementwise
         x = tg.tensor(np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32))
         y = tg.tensor(np.array([0, 1, 2, 1, 0, 2]))
 
@@ -1182,6 +1183,8 @@ def test_the_guards_fail_on_each_change_that_must_retrace_and_only_on_those():
                                                                  m[1].running_mean._data.copy()),
         "a momentum buffer replaced": lambda m, o: o.state[m[3].bias].update(
             momentum_buffer=o.state[m[3].bias]["momentum_buffer"].copy()),
+        # the key count holds, and the traced value's == (an array's) never runs against a missing one
+        "a key renamed": lambda m, o: o.param_groups[0].update(mask2=o.param_groups[0].pop("mask")),
     }
     for what, change in {**holds, **breaks}.items():
         model, opt, entry = fresh()

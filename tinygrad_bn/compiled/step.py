@@ -350,6 +350,7 @@ def _guard_function(modules, hyper, held, arg_grads_none):
                       f"    if len(group) != {len(items) + 1} or 'params' not in group: return False"]
             for key, value in items:
                 lines += [f"    value = group.get({name(key)}, _MISSING)",
+                          f"    if value is _MISSING: return False",  # (a value's own == never sees it)
                           f"    if value is not {name(value)} and not value == {name(value)}: return False"]
     for spec, x in held:
         if spec[0] == "attr":
