@@ -5,9 +5,9 @@ under pytest-xdist every worker would make its own. The first test to ask for
 an experiment runs it into a folder the session's workers share, under a file
 lock, noting as it runs what some tests check (each progress bar, whether each
 model it trains has batch norm, each figure's panels); later askers read the
-folder and the notes. A quick run is deterministic (test_experiments.py checks
-a rerun gives the same numbers), so the process that made the outputs does not
-matter. The folder is shared: read it, never write into it.
+folder and the notes. A quick run is seeded (test_experiments.py checks that a
+rerun of one gives the same numbers), so the process that made the outputs does
+not matter. The folder is shared: read it, never write into it.
 """
 import os
 import pickle
@@ -105,8 +105,8 @@ def quick_run(tmp_path_factory, name):
     experiments.run returned), ``bars``, ``built_with_bn`` (module name -> a flag for
     each model trained) and ``figures`` (file name -> its panels)."""
     base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None:
-        base = base.parent  # the session's folder, above each worker's own
+    if os.environ.get("PYTEST_XDIST_WORKER") and base.name.startswith("popen-") and fcntl is not None:
+        base = base.parent  # the session's folder, above each local worker's own
     base = base / "quick-experiments"
     base.mkdir(exist_ok=True)
     notes = base / f"{name}.pickle"

@@ -172,6 +172,27 @@ def test_learning_rates_takes_each_cells_largest_good_rate_from_its_own_runs(tmp
         assert result["largest_good_lr"][f"{net}/{momentum:g}"] == [top, rates[-1]], (net, momentum)
 
 
+def test_all_runs_every_experiment_in_order_with_the_same_arguments(monkeypatch):
+    real, calls = experiments.run, []
+
+    def one(name, *args):
+        calls.append((name, args))
+        return {"experiment": name}
+    monkeypatch.setattr(experiments, "run", one)  # what "all" calls for each experiment
+    log = lambda *a: None  # noqa: E731
+    results = real("all", "out", 3, 2, True, False, log)
+    assert calls == [(n, ("out", 3, 2, True, False, log)) for n in experiments.EXPERIMENTS]
+    assert results == [{"experiment": n} for n in experiments.EXPERIMENTS]
+
+
+def test_no_two_experiments_write_a_file_of_the_same_name(quick_results):
+    """"all" writes every experiment into one folder: no file may be another's."""
+    names = {n: {p.name for p in out.iterdir()} for n, out in quick_results.outs.items()}
+    for a in names:
+        for b in names:
+            assert a == b or not names[a] & names[b], (a, b, names[a] & names[b])
+
+
 def test_a_rerun_gives_the_same_numbers(tmp_path):
     a = experiments.run("weight-init", out=str(tmp_path / "a"), quick=True, progress=False, log=lambda *x: None)
     b = experiments.run("weight-init", out=str(tmp_path / "b"), quick=True, progress=False, log=lambda *x: None)
