@@ -39,6 +39,11 @@ FASTMATH = {"reassoc", "contract"}
 JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
 PJIT = dict(cache=True, fastmath=FASTMATH, nogil=True, parallel=True)
 
+# The first row or element of a range, for a compiled caller to pass to a kernel.
+# A literal 0 there types as Literal[int](0) and compiles the kernel a second
+# time beside the int64 copy that the parallel twins and Python callers use.
+START = np.int64(0)
+
 
 def num_threads() -> int:
     return numba.get_num_threads()

@@ -22,7 +22,7 @@ from .. import checks
 from ..arrays import affine_or_default, flat
 from ..checks import NUMPY_ARRAYS
 from . import pool
-from ._common import JIT, parallel_rows, run_rows
+from ._common import JIT, START, parallel_rows, run_rows
 
 # --------------------------------------------------------------------- (N, C)
 
@@ -311,9 +311,9 @@ def small_stats(xv):
     s2 = np.zeros(channels)
     zero = np.zeros(channels, xv.dtype)
     if xv.ndim == 2:
-        _stats2d(xv, xv, k, k, zero, s1, s2, 0, xv.shape[0])
+        _stats2d(xv, xv, k, k, zero, s1, s2, START, xv.shape[0])
     else:
-        _stats3d(xv, xv, k, k, zero, s1, s2, 0, xv.shape[0])
+        _stats3d(xv, xv, k, k, zero, s1, s2, START, xv.shape[0])
     m = s1 / count
     return k, m, np.maximum(s2 / count - m * m, 0.0)
 
@@ -325,9 +325,9 @@ def _forward_train_small(xv, gamma, beta, eps):
     y = np.empty_like(xv)
     d, scale, b = m.astype(xv.dtype), (gamma * invstd).astype(xv.dtype), beta.astype(xv.dtype)
     if xv.ndim == 2:
-        _normalize2d(xv, y, k, d, scale, b, 0, xv.shape[0])
+        _normalize2d(xv, y, k, d, scale, b, START, xv.shape[0])
     else:
-        _normalize3d(xv, y, k, d, scale, b, 0, xv.shape[0])
+        _normalize3d(xv, y, k, d, scale, b, START, xv.shape[0])
     return y, k + m, var, invstd
 
 
@@ -341,9 +341,9 @@ def _backward_small(xv, dyv, mean, invstd, gamma, training):
     sdyxc = np.zeros(channels)
     zero = np.zeros(channels, xv.dtype)
     if xv.ndim == 2:
-        _stats2d(dyv, xv, zero, k, d, sdy, sdyxc, 0, xv.shape[0])
+        _stats2d(dyv, xv, zero, k, d, sdy, sdyxc, START, xv.shape[0])
     else:
-        _stats3d(dyv, xv, zero, k, d, sdy, sdyxc, 0, xv.shape[0])
+        _stats3d(dyv, xv, zero, k, d, sdy, sdyxc, START, xv.shape[0])
     dgamma = sdyxc * invstd
     if training:
         mdy = sdy / count
@@ -354,9 +354,9 @@ def _backward_small(xv, dyv, mean, invstd, gamma, training):
     dx = np.empty_like(xv)
     scale, mdy_t, coef_t = (gamma * invstd).astype(xv.dtype), mdy.astype(xv.dtype), coef.astype(xv.dtype)
     if xv.ndim == 2:
-        _grad2d(xv, dyv, dx, k, d, scale, mdy_t, coef_t, 0, xv.shape[0])
+        _grad2d(xv, dyv, dx, k, d, scale, mdy_t, coef_t, START, xv.shape[0])
     else:
-        _grad3d(xv, dyv, dx, k, d, scale, mdy_t, coef_t, 0, xv.shape[0])
+        _grad3d(xv, dyv, dx, k, d, scale, mdy_t, coef_t, START, xv.shape[0])
     return dx, dgamma, sdy
 
 

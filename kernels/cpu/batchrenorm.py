@@ -31,6 +31,7 @@ from .. import checks
 from ..arrays import affine_or_default, flat
 from ..checks import NUMPY_ARRAYS
 from . import batchnorm, pool
+from ._common import START
 from .batchnorm import _normalize2d, _normalize3d
 
 
@@ -96,7 +97,7 @@ def _forward_train_small(xv, gamma, beta, rm, rv, eps, r_max, d_max):
     y = np.empty_like(xv)
     dm, scale, b = m.astype(xv.dtype), (gamma * invstd * r).astype(xv.dtype), (gamma * d + beta).astype(xv.dtype)
     if xv.ndim == 2:
-        _normalize2d(xv, y, k, dm, scale, b, 0, xv.shape[0])
+        _normalize2d(xv, y, k, dm, scale, b, START, xv.shape[0])
     else:
-        _normalize3d(xv, y, k, dm, scale, b, 0, xv.shape[0])
+        _normalize3d(xv, y, k, dm, scale, b, START, xv.shape[0])
     return y, mean, var, invstd, r, d

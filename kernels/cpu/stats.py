@@ -19,7 +19,7 @@ from numba import njit, prange
 
 from .. import checks
 from ..checks import NUMPY_ARRAYS
-from ._common import FASTMATH, chunks, claim_pool, num_threads, release_pool
+from ._common import FASTMATH, START, chunks, claim_pool, num_threads, release_pool
 
 _JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
 
@@ -101,12 +101,12 @@ def _summary_parallel(x, bits, mask, bounds):
 
 @njit(**_JIT)
 def _summary_float32(x):
-    return _summary(x, x.view(np.int32), np.int32(0x7FFFFFFF), 0, x.size)
+    return _summary(x, x.view(np.int32), np.int32(0x7FFFFFFF), START, x.size)
 
 
 @njit(**_JIT)
 def _summary_float64(x):
-    return _summary(x, x.view(np.int64), np.int64(0x7FFFFFFFFFFFFFFF), 0, x.size)
+    return _summary(x, x.view(np.int64), np.int64(0x7FFFFFFFFFFFFFFF), START, x.size)
 
 
 # float dtype -> (integer dtype of its bits, mask clearing the sign bit, bits -> float,
