@@ -286,3 +286,26 @@ def test_every_cpu_kernel_is_compiled_into_the_on_disk_cache():
                     uncached.append(f"{path.name}:{node.lineno} {node.name}")
     assert seen > 40, seen  # the walk reaches the kernels
     assert not uncached, f"kernels compiled without cache=True: {uncached}"
+
+
+def test_no_kernel_is_compiled_again_for_a_literal_argument():
+    """A compiled caller that passes a literal 0 to another kernel makes Numba type
+    it Literal[int](0) and compile that kernel a second time, beside the int64
+    copy the parallel twins use: a second or so of compile in every fresh cache."""
+    from numba.core.dispatcher import Dispatcher
+    from kernels.cpu import batchrenorm, stats
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64):
+        for x in (rng.standard_normal((16, 4)).astype(dt), rng.standard_normal((8, 4, 3)).astype(dt)):
+            y, mean, var, invstd = batchnorm.forward_train(x, None, None, 1e-5)  # the small, one-call paths
+            batchnorm.backward(x, y, mean, invstd, None)
+            rm, rv = np.zeros(4), np.ones(4)
+            batchrenorm.forward_train(x, None, None, rm, rv, 1e-5, 3.0, 5.0)
+            stats.summarize(x)
+    literal = []
+    for path in sorted((pathlib.Path(batchnorm.__file__).parent).glob("*.py")):
+        module = importlib.import_module(f"kernels.cpu.{path.stem}")
+        for name, kernel in vars(module).items():
+            if isinstance(kernel, Dispatcher) and name != "_bessel_i":  # its order picks a series: literal on purpose
+                literal += [f"{path.stem}.{name}{sig}" for sig in kernel.signatures if "Literal" in str(sig)]
+    assert not literal, literal
