@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tinygrad_bn.experiments import common, small_batch, sync_bn
@@ -17,15 +18,13 @@ def _t_cdf(t, df, steps=4000):
     """P(T <= t) for Student's t with df degrees of freedom, t >= 0, by Simpson's
     rule on the density in the variable u = atan(x) (finite range, smooth)."""
     log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-
-    def g(u):  # density in x = tan(u) times dx/du
-        x = math.tan(u)
-        return math.exp(log_c - (df + 1) / 2 * math.log1p(x * x / df)) / math.cos(u) ** 2
-
-    a, b = 0.0, math.atan(t)
-    h = (b - a) / steps
-    total = g(a) + g(b) + sum((4 if i % 2 else 2) * g(a + i * h) for i in range(1, steps))
-    return 0.5 + total * h / 3
+    u = np.linspace(0.0, math.atan(t), steps + 1)
+    x = np.tan(u)
+    g = np.exp(log_c - (df + 1) / 2 * np.log1p(x * x / df)) / np.cos(u) ** 2  # density in x = tan(u) times dx/du
+    weights = np.full(steps + 1, 2.0)
+    weights[1::2] = 4.0
+    weights[0] = weights[-1] = 1.0
+    return 0.5 + float(g @ weights) * (u[1] - u[0]) / 3
 
 
 def _t_quantile(p, df):
