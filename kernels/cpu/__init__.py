@@ -13,12 +13,12 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# Ctrl-C is held while the kernels import (erf compiles or loads from the cache
-# then) and during every kernel call (kernels/interrupts.py).
+# Ctrl-C is held while the kernels import and during every kernel call
+# (kernels/interrupts.py).
 from .. import interrupts  # noqa: E402
 
 with interrupts.interrupts_held():
-    from . import batchnorm, batchrenorm, crossentropy, double_backward, elementwise, groupnorm, layernorm, pool, rmsnorm, stats  # noqa: F401 (erf)
+    from . import batchnorm, batchrenorm, crossentropy, double_backward, groupnorm, layernorm, pool, rmsnorm, stats  # noqa: F401
 
 # The kernel protocol (kernels/protocol.py), as this package's names.
 batch_norm_backward = interrupts.holds_interrupts(batchnorm.backward)

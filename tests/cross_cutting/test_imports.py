@@ -1,10 +1,13 @@
 """The shape of the package's imports: no cycle at load time, the engine
 imports no inspection code, kernels import nothing from the package, no NumPy
 in the engine, ops, nn and optim, no module fills in another's globals, and
-nn, optim and distributions reach a tensor's private fields only through tensor_base."""
+nn, optim and distributions reach a tensor's private fields only through
+tensor_base, and the compiled ufuncs load on first use, not with the package."""
 import ast
 import pathlib
 import re
+import subprocess
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "tinygrad_bn"
@@ -108,3 +111,26 @@ def test_nn_optim_and_distributions_use_the_internal_api_not_private_fields():
                 if isinstance(node, ast.Attribute) and node.attr in private:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}")
     assert found == [], "private tensor fields read above the ops:\n" + "\n".join(found)
+
+
+def test_the_compiled_ufuncs_load_on_first_use_not_with_the_package():
+    """Loading a ufunc from Numba's cache starts Numba's compiler, 0.2 s that every
+    process importing tinygrad_bn (a CLI's --help, each MPI rank) would pay."""
+    code = """
+import sys
+import numpy as np
+import tinygrad_bn as tg
+lazy = ["kernels.cpu.elementwise", "kernels.cpu.special"]
+print([m in sys.modules for m in lazy])
+x = tg.tensor(np.array([-1.0, 0.0, 0.5]), requires_grad=True)
+(tg.nn.functional.gelu(x) * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+print(float(tg.tensor(np.array([0.5])).erfinv().numpy()[0]), [m in sys.modules for m in lazy])
+print(x.grad.numpy().round(6).tolist())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    before, after, grad = out.stdout.splitlines()
+    assert before == "[False, False]"
+    assert after == "0.4769362762044699 [True, True]"
+    # d/dx x*Phi(x) = Phi(x) + x*phi(x), weighted 1, 2, 3
+    assert grad == "[-0.083315, 1.0, 2.602485]"
