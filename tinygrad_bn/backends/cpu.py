@@ -1,5 +1,7 @@
 """The CPU backend: NumPy for elementwise math and linear algebra (OpenBLAS),
 ``kernels.cpu`` (``@njit(parallel=True)``) for normalization."""
+import functools
+
 import numpy as np
 
 import kernels.cpu
@@ -17,17 +19,21 @@ def cpu_special_function(name):
     return getattr(special, name)
 
 
-def _erf_on_first_use(backend):
-    """The backend's erf until its first call, which imports the compiled ufunc
-    (loading it from Numba's cache starts Numba's compiler: 0.2 s that an
-    import of tinygrad_bn need not pay) and puts it in its place."""
-    def erf(x):
-        from kernels.interrupts import interrupts_held
-        with interrupts_held():
-            from kernels.cpu.elementwise import erf as ufunc
-        backend.erf = ufunc
-        return ufunc(x)
-    return erf
+def erf(x):
+    """kernels/cpu/elementwise.py's erf ufunc of ``x``. The ufunc is imported at
+    the first call, with Ctrl-C held as for the kernel package's own import:
+    loading it from Numba's cache starts Numba's compiler, 0.2 s that an import
+    of tinygrad_bn need not pay. (A function, not an attribute that replaces
+    itself: the compiled step's tracer wraps the backend's erf while it traces.)"""
+    return _erf_ufunc()(x)
+
+
+@functools.cache
+def _erf_ufunc():
+    from kernels.interrupts import interrupts_held
+    with interrupts_held():
+        from kernels.cpu.elementwise import erf as ufunc
+    return ufunc
 
 
 def cpu_backend(name="cpu"):
@@ -35,7 +41,6 @@ def cpu_backend(name="cpu"):
     no erf: a Numba ufunc gives it), and small matmuls on one BLAS thread
     (blas.py). ``name`` lets a test register the same computation as a second
     device."""
-    backend = ArrayBackend(name, np, kernels.cpu, None, special=cpu_special_function)
-    backend.erf = _erf_on_first_use(backend)
+    backend = ArrayBackend(name, np, kernels.cpu, erf, special=cpu_special_function)
     backend.matmul = small_products_on_one_thread()
     return backend

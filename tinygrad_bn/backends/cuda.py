@@ -54,11 +54,6 @@ def is_available() -> bool:
     return kc.simulator() or _gpu_problem() is None
 
 
-def _simulator_erf(x):
-    from kernels.cpu.elementwise import erf
-    return erf(x)
-
-
 class CudaBackend(ArrayBackend):
     """The array backend plus deferred NaN/Inf checks, read at host reads."""
 
@@ -154,8 +149,8 @@ def cuda_backend(name="cuda"):
     """The "cuda" device: CuPy on a GPU, or the simulator over NumPy. Raises
     RuntimeError saying what to install or set when neither is there."""
     if kc.simulator():
-        from .cpu import cpu_special_function
-        return CudaBackend(name, np, kernels.cuda, _simulator_erf, simulated=True, special=cpu_special_function)
+        from .cpu import cpu_special_function, erf
+        return CudaBackend(name, np, kernels.cuda, erf, simulated=True, special=cpu_special_function)
     problem = _gpu_problem()
     if problem is not None:
         raise RuntimeError(f"device 'cuda' is not available: {problem}. To use it, {INSTALL_HINT}.")
