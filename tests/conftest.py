@@ -60,12 +60,11 @@ def train_simplenet_bn():
 
 
 def _yield_between_polls(monkeypatch):
-    """Make the simulator's block manager give up the GIL once per sweep of its
-    threads. It polls each thread's is_alive() in a loop that holds the GIL for
-    a whole switch interval while the threads it waits for cannot run; a
-    yield per 32 polls (a block's worth in our launches) lets them. How the
-    threads interleave is the OS's choice either way: barriers and shared
-    memory behave as before."""
+    """Make the simulator's block manager give up the GIL once every 32 polls
+    of its threads (a sweep of a full block in our launches). It polls each
+    thread's is_alive() in a loop that holds the GIL for a whole switch interval
+    while the threads it waits for cannot run. How the threads interleave is the
+    OS's choice either way: barriers and shared memory behave as before."""
     import itertools
     import time
     from numba.cuda.simulator import kernel as simulated

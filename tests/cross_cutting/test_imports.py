@@ -114,7 +114,7 @@ def test_nn_optim_and_distributions_use_the_internal_api_not_private_fields():
 
 
 def test_the_compiled_ufuncs_load_on_first_use_not_with_the_package():
-    """Loading a ufunc from Numba's cache starts Numba's compiler, 0.2 s that every
+    """Loading a ufunc from Numba's cache starts Numba's compiler, 0.3 s that every
     process importing tinygrad_bn (a CLI's --help, each MPI rank) would pay. The
     process's first erf here runs inside a compiled step's trace, which wraps
     the backend's erf: the step must still replay what eager mode computes."""

@@ -17,6 +17,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "experiments"
 def _t_cdf(t, df, steps=4000):
     """P(T <= t) for Student's t with df degrees of freedom, t >= 0, by Simpson's
     rule on the density in the variable u = atan(x) (finite range, smooth)."""
+    assert steps % 2 == 0, "Simpson's rule takes an even number of steps"
     log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
     u = np.linspace(0.0, math.atan(t), steps + 1)
     x = np.tan(u)
