@@ -19,12 +19,10 @@ from numba import njit, prange
 
 from .. import checks
 from ..checks import NUMPY_ARRAYS
-from ._common import FASTMATH, START, chunks, claim_pool, num_threads, release_pool
-
-_JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
+from ._common import JIT, PJIT, START, chunks, claim_pool, num_threads, release_pool
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _sums(x, lo, hi):
     # loops run over a slice from 0: an index that could be negative gets a
     # wraparound check, which stops LLVM from vectorising the loop
@@ -38,7 +36,7 @@ def _sums(x, lo, hi):
     return s, sq
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _max_magnitude_bits(bits, mask, lo, hi):
     y = bits[lo:hi]
     m = mask & 0
@@ -48,7 +46,7 @@ def _max_magnitude_bits(bits, mask, lo, hi):
     return m
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _finite_pass(x, bits, mask, lo, hi):
     s = 0.0
     sq = 0.0
@@ -69,7 +67,7 @@ def _finite_pass(x, bits, mask, lo, hi):
     return s, sq, m, nan, inf
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _summary(x, bits, mask, lo, hi):
     s, sq = _sums(x, lo, hi)
     if np.isfinite(sq):
@@ -77,7 +75,7 @@ def _summary(x, bits, mask, lo, hi):
     return _finite_pass(x, bits, mask, lo, hi)
 
 
-@njit(**dict(_JIT, parallel=True))
+@njit(**PJIT)
 def _summary_chunks(x, bits, mask, bounds, sums, maxbits, counts):
     """_summary of each chunk bounds[p]:bounds[p + 1], into row p of the outputs.
     (Made and combined in here, the rows cost Numba six more parallel loops to
@@ -107,12 +105,12 @@ def _summary_parallel(x, bits, mask, bounds):
     return s, sq, maxbits.max(), nan, inf
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _summary_float32(x):
     return _summary(x, x.view(np.int32), np.int32(0x7FFFFFFF), START, x.size)
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _summary_float64(x):
     return _summary(x, x.view(np.int64), np.int64(0x7FFFFFFFFFFFFFFF), START, x.size)
 

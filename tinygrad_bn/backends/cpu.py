@@ -23,8 +23,9 @@ def erf(x):
     """kernels/cpu/elementwise.py's erf ufunc of ``x``. The ufunc is imported at
     the first call, with Ctrl-C held as for the kernel package's own import:
     loading it from Numba's cache starts Numba's compiler, 0.3 s that an import
-    of tinygrad_bn need not pay (0.9 s with it, 0.6 s without, by -X importtime). (A function, not an attribute that replaces
-    itself: the compiled step's tracer wraps the backend's erf while it traces.)"""
+    of tinygrad_bn need not pay (0.9 s with it, 0.6 s without, by -X
+    importtime). A function, not an attribute that replaces itself: the
+    compiled step's tracer wraps the backend's erf while it traces."""
     return _erf_ufunc()(x)
 
 
