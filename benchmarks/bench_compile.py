@@ -23,6 +23,15 @@ the tracer, then code generation) beyond three eager steps.
 ``--lines`` prints instead where a compiled step's time goes: each line of its
 replay (the generated Python, see ``step.describe()``) timed over ``steps``
 replays, the costliest first (timing every line adds about 0.1 us a line).
+
+``--startup`` measures instead what compiling costs a fresh process: each
+process makes the step and calls it until its first replay (the calls before
+are traced eager steps), once with an empty cache of fused runs
+(``TINYGRAD_BN_CACHE`` a new folder: "cold", every run compiled) and once with
+the cache that run left ("warm", every run loaded); a third process makes the
+same number of plain eager steps. Each figure is a whole process's wall time,
+start-up and imports included, the median over ``repeats`` rounds; "compile"
+is the step's own code generation and Numba time (``step.describe()``).
 """
 import argparse
 import os
@@ -134,6 +143,84 @@ def line_times(compiled, steps, show=25):
         print(f"{median[i]:8.2f} us  {lines[i].strip()[:70]:<70}  {names.get(called, '')}")
 
 
+_STARTUP_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import tinygrad_bn as tg
+from mlp_steps import ours_step
+t1 = time.perf_counter()
+model_name, batch, mode, calls = sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+rng = np.random.default_rng(0)
+step = ours_step(model_name, rng.standard_normal((batch, 784)).astype(np.float32), rng.integers(0, 10, batch))
+compile_s = 0.0
+if mode == "compiled":
+    step, calls = tg.compile(step), 0
+    while calls < 10:
+        step()
+        calls += 1
+        (entry,) = step._entries.values()
+        if entry.replays:
+            break
+    else:
+        sys.exit("no replay after 10 calls")
+    compile_s = entry.compile_seconds
+else:
+    for _ in range(calls):
+        step()
+print(json.dumps({"imports": t1 - t0, "calls": calls, "compile": compile_s}))
+"""
+
+
+def _startup_process(model_name, batch, mode, calls, cache):
+    """(wall time of a fresh process, what it reports) for one startup child."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TINYGRAD_BN_CACHE=cache)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _STARTUP_CHILD, os.path.dirname(os.path.abspath(__file__)),
+                          model_name, str(batch), mode, str(calls)], env=env, capture_output=True, text=True,
+                         check=True)
+    return time.perf_counter() - t0, json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def startup_times(models, batches, repeats):
+    """Print, per model and batch, fresh processes' wall times to the first replay
+    (cold and warm cache of fused runs) against the same number of eager steps."""
+    import tempfile
+
+    print(f"fresh processes to the first replayed step; medians of {repeats} rounds; CPUs this process may use: "
+          f"{len(os.sched_getaffinity(0))} of {os.cpu_count()}")
+    header = (f"{'model':<13} {'batch':>6} {'calls':>6} {'eager (s)':>10} {'cold (s)':>10} {'warm (s)':>10} "
+              f"{'warm-eager':>11} {'compile cold':>13} {'compile warm':>13} {'imports':>8}")
+    print(header)
+    print("-" * len(header))
+    for model_name, batch in [(m, b) for m in models for b in batches]:
+        with tempfile.TemporaryDirectory() as scratch:
+            _startup_process(model_name, batch, "eager", 3, scratch)  # the kernels' own cache, loaded or made
+        rows = {k: [] for k in ("eager", "cold", "warm", "compile cold", "compile warm", "imports")}
+        calls = None
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as cache:
+                wall, got = _startup_process(model_name, batch, "compiled", 0, cache)
+                rows["cold"].append(wall)
+                rows["compile cold"].append(got["compile"])
+                calls = got["calls"]
+                wall, got = _startup_process(model_name, batch, "compiled", 0, cache)
+                rows["warm"].append(wall)
+                rows["compile warm"].append(got["compile"])
+                wall, got = _startup_process(model_name, batch, "eager", calls, cache)
+                rows["eager"].append(wall)
+                rows["imports"].append(got["imports"])
+        med = {k: statistics.median(v) for k, v in rows.items()}
+        print(f"{model_name:<13} {batch:>6} {calls:>6} {med['eager']:>10.2f} {med['cold']:>10.2f} "
+              f"{med['warm']:>10.2f} {med['warm'] - med['eager']:>11.2f} {med['compile cold']:>13.2f} "
+              f"{med['compile warm']:>13.2f} {med['imports']:>8.2f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
@@ -141,7 +228,12 @@ def main():
     ap.add_argument("--batches", type=int, nargs="+", default=[16, 64, 256, 1024, 4096])
     ap.add_argument("--models", nargs="+", default=["simplenet", "simplenet-bn"])
     ap.add_argument("--lines", action="store_true", help="time each line of the compiled step's replay instead")
+    ap.add_argument("--startup", action="store_true",
+                    help="time fresh processes to their first replay, cold and warm cache, against eager")
     args = ap.parse_args()
+    if args.startup:
+        startup_times(args.models, args.batches, args.repeats)
+        return
     if args.lines:
         rng = np.random.default_rng(0)
         for model_name, batch in [(m, b) for m in args.models for b in args.batches]:
