@@ -2,7 +2,7 @@
 load, beside PyTorch under the same conditions.
 
     python benchmarks/bench_threads.py [--steps 40] [--seconds 0.5] [--rounds 5] [--load 4]
-                                       [--batches 64 256 1024 4096] [--quick]
+                                       [--batches 64 256 1024 4096] [--conditions quiet loaded] [--quick]
 
 Each cell is a median step time (SimpleNet or SimpleNetBN, SGD with momentum,
 forward + backward + step + loss.item(); at least ``steps`` steps and
@@ -19,6 +19,10 @@ so that a burst of load on this shared machine hits them alike:
 
 "loaded" runs the same with ``--load`` busy processes in the background (each
 stops by itself after the run's time budget, and all are stopped at the end).
+Under load a small batch's cell is bimodal: a process whose steps the scheduler
+keeps preempting takes about 3x as long (SimpleNet at batch 256: 1.6-2.7 ms or
+5.5-6.6 ms, in every setting), so five rounds can put any setting's median in
+the slow mode; ``--conditions loaded --rounds 15`` settles those rows.
 PyTorch (when installed) runs at its default threads and at one thread; the
 last columns compare our default with the best of our settings and with
 PyTorch's better setting.
@@ -109,6 +113,9 @@ def main(argv=None):
     ap.add_argument("--load", type=int, default=4, help="busy background processes in the loaded run")
     ap.add_argument("--batches", type=int, nargs="+", default=[64, 256, 1024, 4096])
     ap.add_argument("--quick", action="store_true", help="batch 64 and 256, SimpleNetBN only, 20 steps")
+    ap.add_argument("--conditions", nargs="+", choices=["quiet", "loaded"], default=["quiet", "loaded"],
+                    help="which conditions to run (a loaded row whose steps are now and then preempted takes "
+                         "more rounds to settle than a quiet one)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -130,7 +137,7 @@ def main(argv=None):
     head += f" {'def/best':>8}" + (f" {'def/torch':>9}" if have_torch else "")
     print(head)
     print("-" * len(head))
-    for condition in ("quiet", "loaded"):
+    for condition in args.conditions:
         workers = []
         if condition == "loaded":
             deadline = time.time() + 1800
