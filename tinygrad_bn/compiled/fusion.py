@@ -40,8 +40,9 @@ FUSIBLE = frozenset(_BINARY) | frozenset(_COMPARE) | frozenset(_IN_PLACE) | {
     "neg", "abs", "maximum", "minimum", "where", "logical_and", "logical_not", "relu", "relu_backward", "axpy",
     "cast", "copyto", "check_finite"}
 MIN_RUN = 2
-"""Runs of fewer NumPy passes than this are left as they are: one NumPy call that
-makes a new array costs what one Numba call does."""
+"""Runs that weigh less than this are left as they are (a call weighs 1, or
+MIN_RUN when it is in WORTH_A_RUN_ALONE): one NumPy call that makes a new array
+costs what one Numba call does."""
 WORTH_A_RUN_ALONE = frozenset({"relu_backward", "axpy"}) | frozenset(_IN_PLACE)
 """Calls that are worth a run of their own. NumPy makes relu_backward and axpy in
 two passes with a temporary (a mask, then the product; a scaled copy, then the
@@ -112,11 +113,29 @@ def _fusible(program, ins):
     if ins.name in _IN_PLACE or ins.name in ("axpy", "copyto"):
         target = _array_of(program, ins.args[0])
         return target is not None and ins.args[0][0] != "c" and \
-            np.broadcast_shapes(*shapes) == target.shape and not ins.outs
+            np.broadcast_shapes(*shapes) == target.shape and not ins.outs and _updates_alike(program, ins, target)
     if len(ins.outs) != 1:
         return False
     out = program.value_arrays[ins.outs[0]]
     return type(out) is np.ndarray and str(out.dtype) in _DTYPES and np.broadcast_shapes(*shapes) == out.shape
+
+
+def _updates_alike(program, ins, target):
+    """Whether an in-place update's result converts to its target as NumPy's
+    ``casting="unsafe"`` does (``_converts_alike``): always into a float target;
+    into an integer or bool one only from integers and bools (true division,
+    axpy's scale and any float operand give a float, whose conversion to an
+    integer is left to NumPy: NaN, infinities and overflow)."""
+    if target.dtype.kind == "f" or ins.name == "copyto":  # (copyto's source was checked above)
+        return True
+    if ins.name in ("idiv", "axpy"):
+        return False
+    for ref in ins.args[1:]:
+        a = _array_of(program, ref)
+        kind = a.dtype.kind if a is not None else np.asarray(ref[1]).dtype.kind
+        if kind not in "biu":
+            return False
+    return True
 
 
 def _writes_alias(program, run, ins):
@@ -145,9 +164,9 @@ def find_runs(program):
     runs, current = [], []
 
     def close():
-        passes = sum((MIN_RUN if program.instrs[i].name in WORTH_A_RUN_ALONE else 1) for i in current
+        weight = sum((MIN_RUN if program.instrs[i].name in WORTH_A_RUN_ALONE else 1) for i in current
                      if program.instrs[i].kind == "call")
-        if passes >= MIN_RUN:
+        if weight >= MIN_RUN:
             runs.append(list(current))
         current.clear()
 
