@@ -15,8 +15,9 @@ be split by us instead: its rows in as many bands as the BLAS thread count,
 each band a one-thread product on a thread of our own, written into one
 output. Each output element is then the very product of the one-thread call
 (the first split of each shape is checked against the serial product, and a
-shape whose bands differ, which OpenBLAS's small-matrix code can do, is never
-split), so the split changes no bit and the choice can follow the machine:
+shape whose bands differ is never split: OpenBLAS can take another kernel
+path or blocking for a band than for the whole, as for both first-layer
+products of SimpleNet at batch 4096 on an AMD EPYC), so the split changes no bit and the choice can follow the machine:
 ``SplitChooser`` times both ways as they run and takes the faster per
 multiply-add, one chooser per shape (a split pays off for some shapes of a
 size and not for others), trying the other way again every ``PROBE_EVERY``
@@ -190,7 +191,7 @@ def small_products_on_one_thread():
                 chooser.record(way, time.perf_counter() - start, macs)
                 if shape not in same_bits:
                     # the first split of a shape is checked against the serial product: a shape whose
-                    # bands take another kernel path (OpenBLAS's small-matrix code) is never split
+                    # bands take another kernel path or blocking in OpenBLAS is never split
                     serial = np_matmul(a, b)
                     same_bits[shape] = bool(np.array_equal(out, serial, equal_nan=True))
                     return serial
