@@ -17,7 +17,8 @@ output. Each output element is then the very product of the one-thread call
 (the first split of each shape is checked against the serial product, and a
 shape whose bands differ is never split: OpenBLAS can take another kernel
 path or blocking for a band than for the whole, as for both first-layer
-products of SimpleNet at batch 4096 on an AMD EPYC), so the split changes no bit and the choice can follow the machine:
+products of SimpleNet at batch 4096 on an AMD EPYC), so the split changes no
+bit and the choice can follow the machine:
 ``SplitChooser`` times both ways as they run and takes the faster per
 multiply-add, one chooser per shape (a split pays off for some shapes of a
 size and not for others), trying the other way again every ``PROBE_EVERY``

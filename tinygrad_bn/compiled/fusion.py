@@ -122,20 +122,16 @@ def _fusible(program, ins):
 
 def _updates_alike(program, ins, target):
     """Whether an in-place update's result converts to its target as NumPy's
-    ``casting="unsafe"`` does (``_converts_alike``): always into a float target;
-    into an integer or bool one only from integers and bools (true division,
-    axpy's scale and any float operand give a float, whose conversion to an
-    integer is left to NumPy: NaN, infinities and overflow)."""
-    if target.dtype.kind == "f" or ins.name == "copyto":  # (copyto's source was checked above)
+    ``casting="unsafe"`` does: ``_converts_alike`` from the kind NumPy computes
+    in (a float for true division, axpy's scale or any float operand, the
+    target included; an integer or bool otherwise) to the target's dtype."""
+    if ins.name == "copyto":  # its source was checked above
         return True
-    if ins.name in ("idiv", "axpy"):
-        return False
-    for ref in ins.args[1:]:
-        a = _array_of(program, ref)
-        kind = a.dtype.kind if a is not None else np.asarray(ref[1]).dtype.kind
-        if kind not in "biu":
-            return False
-    return True
+    arrays = [_array_of(program, ref) for ref in ins.args]
+    kinds = {(a.dtype if a is not None else np.asarray(ref[1]).dtype).kind for a, ref in zip(arrays, ins.args)}
+    floats = ins.name in ("idiv", "axpy") or "f" in kinds
+    computed = np.dtype(np.float64 if floats else np.int64 if kinds - {"b"} else np.bool_)
+    return _converts_alike(computed, target.dtype)
 
 
 def _writes_alias(program, run, ins):
