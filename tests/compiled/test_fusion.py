@@ -362,6 +362,30 @@ def test_a_new_learning_rate_reuses_the_compiled_functions():
     assert any(("c", 0.05) == ref or ("c", -0.05) == ref for r in program.runs for ref in r.inputs)
 
 
+def test_runs_that_compute_alike_at_other_places_in_a_program_share_one_function():
+    """A run's source names its values in its own order, not by their place in the
+    program: the same elementwise tail after more or fewer other calls is one
+    function, compiled once (the same layer in a deeper model, the same update)."""
+    def tail(x):
+        return tg.nn.functional.relu(x * 3.0 - 1.0) + x
+
+    def alone(x):
+        return tail(x)
+
+    def after_other_calls(x):
+        e = x.exp().log().sum(0)  # transcendental calls and a reduction: never fused
+        return tail(x), e
+    names = []
+    with tg.no_grad():
+        for fn in (alone, after_other_calls):
+            step = tg.compile(fn)
+            for _ in range(3):
+                step(tg.randn(5, 4))
+            (run,) = step.programs()[0].runs
+            names.append(run.name)
+    assert names[0] == names[1]
+
+
 @pytest.mark.parametrize("dtype", ["float16", "int16", "uint8", "int8"])
 def test_arrays_of_a_dtype_the_fuser_does_not_generate_stay_numpy_calls(dtype):
     """Only float32/64, int32/64 and bool become generated loops; other dtypes keep NumPy's own

@@ -240,10 +240,17 @@ def build_run(program, indices, needed_after):
     stored = {v for v, n in made_in.items() if v in needed_after or read_by.get(v, {n}) - {n}}
     outputs = sorted(v for v in stored if v in needed_after)
     inputs, names = [], {}
+    # the run's values are numbered in the order the source first names them, not by their
+    # place in the program: runs that compute alike (one optimizer update per parameter, the
+    # same layer in two models) get one source, so one compiled function serves them all
+    numbers = {}
+
+    def number(v):
+        return numbers.setdefault(v, len(numbers))
 
     def array_name(ref):
         if ref[0] == "v" and ref[1] in made_in:
-            return f"v{ref[1]}"
+            return f"v{number(ref[1])}"
         if ref not in names:
             names[ref] = f"in{len(inputs)}"
             inputs.append(ref)
@@ -259,7 +266,7 @@ def build_run(program, indices, needed_after):
             for o in c.outs:
                 if o in stored:
                     dt = _dtype_name(program.value_arrays[o].dtype)
-                    allocations.append(f"    v{o} = np.empty(({''.join(e + ', ' for e in extents)}), {dt})")
+                    allocations.append(f"    v{number(o)} = np.empty(({''.join(e + ', ' for e in extents)}), {dt})")
         pad = "    "
         for d in range(nd):
             lines.append(f"{pad}for i{d} in range({extents[d]}):")
@@ -289,14 +296,14 @@ def build_run(program, indices, needed_after):
             expr, target = _expression(program, c, read)
             if target is None:
                 o = c.outs[0]
-                local[o] = f"t{o}"
-                lines.append(f"{pad}t{o} = {expr}")
+                local[o] = f"t{number(o)}"
+                lines.append(f"{pad}{local[o]} = {expr}")
                 if o in stored:
-                    lines.append(f"{pad}v{o}[{here}] = t{o}")
+                    lines.append(f"{pad}v{number(o)}[{here}] = {local[o]}")
             elif target[0] == "v" and target[1] in local:  # in place on a value of this nest
                 lines.append(f"{pad}{local[target[1]]} = {expr}")
                 if target[1] in stored:
-                    lines.append(f"{pad}v{target[1]}[{here}] = {local[target[1]]}")
+                    lines.append(f"{pad}v{number(target[1])}[{here}] = {local[target[1]]}")
             else:
                 # the element lives in a local until the nest's end: one load and one store per element
                 # however many calls update it (every access is at this same index: the target has the
@@ -305,7 +312,7 @@ def build_run(program, indices, needed_after):
                 lines.append(f"{pad}{name} = {expr}")
                 written[target] = name
         lines.extend(f"{pad}{array_name(t)}[{here}] = {name}" for t, name in written.items())
-    ret = "".join(f"v{o}, " for o in outputs)
+    ret = "".join(f"v{number(o)}, " for o in outputs)
     if check is not None:
         finite = " and ".join(f"np.isfinite({array_name(r)}).all()" for r in check.args[1:])
         lines = [*allocations, f"    if not ({finite}):", f"        return (True, {ret})", *lines]
