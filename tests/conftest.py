@@ -59,25 +59,6 @@ def train_simplenet_bn():
     return _train_simplenet_bn
 
 
-def _yield_between_polls(monkeypatch):
-    """Make the simulator's block manager give up the GIL once every 32 polls
-    of its threads (a sweep of a full block in our launches). It polls each
-    thread's is_alive() in a loop that holds the GIL for a whole switch interval
-    while the threads it waits for cannot run. How the threads interleave is the
-    OS's choice either way: barriers and shared memory behave as before."""
-    import itertools
-    import time
-    from numba.cuda.simulator import kernel as simulated
-    is_alive = simulated.BlockThread.is_alive
-    polls = itertools.count(1)
-
-    def is_alive_then_yield(self):
-        if next(polls) % 32 == 0:
-            time.sleep(0)  # releases the GIL
-        return is_alive(self)
-    monkeypatch.setattr(simulated.BlockThread, "is_alive", is_alive_then_yield)
-
-
 @pytest.fixture
 def small_cuda_launches(monkeypatch):
     """For the CUDA tests: small blocks in the simulator (each thread is a
@@ -91,9 +72,10 @@ def small_cuda_launches(monkeypatch):
         monkeypatch.setattr(kc.LAUNCH, "rows_per_thread", 2)
         monkeypatch.setattr(kc.LAUNCH, "sm_count", 2)
         # Each simulated thread is a Python thread, waiting for the GIL at every
-        # barrier; the yield between polls runs the CUDA tests 1.3x (quiet
-        # machine) to 3x (busy one) faster on one pinned CPU.
-        _yield_between_polls(monkeypatch)
+        # barrier: block threads from a pool, and the block's loop giving up the
+        # GIL between polls (1.3x faster on a quiet machine, 3x on a busy one).
+        from simulator_threads import pooled_block_threads
+        pooled_block_threads(monkeypatch)
         yield
     else:
         yield
