@@ -36,7 +36,7 @@ def _inputs():
 
 ARITH = ["add", "sub", "mul", "div", "maximum", "minimum"]
 COMPARE = ["less", "greater", "less_equal", "greater_equal", "equal", "not_equal"]
-CONSTANTS = [0.5, -2, 0.0, float("nan"), 3]
+CONSTANTS = [0.5, -2, 0.0, -0.0, float("nan"), 3]
 
 
 @st.composite
@@ -360,6 +360,22 @@ def test_a_new_learning_rate_reuses_the_compiled_functions():
     program = step.programs()[0]
     assert [r.name for r in program.runs] == before and program is not None
     assert any(("c", 0.05) == ref or ("c", -0.05) == ref for r in program.runs for ref in r.inputs)
+
+
+def test_constants_that_compare_equal_but_differ_in_sign_stay_two_parameters():
+    """0.0 == -0.0, but x * -0.0 has the opposite sign of x * 0.0: a run that uses
+    both passes both, and gives the eager step's signed zeros."""
+    def step(x):
+        return x * 0.0 + 1.0, x * -0.0, x - 0.0, x + -0.0
+    x = tg.tensor(np.array([1.0, -2.0, 0.0, -0.0]))
+    eager = [t.numpy().copy() for t in step(x)]
+    compiled = tg.compile(step)
+    with tg.no_grad():
+        for _ in range(3):
+            got = [t.numpy() for t in compiled(x)]
+    assert compiled.programs()[0].runs
+    for a, b in zip(eager, got):
+        _same_bits(a, b)
 
 
 def test_runs_that_compute_alike_at_other_places_in_a_program_share_one_function():

@@ -30,6 +30,8 @@ import sys
 
 import numpy as np
 
+from .program import const_key
+
 _DTYPES = {"float32", "float64", "int64", "int32", "bool"}
 
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
@@ -251,10 +253,13 @@ def build_run(program, indices, needed_after):
     def array_name(ref):
         if ref[0] == "v" and ref[1] in made_in:
             return f"v{number(ref[1])}"
-        if ref not in names:
-            names[ref] = f"in{len(inputs)}"
+        # a constant by const_key: 0.0 == -0.0 in a plain key, and one parameter for both
+        # would give x * -0.0 the sign of x * 0.0
+        key = ("c", const_key(ref[1])) if ref[0] == "c" else ref
+        if key not in names:
+            names[key] = f"in{len(inputs)}"
             inputs.append(ref)
-        return names[ref]
+        return names[key]
 
     lines = []
     allocations = [] if check is not None else lines  # with a check, every output is made before it
@@ -317,7 +322,7 @@ def build_run(program, indices, needed_after):
         finite = " and ".join(f"np.isfinite({array_name(r)}).all()" for r in check.args[1:])
         lines = [*allocations, f"    if not ({finite}):", f"        return (True, {ret})", *lines]
         ret = f"False, {ret}"
-    params = ", ".join(names[r] for r in inputs)
+    params = ", ".join(f"in{k}" for k in range(len(inputs)))
     body = "\n".join(lines)
     name = "fused_" + hashlib.sha256(f"{params}\n{body}\n{ret}".encode()).hexdigest()[:20]
     source = f"@njit(cache=True, error_model='numpy')\ndef {name}({params}):\n{body}\n    return ({ret})\n"
