@@ -47,14 +47,26 @@ class PooledBlockThread(simulated.BlockThread):
             self._assigned.wait()
             self._assigned.clear()
             try:
-                if self.debug:
-                    np.seterr(divide="raise")
-                self._call()
-            except Exception as e:  # as BlockThread.run words it: the thread, the block, the error
-                where = f"tid={list(self.threadIdx)} ctaid={list(self.blockIdx)}"
-                self.exception = (type(e)(f"{where}: {e}" if str(e) else where), e.__traceback__)
+                if self.debug:  # division by zero raises, in this call only: the thread runs other launches
+                    with np.errstate(divide="raise"):
+                        self._call()
+                else:
+                    self._call()
+            except BaseException as e:  # the thread must outlive any error, to run the next block
+                self.exception = (_named(e, self.threadIdx, self.blockIdx), e.__traceback__)
             finally:
+                self._call = None  # no arrays of a finished launch kept alive
                 self.finished = True
+
+
+def _named(e, thread_idx, block_idx):
+    """The error as BlockThread.run words it: the thread, the block, the message;
+    the error itself where its class cannot be made from one string."""
+    where = f"tid={list(thread_idx)} ctaid={list(block_idx)}"
+    try:
+        return type(e)(f"{where}: {e}" if str(e) else where)
+    except Exception:
+        return e
 
 
 _POOL = []  # one set of threads for every launch of the process (the largest block's count)
@@ -67,6 +79,9 @@ def pooled_block_threads(monkeypatch):
         points = list(np.ndindex(*self._block_dim))
         while len(_POOL) < len(points):
             _POOL.append(PooledBlockThread())
+        for k, t in enumerate(_POOL[:len(points)]):  # one that ended anyway (it should not) is replaced
+            if t.ident is not None and not t.is_alive():
+                _POOL[k] = PooledBlockThread()
         threads = _POOL[:len(points)]
         for t in threads:  # threads of an aborted block end at their next syncthreads
             while not t.finished:

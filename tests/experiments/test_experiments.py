@@ -13,7 +13,7 @@ from tinygrad_bn import experiments
 from tinygrad_bn.experiments import common
 from tinygrad_bn.experiments.common import QUICK_OUTCOME
 
-from quick_runs import quick_runs
+from quick_runs import quick_run, quick_runs
 
 
 @pytest.fixture(scope="module")
@@ -193,13 +193,13 @@ def test_no_two_experiments_write_a_file_of_the_same_name(quick_results):
             assert a == b or not names[a] & names[b], (a, b, names[a] & names[b])
 
 
-def test_a_rerun_gives_the_same_numbers(tmp_path, quick_results):
+def test_a_rerun_gives_the_same_numbers(tmp_path, tmp_path_factory):
     """A run now gives the numbers of the session's quick run (made by this
     process or by another test worker: seeded runs repeat across processes too)."""
     from tinygrad_bn.experiments.common import _plain
 
+    first = quick_run(tmp_path_factory, "weight-init").result
     again = experiments.run("weight-init", out=str(tmp_path), quick=True, progress=False, log=lambda *x: None)
-    first = quick_results.results["weight-init"]
     assert first["runs"] and json.dumps(_plain(again["runs"])) == json.dumps(_plain(first["runs"]))  # (NaN as null)
 
 
