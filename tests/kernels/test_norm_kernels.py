@@ -208,7 +208,7 @@ def test_the_parallel_path_gives_the_serial_results_and_repeats_exactly(rng, sha
         np.testing.assert_allclose(o, s, rtol=1e-13, atol=1e-13)
 
 
-@pytest.mark.parametrize("shape", [(16, 64), (6, 5, 7), (300, 40), (1100, 256)])
+@pytest.mark.parametrize("shape", [(16, 64), (6, 5, 7), (4, 3, 5, 2), (300, 40), (1100, 256)])
 @pytest.mark.parametrize("affine", [np.float32, np.float64, np.float16, None], ids=["f32", "f64", "f16", "none"])
 def test_batch_norm_replay_forms_give_the_functions_own_results(rng, shape, affine):
     """A compiled step calls ``replay_form(*traced_args)`` in place of the function:

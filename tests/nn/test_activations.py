@@ -488,6 +488,7 @@ ERRORS = [
     (lambda: nn.Bilinear(0, 2, 3), ValueError, "Bilinear: in1_features must be >= 1"),
     (lambda: nn.Unflatten(1, "ab"), TypeError, "Unflatten: unflattened_size must be a tuple or list"),
     (lambda: nn.Unflatten(1, (2, -1, -1)), ValueError, "at most one -1"),
+    (lambda: nn.Unflatten(1, (-2, 6)), ValueError, r"sizes >= 0 and at most one -1, got \(-2, 6\)"),
     (lambda: nn.Unflatten(1, (2, 2))(x43), ValueError, "Unflatten: sizes"),
     # sizes whose product divides the dim but is not it: refused here, not by reshape
     (lambda: nn.Unflatten(1, (2, 2))(tg.randn(4, 8)), ValueError,

@@ -706,6 +706,18 @@ def test_fuse_linear_bn_eval_wants_a_linear():
             U.fuse_linear_bn_eval(wrong, nn.BatchNorm1d(2).eval())
 
 
+def test_fuse_linear_bn_eval_wants_a_batch_norm_with_running_statistics_and_features():
+    """A module with only one of the two is not a batch norm: each alone is refused."""
+    class FeaturesOnly(nn.Module):
+        num_features = 2
+
+    class StatisticsOnly(nn.Module):
+        running_mean = tg.zeros(2)
+    for wrong in (FeaturesOnly(), StatisticsOnly(), nn.LayerNorm(2)):
+        with pytest.raises(TypeError, match=f"bn must be a BatchNorm module, got {type(wrong).__name__}"):
+            U.fuse_linear_bn_eval(nn.Linear(3, 2).eval(), wrong.eval())
+
+
 def test_weight_norm_hook_checks_module_and_name():
     with pytest.raises(TypeError, match="weight_norm: module must be an nn.Module, got int"):
         nn.utils.weight_norm(3)
