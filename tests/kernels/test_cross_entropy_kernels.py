@@ -155,6 +155,19 @@ def test_the_op_takes_the_kernels_only_where_they_apply():
     assert not loss_ops._fused_kernels(cpu, np.zeros((3, 0), np.float32), t)
 
 
+@pytest.mark.parametrize("targets, fused", [(np.int64, True), (np.int32, False)])
+def test_the_backward_takes_the_fused_kernel_exactly_when_the_forward_did(targets, fused):
+    """Its single pass is the reason for the kernel: a fused forward's backward calls
+    it once; a composed forward (int32 targets here) never hands it its arrays."""
+    logits = tg.tensor(np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
+    weights = tg.tensor(np.array([0.5, -1.0, 2.0], np.float32))
+    with mock.patch.object(K, "cross_entropy_backward", wraps=K.cross_entropy_backward) as spy:
+        loss = tg.nn.functional.cross_entropy(logits, tg.tensor(np.array([0, 3, 1], targets)), reduction="none")
+        (loss * weights).sum().backward()
+    assert spy.call_count == (1 if fused else 0)
+    assert logits.grad is not None
+
+
 @settings(max_examples=25, deadline=None)
 @given(CASES, st.sampled_from(["mean", "sum", "none"]))
 def test_the_fused_op_gives_the_composed_ops_values_and_gradients(case, reduction):
