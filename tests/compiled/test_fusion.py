@@ -167,6 +167,7 @@ EVERY_OP = [
     ("cast", ["b", np.dtype("float64")], "r24"), ("cast", ["i", np.dtype("int32")], "r25"),
     ("copyto", ["tx", "w"], None), ("copyto", ["tw", "row"], None), ("mul", ["tx", "tw"], "r26"),
     ("check_finite", ["w", "h"], None), ("add", ["w", 1.0], "r27"), ("sub", ["r27", "h"], "r28"),  # a new run
+    ("iadd", ["r28", "w"], None),  # in place on a value the run made, which the step returns
 ]
 
 

@@ -403,6 +403,8 @@ ERRORS = [
     (lambda: F.margin_ranking_loss(x43, y43, tg.ones(4, 3), margin="1"), TypeError, "margin must be a number"),
     (lambda: F.cosine_embedding_loss(x43, y43, tg.ones(4, 1)), ValueError, "0-d or 1-d target tensor expected"),
     (lambda: F.cosine_embedding_loss(x43, y43, tg.tensor(1.0)), ValueError, "a 0-d target expects 1-d inputs"),
+    (lambda: F.cosine_embedding_loss(tg.ones(3), tg.ones(3), tg.ones(3)), ValueError,
+     "a 1-d target expects 2-d inputs of one shape"),
     (lambda: F.cosine_embedding_loss(x43, y43, tg.ones(3)), ValueError,
      r"target shape \(3,\) does not match the inputs' batch \(4,\)"),
     (lambda: F.multilabel_soft_margin_loss(x43, tg.ones(4)), ValueError, "multilabel_soft_margin_loss: input shape"),
