@@ -271,7 +271,7 @@ def build_run(program, indices, needed_after):
             for o in c.outs:
                 if o in stored:
                     dt = _dtype_name(program.value_arrays[o].dtype)
-                    allocations.append(f"    v{number(o)} = np.empty(({''.join(e + ', ' for e in extents)}), {dt})")
+                    allocations.append(f"    {array_name(('v', o))} = np.empty(({''.join(e + ', ' for e in extents)}), {dt})")
         pad = "    "
         for d in range(nd):
             lines.append(f"{pad}for i{d} in range({extents[d]}):")
@@ -304,11 +304,11 @@ def build_run(program, indices, needed_after):
                 local[o] = f"t{number(o)}"
                 lines.append(f"{pad}{local[o]} = {expr}")
                 if o in stored:
-                    lines.append(f"{pad}v{number(o)}[{here}] = {local[o]}")
+                    lines.append(f"{pad}{array_name(('v', o))}[{here}] = {local[o]}")
             elif target[0] == "v" and target[1] in local:  # in place on a value of this nest
                 lines.append(f"{pad}{local[target[1]]} = {expr}")
                 if target[1] in stored:
-                    lines.append(f"{pad}v{number(target[1])}[{here}] = {local[target[1]]}")
+                    lines.append(f"{pad}{array_name(target)}[{here}] = {local[target[1]]}")
             else:
                 # the element lives in a local until the nest's end: one load and one store per element
                 # however many calls update it (every access is at this same index: the target has the
@@ -317,7 +317,7 @@ def build_run(program, indices, needed_after):
                 lines.append(f"{pad}{name} = {expr}")
                 written[target] = name
         lines.extend(f"{pad}{array_name(t)}[{here}] = {name}" for t, name in written.items())
-    ret = "".join(f"v{number(o)}, " for o in outputs)
+    ret = "".join(f"{array_name(('v', o))}, " for o in outputs)
     if check is not None:
         finite = " and ".join(f"np.isfinite({array_name(r)}).all()" for r in check.args[1:])
         lines = [*allocations, f"    if not ({finite}):", f"        return (True, {ret})", *lines]
